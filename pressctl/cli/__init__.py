@@ -1,0 +1,50 @@
+"""The ``pressctl`` command: a thin typer shell over the library. Only this package prints."""
+
+from __future__ import annotations
+
+import typer
+
+from pressctl import __version__
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="pressctl",
+    help=(
+        "Press releases from one Markdown file: a branded PDF, an HTML email and plain text, "
+        "merged with journalist lists and sent once to each, with a ledger of every recipient's fate."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # errors are turned into one line by cli._common; no locals, no secrets
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pressctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Press releases from one Markdown file to every journalist, once, on time."""
+
+
+def _register() -> None:
+    # Each command group lives in its own module; they import heavy libraries only when run.
+    from pressctl.cli import contacts, init, render, report, schedule, send
+
+    for module in (init, render, contacts, send, report, schedule):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point for the console script."""
+    app()

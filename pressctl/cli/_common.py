@@ -1,0 +1,75 @@
+"""What every command shares: the consoles, and turning errors into one clear line and an exit status."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from pressctl.errors import PressctlError
+
+__all__ = ["err", "handle_errors", "out", "workspace_for"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a command; a PressctlError becomes one red line and its exit status, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except PressctlError as exc:
+            err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("PRESSCTL_DEBUG"):
+                raise
+            # Only the exception's type: its text could carry a secret or a whole message.
+            err.print(
+                f"[red]internal error:[/] {type(exc).__name__} in pressctl. Nothing more was done; "
+                "run again with PRESSCTL_DEBUG=1 to see where, and report it.",
+            )
+            raise typer.Exit(70) from None
+
+    return wrapper
+
+
+def workspace_for(path: Path | None = None, config: Path | None = None) -> Any:
+    """The workspace that holds ``path`` (a release file), else the one around the current folder."""
+    from pressctl.config import find_config, load_workspace
+
+    if config is not None:
+        return load_workspace(config=config)
+    if path is not None:
+        start = Path(path).resolve().parent
+        if find_config(start) is not None:
+            return load_workspace(start)
+    return load_workspace(Path.cwd())
+
+
+def escape(text: object) -> str:
+    """Text safe to print through rich markup."""
+    from rich.markup import escape as _escape
+
+    return _escape(str(text))
+
+
+def is_tty() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()

@@ -1,0 +1,223 @@
+"""The workspace: ``pressctl.toml`` (organisation, brand, sender, defaults, SMTP) and its folders."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pressctl.errors import ConfigError
+
+__all__ = ["CONFIG_NAME", "Brand", "MediaContact", "Organisation", "Sender", "Workspace", "load_workspace"]
+
+CONFIG_NAME = "pressctl.toml"
+
+
+@dataclass(frozen=True)
+class MediaContact:
+    """A press officer journalists can call (front matter ``media_contacts`` or the workspace default)."""
+
+    name: str
+    title: str = ""
+    organisation: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str = "pressctl"
+    website: str = ""
+    address: str = ""
+    footer: str = ""
+    about: str = ""
+
+
+@dataclass(frozen=True)
+class Brand:
+    logo: Path | None = None
+    primary: str = "#0b5c74"
+    accent: str = "#d9534f"
+    text: str = "#1d1d1f"
+    font: str = "Noto Sans"
+    cjk_font: str = "Noto Sans CJK HK"
+
+
+@dataclass(frozen=True)
+class Sender:
+    from_addr: str = "Press Office <press@localhost.localdomain>"
+    reply_to: str = ""
+    unsubscribe_url: str = ""  # may contain {email}; HTTPS enables one-click (RFC 8058)
+    unsubscribe_mailto: str = ""
+    pdf: str = "attach"  # attach | link | both
+    pdf_base_url: str = ""  # where linked PDFs are published, when pdf is link or both
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Everything pressctl knows about where it works. Paths are absolute."""
+
+    root: Path
+    config_path: Path | None
+    organisation: Organisation = field(default_factory=Organisation)
+    brand: Brand = field(default_factory=Brand)
+    sender: Sender = field(default_factory=Sender)
+    media_contacts: tuple[MediaContact, ...] = ()
+    timezone: str = "Asia/Hong_Kong"
+    language: str = "en"
+    smtp_url: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".pressctl"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.state_dir / "ledger.sqlite3"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.root / "outbox"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def suppression_path(self) -> Path:
+        return self.root / "contacts" / "suppressed.csv"
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest ``pressctl.toml`` in ``start`` or a parent folder."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{key}] must be a table", where=where, hint=f"write it as a [{key}] section")
+    return value
+
+
+def _str(table: dict[str, Any], key: str, section: str, where: str, default: str = "") -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"{section}.{key} must be text, not {type(value).__name__}",
+            where=where,
+            hint='put the value in quotes, e.g. key = "value"',
+        )
+    return value
+
+
+def load_workspace(start: Path | None = None, *, config: Path | None = None) -> Workspace:
+    """Load the workspace whose ``pressctl.toml`` is nearest to ``start`` (default: the current folder).
+
+    Without one, the embedded defaults apply and the workspace is ``start`` itself.
+    """
+    start = (start or Path.cwd()).resolve()
+    path = config.resolve() if config else find_config(start)
+    if path is None:
+        return Workspace(root=start if start.is_dir() else start.parent, config_path=None)
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            "file not found", where=where, hint="run `pressctl init DIR` to create one"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML ({exc})", where=where, hint="fix the syntax") from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", where=where, hint="save the file as UTF-8") from None
+    root = path.parent
+
+    org = _table(data, "organisation", where)
+    brand = _table(data, "brand", where)
+    sender = _table(data, "sender", where)
+    defaults = _table(data, "defaults", where)
+    smtp = _table(data, "smtp", where)
+
+    logo = _str(brand, "logo", "brand", where)
+    logo_path = (root / logo) if logo else None
+    if logo_path is not None and not logo_path.is_file():
+        raise ConfigError(
+            f"brand.logo {logo!r} does not exist", where=where, hint="fix the path or remove the key"
+        )
+
+    tz = _str(defaults, "timezone", "defaults", where, "Asia/Hong_Kong")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"unknown time zone {tz!r}", where=where, hint="use an IANA name such as Asia/Hong_Kong"
+        ) from None
+
+    pdf = _str(sender, "pdf", "sender", where, "attach")
+    if pdf not in ("attach", "link", "both"):
+        raise ConfigError(f"sender.pdf must be attach, link or both, not {pdf!r}", where=where)
+
+    contacts_raw = data.get("media_contacts", [])
+    if not isinstance(contacts_raw, list):
+        raise ConfigError(
+            "media_contacts must be a list of tables", where=where, hint="use [[media_contacts]]"
+        )
+    contacts = []
+    for item in contacts_raw:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ConfigError("each [[media_contacts]] needs a name", where=where)
+        contacts.append(
+            MediaContact(
+                **{k: str(item.get(k, "")) for k in ("name", "title", "organisation", "phone", "email")}
+            )
+        )
+
+    if "password" in smtp:
+        raise ConfigError(
+            "smtp.password must not be stored in a file",
+            where=where,
+            hint="remove it and set PRESSCTL_SMTP_PASSWORD in the environment instead",
+        )
+    smtp_url = _str(smtp, "url", "smtp", where) or None
+
+    return Workspace(
+        root=root,
+        config_path=path,
+        organisation=Organisation(
+            name=_str(org, "name", "organisation", where, "pressctl"),
+            website=_str(org, "website", "organisation", where),
+            address=_str(org, "address", "organisation", where),
+            footer=_str(org, "footer", "organisation", where),
+            about=_str(org, "about", "organisation", where),
+        ),
+        brand=Brand(
+            logo=logo_path,
+            primary=_str(brand, "primary", "brand", where, Brand.primary),
+            accent=_str(brand, "accent", "brand", where, Brand.accent),
+            text=_str(brand, "text", "brand", where, Brand.text),
+            font=_str(brand, "font", "brand", where, Brand.font),
+            cjk_font=_str(brand, "cjk_font", "brand", where, Brand.cjk_font),
+        ),
+        sender=Sender(
+            from_addr=_str(sender, "from", "sender", where, Sender.from_addr),
+            reply_to=_str(sender, "reply_to", "sender", where),
+            unsubscribe_url=_str(sender, "unsubscribe_url", "sender", where),
+            unsubscribe_mailto=_str(sender, "unsubscribe_mailto", "sender", where),
+            pdf=pdf,
+            pdf_base_url=_str(sender, "pdf_base_url", "sender", where),
+        ),
+        media_contacts=tuple(contacts),
+        timezone=tz,
+        language=_str(defaults, "language", "defaults", where, "en"),
+        smtp_url=smtp_url,
+        raw=data,
+    )

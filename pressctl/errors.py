@@ -1,0 +1,64 @@
+"""One error hierarchy: every error a user can cause says what, where, and what to do next."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ContactsError",
+    "EmbargoError",
+    "InputError",
+    "PressctlError",
+    "ReleaseError",
+    "SendAborted",
+    "TransportError",
+]
+
+
+class PressctlError(Exception):
+    """Base class. ``str(err)`` is the one line shown to the user; ``exit_code`` is the process status."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, *, where: str | None = None, hint: str | None = None) -> None:
+        super().__init__(what)
+        self.what = what
+        self.where = where
+        self.hint = hint
+
+    def __str__(self) -> str:
+        line = f"{self.where}: {self.what}" if self.where else self.what
+        if self.hint:
+            line = f"{line.rstrip('.')}. {self.hint}"
+        return line
+
+
+class InputError(PressctlError, ValueError):
+    """Bad input from the user: a file, an option, a value. Exit status 2, nothing sent."""
+
+
+class ConfigError(InputError):
+    """The workspace configuration (pressctl.toml) is wrong."""
+
+
+class ReleaseError(InputError):
+    """The release file is wrong."""
+
+
+class ContactsError(InputError):
+    """A contact or suppression list is wrong."""
+
+
+class EmbargoError(InputError):
+    """The action would break an embargo, or a time is wrong."""
+
+
+class TransportError(PressctlError, ConnectionError):
+    """The mail server could not be used (unreachable, TLS, authentication, policy)."""
+
+    exit_code = 1
+
+
+class SendAborted(PressctlError):
+    """The run stopped before everyone was handled (Ctrl-C, a run of failures); it can be resumed."""
+
+    exit_code = 1

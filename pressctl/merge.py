@@ -1,0 +1,123 @@
+"""Merge fields: ``{{ first_name or "editor" }}`` in a release, resolved per contact after rendering.
+
+Rendering is the slow part, so a release is rendered once per language with each merge expression
+replaced by an opaque token (letters and digits only, so Markdown, HTML and CSS inlining leave it
+alone); sending then swaps each token for the contact's value, HTML-escaped where it lands in HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import Undefined, meta
+from jinja2.exceptions import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+
+from pressctl.errors import ReleaseError
+
+__all__ = ["MergeField", "MergePlan"]
+
+_EXPR = re.compile(r"\{\{(.*?)\}\}", re.S)
+_TOKEN = re.compile(r"PCTLM(\d{4})X")
+_ENV = SandboxedEnvironment(undefined=Undefined, autoescape=False)
+
+
+@dataclass(frozen=True)
+class MergeField:
+    """One ``{{ ... }}`` expression found in a release."""
+
+    token: str
+    source: str  # the expression as written, without braces
+    variables: frozenset[str]  # contact fields it reads
+    has_fallback: bool  # written with `or` / `default`, so an empty field is fine
+    evaluate: Callable[..., Any] = field(compare=False, repr=False)
+
+
+@dataclass
+class MergePlan:
+    """The merge fields of one release (all languages share one plan so tokens stay unique)."""
+
+    fields: list[MergeField] = field(default_factory=list)
+    _by_source: dict[str, MergeField] = field(default_factory=dict)
+
+    def tokenize(self, text: str, *, where: str = "", first_line: int = 1) -> str:
+        """Replace each ``{{ expr }}`` in ``text`` with its token; raise ReleaseError on a bad expression."""
+
+        def swap(match: re.Match[str]) -> str:
+            source = match.group(1).strip()
+            known = self._by_source.get(source)
+            if known is not None:
+                return known.token
+            line = first_line + text.count("\n", 0, match.start())
+            try:
+                evaluate = _ENV.compile_expression(source, undefined_to_none=False)
+                ast = _ENV.parse("{{ " + source + " }}")
+            except TemplateSyntaxError as exc:
+                raise ReleaseError(
+                    f"merge field {{{{ {source} }}}} is not valid: {exc.message}",
+                    where=f"{where}:{line}" if where else None,
+                    hint='write e.g. {{ first_name or "editor" }}',
+                ) from None
+            token = f"PCTLM{len(self.fields):04d}X"
+            merged = MergeField(
+                token=token,
+                source=source,
+                variables=frozenset(meta.find_undeclared_variables(ast)),
+                has_fallback=bool(re.search(r"\bor\b|\|\s*default\b|\|\s*d\b", source)),
+                evaluate=evaluate,
+            )
+            self.fields.append(merged)
+            self._by_source[source] = merged
+            return token
+
+        return _EXPR.sub(swap, text)
+
+    @property
+    def variables(self) -> frozenset[str]:
+        return frozenset().union(*(f.variables for f in self.fields)) if self.fields else frozenset()
+
+    def values(self, contact: Mapping[str, str]) -> dict[str, str]:
+        """Each token's text for one contact. Empty fields count as missing, so fallbacks apply."""
+        present = {k: v for k, v in contact.items() if v not in ("", None)}
+        out = {}
+        for f in self.fields:
+            try:
+                value = f.evaluate(**present)
+            except Exception:  # a sandboxed expression failing on odd data must not stop a send
+                value = ""
+            out[f.token] = "" if value is None or isinstance(value, Undefined) else str(value)
+        return out
+
+    def missing(self, contact: Mapping[str, str]) -> list[str]:
+        """Fields an expression without a fallback needs but this contact lacks."""
+        lacking = set()
+        for f in self.fields:
+            if f.has_fallback:
+                continue
+            lacking.update(v for v in f.variables if not contact.get(v))
+        return sorted(lacking)
+
+    @staticmethod
+    def apply(rendered: str, values: Mapping[str, str], *, escape_html: bool) -> str:
+        """Put the values into text rendered from tokenized sources."""
+        if "PCTLM" not in rendered:
+            return rendered
+        if escape_html:
+            return _TOKEN.sub(lambda m: html.escape(values.get(m.group(0), ""), quote=True), rendered)
+        return _TOKEN.sub(lambda m: values.get(m.group(0), ""), rendered)
+
+    def blank(self) -> dict[str, str]:
+        """Values for no contact at all (the PDF, `pressctl render`): fallbacks apply, the rest is empty."""
+        return self.values({})
+
+
+def tokens_in(texts: Iterable[str]) -> set[str]:
+    """The tokens that occur in some rendered texts (for checks)."""
+    found: set[str] = set()
+    for text in texts:
+        found.update(m.group(0) for m in _TOKEN.finditer(text))
+    return found

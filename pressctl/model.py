@@ -1,0 +1,68 @@
+"""Values passed between the parts of pressctl: contacts, rendered releases, outgoing messages.
+
+They live here, apart from the code that makes them, so each part can be built and tested alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pressctl.release import Release
+
+__all__ = ["Contact", "InlineImage", "OutgoingMessage", "Rendered"]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One journalist after cleaning: a valid address and the merge fields of their row."""
+
+    email: str  # trimmed, validated; IDN domain already in A-labels (ASCII); the local part may be UTF-8
+    name: str = ""  # display name: the `name` column, else first + last name; "" if none
+    fields: Mapping[str, str] = field(default_factory=dict)  # every column, keys normalised (first_name, outlet...)
+    language: str | None = None  # canonical language tag from a `language` column, if any
+    source: str = ""  # "contacts.csv:12" — file and row (the header is row 1), for messages
+
+    @property
+    def key(self) -> str:
+        """Identity for de-duplication and the ledger: the address, case-folded."""
+        return self.email.lower()
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image shown inside the HTML email (``cid:`` reference), e.g. the logo or a photo."""
+
+    cid: str  # without angle brackets, e.g. "photo1.<slug>@pressctl"
+    path: Path
+    maintype: str  # "image"
+    subtype: str  # "jpeg", "png", ...
+    data: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One release in one language, rendered once for every recipient.
+
+    ``subject``, ``html`` and ``text`` may hold merge tokens (see pressctl.merge): fill them per contact.
+    """
+
+    release: Release
+    subject: str
+    html: str  # the email HTML, CSS inlined; images as cid: references to ``images``
+    text: str  # the plain-text alternative
+    images: tuple[InlineImage, ...] = ()
+    embargoed: bool = False  # rendered with the EMBARGOED UNTIL marking
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message ready for the wire: one recipient, one transaction."""
+
+    recipient: str  # the envelope RCPT TO address
+    message_id: str  # "<...@sender-domain>", stable per campaign and recipient
+    language: str
+    data: bytes  # the whole message, CRLF line ends, ready for DATA
+    smtputf8: bool = False  # the address or headers need SMTPUTF8

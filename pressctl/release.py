@@ -1,0 +1,491 @@
+"""Read and validate a release file (Markdown with YAML front matter) into a ``Release``. Pure: no rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from pressctl.config import MediaContact, Workspace
+from pressctl.errors import ReleaseError
+
+__all__ = [
+    "LANGUAGES",
+    "Photo",
+    "Release",
+    "load_release",
+    "load_release_set",
+    "normalise_language",
+]
+
+# Languages pressctl has words and fonts for. Keys are lower-cased tags; values the canonical form.
+LANGUAGES: dict[str, str] = {
+    "en": "en",
+    "en-gb": "en-GB",
+    "en-us": "en-US",
+    "en-hk": "en-HK",
+    "zh-hk": "zh-HK",
+    "zh-tw": "zh-TW",
+    "zh-hant": "zh-Hant",
+    "zh-hant-hk": "zh-Hant-HK",
+    "zh-hant-tw": "zh-Hant-TW",
+    "zh-mo": "zh-MO",
+}
+
+KNOWN_KEYS = (
+    "title",
+    "subtitle",
+    "date",
+    "dateline",
+    "embargo",
+    "timezone",
+    "language",
+    "summary",
+    "subject",
+    "photos",
+    "about",
+    "media_contacts",
+    "translations",
+    "attachments",
+)
+
+
+@dataclass(frozen=True)
+class Photo:
+    src: Path
+    caption: str = ""
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release in one language. ``body`` and ``about`` are Markdown; they may hold ``{{ merge }}`` fields."""
+
+    path: Path
+    slug: str
+    title: str
+    date: dt.date
+    body: str
+    body_line: int = 1  # line of the file where the body starts, for messages
+    subtitle: str = ""
+    dateline: str = ""
+    embargo: dt.datetime | None = None  # aware
+    timezone: str = "Asia/Hong_Kong"
+    language: str = "en"
+    summary: str = ""
+    subject: str = ""
+    photos: tuple[Photo, ...] = ()
+    about: str = ""
+    about_title: str = ""
+    media_contacts: tuple[MediaContact, ...] = ()
+    translations: Mapping[str, Path] = field(default_factory=dict)
+    attachments: tuple[Path, ...] = ()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_chinese(self) -> bool:
+        return self.language.lower().startswith("zh")
+
+    def embargo_local(self) -> dt.datetime | None:
+        """The embargo in the release's own time zone."""
+        return self.embargo.astimezone(self.zone) if self.embargo else None
+
+    def is_embargoed(self, now: dt.datetime) -> bool:
+        """True while the embargo has not lifted at ``now`` (aware)."""
+        return self.embargo is not None and now < self.embargo
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1's traps: yes/no/on/off stay text, and so does 12:30 (not 750)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    ]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
+
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+def normalise_language(tag: str, *, where: str | None = None) -> str:
+    """The canonical form of a language tag pressctl supports, or a ``ReleaseError``."""
+    raw = str(tag).strip().replace("_", "-")
+    if not _BCP47.match(raw):
+        raise ReleaseError(
+            f"{tag!r} is not a language tag", where=where, hint="use a BCP 47 tag such as en or zh-HK"
+        )
+    canonical = LANGUAGES.get(raw.lower())
+    if canonical is None:
+        raise ReleaseError(
+            f"unknown language {tag!r}",
+            where=where,
+            hint="pressctl supports " + ", ".join(sorted(set(LANGUAGES.values()))),
+        )
+    return canonical
+
+
+def _split_front_matter(text: str, where: str) -> tuple[str, str, int]:
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise ReleaseError(
+            "no front matter",
+            where=f"{where}:1",
+            hint="start the file with a line '---', the YAML keys (title, date, ...), then '---'",
+        )
+    for i, line in enumerate(lines[1:], start=1):
+        if line.strip() in ("---", "..."):
+            return "".join(lines[1:i]), "".join(lines[i + 1 :]), i + 2
+    raise ReleaseError(
+        "front matter is not closed", where=f"{where}:1", hint="add a line '---' after the last YAML key"
+    )
+
+
+def _parse_yaml(source: str, where: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse the front matter; also return the file line of each top-level key."""
+    try:
+        node = yaml.compose(source, Loader=_Loader)
+        data = yaml.load(source, Loader=_Loader) if node is not None else {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 2) if mark else 1  # +1 for 0-based, +1 for the opening ---
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ReleaseError(
+            f"front matter is not valid YAML: {problem}",
+            where=f"{where}:{line}",
+            hint="check indentation, and quote values that contain ': ' or start with a special character",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ReleaseError(f"front matter is not valid YAML: {exc}", where=where) from None
+    if not isinstance(data, dict):
+        raise ReleaseError(
+            "front matter must be YAML keys and values", where=f"{where}:2", hint="write e.g. 'title: ...'"
+        )
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            lines[str(key_node.value)] = key_node.start_mark.line + 2
+    return data, lines
+
+
+class _Fields:
+    """Typed access to front-matter values, with errors that point at the key's line."""
+
+    def __init__(self, data: dict[str, Any], lines: dict[str, int], where: str) -> None:
+        self.data, self.lines, self.file = data, lines, where
+
+    def at(self, key: str) -> str:
+        return f"{self.file}:{self.lines.get(key, 1)}"
+
+    def fail(self, key: str, what: str, hint: str | None = None) -> ReleaseError:
+        return ReleaseError(what, where=self.at(key), hint=hint)
+
+    def text(self, key: str, default: str = "", *, required: bool = False) -> str:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise ReleaseError(
+                    f"'{key}' is missing",
+                    where=f"{self.file}:1",
+                    hint=f"add '{key}: ...' to the front matter",
+                )
+            return default
+        if isinstance(value, (dict, list)):
+            raise self.fail(key, f"'{key}' must be text", hint="write it on one line, or as a YAML block (|)")
+        if isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat()
+        value = str(value).strip()
+        if required and not value:
+            raise self.fail(key, f"'{key}' is empty", hint=f"give the release a {key}")
+        return value
+
+
+def _parse_date(f: _Fields) -> dt.date:
+    value = f.data.get("date")
+    if value is None:
+        raise ReleaseError(
+            "'date' is missing", where=f"{f.file}:1", hint="add 'date: YYYY-MM-DD' to the front matter"
+        )
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise f.fail(
+            "date", f"'date' {value!r} is not a date", hint="write it as YYYY-MM-DD, e.g. 2026-03-12"
+        ) from None
+
+
+def parse_local_time(value: Any, zone: ZoneInfo) -> dt.datetime:
+    """An aware datetime from an ISO 8601 value; one without an offset is read in ``zone``.
+
+    Raises ValueError for text that is not a date-time and for local times that don't exist
+    or happen twice in ``zone`` (daylight-saving changes).
+    """
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        raise ValueError("a date without a time")
+    else:
+        text = str(value).strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError("a date without a time")
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        return parsed
+    first = parsed.replace(tzinfo=zone, fold=0)
+    second = parsed.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        raise ValueError(f"{parsed:%Y-%m-%d %H:%M} happens twice in {zone.key} (clocks go back)")
+    roundtrip = first.astimezone(dt.UTC).astimezone(zone)
+    if roundtrip.replace(tzinfo=None) != parsed:
+        raise ValueError(f"{parsed:%Y-%m-%d %H:%M} does not exist in {zone.key} (clocks go forward)")
+    return first
+
+
+def _parse_embargo(f: _Fields, zone: ZoneInfo) -> dt.datetime | None:
+    value = f.data.get("embargo")
+    if value is None or value == "":
+        return None
+    try:
+        return parse_local_time(value, zone)
+    except ValueError as exc:
+        raise f.fail(
+            "embargo",
+            f"'embargo' {str(value)!r} is not a usable date-time ({exc})",
+            hint="write it as ISO 8601 with an offset, e.g. 2026-03-12T10:00:00+08:00",
+        ) from None
+
+
+def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise f.fail(key, f"{what} must be a file path")
+    path = (base / value.strip()).resolve()
+    if not path.is_file():
+        raise f.fail(key, f"{what} {value!r} does not exist", hint=f"paths are relative to {base}")
+    return path
+
+
+def _parse_photos(f: _Fields, base: Path) -> tuple[Photo, ...]:
+    raw = f.data.get("photos") or []
+    if not isinstance(raw, list):
+        raise f.fail("photos", "'photos' must be a list", hint="write each photo as '- src: file.jpg'")
+    photos = []
+    for i, item in enumerate(raw, start=1):
+        if isinstance(item, str):
+            item = {"src": item}
+        if not isinstance(item, dict) or "src" not in item:
+            raise f.fail(
+                "photos", f"photo {i} needs a 'src'", hint="write '- src: photo.jpg' with caption and alt"
+            )
+        unknown = set(item) - {"src", "caption", "alt"}
+        if unknown:
+            raise f.fail(
+                "photos",
+                f"photo {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
+                hint="use src, caption and alt",
+            )
+        src = _resolve(base, item["src"], f, "photos", f"photo {i}")
+        if src.suffix.lower() not in (".jpg", ".jpeg", ".png", ".gif", ".webp"):
+            raise f.fail("photos", f"photo {i} {src.name!r} is not a JPEG, PNG, GIF or WebP image")
+        caption = str(item.get("caption") or "").strip()
+        alt = str(item.get("alt") or "").strip() or caption
+        if not alt:
+            raise f.fail(
+                "photos",
+                f"photo {i} has neither alt text nor a caption",
+                hint="add 'alt:' describing the photo for readers who can't see it",
+            )
+        photos.append(Photo(src=src, caption=caption, alt=alt))
+    return tuple(photos)
+
+
+def _parse_media_contacts(f: _Fields, default: tuple[MediaContact, ...]) -> tuple[MediaContact, ...]:
+    raw = f.data.get("media_contacts")
+    if raw is None:
+        return default
+    if not isinstance(raw, list):
+        raise f.fail("media_contacts", "'media_contacts' must be a list", hint="write each as '- name: ...'")
+    out = []
+    for i, item in enumerate(raw, start=1):
+        if not isinstance(item, dict) or not str(item.get("name") or "").strip():
+            raise f.fail("media_contacts", f"media contact {i} needs a name")
+        unknown = set(item) - {"name", "title", "organisation", "phone", "email"}
+        if unknown:
+            raise f.fail(
+                "media_contacts",
+                f"media contact {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
+                hint="use name, title, organisation, phone and email",
+            )
+        out.append(
+            MediaContact(
+                **{
+                    k: str(item.get(k) or "").strip()
+                    for k in ("name", "title", "organisation", "phone", "email")
+                }
+            )
+        )
+    return tuple(out)
+
+
+def load_release(
+    path: Path, workspace: Workspace, *, slug: str | None = None, language: str | None = None
+) -> Release:
+    """Read and validate one release file. Translations are listed, not loaded (see ``load_release_set``)."""
+    path = Path(path)
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ReleaseError("file not found", where=where, hint="check the path") from None
+    except IsADirectoryError:
+        raise ReleaseError("is a folder, not a release file", where=where) from None
+    except UnicodeDecodeError as exc:
+        raise ReleaseError(
+            f"not UTF-8 text (byte {exc.start})", where=where, hint="save the file as UTF-8"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    front, body, body_line = _split_front_matter(text, where)
+    data, lines = _parse_yaml(front, where)
+    f = _Fields(data, lines, where)
+
+    for key in data:
+        if key not in KNOWN_KEYS:
+            close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+            raise f.fail(
+                str(key),
+                f"unknown key '{key}'",
+                hint=f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(KNOWN_KEYS),
+            )
+
+    title = f.text("title", required=True)
+    date = _parse_date(f)
+    tz_name = f.text("timezone", workspace.timezone)
+    try:
+        zone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise f.fail(
+            "timezone", f"unknown time zone {tz_name!r}", hint="use an IANA name such as Asia/Hong_Kong"
+        ) from None
+    lang_raw = f.text("language", language or workspace.language)
+    lang = normalise_language(lang_raw, where=f.at("language"))
+    if language is not None and lang.lower() != language.lower():
+        # A translation file's own language must agree with the tag that points at it.
+        raise f.fail(
+            "language",
+            f"language is {lang} but the release lists this file as its {language} translation",
+            hint="make the two agree",
+        )
+    base = path.resolve().parent
+
+    translations: dict[str, Path] = {}
+    raw_tr = data.get("translations") or {}
+    if not isinstance(raw_tr, dict):
+        raise f.fail(
+            "translations",
+            "'translations' must map language tags to files",
+            hint="write e.g. 'translations: {zh-HK: release.zh-HK.md}'",
+        )
+    for tag, file in raw_tr.items():
+        canonical = normalise_language(str(tag), where=f.at("translations"))
+        if canonical.lower() == lang.lower():
+            raise f.fail("translations", f"translation {canonical} is the release's own language")
+        translations[canonical] = _resolve(base, file, f, "translations", f"translation {canonical}")
+
+    attachments_raw = data.get("attachments") or []
+    if not isinstance(attachments_raw, list):
+        raise f.fail("attachments", "'attachments' must be a list of files")
+    attachments = tuple(_resolve(base, a, f, "attachments", "attachment") for a in attachments_raw)
+
+    about = f.text("about", workspace.organisation.about)
+    if not body.strip():
+        raise ReleaseError(
+            "the release has no body text",
+            where=f"{where}:{body_line}",
+            hint="write the release below the closing '---'",
+        )
+
+    return Release(
+        path=path.resolve(),
+        slug=slug or _slug(path),
+        title=title,
+        date=date,
+        body=body,
+        body_line=body_line,
+        subtitle=f.text("subtitle"),
+        dateline=f.text("dateline"),
+        embargo=_parse_embargo(f, zone),
+        timezone=tz_name,
+        language=lang,
+        summary=f.text("summary"),
+        subject=f.text("subject") or title,
+        photos=_parse_photos(f, base),
+        about=about,
+        about_title=workspace.organisation.name,
+        media_contacts=_parse_media_contacts(f, workspace.media_contacts),
+        translations=translations,
+        attachments=attachments,
+    )
+
+
+def _slug(path: Path) -> str:
+    stem = path.name.split(".")[0] if path.suffix else path.name
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-").lower()
+    return slug or "release"
+
+
+def load_release_set(path: Path, workspace: Workspace, *, only: str | None = None) -> list[Release]:
+    """The release and each of its translations, main language first. ``only`` keeps one language."""
+    main = load_release(path, workspace)
+    releases = [main]
+    for tag, file in main.translations.items():
+        tr = load_release(file, workspace, slug=main.slug, language=tag)
+        # A translation inherits what it doesn't say itself: the embargo must be the same moment.
+        if tr.embargo != main.embargo:
+            if tr.embargo is None:
+                tr = replace(tr, embargo=main.embargo)
+            else:
+                raise ReleaseError(
+                    f"embargo differs from the main release's ({main.embargo})",
+                    where=str(file),
+                    hint="remove 'embargo' from the translation or make it the same moment",
+                )
+        if not tr.photos and main.photos:
+            tr = replace(tr, photos=main.photos)
+        releases.append(tr)
+    if only is not None:
+        tag = normalise_language(only)
+        releases = [r for r in releases if r.language.lower() == tag.lower()]
+        if not releases:
+            raise ReleaseError(
+                f"the release has no {tag} version",
+                where=str(path),
+                hint="available: " + ", ".join([main.language, *main.translations]),
+            )
+    return releases
