@@ -94,7 +94,7 @@ class MergePlan:
 
     def missing(self, contact: Mapping[str, str]) -> list[str]:
         """Fields an expression without a fallback needs but this contact lacks."""
-        lacking = set()
+        lacking: set[str] = set()
         for f in self.fields:
             if f.has_fallback:
                 continue
