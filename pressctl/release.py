@@ -261,11 +261,12 @@ def parse_local_time(value: Any, zone: ZoneInfo) -> dt.datetime:
         return parsed
     first = parsed.replace(tzinfo=zone, fold=0)
     second = parsed.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        raise ValueError(f"{parsed:%Y-%m-%d %H:%M} happens twice in {zone.key} (clocks go back)")
+    # The gap check comes first: in a gap the two folds also differ, which is not an overlap.
     roundtrip = first.astimezone(dt.UTC).astimezone(zone)
     if roundtrip.replace(tzinfo=None) != parsed:
         raise ValueError(f"{parsed:%Y-%m-%d %H:%M} does not exist in {zone.key} (clocks go forward)")
+    if first.utcoffset() != second.utcoffset():
+        raise ValueError(f"{parsed:%Y-%m-%d %H:%M} happens twice in {zone.key} (clocks go back)")
     return first
 
 
