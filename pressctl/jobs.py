@@ -1,0 +1,414 @@
+"""Scheduled jobs in the ledger's SQLite file: one row per job, and atomic moves between states.
+
+States: ``scheduled`` -> ``running`` -> ``done`` | ``failed``; ``scheduled`` -> ``missed`` (found too late)
+or ``cancelled``. A dispatcher owns a running job through a lease (``owner``, ``lease_until``) it renews
+while it sends. Every move is made inside ``BEGIN IMMEDIATE``, which holds SQLite's write lock from the
+read to the write, so two dispatchers on one ledger can never both claim a job. A running job whose owner
+died (lease run out, or its process gone on this host) may be claimed again: the send engine's
+per-recipient ledger rows make that a resume, not a repeat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pressctl.clock import Clock, system_clock
+from pressctl.errors import InputError
+
+__all__ = [
+    "STATES",
+    "Job",
+    "JobStore",
+    "SourceFile",
+    "connect",
+    "current_owner",
+    "owner_alive",
+]
+
+STATES = ("scheduled", "running", "done", "missed", "cancelled", "failed")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id               TEXT PRIMARY KEY,
+    state            TEXT NOT NULL CHECK (state IN
+                       ('scheduled', 'running', 'done', 'missed', 'cancelled', 'failed')),
+    due_at           TEXT NOT NULL,      -- UTC, fixed-width ISO 8601: text order is time order
+    timezone         TEXT NOT NULL,      -- the release's IANA zone, for showing times
+    embargo_at       TEXT,               -- UTC, or NULL for a release without an embargo
+    under_embargo    INTEGER NOT NULL DEFAULT 0,
+    release          TEXT NOT NULL,      -- the release as the user named it (absolute path)
+    title            TEXT NOT NULL DEFAULT '',
+    workspace        TEXT NOT NULL,      -- workspace root
+    config           TEXT,               -- pressctl.toml, if any
+    snapshot_dir     TEXT NOT NULL,
+    snapshot_release TEXT NOT NULL,      -- relative to snapshot_dir
+    contacts         TEXT NOT NULL,      -- JSON list, relative to snapshot_dir
+    sources          TEXT NOT NULL,      -- JSON list of {role, source, snapshot, sha256}
+    options          TEXT NOT NULL,      -- JSON: the sending options given to `schedule`
+    recipients       INTEGER NOT NULL DEFAULT 0,
+    created_at       TEXT NOT NULL,
+    owner            TEXT,               -- "host:pid" of the dispatcher sending it
+    lease_until      REAL,               -- epoch seconds; past it, another dispatcher may take over
+    started_at       TEXT,
+    finished_at      TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    campaign         TEXT,               -- the send engine's campaign id, once known
+    result           TEXT NOT NULL DEFAULT '',
+    error            TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS jobs_state_due ON jobs (state, due_at);
+"""
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _to_text(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime(_TIME_FORMAT)
+
+
+def _from_text(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    return dt.datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file copied into a job's snapshot, and the hash it had when scheduled."""
+
+    role: str  # release | translation | photo | attachment | contacts
+    source: str  # absolute path of the original
+    snapshot: str  # path inside the snapshot folder
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scheduled send, as stored."""
+
+    id: str
+    state: str
+    due: dt.datetime  # UTC
+    timezone: str
+    embargo: dt.datetime | None
+    under_embargo: bool
+    release: str
+    title: str
+    workspace: str
+    config: str | None
+    snapshot_dir: str
+    snapshot_release: str
+    contacts: tuple[str, ...]
+    sources: tuple[SourceFile, ...]
+    options: Mapping[str, Any]
+    recipients: int
+    created_at: dt.datetime
+    owner: str | None = None
+    lease_until: float | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    attempts: int = 0
+    campaign: str | None = None
+    result: str = ""
+    error: str = ""
+
+    @property
+    def release_path(self) -> Path:
+        """The release inside the snapshot: what is sent."""
+        return Path(self.snapshot_dir) / self.snapshot_release
+
+    @property
+    def contact_paths(self) -> list[Path]:
+        return [Path(self.snapshot_dir) / c for c in self.contacts]
+
+
+def current_owner() -> str:
+    """This process as a lease owner: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process named by ``owner`` may still be running.
+
+    Only a process on this host can be seen to be gone; one on another host is assumed alive until its
+    lease runs out (the safe side: waiting is late, a second sender would be a repeat).
+    """
+    host, _, pid_text = owner.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, belongs to someone else
+        return True
+    return True
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the ledger file with the jobs table, in WAL mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) where atomicity matters.
+    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+class JobStore:
+    """Reads and state moves of jobs. ``clock`` decides what "now" is for leases and timestamps."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        clock: Clock = system_clock,
+        is_alive: Callable[[str], bool] = owner_alive,
+    ) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.is_alive = is_alive
+
+    # -- transactions ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        row = self.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise InputError(f"no scheduled job {job_id!r}", hint="see the ids with `pressctl schedule list`")
+        return _job(row)
+
+    def all(self, *, states: Iterable[str] | None = None) -> list[Job]:
+        if states is None:
+            rows = self.conn.execute("SELECT * FROM jobs ORDER BY due_at, id").fetchall()
+        else:
+            wanted = list(states)
+            marks = ",".join("?" * len(wanted))
+            rows = self.conn.execute(
+                f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY due_at, id", wanted
+            ).fetchall()
+        return [_job(r) for r in rows]
+
+    def next_due(self) -> dt.datetime | None:
+        """The earliest time of a job still waiting."""
+        row = self.conn.execute("SELECT min(due_at) FROM jobs WHERE state = 'scheduled'").fetchone()
+        return _from_text(row[0]) if row else None
+
+    def due(self, now: dt.datetime) -> list[Job]:
+        """Waiting jobs whose time has come, earliest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM jobs WHERE state = 'scheduled' AND due_at <= ? ORDER BY due_at, id",
+            (_to_text(now),),
+        ).fetchall()
+        return [_job(r) for r in rows]
+
+    def orphaned(self) -> list[Job]:
+        """Running jobs nobody is sending any more: lease run out, owner gone, or released."""
+        now = self.clock().timestamp()
+        rows = self.conn.execute("SELECT * FROM jobs WHERE state = 'running' ORDER BY due_at, id").fetchall()
+        return [_job(r) for r in rows if self._takeable(r, now)]
+
+    def _takeable(self, row: sqlite3.Row, now: float) -> bool:
+        owner, lease = row["owner"], row["lease_until"]
+        return owner is None or lease is None or lease < now or not self.is_alive(owner)
+
+    # -- writes ----------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        *,
+        job_id: str,
+        due: dt.datetime,
+        timezone: str,
+        embargo: dt.datetime | None,
+        under_embargo: bool,
+        release: str,
+        title: str,
+        workspace: str,
+        config: str | None,
+        snapshot_dir: str,
+        snapshot_release: str,
+        contacts: list[str],
+        sources: list[SourceFile],
+        options: Mapping[str, Any],
+        recipients: int,
+    ) -> Job:
+        """Store a new job in state ``scheduled``; InputError if the id is taken."""
+        try:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO jobs (id, state, due_at, timezone, embargo_at, under_embargo, release, title,"
+                    " workspace, config, snapshot_dir, snapshot_release, contacts, sources, options,"
+                    " recipients, created_at) VALUES (?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        job_id,
+                        _to_text(due),
+                        timezone,
+                        _to_text(embargo) if embargo else None,
+                        int(under_embargo),
+                        release,
+                        title,
+                        workspace,
+                        config,
+                        snapshot_dir,
+                        snapshot_release,
+                        json.dumps(contacts),
+                        json.dumps([s.__dict__ for s in sources]),
+                        json.dumps(dict(options), sort_keys=True),
+                        recipients,
+                        _to_text(self.clock()),
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise InputError(f"a job {job_id!r} exists already") from None
+        return self.get(job_id)
+
+    def claim(
+        self,
+        job_id: str,
+        *,
+        owner: str,
+        lease_seconds: float,
+        from_states: tuple[str, ...] = ("scheduled",),
+    ) -> Job | None:
+        """Make ``owner`` the one dispatcher sending this job, or return None if it can't be.
+
+        A job in one of ``from_states`` can be claimed, and so can a running job nobody holds any more.
+        """
+        now = self.clock()
+        with self._write() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            takeover = row["state"] == "running" and self._takeable(row, now.timestamp())
+            if row["state"] not in from_states and not takeover:
+                return None
+            db.execute(
+                "UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1,"
+                " started_at = COALESCE(started_at, ?), finished_at = NULL, error = '' WHERE id = ?",
+                (owner, now.timestamp() + lease_seconds, _to_text(now), job_id),
+            )
+        return self.get(job_id)
+
+    def renew(self, job_id: str, *, owner: str, lease_seconds: float) -> bool:
+        """Extend this owner's lease; False means the job is no longer ours (cancelled or taken over)."""
+        now = self.clock().timestamp()
+        cur = self.conn.execute(
+            "UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'running'",
+            (now + lease_seconds, job_id, owner),
+        )
+        return cur.rowcount == 1
+
+    def set_campaign(self, job_id: str, campaign: str) -> None:
+        self.conn.execute("UPDATE jobs SET campaign = ? WHERE id = ?", (campaign, job_id))
+
+    def finish(self, job_id: str, *, owner: str, state: str, result: str = "", error: str = "") -> bool:
+        """Record how the job ended (``done`` or ``failed``) if this owner still holds it."""
+        if state not in ("done", "failed"):
+            raise ValueError(state)
+        cur = self.conn.execute(
+            "UPDATE jobs SET state = ?, owner = NULL, lease_until = NULL, finished_at = ?, result = ?,"
+            " error = ? WHERE id = ? AND owner = ? AND state = 'running'",
+            (state, _to_text(self.clock()), result, error, job_id, owner),
+        )
+        return cur.rowcount == 1
+
+    def release(self, job_id: str, *, owner: str, note: str = "") -> bool:
+        """Let go of a running job unfinished (the dispatcher was stopped): the next dispatcher resumes it."""
+        cur = self.conn.execute(
+            "UPDATE jobs SET owner = NULL, lease_until = NULL, error = ? "
+            "WHERE id = ? AND owner = ? AND state = 'running'",
+            (note, job_id, owner),
+        )
+        return cur.rowcount == 1
+
+    def mark_missed(self, job_id: str, *, note: str = "") -> bool:
+        """A waiting job found too late: it is not sent by itself (``schedule run`` sends it on purpose)."""
+        cur = self.conn.execute(
+            "UPDATE jobs SET state = 'missed', error = ? WHERE id = ? AND state = 'scheduled'",
+            (note, job_id),
+        )
+        return cur.rowcount == 1
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a job that is not being sent. Running jobs can't be cancelled: some people have it."""
+        with self._write() as db:
+            row = db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise InputError(
+                    f"no scheduled job {job_id!r}", hint="see the ids with `pressctl schedule list`"
+                )
+            state = row["state"]
+            if state == "cancelled":
+                pass
+            elif state in ("scheduled", "missed", "failed"):
+                db.execute(
+                    "UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE id = ?",
+                    (_to_text(self.clock()), job_id),
+                )
+            else:
+                raise InputError(
+                    f"job {job_id} is {state} and can't be cancelled",
+                    hint=(
+                        "it is being sent now; stop its dispatcher (Ctrl-C or SIGTERM) to pause it"
+                        if state == "running"
+                        else "it has been sent; see `pressctl report`"
+                    ),
+                )
+        return self.get(job_id)
+
+
+def _job(row: sqlite3.Row) -> Job:
+    due = _from_text(row["due_at"])
+    created = _from_text(row["created_at"])
+    assert due is not None and created is not None  # NOT NULL columns
+    return Job(
+        id=row["id"],
+        state=row["state"],
+        due=due,
+        timezone=row["timezone"],
+        embargo=_from_text(row["embargo_at"]),
+        under_embargo=bool(row["under_embargo"]),
+        release=row["release"],
+        title=row["title"],
+        workspace=row["workspace"],
+        config=row["config"],
+        snapshot_dir=row["snapshot_dir"],
+        snapshot_release=row["snapshot_release"],
+        contacts=tuple(json.loads(row["contacts"])),
+        sources=tuple(SourceFile(**s) for s in json.loads(row["sources"])),
+        options=json.loads(row["options"]),
+        recipients=row["recipients"],
+        created_at=created,
+        owner=row["owner"],
+        lease_until=row["lease_until"],
+        started_at=_from_text(row["started_at"]),
+        finished_at=_from_text(row["finished_at"]),
+        attempts=row["attempts"],
+        campaign=row["campaign"],
+        result=row["result"],
+        error=row["error"],
+    )

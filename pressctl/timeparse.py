@@ -1,0 +1,143 @@
+"""Times for scheduling: read ``--at`` and ``--max-late``, check a send time, show a time to people. Pure.
+
+Every function takes the current time as an argument (no hidden clock), so the rules about the past,
+embargoes and daylight-saving changes are tested with fixed instants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from pressctl.errors import EmbargoError, InputError
+from pressctl.release import parse_local_time
+
+__all__ = [
+    "check_send_time",
+    "format_local",
+    "format_utc",
+    "parse_at",
+    "parse_duration",
+    "to_utc",
+]
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|sec|d|h|m|s)?", re.I)
+_UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, "sec": 1.0, None: 1.0}
+
+
+def parse_duration(text: str, *, option: str = "duration") -> dt.timedelta:
+    """``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` or a bare number of seconds, as a timedelta."""
+    raw = str(text).strip().lower().replace(" ", "")
+    pos, total, parts = 0, 0.0, 0
+    while pos < len(raw):
+        match = _DURATION_PART.match(raw, pos)
+        if match is None or match.end() == pos:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos, parts = match.end(), parts + 1
+        if match.group(2) is None:  # a bare number ends the value: "1h30" would be ambiguous
+            break
+    if parts == 0 or pos != len(raw):
+        raise InputError(
+            f"{option} {text!r} is not a duration",
+            hint="write e.g. 90s, 15m, 1h30m or 2d",
+        )
+    return dt.timedelta(seconds=total)
+
+
+def to_utc(when: dt.datetime) -> dt.datetime:
+    """An aware datetime in UTC (what the ledger stores and compares)."""
+    if when.tzinfo is None:
+        raise ValueError("naive datetime")  # a programming error: every time in pressctl is aware
+    return when.astimezone(dt.UTC)
+
+
+def parse_at(text: str, *, zone: ZoneInfo, now: dt.datetime) -> dt.datetime:
+    """The moment ``--at TEXT`` names, as an aware datetime.
+
+    ISO 8601 with an offset (``2030-03-12T10:00+08:00``, ``...Z``) is taken as is; a local time
+    (``2030-03-12 10:00``) is read in ``zone``, refusing times that a daylight-saving change skips
+    or repeats; ``+DURATION`` (``+90s``, ``+2h``) counts from ``now``.
+    """
+    raw = str(text).strip()
+    if raw.startswith("+"):
+        return to_utc(now) + parse_duration(raw[1:], option="--at")
+    try:
+        return parse_local_time(raw, zone)
+    except ValueError as exc:
+        raise EmbargoError(
+            f"--at {raw!r} is not a usable time ({exc})",
+            hint=(
+                f"write ISO 8601 with an offset (2030-03-12T10:00+08:00), a local time in {zone.key} "
+                "(2030-03-12 10:00), or +DURATION (+15m)"
+            ),
+        ) from None
+
+
+def check_send_time(
+    at: dt.datetime,
+    *,
+    now: dt.datetime,
+    embargo: dt.datetime | None,
+    under_embargo: bool,
+    zone: ZoneInfo,
+) -> None:
+    """Refuse a scheduled time that is past, or that would break the embargo.
+
+    An advance copy (``under_embargo``) is the one case where sending before the embargo is the point;
+    then the time must be before the lift, or the copy would arrive marked EMBARGOED after it.
+    """
+    if at <= now:
+        raise EmbargoError(
+            f"{format_local(at, zone)} is in the past (now {format_local(now, zone)})",
+            hint="give a later --at, or use `pressctl send` to send now",
+        )
+    if under_embargo:
+        if embargo is None:
+            raise EmbargoError(
+                "--under-embargo needs a release with an 'embargo'",
+                hint="add 'embargo:' to the front matter, or drop --under-embargo",
+            )
+        if at >= embargo:
+            raise EmbargoError(
+                f"an advance copy at {format_local(at, zone)} would arrive after the embargo lifts "
+                f"({format_local(embargo, zone)})",
+                hint="schedule it earlier, or drop --under-embargo to send the release at the lift",
+            )
+        return
+    if embargo is not None and at < embargo:
+        raise EmbargoError(
+            f"{format_local(at, zone)} is before the embargo lifts ({format_local(embargo, zone)}); "
+            "sending then would break it",
+            hint="leave out --at to send at the lift, or add --under-embargo for advance copies",
+        )
+
+
+def format_local(when: dt.datetime, zone: ZoneInfo) -> str:
+    """``2030-03-12 10:00 HKT`` — the time in ``zone`` with its abbreviation, or its offset if it has none.
+
+    Seconds appear only when they are not zero, so a time set to the second is shown to the second.
+    """
+    local = when.astimezone(zone)
+    name = local.tzname() or ""
+    # Zones without a letter abbreviation give "+04" from tzdata: show the full offset instead.
+    if not name or name[0] in "+-":
+        name = _offset(local)
+    pattern = "%Y-%m-%d %H:%M:%S" if local.second or local.microsecond else "%Y-%m-%d %H:%M"
+    return f"{local.strftime(pattern)} {name}"
+
+
+def format_utc(when: dt.datetime) -> str:
+    """``2030-03-12 02:00 UTC``."""
+    utc = to_utc(when)
+    pattern = "%Y-%m-%d %H:%M:%S" if utc.second or utc.microsecond else "%Y-%m-%d %H:%M"
+    return f"{utc.strftime(pattern)} UTC"
+
+
+def _offset(local: dt.datetime) -> str:
+    delta = local.utcoffset() or dt.timedelta(0)
+    minutes = int(delta.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{mins:02d}"
