@@ -1,0 +1,357 @@
+"""The ledger: one SQLite file (WAL) with every campaign and one row per recipient, written as mail goes out.
+
+A recipient's row is written *before* a message is handed to the server (status ``sending``, attempt + 1)
+and again *after* the reply (``sent``, ``failed``, ``unknown``, back to ``pending`` for a retry). A row
+found in ``sending`` when a run starts was in flight when the last run died; it is sent again with the
+same Message-ID, and nothing else is repeated. The scheduler keeps its ``jobs`` table in the same file
+(``pressctl.schedule`` creates it through :func:`connect`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pressctl.errors import InputError
+
+__all__ = [
+    "FINAL_STATUSES",
+    "STATUSES",
+    "TODO_STATUSES",
+    "Campaign",
+    "Ledger",
+    "RecipientRecord",
+    "RecipientRow",
+    "connect",
+    "utcnow",
+]
+
+# pending: not handed over yet (or waiting for a retry); sending: handed over, no reply recorded yet;
+# unknown: the connection was lost after the data, the server may have it; the rest are final.
+STATUSES = ("pending", "sending", "sent", "failed", "suppressed", "invalid", "unknown")
+TODO_STATUSES = ("pending", "sending", "unknown")
+FINAL_STATUSES = ("sent", "failed", "suppressed", "invalid")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    id           INTEGER PRIMARY KEY,
+    token        TEXT NOT NULL UNIQUE,     -- random; Message-IDs derive from it
+    fingerprint  TEXT NOT NULL,            -- release files + assets + lists + options that change mail
+    release_path TEXT NOT NULL,
+    slug         TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    lists        TEXT NOT NULL,            -- JSON list of contact list paths
+    options      TEXT NOT NULL,            -- JSON of the options that made this campaign
+    created_at   TEXT NOT NULL,
+    started_at   TEXT,
+    finished_at  TEXT
+);
+CREATE INDEX IF NOT EXISTS campaigns_fingerprint ON campaigns (fingerprint);
+CREATE TABLE IF NOT EXISTS recipients (
+    campaign_id  INTEGER NOT NULL REFERENCES campaigns (id),
+    key          TEXT NOT NULL,            -- the address, case-folded (or file:row for an invalid row)
+    email        TEXT NOT NULL,
+    name         TEXT NOT NULL DEFAULT '',
+    language     TEXT NOT NULL DEFAULT '',
+    source       TEXT NOT NULL DEFAULT '',
+    status       TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_code    INTEGER,
+    last_reply   TEXT NOT NULL DEFAULT '',
+    message_id   TEXT NOT NULL DEFAULT '',
+    first_attempt_at TEXT,
+    last_attempt_at  TEXT,
+    sent_at      TEXT,
+    UNIQUE (campaign_id, key)
+);
+CREATE INDEX IF NOT EXISTS recipients_status ON recipients (campaign_id, status);
+"""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the ledger database with pressctl's tables and settings.
+
+    WAL lets ``pressctl report`` read while a send writes; ``synchronous=NORMAL`` keeps each commit off
+    the disk's flush path: a commit survives a killed process (the promise), only a power cut can lose
+    the last few, and then those messages go out again with their same Message-ID.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(_SCHEMA)
+    except (sqlite3.Error, OSError) as exc:
+        raise InputError(
+            f"cannot open the ledger ({exc})",
+            where=str(path),
+            hint="check the path and its permissions, or pass another file with --db",
+        ) from None
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    token: str
+    fingerprint: str
+    release_path: str
+    slug: str
+    title: str
+    lists: tuple[str, ...]
+    options: Mapping[str, Any]
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    """A recipient as planned, before any sending."""
+
+    key: str
+    email: str
+    status: str = "pending"  # or suppressed / invalid
+    name: str = ""
+    language: str = ""
+    source: str = ""
+    reply: str = ""  # why suppressed or invalid
+
+
+@dataclass(frozen=True)
+class RecipientRecord:
+    """A recipient's row as the ledger has it now."""
+
+    campaign_id: int
+    key: str
+    email: str
+    name: str
+    language: str
+    source: str
+    status: str
+    attempts: int
+    last_code: int | None
+    last_reply: str
+    message_id: str
+    first_attempt_at: str | None
+    last_attempt_at: str | None
+    sent_at: str | None
+
+
+def _campaign(row: sqlite3.Row) -> Campaign:
+    return Campaign(
+        id=row["id"],
+        token=row["token"],
+        fingerprint=row["fingerprint"],
+        release_path=row["release_path"],
+        slug=row["slug"],
+        title=row["title"],
+        lists=tuple(json.loads(row["lists"])),
+        options=json.loads(row["options"]),
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+class Ledger:
+    """The campaigns and recipients in one ledger file. Every write commits at once."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.path = Path(path)
+        self.conn = connect(self.path)
+        self.clock = clock
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _now(self) -> str:
+        return _iso(self.clock())
+
+    # -- campaigns --------------------------------------------------------------------------------------
+    def create_campaign(
+        self,
+        *,
+        fingerprint: str,
+        release_path: str,
+        slug: str,
+        title: str,
+        lists: Iterable[str],
+        options: Mapping[str, Any],
+    ) -> Campaign:
+        token = secrets.token_hex(6)
+        cur = self.conn.execute(
+            "INSERT INTO campaigns (token, fingerprint, release_path, slug, title, lists, options, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                token,
+                fingerprint,
+                release_path,
+                slug,
+                title,
+                json.dumps(list(lists), ensure_ascii=False),
+                json.dumps(dict(options), ensure_ascii=False, sort_keys=True, default=str),
+                self._now(),
+            ),
+        )
+        campaign = self.campaign(int(cur.lastrowid or 0))
+        assert campaign is not None
+        return campaign
+
+    def find_campaign(self, fingerprint: str) -> Campaign | None:
+        """The latest campaign made from exactly these inputs, to resume it."""
+        row = self.conn.execute(
+            "SELECT * FROM campaigns WHERE fingerprint = ? ORDER BY id DESC LIMIT 1", (fingerprint,)
+        ).fetchone()
+        return _campaign(row) if row else None
+
+    def campaign(self, campaign_id: int) -> Campaign | None:
+        row = self.conn.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+        return _campaign(row) if row else None
+
+    def latest(self) -> Campaign | None:
+        row = self.conn.execute("SELECT * FROM campaigns ORDER BY id DESC LIMIT 1").fetchone()
+        return _campaign(row) if row else None
+
+    def campaigns(self) -> list[Campaign]:
+        return [_campaign(r) for r in self.conn.execute("SELECT * FROM campaigns ORDER BY id")]
+
+    def mark_started(self, campaign_id: int) -> None:
+        self.conn.execute(
+            "UPDATE campaigns SET started_at = COALESCE(started_at, ?), finished_at = NULL WHERE id = ?",
+            (self._now(), campaign_id),
+        )
+
+    def mark_finished(self, campaign_id: int) -> None:
+        self.conn.execute("UPDATE campaigns SET finished_at = ? WHERE id = ?", (self._now(), campaign_id))
+
+    # -- recipients -------------------------------------------------------------------------------------
+    def add_recipients(self, campaign_id: int, rows: Iterable[RecipientRow]) -> int:
+        """Insert planned recipients; rows already in the campaign are kept as they are. Returns new rows.
+
+        A recipient planned as pending but already recorded suppressed/invalid stays so; one recorded
+        pending that is now suppressed (suppression is checked at every run) becomes suppressed.
+        """
+        before = self.conn.total_changes
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.executemany(
+                "INSERT INTO recipients (campaign_id, key, email, name, language, source, status, last_reply)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, key) DO UPDATE SET"
+                " status = excluded.status, last_reply = excluded.last_reply"
+                " WHERE recipients.status = 'pending' AND recipients.attempts = 0"
+                " AND excluded.status = 'suppressed'",
+                (
+                    (campaign_id, r.key, r.email, r.name, r.language, r.source, r.status, r.reply)
+                    for r in rows
+                ),
+            )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return self.conn.total_changes - before
+
+    def todo(self, campaign_id: int) -> dict[str, RecipientRecord]:
+        """Recipients still to send (pending, in flight at a crash, outcome unknown), by key."""
+        marks = ",".join("?" * len(TODO_STATUSES))
+        cur = self.conn.execute(
+            f"SELECT * FROM recipients WHERE campaign_id = ? AND status IN ({marks})",
+            (campaign_id, *TODO_STATUSES),
+        )
+        return {row["key"]: _record(row) for row in cur}
+
+    def retry_transient_failures(self, campaign_id: int) -> int:
+        """Put rows that failed only for passing reasons (4xx, timeouts) back to pending for this run."""
+        cur = self.conn.execute(
+            "UPDATE recipients SET status = 'pending' WHERE campaign_id = ? AND status = 'failed'"
+            " AND (last_code IS NULL OR (last_code >= 400 AND last_code < 500))",
+            (campaign_id,),
+        )
+        return cur.rowcount
+
+    def mark_sending(self, campaign_id: int, key: str, message_id: str) -> int:
+        """Record a hand-over about to happen; returns the attempt number. Committed before the send."""
+        now = self._now()
+        row = self.conn.execute(
+            "UPDATE recipients SET status = 'sending', attempts = attempts + 1, message_id = ?,"
+            " first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?"
+            " WHERE campaign_id = ? AND key = ? RETURNING attempts",
+            (message_id, now, now, campaign_id, key),
+        ).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return int(row[0])
+
+    def mark_result(
+        self, campaign_id: int, key: str, *, status: str, code: int | None, reply: str
+    ) -> None:
+        """Record the server's answer (or its absence) for the last hand-over."""
+        if status not in STATUSES:
+            raise ValueError(status)
+        now = self._now()
+        self.conn.execute(
+            "UPDATE recipients SET status = ?, last_code = ?, last_reply = ?,"
+            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+            " WHERE campaign_id = ? AND key = ?",
+            (status, code, reply[:1000], status, now, campaign_id, key),
+        )
+
+    def totals(self, campaign_id: int) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for status, n in self.conn.execute(
+            "SELECT status, COUNT(*) FROM recipients WHERE campaign_id = ? GROUP BY status", (campaign_id,)
+        ):
+            counts[status] = n
+        return counts
+
+    def recipients(self, campaign_id: int) -> Iterator[RecipientRecord]:
+        # rowid order is the order the lists were read in
+        cur = self.conn.execute("SELECT * FROM recipients WHERE campaign_id = ? ORDER BY rowid", (campaign_id,))
+        for row in cur:
+            yield _record(row)
+
+    def record(self, campaign_id: int, key: str) -> RecipientRecord | None:
+        row = self.conn.execute(
+            "SELECT * FROM recipients WHERE campaign_id = ? AND key = ?", (campaign_id, key)
+        ).fetchone()
+        return _record(row) if row else None
+
+    def sent_in_other_campaigns(self, slug: str, *, exclude: int) -> set[str]:
+        """Keys already sent this release (same slug) by another campaign: a changed list must not repeat."""
+        cur = self.conn.execute(
+            "SELECT r.key FROM recipients r JOIN campaigns c ON c.id = r.campaign_id"
+            " WHERE c.slug = ? AND c.id != ? AND r.status IN ('sent', 'sending', 'unknown')",
+            (slug, exclude),
+        )
+        return {row[0] for row in cur}
+
+
+def _record(row: sqlite3.Row) -> RecipientRecord:
+    return RecipientRecord(**{k: row[k] for k in _RECORD_FIELDS})
+
+
+_RECORD_FIELDS = tuple(RecipientRecord.__dataclass_fields__)

@@ -1,0 +1,105 @@
+"""The ledger on a real SQLite file: campaigns, recipient rows, before/after writes, resuming."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pressctl.errors import InputError
+from pressctl.ledger import Ledger, RecipientRow, connect
+
+
+def _campaign(ledger: Ledger, fingerprint: str = "fp1") -> int:
+    return ledger.create_campaign(
+        fingerprint=fingerprint,
+        release_path="/ws/releases/launch.md",
+        slug="launch",
+        title="Harbourview Science Park opens its robotics wing",
+        lists=["contacts/journalists.csv"],
+        options={"from": "press@hvsp.example"},
+    ).id
+
+
+def test_wal_and_schema(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        assert ledger.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"campaigns", "recipients"} <= tables
+
+
+def test_campaign_found_by_fingerprint(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.db") as ledger:
+        first = _campaign(ledger)
+        again = _campaign(ledger)  # --new-campaign makes a second one with the same inputs
+        other = _campaign(ledger, "fp2")
+        found = ledger.find_campaign("fp1")
+        assert found is not None and found.id == again != first
+        assert ledger.latest() is not None and ledger.latest().id == other  # type: ignore[union-attr]
+        assert [c.id for c in ledger.campaigns()] == [first, again, other]
+        assert ledger.campaign(first).token != ledger.campaign(again).token  # type: ignore[union-attr]
+        assert ledger.find_campaign("nope") is None
+
+
+def test_rows_before_and_after_hand_over(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.db") as ledger:
+        cid = _campaign(ledger)
+        rows = [
+            RecipientRow(key="a@news.example", email="a@news.example", name="Ada Wong", language="en"),
+            RecipientRow(key="b@news.example", email="b@news.example"),
+            RecipientRow(key="c@news.example", email="c@news.example", status="suppressed", reply="listed"),
+            RecipientRow(key="list.csv:7", email="not-an-address", status="invalid", reply="no @"),
+        ]
+        assert ledger.add_recipients(cid, rows) == 4
+        assert ledger.add_recipients(cid, rows) == 0  # re-run: nothing new, nothing reset
+        assert set(ledger.todo(cid)) == {"a@news.example", "b@news.example"}
+
+        assert ledger.mark_sending(cid, "a@news.example", "<m1@hvsp.example>") == 1
+        # Another connection (a second process, `pressctl report`) sees the row before the reply.
+        other = connect(tmp_path / "l.db")
+        assert other.execute("SELECT status FROM recipients WHERE key='a@news.example'").fetchone()[0] == "sending"
+        ledger.mark_result(cid, "a@news.example", status="sent", code=250, reply="2.0.0 queued as X1")
+        rec = ledger.record(cid, "a@news.example")
+        assert rec is not None and rec.status == "sent" and rec.sent_at and rec.message_id == "<m1@hvsp.example>"
+
+        ledger.mark_sending(cid, "b@news.example", "<m2@hvsp.example>")
+        ledger.mark_result(cid, "b@news.example", status="failed", code=451, reply="4.3.0 try later")
+        assert ledger.totals(cid)["failed"] == 1
+        assert ledger.retry_transient_failures(cid) == 1
+        assert ledger.mark_sending(cid, "b@news.example", "<m2@hvsp.example>") == 2
+        assert [r.key for r in ledger.recipients(cid)] == [r.key for r in rows]
+
+
+def test_in_flight_rows_are_todo_and_suppression_applies_later(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.db") as ledger:
+        cid = _campaign(ledger)
+        ledger.add_recipients(cid, [RecipientRow(key=k, email=k) for k in ("a@x.test", "b@x.test")])
+        ledger.mark_sending(cid, "a@x.test", "<m@hvsp.example>")  # then the process dies
+    with Ledger(tmp_path / "l.db") as ledger:
+        todo = ledger.todo(cid)
+        assert todo["a@x.test"].status == "sending" and todo["a@x.test"].message_id == "<m@hvsp.example>"
+        # b was suppressed since: the next run's plan says so and the row follows; a (in flight) does not.
+        ledger.add_recipients(
+            cid,
+            [RecipientRow(key=k, email=k, status="suppressed", reply="unsubscribed") for k in ("a@x.test", "b@x.test")],
+        )
+        assert ledger.totals(cid)["suppressed"] == 1 and set(ledger.todo(cid)) == {"a@x.test"}
+
+
+def test_sent_in_other_campaigns(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.db") as ledger:
+        one = _campaign(ledger, "fp1")
+        ledger.add_recipients(one, [RecipientRow(key="a@x.test", email="a@x.test")])
+        ledger.mark_sending(one, "a@x.test", "<m@x>")
+        ledger.mark_result(one, "a@x.test", status="sent", code=250, reply="ok")
+        two = _campaign(ledger, "fp2")
+        assert ledger.sent_in_other_campaigns("launch", exclude=two) == {"a@x.test"}
+        assert ledger.sent_in_other_campaigns("launch", exclude=one) == set()
+
+
+def test_unusable_path_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="--db"):
+        Ledger(tmp_path / "file" / "ledger.db")
