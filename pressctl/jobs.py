@@ -155,14 +155,15 @@ def owner_alive(owner: str) -> bool:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the ledger file with the jobs table, in WAL mode."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) where atomicity matters.
-    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
+    """Open (creating if needed) the ledger file with the jobs table, in WAL mode.
+
+    The ledger module opens the file (its tables, WAL, autocommit); this adds the jobs table.
+    Transactions are explicit (BEGIN IMMEDIATE) where atomicity matters.
+    """
+    from pressctl import ledger
+
+    conn = ledger.connect(Path(path))
     conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
     conn.executescript(_SCHEMA)
     return conn
 

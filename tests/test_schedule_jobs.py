@@ -141,7 +141,9 @@ def test_missed_and_cancel_rules(store: JobStore) -> None:
 def _claimer(path: str, barrier: Any, results: Any, n: int) -> None:
     store = JobStore(connect(Path(path)))
     barrier.wait()
-    won = [job_id for job_id in ("j1", "j2", "j3", "j4") if store.claim(job_id, owner=f"p:{n}", lease_seconds=60)]
+    won = [
+        job_id for job_id in ("j1", "j2", "j3", "j4") if store.claim(job_id, owner=f"p:{n}", lease_seconds=60)
+    ]
     results.put((n, won))
 
 

@@ -18,8 +18,16 @@ NOW = dt.datetime(2030, 3, 1, 0, 0, tzinfo=dt.UTC)
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("2d", 172800), ("45", 45), ("0.5s", 0.5),
-     ("10 min", 600)],
+    [
+        ("90s", 90),
+        ("15m", 900),
+        ("1h", 3600),
+        ("1h30m", 5400),
+        ("2d", 172800),
+        ("45", 45),
+        ("0.5s", 0.5),
+        ("10 min", 600),
+    ],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == dt.timedelta(seconds=seconds)
@@ -86,7 +94,9 @@ def test_past_time_is_refused() -> None:
 def test_time_before_the_embargo_is_refused() -> None:
     embargo = NOW + dt.timedelta(days=2)
     with pytest.raises(EmbargoError, match="before the embargo lifts") as info:
-        check_send_time(embargo - dt.timedelta(minutes=1), now=NOW, embargo=embargo, under_embargo=False, zone=HK)
+        check_send_time(
+            embargo - dt.timedelta(minutes=1), now=NOW, embargo=embargo, under_embargo=False, zone=HK
+        )
     assert "--under-embargo" in str(info.value)
     check_send_time(embargo, now=NOW, embargo=embargo, under_embargo=False, zone=HK)
     check_send_time(embargo + dt.timedelta(hours=1), now=NOW, embargo=embargo, under_embargo=False, zone=HK)
