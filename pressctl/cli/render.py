@@ -1,11 +1,48 @@
-"""CLI: the `render` command(s). Not built yet."""
+"""CLI: ``pressctl render RELEASE`` writes the PDF, the email HTML and the plain text of each language."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from pressctl.cli._common import escape, handle_errors, out, workspace_for
 
 __all__ = ["register"]
 
 
+@handle_errors
+def render(
+    release: Annotated[Path, typer.Argument(help="The release file (Markdown with YAML front matter).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for the files (created if missing).")
+    ] = Path("out"),
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Only this language, e.g. en or zh-HK (default: all).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
+    ] = None,
+) -> None:
+    """Render a release to <slug>.pdf, <slug>.html (the email) and <slug>.txt, and each translation.
+
+    Before the embargo lifts, every form carries the "EMBARGOED UNTIL ..." line; after, "FOR IMMEDIATE
+    RELEASE". Merge fields show their fallbacks.
+
+    Example: pressctl render releases/sample.md -o out --lang zh-HK
+    """
+    from pressctl.render import render_files
+
+    workspace = workspace_for(release, config)
+    written = render_files(
+        release, out_dir=output, workspace=workspace, lang=lang, now=dt.datetime.now(dt.UTC)
+    )
+    for path in written:
+        out.print(escape(path))
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``render`` to the app."""
+    app.command("render")(render)

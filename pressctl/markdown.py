@@ -1,0 +1,76 @@
+"""Markdown for releases: one CommonMark parser (tables on, raw HTML off) shared by HTML and text output.
+
+Raw HTML is off because release text ends up in emails: an author's ``<script>`` or stray ``<table>``
+must show as text, not become markup. Soft line breaks between two CJK characters are dropped: Chinese
+has no spaces between words, and a source newline there would show as a visible gap.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+__all__ = ["has_wide", "is_wide", "markdown_html", "parse", "parser", "text_width"]
+
+
+def is_wide(ch: str) -> bool:
+    """True for characters that take two columns and need no spaces around them (CJK, full-width)."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def has_wide(text: str) -> bool:
+    return any(is_wide(ch) for ch in text)
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced terminal or plain-text email."""
+    return sum(2 if is_wide(ch) else 1 for ch in text)
+
+
+def _edge_char(children: list[Token], start: int, step: int) -> str:
+    """The nearest visible character before (step -1) or after (step +1) position ``start``."""
+    i = start + step
+    while 0 <= i < len(children):
+        tok = children[i]
+        if tok.type in ("text", "code_inline") and tok.content:
+            return tok.content[-1] if step < 0 else tok.content[0]
+        if tok.type in ("softbreak", "hardbreak", "image"):
+            return ""
+        i += step
+    return ""
+
+
+def _cjk_softbreaks(state: StateCore) -> None:
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children = block.children
+        for i, tok in enumerate(children):
+            if tok.type != "softbreak":
+                continue
+            before, after = _edge_char(children, i, -1), _edge_char(children, i, +1)
+            if before and after and is_wide(before) and is_wide(after):
+                # An empty text token renders as nothing in both the HTML and the text renderer.
+                children[i] = Token("text", "", 0, content="")
+
+
+@lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    """The shared parser: CommonMark + tables + strikethrough, no raw HTML, typographic quotes off."""
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.core.ruler.push("cjk_softbreaks", _cjk_softbreaks)
+    return md
+
+
+def parse(source: str) -> list[Token]:
+    return parser().parse(source)
+
+
+def markdown_html(source: str) -> str:
+    """HTML for a Markdown fragment."""
+    return str(parser().render(source))

@@ -1,0 +1,677 @@
+"""Render a ``Release``: the email (HTML with CSS inlined, plain text, inline images), the PDF, and files.
+
+Everything up to the print HTML is pure; the PDF needs WeasyPrint, imported on first use (it costs
+~0.5 s) with one ``FontConfiguration`` and one image cache for the whole process. Merge fields are
+tokens here (see pressctl.merge): the email keeps them for per-contact filling, the PDF and the files
+written by ``render_files`` get ``plan.blank()`` (fallbacks only).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from markupsafe import Markup
+
+from pressctl import resources
+from pressctl.config import Workspace
+from pressctl.errors import InputError, PressctlError
+from pressctl.markdown import markdown_html, text_width
+from pressctl.merge import MergePlan
+from pressctl.model import InlineImage, Rendered
+from pressctl.release import Release, load_release_set
+from pressctl.textrender import markdown_text, wrap
+
+__all__ = [
+    "DEFAULT_GREETINGS",
+    "TemplateFileError",
+    "dateline_text",
+    "embargo_line",
+    "format_date",
+    "labels_for",
+    "render_email",
+    "render_files",
+    "render_pdf",
+    "subject_line",
+]
+
+EMAIL_PHOTO_MAX_WIDTH = 1200  # pixels; shown at 560 px, so 2x for sharp high-DPI screens
+TEXT_WIDTH = 72
+
+# The greeting opens the email, not the release. A workspace can set its own in pressctl.toml
+# ([email.greeting] en = '...'); it goes through the same merge-field tokens as the release.
+DEFAULT_GREETINGS: Mapping[str, str] = {
+    "en": 'Dear {{ first_name or "editor" }},',
+    "zh": '{{ name or "編輯" }}您好：',
+}
+
+_LABELS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "immediate": "FOR IMMEDIATE RELEASE",
+        "embargoed": "EMBARGOED UNTIL {when}",
+        "subject_embargoed": "EMBARGOED UNTIL {when}: {subject}",
+        "press_release": "Press release",
+        "about": "About {name}",
+        "media_contact": "Media contact",
+        "media_contacts": "Media contacts",
+        "phone": "Tel",
+        "email": "Email",
+        "page": '"Page " counter(page) " of " counter(pages)',
+        "unsubscribe": "You receive this email because you are on the {name} press list.",
+        "unsubscribe_link": "Unsubscribe",
+        "unsubscribe_mail": "or write to",
+        "photo": "Photo",
+    },
+    "zh": {
+        "immediate": "即時發佈",
+        "embargoed": "新聞稿禁發時間：{when}",
+        "subject_embargoed": "【禁發時間：{when}】{subject}",
+        "press_release": "新聞稿",
+        "about": "關於{name}",
+        "media_contact": "傳媒查詢",
+        "media_contacts": "傳媒查詢",
+        "phone": "電話",
+        "email": "電郵",
+        "page": '"第 " counter(page) " 頁，共 " counter(pages) " 頁"',
+        "unsubscribe": "您收到此電郵，是因為您在{name}的傳媒名單上。",
+        "unsubscribe_link": "取消訂閱",
+        "unsubscribe_mail": "或電郵至",
+        "photo": "圖片",
+    },
+}
+
+# Chinese names of the zones a Hong Kong press office is likely to use; others show their UTC offset.
+_ZH_ZONES = {
+    "Asia/Hong_Kong": "香港時間",
+    "Asia/Macau": "澳門時間",
+    "Asia/Taipei": "台北時間",
+    "Asia/Shanghai": "北京時間",
+    "Asia/Singapore": "新加坡時間",
+    "Asia/Tokyo": "東京時間",
+    "Europe/London": "倫敦時間",
+    "UTC": "協調世界時",
+}
+
+
+def _lang_key(language: str) -> str:
+    return "zh" if language.lower().startswith("zh") else "en"
+
+
+def labels_for(language: str) -> Mapping[str, str]:
+    """The fixed words of the templates in ``language`` (English for anything not Chinese)."""
+    return _LABELS[_lang_key(language)]
+
+
+def _utc_offset(moment: dt.datetime) -> str:
+    offset = moment.utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{mins:02d}" if mins else "")
+
+
+def format_date(day: dt.date, language: str) -> str:
+    """``12 March 2030`` or ``2030年3月12日``."""
+    if _lang_key(language) == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {day:%B %Y}"
+
+
+def _format_moment(moment: dt.datetime, zone_name: str, language: str) -> str:
+    if _lang_key(language) == "zh":
+        h, m = moment.hour, moment.minute
+        period = (
+            "凌晨" if h < 6 else "上午" if h < 12 else "中午" if h == 12 else "下午" if h < 18 else "晚上"
+        )
+        h12 = h % 12 or 12
+        clock = f"{h12}時" + (f"{m}分" if m else "")
+        zone = _ZH_ZONES.get(zone_name) or _utc_offset(moment)
+        return f"{format_date(moment.date(), language)}{period}{clock}（{zone}）"
+    abbrev = moment.tzname() or ""
+    # zoneinfo gives "+08"-style names for zones without a real abbreviation; show an offset instead.
+    if not abbrev or abbrev[0] in "+-" or abbrev[0].isdigit():
+        abbrev = _utc_offset(moment)
+    return f"{moment:%H:%M} {abbrev}, {format_date(moment.date(), language)}"
+
+
+def embargo_line(release: Release, *, embargoed: bool) -> str:
+    """The release banner, the same in PDF, HTML and text: the embargo in the release's zone, or immediate."""
+    labels = labels_for(release.language)
+    local = release.embargo_local()
+    if not embargoed or local is None:
+        return labels["immediate"]
+    return labels["embargoed"].format(when=_format_moment(local, release.timezone, release.language))
+
+
+def subject_line(release: Release, subject: str, *, embargoed: bool) -> str:
+    """The email subject, prefixed with the embargo while it holds."""
+    local = release.embargo_local()
+    if not embargoed or local is None:
+        return subject
+    when = _format_moment(local, release.timezone, release.language)
+    return labels_for(release.language)["subject_embargoed"].format(when=when, subject=subject)
+
+
+def dateline_text(release: Release) -> str:
+    """``(Hong Kong, 12 March 2030)`` or ``（香港，2030年3月12日）``, put before the first paragraph."""
+    day = format_date(release.date, release.language)
+    if _lang_key(release.language) == "zh":
+        return f"（{release.dateline}，{day}）" if release.dateline else f"（{day}）"
+    return f"({release.dateline}, {day})" if release.dateline else f"({day})"
+
+
+def _dateline_dash(release: Release) -> str:
+    return "—" if _lang_key(release.language) == "zh" else "–"
+
+
+class TemplateFileError(InputError):
+    """A template (a workspace override, usually) is broken."""
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+_ENVIRONMENTS: dict[str, Environment] = {}
+
+
+def _environment(workspace: Workspace) -> Environment:
+    """One Jinja2 environment per templates folder: the workspace's overrides first, then the defaults."""
+    key = str(workspace.templates_dir)
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        env = Environment(
+            loader=ChoiceLoader(
+                [FileSystemLoader(workspace.templates_dir), FileSystemLoader(resources.templates_dir())]
+            ),
+            autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        env.filters["wrap"] = lambda text: wrap(str(text), width=TEXT_WIDTH)
+        env.filters["css_string"] = _css_string
+        env.globals["rule"] = lambda text: "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
+        _ENVIRONMENTS[key] = env
+    return env
+
+
+def _css_string(value: object) -> str:
+    """A CSS string literal (for ``content:``) that can't end the string or the <style> element."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ").replace("\n", " ")
+    return f'"{text}"'
+
+
+def _render_template(workspace: Workspace, name: str, context: Mapping[str, Any]) -> str:
+    try:
+        return _environment(workspace).get_template(name).render(context)
+    except TemplateNotFound as exc:
+        raise TemplateFileError(
+            f"template {exc.name!r} not found",
+            where=str(workspace.templates_dir),
+            hint="restore the file or remove the template that includes it",
+        ) from None
+    except TemplateSyntaxError as exc:
+        raise TemplateFileError(
+            f"template error: {exc.message}",
+            where=f"{exc.filename or name}:{exc.lineno}",
+            hint="fix the template, or delete it from the workspace's templates/ to use the default",
+        ) from None
+    except TemplateError as exc:
+        raise TemplateFileError(
+            f"template {name!r} failed: {exc.message or type(exc).__name__}",
+            where=str(workspace.templates_dir / name),
+            hint="fix the template, or delete it from the workspace's templates/ to use the default",
+        ) from None
+
+
+# --- the parts every output shares ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _OrgText:
+    name: str
+    address: str
+    footer: str
+    website: str
+    about: str
+
+
+def _organisation(workspace: Workspace, language: str) -> _OrgText:
+    """The organisation's words in ``language``: ``[organisation.translations.<tag>]`` over the defaults."""
+    org = workspace.organisation
+    raw = workspace.raw.get("organisation", {})
+    translations = raw.get("translations", {}) if isinstance(raw, dict) else {}
+    local: dict[str, Any] = {}
+    if isinstance(translations, dict):
+        for tag, table in translations.items():
+            if isinstance(table, dict) and (
+                str(tag).lower() == language.lower() or str(tag).lower() == _lang_key(language)
+            ):
+                local = table
+                break
+
+    def pick(key: str, default: str) -> str:
+        value = local.get(key)
+        return value.strip() if isinstance(value, str) and value.strip() else default
+
+    return _OrgText(
+        name=pick("name", org.name),
+        address=pick("address", org.address),
+        footer=pick("footer", org.footer),
+        website=pick("website", org.website),
+        about=pick("about", org.about),
+    )
+
+
+def _greeting_source(workspace: Workspace, language: str) -> str:
+    raw = workspace.raw.get("email", {})
+    table = raw.get("greeting", {}) if isinstance(raw, dict) else {}
+    if isinstance(table, dict):
+        for key in (language, language.lower(), _lang_key(language)):
+            value = table.get(key)
+            if isinstance(value, str):
+                return value
+    return DEFAULT_GREETINGS[_lang_key(language)]
+
+
+_END_MARK = re.compile(r"\n[ \t]*(?:#{3}|-\s*ends?\s*-)[ \t]*\n*\Z", re.I)
+
+
+def _body_source(release: Release) -> str:
+    # Writers often end the body with the ### end mark themselves; the templates add it.
+    return _END_MARK.sub("\n", "\n" + release.body.rstrip() + "\n").lstrip("\n")
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The release's pieces, tokenized and turned into HTML and text once."""
+
+    subject: str
+    title: str
+    subtitle: str
+    summary: str
+    banner: str
+    dateline: str
+    body_html: Markup
+    body_text: str
+    about_title: str
+    about_html: Markup
+    about_text: str
+    org: _OrgText
+
+
+def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> _Parts:
+    where = str(release.path)
+    org = _organisation(workspace, release.language)
+    # A translation that doesn't write its own `about` gets the workspace's text in its language.
+    about_src = release.about
+    if about_src.strip() == workspace.organisation.about.strip():
+        about_src = org.about
+    body = plan.tokenize(_body_source(release), where=where, first_line=release.body_line)
+    about = plan.tokenize(about_src, where=where)
+    dateline = dateline_text(release)
+    dash = _dateline_dash(release)
+
+    body_html = markdown_html(body)
+    # The dateline opens the first paragraph, as in print: "(Hong Kong, 12 March 2030) – Text...".
+    # If the body starts with something else (a list, a quote), the dateline stands on its own.
+    lead = f'<span class="dateline">{Markup.escape(dateline)}</span> {dash} '
+    if body_html.startswith("<p>"):
+        body_html = "<p>" + lead + body_html[3:]
+    else:
+        body_html = f'<p class="dateline-only">{lead}</p>\n' + body_html
+    body_text = markdown_text(body, width=TEXT_WIDTH, lead=f"{dateline} {dash} ")
+
+    return _Parts(
+        subject=plan.tokenize(release.subject or release.title, where=where),
+        title=plan.tokenize(release.title, where=where),
+        subtitle=plan.tokenize(release.subtitle, where=where),
+        summary=plan.tokenize(release.summary, where=where),
+        banner=embargo_line(release, embargoed=embargoed),
+        dateline=dateline,
+        body_html=Markup(body_html),
+        body_text=body_text,
+        about_title=labels_for(release.language)["about"].format(name=org.name),
+        about_html=Markup(markdown_html(about)) if about.strip() else Markup(""),
+        about_text=markdown_text(about, width=TEXT_WIDTH),
+        org=org,
+    )
+
+
+def _font_stacks(workspace: Workspace, language: str) -> tuple[str, str]:
+    """(print stack, email stack). Chinese names the CJK face first so Pango picks Hong Kong glyph forms."""
+    brand = workspace.brand
+    if _lang_key(language) == "zh":
+        print_stack = f'"{brand.cjk_font}", "Noto Sans CJK TC", "{brand.font}", sans-serif'
+        email_stack = (
+            '"PingFang HK", "PingFang TC", "Microsoft JhengHei", "Noto Sans CJK HK", '
+            '"Noto Sans HK", Arial, sans-serif'
+        )
+    else:
+        print_stack = f'"{brand.font}", "DejaVu Sans", "{brand.cjk_font}", sans-serif'
+        email_stack = 'Arial, "Helvetica Neue", Helvetica, sans-serif'
+    return print_stack, email_stack
+
+
+def _html_lang(language: str) -> str:
+    # Pango picks Japanese glyph forms for zh-Hant(-HK); the region tag gives the Hong Kong forms.
+    lowered = language.lower()
+    if lowered in ("zh-hant", "zh-hant-hk"):
+        return "zh-HK"
+    if lowered == "zh-hant-tw":
+        return "zh-TW"
+    return language
+
+
+def _context(release: Release, workspace: Workspace, parts: _Parts, *, embargoed: bool) -> dict[str, Any]:
+    labels = labels_for(release.language)
+    print_stack, email_stack = _font_stacks(workspace, release.language)
+    contacts = release.media_contacts
+    return {
+        "release": release,
+        "lang": _html_lang(release.language),
+        "dir": "ltr",
+        "is_chinese": release.is_chinese,
+        "labels": labels,
+        "subject": parts.subject,
+        "title": parts.title,
+        "subtitle": parts.subtitle,
+        "summary": parts.summary,
+        "banner": parts.banner,
+        "embargoed": embargoed and release.embargo is not None,
+        "dateline": parts.dateline,
+        "date": format_date(release.date, release.language),
+        "body_html": parts.body_html,
+        "body_text": parts.body_text,
+        "about_title": parts.about_title,
+        "about_html": parts.about_html,
+        "about_text": parts.about_text,
+        "media_contacts": contacts,
+        "media_contacts_label": labels["media_contact" if len(contacts) == 1 else "media_contacts"],
+        "org": parts.org,
+        "brand": workspace.brand,
+        "print_font_stack": print_stack,
+        "email_font_stack": email_stack,
+        "page_label": Markup(labels["page"]),
+        "end_mark": "###",
+    }
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Image:
+    data: bytes
+    subtype: str
+    width: int
+    height: int
+
+
+_EMAIL_IMAGES: dict[tuple[str, int, int], _Image] = {}
+
+
+def _email_image(path: Path, *, max_width: int) -> _Image:
+    """The image as sent in email: at most ``max_width`` wide, JPEG or PNG; made once per file version."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, max_width)
+    cached = _EMAIL_IMAGES.get(key)
+    if cached is not None:
+        return cached
+    from PIL import Image, UnidentifiedImageError
+
+    data = path.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.load()
+            img: Image.Image = opened
+            fmt = (opened.format or "").upper()
+            width, height = img.size
+            if width <= max_width and fmt in ("JPEG", "PNG", "GIF"):
+                result = _Image(data, "jpeg" if fmt == "JPEG" else fmt.lower(), width, height)
+            else:
+                if width > max_width:
+                    height = max(1, round(height * max_width / width))
+                    width = max_width
+                    img = img.resize((width, height), Image.Resampling.LANCZOS)
+                buf = io.BytesIO()
+                if img.mode in ("RGBA", "LA", "P"):
+                    img.save(buf, "PNG", optimize=True)
+                    result = _Image(buf.getvalue(), "png", width, height)
+                else:
+                    img.convert("RGB").save(buf, "JPEG", quality=82, optimize=True, progressive=True)
+                    result = _Image(buf.getvalue(), "jpeg", width, height)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(
+            f"not a readable image ({exc})", where=str(path), hint="use a JPEG or PNG file"
+        ) from None
+    _EMAIL_IMAGES[key] = result
+    return result
+
+
+# --- email --------------------------------------------------------------------------------------
+
+
+def _unsubscribe(workspace: Workspace, plan: MergePlan) -> tuple[str, str]:
+    """(URL, mailto). ``{email}`` in the URL becomes the URL-quoted merge field ``{{ email }}``."""
+    url = workspace.sender.unsubscribe_url
+    if "{email}" in url:
+        # The contact's address (merge field `email`), percent-encoded so '+' and '@' survive in a query.
+        url = url.replace("{email}", plan.tokenize("{{ email | urlencode }}"))
+    return url, workspace.sender.unsubscribe_mailto
+
+
+def _inline_css(html: str) -> str:
+    import css_inline
+
+    inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+    return str(inliner.inline(html))
+
+
+def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> Rendered:
+    """The email for one language: subject, inlined HTML and text with merge tokens; images as ``cid:``."""
+    parts = _parts(release, workspace, plan, embargoed=embargoed)
+    context = _context(release, workspace, parts, embargoed=embargoed)
+    greeting = plan.tokenize(_greeting_source(workspace, release.language), where="pressctl.toml [email]")
+    unsubscribe_url, unsubscribe_mailto = _unsubscribe(workspace, plan)
+
+    images: list[InlineImage] = []
+    logo: dict[str, Any] | None = None
+    if workspace.brand.logo is not None:
+        img = _email_image(workspace.brand.logo, max_width=600)
+        cid = f"logo.{release.slug}@pressctl"
+        images.append(_inline(cid, workspace.brand.logo, img))
+        # Shown 48 px high; the file is larger for sharp high-DPI screens.
+        shown_h = 48
+        logo = {
+            "src": f"cid:{cid}",
+            "width": max(1, round(img.width * shown_h / img.height)),
+            "height": shown_h,
+        }
+    photos = []
+    for i, photo in enumerate(release.photos, start=1):
+        img = _email_image(photo.src, max_width=EMAIL_PHOTO_MAX_WIDTH)
+        cid = f"photo{i}.{release.slug}@pressctl"
+        images.append(_inline(cid, photo.src, img))
+        shown_w = min(560, img.width)
+        photos.append(
+            {
+                "src": f"cid:{cid}",
+                "alt": photo.alt,
+                "caption": photo.caption,
+                "width": shown_w,
+                "height": max(1, round(img.height * shown_w / img.width)),
+            }
+        )
+    context.update(
+        greeting=greeting,
+        logo=logo,
+        photos=photos,
+        unsubscribe_url=unsubscribe_url,
+        unsubscribe_mailto=unsubscribe_mailto,
+        subject=subject_line(release, parts.subject, embargoed=embargoed),
+    )
+    html = _inline_css(_render_template(workspace, "email.html.j2", context))
+    text = _render_template(workspace, "email.txt.j2", context)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return Rendered(
+        release=release,
+        subject=context["subject"],
+        html=html,
+        text=text,
+        images=tuple(images),
+        embargoed=bool(context["embargoed"]),
+    )
+
+
+def _inline(cid: str, path: Path, img: _Image) -> InlineImage:
+    ext = "jpg" if img.subtype == "jpeg" else img.subtype
+    return InlineImage(
+        cid=cid,
+        path=path,
+        maintype="image",
+        subtype=img.subtype,
+        data=img.data,
+        filename=f"{path.stem}.{ext}",
+    )
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+_FONT_CONFIG: Any = None
+_PDF_IMAGE_CACHE: dict[Any, Any] = {}
+
+
+def _font_config() -> Any:
+    """One FontConfiguration per process: building it scans the system fonts."""
+    global _FONT_CONFIG
+    if _FONT_CONFIG is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        # WeasyPrint reports harmless CSS notes as warnings; keep them off the user's terminal.
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        _FONT_CONFIG = FontConfiguration()
+    return _FONT_CONFIG
+
+
+def print_html(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> str:
+    """The HTML the PDF is made from, merge fields filled with their fallbacks."""
+    parts = _parts(release, workspace, plan, embargoed=embargoed)
+    context = _context(release, workspace, parts, embargoed=embargoed)
+    context.update(
+        logo=workspace.brand.logo.as_uri() if workspace.brand.logo else None,
+        photos=[{"src": p.src.as_uri(), "alt": p.alt, "caption": p.caption} for p in release.photos],
+        css=Markup(_render_template(workspace, "print.css", context)),
+    )
+    html = _render_template(workspace, "print.html.j2", context)
+    return MergePlan.apply(html, plan.blank(), escape_html=True)
+
+
+def render_pdf(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> bytes:
+    """The branded A4 PDF (tagged PDF/UA-1), shared by every recipient."""
+    html = print_html(release, workspace, plan, embargoed=embargoed)
+    font_config = _font_config()
+    from weasyprint import HTML
+
+    try:
+        document = HTML(string=html, base_url=str(release.path.parent))
+        pdf = document.write_pdf(
+            font_config=font_config,
+            cache=_PDF_IMAGE_CACHE,
+            pdf_variant="pdf/ua-1",
+        )
+    except PressctlError:
+        raise
+    except Exception as exc:  # WeasyPrint's own errors: a broken image, a CSS file it can't use
+        raise InputError(
+            f"could not make the PDF ({type(exc).__name__}: {exc})",
+            where=str(release.path),
+            hint="check the photos and any print.css/print.html.j2 in the workspace's templates/",
+        ) from None
+    return bytes(pdf)
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def _data_uris(html: str, images: tuple[InlineImage, ...]) -> str:
+    """Swap ``cid:`` references for ``data:`` URIs so the HTML opens in a browser on its own."""
+    for image in images:
+        uri = f"data:{image.maintype}/{image.subtype};base64," + base64.b64encode(image.data).decode("ascii")
+        html = html.replace(f"cid:{image.cid}", uri)
+    return html
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; output files are for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_files(
+    path: Path, *, out_dir: Path, workspace: Workspace, lang: str | None, now: dt.datetime
+) -> list[Path]:
+    """Write ``<slug>.pdf/.html/.txt`` (and ``<slug>.<lang>.*`` per translation); return the paths.
+
+    Everything is rendered in memory first and each file is written through a temporary file and a
+    rename, so an error leaves no half-written or partial set of files behind.
+    """
+    releases = load_release_set(Path(path), workspace, only=lang)
+    main_language = load_release_set(Path(path), workspace)[0].language if lang else releases[0].language
+    plan = MergePlan()
+    outputs: list[tuple[Path, bytes]] = []
+    for release in releases:
+        embargoed = release.is_embargoed(now)
+        rendered = render_email(release, workspace, plan, embargoed=embargoed)
+        pdf = render_pdf(release, workspace, plan, embargoed=embargoed)
+        blank = plan.blank()
+        html = MergePlan.apply(_data_uris(rendered.html, rendered.images), blank, escape_html=True)
+        text = MergePlan.apply(rendered.text, blank, escape_html=False)
+        stem = release.slug if release.language == main_language else f"{release.slug}.{release.language}"
+        outputs += [
+            (out_dir / f"{stem}.pdf", pdf),
+            (out_dir / f"{stem}.html", html.encode("utf-8")),
+            (out_dir / f"{stem}.txt", text.encode("utf-8")),
+        ]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for target, data in outputs:
+            _write_atomic(target, data)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write output ({exc.strerror or exc})",
+            where=str(exc.filename or out_dir),
+            hint="choose another folder with -o",
+        ) from None
+    return [target for target, _ in outputs]
