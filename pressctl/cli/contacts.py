@@ -1,11 +1,179 @@
-"""CLI: the `contacts` command(s). Not built yet."""
+"""CLI: ``pressctl contacts check`` — what a contact list will do before anything is sent."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
-__all__ = ["register"]
+from pressctl.cli._common import escape, handle_errors, out, workspace_for
+
+if TYPE_CHECKING:
+    from pressctl.contacts import ContactSet
+
+__all__ = ["check", "register"]
+
+_PROBLEM_LIMIT = 50
+
+
+@handle_errors
+def check(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Contact lists: .csv, .tsv, .txt (Excel 'Unicode Text') or .xlsx.", show_default=False
+        ),
+    ],
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding", help="Encoding of lists that are not UTF-8/UTF-16, e.g. big5, cp1252, gb18030."
+        ),
+    ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            "-w",
+            help="Select contacts: FIELD=VALUE, FIELD!=VALUE, FIELD=A,B (any of). Repeat: all must hold.",
+        ),
+    ] = None,
+    suppress: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--suppress",
+            help="Another suppression list (the workspace's contacts/suppressed.csv always applies).",
+        ),
+    ] = None,
+    language: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--language",
+            "-l",
+            help="Languages the release exists in, main first (e.g. -l en -l zh-HK): count contacts per language as routed.",
+        ),
+    ] = None,
+    check_dns: Annotated[
+        bool, typer.Option("--check-dns", help="Also check that each domain can receive mail (DNS; slower).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help=f"List every problem, not only the first {_PROBLEM_LIMIT}.")
+    ] = False,
+) -> None:
+    """Check contact lists: counts (rows, valid, invalid, duplicates, suppressed, selected, per language) and problems by row.
+
+    Exit status 0 when the lists can be used (rows with problems are reported and would be skipped),
+    2 when they cannot (no email column, undecodable file, bad --where).
+
+    Examples:
+
+      pressctl contacts check contacts/journalists.csv
+
+      pressctl contacts check tech.csv finance.xlsx --where beat=technology,science --json
+
+      pressctl contacts check export.csv --encoding big5 --suppress bounced.csv
+    """
+    from pressctl.contacts import load_contacts
+
+    workspace = workspace_for()
+    languages = None
+    default = workspace.language
+    if language:
+        from pressctl.release import normalise_language
+
+        languages = [normalise_language(tag, where="--language") for tag in language]
+        default = languages[0]
+    result = load_contacts(
+        files,
+        encoding=encoding,
+        where=where or (),
+        suppress=suppress or (),
+        workspace=workspace,
+        check_dns=check_dns,
+        languages=languages,
+        default_language=default,
+    )
+    if as_json:
+        out.print_json(json.dumps(result.report(), ensure_ascii=False))
+        return
+    _print(result, limit=None if show_all else _PROBLEM_LIMIT)
+
+
+def _print(result: ContactSet, *, limit: int | None) -> None:
+    from rich.table import Table
+
+    counts = Table.grid(padding=(0, 2))
+    counts.add_column(justify="left")
+    counts.add_column(justify="right")
+    counts.add_row("files", str(len(result.files)))
+    counts.add_row("rows", str(result.rows))
+    counts.add_row("valid", str(result.valid))
+    counts.add_row("invalid", _count(len(result.invalid), "red"))
+    counts.add_row("duplicates", _count(len(result.duplicates), "yellow"))
+    if result.excluded:
+        counts.add_row("not matching --where", str(result.excluded))
+    counts.add_row("suppressed", str(len(result.suppressed)))
+    counts.add_row("[bold]selected[/]", f"[bold]{len(result.selected)}[/]")
+    for tag, number in result.per_language().items():
+        counts.add_row(f"  {escape(tag)}", str(number))
+    out.print(counts)
+
+    problems = (
+        [("invalid", "red", p) for p in result.invalid]
+        + [("duplicate", "yellow", p) for p in result.duplicates]
+        + [("warning", "yellow", p) for p in result.warnings]
+    )
+    problems.sort(
+        key=lambda item: (
+            result.files.index(item[2].file) if item[2].file in result.files else 0,
+            item[2].row,
+        )
+    )
+    if problems:
+        table = Table(title="Problems by row", title_justify="left", show_lines=False)
+        table.add_column("where", no_wrap=True)
+        table.add_column("kind")
+        table.add_column("column")
+        table.add_column("problem")
+        table.add_column("value")
+        shown = problems if limit is None else problems[:limit]
+        for kind, colour, problem in shown:
+            table.add_row(
+                escape(problem.where),
+                f"[{colour}]{kind}[/]",
+                escape(problem.column),
+                escape(problem.reason),
+                escape(problem.value),
+            )
+        out.print(table)
+        if len(shown) < len(problems):
+            out.print(
+                f"… and {len(problems) - len(shown)} more; --all lists them all, --json gives them as data."
+            )
+    if result.suppressed:
+        out.print(
+            "Suppressed (never sent): "
+            + ", ".join(escape(c.email) for c in result.suppressed[:10])
+            + (f" and {len(result.suppressed) - 10} more" if len(result.suppressed) > 10 else "")
+        )
+    if not result.selected:
+        out.print("[yellow]Nobody is selected: a send with these lists would reach no one.[/]")
+
+
+def _count(number: int, colour: str) -> str:
+    return f"[{colour}]{number}[/]" if number else "0"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add the ``contacts`` command group to the app."""
+    group = typer.Typer(
+        name="contacts",
+        help="Check journalist contact lists before sending.",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+    )
+    group.command("check")(check)
+    app.add_typer(group, name="contacts")

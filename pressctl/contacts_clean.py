@@ -1,0 +1,248 @@
+"""Clean one contact's cells: column names, text values, display names and the address itself.
+
+Pure functions. The rules, and why:
+
+* **Text values** lose every control character (C0, DEL, C1 such as U+0085), the Unicode line and
+  paragraph separators (U+2028/U+2029), bidi embeddings, overrides and isolates (U+202A-202E,
+  U+2066-2069, U+200E/U+200F, U+061C), zero-width space and stray BOMs. Line-like characters become a
+  space, the rest vanish; runs of spaces collapse. So no cell can start a new header line or flip the
+  direction of the text around it. Zero-width joiners stay: names and emoji need them.
+* **Display names** (``Contact.name``) are stricter, as they go into the To header: besides the above,
+  ``" < > \\`` are dropped and ``, ; :`` become spaces, so even a carelessly built header could not read
+  a second recipient or a group out of them. A "name" holding an ``@`` is no name (often the address
+  pasted twice; a display name that looks like an address is a spoofing signal): it is dropped.
+  Merge fields keep the plain cleaned text (they go into the body, HTML-escaped).
+* **Addresses** are checked by hand before email-validator sees them (FACTS.md: ``parseaddr`` turns
+  ``ok@x.test> NOTIFY=NEVER`` into ``<ok@x.test>``): any control character, space, ``< > , ; " ( ) [ ] \\ :``
+  rejects the row outright, with a reason. A leading ``mailto:`` is removed and full-width ``＠``/``．``
+  (typed with a Chinese input method) become ``@``/``.``. The domain goes to ASCII (IDNA A-labels); the
+  local part may stay UTF-8 (then sending needs SMTPUTF8). Domains under ``.test`` (RFC 6761, reserved
+  for testing) are accepted so demos and tests work; other special-use names (``.local``,
+  ``.invalid``, ``.localhost``, ``.onion``, ``.arpa``) and single-label domains are rejected.
+* **Formula-like cells** (``=...``, or ``+ - @`` followed by something holding ``( | !``) are kept as the
+  plain text they are (an email does not evaluate them) and reported as a warning: the list may have
+  been tampered with, and a cell like that is dangerous if the list is opened in a spreadsheet again.
+  ``+852 2123 4567``, ``-`` and ``@handle`` are ordinary values and are not flagged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+__all__ = [
+    "AddressError",
+    "clean_address",
+    "clean_name",
+    "clean_text",
+    "column_key",
+    "display_name",
+    "has_unsafe_chars",
+    "is_formula_like",
+    "squash",
+    "visible",
+]
+
+# Characters that could end a header line or be shown as one (str.splitlines() splits on all of these).
+_LINE_LIKE = "\r\n\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_INVISIBLE = (
+    "\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f"  # remaining C0 / DEL / C1
+    "\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb"
+)
+_LINE_RE = re.compile(f"[{_LINE_LIKE}]")
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_UNSAFE_RE = re.compile(f"[{_LINE_LIKE}{_INVISIBLE}]")
+_SPACES = re.compile(" {2,}")
+
+
+def has_unsafe_chars(text: str) -> bool:
+    """True if ``text`` holds a character ``clean_text`` would remove."""
+    return _UNSAFE_RE.search(text) is not None
+
+
+def clean_text(value: str) -> str:
+    """A cell value without control, line-breaking or bidi characters; trimmed."""
+    if not _UNSAFE_RE.search(value):
+        return value.strip()
+    value = _INVISIBLE_RE.sub("", _LINE_RE.sub(" ", value))
+    return _SPACES.sub(" ", value).strip()
+
+
+_NAME_DROP = re.compile(r'["<>\\]')
+_NAME_SPACE = re.compile(r"[,;:]")
+_NAME_MAX = 120
+
+
+def clean_name(value: str) -> str:
+    """A display name safe in any To header (see the module docstring); "" if none is usable."""
+    name = clean_text(value)
+    if "@" in name or "\uff20" in name:
+        return ""
+    name = _NAME_SPACE.sub(" ", _NAME_DROP.sub("", name))
+    name = _SPACES.sub(" ", name).strip()
+    return name[:_NAME_MAX].strip()
+
+
+def _is_wide(text: str) -> bool:
+    """All visible characters are East Asian wide (Chinese, Japanese, Korean script)."""
+    chars = [c for c in text if not c.isspace()]
+    return bool(chars) and all(unicodedata.east_asian_width(c) in ("W", "F") for c in chars)
+
+
+# Column names a person might use, squashed (see ``squash``), to the key pressctl uses.
+_COLUMN_ALIASES: dict[str, str] = {
+    "email": "email",
+    "emailaddress": "email",
+    "mail": "email",
+    "mailaddress": "email",
+    "email1value": "email",  # Google Contacts export: "E-mail 1 - Value"
+    "電郵": "email",
+    "電郵地址": "email",
+    "電子郵件": "email",
+    "電子郵件地址": "email",
+    "電子郵箱": "email",
+    "name": "name",
+    "fullname": "name",
+    "displayname": "name",
+    "姓名": "name",
+    "firstname": "first_name",
+    "givenname": "first_name",
+    "forename": "first_name",
+    "名": "first_name",
+    "lastname": "last_name",
+    "surname": "last_name",
+    "familyname": "last_name",
+    "姓": "last_name",
+    "language": "language",
+    "lang": "language",
+    "preferredlanguage": "language",
+    "語言": "language",
+}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def squash(name: str) -> str:
+    """A column name for matching: case, spaces, hyphens and underscores ignored."""
+    return re.sub(r"[\s_\-]+", "", clean_text(name)).casefold()
+
+
+def column_key(header: str) -> str:
+    """The key a column's values get in ``Contact.fields``: ``"First Name"`` -> ``first_name``.
+
+    Well-known columns get one spelling whatever the header says (``E-mail``, ``Email Address`` and
+    ``Mail`` are all ``email``); others become lower-case words joined by ``_``. "" for an empty header.
+    """
+    known = _COLUMN_ALIASES.get(squash(header))
+    if known:
+        return known
+    text = _CAMEL.sub("_", clean_text(header))
+    return _NON_WORD.sub("_", text).strip("_").lower()
+
+
+def display_name(fields: Mapping[str, str]) -> str:
+    """The name for the To header: the ``name`` column, else first + last name.
+
+    Chinese (and other East Asian) names put the family name first without a space when both parts are
+    written in wide characters: 黃 + 嘉明 -> 黃嘉明; otherwise "Amy Chan".
+    """
+    name = clean_name(fields.get("name", ""))
+    if name:
+        return name
+    first = clean_name(fields.get("first_name", ""))
+    last = clean_name(fields.get("last_name", ""))
+    if first and last and _is_wide(first) and _is_wide(last):
+        return clean_name(last + first)
+    return clean_name(f"{first} {last}")
+
+
+_FORMULA_RE = re.compile(r"^(=.|[+\-@].*[(|!])", re.S)
+
+
+def is_formula_like(value: str) -> bool:
+    """A cell a spreadsheet would run as a formula (see the module docstring for the rule)."""
+    return bool(_FORMULA_RE.match(value.strip()))
+
+
+class AddressError(ValueError):
+    """An address that cannot be used; ``str()`` is the reason, for the row report."""
+
+
+_TRIM = " \t\u00a0\u3000\u200b\ufeff"
+_FORBIDDEN = {
+    "<": "an angle bracket",
+    ">": "an angle bracket",
+    ",": "a comma (one cell must hold one address)",
+    ";": "a semicolon (one cell must hold one address)",
+    '"': "a double quote",
+    "(": "a parenthesis",
+    ")": "a parenthesis",
+    "[": "a square bracket",
+    "]": "a square bracket",
+    "\\": "a backslash",
+    ":": "a colon",
+}
+
+
+def _describe(ch: str) -> str | None:
+    """Why ``ch`` cannot be in an address, or None if it may."""
+    if ch in _FORBIDDEN:
+        return _FORBIDDEN[ch]
+    if ch in "\r\n" or ch in "\x85\u2028\u2029":
+        return f"a line break (U+{ord(ch):04X})"
+    category = unicodedata.category(ch)
+    if category.startswith("C") or category in ("Zl", "Zp"):
+        return f"a control character (U+{ord(ch):04X})"
+    if category == "Zs":
+        return "a space"
+    return None
+
+
+def clean_address(raw: str) -> str:
+    """The address in ``raw`` ready for an envelope and a header, or AddressError with the reason.
+
+    Syntax only; the domain is in ASCII (A-labels), lower-case. DNS checks are the caller's (cached).
+    """
+    import email_validator
+
+    text = raw.strip(_TRIM)
+    if not text:
+        raise AddressError("no email address")
+    if text[:7].lower() == "mailto:":
+        text = text[7:]
+    text = text.replace("\uff20", "@").replace("\uff0e", ".").replace("\u3002", ".")
+    if "<" in text and ">" in text:
+        raise AddressError('looks like "Name <address>": put only the address in the email column')
+    for ch in text:
+        reason = _describe(ch)
+        if reason:
+            raise AddressError(f"the address contains {reason}")
+    if text.count("@") != 1:
+        raise AddressError("an address needs exactly one @" if "@" in text else "not an email address (no @)")
+    try:
+        # test_environment=True only lets `.test` domains through (and skips DNS, done separately).
+        result = email_validator.validate_email(
+            text,
+            check_deliverability=False,
+            test_environment=True,
+            allow_smtputf8=True,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+        )
+    except email_validator.EmailNotValidError as exc:
+        raise AddressError(str(exc).rstrip(".")) from None
+    domain = result.ascii_domain
+    if "." not in domain:
+        raise AddressError("the part after the @-sign needs a period")
+    return f"{result.local_part}@{domain}"
+
+
+def visible(value: str, *, limit: int = 80) -> str:
+    """A value for a report: control characters shown as escapes, long values cut."""
+    shown = "".join(
+        ch if _describe(ch) is None or ch in _FORBIDDEN or ch == " " else ch.encode("unicode_escape").decode()
+        for ch in value
+    )
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -1,0 +1,136 @@
+"""Choosing contacts: ``--where`` conditions and routing each contact to a language of the release.
+
+``--where`` syntax, one condition per option (all must hold):
+
+* ``FIELD=VALUE``   the field equals the value;  ``FIELD=A,B,C`` equals any of them;
+* ``FIELD!=VALUE``  the field equals none of the values;
+* ``FIELD=``        the field is empty;  ``FIELD!=`` it is not.
+
+FIELD matches a column ignoring case, spaces, hyphens and underscores (``"First Name"`` = ``first_name``);
+values match ignoring case and surrounding spaces.
+
+Language routing (``route_language``): a contact's ``language`` cell (``en``, ``zh-HK``, ``zh_tw``, or
+a word such as ``English``, ``中文``, ``繁體中文``, ``廣東話``) is matched against the languages the
+release exists in:
+
+1. the same tag (``zh-HK`` -> ``zh-HK``);
+2. else a tag of the same language (same first subtag), preferring the one sharing most subtags and,
+   among equals, the one listed first (``zh-TW`` -> ``zh-HK`` when the release has ``en`` and ``zh-HK``;
+   ``zh-Hant-TW`` -> ``zh-Hant`` over ``zh-HK``);
+3. else, and for an empty or unrecognisable cell, the default language (the release's own).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pressctl.contacts_clean import clean_text, column_key
+from pressctl.errors import ContactsError
+
+__all__ = ["Condition", "language_tag", "parse_where", "route_language"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``--where`` condition on a normalised field."""
+
+    field: str  # normalised column key, e.g. "beat"
+    values: frozenset[str]  # case-folded; {""} means "empty"
+    negate: bool = False
+    source: str = ""  # as the user wrote it, for messages
+
+    def matches(self, fields: Mapping[str, str]) -> bool:
+        value = clean_text(fields.get(self.field, "")).casefold()
+        return (value in self.values) != self.negate
+
+
+def parse_where(expr: str) -> Condition:
+    """Parse ``FIELD=VALUE``, ``FIELD!=VALUE`` or a comma list of values; ContactsError if malformed."""
+    text = expr.strip()
+    match = re.match(r"^([^=!]*?)\s*(!=|==|=)\s*(.*)$", text, re.S)
+    hint = "write FIELD=VALUE, FIELD!=VALUE or FIELD=A,B (any of), e.g. --where beat=technology,science"
+    if not match:
+        raise ContactsError(f"--where {expr!r} has no = or !=", hint=hint)
+    name, op, rest = match.groups()
+    key = column_key(name)
+    if not key:
+        raise ContactsError(f"--where {expr!r} names no field before {op}", hint=hint)
+    if "=" in rest:
+        # `beat=a=b` is almost certainly a typo for two conditions.
+        raise ContactsError(f"--where {expr!r} has more than one =", hint=hint)
+    values = frozenset(clean_text(v).casefold() for v in rest.split(","))
+    if len(values) > 1:
+        values -= {""}  # "a,b," is a trailing comma, not "or empty"
+    return Condition(field=key, values=values, negate=op == "!=", source=text)
+
+
+_LANGUAGE_WORDS: dict[str, str] = {
+    "english": "en",
+    "英文": "en",
+    "英語": "en",
+    "chinese": "zh",
+    "中文": "zh",
+    "華文": "zh",
+    "traditional chinese": "zh-Hant",
+    "繁體中文": "zh-Hant",
+    "繁體": "zh-Hant",
+    "繁中": "zh-Hant",
+    "cantonese": "zh-HK",
+    "廣東話": "zh-HK",
+    "粵語": "zh-HK",
+    "simplified chinese": "zh-Hans",
+    "简体中文": "zh-Hans",
+    "簡體中文": "zh-Hans",
+}
+_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def language_tag(value: str) -> str | None:
+    """A contact's language cell as a tag in canonical case; "" if empty, None if unrecognisable."""
+    text = " ".join(clean_text(value).split())
+    if not text:
+        return ""
+    word = _LANGUAGE_WORDS.get(text.casefold())
+    if word:
+        return word
+    text = text.replace("_", "-")
+    if not _TAG.match(text):
+        return None
+    parts = text.split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        # BCP 47 casing: script Title (Hant), region upper (HK), the rest lower.
+        out.append(part.title() if len(part) == 4 else part.upper() if len(part) == 2 else part.lower())
+    return "-".join(out)
+
+
+def route_language(tag: str | None, available: Sequence[str], default: str) -> str:
+    """The language of ``available`` a contact asking for ``tag`` gets (rule in the module docstring).
+
+    ``default`` should be one of ``available``; if it is not, the first of ``available`` is used.
+    """
+    if not available:
+        return tag or default
+    lowered = [a.lower() for a in available]
+    fallback = available[lowered.index(default.lower())] if default.lower() in lowered else available[0]
+    if not tag:
+        return fallback
+    want = tag.lower().split("-")
+    if tag.lower() in lowered:
+        return available[lowered.index(tag.lower())]
+    best: tuple[int, int] | None = None  # (subtags shared, -position)
+    for position, candidate in enumerate(lowered):
+        have = candidate.split("-")
+        if have[0] != want[0]:
+            continue
+        shared = 0
+        for a, b in zip(have, want, strict=False):
+            if a != b:
+                break
+            shared += 1
+        score = (shared, -position)
+        if best is None or score > best:
+            best = score
+    return available[-best[1]] if best is not None else fallback
