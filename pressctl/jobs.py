@@ -355,7 +355,8 @@ class JobStore:
         return cur.rowcount == 1
 
     def cancel(self, job_id: str) -> Job:
-        """Cancel a job that is not being sent. Running jobs can't be cancelled: some people have it."""
+        """Cancel a job that has not finished. A running one stops after the messages in flight (its
+        dispatcher's next lease renewal fails); those already sent stay sent."""
         with self._write() as db:
             row = db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
@@ -365,7 +366,7 @@ class JobStore:
             state = row["state"]
             if state == "cancelled":
                 pass
-            elif state in ("scheduled", "missed", "failed"):
+            elif state in ("scheduled", "missed", "failed", "running"):
                 db.execute(
                     "UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE id = ?",
                     (_to_text(self.clock()), job_id),
@@ -373,11 +374,7 @@ class JobStore:
             else:
                 raise InputError(
                     f"job {job_id} is {state} and can't be cancelled",
-                    hint=(
-                        "it is being sent now; stop its dispatcher (Ctrl-C or SIGTERM) to pause it"
-                        if state == "running"
-                        else "it has been sent; see `pressctl report`"
-                    ),
+                    hint="it has been sent; see `pressctl report` for who received it",
                 )
         return self.get(job_id)
 

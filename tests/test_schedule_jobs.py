@@ -127,8 +127,6 @@ def test_missed_and_cancel_rules(store: JobStore) -> None:
     assert not store.mark_missed("a")
     assert store.claim("a", owner="h:1", lease_seconds=60) is None  # a missed job is not sent by itself
     assert store.claim("a", owner="h:1", lease_seconds=60, from_states=("missed",)) is not None
-    with pytest.raises(InputError, match="is running"):
-        store.cancel("a")
     assert store.cancel("b").state == "cancelled"
     assert store.cancel("b").state == "cancelled"  # cancelling twice is fine
     assert store.claim("b", owner="h:1", lease_seconds=60) is None

@@ -1,0 +1,611 @@
+"""Embargo jobs: schedule a send with a snapshot of its files, list and cancel jobs, and the dispatcher.
+
+``schedule_release`` checks everything a send would check *now* (release, lists, merge fields, the time),
+copies the release, its translations, photos, attachments and the contact lists into
+``.pressctl/jobs/<id>/`` and stores a job; what was scheduled is what goes. ``Dispatcher`` sends jobs
+whose time has come: it claims each one atomically (see ``pressctl.jobs``), hands it to the send engine
+with ``not_before`` = the job's time so the engine checks the clock at every hand-over, and keeps its
+lease fresh while it sends. Sending itself goes through an ``Engine`` (``pressctl.campaign`` in real
+use), so the timing rules here are tested with a fake engine and a manual clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
+from pressctl.config import Workspace, load_workspace
+from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted
+from pressctl.jobs import Job, JobStore, SourceFile, connect, current_owner
+from pressctl.release import Release, load_release_set
+from pressctl.timeparse import check_send_time, format_local, format_utc, parse_at
+
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "DEFAULT_LEASE",
+    "DEFAULT_MAX_LATE",
+    "DispatchEvent",
+    "Dispatcher",
+    "Engine",
+    "JobView",
+    "ScheduleRequest",
+    "SendOutcome",
+    "cancel_job",
+    "changed_sources",
+    "job_workspace",
+    "list_jobs",
+    "open_store",
+    "schedule_release",
+    "snapshot_files",
+]
+
+DEFAULT_MAX_LATE = dt.timedelta(hours=1)
+DEFAULT_INTERVAL = 1.0  # seconds between looks at the ledger while waiting: new or cancelled jobs
+DEFAULT_LEASE = 60.0  # seconds a dispatcher holds a job without renewing; renewed every DEFAULT_LEASE / 4
+
+
+# -- the send engine, as the scheduler needs it ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """How a job's send ended. ``complete`` is false when some recipients are left to try later."""
+
+    summary: str  # one line for people: "12 sent, 1 suppressed"
+    complete: bool = True
+    campaign: str | None = None
+
+
+class Engine(Protocol):
+    """What the scheduler needs from the send engine (``pressctl.campaign``)."""
+
+    def check(
+        self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
+    ) -> int:
+        """Plan a send without sending: raise a PressctlError for anything wrong, else the recipient count."""
+        ...
+
+    def send(
+        self,
+        *,
+        release: Path,
+        contacts: Sequence[Path],
+        workspace: Workspace,
+        options: Mapping[str, Any],
+        not_before: dt.datetime | None,
+        stop: threading.Event,
+    ) -> SendOutcome:
+        """Send (or resume) the one campaign these inputs make, never handing a message over before
+        ``not_before``. Setting ``stop`` asks it to finish the messages in flight and return early
+        (raising SendAborted). Failures a user can act on raise PressctlError."""
+        ...
+
+
+# -- snapshots ----------------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def release_files(releases: Sequence[Release]) -> list[tuple[str, Path]]:
+    """Every file a release set reads, with its role, main release first, each file once."""
+    found: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+
+    def add(role: str, path: Path) -> None:
+        path = Path(path).resolve()
+        if path not in seen:
+            seen.add(path)
+            found.append((role, path))
+
+    for i, release in enumerate(releases):
+        add("release" if i == 0 else "translation", release.path)
+    for release in releases:
+        for photo in release.photos:
+            add("photo", photo.src)
+        for attachment in release.attachments:
+            add("attachment", attachment)
+    return found
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    dir: Path
+    release: str  # relative to dir
+    contacts: list[str]
+    sources: list[SourceFile]
+
+
+def snapshot_files(
+    files: Sequence[tuple[str, Path]], contacts: Sequence[Path], *, dest: Path, root: Path
+) -> Snapshot:
+    """Copy ``files`` (the release set) and ``contacts`` into ``dest``, keeping their layout.
+
+    Paths keep their place relative to the workspace ``root`` (or, for a release kept outside it, to the
+    folder that holds all its files), so the relative paths inside the release still resolve. A contact
+    list from elsewhere goes to ``lists/<n>/``. Each copy's hash is recorded from the bytes copied.
+    """
+    paths = [p for _, p in files]
+    base = root.resolve()
+    if not all(p.is_relative_to(base) for p in paths):
+        base = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    sources: list[SourceFile] = []
+    taken: set[str] = set()
+
+    def copy(role: str, source: Path, relative: str) -> str:
+        target = dest / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = source.read_bytes()
+        target.write_bytes(data)
+        taken.add(relative)
+        sources.append(SourceFile(role, str(source), relative, hashlib.sha256(data).hexdigest()))
+        return relative
+
+    for role, path in files:
+        copy(role, path, path.relative_to(base).as_posix())
+    listed: list[str] = []
+    for n, contact in enumerate(contacts, start=1):
+        contact = Path(contact).resolve()
+        inside = contact.is_relative_to(base) and contact.relative_to(base).as_posix() not in taken
+        relative = contact.relative_to(base).as_posix() if inside else f"lists/{n}/{contact.name}"
+        listed.append(copy("contacts", contact, relative))
+    return Snapshot(dir=dest, release=sources[0].snapshot, contacts=listed, sources=sources)
+
+
+def changed_sources(job: Job) -> list[str]:
+    """The original files that changed (or went away) since the job was scheduled."""
+    changed = []
+    for source in job.sources:
+        path = Path(source.source)
+        try:
+            if _sha256(path) != source.sha256:
+                changed.append(f"{path} (changed)")
+        except OSError:
+            changed.append(f"{path} (gone)")
+    return changed
+
+
+def verify_snapshot(job: Job) -> None:
+    """Refuse to send a snapshot that is not what was scheduled (edited or deleted by hand)."""
+    for source in job.sources:
+        path = Path(job.snapshot_dir) / source.snapshot
+        try:
+            ok = _sha256(path) == source.sha256
+        except OSError:
+            ok = False
+        if not ok:
+            raise InputError(
+                f"job {job.id}: its copy of {source.source} was changed or removed since scheduling",
+                where=str(path),
+                hint="cancel the job and schedule the release again",
+            )
+
+
+# -- scheduling ---------------------------------------------------------------------------------------------
+
+
+def open_store(path: Path, *, clock: Clock = system_clock) -> JobStore:
+    """The jobs of the ledger at ``path``."""
+    return JobStore(connect(path), clock=clock)
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    """What ``pressctl schedule`` was asked to do."""
+
+    release: Path
+    contacts: tuple[Path, ...]
+    at: str | None = None  # --at as typed; None means at the embargo
+    under_embargo: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)  # sending options, JSON-able, for the engine
+
+
+def _new_id(slug: str) -> str:
+    # Short enough to type, readable in a list; the random part keeps two schedules of one release apart.
+    return f"{slug[:24].strip('-') or 'job'}-{secrets.token_hex(3)}"
+
+
+def _relocate(exc: PressctlError, snapshot: Path, sources: Sequence[SourceFile]) -> PressctlError:
+    """Point an error about a snapshot file at the user's own file (same bytes, same line numbers)."""
+    if exc.where:
+        for source in sources:
+            copy = str(snapshot / source.snapshot)
+            if exc.where.startswith(copy):
+                exc.where = source.source + exc.where[len(copy) :]
+                break
+    return exc
+
+
+def schedule_release(
+    request: ScheduleRequest,
+    *,
+    workspace: Workspace,
+    store: JobStore,
+    engine: Engine,
+    clock: Clock = system_clock,
+) -> Job:
+    """Check, snapshot and store a job; every error a send would raise is raised now."""
+    now = clock()
+    releases = load_release_set(request.release, workspace)
+    main = releases[0]
+    zone = main.zone
+    if request.at is None:
+        if main.embargo is None:
+            raise EmbargoError(
+                "the release has no embargo, so there is no time to send it at",
+                where=str(request.release),
+                hint="give --at TIME (e.g. --at '2030-03-12 10:00'), or add 'embargo:' to the front matter",
+            )
+        if request.under_embargo:
+            raise EmbargoError(
+                "an advance copy needs --at: by default a job goes at the lift, when it is no longer advance",
+                hint="give --at with a time before the embargo",
+            )
+        at = main.embargo
+    else:
+        at = parse_at(request.at, zone=zone, now=now)
+    check_send_time(at, now=now, embargo=main.embargo, under_embargo=request.under_embargo, zone=zone)
+    for contact in request.contacts:
+        if not Path(contact).is_file():
+            raise InputError("contact list not found", where=str(contact), hint="check the path")
+
+    jobs_dir = workspace.state_dir / "jobs"
+    job_id = _new_id(main.slug)
+    while (jobs_dir / job_id).exists():
+        job_id = _new_id(main.slug)
+    # Built under a temporary name and renamed, so a failure never leaves a half-copied snapshot.
+    partial = jobs_dir / f".{job_id}.partial"
+    final = jobs_dir / job_id
+    try:
+        snap = snapshot_files(release_files(releases), request.contacts, dest=partial, root=workspace.root)
+        try:
+            recipients = engine.check(
+                release=partial / snap.release,
+                contacts=[partial / c for c in snap.contacts],
+                workspace=workspace,
+                options=request.options,
+            )
+        except PressctlError as exc:
+            raise _relocate(exc, partial, snap.sources) from None
+        os.replace(partial, final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    try:
+        return store.add(
+            job_id=job_id,
+            due=at,
+            timezone=main.timezone,
+            embargo=main.embargo,
+            under_embargo=request.under_embargo,
+            release=str(Path(request.release).resolve()),
+            title=main.title,
+            workspace=str(workspace.root),
+            config=str(workspace.config_path) if workspace.config_path else None,
+            snapshot_dir=str(final),
+            snapshot_release=snap.release,
+            contacts=snap.contacts,
+            sources=snap.sources,
+            options=request.options,
+            recipients=recipients,
+        )
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+
+
+# -- listing and cancelling ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as ``schedule list`` shows it."""
+
+    job: Job
+    local: str  # "2030-03-12 10:00 HKT"
+    utc: str  # "2030-03-12 02:00 UTC"
+    state: str  # the stored state, or "running (stopped)" for a job no dispatcher holds
+    changed: list[str]  # sources edited since scheduling
+
+
+def list_jobs(store: JobStore, *, states: Sequence[str] | None = None) -> list[JobView]:
+    orphaned = {j.id for j in store.orphaned()}
+    views = []
+    for job in store.all(states=states):
+        zone = _zone(job)
+        state = job.state
+        if job.id in orphaned:
+            state = "running (no dispatcher: resumes at the next `pressctl dispatch`)"
+        changed = changed_sources(job) if job.state in ("scheduled", "missed") else []
+        views.append(JobView(job, format_local(job.due, zone), format_utc(job.due), state, changed))
+    return views
+
+
+def cancel_job(store: JobStore, job_id: str) -> Job:
+    """Cancel a job that is waiting, missed or failed. Its snapshot is kept for the record."""
+    return store.cancel(job_id)
+
+
+def _zone(job: Job) -> ZoneInfo:
+    return ZoneInfo(job.timezone)
+
+
+def job_workspace(job: Job) -> Workspace:
+    """The job's workspace as it is *now*: current settings and suppression list."""
+    if job.config:
+        return load_workspace(config=Path(job.config))
+    return load_workspace(Path(job.workspace))
+
+
+# -- the dispatcher -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DispatchEvent:
+    """Something the dispatcher did, for the terminal and the log."""
+
+    job: Job
+    kind: str  # started | resumed | done | incomplete | failed | missed | stopped | skipped
+    detail: str = ""
+
+
+class Dispatcher:
+    """Sends due jobs through an engine. One instance per process; many processes may share a ledger."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        engine: Engine,
+        clock: Clock = system_clock,
+        waiter: Waiter | None = None,
+        max_late: dt.timedelta = DEFAULT_MAX_LATE,
+        lease_seconds: float = DEFAULT_LEASE,
+        owner: str | None = None,
+        workspace_for: Callable[[Job], Workspace] = job_workspace,
+        on_event: Callable[[DispatchEvent], None] = lambda event: None,
+        store_factory: Callable[[], JobStore] | None = None,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.clock = clock
+        self.waiter: Waiter = waiter if waiter is not None else SystemWaiter()
+        self.max_late = max_late
+        self.lease_seconds = lease_seconds
+        self.owner = owner or current_owner()
+        self.workspace_for = workspace_for
+        self.on_event = on_event
+        # The lease is renewed from a thread, over its own connection (sqlite3 connections stay in one thread).
+        self.store_factory = store_factory
+        self._job_stop = threading.Event()  # the job being sent now should stop
+        # Jobs that fall due while this dispatcher is up (busy with another job) are late, not missed:
+        # only a job already overdue when the dispatcher started (or woke from a machine's sleep) is.
+        self._since: dt.datetime | None = None
+
+    def stop(self) -> None:
+        """Finish the messages in flight, then return (SIGTERM, Ctrl-C)."""
+        self._job_stop.set()
+        self.waiter.stop()
+
+    # One pass: finish orphaned jobs, send due ones, mark the too-late ones missed.
+    def run_once(self) -> list[DispatchEvent]:
+        events: list[DispatchEvent] = []
+        if self._since is None:
+            self._since = self.clock()
+        for orphan in self.store.orphaned():
+            if self.waiter.stopped:
+                return events
+            events.extend(self._run(orphan, not_before=self._not_before(orphan), resumed=True))
+        seen: set[str] = set()
+        while not self.waiter.stopped:
+            # Asked again after each job: others may have fallen due while it was sent.
+            job = next((j for j in self.store.due(self.clock()) if j.id not in seen), None)
+            if job is None:
+                break
+            seen.add(job.id)
+            late = self.clock() - job.due
+            if late > self.max_late and job.due < self._since:
+                note = f"found {_human(late)} after its time (--max-late {_human(self.max_late)})"
+                if self.store.mark_missed(job.id, note=note):
+                    events.append(self._emit(DispatchEvent(self.store.get(job.id), "missed", note)))
+                continue
+            events.extend(self._run(job, not_before=job.due, resumed=False))
+        return events
+
+    def run_now(self, job_id: str) -> list[DispatchEvent]:
+        """``schedule run ID``: send a scheduled, missed or failed job now, on purpose.
+
+        Never before its embargo unless it is an advance copy; the engine checks that at each hand-over.
+        """
+        job = self.store.get(job_id)
+        if job.state == "running" and job.id not in {j.id for j in self.store.orphaned()}:
+            raise InputError(f"job {job_id} is being sent by a dispatcher ({job.owner}) now")
+        if job.state in ("done", "cancelled"):
+            raise InputError(
+                f"job {job_id} is {job.state}",
+                hint="schedule the release again to send it again"
+                if job.state == "cancelled"
+                else "see `pressctl report` for who received it",
+            )
+        not_before = None if job.under_embargo else job.embargo
+        now = self.clock()
+        if not_before is not None and now < not_before:
+            zone = _zone(job)
+            raise EmbargoError(
+                f"job {job_id} can't be sent before its embargo lifts at {format_local(not_before, zone)}",
+                hint="leave it to `pressctl dispatch`, which sends it at its time",
+            )
+        events = self._run(
+            job,
+            not_before=not_before,
+            resumed=job.state == "running",
+            from_states=("scheduled", "missed", "failed"),
+        )
+        if not events:
+            raise InputError(f"job {job_id} was taken by another dispatcher a moment ago")
+        return events
+
+    def watch(self, *, interval: float = DEFAULT_INTERVAL) -> None:
+        """Run until stopped: wake at the next job's time (or every ``interval`` to see new jobs)."""
+        while not self.waiter.stopped:
+            self.run_once()
+            if self.waiter.stopped:
+                break
+            nxt = self.store.next_due()
+            delay = interval
+            if nxt is not None:
+                delay = min(interval, (nxt - self.clock()).total_seconds())
+            delay = max(delay, 0.0)
+            before = self.clock()
+            self.waiter.wait(delay)
+            overslept = (self.clock() - before).total_seconds() - delay
+            if overslept > 60:
+                # The machine slept (or the clock jumped): what fell due meanwhile was not seen in time.
+                self._since = self.clock()
+
+    # -- one job ------------------------------------------------------------------------------------------
+
+    def _not_before(self, job: Job) -> dt.datetime | None:
+        """The bound for resuming a job: the one it started under."""
+        if job.started_at is not None and job.started_at < job.due:
+            # Started on purpose before its time (`schedule run`): then only the embargo binds it.
+            return None if job.under_embargo else job.embargo
+        return job.due
+
+    def _emit(self, event: DispatchEvent) -> DispatchEvent:
+        self.on_event(event)
+        return event
+
+    def _run(
+        self,
+        job: Job,
+        *,
+        not_before: dt.datetime | None,
+        resumed: bool,
+        from_states: tuple[str, ...] = ("scheduled",),
+    ) -> list[DispatchEvent]:
+        if self.waiter.stopped:
+            return []
+        claimed = self.store.claim(
+            job.id, owner=self.owner, lease_seconds=self.lease_seconds, from_states=from_states
+        )
+        if claimed is None:
+            return []  # another dispatcher has it, or it was cancelled a moment ago
+        events = [self._emit(DispatchEvent(claimed, "resumed" if resumed else "started"))]
+        self._job_stop = threading.Event()
+        if self.waiter.stopped:  # a signal between the check above and now
+            self._job_stop.set()
+        heartbeat = _Heartbeat(self, claimed.id, self._job_stop)
+        heartbeat.start()
+        try:
+            verify_snapshot(claimed)
+            outcome = self.engine.send(
+                release=claimed.release_path,
+                contacts=claimed.contact_paths,
+                workspace=self.workspace_for(claimed),
+                options=claimed.options,
+                not_before=not_before,
+                stop=self._job_stop,
+            )
+        except SendAborted as exc:
+            heartbeat.finish()
+            if self._job_stop.is_set():
+                # Stopped on purpose: let go of the job so the next dispatcher resumes it at once
+                # (unless it was cancelled, or another dispatcher holds it now: then it is not ours).
+                self.store.release(claimed.id, owner=self.owner, note=str(exc))
+                now = self.store.get(claimed.id)
+                kind = "cancelled" if now.state == "cancelled" else "stopped"
+                events.append(self._emit(DispatchEvent(now, kind, str(exc))))
+            else:
+                self.store.finish(claimed.id, owner=self.owner, state="failed", error=str(exc))
+                events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "failed", str(exc))))
+            return events
+        except PressctlError as exc:
+            heartbeat.finish()
+            self.store.finish(claimed.id, owner=self.owner, state="failed", error=str(exc))
+            events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "failed", str(exc))))
+            return events
+        except BaseException:
+            # An unexpected error or KeyboardInterrupt: let go so a later run resumes through the ledger.
+            heartbeat.finish()
+            self.store.release(claimed.id, owner=self.owner, note="the dispatcher stopped unexpectedly")
+            raise
+        heartbeat.finish()
+        if outcome.campaign:
+            self.store.set_campaign(claimed.id, outcome.campaign)
+        if outcome.complete:
+            self.store.finish(claimed.id, owner=self.owner, state="done", result=outcome.summary)
+            events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "done", outcome.summary)))
+        else:
+            self.store.finish(
+                claimed.id,
+                owner=self.owner,
+                state="failed",
+                result=outcome.summary,
+                error="some recipients are left; `pressctl schedule run` tries them again",
+            )
+            events.append(
+                self._emit(DispatchEvent(self.store.get(claimed.id), "incomplete", outcome.summary))
+            )
+        return events
+
+
+class _Heartbeat:
+    """Renews a job's lease while it is sent; if the lease is lost (cancelled, taken over), stops the send."""
+
+    def __init__(self, dispatcher: Dispatcher, job_id: str, stop: threading.Event) -> None:
+        self.dispatcher = dispatcher
+        self.job_id = job_id
+        self.stop = stop
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.dispatcher.store_factory is None:
+            return  # tests with a manual clock: no thread, the lease is long enough
+        self._thread = threading.Thread(target=self._loop, name=f"lease-{self.job_id}", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        assert self.dispatcher.store_factory is not None
+        store = self.dispatcher.store_factory()
+        try:
+            # Often, so a `schedule cancel` of a running job stops it within seconds.
+            every = min(self.dispatcher.lease_seconds / 4, 2.0)
+            lease = self.dispatcher.lease_seconds
+            while not self._done.wait(every):
+                if not store.renew(self.job_id, owner=self.dispatcher.owner, lease_seconds=lease):
+                    self.stop.set()  # cancelled, or not ours any more: never two senders
+                    return
+        finally:
+            store.conn.close()
+
+    def finish(self) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+def _human(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    hours, rest = divmod(seconds // 60, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
