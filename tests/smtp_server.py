@@ -38,7 +38,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-__all__ = ["Event", "Received", "SmtpTestServer"]
+__all__ = ["Event", "Received", "SmtpTestServer", "make_message"]
 
 _DEFAULT_TEXT = {
     "250": "250 2.0.0 Ok: queued as TEST",
@@ -325,3 +325,22 @@ class SmtpTestServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def make_message(rcpt: str, *, campaign: str = "t1", subject: str = "Harbourview Science Park news") -> Any:
+    """A small ready-for-the-wire message (``pressctl.model.OutgoingMessage``) for engine tests."""
+    from pressctl.model import OutgoingMessage
+
+    msgid = f"<{campaign}.{rcpt.replace('@', '.')}@hvsp.example>"
+    data = (
+        "From: HVSP Press Office <press@hvsp.example>\r\n"
+        f"To: <{rcpt}>\r\n"
+        f"Subject: {subject}\r\n"
+        f"Message-ID: {msgid}\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        "The robotics wing opens on Monday.\r\n"
+        ".a line that starts with a dot\r\n"
+    ).encode()
+    return OutgoingMessage(recipient=rcpt, message_id=msgid, language="en", data=data)

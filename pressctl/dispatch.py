@@ -1,0 +1,433 @@
+"""The send loop: K reused connections, one shared pacer, retries, and a ledger write around every hand-over.
+
+A producer builds messages ahead of the sockets into a bounded buffer (building is CPU work; it runs
+while the workers wait on the network). Each worker owns one connection and, for every message:
+waits for the embargo gate and the pacer, writes the ledger row (``sending``, attempt + 1), hands the
+message over, and writes the reply. Transient failures go back to the buffer after an exponential backoff
+with jitter, keeping their Message-ID; authentication and policy refusals, or a run of failures, stop
+the run so the rest of the list stays pending for a later resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import random
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from pressctl.errors import PressctlError, TransportError
+from pressctl.ledger import Ledger, utcnow
+from pressctl.model import OutgoingMessage
+from pressctl.throttle import Pacer, Rate
+from pressctl.transport import Connection, Outcome, Transport
+
+__all__ = ["DispatchOptions", "DispatchProgress", "DispatchResult", "Job", "dispatch"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    """How to send. Times in seconds."""
+
+    concurrency: int = 4  # connections, each reused for many messages
+    rate: Rate | None = None  # shared by all connections; None = as fast as the server takes them
+    batch_size: int = 0  # pause after every N hand-overs (0 = no batches)
+    batch_pause: float = 0.0
+    max_attempts: int = 5  # per recipient and run, the first attempt included
+    retry_for: float = 3600.0  # give up retrying a recipient this long after its first attempt in the run
+    backoff: float = 2.0  # first retry delay; doubles each time, with jitter
+    backoff_max: float = 300.0
+    reconnect_after: int = 1000  # messages per connection before it is renewed
+    max_consecutive_failures: int = 10  # this many failures in a row stop the run (0 = never)
+    buffer: int = 64  # messages built ahead of the sockets
+
+
+@dataclass(frozen=True)
+class Job(Generic[T]):
+    """One recipient to send to: the ledger key and what ``build`` needs to make the message."""
+
+    key: str
+    payload: T
+
+
+@dataclass
+class DispatchProgress:
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0  # waiting for a retry now
+    handed_over: int = 0  # attempts, retries included
+    repeated: int = 0  # outcome unknown, sent again with the same Message-ID
+
+
+@dataclass
+class DispatchResult:
+    """What this run did. ``stopped`` says why it ended early (None: it worked through everything)."""
+
+    sent: int = 0
+    failed: int = 0
+    unknown: int = 0  # outcome still unknown at the end of the run
+    repeated: int = 0
+    bounced: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    interrupted: bool = False
+
+
+@dataclass
+class _Item(Generic[T]):
+    job: Job[T]
+    message: OutgoingMessage
+    attempts: int = 0  # in this run
+    first_try: float | None = None
+
+
+class _Stop(Exception):
+    pass
+
+
+class _Engine(Generic[T]):
+    def __init__(
+        self,
+        *,
+        jobs: Iterable[Job[T]],
+        build: Callable[[T], OutgoingMessage],
+        transport: Transport,
+        ledger: Ledger,
+        campaign_id: int,
+        options: DispatchOptions,
+        clock: Callable[[], dt.datetime],
+        not_before: dt.datetime | None,
+        on_bounce: Callable[[str, Outcome], None] | None,
+        progress: Callable[[DispatchProgress], None] | None,
+        stop: asyncio.Event | None,
+        rng: random.Random,
+    ) -> None:
+        self.jobs = jobs
+        self.build = build
+        self.transport = transport
+        self.ledger = ledger
+        self.cid = campaign_id
+        self.opt = options
+        self.clock = clock
+        self.not_before = not_before
+        self.on_bounce = on_bounce
+        self.progress_cb = progress
+        self.stop_event = stop or asyncio.Event()
+        self.rng = rng
+        self.pacer = Pacer(options.rate, batch_size=options.batch_size, batch_pause=options.batch_pause)
+        self.pace_lock = asyncio.Lock()
+        self.cond = asyncio.Condition()
+        self.fresh: deque[_Item[T]] = deque()
+        self.retries: deque[_Item[T]] = deque()
+        self.waiting = 0  # retry timers running
+        self.producer_done = False
+        self.timers: set[asyncio.TimerHandle] = set()
+        self.background: set[asyncio.Future[None]] = set()
+        self.live = 0  # open connections
+        self.ever_opened = False
+        self.consecutive = 0
+        self.result = DispatchResult()
+        self.prog = DispatchProgress()
+        self.fatal: BaseException | None = None
+
+    # -- stopping ---------------------------------------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self.stop_event.is_set() or self.result.stopped is not None or self.fatal is not None
+
+    async def _halt(self, reason: str | None = None, fatal: BaseException | None = None) -> None:
+        if reason and self.result.stopped is None:
+            self.result.stopped = reason
+        if fatal and self.fatal is None:
+            self.fatal = fatal
+        async with self.cond:
+            self.cond.notify_all()
+
+    # -- the buffer -------------------------------------------------------------------------------------
+    async def produce(self) -> None:
+        try:
+            for n, job in enumerate(self.jobs):
+                if self.stopping:
+                    break
+                try:
+                    message = self.build(job.payload)
+                except PressctlError as exc:
+                    # One contact's data cannot become a message (e.g. a header it would break): fail it alone.
+                    self.ledger.mark_result(self.cid, job.key, status="failed", code=None, reply=str(exc))
+                    self.result.failed += 1
+                    self.prog.failed += 1
+                    self._report()
+                    continue
+                async with self.cond:
+                    await self.cond.wait_for(lambda: len(self.fresh) < self.opt.buffer or self.stopping)
+                    if self.stopping:
+                        break
+                    self.fresh.append(_Item(job, message))
+                    self.cond.notify_all()
+                if n % 8 == 7:
+                    await asyncio.sleep(0)  # let the sockets in between builds
+        finally:
+            async with self.cond:
+                self.producer_done = True
+                self.cond.notify_all()
+
+    async def next_item(self) -> _Item[T] | None:
+        async with self.cond:
+            while True:
+                if self.stopping:
+                    return None
+                if self.retries:
+                    item = self.retries.popleft()
+                    self.cond.notify_all()
+                    return item
+                if self.fresh:
+                    item = self.fresh.popleft()
+                    self.cond.notify_all()
+                    return item
+                if self.producer_done and self.waiting == 0:
+                    return None
+                await self.cond.wait()
+
+    def _push_back(self, item: _Item[T]) -> None:
+        self.retries.appendleft(item)
+        self._wake()
+
+    def _requeue_later(self, item: _Item[T], delay: float) -> None:
+        self.waiting += 1
+        self.prog.retrying += 1
+
+        def ready() -> None:
+            self.timers.discard(handle)
+            self.waiting -= 1
+            self.prog.retrying -= 1
+            self.retries.append(item)
+            self._wake()
+
+        handle = asyncio.get_running_loop().call_later(delay, ready)
+        self.timers.add(handle)
+
+    def _wake(self) -> None:
+        """Wake waiting workers from code that cannot await (timers)."""
+        task = asyncio.ensure_future(self._notify())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _notify(self) -> None:
+        async with self.cond:
+            self.cond.notify_all()
+
+    # -- gates ------------------------------------------------------------------------------------------
+    async def embargo_gate(self) -> None:
+        """Never hand over before ``not_before``: checked right before each message, on the injected clock."""
+        if self.not_before is None:
+            return
+        while not self.stopping:
+            now = self.clock()
+            if now >= self.not_before:
+                return
+            await asyncio.sleep(min((self.not_before - now).total_seconds(), 0.25))
+
+    async def pace(self) -> None:
+        loop = asyncio.get_running_loop()
+        async with self.pace_lock:
+            while (wait := self.pacer.delay(loop.time())) > 0:
+                if self.stopping:
+                    return
+                await asyncio.sleep(wait)
+            self.pacer.take(loop.time())
+
+    # -- workers ----------------------------------------------------------------------------------------
+    async def open(self) -> Connection:
+        conn = await self.transport.open()
+        self.live += 1
+        self.ever_opened = True
+        return conn
+
+    async def close(self, conn: Connection | None) -> None:
+        if conn is not None:
+            self.live -= 1
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def worker(self, conn: Connection | None) -> None:
+        used = 0
+        try:
+            while True:
+                item = await self.next_item()
+                if item is None:
+                    return
+                if conn is None or not conn.usable or used >= self.opt.reconnect_after:
+                    await self.close(conn)
+                    conn, used = None, 0
+                    try:
+                        conn = await self.open()
+                    except TransportError as exc:
+                        self._push_back(item)  # never handed over: no attempt spent
+                        if not self.ever_opened:
+                            await self._halt(fatal=exc)
+                            return
+                        if self.live > 0:
+                            return  # the server takes fewer connections than asked: carry on with fewer
+                        if self._failed_once(str(exc)):
+                            await self._halt()
+                            return
+                        await asyncio.sleep(self._backoff(self.consecutive))
+                        continue
+                await self.embargo_gate()
+                await self.pace()
+                if self.stopping:
+                    self._push_back(item)
+                    return
+                outcome = await self.hand_over(conn, item)
+                used += 1
+                if outcome.reconnect or not conn.usable:
+                    await self.close(conn)
+                    conn, used = None, 0
+        finally:
+            await self.close(conn)
+
+    async def hand_over(self, conn: Connection, item: _Item[T]) -> Outcome:
+        key, message = item.job.key, item.message
+        loop = asyncio.get_running_loop()
+        item.attempts += 1
+        if item.first_try is None:
+            item.first_try = loop.time()
+        self.ledger.mark_sending(self.cid, key, message.message_id)  # before: a crash now = in flight
+        self.prog.handed_over += 1
+        outcome = await conn.send(message)
+        if outcome.kind == "sent":
+            self.ledger.mark_result(self.cid, key, status="sent", code=outcome.code, reply=outcome.reply)
+            self.consecutive = 0
+            self.result.sent += 1
+            self.prog.sent += 1
+        elif outcome.kind in ("transient", "unknown"):
+            delay = self._backoff(item.attempts)
+            elapsed = loop.time() - item.first_try
+            if item.attempts < self.opt.max_attempts and elapsed + delay <= self.opt.retry_for:
+                status = "unknown" if outcome.kind == "unknown" else "pending"
+                self.ledger.mark_result(self.cid, key, status=status, code=outcome.code, reply=outcome.reply)
+                if outcome.kind == "unknown":
+                    self.result.repeated += 1
+                    self.prog.repeated += 1
+                self._requeue_later(item, delay)
+            else:
+                # Out of tries. "unknown" stays unknown (the server may have it); a re-run tries again.
+                status = "unknown" if outcome.kind == "unknown" else "failed"
+                self.ledger.mark_result(self.cid, key, status=status, code=outcome.code, reply=outcome.reply)
+                if status == "unknown":
+                    self.result.unknown += 1
+                else:
+                    self.result.failed += 1
+                    self.prog.failed += 1
+            if self._failed_once(outcome.describe()):
+                await self._halt()
+        elif outcome.kind == "permanent":
+            self.ledger.mark_result(self.cid, key, status="failed", code=outcome.code, reply=outcome.reply)
+            self.result.failed += 1
+            self.prog.failed += 1
+            if outcome.bounce:
+                self.result.bounced.append(message.recipient)
+                if self.on_bounce is not None:
+                    self.on_bounce(message.recipient, outcome)
+            if self._failed_once(outcome.describe()):
+                await self._halt()
+        else:  # auth / policy: the server refuses the sender, not this recipient; keep them pending
+            self.ledger.mark_result(self.cid, key, status="pending", code=outcome.code, reply=outcome.reply)
+            what = "refused the login" if outcome.kind == "auth" else "refused the mail by policy"
+            await self._halt(
+                f"the server {what} ({outcome.describe()}); check the account, the sender address and the "
+                "relay's rules, then run the same command again to resume"
+            )
+        self._report()
+        return outcome
+
+    def _failed_once(self, why: str) -> bool:
+        """Count a failure in a row; True when the run should stop."""
+        self.consecutive += 1
+        limit = self.opt.max_consecutive_failures
+        if limit and self.consecutive >= limit and self.result.stopped is None:
+            self.result.stopped = (
+                f"{self.consecutive} messages in a row did not go through (last: {why}); stopped so the rest "
+                "of the list is not burnt. Check the server and the list, then run the same command to resume"
+            )
+            return True
+        return False
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self.opt.backoff_max, self.opt.backoff * 2.0 ** max(0, attempt - 1))
+        return base * (0.5 + self.rng.random() / 2)  # jitter: retries from many workers don't line up
+
+    def _report(self) -> None:
+        if self.progress_cb is not None:
+            self.progress_cb(self.prog)
+
+    async def run(self) -> DispatchResult:
+        first: Connection | None = None
+        now = self.clock()
+        # Open one connection before anything is marked, so an unreachable server fails fast and clean.
+        # (Not when the gate is far off: an idle connection would time out while we wait.)
+        if self.not_before is None or (self.not_before - now).total_seconds() < 5:
+            first = await self.open()
+        producer = asyncio.create_task(self.produce())
+        workers = [
+            asyncio.create_task(self.worker(first if i == 0 else None))
+            for i in range(max(1, self.opt.concurrency))
+        ]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            user_stop = self.stop_event.is_set()
+            for handle in self.timers:
+                handle.cancel()
+            self.stop_event.set()  # release the producer if it waits for room
+            async with self.cond:
+                self.cond.notify_all()
+            await asyncio.gather(producer, return_exceptions=True)
+        if self.fatal is not None:
+            raise self.fatal
+        self.result.interrupted = user_stop and self.result.stopped is None
+        return self.result
+
+
+async def dispatch(
+    jobs: Iterable[Job[T]],
+    *,
+    build: Callable[[T], OutgoingMessage],
+    transport: Transport,
+    ledger: Ledger,
+    campaign_id: int,
+    options: DispatchOptions | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+    not_before: dt.datetime | None = None,
+    on_bounce: Callable[[str, Outcome], None] | None = None,
+    progress: Callable[[DispatchProgress], None] | None = None,
+    stop: asyncio.Event | None = None,
+    rng: random.Random | None = None,
+) -> DispatchResult:
+    """Send one message per job through ``transport``, recording each hand-over in ``ledger``.
+
+    ``jobs`` must already be rows of ``campaign_id`` in the ledger (status pending/sending/unknown); they
+    are read lazily, and ``build`` turns a job's payload into its message just ahead of the sockets.
+    ``not_before`` (aware) is checked against ``clock()`` before every hand-over: nothing leaves earlier.
+    Setting ``stop`` ends the run after the messages in flight; the rest stays pending.
+    Raises :class:`TransportError` if the server cannot be used at all (then nothing was marked sent).
+    """
+    engine: _Engine[T] = _Engine(
+        jobs=jobs,
+        build=build,
+        transport=transport,
+        ledger=ledger,
+        campaign_id=campaign_id,
+        options=options or DispatchOptions(),
+        clock=clock,
+        not_before=not_before,
+        on_bounce=on_bounce,
+        progress=progress,
+        stop=stop,
+        rng=rng or random.Random(),
+    )
+    return await engine.run()

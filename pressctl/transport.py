@@ -1,0 +1,387 @@
+"""Where messages go: an SMTP server (aiosmtplib, STARTTLS or TLS, certificates verified) or the local outbox.
+
+Both give the same interface: ``await transport.open()`` returns a connection whose
+``await conn.send(message)`` returns an :class:`Outcome` (never raises for a per-message problem) and
+``await conn.close()``. ``open()`` raises :class:`TransportError` when the server cannot be used at all.
+
+The password comes from ``PRESSCTL_SMTP_PASSWORD`` or a prompt and is kept out of every repr, message and
+error: an error names host, port and user only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pressctl.errors import InputError, TransportError
+from pressctl.model import OutgoingMessage
+
+__all__ = [
+    "PASSWORD_ENV",
+    "Connection",
+    "OutboxTransport",
+    "Outcome",
+    "SmtpSettings",
+    "SmtpTransport",
+    "Transport",
+    "classify",
+    "envelope_sender",
+    "parse_smtp_url",
+]
+
+PASSWORD_ENV = "PRESSCTL_SMTP_PASSWORD"
+
+OutcomeKind = Literal["sent", "transient", "permanent", "unknown", "auth", "policy"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one hand-over.
+
+    ``transient``: not delivered, try again later (4xx, connection lost before the data was complete).
+    ``unknown``: the connection was lost after the data; the server may have the message.
+    ``auth`` / ``policy``: the server refuses this sender (530/535, 5.7.x): stop the run.
+    ``reconnect``: this connection is no longer usable.
+    """
+
+    kind: OutcomeKind
+    code: int | None
+    reply: str
+    reconnect: bool = False
+
+    @property
+    def bounce(self) -> bool:
+        """A permanent "no such address" (5.1.x): the address belongs on the suppression list."""
+        return self.kind == "permanent" and self.reply.lstrip().startswith("5.1.")
+
+    def describe(self) -> str:
+        return f"{self.code} {self.reply}".strip() if self.code else self.reply
+
+
+def classify(code: int, reply: str, *, reconnect: bool = False) -> Outcome:
+    """Turn an SMTP reply into an outcome (RFC 5321 reply classes, RFC 3463 enhanced codes)."""
+    reply = " ".join(reply.split())
+    if 200 <= code < 300:
+        return Outcome("sent", code, reply)
+    if code in (530, 535, 534, 538) or (code == 454 and "auth" in reply.lower()):
+        return Outcome("auth", code, reply, reconnect)
+    if code >= 500 and reply.startswith("5.7."):
+        return Outcome("policy", code, reply, reconnect)
+    if 400 <= code < 500:
+        return Outcome("transient", code, reply, reconnect or code == 421)
+    return Outcome("permanent", code, reply, reconnect)
+
+
+class Connection(Protocol):
+    @property
+    def usable(self) -> bool: ...
+
+    async def send(self, message: OutgoingMessage) -> Outcome: ...
+
+    async def close(self) -> None: ...
+
+
+class Transport(Protocol):
+    """Opens connections. ``description`` is what the summary shows (never a password)."""
+
+    description: str
+    is_local: bool
+
+    async def open(self) -> Connection: ...
+
+
+def envelope_sender(from_addr: str) -> str:
+    """The bare address of a From header value, for MAIL FROM."""
+    return parseaddr(from_addr)[1] or from_addr
+
+
+# -- SMTP ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SmtpSettings:
+    """A parsed ``smtp://`` / ``smtps://`` URL. ``password`` never shows in repr."""
+
+    host: str
+    port: int
+    tls: Literal["starttls", "implicit", "none", "opportunistic"]
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    cafile: str | None = None
+    timeout: float = 60.0
+
+    def describe(self) -> str:
+        scheme = "smtps" if self.tls == "implicit" else "smtp"
+        user = f"{self.username}@" if self.username else ""
+        how = {
+            "starttls": "STARTTLS required",
+            "implicit": "TLS",
+            "none": "no encryption",
+            "opportunistic": "STARTTLS if offered (loopback)",
+        }[self.tls]
+        return f"{scheme}://{user}{self.host}:{self.port} ({how})"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--smtp") -> SmtpSettings:
+    """``smtp://[user@]host[:port][?tls=none|starttls&cafile=PATH&timeout=S]`` or ``smtps://...``.
+
+    Errors never repeat the URL: it might hold a password someone pasted into it.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port_text = parts.port
+    except ValueError:
+        raise InputError(f"{option}: not a valid SMTP URL", hint="write smtp://[user@]host[:port]") from None
+    if parts.scheme not in ("smtp", "smtps"):
+        raise InputError(
+            f"{option}: the URL must start with smtp:// or smtps://",
+            hint="e.g. smtp://press@mail.hvsp.example:587",
+        )
+    if parts.password is not None:
+        raise InputError(
+            f"{option}: the URL must not contain a password",
+            hint=f"remove it and set {PASSWORD_ENV} in the environment, or let pressctl ask for it",
+        )
+    host = parts.hostname
+    if not host:
+        raise InputError(f"{option}: the URL has no host", hint="write smtp://[user@]host[:port]")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - {"tls", "cafile", "timeout"}
+    if unknown:
+        raise InputError(
+            f"{option}: unknown URL option {sorted(unknown)[0]!r}", hint="known: tls, cafile, timeout"
+        )
+    tls: Literal["starttls", "implicit", "none", "opportunistic"]
+    if parts.scheme == "smtps":
+        tls = "implicit"
+    else:
+        wanted = query.get("tls", "").lower()
+        if wanted not in ("", "none", "starttls"):
+            raise InputError(f"{option}: tls={wanted} is not known", hint="use tls=starttls or tls=none")
+        if wanted:
+            tls = "none" if wanted == "none" else "starttls"
+        else:
+            # Plaintext is only acceptable without asking when the mail never leaves this machine.
+            tls = "opportunistic" if _is_loopback(host) else "starttls"
+    try:
+        timeout = float(query.get("timeout", "60"))
+    except ValueError:
+        raise InputError(f"{option}: timeout must be a number of seconds") from None
+    cafile = query.get("cafile")
+    if cafile is not None and not Path(cafile).is_file():
+        raise InputError(f"{option}: cafile {cafile!r} does not exist", hint="give the path to a PEM file")
+    port = port_text or (465 if tls == "implicit" else 587 if tls == "starttls" else 25)
+    return SmtpSettings(
+        host=host,
+        port=port,
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=password,
+        cafile=cafile,
+        timeout=timeout,
+    )
+
+
+class _SmtpConnection:
+    def __init__(self, client: Any, sender: str, settings: SmtpSettings) -> None:
+        self._client = client
+        self._sender = sender
+        self._settings = settings
+
+    @property
+    def usable(self) -> bool:
+        return bool(self._client.is_connected)
+
+    async def send(self, message: OutgoingMessage) -> Outcome:
+        import aiosmtplib
+
+        client = self._client
+        options: list[str] = []
+        encoding = "ascii"
+        if message.smtputf8:
+            if not client.supports_extension("smtputf8"):
+                return Outcome("permanent", None, "the server does not accept international (SMTPUTF8) addresses")
+            options, encoding = ["SMTPUTF8"], "utf-8"
+        # Envelope first; a refusal here means the message was never handed over.
+        try:
+            await client.mail(self._sender, options=options, encoding=encoding)
+            await client.rcpt(message.recipient, encoding=encoding)
+        except aiosmtplib.SMTPResponseException as exc:
+            outcome = classify(exc.code, exc.message, reconnect=not client.is_connected)
+            if client.is_connected and exc.code != 421:
+                try:
+                    await client.rset()
+                except (aiosmtplib.SMTPException, OSError):
+                    client.close()
+            return Outcome(outcome.kind, outcome.code, outcome.reply, outcome.reconnect or not client.is_connected)
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            client.close()
+            return Outcome("transient", None, f"connection lost before the message was sent ({_why(exc)})", True)
+        try:
+            response = await client.data(message.data)
+        except aiosmtplib.SMTPResponseException as exc:
+            return classify(exc.code, exc.message, reconnect=not client.is_connected)
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            # We cannot tell whether the final "." arrived: the server may have the message.
+            client.close()
+            return Outcome(
+                "unknown", None, f"connection lost while sending the message; the server may have it ({_why(exc)})", True
+            )
+        return classify(response.code, response.message)
+
+    async def close(self) -> None:
+        import aiosmtplib
+
+        if not self._client.is_connected:
+            return
+        try:
+            # A bad reply to QUIT changes nothing about what was delivered (mailmerge's bug was to care).
+            await asyncio.wait_for(self._client.quit(), timeout=5)
+        except (TimeoutError, aiosmtplib.SMTPException, OSError):
+            self._client.close()
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class SmtpTransport:
+    """SMTP through aiosmtplib. One ``open()`` = one connection, reused for many messages."""
+
+    is_local = False
+
+    def __init__(self, settings: SmtpSettings, *, sender: str, local_hostname: str | None = None) -> None:
+        self.settings = settings
+        self.sender = envelope_sender(sender)
+        self.description = settings.describe()
+        # EHLO name: the sender's domain is better than a container's random FQDN (and is cheaper).
+        self._local_hostname = local_hostname or self.sender.rpartition("@")[2] or socket.getfqdn()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.settings.cafile)
+
+    async def open(self) -> Connection:
+        import aiosmtplib
+
+        s = self.settings
+        if s.username and s.password is None:
+            raise TransportError(
+                f"no password for {s.username} at {s.host}:{s.port}",
+                hint=f"set {PASSWORD_ENV} in the environment",
+            )
+        client = aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            username=s.username,
+            password=s.password,
+            local_hostname=self._local_hostname,
+            timeout=s.timeout,
+            use_tls=s.tls == "implicit",
+            # Explicit: aiosmtplib's default (None) quietly stays in plaintext without STARTTLS.
+            start_tls={"starttls": True, "implicit": False, "none": False, "opportunistic": None}[s.tls],
+            tls_context=self._tls_context() if s.tls != "none" else None,
+        )
+        where = f"{s.host}:{s.port}"
+        try:
+            await client.connect()
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise TransportError(
+                f"{where} refused the login for {s.username} ({exc.code} {' '.join(exc.message.split())})",
+                hint=f"check the user name in the SMTP URL and {PASSWORD_ENV}",
+            ) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            raise TransportError(
+                f"{where} refused the connection ({exc.code} {' '.join(exc.message.split())})",
+                hint="the server may be busy or may not accept mail from this machine; try again later",
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TransportError(
+                f"{where}: the server's certificate could not be verified ({exc.verify_message})",
+                hint="check the host name; for a private CA add ?cafile=/path/to/ca.pem to the URL",
+            ) from None
+        except aiosmtplib.SMTPException as exc:
+            text = str(exc)
+            if "STARTTLS" in text or "starttls" in text.lower():
+                raise TransportError(
+                    f"{where} does not offer STARTTLS, so the password and mail would travel unencrypted",
+                    hint="use smtps:// (port 465) if the server has TLS, or add ?tls=none if you really mean it",
+                ) from None
+            raise TransportError(
+                f"cannot connect to {where} ({_why(exc)})",
+                hint="check the host and port, that the server is running, and any firewall",
+            ) from None
+        except (TimeoutError, OSError) as exc:
+            raise TransportError(
+                f"cannot connect to {where} ({_why(exc)})",
+                hint="check the host and port, that the server is running, and any firewall",
+            ) from None
+        if s.username and not client.is_connected:
+            raise TransportError(f"{where} closed the connection after login")
+        return _SmtpConnection(client, self.sender, s)
+
+
+# -- local outbox ----------------------------------------------------------------------------------------
+class _OutboxConnection:
+    usable = True
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._host = socket.gethostname().replace("/", "_").replace(":", "_")
+        self._count = 0
+
+    async def send(self, message: OutgoingMessage) -> Outcome:
+        # Maildir delivery: write under tmp/, flush to disk, then rename into new/ (atomic), so a reader
+        # never sees half a message and a crash leaves at most a stray file in tmp/.
+        self._count += 1
+        now = time.time()
+        name = f"{int(now)}.M{int(now * 1e6) % 1_000_000}P{os.getpid()}Q{self._count}.{self._host}"
+        tmp = self._root / "tmp" / name
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(message.data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self._root / "new" / name)
+        except OSError as exc:
+            return Outcome("transient", None, f"could not write to the outbox ({_why(exc)})")
+        return Outcome("sent", 250, f"saved as outbox/new/{name}")
+
+    async def close(self) -> None:
+        return None
+
+
+class OutboxTransport:
+    """A Maildir (``tmp/``, ``new/``, ``cur/``) in the workspace: nothing leaves this machine."""
+
+    is_local = True
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.description = f"local outbox {self.root} (no SMTP server configured; nothing leaves this machine)"
+
+    async def open(self) -> Connection:
+        try:
+            for sub in ("tmp", "new", "cur"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TransportError(
+                f"cannot create the outbox ({_why(exc)})", where=str(self.root), hint="check permissions"
+            ) from None
+        return _OutboxConnection(self.root)
