@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import random
 import threading
 import time
@@ -186,7 +187,7 @@ def test_batch_pauses(tmp_path: Path) -> None:
             server, ledger, cid, addresses, options=DispatchOptions(concurrency=2, batch_size=3, batch_pause=0.6)
         )
     times = sorted(m.time for m in server.messages)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps[2] >= 0.45 and gaps[5] >= 0.45  # between batches
     assert max(gaps[0], gaps[1], gaps[3], gaps[4]) < 0.45
 
