@@ -34,7 +34,7 @@ from pressctl.errors import ConfigError, ContactsError
 from pressctl.merge import MergePlan
 from pressctl.model import Contact, OutgoingMessage, Rendered
 
-__all__ = ["PDF_MODES", "MessageFactory", "clean_header_text", "pdf_filename"]
+__all__ = ["PDF_MODES", "MessageFactory", "clean_header_text", "clean_value", "pdf_filename"]
 
 PDF_MODES = ("attach", "link", "both")
 
@@ -67,6 +67,11 @@ def clean_header_text(value: str) -> str:
 def _clean_value(value: str) -> str:
     # Merge values land in headers (Subject) and bodies; one rule for both keeps them identical.
     return _CONTROLS.sub(" ", value).strip() if _CONTROLS.search(value) else value.strip()
+
+
+def clean_value(value: object) -> str:
+    """A contact's field as it is merged: controls become spaces, ends trimmed (empty means missing)."""
+    return _clean_value(str(value))
 
 
 def _encoded_words(text: str) -> list[str]:
@@ -180,9 +185,10 @@ def _config_url(value: str, *, key: str, workspace: Workspace) -> str:
     return value
 
 
-def pdf_filename(slug: str, language: str, *, several: bool) -> str:
-    """The PDF's file name: ``<slug>.pdf``, or ``<slug>.<lang>.pdf`` when the release has several languages."""
-    return f"{slug}.{language}.pdf" if several else f"{slug}.pdf"
+def pdf_filename(slug: str, language: str, *, main_language: str) -> str:
+    """The PDF's file name, as ``pressctl render`` writes it: ``<slug>.pdf`` for the release's own language,
+    ``<slug>.<lang>.pdf`` for a translation (so a linked PDF is found where it was published)."""
+    return f"{slug}.pdf" if language == main_language else f"{slug}.{language}.pdf"
 
 
 def _crlf(text: str) -> str:
@@ -302,10 +308,10 @@ class MessageFactory:
         self._date_line = self._format_date(date) if date is not None else None
         self._date_cache: tuple[int, bytes] = (-1, b"")
 
-        several = len(pdfs) > 1
-        first = next(iter(renders.values()))
+        # Renders come main language first (load_release_set's order), as render_files names the files.
+        main_language, first = next(iter(renders.items()))
         self.pdf_names: dict[str, str] = {
-            lang: pdf_filename(first.release.slug, lang, several=several) for lang in pdfs
+            lang: pdf_filename(first.release.slug, lang, main_language=main_language) for lang in pdfs
         }
         self._variants: dict[str, _Variant] = {}
         for lang, rendered in renders.items():
@@ -479,9 +485,11 @@ class MessageFactory:
         needs_values = v.fixed_subject is None or v.fixed_text is None or v.fixed_html is None
         values: dict[str, str] = {}
         if needs_values:
-            fields = contact.fields
-            if any(_CONTROLS.search(x) for x in fields.values()):
-                fields = {k: _clean_value(x) for k, x in fields.items()}
+            # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
+            fields = {k: _clean_value(x) for k, x in contact.fields.items()}
+            # The renderer merges the address into the unsubscribe link; hand-built contacts may lack it.
+            fields.setdefault("email", contact.email)
+            fields.setdefault("name", _clean_value(contact.name))
             values = {k: _clean_value(x) for k, x in self.plan.values(fields).items()}
         message_id = self.message_id(contact)
         subject = (

@@ -78,7 +78,7 @@ def test_structure_headers_and_bodies_english(tmp_path: Path) -> None:
     assert image["Content-ID"] == "<logo.tidal-bay@pressctl>"
     assert 'src="cid:logo.tidal-bay@pressctl"' in body(msg, "html")
     assert pdf.get_content_disposition() == "attachment"
-    assert pdf.get_filename() == "tidal-bay.en.pdf"
+    assert pdf.get_filename() == "tidal-bay.pdf"  # the main language, as `pressctl render` names it
     assert pdf.get_content() == fake_pdf(seed="en")
 
 
@@ -169,7 +169,7 @@ def test_pdf_link_mode(tmp_path: Path) -> None:
         "multipart/mixed",
         [["multipart/alternative", ["text/plain", ["multipart/related", ["text/html", "image/png"]]]]],
     ]
-    url = "https://www.hvsp.example/press/pdf/tidal-bay.en.pdf"
+    url = "https://www.hvsp.example/press/pdf/tidal-bay.pdf"
     text, page = msg.get_body(("plain",)), msg.get_body(("html",))
     assert text is not None and page is not None
     assert body(msg, "plain").endswith(f"The full release as a PDF:\n{url}\n")
