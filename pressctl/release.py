@@ -129,6 +129,19 @@ _Loader.add_implicit_resolver(
     list("-+0123456789."),
 )
 
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # An impossible date (2030-02-30) makes PyYAML raise a bare ValueError; keep it as text so the
+    # date or embargo check reports it with its line, instead of an internal error.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 

@@ -80,6 +80,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "unsubscribe_link": "Unsubscribe",
         "unsubscribe_mail": "or write to",
         "photo": "Photo",
+        "colon": ": ",
     },
     "zh": {
         "immediate": "即時發佈",
@@ -96,6 +97,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "unsubscribe_link": "取消訂閱",
         "unsubscribe_mail": "或電郵至",
         "photo": "圖片",
+        "colon": "：",
     },
 }
 
@@ -180,7 +182,8 @@ def dateline_text(release: Release) -> str:
 
 
 def _dateline_dash(release: Release) -> str:
-    return "—" if _lang_key(release.language) == "zh" else "–"
+    """What joins the dateline to the first sentence: an en dash between spaces, or a bare Chinese dash."""
+    return "—" if _lang_key(release.language) == "zh" else " – "
 
 
 class TemplateFileError(InputError):
@@ -334,12 +337,12 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
     body_html = markdown_html(body)
     # The dateline opens the first paragraph, as in print: "(Hong Kong, 12 March 2030) – Text...".
     # If the body starts with something else (a list, a quote), the dateline stands on its own.
-    lead = f'<span class="dateline">{Markup.escape(dateline)}</span> {dash} '
+    lead = f'<span class="dateline">{Markup.escape(dateline)}</span>{dash}'
     if body_html.startswith("<p>"):
         body_html = "<p>" + lead + body_html[3:]
     else:
         body_html = f'<p class="dateline-only">{lead}</p>\n' + body_html
-    body_text = markdown_text(body, width=TEXT_WIDTH, lead=f"{dateline} {dash} ")
+    body_text = markdown_text(body, width=TEXT_WIDTH, lead=f"{dateline}{dash}")
 
     return _Parts(
         subject=plan.tokenize(release.subject or release.title, where=where),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from pressctl.markdown import has_wide, parse
+from pressctl.markdown import has_wide, is_wide, parse
 
 __all__ = ["inline_text", "markdown_text", "wrap"]
 
@@ -36,7 +36,9 @@ def inline_text(children: list[Token] | None) -> str:
             label = "".join(out[start:])
             # A bare URL or an email address shown as its own label needs no repetition.
             if href and href not in (label, f"mailto:{label}", f"http://{label}", f"https://{label}"):
-                out.append(f" ({href.removeprefix('mailto:')})")
+                shown = href.removeprefix("mailto:")
+                # After Chinese text, full-width brackets without a space read naturally.
+                out.append(f"（{shown}）" if label and is_wide(label[-1]) else f" ({shown})")
     return "".join(out)
 
 

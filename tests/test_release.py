@@ -1,0 +1,91 @@
+"""Release files: front matter keys, YAML's traps, time zones, translations, and the errors users see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from pressctl.errors import ReleaseError
+from pressctl.release import load_release, load_release_set
+from tests.render_support import make_workspace, write_release
+
+HEAD = "---\ntitle: Test\ndate: 2030-03-12\n"
+
+
+def _load(tmp_path: Path, front: str, body: str = "Body text.\n") -> object:
+    root, ws = make_workspace(tmp_path)
+    return load_release(write_release(root, f"{HEAD}{front}---\n\n{body}"), ws)
+
+
+def test_yaml_traps_stay_text(tmp_path: Path) -> None:
+    r = _load(tmp_path, "subtitle: no\ndateline: 12:30\nsummary: on\n")
+    assert (r.subtitle, r.dateline, r.summary) == ("no", "12:30", "on")  # type: ignore[attr-defined]
+
+
+def test_embargo_without_offset_is_read_in_the_release_zone(tmp_path: Path) -> None:
+    r = _load(tmp_path, "embargo: 2030-03-12T10:00\n")
+    assert r.embargo == dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)  # type: ignore[attr-defined]
+    assert r.is_embargoed(dt.datetime(2030, 3, 12, 1, 59, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+    assert not r.is_embargoed(dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC))  # type: ignore[attr-defined]
+
+
+def test_embargo_in_a_missing_local_hour_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ReleaseError, match="does not exist in Europe/London"):
+        _load(tmp_path, "timezone: Europe/London\nembargo: 2030-03-31T01:30\n")
+
+
+def test_errors_point_at_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ReleaseError) as info:
+        _load(tmp_path, "subtitel: Oops\n")
+    assert "test.md:4" in str(info.value) and "did you mean 'subtitle'" in str(info.value)
+    with pytest.raises(ReleaseError, match=r"test.md:4: 'embargo'"):
+        _load(tmp_path / "b", "embargo: 2030-02-30T10:00:00+08:00\n")
+
+
+def test_empty_body_and_no_front_matter(tmp_path: Path) -> None:
+    with pytest.raises(ReleaseError, match="no body text"):
+        _load(tmp_path, "", body="\n\n")
+    root, ws = make_workspace(tmp_path / "c")
+    with pytest.raises(ReleaseError, match="no front matter"):
+        load_release(write_release(root, "# Just Markdown\n"), ws)
+
+
+def test_bom_and_crlf_are_fine(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    path = root / "releases" / "win.md"
+    path.write_bytes(("\ufeff" + HEAD + "---\r\n\r\nBody.\r\n").replace("\n", "\r\n").encode("utf-8"))
+    assert load_release(path, ws).title == "Test"
+
+
+def test_translation_inherits_embargo_and_photos(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    en, zh = load_release_set(root / "releases" / "sample.md", ws)
+    assert zh.slug == en.slug == "sample"
+    assert zh.embargo == en.embargo
+    zh_path = root / "releases" / "sample.zh-HK.md"
+    zh_path.write_text(
+        zh_path.read_text(encoding="utf-8").replace(
+            "language: zh-HK\n", "language: zh-HK\nembargo: 2030-03-13T10:00:00+08:00\n"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ReleaseError, match="embargo differs"):
+        load_release_set(root / "releases" / "sample.md", ws)
+
+
+def test_translation_language_must_agree(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    zh_path = root / "releases" / "sample.zh-HK.md"
+    zh_path.write_text(
+        zh_path.read_text(encoding="utf-8").replace("language: zh-HK", "language: en"), encoding="utf-8"
+    )
+    with pytest.raises(ReleaseError, match="translation"):
+        load_release_set(root / "releases" / "sample.md", ws)
+
+
+def test_impossible_date_is_a_release_error(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    with pytest.raises(ReleaseError, match=r"test.md:3: 'date' '2030-02-30' is not a date"):
+        load_release(write_release(root, "---\ntitle: T\ndate: 2030-02-30\n---\n\nBody.\n"), ws)
