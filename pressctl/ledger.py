@@ -34,9 +34,10 @@ __all__ = [
 
 # pending: not handed over yet (or waiting for a retry); sending: handed over, no reply recorded yet;
 # unknown: the connection was lost after the data, the server may have it; the rest are final.
-STATUSES = ("pending", "sending", "sent", "failed", "suppressed", "invalid", "unknown")
+# skipped: already received this release from an earlier campaign (the release or a list was edited since).
+STATUSES = ("pending", "sending", "sent", "failed", "suppressed", "invalid", "skipped", "unknown")
 TODO_STATUSES = ("pending", "sending", "unknown")
-FINAL_STATUSES = ("sent", "failed", "suppressed", "invalid")
+FINAL_STATUSES = ("sent", "failed", "suppressed", "invalid", "skipped")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
@@ -340,12 +341,19 @@ class Ledger:
         ).fetchone()
         return _record(row) if row else None
 
-    def sent_in_other_campaigns(self, slug: str, *, exclude: int) -> set[str]:
-        """Keys already sent this release (same slug) by another campaign: a changed list must not repeat."""
+    def sent_in_other_campaigns(
+        self, slug: str, *, exclude: int, release_path: str | None = None, title: str | None = None
+    ) -> set[str]:
+        """Keys another campaign of the same release already reached (or may have): an edit must not repeat.
+
+        "Same release": same slug, and the same file or the same title (a scheduled job sends a copy of
+        the file; two unrelated releases that share a file name rarely share a title too).
+        """
         cur = self.conn.execute(
             "SELECT r.key FROM recipients r JOIN campaigns c ON c.id = r.campaign_id"
-            " WHERE c.slug = ? AND c.id != ? AND r.status IN ('sent', 'sending', 'unknown')",
-            (slug, exclude),
+            " WHERE c.slug = ? AND c.id != ? AND (c.release_path = ? OR c.title = ?)"
+            " AND r.status IN ('sent', 'sending', 'unknown')",
+            (slug, exclude, release_path, title),
         )
         return {row[0] for row in cur}
 

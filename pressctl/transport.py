@@ -148,7 +148,7 @@ def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--sm
         port_text = parts.port
     except ValueError:
         raise InputError(f"{option}: not a valid SMTP URL", hint="write smtp://[user@]host[:port]") from None
-    if parts.scheme not in ("smtp", "smtps"):
+    if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
         raise InputError(
             f"{option}: the URL must start with smtp:// or smtps://",
             hint="e.g. smtp://press@mail.hvsp.example:587",
@@ -171,7 +171,7 @@ def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--sm
     if parts.scheme == "smtps":
         tls = "implicit"
     else:
-        wanted = query.get("tls", "").lower()
+        wanted = query.get("tls", "starttls" if parts.scheme == "smtp+starttls" else "").lower()
         if wanted not in ("", "none", "starttls"):
             raise InputError(f"{option}: tls={wanted} is not known", hint="use tls=starttls or tls=none")
         if wanted:

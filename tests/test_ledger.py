@@ -95,8 +95,11 @@ def test_sent_in_other_campaigns(tmp_path: Path) -> None:
         ledger.mark_sending(one, "a@x.test", "<m@x>")
         ledger.mark_result(one, "a@x.test", status="sent", code=250, reply="ok")
         two = _campaign(ledger, "fp2")
-        assert ledger.sent_in_other_campaigns("launch", exclude=two) == {"a@x.test"}
-        assert ledger.sent_in_other_campaigns("launch", exclude=one) == set()
+        same = {"release_path": "/ws/releases/launch.md", "title": "other"}
+        assert ledger.sent_in_other_campaigns("launch", exclude=two, **same) == {"a@x.test"}
+        assert ledger.sent_in_other_campaigns("launch", exclude=one, **same) == set()
+        # Same file name, different file and title: another release, nobody skipped.
+        assert ledger.sent_in_other_campaigns("launch", exclude=two, release_path="/x/launch.md", title="t") == set()
 
 
 def test_unusable_path_is_an_input_error(tmp_path: Path) -> None:

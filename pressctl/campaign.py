@@ -1,0 +1,621 @@
+"""Plan a campaign (release + contact lists + options) and run it through the ledger: the library API of ``send``.
+
+Two steps, so the CLI can show a summary and ask before anything leaves::
+
+    plan = plan_send(release, [contacts_csv], workspace=ws, options=SendOptions(rate="10/s"))
+    with Ledger(plan.ledger_path) as ledger:
+        result = run_send(plan, ledger=ledger, transport=make_transport(plan))
+
+``plan_send`` loads the release set and the lists, refuses an embargo that has not lifted (unless this is
+an advance copy), renders each language once, checks merge fields and computes the campaign fingerprint.
+``run_send`` finds the campaign with that fingerprint in the ledger (or starts one), records every
+recipient, and sends to those still to do. The scheduler (``pressctl.schedule``) drives the same two
+steps through :class:`CampaignEngine`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pressctl.config import Workspace
+from pressctl.dispatch import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
+from pressctl.errors import ContactsError, EmbargoError, InputError, SendAborted
+from pressctl.ledger import Campaign, Ledger, RecipientRow, utcnow
+from pressctl.merge import MergePlan
+from pressctl.model import Contact, OutgoingMessage, Rendered
+from pressctl.release import Release
+from pressctl.throttle import Rate, parse_duration, parse_rate
+from pressctl.transport import (
+    PASSWORD_ENV,
+    OutboxTransport,
+    Outcome,
+    SmtpTransport,
+    Transport,
+    envelope_sender,
+    parse_smtp_url,
+)
+
+if TYPE_CHECKING:
+    from pressctl.contacts import ContactSet
+    from pressctl.messages import MessageFactory
+
+__all__ = [
+    "CampaignEngine",
+    "SendOptions",
+    "SendPlan",
+    "SendResult",
+    "make_transport",
+    "plan_send",
+    "run_send",
+    "send_test",
+]
+
+
+# Option names as the CLI spells them (and as `pressctl schedule` keeps them in a job).
+_ALIASES = {"under_embargo": "advance_copy", "from": "from_addr", "lang": "language", "smtp": "smtp_url"}
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """Everything ``pressctl send`` can be told, as plain values (JSON-able through ``to_mapping``)."""
+
+    encoding: str | None = None
+    where: tuple[str, ...] = ()
+    suppress: tuple[str, ...] = ()
+    language: str | None = None  # --lang: only this language version of the release
+    from_addr: str | None = None
+    pdf_mode: str | None = None
+    advance_copy: bool = False  # --under-embargo
+    new_campaign: bool = False
+    smtp_url: str | None = None
+    db: str | None = None
+    concurrency: int = 4
+    rate: str = "0"
+    batch_size: int = 0
+    batch_pause: str = "0"
+    max_attempts: int = 5
+    retry_for: str = "1h"
+    reconnect_after: int = 1000
+    max_consecutive_failures: int = 10
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> SendOptions:
+        """Options from a mapping (a scheduled job's); unknown keys are ignored, ``under_embargo`` understood."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            key = _ALIASES.get(key, key)
+            if key in known and value is not None:
+                values[key] = tuple(value) if key in ("where", "suppress") else value
+        return cls(**values)
+
+    @property
+    def parsed_rate(self) -> Rate | None:
+        return parse_rate(self.rate)
+
+    def dispatch_options(self) -> DispatchOptions:
+        if self.concurrency < 1:
+            raise InputError("--concurrency must be at least 1")
+        if self.max_attempts < 1:
+            raise InputError("--max-attempts must be at least 1")
+        if self.batch_size < 0:
+            raise InputError("--batch-size must be 0 (no batches) or more")
+        return DispatchOptions(
+            concurrency=self.concurrency,
+            rate=self.parsed_rate,
+            batch_size=self.batch_size,
+            batch_pause=parse_duration(self.batch_pause, option="--batch-pause"),
+            max_attempts=self.max_attempts,
+            retry_for=parse_duration(self.retry_for, option="--retry-for"),
+            reconnect_after=self.reconnect_after,
+            max_consecutive_failures=self.max_consecutive_failures,
+        )
+
+    def fingerprint_part(self) -> dict[str, Any]:
+        """The options that change what is sent or to whom (not how fast): part of the campaign identity."""
+        return {
+            "encoding": self.encoding,
+            "where": list(self.where),
+            "language": self.language,
+            "from": self.from_addr,
+            "pdf": self.pdf_mode,
+            "advance_copy": self.advance_copy,
+        }
+
+
+@dataclass
+class SendPlan:
+    """A send, ready to go: what, to whom, how it looks. Made by :func:`plan_send`; nothing sent yet."""
+
+    workspace: Workspace
+    release_path: Path
+    releases: list[Release]
+    contact_paths: list[Path]
+    contacts: ContactSet
+    options: SendOptions
+    merge_plan: MergePlan
+    renders: dict[str, Rendered]
+    pdfs: dict[str, bytes]
+    embargoed: bool
+    fingerprint: str
+    files: list[Path] = field(default_factory=list)  # every file that went into the fingerprint
+
+    @property
+    def main(self) -> Release:
+        return self.releases[0]
+
+    @property
+    def languages(self) -> list[str]:
+        return [r.language for r in self.releases]
+
+    @property
+    def ledger_path(self) -> Path:
+        return Path(self.options.db) if self.options.db else self.workspace.ledger_path
+
+    @property
+    def from_addr(self) -> str:
+        return self.options.from_addr or self.workspace.sender.from_addr
+
+    @property
+    def message_id_domain(self) -> str:
+        return envelope_sender(self.from_addr).rpartition("@")[2].lower()
+
+    def factory(self, campaign_token: str, *, subject_prefix: str = "") -> MessageFactory:
+        """The message builder for one campaign (its token makes the Message-IDs)."""
+        from pressctl.messages import MessageFactory
+
+        return MessageFactory(
+            self.renders,
+            self.pdfs,
+            self.workspace,
+            self.merge_plan,
+            campaign_id=campaign_token,
+            from_addr=self.options.from_addr,
+            pdf_mode=self.options.pdf_mode,
+            subject_prefix=subject_prefix,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The numbers the CLI shows before sending."""
+        c = self.contacts
+        return {
+            "release": str(self.release_path),
+            "title": self.main.title,
+            "languages": c.per_language() or dict.fromkeys(self.languages, 0),
+            "recipients": len(c.selected),
+            "suppressed": len(c.suppressed),
+            "invalid": len(c.invalid),
+            "duplicates": len(c.duplicates),
+            "excluded": c.excluded,
+            "embargoed": self.embargoed,
+            "embargo": _local(self.main).isoformat() if self.main.embargo else None,
+        }
+
+
+@dataclass
+class SendResult:
+    """How a run ended, with the campaign's totals from the ledger (all runs together)."""
+
+    campaign: Campaign
+    totals: dict[str, int]
+    run: DispatchResult
+    new_campaign: bool = False
+    skipped: int = 0  # already had this release from an earlier campaign
+
+    @property
+    def left(self) -> int:
+        return self.totals["pending"] + self.totals["sending"] + self.totals["unknown"]
+
+    @property
+    def complete(self) -> bool:
+        """Everyone who could be sent to was sent to."""
+        return self.left == 0 and self.totals["failed"] == 0
+
+    def line(self) -> str:
+        t = self.totals
+        parts = [f"{t['sent']} sent"]
+        for key in ("failed", "unknown", "pending", "suppressed", "invalid", "skipped"):
+            n = t.get(key, 0) + (t["sending"] if key == "pending" else 0)
+            if n:
+                parts.append(f"{n} {key}")
+        return ", ".join(parts)
+
+
+# -- planning -----------------------------------------------------------------------------------------------
+def _local(release: Release) -> dt.datetime:
+    local = release.embargo_local()
+    assert local is not None
+    return local
+
+
+def _release_files(releases: Sequence[Release]) -> list[Path]:
+    seen: dict[Path, None] = {}
+    for release in releases:
+        seen.setdefault(Path(release.path).resolve(), None)
+    for release in releases:
+        for photo in release.photos:
+            seen.setdefault(Path(photo.src).resolve(), None)
+        for attachment in release.attachments:
+            seen.setdefault(Path(attachment).resolve(), None)
+    return list(seen)
+
+
+def _fingerprint(release_files: Sequence[Path], lists: Sequence[Path], options: SendOptions) -> str:
+    """By content, not by path: a scheduled job's snapshot resumes the campaign its originals would."""
+    digest = hashlib.sha256()
+    for role, paths in (("release", release_files), ("list", lists)):
+        for path in paths:
+            digest.update(role.encode() + b"\0")
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            digest.update(b"\0")
+    digest.update(json.dumps(options.fingerprint_part(), sort_keys=True).encode())
+    return digest.hexdigest()[:32]
+
+
+def _embargo_check(main: Release, *, moment: dt.datetime, advance_copy: bool, where: str) -> bool:
+    """Whether to render EMBARGOED; raises EmbargoError for a send that would break (or misuse) an embargo."""
+    zone_text = _local(main).strftime("%Y-%m-%d %H:%M %Z") if main.embargo else ""
+    if advance_copy:
+        if main.embargo is None:
+            raise EmbargoError(
+                "--under-embargo needs an embargo, and the release has none",
+                where=where,
+                hint="add 'embargo: YYYY-MM-DD HH:MM' to the front matter, or send without --under-embargo",
+            )
+        if main.embargo <= moment:
+            raise EmbargoError(
+                f"the embargo ({zone_text}) has already lifted, so this would not be an advance copy",
+                where=where,
+                hint="send without --under-embargo",
+            )
+        return True
+    if main.embargo is not None and moment < main.embargo:
+        raise EmbargoError(
+            f"the release is under embargo until {zone_text}; sending it now would break the embargo",
+            where=where,
+            hint="use --under-embargo to send an advance copy marked EMBARGOED, "
+            "or `pressctl schedule` to send it when the embargo lifts",
+        )
+    return False
+
+
+def plan_send(
+    release_path: Path,
+    contact_paths: Sequence[Path],
+    *,
+    workspace: Workspace,
+    options: SendOptions | None = None,
+    now: dt.datetime | None = None,
+    not_before: dt.datetime | None = None,
+    check_embargo: bool = True,
+    render: bool = True,
+) -> SendPlan:
+    """Load, check and render everything a send needs. Raises a PressctlError for anything wrong; sends nothing.
+
+    The embargo is checked against the moment the send will start: ``max(now, not_before)``; the scheduler
+    passes its job time as ``not_before`` (and then must pass it to :func:`run_send` too).
+    ``check_embargo=False`` leaves time checks to the caller (``pressctl schedule`` checks its own).
+    """
+    from pressctl.contacts import check_merge_fields, load_contacts
+    from pressctl.release import load_release_set
+
+    options = options or SendOptions()
+    options.dispatch_options()  # option errors first, before any slow work
+    if options.smtp_url:
+        parse_smtp_url(options.smtp_url)
+    release_path = Path(release_path)
+    releases = load_release_set(release_path, workspace, only=options.language)
+    main = releases[0]
+    moment = now or utcnow()
+    if not_before is not None and not_before > moment:
+        moment = not_before
+    if check_embargo:
+        embargoed = _embargo_check(main, moment=moment, advance_copy=options.advance_copy, where=str(release_path))
+    else:
+        embargoed = options.advance_copy
+    lists = [Path(p) for p in contact_paths]
+    contacts = load_contacts(
+        lists,
+        encoding=options.encoding,
+        where=options.where,
+        suppress=[Path(p) for p in options.suppress],
+        workspace=workspace,
+        languages=[r.language for r in releases],
+        default_language=main.language,
+    )
+    merge_plan = MergePlan()
+    renders: dict[str, Rendered] = {}
+    pdfs: dict[str, bytes] = {}
+    if render:
+        from pressctl.render import render_email, render_pdf
+
+        for release in releases:
+            renders[release.language] = render_email(release, workspace, merge_plan, embargoed=embargoed)
+        missing = check_merge_fields(contacts.selected, merge_plan)
+        if missing:
+            first = missing[0]
+            who = ", ".join(c.source or c.email for c in first.contacts[:3])
+            more = f" and {len(first.contacts) - 3} more" if len(first.contacts) > 3 else ""
+            raise ContactsError(
+                f"merge field '{first.field}' is empty for {len(first.contacts)} contact(s): {who}{more}",
+                hint=f'fill the column, or give the field a fallback in the release: {{{{ {first.field} or "..." }}}}',
+            )
+        for release in releases:
+            pdfs[release.language] = render_pdf(release, workspace, merge_plan, embargoed=embargoed)
+    files = _release_files(releases)
+    return SendPlan(
+        workspace=workspace,
+        release_path=release_path,
+        releases=releases,
+        contact_paths=lists,
+        contacts=contacts,
+        options=options,
+        merge_plan=merge_plan,
+        renders=renders,
+        pdfs=pdfs,
+        embargoed=embargoed,
+        fingerprint=_fingerprint(files, lists, options),
+        files=files,
+    )
+
+
+def make_transport(
+    plan_or_workspace: SendPlan | Workspace,
+    *,
+    smtp_url: str | None = None,
+    password: str | None = None,
+    from_addr: str | None = None,
+) -> Transport:
+    """The SMTP server of ``--smtp`` / ``[smtp] url``, else the workspace's local outbox.
+
+    ``password`` defaults to ``PRESSCTL_SMTP_PASSWORD`` from the environment.
+    """
+    import os
+
+    if isinstance(plan_or_workspace, SendPlan):
+        workspace = plan_or_workspace.workspace
+        smtp_url = smtp_url or plan_or_workspace.options.smtp_url
+        from_addr = from_addr or plan_or_workspace.from_addr
+    else:
+        workspace = plan_or_workspace
+    url = smtp_url or workspace.smtp_url
+    if not url:
+        return OutboxTransport(workspace.outbox_dir)
+    if password is None:
+        password = os.environ.get(PASSWORD_ENV) or None
+    settings = parse_smtp_url(url, password=password)
+    return SmtpTransport(settings, sender=from_addr or workspace.sender.from_addr)
+
+
+# -- running ------------------------------------------------------------------------------------------------
+def _rows(plan: SendPlan, skip: set[str]) -> Iterator[RecipientRow]:
+    c = plan.contacts
+    for contact in c.selected:
+        if contact.key in skip:
+            yield RecipientRow(
+                key=contact.key, email=contact.email, status="skipped", name=contact.name,
+                language=contact.language or "", source=contact.source,
+                reply="already received this release in an earlier campaign",
+            )
+        else:
+            yield RecipientRow(
+                key=contact.key, email=contact.email, name=contact.name,
+                language=contact.language or "", source=contact.source,
+            )
+    for contact in c.suppressed:
+        yield RecipientRow(
+            key=contact.key, email=contact.email, status="suppressed", name=contact.name,
+            language=contact.language or "", source=contact.source, reply="on a suppression list",
+        )
+    for problem in c.invalid:
+        yield RecipientRow(
+            key=f"invalid:{problem.where}", email=problem.value, status="invalid", source=problem.where,
+            reply=problem.reason,
+        )
+
+
+def open_campaign(plan: SendPlan, ledger: Ledger) -> tuple[Campaign, bool, int]:
+    """The campaign these inputs make (found by fingerprint, or new), with every recipient recorded.
+
+    Returns (campaign, created, skipped). A new campaign of a release some people already received from
+    an earlier campaign (the release or a list was edited in between) skips them unless ``new_campaign``.
+    """
+    found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
+    created = found is None
+    if found is None:
+        campaign = ledger.create_campaign(
+            fingerprint=plan.fingerprint,
+            release_path=str(plan.release_path.resolve()),
+            slug=plan.main.slug,
+            title=plan.main.title,
+            lists=[str(p) for p in plan.contact_paths],
+            options={**plan.options.to_mapping(), "embargoed": plan.embargoed},
+        )
+    else:
+        campaign = found
+    skip: set[str] = set()
+    if created and not plan.options.new_campaign:
+        skip = ledger.sent_in_other_campaigns(
+            plan.main.slug, exclude=campaign.id, release_path=campaign.release_path, title=campaign.title
+        )
+    ledger.add_recipients(campaign.id, _rows(plan, skip))
+    skipped = ledger.totals(campaign.id).get("skipped", 0)
+    return campaign, created, skipped
+
+
+def run_send(
+    plan: SendPlan,
+    *,
+    ledger: Ledger,
+    transport: Transport,
+    clock: Callable[[], dt.datetime] = utcnow,
+    not_before: dt.datetime | None = None,
+    progress: Callable[[DispatchProgress], None] | None = None,
+    stop: threading.Event | None = None,
+    on_campaign: Callable[[Campaign, dict[str, int]], None] | None = None,
+) -> SendResult:
+    """Send (or resume) the plan's campaign. Blocking; runs its own event loop.
+
+    Every hand-over is recorded in ``ledger`` before and after; nothing is handed over before
+    ``not_before`` (checked on ``clock()`` at each message). ``stop`` (set from a signal handler or
+    another thread) ends the run after the messages in flight. ``on_campaign`` is told the campaign and
+    its recipient totals just before sending starts. Raises TransportError when the server cannot be
+    used at all (nothing is then marked sent).
+    """
+    from pressctl.contacts import append_suppression
+
+    campaign, created, skipped = open_campaign(plan, ledger)
+    ledger.retry_transient_failures(campaign.id)
+    todo = ledger.todo(campaign.id)
+    if on_campaign is not None:
+        on_campaign(campaign, {"todo": len(todo), **ledger.totals(campaign.id)})
+    run = DispatchResult()
+    if todo:
+        factory = plan.factory(campaign.token)
+        jobs = [Job(c.key, c) for c in plan.contacts.selected if c.key in todo]
+        suppression = plan.workspace.suppression_path
+
+        def bounce(address: str, outcome: Outcome) -> None:
+            # A hard "no such user": never mail it again, from any campaign.
+            append_suppression(suppression, address, f"bounced: {outcome.describe()}")
+
+        def build(contact: Contact) -> OutgoingMessage:
+            return factory.build(contact)
+
+        ledger.mark_started(campaign.id)
+        run = asyncio.run(
+            _dispatch_with_stop(
+                jobs,
+                build=build,
+                transport=transport,
+                ledger=ledger,
+                campaign_id=campaign.id,
+                options=plan.options.dispatch_options(),
+                clock=clock,
+                not_before=not_before,
+                on_bounce=bounce,
+                progress=progress,
+                stop=stop,
+            )
+        )
+    totals = ledger.totals(campaign.id)
+    result = SendResult(campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped)
+    if result.left == 0:
+        ledger.mark_finished(campaign.id)
+    return result
+
+
+async def _dispatch_with_stop(
+    jobs: list[Job[Contact]], *, stop: threading.Event | None, **kwargs: Any
+) -> DispatchResult:
+    """Bridge a thread-safe stop flag (signal handler, scheduler thread) to the engine's asyncio event."""
+    event = asyncio.Event()
+
+    async def watch() -> None:
+        while stop is not None and not stop.is_set():
+            await asyncio.sleep(0.05)
+        event.set()
+
+    watcher = asyncio.create_task(watch()) if stop is not None else None
+    try:
+        return await dispatch(jobs, stop=event, **kwargs)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+
+
+def send_test(
+    plan: SendPlan, addresses: Sequence[str], *, transport: Transport
+) -> list[tuple[str, str, Outcome]]:
+    """``--test-to``: one message per language, personalised as its first selected contact, to ``addresses``.
+
+    Subject marked [TEST]; the ledger is not touched. Returns (address, language, outcome) per message.
+    """
+    if not plan.contacts.selected:
+        raise ContactsError("no selected contact to personalise the test message as", hint="check the lists")
+    factory = plan.factory("test-" + plan.fingerprint, subject_prefix="[TEST]")
+    models: list[Contact] = []
+    for language in plan.languages:
+        first = next((c for c in plan.contacts.selected if (c.language or plan.languages[0]) == language), None)
+        if first is not None:
+            models.append(first)
+    messages = [
+        factory.build(dataclasses.replace(model, email=address))
+        for model in models or plan.contacts.selected[:1]
+        for address in addresses
+    ]
+
+    async def go() -> list[tuple[str, str, Outcome]]:
+        conn = await transport.open()
+        try:
+            return [(m.recipient, m.language, await conn.send(m)) for m in messages]
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+# -- the scheduler's engine ---------------------------------------------------------------------------------
+class CampaignEngine:
+    """``pressctl.schedule.Engine`` on top of :func:`plan_send` / :func:`run_send` (jobs use the ledger too)."""
+
+    def __init__(self, *, ledger_path: Path | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.ledger_path = ledger_path  # the jobs' ledger; a job's own --db wins
+        self.clock = clock
+
+    def check(
+        self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
+    ) -> int:
+        """Plan without sending (the job's times are checked by the scheduler); the recipient count."""
+        plan = plan_send(
+            release, contacts, workspace=workspace, options=SendOptions.from_mapping(options), check_embargo=False
+        )
+        if plan.options.smtp_url or workspace.smtp_url:
+            make_transport(plan)  # a bad URL fails now, not at the lift
+        return len(plan.contacts.selected)
+
+    def send(
+        self,
+        *,
+        release: Path,
+        contacts: Sequence[Path],
+        workspace: Workspace,
+        options: Mapping[str, Any],
+        not_before: dt.datetime | None,
+        stop: threading.Event,
+    ) -> Any:
+        from pressctl.schedule import SendOutcome
+
+        plan = plan_send(
+            release,
+            contacts,
+            workspace=workspace,
+            options=SendOptions.from_mapping(options),
+            now=self.clock(),
+            not_before=not_before,
+        )
+        path = Path(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
+        with Ledger(path) as ledger:
+            result = run_send(
+                plan, ledger=ledger, transport=make_transport(plan), clock=self.clock,
+                not_before=not_before, stop=stop,
+            )
+        if result.run.stopped:
+            raise SendAborted(result.run.stopped)
+        if result.run.interrupted and result.left:
+            raise SendAborted(f"stopped with {result.left} recipient(s) left; {result.line()}")
+        return SendOutcome(summary=result.line(), complete=result.complete, campaign=str(result.campaign.id))
