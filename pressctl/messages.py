@@ -32,9 +32,16 @@ from zoneinfo import ZoneInfo
 from pressctl.config import Workspace
 from pressctl.errors import ConfigError, ContactsError
 from pressctl.merge import MergePlan
-from pressctl.model import Contact, OutgoingMessage, Rendered
+from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
 
-__all__ = ["PDF_MODES", "MessageFactory", "clean_header_text", "clean_value", "pdf_filename"]
+__all__ = [
+    "PDF_MODES",
+    "MessageFactory",
+    "PersonalParts",
+    "clean_header_text",
+    "clean_value",
+    "pdf_filename",
+]
 
 PDF_MODES = ("attach", "link", "both")
 
@@ -233,10 +240,22 @@ class _Template:
 
 
 @dataclass(frozen=True)
+class PersonalParts:
+    """What one contact reads, before MIME encoding: the preview shows exactly this."""
+
+    language: str
+    subject: str
+    text: str
+    html: str  # images as cid: references to ``images``
+    images: tuple[InlineImage, ...]
+
+
+@dataclass(frozen=True)
 class _Variant:
     """Everything one language's messages share, built and encoded once."""
 
     language: str
+    images: tuple[InlineImage, ...]
     subject: _Template
     text: _Template
     html: _Template
@@ -407,6 +426,7 @@ class MessageFactory:
         text_t, html_t = _Template(text), _Template(page)
         return _Variant(
             language=lang,
+            images=rendered.images,
             subject=subject,
             text=text_t,
             html=html_t,
@@ -471,6 +491,27 @@ class MessageFactory:
             line += b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
         return line
 
+    def _values(self, contact: Contact) -> dict[str, str]:
+        # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
+        fields = {k: _clean_value(x) for k, x in contact.fields.items()}
+        # The renderer merges the address into the unsubscribe link; hand-built contacts may lack it.
+        fields.setdefault("email", contact.email)
+        fields.setdefault("name", _clean_value(contact.name))
+        return {k: _clean_value(x) for k, x in self.plan.values(fields).items()}
+
+    def personal_parts(self, contact: Contact) -> PersonalParts:
+        """The subject, text and HTML one contact gets, decoded (for the dry-run preview)."""
+        v = self.variant_for(contact.language)
+        values = self._values(contact)
+        escaped = {k: html.escape(x, quote=True) for k, x in values.items()}
+        return PersonalParts(
+            language=v.language,
+            subject=clean_header_text(self._prefix + v.subject.fill(values)),
+            text=v.text.fill(values).replace("\r\n", "\n"),
+            html=v.html.fill(escaped).replace("\r\n", "\n"),
+            images=v.images,
+        )
+
     def build(self, contact: Contact) -> OutgoingMessage:
         """The complete message for one contact, CRLF line ends, ready for DATA."""
         try:
@@ -483,14 +524,7 @@ class MessageFactory:
             ) from None
         v = self.variant_for(contact.language)
         needs_values = v.fixed_subject is None or v.fixed_text is None or v.fixed_html is None
-        values: dict[str, str] = {}
-        if needs_values:
-            # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
-            fields = {k: _clean_value(x) for k, x in contact.fields.items()}
-            # The renderer merges the address into the unsubscribe link; hand-built contacts may lack it.
-            fields.setdefault("email", contact.email)
-            fields.setdefault("name", _clean_value(contact.name))
-            values = {k: _clean_value(x) for k, x in self.plan.values(fields).items()}
+        values = self._values(contact) if needs_values else {}
         message_id = self.message_id(contact)
         subject = (
             v.fixed_subject if v.fixed_subject is not None else self._subject_line(v.subject.fill(values))

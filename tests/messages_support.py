@@ -149,7 +149,12 @@ def make_factory(
 
 
 def parse(data: bytes) -> EmailMessage:
-    msg = email.message_from_bytes(data, policy=policy.default)
+    """The message as a mail client reads it. SMTPUTF8 messages (raw UTF-8 headers) are parsed from text:
+    from bytes the parser would keep such headers as surrogate escapes."""
+    if not data.partition(b"\r\n\r\n")[0].isascii():
+        msg = email.message_from_string(data.decode("utf-8"), policy=policy.default)
+    else:
+        msg = email.message_from_bytes(data, policy=policy.default)
     assert isinstance(msg, EmailMessage)
     return msg
 
