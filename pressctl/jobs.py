@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     owner            TEXT,               -- "host:pid" of the dispatcher sending it
     lease_until      REAL,               -- epoch seconds; past it, another dispatcher may take over
     started_at       TEXT,
+    not_before       TEXT,               -- the bound the send started under; a resume keeps it (NULL: none)
     finished_at      TEXT,
     attempts         INTEGER NOT NULL DEFAULT 0,
     campaign         TEXT,               -- the send engine's campaign id, once known
@@ -115,6 +116,7 @@ class Job:
     owner: str | None = None
     lease_until: float | None = None
     started_at: dt.datetime | None = None
+    not_before: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     attempts: int = 0
     campaign: str | None = None
@@ -293,11 +295,13 @@ class JobStore:
         *,
         owner: str,
         lease_seconds: float,
+        not_before: dt.datetime | None = None,
         from_states: tuple[str, ...] = ("scheduled",),
     ) -> Job | None:
         """Make ``owner`` the one dispatcher sending this job, or return None if it can't be.
 
         A job in one of ``from_states`` can be claimed, and so can a running job nobody holds any more.
+        ``not_before`` is recorded for the first start only: a resumed send keeps the bound it began with.
         """
         now = self.clock()
         with self._write() as db:
@@ -309,8 +313,15 @@ class JobStore:
                 return None
             db.execute(
                 "UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1,"
+                " not_before = CASE WHEN state = 'running' THEN not_before ELSE ? END,"
                 " started_at = COALESCE(started_at, ?), finished_at = NULL, error = '' WHERE id = ?",
-                (owner, now.timestamp() + lease_seconds, _to_text(now), job_id),
+                (
+                    owner,
+                    now.timestamp() + lease_seconds,
+                    _to_text(not_before) if not_before else None,
+                    _to_text(now),
+                    job_id,
+                ),
             )
         return self.get(job_id)
 
@@ -404,6 +415,7 @@ def _job(row: sqlite3.Row) -> Job:
         owner=row["owner"],
         lease_until=row["lease_until"],
         started_at=_from_text(row["started_at"]),
+        not_before=_from_text(row["not_before"]),
         finished_at=_from_text(row["finished_at"]),
         attempts=row["attempts"],
         campaign=row["campaign"],

@@ -32,6 +32,7 @@ from pressctl.timeparse import check_send_time, format_local, format_utc, parse_
 
 __all__ = [
     "DEFAULT_INTERVAL",
+    "DEFAULT_LEAD",
     "DEFAULT_LEASE",
     "DEFAULT_MAX_LATE",
     "DispatchEvent",
@@ -51,7 +52,11 @@ __all__ = [
 
 DEFAULT_MAX_LATE = dt.timedelta(hours=1)
 DEFAULT_INTERVAL = 1.0  # seconds between looks at the ledger while waiting: new or cancelled jobs
-DEFAULT_LEASE = 60.0  # seconds a dispatcher holds a job without renewing; renewed every DEFAULT_LEASE / 4
+DEFAULT_LEASE = 60.0  # seconds a dispatcher holds a job without renewing it (renewed every 2 s)
+# A job is taken up this long before its time: the release is rendered, the lists read (suppression
+# included) and the first connection opened, then the engine's gate holds each message until the time.
+# So the first message leaves within a fraction of a second of the lift, however big the release.
+DEFAULT_LEAD = 5.0
 
 
 # -- the send engine, as the scheduler needs it ------------------------------------------------------------
@@ -376,6 +381,7 @@ class Dispatcher:
         waiter: Waiter | None = None,
         max_late: dt.timedelta = DEFAULT_MAX_LATE,
         lease_seconds: float = DEFAULT_LEASE,
+        lead: float = DEFAULT_LEAD,
         owner: str | None = None,
         workspace_for: Callable[[Job], Workspace] = job_workspace,
         on_event: Callable[[DispatchEvent], None] = lambda event: None,
@@ -387,6 +393,7 @@ class Dispatcher:
         self.waiter: Waiter = waiter if waiter is not None else SystemWaiter()
         self.max_late = max_late
         self.lease_seconds = lease_seconds
+        self.lead = dt.timedelta(seconds=lead)
         self.owner = owner or current_owner()
         self.workspace_for = workspace_for
         self.on_event = on_event
@@ -410,11 +417,11 @@ class Dispatcher:
         for orphan in self.store.orphaned():
             if self.waiter.stopped:
                 return events
-            events.extend(self._run(orphan, not_before=self._not_before(orphan), resumed=True))
+            events.extend(self._run(orphan, not_before=orphan.not_before, resumed=True))
         seen: set[str] = set()
         while not self.waiter.stopped:
             # Asked again after each job: others may have fallen due while it was sent.
-            job = next((j for j in self.store.due(self.clock()) if j.id not in seen), None)
+            job = next((j for j in self.store.due(self.clock() + self.lead) if j.id not in seen), None)
             if job is None:
                 break
             seen.add(job.id)
@@ -469,7 +476,7 @@ class Dispatcher:
             nxt = self.store.next_due()
             delay = interval
             if nxt is not None:
-                delay = min(interval, (nxt - self.clock()).total_seconds())
+                delay = min(interval, (nxt - self.lead - self.clock()).total_seconds())
             delay = max(delay, 0.0)
             before = self.clock()
             self.waiter.wait(delay)
@@ -479,13 +486,6 @@ class Dispatcher:
                 self._since = self.clock()
 
     # -- one job ------------------------------------------------------------------------------------------
-
-    def _not_before(self, job: Job) -> dt.datetime | None:
-        """The bound for resuming a job: the one it started under."""
-        if job.started_at is not None and job.started_at < job.due:
-            # Started on purpose before its time (`schedule run`): then only the embargo binds it.
-            return None if job.under_embargo else job.embargo
-        return job.due
 
     def _emit(self, event: DispatchEvent) -> DispatchEvent:
         self.on_event(event)
@@ -502,10 +502,15 @@ class Dispatcher:
         if self.waiter.stopped:
             return []
         claimed = self.store.claim(
-            job.id, owner=self.owner, lease_seconds=self.lease_seconds, from_states=from_states
+            job.id,
+            owner=self.owner,
+            lease_seconds=self.lease_seconds,
+            not_before=not_before,
+            from_states=from_states,
         )
         if claimed is None:
             return []  # another dispatcher has it, or it was cancelled a moment ago
+        not_before = claimed.not_before  # a resume keeps the bound the send started under
         events = [self._emit(DispatchEvent(claimed, "resumed" if resumed else "started"))]
         self._job_stop = threading.Event()
         if self.waiter.stopped:  # a signal between the check above and now

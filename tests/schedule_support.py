@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pressctl.clock import Clock
+from pressctl.clock import Clock, ManualClock
 from pressctl.config import Workspace, load_workspace
 from pressctl.errors import PressctlError, SendAborted
 from pressctl.schedule import SendOutcome
@@ -34,7 +34,7 @@ class SendCall:
     contacts: list[Path]
     options: Mapping[str, Any]
     not_before: dt.datetime | None
-    at: dt.datetime  # the clock when the engine was asked to send
+    at: dt.datetime  # the clock at the first hand-over (after the gate)
 
 
 @dataclass
@@ -45,6 +45,7 @@ class FakeEngine:
     clock: Clock
     checks: list[Path] = field(default_factory=list)
     sends: list[SendCall] = field(default_factory=list)
+    planned_at: list[dt.datetime] = field(default_factory=list)  # when asked to send (before the gate)
     check_error: PressctlError | None = None
     send_error: PressctlError | None = None
     during_send: Callable[[threading.Event], None] | None = None
@@ -69,10 +70,12 @@ class FakeEngine:
         not_before: dt.datetime | None,
         stop: threading.Event,
     ) -> SendOutcome:
-        now = self.clock()
-        if not_before is not None and now < not_before:
-            raise AssertionError(f"handed over at {now}, before {not_before}")
-        self.sends.append(SendCall(release, list(contacts), options, not_before, now))
+        self.planned_at.append(self.clock())
+        if not_before is not None and self.clock() < not_before:
+            # The real engine's gate: wait until the time before the first hand-over.
+            assert isinstance(self.clock, ManualClock)
+            self.clock.now = not_before
+        self.sends.append(SendCall(release, list(contacts), options, not_before, self.clock()))
         if self.during_send is not None:
             self.during_send(stop)
         if stop.is_set():

@@ -15,6 +15,7 @@ from pressctl.config import Workspace
 from pressctl.errors import ContactsError, EmbargoError, InputError, TransportError
 from pressctl.jobs import JobStore
 from pressctl.schedule import (
+    DEFAULT_LEAD,
     Dispatcher,
     ScheduleRequest,
     cancel_job,
@@ -178,13 +179,16 @@ def test_a_tampered_snapshot_is_not_sent(env: Env) -> None:
 def test_not_due_then_due_exactly_at_the_time(env: Env) -> None:
     job_id = env.schedule()
     d = env.dispatcher()
-    env.clock.now = EMBARGO - dt.timedelta(microseconds=1)
+    # Taken up DEFAULT_LEAD seconds ahead (render, read lists, connect); not a moment earlier.
+    env.clock.now = EMBARGO - dt.timedelta(seconds=DEFAULT_LEAD, microseconds=1)
     assert d.run_once() == []
     assert env.engine.sends == []
-    env.clock.now = EMBARGO
+    env.clock.now = EMBARGO - dt.timedelta(seconds=DEFAULT_LEAD)
     events = d.run_once()
     assert [e.kind for e in events] == ["started", "done"]
+    assert env.engine.planned_at == [EMBARGO - dt.timedelta(seconds=DEFAULT_LEAD)]
     assert env.engine.sends[0].not_before == EMBARGO  # the engine checks it at each hand-over
+    assert env.engine.sends[0].at == EMBARGO
     job = env.store.get(job_id)
     assert job.state == "done" and job.result == "3 sent" and job.campaign == "c1"
     assert d.run_once() == []  # a job fires once
@@ -196,8 +200,10 @@ def test_watch_wakes_at_the_time_and_never_before(env: Env) -> None:
     env.schedule()
     env.engine.during_send = lambda stop: env.clock.stop()
     env.dispatcher().watch(interval=5.0)
-    assert env.engine.sends[0].at == EMBARGO  # woke exactly at the lift: not before, not later
-    assert env.clock.waits == [5.0, 2.25]
+    # Woke DEFAULT_LEAD before the lift to prepare; the first hand-over is exactly at the lift.
+    assert env.clock.waits == [2.25 - (DEFAULT_LEAD - 5.0)]
+    assert env.engine.planned_at == [EMBARGO - dt.timedelta(seconds=DEFAULT_LEAD)]
+    assert env.engine.sends[0].at == EMBARGO
 
 
 def test_late_but_within_max_late_is_sent(env: Env) -> None:
@@ -298,7 +304,7 @@ def test_a_dead_dispatchers_job_is_resumed_with_its_bound(env: Env) -> None:
     job_id = env.schedule()
     env.clock.now = EMBARGO + dt.timedelta(seconds=3)
     store = JobStore(env.store.conn, clock=env.clock, is_alive=lambda owner: owner != "h:dead")
-    assert store.claim(job_id, owner="h:dead", lease_seconds=600)
+    assert store.claim(job_id, owner="h:dead", lease_seconds=600, not_before=EMBARGO)
     env.clock.now = EMBARGO + dt.timedelta(hours=5)  # long after: a started job is finished, not missed
     d = Dispatcher(
         store, engine=env.engine, clock=env.clock, waiter=env.clock, workspace_for=lambda j: env.ws
@@ -360,7 +366,8 @@ def test_dst_days_send_at_the_right_instant(env: Env, zone: str, local: str, utc
     job_id = env.schedule(local)
     assert env.store.get(job_id).due == utc
     d = env.dispatcher()
-    env.clock.now = utc - dt.timedelta(seconds=1)
+    env.clock.now = utc - dt.timedelta(seconds=DEFAULT_LEAD + 1)
     assert d.run_once() == []
     env.clock.now = utc
     assert [e.kind for e in d.run_once()] == ["started", "done"]
+    assert env.engine.sends[0].at == utc

@@ -166,3 +166,12 @@ def test_wal_mode(tmp_path: Path) -> None:
     connect(tmp_path / "l.sqlite3").close()
     mode = sqlite3.connect(tmp_path / "l.sqlite3").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_a_resume_keeps_the_bound_the_send_started_under(store: JobStore) -> None:
+    add_job(store, "a", T0)
+    first = store.claim("a", owner="h:1", lease_seconds=60, not_before=T0)
+    assert first is not None and first.not_before == T0
+    assert store.release("a", owner="h:1")
+    again = store.claim("a", owner="h:2", lease_seconds=60, not_before=None)
+    assert again is not None and again.not_before == T0

@@ -1,11 +1,377 @@
-"""CLI: the `schedule` command(s). Not built yet."""
+"""CLI: ``pressctl schedule`` (add, list, cancel, run) and ``pressctl dispatch`` — sending at the embargo's lift.
+
+``pressctl schedule RELEASE -c FILE`` is short for ``pressctl schedule add RELEASE -c FILE``: the group
+inserts ``add`` when the first word is not one of its commands, so both read naturally and ``--help``
+lists every command. (A release file literally named ``list``, ``cancel`` or ``run`` needs ``./``.)
+"""
 
 from __future__ import annotations
 
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+from typer.core import TyperGroup
+
+from pressctl.cli._common import err, escape, handle_errors, out, workspace_for
+
+if TYPE_CHECKING:
+    from pressctl.config import Workspace
+    from pressctl.schedule import Dispatcher, DispatchEvent, JobView
 
 __all__ = ["register"]
 
 
+class _DefaultAddGroup(TyperGroup):
+    """A group whose first argument, when it is not a command name, is the release of ``add``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["add", *args]
+        return super().parse_args(ctx, args)
+
+
+schedule_app = typer.Typer(
+    name="schedule",
+    cls=_DefaultAddGroup,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    subcommand_metavar="[add] RELEASE -c FILE... | list | cancel ID | run ID",
+    help=(
+        "Send a release at its embargo's lift (or --at a time), from a snapshot taken now.\n\n"
+        "pressctl schedule RELEASE -c FILE ... is the same as pressctl schedule add RELEASE -c FILE ...; "
+        "a dispatcher (pressctl dispatch --watch, or cron/systemd: see docs/dispatch.md) sends jobs on time."
+    ),
+)
+
+_DB_HELP = "The ledger file (default: .pressctl/ledger.sqlite3 in the workspace)."
+
+
+def _ledger_path(db: Path | None, workspace: Workspace) -> Path:
+    return db.resolve() if db is not None else workspace.ledger_path
+
+
+def _options(**values: Any) -> dict[str, Any]:
+    """The sending options to keep in the job: only what was given, paths made absolute."""
+    kept: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or value == []:
+            continue
+        if isinstance(value, Path):
+            value = str(value.resolve())
+        elif isinstance(value, list):
+            value = [str(v.resolve()) if isinstance(v, Path) else v for v in value]
+        kept[key] = value
+    return kept
+
+
+@schedule_app.command("add")
+@handle_errors
+def add(
+    release: Annotated[Path, typer.Argument(help="The release file (Markdown with YAML front matter).")],
+    contacts: Annotated[
+        list[Path],
+        typer.Option("--contacts", "-c", help="A contact list (.csv/.tsv/.txt/.xlsx). Repeat for several."),
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help=(
+                "When to send (default: the embargo). ISO 8601 with an offset (2030-03-12T10:00+08:00), "
+                "a local time in the release's zone (2030-03-12 10:00), or +DURATION (+2h)."
+            ),
+        ),
+    ] = None,
+    under_embargo: Annotated[
+        bool,
+        typer.Option(
+            "--under-embargo", help="An advance copy marked EMBARGOED, sent --at a time before the lift."
+        ),
+    ] = False,
+    where: Annotated[
+        list[str] | None, typer.Option("--where", "-w", help="Select contacts: FIELD=VALUE (repeatable).")
+    ] = None,
+    suppress: Annotated[
+        list[Path] | None,
+        typer.Option("--suppress", help="Another suppression list, read again when the job is sent."),
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Encoding of lists that are not UTF-8/UTF-16.")
+    ] = None,
+    smtp: Annotated[
+        str | None,
+        typer.Option(
+            "--smtp",
+            help="smtp://[user@]host[:port] (password: PRESSCTL_SMTP_PASSWORD where the dispatcher runs).",
+        ),
+    ] = None,
+    from_addr: Annotated[str | None, typer.Option("--from", help="The From address.")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", help="SMTP connections.")] = None,
+    rate: Annotated[str | None, typer.Option("--rate", help="Rate limit, e.g. 10/s, 600/min.")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Pause after every N messages.")
+    ] = None,
+    batch_pause: Annotated[str | None, typer.Option("--batch-pause", help="The pause, e.g. 30s.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only this language, e.g. en or zh-HK.")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
+    ] = None,
+) -> None:
+    """Schedule RELEASE to go to the lists at the embargo's lift (or --at TIME).
+
+    Everything a send checks is checked now; the release, its translations, photos and attachments and
+    the lists are copied into .pressctl/jobs/ID/, and that copy is what goes. The last word printed is
+    the job's id.
+
+    Example: pressctl schedule releases/sample.md -c contacts/journalists.csv
+    """
+    from pressctl.campaign import CampaignEngine
+    from pressctl.schedule import ScheduleRequest, open_store, schedule_release
+    from pressctl.timeparse import format_local, format_utc
+
+    workspace = workspace_for(release, config)
+    options = _options(
+        where=where,
+        suppress=suppress,
+        encoding=encoding,
+        smtp=smtp,
+        from_addr=from_addr,
+        concurrency=concurrency,
+        rate=rate,
+        batch_size=batch_size,
+        batch_pause=batch_pause,
+        lang=lang,
+        under_embargo=under_embargo or None,
+    )
+    ledger = _ledger_path(db, workspace)
+    store = open_store(ledger)
+    request = ScheduleRequest(
+        release=release, contacts=tuple(contacts), at=at, under_embargo=under_embargo, options=options
+    )
+    job = schedule_release(
+        request, workspace=workspace, store=store, engine=CampaignEngine(ledger_path=ledger)
+    )
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(job.timezone)
+    when = "at the embargo's lift" if job.embargo is not None and job.due == job.embargo else ""
+    if job.under_embargo:
+        when = f"as an advance copy, before the embargo ({format_local(job.embargo or job.due, zone)})"
+    out.print(f"release     {escape(job.title)}")
+    out.print(f"recipients  {job.recipients}")
+    out.print(f"sends at    {format_local(job.due, zone)} ({format_utc(job.due)}) {when}".rstrip())
+    out.print(f"snapshot    {escape(job.snapshot_dir)}")
+    err.print(
+        "A dispatcher must be running for it to go: pressctl dispatch --watch (or cron/systemd, "
+        "see docs/dispatch.md). See jobs with: pressctl schedule list"
+    )
+    out.print(f"scheduled job {job.id}")
+
+
+@schedule_app.command("list")
+@handle_errors
+def list_(
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    state: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state", help="Only jobs in this state (scheduled, running, done, missed, cancelled, failed)."
+        ),
+    ] = None,
+) -> None:
+    """List jobs: id, release, recipients, time (release's zone and UTC), state; flags changed sources."""
+    from pressctl.jobs import STATES
+    from pressctl.schedule import list_jobs, open_store
+
+    for s in state or []:
+        if s not in STATES:
+            from pressctl.errors import InputError
+
+            raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(STATES))
+    workspace = workspace_for(None)
+    views = list_jobs(open_store(_ledger_path(db, workspace)), states=state)
+    if not views:
+        out.print("no jobs")
+        return
+    for view in views:
+        _print_view(view)
+
+
+def _print_view(view: JobView) -> None:
+    job = view.job
+    out.print(
+        f"[bold]{escape(job.id)}[/]  {escape(view.state)}  {escape(view.local)}  ({escape(view.utc)})"
+        f"  {job.recipients} recipients"
+        + ("  [yellow]advance copy (under embargo)[/]" if job.under_embargo else "")
+    )
+    out.print(f"    {escape(job.title)}  [dim]{escape(job.release)}[/]")
+    if job.result:
+        out.print(f"    result: {escape(job.result)}")
+    if job.error:
+        out.print(f"    [red]{escape(job.error)}[/]")
+    if view.changed:
+        out.print(
+            "    [yellow]changed since scheduling (the snapshot goes, not these; "
+            "cancel and schedule again to send the new version):[/]"
+        )
+        for item in view.changed:
+            out.print(f"      {escape(item)}")
+
+
+@schedule_app.command("cancel")
+@handle_errors
+def cancel(
+    job_id: Annotated[str, typer.Argument(help="The job's id (see pressctl schedule list).")],
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+) -> None:
+    """Cancel a job. A job being sent stops after the messages in flight."""
+    from pressctl.schedule import cancel_job, open_store
+
+    workspace = workspace_for(None)
+    before = open_store(_ledger_path(db, workspace)).get(job_id)
+    job = cancel_job(open_store(_ledger_path(db, workspace)), job_id)
+    if before.state == "running":
+        out.print(f"cancelled {job.id}: its dispatcher stops after the messages in flight")
+    else:
+        out.print(f"cancelled {job.id}")
+
+
+@schedule_app.command("run")
+@handle_errors
+def run(
+    job_id: Annotated[str, typer.Argument(help="The job's id (see pressctl schedule list).")],
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+) -> None:
+    """Send a missed, failed or waiting job now, on purpose (never before its embargo, unless an advance copy)."""
+    workspace = workspace_for(None)
+    dispatcher = _dispatcher(_ledger_path(db, workspace))
+    with _signals(dispatcher):
+        events = dispatcher.run_now(job_id)
+    _exit_for(events)
+
+
+def _dispatcher(ledger: Path, **kw: Any) -> Dispatcher:
+    from pressctl.campaign import CampaignEngine
+    from pressctl.schedule import Dispatcher, open_store
+
+    return Dispatcher(
+        open_store(ledger),
+        engine=CampaignEngine(ledger_path=ledger),
+        on_event=_print_event,
+        store_factory=lambda: open_store(ledger),
+        **kw,
+    )
+
+
+def _print_event(event: DispatchEvent) -> None:
+    from zoneinfo import ZoneInfo
+
+    from pressctl.clock import system_clock
+    from pressctl.timeparse import format_local
+
+    job = event.job
+    stamp = format_local(system_clock(), ZoneInfo(job.timezone))
+    colour = {
+        "done": "green",
+        "failed": "red",
+        "incomplete": "red",
+        "missed": "yellow",
+        "stopped": "yellow",
+    }.get(event.kind, "")
+    kind = f"[{colour}]{event.kind}[/]" if colour else event.kind
+    line = f"{escape(stamp)}  {escape(job.id)}  {kind}"
+    if event.kind in ("started", "resumed"):
+        line += f"  {escape(job.title)} ({job.recipients} recipients)"
+    if event.detail:
+        line += f"  {escape(event.detail)}"
+    if event.kind == "missed":
+        line += f"  — send it on purpose with: pressctl schedule run {escape(job.id)}"
+    out.print(line)
+
+
+def _exit_for(events: list[DispatchEvent]) -> None:
+    # For cron: a job that failed or was missed makes the run fail, so its output is mailed to someone.
+    if any(e.kind in ("failed", "incomplete", "missed") for e in events):
+        raise typer.Exit(1)
+
+
+class _signals:
+    """SIGTERM and the first Ctrl-C stop the dispatcher gently (messages in flight finish); a second
+    Ctrl-C interrupts at once (the ledger still knows who was in flight)."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.saved: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and self.dispatcher.waiter.stopped:
+            raise KeyboardInterrupt
+        err.print("[yellow]stopping: finishing the messages in flight (Ctrl-C again to stop at once)[/]")
+        self.dispatcher.stop()
+
+    def __enter__(self) -> _signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+
+
+@handle_errors
+def dispatch(
+    watch: Annotated[
+        bool,
+        typer.Option("--watch", help="Keep running and send each job at its time (for a systemd service)."),
+    ] = False,
+    max_late: Annotated[
+        str,
+        typer.Option(
+            "--max-late", help="A job found later than this after its time is marked missed, not sent."
+        ),
+    ] = "1h",
+    interval: Annotated[
+        float,
+        typer.Option("--interval", help="With --watch: seconds between looks for new or cancelled jobs."),
+    ] = 1.0,
+    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+) -> None:
+    """Send the scheduled jobs whose time has come, then exit (for cron or a systemd timer); with --watch,
+    keep running and send each job at its time, never before.
+
+    A job more than --max-late past its time is marked missed and not sent: `pressctl schedule run ID`
+    sends it on purpose. A job a stopped or killed dispatcher left half-sent is finished without repeats.
+    SIGTERM or Ctrl-C: the messages in flight finish, then it exits.
+
+    Example (cron, every minute): * * * * * cd /srv/press && pressctl dispatch
+    """
+    from pressctl.errors import InputError
+    from pressctl.timeparse import parse_duration
+
+    late = parse_duration(max_late, option="--max-late")
+    if interval <= 0:
+        raise InputError("--interval must be more than 0 seconds")
+    workspace = workspace_for(None)
+    ledger = _ledger_path(db, workspace)
+    dispatcher = _dispatcher(ledger, max_late=late)
+    with _signals(dispatcher):
+        if watch:
+            err.print(f"dispatcher watching {escape(ledger)} (Ctrl-C or SIGTERM to stop)")
+            dispatcher.watch(interval=interval)
+            err.print("dispatcher stopped")
+            return
+        events = dispatcher.run_once()
+    if not events:
+        err.print("no jobs due")
+    _exit_for(events)
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``schedule`` (with add, list, cancel, run) and ``dispatch`` to the app."""
+    app.add_typer(schedule_app, name="schedule")
+    app.command("dispatch")(dispatch)
