@@ -200,7 +200,7 @@ class SendPlan:
             "duplicates": len(c.duplicates),
             "excluded": c.excluded,
             "embargoed": self.embargoed,
-            "embargo": _local(self.main).isoformat() if self.main.embargo else None,
+            "embargo": _local(self.main).strftime("%Y-%m-%d %H:%M %Z (UTC%z)") if self.main.embargo else None,
         }
 
 
@@ -274,20 +274,20 @@ def _embargo_check(main: Release, *, moment: dt.datetime, advance_copy: bool, wh
             raise EmbargoError(
                 "--under-embargo needs an embargo, and the release has none",
                 where=where,
-                hint="add 'embargo: YYYY-MM-DD HH:MM' to the front matter, or send without --under-embargo",
+                hint="Add 'embargo: YYYY-MM-DD HH:MM' to the front matter, or send without --under-embargo",
             )
         if main.embargo <= moment:
             raise EmbargoError(
                 f"the embargo ({zone_text}) has already lifted, so this would not be an advance copy",
                 where=where,
-                hint="send without --under-embargo",
+                hint="Send without --under-embargo",
             )
         return True
     if main.embargo is not None and moment < main.embargo:
         raise EmbargoError(
             f"the release is under embargo until {zone_text}; sending it now would break the embargo",
             where=where,
-            hint="use --under-embargo to send an advance copy marked EMBARGOED, "
+            hint="Use --under-embargo to send an advance copy marked EMBARGOED, "
             "or `pressctl schedule` to send it when the embargo lifts",
         )
     return False

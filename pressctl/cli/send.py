@@ -1,11 +1,336 @@
-"""CLI: the `send` command(s). Not built yet."""
+"""CLI: ``pressctl send RELEASE -c LIST...``: summary, confirmation, progress, and the ledger's verdict.
+
+Thin over :mod:`pressctl.campaign`: parse options, plan, show the summary, ask, run, print, exit
+0 (everyone sent), 1 (anyone failed or still pending), 2 (usage or input error).
+"""
 
 from __future__ import annotations
 
+import signal
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from pressctl.cli._common import err, escape, handle_errors, is_tty, out, workspace_for
+from pressctl.errors import InputError
+
+if TYPE_CHECKING:
+    from pressctl.campaign import SendPlan, SendResult
+    from pressctl.transport import Transport
 
 __all__ = ["register"]
 
 
+@handle_errors
+def send(
+    release: Annotated[Path, typer.Argument(help="The release file (Markdown with YAML front matter).")],
+    contacts: Annotated[
+        list[Path],
+        typer.Option("--contacts", "-c", help="A contact list (.csv/.tsv/.txt/.xlsx). Repeat for several."),
+    ],
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Encoding of lists that are not UTF-8/UTF-16 (e.g. big5).")
+    ] = None,
+    where: Annotated[
+        list[str] | None, typer.Option("--where", "-w", help="Select contacts: FIELD=VALUE (repeatable).")
+    ] = None,
+    suppress: Annotated[
+        list[Path] | None,
+        typer.Option("--suppress", help="Another suppression list (the workspace's is always read)."),
+    ] = None,
+    smtp: Annotated[
+        str | None,
+        typer.Option(
+            "--smtp",
+            help="smtp://[user@]host[:port] (STARTTLS) or smtps://... Password: PRESSCTL_SMTP_PASSWORD or a "
+            "prompt. Default: [smtp] url in pressctl.toml, else the local outbox.",
+        ),
+    ] = None,
+    from_addr: Annotated[str | None, typer.Option("--from", help="The From address (default: pressctl.toml).")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="SMTP connections, each reused.")] = 4,
+    rate: Annotated[
+        str, typer.Option("--rate", help="At most this many messages: N/s, N/min or N/h (0: no limit).")
+    ] = "0",
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Pause after every N messages (0: never).")] = 0,
+    batch_pause: Annotated[str, typer.Option("--batch-pause", help="The pause between batches, e.g. 30s, 5min.")] = "0",
+    max_attempts: Annotated[
+        int, typer.Option("--max-attempts", help="Tries per recipient for temporary failures (4xx, timeouts).")
+    ] = 5,
+    retry_for: Annotated[
+        str, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 10min, 1h.")
+    ] = "1h",
+    db: Annotated[
+        Path | None, typer.Option("--db", help="The ledger file (default: .pressctl/ledger.sqlite3 in the workspace).")
+    ] = None,
+    new_campaign: Annotated[
+        bool, typer.Option("--new-campaign", help="Send again to everyone, as a new campaign, on purpose.")
+    ] = False,
+    under_embargo: Annotated[
+        bool,
+        typer.Option("--under-embargo", help="Send an advance copy marked EMBARGOED (the embargo must be ahead)."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write every message as .eml plus an index.html; send nothing.")
+    ] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for --dry-run (default: out/preview-<slug>).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="With --dry-run: only the first N messages.")] = None,
+    test_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--test-to",
+            help="Send one [TEST] message per language, personalised as the first contact, only to this "
+            "address (repeatable). The campaign is not touched.",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for scripts).")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only this language version, e.g. en or zh-HK.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
+    ] = None,
+) -> None:
+    """Send RELEASE to everyone on the lists, once each, recording every recipient's fate in the ledger.
+
+    Shows a summary and asks first (--yes skips). Ctrl-C stops after the messages in flight; running the
+    same command again resumes and sends nothing twice. A release under embargo is refused: send an
+    advance copy with --under-embargo, or use `pressctl schedule`.
+
+    Examples:
+      pressctl send releases/launch.md -c contacts/journalists.csv --dry-run
+      pressctl send releases/launch.md -c contacts/journalists.csv --test-to me@hvsp.example
+      pressctl send releases/launch.md -c contacts/journalists.csv --smtp smtp://press@mail.hvsp.example --rate 10/s
+    """
+    from pressctl.campaign import SendOptions, plan_send
+
+    workspace = workspace_for(release, config)
+    options = SendOptions(
+        encoding=encoding,
+        where=tuple(where or ()),
+        suppress=tuple(str(p) for p in suppress or ()),
+        language=lang,
+        from_addr=from_addr,
+        advance_copy=under_embargo,
+        new_campaign=new_campaign,
+        smtp_url=smtp,
+        db=str(db) if db else None,
+        concurrency=concurrency,
+        rate=rate,
+        batch_size=batch_size,
+        batch_pause=batch_pause,
+        max_attempts=max_attempts,
+        retry_for=retry_for,
+    )
+    if limit is not None and not dry_run:
+        raise InputError("--limit only works with --dry-run", hint="add --dry-run, or drop --limit")
+    if dry_run and test_to:
+        raise InputError("--dry-run and --test-to don't go together", hint="use one of them")
+    plan = plan_send(release, contacts, workspace=workspace, options=options)
+    if dry_run:
+        _dry_run(plan, out_dir=out_dir, limit=limit)
+        return
+    transport = _transport(plan)
+    if test_to:
+        _test_send(plan, test_to, transport)
+        return
+    _send(plan, transport, yes=yes)
+
+
+def _transport(plan: SendPlan) -> Transport:
+    import os
+
+    from pressctl.campaign import make_transport
+    from pressctl.transport import PASSWORD_ENV, parse_smtp_url
+
+    url = plan.options.smtp_url or plan.workspace.smtp_url
+    password = os.environ.get(PASSWORD_ENV) or None
+    if url and password is None:
+        settings = parse_smtp_url(url)
+        if settings.username:
+            if not is_tty():
+                raise InputError(
+                    f"no password for {settings.username} at {settings.host}:{settings.port}",
+                    hint=f"set {PASSWORD_ENV} in the environment",
+                )
+            password = typer.prompt(
+                f"Password for {settings.username} at {settings.host}", hide_input=True, err=True
+            )
+    return make_transport(plan, password=password)
+
+
+def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None:
+    from pressctl.preview import write_preview
+
+    target = out_dir or (plan.workspace.root / "out" / f"preview-{plan.main.slug}")
+    summary = _summary_rows(plan, transport=None, resume=None)
+    result = write_preview(
+        plan.factory("preview-" + plan.fingerprint),
+        plan.contacts.selected,
+        out_dir=target,
+        pdfs=plan.pdfs,
+        limit=limit,
+        summary=summary,
+    )
+    out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
+    out.print(f"open {escape(result.index)}")
+
+
+def _test_send(plan: SendPlan, addresses: list[str], transport: Transport) -> None:
+    from pressctl.campaign import send_test
+
+    err.print(f"sending [TEST] copies through {escape(transport.description)}")
+    failed = 0
+    for address, language, outcome in send_test(plan, addresses, transport=transport):
+        ok = outcome.kind == "sent"
+        failed += not ok
+        out.print(f"{'sent  ' if ok else 'FAILED'} {escape(address)} ({language}): {escape(outcome.describe())}")
+    out.print("the campaign was not touched: no recipient is marked sent")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | None) -> dict[str, Any]:
+    from pressctl.throttle import Pacer, format_duration
+
+    s = plan.summary()
+    opts = plan.options.dispatch_options()
+    rows: dict[str, Any] = {
+        "release": f"{s['title']} ({plan.release_path})",
+        "languages": ", ".join(f"{k or '?'} {v}" for k, v in s["languages"].items()) or "-",
+        "recipients": s["recipients"],
+        "suppressed": s["suppressed"],
+        "invalid": f"{s['invalid']} (reported by `pressctl contacts check`, skipped)" if s["invalid"] else 0,
+        "duplicates": f"{s['duplicates']} (merged)" if s["duplicates"] else 0,
+    }
+    if s["excluded"]:
+        rows["not matching --where"] = s["excluded"]
+    if plan.embargoed:
+        rows["embargo"] = f"ADVANCE COPY, marked EMBARGOED UNTIL {s['embargo']}"
+    rows["rate"] = str(opts.rate) if opts.rate else "no limit"
+    if opts.batch_size:
+        rows["rate"] += f", pause {opts.batch_pause:g} s after every {opts.batch_size}"
+    per_message = 0.002 if transport is None or transport.is_local else 0.02 / max(1, opts.concurrency)
+    pacer = Pacer(opts.rate, batch_size=opts.batch_size, batch_pause=opts.batch_pause)
+    rows["estimated time"] = format_duration(pacer.estimate(s["recipients"], per_message=per_message))
+    if transport is not None:
+        rows["transport"] = transport.description + (f", {opts.concurrency} connections" if not transport.is_local else "")
+    rows["Message-IDs"] = f"@{plan.message_id_domain}"
+    rows["ledger"] = str(plan.ledger_path)
+    if resume:
+        rows["campaign"] = resume
+    return rows
+
+
+def _send(plan: SendPlan, transport: Transport, *, yes: bool) -> None:
+    from pressctl.campaign import run_send
+    from pressctl.ledger import Ledger
+
+    with Ledger(plan.ledger_path) as ledger:
+        resume = None
+        found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
+        if found is not None:
+            t = ledger.totals(found.id)
+            left = t["pending"] + t["sending"] + t["unknown"]
+            resume = f"resuming #{found.id}: {t['sent']} already sent, {left} left"
+        rows = _summary_rows(plan, transport=transport, resume=resume)
+        if transport.is_local:
+            err.print("[yellow]no SMTP server configured:[/] messages go to the local outbox; nothing leaves this machine")
+        for key, value in rows.items():
+            out.print(f"{key:<16}{escape(value)}")
+        if not plan.contacts.selected:
+            out.print("nobody to send to")
+            raise typer.Exit(0)
+        if not yes:
+            if not is_tty():
+                raise InputError(
+                    "not sending without a confirmation", hint="run it in a terminal, or add --yes to send from a script"
+                )
+            if not typer.confirm(f"Send to {rows['recipients']} recipient(s)?", default=False):
+                err.print("nothing sent")
+                raise typer.Exit(1)
+        result = _run_with_progress(plan, transport, ledger, run_send)
+        _verdict(result, ledger)
+
+
+def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_send: Any) -> SendResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    stop = threading.Event()
+    presses = [0]
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        presses[0] += 1
+        if presses[0] > 1:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now; in-flight rows stay 'sending' for the resume
+        stop.set()
+        err.print("\n[yellow]stopping after the messages in flight... (Ctrl-C again to stop at once)[/]")
+
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>7} msg/s"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+    task = progress.add_task("sending", total=None, rate="")
+    import time
+
+    started = [time.monotonic(), 0]
+
+    def on_campaign(campaign: Any, totals: dict[str, int]) -> None:
+        progress.update(task, total=totals["todo"], description=f"campaign #{campaign.id}")
+
+    def on_progress(p: Any) -> None:
+        done = p.sent + p.failed
+        elapsed = max(1e-6, time.monotonic() - started[0])
+        progress.update(task, completed=done, rate=f"{p.sent / elapsed:.1f}")
+        started[1] = done
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with progress:
+            result: SendResult = run_send(
+                plan, ledger=ledger, transport=transport, progress=on_progress, stop=stop, on_campaign=on_campaign
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return result
+
+
+def _verdict(result: SendResult, ledger: Any) -> None:
+    c = result.campaign
+    run = result.run
+    out.print(f"campaign #{c.id}: {result.line()}")
+    if result.skipped:
+        out.print(
+            f"{result.skipped} recipient(s) skipped: they received this release in an earlier campaign "
+            "(add --new-campaign to send to them again)"
+        )
+    if run.repeated:
+        out.print(f"{run.repeated} message(s) sent again after a lost connection, with their original Message-ID")
+    if run.bounced:
+        out.print(f"{len(run.bounced)} address(es) bounced and were added to the suppression list")
+    failed = [r for r in ledger.recipients(c.id) if r.status == "failed"]
+    for rec in failed[:10]:
+        out.print(f"  failed  {escape(rec.email)}: {escape(rec.last_code or '')} {escape(rec.last_reply)}")
+    if len(failed) > 10:
+        out.print(f"  ... and {len(failed) - 10} more: `pressctl report {c.id}`")
+    if run.stopped:
+        err.print(f"[red]stopped:[/] {escape(run.stopped)}")
+    elif run.interrupted and result.left:
+        err.print(f"[yellow]stopped:[/] {result.left} recipient(s) left. To resume, run the same command again.")
+    elif result.left:
+        err.print(f"{result.left} recipient(s) still pending: run the same command again to retry them.")
+    if not result.complete:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``send`` to the app."""
+    app.command("send")(send)
+
