@@ -14,6 +14,7 @@ import io
 import logging
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -564,10 +565,39 @@ _FONT_CONFIG: Any = None
 _PDF_IMAGE_CACHE: dict[Any, Any] = {}
 
 
+def _import_weasyprint() -> None:
+    """Import WeasyPrint, skipping ~0.25 s of ``ctypes.util.find_library`` on Linux.
+
+    WeasyPrint tries several names per C library (``libpango-1.0-0``, ..., ``libpango-1.0.so.0``);
+    for each miss cffi calls ``find_library``, which runs ``ldconfig``/``gcc`` in a subprocess. The
+    sonames WeasyPrint also lists load directly, so during the import ``find_library`` answers
+    "not found" at once. If that isn't enough on some system, import again the normal way.
+    """
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+        return
+    import contextlib
+    import ctypes.util
+
+    real = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # its "could not import" banner, if any
+            import weasyprint
+    except OSError:
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+        ctypes.util.find_library = real
+        import weasyprint  # noqa: F401
+    finally:
+        ctypes.util.find_library = real
+
+
 def _font_config() -> Any:
     """One FontConfiguration per process: building it scans the system fonts."""
     global _FONT_CONFIG
     if _FONT_CONFIG is None:
+        _import_weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
         # WeasyPrint reports harmless CSS notes as warnings; keep them off the user's terminal.

@@ -359,3 +359,17 @@ def test_markdown_features_and_no_raw_html(tmp_path: Path) -> None:
     assert "Bay length | 40 m" in rendered.text and "1. first\n2. second" in rendered.text
     assert "KEY FIGURES" in rendered.text
     assert "(2 January 2030) – Intro with emphasis" in rendered.text
+
+
+def test_fast_weasyprint_import_keeps_harfbuzz_subset_and_find_library() -> None:
+    import ctypes.util
+
+    from pressctl.render import _import_weasyprint
+
+    real = ctypes.util.find_library
+    _import_weasyprint()
+    from weasyprint.text import ffi
+
+    assert ctypes.util.find_library is real
+    # Without harfbuzz-subset WeasyPrint subsets CJK fonts with fontTools: ~40x slower (FACTS.md).
+    assert ffi.harfbuzz_subset is not None
