@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from pressctl.contacts_clean import (
     AddressError,
     clean_address,
+    clean_name,
     clean_text,
     column_key,
     display_name,
@@ -337,12 +338,12 @@ def _contact(
     fields = entry.fields
     name = display_name(fields)
     raw_name = fields.get("name", "")
-    if raw_name and not name:
+    if raw_name and not clean_name(raw_name):
         result.warnings.append(
             RowProblem(
                 entry.file,
                 entry.row,
-                "the name holds an @; sent without a display name",
+                "the name holds an @; not used as the display name",
                 visible(raw_name),
                 "name",
             )

@@ -134,15 +134,15 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
     )
     if problems:
         table = Table(title="Problems by row", title_justify="left", show_lines=False)
-        table.add_column("where", no_wrap=True)
+        table.add_column("where", overflow="fold")
         table.add_column("kind")
-        table.add_column("column")
-        table.add_column("problem")
-        table.add_column("value")
+        table.add_column("column", overflow="fold")
+        table.add_column("problem", overflow="fold", ratio=3)
+        table.add_column("value", overflow="fold", ratio=2)
         shown = problems if limit is None else problems[:limit]
         for kind, colour, problem in shown:
             table.add_row(
-                escape(problem.where),
+                escape(f"{_short(problem.file)}:{problem.row}"),
                 f"[{colour}]{kind}[/]",
                 escape(problem.column),
                 escape(problem.reason),
@@ -161,6 +161,14 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
         )
     if not result.selected:
         out.print("[yellow]Nobody is selected: a send with these lists would reach no one.[/]")
+
+
+def _short(path: Path) -> str:
+    """A path as short as it can be said from here."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _count(number: int, colour: str) -> str:
