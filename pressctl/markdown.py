@@ -7,14 +7,21 @@ has no spaces between words, and a source newline there would show as a visible 
 
 from __future__ import annotations
 
+import html
+import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
-__all__ = ["has_wide", "is_wide", "markdown_html", "parse", "parser", "text_width"]
+__all__ = ["has_wide", "is_wide", "lang_spans", "markdown_html", "parse", "parser", "text_width"]
+
+# Runs of CJK ideographs, kana, CJK punctuation and full-width forms.
+_CJK_RUN = re.compile(r"[\u2e80-\u2fff\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 
 
 def is_wide(ch: str) -> bool:
@@ -58,12 +65,29 @@ def _cjk_softbreaks(state: StateCore) -> None:
                 children[i] = Token("text", "", 0, content="")
 
 
+def lang_spans(text: str, lang: str | None) -> str:
+    """HTML-escape ``text``; with ``lang``, wrap each CJK run in ``<span lang=...>``.
+
+    In an English document, Chinese names need their own language tag, or Pango may pick another
+    region's glyph forms for them.
+    """
+    escaped = html.escape(text, quote=False)
+    if not lang or not _CJK_RUN.search(escaped):
+        return escaped
+    return _CJK_RUN.sub(lambda m: f'<span lang="{lang}">{m.group(0)}</span>', escaped)
+
+
+def _render_text(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    return lang_spans(tokens[idx].content, env.get("cjk_lang") if isinstance(env, dict) else None)
+
+
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     """The shared parser: CommonMark + tables + strikethrough, no raw HTML, typographic quotes off."""
     md = MarkdownIt("commonmark", {"html": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.core.ruler.push("cjk_softbreaks", _cjk_softbreaks)
+    md.add_render_rule("text", _render_text)
     return md
 
 
@@ -71,6 +95,6 @@ def parse(source: str) -> list[Token]:
     return parser().parse(source)
 
 
-def markdown_html(source: str) -> str:
-    """HTML for a Markdown fragment."""
-    return str(parser().render(source))
+def markdown_html(source: str, *, cjk_lang: str | None = None) -> str:
+    """HTML for a Markdown fragment; ``cjk_lang`` tags Chinese runs in a non-Chinese document."""
+    return str(parser().render(source, {"cjk_lang": cjk_lang}))

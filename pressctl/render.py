@@ -29,6 +29,7 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
+    pass_context,
     select_autoescape,
 )
 from markupsafe import Markup
@@ -36,7 +37,7 @@ from markupsafe import Markup
 from pressctl import resources
 from pressctl.config import Workspace
 from pressctl.errors import InputError, PressctlError
-from pressctl.markdown import markdown_html, text_width
+from pressctl.markdown import lang_spans, markdown_html, text_width
 from pressctl.merge import MergePlan
 from pressctl.model import InlineImage, Rendered
 from pressctl.release import Release, load_release_set
@@ -213,9 +214,16 @@ def _environment(workspace: Workspace) -> Environment:
         )
         env.filters["wrap"] = lambda text: wrap(str(text), width=TEXT_WIDTH)
         env.filters["css_string"] = _css_string
+        env.filters["cjk"] = _cjk_filter
         env.globals["rule"] = lambda text: "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
         _ENVIRONMENTS[key] = env
     return env
+
+
+@pass_context
+def _cjk_filter(context: Any, value: object) -> Markup:
+    """Escape text and, in a non-Chinese document, tag its Chinese runs (see markdown.lang_spans)."""
+    return Markup(lang_spans(str(value), None if context.get("is_chinese") else "zh-HK"))
 
 
 def _css_string(value: object) -> str:
@@ -335,7 +343,9 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
     dateline = dateline_text(release)
     dash = _dateline_dash(release)
 
-    body_html = markdown_html(body)
+    # Chinese names in an English release get lang="zh-HK" so Pango picks Hong Kong glyph forms.
+    cjk_lang = None if release.is_chinese else "zh-HK"
+    body_html = markdown_html(body, cjk_lang=cjk_lang)
     # The dateline opens the first paragraph, as in print: "(Hong Kong, 12 March 2030) – Text...".
     # If the body starts with something else (a list, a quote), the dateline stands on its own.
     lead = f'<span class="dateline">{Markup.escape(dateline)}</span>{dash}'
@@ -355,7 +365,7 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
         body_html=Markup(body_html),
         body_text=body_text,
         about_title=labels_for(release.language)["about"].format(name=org.name),
-        about_html=Markup(markdown_html(about)) if about.strip() else Markup(""),
+        about_html=Markup(markdown_html(about, cjk_lang=cjk_lang)) if about.strip() else Markup(""),
         about_text=markdown_text(about, width=TEXT_WIDTH),
         org=org,
     )

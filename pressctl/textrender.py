@@ -45,7 +45,7 @@ def inline_text(children: list[Token] | None) -> str:
 def wrap(text: str, *, width: int = 72, first: str = "", rest: str = "") -> str:
     """Wrap Latin text at ``width`` columns with prefixes; CJK text keeps each line whole."""
     lines = text.split("\n")
-    if has_wide(text):
+    if _mostly_wide(text):
         return "\n".join((first if i == 0 else rest) + line for i, line in enumerate(lines))
     out: list[str] = []
     for i, line in enumerate(lines):
@@ -61,6 +61,14 @@ def wrap(text: str, *, width: int = 72, first: str = "", rest: str = "") -> str:
             or (first if i == 0 else rest).rstrip()
         )
     return "\n".join(out)
+
+
+def _mostly_wide(text: str) -> bool:
+    """Chinese text, not an English sentence quoting a Chinese name: wrapping it at spaces would
+    put line breaks mid-sentence. (textwrap breaks only at spaces here, never inside a word.)"""
+    chars = [ch for ch in text if not ch.isspace()]
+    wide = sum(1 for ch in chars if is_wide(ch))
+    return wide > 0 and wide * 4 >= len(chars)
 
 
 @dataclass

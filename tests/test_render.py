@@ -373,3 +373,14 @@ def test_fast_weasyprint_import_keeps_harfbuzz_subset_and_find_library() -> None
     assert ctypes.util.find_library is real
     # Without harfbuzz-subset WeasyPrint subsets CJK fonts with fontTools: ~40x slower (FACTS.md).
     assert ffi.harfbuzz_subset is not None
+
+
+def test_chinese_name_in_english_release_is_tagged(
+    sample: tuple[Path, Workspace, list[Release]], files: Path
+) -> None:
+    _, ws, (en, _) = sample
+    html = print_html(en, ws, MergePlan(), embargoed=True)
+    assert 'Dr Evelyn Tsang (<span lang="zh-HK">曾穎欣</span>)' in html
+    if HAVE_POPPLER:
+        assert "曾穎欣" in pdftotext(files / "sample.pdf")
+        assert any("CJK-HK" in f["name"] for f in pdffonts(files / "sample.pdf"))
