@@ -329,6 +329,7 @@ class MessageFactory:
 
         # Renders come main language first (load_release_set's order), as render_files names the files.
         main_language, first = next(iter(renders.items()))
+        self.title = first.release.title  # for the preview page
         self.pdf_names: dict[str, str] = {
             lang: pdf_filename(first.release.slug, lang, main_language=main_language) for lang in pdfs
         }
@@ -483,7 +484,8 @@ class MessageFactory:
     def _unsubscribe(self, addr: str) -> bytes:
         if not (self._unsub_mailto or self._unsub_url):
             return b""
-        filled = quote(addr, safe="@")
+        # Quoted as the renderer's `{{ email | urlencode }}` does, so header and body links are one URL.
+        filled = quote(addr, safe="/")
         entries = [u.replace("{email}", filled) for u in (self._unsub_mailto, self._unsub_url) if u]
         words = [f"<{e}>," for e in entries[:-1]] + [f"<{entries[-1]}>"]
         line = _fold("List-Unsubscribe", words)

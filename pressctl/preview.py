@@ -124,6 +124,7 @@ def _index_page(
         "languages": result.languages,
         "from": factory.envelope_from,
         "PDF": factory.pdf_mode,
+        "campaign": factory.campaign_id,
     }
     if summary:
         counts.update(summary)
@@ -131,8 +132,8 @@ def _index_page(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Dry run: {_e(factory.campaign_id)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>Dry run: {_e(factory.campaign_id)}</h1>",
+        f"<title>Dry run: {_e(factory.title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>Dry run: {_e(factory.title)}</h1>",
         '<p class="note">Nothing was sent and nothing was recorded. '
         "These are the exact messages a send would hand to the mail server.</p>",
         f'<h2 id="summary">Summary</h2><table class="summary">{_summary_rows(counts)}</table>',

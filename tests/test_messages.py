@@ -132,18 +132,18 @@ def test_contact_values_are_escaped_in_html_only(tmp_path: Path) -> None:
         (
             {},
             "<mailto:unsubscribe@hvsp.example>, "
-            "<https://www.hvsp.example/press/unsubscribe?email=a%2Bb@news.test>",
+            "<https://www.hvsp.example/press/unsubscribe?email=a%2Bb%40news.test>",
             True,
         ),
         ({"unsubscribe_url": ""}, "<mailto:unsubscribe@hvsp.example>", False),
         (
             {"unsubscribe_mailto": "mailto:unsub@hvsp.example?subject=stop%20{email}", "unsubscribe_url": ""},
-            "<mailto:unsub@hvsp.example?subject=stop%20a%2Bb@news.test>",
+            "<mailto:unsub@hvsp.example?subject=stop%20a%2Bb%40news.test>",
             False,
         ),
         (
             {"unsubscribe_mailto": "", "unsubscribe_url": "https://hvsp.example/u/{email}"},
-            "<https://hvsp.example/u/a%2Bb@news.test>",
+            "<https://hvsp.example/u/a%2Bb%40news.test>",
             True,
         ),
         ({"unsubscribe_mailto": "", "unsubscribe_url": "http://hvsp.example/u?e={email}"}, None, False),
@@ -155,7 +155,7 @@ def test_list_unsubscribe_variants(
 ) -> None:
     msg = parse(make_factory(tmp_path, sender=sender).build(contact("a+b@news.test", "A B")).data)
     if sender.get("unsubscribe_url", "").startswith("http://"):
-        assert msg["List-Unsubscribe"] == "<http://hvsp.example/u?e=a%2Bb@news.test>"
+        assert msg["List-Unsubscribe"] == "<http://hvsp.example/u?e=a%2Bb%40news.test>"
     else:
         assert msg["List-Unsubscribe"] == unsubscribe
     # RFC 8058 one-click needs an HTTPS URL; a mailto or plain http must not claim it.
