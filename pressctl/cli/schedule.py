@@ -70,7 +70,9 @@ def _options(**values: Any) -> dict[str, Any]:
 @schedule_app.command("add")
 @handle_errors
 def add(
-    release: Annotated[Path, typer.Argument(help="The release file (Markdown with YAML front matter).")],
+    release: Annotated[
+        Path, typer.Argument(metavar="RELEASE", help="The release file (Markdown with YAML front matter).")
+    ],
     contacts: Annotated[
         list[Path],
         typer.Option("--contacts", "-c", help="A contact list (.csv/.tsv/.txt/.xlsx). Repeat for several."),
@@ -123,11 +125,9 @@ def add(
 ) -> None:
     """Schedule RELEASE to go to the lists at the embargo's lift (or --at TIME).
 
-    Everything a send checks is checked now; the release, its translations, photos and attachments and
-    the lists are copied into .pressctl/jobs/ID/, and that copy is what goes. The last word printed is
-    the job's id.
+    Everything a send checks is checked now. The release, its translations, photos and attachments and the lists are copied into .pressctl/jobs/ID/, and that copy is what goes. The last word printed is the job's id.
 
-    Example: pressctl schedule releases/sample.md -c contacts/journalists.csv
+    Example: pressctl schedule releases/sample.md -c contacts/journalists.csv --at "2030-03-12 10:00"
     """
     from pressctl.campaign import CampaignEngine
     from pressctl.schedule import ScheduleRequest, open_store, schedule_release
@@ -341,12 +341,11 @@ def dispatch(
     ] = 1.0,
     db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
 ) -> None:
-    """Send the scheduled jobs whose time has come, then exit (for cron or a systemd timer); with --watch,
-    keep running and send each job at its time, never before.
+    """Send the scheduled jobs whose time has come, then exit (cron, systemd timer); --watch keeps running.
 
-    A job more than --max-late past its time is marked missed and not sent: `pressctl schedule run ID`
-    sends it on purpose. A job a stopped or killed dispatcher left half-sent is finished without repeats.
-    SIGTERM or Ctrl-C: the messages in flight finish, then it exits.
+    With --watch each job goes at its time, never before. A job more than --max-late past its time is marked missed and not sent: `pressctl schedule run ID` sends it on purpose. A job that a stopped or killed dispatcher left half-sent is finished without repeats. SIGTERM or Ctrl-C: the messages in flight finish, then it exits.
+
+    Exit status: 0, or 1 if a job failed or was missed (so cron mails someone). See docs/dispatch.md.
 
     Example (cron, every minute): * * * * * cd /srv/press && pressctl dispatch
     """

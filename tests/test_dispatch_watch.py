@@ -1,0 +1,152 @@
+"""End to end: real `pressctl dispatch --watch` processes, a real SMTP server, jobs a few seconds ahead.
+
+Arrival times are taken by the server; the lift is converted from wall-clock time to the server's
+monotonic clock once per test. Two dispatchers watch one ledger; a cancelled job never goes; a dispatcher
+killed with SIGKILL mid-job is finished by the next run with nobody lost and nobody sent twice (except
+the one message that was in flight, repeated with the same Message-ID).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from smtp_server import SmtpTestServer
+
+from pressctl.scaffold import init_workspace
+
+pytestmark = pytest.mark.slow
+
+PRESSCTL = str(Path(sys.executable).with_name("pressctl"))
+
+
+def _workspace(root: Path, lift: dt.datetime) -> Path:
+    init_workspace(root)
+    release = root / "releases" / "sample.md"
+    text = release.read_text(encoding="utf-8")
+    stamp = lift.strftime("%Y-%m-%dT%H:%M:%SZ")
+    release.write_text(
+        text.replace("embargo: 2030-03-12T10:00:00+08:00", f"embargo: {stamp}"), encoding="utf-8"
+    )
+    return release
+
+
+def _contacts(path: Path, addresses: list[str]) -> Path:
+    rows = ["email,first_name,outlet"] + [f"{a},Reporter {i},Test Wire" for i, a in enumerate(addresses)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _run(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PRESSCTL, *args], cwd=ws, capture_output=True, text=True, timeout=60)
+
+
+def _schedule(ws: Path, release: Path, contacts: Path, server: SmtpTestServer, *extra: str) -> str:
+    done = _run(ws, "schedule", str(release), "-c", str(contacts), "--smtp", server.url(), *extra)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()[-1]  # the job id is the last word on stdout
+
+
+def _watch(ws: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [PRESSCTL, "dispatch", "--watch", *extra],
+        cwd=ws,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _lift_on_monotonic(lift: dt.datetime) -> float:
+    """The lift as a time.monotonic() value (what the test server stamps arrivals with)."""
+    return time.monotonic() + (lift.timestamp() - time.time())
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.fixture
+def server() -> Iterator[SmtpTestServer]:
+    with SmtpTestServer() as smtp:
+        yield smtp
+
+
+def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server: SmtpTestServer) -> None:
+    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=9)
+    ws = tmp_path / "ws"
+    release = _workspace(ws, lift)
+    wanted = [f"desk{i}@wire.example" for i in range(6)]
+    dropped = [f"editor{i}@gazette.test" for i in range(3)]
+    # Two dispatchers on one ledger, started before the jobs exist: they find new jobs by themselves.
+    watchers = [_watch(ws), _watch(ws)]
+    try:
+        job = _schedule(ws, release, _contacts(ws / "wire.csv", wanted), server)
+        cancelled = _schedule(ws, release, _contacts(ws / "gazette.csv", dropped), server)
+        cancel = _run(ws, "schedule", "cancel", cancelled)
+        assert cancel.returncode == 0 and f"cancelled {cancelled}" in cancel.stdout
+        lift_mono = _lift_on_monotonic(lift)
+        assert time.monotonic() < lift_mono - 2, "the set-up took too long for this test to mean anything"
+        assert _wait_for(lambda: len(server.messages) >= len(wanted), timeout=30)
+        time.sleep(1.5)  # anything extra (a second sender, the cancelled job) would arrive now
+    finally:
+        for proc in watchers:
+            proc.send_signal(signal.SIGTERM)
+        outputs = [proc.communicate(timeout=30) for proc in watchers]
+    assert [proc.returncode for proc in watchers] == [0, 0], outputs
+
+    arrivals = sorted(m.time for m in server.messages)
+    assert Counter(m.rcpt for m in server.messages) == Counter(wanted)  # once each; nobody cancelled
+    assert arrivals[0] >= lift_mono - 0.01, f"{lift_mono - arrivals[0]:.3f} s before the lift"
+    assert arrivals[0] - lift_mono < 2.5, f"first arrival {arrivals[0] - lift_mono:.2f} s after the lift"
+    assert arrivals[-1] - lift_mono < 5.0, f"last arrival {arrivals[-1] - lift_mono:.2f} s after the lift"
+    # One of the two dispatchers sent it; the other never started it.
+    started = [out for out, _ in outputs if f"{job}  started" in out]
+    assert len(started) == 1, outputs
+    listing = _run(ws, "schedule", "list").stdout
+    assert f"{job}  done" in listing and f"{cancelled}  cancelled" in listing
+    assert "HKT" in listing and "UTC" in listing
+
+
+def test_killed_dispatcher_is_finished_by_the_next_run(tmp_path: Path, server: SmtpTestServer) -> None:
+    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=7)
+    ws = tmp_path / "ws"
+    release = _workspace(ws, lift)
+    wanted = [f"reporter{i:02d}@news.example" for i in range(30)]
+    contacts = _contacts(ws / "list.csv", wanted)
+    job = _schedule(ws, release, contacts, server, "--rate", "10/s", "--concurrency", "1")
+    first = _watch(ws)
+    try:
+        assert _wait_for(lambda: len(server.messages) >= 6, timeout=30)
+        first.send_signal(signal.SIGKILL)  # no chance to clean up: mid-job, lease held
+    finally:
+        first.kill()
+        first.communicate(timeout=10)  # reaped, so its pid is seen to be gone
+    got_before = len(server.messages)
+    assert got_before < len(wanted)
+    assert "running" in _run(ws, "schedule", "list").stdout
+
+    again = _run(ws, "dispatch")  # one pass, as cron would run it
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{job}  resumed" in again.stdout and f"{job}  done" in again.stdout
+
+    received = Counter(m.rcpt for m in server.messages)
+    assert set(received) == set(wanted)  # nobody lost
+    repeats = [rcpt for rcpt, n in received.items() if n > 1]
+    assert len(repeats) <= 1 and all(received[r] == 2 for r in repeats)  # at most the one in flight...
+    for rcpt in repeats:  # ...and then with the same Message-ID, so the receiving side can drop it
+        assert len({m.message_id for m in server.messages if m.rcpt == rcpt}) == 1
+    assert min(m.time for m in server.messages) >= _lift_on_monotonic(lift) - 0.01
+    assert f"{job}  done" in _run(ws, "schedule", "list").stdout
