@@ -185,6 +185,9 @@ _FORBIDDEN = {
 }
 
 
+_PLAIN_ASCII = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]+$")
+
+
 def _describe(ch: str) -> str | None:
     """Why ``ch`` cannot be in an address, or None if it may."""
     if ch in _FORBIDDEN:
@@ -214,10 +217,11 @@ def clean_address(raw: str) -> str:
     text = text.replace("\uff20", "@").replace("\uff0e", ".").replace("\u3002", ".")
     if "<" in text and ">" in text:
         raise AddressError('looks like "Name <address>": put only the address in the email column')
-    for ch in text:
-        reason = _describe(ch)
-        if reason:
-            raise AddressError(f"the address contains {reason}")
+    if not _PLAIN_ASCII.match(text):  # the common case skips the per-character look
+        for ch in text:
+            reason = _describe(ch)
+            if reason:
+                raise AddressError(f"the address contains {reason}")
     if text.count("@") != 1:
         raise AddressError("an address needs exactly one @" if "@" in text else "not an email address (no @)")
     try:
