@@ -113,7 +113,7 @@ def _phrase_words(name: str) -> list[str]:
     if not name:
         return []
     if name.isascii() and "=?" not in name:
-        if _ATOMS.fullmatch(name):
+        if _ATOMS.fullmatch(name) and max(len(w) for w in name.split(" ")) < 70:
             return name.split(" ")
         quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
         if len(quoted) < 70:  # a quoted-string is not folded; longer names go as encoded-words
@@ -183,7 +183,7 @@ def _parse_config_address(value: str, *, key: str, workspace: Workspace) -> tupl
 
 def _config_url(value: str, *, key: str, workspace: Workspace) -> str:
     where = str(workspace.config_path) if workspace.config_path else None
-    if (value and not _URL_OK.fullmatch(value)) or any(c in value for c in "<>,\"'") or len(value) > 500:
+    if (value and not _URL_OK.fullmatch(value)) or any(c in value for c in "<>,\"'") or len(value) > 200:
         raise ConfigError(
             f"sender.{key} {value!r} is not a plain URL",
             where=where,
@@ -301,6 +301,8 @@ class MessageFactory:
             from_addr or sender.from_addr, key="from", workspace=workspace
         )
         self.domain = self.envelope_from.rpartition("@")[2].lower()
+        # A sender with a UTF-8 local part makes every message need SMTPUTF8, like such a recipient.
+        self._sender_utf8 = not self.envelope_from.isascii()
         self._from_line = _fold("From", _address_words(from_name, self.envelope_from))
         self._reply_line = b""
         if sender.reply_to:
@@ -308,6 +310,7 @@ class MessageFactory:
                 sender.reply_to, key="reply_to", workspace=workspace
             )
             self._reply_line = _fold("Reply-To", _address_words(reply_name, reply_addr))
+            self._sender_utf8 = self._sender_utf8 or not reply_addr.isascii()
         self._unsub_mailto = _config_url(
             sender.unsubscribe_mailto, key="unsubscribe_mailto", workspace=workspace
         )
@@ -555,7 +558,11 @@ class MessageFactory:
             )
         )
         return OutgoingMessage(
-            recipient=addr, message_id=message_id, language=v.language, data=data, smtputf8=smtputf8
+            recipient=addr,
+            message_id=message_id,
+            language=v.language,
+            data=data,
+            smtputf8=smtputf8 or self._sender_utf8,
         )
 
     def build_all(self, contacts: Sequence[Contact]) -> list[OutgoingMessage]:

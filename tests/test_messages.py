@@ -250,6 +250,13 @@ def test_utf8_local_part_needs_smtputf8(tmp_path: Path) -> None:
     check_wire(out.data)
 
 
+def test_utf8_sender_makes_every_message_smtputf8(tmp_path: Path) -> None:
+    factory = make_factory(tmp_path, from_addr="新聞處 <新聞@hvsp.example>")
+    out = factory.build(AMY)
+    assert out.smtputf8 is True
+    assert parse(out.data)["From"].addresses[0].addr_spec == "新聞@hvsp.example"
+
+
 def test_idn_domain_becomes_a_label(tmp_path: Path) -> None:
     out = make_factory(tmp_path).build(contact("editor@報館.example", "Editor"))
     assert out.recipient == "editor@" + "報館.example".encode("idna").decode("ascii")

@@ -63,7 +63,12 @@ FRAGMENTS = [
     "Ünïcödé",
     "😀",
 ]
-hostile = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=12).map("".join)
+hostile = st.lists(
+    st.one_of(
+        st.sampled_from(FRAGMENTS), st.text(max_size=12), st.text(alphabet="xy黃", min_size=60, max_size=1200)
+    ),
+    max_size=12,
+).map("".join)
 addresses = st.sampled_from(
     [
         "amy.chan@harbourdaily.example",
