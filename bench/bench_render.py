@@ -44,6 +44,14 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
+def _page_count(pdf: bytes) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
 def run(cmd: list[str], cwd: Path) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
 
@@ -77,7 +85,7 @@ def main() -> None:
         for release in releases:
             plan = MergePlan()
             pdf = render_pdf(release, ws, plan, embargoed=True)  # first render pays imports and font setup
-            pages[release.language] = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page ")
+            pages[release.language] = _page_count(pdf)
             for what, fn in (
                 ("render_email", lambda r=release, p=plan: render_email(r, ws, p, embargoed=True)),
                 ("render_pdf", lambda r=release, p=plan: render_pdf(r, ws, p, embargoed=True)),
@@ -87,7 +95,7 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"runs: {runs}; python {sys.version.split()[0]}")
+    print(f"runs: {runs}; python {sys.version.split()[0]}; pages: {pages}")
     print(f"{'what':<42} {'median':>9} {'best':>9}")
     for label, med, best in rows:
         print(f"{label:<42} {med * 1000:>7.0f}ms {best * 1000:>7.0f}ms")

@@ -359,7 +359,8 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
         subject=plan.tokenize(release.subject or release.title, where=where),
         title=plan.tokenize(release.title, where=where),
         subtitle=plan.tokenize(release.subtitle, where=where),
-        summary=plan.tokenize(release.summary, where=where),
+        # The preheader and PDF description: the summary, else the subheading.
+        summary=plan.tokenize(release.summary or release.subtitle, where=where),
         banner=embargo_line(release, embargoed=embargoed),
         dateline=dateline,
         body_html=Markup(body_html),
@@ -439,16 +440,20 @@ class _Image:
     subtype: str
     width: int
     height: int
+    original: bool  # the file's own bytes, not re-encoded
 
 
-_EMAIL_IMAGES: dict[tuple[str, int, int], _Image] = {}
+_IMAGES: dict[tuple[str, int, int, bool], _Image] = {}
 
 
-def _email_image(path: Path, *, max_width: int) -> _Image:
-    """The image as sent in email: at most ``max_width`` wide, JPEG or PNG; made once per file version."""
+def _prepared_image(path: Path, *, max_width: int, photo_jpeg: bool = False) -> _Image:
+    """The image at most ``max_width`` wide, as JPEG, PNG or GIF; made once per file version.
+
+    ``photo_jpeg`` also turns an opaque PNG into JPEG (photos in print: a fraction of the size).
+    """
     stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, max_width)
-    cached = _EMAIL_IMAGES.get(key)
+    key = (str(path), stat.st_mtime_ns, max_width, photo_jpeg)
+    cached = _IMAGES.get(key)
     if cached is not None:
         return cached
     from PIL import Image, UnidentifiedImageError
@@ -460,26 +465,41 @@ def _email_image(path: Path, *, max_width: int) -> _Image:
             img: Image.Image = opened
             fmt = (opened.format or "").upper()
             width, height = img.size
-            if width <= max_width and fmt in ("JPEG", "PNG", "GIF"):
-                result = _Image(data, "jpeg" if fmt == "JPEG" else fmt.lower(), width, height)
+            alpha = img.mode in ("RGBA", "LA", "P", "PA")
+            keep = fmt in ("JPEG", "GIF") or (fmt == "PNG" and (alpha or not photo_jpeg))
+            if width <= max_width and keep:
+                result = _Image(data, "jpeg" if fmt == "JPEG" else fmt.lower(), width, height, True)
             else:
                 if width > max_width:
                     height = max(1, round(height * max_width / width))
                     width = max_width
                     img = img.resize((width, height), Image.Resampling.LANCZOS)
                 buf = io.BytesIO()
-                if img.mode in ("RGBA", "LA", "P"):
+                if alpha:
                     img.save(buf, "PNG", optimize=True)
-                    result = _Image(buf.getvalue(), "png", width, height)
+                    result = _Image(buf.getvalue(), "png", width, height, False)
                 else:
-                    img.convert("RGB").save(buf, "JPEG", quality=82, optimize=True, progressive=True)
-                    result = _Image(buf.getvalue(), "jpeg", width, height)
+                    img.convert("RGB").save(buf, "JPEG", quality=85, optimize=True, progressive=True)
+                    result = _Image(buf.getvalue(), "jpeg", width, height, False)
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(
             f"not a readable image ({exc})", where=str(path), hint="use a JPEG or PNG file"
         ) from None
-    _EMAIL_IMAGES[key] = result
+    _IMAGES[key] = result
     return result
+
+
+PRINT_PHOTO_MAX_WIDTH = 2000  # pixels: the A4 text width (170 mm) at 300 dpi
+
+
+def _print_image_uri(path: Path) -> str:
+    """The photo for the PDF: a print-size JPEG passes as it is (WeasyPrint embeds JPEG bytes
+    unchanged); a huge or PNG photo is scaled to 300 dpi as JPEG (a 3600 px PNG otherwise makes a
+    2 MB PDF in 1.4 s)."""
+    img = _prepared_image(path, max_width=PRINT_PHOTO_MAX_WIDTH, photo_jpeg=True)
+    if img.original:
+        return path.as_uri()
+    return f"data:image/{img.subtype};base64," + base64.b64encode(img.data).decode("ascii")
 
 
 # --- email --------------------------------------------------------------------------------------
@@ -511,7 +531,7 @@ def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, emb
     images: list[InlineImage] = []
     logo: dict[str, Any] | None = None
     if workspace.brand.logo is not None:
-        img = _email_image(workspace.brand.logo, max_width=600)
+        img = _prepared_image(workspace.brand.logo, max_width=600)
         cid = f"logo.{release.slug}@pressctl"
         images.append(_inline(cid, workspace.brand.logo, img))
         # Shown 48 px high; the file is larger for sharp high-DPI screens.
@@ -523,7 +543,7 @@ def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, emb
         }
     photos = []
     for i, photo in enumerate(release.photos, start=1):
-        img = _email_image(photo.src, max_width=EMAIL_PHOTO_MAX_WIDTH)
+        img = _prepared_image(photo.src, max_width=EMAIL_PHOTO_MAX_WIDTH, photo_jpeg=True)
         cid = f"photo{i}.{release.slug}@pressctl"
         images.append(_inline(cid, photo.src, img))
         shown_w = min(560, img.width)
@@ -622,7 +642,7 @@ def print_html(release: Release, workspace: Workspace, plan: MergePlan, *, embar
     context = _context(release, workspace, parts, embargoed=embargoed)
     context.update(
         logo=workspace.brand.logo.as_uri() if workspace.brand.logo else None,
-        photos=[{"src": p.src.as_uri(), "alt": p.alt, "caption": p.caption} for p in release.photos],
+        photos=[{"src": _print_image_uri(p.src), "alt": p.alt, "caption": p.caption} for p in release.photos],
         css=Markup(_render_template(workspace, "print.css", context)),
     )
     html = _render_template(workspace, "print.html.j2", context)
@@ -690,8 +710,10 @@ def render_files(
     Everything is rendered in memory first and each file is written through a temporary file and a
     rename, so an error leaves no half-written or partial set of files behind.
     """
-    releases = load_release_set(Path(path), workspace, only=lang)
-    main_language = load_release_set(Path(path), workspace)[0].language if lang else releases[0].language
+    releases = load_release_set(Path(path), workspace)
+    main_language = releases[0].language  # its files have no language suffix
+    if lang is not None:
+        releases = load_release_set(Path(path), workspace, only=lang)
     plan = MergePlan()
     outputs: list[tuple[Path, bytes]] = []
     for release in releases:

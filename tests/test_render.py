@@ -384,3 +384,21 @@ def test_chinese_name_in_english_release_is_tagged(
     if HAVE_POPPLER:
         assert "曾穎欣" in pdftotext(files / "sample.pdf")
         assert any("CJK-HK" in f["name"] for f in pdffonts(files / "sample.pdf"))
+
+
+def test_large_png_photo_is_scaled_for_print(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    with Image.open(root / "releases" / "photos" / "test-bay.jpg") as img:
+        img.resize((2600, 1734)).save(root / "releases" / "photos" / "big.png")
+    text = (root / "releases" / "sample.md").read_text(encoding="utf-8")
+    text = text.replace("photos/test-bay.jpg", "photos/big.png").replace(
+        "translations:\n  zh-HK: sample.zh-HK.md\n", ""
+    )
+    release = load_release_set(write_release(root, text), ws)[0]
+    html = print_html(release, ws, MergePlan(), embargoed=False)
+    assert 'src="data:image/jpeg;base64,' in html  # re-encoded as a 2000 px JPEG
+    pdf = render_pdf(release, ws, MergePlan(), embargoed=False)
+    assert len(pdf) < 600_000  # the PNG as it is would make ~1.5 MB
+    # A print-size JPEG is used as it is.
+    sample = load_release_set(root / "releases" / "sample.md", ws)[0]
+    assert sample.photos[0].src.as_uri() in print_html(sample, ws, MergePlan(), embargoed=False)
