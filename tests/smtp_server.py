@@ -266,7 +266,7 @@ class SmtpTestServer:
             auth_data.login.decode(),
             auth_data.password.decode(),
         ) == self._auth
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     def _factory(self) -> SMTP:
         kwargs: dict[str, Any] = {
