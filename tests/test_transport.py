@@ -1,0 +1,111 @@
+"""SMTP URLs, reply classification, implicit TLS, and the Maildir outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from pathlib import Path
+
+import pytest
+import trustme
+from smtp_server import SmtpTestServer, make_message
+
+from pressctl.errors import InputError, TransportError
+from pressctl.transport import OutboxTransport, SmtpTransport, classify, parse_smtp_url
+
+
+def test_urls() -> None:
+    local = parse_smtp_url("smtp://127.0.0.1:2525")
+    assert (local.host, local.port, local.tls) == ("127.0.0.1", 2525, "opportunistic")
+    remote = parse_smtp_url("smtp://press%40hvsp.example@mail.hvsp.example", password="pw")
+    assert remote.tls == "starttls" and remote.port == 587 and remote.username == "press@hvsp.example"
+    assert "pw" not in repr(remote) and "pw" not in remote.describe()
+    assert parse_smtp_url("smtps://mail.hvsp.example").port == 465
+    assert parse_smtp_url("smtp://mail.hvsp.example:25?tls=none").tls == "none"
+    assert parse_smtp_url("smtp+starttls://press@hvsp.example@mail.hvsp.example:587").username == "press@hvsp.example"
+    assert parse_smtp_url("smtp://[::1]:25").tls == "opportunistic"
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("http://mail.hvsp.example", "smtp://"),
+        ("smtp://press:hunter2@mail.hvsp.example", "must not contain a password"),
+        ("smtp://mail.hvsp.example?tls=maybe", "tls=maybe"),
+        ("smtp://mail.hvsp.example?colour=blue", "unknown URL option"),
+        ("smtp://mail.hvsp.example?cafile=/nonexistent/ca.pem", "cafile"),
+        ("smtp://", "no host"),
+    ],
+)
+def test_bad_urls(url: str, match: str) -> None:
+    with pytest.raises(InputError, match=match) as info:
+        parse_smtp_url(url)
+    assert "hunter2" not in str(info.value)
+
+
+def test_classify() -> None:
+    assert classify(250, "2.0.0 Ok: queued as ABC").kind == "sent"
+    assert classify(451, "4.3.0 try later").kind == "transient"
+    assert classify(421, "4.3.2 bye").reconnect
+    bounce = classify(550, "5.1.1 no such user")
+    assert bounce.kind == "permanent" and bounce.bounce
+    assert not classify(552, "5.2.2 mailbox full").bounce
+    assert classify(554, "5.7.1 relay denied").kind == "policy"
+    assert classify(535, "5.7.8 bad credentials").kind == "auth"
+    assert classify(530, "5.7.0 authentication required").kind == "auth"
+
+
+def test_implicit_tls(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+
+    async def send(url: str) -> str:
+        transport = SmtpTransport(parse_smtp_url(url), sender="HVSP <press@hvsp.example>")
+        conn = await transport.open()
+        try:
+            return (await conn.send(make_message("desk@news.example"))).kind
+        finally:
+            await conn.close()
+
+    with SmtpTestServer(implicit_tls=ctx) as server:
+        assert asyncio.run(send(f"smtps://127.0.0.1:{server.port}?cafile={cafile}")) == "sent"
+        with pytest.raises(TransportError, match="certificate"):
+            asyncio.run(send(f"smtps://127.0.0.1:{server.port}"))
+    assert [m.mail_from for m in server.messages] == ["press@hvsp.example"]
+
+
+def test_smtputf8_address(tmp_path: Path) -> None:
+    async def send(server: SmtpTestServer) -> str:
+        transport = SmtpTransport(parse_smtp_url(server.url()), sender="press@hvsp.example")
+        conn = await transport.open()
+        message = make_message("陳記者@news.example")
+        message = type(message)(**{**message.__dict__, "smtputf8": True})
+        try:
+            return (await conn.send(message)).kind
+        finally:
+            await conn.close()
+
+    with SmtpTestServer() as server:
+        assert asyncio.run(send(server)) == "sent"
+    assert server.messages[0].rcpt == "陳記者@news.example"
+    with SmtpTestServer(smtputf8=False) as server:
+        assert asyncio.run(send(server)) == "permanent"
+    assert server.messages == []
+
+
+def test_outbox_is_a_maildir(tmp_path: Path) -> None:
+    async def go() -> list[str]:
+        transport = OutboxTransport(tmp_path / "outbox")
+        assert transport.is_local and "nothing leaves" in transport.description
+        conn = await transport.open()
+        replies = [(await conn.send(make_message(f"r{i}@news.example"))).reply for i in range(3)]
+        await conn.close()
+        return replies
+
+    replies = asyncio.run(go())
+    files = sorted((tmp_path / "outbox" / "new").iterdir())
+    assert len(files) == 3 == len(set(replies)) and not list((tmp_path / "outbox" / "tmp").iterdir())
+    assert files[0].read_bytes().startswith(b"From: HVSP Press Office")
