@@ -50,6 +50,7 @@ __all__ = [
     "embargo_line",
     "format_date",
     "labels_for",
+    "print_html",
     "render_email",
     "render_files",
     "render_pdf",

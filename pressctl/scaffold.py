@@ -46,8 +46,13 @@ def init_workspace(target: Path) -> list[Path]:
     try:
         _fill(tmp)
         if target.exists():
-            target.rmdir()  # empty (checked above); rename onto it is not portable
-        os.replace(tmp, target)
+            # An empty folder (checked above), perhaps the shell's current one: keep it, move the
+            # contents in (renames within one file system), so `pressctl init .` works.
+            for child in sorted(tmp.iterdir()):
+                os.replace(child, target / child.name)
+            tmp.rmdir()
+        else:
+            os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

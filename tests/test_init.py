@@ -91,3 +91,12 @@ def test_cli_init_prints_files_and_fails_cleanly(tmp_path: Path) -> None:
     assert again.exit_code == 2
     assert "folder is not empty" in again.output and "Traceback" not in again.output
     assert len(again.output.strip().splitlines()) == 1
+
+
+def test_init_dot_in_an_empty_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    init_workspace(Path("."))
+    assert (here / "pressctl.toml").is_file() and (here / "releases" / "sample.md").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["here"]
