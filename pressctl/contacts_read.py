@@ -103,7 +103,7 @@ def sniff_delimiter(text: str, *, suffix: str = "") -> tuple[str, str]:
     """The delimiter, and the text without an Excel ``sep=X`` line.
 
     The delimiter most frequent in the header (outside quotes) wins; a header with none of them
-    (a one-column list) looks at the next lines, then falls back to the file suffix.
+    (a one-column list) or a tie looks at the first lines too, then falls back to the file suffix.
     """
     first, _, rest = text.partition("\n")
     if first.rstrip("\r").lower().startswith("sep=") and len(first.rstrip("\r")) == 5:
@@ -111,7 +111,9 @@ def sniff_delimiter(text: str, *, suffix: str = "") -> tuple[str, str]:
         return first.rstrip("\r")[4], "\n" + rest
     header = _first_record(text)
     counts = {d: header.count(d) for d in _DELIMITERS}
-    if max(counts.values()) == 0:
+    top = max(counts.values())
+    if top == 0 or list(counts.values()).count(top) > 1:
+        # A one-column header, or a tie ("Email;Name,Title"): let the first lines decide.
         sample = "\n".join(text.splitlines()[:20])
         counts = {d: sample.count(d) for d in _DELIMITERS}
     if max(counts.values()) == 0:

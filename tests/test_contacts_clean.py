@@ -479,3 +479,40 @@ def test_check_merge_fields_names_field_and_contacts(tmp_path: Path) -> None:
     plan = MergePlan()
     plan.tokenize('Dear {{ first_name or "editor" }}')
     assert check_merge_fields(contacts, plan) == []
+
+
+# ---- --check-dns (no network: the DNS step is replaced) -----------------------------------------
+
+
+def test_check_dns_once_per_domain_and_test_domains_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import email_validator.deliverability as deliverability
+    from email_validator import EmailUndeliverableError
+
+    asked: list[str] = []
+
+    def fake(domain: str, domain_i18n: str, timeout: int | None = None) -> dict[str, str]:
+        asked.append(domain)
+        if domain == "gone.example":
+            raise EmailUndeliverableError("The domain name gone.example does not accept email.")
+        return {}
+
+    monkeypatch.setattr(deliverability, "validate_email_deliverability", fake)
+    rows = [
+        ["a@ok.example", "A", "", "", ""],
+        ["b@gone.example", "B", "", "", ""],
+        ["c@ok.example", "C", "", "", ""],
+        ["d@gone.example", "D", "", "", ""],
+        ["e@labnotes.test", "E", "", "", ""],
+    ]
+    result = _load(tmp_path, rows, check_dns=True)
+    assert [c.email for c in result.selected] == ["a@ok.example", "c@ok.example", "e@labnotes.test"]
+    assert [(p.row, p.reason) for p in result.invalid] == [
+        (3, "The domain name gone.example does not accept email"),
+        (5, "The domain name gone.example does not accept email"),
+    ]
+    assert asked == ["ok.example", "gone.example"]
+    # without --check-dns nothing is looked up
+    asked.clear()
+    assert len(_load(tmp_path, rows).selected) == 5 and asked == []

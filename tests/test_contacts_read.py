@@ -246,3 +246,21 @@ def test_unterminated_quote_is_still_read_to_the_end(tmp_path: Path) -> None:
     path.write_text('Email,Name\namy@x.example,"Amy\nbob@x.example,Bob\n')
     result = load_contacts([path])
     assert [c.email for c in result.selected] == ["amy@x.example"]
+
+
+def test_delimiter_tie_in_header_is_settled_by_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "Email;Name,Title\r\namy@x.example;Amy Chan, PhD\r\nbob@x.example;Bob\r\n", encoding="utf-8"
+    )
+    result = load_contacts([path])
+    assert [(c.email, c.fields["name_title"]) for c in result.selected] == [
+        ("amy@x.example", "Amy Chan, PhD"),
+        ("bob@x.example", "Bob"),
+    ]
+
+
+def test_old_mac_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_bytes(b"Email,Name\ramy@x.example,Amy\rbob@x.example,Bob\r")
+    assert [c.name for c in load_contacts([path]).selected] == ["Amy", "Bob"]
