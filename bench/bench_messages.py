@@ -1,31 +1,42 @@
 """How long building one recipient's message takes (issue 3 item 6; FACTS.md "Where the time goes").
 
-Run: ``.venv/bin/python bench/bench_messages.py [--count N] [--profile]``. Builds N messages (half English,
-half Chinese, each with a 60 KB PDF and an inline image, ~90 KB per message) with ``MessageFactory`` and,
-for comparison, the same message from scratch with ``EmailMessage`` + ``as_bytes()``. Prints ms/message.
+Run: ``.venv/bin/python bench/bench_messages.py [--count N] [--sample] [--preview N] [--profile]``.
+
+- default: hand-made renders (English and Chinese, merge fields in subject, greeting and body, one inline
+  image) with a 60 KB PDF each: ~95 KB per message, the size the brief's target names.
+- ``--sample``: the real thing: a workspace from ``pressctl init``, the sample release rendered by
+  pressctl.render (email HTML with logo and photo, real PDFs), contacts from the sample list repeated.
+- ``--preview N``: also time the dry run (``write_preview``) for N recipients.
+
+Each run also builds 500 of the same messages from scratch with ``EmailMessage`` + ``as_bytes()`` for
+comparison. Prints ms per message.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import datetime as dt
 import pstats
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from messages_support import contact, fake_pdf
+from messages_support import DATE, contact, fake_pdf, make_renders, make_workspace
 
 from pressctl.merge import MergePlan
-from pressctl.model import Contact
+from pressctl.messages import MessageFactory
+from pressctl.model import Contact, Rendered
 
 
-def contacts(count: int) -> list[Contact]:
+def synthetic_contacts(count: int) -> list[Contact]:
     out = []
     for i in range(count):
         if i % 2:
@@ -50,14 +61,58 @@ def contacts(count: int) -> list[Contact]:
     return out
 
 
-def from_scratch(factory_args: dict[str, object], people: list[Contact], pdf: bytes) -> float:
-    """The naive way, for comparison: a full EmailMessage per contact."""
-    from messages_support import make_renders
+def synthetic(
+    tmp: Path, count: int
+) -> tuple[MessageFactory, list[Contact], dict[str, Rendered], MergePlan, dict[str, bytes]]:
+    renders, plan = make_renders(paragraphs=40)
+    pdfs = {"en": fake_pdf(seed="en"), "zh-HK": fake_pdf(seed="zh")}
+    factory = MessageFactory(renders, pdfs, make_workspace(tmp), plan, campaign_id="bench", date=DATE)
+    return factory, synthetic_contacts(count), renders, plan, pdfs
 
-    renders, plan = make_renders(paragraphs=int(factory_args["paragraphs"]))  # type: ignore[call-overload]
+
+def sample(
+    tmp: Path, count: int
+) -> tuple[MessageFactory, list[Contact], dict[str, Rendered], MergePlan, dict[str, bytes]]:
+    from pressctl.config import load_workspace
+    from pressctl.contacts import load_contacts
+    from pressctl.release import load_release_set
+    from pressctl.render import render_email, render_pdf
+    from pressctl.scaffold import init_workspace
+
+    root = tmp / "ws"
+    init_workspace(root)
+    workspace = load_workspace(root)
+    releases = load_release_set(root / "releases" / "sample.md", workspace)
+    plan = MergePlan()
+    renders = {r.language: render_email(r, workspace, plan, embargoed=True) for r in releases}
+    pdfs = {r.language: render_pdf(r, workspace, plan, embargoed=True) for r in releases}
+    base = load_contacts(
+        [root / "contacts" / "journalists.csv"],
+        workspace=workspace,
+        languages=[r.language for r in releases],
+        default_language=releases[0].language,
+    ).selected
+    people = []
+    for i in range(count):
+        c = base[i % len(base)]
+        local, _, domain = c.email.partition("@")
+        people.append(
+            replace(c, email=f"{local}.{i}@{domain}", fields={**c.fields, "email": f"{local}.{i}@{domain}"})
+        )
+    factory = MessageFactory(
+        renders, pdfs, workspace, plan, campaign_id="bench", date=dt.datetime(2030, 3, 11, tzinfo=dt.UTC)
+    )
+    return factory, people, renders, plan, pdfs
+
+
+def from_scratch(
+    renders: Mapping[str, Rendered], plan: MergePlan, pdfs: Mapping[str, bytes], people: Sequence[Contact]
+) -> float:
+    """The naive way, for comparison: a whole EmailMessage per contact, serialised."""
     start = time.perf_counter()
     for c in people:
-        r = renders["zh-HK" if c.language == "zh-HK" else "en"]
+        lang = c.language if c.language in renders else next(iter(renders))
+        r = renders[lang]
         values = plan.values(c.fields)
         msg = EmailMessage(policy=SMTP)
         msg["From"] = "HVSP Press Office <press@hvsp.example>"
@@ -65,52 +120,53 @@ def from_scratch(factory_args: dict[str, object], people: list[Contact], pdf: by
         msg["Subject"] = MergePlan.apply(r.subject, values, escape_html=False)
         msg.set_content(MergePlan.apply(r.text, values, escape_html=False))
         msg.add_alternative(MergePlan.apply(r.html, values, escape_html=True), subtype="html")
+        html_part = msg.get_payload()[1]  # type: ignore[index]
         for img in r.images:
-            msg.get_payload()[1].add_related(
-                img.data, "image", img.subtype, cid=f"<{img.cid}>", disposition="inline"
-            )  # type: ignore[index]
-        msg.add_attachment(pdf, "application", "pdf", filename="tidal-bay.pdf")
+            html_part.add_related(img.data, "image", img.subtype, cid=f"<{img.cid}>", disposition="inline")
+        msg.add_attachment(pdfs[lang], "application", "pdf", filename="release.pdf")
         msg.as_bytes()
     return (time.perf_counter() - start) / len(people) * 1000
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=3000)
-    parser.add_argument("--paragraphs", type=int, default=40, help="body size (40 gives ~90 KB messages)")
+    parser.add_argument("--sample", action="store_true", help="the real sample release and renderer")
+    parser.add_argument("--preview", type=int, default=0, metavar="N", help="also time a dry run of N")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    people = contacts(args.count)
-    with tempfile.TemporaryDirectory() as tmp:
-        from messages_support import DATE, make_renders, make_workspace
-
-        from pressctl.messages import MessageFactory
-
-        renders, plan = make_renders(paragraphs=args.paragraphs)
-        pdfs = {"en": fake_pdf(seed="en"), "zh-HK": fake_pdf(seed="zh")}
-        t0 = time.perf_counter()
-        factory = MessageFactory(
-            renders, pdfs, make_workspace(Path(tmp)), plan, campaign_id="bench", date=DATE
-        )
-        setup_ms = (time.perf_counter() - t0) * 1000
-        factory.build(people[0])  # warm caches
-        if args.profile:
-            prof = cProfile.Profile()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        factory, people, renders, plan, pdfs = (sample if args.sample else synthetic)(tmp, args.count)
+        factory.build(people[0])  # warm the per-language caches
+        prof = cProfile.Profile() if args.profile else None
+        if prof:
             prof.enable()
         start = time.perf_counter()
         sizes = 0
         for c in people:
             sizes += len(factory.build(c).data)
         per = (time.perf_counter() - start) / len(people) * 1000
-        if args.profile:
+        if prof:
             prof.disable()
             pstats.Stats(prof).sort_stats("tottime").print_stats(12)
-        naive = from_scratch({"paragraphs": args.paragraphs}, people[: min(500, len(people))], pdfs["en"])
-    print(f"factory setup (2 languages): {setup_ms:.1f} ms")
-    print(
-        f"MessageFactory.build: {per:.3f} ms/message, {sizes / len(people) / 1024:.1f} KB average, {args.count} messages"
-    )
-    print(f"EmailMessage from scratch:  {naive:.3f} ms/message")
+        naive = from_scratch(renders, plan, pdfs, people[:500])
+        print(
+            f"{'sample release' if args.sample else 'synthetic'}: {len(people)} messages, {sizes / len(people) / 1024:.1f} KB average"
+        )
+        print(f"MessageFactory.build:      {per:.3f} ms/message ({1000 / per:.0f}/s)")
+        print(f"EmailMessage from scratch: {naive:.3f} ms/message ({1000 / naive:.0f}/s)")
+        if args.preview:
+            from pressctl.preview import write_preview
+
+            start = time.perf_counter()
+            result = write_preview(factory, people[: args.preview], out_dir=tmp / "preview", pdfs=pdfs)
+            took = time.perf_counter() - start
+            print(
+                f"write_preview:             {result.written} recipients in {took:.2f} s ({took / result.written * 1000:.2f} ms each)"
+            )
 
 
 if __name__ == "__main__":

@@ -347,7 +347,8 @@ def test_building_reuses_the_encoded_pdf_and_images(tmp_path: Path, monkeypatch:
         assert v.after_html is shared[out.language]  # the same bytes object every time
         assert out.data.endswith(v.after_html)
         assert pdf_parts[out.language] and pdf_parts[out.language] in out.data
-    assert len(encoded) == 2000  # the text and the HTML body of each message, nothing else
+    # Only the personal bits of the text and HTML bodies are encoded per message: never the PDF or images.
+    assert 2000 <= len(encoded) <= 6000
     assert max(encoded) < 20_000 < len(pdfs["en"])
 
 
@@ -380,3 +381,20 @@ def test_bodies_without_merge_fields_are_encoded_once(
         [["multipart/alternative", ["text/plain", "text/html"]]],
     ]
     assert parse(b.data)["Subject"] == "HVSP opens a tidal test bay"
+
+
+def test_quoted_printable_by_lines_equals_encoding_the_whole() -> None:
+    """Encoding only the lines with merge fields gives the very bytes of encoding the whole body."""
+    template = (
+        '<p style="font-family:Arial">Dear PCTLM0000X,</p>\r\n'
+        + "<p>"
+        + "long line with = signs and trailing space " * 8
+        + " \r\n"
+        + '\r\n<a href="https://x.example/u?e=PCTLM0001X">unsubscribe</a> \r\n'
+        + "PCTLM0000X\tend\r\nlast line\r\n"
+    )
+    body = messages._Body(template, "quoted-printable")
+    assert sum(isinstance(p, bytes) for p in body.pieces) == 2
+    for values in ({"PCTLM0000X": "Amy", "PCTLM0001X": "a%40b"}, {"PCTLM0000X": "黃嘉明 " * 30}):
+        whole = messages._encode_body(body.template.fill(values), "quoted-printable")
+        assert body.encode(values) == whole
