@@ -125,6 +125,16 @@ class ContactSet:
         counts = Counter(c.language or "" for c in self.selected)
         return dict(counts.most_common())
 
+    def problems(self) -> list[tuple[str, RowProblem]]:
+        """Every reported row as (kind, problem), kind being invalid, duplicate or warning; in file order."""
+        tagged = [
+            *(("invalid", p) for p in self.invalid),
+            *(("duplicate", p) for p in self.duplicates),
+            *(("warning", p) for p in self.warnings),
+        ]
+        order = {path: i for i, path in enumerate(self.files)}
+        return sorted(tagged, key=lambda item: (order.get(item[1].file, len(order)), item[1].row))
+
     def report(self) -> dict[str, Any]:
         """Everything `contacts check` shows, as plain data (the --json output)."""
         return {
@@ -138,15 +148,7 @@ class ContactSet:
             "selected": len(self.selected),
             "languages": self.per_language(),
             "fields": sorted(self.fields),
-            "problems": [
-                {"kind": kind, **p.as_dict()}
-                for kind, group in (
-                    ("invalid", self.invalid),
-                    ("duplicate", self.duplicates),
-                    ("warning", self.warnings),
-                )
-                for p in group
-            ],
+            "problems": [{"kind": kind, **p.as_dict()} for kind, p in self.problems()],
             "suppressed_contacts": [{"email": c.email, "source": c.source} for c in self.suppressed],
         }
 

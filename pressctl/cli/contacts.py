@@ -97,7 +97,7 @@ def check(
         default_language=default,
     )
     if as_json:
-        out.print_json(json.dumps(result.report(), ensure_ascii=False))
+        typer.echo(json.dumps(result.report(), ensure_ascii=False, indent=2))
         return
     _print(result, limit=None if show_all else _PROBLEM_LIMIT)
 
@@ -121,17 +121,8 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
         counts.add_row(f"  {escape(tag)}", str(number))
     out.print(counts)
 
-    problems = (
-        [("invalid", "red", p) for p in result.invalid]
-        + [("duplicate", "yellow", p) for p in result.duplicates]
-        + [("warning", "yellow", p) for p in result.warnings]
-    )
-    problems.sort(
-        key=lambda item: (
-            result.files.index(item[2].file) if item[2].file in result.files else 0,
-            item[2].row,
-        )
-    )
+    colours = {"invalid": "red", "duplicate": "yellow", "warning": "yellow"}
+    problems = result.problems()
     if problems:
         table = Table(title="Problems by row", title_justify="left", show_lines=False)
         table.add_column("where", overflow="fold")
@@ -140,10 +131,10 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
         table.add_column("problem", overflow="fold", ratio=3)
         table.add_column("value", overflow="fold", ratio=2)
         shown = problems if limit is None else problems[:limit]
-        for kind, colour, problem in shown:
+        for kind, problem in shown:
             table.add_row(
                 escape(f"{_short(problem.file)}:{problem.row}"),
-                f"[{colour}]{kind}[/]",
+                f"[{colours[kind]}]{kind}[/]",
                 escape(problem.column),
                 escape(problem.reason),
                 escape(problem.value),
