@@ -54,6 +54,24 @@ def _schedule(ws: Path, release: Path, contacts: Path, server: SmtpTestServer, *
     return done.stdout.split()[-1]  # the job id is the last word on stdout
 
 
+def _schedule_inline(ws: Path, release: Path, lists: list[Path], server: SmtpTestServer) -> list[str]:
+    """Schedule one job per list through the library (what `pressctl schedule` calls), in this process:
+    a `schedule` subprocess each would spend seconds importing and rendering on a busy machine."""
+    from pressctl.campaign import CampaignEngine
+    from pressctl.config import load_workspace
+    from pressctl.schedule import ScheduleRequest, open_store, schedule_release
+
+    workspace = load_workspace(ws)
+    store = open_store(workspace.ledger_path)
+    engine = CampaignEngine(ledger_path=workspace.ledger_path)
+    ids = []
+    for path in lists:
+        request = ScheduleRequest(release=release, contacts=(path,), options={"smtp": server.url()})
+        ids.append(schedule_release(request, workspace=workspace, store=store, engine=engine).id)
+    store.conn.close()
+    return ids
+
+
 def _watch(ws: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [PRESSCTL, "dispatch", "--watch", *extra],
@@ -85,7 +103,7 @@ def server() -> Iterator[SmtpTestServer]:
 
 
 def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server: SmtpTestServer) -> None:
-    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=9)
+    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=10)
     ws = tmp_path / "ws"
     release = _workspace(ws, lift)
     wanted = [f"desk{i}@wire.example" for i in range(6)]
@@ -93,12 +111,17 @@ def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server:
     # Two dispatchers on one ledger, started before the jobs exist: they find new jobs by themselves.
     watchers = [_watch(ws), _watch(ws)]
     try:
-        job = _schedule(ws, release, _contacts(ws / "wire.csv", wanted), server)
-        cancelled = _schedule(ws, release, _contacts(ws / "gazette.csv", dropped), server)
+        job, cancelled = _schedule_inline(
+            ws,
+            release,
+            [_contacts(ws / "wire.csv", wanted), _contacts(ws / "gazette.csv", dropped)],
+            server,
+        )
         cancel = _run(ws, "schedule", "cancel", cancelled)
         assert cancel.returncode == 0 and f"cancelled {cancelled}" in cancel.stdout
         lift_mono = _lift_on_monotonic(lift)
-        assert time.monotonic() < lift_mono - 2, "the set-up took too long for this test to mean anything"
+        # The dispatchers take a job up 5 s ahead; with less left, a slow machine would not be ready.
+        assert time.monotonic() < lift_mono - 4, "the set-up took too long for this test to mean anything"
         assert _wait_for(lambda: len(server.messages) >= len(wanted), timeout=30)
         time.sleep(1.5)  # anything extra (a second sender, the cancelled job) would arrive now
     finally:
@@ -121,12 +144,12 @@ def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server:
 
 
 def test_killed_dispatcher_is_finished_by_the_next_run(tmp_path: Path, server: SmtpTestServer) -> None:
-    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=7)
+    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=6)
     ws = tmp_path / "ws"
     release = _workspace(ws, lift)
     wanted = [f"reporter{i:02d}@news.example" for i in range(30)]
     contacts = _contacts(ws / "list.csv", wanted)
-    job = _schedule(ws, release, contacts, server, "--rate", "10/s", "--concurrency", "1")
+    job = _schedule(ws, release, contacts, server, "--rate", "20/s", "--concurrency", "1")
     first = _watch(ws)
     try:
         assert _wait_for(lambda: len(server.messages) >= 6, timeout=30)
