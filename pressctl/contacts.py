@@ -33,7 +33,7 @@ import datetime as dt
 import io
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -512,12 +512,36 @@ def _lock(fd: int) -> None:
 # ---- merge fields -------------------------------------------------------------------------------
 
 
-def check_merge_fields(contacts: Sequence[Contact], plan: MergePlan) -> list[MissingField]:
-    """Each merge field (without a fallback) that some contacts lack, with those contacts; sorted by field."""
+def check_merge_fields(
+    contacts: Sequence[Contact],
+    plan: MergePlan,
+    *,
+    used: Mapping[str, Collection[str]] | None = None,
+) -> list[MissingField]:
+    """Each merge field (without a fallback) that some contacts lack, with those contacts; sorted by field.
+
+    ``used`` maps a language to the tokens its rendered texts hold (``merge.tokens_in`` over subject,
+    HTML and text): then a contact is only asked for the fields of its own language's version, so a
+    field used only in the English text is not demanded from a contact who gets the Chinese one.
+    Without it every field of the plan counts (``MergePlan.missing``).
+    """
     lacking: dict[str, list[Contact]] = {}
     if not plan.fields:
         return []
     for contact in contacts:
-        for name in plan.missing(contact.fields):
+        if used is None:
+            names = plan.missing(contact.fields)
+        else:
+            tokens = used.get(contact.language or "", ())
+            names = sorted(
+                {
+                    name
+                    for f in plan.fields
+                    if not f.has_fallback and f.token in tokens
+                    for name in f.variables
+                    if not contact.fields.get(name)
+                }
+            )
+        for name in names:
             lacking.setdefault(name, []).append(contact)
     return [MissingField(field=name, contacts=tuple(lacking[name])) for name in sorted(lacking)]

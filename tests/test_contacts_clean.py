@@ -18,7 +18,7 @@ from pressctl.contacts import (
 )
 from pressctl.contacts_clean import AddressError, clean_address, clean_text, display_name, is_formula_like
 from pressctl.errors import ContactsError
-from pressctl.merge import MergePlan
+from pressctl.merge import MergePlan, tokens_in
 from pressctl.segments import language_tag, parse_where, route_language
 
 # ---- addresses ----------------------------------------------------------------------------------
@@ -516,3 +516,19 @@ def test_check_dns_once_per_domain_and_test_domains_skipped(
     # without --check-dns nothing is looked up
     asked.clear()
     assert len(_load(tmp_path, rows).selected) == 5 and asked == []
+
+
+def test_check_merge_fields_per_language(tmp_path: Path) -> None:
+    rows = [["amy@x.example", "", "", "", "en"], ["wong@x.example", "", "", "", "zh-HK"]]
+    contacts = _load(tmp_path, rows, languages=["en", "zh-HK"]).selected
+    plan = MergePlan()
+    english = plan.tokenize("For the {{ beat }} desk of {{ outlet }}")
+    chinese = plan.tokenize("致{{ outlet }}編輯部")
+    used = {"en": tokens_in([english]), "zh-HK": tokens_in([chinese])}
+    missing = check_merge_fields(contacts, plan, used=used)
+    assert [(m.field, [c.email for c in m.contacts]) for m in missing] == [
+        ("beat", ["amy@x.example"]),
+        ("outlet", ["amy@x.example", "wong@x.example"]),
+    ]
+    # without `used`, every field counts for everyone
+    assert [len(m.contacts) for m in check_merge_fields(contacts, plan)] == [2, 2]

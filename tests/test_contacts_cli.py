@@ -132,3 +132,36 @@ def test_help_mentions_the_options() -> None:
     assert result.exit_code == 0
     for option in ("--encoding", "--where", "--suppress", "--json", "--language"):
         assert option in result.stdout
+
+
+def test_release_routes_languages_and_reports_missing_merge_fields(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(out, "width", 200)
+    sample = ws / "releases" / "sample.md"
+    text = sample.read_text(encoding="utf-8")
+    head, _, body = text.partition("\n---\n")
+    sample.write_text(
+        f"{head}\n---\nFor the {{{{ beat }}}} desk of {{{{ outlet }}}}.\n{body}", encoding="utf-8"
+    )
+    path = write_csv(
+        ws / "list.csv",
+        [
+            ["amy@x.example", "", "Amy", "Chan", "Harbour Daily", "", "en"],
+            ["ho@x.example", "", "Siu-ling", "Ho", "", "science", "zh-TW"],
+        ],
+    )
+    result = runner.invoke(app, ["contacts", "check", str(path), "--release", str(sample)])
+    assert result.exit_code == 2
+    text = " ".join(result.stdout.split())
+    assert "merge field 'beat' is empty for 1 contact(s): list.csv:2" in text
+    # Ho gets the Chinese version, which has no {{ outlet }}: her empty outlet is fine
+    assert "outlet" not in text
+    result = runner.invoke(app, ["contacts", "check", str(path), "--release", str(sample), "--json"])
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["languages"] == {"en": 1, "zh-HK": 1}
+    assert data["missing_fields"] == [{"field": "beat", "contacts": ["list.csv:2"]}]
+    # the shipped list and release fit together
+    result = runner.invoke(app, ["contacts", "check", "contacts/journalists.csv", "-r", "releases/sample.md"])
+    assert result.exit_code == 0, result.output

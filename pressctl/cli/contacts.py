@@ -55,6 +55,14 @@ def check(
             help="Languages the release exists in, main first (e.g. -l en -l zh-HK): count contacts per language as routed.",
         ),
     ] = None,
+    release: Annotated[
+        Path | None,
+        typer.Option(
+            "--release",
+            "-r",
+            help="A release file: route contacts to its languages and report merge fields some contacts lack.",
+        ),
+    ] = None,
     check_dns: Annotated[
         bool, typer.Option("--check-dns", help="Also check that each domain can receive mail (DNS; slower).")
     ] = False,
@@ -66,7 +74,8 @@ def check(
     """Check contact lists: counts (rows, valid, invalid, duplicates, suppressed, selected, per language) and problems by row.
 
     Exit status 0 when the lists can be used (rows with problems are reported and would be skipped),
-    2 when they cannot (no email column, undecodable file, bad --where).
+    2 when they cannot (no email column, undecodable file, bad --where) or, with --release, when a
+    merge field without a fallback is empty for some contacts (a send would refuse).
 
     Examples:
 
@@ -75,13 +84,22 @@ def check(
       pressctl contacts check tech.csv finance.xlsx --where beat=technology,science --json
 
       pressctl contacts check export.csv --encoding big5 --suppress bounced.csv
-    """
-    from pressctl.contacts import load_contacts
 
-    workspace = workspace_for()
+      pressctl contacts check contacts/journalists.csv --release releases/sample.md
+    """
+    from pressctl.contacts import check_merge_fields, load_contacts
+
+    workspace = workspace_for(release)
     languages = None
     default = workspace.language
-    if language:
+    releases = []
+    if release is not None:
+        from pressctl.release import load_release_set
+
+        releases = load_release_set(release, workspace)
+        languages = [r.language for r in releases]
+        default = releases[0].language
+    elif language:
         from pressctl.release import normalise_language
 
         languages = [normalise_language(tag, where="--language") for tag in language]
@@ -96,10 +114,37 @@ def check(
         languages=languages,
         default_language=default,
     )
+    missing = []
+    if releases:
+        from pressctl.merge import MergePlan, tokens_in
+        from pressctl.render import render_email
+
+        # Rendering the email (not the PDF) is what finds every merge field, the greeting's included.
+        plan = MergePlan()
+        used = {}
+        for each in releases:
+            rendered = render_email(each, workspace, plan, embargoed=False)
+            used[each.language] = tokens_in([rendered.subject, rendered.html, rendered.text])
+        missing = check_merge_fields(result.selected, plan, used=used)
     if as_json:
-        typer.echo(json.dumps(result.report(), ensure_ascii=False, indent=2))
-        return
-    _print(result, limit=None if show_all else _PROBLEM_LIMIT)
+        report = result.report()
+        if releases:
+            report["missing_fields"] = [
+                {"field": m.field, "contacts": [c.source or c.email for c in m.contacts]} for m in missing
+            ]
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print(result, limit=None if show_all else _PROBLEM_LIMIT)
+        for m in missing:
+            who = ", ".join(escape(c.source or c.email) for c in m.contacts[:10])
+            more = f" and {len(m.contacts) - 10} more" if len(m.contacts) > 10 else ""
+            out.print(
+                f"[red]merge field {escape(m.field)!r} is empty for {len(m.contacts)} contact(s):[/] {who}{more}"
+            )
+        if missing:
+            out.print('Fill the column, or give the field a fallback in the release: {{ field or "..." }}')
+    if missing:
+        raise typer.Exit(2)
 
 
 def _print(result: ContactSet, *, limit: int | None) -> None:
