@@ -235,7 +235,7 @@ def load_contacts(
     entries = _read_rows(tables, layouts, result, check_dns=check_dns)
     for entry in entries:
         contact = _contact(entry, result, languages=languages, default_language=default_language)
-        if not all(c.matches(contact.fields) for c in conditions):
+        if not all(c.matches(contact.fields, language=contact.language) for c in conditions):
             result.excluded += 1
         elif is_suppressed(contact.email, suppressed):
             result.suppressed.append(contact)

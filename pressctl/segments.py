@@ -7,7 +7,8 @@
 * ``FIELD=``        the field is empty;  ``FIELD!=`` it is not.
 
 FIELD matches a column ignoring case, spaces, hyphens and underscores (``"First Name"`` = ``first_name``);
-values match ignoring case and surrounding spaces.
+values match ignoring case and surrounding spaces. ``language`` matches the cell or the language the
+contact is routed to (``language=zh-HK`` includes a ``zh-TW`` reader who gets the zh-HK version).
 
 Language routing (``route_language``): a contact's ``language`` cell (``en``, ``zh-HK``, ``zh_tw``, or
 a word such as ``English``, ``中文``, ``繁體中文``, ``廣東話``) is matched against the languages the
@@ -41,9 +42,16 @@ class Condition:
     negate: bool = False
     source: str = ""  # as the user wrote it, for messages
 
-    def matches(self, fields: Mapping[str, str]) -> bool:
-        value = clean_text(fields.get(self.field, "")).casefold()
-        return (value in self.values) != self.negate
+    def matches(self, fields: Mapping[str, str], *, language: str | None = None) -> bool:
+        """Does a contact with these fields match? ``language``: the language it was routed to.
+
+        A condition on ``language`` holds if either the cell or the routed language matches, so
+        ``language=zh-HK`` also selects a ``zh-TW`` reader who will get the zh-HK version.
+        """
+        seen = {clean_text(fields.get(self.field, "")).casefold()}
+        if self.field == "language" and language:
+            seen.add(language.casefold())
+        return bool(seen & self.values) != self.negate
 
 
 def parse_where(expr: str) -> Condition:

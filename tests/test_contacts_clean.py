@@ -532,3 +532,19 @@ def test_check_merge_fields_per_language(tmp_path: Path) -> None:
     ]
     # without `used`, every field counts for everyone
     assert [len(m.contacts) for m in check_merge_fields(contacts, plan)] == [2, 2]
+
+
+def test_where_language_matches_cell_or_routed_language(tmp_path: Path) -> None:
+    rows = [
+        ["a@x.example", "A", "", "", "en"],
+        ["b@x.example", "B", "", "", "zh-TW"],
+        ["c@x.example", "C", "", "", "中文"],
+        ["d@x.example", "D", "", "", "zh-HK"],
+    ]
+    routed = {"languages": ["en", "zh-HK"], "default_language": "en"}
+    chinese = _load(tmp_path, rows, where=["language=zh-HK"], **routed)
+    assert [c.email[0] for c in chinese.selected] == ["b", "c", "d"]
+    taiwan = _load(tmp_path, rows, where=["language=zh-TW"], **routed)
+    assert [c.email[0] for c in taiwan.selected] == ["b"]
+    english = _load(tmp_path, rows, where=["language!=zh-HK"], **routed)
+    assert [c.email[0] for c in english.selected] == ["a"]
