@@ -261,10 +261,17 @@ def _read_rows(
     dns_cache: dict[str, str | None] = {}
     for table, layout in zip(tables, layouts, strict=True):
         width = len(layout.keys)
+        unnamed = {i for i, key in enumerate(layout.keys) if not key}
+        unnamed_used: set[int] = set()
         for number, cells in table.rows:
             result.rows += 1
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
+            if len(cells) > width or unnamed:
+                # Cells under no header are dropped; say so once per column rather than lose them quietly.
+                unnamed_used.update(
+                    i for i in range(len(cells)) if (i >= width or i in unnamed) and cells[i].strip()
+                )
             fields: dict[str, str] = {}
             for index, key in enumerate(layout.keys):
                 if not key or key == "email":
@@ -313,6 +320,15 @@ def _read_rows(
             entry = _Entry(fields=fields, email=email, file=table.path, row=number)
             first_by_key[key] = entry
             entries.append(entry)
+        for index in sorted(unnamed_used):
+            result.warnings.append(
+                RowProblem(
+                    table.path,
+                    table.header_row,
+                    f"column {index + 1} has values but no header; they are ignored",
+                    column=f"#{index + 1}",
+                )
+            )
     return entries
 
 

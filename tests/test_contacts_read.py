@@ -264,3 +264,17 @@ def test_old_mac_line_ends(tmp_path: Path) -> None:
     path = tmp_path / "list.csv"
     path.write_bytes(b"Email,Name\ramy@x.example,Amy\rbob@x.example,Bob\r")
     assert [c.name for c in load_contacts([path]).selected] == ["Amy", "Bob"]
+
+
+def test_cells_without_a_header_are_ignored_with_one_warning_per_column(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("Email,,Name,\namy@x.example,note,Amy,\nbob@x.example,,Bob,,late\n", encoding="utf-8")
+    result = load_contacts([path])
+    assert [dict(c.fields) for c in result.selected] == [
+        {"email": "amy@x.example", "name": "Amy"},
+        {"email": "bob@x.example", "name": "Bob"},
+    ]
+    assert [(w.row, w.column, w.reason) for w in result.warnings] == [
+        (1, "#2", "column 2 has values but no header; they are ignored"),
+        (1, "#5", "column 5 has values but no header; they are ignored"),
+    ]
