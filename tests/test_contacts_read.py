@@ -278,3 +278,18 @@ def test_cells_without_a_header_are_ignored_with_one_warning_per_column(tmp_path
         (1, "#2", "column 2 has values but no header; they are ignored"),
         (1, "#5", "column 5 has values but no header; they are ignored"),
     ]
+
+
+def test_xlsx_cells_with_line_breaks_and_formulas(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "list.xlsx",
+        [
+            ["Email", "Name", "Outlet"],
+            ["amy@x.example", "Amy\r\nBcc: x@evil.test", '=HYPERLINK("http://evil.test","Click")'],
+            ["bob@x.example\nBcc: x@evil.test", "Bob", "Wire"],
+        ],
+    )
+    result = load_contacts([path])
+    # a formula has no cached value until Excel saves the file: data_only reads it as empty
+    assert [(c.email, c.name, c.fields["outlet"]) for c in result.selected] == [("amy@x.example", "", "")]
+    assert [(p.row, p.reason) for p in result.invalid] == [(3, "the address contains a line break (U+000A)")]
