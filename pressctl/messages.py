@@ -50,8 +50,10 @@ _TEXT_MARK = "PRESSCTLTEXTBODYMARKERQ7"
 _HTML_MARK = "PRESSCTLHTMLBODYMARKERQ7"
 _TOKEN_SPLIT = re.compile(r"(PCTLM\d{4}X)")
 
-# Every C0/C1 control (CR, LF, NUL, TAB, NEL ...), line/paragraph separators, BOM: none may reach a header.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# Every C0/C1 control (CR, LF, NUL, TAB, NEL ...), line/paragraph separators, BOM, and lone surrogates
+# (undecodable bytes smuggled through a lenient reader; they can't be encoded as UTF-8): none may reach a
+# header, and in a body they would only break the encoding.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")  # a phrase of atoms: no quoting needed
 _LOCAL = re.compile(
@@ -86,7 +88,7 @@ def _encoded_words(text: str) -> list[str]:
     words: list[str] = []
     chunk = bytearray()
     for ch in text:
-        b = ch.encode("utf-8", "surrogatepass") if not ch.isascii() else ch.encode()
+        b = ch.encode("utf-8")
         if len(chunk) + len(b) > _EW_BYTES:
             words.append("=?utf-8?b?" + base64.b64encode(chunk).decode("ascii") + "?=")
             chunk = bytearray()

@@ -298,6 +298,7 @@ def test_long_and_hostile_headers_fold_safely(tmp_path: Path) -> None:
         ("Amy\r\nBcc: x@evil.test", "Daily\nCc: y@evil.test"),
         ("黃" * 80, "明點日報" * 40),
         ('"Chan, Amy" <boss@evil.test>', "x\u2028Bcc: z@evil.test"),
+        ("Amy\udce9 Chan", "Daily\udcff News"),  # lone surrogates from a lenient decoder
     ]:
         out = factory.build(contact("amy@news.test", name, first_name=name, outlet=outlet))
         check_wire(out.data)
