@@ -1,9 +1,10 @@
 """End to end: real `pressctl dispatch --watch` processes, a real SMTP server, jobs a few seconds ahead.
 
 Arrival times are taken by the server; the lift is converted from wall-clock time to the server's
-monotonic clock once per test. Two dispatchers watch one ledger; a cancelled job never goes; a dispatcher
-killed with SIGKILL mid-job is finished by the next run with nobody lost and nobody sent twice (except
-the one message that was in flight, repeated with the same Message-ID).
+monotonic clock once per test. Two dispatchers watch one ledger; a cancelled job never goes, even one
+cancelled after a dispatcher took it up; a dispatcher stopped with SIGTERM mid-job repeats nothing, and
+one killed with SIGKILL is finished by the next run with nobody lost and nobody sent twice (except the
+one message that was in flight, repeated with the same Message-ID).
 """
 
 from __future__ import annotations
@@ -27,15 +28,20 @@ pytestmark = pytest.mark.slow
 PRESSCTL = str(Path(sys.executable).with_name("pressctl"))
 
 
-def _workspace(root: Path, lift: dt.datetime) -> Path:
+def _workspace(root: Path) -> Path:
     init_workspace(root)
-    release = root / "releases" / "sample.md"
+    return root / "releases" / "sample.md"
+
+
+def _lift_in(seconds: int, release: Path) -> dt.datetime:
+    """Set the release's embargo ``seconds`` from now (whole seconds); return it."""
+    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=seconds)
     text = release.read_text(encoding="utf-8")
     stamp = lift.strftime("%Y-%m-%dT%H:%M:%SZ")
     release.write_text(
         text.replace("embargo: 2030-03-12T10:00:00+08:00", f"embargo: {stamp}"), encoding="utf-8"
     )
-    return release
+    return lift
 
 
 def _contacts(path: Path, addresses: list[str]) -> Path:
@@ -103,18 +109,23 @@ def server() -> Iterator[SmtpTestServer]:
 
 
 def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server: SmtpTestServer) -> None:
-    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=10)
     ws = tmp_path / "ws"
-    release = _workspace(ws, lift)
+    release = _workspace(ws)
+    lift = _lift_in(10, release)
     wanted = [f"desk{i}@wire.example" for i in range(6)]
     dropped = [f"editor{i}@gazette.test" for i in range(3)]
+    late_drop = [f"producer{i}@radio.test" for i in range(3)]
     # Two dispatchers on one ledger, started before the jobs exist: they find new jobs by themselves.
     watchers = [_watch(ws), _watch(ws)]
     try:
-        job, cancelled = _schedule_inline(
+        job, cancelled, cancelled_late = _schedule_inline(
             ws,
             release,
-            [_contacts(ws / "wire.csv", wanted), _contacts(ws / "gazette.csv", dropped)],
+            [
+                _contacts(ws / "wire.csv", wanted),
+                _contacts(ws / "gazette.csv", dropped),
+                _contacts(ws / "radio.csv", late_drop),
+            ],
             server,
         )
         cancel = _run(ws, "schedule", "cancel", cancelled)
@@ -122,6 +133,11 @@ def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server:
         lift_mono = _lift_on_monotonic(lift)
         # The dispatchers take a job up 5 s ahead; with less left, a slow machine would not be ready.
         assert time.monotonic() < lift_mono - 4, "the set-up took too long for this test to mean anything"
+        # Cancel the third job after a dispatcher has taken it up (it waits for the lift): still nothing goes.
+        assert _wait_for(lambda: f"{cancelled_late}  running" in _run(ws, "schedule", "list").stdout, 6)
+        cancel = _run(ws, "schedule", "cancel", cancelled_late)
+        assert "stops after the messages in flight" in cancel.stdout
+        assert time.monotonic() < lift_mono - 0.6, "cancelled too close to the lift for this test"
         assert _wait_for(lambda: len(server.messages) >= len(wanted), timeout=30)
         time.sleep(1.5)  # anything extra (a second sender, the cancelled job) would arrive now
     finally:
@@ -138,27 +154,43 @@ def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server:
     # One of the two dispatchers sent it; the other never started it.
     started = [out for out, _ in outputs if f"{job}  started" in out]
     assert len(started) == 1, outputs
+    assert any(f"{cancelled_late}  cancelled" in out for out, _ in outputs), outputs
     listing = _run(ws, "schedule", "list").stdout
     assert f"{job}  done" in listing and f"{cancelled}  cancelled" in listing
+    assert f"{cancelled_late}  cancelled" in listing
     assert "HKT" in listing and "UTC" in listing
 
 
 def test_killed_dispatcher_is_finished_by_the_next_run(tmp_path: Path, server: SmtpTestServer) -> None:
-    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=6)
     ws = tmp_path / "ws"
-    release = _workspace(ws, lift)
-    wanted = [f"reporter{i:02d}@news.example" for i in range(30)]
+    release = _workspace(ws)
+    lift = _lift_in(6, release)
+    wanted = [f"reporter{i:02d}@news.example" for i in range(40)]
     contacts = _contacts(ws / "list.csv", wanted)
     job = _schedule(ws, release, contacts, server, "--rate", "20/s", "--concurrency", "1")
+    # SIGTERM mid-job: the message in flight finishes, the job is let go, nothing is repeated.
     first = _watch(ws)
     try:
-        assert _wait_for(lambda: len(server.messages) >= 6, timeout=30)
-        first.send_signal(signal.SIGKILL)  # no chance to clean up: mid-job, lease held
+        assert _wait_for(lambda: len(server.messages) >= 4, timeout=30)
+        first.send_signal(signal.SIGTERM)
+        stdout, stderr = first.communicate(timeout=30)
     finally:
         first.kill()
-        first.communicate(timeout=10)  # reaped, so its pid is seen to be gone
-    got_before = len(server.messages)
-    assert got_before < len(wanted)
+    assert first.returncode == 0, stderr
+    assert f"{job}  stopped" in stdout
+    assert "dispatcher stopped" in stderr
+    assert max(Counter(m.rcpt for m in server.messages).values()) == 1
+    stopped_at = len(server.messages)
+    assert stopped_at < len(wanted)
+    # SIGKILL mid-job: no chance to clean up, the lease is still held.
+    second = _watch(ws)
+    try:
+        assert _wait_for(lambda: len(server.messages) >= stopped_at + 4, timeout=30)
+        second.send_signal(signal.SIGKILL)
+    finally:
+        second.kill()
+        second.communicate(timeout=10)  # reaped, so its pid is seen to be gone
+    assert len(server.messages) < len(wanted) + 1
     assert "running" in _run(ws, "schedule", "list").stdout
 
     again = _run(ws, "dispatch")  # one pass, as cron would run it

@@ -126,3 +126,12 @@ def test_advance_copy_and_no_embargo(ws: Path) -> None:
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     code, stdout, stderr = _schedule("--at", soon)
     assert code == 0, stderr
+
+
+def test_dispatch_outside_a_workspace_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for args in (["dispatch"], ["schedule", "list"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2
+        assert "not a pressctl workspace" in result.stderr and "--db" in result.stderr
+    assert not (tmp_path / ".pressctl").exists()  # no stray empty ledger

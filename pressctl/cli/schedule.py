@@ -53,6 +53,25 @@ def _ledger_path(db: Path | None, workspace: Workspace) -> Path:
     return db.resolve() if db is not None else workspace.ledger_path
 
 
+def _jobs_ledger(db: Path | None) -> Path:
+    """The ledger for list/cancel/run/dispatch: the current workspace's, or --db.
+
+    Outside a workspace this is an error rather than an empty new ledger: a cron line run in the wrong
+    folder would otherwise report "no jobs due" for ever while the real jobs wait.
+    """
+    if db is not None:
+        return db.resolve()
+    from pressctl.errors import InputError
+
+    workspace: Workspace = workspace_for(None)
+    if workspace.config_path is None:
+        raise InputError(
+            f"{workspace.root} is not a pressctl workspace (no pressctl.toml here or above)",
+            hint="run it in the workspace folder (cron: cd /path/to/workspace && pressctl ...), or give --db",
+        )
+    return workspace.ledger_path
+
+
 def _options(**values: Any) -> dict[str, Any]:
     """The sending options to keep in the job: only what was given, paths made absolute."""
     kept: dict[str, Any] = {}
@@ -192,8 +211,7 @@ def list_(
             from pressctl.errors import InputError
 
             raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(STATES))
-    workspace = workspace_for(None)
-    views = list_jobs(open_store(_ledger_path(db, workspace)), states=state)
+    views = list_jobs(open_store(_jobs_ledger(db)), states=state)
     if not views:
         out.print("no jobs")
         return
@@ -231,9 +249,9 @@ def cancel(
     """Cancel a job. A job being sent stops after the messages in flight."""
     from pressctl.schedule import cancel_job, open_store
 
-    workspace = workspace_for(None)
-    before = open_store(_ledger_path(db, workspace)).get(job_id)
-    job = cancel_job(open_store(_ledger_path(db, workspace)), job_id)
+    store = open_store(_jobs_ledger(db))
+    before = store.get(job_id)
+    job = cancel_job(store, job_id)
     if before.state == "running":
         out.print(f"cancelled {job.id}: its dispatcher stops after the messages in flight")
     else:
@@ -247,8 +265,7 @@ def run(
     db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
 ) -> None:
     """Send a missed, failed or waiting job now, on purpose (never before its embargo, unless an advance copy)."""
-    workspace = workspace_for(None)
-    dispatcher = _dispatcher(_ledger_path(db, workspace))
+    dispatcher = _dispatcher(_jobs_ledger(db))
     with _signals(dispatcher):
         events = dispatcher.run_now(job_id)
     _exit_for(events)
@@ -355,8 +372,7 @@ def dispatch(
     late = parse_duration(max_late, option="--max-late")
     if interval <= 0:
         raise InputError("--interval must be more than 0 seconds")
-    workspace = workspace_for(None)
-    ledger = _ledger_path(db, workspace)
+    ledger = _jobs_ledger(db)
     dispatcher = _dispatcher(ledger, max_late=late)
     with _signals(dispatcher):
         if watch:
