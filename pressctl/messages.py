@@ -406,8 +406,7 @@ class MessageFactory:
         pdf = self._pdf_for(lang, pdfs)
         text, page = rendered.text, rendered.html
         url = self.pdf_url(pdf[0]) if pdf else None
-        if url:
-            text, page = _with_pdf_link(text, page, url=url, chinese=lang.lower().startswith("zh"))
+        text, page = _with_pdf_link(text, page, url=url, chinese=lang.lower().startswith("zh"))
         text = _crlf(text)
         page = _crlf(page)
         blank = self.plan.blank()
@@ -613,16 +612,24 @@ _LINK_WORDS = {
 _LINK_SLOT = "<!--pressctl:pdf-link-->"
 
 
-def _with_pdf_link(text: str, page: str, *, url: str, chinese: bool) -> tuple[str, str]:
-    """Add the PDF link to the text (at the end) and the HTML (at the template's slot, else before </body>)."""
+def _with_pdf_link(text: str, page: str, *, url: str | None, chinese: bool) -> tuple[str, str]:
+    """Put the PDF link (link/both modes) where the templates have the slot ``<!--pressctl:pdf-link-->``;
+    without a slot, at the end of the text and before ``</body>``. Without a link, slots are removed."""
+    text_slot = re.compile(r"^[ \t]*" + re.escape(_LINK_SLOT) + r"[ \t]*\n?", re.M)
+    if url is None:
+        return text_slot.sub("", text), page.replace(_LINK_SLOT, "")
     label, link = _LINK_WORDS[chinese]
-    text = text.rstrip("\n") + f"\n\n{label}\n{url}\n"
+    block = f"{label}\n{url}\n"
+    if _LINK_SLOT in text:
+        text = text_slot.sub(lambda _: block, text, count=1).replace(_LINK_SLOT, "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
     snippet = (
         f'<p style="margin:16px 0;font-size:15px"><a href="{html.escape(url, quote=True)}">'
         f"{html.escape(link)}</a></p>"
     )
     if _LINK_SLOT in page:
-        page = page.replace(_LINK_SLOT, snippet, 1)
+        page = page.replace(_LINK_SLOT, snippet, 1).replace(_LINK_SLOT, "")
     else:
         cut = page.lower().rfind("</body>")
         page = page[:cut] + snippet + page[cut:] if cut >= 0 else page + snippet

@@ -399,3 +399,30 @@ def test_quoted_printable_by_lines_equals_encoding_the_whole() -> None:
     for values in ({"PCTLM0000X": "Amy", "PCTLM0001X": "a%40b"}, {"PCTLM0000X": "黃嘉明 " * 30}):
         whole = messages._encode_body(body.template.fill(values), "quoted-printable")
         assert body.encode(values) == whole
+
+
+def test_pdf_link_goes_into_the_template_slot_or_vanishes(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from messages_support import make_renders, make_workspace
+
+    renders, plan = make_renders(languages=("en",))
+    slot = "<!--pressctl:pdf-link-->"
+    en = renders["en"]
+    renders["en"] = replace(
+        en,
+        text=en.text.replace("\n\n", f"\n\n{slot}\n", 1),
+        html=en.html.replace("<h1", f"{slot}<h1", 1),
+    )
+    workspace = make_workspace(tmp_path)
+    linked = messages.MessageFactory(
+        renders, {"en": b"%PDF"}, workspace, plan, campaign_id="c", date=DATE, pdf_mode="link"
+    )
+    msg = parse(linked.build(AMY).data)
+    url = "https://www.hvsp.example/press/pdf/tidal-bay.pdf"
+    assert body(msg, "plain").startswith(f"Dear Amy,\n\nThe full release as a PDF:\n{url}\nHarbourview")
+    assert f'<a href="{url}">Download the release (PDF)</a></p><h1' in body(msg, "html")
+    attached = messages.MessageFactory(renders, {"en": b"%PDF"}, workspace, plan, campaign_id="c", date=DATE)
+    msg = parse(attached.build(AMY).data)
+    assert slot not in body(msg, "plain") and slot not in body(msg, "html")
+    assert body(msg, "plain").startswith("Dear Amy,\n\nHarbourview")
