@@ -299,6 +299,9 @@ def test_long_and_hostile_headers_fold_safely(tmp_path: Path) -> None:
         ("黃" * 80, "明點日報" * 40),
         ('"Chan, Amy" <boss@evil.test>', "x\u2028Bcc: z@evil.test"),
         ("Amy\udce9 Chan", "Daily\udcff News"),  # lone surrogates from a lenient decoder
+        # Spreadsheet formulas are text here: never evaluated, never an address.
+        ('=HYPERLINK("http://evil.test","click")', "+cmd|' /C calc'!A0"),
+        ("@SUM(1+1)", "-2+3"),
     ]:
         out = factory.build(contact("amy@news.test", name, first_name=name, outlet=outlet))
         check_wire(out.data)
