@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from pathlib import Path
 
 from pressctl.errors import InputError
@@ -143,13 +143,17 @@ def _index_page(
             f"<p>Only the first {result.written} of {result.recipients} recipients were written (--limit).</p>"
         )
     for lang, stem, parts, data in showcase:
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(data)
+        # From text, so raw UTF-8 headers (SMTPUTF8 messages) read as written, not as escapes.
+        head = data.partition(b"\r\n\r\n")[0].decode("utf-8", "replace")
+        headers = HeaderParser(policy=policy.default).parsestr(head + "\r\n\r\n")
         head_rows = "".join(
             f"<tr><th>{_e(h)}</th><td>{_e(headers[h])}</td></tr>"
             for h in _SHOWN_HEADERS
             if headers[h] is not None
         )
-        pdf = factory.pdf_names.get(lang) or next(iter(factory.pdf_names.values()), None)
+        written = [p.name for p in result.pdfs]
+        own = factory.pdf_names.get(lang)
+        pdf = own if own in written else next(iter(written), None)
         out += [
             f'<h2 id="lang-{_e(lang)}">{_e(lang)}: {_e(parts.subject)}</h2>',
             f"<p>As received by the first {_e(lang)} recipient.</p>",

@@ -107,6 +107,14 @@ def test_preview_writes_every_message_and_an_index(tmp_path: Path) -> None:
     assert not (tmp_path / "ws" / ".pressctl").exists()  # no ledger, no state
 
 
+def test_utf8_recipient_headers_read_as_written(tmp_path: Path) -> None:
+    only = [PEOPLE[3]]  # 黃嘉明@mingpoint.example: an SMTPUTF8 message with raw UTF-8 in To
+    result = write_preview(make_factory(tmp_path), only, out_dir=tmp_path / "p", pdfs=PDFS)
+    index = result.index.read_text(encoding="utf-8")
+    assert "黃嘉明 &lt;黃嘉明@mingpoint.example&gt;" in index
+    assert "\ufffd" not in index
+
+
 def test_limit_writes_the_first_n(tmp_path: Path) -> None:
     result = write_preview(make_factory(tmp_path), PEOPLE, out_dir=tmp_path / "p", pdfs=PDFS, limit=1)
     assert (result.recipients, result.written) == (4, 1)
