@@ -76,6 +76,9 @@ class _List:
     ordered: bool
     number: int = 1
 
+    def marker(self) -> str:
+        return f"{self.number}. " if self.ordered else "- "
+
 
 @dataclass
 class _State:
@@ -91,9 +94,9 @@ class _State:
         base = "    " * self.quote
         if not self.lists:
             return base, base
-        indent = base + "   " * (len(self.lists) - 1)
-        current = self.lists[-1]
-        marker = f"{current.number}. " if current.ordered else "- "
+        # A nested list lines up with the text of its parent item.
+        indent = base + "".join(" " * len(outer.marker()) for outer in self.lists[:-1])
+        marker = self.lists[-1].marker()
         if self.item_first:
             return indent + marker, indent + " " * len(marker)
         return indent + " " * len(marker), indent + " " * len(marker)
@@ -131,7 +134,7 @@ def markdown_text(source: str, *, width: int = 72, lead: str = "") -> str:
             state.lists.append(_List(ordered=kind == "ordered_list_open", number=start))
         elif kind in ("bullet_list_close", "ordered_list_close"):
             state.lists.pop()
-            prev_item = False
+            prev_item = bool(state.lists)  # a nested list ended: its parent's next item follows tightly
         elif kind == "list_item_open":
             state.item_first = True
         elif kind == "list_item_close":
