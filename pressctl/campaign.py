@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -480,13 +480,14 @@ def run_send(
 
     campaign, created, skipped = open_campaign(plan, ledger)
     ledger.retry_transient_failures(campaign.id)
-    todo = ledger.todo(campaign.id)
+    todo = ledger.todo_keys(campaign.id)
     if on_campaign is not None:
         on_campaign(campaign, {"todo": len(todo), **ledger.totals(campaign.id)})
     run = DispatchResult()
     if todo:
         factory = plan.factory(campaign.token)
-        jobs = [Job(c.key, c) for c in plan.contacts.selected if c.key in todo]
+        # A generator: the engine reads it as the buffer drains, so jobs and messages are never all in memory.
+        jobs = (Job(c.key, c) for c in plan.contacts.selected if c.key in todo)
         suppression = plan.workspace.suppression_path
 
         def bounce(address: str, outcome: Outcome) -> None:
@@ -520,7 +521,7 @@ def run_send(
 
 
 async def _dispatch_with_stop(
-    jobs: list[Job[Contact]], *, stop: threading.Event | None, **kwargs: Any
+    jobs: Iterable[Job[Contact]], *, stop: threading.Event | None, **kwargs: Any
 ) -> DispatchResult:
     """Bridge a thread-safe stop flag (signal handler, scheduler thread) to the engine's asyncio event."""
     event = asyncio.Event()

@@ -35,6 +35,8 @@ __all__ = [
     "Transport",
     "classify",
     "envelope_sender",
+    "install_fast_data_path",
+    "normalize_line_endings",
     "parse_smtp_url",
 ]
 
@@ -262,12 +264,51 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def normalize_line_endings(message: bytes) -> bytes:
+    """What aiosmtplib's ``normalize_message_line_endings`` returns, with bytes methods instead of a regex.
+
+    Lone CR and lone LF become CRLF and the data ends with CRLF. Our messages are CRLF already, so three
+    ``count`` calls usually prove there is nothing to do; the regex took ~60 % of a send's CPU (FACTS.md).
+    """
+    crlf = message.count(b"\r\n")
+    if message.count(b"\n") != crlf or message.count(b"\r") != crlf:
+        message = message.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    return message
+
+
+class _DotStuffing:
+    """Stands in for aiosmtplib's ``PERIOD_REGEX`` (``(?m)^\\.``): a dot starting a line gets doubled."""
+
+    def sub(self, repl: bytes, message: bytes) -> bytes:
+        # (?m)^ matches at the start and after each LF (not after a lone CR): exactly these two cases.
+        message = message.replace(b"\n.", b"\n" + repl)
+        return repl + message[1:] if message.startswith(b".") else message
+
+
+def install_fast_data_path() -> bool:
+    """Swap aiosmtplib's DATA preparation (two regex passes over every message) for byte-for-byte equal,
+    ~10x faster bytes methods. Only the two module globals its ``execute_data_command`` looks up are
+    replaced; if a future aiosmtplib no longer has them, nothing is changed (and False is returned).
+    ``tests/test_transport.py`` checks the outputs are identical to aiosmtplib's own on arbitrary input.
+    """
+    from aiosmtplib import protocol
+
+    if not (hasattr(protocol, "normalize_message_line_endings") and hasattr(protocol, "PERIOD_REGEX")):
+        return False
+    protocol.normalize_message_line_endings = normalize_line_endings  # type: ignore[assignment]
+    protocol.PERIOD_REGEX = _DotStuffing()  # type: ignore[assignment]
+    return True
+
+
 class SmtpTransport:
     """SMTP through aiosmtplib. One ``open()`` = one connection, reused for many messages."""
 
     is_local = False
 
     def __init__(self, settings: SmtpSettings, *, sender: str, local_hostname: str | None = None) -> None:
+        install_fast_data_path()
         self.settings = settings
         self.sender = envelope_sender(sender)
         self.description = settings.describe()

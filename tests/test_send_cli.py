@@ -264,3 +264,26 @@ def test_kill_9_mid_run_then_rerun_repeats_at_most_the_in_flight(ws: Path) -> No
     assert all(len(ids) == 2 and ids[0] == ids[1] for ids in repeated.values())  # same Message-ID
     report = _report(ws)
     assert report["totals"]["sent"] == count
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_after_in_flight_and_the_same_command_resumes(ws: Path) -> None:
+    release = write_release(ws)
+    count = 30
+    lists = write_contacts(ws / "contacts" / "list.csv", count)
+    with SmtpTestServer() as server:
+        args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--rate", "20/s"]
+        proc = subprocess.Popen([*PRESSCTL, *args], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while len(server.messages) < 5 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 1, stdout + stderr
+        assert "To resume, run the same command again" in stderr and "Traceback" not in stderr
+        report = _report(ws)
+        assert report["totals"]["sending"] == 0 and report["totals"]["sent"] == len(server.messages) < count
+        rerun = run_cli(args, cwd=ws)
+        assert rerun.returncode == 0, rerun.stderr
+        rcpts = [m.rcpt for m in server.messages]
+    assert len(rcpts) == count == len(set(rcpts))  # a clean stop repeats nobody

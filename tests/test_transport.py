@@ -109,3 +109,26 @@ def test_outbox_is_a_maildir(tmp_path: Path) -> None:
     files = sorted((tmp_path / "outbox" / "new").iterdir())
     assert len(files) == 3 == len(set(replies)) and not list((tmp_path / "outbox" / "tmp").iterdir())
     assert files[0].read_bytes().startswith(b"From: HVSP Press Office")
+
+
+# Captured before any SmtpTransport swaps them in: aiosmtplib's own DATA preparation.
+from aiosmtplib import protocol as _aiosmtplib_protocol  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pressctl.transport import _DotStuffing, normalize_line_endings  # noqa: E402
+
+_UPSTREAM_NORMALIZE = _aiosmtplib_protocol.LINE_ENDINGS_REGEX
+_UPSTREAM_PERIOD = __import__("re").compile(rb"(?m)^\.")
+
+
+def _upstream(message: bytes) -> bytes:
+    message = _UPSTREAM_NORMALIZE.sub(b"\r\n", message)
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    return _UPSTREAM_PERIOD.sub(b"..", message)
+
+
+@given(st.binary(max_size=60) | st.text(alphabet="a.\r\n", max_size=60).map(str.encode))
+def test_fast_data_path_is_byte_for_byte_aiosmtplibs(message: bytes) -> None:
+    assert _DotStuffing().sub(b"..", normalize_line_endings(message)) == _upstream(message)
