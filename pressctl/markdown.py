@@ -83,9 +83,10 @@ def _render_text(self: Any, tokens: Sequence[Token], idx: int, options: Any, env
 
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
-    """The shared parser: CommonMark + tables + strikethrough, no raw HTML, typographic quotes off."""
-    md = MarkdownIt("commonmark", {"html": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
+    """The shared parser: CommonMark + tables + strikethrough + curly quotes, no raw HTML."""
+    # Typographic quotes (“…”, ’) as in print; the other "typographer" replacements stay off.
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.enable(["table", "strikethrough", "smartquotes"])
     md.core.ruler.push("cjk_softbreaks", _cjk_softbreaks)
     md.add_render_rule("text", _render_text)
     return md

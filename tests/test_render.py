@@ -197,7 +197,7 @@ def test_text_part_is_plain_and_wrapped(emails: tuple[MergePlan, list[Rendered]]
     assert "\n###\n" in text and "About Harbourview Science Park" in text
     assert "Mei-ling Chow" in text and "Tel: +852 3000 0101" in text
     assert "- Kelpwise, which builds" in text
-    assert '    "Clean energy from the sea' in text  # quotes indented
+    assert "    “Clean energy from the sea" in text  # quotes indented, typographic quotes
     for line in text.splitlines():
         if "http" not in line and "PCTLM" not in line:
             assert len(line) <= 72, line
