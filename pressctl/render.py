@@ -45,6 +45,7 @@ from pressctl.textrender import markdown_text, wrap
 
 __all__ = [
     "DEFAULT_GREETINGS",
+    "PDF_LINK_SLOT",
     "TemplateFileError",
     "dateline_text",
     "embargo_line",
@@ -56,6 +57,10 @@ __all__ = [
     "render_pdf",
     "subject_line",
 ]
+
+# Where pressctl.messages puts the link to the published PDF (sender.pdf = link/both); removed otherwise.
+PDF_LINK_SLOT = "<!--pressctl:pdf-link-->"
+_TEXT_SLOT = re.compile(r"^[ \t]*" + re.escape(PDF_LINK_SLOT) + r"[ \t]*\n?", re.M)
 
 EMAIL_PHOTO_MAX_WIDTH = 1200  # pixels; shown at 560 px, so 2x for sharp high-DPI screens
 TEXT_WIDTH = 72
@@ -724,6 +729,7 @@ def render_files(
         blank = plan.blank()
         html = MergePlan.apply(_data_uris(rendered.html, rendered.images), blank, escape_html=True)
         text = MergePlan.apply(rendered.text, blank, escape_html=False)
+        html, text = html.replace(PDF_LINK_SLOT, ""), _TEXT_SLOT.sub("", text)
         stem = release.slug if release.language == main_language else f"{release.slug}.{release.language}"
         outputs += [
             (out_dir / f"{stem}.pdf", pdf),

@@ -190,7 +190,8 @@ def test_email_images_are_resized_once(tmp_path: Path) -> None:
 def test_text_part_is_plain_and_wrapped(emails: tuple[MergePlan, list[Rendered]]) -> None:
     en = emails[1][0]
     text = en.text
-    assert "<" not in text.replace("<Daily>", "")  # no markup
+    assert text.count("<!--pressctl:pdf-link-->\n") == 1  # where messages may put the PDF link
+    assert "<" not in text.replace("<!--pressctl:pdf-link-->", "")  # no markup
     assert text.splitlines()[2] == "EMBARGOED UNTIL 10:00 HKT, 12 March 2030"
     assert "(Hong Kong, 12 March 2030) – Harbourview Science Park" in text
     assert "HVSP website (https://www.hvsp.example/test-bay)" in text
@@ -303,9 +304,10 @@ def test_render_files_writes_each_form_of_each_language(files: Path) -> None:
         and 'src="data:image/png;base64,' in html
         and 'src="data:image/jpeg;base64,' in html
     )
-    assert "PCTLM" not in html and "Dear editor," in html
+    assert "PCTLM" not in html and "Dear editor," in html and "pressctl:pdf-link" not in html
     text = (files / "sample.txt").read_text(encoding="utf-8")
-    assert "PCTLM" not in text and "Reporters from your newsroom" in text
+    assert "PCTLM" not in text and "Reporters from your newsroom" in text and "pressctl:pdf-link" not in text
+    assert "\n\n\n" not in text
     assert "EMBARGOED UNTIL" in text
     assert not [p for p in files.iterdir() if p.name.startswith(".")]  # no temporary files left
 
