@@ -205,3 +205,48 @@ def test_killed_dispatcher_is_finished_by_the_next_run(tmp_path: Path, server: S
         assert len({m.message_id for m in server.messages if m.rcpt == rcpt}) == 1
     assert min(m.time for m in server.messages) >= _lift_on_monotonic(lift) - 0.01
     assert f"{job}  done" in _run(ws, "schedule", "list").stdout
+
+
+def test_a_missed_job_waits_for_schedule_run(
+    tmp_path: Path, server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job found two hours late is marked missed, not sent; `schedule run` sends it on purpose."""
+    from typer.testing import CliRunner
+
+    from pressctl.campaign import CampaignEngine
+    from pressctl.cli import app
+    from pressctl.clock import ManualClock
+    from pressctl.config import load_workspace
+    from pressctl.schedule import ScheduleRequest, open_store, schedule_release
+
+    ws = tmp_path / "ws"
+    release = _workspace(ws)
+    lift = _lift_in(-2 * 3600, release)  # the embargo lifted two hours ago...
+    wanted = [f"desk{i}@wire.example" for i in range(3)]
+    workspace = load_workspace(ws)
+    then = ManualClock(lift - dt.timedelta(hours=1))  # ...and the job was scheduled an hour before that
+    schedule_release(
+        ScheduleRequest(
+            release=release, contacts=(_contacts(ws / "l.csv", wanted),), options={"smtp": server.url()}
+        ),
+        workspace=workspace,
+        store=open_store(workspace.ledger_path, clock=then),
+        engine=CampaignEngine(ledger_path=workspace.ledger_path),
+        clock=then,
+    )
+    (job,) = open_store(workspace.ledger_path).all()
+    monkeypatch.chdir(ws)
+    runner = CliRunner()
+    found = runner.invoke(app, ["dispatch"])
+    assert found.exit_code == 1  # cron mails someone
+    assert f"{job.id}  missed" in found.stdout and "2 h" in found.stdout
+    assert f"pressctl schedule run {job.id}" in found.stdout
+    assert server.messages == []
+    assert f"{job.id}  missed" in runner.invoke(app, ["schedule", "list"]).stdout
+    assert runner.invoke(app, ["dispatch"]).exit_code == 0  # shown once, then left alone
+
+    sent = runner.invoke(app, ["schedule", "run", job.id])
+    assert sent.exit_code == 0, sent.stdout + sent.stderr
+    assert f"{job.id}  done" in sent.stdout
+    assert sorted(m.rcpt for m in server.messages) == wanted
+    assert f"{job.id}  done" in runner.invoke(app, ["schedule", "list"]).stdout
