@@ -250,3 +250,36 @@ def test_a_missed_job_waits_for_schedule_run(
     assert f"{job.id}  done" in sent.stdout
     assert sorted(m.rcpt for m in server.messages) == wanted
     assert f"{job.id}  done" in runner.invoke(app, ["schedule", "list"]).stdout
+
+
+def test_an_advance_copy_job_goes_before_the_lift_marked_embargoed(
+    tmp_path: Path, server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pressctl.cli import app
+
+    ws = tmp_path / "ws"
+    release = _workspace(ws)
+    _lift_in(2 * 3600, release)
+    monkeypatch.chdir(ws)
+    runner = CliRunner()
+    contacts = _contacts(ws / "trusted.csv", ["science.desk@trusted.example"])
+    args = [
+        "schedule",
+        str(release),
+        "-c",
+        str(contacts),
+        "--smtp",
+        server.url(),
+        "--under-embargo",
+        "--at",
+        "+1h",
+    ]
+    scheduled = runner.invoke(app, args)
+    assert scheduled.exit_code == 0, scheduled.stderr
+    job_id = scheduled.stdout.split()[-1]
+    sent = runner.invoke(app, ["schedule", "run", job_id])  # an advance copy may go before the lift
+    assert sent.exit_code == 0, sent.stdout + sent.stderr
+    (message,) = server.messages
+    assert "EMBARGOED" in str(message.headers["Subject"])
