@@ -125,3 +125,24 @@ def test_engine_for_the_scheduler(ws: Path) -> None:
                 options={**options, "new_campaign": True}, not_before=LIFT, stop=stop,
             )
     assert len(server.messages) == 3
+
+
+def test_pdfs_rendered_in_a_child_process(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pressctl.campaign as campaign
+    from pressctl.errors import ReleaseError
+    from pressctl.merge import MergePlan
+    from pressctl.release import load_release_set
+
+    workspace = load_workspace(ws)
+    releases = load_release_set(write_release(ws), workspace)
+    assert threading.active_count() == 1  # the fork path is the one under test
+    pdfs = campaign._start_pdfs(releases, workspace, MergePlan(), embargoed=False)()
+    assert list(pdfs) == ["en"] and pdfs["en"].startswith(b"%PDF")
+
+    def broken(*args: object, **kwargs: object) -> dict[str, bytes]:
+        raise ReleaseError("photo is not an image", where="fellows.md:7", hint="use a JPEG or PNG")
+
+    monkeypatch.setattr(campaign, "_render_pdfs", broken)
+    with pytest.raises(ReleaseError) as info:
+        campaign._start_pdfs(releases, workspace, MergePlan(), embargoed=False)()
+    assert str(info.value) == "fellows.md:7: photo is not an image. use a JPEG or PNG"

@@ -94,9 +94,7 @@ def send(
 ) -> None:
     """Send RELEASE to everyone on the lists, once each, recording every recipient's fate in the ledger.
 
-    Shows a summary and asks first (--yes skips). Ctrl-C stops after the messages in flight; running the
-    same command again resumes and sends nothing twice. A release under embargo is refused: send an
-    advance copy with --under-embargo, or use `pressctl schedule`.
+    Shows a summary and asks first (--yes skips). Ctrl-C stops after the messages in flight; running the same command again resumes and sends nothing twice. A release under embargo is refused: send an advance copy with --under-embargo, or use `pressctl schedule`.
 
     Examples:
       pressctl send releases/launch.md -c contacts/journalists.csv --dry-run
