@@ -371,3 +371,29 @@ def test_dst_days_send_at_the_right_instant(env: Env, zone: str, local: str, utc
     env.clock.now = utc
     assert [e.kind for e in d.run_once()] == ["started", "done"]
     assert env.engine.sends[0].at == utc
+
+
+def test_snapshot_keeps_the_layout_so_relative_paths_resolve(env: Env, tmp_path: Path) -> None:
+    from pressctl.release import load_release_set
+
+    kit = env.ws.root / "kit"
+    kit.mkdir()
+    (kit / "factsheet.pdf").write_bytes(b"%PDF-1.4 fact sheet\n")
+    text = env.release.read_text(encoding="utf-8")
+    env.release.write_text(
+        text.replace("translations:", "attachments:\n  - ../kit/factsheet.pdf\ntranslations:")
+    )
+    elsewhere = tmp_path / "shared-drive"
+    elsewhere.mkdir()
+    env.contacts = elsewhere / "journalists.csv"
+    env.contacts.write_text("email\nnews.desk@harbourdaily.example\n", encoding="utf-8")
+    job = env.store.get(env.schedule())
+    snap = Path(job.snapshot_dir)
+    assert (snap / "kit/factsheet.pdf").read_bytes() == b"%PDF-1.4 fact sheet\n"
+    assert job.contact_paths == [snap / "lists/1/journalists.csv"]  # a list from outside the workspace
+    releases = load_release_set(job.release_path, env.ws)
+    assert [r.path for r in releases] == [snap / "releases/sample.md", snap / "releases/sample.zh-HK.md"]
+    assert releases[0].attachments == (snap / "kit/factsheet.pdf",)
+    assert releases[0].photos[0].src == snap / "releases/photos/test-bay.jpg"
+    roles = sorted(s.role for s in job.sources)
+    assert roles == ["attachment", "contacts", "photo", "release", "translation"]

@@ -6,6 +6,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pressctl.errors import EmbargoError, InputError
 from pressctl.timeparse import check_send_time, format_local, format_utc, parse_at, parse_duration
@@ -126,3 +128,26 @@ def test_display_across_london_dst_change() -> None:
     after = before + dt.timedelta(hours=1)
     assert format_local(before, LONDON) == "2030-03-31 00:30 GMT"
     assert format_local(after, LONDON) == "2030-03-31 02:30 BST"
+
+
+ZONES = ["Europe/London", "America/New_York", "Asia/Hong_Kong", "Australia/Sydney", "Asia/Kolkata"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    minutes=st.integers(min_value=0, max_value=10 * 366 * 24 * 60),
+    zone_name=st.sampled_from(ZONES),
+)
+def test_local_wall_times_read_back_to_the_same_instant(minutes: int, zone_name: str) -> None:
+    """Any real instant, written as a wall-clock time in a zone, reads back as that instant, or is refused
+    as ambiguous (the hour clocks go back); it is never taken for another moment, never called a gap."""
+    zone = ZoneInfo(zone_name)
+    instant = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=minutes)
+    local = instant.astimezone(zone)
+    text = local.strftime("%Y-%m-%d %H:%M")
+    try:
+        assert parse_at(text, zone=zone, now=NOW) == instant
+    except EmbargoError as exc:
+        assert "twice" in str(exc)
+        other = local.replace(fold=1 - local.fold)
+        assert other.utcoffset() != local.utcoffset()
