@@ -103,20 +103,27 @@ def run_pressctl(ws: Path, release: Path, contacts: Path, port: int, *extra: str
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     cpu0 = _cpu()
     t0 = time.perf_counter()
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [PRESSCTL, "send", str(release), "-c", str(contacts), "--smtp", f"smtp://127.0.0.1:{port}", "--yes", *extra],
         cwd=ws,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
+    # The sending process's own peak (VmHWM only grows; polled until it exits). ru_maxrss of children
+    # would be the largest of the whole tree, including the short-lived PDF renderer.
+    hwm = 0
+    while proc.poll() is None:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            hwm = max(hwm, int(status.split("VmHWM:")[1].split()[0]))
+        time.sleep(0.1)
+    stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    del before
     if proc.returncode != 0:
-        sys.exit(f"pressctl failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    # ru_maxrss of children is the max over all children so far: only meaningful when it grew.
-    rss = max(peak, before) / 1024
-    return wall, rss, proc.stdout.strip().splitlines()[-1], _cpu() - cpu0
+        sys.exit(f"pressctl failed ({proc.returncode}):\n{stdout}\n{stderr}")
+    return wall, hwm / 1024, stdout.strip().splitlines()[-1], _cpu() - cpu0
 
 
 def run_mailmerge(mailmerge: str, base: Path, contacts: Path, port: int) -> tuple[float, float]:

@@ -557,14 +557,17 @@ def run_send(
 
     campaign, created, skipped = open_campaign(plan, ledger)
     ledger.retry_transient_failures(campaign.id)
-    todo = ledger.todo_keys(campaign.id)
+    todo = ledger.count_todo(campaign.id)
     if on_campaign is not None:
-        on_campaign(campaign, {"todo": len(todo), **ledger.totals(campaign.id)})
+        on_campaign(campaign, {"todo": todo, **ledger.totals(campaign.id)})
     run = DispatchResult()
     if todo:
         factory = plan.factory(campaign.token)
-        # A generator: the engine reads it as the buffer drains, so jobs and messages are never all in memory.
-        jobs = (Job(c.key, c) for c in plan.contacts.selected if c.key in todo)
+        # Every selected contact has a row; those without a final status are to do. The final ones are
+        # few in a fresh campaign (a set of 100,000 keys to do would cost ~12 MB). A generator: the engine
+        # reads it as its buffer drains, so jobs and messages are never all in memory.
+        done = ledger.done_keys(campaign.id)
+        jobs = (Job(c.key, c) for c in plan.contacts.selected if c.key not in done)
         suppression = plan.workspace.suppression_path
 
         def bounce(address: str, outcome: Outcome) -> None:

@@ -386,9 +386,11 @@ class _Engine(Generic[T]):
             self.stop_event.set()  # release the producer if it waits for room
             async with self.cond:
                 self.cond.notify_all()
-            await asyncio.gather(producer, return_exceptions=True)
+            (produced,) = await asyncio.gather(producer, return_exceptions=True)
         if self.fatal is not None:
             raise self.fatal
+        if isinstance(produced, Exception):
+            raise produced  # e.g. the ledger failed while building: never swallow it
         self.result.interrupted = user_stop and self.result.stopped is None
         return self.result
 

@@ -294,6 +294,23 @@ class Ledger:
         )
         return {row[0] for row in cur}
 
+    def done_keys(self, campaign_id: int) -> set[str]:
+        """Keys with a final status: the complement of :meth:`todo_keys`, small for a fresh campaign."""
+        marks = ",".join("?" * len(FINAL_STATUSES))
+        cur = self.conn.execute(
+            f"SELECT key FROM recipients WHERE campaign_id = ? AND status IN ({marks})",
+            (campaign_id, *FINAL_STATUSES),
+        )
+        return {row[0] for row in cur}
+
+    def count_todo(self, campaign_id: int) -> int:
+        marks = ",".join("?" * len(TODO_STATUSES))
+        row = self.conn.execute(
+            f"SELECT COUNT(*) FROM recipients WHERE campaign_id = ? AND status IN ({marks})",
+            (campaign_id, *TODO_STATUSES),
+        ).fetchone()
+        return int(row[0])
+
     def retry_transient_failures(self, campaign_id: int) -> int:
         """Put rows that failed only for passing reasons (4xx, timeouts) back to pending for this run."""
         cur = self.conn.execute(

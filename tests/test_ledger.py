@@ -54,7 +54,8 @@ def test_rows_before_and_after_hand_over(tmp_path: Path) -> None:
         ]
         assert ledger.add_recipients(cid, rows) == 4
         assert ledger.add_recipients(cid, rows) == 0  # re-run: nothing new, nothing reset
-        assert set(ledger.todo(cid)) == {"a@news.example", "b@news.example"}
+        assert set(ledger.todo(cid)) == {"a@news.example", "b@news.example"} == ledger.todo_keys(cid)
+        assert ledger.done_keys(cid) == {"c@news.example", "list.csv:7"} and ledger.count_todo(cid) == 2
 
         assert ledger.mark_sending(cid, "a@news.example", "<m1@hvsp.example>") == 1
         # Another connection (a second process, `pressctl report`) sees the row before the reply.
