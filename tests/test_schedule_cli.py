@@ -72,6 +72,7 @@ def test_schedule_prints_the_job_id_last_and_list_shows_it(ws: Path) -> None:
         (["--at", "2030-03-12"], "not a usable time"),
         (["--under-embargo"], "needs --at"),
         (["--rate", "fast"], "not a rate"),
+        (["--retry-for", "a while"], "not a duration"),
         (["--smtp", "smtp://press:secret@mail.hvsp.example"], "must not contain a password"),
         (["--where", "beat"], "--where"),
     ],

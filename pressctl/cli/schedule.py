@@ -136,6 +136,12 @@ def add(
         int | None, typer.Option("--batch-size", help="Pause after every N messages.")
     ] = None,
     batch_pause: Annotated[str | None, typer.Option("--batch-pause", help="The pause, e.g. 30s.")] = None,
+    max_attempts: Annotated[
+        int | None, typer.Option("--max-attempts", help="Tries per recipient for temporary failures.")
+    ] = None,
+    retry_for: Annotated[
+        str | None, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 1h.")
+    ] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Only this language, e.g. en or zh-HK.")] = None,
     db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
     config: Annotated[
@@ -163,6 +169,8 @@ def add(
         rate=rate,
         batch_size=batch_size,
         batch_pause=batch_pause,
+        max_attempts=max_attempts,
+        retry_for=retry_for,
         lang=lang,
         under_embargo=under_embargo or None,
     )
