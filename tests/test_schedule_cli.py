@@ -136,3 +136,12 @@ def test_dispatch_outside_a_workspace_is_an_error(tmp_path: Path, monkeypatch: p
         assert result.exit_code == 2
         assert "not a pressctl workspace" in result.stderr and "--db" in result.stderr
     assert not (tmp_path / ".pressctl").exists()  # no stray empty ledger
+
+
+def test_a_login_reminds_where_the_password_goes(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PRESSCTL_SMTP_PASSWORD", raising=False)
+    code, stdout, stderr = _schedule("--smtp", "smtp://press@mail.hvsp.example:587")
+    assert code == 0, stderr
+    assert "PRESSCTL_SMTP_PASSWORD" in stderr
+    (job_dir,) = (ws / ".pressctl" / "jobs").iterdir()
+    assert stdout.split()[-1] == job_dir.name

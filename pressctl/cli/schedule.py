@@ -196,6 +196,13 @@ def add(
         "A dispatcher must be running for it to go: pressctl dispatch --watch (or cron/systemd, "
         "see docs/dispatch.md). See jobs with: pressctl schedule list"
     )
+    url = smtp or workspace.smtp_url or ""
+    if "@" in url.partition("://")[2].partition("/")[0]:
+        # The password is not kept in the job: the dispatcher needs it in its own environment.
+        err.print(
+            "The SMTP server needs a login: the dispatcher reads the password from PRESSCTL_SMTP_PASSWORD "
+            "in its own environment (systemd: EnvironmentFile=, see docs/dispatch.md)."
+        )
     out.print(f"scheduled job {job.id}")
 
 
