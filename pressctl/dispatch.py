@@ -118,6 +118,7 @@ class _Engine(Generic[T]):
         self.progress_cb = progress
         self.stop_event = stop or asyncio.Event()
         self.rng = rng
+        self.prepare: Callable[[OutgoingMessage], OutgoingMessage] | None = getattr(transport, "prepare", None)
         self.pacer = Pacer(options.rate, batch_size=options.batch_size, batch_pause=options.batch_pause)
         self.pace_lock = asyncio.Lock()
         self.cond = asyncio.Condition()
@@ -155,6 +156,8 @@ class _Engine(Generic[T]):
                     break
                 try:
                     message = self.build(job.payload)
+                    if self.prepare is not None:
+                        message = self.prepare(message)  # per-byte wire work here, while sockets wait
                 except PressctlError as exc:
                     # One contact's data cannot become a message (e.g. a header it would break): fail it alone.
                     self.ledger.mark_result(self.cid, job.key, status="failed", code=None, reply=str(exc))

@@ -132,3 +132,13 @@ def _upstream(message: bytes) -> bytes:
 @given(st.binary(max_size=60) | st.text(alphabet="a.\r\n", max_size=60).map(str.encode))
 def test_fast_data_path_is_byte_for_byte_aiosmtplibs(message: bytes) -> None:
     assert _DotStuffing().sub(b"..", normalize_line_endings(message)) == _upstream(message)
+
+
+@given(st.binary(max_size=60) | st.text(alphabet="a.\r\n", max_size=60).map(str.encode))
+def test_prepared_data_is_not_touched_again(message: bytes) -> None:
+    from pressctl.transport import WireData, prepare_data
+
+    wire = prepare_data(message)
+    assert type(wire) is WireData and wire == _upstream(message)
+    # The patched DATA steps pass it through: nothing is stuffed twice.
+    assert _DotStuffing().sub(b"..", normalize_line_endings(wire)) is wire
