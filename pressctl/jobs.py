@@ -4,8 +4,8 @@ States: ``scheduled`` -> ``running`` -> ``done`` | ``failed``; ``scheduled`` -> 
 or ``cancelled``. A dispatcher owns a running job through a lease (``owner``, ``lease_until``) it renews
 while it sends. Every move is made inside ``BEGIN IMMEDIATE``, which holds SQLite's write lock from the
 read to the write, so two dispatchers on one ledger can never both claim a job. A running job whose owner
-died (lease run out, or its process gone on this host) may be claimed again: the send engine's
-per-recipient ledger rows make that a resume, not a repeat.
+died (its process gone, on this host; its lease run out, on another) may be claimed again: the send
+engine's per-recipient ledger rows make that a resume, not a repeat.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pressctl.clock import Clock, system_clock
 from pressctl.errors import InputError
@@ -28,13 +28,16 @@ __all__ = [
     "STATES",
     "Job",
     "JobStore",
+    "OwnerState",
     "SourceFile",
     "connect",
     "current_owner",
-    "owner_alive",
+    "owner_state",
 ]
 
 STATES = ("scheduled", "running", "done", "missed", "cancelled", "failed")
+
+OwnerState = Literal["alive", "dead", "unknown"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -133,27 +136,44 @@ class Job:
         return [Path(self.snapshot_dir) / c for c in self.contacts]
 
 
-def current_owner() -> str:
-    """This process as a lease owner: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def owner_alive(owner: str) -> bool:
-    """Whether the process named by ``owner`` may still be running.
-
-    Only a process on this host can be seen to be gone; one on another host is assumed alive until its
-    lease runs out (the safe side: waiting is late, a second sender would be a repeat).
-    """
-    host, _, pid_text = owner.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return True
+def _start_time(pid: int) -> str:
+    """When process ``pid`` started (clock ticks since boot, Linux), to tell it from a later one that
+    reuses its pid; "" where /proc is not available."""
     try:
-        os.kill(int(pid_text), 0)
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return ""
+    fields = stat.rpartition(")")[2].split()  # after "pid (name)"; the name may hold spaces
+    return fields[19] if len(fields) > 19 else ""
+
+
+def current_owner() -> str:
+    """This process as a lease owner: ``host:pid:start``."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
+
+
+def owner_state(owner: str) -> OwnerState:
+    """Whether the dispatcher named by ``owner`` is ``alive``, ``dead``, or ``unknown`` (another host).
+
+    On this host the process table is the truth, whatever its lease says: a live dispatcher whose lease
+    looks expired (the wall clock jumped, the process was paused) keeps its job, because a second sender
+    would repeat messages. On another host only the lease can tell.
+    """
+    parts = owner.split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return "unknown"
+    pid = int(parts[1])
+    try:
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return "dead"
     except PermissionError:  # exists, belongs to someone else
-        return True
-    return True
+        pass
+    started = parts[2] if len(parts) > 2 else ""
+    if started and _start_time(pid) not in ("", started):
+        return "dead"  # the pid now belongs to a newer process
+    return "alive"
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -178,11 +198,11 @@ class JobStore:
         conn: sqlite3.Connection,
         *,
         clock: Clock = system_clock,
-        is_alive: Callable[[str], bool] = owner_alive,
+        owner_state: Callable[[str], OwnerState] = owner_state,
     ) -> None:
         self.conn = conn
         self.clock = clock
-        self.is_alive = is_alive
+        self.owner_state = owner_state
 
     # -- transactions ----------------------------------------------------------------------------------
 
@@ -236,7 +256,10 @@ class JobStore:
 
     def _takeable(self, row: sqlite3.Row, now: float) -> bool:
         owner, lease = row["owner"], row["lease_until"]
-        return owner is None or lease is None or lease < now or not self.is_alive(owner)
+        if owner is None or lease is None:
+            return True  # let go on purpose
+        state = self.owner_state(owner)
+        return state == "dead" or (state == "unknown" and lease < now)
 
     # -- writes ----------------------------------------------------------------------------------------
 

@@ -303,7 +303,9 @@ def test_two_dispatchers_one_sends(env: Env) -> None:
 def test_a_dead_dispatchers_job_is_resumed_with_its_bound(env: Env) -> None:
     job_id = env.schedule()
     env.clock.now = EMBARGO + dt.timedelta(seconds=3)
-    store = JobStore(env.store.conn, clock=env.clock, is_alive=lambda owner: owner != "h:dead")
+    store = JobStore(
+        env.store.conn, clock=env.clock, owner_state=lambda owner: "dead" if owner == "h:dead" else "unknown"
+    )
     assert store.claim(job_id, owner="h:dead", lease_seconds=600, not_before=EMBARGO)
     env.clock.now = EMBARGO + dt.timedelta(hours=5)  # long after: a started job is finished, not missed
     d = Dispatcher(

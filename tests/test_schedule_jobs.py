@@ -12,7 +12,7 @@ import pytest
 
 from pressctl.clock import ManualClock
 from pressctl.errors import InputError
-from pressctl.jobs import JobStore, SourceFile, connect
+from pressctl.jobs import JobStore, SourceFile, connect, current_owner, owner_state
 
 T0 = dt.datetime(2030, 3, 12, 1, 0, tzinfo=dt.UTC)
 
@@ -84,7 +84,7 @@ def test_claim_is_once(store: JobStore) -> None:
 
 def test_expired_lease_can_be_taken_over(tmp_path: Path) -> None:
     clock = ManualClock(T0)
-    store = JobStore(connect(tmp_path / "l.sqlite3"), clock=clock, is_alive=lambda owner: True)
+    store = JobStore(connect(tmp_path / "l.sqlite3"), clock=clock, owner_state=lambda owner: "unknown")
     add_job(store, "a", T0)
     assert store.claim("a", owner="elsewhere:1", lease_seconds=60)
     clock.advance(30)
@@ -105,7 +105,11 @@ def test_expired_lease_can_be_taken_over(tmp_path: Path) -> None:
 
 
 def test_dead_owner_is_taken_over_at_once(tmp_path: Path) -> None:
-    store = JobStore(connect(tmp_path / "l.sqlite3"), clock=ManualClock(T0), is_alive=lambda o: o != "h:dead")
+    store = JobStore(
+        connect(tmp_path / "l.sqlite3"),
+        clock=ManualClock(T0),
+        owner_state=lambda o: "dead" if o == "h:dead" else "alive",
+    )
     add_job(store, "a", T0)
     assert store.claim("a", owner="h:dead", lease_seconds=3600)
     assert store.claim("a", owner="h:new", lease_seconds=60) is not None
@@ -175,3 +179,31 @@ def test_a_resume_keeps_the_bound_the_send_started_under(store: JobStore) -> Non
     assert store.release("a", owner="h:1")
     again = store.claim("a", owner="h:2", lease_seconds=60, not_before=None)
     assert again is not None and again.not_before == T0
+
+
+def test_a_live_owner_on_this_host_keeps_its_job_whatever_the_lease(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    store = JobStore(connect(tmp_path / "l.sqlite3"), clock=clock, owner_state=lambda o: "alive")
+    add_job(store, "a", T0)
+    assert store.claim("a", owner="here:1:99", lease_seconds=60)
+    clock.advance(3600)  # the wall clock jumped, or the process was paused: the lease looks expired
+    assert store.orphaned() == []
+    assert store.claim("a", owner="here:2:99", lease_seconds=60) is None
+
+
+def test_owner_state_of_real_processes() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    me = current_owner()
+    assert me.startswith(f"{socket.gethostname()}:{os.getpid()}:")
+    assert owner_state(me) == "alive"
+    assert owner_state("some-other-host.example:1:1") == "unknown"
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert owner_state(f"{socket.gethostname()}:{child.pid}:1") == "dead"
+    # Our own pid with another start time: the pid was reused, the old dispatcher is gone.
+    assert owner_state(f"{socket.gethostname()}:{os.getpid()}:1") == "dead"
+    assert owner_state(f"{socket.gethostname()}:{os.getpid()}") == "alive"  # no start time recorded
