@@ -4,8 +4,8 @@
 copies the release, its translations, photos, attachments and the contact lists into
 ``.pressctl/jobs/<id>/`` and stores a job; what was scheduled is what goes. ``Dispatcher`` sends jobs
 whose time has come: it claims each one atomically (see ``pressctl.jobs``), hands it to the send engine
-with ``not_before`` = the job's time so the engine checks the clock at every hand-over, and keeps its
-lease fresh while it sends. Sending itself goes through an ``Engine`` (``pressctl.campaign`` in real
+with ``not_before`` = the job's time so the engine checks the clock at every hand-over (it takes a job up
+``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through an ``Engine`` (``pressctl.campaign`` in real
 use), so the timing rules here are tested with a fake engine and a manual clock.
 """
 
@@ -41,13 +41,16 @@ __all__ = [
     "JobView",
     "ScheduleRequest",
     "SendOutcome",
+    "Snapshot",
     "cancel_job",
     "changed_sources",
     "job_workspace",
     "list_jobs",
     "open_store",
+    "release_files",
     "schedule_release",
     "snapshot_files",
+    "verify_snapshot",
 ]
 
 DEFAULT_MAX_LATE = dt.timedelta(hours=1)
