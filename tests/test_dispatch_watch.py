@@ -1,7 +1,8 @@
 """End to end: real `pressctl dispatch --watch` processes, a real SMTP server, jobs a few seconds ahead.
 
 Arrival times are taken by the server; the lift is converted from wall-clock time to the server's
-monotonic clock once per test. Two dispatchers watch one ledger; a cancelled job never goes, even one
+monotonic clock once per test. Two dispatchers watch one ledger; someone who unsubscribes after scheduling
+is not mailed; a cancelled job never goes, even one
 cancelled after a dispatcher took it up; a dispatcher stopped with SIGTERM mid-job repeats nothing, and
 one killed with SIGKILL is finished by the next run with nobody lost and nobody sent twice (except the
 one message that was in flight, repeated with the same Message-ID).
@@ -112,7 +113,9 @@ def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server:
     ws = tmp_path / "ws"
     release = _workspace(ws)
     lift = _lift_in(10, release)
-    wanted = [f"desk{i}@wire.example" for i in range(6)]
+    listed = [f"desk{i}@wire.example" for i in range(7)]
+    unsubscribed = listed[-1]
+    wanted = listed[:-1]
     dropped = [f"editor{i}@gazette.test" for i in range(3)]
     late_drop = [f"producer{i}@radio.test" for i in range(3)]
     # Two dispatchers on one ledger, started before the jobs exist: they find new jobs by themselves.
@@ -122,7 +125,7 @@ def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server:
             ws,
             release,
             [
-                _contacts(ws / "wire.csv", wanted),
+                _contacts(ws / "wire.csv", listed),
                 _contacts(ws / "gazette.csv", dropped),
                 _contacts(ws / "radio.csv", late_drop),
             ],
@@ -130,6 +133,9 @@ def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server:
         )
         cancel = _run(ws, "schedule", "cancel", cancelled)
         assert cancel.returncode == 0 and f"cancelled {cancelled}" in cancel.stdout
+        # Unsubscribed after the job was scheduled: suppression is read when the job is sent.
+        with (ws / "contacts" / "suppressed.csv").open("a", encoding="utf-8") as fh:
+            fh.write(f"{unsubscribed},asked to be removed,2030-03-11\n")
         lift_mono = _lift_on_monotonic(lift)
         # The dispatchers take a job up 5 s ahead; with less left, a slow machine would not be ready.
         assert time.monotonic() < lift_mono - 4, "the set-up took too long for this test to mean anything"
@@ -147,7 +153,8 @@ def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server:
     assert [proc.returncode for proc in watchers] == [0, 0], outputs
 
     arrivals = sorted(m.time for m in server.messages)
-    assert Counter(m.rcpt for m in server.messages) == Counter(wanted)  # once each; nobody cancelled
+    # Once each; nobody from the cancelled jobs; not the one who unsubscribed after scheduling.
+    assert Counter(m.rcpt for m in server.messages) == Counter(wanted)
     assert arrivals[0] >= lift_mono - 0.01, f"{lift_mono - arrivals[0]:.3f} s before the lift"
     assert arrivals[0] - lift_mono < 2.5, f"first arrival {arrivals[0] - lift_mono:.2f} s after the lift"
     assert arrivals[-1] - lift_mono < 5.0, f"last arrival {arrivals[-1] - lift_mono:.2f} s after the lift"
