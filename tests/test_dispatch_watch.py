@@ -2,10 +2,10 @@
 
 Arrival times are taken by the server; the lift is converted from wall-clock time to the server's
 monotonic clock once per test. Two dispatchers watch one ledger; someone who unsubscribes after scheduling
-is not mailed; a cancelled job never goes, even one
-cancelled after a dispatcher took it up; a dispatcher stopped with SIGTERM mid-job repeats nothing, and
-one killed with SIGKILL is finished by the next run with nobody lost and nobody sent twice (except the
-one message that was in flight, repeated with the same Message-ID).
+is not mailed; a cancelled job never goes, even one cancelled after a dispatcher took it up; a dispatcher
+stopped with SIGTERM mid-job repeats nothing, and one killed with SIGKILL is finished by the next run with
+nobody lost and nobody sent twice (except the one message that was in flight, repeated with the same
+Message-ID). A missed job waits for `schedule run`; an advance-copy job may go before the lift.
 """
 
 from __future__ import annotations
