@@ -63,15 +63,35 @@ def smtp_sink(*extra: str, backlog: int = 1000) -> Iterator[int]:
         proc.wait(5)
 
 
-def workspace(base: Path, count: int, *, pdf: str = "attach") -> tuple[Path, Path, Path]:
+LITE_RELEASE = """\
+---
+title: Harbourview Science Park Names Its First Marine Robotics Fellows
+date: 2026-11-20
+dateline: Hong Kong
+summary: Six early-career engineers join HVSP's new fellowship for underwater robotics.
+---
+Dear {{ first_name or "editor" }}, six engineers will spend a year building underwater inspection robots in
+the park's seawater laboratory, with mentors from three resident companies.
+
+The fellows were chosen from 140 applicants across the region. Each receives a stipend, bench space in the
+marine robotics lab and time on the park's 40-metre test channel.
+"""
+
+
+def workspace(base: Path, count: int, *, pdf: str = "attach", lite: bool = False) -> tuple[Path, Path, Path]:
     """A workspace from ``pressctl init`` whose sample release can go now, and a list of ``count`` contacts.
 
-    ``pdf="link"``: the PDF is linked (published at pdf_base_url) instead of attached.
+    ``pdf="link"``: the PDF is linked (published at pdf_base_url) instead of attached. ``lite``: a short
+    English release without photo or logo (a ~15 KB message), to see the engine apart from message size.
     """
     from pressctl.scaffold import init_workspace
 
     ws = base / "ws"
     init_workspace(ws)
+    if lite:
+        config = ws / "pressctl.toml"
+        config.write_text(config.read_text(encoding="utf-8").replace('logo = "brand/logo.png"', ""), encoding="utf-8")
+        (ws / "releases" / "lite.md").write_text(LITE_RELEASE, encoding="utf-8")
     if pdf != "attach":
         config = ws / "pressctl.toml"
         text = config.read_text(encoding="utf-8").replace('pdf = "attach"', f'pdf = "{pdf}"')
@@ -90,7 +110,7 @@ def workspace(base: Path, count: int, *, pdf: str = "attach") -> tuple[Path, Pat
                 writer.writerow([f"reporter{i:06d}@mingpoint.example", f"黃嘉明{i}", "嘉明", "明點日報", "zh-HK"])
             else:
                 writer.writerow([f"reporter{i:06d}@harbourdaily.example", f"Amy Chan {i}", "Amy", "Harbour Daily", "en"])
-    return ws, ws / "releases" / "sample.md", contacts
+    return ws, ws / "releases" / ("lite.md" if lite else "sample.md"), contacts
 
 
 def _cpu() -> float:
@@ -150,7 +170,7 @@ def run_mailmerge(mailmerge: str, base: Path, contacts: Path, port: int) -> tupl
 def cmd_throughput(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        ws, release, contacts = workspace(base, args.count, pdf=args.pdf)
+        ws, release, contacts = workspace(base, args.count, pdf=args.pdf, lite=args.lite)
         from pressctl.campaign import plan_send
         from pressctl.config import load_workspace
 
@@ -160,7 +180,8 @@ def cmd_throughput(args: argparse.Namespace) -> None:
         for c in plan.contacts.selected:
             sizes.setdefault(c.language, len(factory.build(c).data))
         print(
-            f"{args.count} recipients, EN + zh-HK, HTML + text, PDF {args.pdf}, smtp-sink, concurrency "
+            f"{args.count} recipients, {'lite EN release' if args.lite else 'EN + zh-HK with photo'}, HTML + text, "
+            f"PDF {args.pdf}, smtp-sink, concurrency "
             f"{args.concurrency}; message size " + ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in sizes.items())
         )
         for attempt in range(args.repeat):
@@ -181,7 +202,7 @@ def cmd_throughput(args: argparse.Namespace) -> None:
 
 def cmd_slow_relay(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        ws, release, contacts = workspace(Path(tmp), args.count, pdf=args.pdf)
+        ws, release, contacts = workspace(Path(tmp), args.count, pdf=args.pdf, lite=args.lite)
         with smtp_sink("-w", "1") as port:
             wall, _, last, _cpu_s = run_pressctl(ws, release, contacts, port, "--concurrency", str(args.concurrency))
         print(f"{args.count} messages, relay answers after 1 s, --concurrency {args.concurrency}: {wall:.2f} s ({last})")
@@ -189,7 +210,7 @@ def cmd_slow_relay(args: argparse.Namespace) -> None:
 
 def cmd_scale(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        ws, release, contacts = workspace(Path(tmp), args.count, pdf=args.pdf)
+        ws, release, contacts = workspace(Path(tmp), args.count, pdf=args.pdf, lite=args.lite)
         with smtp_sink() as port:
             wall, rss, last, cpu = run_pressctl(ws, release, contacts, port, "--concurrency", str(args.concurrency))
         print(
@@ -204,7 +225,7 @@ def cmd_profile(args: argparse.Namespace) -> None:
     from pressctl.ledger import Ledger
 
     with tempfile.TemporaryDirectory() as tmp:
-        ws, release, contacts = workspace(Path(tmp), args.count, pdf=args.pdf)
+        ws, release, contacts = workspace(Path(tmp), args.count, pdf=args.pdf, lite=args.lite)
         workspace_ = load_workspace(ws)
         with smtp_sink() as port:
             t0 = time.perf_counter()
@@ -233,6 +254,7 @@ def main() -> None:
         p.add_argument("--count", type=int, default=count)
         p.add_argument("--concurrency", type=int, default=10 if name == "slow-relay" else 4)
         p.add_argument("--pdf", choices=("attach", "link", "both"), default="attach")
+        p.add_argument("--lite", action="store_true", help="a short English release, no photo or logo")
         if name == "throughput":
             p.add_argument("--mailmerge", help="path to a mailmerge executable (its own venv)")
             p.add_argument("--repeat", type=int, default=1)
