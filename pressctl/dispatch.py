@@ -257,6 +257,13 @@ class _Engine(Generic[T]):
                 await conn.close()
 
     async def worker(self, conn: Connection | None) -> None:
+        try:
+            await self._work(conn)
+        except BaseException:
+            await self._halt("internal error")  # the other workers stop after their message in flight
+            raise
+
+    async def _work(self, conn: Connection | None) -> None:
         used = 0
         try:
             while True:
@@ -381,7 +388,7 @@ class _Engine(Generic[T]):
             for i in range(max(1, self.opt.concurrency))
         ]
         try:
-            await asyncio.gather(*workers)
+            done = await asyncio.gather(*workers, return_exceptions=True)
         finally:
             user_stop = self.stop_event.is_set()
             for handle in self.timers:
@@ -392,6 +399,9 @@ class _Engine(Generic[T]):
             (produced,) = await asyncio.gather(producer, return_exceptions=True)
         if self.fatal is not None:
             raise self.fatal
+        crashed = [d for d in done if isinstance(d, BaseException)]
+        if crashed:
+            raise crashed[0]  # the other workers finished their messages first (gather waited for them)
         if isinstance(produced, Exception):
             raise produced  # e.g. the ledger failed while building: never swallow it
         self.result.interrupted = user_stop and self.result.stopped is None

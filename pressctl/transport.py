@@ -62,11 +62,19 @@ class Outcome:
     code: int | None
     reply: str
     reconnect: bool = False
+    stage: str = ""  # "mail", "rcpt" or "data": where the reply came
 
     @property
     def bounce(self) -> bool:
-        """A permanent "no such address" (5.1.x): the address belongs on the suppression list."""
-        return self.kind == "permanent" and self.reply.lstrip().startswith("5.1.")
+        """A permanent "this address does not exist" about the *recipient*: it belongs on the suppression list.
+
+        RFC 3463 5.1.1/.2/.3/.6/.10 (and 5.1.0) after RCPT or DATA; never a refusal of MAIL FROM (5.1.7/5.1.8
+        there mean our sender address is wrong, which is no reason to suppress anybody).
+        """
+        if self.kind != "permanent" or self.stage == "mail":
+            return False
+        detail = self.reply.lstrip().split(" ", 1)[0]
+        return detail in ("5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10")
 
     def describe(self) -> str:
         return f"{self.code} {self.reply}".strip() if self.code else self.reply
@@ -224,24 +232,31 @@ class _SmtpConnection:
                 return Outcome("permanent", None, "the server does not accept international (SMTPUTF8) addresses")
             options, encoding = ["SMTPUTF8"], "utf-8"
         # Envelope first; a refusal here means the message was never handed over.
+        stage = "mail"
         try:
             await client.mail(self._sender, options=options, encoding=encoding)
+            stage = "rcpt"
             await client.rcpt(message.recipient, encoding=encoding)
         except aiosmtplib.SMTPResponseException as exc:
             outcome = classify(exc.code, exc.message, reconnect=not client.is_connected)
+            if stage == "mail" and outcome.kind == "permanent":
+                # The server refuses our sender: no recipient will fare better. Stop, don't burn the list.
+                outcome = Outcome("policy", outcome.code, f"sender {self._sender} refused: {outcome.reply}")
             if client.is_connected and exc.code != 421:
                 try:
                     await client.rset()
                 except (aiosmtplib.SMTPException, OSError):
                     client.close()
-            return Outcome(outcome.kind, outcome.code, outcome.reply, outcome.reconnect or not client.is_connected)
+            return dataclasses.replace(outcome, reconnect=outcome.reconnect or not client.is_connected, stage=stage)
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             client.close()
             return Outcome("transient", None, f"connection lost before the message was sent ({_why(exc)})", True)
+        except ValueError as exc:  # aiosmtplib refuses control characters in an address: this recipient only
+            return Outcome("permanent", None, f"address refused before sending ({exc})", stage=stage)
         try:
             response = await client.data(message.data)
         except aiosmtplib.SMTPResponseException as exc:
-            return classify(exc.code, exc.message, reconnect=not client.is_connected)
+            return dataclasses.replace(classify(exc.code, exc.message, reconnect=not client.is_connected), stage="data")
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             # We cannot tell whether the final "." arrived: the server may have the message.
             client.close()

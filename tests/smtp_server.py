@@ -19,7 +19,7 @@ Actions (one per attempt; after the list the ``default`` action applies, normall
 - ``"drop-at-rcpt"``: close the connection when RCPT TO arrives.
 - ``"slow:SECONDS"``: wait that long before accepting the data (for timeouts).
 
-``server.events`` records every MAIL/RCPT/DATA with its time (``time.monotonic()``), so rate limits can
+``mail_reply="553 ..."`` refuses every MAIL FROM. ``server.events`` records every MAIL/RCPT/DATA with its time (``time.monotonic()``), so rate limits can
 be checked from the server's side. ``auth=("user", "password")`` requires AUTH (wrong password: 535);
 ``tls_context=`` offers STARTTLS (``require_starttls`` refuses mail without it).
 """
@@ -116,6 +116,8 @@ class _Handler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         self.server._event("mail", session)
+        if self.server.mail_reply:
+            return self.server.mail_reply
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
@@ -202,8 +204,10 @@ class SmtpTestServer:
         require_starttls: bool = False,
         implicit_tls: ssl.SSLContext | None = None,
         smtputf8: bool = True,
+        mail_reply: str | None = None,
     ) -> None:
         self.default = default
+        self.mail_reply = mail_reply  # e.g. "553 5.1.8 sender domain unknown": refuse every MAIL FROM
         self.host = "127.0.0.1"
         self.port = 0
         self._auth = auth

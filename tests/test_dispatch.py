@@ -249,3 +249,14 @@ def test_unreachable_server_marks_nothing(tmp_path: Path) -> None:
             )
         )
     assert _status(ledger, cid) == {"a@news.example": "pending"}
+
+
+def test_refused_sender_stops_and_suppresses_nobody(tmp_path: Path) -> None:
+    addresses = [f"r{i}@news.example" for i in range(5)]
+    ledger, cid = _setup(tmp_path, addresses)
+    bounced: list[str] = []
+    with SmtpTestServer(mail_reply="553 5.1.8 <press@hvsp.example>: sender domain not found") as server:
+        result = _send(server, ledger, cid, addresses, on_bounce=lambda a, o: bounced.append(a))
+    assert result.stopped is not None and "sender press@hvsp.example refused" in result.stopped
+    assert bounced == [] and result.failed == 0
+    assert set(_status(ledger, cid).values()) == {"pending"}
