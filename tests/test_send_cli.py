@@ -106,6 +106,14 @@ def test_embargo_refused_then_advance_copy_marked_everywhere(ws: Path) -> None:
     assert "EMBARGOED" in text.upper()
 
 
+def test_dry_run_of_an_embargoed_release_previews_the_lift(ws: Path) -> None:
+    release = write_release(ws, embargo="2099-03-12 10:00")
+    lists = write_contacts(ws / "contacts" / "list.csv", 1)
+    proc = run_cli(["send", str(release), "-c", str(lists), "--dry-run"], cwd=ws)
+    assert proc.returncode == 0, proc.stderr
+    assert "would refuse now" in proc.stderr and "nothing sent" in proc.stdout
+
+
 def test_under_embargo_needs_an_embargo(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 1)

@@ -125,7 +125,8 @@ def send(
         raise InputError("--limit only works with --dry-run", hint="add --dry-run, or drop --limit")
     if dry_run and test_to:
         raise InputError("--dry-run and --test-to don't go together", hint="use one of them")
-    plan = plan_send(release, contacts, workspace=workspace, options=options)
+    # A dry run of a release still under embargo previews it as it will go at the lift (nothing leaves).
+    plan = plan_send(release, contacts, workspace=workspace, options=options, check_embargo=not dry_run or under_embargo)
     if dry_run:
         _dry_run(plan, out_dir=out_dir, limit=limit)
         return
@@ -171,6 +172,13 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
         limit=limit,
         summary=summary,
     )
+    import datetime as dt
+
+    if not plan.embargoed and plan.main.is_embargoed(dt.datetime.now(dt.UTC)):
+        err.print(
+            "[yellow]note:[/] the embargo has not lifted: `pressctl send` would refuse now. This preview shows the "
+            "release as it will go at the lift; add --under-embargo to preview an advance copy."
+        )
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
