@@ -295,3 +295,15 @@ def test_ctrl_c_stops_after_in_flight_and_the_same_command_resumes(ws: Path) -> 
         assert rerun.returncode == 0, rerun.stderr
         rcpts = [m.rcpt for m in server.messages]
     assert len(rcpts) == count == len(set(rcpts))  # a clean stop repeats nobody
+
+
+def test_smtp_url_from_the_workspace_config(ws: Path) -> None:
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 2)
+    with SmtpTestServer() as server:
+        config = ws / "pressctl.toml"
+        config.write_text(config.read_text(encoding="utf-8") + f'\n[smtp]\nurl = "{server.url()}"\n', encoding="utf-8")
+        proc = run_cli(["send", str(release), "-c", str(lists), "--yes"], cwd=ws)
+        assert proc.returncode == 0, proc.stderr
+        assert f"smtp://127.0.0.1:{server.port}" in proc.stdout and "local outbox" not in proc.stderr
+        assert len(server.messages) == 2
