@@ -370,7 +370,7 @@ class Ledger:
     def sent_in_other_campaigns(
         self, slug: str, *, exclude: int, release_path: str | None = None, title: str | None = None
     ) -> set[str]:
-        """Keys another campaign of the same release already reached (or may have): an edit must not repeat.
+        """Keys another campaign of the same release already reached: an edited release must not repeat.
 
         "Same release": same slug, and the same file or the same title (a scheduled job sends a copy of
         the file; two unrelated releases that share a file name rarely share a title too).
@@ -378,7 +378,8 @@ class Ledger:
         cur = self.conn.execute(
             "SELECT r.key FROM recipients r JOIN campaigns c ON c.id = r.campaign_id"
             " WHERE c.slug = ? AND c.id != ? AND (c.release_path = ? OR c.title = ?)"
-            " AND r.status IN ('sent', 'sending', 'unknown')",
+            # Only 'sent': a row left 'sending'/'unknown' may never have arrived, and losing someone is worse.
+            " AND r.status = 'sent'",
             (slug, exclude, release_path, title),
         )
         return {row[0] for row in cur}
