@@ -55,6 +55,7 @@ __all__ = [
     "SendPlan",
     "SendResult",
     "make_transport",
+    "open_campaign",
     "plan_send",
     "run_send",
     "send_test",
