@@ -475,7 +475,7 @@ def make_transport(
         return OutboxTransport(workspace.outbox_dir)
     if password is None:
         password = os.environ.get(PASSWORD_ENV) or None
-    settings = parse_smtp_url(url, password=password)
+    settings = parse_smtp_url(url, password=password, option="--smtp" if smtp_url else "[smtp] url in pressctl.toml")
     return SmtpTransport(settings, sender=from_addr or workspace.sender.from_addr)
 
 

@@ -146,7 +146,7 @@ def _transport(plan: SendPlan) -> Transport:
     url = plan.options.smtp_url or plan.workspace.smtp_url
     password = os.environ.get(PASSWORD_ENV) or None
     if url and password is None:
-        settings = parse_smtp_url(url)
+        settings = parse_smtp_url(url, option="--smtp" if plan.options.smtp_url else "[smtp] url in pressctl.toml")
         if settings.username:
             if not is_tty():
                 raise InputError(
