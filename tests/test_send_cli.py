@@ -307,3 +307,21 @@ def test_smtp_url_from_the_workspace_config(ws: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         assert f"smtp://127.0.0.1:{server.port}" in proc.stdout and "local outbox" not in proc.stderr
         assert len(server.messages) == 2
+
+
+def test_rate_and_batches_through_the_command(ws: Path) -> None:
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 8)
+    with SmtpTestServer() as server:
+        proc = run_cli(
+            ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--rate", "20/s",
+             "--batch-size", "4", "--batch-pause", "0.5"],
+            cwd=ws,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "rate            20/s, pause 0.5 s after every 4" in proc.stdout
+        times = sorted(e.time for e in server.events if e.kind == "mail")
+    assert len(times) == 8
+    for i, start in enumerate(times):  # never more than the rate (+1 at a window's edge)
+        assert len([t for t in times[i:] if t < start + 0.25]) <= 6
+    assert times[4] - times[3] >= 0.4  # the batch pause
