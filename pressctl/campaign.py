@@ -112,6 +112,8 @@ class SendOptions:
             raise InputError("--concurrency must be at least 1")
         if self.max_attempts < 1:
             raise InputError("--max-attempts must be at least 1")
+        if self.reconnect_after < 1:
+            raise InputError("--reconnect-after must be at least 1")
         if self.batch_size < 0:
             raise InputError("--batch-size must be 0 (no batches) or more")
         return DispatchOptions(

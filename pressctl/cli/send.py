@@ -61,6 +61,9 @@ def send(
     retry_for: Annotated[
         str, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 10min, 1h.")
     ] = "1h",
+    reconnect_after: Annotated[
+        int, typer.Option("--reconnect-after", help="Renew each connection after this many messages.")
+    ] = 1000,
     db: Annotated[
         Path | None, typer.Option("--db", help="The ledger file (default: .pressctl/ledger.sqlite3 in the workspace).")
     ] = None,
@@ -120,6 +123,7 @@ def send(
         batch_pause=batch_pause,
         max_attempts=max_attempts,
         retry_for=retry_for,
+        reconnect_after=reconnect_after,
     )
     if limit is not None and not dry_run:
         raise InputError("--limit only works with --dry-run", hint="add --dry-run, or drop --limit")
