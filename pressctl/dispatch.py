@@ -44,7 +44,8 @@ class DispatchOptions:
     backoff_max: float = 300.0
     reconnect_after: int = 1000  # messages per connection before it is renewed
     max_consecutive_failures: int = 10  # this many failures in a row stop the run (0 = never)
-    buffer: int = 64  # messages built ahead of the sockets
+    buffer: int = 64  # messages built ahead of the sockets...
+    buffer_bytes: int = 16 << 20  # ...and at most this many bytes of them (a PDF-laden message is ~0.5 MB)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class _Engine(Generic[T]):
         self.pace_lock = asyncio.Lock()
         self.cond = asyncio.Condition()
         self.fresh: deque[_Item[T]] = deque()
+        self.fresh_bytes = 0
         self.retries: deque[_Item[T]] = deque()
         self.waiting = 0  # retry timers running
         self.producer_done = False
@@ -166,10 +168,15 @@ class _Engine(Generic[T]):
                     self._report()
                     continue
                 async with self.cond:
-                    await self.cond.wait_for(lambda: len(self.fresh) < self.opt.buffer or self.stopping)
+                    await self.cond.wait_for(
+                        lambda: self.stopping
+                        or not self.fresh
+                        or (len(self.fresh) < self.opt.buffer and self.fresh_bytes < self.opt.buffer_bytes)
+                    )
                     if self.stopping:
                         break
                     self.fresh.append(_Item(job, message))
+                    self.fresh_bytes += len(message.data)
                     self.cond.notify_all()
                 if n % 8 == 7:
                     await asyncio.sleep(0)  # let the sockets in between builds
@@ -189,6 +196,7 @@ class _Engine(Generic[T]):
                     return item
                 if self.fresh:
                     item = self.fresh.popleft()
+                    self.fresh_bytes -= len(item.message.data)
                     self.cond.notify_all()
                     return item
                 if self.producer_done and self.waiting == 0:
