@@ -290,16 +290,14 @@ def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_se
     task = progress.add_task("sending", total=None, rate="")
     import time
 
-    started = [time.monotonic(), 0]
+    started = time.monotonic()
 
     def on_campaign(campaign: Any, totals: dict[str, int]) -> None:
         progress.update(task, total=totals["todo"], description=f"campaign #{campaign.id}")
 
     def on_progress(p: Any) -> None:
-        done = p.sent + p.failed
-        elapsed = max(1e-6, time.monotonic() - started[0])
-        progress.update(task, completed=done, rate=f"{p.sent / elapsed:.1f}")
-        started[1] = done
+        elapsed = max(1e-6, time.monotonic() - started)
+        progress.update(task, completed=p.sent + p.failed, rate=f"{p.sent / elapsed:.1f}")
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
