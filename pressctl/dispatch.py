@@ -45,7 +45,7 @@ class DispatchOptions:
     reconnect_after: int = 1000  # messages per connection before it is renewed
     max_consecutive_failures: int = 10  # this many failures in a row stop the run (0 = never)
     buffer: int = 64  # messages built ahead of the sockets...
-    buffer_bytes: int = 16 << 20  # ...and at most this many bytes of them (a PDF-laden message is ~0.5 MB)
+    buffer_bytes: int = 4 << 20  # ...and at most this many bytes of them (a PDF-laden message is ~0.5 MB)
 
 
 @dataclass(frozen=True)
