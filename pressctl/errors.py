@@ -28,7 +28,8 @@ class PressctlError(Exception):
     def __str__(self) -> str:
         line = f"{self.where}: {self.what}" if self.where else self.what
         if self.hint:
-            line = f"{line.rstrip('.')}. {self.hint}"
+            hint = self.hint[:1].upper() + self.hint[1:]
+            line = f"{line.rstrip('.')}. {hint}"
         return line
 
 

@@ -346,7 +346,7 @@ def test_where_unknown_field_names_the_columns(tmp_path: Path) -> None:
     with pytest.raises(ContactsError) as caught:
         _load(tmp_path, SEGMENT_ROWS, where=["desk=news"])
     assert str(caught.value) == (
-        "--where 'desk=news': no list has a column 'desk'. the columns are: beat, email, language, name, outlet"
+        "--where 'desk=news': no list has a column 'desk'. The columns are: beat, email, language, name, outlet"
     )
 
 

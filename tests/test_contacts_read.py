@@ -176,7 +176,7 @@ def test_old_xls_is_refused_with_a_hint(tmp_path: Path) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(ContactsError) as caught:
         load_contacts([path])
-    assert "save the sheet as .xlsx" in str(caught.value)
+    assert "Save the sheet as .xlsx" in str(caught.value)
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_embargo_in_a_missing_local_hour_is_refused(tmp_path: Path) -> None:
 def test_errors_point_at_the_line(tmp_path: Path) -> None:
     with pytest.raises(ReleaseError) as info:
         _load(tmp_path, "subtitel: Oops\n")
-    assert "test.md:4" in str(info.value) and "did you mean 'subtitle'" in str(info.value)
+    assert "test.md:4" in str(info.value) and "Did you mean 'subtitle'" in str(info.value)
     with pytest.raises(ReleaseError, match=r"test.md:4: 'embargo'"):
         _load(tmp_path / "b", "embargo: 2030-02-30T10:00:00+08:00\n")
 

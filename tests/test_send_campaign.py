@@ -145,4 +145,4 @@ def test_pdfs_rendered_in_a_child_process(ws: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(campaign, "_render_pdfs", broken)
     with pytest.raises(ReleaseError) as info:
         campaign._start_pdfs(releases, workspace, MergePlan(), embargoed=False)()
-    assert str(info.value) == "fellows.md:7: photo is not an image. use a JPEG or PNG"
+    assert str(info.value) == "fellows.md:7: photo is not an image. Use a JPEG or PNG"
