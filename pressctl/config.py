@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +121,49 @@ def _str(table: dict[str, Any], key: str, section: str, where: str, default: str
     return value
 
 
+# What each section may hold. A misspelt key (``timezon``) would otherwise be ignored without a word and the
+# default used instead, which a press officer only notices when the wrong time zone reaches journalists.
+_KNOWN: dict[str, tuple[str, ...]] = {
+    "": ("organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp"),
+    "organisation": ("name", "website", "address", "footer", "about", "translations"),
+    "brand": ("logo", "primary", "accent", "text", "font", "cjk_font"),
+    "sender": ("from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url"),
+    "defaults": ("timezone", "language"),
+    "email": ("greeting",),
+    "smtp": ("url",),
+}
+# Colours and font names go into CSS as they are: allow only what a colour or a family name can be.
+_COLOUR = re.compile(r"^(?:#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,30}|(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/]+\))$")
+_FONT = re.compile(r"^[\w .\-]+$")
+
+
+def _check_keys(data: dict[str, Any], where: str) -> None:
+    for section, known in _KNOWN.items():
+        table = data if not section else data.get(section)
+        if not isinstance(table, dict):
+            continue
+        for key in table:
+            if key not in known:
+                name = f"{section}.{key}" if section else str(key)
+                close = difflib.get_close_matches(str(key), known, n=1)
+                raise ConfigError(
+                    f"unknown key {name!r}",
+                    where=where,
+                    hint=f"did you mean {close[0]!r}?" if close else "known here: " + ", ".join(known),
+                )
+
+
+def _style(table: dict[str, Any], key: str, default: str, where: str, *, font: bool = False) -> str:
+    value = _str(table, key, "brand", where, default).strip()
+    if not (_FONT if font else _COLOUR).match(value):
+        raise ConfigError(
+            f"brand.{key} {value!r} is not a {'font family name' if font else 'colour'}",
+            where=where,
+            hint='write a family name such as "Noto Sans"' if font else 'write a colour such as "#0b5c74"',
+        )
+    return value
+
+
 def load_workspace(start: Path | None = None, *, config: Path | None = None) -> Workspace:
     """Load the workspace whose ``pressctl.toml`` is nearest to ``start`` (default: the current folder).
 
@@ -139,8 +184,14 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         raise ConfigError(f"not valid TOML ({exc})", where=where, hint="fix the syntax") from None
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", where=where, hint="save the file as UTF-8") from None
+    except OSError as exc:
+        # A folder given as --config, or a file nobody may read.
+        raise ConfigError(
+            f"cannot read the file ({exc.strerror})", where=where, hint="point --config at the pressctl.toml file"
+        ) from None
     root = path.parent
 
+    _check_keys(data, where)
     org = _table(data, "organisation", where)
     brand = _table(data, "brand", where)
     sender = _table(data, "sender", where)
@@ -151,7 +202,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     logo_path = (root / logo) if logo else None
     if logo_path is not None and not logo_path.is_file():
         raise ConfigError(
-            f"brand.logo {logo!r} does not exist", where=where, hint="fix the path or remove the key"
+            f"brand.logo {logo!r} {'is a folder' if logo_path.is_dir() else 'does not exist'}", where=where, hint="fix the path or remove the key"
         )
 
     tz = _str(defaults, "timezone", "defaults", where, "Asia/Hong_Kong")
@@ -161,6 +212,15 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         raise ConfigError(
             f"unknown time zone {tz!r}", where=where, hint="use an IANA name such as Asia/Hong_Kong"
         ) from None
+
+    from pressctl.errors import ReleaseError
+    from pressctl.release import normalise_language  # here: release imports this module
+
+    language = _str(defaults, "language", "defaults", where, "en")
+    try:
+        language = normalise_language(language)
+    except ReleaseError as exc:
+        raise ConfigError(f"defaults.language: {exc.what}", where=where, hint=exc.hint) from None
 
     pdf = _str(sender, "pdf", "sender", where, "attach")
     if pdf not in ("attach", "link", "both"):
@@ -201,11 +261,11 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         ),
         brand=Brand(
             logo=logo_path,
-            primary=_str(brand, "primary", "brand", where, Brand.primary),
-            accent=_str(brand, "accent", "brand", where, Brand.accent),
-            text=_str(brand, "text", "brand", where, Brand.text),
-            font=_str(brand, "font", "brand", where, Brand.font),
-            cjk_font=_str(brand, "cjk_font", "brand", where, Brand.cjk_font),
+            primary=_style(brand, "primary", Brand.primary, where),
+            accent=_style(brand, "accent", Brand.accent, where),
+            text=_style(brand, "text", Brand.text, where),
+            font=_style(brand, "font", Brand.font, where, font=True),
+            cjk_font=_style(brand, "cjk_font", Brand.cjk_font, where, font=True),
         ),
         sender=Sender(
             from_addr=_str(sender, "from", "sender", where, Sender.from_addr),
@@ -217,7 +277,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         ),
         media_contacts=tuple(contacts),
         timezone=tz,
-        language=_str(defaults, "language", "defaults", where, "en"),
+        language=language,
         smtp_url=smtp_url,
         raw=data,
     )

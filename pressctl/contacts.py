@@ -32,8 +32,9 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -233,7 +234,10 @@ def load_contacts(
     suppressed = read_suppression(suppression_files)
 
     entries = _read_rows(tables, layouts, result, check_dns=check_dns)
-    for entry in entries:
+    del tables  # their rows are read (and let go); only the contacts stay
+    entries.reverse()
+    while entries:
+        entry = entries.pop()  # each row's working record goes as its contact is made
         contact = _contact(entry, result, languages=languages, default_language=default_language)
         if not all(c.matches(contact.fields, language=contact.language) for c in conditions):
             result.excluded += 1
@@ -253,17 +257,29 @@ def _check_conditions(conditions: Iterable[Condition], fields: set[str]) -> None
             )
 
 
+_SHARED_MAX = 200_000  # distinct cell texts kept for sharing; beyond that, new texts are kept as they come
+
+
+def _drain(table: Table) -> Iterator[tuple[int, list[str]]]:
+    """The table's rows, each let go once read: the raw cells of 100,000 rows are ~25 MB not needed twice."""
+    rows, table.rows = table.rows, []
+    rows.reverse()
+    while rows:
+        yield rows.pop()
+
+
 def _read_rows(
     tables: Sequence[Table], layouts: Sequence[_Layout], result: ContactSet, *, check_dns: bool
 ) -> list[_Entry]:
     first_by_key: dict[str, _Entry] = {}
     entries: list[_Entry] = []
     dns_cache: dict[str, str | None] = {}
+    shared: dict[str, str] = {}  # cell text -> one copy of it (only while reading)
     for table, layout in zip(tables, layouts, strict=True):
         width = len(layout.keys)
         unnamed = {i for i, key in enumerate(layout.keys) if not key}
         unnamed_used: set[int] = set()
-        for number, cells in table.rows:
+        for number, cells in _drain(table):
             result.rows += 1
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
@@ -277,6 +293,8 @@ def _read_rows(
                 if not key or key == "email":
                     continue
                 value = clean_text(cells[index])
+                # Outlets, languages, beats, first names repeat across rows: keep one copy of each.
+                value = shared.get(value) or (shared.setdefault(value, value) if len(shared) < _SHARED_MAX else value)
                 fields[key] = value
                 if is_formula_like(value):
                     result.warnings.append(
@@ -425,6 +443,10 @@ def _suppression_entry(value: str) -> str | None:
     return None
 
 
+# Only to tell a real list from the wrong file: binary bytes read as Latin-1 still give "entries" with an @.
+_PLAUSIBLE_ENTRY = re.compile(r"^(?:[^@\s]+)?@[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
+
+
 def read_suppression(paths: Iterable[Path]) -> frozenset[str]:
     """Every suppressed address (lower-case) and ``@domain`` in ``paths`` (format: module docstring).
 
@@ -440,11 +462,22 @@ def read_suppression(paths: Iterable[Path]) -> frozenset[str]:
             index, rows = keys.index("email"), table.rows
         else:
             index, rows = 0, [(table.header_row, table.header), *table.rows]
+        found = 0
+        filled = 0
         for _, cells in rows:
             if index < len(cells):
+                filled += bool(cells[index].strip())
                 entry = _suppression_entry(cells[index])
                 if entry:
                     entries.add(entry)
+                    found += bool(_PLAUSIBLE_ENTRY.match(entry))
+        if filled and not found:
+            # Rows but no address at all: the wrong file, or binary garbage. Going on would honour nobody.
+            raise ContactsError(
+                "no address or @domain found in this suppression list",
+                where=str(path),
+                hint="give a CSV with one address per row (an Email column, or addresses in the first column)",
+            )
     return frozenset(entries)
 
 

@@ -350,6 +350,15 @@ def _parse_media_contacts(f: _Fields, default: tuple[MediaContact, ...]) -> tupl
     for i, item in enumerate(raw, start=1):
         if not isinstance(item, dict) or not str(item.get("name") or "").strip():
             raise f.fail("media_contacts", f"media contact {i} needs a name")
+        for key in ("name", "title", "organisation", "phone", "email"):
+            value = item.get(key)
+            # A list or mapping here would print as Python's repr ("[1]") on every copy of the release.
+            if value is not None and not isinstance(value, str | int | float):
+                raise f.fail(
+                    "media_contacts",
+                    f"media contact {i}: '{key}' must be text",
+                    hint="write it as text on one line, e.g. '${key}: ...'",
+                )
         unknown = set(item) - {"name", "title", "organisation", "phone", "email"}
         if unknown:
             raise f.fail(
@@ -380,6 +389,10 @@ def load_release(
         raise ReleaseError("file not found", where=where, hint="check the path") from None
     except IsADirectoryError:
         raise ReleaseError("is a folder, not a release file", where=where) from None
+    except OSError as exc:
+        raise ReleaseError(
+            f"cannot read the file ({exc.strerror})", where=where, hint="check its permissions"
+        ) from None
     except UnicodeDecodeError as exc:
         raise ReleaseError(
             f"not UTF-8 text (byte {exc.start})", where=where, hint="save the file as UTF-8"

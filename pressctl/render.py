@@ -487,7 +487,10 @@ def _prepared_image(path: Path, *, max_width: int, photo_jpeg: bool = False) -> 
                 else:
                     img.convert("RGB").save(buf, "JPEG", quality=85, optimize=True, progressive=True)
                     result = _Image(buf.getvalue(), "jpeg", width, height, False)
-    except (UnidentifiedImageError, OSError) as exc:
+    except UnidentifiedImageError:
+        # Pillow's message names an in-memory buffer ("<_io.BytesIO object at 0x...>"), which helps nobody.
+        raise InputError("not a readable image", where=str(path), hint="use a JPEG or PNG file") from None
+    except OSError as exc:
         raise InputError(
             f"not a readable image ({exc})", where=str(path), hint="use a JPEG or PNG file"
         ) from None

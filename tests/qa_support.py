@@ -1,0 +1,48 @@
+"""Helpers for the QA regression tests: a fresh workspace, and running the real command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["QA_ENV", "one_error_line", "pressctl", "workspace"]
+
+QA_ENV = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+QA_ENV.pop("PRESSCTL_SMTP_PASSWORD", None)
+QA_ENV.pop("PRESSCTL_DEBUG", None)
+
+
+def workspace(tmp_path: Path, name: str = "ws") -> Path:
+    """A new workspace made by ``pressctl init``'s library call."""
+    from pressctl.scaffold import init_workspace
+
+    root = tmp_path / name
+    init_workspace(root)
+    return root
+
+
+def pressctl(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command in a child process (stdout is a pipe, not a terminal)."""
+    return subprocess.run(
+        [sys.executable, "-c", "from pressctl.cli import main; main()", *args],
+        cwd=cwd,
+        env={**QA_ENV, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The single ``error:`` line on stderr; fails the test if there is a traceback or more than one."""
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "internal error" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]

@@ -1,0 +1,105 @@
+"""QA regressions: bad release, config and list input gives one clear line, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pressctl.cli import app
+from pressctl.config import load_workspace
+from pressctl.contacts import read_suppression
+from pressctl.errors import ConfigError, ContactsError
+from tests.qa_support import workspace
+
+runner = CliRunner()
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('primary = "#0b5c74"', 'primary = "red; background: url(x)"', "brand.primary"),
+        ('font = "Noto Sans"', 'font = "Noto\\"; } body { display: none"', "brand.font"),
+        ('language = "en"', 'language = "xx yy"', "defaults.language"),
+        ('timezone = "Asia/Hong_Kong"', 'timezon = "Asia/Hong_Kong"', "ean 'timezone'"),
+        ('[brand]', '[brand]\ncolour = "#000000"', "brand.colour"),
+        ('logo = "brand/logo.png"', 'logo = "brand"', "brand.logo 'brand' is a folder"),
+    ],
+)
+def test_config_mistakes_are_named(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    root = workspace(tmp_path)
+    _replace(root / "pressctl.toml", old, new)
+    with pytest.raises(ConfigError) as info:
+        load_workspace(root)
+    assert expected in str(info.value)
+    assert str(root / "pressctl.toml") in str(info.value)
+
+
+def test_config_that_is_a_folder(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    result = runner.invoke(app, ["campaigns", "--config", str(root / "brand")])
+    assert result.exit_code == 2
+    assert "cannot read the file" in result.output and "Traceback" not in result.output
+
+
+def test_good_config_still_loads(tmp_path: Path) -> None:
+    ws = load_workspace(workspace(tmp_path))
+    assert (ws.language, ws.brand.primary, ws.brand.cjk_font) == ("en", "#0b5c74", "Noto Sans CJK HK")
+
+
+def test_media_contact_list_value_is_refused(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    release = root / "releases" / "bad.md"
+    release.write_text("---\ntitle: T\ndate: 2030-03-12\nmedia_contacts: [{name: [1]}]\n---\nBody\n", "utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", str(release), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "bad.md:4: media contact 1: 'name' must be text" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_release(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    release = root / "releases" / "sample.md"
+    release.chmod(0)
+    result = runner.invoke(app, ["render", str(release), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "cannot read the file" in result.output
+
+
+def test_logo_that_is_not_an_image_names_the_file_only(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    (root / "brand" / "logo.png").write_bytes(b"not a png at all")
+    result = runner.invoke(app, ["render", str(root / "releases" / "sample.md"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "logo.png: not a readable image" in result.output
+    assert "BytesIO" not in result.output
+
+
+def test_binary_garbage_as_suppression_list_is_refused(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(bytes(range(256)) * 20 + b"\n@,x@\xff\xfe,,\n")
+    with pytest.raises(ContactsError, match="no address or @domain found"):
+        read_suppression([garbage])
+
+
+def test_ordinary_suppression_lists_still_read(tmp_path: Path) -> None:
+    plain = tmp_path / "s.csv"
+    plain.write_text("email,reason\nA@Example.test,asked\n\n", "utf-8")
+    bare = tmp_path / "b.csv"
+    bare.write_text("@competitor.example\nsomeone@x.example\n", "utf-8")
+    header_only = tmp_path / "h.csv"
+    header_only.write_text("email,reason,date\n", "utf-8")
+    empty = tmp_path / "e.csv"
+    empty.write_text("", "utf-8")
+    assert read_suppression([plain, bare, header_only, empty]) == {
+        "a@example.test", "@competitor.example", "someone@x.example"
+    }

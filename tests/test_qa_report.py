@@ -1,0 +1,48 @@
+"""QA regressions: `pressctl report` and `campaigns` piped into a file or `less` keep one row per line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pressctl.cli.report import plain_table
+from tests.qa_support import pressctl, workspace
+
+
+def test_plain_table_aligns_wide_characters_and_keeps_one_row_per_line() -> None:
+    lines = plain_table(("who", "status"), [("黃嘉明 <w@x.example>", "sent"), ("Amy <a@x.example>", "failed\nagain")])
+    assert lines == [
+        "who                   status",
+        "黃嘉明 <w@x.example>  sent",
+        "Amy <a@x.example>     failed again",
+    ]
+
+
+def test_report_and_campaigns_piped_are_one_line_per_recipient(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    sent = pressctl(
+        "send", "releases/sample.md", "-c", "contacts/journalists.csv", "--under-embargo", "--yes", cwd=root
+    )
+    assert sent.returncode == 0, sent.stderr
+    report = pressctl("report", cwd=root)
+    assert report.returncode == 0, report.stderr
+    lines = report.stdout.splitlines()
+    data = json.loads(pressctl("report", "--format", "json", cwd=root).stdout)
+    recipients = data["recipients"]
+    assert len(recipients) == 12
+    for r in recipients:
+        # Each recipient's address, status and full Message-ID on one line: greppable, not folded at 80 columns.
+        row = [line for line in lines if f"<{r['email']}>" in line]
+        assert len(row) == 1, report.stdout
+        assert r["status"] in row[0]
+        if r["message_id"]:
+            assert r["message_id"] in row[0]
+    assert lines[-1] == "totals    11 sent, 1 suppressed"
+    assert not any(line != line.rstrip() for line in lines)
+
+    campaigns = pressctl("campaigns", cwd=root)
+    assert campaigns.returncode == 0, campaigns.stderr
+    rows = campaigns.stdout.splitlines()
+    assert len(rows) == 2
+    assert "Harbourview Science Park Opens Tidal Energy Test Bay for Start-ups" in rows[1]
+    assert rows[1].split()[:1] == ["1"]
