@@ -14,7 +14,8 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,12 +142,30 @@ def _first_record(text: str) -> str:
     return "".join(out)
 
 
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends, as ``io.StringIO(text, newline="")`` gives them.
+
+    Why not StringIO: it copies the text into a 4-bytes-per-character buffer (~28 MB for a 100,000-row
+    list with Chinese names) while the rows are being made; slices of the text cost only their own size.
+    """
+    start = 0
+    for match in _NEWLINE.finditer(text):
+        end = match.end()
+        yield text[start:end]
+        start = end
+    if start < len(text):
+        yield text[start:]
+
+
 def _read_delimited(
     path: Path, data: bytes, *, encoding: str | None, lenient: bool
 ) -> list[tuple[int, list[str]]]:
     text = decode_bytes(data, path=path, encoding=encoding, lenient=lenient)
     delimiter, text = sniff_delimiter(text, suffix=path.suffix.lower())
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     rows: list[tuple[int, list[str]]] = []
     number = 0
     try:

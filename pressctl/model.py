@@ -14,7 +14,7 @@ from pressctl.release import Release
 __all__ = ["Contact", "InlineImage", "OutgoingMessage", "Rendered"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: ~100 bytes less per contact, 100,000 contacts in memory at once
 class Contact:
     """One journalist after cleaning: a valid address and the merge fields of their row."""
 
