@@ -363,6 +363,27 @@ def _start_pdfs(
     return wait
 
 
+def _cached_or_render(
+    releases: Sequence[Release], workspace: Workspace, merge_plan: MergePlan, *, embargoed: bool
+) -> Callable[[], dict[str, bytes]]:
+    """The PDFs from ``.pressctl/cache/`` when these exact inputs were rendered before (a dry run, an
+    earlier send), else rendered (see :func:`_start_pdfs`) and kept there for the next command."""
+    from pressctl.pdfcache import load_pdfs, pdf_keys, store_pdfs
+
+    keys = pdf_keys(releases, workspace, merge_plan, embargoed=embargoed)
+    cached = load_pdfs(workspace, keys)
+    if cached is not None:
+        return lambda: cached
+    wait = _start_pdfs(releases, workspace, merge_plan, embargoed=embargoed)
+
+    def wait_and_store() -> dict[str, bytes]:
+        pdfs = wait()
+        store_pdfs(workspace, keys, pdfs)
+        return pdfs
+
+    return wait_and_store
+
+
 def plan_send(
     release_path: Path,
     contact_paths: Sequence[Path],
@@ -408,7 +429,7 @@ def plan_send(
         # The emails first: they fill the merge plan the PDFs (and the merge-field check) rely on.
         for release in releases:
             renders[release.language] = render_email(release, workspace, merge_plan, embargoed=embargoed)
-        pending_pdfs = _start_pdfs(releases, workspace, merge_plan, embargoed=embargoed)
+        pending_pdfs = _cached_or_render(releases, workspace, merge_plan, embargoed=embargoed)
     try:
         contacts = load_contacts(
             lists,
@@ -668,6 +689,7 @@ class CampaignEngine:
         plan = plan_send(
             release, contacts, workspace=workspace, options=SendOptions.from_mapping(options), check_embargo=False
         )
+        plan.factory("check-" + plan.fingerprint)  # a bad From or Reply-To fails now, not at the lift
         if plan.options.smtp_url or workspace.smtp_url:
             make_transport(plan)  # a bad URL fails now, not at the lift
         return len(plan.contacts.selected)

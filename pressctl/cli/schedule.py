@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from pressctl.cli._common import err, escape, handle_errors, out, workspace_for
+from pressctl.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from pressctl.config import Workspace
@@ -179,9 +180,18 @@ def add(
     request = ScheduleRequest(
         release=release, contacts=tuple(contacts), at=at, under_embargo=under_embargo, options=options
     )
-    job = schedule_release(
-        request, workspace=workspace, store=store, engine=CampaignEngine(ledger_path=ledger)
-    )
+    try:
+        job = schedule_release(
+            request, workspace=workspace, store=store, engine=CampaignEngine(ledger_path=ledger)
+        )
+    except ConfigError as exc:
+        # The engine checks the From line as a send would; name the option when it came from one.
+        if from_addr and exc.what.startswith("sender.from "):
+            raise InputError(
+                f"--from {from_addr!r} is not one email address",
+                hint='write e.g. --from "HVSP Press Office <press@hvsp.example>"',
+            ) from None
+        raise
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(job.timezone)

@@ -129,16 +129,46 @@ def send(
         raise InputError("--limit only works with --dry-run", hint="add --dry-run, or drop --limit")
     if dry_run and test_to:
         raise InputError("--dry-run and --test-to don't go together", hint="use one of them")
+    test_to = [_test_address(a) for a in test_to or ()]
     # A dry run of a release still under embargo previews it as it will go at the lift (nothing leaves).
     plan = plan_send(release, contacts, workspace=workspace, options=options, check_embargo=not dry_run or under_embargo)
     if dry_run:
         _dry_run(plan, out_dir=out_dir, limit=limit)
         return
+    _check_sender(plan)
     transport = _transport(plan)
     if test_to:
         _test_send(plan, test_to, transport)
         return
     _send(plan, transport, yes=yes)
+
+
+def _test_address(raw: str) -> str:
+    """One --test-to address, checked like a contact's (before anything is built or sent)."""
+    from pressctl.contacts_clean import AddressError, clean_address
+
+    try:
+        return clean_address(raw)
+    except AddressError as exc:
+        raise InputError(
+            f"--test-to {raw!r} is not a usable address ({exc})",
+            hint="give one address per --test-to, e.g. --test-to me@hvsp.example",
+        ) from None
+
+
+def _check_sender(plan: SendPlan) -> None:
+    """Refuse a bad From or Reply-To now, before a campaign is written to the ledger and left half-made."""
+    from pressctl.errors import ConfigError
+
+    try:
+        plan.factory("check-" + plan.fingerprint)
+    except ConfigError as exc:
+        if plan.options.from_addr and exc.what.startswith("sender.from "):
+            raise InputError(
+                f"--from {plan.options.from_addr!r} is not one email address",
+                hint='write e.g. --from "HVSP Press Office <press@hvsp.example>"',
+            ) from None
+        raise
 
 
 def _transport(plan: SendPlan) -> Transport:

@@ -1,0 +1,80 @@
+"""QA regressions: bad send/schedule options fail before anything is written, and no secret is shown."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.qa_support import one_error_line, pressctl, workspace
+from tests.smtp_server import SmtpTestServer
+
+SEND = ("send", "releases/sample.md", "-c", "contacts/journalists.csv", "--under-embargo", "--yes")
+
+
+def _campaigns(root: Path) -> int:
+    path = root / ".pressctl" / "ledger.sqlite3"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        return int(db.execute("select count(*) from campaigns").fetchone()[0])
+
+
+def test_bad_from_option_fails_before_the_ledger(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    proc = pressctl(*SEND, "--from", "nobody", cwd=root)
+    assert proc.returncode == 2
+    assert one_error_line(proc).startswith("error: --from 'nobody' is not one email address")
+    assert _campaigns(root) == 0
+    assert not any((root / "outbox").rglob("*.vm")), "nothing may be delivered"
+
+
+def test_bad_test_to_names_the_option(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    proc = pressctl(*SEND, "--test-to", "notanaddress", cwd=root)
+    assert proc.returncode == 2
+    line = one_error_line(proc)
+    assert line.startswith("error: --test-to 'notanaddress'") and "journalists.csv" not in line
+    assert not any((root / "outbox").rglob("*.vm")), "nothing may be delivered"
+
+
+def test_schedule_checks_the_sender_now_not_at_the_lift(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    proc = pressctl("schedule", "releases/sample.md", "-c", "contacts/journalists.csv", "--from", "x", cwd=root)
+    assert proc.returncode == 2
+    assert one_error_line(proc).startswith("error: --from 'x'")
+    toml = root / "pressctl.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace('reply_to = "press@hvsp.example"', 'reply_to = "two@a.example, b@c.example"'),
+        "utf-8",
+    )
+    proc = pressctl("schedule", "releases/sample.md", "-c", "contacts/journalists.csv", cwd=root)
+    assert proc.returncode == 2
+    assert "sender.reply_to" in one_error_line(proc)
+    listed = pressctl("schedule", "list", cwd=root)
+    assert "scheduled" not in listed.stdout
+
+
+def test_auth_failure_never_shows_the_password(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    secret = "Tide-Pool-Secret-8842"
+    with SmtpTestServer(auth=("press", "the-right-one")) as server:
+        url = server.url(user="press")
+        for extra in ((), ("--test-to", "me@hvsp.example")):
+            proc = pressctl(
+                *SEND, "--smtp", url, *extra, cwd=root, env={"PRESSCTL_SMTP_PASSWORD": secret, "PRESSCTL_DEBUG": "1"}
+            )
+            assert proc.returncode == 1, proc.stderr
+            assert "refused the login" in one_error_line(proc)
+            assert secret not in proc.stdout + proc.stderr
+    for path in (root / ".pressctl").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes()
+
+
+def test_unreachable_server_is_one_line_and_resumable(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    proc = pressctl(*SEND, "--smtp", "smtp://127.0.0.1:1", cwd=root)
+    assert proc.returncode == 1
+    assert "cannot connect to 127.0.0.1:1" in one_error_line(proc)
+    report = pressctl("report", cwd=root)
+    assert "11 pending" in report.stdout and "sent" not in report.stdout.splitlines()[-1]
