@@ -226,6 +226,18 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     if pdf not in ("attach", "link", "both"):
         raise ConfigError(f"sender.pdf must be attach, link or both, not {pdf!r}", where=where)
 
+    for key in ("unsubscribe_url", "pdf_base_url"):
+        url = _str(sender, key, "sender", where).strip()
+        # These land in every email's links and List-Unsubscribe header: only web addresses belong there.
+        if url and not url.lower().startswith(("https://", "http://")):
+            raise ConfigError(
+                f"sender.{key} {url!r} is not a web address",
+                where=where,
+                hint="write a full https:// URL, e.g. https://www.hvsp.example/press/unsubscribe?email={email}"
+                if key == "unsubscribe_url"
+                else "write a full https:// URL, e.g. https://www.hvsp.example/press/pdf/",
+            )
+
     contacts_raw = data.get("media_contacts", [])
     if not isinstance(contacts_raw, list):
         raise ConfigError(

@@ -157,7 +157,7 @@ def normalise_language(tag: str, *, where: str | None = None) -> str:
         raise ReleaseError(
             f"unknown language {tag!r}",
             where=where,
-            hint="pressctl supports " + ", ".join(sorted(set(LANGUAGES.values()))),
+            hint="supported: " + ", ".join(sorted(set(LANGUAGES.values()))),
         )
     return canonical
 

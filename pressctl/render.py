@@ -311,6 +311,30 @@ def _greeting_source(workspace: Workspace, language: str) -> str:
     return DEFAULT_GREETINGS[_lang_key(language)]
 
 
+def _greeting_line(workspace: Workspace, language: str) -> int:
+    """The line of ``[email.greeting]``'s entry for ``language`` in pressctl.toml (1 when not found).
+
+    TOML parsers give no line numbers; a merge-field mistake in the greeting should still point at its line.
+    """
+    if workspace.config_path is None:
+        return 1
+    try:
+        lines = workspace.config_path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    keys = {language, language.lower(), _lang_key(language)}
+    in_table = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.replace(" ", "") in ("[email.greeting]",)
+            continue
+        key = stripped.partition("=")[0].strip().strip("'\"")
+        if in_table and key in keys:
+            return number
+    return 1
+
+
 _END_MARK = re.compile(r"\n[ \t]*(?:#{3}|-\s*ends?\s*-)[ \t]*\n*\Z", re.I)
 
 
@@ -534,7 +558,11 @@ def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, emb
     """The email for one language: subject, inlined HTML and text with merge tokens; images as ``cid:``."""
     parts = _parts(release, workspace, plan, embargoed=embargoed)
     context = _context(release, workspace, parts, embargoed=embargoed)
-    greeting = plan.tokenize(_greeting_source(workspace, release.language), where="pressctl.toml [email]")
+    greeting = plan.tokenize(
+        _greeting_source(workspace, release.language),
+        where=str(workspace.config_path or "pressctl.toml"),
+        first_line=_greeting_line(workspace, release.language),
+    )
     unsubscribe_url, unsubscribe_mailto = _unsubscribe(workspace, plan)
 
     images: list[InlineImage] = []
@@ -739,6 +767,8 @@ def render_files(
             (out_dir / f"{stem}.html", html.encode("utf-8")),
             (out_dir / f"{stem}.txt", text.encode("utf-8")),
         ]
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("is a file, not a folder", where=str(out_dir), hint="choose a folder with -o")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for target, data in outputs:

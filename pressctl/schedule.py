@@ -290,6 +290,13 @@ def schedule_release(
             )
         except PressctlError as exc:
             raise _relocate(exc, partial, snap.sources) from None
+        if recipients == 0:
+            # A job for nobody would "succeed" at the lift having told no journalist anything.
+            raise InputError(
+                "nobody to send to: the lists select no one (only a header, or every row invalid or suppressed)",
+                where=", ".join(str(c) for c in request.contacts),
+                hint="`pressctl contacts check` lists each problem by file and row; no job was made",
+            )
         os.replace(partial, final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)

@@ -32,6 +32,7 @@ def _replace(path: Path, old: str, new: str) -> None:
         ('timezone = "Asia/Hong_Kong"', 'timezon = "Asia/Hong_Kong"', "ean 'timezone'"),
         ('[brand]', '[brand]\ncolour = "#000000"', "brand.colour"),
         ('logo = "brand/logo.png"', 'logo = "brand"', "brand.logo 'brand' is a folder"),
+        ('unsubscribe_url = "https', 'unsubscribe_url = "javascript:alert(1)"\n# "https', "not a web address"),
     ],
 )
 def test_config_mistakes_are_named(tmp_path: Path, old: str, new: str, expected: str) -> None:
@@ -103,3 +104,13 @@ def test_ordinary_suppression_lists_still_read(tmp_path: Path) -> None:
     assert read_suppression([plain, bare, header_only, empty]) == {
         "a@example.test", "@competitor.example", "someone@x.example"
     }
+
+
+def test_render_into_a_file_is_refused(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    target = tmp_path / "a-file"
+    target.write_text("keep me", "utf-8")
+    result = runner.invoke(app, ["render", str(root / "releases" / "sample.md"), "-o", str(target), "--lang", "en"])
+    assert result.exit_code == 2
+    assert "a-file: is a file, not a folder" in result.output
+    assert target.read_text("utf-8") == "keep me"

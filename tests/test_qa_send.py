@@ -78,3 +78,38 @@ def test_unreachable_server_is_one_line_and_resumable(tmp_path: Path) -> None:
     assert "cannot connect to 127.0.0.1:1" in one_error_line(proc)
     report = pressctl("report", cwd=root)
     assert "11 pending" in report.stdout and "sent" not in report.stdout.splitlines()[-1]
+
+
+def test_lists_that_select_nobody_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    (root / "header.csv").write_text("email,name\n", "utf-8")
+    (root / "allbad.csv").write_text("email,name\nnot-an-address,A\nalso bad,B\n", "utf-8")
+    for name, counts in (("header.csv", "0 row(s)"), ("allbad.csv", "2 invalid")):
+        proc = pressctl("send", "releases/sample.md", "-c", name, "--under-embargo", "--yes", cwd=root)
+        assert proc.returncode == 2
+        line = one_error_line(proc)
+        assert line.startswith(f"error: {name}: nobody to send to") and counts in line
+        sched = pressctl("schedule", "releases/sample.md", "-c", name, cwd=root)
+        assert sched.returncode == 2
+        assert "nobody to send to" in one_error_line(sched)
+    assert not (root / ".pressctl" / "ledger.sqlite3").exists() or _campaigns(root) == 0
+    assert not any((root / ".pressctl").glob("jobs/sample-*"))
+
+
+def test_toml_table_names_survive_in_error_lines(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    toml = root / "pressctl.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace("en = 'Dear {{ first_name or \"editor\" }},'", "en = 'Dear {{ first_name or }},'"),
+        "utf-8",
+    )
+    line_no = next(i for i, line in enumerate(toml.read_text("utf-8").splitlines(), 1) if line.startswith("en = "))
+    proc = pressctl("send", "releases/sample.md", "-c", "contacts/journalists.csv", "--dry-run", cwd=root)
+    assert proc.returncode == 2
+    assert f"pressctl.toml:{line_no}: merge field {{{{ first_name or }}}} is not valid" in one_error_line(proc)
+    # An error naming a TOML table keeps the brackets (rich markup used to swallow "[smtp]").
+    fixed = toml.read_text("utf-8").replace("{{ first_name or }}", "{{ first_name or \"editor\" }}")
+    toml.write_text(fixed.replace("# [smtp]\n# url = ", "[smtp]\nurl = \"ftp://x\"\n# url = "), "utf-8")
+    proc = pressctl(*SEND, cwd=root)
+    assert proc.returncode == 2
+    assert "[smtp] url" in one_error_line(proc)

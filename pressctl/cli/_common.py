@@ -31,7 +31,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except PressctlError as exc:
-            err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+            # Escaped: error text names TOML tables ("[smtp] url", "[email.greeting]") that rich would eat as markup.
+            err.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -135,12 +136,29 @@ def send(
     if dry_run:
         _dry_run(plan, out_dir=out_dir, limit=limit)
         return
+    if not plan.contacts.selected:
+        raise _nobody(plan.contacts, contacts)
     _check_sender(plan)
     transport = _transport(plan)
     if test_to:
         _test_send(plan, test_to, transport)
         return
     _send(plan, transport, yes=yes)
+
+
+def _nobody(found: Any, lists: Sequence[Path]) -> InputError:
+    """The one line for lists that select nobody (only a header, every row invalid or suppressed, --where)."""
+    from pressctl.errors import ContactsError
+
+    why = (
+        f"{found.rows} row(s): {len(found.invalid)} invalid, {len(found.duplicates)} duplicate(s), "
+        f"{len(found.suppressed)} suppressed, {found.excluded} not matching --where"
+    )
+    return ContactsError(
+        f"nobody to send to ({why})",
+        where=", ".join(str(p) for p in lists),
+        hint="`pressctl contacts check` lists each problem by file and row; nothing was sent or recorded",
+    )
 
 
 def _test_address(raw: str) -> str:
