@@ -43,7 +43,13 @@ def parse_duration(text: str, *, option: str = "duration") -> dt.timedelta:
             f"{option} {text!r} is not a duration",
             hint="write e.g. 90s, 15m, 1h30m or 2d",
         )
+    if total > _MAX_DURATION:
+        # Also keeps datetime arithmetic (now + duration) inside the years datetime can hold.
+        raise InputError(f"{option} {text!r} is too long", hint="give at most 3650d (ten years)")
     return dt.timedelta(seconds=total)
+
+
+_MAX_DURATION = 3650 * 86400.0
 
 
 def to_utc(when: dt.datetime) -> dt.datetime:

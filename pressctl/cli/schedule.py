@@ -127,7 +127,7 @@ def add(
         str | None,
         typer.Option(
             "--smtp",
-            help="smtp://[user@]host[:port] (password: PRESSCTL_SMTP_PASSWORD where the dispatcher runs).",
+            help="smtp://\\[user@]host\\[:port] (password: PRESSCTL_SMTP_PASSWORD where the dispatcher runs).",
         ),
     ] = None,
     from_addr: Annotated[str | None, typer.Option("--from", help="The From address.")] = None,

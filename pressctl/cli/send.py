@@ -45,8 +45,8 @@ def send(
         str | None,
         typer.Option(
             "--smtp",
-            help="smtp://[user@]host[:port] (STARTTLS) or smtps://... Password: PRESSCTL_SMTP_PASSWORD or a "
-            "prompt. Default: [smtp] url in pressctl.toml, else the local outbox.",
+            help="smtp://\\[user@]host\\[:port] (STARTTLS) or smtps://... Password: PRESSCTL_SMTP_PASSWORD or a "
+            "prompt. Default: \\[smtp] url in pressctl.toml, else the local outbox.",
         ),
     ] = None,
     from_addr: Annotated[str | None, typer.Option("--from", help="The From address (default: pressctl.toml).")] = None,

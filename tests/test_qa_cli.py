@@ -1,0 +1,37 @@
+"""QA regressions in the command line itself: help texts that say what the code does, huge values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pressctl.cli import app
+from pressctl.errors import InputError
+from pressctl.timeparse import parse_duration
+from tests.qa_support import one_error_line, pressctl, workspace
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", [["send", "--help"], ["schedule", "add", "--help"]])
+def test_smtp_help_keeps_its_brackets(command: list[str]) -> None:
+    result = runner.invoke(app, command, env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    assert "smtp://[user@]host[:port]" in result.output
+    if command[0] == "send":
+        assert "Default: [smtp] url in pressctl.toml" in result.output
+
+
+def test_huge_durations_are_input_errors_not_crashes(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="too long"):
+        parse_duration("99999999999d", option="--max-late")
+    assert parse_duration("3650d").days == 3650
+    root = workspace(tmp_path)
+    proc = pressctl("schedule", "releases/sample.md", "-c", "contacts/journalists.csv", "--at", "+99999999d", cwd=root)
+    assert proc.returncode == 2
+    assert "is too long" in one_error_line(proc)
+    proc = pressctl("dispatch", "--max-late", "99999999999d", cwd=root)
+    assert proc.returncode == 2
+    assert "is too long" in one_error_line(proc)
