@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pressctl.cli.report import plain_table
+from pressctl.cli._common import plain_table
 from tests.qa_support import pressctl, workspace
 
 
@@ -46,3 +46,16 @@ def test_report_and_campaigns_piped_are_one_line_per_recipient(tmp_path: Path) -
     assert len(rows) == 2
     assert "Harbourview Science Park Opens Tidal Energy Test Bay for Start-ups" in rows[1]
     assert rows[1].split()[:1] == ["1"]
+
+
+def test_contacts_check_piped_lists_one_problem_per_line(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    long_reason_row = "x@y.example,B,tech\n" * 2
+    (root / "probs.csv").write_text("email,name,beat\nnot-an-address,A,tech\n" + long_reason_row, "utf-8")
+    proc = pressctl("contacts", "check", "probs.csv", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("probs.csv:2") and "invalid" in line and "not-an-address" in line for line in lines)
+    dup = [line for line in lines if line.startswith("probs.csv:4")]
+    assert len(dup) == 1 and "same address as probs.csv:3 (that row is kept)" in dup[0]
+    assert "│" not in proc.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -14,7 +14,7 @@ from rich.console import Console
 
 from pressctl.errors import PressctlError
 
-__all__ = ["err", "handle_errors", "out", "workspace_for"]
+__all__ = ["err", "handle_errors", "out", "plain_table", "print_table", "workspace_for"]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -74,3 +74,35 @@ def escape(text: object) -> str:
 
 def is_tty() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A rich table on a terminal; plain aligned columns, one line per row, when piped or redirected.
+
+    Piped output has no width to fit, and a table folded into 80 columns is unreadable in ``less`` or grep.
+    """
+    if out.is_terminal:
+        from rich.table import Table
+
+        table = Table(show_edge=False, pad_edge=False)
+        for col in headers:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*(escape(cell) for cell in row))
+        out.print(table)
+        return
+    sys.stdout.write("".join(line + "\n" for line in plain_table(headers, rows)))
+
+
+def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Lines of columns padded to their widest cell (counting wide CJK characters as two), no trailing spaces."""
+    from rich.cells import cell_len
+
+    # A line break in a cell (a multi-line SMTP reply) would split the row: keep one row per line.
+    cells = [tuple(" ".join(str(c).split()) or "-" for c in row) for row in [headers, *rows]]
+    widths = [max(cell_len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        padded = [c + " " * (w - cell_len(c)) for c, w in zip(row, widths, strict=True)]
+        lines.append("  ".join(padded).rstrip())
+    return lines

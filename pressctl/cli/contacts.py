@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pressctl.cli._common import escape, handle_errors, out, workspace_for
+from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
 
 if TYPE_CHECKING:
     from pressctl.contacts import ContactSet
@@ -168,14 +168,25 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
 
     colours = {"invalid": "red", "duplicate": "yellow", "warning": "yellow"}
     problems = result.problems()
-    if problems:
+    if problems and not out.is_terminal:
+        # Piped or redirected: one problem per line, not a table folded into 80 columns.
+        shown = problems if limit is None else problems[:limit]
+        out.print("Problems by row")
+        print_table(
+            ("where", "kind", "column", "problem", "value"),
+            [
+                (f"{_short(p.file)}:{p.row}", kind, p.column, p.reason, p.value)
+                for kind, p in shown
+            ],
+        )
+    elif problems:
+        shown = problems if limit is None else problems[:limit]
         table = Table(title="Problems by row", title_justify="left", show_lines=False)
         table.add_column("where", overflow="fold")
         table.add_column("kind")
         table.add_column("column", overflow="fold")
         table.add_column("problem", overflow="fold", ratio=3)
         table.add_column("value", overflow="fold", ratio=2)
-        shown = problems if limit is None else problems[:limit]
         for kind, problem in shown:
             table.add_row(
                 escape(f"{_short(problem.file)}:{problem.row}"),
@@ -185,10 +196,8 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
                 escape(problem.value),
             )
         out.print(table)
-        if len(shown) < len(problems):
-            out.print(
-                f"… and {len(problems) - len(shown)} more; --all lists them all, --json gives them as data."
-            )
+    if problems and len(shown) < len(problems):
+        out.print(f"… and {len(problems) - len(shown)} more; --all lists them all, --json gives them as data.")
     if result.suppressed:
         out.print(
             "Suppressed (never sent): "

@@ -5,19 +5,18 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pressctl.cli._common import escape, handle_errors, out, workspace_for
+from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
 from pressctl.errors import InputError
 
 if TYPE_CHECKING:
     from pressctl.ledger import Ledger
 
-__all__ = ["plain_table", "register"]
+__all__ = ["register"]
 
 _DB_HELP = "The ledger file (default: .pressctl/ledger.sqlite3 in the workspace)."
 _COLUMNS = (
@@ -84,40 +83,8 @@ def report(
             who = f"{r.name} <{r.email}>" if r.name else r.email
             reply = f"{r.last_code or ''} {r.last_reply}".strip()
             rows.append((who, r.language, r.status, str(r.attempts), reply, r.message_id, r.last_attempt_at or ""))
-        _print_table(("recipient", "lang", "status", "tries", "last reply", "Message-ID", "last attempt"), rows)
+        print_table(("recipient", "lang", "status", "tries", "last reply", "Message-ID", "last attempt"), rows)
         out.print("totals    " + (", ".join(f"{n} {k}" for k, n in totals.items() if n) or "none"))
-
-
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """A rich table on a terminal; plain aligned columns, one line per row, when piped or redirected.
-
-    Piped output has no width to fit, and a table folded into 80 columns is unreadable in ``less`` or grep.
-    """
-    if out.is_terminal:
-        from rich.table import Table
-
-        table = Table(show_edge=False, pad_edge=False)
-        for col in headers:
-            table.add_column(col, overflow="fold")
-        for row in rows:
-            table.add_row(*(escape(cell) for cell in row))
-        out.print(table)
-        return
-    sys.stdout.write("".join(line + "\n" for line in plain_table(headers, rows)))
-
-
-def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Lines of columns padded to their widest cell (counting wide CJK characters as two), no trailing spaces."""
-    from rich.cells import cell_len
-
-    # A line break in a cell (a multi-line SMTP reply) would split the row: keep one row per line.
-    cells = [tuple(" ".join(str(c).split()) or "-" for c in row) for row in [headers, *rows]]
-    widths = [max(cell_len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = []
-    for row in cells:
-        padded = [c + " " * (w - cell_len(c)) for c, w in zip(row, widths, strict=True)]
-        lines.append("  ".join(padded).rstrip())
-    return lines
 
 
 def _csv_cell(value: object) -> str:
@@ -162,7 +129,7 @@ def campaigns(
                 str(c.id), c.created_at[:16].replace("T", " "), c.title, str(t["sent"]), str(t["failed"]),
                 str(left), str(other), (c.finished_at or "-")[:16].replace("T", " "),
             ))
-        _print_table(("#", "created", "release", "sent", "failed", "left", "other", "finished"), lines)
+        print_table(("#", "created", "release", "sent", "failed", "left", "other", "finished"), lines)
 
 
 def register(app: typer.Typer) -> None:
