@@ -65,8 +65,15 @@ def _prepare(out_dir: Path) -> None:
                 shutil.rmtree(child)
             else:
                 child.unlink()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / MARKER).write_text("Written by `pressctl send --dry-run`; safe to delete.\n", encoding="utf-8")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / MARKER).write_text("Written by `pressctl send --dry-run`; safe to delete.\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the preview here ({exc.strerror or exc})",
+            where=str(out_dir),
+            hint="choose another --out folder",
+        ) from None
 
 
 def _image_name(image: InlineImage) -> str:

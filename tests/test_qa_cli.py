@@ -35,3 +35,14 @@ def test_huge_durations_are_input_errors_not_crashes(tmp_path: Path) -> None:
     proc = pressctl("dispatch", "--max-late", "99999999999d", cwd=root)
     assert proc.returncode == 2
     assert "is too long" in one_error_line(proc)
+
+
+def test_dry_run_out_folder_that_cannot_be_made_and_bad_limit(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    base = ("send", "releases/sample.md", "-c", "contacts/journalists.csv", "--dry-run")
+    proc = pressctl(*base, "--out", "/proc/no-such-place", cwd=root)
+    assert proc.returncode == 2
+    assert "cannot write the preview here" in one_error_line(proc)
+    proc = pressctl(*base, "--limit", "-3", cwd=root)
+    assert proc.returncode == 2
+    assert one_error_line(proc).startswith("error: --limit -3")

@@ -126,6 +126,8 @@ def send(
         retry_for=retry_for,
         reconnect_after=reconnect_after,
     )
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit {limit} is not a number of messages", hint="give 1 or more, e.g. --limit 5")
     if limit is not None and not dry_run:
         raise InputError("--limit only works with --dry-run", hint="add --dry-run, or drop --limit")
     if dry_run and test_to:
