@@ -301,6 +301,8 @@ def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise f.fail(key, f"{what} must be a file path")
     path = (base / value.strip()).resolve()
+    if path.is_dir():
+        raise f.fail(key, f"{what} {value!r} is a folder, not a file", hint="name the file inside it")
     if not path.is_file():
         raise f.fail(key, f"{what} {value!r} does not exist", hint=f"paths are relative to {base}")
     return path
@@ -328,6 +330,10 @@ def _parse_photos(f: _Fields, base: Path) -> tuple[Photo, ...]:
         src = _resolve(base, item["src"], f, "photos", f"photo {i}")
         if src.suffix.lower() not in (".jpg", ".jpeg", ".png", ".gif", ".webp"):
             raise f.fail("photos", f"photo {i} {src.name!r} is not a JPEG, PNG, GIF or WebP image")
+        for key in ("caption", "alt"):
+            # A list here would reach readers (and screen readers) as Python's "['...']".
+            if item.get(key) is not None and not isinstance(item[key], str | int | float):
+                raise f.fail("photos", f"photo {i}: '{key}' must be text", hint="write it on one line, or as a YAML block (>-)")
         caption = str(item.get("caption") or "").strip()
         alt = str(item.get("alt") or "").strip() or caption
         if not alt:

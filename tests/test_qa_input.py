@@ -114,3 +114,22 @@ def test_render_into_a_file_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "a-file: is a file, not a folder" in result.output
     assert target.read_text("utf-8") == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("photos: [{src: photos, alt: a}]", "bad.md:4: photo 1 'photos' is a folder, not a file"),
+        ("attachments: [photos]", "bad.md:4: attachment 'photos' is a folder, not a file"),
+        ("photos: [{src: photos/test-bay.jpg, alt: [x]}]", "bad.md:4: photo 1: 'alt' must be text"),
+        ("photos: [{src: photos/test-bay.jpg, caption: {a: b}}]", "bad.md:4: photo 1: 'caption' must be text"),
+    ],
+)
+def test_photo_and_attachment_mistakes(tmp_path: Path, line: str, expected: str) -> None:
+    root = workspace(tmp_path)
+    release = root / "releases" / "bad.md"
+    release.write_text(f"---\ntitle: T\ndate: 2030-03-12\n{line}\n---\nBody\n", "utf-8")
+    result = runner.invoke(app, ["render", str(release), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert expected in result.output
+    assert not (tmp_path / "out").exists()
