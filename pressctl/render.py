@@ -259,6 +259,19 @@ def _render_template(workspace: Workspace, name: str, context: Mapping[str, Any]
             where=str(workspace.templates_dir / name),
             hint="fix the template, or delete it from the workspace's templates/ to use the default",
         ) from None
+    except UnicodeDecodeError:
+        # Jinja reads overrides as UTF-8; a file saved in another encoding (or not text) fails here.
+        raise TemplateFileError(
+            f"template {name!r} (or one it includes) is not UTF-8 text",
+            where=str(workspace.templates_dir),
+            hint="save it as UTF-8, or delete it from the workspace's templates/ to use the default",
+        ) from None
+    except RecursionError:
+        raise TemplateFileError(
+            f"template {name!r} includes or extends itself, without end",
+            where=str(workspace.templates_dir),
+            hint="extend or include a template of another name",
+        ) from None
 
 
 # --- the parts every output shares ------------------------------------------------------------------

@@ -46,3 +46,19 @@ def test_dry_run_out_folder_that_cannot_be_made_and_bad_limit(tmp_path: Path) ->
     proc = pressctl(*base, "--limit", "-3", cwd=root)
     assert proc.returncode == 2
     assert one_error_line(proc).startswith("error: --limit -3")
+
+
+def test_usage_mistakes_are_one_line(tmp_path: Path) -> None:
+    cases = [
+        (("sned",), "error: pressctl: No such command 'sned'. Did you mean 'send'? Try 'pressctl --help'."),
+        (("send",), "error: pressctl send: Missing argument 'release'. Try 'pressctl send --help'."),
+        (("report", "abc"), "error: pressctl report: Invalid value for 'campaign'"),
+    ]
+    for args, expected in cases:
+        proc = pressctl(*args, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert one_error_line(proc).startswith(expected)
+        assert "╭" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert pressctl("--version", cwd=tmp_path).returncode == 0
+    bare = pressctl(cwd=tmp_path)
+    assert "Usage: pressctl" in bare.stdout + bare.stderr and "error:" not in bare.stderr

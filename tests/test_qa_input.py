@@ -133,3 +133,21 @@ def test_photo_and_attachment_mistakes(tmp_path: Path, line: str, expected: str)
     assert result.exit_code == 2
     assert expected in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("email.txt.j2", b"\xff\xfe\x00garbage\x81\x82", "is not UTF-8 text"),
+        ("print.html.j2", b'{% extends "print.html.j2" %}', "includes or extends itself"),
+        ("email.html.j2", b"{% if x %}\n<p>{{ broken }\n", "email.html.j2:2: template error"),
+    ],
+)
+def test_broken_template_overrides(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
+    root = workspace(tmp_path)
+    (root / "templates" / name).write_bytes(content)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", str(root / "releases" / "sample.md"), "-o", str(out), "--lang", "en"])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "internal error" not in result.output
+    assert not out.exists()

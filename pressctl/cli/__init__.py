@@ -46,5 +46,24 @@ _register()
 
 
 def main() -> None:
-    """Entry point for the console script."""
-    app()
+    """Entry point for the console script: a usage mistake is one line too, like every other error."""
+    import sys
+
+    from typer.exceptions import Abort, TyperException
+
+    try:
+        code = app(standalone_mode=False, prog_name="pressctl")
+    except TyperException as exc:  # usage errors: missing argument, bad option value, unknown command
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        helper = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
+        message = " ".join(exc.format_message().split())
+        if message:  # empty after `pressctl` alone: the help was shown, that is the answer
+            if not message.endswith((".", "?", "!")):
+                message += "."
+            sys.stderr.write(f"error: {where}{message}{helper}\n")
+        sys.exit(exc.exit_code)
+    except Abort:  # end of input or Ctrl-C at a prompt
+        sys.stderr.write("aborted: nothing sent\n")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
