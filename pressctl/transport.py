@@ -356,6 +356,7 @@ class SmtpTransport:
         self.description = settings.describe()
         # EHLO name: the sender's domain is better than a container's random FQDN (and is cheaper).
         self._local_hostname = local_hostname or self.sender.rpartition("@")[2] or socket.getfqdn()
+        self._context: ssl.SSLContext | None = None
 
     def prepare(self, message: OutgoingMessage) -> OutgoingMessage:
         """The message with its data in wire form, made ahead of the hand-over (see :class:`WireData`).
@@ -367,7 +368,11 @@ class SmtpTransport:
         return dataclasses.replace(message, data=prepare_data(message.data))
 
     def _tls_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=self.settings.cafile)
+        # One per transport, made at the first open: loading the CA store costs ~20 ms, and each of the
+        # K connections (and every renewal) paid it. An SSLContext is meant to be shared by connections.
+        if self._context is None:
+            self._context = ssl.create_default_context(cafile=self.settings.cafile)
+        return self._context
 
     async def open(self) -> Connection:
         import aiosmtplib
