@@ -247,6 +247,19 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     for item in contacts_raw:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise ConfigError("each [[media_contacts]] needs a name", where=where)
+        for key, value in item.items():
+            if key not in ("name", "title", "organisation", "phone", "email"):
+                raise ConfigError(
+                    f"unknown key 'media_contacts.{key}'",
+                    where=where,
+                    hint="use name, title, organisation, phone and email",
+                )
+            if not isinstance(value, str):
+                raise ConfigError(
+                    f"media_contacts.{key} must be text, not {type(value).__name__}",
+                    where=where,
+                    hint='put the value in quotes, e.g. phone = "+852 3000 0101"',
+                )
         contacts.append(
             MediaContact(
                 **{k: str(item.get(k, "")) for k in ("name", "title", "organisation", "phone", "email")}

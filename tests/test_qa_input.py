@@ -32,6 +32,8 @@ def _replace(path: Path, old: str, new: str) -> None:
         ('timezone = "Asia/Hong_Kong"', 'timezon = "Asia/Hong_Kong"', "ean 'timezone'"),
         ('[brand]', '[brand]\ncolour = "#000000"', "brand.colour"),
         ('logo = "brand/logo.png"', 'logo = "brand"', "brand.logo 'brand' is a folder"),
+        ('phone = "+852 3000 0101"', "phone = 85230000101", "media_contacts.phone must be text"),
+        ('phone = "+852 3000 0101"', 'phone = "+852 3000 0101"\nmobile = "1"', "unknown key 'media_contacts.mobile'"),
         ('unsubscribe_url = "https', 'unsubscribe_url = "javascript:alert(1)"\n# "https', "not a web address"),
     ],
 )
