@@ -262,9 +262,15 @@ def _fingerprint(release_files: Sequence[Path], lists: Sequence[Path], options: 
     for role, paths in (("release", release_files), ("list", lists)):
         for path in paths:
             digest.update(role.encode() + b"\0")
-            with open(path, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
+            try:
+                with open(path, "rb") as fh:
+                    for block in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(block)
+            except OSError as exc:  # permission denied, an I/O error: the user's file, not a crash
+                raise InputError(
+                    f"cannot read the file ({exc.strerror or type(exc).__name__})", where=str(path),
+                    hint="check that the file is readable",
+                ) from None
             digest.update(b"\0")
     digest.update(json.dumps(options.fingerprint_part(), sort_keys=True).encode())
     return digest.hexdigest()[:32]

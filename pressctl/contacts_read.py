@@ -260,6 +260,12 @@ def read_table(
         raise ContactsError(
             "permission denied", where=str(path), hint="check the file's permissions"
         ) from None
+    except OSError as exc:  # an I/O error, a device, a vanished network drive
+        raise ContactsError(
+            f"cannot read the file ({exc.strerror or type(exc).__name__})",
+            where=str(path),
+            hint="copy the list to a local folder and try again",
+        ) from None
 
     table: Table | None = None
     for number, cells in records:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -305,6 +306,8 @@ def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str) -> Path:
         raise f.fail(key, f"{what} {value!r} is a folder, not a file", hint="name the file inside it")
     if not path.is_file():
         raise f.fail(key, f"{what} {value!r} does not exist", hint=f"paths are relative to {base}")
+    if not os.access(path, os.R_OK):
+        raise f.fail(key, f"{what} {value!r} cannot be read (permission denied)", hint="check its permissions")
     return path
 
 

@@ -501,7 +501,14 @@ def _prepared_image(path: Path, *, max_width: int, photo_jpeg: bool = False) -> 
         return cached
     from PIL import Image, UnidentifiedImageError
 
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the image ({exc.strerror or type(exc).__name__})",
+            where=str(path),
+            hint="check that the file is readable",
+        ) from None
     try:
         with Image.open(io.BytesIO(data)) as opened:
             opened.load()

@@ -157,8 +157,15 @@ def snapshot_files(
 
     def copy(role: str, source: Path, relative: str) -> str:
         target = dest / relative
+        try:
+            data = source.read_bytes()
+        except OSError as exc:  # permission denied, an I/O error: nothing is scheduled
+            raise InputError(
+                f"cannot read the file ({exc.strerror or type(exc).__name__})",
+                where=str(source),
+                hint="check that the file is readable",
+            ) from None
         target.parent.mkdir(parents=True, exist_ok=True)
-        data = source.read_bytes()
         target.write_bytes(data)
         taken.add(relative)
         sources.append(SourceFile(role, str(source), relative, hashlib.sha256(data).hexdigest()))

@@ -153,3 +153,42 @@ def test_broken_template_overrides(tmp_path: Path, name: str, content: bytes, ex
     assert result.exit_code == 2, result.output
     assert expected in result.output and "internal error" not in result.output
     assert not out.exists()
+
+
+_MEM = Path("/proc/self/mem")  # exists and is a file, but reading it from the start fails with EIO
+
+
+@pytest.mark.skipif(not _MEM.exists(), reason="needs Linux /proc")
+def test_files_that_fail_to_read_are_input_errors(tmp_path: Path) -> None:
+    from tests.qa_support import one_error_line, pressctl
+
+    root = workspace(tmp_path)
+    (root / "releases" / "broken.pdf").symlink_to(_MEM)
+    (root / "releases" / "att.md").write_text(
+        "---\ntitle: T\ndate: 2030-03-12\nattachments: [broken.pdf]\n---\nBody\n", "utf-8"
+    )
+    (root / "brand" / "bad-logo.png").symlink_to(_MEM)
+    lists = ("-c", "contacts/journalists.csv")
+    for args in (
+        ("send", "releases/att.md", *lists, "--dry-run"),
+        ("schedule", "releases/att.md", *lists, "--at", "+1h"),
+        ("contacts", "check", str(_MEM)),
+        ("send", "releases/sample.md", *lists, "--dry-run", "--suppress", str(_MEM)),
+    ):
+        proc = pressctl(*args, cwd=root)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "cannot read the file" in one_error_line(proc)
+    assert not any((root / ".pressctl").glob("jobs/*"))
+    _replace(root / "pressctl.toml", 'logo = "brand/logo.png"', 'logo = "brand/bad-logo.png"')
+    proc = pressctl("render", "releases/sample.md", "--lang", "en", "-o", "out", cwd=root)
+    assert proc.returncode == 2
+    assert "cannot read the image" in one_error_line(proc)
+    assert not (root / "out").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_photo_is_named_at_its_line(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    (root / "releases" / "photos" / "test-bay.jpg").chmod(0)
+    result = runner.invoke(app, ["render", str(root / "releases" / "sample.md"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "cannot be read (permission denied)" in result.output
