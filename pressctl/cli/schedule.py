@@ -143,7 +143,14 @@ def add(
     retry_for: Annotated[
         str | None, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 1h.")
     ] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Only this language, e.g. en or zh-HK.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Send only this language version (e.g. zh-HK), to everyone selected. To reach only that "
+            "language's readers, use --where language=zh-HK instead.",
+        ),
+    ] = None,
     db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")

@@ -91,7 +91,14 @@ def send(
         ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for scripts).")] = False,
-    lang: Annotated[str | None, typer.Option("--lang", help="Only this language version, e.g. en or zh-HK.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Send only this language version (e.g. zh-HK), to everyone selected. To reach only that "
+            "language's readers, use --where language=zh-HK instead.",
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
     ] = None,
