@@ -202,7 +202,15 @@ def _parse_yaml(source: str, where: str) -> tuple[dict[str, Any], dict[str, int]
     lines: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, _ in node.value:
-            lines[str(key_node.value)] = key_node.start_mark.line + 2
+            key, line = str(key_node.value), key_node.start_mark.line + 2
+            if key in lines:
+                # YAML keeps the last silently; a second 'embargo:' left from an edit could lift an embargo early.
+                raise ReleaseError(
+                    f"'{key}' is given twice (lines {lines[key]} and {line})",
+                    where=f"{where}:{line}",
+                    hint="keep one of them",
+                )
+            lines[key] = line
     return data, lines
 
 

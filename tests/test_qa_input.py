@@ -192,3 +192,16 @@ def test_unreadable_photo_is_named_at_its_line(tmp_path: Path) -> None:
     (root / "releases" / "photos" / "test-bay.jpg").chmod(0)
     result = runner.invoke(app, ["render", str(root / "releases" / "sample.md"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "cannot be read (permission denied)" in result.output
+
+
+def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    release = root / "releases" / "dup.md"
+    release.write_text(
+        "---\ntitle: T\ndate: 2030-03-12\nembargo: 2030-03-12T10:00:00+08:00\n"
+        "embargo: 2020-03-12T10:00:00+08:00\n---\nBody\n",
+        "utf-8",
+    )
+    result = runner.invoke(app, ["render", str(release), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "dup.md:5: 'embargo' is given twice (lines 4 and 5)" in result.output
