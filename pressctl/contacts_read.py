@@ -43,6 +43,17 @@ class Table:
     blank_rows: int = 0  # fully empty rows after the header, skipped
 
 
+def _is_utf8_text(data: bytes) -> bool:
+    """Whether ``data`` has non-ASCII bytes and all of it is valid UTF-8."""
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_bytes(data: bytes, *, path: Path, encoding: str | None = None, lenient: bool = False) -> str:
     """The text of a file: a BOM decides when there is one, else ``encoding``, else UTF-8.
 
@@ -67,6 +78,11 @@ def decode_bytes(data: bytes, *, path: Path, encoding: str | None = None, lenien
         codec = "utf-16"
     elif data.startswith(codecs.BOM_UTF8):
         codec = "utf-8-sig"
+    elif encoding is not None and not codec.startswith("utf") and _is_utf8_text(data):
+        # --encoding applies to every list of a send; a UTF-8 list among big5 ones would otherwise be
+        # decoded as big5 or cp1252 and greet journalists with mojibake. Non-ASCII text in another
+        # encoding is practically never valid UTF-8, so valid UTF-8 is the second-strongest evidence.
+        codec = "utf-8"
     elif encoding is None and _looks_utf16(data):
         codec = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
     try:

@@ -205,3 +205,15 @@ def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["render", str(release), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "dup.md:5: 'embargo' is given twice (lines 4 and 5)" in result.output
+
+
+def test_a_utf8_list_survives_an_encoding_meant_for_another_list(tmp_path: Path) -> None:
+    from pressctl.contacts_read import decode_bytes
+
+    utf8 = "email,name\nwong@x.example,黃嘉明\n".encode()
+    assert "黃嘉明" in decode_bytes(utf8, path=Path("a.csv"), encoding="big5")
+    assert "黃嘉明" in decode_bytes(utf8, path=Path("a.csv"), encoding="latin-1")
+    big5 = "email,name\nwong@x.example,黃嘉明\n".encode("big5")
+    assert "黃嘉明" in decode_bytes(big5, path=Path("b.csv"), encoding="big5")
+    latin = "email,name\nrene@x.example,René\n".encode("cp1252")
+    assert "René" in decode_bytes(latin, path=Path("c.csv"), encoding="cp1252")
