@@ -176,8 +176,8 @@ class SendPlan:
     def message_id_domain(self) -> str:
         return envelope_sender(self.from_addr).rpartition("@")[2].lower()
 
-    def factory(self, campaign_token: str, *, subject_prefix: str = "") -> MessageFactory:
-        """The message builder for one campaign (its token makes the Message-IDs)."""
+    def factory(self, campaign_token: str, *, subject_prefix: str = "", wire: bool = False) -> MessageFactory:
+        """The message builder for one campaign (its token makes the Message-IDs); ``wire``: see MessageFactory."""
         from pressctl.messages import MessageFactory
 
         return MessageFactory(
@@ -189,6 +189,7 @@ class SendPlan:
             from_addr=self.options.from_addr,
             pdf_mode=self.options.pdf_mode,
             subject_prefix=subject_prefix,
+            wire=wire,
         )
 
     def summary(self) -> dict[str, Any]:
@@ -592,7 +593,9 @@ def run_send(
         on_campaign(campaign, {"todo": todo, **ledger.totals(campaign.id)})
     run = DispatchResult()
     if todo:
-        factory = plan.factory(campaign.token)
+        # Messages in DATA form straight from the builder when the transport sends them as they are:
+        # the shared parts (PDF, images) are then prepared once, not ~1 ms of byte scans per message.
+        factory = plan.factory(campaign.token, wire=bool(getattr(transport, "takes_wire_data", False)))
         # Every selected contact has a row; those without a final status are to do. The final ones are
         # few in a fresh campaign (a set of 100,000 keys to do would cost ~12 MB). A generator: the engine
         # reads it as its buffer drains, so jobs and messages are never all in memory.

@@ -33,6 +33,7 @@ from pressctl.config import Workspace
 from pressctl.errors import ConfigError, ContactsError
 from pressctl.merge import MergePlan
 from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
+from pressctl.wire import wire_piece, wire_pieces
 
 __all__ = [
     "PDF_MODES",
@@ -311,6 +312,8 @@ class _Variant:
     after_html: bytes  # inline images, the PDF part, closing boundaries: identical bytes for every message
     pdf_part: bytes  # the encoded PDF part inside ``after_html`` (b"" when not attached), for checks
     fixed_subject: bytes | None  # the folded Subject line when it holds no merge fields
+    # top, before_text, between, after_html in SMTP DATA form (see pressctl.wire), made once; () unless wire
+    wire: tuple[bytes | None, ...] = ()
 
 
 class MessageFactory:
@@ -328,6 +331,7 @@ class MessageFactory:
         pdf_mode: str | None = None,
         subject_prefix: str = "",
         date: dt.datetime | None = None,
+        wire: bool = False,
     ) -> None:
         if not renders:
             raise ValueError("MessageFactory needs at least one rendered language")
@@ -336,6 +340,9 @@ class MessageFactory:
         self.workspace = workspace
         self.plan = plan
         self.campaign_id = campaign_id
+        # wire=True: messages come as pressctl.wire.WireData (dots doubled) when their parts allow, for a
+        # transport that sends them as they are; the shared parts are prepared here, once per language.
+        self._wire = wire
         self.pdf_mode = pdf_mode or sender.pdf
         if self.pdf_mode not in PDF_MODES:
             raise ConfigError(f"PDF mode must be attach, link or both, not {self.pdf_mode!r}", where=where)
@@ -483,6 +490,9 @@ class MessageFactory:
             after_html=after_html,
             pdf_part=pdf_bytes.partition(b"\r\n\r\n")[2] if pdf_bytes else b"",
             fixed_subject=None if subject.tokens else self._subject_line(subject.parts[0]),
+            wire=tuple(wire_piece(x) for x in (top + b"\r\n\r\n", before_text, between, after_html))
+            if self._wire
+            else (),
         )
 
     # -- per contact ----------------------------------------------------------------------------------------
@@ -575,7 +585,7 @@ class MessageFactory:
         )
         text = v.text.encode(values)
         page = v.html.encode({k: html.escape(x, quote=True) for k, x in values.items()})
-        data = b"".join(
+        head = b"".join(
             (
                 self._from_line,
                 _fold("To", _address_words(contact.name, addr)),
@@ -584,14 +594,17 @@ class MessageFactory:
                 b"Message-ID: " + message_id.encode("ascii") + b"\r\n",
                 self._reply_line,
                 self._unsubscribe(addr),
-                v.top,
-                v.before_text,
-                text,
-                v.between,
-                page,
-                v.after_html,
             )
         )
+        data: bytes | None = None
+        if v.wire:
+            # Only the personal pieces (a few KB) get per-byte work; the shared ones were prepared once.
+            top, before_text, between, after_html = v.wire
+            data = wire_pieces(
+                (wire_piece(head), top, before_text, wire_piece(text), between, wire_piece(page), after_html)
+            )
+        if data is None:
+            data = b"".join((head, v.top, v.before_text, text, v.between, page, v.after_html))
         return OutgoingMessage(
             recipient=addr,
             message_id=message_id,

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pressctl.errors import InputError, TransportError
 from pressctl.model import OutgoingMessage
+from pressctl.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
 
 __all__ = [
     "PASSWORD_ENV",
@@ -282,48 +283,6 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class WireData(bytes):
-    """Message bytes already in DATA form: CRLF line ends, a final CRLF, leading dots doubled.
-
-    Made by :func:`prepare_data` while the sockets wait (the engine's producer), so the hand-over itself
-    does no per-byte work; the DATA preparation below passes it through untouched.
-    """
-
-
-def prepare_data(data: bytes) -> WireData:
-    """``data`` as aiosmtplib would put it on the wire (without the final ``.``)."""
-    if type(data) is WireData:
-        return data
-    return WireData(_DotStuffing().sub(b"..", normalize_line_endings(data)))
-
-
-def normalize_line_endings(message: bytes) -> bytes:
-    """What aiosmtplib's ``normalize_message_line_endings`` returns, with bytes methods instead of a regex.
-
-    Lone CR and lone LF become CRLF and the data ends with CRLF. Our messages are CRLF already, so three
-    ``count`` calls usually prove there is nothing to do; the regex took ~60 % of a send's CPU (FACTS.md).
-    """
-    if type(message) is WireData:
-        return message
-    crlf = message.count(b"\r\n")
-    if message.count(b"\n") != crlf or message.count(b"\r") != crlf:
-        message = message.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
-    if not message.endswith(b"\r\n"):
-        message += b"\r\n"
-    return message
-
-
-class _DotStuffing:
-    """Stands in for aiosmtplib's ``PERIOD_REGEX`` (``(?m)^\\.``): a dot starting a line gets doubled."""
-
-    def sub(self, repl: bytes, message: bytes) -> bytes:
-        if type(message) is WireData:
-            return message  # already stuffed
-        # (?m)^ matches at the start and after each LF (not after a lone CR): exactly these two cases.
-        message = message.replace(b"\n.", b"\n" + repl)
-        return repl + message[1:] if message.startswith(b".") else message
-
-
 def install_fast_data_path() -> bool:
     """Swap aiosmtplib's DATA preparation (two regex passes over every message) for byte-for-byte equal,
     ~10x faster bytes methods. Only the two module globals its ``execute_data_command`` looks up are
@@ -357,6 +316,12 @@ class SmtpTransport:
         # EHLO name: the sender's domain is better than a container's random FQDN (and is cheaper).
         self._local_hostname = local_hostname or self.sender.rpartition("@")[2] or socket.getfqdn()
         self._context: ssl.SSLContext | None = None
+
+    @property
+    def takes_wire_data(self) -> bool:
+        """Whether messages may come as :class:`WireData` (then passed on untouched): only with the fast
+        DATA path in place, as aiosmtplib's own would double the dots a second time."""
+        return _FAST_PATH
 
     def prepare(self, message: OutgoingMessage) -> OutgoingMessage:
         """The message with its data in wire form, made ahead of the hand-over (see :class:`WireData`).
