@@ -24,6 +24,7 @@ __all__ = [
     "load_release",
     "load_release_set",
     "normalise_language",
+    "time_problem",
 ]
 
 # Languages pressctl has words and fonts for. Keys are lower-cased tags; values the canonical form.
@@ -264,6 +265,16 @@ def _parse_date(f: _Fields) -> dt.date:
         ) from None
 
 
+def time_problem(exc: ValueError) -> str:
+    """Python's reason a date-time didn't parse, in words a press officer can act on."""
+    text = str(exc)
+    if "offset must be a timedelta" in text:
+        return "the UTC offset must be between -23:59 and +23:59"
+    if text.startswith("Invalid isoformat string"):
+        return "not ISO 8601"
+    return text.rstrip(".")
+
+
 def parse_local_time(value: Any, zone: ZoneInfo) -> dt.datetime:
     """An aware datetime from an ISO 8601 value; one without an offset is read in ``zone``.
 
@@ -301,7 +312,7 @@ def _parse_embargo(f: _Fields, zone: ZoneInfo) -> dt.datetime | None:
     except ValueError as exc:
         raise f.fail(
             "embargo",
-            f"'embargo' {str(value)!r} is not a usable date-time ({exc})",
+            f"'embargo' {str(value)!r} is not a usable date-time ({time_problem(exc)})",
             hint="write it as ISO 8601 with an offset, e.g. 2026-03-12T10:00:00+08:00",
         ) from None
 

@@ -11,7 +11,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from pressctl.errors import EmbargoError, InputError
-from pressctl.release import parse_local_time
+from pressctl.release import parse_local_time, time_problem
 
 __all__ = [
     "check_send_time",
@@ -73,7 +73,7 @@ def parse_at(text: str, *, zone: ZoneInfo, now: dt.datetime) -> dt.datetime:
         return parse_local_time(raw, zone)
     except ValueError as exc:
         raise EmbargoError(
-            f"--at {raw!r} is not a usable time ({exc})",
+            f"--at {raw!r} is not a usable time ({time_problem(exc)})",
             hint=(
                 f"write ISO 8601 with an offset (2030-03-12T10:00+08:00), a local time in {zone.key} "
                 "(2030-03-12 10:00), or +DURATION (+15m)"

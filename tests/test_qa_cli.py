@@ -62,3 +62,13 @@ def test_usage_mistakes_are_one_line(tmp_path: Path) -> None:
     assert pressctl("--version", cwd=tmp_path).returncode == 0
     bare = pressctl(cwd=tmp_path)
     assert "Usage: pressctl" in bare.stdout + bare.stderr and "error:" not in bare.stderr
+
+
+def test_time_mistakes_read_as_words(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    base = ("schedule", "releases/sample.md", "-c", "contacts/journalists.csv", "--at")
+    proc = pressctl(*base, "2030-03-12 10:00:00+25:00", cwd=root)
+    assert "the UTC offset must be between -23:59 and +23:59" in one_error_line(proc)
+    proc = pressctl(*base, "tomorrow", cwd=root)
+    line = one_error_line(proc)
+    assert "(not ISO 8601)" in line and "isoformat" not in line
