@@ -113,3 +113,16 @@ def test_toml_table_names_survive_in_error_lines(tmp_path: Path) -> None:
     proc = pressctl(*SEND, cwd=root)
     assert proc.returncode == 2
     assert "[smtp] url" in one_error_line(proc)
+
+
+def test_test_copies_honour_suppression(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    proc = pressctl(
+        *SEND, "--test-to", "me@hvsp.example", "--test-to", "Unsubscribed.Editor@metroweekly.test", cwd=root
+    )
+    assert proc.returncode == 2
+    assert "is on a suppression list; nothing was sent" in one_error_line(proc)
+    assert not any((root / "outbox").rglob("*.vm")), "not even the first address gets a copy"
+    ok = pressctl(*SEND, "--test-to", "me@hvsp.example", cwd=root)
+    assert ok.returncode == 0, ok.stderr
+    assert len(list((root / "outbox").rglob("*.vm"))) == 2  # one per language

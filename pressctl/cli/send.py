@@ -148,6 +148,8 @@ def send(
     if not plan.contacts.selected:
         raise _nobody(plan.contacts, contacts)
     _check_sender(plan)
+    if test_to:
+        _refuse_suppressed(plan, test_to)
     transport = _transport(plan)
     if test_to:
         _test_send(plan, test_to, transport)
@@ -181,6 +183,24 @@ def _test_address(raw: str) -> str:
             f"--test-to {raw!r} is not a usable address ({exc})",
             hint="give one address per --test-to, e.g. --test-to me@hvsp.example",
         ) from None
+
+
+def _refuse_suppressed(plan: SendPlan, addresses: Sequence[str]) -> None:
+    """Suppression holds for test copies too: an address that asked not to be mailed never is."""
+    from pressctl.contacts import is_suppressed, read_suppression
+    from pressctl.errors import ContactsError
+
+    files = [Path(p) for p in plan.options.suppress]
+    if plan.workspace.suppression_path.is_file():
+        files.insert(0, plan.workspace.suppression_path)
+    suppressed = read_suppression(files)
+    for address in addresses:
+        if is_suppressed(address, suppressed):
+            raise ContactsError(
+                f"--test-to {address!r} is on a suppression list; nothing was sent",
+                where=", ".join(str(f) for f in files),
+                hint="send the test copy to an address of your own",
+            )
 
 
 def _check_sender(plan: SendPlan) -> None:
