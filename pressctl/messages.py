@@ -19,6 +19,7 @@ import binascii
 import datetime as dt
 import hashlib
 import html
+import mimetypes
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pressctl.config import Workspace
-from pressctl.errors import ConfigError, ContactsError
+from pressctl.errors import ConfigError, ContactsError, InputError
 from pressctl.merge import MergePlan
 from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
 from pressctl.wire import wire_piece, wire_pieces
@@ -465,6 +466,19 @@ class MessageFactory:
             )
             pdf_bytes = att.as_bytes(policy=SMTP)
             children.append(att)
+        for path in rendered.release.attachments:
+            # The release's own attachments (a fact sheet, a spreadsheet): encoded here, once per language.
+            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            maintype, _, subtype = ctype.partition("/")
+            extra = MIMEPart(policy=SMTP)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise InputError(
+                    f"attachment cannot be read ({exc.strerror or exc})", where=str(path)
+                ) from None
+            extra.set_content(data, maintype, subtype, disposition="attachment", filename=path.name)
+            children.append(extra)
         root = EmailMessage(policy=SMTP)
         root["MIME-Version"] = "1.0"
         root["Content-Type"] = "multipart/mixed"
