@@ -66,6 +66,9 @@ __all__ = [
 _ALIASES = {"under_embargo": "advance_copy", "from": "from_addr", "lang": "language", "smtp": "smtp_url"}
 
 
+MAX_CONCURRENCY = 100
+
+
 @dataclass(frozen=True)
 class SendOptions:
     """Everything ``pressctl send`` can be told, as plain values (JSON-able through ``to_mapping``)."""
@@ -108,8 +111,12 @@ class SendOptions:
         return parse_rate(self.rate)
 
     def dispatch_options(self) -> DispatchOptions:
-        if self.concurrency < 1:
-            raise InputError("--concurrency must be at least 1")
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            # Dozens of parallel connections don't make a relay faster; they get a sender rate-limited or blocked.
+            raise InputError(
+                f"--concurrency must be between 1 and {MAX_CONCURRENCY}",
+                hint="4 to 10 connections is plenty for most relays",
+            )
         if self.max_attempts < 1:
             raise InputError("--max-attempts must be at least 1")
         if self.reconnect_after < 1:

@@ -162,6 +162,8 @@ def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--sm
         port_text = parts.port
     except ValueError:
         raise InputError(f"{option}: not a valid SMTP URL", hint="write smtp://[user@]host[:port]") from None
+    if port_text == 0:
+        raise InputError(f"{option}: port 0 is not a port", hint="leave it out for the default, or give e.g. :587")
     if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
         raise InputError(
             f"{option}: the URL must start with smtp:// or smtps://",
