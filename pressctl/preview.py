@@ -161,15 +161,17 @@ def _index_page(
         written = [p.name for p in result.pdfs]
         own = factory.pdf_names.get(lang)
         pdf = own if own in written else next(iter(written), None)
+        # sandbox keeps scripts and forms off; allow-same-origin is needed because a sandboxed frame's opaque
+        # origin cannot load the ../images/ files over file:// (Chromium showed only the alt text).
         out += [
             f'<h2 id="lang-{_e(lang)}">{_e(lang)}: {_e(parts.subject)}</h2>',
             f"<p>As received by the first {_e(lang)} recipient.</p>",
             f"<table>{head_rows}</table>",
             '<div class="frames">',
             f'<figure><figcaption>600 px (desktop)</figcaption><iframe src="messages/{_e(stem)}.html" '
-            f'width="600" sandbox="" title="{_e(lang)} email at 600 px"></iframe></figure>',
+            f'width="600" sandbox="allow-same-origin" title="{_e(lang)} email at 600 px"></iframe></figure>',
             f'<figure><figcaption>375 px (phone)</figcaption><iframe src="messages/{_e(stem)}.html" '
-            f'width="375" sandbox="" title="{_e(lang)} email at 375 px"></iframe></figure>',
+            f'width="375" sandbox="allow-same-origin" title="{_e(lang)} email at 375 px"></iframe></figure>',
             "</div>",
             "<h3>Text version</h3>",
             f'<pre lang="{_e(lang)}">{_e(parts.text)}</pre>',
