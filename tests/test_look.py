@@ -10,9 +10,50 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from messages_support import contact, fake_pdf, make_factory
 
+from pressctl.config import Workspace
+from pressctl.merge import MergePlan
+from pressctl.model import Rendered
 from pressctl.preview import write_preview
+from pressctl.release import load_release_set
+from pressctl.render import render_email
+from tests.render_support import make_workspace
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Workspace]:
+    return make_workspace(tmp_path_factory.mktemp("look"))
+
+
+@pytest.fixture(scope="module")
+def sample_emails(workspace: tuple[Path, Workspace]) -> dict[str, Rendered]:
+    root, ws = workspace
+    releases = load_release_set(root / "releases" / "sample.md", ws)
+    return {r.language: render_email(r, ws, MergePlan(), embargoed=True) for r in releases}
+
+
+def _dark_media_selectors(html: str) -> set[str]:
+    m = re.search(r"@media \(prefers-color-scheme: dark\) \{(.*?)\n\}", html, re.S)
+    assert m is not None, "the prefers-color-scheme: dark block is gone"
+    selectors: set[str] = set()
+    for rule in re.findall(r"([^{}]+)\{[^}]*\}", m.group(1)):
+        selectors.update(s.strip() for s in rule.split(","))
+    return selectors
+
+
+def test_outlook_dark_mode_repeats_every_dark_colour(sample_emails: dict[str, Rendered]) -> None:
+    # Outlook.com marks the body data-ogsc in dark mode and ignores the media query: the grey subtitle,
+    # quotes, About text, caption and footer were left dark grey on the dark card.
+    html = sample_emails["en"].html
+    keep = re.search(r'<style data-css-inline="keep">(.*?)</style>', html, re.S)
+    assert keep is not None
+    ogsc = keep.group(1)
+    selectors = _dark_media_selectors(html)
+    assert {".subtitle", ".about", ".caption", ".footer", "blockquote"} <= selectors
+    missing = [s for s in sorted(selectors) if f"[data-ogsc] {s}" not in ogsc]
+    assert not missing, f"dark colours without a [data-ogsc] twin: {missing}"
 
 
 def test_preview_frames_may_load_their_images(tmp_path: Path) -> None:
