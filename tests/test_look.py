@@ -34,6 +34,15 @@ def sample_emails(workspace: tuple[Path, Workspace]) -> dict[str, Rendered]:
     return {r.language: render_email(r, ws, MergePlan(), embargoed=True) for r in releases}
 
 
+def _style_of(html: str, tag: str, cls: str) -> str:
+    """The inlined style of the first ``<tag class="... cls ...">``."""
+    m = re.search(
+        rf'<{tag}\b[^>]*\bclass="(?:[^"]*\s)?{re.escape(cls)}(?:\s[^"]*)?"[^>]*\bstyle="([^"]*)"', html
+    )
+    assert m is not None, f"no <{tag} class={cls}> with a style"
+    return m.group(1)
+
+
 def _dark_media_selectors(html: str) -> set[str]:
     m = re.search(r"@media \(prefers-color-scheme: dark\) \{(.*?)\n\}", html, re.S)
     assert m is not None, "the prefers-color-scheme: dark block is gone"
@@ -54,6 +63,14 @@ def test_outlook_dark_mode_repeats_every_dark_colour(sample_emails: dict[str, Re
     assert {".subtitle", ".about", ".caption", ".footer", "blockquote"} <= selectors
     missing = [s for s in sorted(selectors) if f"[data-ogsc] {s}" not in ogsc]
     assert not missing, f"dark colours without a [data-ogsc] twin: {missing}"
+
+
+def test_chinese_subtitle_is_upright(sample_emails: dict[str, Rendered]) -> None:
+    # Chinese fonts have no italic: Chromium slanted the glyphs. The PDF already sets it upright.
+    assert "font-style: italic" in _style_of(sample_emails["en"].html, "p", "subtitle")
+    assert "font-style: normal" in _style_of(sample_emails["zh-HK"].html, "p", "subtitle")
+    assert 'class="container card cjk"' in sample_emails["zh-HK"].html
+    assert 'class="container card"' in sample_emails["en"].html
 
 
 def test_preview_frames_may_load_their_images(tmp_path: Path) -> None:
