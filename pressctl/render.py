@@ -221,6 +221,7 @@ def _environment(workspace: Workspace) -> Environment:
         env.filters["wrap"] = lambda text: wrap(str(text), width=TEXT_WIDTH)
         env.filters["css_string"] = _css_string
         env.filters["cjk"] = _cjk_filter
+        env.filters["table_scroll"] = _table_scroll
         env.globals["rule"] = lambda text: "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
         _ENVIRONMENTS[key] = env
     return env
@@ -230,6 +231,15 @@ def _environment(workspace: Workspace) -> Environment:
 def _cjk_filter(context: Any, value: object) -> Markup:
     """Escape text and, in a non-Chinese document, tag its Chinese runs (see markdown.lang_spans)."""
     return Markup(lang_spans(str(value), None if context.get("is_chinese") else "zh-HK"))
+
+
+def _table_scroll(value: object) -> Markup:
+    """Wrap each Markdown table in a ``div.table-scroll`` so a wide one scrolls on a phone (email only).
+
+    The body comes from the Markdown renderer, which allows no raw HTML: a literal ``<table>`` is a real tag.
+    """
+    html = str(value).replace("<table>", '<div class="table-scroll"><table>').replace("</table>", "</table></div>")
+    return Markup(html)
 
 
 def _css_string(value: object) -> str:

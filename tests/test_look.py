@@ -17,9 +17,24 @@ from pressctl.config import Workspace
 from pressctl.merge import MergePlan
 from pressctl.model import Rendered
 from pressctl.preview import write_preview
-from pressctl.release import load_release_set
+from pressctl.release import load_release, load_release_set
 from pressctl.render import render_email
-from tests.render_support import make_workspace
+from tests.render_support import make_workspace, write_release
+
+WIDE = """---
+title: HVSP test bay bookings
+date: 2030-03-12
+language: en
+---
+
+Drawings: https://www.hvsp.example/press/2030/03/tidal-energy-test-bay/technical-drawings-and-booking-form.pdf
+
+![Plan of the bay](https://www.hvsp.example/press/plan.png)
+
+| Company | Device | Flow speed (m/s) | Wave height (m) | Weeks | Contact |
+|---|---|---|---|---|---|
+| Kelpwise | seabed turbine | 2.5 | 1.2 | 6 | trials@kelpwise.example |
+"""
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +86,23 @@ def test_chinese_subtitle_is_upright(sample_emails: dict[str, Rendered]) -> None
     assert "font-style: normal" in _style_of(sample_emails["zh-HK"].html, "p", "subtitle")
     assert 'class="container card cjk"' in sample_emails["zh-HK"].html
     assert 'class="container card"' in sample_emails["en"].html
+
+
+def test_wide_content_stays_inside_a_phone_screen(workspace: tuple[Path, Workspace]) -> None:
+    # At 375 px a long URL and a six-column table pushed the whole card past the screen's edge.
+    root, ws = workspace
+    release = load_release(write_release(root, WIDE, name="wide.md"), ws)
+    html = render_email(release, ws, MergePlan(), embargoed=False).html
+    assert "table-layout: fixed" in _style_of(html, "table", "container")
+    assert "overflow-wrap: break-word" in _style_of(html, "td", "content")
+    scroll = _style_of(html, "div", "table-scroll")
+    assert "overflow-x: auto" in scroll
+    # Every table from the Markdown (the layout tables have role="presentation") sits in a scroller.
+    data_tables = len(re.findall(r"<table(?![^>]*role=\"presentation\")[\s>]", html))
+    assert data_tables == 1
+    assert len(re.findall(r'<div class="table-scroll"[^>]*><table\b', html)) == data_tables
+    img = re.search(r'<img src="https://www\.hvsp\.example/press/plan\.png"[^>]*>', html)
+    assert img is not None and "max-width: 100%" in img.group(0)
 
 
 def test_preview_frames_may_load_their_images(tmp_path: Path) -> None:
