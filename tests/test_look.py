@@ -117,3 +117,14 @@ def test_preview_frames_may_load_their_images(tmp_path: Path) -> None:
         sandbox = re.search(r'sandbox="([^"]*)"', frame)
         assert sandbox is not None
         assert sandbox.group(1).split() == ["allow-same-origin"]
+
+
+def test_chinese_footer_has_no_spaces_between_words(sample_emails: dict[str, Rendered]) -> None:
+    # "名單上。 取消訂閱 或電郵至" showed gaps: Chinese separates nothing with spaces (a space before the
+    # Latin address stays).
+    zh = sample_emails["zh-HK"].html
+    assert re.search(r"。<a href=\"https://[^\"]*\"[^>]*>取消訂閱</a>或電郵至 <a href=\"mailto:", zh)
+    en = sample_emails["en"].html
+    assert re.search(
+        r"list\. <a href=\"https://[^\"]*\"[^>]*>Unsubscribe</a> or write to <a href=\"mailto:", en
+    )
