@@ -56,6 +56,7 @@ __all__ = [
     "render_files",
     "render_pdf",
     "subject_line",
+    "text_on",
 ]
 
 # Where pressctl.messages puts the link to the published PDF (sender.pdf = link/both); removed otherwise.
@@ -222,6 +223,7 @@ def _environment(workspace: Workspace) -> Environment:
         env.filters["css_string"] = _css_string
         env.filters["cjk"] = _cjk_filter
         env.filters["table_scroll"] = _table_scroll
+        env.filters["text_on"] = text_on
         env.globals["rule"] = lambda text: "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
         _ENVIRONMENTS[key] = env
     return env
@@ -231,6 +233,36 @@ def _environment(workspace: Workspace) -> Environment:
 def _cjk_filter(context: Any, value: object) -> Markup:
     """Escape text and, in a non-Chinese document, tag its Chinese runs (see markdown.lang_spans)."""
     return Markup(lang_spans(str(value), None if context.get("is_chinese") else "zh-HK"))
+
+
+def _luminance(colour: str) -> float | None:
+    """WCAG relative luminance of a ``#rgb``/``#rrggbb`` colour (alpha ignored); None for other forms."""
+    digits = colour.strip().lstrip("#")
+    if not colour.strip().startswith("#") or len(digits) not in (3, 4, 6, 8):
+        return None
+    if len(digits) in (3, 4):
+        digits = "".join(ch * 2 for ch in digits)
+    try:
+        channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    except ValueError:
+        return None
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def text_on(background: object, dark: str = "#1d1d1f") -> str:
+    """White, or ``dark`` when white on ``background`` falls below WCAG's 4.5:1 and ``dark`` reads better.
+
+    A light brand colour (an orange accent, say) behind white banner text was hard to read. Colours other
+    than hex (names, rgb()) keep white, as before.
+    """
+    bg = _luminance(str(background))
+    dk = _luminance(dark)
+    if bg is None or dk is None:
+        return "#ffffff"
+    on_white = 1.05 / (bg + 0.05)
+    on_dark = (max(bg, dk) + 0.05) / (min(bg, dk) + 0.05)
+    return dark if on_white < 4.5 and on_dark > on_white else "#ffffff"
 
 
 def _table_scroll(value: object) -> Markup:

@@ -18,7 +18,7 @@ from pressctl.merge import MergePlan
 from pressctl.model import Rendered
 from pressctl.preview import write_preview
 from pressctl.release import load_release, load_release_set
-from pressctl.render import render_email
+from pressctl.render import print_html, render_email, text_on
 from tests.render_support import make_workspace, write_release
 
 WIDE = """---
@@ -128,3 +128,20 @@ def test_chinese_footer_has_no_spaces_between_words(sample_emails: dict[str, Ren
     assert re.search(
         r"list\. <a href=\"https://[^\"]*\"[^>]*>Unsubscribe</a> or write to <a href=\"mailto:", en
     )
+
+
+def test_banner_text_reads_on_the_brand_colour(sample_emails: dict[str, Rendered]) -> None:
+    # White on the sample's orange accent (#e07a2f) is 3.5:1, under WCAG's 4.5:1 for 13 px text.
+    assert text_on("#e07a2f") == "#1d1d1f"
+    assert text_on("#0b5c74") == "#ffffff"  # the dark teal primary keeps white
+    assert text_on("#000") == "#ffffff" and text_on("#fff") == "#1d1d1f"
+    assert text_on("rebeccapurple") == "#ffffff" and text_on("rgb(0, 0, 0)") == "#ffffff"
+    embargo = _style_of(sample_emails["en"].html, "td", "embargo")
+    assert "background: #e07a2f" in embargo and "color: #1d1d1f" in embargo
+
+
+def test_pdf_banner_text_reads_on_the_brand_colour(workspace: tuple[Path, Workspace]) -> None:
+    root, ws = workspace
+    release = load_release(root / "releases" / "sample.md", ws)
+    html = print_html(release, ws, MergePlan(), embargoed=True)
+    assert re.search(r"\.banner\.embargo \{ background: #e07a2f; color: #1d1d1f; \}", html)
