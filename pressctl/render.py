@@ -468,7 +468,12 @@ def _font_stacks(workspace: Workspace, language: str) -> tuple[str, str]:
         )
     else:
         print_stack = f'"{brand.font}", "DejaVu Sans", "{brand.cjk_font}", sans-serif'
-        email_stack = 'Arial, "Helvetica Neue", Helvetica, sans-serif'
+        # Chinese names in English text: Hong Kong faces before the generic family, or a client's own
+        # fallback may pick a Simplified or Japanese face (other glyph forms).
+        email_stack = (
+            'Arial, "Helvetica Neue", Helvetica, "PingFang HK", "Microsoft JhengHei", "Noto Sans CJK HK", '
+            "sans-serif"
+        )
     return print_stack, email_stack
 
 

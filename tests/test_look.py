@@ -145,3 +145,13 @@ def test_pdf_banner_text_reads_on_the_brand_colour(workspace: tuple[Path, Worksp
     release = load_release(root / "releases" / "sample.md", ws)
     html = print_html(release, ws, MergePlan(), embargoed=True)
     assert re.search(r"\.banner\.embargo \{ background: #e07a2f; color: #1d1d1f; \}", html)
+
+
+def test_english_email_names_hong_kong_faces_for_chinese_names(sample_emails: dict[str, Rendered]) -> None:
+    # "Dr Evelyn Tsang (曾穎欣)": Arial has no Chinese; without a named HK face the client's fallback decides.
+    card = _style_of(sample_emails["en"].html, "table", "card")
+    family = re.search(r"font-family: ([^;]*);", card)
+    assert family is not None
+    assert family.group(1).index("Arial") < family.group(1).index("Noto Sans CJK HK")
+    assert family.group(1).rstrip().endswith("sans-serif")
+    assert '<span lang="zh-HK">曾穎欣</span>' in sample_emails["en"].html
