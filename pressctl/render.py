@@ -533,16 +533,20 @@ class _Image:
     original: bool  # the file's own bytes, not re-encoded
 
 
-_IMAGES: dict[tuple[str, int, int, bool], _Image] = {}
+_IMAGES: dict[tuple[str, int, int, bool, bool], _Image] = {}
 
 
-def _prepared_image(path: Path, *, max_width: int, photo_jpeg: bool = False) -> _Image:
+def _prepared_image(
+    path: Path, *, max_width: int, photo_jpeg: bool = False, on_white: bool = False
+) -> _Image:
     """The image at most ``max_width`` wide, as JPEG, PNG or GIF; made once per file version.
 
     ``photo_jpeg`` also turns an opaque PNG into JPEG (photos in print: a fraction of the size).
+    ``on_white`` flattens transparency onto white: a mail app that darkens the email in dark mode darkens
+    the header behind a transparent logo too, and its dark lettering vanished.
     """
     stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, max_width, photo_jpeg)
+    key = (str(path), stat.st_mtime_ns, max_width, photo_jpeg, on_white)
     cached = _IMAGES.get(key)
     if cached is not None:
         return cached
@@ -564,6 +568,12 @@ def _prepared_image(path: Path, *, max_width: int, photo_jpeg: bool = False) -> 
             width, height = img.size
             alpha = img.mode in ("RGBA", "LA", "P", "PA")
             keep = fmt in ("JPEG", "GIF") or (fmt == "PNG" and (alpha or not photo_jpeg))
+            if on_white and alpha:
+                rgba = img.convert("RGBA")
+                img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                img.alpha_composite(rgba)
+                img = img.convert("RGB")
+                keep = False
             if width <= max_width and keep:
                 result = _Image(data, "jpeg" if fmt == "JPEG" else fmt.lower(), width, height, True)
             else:
@@ -572,7 +582,7 @@ def _prepared_image(path: Path, *, max_width: int, photo_jpeg: bool = False) -> 
                     width = max_width
                     img = img.resize((width, height), Image.Resampling.LANCZOS)
                 buf = io.BytesIO()
-                if alpha:
+                if alpha:  # a flattened logo stays PNG too: sharp edges on its lettering
                     img.save(buf, "PNG", optimize=True)
                     result = _Image(buf.getvalue(), "png", width, height, False)
                 else:
@@ -635,7 +645,7 @@ def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, emb
     images: list[InlineImage] = []
     logo: dict[str, Any] | None = None
     if workspace.brand.logo is not None:
-        img = _prepared_image(workspace.brand.logo, max_width=600)
+        img = _prepared_image(workspace.brand.logo, max_width=600, on_white=True)
         cid = f"logo.{release.slug}@pressctl"
         images.append(_inline(cid, workspace.brand.logo, img))
         # Shown 48 px high; the file is larger for sharp high-DPI screens.

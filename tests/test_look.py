@@ -7,6 +7,7 @@ phone's screen, images in the preview page showing only their alt text.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -155,3 +156,15 @@ def test_english_email_names_hong_kong_faces_for_chinese_names(sample_emails: di
     assert family.group(1).index("Arial") < family.group(1).index("Noto Sans CJK HK")
     assert family.group(1).rstrip().endswith("sans-serif")
     assert '<span lang="zh-HK">曾穎欣</span>' in sample_emails["en"].html
+
+
+def test_email_logo_is_flattened_onto_white(sample_emails: dict[str, Rendered]) -> None:
+    # The sample logo is a transparent PNG with dark lettering: a mail app's forced dark mode darkened the
+    # header behind it and the lettering vanished. The email copy carries its own white background.
+    from PIL import Image
+
+    logo = next(i for i in sample_emails["en"].images if i.cid.startswith("logo."))
+    assert (logo.maintype, logo.subtype) == ("image", "png")
+    with Image.open(io.BytesIO(logo.data)) as img:
+        assert img.mode == "RGB"
+        assert img.getpixel((0, 0)) == (255, 255, 255)
