@@ -16,7 +16,24 @@ import typer
 from typer.core import TyperGroup
 
 from pressctl.cli._common import err, escape, handle_errors, out, workspace_for
-from pressctl.errors import ConfigError, InputError
+from pressctl.cli._options import (
+    BatchPause,
+    BatchSize,
+    Concurrency,
+    ConfigFile,
+    ContactLists,
+    Encoding,
+    FromAddress,
+    Lang,
+    LedgerDb,
+    MaxAttempts,
+    Rate,
+    RetryFor,
+    Smtp,
+    Where,
+    raise_for_from,
+)
+from pressctl.errors import ConfigError
 
 if TYPE_CHECKING:
     from pressctl.config import Workspace
@@ -46,8 +63,6 @@ schedule_app = typer.Typer(
         "a dispatcher (pressctl dispatch --watch, or cron/systemd: see docs/dispatch.md) sends jobs on time."
     ),
 )
-
-_DB_HELP = "The ledger file (default: .pressctl/ledger.sqlite3 in the workspace)."
 
 
 def _ledger_path(db: Path | None, workspace: Workspace) -> Path:
@@ -93,10 +108,7 @@ def add(
     release: Annotated[
         Path, typer.Argument(metavar="RELEASE", help="The release file (Markdown with YAML front matter).")
     ],
-    contacts: Annotated[
-        list[Path],
-        typer.Option("--contacts", "-c", help="A contact list (.csv/.tsv/.txt/.xlsx). Repeat for several."),
-    ],
+    contacts: ContactLists,
     at: Annotated[
         str | None,
         typer.Option(
@@ -113,48 +125,27 @@ def add(
             "--under-embargo", help="An advance copy marked EMBARGOED, sent --at a time before the lift."
         ),
     ] = False,
-    where: Annotated[
-        list[str] | None, typer.Option("--where", "-w", help="Select contacts: FIELD=VALUE (repeatable).")
-    ] = None,
+    where: Where = None,
     suppress: Annotated[
         list[Path] | None,
-        typer.Option("--suppress", help="Another suppression list, read again when the job is sent."),
-    ] = None,
-    encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Encoding of lists that are not UTF-8/UTF-16.")
-    ] = None,
-    smtp: Annotated[
-        str | None,
         typer.Option(
-            "--smtp",
-            help="smtp://\\[user@]host\\[:port] (password: PRESSCTL_SMTP_PASSWORD where the dispatcher runs).",
+            "--suppress",
+            help="Another suppression list (the workspace's contacts/suppressed.csv always applies); "
+            "both are read again when the job is sent.",
         ),
     ] = None,
-    from_addr: Annotated[str | None, typer.Option("--from", help="The From address.")] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", help="SMTP connections.")] = None,
-    rate: Annotated[str | None, typer.Option("--rate", help="Rate limit, e.g. 10/s, 600/min.")] = None,
-    batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="Pause after every N messages.")
-    ] = None,
-    batch_pause: Annotated[str | None, typer.Option("--batch-pause", help="The pause, e.g. 30s.")] = None,
-    max_attempts: Annotated[
-        int | None, typer.Option("--max-attempts", help="Tries per recipient for temporary failures.")
-    ] = None,
-    retry_for: Annotated[
-        str | None, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 1h.")
-    ] = None,
-    lang: Annotated[
-        str | None,
-        typer.Option(
-            "--lang",
-            help="Send only this language version (e.g. zh-HK), to everyone selected. To reach only that "
-            "language's readers, use --where language=zh-HK instead.",
-        ),
-    ] = None,
-    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
-    ] = None,
+    encoding: Encoding = None,
+    smtp: Smtp = None,
+    from_addr: FromAddress = None,
+    concurrency: Concurrency[int | None] = None,
+    rate: Rate[str | None] = None,
+    batch_size: BatchSize[int | None] = None,
+    batch_pause: BatchPause[str | None] = None,
+    max_attempts: MaxAttempts[int | None] = None,
+    retry_for: RetryFor[str | None] = None,
+    lang: Lang = None,
+    db: LedgerDb = None,
+    config: ConfigFile = None,
 ) -> None:
     """Schedule RELEASE to go to the lists at the embargo's lift (or --at TIME).
 
@@ -193,11 +184,7 @@ def add(
         )
     except ConfigError as exc:
         # The engine checks the From line as a send would; name the option when it came from one.
-        if from_addr and exc.what.startswith("sender.from "):
-            raise InputError(
-                f"--from {from_addr!r} is not one email address",
-                hint='write e.g. --from "HVSP Press Office <press@hvsp.example>"',
-            ) from None
+        raise_for_from(exc, from_addr)
         raise
     from zoneinfo import ZoneInfo
 
@@ -226,7 +213,7 @@ def add(
 @schedule_app.command("list")
 @handle_errors
 def list_(
-    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    db: LedgerDb = None,
     state: Annotated[
         list[str] | None,
         typer.Option(
@@ -276,7 +263,7 @@ def _print_view(view: JobView) -> None:
 @handle_errors
 def cancel(
     job_id: Annotated[str, typer.Argument(help="The job's id (see pressctl schedule list).")],
-    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    db: LedgerDb = None,
 ) -> None:
     """Cancel a job. A job being sent stops after the messages in flight."""
     from pressctl.schedule import cancel_job, open_store
@@ -294,7 +281,7 @@ def cancel(
 @handle_errors
 def run(
     job_id: Annotated[str, typer.Argument(help="The job's id (see pressctl schedule list).")],
-    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    db: LedgerDb = None,
 ) -> None:
     """Send a missed, failed or waiting job now, on purpose (never before its embargo, unless an advance copy)."""
     dispatcher = _dispatcher(_jobs_ledger(db))
@@ -388,7 +375,7 @@ def dispatch(
         float,
         typer.Option("--interval", help="With --watch: seconds between looks for new or cancelled jobs."),
     ] = 1.0,
-    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
+    db: LedgerDb = None,
 ) -> None:
     """Send the scheduled jobs whose time has come, then exit (cron, systemd timer); --watch keeps running.
 

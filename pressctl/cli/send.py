@@ -15,6 +15,25 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pressctl.cli._common import err, escape, handle_errors, is_tty, out, workspace_for
+from pressctl.cli._options import (
+    BatchPause,
+    BatchSize,
+    Concurrency,
+    ConfigFile,
+    ContactLists,
+    Encoding,
+    FromAddress,
+    Lang,
+    LedgerDb,
+    MaxAttempts,
+    Rate,
+    ReleaseFile,
+    RetryFor,
+    Smtp,
+    Suppress,
+    Where,
+    raise_for_from,
+)
 from pressctl.errors import InputError
 
 if TYPE_CHECKING:
@@ -26,48 +45,23 @@ __all__ = ["register"]
 
 @handle_errors
 def send(
-    release: Annotated[Path, typer.Argument(help="The release file (Markdown with YAML front matter).")],
-    contacts: Annotated[
-        list[Path],
-        typer.Option("--contacts", "-c", help="A contact list (.csv/.tsv/.txt/.xlsx). Repeat for several."),
-    ],
-    encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Encoding of lists that are not UTF-8/UTF-16 (e.g. big5).")
-    ] = None,
-    where: Annotated[
-        list[str] | None, typer.Option("--where", "-w", help="Select contacts: FIELD=VALUE (repeatable).")
-    ] = None,
-    suppress: Annotated[
-        list[Path] | None,
-        typer.Option("--suppress", help="Another suppression list (the workspace's is always read)."),
-    ] = None,
-    smtp: Annotated[
-        str | None,
-        typer.Option(
-            "--smtp",
-            help="smtp://\\[user@]host\\[:port] (STARTTLS) or smtps://... Password: PRESSCTL_SMTP_PASSWORD or a "
-            "prompt. Default: \\[smtp] url in pressctl.toml, else the local outbox.",
-        ),
-    ] = None,
-    from_addr: Annotated[str | None, typer.Option("--from", help="The From address (default: pressctl.toml).")] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="SMTP connections, each reused.")] = 4,
-    rate: Annotated[
-        str, typer.Option("--rate", help="At most this many messages: N/s, N/min or N/h (0: no limit).")
-    ] = "0",
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Pause after every N messages (0: never).")] = 0,
-    batch_pause: Annotated[str, typer.Option("--batch-pause", help="The pause between batches, e.g. 30s, 5min.")] = "0",
-    max_attempts: Annotated[
-        int, typer.Option("--max-attempts", help="Tries per recipient for temporary failures (4xx, timeouts).")
-    ] = 5,
-    retry_for: Annotated[
-        str, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 10min, 1h.")
-    ] = "1h",
+    release: ReleaseFile,
+    contacts: ContactLists,
+    encoding: Encoding = None,
+    where: Where = None,
+    suppress: Suppress = None,
+    smtp: Smtp = None,
+    from_addr: FromAddress = None,
+    concurrency: Concurrency[int] = 4,
+    rate: Rate[str] = "0",
+    batch_size: BatchSize[int] = 0,
+    batch_pause: BatchPause[str] = "0",
+    max_attempts: MaxAttempts[int] = 5,
+    retry_for: RetryFor[str] = "1h",
     reconnect_after: Annotated[
         int, typer.Option("--reconnect-after", help="Renew each connection after this many messages.")
     ] = 1000,
-    db: Annotated[
-        Path | None, typer.Option("--db", help="The ledger file (default: .pressctl/ledger.sqlite3 in the workspace).")
-    ] = None,
+    db: LedgerDb = None,
     new_campaign: Annotated[
         bool, typer.Option("--new-campaign", help="Send again to everyone, as a new campaign, on purpose.")
     ] = False,
@@ -91,17 +85,8 @@ def send(
         ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for scripts).")] = False,
-    lang: Annotated[
-        str | None,
-        typer.Option(
-            "--lang",
-            help="Send only this language version (e.g. zh-HK), to everyone selected. To reach only that "
-            "language's readers, use --where language=zh-HK instead.",
-        ),
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
-    ] = None,
+    lang: Lang = None,
+    config: ConfigFile = None,
 ) -> None:
     """Send RELEASE to everyone on the lists, once each, recording every recipient's fate in the ledger.
 
@@ -210,11 +195,7 @@ def _check_sender(plan: SendPlan) -> None:
     try:
         plan.factory("check-" + plan.fingerprint)
     except ConfigError as exc:
-        if plan.options.from_addr and exc.what.startswith("sender.from "):
-            raise InputError(
-                f"--from {plan.options.from_addr!r} is not one email address",
-                hint='write e.g. --from "HVSP Press Office <press@hvsp.example>"',
-            ) from None
+        raise_for_from(exc, plan.options.from_addr)
         raise
 
 

@@ -1,0 +1,138 @@
+"""Command-line options that several commands share, declared once so their names and help texts agree.
+
+Each is an ``Annotated`` alias; a command writes ``where: Where = None`` and keeps its default in its own
+signature (typer copies the option for each command, so sharing one is safe).
+
+The pacing and retry options are generic in their type: ``send`` has real defaults (``Concurrency[int] = 4``)
+while ``schedule add`` uses ``None`` for "not given" (``Concurrency[int | None] = None``), so a job stores
+only what was chosen and takes ``send``'s defaults when it goes.
+
+Where a command means something else by an option (``schedule add --suppress`` is read again at the lift,
+``render --lang`` renders rather than sends) it keeps its own declaration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from pressctl.errors import ConfigError, InputError
+
+__all__ = [
+    "BatchPause",
+    "BatchSize",
+    "Concurrency",
+    "ConfigFile",
+    "ContactLists",
+    "Encoding",
+    "FromAddress",
+    "Lang",
+    "LedgerDb",
+    "MaxAttempts",
+    "Rate",
+    "ReleaseFile",
+    "RetryFor",
+    "Smtp",
+    "Suppress",
+    "Where",
+    "raise_for_from",
+]
+
+T = TypeVar("T")
+
+# -- what to send, and to whom -------------------------------------------------------------------------------
+
+ReleaseFile = Annotated[Path, typer.Argument(help="The release file (Markdown with YAML front matter).")]
+
+ContactLists = Annotated[
+    list[Path],
+    typer.Option("--contacts", "-c", help="A contact list (.csv/.tsv/.txt/.xlsx). Repeat for several."),
+]
+
+Encoding = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Encoding of lists that are not UTF-8/UTF-16, e.g. big5, cp1252, gb18030."),
+]
+
+Where = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where",
+        "-w",
+        help="Select contacts: FIELD=VALUE, FIELD!=VALUE, FIELD=A,B (any of). Repeat: all must hold.",
+    ),
+]
+
+Suppress = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--suppress",
+        help="Another suppression list (the workspace's contacts/suppressed.csv always applies).",
+    ),
+]
+
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Send only this language version (e.g. zh-HK), to everyone selected. To reach only that "
+        "language's readers, use --where language=zh-HK instead.",
+    ),
+]
+
+# -- how it goes ---------------------------------------------------------------------------------------------
+
+# Brackets are escaped: rich would take "[smtp]" for markup and drop it.
+Smtp = Annotated[
+    str | None,
+    typer.Option(
+        "--smtp",
+        help="smtp://\\[user@]host\\[:port] (STARTTLS) or smtps://... Default: \\[smtp] url in pressctl.toml, "
+        "else the local outbox. Password: PRESSCTL_SMTP_PASSWORD, else a prompt (a scheduled job needs "
+        "PRESSCTL_SMTP_PASSWORD where the dispatcher runs).",
+    ),
+]
+
+FromAddress = Annotated[
+    str | None,
+    typer.Option("--from", help="The From address (default: \\[sender] from in pressctl.toml)."),
+]
+
+Concurrency = Annotated[T, typer.Option("--concurrency", help="SMTP connections, each reused (1 to 100).")]
+
+Rate = Annotated[T, typer.Option("--rate", help="At most this many messages: N/s, N/min or N/h (0: no limit).")]
+
+BatchSize = Annotated[T, typer.Option("--batch-size", help="Pause after every N messages (0: never).")]
+
+BatchPause = Annotated[T, typer.Option("--batch-pause", help="The pause between batches, e.g. 30s, 5min.")]
+
+MaxAttempts = Annotated[
+    T, typer.Option("--max-attempts", help="Tries per recipient for temporary failures (4xx, timeouts).")
+]
+
+RetryFor = Annotated[T, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 10min, 1h.")]
+
+# -- where things are ----------------------------------------------------------------------------------------
+
+LedgerDb = Annotated[
+    Path | None,
+    typer.Option("--db", help="The ledger file (default: .pressctl/ledger.sqlite3 in the workspace)."),
+]
+
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
+]
+
+
+def raise_for_from(exc: ConfigError, from_addr: str | None) -> None:
+    """Name --from when a From line the user typed is what the engine refused (not pressctl.toml).
+
+    Call it in ``except ConfigError``, then re-raise: it returns when the fault is not the option's.
+    """
+    if from_addr and exc.what.startswith("sender.from "):
+        raise InputError(
+            f"--from {from_addr!r} is not one email address",
+            hint='write e.g. --from "HVSP Press Office <press@hvsp.example>"',
+        ) from None
