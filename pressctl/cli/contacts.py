@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
+from pressctl.cli._options import Encoding, Suppress, Where
 
 if TYPE_CHECKING:
     from pressctl.contacts import ContactSet
@@ -26,27 +27,9 @@ def check(
             help="Contact lists: .csv, .tsv, .txt (Excel 'Unicode Text') or .xlsx.", show_default=False
         ),
     ],
-    encoding: Annotated[
-        str | None,
-        typer.Option(
-            "--encoding", help="Encoding of lists that are not UTF-8/UTF-16, e.g. big5, cp1252, gb18030."
-        ),
-    ] = None,
-    where: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--where",
-            "-w",
-            help="Select contacts: FIELD=VALUE, FIELD!=VALUE, FIELD=A,B (any of). Repeat: all must hold.",
-        ),
-    ] = None,
-    suppress: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--suppress",
-            help="Another suppression list (the workspace's contacts/suppressed.csv always applies).",
-        ),
-    ] = None,
+    encoding: Encoding = None,
+    where: Where = None,
+    suppress: Suppress = None,
     language: Annotated[
         list[str] | None,
         typer.Option(

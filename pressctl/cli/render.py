@@ -9,22 +9,21 @@ from typing import Annotated
 import typer
 
 from pressctl.cli._common import escape, handle_errors, out, workspace_for
+from pressctl.cli._options import ConfigFile, ReleaseFile
 
 __all__ = ["register"]
 
 
 @handle_errors
 def render(
-    release: Annotated[Path, typer.Argument(help="The release file (Markdown with YAML front matter).")],
+    release: ReleaseFile,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder for the files (created if missing).")
     ] = Path("out"),
     lang: Annotated[
         str | None, typer.Option("--lang", help="Only this language, e.g. en or zh-HK (default: all).")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
-    ] = None,
+    config: ConfigFile = None,
 ) -> None:
     """Render a release to <slug>.pdf, <slug>.html (the email) and <slug>.txt, and each translation.
 

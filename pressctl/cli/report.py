@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
+from pressctl.cli._options import ConfigFile, LedgerDb
 from pressctl.errors import InputError
 
 if TYPE_CHECKING:
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-_DB_HELP = "The ledger file (default: .pressctl/ledger.sqlite3 in the workspace)."
 _COLUMNS = (
     "email", "name", "language", "status", "attempts", "last_code", "last_reply", "message_id",
     "first_attempt_at", "last_attempt_at", "sent_at", "source",
@@ -40,10 +40,8 @@ def _open(db: Path | None, config: Path | None) -> Ledger:
 def report(
     campaign: Annotated[int | None, typer.Argument(help="The campaign number (default: the latest).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
-    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
-    ] = None,
+    db: LedgerDb = None,
+    config: ConfigFile = None,
 ) -> None:
     """Show each recipient of a campaign: status, attempts, last reply, Message-ID, times; then totals.
 
@@ -104,10 +102,8 @@ def _campaign_dict(c: Any) -> dict[str, Any]:
 @handle_errors
 def campaigns(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
-    db: Annotated[Path | None, typer.Option("--db", help=_DB_HELP)] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="The workspace's pressctl.toml (default: found upwards).")
-    ] = None,
+    db: LedgerDb = None,
+    config: ConfigFile = None,
 ) -> None:
     """List the campaigns in the ledger with their totals (use the number with `pressctl report`)."""
     if fmt not in ("table", "json"):
