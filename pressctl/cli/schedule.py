@@ -65,6 +65,9 @@ schedule_app = typer.Typer(
 )
 
 
+_JobId = Annotated[str, typer.Argument(help="The job's id (see pressctl schedule list).")]
+
+
 def _ledger_path(db: Path | None, workspace: Workspace) -> Path:
     return db.resolve() if db is not None else workspace.ledger_path
 
@@ -262,7 +265,7 @@ def _print_view(view: JobView) -> None:
 @schedule_app.command("cancel")
 @handle_errors
 def cancel(
-    job_id: Annotated[str, typer.Argument(help="The job's id (see pressctl schedule list).")],
+    job_id: _JobId,
     db: LedgerDb = None,
 ) -> None:
     """Cancel a job. A job being sent stops after the messages in flight."""
@@ -280,7 +283,7 @@ def cancel(
 @schedule_app.command("run")
 @handle_errors
 def run(
-    job_id: Annotated[str, typer.Argument(help="The job's id (see pressctl schedule list).")],
+    job_id: _JobId,
     db: LedgerDb = None,
 ) -> None:
     """Send a missed, failed or waiting job now, on purpose (never before its embargo, unless an advance copy)."""
