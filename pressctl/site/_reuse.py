@@ -1,0 +1,52 @@
+"""The parts of pressctl.render the site shares with the email and the PDF, in one place.
+
+Only this module reaches into render's private helpers, so a change there is fixed here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pressctl import render
+from pressctl.config import Workspace
+from pressctl.merge import MergePlan
+from pressctl.release import Release
+
+__all__ = ["WebImage", "html_lang", "organisation", "parts", "prepared_image", "render_template"]
+
+
+class WebImage:
+    """An image prepared for the web: bytes, subtype (jpeg/png/gif), size in pixels."""
+
+    def __init__(self, data: bytes, subtype: str, width: int, height: int) -> None:
+        self.data, self.subtype, self.width, self.height = data, subtype, width, height
+
+    @property
+    def ext(self) -> str:
+        return "jpg" if self.subtype == "jpeg" else self.subtype
+
+
+def prepared_image(path: Path, *, max_width: int, photo: bool = True, on_white: bool = False) -> WebImage:
+    img = render._prepared_image(path, max_width=max_width, photo_jpeg=photo, on_white=on_white)
+    return WebImage(img.data, img.subtype, img.width, img.height)
+
+
+def parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> Any:
+    """Title, subtitle, summary, banner, body HTML (dateline included), about: tokenized like the email's."""
+    return render._parts(release, workspace, plan, embargoed=embargoed)
+
+
+def organisation(workspace: Workspace, language: str) -> Any:
+    """The organisation's name, address, footer, website and about in ``language``."""
+    return render._organisation(workspace, language)
+
+
+def html_lang(language: str) -> str:
+    return render._html_lang(language)
+
+
+def render_template(workspace: Workspace, name: str, context: Mapping[str, Any]) -> str:
+    """A template by name, the workspace's templates/ first; a broken override is one clear error."""
+    return render._render_template(workspace, name, context)

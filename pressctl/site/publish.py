@@ -1,0 +1,324 @@
+"""Publish, preview and unpublish releases in the site folder; regenerate index, feeds and sitemap.
+
+The shell around ``pages`` and ``feeds``: reads and writes the site state, writes files atomically, removes
+what a release no longer has. Order matters for anyone reading the folder meanwhile (a web server, a deploy
+running from cron): a release's pages are written before the index links to them, and the index stops linking
+to pages before they are removed. The state is saved last, so a crash part-way is repaired by running the
+same command again. Embargo policy is the caller's: ``publish`` only insists on ``allow_public=True``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pressctl.clock import Clock
+from pressctl.config import Workspace
+from pressctl.errors import EmbargoError, InputError
+from pressctl.release import Release
+from pressctl.site.feeds import render_feeds, render_sitemap
+from pressctl.site.pages import (
+    PdfMaker,
+    SiteFiles,
+    index_versions,
+    release_folder,
+    render_assets,
+    render_index,
+    render_release,
+)
+from pressctl.site.state import (
+    PreviewRecord,
+    PublishedRecord,
+    SiteState,
+    load_state,
+    save_state,
+    write_atomic,
+)
+
+__all__ = ["PublishResult", "SiteConfig", "publish", "publish_preview", "site_config", "unpublish"]
+
+PREVIEW_TOKEN_BYTES = 18  # 144 random bits, 24 URL-safe characters
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Where the site is written and served from (``[site]`` in pressctl.toml, at integration)."""
+
+    dir: Path
+    state_path: Path
+    base_url: str | None = None  # https://newsroom.example/ ; absolute links, feeds' ids stay the same without
+
+
+def site_config(workspace: Workspace, *, dir: Path | None = None, base_url: str | None = None) -> SiteConfig:
+    """Defaults: ``site/`` in the workspace, the state in ``.pressctl/site.json``."""
+    folder = dir if dir is not None else workspace.root / "site"
+    if not folder.is_absolute():
+        folder = workspace.root / folder
+    if base_url is not None and not base_url.lower().startswith(("https://", "http://")):
+        raise InputError(
+            f"site base_url {base_url!r} is not a web address", hint="write a full https:// URL, e.g. https://newsroom.hvsp.example/"
+        )
+    return SiteConfig(
+        dir=folder,
+        state_path=workspace.state_dir / "site.json",
+        base_url=(base_url.rstrip("/") + "/") if base_url else None,
+    )
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    slug: str
+    folder: str  # relative to the site folder: releases/<date>-<slug>/ or preview/<token>/
+    pages: tuple[str, ...]  # the release's pages (main language first), relative to the site folder
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+    preview: bool = False
+
+    def urls(self, config: SiteConfig) -> tuple[str, ...]:
+        """The pages as absolute URLs (with a base_url), else as paths in the site folder."""
+        if config.base_url:
+            return tuple(config.base_url + p for p in self.pages)
+        return tuple(str(config.dir / p) for p in self.pages)
+
+
+def _inside(site_dir: Path, relative: str) -> Path:
+    """The file ``relative`` inside the site folder; a path leading out of it (a damaged state) is refused."""
+    root = site_dir.resolve()
+    target = (root / relative).resolve()
+    if target == root or root not in target.parents:
+        raise InputError(
+            f"the site state names a file outside the site folder: {relative!r}",
+            where=str(site_dir),
+            hint="check .pressctl/site.json",
+        )
+    return target
+
+
+def _write(config: SiteConfig, files: SiteFiles) -> None:
+    try:
+        for relative, data in files.items():
+            target = _inside(config.dir, relative)
+            # Unchanged files keep their timestamp, so rsync/S3 sync deploy only what changed.
+            if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+                continue
+            write_atomic(target, data)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the site ({exc.strerror or exc})",
+            where=str(exc.filename or config.dir),
+            hint="check the folder's permissions, or set another [site] dir",
+        ) from None
+
+
+def _remove(config: SiteConfig, paths: Sequence[str]) -> tuple[str, ...]:
+    removed = []
+    root = config.dir.resolve()
+    for relative in paths:
+        target = _inside(config.dir, relative)
+        try:
+            target.unlink()
+            removed.append(relative)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise InputError(
+                f"cannot remove {relative} ({exc.strerror or exc})",
+                where=str(config.dir),
+                hint="check the folder's permissions",
+            ) from None
+        # Folders left empty go too (photos/, the release's folder, preview/<token>/).
+        parent = target.parent
+        while parent != root and root in parent.parents:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+    return tuple(removed)
+
+
+def _site_files(state: SiteState, workspace: Workspace, config: SiteConfig, now: dt.datetime) -> SiteFiles:
+    entries = state.entries()
+    return {
+        **render_assets(workspace),
+        **render_index(entries, workspace, base_url=config.base_url),
+        **render_feeds(entries, workspace, now=now, base_url=config.base_url),
+        **render_sitemap(entries, workspace, base_url=config.base_url),
+    }
+
+
+def _refresh_site(
+    state: SiteState, workspace: Workspace, config: SiteConfig, now: dt.datetime, keep: set[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Write the shared files; remove those no longer made (a language's index and feed). (written, removed)"""
+    files = _site_files(state, workspace, config, now)
+    _write(config, files)
+    stale = [p for p in state.site_paths if p not in files and p not in keep]
+    removed = _remove(config, stale)
+    state.site_paths = tuple(sorted(files))
+    return tuple(files), removed
+
+
+def _check_source(state: SiteState, main: Release) -> None:
+    record = state.published.get(main.slug)
+    if record is not None and record.source and record.source != str(main.path):
+        raise InputError(
+            f"another release is published as {main.slug!r} (from {record.source})",
+            where=str(main.path),
+            hint=f"rename this file, or unpublish {main.slug!r} first",
+        )
+
+
+def publish(
+    releases: Sequence[Release],
+    workspace: Workspace,
+    config: SiteConfig,
+    *,
+    clock: Clock,
+    allow_public: bool,
+    make_pdf: PdfMaker | None = None,
+) -> PublishResult:
+    """Put a release set (main language first, as ``load_release_set`` gives it) on the public site.
+
+    Publishing again updates it in place (its first publication time stays); files it no longer has
+    (a photo removed, a changed date's old folder) are removed.
+    """
+    if not releases:
+        raise ValueError("no releases to publish")
+    main = releases[0]
+    if not allow_public:
+        raise EmbargoError(
+            "publishing this release on the public site is not allowed now",
+            where=str(main.path),
+            hint="publish a preview instead, or publish it when the embargo lifts",
+        )
+    now = clock()
+    state = load_state(config.state_path)
+    _check_source(state, main)
+    previous = state.published.get(main.slug)
+    folder = release_folder(main)
+    files = render_release(
+        releases,
+        workspace,
+        folder=folder,
+        embargoed=main.is_embargoed(now),
+        preview=False,
+        published=previous.published if previous else now,
+        updated=now,
+        base_url=config.base_url,
+        make_pdf=make_pdf,
+    )
+    versions = index_versions(releases, folder=folder)
+    _write(config, files)
+    state.published[main.slug] = PublishedRecord(
+        slug=main.slug,
+        date=main.date,
+        folder=folder,
+        published=previous.published if previous else now,
+        updated=now,
+        versions=versions,
+        paths=tuple(sorted(files)),
+        source=str(main.path),
+    )
+    site_written, site_removed = _refresh_site(state, workspace, config, now, keep=set())
+    removed = _remove(config, [p for p in (previous.paths if previous else ()) if p not in files])
+    save_state(config.state_path, state)
+    return PublishResult(
+        slug=main.slug,
+        folder=folder,
+        pages=tuple(v.path for v in versions),
+        written=tuple(sorted(files)) + site_written,
+        removed=removed + site_removed,
+    )
+
+
+def publish_preview(
+    releases: Sequence[Release],
+    workspace: Workspace,
+    config: SiteConfig,
+    *,
+    clock: Clock,
+    make_pdf: PdfMaker | None = None,
+) -> PublishResult:
+    """Write the release under ``preview/<token>/``: marked EMBARGOED while the embargo holds, ``noindex``,
+    listed in no index, feed or sitemap. The token is made once per release and kept, so advance-copy links
+    keep working when the preview is published again."""
+    if not releases:
+        raise ValueError("no releases to publish")
+    main = releases[0]
+    now = clock()
+    state = load_state(config.state_path)
+    _check_source(state, main)
+    record = state.previews.get(main.slug)
+    if record is None:
+        record = PreviewRecord(token=secrets.token_urlsafe(PREVIEW_TOKEN_BYTES))
+        state.previews[main.slug] = record
+    folder = record.folder
+    files = render_release(
+        releases,
+        workspace,
+        folder=folder,
+        embargoed=main.is_embargoed(now),
+        preview=True,
+        published=now,
+        updated=now,
+        base_url=config.base_url,
+        make_pdf=make_pdf,
+    )
+    _write(config, files)
+    # The preview's pages link to the shared CSS, logo and top index: make sure they exist.
+    site_written, site_removed = _refresh_site(state, workspace, config, now, keep=set())
+    removed = _remove(config, [p for p in record.paths if p not in files])
+    state.set_preview_paths(main.slug, tuple(sorted(files)), now)
+    save_state(config.state_path, state)
+    versions = index_versions(releases, folder=folder)
+    return PublishResult(
+        slug=main.slug,
+        folder=folder,
+        pages=tuple(v.path for v in versions),
+        written=tuple(sorted(files)) + site_written,
+        removed=removed + site_removed,
+        preview=True,
+    )
+
+
+def unpublish(
+    slug: str,
+    workspace: Workspace,
+    config: SiteConfig,
+    *,
+    clock: Clock,
+    previews: bool = True,
+) -> PublishResult:
+    """Take a release off the site: its pages, photos and PDFs, and its place in the index, feeds and sitemap.
+
+    With ``previews`` its preview pages go too; the preview token is kept, so a later preview gets the same
+    address as the one journalists already have.
+    """
+    now = clock()
+    state = load_state(config.state_path)
+    record = state.published.pop(slug, None)
+    preview = state.previews.get(slug)
+    if record is None and (not previews or preview is None or not preview.paths):
+        raise InputError(
+            f"release {slug!r} is not published",
+            where=str(config.dir),
+            hint="published: " + (", ".join(sorted(state.published)) or "none"),
+        )
+    # The index and feeds stop linking to the pages before the pages go.
+    site_written, site_removed = _refresh_site(state, workspace, config, now, keep=set())
+    removed = _remove(config, record.paths) if record else ()
+    if previews and preview is not None and preview.paths:
+        removed += _remove(config, preview.paths)
+        state.set_preview_paths(slug, (), now)
+    save_state(config.state_path, state)
+    return PublishResult(
+        slug=slug,
+        folder=record.folder if record else (preview.folder if preview else ""),
+        pages=(),
+        written=site_written,
+        removed=removed + site_removed,
+    )
