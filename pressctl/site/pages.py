@@ -179,8 +179,37 @@ def _brand_context(workspace: Workspace) -> dict[str, Any]:
     }
 
 
+ICON = f"{ASSETS}icon.png"
+ICON_SIZE = 192
+
+
+def _icon(workspace: Workspace) -> bytes:
+    """A square icon for browser tabs and home screens: the logo centred on white, or a brand-colour tile.
+
+    Without an icon link a browser asks for ``/favicon.ico``, a 404 on every visit.
+    """
+    from PIL import Image, ImageColor
+
+    if workspace.brand.logo is not None:
+        logo = _reuse.prepared_image(workspace.brand.logo, max_width=LOGO_MAX_WIDTH, photo=False, on_white=True)
+        with Image.open(io.BytesIO(logo.data)) as opened:
+            mark = opened.convert("RGB")
+        mark.thumbnail((ICON_SIZE - 16, ICON_SIZE - 16), Image.Resampling.LANCZOS)
+        tile = Image.new("RGB", (ICON_SIZE, ICON_SIZE), (255, 255, 255))
+        tile.paste(mark, ((ICON_SIZE - mark.width) // 2, (ICON_SIZE - mark.height) // 2))
+    else:
+        try:
+            colour = ImageColor.getrgb(workspace.brand.primary)[:3]
+        except ValueError:
+            colour = (11, 92, 116)
+        tile = Image.new("RGB", (ICON_SIZE, ICON_SIZE), colour)
+    buf = io.BytesIO()
+    tile.save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
 def render_assets(workspace: Workspace) -> SiteFiles:
-    """The files every page shares: ``assets/site.css`` (branded) and the logo."""
+    """The files every page shares: ``assets/site.css`` (branded), the logo and a square icon."""
     files: SiteFiles = {
         f"{ASSETS}site.css": _reuse.render_template(workspace, "site/site.css.j2", _brand_context(workspace)).encode(
             "utf-8"
@@ -189,6 +218,7 @@ def render_assets(workspace: Workspace) -> SiteFiles:
     logo = _logo(workspace)
     if logo is not None:
         files[logo[0]] = logo[1].data
+    files[ICON] = _icon(workspace)
     return files
 
 
