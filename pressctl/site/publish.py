@@ -199,6 +199,8 @@ def publish(
     state = load_state(config.state_path)
     _check_source(state, main)
     previous = state.published.get(main.slug)
+    for relative in previous.paths if previous else ():
+        _inside(config.dir, relative)  # a damaged state fails here, before anything changes
     folder = release_folder(main)
     files = render_release(
         releases,
@@ -308,6 +310,8 @@ def unpublish(
             where=str(config.dir),
             hint="published: " + (", ".join(sorted(state.published)) or "none"),
         )
+    for relative in (record.paths if record else ()) + (preview.paths if previews and preview else ()):
+        _inside(config.dir, relative)  # a damaged state fails here, before anything changes
     # The index and feeds stop linking to the pages before the pages go.
     site_written, site_removed = _refresh_site(state, workspace, config, now, keep=set())
     removed = _remove(config, record.paths) if record else ()
