@@ -70,6 +70,9 @@ def test_the_pdfs_are_the_real_ones_in_each_language(tmp_path: Path) -> None:
     en, zh = pdftotext(config.dir / FOLDER / "sample.pdf"), pdftotext(config.dir / FOLDER / "sample.zh-HK.pdf")
     assert "Opens Tidal Energy" in en and "FOR IMMEDIATE RELEASE" in en
     assert "潮汐能源測試灣" in zh
+    # The preview's PDF is the advance copy, marked like the page.
+    preview = publish_preview(sample_releases(root, ws), ws, config, clock=fixed_clock(BEFORE_LIFT))
+    assert "EMBARGOED UNTIL 10:00 HKT, 12 March 2030" in pdftotext(config.dir / preview.folder / "sample.pdf")
 
 
 def test_publish_refuses_without_allow_public_and_writes_nothing(tmp_path: Path) -> None:
