@@ -463,6 +463,7 @@ def plan_send(
             workspace=workspace,
             languages=[r.language for r in releases],
             default_language=main.language,
+            ledger_path=Path(options.db) if options.db else None,
         )
         if render:
             missing = check_merge_fields(contacts.selected, merge_plan)

@@ -137,6 +137,8 @@ def send(
     test_to = [_test_address(a) for a in test_to or ()]
     # A dry run of a release still under embargo previews it as it will go at the lift (nothing leaves).
     plan = plan_send(release, contacts, workspace=workspace, options=options, check_embargo=not dry_run or under_embargo)
+    for notice in plan.contacts.notices:
+        err.print(f"[yellow]warning:[/] {escape(notice)}")
     if dry_run:
         _dry_run(plan, out_dir=out_dir, limit=limit)
         return
@@ -184,11 +186,12 @@ def _refuse_suppressed(plan: SendPlan, addresses: Sequence[str]) -> None:
     """Suppression holds for test copies too: an address that asked not to be mailed never is."""
     from pressctl.contacts import is_suppressed, read_suppression
     from pressctl.errors import ContactsError
+    from pressctl.suppression import check_workspace_list, recorded
 
     files = [Path(p) for p in plan.options.suppress]
-    if plan.workspace.suppression_path.is_file():
-        files.insert(0, plan.workspace.suppression_path)
-    suppressed = read_suppression(files)
+    check_workspace_list(plan.workspace.suppression_path)
+    files.insert(0, plan.workspace.suppression_path)
+    suppressed = read_suppression(files) | frozenset(recorded(plan.ledger_path))
     for address in addresses:
         if is_suppressed(address, suppressed):
             raise ContactsError(
