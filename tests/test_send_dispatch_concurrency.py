@@ -82,7 +82,7 @@ def test_a_manual_send_while_the_dispatcher_sends_the_job_exits_1_naming_it(tmp_
     ws, release, contacts = _setup(tmp_path)
     with SmtpTestServer() as server:
         scheduled = run_cli(
-            ["schedule", str(release), "-c", str(contacts), "--smtp", server.url(), "--at", "+1s", "--rate", "5/s"],
+            ["schedule", str(release), "-c", str(contacts), "--smtp", server.url(), "--at", "+1s", "--rate", "2/s"],
             cwd=ws,
         )
         assert scheduled.returncode == 0, scheduled.stderr
