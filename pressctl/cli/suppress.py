@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pressctl.cli._common import err, escape, handle_errors, out, print_table, workspace_for
 from pressctl.cli._options import ConfigFile, LedgerDb
+
+if TYPE_CHECKING:
+    from pressctl.config import Workspace
+    from pressctl.ledger import Ledger
 
 __all__ = ["register"]
 
@@ -25,10 +29,10 @@ suppress_app = typer.Typer(
 Addresses = Annotated[list[str], typer.Argument(help="Email addresses.", show_default=False)]
 
 
-def _open(db: Path | None, config: Path | None):  # type: ignore[no-untyped-def]
+def _open(db: Path | None, config: Path | None) -> tuple[Workspace, Ledger]:
     from pressctl.ledger import Ledger
 
-    workspace = workspace_for(None, config)
+    workspace: Workspace = workspace_for(None, config)
     return workspace, Ledger(db or workspace.ledger_path)
 
 
