@@ -702,7 +702,7 @@ def _ledger_failure(exc: BaseException, ledger: Ledger) -> LedgerError:
     n = ledger.handed_over
     done = f"{n} message(s) had been handed over" if n else "nothing had been handed over"
     if _disk_error(exc):
-        what = f"the disk is full: the ledger cannot be written, so sending stopped ({done})"
+        what = f"the disk is full, so sending stopped cleanly ({done})"
     else:
         what = f"the ledger could not be written ({type(exc).__name__}: {exc}), so sending stopped ({done})"
     return LedgerError(

@@ -41,7 +41,7 @@ def test_a_second_send_of_the_same_command_exits_1_naming_the_first_and_sends_no
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", COUNT)
     with SmtpTestServer() as server:
-        args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--rate", "15/s"]
+        args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--rate", "5/s"]
         first = _start(args, ws)
         _wait_for_messages(server, 3, first)
         second = run_cli(args, cwd=ws)
@@ -62,7 +62,7 @@ def test_a_second_send_with_wait_finishes_after_the_first_with_nothing_left(ws: 
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", COUNT)
     with SmtpTestServer() as server:
-        args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--rate", "15/s"]
+        args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--rate", "5/s"]
         first = _start(args, ws)
         _wait_for_messages(server, 3, first)
         second = run_cli([*args, "--wait"], cwd=ws, timeout=120)
