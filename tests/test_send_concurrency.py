@@ -180,3 +180,30 @@ def test_a_ledger_from_a_newer_pressctl_is_refused_in_one_line(tmp_path: Path) -
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1  # left untouched
     raw.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_waiting_for_another_sender_exits_130_having_sent_nothing(ws: Path) -> None:
+    import signal
+    import socket
+
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 3)
+    holder = subprocess.Popen(["sleep", "60"])
+    try:
+        with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
+            key = f"{ws.resolve()}::fellows"
+            assert ledger.acquire_release_lock(key, owner=f"{socket.gethostname()}:{holder.pid}:", purpose="send") is None
+        with SmtpTestServer() as server:
+            waiting = _start(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--wait"], ws)
+            deadline = time.monotonic() + 60
+            assert waiting.stderr is not None
+            first = waiting.stderr.readline()  # "waiting: this release is being sent by pid ..."
+            assert f"waiting: this release is being sent by pid {holder.pid}" in first and time.monotonic() < deadline
+            waiting.send_signal(signal.SIGINT)
+            _, rest = waiting.communicate(timeout=30)
+            assert waiting.returncode == 130, first + rest
+            assert "Traceback" not in rest and not server.messages
+    finally:
+        holder.kill()
+        holder.wait()
