@@ -29,8 +29,16 @@ from typing import TYPE_CHECKING, Any
 
 from pressctl.config import Workspace
 from pressctl.dispatch import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
-from pressctl.errors import ContactsError, EmbargoError, InputError, PressctlError, SendAborted
-from pressctl.ledger import Campaign, Ledger, RecipientRow, utcnow
+from pressctl.errors import (
+    ContactsError,
+    EmbargoError,
+    InputError,
+    LedgerError,
+    PressctlError,
+    ReleaseBusy,
+    SendAborted,
+)
+from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
 from pressctl.merge import MergePlan
 from pressctl.model import Contact, OutgoingMessage, Rendered
 from pressctl.release import Release
@@ -51,12 +59,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CampaignEngine",
+    "ReleaseLock",
     "SendOptions",
     "SendPlan",
     "SendResult",
     "make_transport",
     "open_campaign",
     "plan_send",
+    "release_key",
     "run_send",
     "send_test",
 ]
@@ -453,6 +463,7 @@ def plan_send(
             workspace=workspace,
             languages=[r.language for r in releases],
             default_language=main.language,
+            ledger_path=Path(options.db) if options.db else None,
         )
         if render:
             missing = check_merge_fields(contacts.selected, merge_plan)
@@ -572,6 +583,138 @@ def open_campaign(plan: SendPlan, ledger: Ledger) -> tuple[Campaign, bool, int]:
     return campaign, created, skipped
 
 
+def release_key(plan: SendPlan) -> str:
+    """The lock name of a release: its workspace and slug (every campaign of it, any --where or --lang)."""
+    return f"{plan.workspace.root.resolve()}::{plan.main.slug}"
+
+
+def _busy(plan: SendPlan, holder: LockHolder) -> ReleaseBusy:
+    follow = f"`pressctl report {holder.campaign_id}`" if holder.campaign_id else "`pressctl report`"
+    return ReleaseBusy(
+        f"release '{plan.main.slug}' is being sent by another pressctl: {holder.describe()}; nothing was sent",
+        where=str(plan.release_path),
+        hint=f"follow it with {follow}, or add --wait to send what is left once it ends",
+    )
+
+
+class ReleaseLock:
+    """The ledger's lock on one release for one run, with a thread that renews its lease.
+
+    ``kill -9`` leaves the row behind; the next run sees the holder's pid gone (same host) or its lease
+    expired (another host) and takes over. The renewing thread uses its own connection to the file
+    opened at the start, and sets ``lost`` (and ``stop``) if the lock stops being this run's.
+    """
+
+    def __init__(self, ledger: Ledger, key: str, *, purpose: str, lease_seconds: float = LOCK_LEASE) -> None:
+        from pressctl.jobs import current_owner
+
+        self.ledger = ledger
+        self.key = key
+        self.purpose = purpose
+        self.lease = lease_seconds
+        self.owner = current_owner()
+        self.lost = False
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stop: threading.Event | None = None
+
+    def acquire(
+        self,
+        *,
+        wait: bool,
+        stop: threading.Event | None = None,
+        on_wait: Callable[[LockHolder], None] | None = None,
+        busy: Callable[[LockHolder], PressctlError] | None = None,
+        poll: float = 0.5,
+    ) -> None:
+        """Take the lock, or raise ``busy(holder)``; with ``wait``, poll until free (or ``stop`` is set)."""
+        told = False
+        while True:
+            holder = self.ledger.acquire_release_lock(self.key, owner=self.owner, purpose=self.purpose, lease_seconds=self.lease)
+            if holder is None:
+                return
+            if not wait:
+                raise busy(holder) if busy else ReleaseBusy(f"the release is being sent by {holder.describe()}")
+            if not told and on_wait is not None:
+                on_wait(holder)
+                told = True
+            if stop is not None and stop.wait(poll):
+                raise SendAborted(f"stopped while waiting for another sender of the release ({holder.describe()})")
+            if stop is None:
+                import time
+
+                time.sleep(poll)
+
+    def start(self, stop: threading.Event) -> None:
+        self._stop = stop
+        self._thread = threading.Thread(target=self._loop, name="release-lock", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        import sqlite3
+
+        try:
+            conn = sqlite3.connect(self.ledger.path, timeout=30.0, isolation_level=None)
+        except sqlite3.Error:
+            return
+        try:
+            every = min(self.lease / 6, 5.0)
+            while not self._done.wait(every):
+                try:
+                    cur = conn.execute(
+                        "UPDATE release_locks SET lease_until = ? WHERE release = ? AND owner = ?",
+                        (self.ledger.clock().timestamp() + self.lease, self.key, self.owner),
+                    )
+                    if cur.rowcount != 1:
+                        self.lost = True
+                except sqlite3.Error:
+                    continue  # busy or a full disk: the run's own writes will say so
+                if self.lost and self._stop is not None:
+                    self._stop.set()  # another process took the release over: stop after the messages in flight
+                    return
+        finally:
+            conn.close()
+
+    def release(self) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        import sqlite3
+
+        with contextlib.suppress(sqlite3.Error, PressctlError):
+            self.ledger.release_release_lock(self.key, owner=self.owner)
+
+
+def _disk_error(exc: BaseException) -> bool:
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code in (13,) or "disk is full" in str(exc)  # SQLITE_FULL
+    return False
+
+
+def _ledger_failure(exc: BaseException, ledger: Ledger) -> LedgerError:
+    """A full disk or a ledger write that failed, as one line saying how far the run got."""
+    n = ledger.handed_over
+    done = f"{n} message(s) had been handed over" if n else "nothing had been handed over"
+    if _disk_error(exc):
+        what = f"the disk is full, so sending stopped cleanly ({done})"
+    else:
+        what = f"the ledger could not be written ({type(exc).__name__}: {exc}), so sending stopped ({done})"
+    return LedgerError(
+        what,
+        where=str(ledger.path),
+        hint="free some space, then run the same command again: it resumes and sends nobody twice"
+        if _disk_error(exc)
+        else "fix the ledger file's folder or permissions, then run the same command again to resume",
+        handed_over=n,
+    )
+
+
 def run_send(
     plan: SendPlan,
     *,
@@ -582,6 +725,9 @@ def run_send(
     progress: Callable[[DispatchProgress], None] | None = None,
     stop: threading.Event | None = None,
     on_campaign: Callable[[Campaign, dict[str, int]], None] | None = None,
+    wait: bool = False,
+    on_wait: Callable[[LockHolder], None] | None = None,
+    purpose: str = "send",
 ) -> SendResult:
     """Send (or resume) the plan's campaign. Blocking; runs its own event loop.
 
@@ -590,10 +736,58 @@ def run_send(
     another thread) ends the run after the messages in flight. ``on_campaign`` is told the campaign and
     its recipient totals just before sending starts. Raises TransportError when the server cannot be
     used at all (nothing is then marked sent).
+
+    One process at a time sends a release: the run holds the release's lock in the ledger. If another
+    live process holds it, ReleaseBusy (exit 1) names it; with ``wait`` the run waits for it to end
+    (``on_wait`` is told once) and then sends whatever is left. A full disk or a ledger deleted under
+    the run raises LedgerError saying how many messages were handed over.
     """
+    import sqlite3
+
+    stop = stop or threading.Event()
+    lock = ReleaseLock(ledger, release_key(plan), purpose=purpose)
+    try:
+        lock.acquire(wait=wait, stop=stop, on_wait=on_wait, busy=lambda holder: _busy(plan, holder))
+    except (sqlite3.Error, OSError) as exc:
+        raise _ledger_failure(exc, ledger) from None
+    lock.start(stop)
+    try:
+        result = _run_locked(
+            plan, ledger=ledger, transport=transport, clock=clock, not_before=not_before, progress=progress,
+            stop=stop, on_campaign=on_campaign, lock=lock,
+        )
+        ledger.check_file()  # deleted during the last messages: say so rather than "all sent"
+    except (sqlite3.Error, OSError) as exc:
+        if isinstance(exc, OSError) and not _disk_error(exc):
+            raise
+        raise _ledger_failure(exc, ledger) from None
+    finally:
+        lock.release()
+    if lock.lost:
+        result.run.stopped = result.run.stopped or (
+            "another process took the release over (this run had paused longer than its lease); "
+            "run the same command again to see what is left"
+        )
+    return result
+
+
+def _run_locked(
+    plan: SendPlan,
+    *,
+    ledger: Ledger,
+    transport: Transport,
+    clock: Callable[[], dt.datetime],
+    not_before: dt.datetime | None,
+    progress: Callable[[DispatchProgress], None] | None,
+    stop: threading.Event,
+    on_campaign: Callable[[Campaign, dict[str, int]], None] | None,
+    lock: ReleaseLock,
+) -> SendResult:
     from pressctl.contacts import append_suppression
 
     campaign, created, skipped = open_campaign(plan, ledger)
+    ledger.set_lock_campaign(lock.key, owner=lock.owner, campaign_id=campaign.id)
+    ledger.reset_in_flight(campaign.id)  # we hold the lock: a row still 'sending' was in flight at a crash
     ledger.retry_transient_failures(campaign.id)
     todo = ledger.count_todo(campaign.id)
     if on_campaign is not None:
@@ -611,8 +805,11 @@ def run_send(
         suppression = plan.workspace.suppression_path
 
         def bounce(address: str, outcome: Outcome) -> None:
-            # A hard "no such user": never mail it again, from any campaign.
-            append_suppression(suppression, address, f"bounced: {outcome.describe()}")
+            # A hard "no such user": never mail it again, from any campaign. Recorded in the ledger too,
+            # so an edit of the CSV that drops it cannot bring it back silently.
+            reason = f"bounced: {outcome.describe()}"
+            ledger.add_suppression(address, reason=reason, origin="bounce")
+            append_suppression(suppression, address, reason)
 
         def build(contact: Contact) -> OutgoingMessage:
             return factory.build(contact)
@@ -732,9 +929,11 @@ class CampaignEngine:
         )
         path = Path(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
         with Ledger(path) as ledger:
+            # A release being sent by hand now: wait for that run to end (the job keeps its lease),
+            # then send whoever it left. The job is not failed for it.
             result = run_send(
                 plan, ledger=ledger, transport=make_transport(plan), clock=self.clock,
-                not_before=not_before, stop=stop,
+                not_before=not_before, stop=stop, wait=True, purpose="pressctl dispatch",
             )
         if result.run.stopped:
             raise SendAborted(result.run.stopped)

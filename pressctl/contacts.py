@@ -116,6 +116,7 @@ class ContactSet:
     files: list[Path] = field(default_factory=list)
     fields: set[str] = field(default_factory=set)  # normalised column keys of all files
     warnings: list[RowProblem] = field(default_factory=list)  # kept rows with something odd
+    notices: list[str] = field(default_factory=list)  # about the suppression list: show before sending
 
     @property
     def valid(self) -> int:
@@ -151,6 +152,7 @@ class ContactSet:
             "fields": sorted(self.fields),
             "problems": [{"kind": kind, **p.as_dict()} for kind, p in self.problems()],
             "suppressed_contacts": [{"email": c.email, "source": c.source} for c in self.suppressed],
+            "notices": list(self.notices),
         }
 
 
@@ -210,8 +212,13 @@ def load_contacts(
     check_dns: bool = False,
     languages: Sequence[str] | None = None,
     default_language: str = "en",
+    ledger_path: Path | None = None,
 ) -> ContactSet:
     """Read, clean, de-duplicate, select and suppress the contacts of ``paths`` (see the module docstring).
+
+    With a ``workspace``, its ``contacts/suppressed.csv`` must be readable (see
+    :func:`pressctl.suppression.check_workspace_list`), and the addresses its ledger (``ledger_path``,
+    default the workspace's) recorded as suppressed stay suppressed even if the CSV lost them.
 
     ``languages`` are those the release exists in (main language first); each selected contact's
     ``language`` is routed to one of them. Without it, a contact keeps its own tag (or the default).
@@ -229,9 +236,24 @@ def load_contacts(
     _check_conditions(conditions, result.fields)
 
     suppression_files = list(suppress)
-    if workspace is not None and workspace.suppression_path.is_file():
+    recorded: dict[str, tuple[str, str, str]] = {}
+    if workspace is not None:
+        from pressctl import suppression
+
+        # Never skipped: an unreadable list stops here; a missing one is recreated (and said so).
+        notice = suppression.check_workspace_list(workspace.suppression_path)
+        if notice:
+            result.notices.append(notice)
         suppression_files.insert(0, workspace.suppression_path)
+        recorded = suppression.recorded(ledger_path or workspace.ledger_path)
     suppressed = read_suppression(suppression_files)
+    if recorded:
+        from pressctl import suppression
+
+        missing = suppression.missing_from_list(recorded, suppressed)
+        if missing:
+            result.notices.append(suppression.missing_warning(missing, workspace.suppression_path))  # type: ignore[union-attr]
+        suppressed = suppressed | frozenset(recorded)
 
     entries = _read_rows(tables, layouts, result, check_dns=check_dns)
     del tables  # their rows are read (and let go); only the contacts stay

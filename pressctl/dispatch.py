@@ -76,6 +76,7 @@ class DispatchResult:
     bounced: list[str] = field(default_factory=list)
     stopped: str | None = None
     interrupted: bool = False
+    taken_elsewhere: int = 0  # rows another process had taken when this run came to them
 
 
 @dataclass
@@ -320,6 +321,8 @@ class _Engine(Generic[T]):
                     self._push_back(item)
                     return
                 outcome = await self.hand_over(conn, item)
+                if outcome is None:
+                    continue  # taken by another run: nothing was handed over
                 used += 1
                 if outcome.reconnect or not conn.usable:
                     await self.close(conn)
@@ -327,13 +330,17 @@ class _Engine(Generic[T]):
         finally:
             await self.close(conn)
 
-    async def hand_over(self, conn: Connection, item: _Item[T]) -> Outcome:
+    async def hand_over(self, conn: Connection, item: _Item[T]) -> Outcome | None:
         key, message = item.job.key, item.message
         loop = asyncio.get_running_loop()
         item.attempts += 1
         if item.first_try is None:
             item.first_try = loop.time()
-        self.ledger.mark_sending(self.cid, key, message.message_id)  # before: a crash now = in flight
+        # Before: a crash now = in flight. Only from a to-do state: a row another process has taken
+        # (or sent) meanwhile is left to it, never handed over twice.
+        if self.ledger.mark_sending(self.cid, key, message.message_id) is None:
+            self.result.taken_elsewhere += 1
+            return None
         self.prog.handed_over += 1
         if self.prog.handed_over % 500 == 0:
             _give_back_memory()

@@ -7,7 +7,9 @@ __all__ = [
     "ContactsError",
     "EmbargoError",
     "InputError",
+    "LedgerError",
     "PressctlError",
+    "ReleaseBusy",
     "ReleaseError",
     "SendAborted",
     "TransportError",
@@ -63,3 +65,22 @@ class SendAborted(PressctlError):
     """The run stopped before everyone was handled (Ctrl-C, a run of failures); it can be resumed."""
 
     exit_code = 1
+
+
+class ReleaseBusy(PressctlError):
+    """Another process is sending the same release now (its lock in the ledger is alive)."""
+
+    exit_code = 1
+
+
+class LedgerError(PressctlError):
+    """The ledger could not be kept during a run (deleted, replaced, disk full).
+
+    Exit status 1 when messages had already been handed over (someone got mail the run could not finish
+    recording), 2 when nothing had been.
+    """
+
+    def __init__(self, what: str, *, where: str | None = None, hint: str | None = None, handed_over: int = 0) -> None:
+        super().__init__(what, where=where, hint=hint)
+        self.handed_over = handed_over
+        self.exit_code = 1 if handed_over else 2

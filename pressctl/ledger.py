@@ -5,27 +5,38 @@ and again *after* the reply (``sent``, ``failed``, ``unknown``, back to ``pendin
 found in ``sending`` when a run starts was in flight when the last run died; it is sent again with the
 same Message-ID, and nothing else is repeated. The scheduler keeps its ``jobs`` table in the same file
 (``pressctl.schedule`` creates it through :func:`connect`).
+
+The schema is versioned with ``PRAGMA user_version``: :data:`MIGRATIONS` lists one function per version,
+applied in order inside one write transaction when a ledger is opened, so a ledger made by an older
+pressctl is brought up to date and one made by a newer pressctl is refused. Adding a migration is adding
+a function to the end of that tuple. Version 2 added ``release_locks`` (one sender per release, see
+:meth:`Ledger.acquire_release_lock`) and ``suppressions`` (addresses pressctl itself suppressed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
+import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pressctl.errors import InputError
+from pressctl.errors import InputError, LedgerError
 
 __all__ = [
     "FINAL_STATUSES",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
     "STATUSES",
     "TODO_STATUSES",
     "Campaign",
     "Ledger",
+    "LockHolder",
     "RecipientRecord",
     "RecipientRow",
     "connect",
@@ -38,8 +49,9 @@ __all__ = [
 STATUSES = ("pending", "sending", "sent", "failed", "suppressed", "invalid", "skipped", "unknown")
 TODO_STATUSES = ("pending", "sending", "unknown")
 FINAL_STATUSES = ("sent", "failed", "suppressed", "invalid", "skipped")
+LOCK_LEASE = 60.0  # seconds a release lock lasts without renewal (renewed every few seconds while sending)
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS campaigns (
     id           INTEGER PRIMARY KEY,
     token        TEXT NOT NULL UNIQUE,     -- random; Message-IDs derive from it
@@ -74,6 +86,77 @@ CREATE TABLE IF NOT EXISTS recipients (
 CREATE INDEX IF NOT EXISTS recipients_status ON recipients (campaign_id, status);
 """
 
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS release_locks (
+    release      TEXT PRIMARY KEY,         -- workspace root + slug: every campaign of one release
+    owner        TEXT NOT NULL,            -- host:pid:start of the process sending it
+    host         TEXT NOT NULL,
+    pid          INTEGER NOT NULL,
+    campaign_id  INTEGER,                  -- once the campaign is opened
+    purpose      TEXT NOT NULL DEFAULT '', -- "send", "dispatch job ID"
+    since        TEXT NOT NULL,
+    lease_until  REAL NOT NULL             -- epoch seconds; renewed while the sender runs
+);
+CREATE TABLE IF NOT EXISTS suppressions (
+    address      TEXT PRIMARY KEY,         -- lower-case
+    reason       TEXT NOT NULL DEFAULT '',
+    origin       TEXT NOT NULL DEFAULT '', -- bounce | unsubscribe | manual | import
+    created_at   TEXT NOT NULL
+);
+"""
+
+
+def _statements(script: str) -> list[str]:
+    """A schema script as single statements (``executescript`` would commit the migration half-way)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _migrate_1(conn: sqlite3.Connection) -> None:
+    """The first schema: campaigns and recipients (ledgers before versioning have it, at user_version 0)."""
+    for statement in _statements(_SCHEMA_V1):
+        conn.execute(statement)
+
+
+def _migrate_2(conn: sqlite3.Connection) -> None:
+    """Release locks (one sender per release) and the suppressions pressctl itself recorded."""
+    for statement in _statements(_SCHEMA_V2):
+        conn.execute(statement)
+
+
+# One function per schema version, in order; ``user_version`` says how many have been applied.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1, _migrate_2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise _newer(path, version)
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")  # two processes opening an old ledger at once: one migrates
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise _newer(path, version)
+        for migration in MIGRATIONS[version:]:
+            migration(conn)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _newer(path: Path, version: int) -> InputError:
+    return InputError(
+        f"the ledger was made by a newer pressctl (schema version {version}; this pressctl knows up to "
+        f"{SCHEMA_VERSION})",
+        where=str(path),
+        hint="upgrade pressctl to use this ledger (it was left untouched), or pass another file with --db",
+    )
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -97,7 +180,8 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.executescript(_SCHEMA)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        _migrate(conn, path)
     except (sqlite3.Error, OSError) as exc:
         raise InputError(
             f"cannot open the ledger ({exc})",
@@ -179,6 +263,26 @@ class Ledger:
         self.path = Path(path)
         self.conn = connect(self.path)
         self.clock = clock
+        self.identity = _identity(self.path)  # the file this connection has open
+        self.handed_over = 0  # hand-overs recorded through this instance (this run)
+
+    def check_file(self) -> None:
+        """Raise LedgerError if the ledger's path no longer names the file this run has open.
+
+        SQLite keeps writing to a deleted (or renamed-over) file without a word, and a re-run would then
+        find no record and send everyone again. One ``stat``: cheap enough for every hand-over.
+        """
+        now = _identity(self.path)
+        if now == self.identity:
+            return
+        what = "was deleted" if now is None else "was replaced by another file"
+        raise LedgerError(
+            f"the ledger {what} while sending; stopped after {self.handed_over} message(s) handed over",
+            where=str(self.path),
+            hint="restore the ledger file (from a backup) before sending this release again: without it a re-run "
+            "cannot know who already has it",
+            handed_over=self.handed_over,
+        )
 
     def close(self) -> None:
         self.conn.close()
@@ -320,17 +424,37 @@ class Ledger:
         )
         return cur.rowcount
 
-    def mark_sending(self, campaign_id: int, key: str, message_id: str) -> int:
-        """Record a hand-over about to happen; returns the attempt number. Committed before the send."""
+    def reset_in_flight(self, campaign_id: int) -> int:
+        """Rows left ``sending`` by a run that died: their outcome is unknown. Call only holding the release lock.
+
+        After this, ``sending`` always means "a live run is handing it over now", so :meth:`mark_sending`
+        can take a row only from ``pending`` or ``unknown`` and two runs never take the same one.
+        """
+        cur = self.conn.execute(
+            "UPDATE recipients SET status = 'unknown' WHERE campaign_id = ? AND status = 'sending'", (campaign_id,)
+        )
+        return cur.rowcount
+
+    def mark_sending(self, campaign_id: int, key: str, message_id: str) -> int | None:
+        """Record a hand-over about to happen; returns the attempt number. Committed before the send.
+
+        Only from a to-do state (``pending``, ``unknown``): ``None`` when the row is taken or done
+        already (another process sends it, or sent it), and then this run must not hand it over.
+        KeyError for a key the campaign does not have.
+        """
+        self.check_file()
         now = self._now()
         row = self.conn.execute(
             "UPDATE recipients SET status = 'sending', attempts = attempts + 1, message_id = ?,"
             " first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?"
-            " WHERE campaign_id = ? AND key = ? RETURNING attempts",
+            " WHERE campaign_id = ? AND key = ? AND status IN ('pending', 'unknown') RETURNING attempts",
             (message_id, now, now, campaign_id, key),
         ).fetchone()
         if row is None:
-            raise KeyError(key)
+            if self.record(campaign_id, key) is None:
+                raise KeyError(key)
+            return None
+        self.handed_over += 1
         return int(row[0])
 
     def mark_result(
@@ -383,6 +507,133 @@ class Ledger:
             (slug, exclude, release_path, title),
         )
         return {row[0] for row in cur}
+
+
+    # -- one sender per release ------------------------------------------------------------------------
+    def acquire_release_lock(
+        self, release: str, *, owner: str, purpose: str, lease_seconds: float = LOCK_LEASE
+    ) -> LockHolder | None:
+        """Take the lock on ``release`` for ``owner``; None when taken, else who holds it.
+
+        A holder whose process is gone (same host), or whose lease ran out (another host), loses it.
+        """
+        from pressctl.jobs import owner_state
+
+        host, pid = _owner_parts(owner)
+        now = self.clock()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.conn.execute("SELECT * FROM release_locks WHERE release = ?", (release,)).fetchone()
+            if row is not None and row["owner"] != owner:
+                state = owner_state(row["owner"])
+                if state == "alive" or (state == "unknown" and row["lease_until"] >= now.timestamp()):
+                    self.conn.execute("COMMIT")
+                    return _holder(row)
+            self.conn.execute(
+                "INSERT OR REPLACE INTO release_locks (release, owner, host, pid, campaign_id, purpose, since,"
+                " lease_until) VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
+                (release, owner, host, pid, purpose, _iso(now), now.timestamp() + lease_seconds),
+            )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return None
+
+    def lock_holder(self, release: str) -> LockHolder | None:
+        """Who holds the lock on ``release`` now, if anyone alive does."""
+        from pressctl.jobs import owner_state
+
+        row = self.conn.execute("SELECT * FROM release_locks WHERE release = ?", (release,)).fetchone()
+        if row is None:
+            return None
+        state = owner_state(row["owner"])
+        if state == "dead" or (state == "unknown" and row["lease_until"] < self.clock().timestamp()):
+            return None
+        return _holder(row)
+
+    def set_lock_campaign(self, release: str, *, owner: str, campaign_id: int) -> None:
+        self.conn.execute(
+            "UPDATE release_locks SET campaign_id = ? WHERE release = ? AND owner = ?", (campaign_id, release, owner)
+        )
+
+    def renew_release_lock(self, release: str, *, owner: str, lease_seconds: float = LOCK_LEASE) -> bool:
+        """Extend the lease; False if the lock is no longer ``owner``'s (taken over after a long pause)."""
+        cur = self.conn.execute(
+            "UPDATE release_locks SET lease_until = ? WHERE release = ? AND owner = ?",
+            (self.clock().timestamp() + lease_seconds, release, owner),
+        )
+        return cur.rowcount == 1
+
+    def release_release_lock(self, release: str, *, owner: str) -> None:
+        self.conn.execute("DELETE FROM release_locks WHERE release = ? AND owner = ?", (release, owner))
+
+    # -- suppressions pressctl made -----------------------------------------------------------------------
+    def add_suppression(self, address: str, *, reason: str, origin: str) -> bool:
+        """Record a suppressed address (lower-cased); False if it was recorded already (the first reason stays)."""
+        cur = self.conn.execute(
+            "INSERT INTO suppressions (address, reason, origin, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (address) DO NOTHING",
+            (address.strip().lower(), reason[:500], origin, self._now()),
+        )
+        return cur.rowcount == 1
+
+    def remove_suppression(self, address: str) -> bool:
+        cur = self.conn.execute("DELETE FROM suppressions WHERE address = ?", (address.strip().lower(),))
+        return cur.rowcount == 1
+
+    def suppressions(self) -> dict[str, tuple[str, str, str]]:
+        """Every recorded suppression: address -> (reason, origin, created_at)."""
+        return {
+            row[0]: (row[1], row[2], row[3])
+            for row in self.conn.execute("SELECT address, reason, origin, created_at FROM suppressions ORDER BY address")
+        }
+
+    def known_addresses(self) -> set[str]:
+        """Every address the ledger has sent to or planned for (to match unsubscribe tokens against)."""
+        found = {row[0] for row in self.conn.execute("SELECT DISTINCT email FROM recipients WHERE key NOT LIKE 'invalid:%'")}
+        found.update(self.suppressions())
+        return found
+
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The process sending a release now."""
+
+    owner: str
+    host: str
+    pid: int
+    campaign_id: int | None
+    purpose: str
+    since: str  # ISO 8601, UTC
+
+    def describe(self) -> str:
+        campaign = f"campaign #{self.campaign_id}" if self.campaign_id else "its campaign not opened yet"
+        since = self.since[:19].replace("T", " ") + " UTC"
+        what = f" ({self.purpose})" if self.purpose and self.purpose != "send" else ""
+        return f"pid {self.pid} on {self.host}{what}, {campaign}, since {since}"
+
+
+def _holder(row: sqlite3.Row) -> LockHolder:
+    return LockHolder(
+        owner=row["owner"], host=row["host"], pid=row["pid"], campaign_id=row["campaign_id"],
+        purpose=row["purpose"], since=row["since"],
+    )
+
+
+def _owner_parts(owner: str) -> tuple[str, int]:
+    parts = owner.split(":")
+    pid = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else os.getpid()
+    return (parts[0] or socket.gethostname()), pid
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _record(row: sqlite3.Row) -> RecipientRecord:

@@ -288,7 +288,7 @@ def test_ctrl_c_stops_after_in_flight_and_the_same_command_resumes(ws: Path) -> 
             time.sleep(0.01)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
-        assert proc.returncode == 1, stdout + stderr
+        assert proc.returncode == 130, stdout + stderr  # interrupted, as the README says (was 1)
         assert "To resume, run the same command again" in stderr and "Traceback" not in stderr
         report = _report(ws)
         assert report["totals"]["sending"] == 0 and report["totals"]["sent"] == len(server.messages) < count

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
+from pressctl.cli._common import err, escape, handle_errors, out, print_table, workspace_for
 from pressctl.cli._options import Encoding, Suppress, Where
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ def check(
         languages=languages,
         default_language=default,
     )
+    for notice in result.notices:
+        err.print(f"[yellow]warning:[/] {escape(notice)}")
     missing = []
     if releases:
         from pressctl.merge import MergePlan, tokens_in

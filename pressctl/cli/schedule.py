@@ -177,6 +177,11 @@ def add(
         under_embargo=under_embargo or None,
     )
     ledger = _ledger_path(db, workspace)
+    from pressctl.suppression import check_workspace_list
+
+    notice = check_workspace_list(workspace.suppression_path)  # unreadable: one line, no job
+    if notice:
+        err.print(f"[yellow]warning:[/] {escape(notice)}")
     store = open_store(ledger)
     request = ScheduleRequest(
         release=release, contacts=tuple(contacts), at=at, under_embargo=under_embargo, options=options

@@ -85,12 +85,22 @@ def send(
         ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for scripts).")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="If another pressctl is sending this release now, wait for it to end, then send whoever it left "
+            "(without --wait: exit 1 naming it).",
+        ),
+    ] = False,
     lang: Lang = None,
     config: ConfigFile = None,
 ) -> None:
     """Send RELEASE to everyone on the lists, once each, recording every recipient's fate in the ledger.
 
-    Shows a summary and asks first (--yes skips). Ctrl-C stops after the messages in flight; running the same command again resumes and sends nothing twice. A release under embargo is refused: send an advance copy with --under-embargo, or use `pressctl schedule`.
+    Shows a summary and asks first (--yes skips). Ctrl-C stops after the messages in flight (exit 130); running the same command again resumes and sends nothing twice. One process at a time sends a release: a second `send` of it (or one while `pressctl dispatch` sends its job) exits 1 naming the first, or waits for it with --wait. A release under embargo is refused: send an advance copy with --under-embargo, or use `pressctl schedule`.
+
+    Exit status: 0 everyone sent; 1 someone failed or is left, or another process is sending the release; 2 bad input (nothing sent); 130 interrupted.
 
     Examples:
       pressctl send releases/launch.md -c contacts/journalists.csv --dry-run
@@ -127,6 +137,8 @@ def send(
     test_to = [_test_address(a) for a in test_to or ()]
     # A dry run of a release still under embargo previews it as it will go at the lift (nothing leaves).
     plan = plan_send(release, contacts, workspace=workspace, options=options, check_embargo=not dry_run or under_embargo)
+    for notice in plan.contacts.notices:
+        err.print(f"[yellow]warning:[/] {escape(notice)}")
     if dry_run:
         _dry_run(plan, out_dir=out_dir, limit=limit)
         return
@@ -139,7 +151,7 @@ def send(
     if test_to:
         _test_send(plan, test_to, transport)
         return
-    _send(plan, transport, yes=yes)
+    _send(plan, transport, yes=yes, wait=wait)
 
 
 def _nobody(found: Any, lists: Sequence[Path]) -> InputError:
@@ -174,11 +186,12 @@ def _refuse_suppressed(plan: SendPlan, addresses: Sequence[str]) -> None:
     """Suppression holds for test copies too: an address that asked not to be mailed never is."""
     from pressctl.contacts import is_suppressed, read_suppression
     from pressctl.errors import ContactsError
+    from pressctl.suppression import check_workspace_list, recorded
 
     files = [Path(p) for p in plan.options.suppress]
-    if plan.workspace.suppression_path.is_file():
-        files.insert(0, plan.workspace.suppression_path)
-    suppressed = read_suppression(files)
+    check_workspace_list(plan.workspace.suppression_path)
+    files.insert(0, plan.workspace.suppression_path)
+    suppressed = read_suppression(files) | frozenset(recorded(plan.ledger_path))
     for address in addresses:
         if is_suppressed(address, suppressed):
             raise ContactsError(
@@ -291,11 +304,14 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     return rows
 
 
-def _send(plan: SendPlan, transport: Transport, *, yes: bool) -> None:
-    from pressctl.campaign import run_send
+def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> None:
+    from pressctl.campaign import _busy, release_key, run_send
     from pressctl.ledger import Ledger
 
     with Ledger(plan.ledger_path) as ledger:
+        holder = ledger.lock_holder(release_key(plan))
+        if holder is not None and not wait:
+            raise _busy(plan, holder)  # before the summary and the question: the answer would not matter
         resume = None
         found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
         if found is not None:
@@ -318,11 +334,11 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool) -> None:
             if not typer.confirm(f"Send to {rows['recipients']} recipient(s)?", default=False):
                 err.print("nothing sent")
                 raise typer.Exit(1)
-        result = _run_with_progress(plan, transport, ledger, run_send)
+        result = _run_with_progress(plan, transport, ledger, run_send, wait=wait)
         _verdict(result, ledger)
 
 
-def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_send: Any) -> SendResult:
+def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_send: Any, *, wait: bool) -> SendResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     stop = threading.Event()
@@ -353,16 +369,27 @@ def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_se
     def on_campaign(campaign: Any, totals: dict[str, int]) -> None:
         progress.update(task, total=totals["todo"], description=f"campaign #{campaign.id}")
 
+    def on_wait(holder: Any) -> None:
+        err.print(f"waiting: this release is being sent by {escape(holder.describe())} (Ctrl-C to stop waiting)")
+
     def on_progress(p: Any) -> None:
         elapsed = max(1e-6, time.monotonic() - started)
         progress.update(task, completed=p.sent + p.failed, rate=f"{p.sent / elapsed:.1f}")
+
+    from pressctl.errors import SendAborted
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         with progress:
             result: SendResult = run_send(
-                plan, ledger=ledger, transport=transport, progress=on_progress, stop=stop, on_campaign=on_campaign
+                plan, ledger=ledger, transport=transport, progress=on_progress, stop=stop, on_campaign=on_campaign,
+                wait=wait, on_wait=on_wait,
             )
+    except SendAborted as exc:
+        if not stop.is_set():
+            raise
+        err.print(f"[yellow]interrupted:[/] {escape(exc.what)}; nothing sent")
+        raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGINT, previous)
     return result
@@ -390,6 +417,8 @@ def _verdict(result: SendResult, ledger: Any) -> None:
         err.print(f"[red]stopped:[/] {escape(run.stopped)}")
     elif run.interrupted and result.left:
         err.print(f"[yellow]stopped:[/] {result.left} recipient(s) left. To resume, run the same command again.")
+    if run.interrupted and not run.stopped:
+        raise typer.Exit(130)
     elif result.left:
         err.print(f"{result.left} recipient(s) still pending: run the same command again to retry them.")
     if not result.complete:

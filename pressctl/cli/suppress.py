@@ -1,0 +1,141 @@
+"""CLI: ``pressctl suppress add|list|remove|import``: the opt-outs, in ``contacts/suppressed.csv`` and the ledger.
+
+Thin over :mod:`pressctl.suppression`. ``add`` and ``import`` write both places; ``remove`` clears both, on
+purpose (the only way an address pressctl suppressed itself is mailed again).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pressctl.cli._common import err, escape, handle_errors, out, print_table, workspace_for
+from pressctl.cli._options import ConfigFile, LedgerDb
+
+if TYPE_CHECKING:
+    from pressctl.config import Workspace
+    from pressctl.ledger import Ledger
+
+__all__ = ["register"]
+
+suppress_app = typer.Typer(
+    help="Opt-outs: addresses never mailed, kept in contacts/suppressed.csv and in the ledger.",
+    no_args_is_help=True,
+)
+
+Addresses = Annotated[list[str], typer.Argument(help="Email addresses.", show_default=False)]
+
+
+def _open(db: Path | None, config: Path | None) -> tuple[Workspace, Ledger]:
+    from pressctl.ledger import Ledger
+
+    workspace: Workspace = workspace_for(None, config)
+    return workspace, Ledger(db or workspace.ledger_path)
+
+
+@suppress_app.command("add")
+@handle_errors
+def add(
+    addresses: Addresses,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with the address).")] = "asked not to be mailed",
+    db: LedgerDb = None,
+    config: ConfigFile = None,
+) -> None:
+    """Suppress ADDRESSES: never mail them again, from any campaign.
+
+    Example: pressctl suppress add editor@news.example --reason "asked by phone"
+    """
+    from pressctl import suppression
+
+    workspace, ledger = _open(db, config)
+    with ledger:
+        new = suppression.add(workspace, ledger, addresses, reason=reason, origin="manual")
+    for address in new:
+        out.print(f"suppressed  {escape(address)}")
+    if len(new) < len(addresses):
+        out.print(f"{len(addresses) - len(new)} already suppressed")
+
+
+@suppress_app.command("list")
+@handle_errors
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    db: LedgerDb = None,
+    config: ConfigFile = None,
+) -> None:
+    """Every suppressed address or @domain, with its reason, date and where it is recorded (list, ledger)."""
+    from pressctl import suppression
+
+    workspace, ledger = _open(db, config)
+    with ledger:
+        rows = suppression.list_all(workspace, ledger)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [{"address": r.address, "reason": r.reason, "date": r.date, "where": r.where} for r in rows],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not rows:
+        out.print("nobody is suppressed")
+        return
+    print_table(["address", "reason", "date", "recorded in"], [[r.address, r.reason, r.date, r.where] for r in rows])
+
+
+@suppress_app.command("remove")
+@handle_errors
+def remove(addresses: Addresses, db: LedgerDb = None, config: ConfigFile = None) -> None:
+    """Mail ADDRESSES again, on purpose: removes them from contacts/suppressed.csv and from the ledger."""
+    from pressctl import suppression
+
+    workspace, ledger = _open(db, config)
+    with ledger:
+        done = suppression.remove(workspace, ledger, addresses)
+    for address, what in done.items():
+        out.print(f"{escape(address)}: {escape(what)}")
+
+
+@suppress_app.command("import")
+@handle_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="Recorded unsubscribe tokens or addresses.", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with each address).")] = "unsubscribed",
+    db: LedgerDb = None,
+    config: ConfigFile = None,
+) -> None:
+    """Suppress everyone in FILE: unsubscribe tokens (from the unsubscribe page's records) or plain addresses.
+
+    One per line, or a CSV with a token or email column. A token is matched against every address in the
+    ledger; a token that matches none is counted and reported, never guessed.
+
+    Example: pressctl suppress import unsubscribes-2030-03.txt
+    """
+    from pressctl import suppression
+    from pressctl.unsubscribe import load_or_create_secret
+
+    workspace, ledger = _open(db, config)
+    with ledger:
+        result = suppression.import_file(
+            file, workspace, ledger, secret=load_or_create_secret(workspace.state_dir), reason=reason
+        )
+    out.print(
+        f"imported: {len(result.suppressed)} newly suppressed, {result.already} already suppressed "
+        f"({result.tokens_matched} token(s) matched, {result.addresses} address(es))"
+    )
+    if result.unknown_tokens:
+        err.print(
+            f"[yellow]warning:[/] {result.unknown_tokens} token(s) matched no address in the ledger and were not "
+            "used (a token from another workspace, or a ledger that was reset)"
+        )
+    for problem in result.unusable[:10]:
+        err.print(f"[yellow]not an address:[/] {escape(problem)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``suppress`` group to the app."""
+    app.add_typer(suppress_app, name="suppress")
