@@ -169,7 +169,7 @@ def test_password_from_prompt() -> None:
 
 
 def test_no_password_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="no password for press at mail.hvsp.example"):
+    with pytest.raises(InputError, match=r"no password for press at mail\.hvsp\.example"):
         imap_credentials(parse_imap_url("imaps://press@mail.hvsp.example/"), environ={})
 
 
