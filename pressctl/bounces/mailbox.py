@@ -392,7 +392,11 @@ class ImapMailbox:
             if typ == "OK" and data and isinstance(data[-1], bytes):
                 imap.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
         self._capabilities = frozenset(c.upper() for c in imap.capabilities)
-        self._select()
+        try:
+            self._select()
+        except BaseException:
+            self.close()
+            raise
 
     def _select(self) -> None:
         imap = self._conn()
