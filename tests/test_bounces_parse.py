@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from bounce_corpus_support import corpus_dir, expected_addresses
 
-from pressctl.bounces.parse import Finding, parse_message
+from pressctl.bounces.parse import Finding, mailto_address, parse_message
 
 DATA = Path(__file__).parent / "bounces_data"
 
@@ -223,3 +223,69 @@ def test_unsubscribe_to_our_list_unsubscribe_mailbox() -> None:
 )
 def test_garbage_never_raises(raw: bytes) -> None:
     assert parse_message(raw).kind in ("other", "bounce")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have left the office for the Easter holidays and will be back on 7 April.",
+        "Amy has left for Tokyo on assignment until Friday.",
+        "I am on leave. For urgent matters please contact techdesk@harbourdaily.example.",
+    ],
+)
+def test_out_of_office_is_not_mistaken_for_moved(text: str) -> None:
+    msg = EmailMessage()
+    msg["From"] = "amy.chan@harbourdaily.example"
+    msg["Subject"] = "Out of Office"
+    msg["Auto-Submitted"] = "auto-replied"
+    msg.set_content(text)
+    f = parse_message(msg.as_bytes())
+    assert (f.kind, f.new_address) == ("auto-reply", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "new"),
+    [
+        ("Wing is no longer with Harbour Times. Please write to newsdesk@harbourtimes.example.", "newsdesk@harbourtimes.example"),
+        ("I have left the newspaper; my successor is at k.lee@harbourtimes.example — please contact k.lee@harbourtimes.example.", "k.lee@harbourtimes.example"),
+        ("陳大文先生已不再任職本社，新聞稿請改寄 news@islanddaily.example。", "news@islanddaily.example"),
+    ],
+)
+def test_moved_phrases(text: str, new: str) -> None:
+    msg = EmailMessage()
+    msg["From"] = "wing.chan@harbourtimes.example"
+    msg["Subject"] = "Re: HVSP"
+    msg.set_content(text)
+    f = parse_message(msg.as_bytes())
+    assert (f.kind, f.new_address) == ("moved", new)
+
+
+def test_html_only_auto_reply_with_big5_subject() -> None:
+    msg = EmailMessage()
+    msg["From"] = "editor@tsuenwandaily.example"
+    msg["Subject"] = "=?big5?B?" + __import__("base64").b64encode("自動回覆：海港科學園".encode("big5")).decode() + "?="
+    msg.set_content("<html><body><p>本人休假中，三月二十三日返回。</p><p>謝謝</p></body></html>", subtype="html")
+    f = parse_message(msg.as_bytes())
+    assert f.kind == "auto-reply"
+    assert f.subject == "自動回覆：海港科學園"
+    assert f.excerpt == "本人休假中，三月二十三日返回。\n謝謝"
+
+
+def test_handled_key_is_the_message_id_or_a_digest() -> None:
+    assert _parse("reply_en.eml").handled_key == "<CAF9q1=reply-0003@innovationwire.example>"
+    f = parse_message(b"Subject: no id\r\n\r\nhello\r\n")
+    assert f.handled_key.startswith("sha256:") and len(f.digest) == 32
+    assert parse_message(b"Subject: no id\r\n\r\nhello\r\n").handled_key == f.handled_key
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("mailto:unsubscribe@hvsp.example?subject=unsubscribe%20{email}", "unsubscribe@hvsp.example"),
+        ("MAILTO:Unsubscribe%2Bpress@hvsp.example", "Unsubscribe+press@hvsp.example"),
+        ("mailto:unsubscribe+{email}@hvsp.example", ""),
+        ("https://hvsp.example/unsubscribe", ""),
+    ],
+)
+def test_mailto_address(url: str, address: str) -> None:
+    assert mailto_address(url) == address

@@ -21,13 +21,15 @@ import dataclasses
 import email
 import email.header
 import email.policy
+import hashlib
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 from typing import Literal
+from urllib.parse import unquote
 
 import flufl.bounce
 
@@ -41,6 +43,7 @@ __all__ = [
     "FindingKind",
     "Severity",
     "is_automatic",
+    "mailto_address",
     "parse_message",
 ]
 
@@ -78,7 +81,7 @@ class Finding:
     References), in that order; ``to`` the addresses it was delivered to (Delivered-To, X-Original-To,
     To, Cc: for VERP and our List-Unsubscribe mailbox); ``sender`` the From address; ``excerpt`` the
     first lines of its own text (not the quoted message); ``new_address`` the address a *moved* notice
-    asks us to write to instead, when it names one.
+    asks us to write to instead, when it names one; ``digest`` the SHA-256 of the raw bytes (32 hex digits).
     """
 
     kind: FindingKind
@@ -91,7 +94,12 @@ class Finding:
     excerpt: str = ""
     automatic: bool = False
     new_address: str = ""
-    notes: tuple[str, ...] = field(default=())
+    digest: str = ""
+
+    @property
+    def handled_key(self) -> str:
+        """What "already handled" is remembered by: the Message-ID, else a digest of the bytes."""
+        return self.message_id or f"sha256:{self.digest}"
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -105,6 +113,7 @@ class Finding:
 def parse_message(raw: bytes, *, unsubscribe_addresses: Iterable[str] = ()) -> Finding:
     """Classify one message. ``unsubscribe_addresses``: our List-Unsubscribe mailto mailbox(es)."""
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    digest = hashlib.sha256(raw).hexdigest()[:32]
     own_id = _clean_id(_header(msg, "Message-ID"))
     subject = _header(msg, "Subject")
     sender = _address(_header(msg, "From"))
@@ -124,6 +133,7 @@ def parse_message(raw: bytes, *, unsubscribe_addresses: Iterable[str] = ()) -> F
             subject=subject,
             excerpt=_excerpt(_own_text(msg)),
             automatic=True,
+            digest=digest,
         )
 
     text = _own_text(msg)
@@ -137,6 +147,7 @@ def parse_message(raw: bytes, *, unsubscribe_addresses: Iterable[str] = ()) -> F
         subject=subject,
         excerpt=_excerpt(text),
         automatic=automatic,
+        digest=digest,
     )
     head = text[:_SCAN_CHARS]
     if _LEFT.search(head) or _LEFT.search(subject):
@@ -149,6 +160,15 @@ def parse_message(raw: bytes, *, unsubscribe_addresses: Iterable[str] = ()) -> F
     if refs:
         return _replace(base, kind="replied")
     return base
+
+
+def mailto_address(url: str) -> str:
+    """The mailbox of a ``mailto:`` List-Unsubscribe URL (``mailto:unsubscribe@x?subject=...`` -> address)."""
+    text = url.strip()
+    if not text.lower().startswith("mailto:"):
+        return ""
+    address = unquote(text[7:].split("?", 1)[0]).strip()
+    return address if "@" in address and "{" not in address else ""
 
 
 def _replace(f: Finding, **changes: object) -> Finding:
@@ -166,11 +186,20 @@ def _header(msg: Message, name: str) -> str:
     try:
         parts = email.header.decode_header(str(value))
         text = "".join(
-            p.decode(c or "ascii", errors="replace") if isinstance(p, bytes) else p for p, c in parts
+            p.decode(_charset(c), errors="replace") if isinstance(p, bytes) else p for p, c in parts
         )
     except (LookupError, ValueError, TypeError):
         text = str(value)
     return " ".join(text.split())
+
+
+def _charset(name: str | None) -> str:
+    name = (name or "ascii").lower()
+    if name in ("big5", "big5hkscs", "x-big5", "cp950"):
+        return "big5hkscs"  # a superset: Hong Kong names decode
+    if name in ("gb2312", "gbk"):
+        return "gb18030"
+    return name
 
 
 def _address(value: str) -> str:
@@ -236,7 +265,8 @@ def is_automatic(msg: Message) -> bool:
 # -- moved and unsubscribe -------------------------------------------------------------------------------------
 
 _LEFT = re.compile(
-    r"\bhas\s+(now\s+)?left\b|\bhave\s+(now\s+)?left\b|\bno\s+longer\s+(with|at|work|employed|part\s+of|"
+    r"\b(has|have)\s+(now\s+)?left\s+(?!(for|on|to|at|in|early|today|tonight|tomorrow|work|my|our|a|an)\b"
+    r"|(the\s+)?office\b)|\bno\s+longer\s+(with|at|work|employed|part\s+of|"
     r"writ|report|cover|on\s+staff|be\s+(working|reachable|monitor))|\bhas\s+moved\s+on\b|\bhave\s+moved\s+on\b"
     r"|\bleft\s+(the|our)\s+(paper|newspaper|company|magazine|newsroom|station|organi[sz]ation|firm)\b"
     r"|\bthis\s+(e-?mail\s+)?(address|mailbox|account)\s+(is\s+)?(no\s+longer|not\s+)(in\s+use|monitored|active)"
@@ -287,9 +317,7 @@ def _decode(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    charset = part.get_content_charset() or "utf-8"
-    if charset.lower() in ("big5", "big5hkscs", "x-big5"):
-        charset = "big5hkscs"  # a superset: Hong Kong names decode
+    charset = _charset(part.get_content_charset() or "utf-8")
     try:
         return payload.decode(charset, errors="replace")
     except LookupError:
