@@ -14,6 +14,7 @@ from pressctl.bounces.mailbox import (
     MboxReader,
     imap_credentials,
     parse_imap_url,
+    poll,
     xoauth2_string,
 )
 from pressctl.errors import InputError, TransportError
@@ -195,3 +196,20 @@ def test_unreachable_server_is_a_transport_error_naming_host_not_secret() -> Non
     assert f"IMAP press@127.0.0.1:{port}" in str(err.value)
     assert SECRET not in str(err.value)
     assert err.value.exit_code == 1
+
+
+def test_poll_a_maildir_yields_old_then_new_messages_once(tmp_path: Path) -> None:
+    box = _maildir(tmp_path)
+    reader = MaildirReader(box)
+    naps: list[float] = []
+    got: list[str] = []
+
+    def sleep(seconds: float) -> None:  # injected clock: mail arrives during the second wait
+        naps.append(seconds)
+        if len(naps) == 2:
+            (box / "new" / "1700000009.d.host").write_bytes((DATA / "reply_en.eml").read_bytes())
+
+    for sid, _raw in poll(reader, interval=30, stop=lambda: len(naps) >= 4, sleep=sleep):
+        got.append(sid)
+    assert got == ["cur/1700000000.b.host:2,S", "new/1700000001.a.host", "new/1700000009.d.host"]
+    assert naps == [30, 30, 30, 30]

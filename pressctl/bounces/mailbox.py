@@ -14,7 +14,7 @@ Every reader yields ``(source id, raw bytes)`` pairs and can move a handled mess
   (no \\Seen flag set) and moved with ``UID MOVE`` (RFC 6851) or, where the server lacks it,
   ``UID COPY`` + ``\\Deleted`` + ``UID EXPUNGE`` (RFC 4315; plain ``EXPUNGE`` only without UIDPLUS).
   :meth:`ImapMailbox.watch` yields messages as they arrive, waiting with IDLE (RFC 2177) when the server
-  offers it and polling otherwise.
+  offers it and polling otherwise. :func:`poll` does the same for a Maildir or an mbox.
 
 Why the standard library ``imaplib`` (not aioimaplib): it has verified STARTTLS and implicit TLS with an
 ``ssl.SSLContext``, AUTHENTICATE for XOAUTH2, UID MOVE, and decades of servers behind it; the reading is
@@ -55,6 +55,7 @@ __all__ = [
     "Reader",
     "imap_credentials",
     "parse_imap_url",
+    "poll",
     "xoauth2_string",
 ]
 
@@ -142,6 +143,33 @@ class MboxReader:
 
     def move(self, source_id: str, folder: str) -> None:
         raise InputError("--move-to works with IMAP and Maildir, not with an mbox file")
+
+
+def poll(
+    reader: Reader,
+    *,
+    interval: float = 60.0,
+    stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[tuple[str, bytes]]:
+    """``--watch`` for a Maildir or an mbox: everything there now, then each message that appears, by
+    re-reading every ``interval`` seconds until ``stop()``. A message a mail client renames (new/ to cur/)
+    comes again under its new id; the caller's "already handled" memory (by Message-ID) absorbs that."""
+    seen: set[str] = set()
+    while not stop():
+        present: set[str] = set()
+        for sid, raw in reader.read():
+            present.add(sid)
+            if sid in seen:
+                continue
+            seen.add(sid)
+            yield sid, raw
+            if stop():
+                return
+        seen &= present  # forget what has gone, so the memory stays the size of the mailbox
+        if stop():
+            return
+        sleep(interval)
 
 
 # -- IMAP URL and credentials -------------------------------------------------------------------------------
