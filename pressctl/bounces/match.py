@@ -49,6 +49,7 @@ class LedgerRow:
     email: str
     message_id: str
     status: str = "sent"
+    response: str = ""  # what an earlier run recorded (see pressctl.bounces.plan.RESPONSE_RANK)
 
 
 ByMessageId = Callable[[str], LedgerRow | None]
