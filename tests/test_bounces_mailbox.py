@@ -213,3 +213,58 @@ def test_poll_a_maildir_yields_old_then_new_messages_once(tmp_path: Path) -> Non
         got.append(sid)
     assert got == ["cur/1700000000.b.host:2,S", "new/1700000001.a.host", "new/1700000009.d.host"]
     assert naps == [30, 30, 30, 30]
+
+
+class _NoStartTlsServer:
+    """The outermost edge only: a loopback IMAP greeting that offers no STARTTLS; records what it hears."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.heard: list[bytes] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] HVSP test ready\r\n")
+            buf = b""
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                buf += data
+                while b"\r\n" in buf:
+                    line, buf = buf.split(b"\r\n", 1)
+                    self.heard.append(line)
+                    tag, _, command = line.partition(b" ")
+                    if command.upper().startswith(b"CAPABILITY"):
+                        conn.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+                    elif command.upper().startswith(b"LOGOUT"):
+                        conn.sendall(b"* BYE\r\n" + tag + b" OK bye\r\n")
+                        return
+                    else:
+                        conn.sendall(tag + b" BAD not here\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_starttls_required_but_not_offered_sends_no_password() -> None:
+    server = _NoStartTlsServer()
+    try:
+        url = f"imap://press@127.0.0.1:{server.port}/INBOX?tls=starttls&timeout=10"
+        settings = imap_credentials(parse_imap_url(url), environ={"PRESSCTL_IMAP_PASSWORD": SECRET})
+        with pytest.raises(TransportError) as err:
+            ImapMailbox(settings).open()
+        assert "does not offer STARTTLS" in str(err.value)
+        server.thread.join(10)
+        assert not any(b"LOGIN" in line.upper() or SECRET.encode() in line for line in server.heard)
+    finally:
+        server.close()

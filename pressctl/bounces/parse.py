@@ -257,8 +257,6 @@ def is_automatic(msg: Message) -> bool:
         return True
     if _header(msg, "Precedence").lower() in ("auto_reply", "bulk", "junk"):
         return True
-    if _header(msg, "X-Auto-Response-Suppress") and _OOO_SUBJECT.search(_header(msg, "Subject")):
-        return True
     return bool(_OOO_SUBJECT.search(_header(msg, "Subject")))
 
 
