@@ -104,6 +104,9 @@ def test_move_to_processed(inbox: DovecotServer, use_move: bool) -> None:
         assert parse_message(raw).kind == "bounce"
         box.move(first, "Processed")
         left = [parse_message(raw).kind for _, raw in box.read()]
+        [(second, _raw)] = list(box.read())
+        with pytest.raises(InputError, match="non-ASCII"):
+            box.move(second, "已處理")
     assert left == ["auto-reply"]
     moved = inbox.messages("Processed")
     assert [parse_message(raw).kind for raw in moved] == ["bounce"]

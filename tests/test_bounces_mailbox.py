@@ -137,6 +137,8 @@ def test_imap_url_user_is_unquoted() -> None:
         ("imap://press@mail.hvsp.example/?cafile=/nonexistent.pem", "does not exist"),
         ("imap://press@mail.hvsp.example:0/", "port 0 is not a port"),
         ("imap://press@mail.hvsp.example/?timeout=soon", "timeout must be a number"),
+        ("imap://press@mail.hvsp.example/%E5%9B%9E%E8%A6%86", "non-ASCII characters are not supported yet"),
+        ("imap://press@mail.hvsp.example/Bad%22Name", "is not a folder name pressctl can use"),
     ],
 )
 def test_imap_url_errors_are_input_errors_without_the_url(url: str, message: str) -> None:

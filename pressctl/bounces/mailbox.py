@@ -53,6 +53,7 @@ __all__ = [
     "MaildirReader",
     "MboxReader",
     "Reader",
+    "check_folder_name",
     "imap_credentials",
     "parse_imap_url",
     "poll",
@@ -271,8 +272,7 @@ def parse_imap_url(url: str, *, option: str = "--imap") -> ImapSettings:
     if cafile is not None and not Path(cafile).is_file():
         raise InputError(f"{option}: cafile {cafile!r} does not exist", hint="give the path to a PEM file")
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
-    if any(c in folder for c in "\r\n\"*%") or len(folder) > 200:
-        raise InputError(f"{option}: {folder[:40]!r} is not a folder name pressctl can use", hint=example)
+    check_folder_name(folder, option=option)
     return ImapSettings(
         host=host,
         port=port or (993 if tls == "implicit" else 143),
@@ -283,6 +283,22 @@ def parse_imap_url(url: str, *, option: str = "--imap") -> ImapSettings:
         cafile=cafile,
         timeout=timeout,
     )
+
+
+def check_folder_name(folder: str, *, option: str = "--imap") -> str:
+    """A folder name pressctl can send as it is: ASCII (IMAP's modified UTF-7 is not done yet), no quotes,
+    wildcards or line breaks. Returns it; raises :class:`InputError` otherwise."""
+    if not folder.isascii():
+        raise InputError(
+            f"{option}: folder names with non-ASCII characters are not supported yet",
+            hint="use an ASCII folder name, e.g. Processed or Press/Bounces",
+        )
+    if not folder or any(c in folder for c in '\r\n"*%\\') or len(folder) > 200:
+        raise InputError(
+            f"{option}: {folder[:40]!r} is not a folder name pressctl can use",
+            hint="use letters, digits, spaces, dots, dashes and slashes",
+        )
+    return folder
 
 
 def imap_credentials(
@@ -499,6 +515,7 @@ class ImapMailbox:
         validity, _, uid = source_id.partition(":")
         if validity != self._uidvalidity or not uid.isdigit():
             raise ValueError(f"not a source id of this folder: {source_id!r}")
+        check_folder_name(folder, option="--move-to")
         imap = self._conn()
         target = _quote(folder)
         try:
