@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,12 @@ from markupsafe import Markup
 
 from pressctl import resources
 from pressctl.config import Workspace
+from pressctl.dateline import body_dateline, has_date
 from pressctl.errors import InputError, PressctlError
 from pressctl.markdown import lang_spans, markdown_html, text_width
 from pressctl.merge import MergePlan
 from pressctl.model import InlineImage, Rendered
-from pressctl.release import Release, load_release_set
+from pressctl.release import Release, date_warnings, load_release_set
 from pressctl.textrender import markdown_text, wrap
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "format_date",
     "labels_for",
     "print_html",
+    "release_warnings",
     "render_email",
     "render_files",
     "render_pdf",
@@ -80,6 +82,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "subject_embargoed": "EMBARGOED UNTIL {when}: {subject}",
         "press_release": "Press release",
         "about": "About {name}",
+        "about_plain": "About",
         "media_contact": "Media contact",
         "media_contacts": "Media contacts",
         "phone": "Tel",
@@ -97,6 +100,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "subject_embargoed": "【禁發時間：{when}】{subject}",
         "press_release": "新聞稿",
         "about": "關於{name}",
+        "about_plain": "關於",
         "media_contact": "傳媒查詢",
         "media_contacts": "傳媒查詢",
         "phone": "電話",
@@ -183,7 +187,14 @@ def subject_line(release: Release, subject: str, *, embargoed: bool) -> str:
 
 
 def dateline_text(release: Release) -> str:
-    """``(Hong Kong, 12 March 2030)`` or ``（香港，2030年3月12日）``, put before the first paragraph."""
+    """``(Hong Kong, 12 March 2030)`` or ``（香港，2030年3月12日）``, put before the first paragraph.
+
+    A ``dateline`` field that holds a date already ("Hong Kong, 12 March 2030") is used as it is.
+    """
+    if release.dateline and has_date(release.dateline):
+        if _lang_key(release.language) == "zh":
+            return f"（{release.dateline}）"
+        return f"({release.dateline})"
     day = format_date(release.date, release.language)
     if _lang_key(release.language) == "zh":
         return f"（{release.dateline}，{day}）" if release.dateline else f"（{day}）"
@@ -410,23 +421,26 @@ class _Parts:
     dateline: str
     body_html: Markup
     body_text: str
-    about_title: str
-    about_html: Markup
-    about_text: str
+    about: tuple[_About, ...]
     org: _OrgText
+
+
+@dataclass(frozen=True)
+class _About:
+    title: str
+    html: Markup
+    text: str
 
 
 def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> _Parts:
     where = str(release.path)
     org = _organisation(workspace, release.language)
-    # A translation that doesn't write its own `about` gets the workspace's text in its language.
-    about_src = release.about
-    if about_src.strip() == workspace.organisation.about.strip():
-        about_src = org.about
+    labels = labels_for(release.language)
     body = plan.tokenize(_body_source(release), where=where, first_line=release.body_line)
-    about = plan.tokenize(about_src, where=where)
     dateline = dateline_text(release)
     dash = _dateline_dash(release)
+    # A body pasted from Word often opens with its own dateline: then it is the dateline, not a second one.
+    own_dateline = body_dateline(release.body, release.dateline).found
 
     # Chinese names in an English release get lang="zh-HK" so Pango picks Hong Kong glyph forms.
     cjk_lang = None if release.is_chinese else "zh-HK"
@@ -434,11 +448,28 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
     # The dateline opens the first paragraph, as in print: "(Hong Kong, 12 March 2030) – Text...".
     # If the body starts with something else (a list, a quote), the dateline stands on its own.
     lead = f'<span class="dateline">{Markup.escape(dateline)}</span>{dash}'
-    if body_html.startswith("<p>"):
+    if own_dateline:
+        pass
+    elif body_html.startswith("<p>"):
         body_html = "<p>" + lead + body_html[3:]
     else:
         body_html = f'<p class="dateline-only">{lead}</p>\n' + body_html
-    body_text = markdown_text(body, width=TEXT_WIDTH, lead=f"{dateline}{dash}")
+    body_text = markdown_text(body, width=TEXT_WIDTH, lead="" if own_dateline else f"{dateline}{dash}")
+
+    abouts = []
+    for section in release.about:
+        # The workspace's own About text is shown in the release's language, under its name there.
+        text, name = (org.about, org.name) if section.workspace else (section.text, section.organisation)
+        src = plan.tokenize(text, where=where)
+        if not src.strip():
+            continue
+        abouts.append(
+            _About(
+                title=labels["about"].format(name=name) if name else labels["about_plain"],
+                html=Markup(markdown_html(src, cjk_lang=cjk_lang)),
+                text=markdown_text(src, width=TEXT_WIDTH),
+            )
+        )
 
     return _Parts(
         subject=plan.tokenize(release.subject or release.title, where=where),
@@ -450,9 +481,7 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
         dateline=dateline,
         body_html=Markup(body_html),
         body_text=body_text,
-        about_title=labels_for(release.language)["about"].format(name=org.name),
-        about_html=Markup(markdown_html(about, cjk_lang=cjk_lang)) if about.strip() else Markup(""),
-        about_text=markdown_text(about, width=TEXT_WIDTH),
+        about=tuple(abouts),
         org=org,
     )
 
@@ -507,9 +536,11 @@ def _context(release: Release, workspace: Workspace, parts: _Parts, *, embargoed
         "date": format_date(release.date, release.language),
         "body_html": parts.body_html,
         "body_text": parts.body_text,
-        "about_title": parts.about_title,
-        "about_html": parts.about_html,
-        "about_text": parts.about_text,
+        "about_sections": parts.about,
+        # The first section under the names templates used before joint releases (overrides may use them).
+        "about_title": parts.about[0].title if parts.about else "",
+        "about_html": parts.about[0].html if parts.about else Markup(""),
+        "about_text": parts.about[0].text if parts.about else "",
         "media_contacts": contacts,
         "media_contacts_label": labels["media_contact" if len(contacts) == 1 else "media_contacts"],
         "org": parts.org,
@@ -816,15 +847,36 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def release_warnings(releases: list[Release], now: dt.datetime) -> list[str]:
+    """Every warning about a release set (doubtful datelines, dates), each once, main release first."""
+    found: list[str] = []
+    for line in [*date_warnings(releases, now.astimezone(releases[0].zone).date())] + [
+        w for r in releases for w in r.warnings
+    ]:
+        if line not in found:
+            found.append(line)
+    return found
+
+
 def render_files(
-    path: Path, *, out_dir: Path, workspace: Workspace, lang: str | None, now: dt.datetime
+    path: Path,
+    *,
+    out_dir: Path,
+    workspace: Workspace,
+    lang: str | None,
+    now: dt.datetime,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write ``<slug>.pdf/.html/.txt`` (and ``<slug>.<lang>.*`` per translation); return the paths.
 
     Everything is rendered in memory first and each file is written through a temporary file and a
-    rename, so an error leaves no half-written or partial set of files behind.
+    rename, so an error leaves no half-written or partial set of files behind. ``warn`` gets each
+    warning line (see ``release_warnings``).
     """
     releases = load_release_set(Path(path), workspace)
+    if warn is not None:
+        for line in release_warnings(releases, now):
+            warn(line)
     main_language = releases[0].language  # its files have no language suffix
     if lang is not None:
         releases = load_release_set(Path(path), workspace, only=lang)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pressctl.cli._common import escape, handle_errors, out, workspace_for
+from pressctl.cli._common import err, escape, handle_errors, out, workspace_for
 from pressctl.cli._options import ConfigFile, ReleaseFile
 
 __all__ = ["register"]
@@ -36,7 +36,12 @@ def render(
 
     workspace = workspace_for(release, config)
     written = render_files(
-        release, out_dir=output, workspace=workspace, lang=lang, now=dt.datetime.now(dt.UTC)
+        release,
+        out_dir=output,
+        workspace=workspace,
+        lang=lang,
+        now=dt.datetime.now(dt.UTC),
+        warn=lambda line: err.print(f"[yellow]warning:[/] {escape(line)}"),
     )
     for path in written:
         out.print(escape(path))

@@ -1,0 +1,222 @@
+"""Issue 9, rendering: datelines written twice, About headed by the wrong organisation, date warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pressctl.config import Workspace
+from pressctl.dateline import body_dateline, has_date
+from pressctl.errors import ReleaseError
+from pressctl.merge import MergePlan
+from pressctl.release import Release, date_warnings, load_release, load_release_set
+from pressctl.render import print_html, render_email
+from tests.render_support import make_workspace, write_release
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Workspace]:
+    return make_workspace(tmp_path_factory.mktemp("findings"))
+
+
+def _release(root: Path, ws: Workspace, front: str, body: str, name: str = "r.md") -> Release:
+    path = write_release(root, f"---\n{front.strip()}\n---\n\n{body}\n", name=name)
+    return load_release(path, ws)
+
+
+def _outputs(release: Release, ws: Workspace) -> tuple[str, str, str]:
+    """(email HTML, email text, print HTML), merge fields blank."""
+    plan = MergePlan()
+    email = render_email(release, ws, plan, embargoed=False)
+    blank = plan.blank()
+    return (
+        MergePlan.apply(email.html, blank, escape_html=True),
+        MergePlan.apply(email.text, blank, escape_html=False),
+        print_html(release, ws, plan, embargoed=False),
+    )
+
+
+# --- datelines ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "**Hong Kong, 12 March 2026** — ",
+        "HONG KONG, March 12, 2026 – ",
+        "(Hong Kong, 12 March 2026) – ",
+        "**Hong Kong** — ",
+        "（2026年3月12日，香港）",
+        "【香港，2026年3月12日】",
+        "**香港，2026年3月12日**——",
+    ],
+)
+def test_a_dateline_in_the_body_is_recognised(opening: str) -> None:
+    found = body_dateline(opening + "Harbourview Science Park today opened a bay.", "Hong Kong")
+    assert found.found and not found.doubt
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "Harbourview Science Park (HVSP) today opened a bay on 12 March 2026.",
+        "海景科學園（HVSP）今日啟用「潮汐能源測試灣」。",
+        "**Kelpwise**: a start-up.",
+    ],
+)
+def test_ordinary_first_paragraphs_are_not_datelines(first: str) -> None:
+    found = body_dateline(first, "Hong Kong")
+    assert not found.found and not found.doubt
+
+
+def test_dates_in_dateline_fields() -> None:
+    assert has_date("Hong Kong, 12 March 2026") and has_date("香港，2026年3月12日")
+    assert has_date("HONG KONG, March 12, 2026") and has_date("二〇二六年三月十二日")
+    assert not has_date("Hong Kong") and not has_date("香港")
+
+
+def test_dateline_written_in_field_and_body_appears_once_everywhere(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    en = _release(
+        root,
+        ws,
+        "title: Test bay\ndate: 2026-03-12\ndateline: Hong Kong, 12 March 2026",
+        "**Hong Kong, 12 March 2026** — HVSP today opened a tidal test bay.",
+    )
+    assert en.warnings == ()
+    for out in _outputs(en, ws):
+        assert out.count("12 March 2026") == 1, out
+    zh = _release(
+        root,
+        ws,
+        "title: 測試灣\ndate: 2026-03-12\nlanguage: zh-HK\ndateline: 香港，2026年3月12日",
+        "（2026年3月12日，香港）海景科學園今日啟用測試灣。",
+        name="zh.md",
+    )
+    for out in _outputs(zh, ws):
+        assert out.count("2026年3月12日") == 1, out
+
+
+def test_a_dateline_field_with_its_date_is_not_given_it_twice(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    en = _release(
+        root, ws, "title: Test bay\ndate: 2026-03-12\ndateline: Hong Kong, 12 March 2026", "HVSP today opened a bay."
+    )
+    html, text, printed = _outputs(en, ws)
+    assert "(Hong Kong, 12 March 2026) – HVSP today" in text
+    assert "12 March 2026, 12 March 2026" not in html + text + printed
+    zh = _release(
+        root, ws, "title: 測試灣\ndate: 2026-03-12\nlanguage: zh-HK\ndateline: 香港，2026年3月12日", "海景科學園今日啟用測試灣。",
+        name="zh.md",
+    )
+    assert "（香港，2026年3月12日）—海景科學園" in _outputs(zh, ws)[1]
+
+
+def test_a_doubtful_dateline_gets_one_warning_naming_the_line(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    release = _release(
+        root, ws, "title: Test bay\ndate: 2026-03-12\ndateline: Hong Kong", "Hong Kong, 12 March 2026. HVSP today opened a bay."
+    )
+    assert len(release.warnings) == 1
+    assert release.warnings[0].startswith(f"{release.path}:7: ")  # ---, 3 keys, ---, a blank line, the body
+    assert "Hong Kong, 12 March 2026" in release.warnings[0]
+
+
+# --- About ---------------------------------------------------------------------------------------------
+
+
+def test_own_about_text_without_organisation_is_a_plain_about(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    release = _release(root, ws, "title: T\ndate: 2026-03-12\nabout: The Kowloon Bay Robotics Centre builds robots.", "Body.")
+    for out in _outputs(release, ws):
+        assert "Harbourview Science Park" not in out.split("Body.")[-1].split("Media contact")[0]
+    html, text, printed = _outputs(release, ws)
+    assert ">About</h2>" in html and "\nAbout\n" in text and ">About</h2>" in printed
+
+
+def test_joint_release_has_one_about_per_organisation(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    front = """
+title: Joint release
+date: 2026-03-12
+organisation: Kowloon Bay Robotics Centre
+about:
+  - text: The centre builds harbour robots.
+  - organisation: Harbourview Science Park
+    text: HVSP is a fictional innovation campus.
+"""
+    release = _release(root, ws, front, "Body.")
+    html, text, printed = _outputs(release, ws)
+    for out in (html, text, printed):
+        first = out.index("About Kowloon Bay Robotics Centre")
+        assert first < out.index("About Harbourview Science Park")
+        assert "The centre builds harbour robots." in out and "fictional innovation campus" in out
+
+
+def test_chinese_about_headings(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    own = _release(root, ws, "title: T\ndate: 2026-03-12\nlanguage: zh-HK\nabout: 九龍灣機械人中心研發機械人。", "內文。", name="a.md")
+    named = _release(
+        root, ws, "title: T\ndate: 2026-03-12\nlanguage: zh-HK\norganisation: 九龍灣機械人中心\nabout: 中心研發機械人。", "內文。", name="b.md"
+    )
+    default = _release(root, ws, "title: T\ndate: 2026-03-12\nlanguage: zh-HK", "內文。", name="c.md")
+    assert ">關於</h2>" in _outputs(own, ws)[0]
+    assert "關於九龍灣機械人中心" in _outputs(named, ws)[1]
+    assert "關於海景科學園" in _outputs(default, ws)[1] and "海景科學園（HVSP）是位於香港海濱" in _outputs(default, ws)[1]
+
+
+@pytest.mark.parametrize(
+    ("about", "problem"),
+    [
+        ("about:\n  - organisation: X\n", "about section 1 has no text"),
+        ("about:\n  - text: Y\n    site: x\n", "about section 1 has unknown key(s) site"),
+        ("about:\n  - [a, b]\n", "about section 1 must be"),
+    ],
+)
+def test_bad_about_sections_name_the_line(tmp_path: Path, about: str, problem: str) -> None:
+    root, ws = make_workspace(tmp_path)
+    with pytest.raises(ReleaseError) as caught:
+        _release(root, ws, f"title: T\ndate: 2026-03-12\n{about}", "Body.")
+    assert problem in str(caught.value) and ":4:" in str(caught.value)
+
+
+# --- dates ---------------------------------------------------------------------------------------------
+
+
+def test_translation_with_another_date_and_a_long_past_date_warn(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    write_release(root, "---\ntitle: 測試灣\ndate: 2026-03-11\nlanguage: zh-HK\n---\n\n內文。\n", name="t.zh-HK.md")
+    path = write_release(root, "---\ntitle: T\ndate: 2026-03-12\ntranslations: {zh-HK: t.zh-HK.md}\n---\n\nBody.\n", name="t.md")
+    releases = load_release_set(path, ws)
+    assert releases[0].warnings == ()
+    assert len(releases[1].warnings) == 1 and "differs from the main release's (2026-03-12)" in releases[1].warnings[0]
+    assert date_warnings(releases, dt.date(2026, 4, 11)) == []
+    late = date_warnings(releases, dt.date(2026, 4, 12))
+    assert len(late) == 1 and "31 days ago" in late[0]
+
+
+@pytest.mark.slow
+def test_render_command_prints_warnings_and_still_renders(tmp_path: Path) -> None:
+    root, _ = make_workspace(tmp_path)
+    write_release(
+        root,
+        "---\ntitle: Test bay\ndate: 2020-03-12\ndateline: Hong Kong\n---\n\nHong Kong, 12 March 2020. HVSP opened a bay.\n",
+        name="old.md",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", "from pressctl.cli import main; main()", "render", "releases/old.md", "-o", "out"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 2, proc.stderr
+    assert lines[0].startswith("warning: ") and "days ago" in lines[0]
+    assert lines[1].startswith("warning: ") and "old.md:7: the first paragraph opens with" in lines[1]
+    assert len(list((root / "out").iterdir())) == 3
