@@ -91,6 +91,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "unsubscribe": "You receive this email because you are on the {name} press list.",
         "unsubscribe_link": "Unsubscribe",
         "unsubscribe_mail": "or write to",
+        "unsubscribe_note": "(Each journalist's copy has its own unsubscribe link here.)",
         "photo": "Photo",
         "colon": ": ",
     },
@@ -109,6 +110,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "unsubscribe": "您收到此電郵，是因為您在{name}的傳媒名單上。",
         "unsubscribe_link": "取消訂閱",
         "unsubscribe_mail": "或電郵至",
+        "unsubscribe_note": "（每位記者收到的電郵在此附有其取消訂閱連結。）",
         "photo": "圖片",
         "colon": "：",
     },
@@ -486,23 +488,26 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
     )
 
 
+# Email font stacks: widely installed faces of the text's own script first, then the generic family. A CJK
+# face named in an English stack won where Arial is missing (Linux mail clients, many Android phones) and
+# its full-width punctuation gave "park’ s". Chinese inside English text gets the CJK stack through its
+# lang="zh-HK" span (see email.css).
+EMAIL_LATIN_STACK = 'Arial, "Helvetica Neue", Helvetica, Roboto, "Noto Sans", "Liberation Sans", "DejaVu Sans", sans-serif'
+EMAIL_CJK_STACK = (
+    '"PingFang HK", "PingFang TC", "Microsoft JhengHei", "Noto Sans CJK HK", "Noto Sans HK", "Source Han Sans HK", '
+    "sans-serif"
+)
+
+
 def _font_stacks(workspace: Workspace, language: str) -> tuple[str, str]:
     """(print stack, email stack). Chinese names the CJK face first so Pango picks Hong Kong glyph forms."""
     brand = workspace.brand
     if _lang_key(language) == "zh":
         print_stack = f'"{brand.cjk_font}", "Noto Sans CJK TC", "{brand.font}", sans-serif'
-        email_stack = (
-            '"PingFang HK", "PingFang TC", "Microsoft JhengHei", "Noto Sans CJK HK", '
-            '"Noto Sans HK", Arial, sans-serif'
-        )
+        email_stack = EMAIL_CJK_STACK
     else:
         print_stack = f'"{brand.font}", "DejaVu Sans", "{brand.cjk_font}", sans-serif'
-        # Chinese names in English text: Hong Kong faces before the generic family, or a client's own
-        # fallback may pick a Simplified or Japanese face (other glyph forms).
-        email_stack = (
-            'Arial, "Helvetica Neue", Helvetica, "PingFang HK", "Microsoft JhengHei", "Noto Sans CJK HK", '
-            "sans-serif"
-        )
+        email_stack = EMAIL_LATIN_STACK
     return print_stack, email_stack
 
 
@@ -547,6 +552,7 @@ def _context(release: Release, workspace: Workspace, parts: _Parts, *, embargoed
         "brand": workspace.brand,
         "print_font_stack": print_stack,
         "email_font_stack": email_stack,
+        "email_cjk_font_stack": EMAIL_CJK_STACK,
         "page_label": Markup(labels["page"]),
         "end_mark": "###",
     }
@@ -662,8 +668,19 @@ def _inline_css(html: str) -> str:
     return str(inliner.inline(html))
 
 
-def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> Rendered:
-    """The email for one language: subject, inlined HTML and text with merge tokens; images as ``cid:``."""
+def render_email(
+    release: Release,
+    workspace: Workspace,
+    plan: MergePlan,
+    *,
+    embargoed: bool,
+    for_recipients: bool = True,
+) -> Rendered:
+    """The email for one language: subject, inlined HTML and text with merge tokens; images as ``cid:``.
+
+    ``for_recipients=False`` (``pressctl render``'s files, read by the press office) puts a note where each
+    recipient's unsubscribe link goes, instead of a link that leads nowhere.
+    """
     parts = _parts(release, workspace, plan, embargoed=embargoed)
     context = _context(release, workspace, parts, embargoed=embargoed)
     greeting = plan.tokenize(
@@ -705,8 +722,9 @@ def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, emb
         greeting=greeting,
         logo=logo,
         photos=photos,
-        unsubscribe_url=unsubscribe_url,
+        unsubscribe_url=unsubscribe_url if for_recipients else "",
         unsubscribe_mailto=unsubscribe_mailto,
+        unsubscribe_note=not for_recipients and bool(unsubscribe_url),
         subject=subject_line(release, parts.subject, embargoed=embargoed),
     )
     html = _inline_css(_render_template(workspace, "email.html.j2", context))
@@ -884,7 +902,7 @@ def render_files(
     outputs: list[tuple[Path, bytes]] = []
     for release in releases:
         embargoed = release.is_embargoed(now)
-        rendered = render_email(release, workspace, plan, embargoed=embargoed)
+        rendered = render_email(release, workspace, plan, embargoed=embargoed, for_recipients=False)
         pdf = render_pdf(release, workspace, plan, embargoed=embargoed)
         blank = plan.blank()
         html = MergePlan.apply(_data_uris(rendered.html, rendered.images), blank, escape_html=True)

@@ -220,3 +220,16 @@ def test_render_command_prints_warnings_and_still_renders(tmp_path: Path) -> Non
     assert lines[0].startswith("warning: ") and "days ago" in lines[0]
     assert lines[1].startswith("warning: ") and "old.md:7: the first paragraph opens with" in lines[1]
     assert len(list((root / "out").iterdir())) == 3
+
+
+def test_rendered_files_show_a_note_not_a_dead_unsubscribe_link(tmp_path: Path) -> None:
+    from pressctl.render import render_files
+
+    root, ws = make_workspace(tmp_path)
+    out = tmp_path / "out"
+    render_files(root / "releases" / "sample.md", out_dir=out, workspace=ws, lang=None, now=dt.datetime(2030, 3, 1, tzinfo=dt.UTC))
+    for stem, note in (("sample", "own unsubscribe link"), ("sample.zh-HK", "取消訂閱連結")):
+        html = (out / f"{stem}.html").read_text(encoding="utf-8")
+        text = (out / f"{stem}.txt").read_text(encoding="utf-8")
+        assert "unsubscribe?" not in html and "unsubscribe?" not in text
+        assert note in html and note in text
