@@ -795,6 +795,10 @@ def _font_config() -> Any:
 
         # WeasyPrint reports harmless CSS notes as warnings; keep them off the user's terminal.
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        # Real subsets of the CJK faces (only the glyphs used): see pressctl.pdffonts.
+        from pressctl import pdffonts
+
+        pdffonts.install()
         _FONT_CONFIG = FontConfiguration()
     return _FONT_CONFIG
 
