@@ -15,7 +15,7 @@ from pressctl.errors import ReleaseError
 from pressctl.merge import MergePlan
 from pressctl.release import Release, date_warnings, load_release, load_release_set
 from pressctl.render import print_html, render_email
-from tests.render_support import make_workspace, write_release
+from tests.render_support import HAVE_POPPLER, make_workspace, pdfinfo, pdftotext, write_release
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +233,37 @@ def test_rendered_files_show_a_note_not_a_dead_unsubscribe_link(tmp_path: Path) 
         text = (out / f"{stem}.txt").read_text(encoding="utf-8")
         assert "unsubscribe?" not in html and "unsubscribe?" not in text
         assert note in html and note in text
+
+
+SHORT = """---
+title: Harbourview Science Park Opens a Rooftop Weather Station to Schools
+date: 2030-03-12
+dateline: Hong Kong
+photos:
+  - src: photos/test-bay.jpg
+    caption: "Photo 1: Students read the first measurements from the rooftop station."
+    alt: Students around a weather station on a roof.
+---
+
+Harbourview Science Park (HVSP) today opened a rooftop weather station that secondary schools can use
+for science lessons. The station records wind, rain, temperature and air quality every minute and
+publishes the readings on an open web page.
+
+"Students can now compare the weather on our roof with their own school's measurements," said
+Dr Evelyn Tsang, Chief Executive Officer of HVSP.
+
+Schools can book a free visit to the station from April.
+"""
+
+
+@pytest.mark.skipif(not HAVE_POPPLER, reason="poppler-utils not installed")
+def test_a_short_release_with_a_photo_fits_one_page(tmp_path: Path) -> None:
+    from pressctl.render import render_files
+
+    root, ws = make_workspace(tmp_path)
+    write_release(root, SHORT, name="short.md")
+    out = tmp_path / "out"
+    render_files(root / "releases" / "short.md", out_dir=out, workspace=ws, lang=None, now=dt.datetime(2030, 3, 1, tzinfo=dt.UTC))
+    assert pdfinfo(out / "short.pdf")["Pages"] == "1"
+    text = pdftotext(out / "short.pdf")
+    assert "Photo 1: Students read" in text and "Media contacts" in text and "Daniel Ip" in text
