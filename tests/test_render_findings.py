@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -267,3 +269,32 @@ def test_a_short_release_with_a_photo_fits_one_page(tmp_path: Path) -> None:
     assert pdfinfo(out / "short.pdf")["Pages"] == "1"
     text = pdftotext(out / "short.pdf")
     assert "Photo 1: Students read" in text and "Media contacts" in text and "Daniel Ip" in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed (Debian: chromium)")
+def test_dry_run_preview_page_fits_a_narrow_window(tmp_path: Path) -> None:
+    # Headless Chromium's narrowest window is 500 px: the page must not be wider (it was 633 px: the 600 px
+    # frames, the PDF object and long header values pushed it out; on a 375 px phone it was cut off).
+    root, _ = make_workspace(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from pressctl.cli import main; main()", "send", "releases/sample.md", "-c",
+         "contacts/journalists.csv", "--dry-run"],
+        cwd=root, capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    index = root / "out" / "preview-sample" / "index.html"
+    probe = index.with_name("probe.html")
+    probe.write_text(
+        index.read_text(encoding="utf-8")
+        + "<script>document.title = 'W=' + document.documentElement.scrollWidth + ' of ' + innerWidth;</script>",
+        encoding="utf-8",
+    )
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=375,800",
+         "--virtual-time-budget=3000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, check=False, timeout=120,
+    ).stdout
+    found = re.search(r"<title>W=(\d+) of (\d+)</title>", dom)
+    assert found is not None, dom[:500]
+    assert int(found.group(1)) <= int(found.group(2)), found.group(0)
