@@ -298,3 +298,25 @@ def test_dry_run_preview_page_fits_a_narrow_window(tmp_path: Path) -> None:
     found = re.search(r"<title>W=(\d+) of (\d+)</title>", dom)
     assert found is not None, dom[:500]
     assert int(found.group(1)) <= int(found.group(2)), found.group(0)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["send"], ["schedule", "add"], ["dispatch"], ["contacts", "check"],
+     ["init"], ["render"], ["report"]],
+)
+def test_help_shows_no_python_types_and_keeps_examples_whole(command: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from pressctl.cli import app
+
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "80", "TERM": "dumb"})
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "<bool>" not in text and "<str>" not in text and "list[" not in text and "<path>" not in text
+    example = text.partition("Example")[2].partition("╭")[0]
+    lines = [line.rstrip() for line in example.splitlines()[1:] if line.strip()]
+    assert lines, text
+    for line in lines:
+        # Each line is a command, or an option continuing the one above after a "\"; never a fragment.
+        assert line.lstrip().startswith(("pressctl ", "--", "* * * * *")), line

@@ -30,7 +30,8 @@ def render(
     Before the embargo lifts, every form carries the "EMBARGOED UNTIL ..." line; after, "FOR IMMEDIATE
     RELEASE". Merge fields show their fallbacks.
 
-    Example: pressctl render releases/sample.md -o out --lang zh-HK
+    Example:
+      pressctl render releases/sample.md -o out --lang zh-HK
     """
     from pressctl.render import render_files
 
