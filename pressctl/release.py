@@ -450,12 +450,14 @@ def _parse_media_contacts(f: _Fields, default: tuple[MediaContact, ...]) -> tupl
                 f"media contact {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
                 hint="use name, title, organisation, phone and email",
             )
+        text = {k: str(item.get(k) or "").strip() for k in ("name", "title", "organisation", "phone", "email")}
         out.append(
             MediaContact(
-                **{
-                    k: str(item.get(k) or "").strip()
-                    for k in ("name", "title", "organisation", "phone", "email")
-                }
+                name=text["name"],
+                title=text["title"],
+                organisation=text["organisation"],
+                phone=text["phone"],
+                email=text["email"],
             )
         )
     return tuple(out)

@@ -17,7 +17,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -511,6 +511,18 @@ def _font_stacks(workspace: Workspace, language: str) -> tuple[str, str]:
     return print_stack, email_stack
 
 
+def _contacts_in_language(release: Release, workspace: Workspace, org: _OrgText) -> tuple[Any, ...]:
+    """The media contacts in the release's language: each one's ``[media_contacts.translations.<tag>]``,
+    and the workspace's own name as the organisation is in ``[organisation.translations.<tag>]``."""
+    out = []
+    for contact in release.media_contacts:
+        local = contact.in_language(release.language)
+        if local.organisation == workspace.organisation.name and org.name != workspace.organisation.name:
+            local = replace(local, organisation=org.name)
+        out.append(local)
+    return tuple(out)
+
+
 def _html_lang(language: str) -> str:
     # Pango picks Japanese glyph forms for zh-Hant(-HK); the region tag gives the Hong Kong forms.
     lowered = language.lower()
@@ -524,7 +536,7 @@ def _html_lang(language: str) -> str:
 def _context(release: Release, workspace: Workspace, parts: _Parts, *, embargoed: bool) -> dict[str, Any]:
     labels = labels_for(release.language)
     print_stack, email_stack = _font_stacks(workspace, release.language)
-    contacts = release.media_contacts
+    contacts = _contacts_in_language(release, workspace, parts.org)
     return {
         "release": release,
         "lang": _html_lang(release.language),

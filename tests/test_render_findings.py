@@ -320,3 +320,28 @@ def test_help_shows_no_python_types_and_keeps_examples_whole(command: list[str])
     for line in lines:
         # Each line is a command, or an option continuing the one above after a "\"; never a fragment.
         assert line.lstrip().startswith(("pressctl ", "--", "* * * * *")), line
+
+
+def test_chinese_release_shows_the_workspace_contacts_in_chinese(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    en, zh = load_release_set(root / "releases" / "sample.md", ws)
+    zh_html, zh_text, zh_print = _outputs(zh, ws)
+    for out in (zh_html, zh_text, zh_print):
+        assert "周美玲" in out and "傳訊高級經理" in out and "海景科學園" in out
+        assert "Senior Manager, Communications" not in out and "Harbourview Science Park\n" not in out
+    en_text = _outputs(en, ws)[1]
+    assert "Mei-ling Chow\nSenior Manager, Communications\nHarbourview Science Park" in en_text
+
+
+def test_bad_contact_translation_is_one_clear_error(tmp_path: Path) -> None:
+    from pressctl.config import load_workspace
+    from pressctl.errors import ConfigError
+
+    root, _ = make_workspace(tmp_path)
+    toml = root / "pressctl.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace('title = "傳訊高級經理"', 'titel = "傳訊高級經理"'), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_workspace(root)
+    assert "media_contacts.translations.zh-HK.titel" in str(caught.value)
