@@ -237,6 +237,7 @@ def _environment(workspace: Workspace) -> Environment:
         env.filters["cjk"] = _cjk_filter
         env.filters["table_scroll"] = _table_scroll
         env.filters["text_on"] = text_on
+        env.filters["keep_tail"] = _keep_tail
         env.globals["rule"] = lambda text: "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
         _ENVIRONMENTS[key] = env
     return env
@@ -246,6 +247,28 @@ def _environment(workspace: Workspace) -> Environment:
 def _cjk_filter(context: Any, value: object) -> Markup:
     """Escape text and, in a non-Chinese document, tag its Chinese runs (see markdown.lang_spans)."""
     return Markup(lang_spans(str(value), None if context.get("is_chinese") else "zh-HK"))
+
+
+# The last few characters of a Chinese heading: CJK characters and the punctuation that closes them.
+_CJK_TAIL = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]{2,5}\Z")
+
+
+@pass_context
+def _keep_tail(context: Any, value: object) -> Markup:
+    """In a Chinese document, keep a heading's last 2-5 CJK characters on one line (print only).
+
+    WeasyPrint has neither ``text-wrap: balance`` nor ``word-break: keep-all``, and broke headlines as
+    "...海洋能 / 源裝置" or left "額。" alone on the last line; ``white-space: nowrap`` it does honour.
+    The email uses ``text-wrap: balance`` instead (a tag between CJK characters counts as obfuscation
+    to spam filters).
+    """
+    html = str(value if isinstance(value, Markup) else Markup.escape(value))
+    if not context.get("is_chinese"):
+        return Markup(html)
+    match = _CJK_TAIL.search(html)
+    if match is None:
+        return Markup(html)
+    return Markup(f'{html[: match.start()]}<span class="nobr">{match.group(0)}</span>')
 
 
 def _luminance(colour: str) -> float | None:
@@ -728,6 +751,7 @@ def render_email(
                 "caption": photo.caption,
                 "width": shown_w,
                 "height": max(1, round(img.height * shown_w / img.width)),
+                "full": img.width >= 560,  # fills the text column at any width (else its own size at most)
             }
         )
     context.update(
