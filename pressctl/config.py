@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +26,16 @@ class MediaContact:
     organisation: str = ""
     phone: str = ""
     email: str = ""
+    # ``[media_contacts.translations.<tag>]``: the same fields in another language, as (tag, ((key, value), ...)).
+    translations: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def in_language(self, language: str) -> MediaContact:
+        """This contact in ``language`` (a tag, or its first part: zh-HK, then zh), else as written."""
+        tags = {language.lower(), language.lower().split("-")[0]}
+        for tag, fields in self.translations:
+            if tag.lower() in tags:
+                return replace(self, **{k: v for k, v in fields if v.strip()}, translations=())
+        return self
 
 
 @dataclass(frozen=True)
@@ -164,6 +174,32 @@ def _style(table: dict[str, Any], key: str, default: str, where: str, *, font: b
     return value
 
 
+def _contact_translations(value: object, where: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """``[media_contacts.translations.zh-HK]`` tables: a language tag to the contact's fields in it."""
+    fields = ("name", "title", "organisation", "phone", "email")
+    if not isinstance(value, dict):
+        raise ConfigError(
+            "media_contacts.translations must be tables",
+            where=where,
+            hint="write [media_contacts.translations.zh-HK] under the contact's [[media_contacts]]",
+        )
+    out = []
+    for tag, table in value.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"media_contacts.translations.{tag} must be a table", where=where)
+        for key, text in table.items():
+            if key not in fields:
+                raise ConfigError(
+                    f"unknown key 'media_contacts.translations.{tag}.{key}'",
+                    where=where,
+                    hint="use name, title, organisation, phone and email",
+                )
+            if not isinstance(text, str):
+                raise ConfigError(f"media_contacts.translations.{tag}.{key} must be text", where=where)
+        out.append((str(tag), tuple((k, str(v).strip()) for k, v in table.items())))
+    return out
+
+
 def load_workspace(start: Path | None = None, *, config: Path | None = None) -> Workspace:
     """Load the workspace whose ``pressctl.toml`` is nearest to ``start`` (default: the current folder).
 
@@ -247,12 +283,16 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     for item in contacts_raw:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise ConfigError("each [[media_contacts]] needs a name", where=where)
+        translated: list[tuple[str, tuple[tuple[str, str], ...]]] = []
         for key, value in item.items():
+            if key == "translations":
+                translated = _contact_translations(value, where)
+                continue
             if key not in ("name", "title", "organisation", "phone", "email"):
                 raise ConfigError(
                     f"unknown key 'media_contacts.{key}'",
                     where=where,
-                    hint="use name, title, organisation, phone and email",
+                    hint="use name, title, organisation, phone, email and [media_contacts.translations.<tag>]",
                 )
             if not isinstance(value, str):
                 raise ConfigError(
@@ -262,7 +302,8 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
                 )
         contacts.append(
             MediaContact(
-                **{k: str(item.get(k, "")) for k in ("name", "title", "organisation", "phone", "email")}
+                **{k: str(item.get(k, "")) for k in ("name", "title", "organisation", "phone", "email")},
+                translations=tuple(translated),
             )
         )
 

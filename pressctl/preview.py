@@ -95,14 +95,16 @@ def _e(value: object) -> str:
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Arial,"Noto Sans CJK HK",sans-serif;margin:24px;color:#1d1d1f}
+@media (max-width:640px){body{margin:12px}}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .note{background:#fff7e0;border:1px solid #e8c56a;padding:8px 12px;display:inline-block}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;
-vertical-align:top;font-size:14px}th{background:#f4f4f4}
-.frames{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}
-.frames figure{margin:0}.frames iframe{border:1px solid #bbb;height:900px;background:#fff}
-pre{white-space:pre-wrap;background:#f8f8f8;border:1px solid #ddd;padding:12px;max-width:80ch}
-object{border:1px solid #bbb}
+table{border-collapse:collapse;margin:8px 0;max-width:100%}td,th{border:1px solid #ddd;padding:4px 8px;
+text-align:left;vertical-align:top;font-size:14px;overflow-wrap:anywhere}th{background:#f4f4f4}
+.frames{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;max-width:100%;overflow-x:auto}
+.frames figure{margin:0;min-width:0;max-width:100%;overflow-x:auto}.frames iframe{border:1px solid #bbb;height:900px;background:#fff}
+.recipients{display:block;overflow-x:auto;max-width:100%}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f8f8f8;border:1px solid #ddd;padding:12px;max-width:80ch}
+object{border:1px solid #bbb;max-width:100%}
 """
 
 
@@ -185,7 +187,7 @@ def _index_page(
             ]
     out += [
         '<h2 id="recipients">Recipients</h2>',
-        "<table><tr><th>#</th><th>Name</th><th>Address</th><th>Language</th><th>Subject</th><th>Files</th></tr>",
+        "<table class=\"recipients\"><tr><th>#</th><th>Name</th><th>Address</th><th>Language</th><th>Subject</th><th>Files</th></tr>",
     ]
     for number, contact, lang, stem, subject in rows:
         out.append(

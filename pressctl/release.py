@@ -15,12 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from pressctl.config import MediaContact, Workspace
+from pressctl.dateline import body_dateline
 from pressctl.errors import ReleaseError
 
 __all__ = [
     "LANGUAGES",
+    "AboutSection",
     "Photo",
     "Release",
+    "date_warnings",
     "load_release",
     "load_release_set",
     "normalise_language",
@@ -53,6 +56,7 @@ KNOWN_KEYS = (
     "subject",
     "photos",
     "about",
+    "organisation",
     "media_contacts",
     "translations",
     "attachments",
@@ -64,6 +68,19 @@ class Photo:
     src: Path
     caption: str = ""
     alt: str = ""
+
+
+@dataclass(frozen=True)
+class AboutSection:
+    """One "About ..." section. ``organisation`` heads it ("About X"); empty gives a plain "About".
+
+    ``workspace`` marks the workspace's own About text (pressctl.toml): it is shown in the release's
+    language from ``[organisation.translations.<tag>]`` and headed with the workspace's name.
+    """
+
+    text: str
+    organisation: str = ""
+    workspace: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,11 +101,12 @@ class Release:
     summary: str = ""
     subject: str = ""
     photos: tuple[Photo, ...] = ()
-    about: str = ""
-    about_title: str = ""
+    about: tuple[AboutSection, ...] = ()
+    organisation: str = ""  # the organisation the release's own About text is about
     media_contacts: tuple[MediaContact, ...] = ()
     translations: Mapping[str, Path] = field(default_factory=dict)
     attachments: tuple[Path, ...] = ()
+    warnings: tuple[str, ...] = ()  # "file:line: what" lines worth a look; nothing stops
 
     @property
     def zone(self) -> ZoneInfo:
@@ -368,6 +386,44 @@ def _parse_photos(f: _Fields, base: Path) -> tuple[Photo, ...]:
     return tuple(photos)
 
 
+def _parse_about(f: _Fields, workspace: Workspace) -> tuple[AboutSection, ...]:
+    """``about`` as text (about the release's ``organisation``), a list of sections, or the workspace's."""
+    organisation = f.text("organisation")
+    raw = f.data.get("about")
+    if raw is None:
+        text = workspace.organisation.about
+        return (AboutSection(text, workspace.organisation.name, workspace=True),) if text.strip() else ()
+    if isinstance(raw, list):
+        sections = []
+        for i, item in enumerate(raw, start=1):
+            if isinstance(item, str):
+                item = {"text": item}
+            if not isinstance(item, dict):
+                raise f.fail(
+                    "about",
+                    f"about section {i} must be 'organisation:' and 'text:'",
+                    hint="write each as '- organisation: Name' with 'text: ...' below it",
+                )
+            unknown = set(item) - {"organisation", "text"}
+            if unknown:
+                raise f.fail(
+                    "about",
+                    f"about section {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
+                    hint="use organisation and text",
+                )
+            for key in ("organisation", "text"):
+                if item.get(key) is not None and not isinstance(item[key], str | int | float):
+                    raise f.fail("about", f"about section {i}: '{key}' must be text", hint="write it as text, or as a YAML block (|)")
+            text = str(item.get("text") or "").strip()
+            if not text:
+                raise f.fail("about", f"about section {i} has no text", hint="add 'text: ...' or remove the section")
+            name = str(item.get("organisation") or "").strip()
+            sections.append(AboutSection(text, name or organisation))
+        return tuple(sections)
+    text = f.text("about")
+    return (AboutSection(text, organisation),) if text else ()
+
+
 def _parse_media_contacts(f: _Fields, default: tuple[MediaContact, ...]) -> tuple[MediaContact, ...]:
     raw = f.data.get("media_contacts")
     if raw is None:
@@ -394,12 +450,14 @@ def _parse_media_contacts(f: _Fields, default: tuple[MediaContact, ...]) -> tupl
                 f"media contact {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
                 hint="use name, title, organisation, phone and email",
             )
+        text = {k: str(item.get(k) or "").strip() for k in ("name", "title", "organisation", "phone", "email")}
         out.append(
             MediaContact(
-                **{
-                    k: str(item.get(k) or "").strip()
-                    for k in ("name", "title", "organisation", "phone", "email")
-                }
+                name=text["name"],
+                title=text["title"],
+                organisation=text["organisation"],
+                phone=text["phone"],
+                email=text["email"],
             )
         )
     return tuple(out)
@@ -478,12 +536,24 @@ def load_release(
         raise f.fail("attachments", "'attachments' must be a list of files")
     attachments = tuple(_resolve(base, a, f, "attachments", "attachment") for a in attachments_raw)
 
-    about = f.text("about", workspace.organisation.about)
+    about = _parse_about(f, workspace)
     if not body.strip():
         raise ReleaseError(
             "the release has no body text",
             where=f"{where}:{body_line}",
             hint="write the release below the closing '---'",
+        )
+
+    dateline = f.text("dateline")
+    warnings: list[str] = []
+    opening = body_dateline(body, dateline)
+    if opening.doubt:
+        skipped = len(body) - len(body.lstrip("\n"))
+        line = body_line + body[:skipped].count("\n")
+        warnings.append(
+            f"{where}:{line}: the first paragraph opens with {opening.text!r}, which may be a dateline; "
+            "pressctl puts its own dateline before it. To keep yours instead, set it off as "
+            "'**Place, date** —' (or in brackets); otherwise remove it"
         )
 
     return Release(
@@ -494,7 +564,7 @@ def load_release(
         body=body,
         body_line=body_line,
         subtitle=f.text("subtitle"),
-        dateline=f.text("dateline"),
+        dateline=dateline,
         embargo=_parse_embargo(f, zone),
         timezone=tz_name,
         language=lang,
@@ -502,11 +572,29 @@ def load_release(
         subject=f.text("subject") or title,
         photos=_parse_photos(f, base),
         about=about,
-        about_title=workspace.organisation.name,
+        organisation=f.text("organisation"),
         media_contacts=_parse_media_contacts(f, workspace.media_contacts),
         translations=translations,
         attachments=attachments,
+        warnings=tuple(warnings),
     )
+
+
+STALE_AFTER_DAYS = 30
+
+
+def date_warnings(releases: list[Release], today: dt.date) -> list[str]:
+    """Warnings about the release's date as of ``today``: long past (an old file sent again?).
+
+    The main release's date speaks for the set; a translation with another date has its own warning.
+    """
+    if not releases or (today - releases[0].date).days <= STALE_AFTER_DAYS:
+        return []
+    main = releases[0]
+    return [
+        f"{main.path}: 'date' {main.date} is {(today - main.date).days} days ago; "
+        "check that this is the release you mean, and update its date"
+    ]
 
 
 def _slug(path: Path) -> str:
@@ -531,6 +619,15 @@ def load_release_set(path: Path, workspace: Workspace, *, only: str | None = Non
                     where=str(file),
                     hint="remove 'embargo' from the translation or make it the same moment",
                 )
+        if tr.date != main.date:
+            tr = replace(
+                tr,
+                warnings=(
+                    *tr.warnings,
+                    f"{file}: 'date' {tr.date} differs from the main release's ({main.date}); "
+                    "check that the translation is of this version",
+                ),
+            )
         if not tr.photos and main.photos:
             tr = replace(tr, photos=main.photos)
         releases.append(tr)

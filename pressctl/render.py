@@ -16,8 +16,8 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,12 @@ from markupsafe import Markup
 
 from pressctl import resources
 from pressctl.config import Workspace
+from pressctl.dateline import body_dateline, has_date
 from pressctl.errors import InputError, PressctlError
 from pressctl.markdown import lang_spans, markdown_html, text_width
 from pressctl.merge import MergePlan
 from pressctl.model import InlineImage, Rendered
-from pressctl.release import Release, load_release_set
+from pressctl.release import Release, date_warnings, load_release_set
 from pressctl.textrender import markdown_text, wrap
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "format_date",
     "labels_for",
     "print_html",
+    "release_warnings",
     "render_email",
     "render_files",
     "render_pdf",
@@ -80,6 +82,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "subject_embargoed": "EMBARGOED UNTIL {when}: {subject}",
         "press_release": "Press release",
         "about": "About {name}",
+        "about_plain": "About",
         "media_contact": "Media contact",
         "media_contacts": "Media contacts",
         "phone": "Tel",
@@ -88,6 +91,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "unsubscribe": "You receive this email because you are on the {name} press list.",
         "unsubscribe_link": "Unsubscribe",
         "unsubscribe_mail": "or write to",
+        "unsubscribe_note": "(Each journalist's copy has its own unsubscribe link here.)",
         "photo": "Photo",
         "colon": ": ",
     },
@@ -97,6 +101,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "subject_embargoed": "【禁發時間：{when}】{subject}",
         "press_release": "新聞稿",
         "about": "關於{name}",
+        "about_plain": "關於",
         "media_contact": "傳媒查詢",
         "media_contacts": "傳媒查詢",
         "phone": "電話",
@@ -105,6 +110,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "unsubscribe": "您收到此電郵，是因為您在{name}的傳媒名單上。",
         "unsubscribe_link": "取消訂閱",
         "unsubscribe_mail": "或電郵至",
+        "unsubscribe_note": "（每位記者收到的電郵在此附有其取消訂閱連結。）",
         "photo": "圖片",
         "colon": "：",
     },
@@ -183,7 +189,14 @@ def subject_line(release: Release, subject: str, *, embargoed: bool) -> str:
 
 
 def dateline_text(release: Release) -> str:
-    """``(Hong Kong, 12 March 2030)`` or ``（香港，2030年3月12日）``, put before the first paragraph."""
+    """``(Hong Kong, 12 March 2030)`` or ``（香港，2030年3月12日）``, put before the first paragraph.
+
+    A ``dateline`` field that holds a date already ("Hong Kong, 12 March 2030") is used as it is.
+    """
+    if release.dateline and has_date(release.dateline):
+        if _lang_key(release.language) == "zh":
+            return f"（{release.dateline}）"
+        return f"({release.dateline})"
     day = format_date(release.date, release.language)
     if _lang_key(release.language) == "zh":
         return f"（{release.dateline}，{day}）" if release.dateline else f"（{day}）"
@@ -224,6 +237,7 @@ def _environment(workspace: Workspace) -> Environment:
         env.filters["cjk"] = _cjk_filter
         env.filters["table_scroll"] = _table_scroll
         env.filters["text_on"] = text_on
+        env.filters["keep_tail"] = _keep_tail
         env.globals["rule"] = lambda text: "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
         _ENVIRONMENTS[key] = env
     return env
@@ -233,6 +247,28 @@ def _environment(workspace: Workspace) -> Environment:
 def _cjk_filter(context: Any, value: object) -> Markup:
     """Escape text and, in a non-Chinese document, tag its Chinese runs (see markdown.lang_spans)."""
     return Markup(lang_spans(str(value), None if context.get("is_chinese") else "zh-HK"))
+
+
+# The last few characters of a Chinese heading: CJK characters and the punctuation that closes them.
+_CJK_TAIL = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]{2,5}\Z")
+
+
+@pass_context
+def _keep_tail(context: Any, value: object) -> Markup:
+    """In a Chinese document, keep a heading's last 2-5 CJK characters on one line (print only).
+
+    WeasyPrint has neither ``text-wrap: balance`` nor ``word-break: keep-all``, and broke headlines as
+    "...海洋能 / 源裝置" or left "額。" alone on the last line; ``white-space: nowrap`` it does honour.
+    The email uses ``text-wrap: balance`` instead (a tag between CJK characters counts as obfuscation
+    to spam filters).
+    """
+    html = str(value if isinstance(value, Markup) else Markup.escape(value))
+    if not context.get("is_chinese"):
+        return Markup(html)
+    match = _CJK_TAIL.search(html)
+    if match is None:
+        return Markup(html)
+    return Markup(f'{html[: match.start()]}<span class="nobr">{match.group(0)}</span>')
 
 
 def _luminance(colour: str) -> float | None:
@@ -410,23 +446,26 @@ class _Parts:
     dateline: str
     body_html: Markup
     body_text: str
-    about_title: str
-    about_html: Markup
-    about_text: str
+    about: tuple[_About, ...]
     org: _OrgText
+
+
+@dataclass(frozen=True)
+class _About:
+    title: str
+    html: Markup
+    text: str
 
 
 def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> _Parts:
     where = str(release.path)
     org = _organisation(workspace, release.language)
-    # A translation that doesn't write its own `about` gets the workspace's text in its language.
-    about_src = release.about
-    if about_src.strip() == workspace.organisation.about.strip():
-        about_src = org.about
+    labels = labels_for(release.language)
     body = plan.tokenize(_body_source(release), where=where, first_line=release.body_line)
-    about = plan.tokenize(about_src, where=where)
     dateline = dateline_text(release)
     dash = _dateline_dash(release)
+    # A body pasted from Word often opens with its own dateline: then it is the dateline, not a second one.
+    own_dateline = body_dateline(release.body, release.dateline).found
 
     # Chinese names in an English release get lang="zh-HK" so Pango picks Hong Kong glyph forms.
     cjk_lang = None if release.is_chinese else "zh-HK"
@@ -434,11 +473,28 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
     # The dateline opens the first paragraph, as in print: "(Hong Kong, 12 March 2030) – Text...".
     # If the body starts with something else (a list, a quote), the dateline stands on its own.
     lead = f'<span class="dateline">{Markup.escape(dateline)}</span>{dash}'
-    if body_html.startswith("<p>"):
+    if own_dateline:
+        pass
+    elif body_html.startswith("<p>"):
         body_html = "<p>" + lead + body_html[3:]
     else:
         body_html = f'<p class="dateline-only">{lead}</p>\n' + body_html
-    body_text = markdown_text(body, width=TEXT_WIDTH, lead=f"{dateline}{dash}")
+    body_text = markdown_text(body, width=TEXT_WIDTH, lead="" if own_dateline else f"{dateline}{dash}")
+
+    abouts = []
+    for section in release.about:
+        # The workspace's own About text is shown in the release's language, under its name there.
+        text, name = (org.about, org.name) if section.workspace else (section.text, section.organisation)
+        src = plan.tokenize(text, where=where)
+        if not src.strip():
+            continue
+        abouts.append(
+            _About(
+                title=labels["about"].format(name=name) if name else labels["about_plain"],
+                html=Markup(markdown_html(src, cjk_lang=cjk_lang)),
+                text=markdown_text(src, width=TEXT_WIDTH),
+            )
+        )
 
     return _Parts(
         subject=plan.tokenize(release.subject or release.title, where=where),
@@ -450,11 +506,20 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
         dateline=dateline,
         body_html=Markup(body_html),
         body_text=body_text,
-        about_title=labels_for(release.language)["about"].format(name=org.name),
-        about_html=Markup(markdown_html(about, cjk_lang=cjk_lang)) if about.strip() else Markup(""),
-        about_text=markdown_text(about, width=TEXT_WIDTH),
+        about=tuple(abouts),
         org=org,
     )
+
+
+# Email font stacks: widely installed faces of the text's own script first, then the generic family. A CJK
+# face named in an English stack won where Arial is missing (Linux mail clients, many Android phones) and
+# its full-width punctuation gave "park’ s". Chinese inside English text gets the CJK stack through its
+# lang="zh-HK" span (see email.css).
+EMAIL_LATIN_STACK = 'Arial, "Helvetica Neue", Helvetica, Roboto, "Noto Sans", "Liberation Sans", "DejaVu Sans", sans-serif'
+EMAIL_CJK_STACK = (
+    '"PingFang HK", "PingFang TC", "Microsoft JhengHei", "Noto Sans CJK HK", "Noto Sans HK", "Source Han Sans HK", '
+    "sans-serif"
+)
 
 
 def _font_stacks(workspace: Workspace, language: str) -> tuple[str, str]:
@@ -462,19 +527,23 @@ def _font_stacks(workspace: Workspace, language: str) -> tuple[str, str]:
     brand = workspace.brand
     if _lang_key(language) == "zh":
         print_stack = f'"{brand.cjk_font}", "Noto Sans CJK TC", "{brand.font}", sans-serif'
-        email_stack = (
-            '"PingFang HK", "PingFang TC", "Microsoft JhengHei", "Noto Sans CJK HK", '
-            '"Noto Sans HK", Arial, sans-serif'
-        )
+        email_stack = EMAIL_CJK_STACK
     else:
         print_stack = f'"{brand.font}", "DejaVu Sans", "{brand.cjk_font}", sans-serif'
-        # Chinese names in English text: Hong Kong faces before the generic family, or a client's own
-        # fallback may pick a Simplified or Japanese face (other glyph forms).
-        email_stack = (
-            'Arial, "Helvetica Neue", Helvetica, "PingFang HK", "Microsoft JhengHei", "Noto Sans CJK HK", '
-            "sans-serif"
-        )
+        email_stack = EMAIL_LATIN_STACK
     return print_stack, email_stack
+
+
+def _contacts_in_language(release: Release, workspace: Workspace, org: _OrgText) -> tuple[Any, ...]:
+    """The media contacts in the release's language: each one's ``[media_contacts.translations.<tag>]``,
+    and the workspace's own name as the organisation is in ``[organisation.translations.<tag>]``."""
+    out = []
+    for contact in release.media_contacts:
+        local = contact.in_language(release.language)
+        if local.organisation == workspace.organisation.name and org.name != workspace.organisation.name:
+            local = replace(local, organisation=org.name)
+        out.append(local)
+    return tuple(out)
 
 
 def _html_lang(language: str) -> str:
@@ -490,7 +559,7 @@ def _html_lang(language: str) -> str:
 def _context(release: Release, workspace: Workspace, parts: _Parts, *, embargoed: bool) -> dict[str, Any]:
     labels = labels_for(release.language)
     print_stack, email_stack = _font_stacks(workspace, release.language)
-    contacts = release.media_contacts
+    contacts = _contacts_in_language(release, workspace, parts.org)
     return {
         "release": release,
         "lang": _html_lang(release.language),
@@ -507,15 +576,18 @@ def _context(release: Release, workspace: Workspace, parts: _Parts, *, embargoed
         "date": format_date(release.date, release.language),
         "body_html": parts.body_html,
         "body_text": parts.body_text,
-        "about_title": parts.about_title,
-        "about_html": parts.about_html,
-        "about_text": parts.about_text,
+        "about_sections": parts.about,
+        # The first section under the names templates used before joint releases (overrides may use them).
+        "about_title": parts.about[0].title if parts.about else "",
+        "about_html": parts.about[0].html if parts.about else Markup(""),
+        "about_text": parts.about[0].text if parts.about else "",
         "media_contacts": contacts,
         "media_contacts_label": labels["media_contact" if len(contacts) == 1 else "media_contacts"],
         "org": parts.org,
         "brand": workspace.brand,
         "print_font_stack": print_stack,
         "email_font_stack": email_stack,
+        "email_cjk_font_stack": EMAIL_CJK_STACK,
         "page_label": Markup(labels["page"]),
         "end_mark": "###",
     }
@@ -631,8 +703,19 @@ def _inline_css(html: str) -> str:
     return str(inliner.inline(html))
 
 
-def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> Rendered:
-    """The email for one language: subject, inlined HTML and text with merge tokens; images as ``cid:``."""
+def render_email(
+    release: Release,
+    workspace: Workspace,
+    plan: MergePlan,
+    *,
+    embargoed: bool,
+    for_recipients: bool = True,
+) -> Rendered:
+    """The email for one language: subject, inlined HTML and text with merge tokens; images as ``cid:``.
+
+    ``for_recipients=False`` (``pressctl render``'s files, read by the press office) puts a note where each
+    recipient's unsubscribe link goes, instead of a link that leads nowhere.
+    """
     parts = _parts(release, workspace, plan, embargoed=embargoed)
     context = _context(release, workspace, parts, embargoed=embargoed)
     greeting = plan.tokenize(
@@ -668,14 +751,16 @@ def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, emb
                 "caption": photo.caption,
                 "width": shown_w,
                 "height": max(1, round(img.height * shown_w / img.width)),
+                "full": img.width >= 560,  # fills the text column at any width (else its own size at most)
             }
         )
     context.update(
         greeting=greeting,
         logo=logo,
         photos=photos,
-        unsubscribe_url=unsubscribe_url,
+        unsubscribe_url=unsubscribe_url if for_recipients else "",
         unsubscribe_mailto=unsubscribe_mailto,
+        unsubscribe_note=not for_recipients and bool(unsubscribe_url),
         subject=subject_line(release, parts.subject, embargoed=embargoed),
     )
     html = _inline_css(_render_template(workspace, "email.html.j2", context))
@@ -746,6 +831,10 @@ def _font_config() -> Any:
 
         # WeasyPrint reports harmless CSS notes as warnings; keep them off the user's terminal.
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        # Real subsets of the CJK faces (only the glyphs used): see pressctl.pdffonts.
+        from pressctl import pdffonts
+
+        pdffonts.install()
         _FONT_CONFIG = FontConfiguration()
     return _FONT_CONFIG
 
@@ -816,15 +905,36 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def release_warnings(releases: list[Release], now: dt.datetime) -> list[str]:
+    """Every warning about a release set (doubtful datelines, dates), each once, main release first."""
+    found: list[str] = []
+    for line in [*date_warnings(releases, now.astimezone(releases[0].zone).date())] + [
+        w for r in releases for w in r.warnings
+    ]:
+        if line not in found:
+            found.append(line)
+    return found
+
+
 def render_files(
-    path: Path, *, out_dir: Path, workspace: Workspace, lang: str | None, now: dt.datetime
+    path: Path,
+    *,
+    out_dir: Path,
+    workspace: Workspace,
+    lang: str | None,
+    now: dt.datetime,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write ``<slug>.pdf/.html/.txt`` (and ``<slug>.<lang>.*`` per translation); return the paths.
 
     Everything is rendered in memory first and each file is written through a temporary file and a
-    rename, so an error leaves no half-written or partial set of files behind.
+    rename, so an error leaves no half-written or partial set of files behind. ``warn`` gets each
+    warning line (see ``release_warnings``).
     """
     releases = load_release_set(Path(path), workspace)
+    if warn is not None:
+        for line in release_warnings(releases, now):
+            warn(line)
     main_language = releases[0].language  # its files have no language suffix
     if lang is not None:
         releases = load_release_set(Path(path), workspace, only=lang)
@@ -832,7 +942,7 @@ def render_files(
     outputs: list[tuple[Path, bytes]] = []
     for release in releases:
         embargoed = release.is_embargoed(now)
-        rendered = render_email(release, workspace, plan, embargoed=embargoed)
+        rendered = render_email(release, workspace, plan, embargoed=embargoed, for_recipients=False)
         pdf = render_pdf(release, workspace, plan, embargoed=embargoed)
         blank = plan.blank()
         html = MergePlan.apply(_data_uris(rendered.html, rendered.images), blank, escape_html=True)

@@ -8,6 +8,31 @@ from pressctl import __version__
 
 __all__ = ["app", "main"]
 
+def _plain_metavars() -> None:
+    """Help shows what to type, not Python types: no value for a flag (typer 0.2x printed ``<bool>``),
+    ``FILE``, ``TEXT``, ``N`` for others, and ``...`` where an option may be repeated."""
+    from typer import core
+
+    def display(self: core.TyperOption, ctx: object) -> str | None:
+        if self.metavar is not None:
+            return str(self.metavar)
+        if self.is_flag or self.count:
+            return None
+        label = str(self.display_type(ctx)).strip("<>")  # type: ignore[arg-type]
+        repeat = label.startswith("list[")
+        label = label.removeprefix("list[").removesuffix("]")
+        word = {"Path": "FILE", "str": "TEXT", "int": "N", "float": "NUMBER"}.get(label, label.upper())
+        return word + ("..." if repeat else "")
+
+    if hasattr(core, "TyperOption") and hasattr(core.TyperOption, "display_type_rich"):
+        core.TyperOption.display_type_rich = display  # type: ignore[method-assign]
+    if hasattr(core, "TyperArgument") and hasattr(core.TyperArgument, "display_type_rich"):
+        # An argument's name says what it is (RELEASE, FILE...): no "<path>" beside it.
+        core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+
+
+_plain_metavars()
+
 app = typer.Typer(
     name="pressctl",
     help=(

@@ -61,14 +61,12 @@ def check(
     merge field without a fallback is empty for some contacts (a send would refuse).
 
     Examples:
-
       pressctl contacts check contacts/journalists.csv
-
-      pressctl contacts check tech.csv finance.xlsx --where beat=technology,science --json
-
+      pressctl contacts check tech.csv finance.xlsx \\
+        --where beat=technology,science --json
       pressctl contacts check export.csv --encoding big5 --suppress bounced.csv
-
-      pressctl contacts check contacts/journalists.csv --release releases/sample.md
+      pressctl contacts check contacts/journalists.csv \\
+        --release releases/sample.md
     """
     from pressctl.contacts import check_merge_fields, load_contacts
 

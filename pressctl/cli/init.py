@@ -20,7 +20,10 @@ def init(
 ) -> None:
     """Create a workspace: pressctl.toml, a sample release in English and Chinese, a photo, a logo, contacts.
 
-    Example: pressctl init hvsp && cd hvsp && pressctl render releases/sample.md -o out
+    Edit pressctl.toml (organisation, brand, sender) before the first real send.
+
+    Example:
+      pressctl init hvsp && cd hvsp && pressctl render releases/sample.md -o out
     """
     from pressctl.scaffold import init_workspace
 

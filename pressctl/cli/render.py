@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pressctl.cli._common import escape, handle_errors, out, workspace_for
+from pressctl.cli._common import err, escape, handle_errors, out, workspace_for
 from pressctl.cli._options import ConfigFile, ReleaseFile
 
 __all__ = ["register"]
@@ -30,13 +30,19 @@ def render(
     Before the embargo lifts, every form carries the "EMBARGOED UNTIL ..." line; after, "FOR IMMEDIATE
     RELEASE". Merge fields show their fallbacks.
 
-    Example: pressctl render releases/sample.md -o out --lang zh-HK
+    Example:
+      pressctl render releases/sample.md -o out --lang zh-HK
     """
     from pressctl.render import render_files
 
     workspace = workspace_for(release, config)
     written = render_files(
-        release, out_dir=output, workspace=workspace, lang=lang, now=dt.datetime.now(dt.UTC)
+        release,
+        out_dir=output,
+        workspace=workspace,
+        lang=lang,
+        now=dt.datetime.now(dt.UTC),
+        warn=lambda line: err.print(f"[yellow]warning:[/] {escape(line)}"),
     )
     for path in written:
         out.print(escape(path))

@@ -45,7 +45,10 @@ def report(
 ) -> None:
     """Show each recipient of a campaign: status, attempts, last reply, Message-ID, times; then totals.
 
-    Example: pressctl report 3 --format csv > campaign-3.csv
+    --format csv or json gives one row per recipient, for a spreadsheet or a script.
+
+    Example:
+      pressctl report 3 --format csv > campaign-3.csv
     """
     if fmt not in ("table", "csv", "json"):
         raise InputError(f"--format {fmt!r} is not known", hint="use table, csv or json")

@@ -154,7 +154,9 @@ def add(
 
     Everything a send checks is checked now. The release, its translations, photos and attachments and the lists are copied into .pressctl/jobs/ID/, and that copy is what goes. The last word printed is the job's id.
 
-    Example: pressctl schedule releases/sample.md -c contacts/journalists.csv --at "2030-03-12 10:00"
+    Example:
+      pressctl schedule releases/sample.md -c contacts/journalists.csv \\
+        --at "2030-03-12 10:00"
     """
     from pressctl.campaign import CampaignEngine
     from pressctl.schedule import ScheduleRequest, open_store, schedule_release
@@ -391,7 +393,8 @@ def dispatch(
 
     Exit status: 0, or 1 if a job failed or was missed (so cron mails someone). See docs/dispatch.md.
 
-    Example (cron, every minute): * * * * * cd /srv/press && pressctl dispatch
+    Example (cron, every minute):
+      * * * * * cd /srv/press && pressctl dispatch
     """
     from pressctl.errors import InputError
     from pressctl.timeparse import parse_duration

@@ -104,8 +104,10 @@ def send(
 
     Examples:
       pressctl send releases/launch.md -c contacts/journalists.csv --dry-run
-      pressctl send releases/launch.md -c contacts/journalists.csv --test-to me@hvsp.example
-      pressctl send releases/launch.md -c contacts/journalists.csv --smtp smtp://press@mail.hvsp.example --rate 10/s
+      pressctl send releases/launch.md -c contacts/journalists.csv \\
+        --test-to me@hvsp.example
+      pressctl send releases/launch.md -c contacts/journalists.csv \\
+        --smtp smtp://press@mail.hvsp.example --rate 10/s
     """
     from pressctl.campaign import SendOptions, plan_send
 
