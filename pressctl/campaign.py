@@ -31,7 +31,7 @@ from pressctl.config import Workspace
 from pressctl.dispatch import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
 from pressctl.errors import ContactsError, EmbargoError, InputError, PressctlError, SendAborted
 from pressctl.ledger import Campaign, Ledger, RecipientRow, utcnow
-from pressctl.merge import MergePlan
+from pressctl.merge import TOKEN_FIELD, MergePlan
 from pressctl.model import Contact, OutgoingMessage, Rendered
 from pressctl.release import Release
 from pressctl.throttle import Rate, parse_duration, parse_rate
@@ -199,6 +199,11 @@ class SendPlan:
             wire=wire,
         )
 
+    @property
+    def warnings(self) -> list[str]:
+        """Things worth a line before sending that don't stop it (the CLI prints them as warnings)."""
+        return unsubscribe_warnings(self.workspace)
+
     def summary(self) -> dict[str, Any]:
         """The numbers the CLI shows before sending."""
         c = self.contacts
@@ -246,6 +251,19 @@ class SendResult:
 
 
 # -- planning -----------------------------------------------------------------------------------------------
+def unsubscribe_warnings(workspace: Workspace) -> list[str]:
+    """A warning when ``sender.unsubscribe_url`` puts the address itself in every link (``{email}``)."""
+    sender = workspace.sender
+    if "{email}" in sender.unsubscribe_url or "{email}" in sender.unsubscribe_mailto:
+        where = workspace.config_path.name if workspace.config_path else "pressctl.toml"
+        return [
+            f"{where}: sender.unsubscribe_url puts each reader's address in the link ({{email}}): it leaks in "
+            "forwarded copies and web logs, and spam filters score it. Use {token} (an opaque per-reader "
+            "token; `pressctl suppress import` turns recorded tokens into suppressions)"
+        ]
+    return []
+
+
 def _local(release: Release) -> dt.datetime:
     local = release.embargo_local()
     assert local is not None
@@ -659,12 +677,23 @@ async def _dispatch_with_stop(
             watcher.cancel()
 
 
+def as_test_copy(model: Contact, address: str) -> Contact:
+    """``model``'s merge fields, addressed to ``address``: no name, address or token of ``model`` is left."""
+    fields = {k: v for k, v in model.fields.items() if k != TOKEN_FIELD}
+    fields["email"] = address
+    return dataclasses.replace(model, email=address, name="", fields=fields, source="--test-to")
+
+
 def send_test(
     plan: SendPlan, addresses: Sequence[str], *, transport: Transport
 ) -> list[tuple[str, str, Outcome]]:
     """``--test-to``: one message per language, personalised as its first selected contact, to ``addresses``.
 
     Subject marked [TEST]; the ledger is not touched. Returns (address, language, outcome) per message.
+    The merge fields show the first contact's values (so the reviewer sees real personalisation), but
+    everything that identifies a recipient belongs to the test address: To (without a display name), the
+    ``email`` field, List-Unsubscribe and every unsubscribe link (its token is the test address's). A
+    colleague who clicks "Unsubscribe" in a test copy can only unsubscribe the test address.
     """
     if not plan.contacts.selected:
         raise ContactsError("no selected contact to personalise the test message as", hint="check the lists")
@@ -675,7 +704,7 @@ def send_test(
         if first is not None:
             models.append(first)
     messages = [
-        factory.build(dataclasses.replace(model, email=address))
+        factory.build(as_test_copy(model, address))
         for model in models or plan.contacts.selected[:1]
         for address in addresses
     ]

@@ -51,7 +51,7 @@ class Brand:
 class Sender:
     from_addr: str = "Press Office <press@localhost.localdomain>"
     reply_to: str = ""
-    unsubscribe_url: str = ""  # may contain {email}; HTTPS enables one-click (RFC 8058)
+    unsubscribe_url: str = ""  # may contain {token} (or {email}); HTTPS enables one-click (RFC 8058)
     unsubscribe_mailto: str = ""
     pdf: str = "attach"  # attach | link | both
     pdf_base_url: str = ""  # where linked PDFs are published, when pdf is link or both
@@ -233,7 +233,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             raise ConfigError(
                 f"sender.{key} {url!r} is not a web address",
                 where=where,
-                hint="write a full https:// URL, e.g. https://www.hvsp.example/press/unsubscribe?email={email}"
+                hint="write a full https:// URL, e.g. https://www.hvsp.example/press/unsubscribe?t={token}"
                 if key == "unsubscribe_url"
                 else "write a full https:// URL, e.g. https://www.hvsp.example/press/pdf/",
             )

@@ -19,7 +19,12 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from pressctl.errors import ReleaseError
 
-__all__ = ["MergeField", "MergePlan"]
+__all__ = ["TOKEN_FIELD", "TOKEN_MERGE", "MergeField", "MergePlan"]
+
+# The merge field that carries a recipient's unsubscribe token (``{token}`` in ``sender.unsubscribe_url``):
+# filled by the message builder from the workspace secret, never from a contact list's column.
+TOKEN_FIELD = "unsubscribe_token"
+TOKEN_MERGE = "{{ " + TOKEN_FIELD + ' | default("") }}'
 
 _EXPR = re.compile(r"\{\{(.*?)\}\}", re.S)
 _TOKEN = re.compile(r"PCTLM(\d{4})X")

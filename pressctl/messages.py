@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from pressctl.config import Workspace
 from pressctl.errors import ConfigError, ContactsError, InputError
-from pressctl.merge import MergePlan
+from pressctl.merge import TOKEN_FIELD, MergePlan
 from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
 from pressctl.wire import wire_piece, wire_pieces
 
@@ -333,6 +333,7 @@ class MessageFactory:
         subject_prefix: str = "",
         date: dt.datetime | None = None,
         wire: bool = False,
+        unsubscribe_secret: bytes | None = None,
     ) -> None:
         if not renders:
             raise ValueError("MessageFactory needs at least one rendered language")
@@ -368,6 +369,15 @@ class MessageFactory:
             self._unsub_mailto = "mailto:" + self._unsub_mailto
         self._unsub_url = _config_url(sender.unsubscribe_url, key="unsubscribe_url", workspace=workspace)
         self._one_click = self._unsub_url.lower().startswith("https://")
+        # {token}: an opaque per-recipient token (pressctl.unsubscribe), from the workspace's secret as it is
+        # now (a scheduled job reads it at dispatch; it is never copied into a snapshot).
+        self._secret: bytes | None = None
+        if "{token}" in self._unsub_url or "{token}" in self._unsub_mailto:
+            if unsubscribe_secret is None:
+                from pressctl.unsubscribe import load_or_create_secret
+
+                unsubscribe_secret = load_or_create_secret(workspace.state_dir)
+            self._secret = unsubscribe_secret
         self._pdf_base = _config_url(sender.pdf_base_url, key="pdf_base_url", workspace=workspace)
         if self.pdf_mode in ("link", "both") and not self._pdf_base:
             raise ConfigError(
@@ -552,12 +562,23 @@ class MessageFactory:
             return b""
         # Quoted as the renderer's `{{ email | urlencode }}` does, so header and body links are one URL.
         filled = quote(addr, safe="/")
-        entries = [u.replace("{email}", filled) for u in (self._unsub_mailto, self._unsub_url) if u]
+        token = self.unsubscribe_token(addr)
+        entries = [
+            u.replace("{email}", filled).replace("{token}", token) for u in (self._unsub_mailto, self._unsub_url) if u
+        ]
         words = [f"<{e}>," for e in entries[:-1]] + [f"<{entries[-1]}>"]
         line = _fold("List-Unsubscribe", words)
         if self._one_click:  # RFC 8058: only an HTTPS URL can take the one-click POST
             line += b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
         return line
+
+    def unsubscribe_token(self, address: str) -> str:
+        """The token ``{token}`` becomes for ``address`` ("" when the unsubscribe URL has no ``{token}``)."""
+        if self._secret is None:
+            return ""
+        from pressctl.unsubscribe import token_for
+
+        return token_for(address, self._secret)
 
     def _values(self, contact: Contact, plan: MergePlan) -> dict[str, str]:
         # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
@@ -565,6 +586,8 @@ class MessageFactory:
         # The renderer merges the address into the unsubscribe link; hand-built contacts may lack it.
         fields.setdefault("email", contact.email)
         fields.setdefault("name", _clean_value(contact.name))
+        # Always ours, never a list's column of that name: the token of the address this message goes to.
+        fields[TOKEN_FIELD] = self.unsubscribe_token(contact.email)
         return {k: _clean_value(x) for k, x in plan.values(fields).items()}
 
     def personal_parts(self, contact: Contact) -> PersonalParts:

@@ -38,7 +38,7 @@ from pressctl import resources
 from pressctl.config import Workspace
 from pressctl.errors import InputError, PressctlError
 from pressctl.markdown import lang_spans, markdown_html, text_width
-from pressctl.merge import MergePlan
+from pressctl.merge import TOKEN_MERGE, MergePlan
 from pressctl.model import InlineImage, Rendered
 from pressctl.release import Release, load_release_set
 from pressctl.textrender import markdown_text, wrap
@@ -616,8 +616,11 @@ def _print_image_uri(path: Path) -> str:
 
 
 def _unsubscribe(workspace: Workspace, plan: MergePlan) -> tuple[str, str]:
-    """(URL, mailto). ``{email}`` in the URL becomes the URL-quoted merge field ``{{ email }}``."""
+    """(URL, mailto). ``{token}`` in the URL becomes the recipient's unsubscribe token (filled per message by
+    pressctl.messages from the workspace secret); ``{email}`` the URL-quoted merge field ``{{ email }}``."""
     url = workspace.sender.unsubscribe_url
+    if "{token}" in url:
+        url = url.replace("{token}", plan.tokenize(TOKEN_MERGE))
     if "{email}" in url:
         # The contact's address (merge field `email`), percent-encoded so '+' and '@' survive in a query.
         url = url.replace("{email}", plan.tokenize("{{ email | urlencode }}"))

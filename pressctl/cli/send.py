@@ -127,6 +127,8 @@ def send(
     test_to = [_test_address(a) for a in test_to or ()]
     # A dry run of a release still under embargo previews it as it will go at the lift (nothing leaves).
     plan = plan_send(release, contacts, workspace=workspace, options=options, check_embargo=not dry_run or under_embargo)
+    for warning in plan.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     if dry_run:
         _dry_run(plan, out_dir=out_dir, limit=limit)
         return
