@@ -726,6 +726,9 @@ class CampaignEngine:
     def __init__(self, *, ledger_path: Path | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.ledger_path = ledger_path  # the jobs' ledger; a job's own --db wins
         self.clock = clock
+        # What the last check found, for `pressctl schedule` to show: the languages line and warnings.
+        self.checked_languages = ""
+        self.checked_warnings: list[str] = []
 
     def check(
         self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
@@ -735,6 +738,8 @@ class CampaignEngine:
             release, contacts, workspace=workspace, options=SendOptions.from_mapping(options), check_embargo=False
         )
         plan.factory("check-" + plan.fingerprint)  # a bad From or Reply-To fails now, not at the lift
+        self.checked_languages = plan.contacts.languages_line()
+        self.checked_warnings = plan.warnings
         if plan.options.smtp_url or workspace.smtp_url:
             make_transport(plan)  # a bad URL fails now, not at the lift
         return len(plan.contacts.selected)

@@ -38,7 +38,7 @@ from pressctl import resources
 from pressctl.config import Workspace
 from pressctl.errors import InputError, PressctlError
 from pressctl.markdown import lang_spans, markdown_html, text_width
-from pressctl.merge import TOKEN_MERGE, MergePlan
+from pressctl.merge import TOKEN_MERGE, MergePlan, tokens_in
 from pressctl.model import InlineImage, Rendered
 from pressctl.release import Release, load_release_set
 from pressctl.textrender import markdown_text, wrap
@@ -642,6 +642,7 @@ def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, emb
         _greeting_source(workspace, release.language),
         where=str(workspace.config_path or "pressctl.toml"),
         first_line=_greeting_line(workspace, release.language),
+        own=True,
     )
     unsubscribe_url, unsubscribe_mailto = _unsubscribe(workspace, plan)
 
@@ -691,6 +692,7 @@ def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, emb
         text=text,
         images=tuple(images),
         embargoed=bool(context["embargoed"]),
+        greeting_tokens=frozenset(tokens_in([greeting])),
     )
 
 

@@ -181,10 +181,9 @@ def add(
     request = ScheduleRequest(
         release=release, contacts=tuple(contacts), at=at, under_embargo=under_embargo, options=options
     )
+    engine = CampaignEngine(ledger_path=ledger)
     try:
-        job = schedule_release(
-            request, workspace=workspace, store=store, engine=CampaignEngine(ledger_path=ledger)
-        )
+        job = schedule_release(request, workspace=workspace, store=store, engine=engine)
     except ConfigError as exc:
         # The engine checks the From line as a send would; name the option when it came from one.
         raise_for_from(exc, from_addr)
@@ -196,7 +195,11 @@ def add(
     if job.under_embargo:
         when = f"as an advance copy, before the embargo ({format_local(job.embargo or job.due, zone)})"
     out.print(f"release     {escape(job.title)}")
+    for warning in engine.checked_warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     out.print(f"recipients  {job.recipients}")
+    if engine.checked_languages:
+        out.print(f"languages   {escape(engine.checked_languages)}")
     out.print(f"sends at    {format_local(job.due, zone)} ({format_utc(job.due)}) {when}".rstrip())
     out.print(f"snapshot    {escape(job.snapshot_dir)}")
     err.print(

@@ -243,6 +243,7 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
             "[yellow]note:[/] the embargo has not lifted: `pressctl send` would refuse now. This preview shows the "
             "release as it will go at the lift; add --under-embargo to preview an advance copy."
         )
+    out.print(f"languages {escape(summary['languages'])}")
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
@@ -268,7 +269,8 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     opts = plan.options.dispatch_options()
     rows: dict[str, Any] = {
         "release": f"{s['title']} ({plan.release_path})",
-        "languages": ", ".join(f"{k or '?'} {v}" for k, v in s["languages"].items()) or "-",
+        "languages": plan.contacts.languages_line() if plan.contacts.selected
+        else ", ".join(f"{k or '?'} {v}" for k, v in s["languages"].items()) or "-",
         "recipients": s["recipients"],
         "suppressed": s["suppressed"],
         "invalid": f"{s['invalid']} (reported by `pressctl contacts check`, skipped)" if s["invalid"] else 0,
