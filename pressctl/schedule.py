@@ -139,6 +139,32 @@ class Snapshot:
     sources: list[SourceFile]
 
 
+def private_dir(path: Path) -> None:
+    """Make ``path`` (and any missing parents) a folder only its owner can enter: 0700.
+
+    A job's snapshot holds the release before its embargo lifts and the journalists' lists: private,
+    whatever the umask or the source files' modes (issue 8).
+    """
+    missing: list[Path] = []
+    here = path
+    while not here.is_dir():
+        missing.append(here)
+        here = here.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+    if path.stat().st_mode & 0o777 != 0o700:
+        os.chmod(path, 0o700)
+
+
+def private_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file only its owner can read: 0600 (never the source's mode or the umask's)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(data)
+
+
 def snapshot_files(
     files: Sequence[tuple[str, Path]], contacts: Sequence[Path], *, dest: Path, root: Path
 ) -> Snapshot:
@@ -165,8 +191,8 @@ def snapshot_files(
                 where=str(source),
                 hint="check that the file is readable",
             ) from None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        private_dir(target.parent)
+        private_write(target, data)
         taken.add(relative)
         sources.append(SourceFile(role, str(source), relative, hashlib.sha256(data).hexdigest()))
         return relative
@@ -280,6 +306,7 @@ def schedule_release(
             raise InputError("contact list not found", where=str(contact), hint="check the path")
 
     jobs_dir = workspace.state_dir / "jobs"
+    private_dir(jobs_dir)
     job_id = _new_id(main.slug)
     while (jobs_dir / job_id).exists():
         job_id = _new_id(main.slug)
@@ -349,12 +376,16 @@ def list_jobs(store: JobStore, *, states: Sequence[str] | None = None) -> list[J
     orphaned = {j.id for j in store.orphaned()}
     views = []
     for job in store.all(states=states):
-        zone = _zone(job)
         state = job.state
         if job.id in orphaned:
             state = "running (no dispatcher: resumes at the next `pressctl dispatch`)"
-        changed = changed_sources(job) if job.state in ("scheduled", "missed") else []
-        views.append(JobView(job, format_local(job.due, zone), format_utc(job.due), state, changed))
+        try:
+            changed = changed_sources(job) if job.state in ("scheduled", "missed") else []
+            views.append(JobView(job, format_local(job.due, _zone(job)), format_utc(job.due), state, changed))
+        except (OverflowError, ValueError, OSError, KeyError) as exc:
+            # One odd job (a time at the calendar's end, a zone no longer known) must not hide the others.
+            when = job.due.strftime("%Y-%m-%d %H:%M UTC")
+            views.append(JobView(job, when, when, state, [f"(cannot be shown in full: {type(exc).__name__})"]))
     return views
 
 

@@ -226,8 +226,12 @@ def list_(
             "--state", help="Only jobs in this state (scheduled, running, done, missed, cancelled, failed)."
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The jobs as JSON, for scripts and monitoring.")] = False,
 ) -> None:
-    """List jobs: id, release, recipients, time (release's zone and UTC), state; flags changed sources."""
+    """List jobs: id, release, recipients, time (release's zone and UTC), state; flags changed sources.
+
+    Example: pressctl schedule list --state scheduled --json
+    """
     from pressctl.jobs import STATES
     from pressctl.schedule import list_jobs, open_store
 
@@ -237,11 +241,46 @@ def list_(
 
             raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(STATES))
     views = list_jobs(open_store(_jobs_ledger(db)), states=state)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps([_view_data(v) for v in views], ensure_ascii=False, indent=2))
+        return
     if not views:
         out.print("no jobs")
         return
     for view in views:
         _print_view(view)
+
+
+def _view_data(view: JobView) -> dict[str, Any]:
+    """One job for ``schedule list --json`` (no sending options: nothing there a script needs)."""
+    job = view.job
+
+    def iso(when: Any) -> str | None:
+        return when.isoformat() if when is not None else None
+
+    return {
+        "id": job.id,
+        "state": job.state,
+        "shown_state": view.state,
+        "due_utc": iso(job.due),
+        "due_local": view.local,
+        "timezone": job.timezone,
+        "embargo_utc": iso(job.embargo),
+        "under_embargo": job.under_embargo,
+        "title": job.title,
+        "release": job.release,
+        "recipients": job.recipients,
+        "snapshot": job.snapshot_dir,
+        "created_utc": iso(job.created_at),
+        "finished_utc": iso(job.finished_at),
+        "attempts": job.attempts,
+        "campaign": job.campaign,
+        "result": job.result,
+        "error": job.error,
+        "changed_since_scheduling": view.changed,
+    }
 
 
 def _print_view(view: JobView) -> None:
