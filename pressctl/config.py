@@ -71,6 +71,9 @@ class Workspace:
     language: str = "en"
     smtp_url: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
+    # copies taken when it was scheduled (pressctl.schedule.job_workspace).
+    templates_from: Path | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -86,7 +89,7 @@ class Workspace:
 
     @property
     def templates_dir(self) -> Path:
-        return self.root / "templates"
+        return self.templates_from or self.root / "templates"
 
     @property
     def suppression_path(self) -> Path:

@@ -11,6 +11,7 @@ use), so the timing rules here are tested with a fake engine and a manual clock.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -208,6 +209,48 @@ def snapshot_files(
     return Snapshot(dir=dest, release=sources[0].snapshot, contacts=listed, sources=sources)
 
 
+# The workspace's rendering configuration inside a snapshot: pressctl.toml, templates/ and the logo, so a
+# job sends what was previewed even if the branding changes before the lift.
+WORKSPACE_COPY = ".pressctl-workspace"
+
+
+def workspace_files(workspace: Workspace) -> list[tuple[str, Path, str]]:
+    """(role, file, place in the snapshot) for the configuration a render uses: ``pressctl.toml``, every
+    file under ``templates/`` and the logo (at its place relative to the configuration, so it resolves)."""
+    if workspace.config_path is None:
+        return []
+    base = workspace.config_path.parent
+    found = [("config", workspace.config_path, f"{WORKSPACE_COPY}/pressctl.toml")]
+    templates = workspace.templates_dir
+    if templates.is_dir():
+        for path in sorted(templates.rglob("*")):
+            if path.is_file():
+                found.append(("template", path, f"{WORKSPACE_COPY}/templates/{path.relative_to(templates).as_posix()}"))
+    logo = workspace.brand.logo
+    if logo is not None and logo.is_relative_to(base):
+        found.append(("logo", logo, f"{WORKSPACE_COPY}/{logo.relative_to(base).as_posix()}"))
+    return found
+
+
+def snapshot_workspace(workspace: Workspace, dest: Path) -> list[SourceFile]:
+    """Copy :func:`workspace_files` into ``dest`` (private, hashed like the release's files)."""
+    sources = []
+    for role, path, relative in workspace_files(workspace):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the file ({exc.strerror or type(exc).__name__})",
+                where=str(path),
+                hint="check that the file is readable",
+            ) from None
+        target = dest / relative
+        private_dir(target.parent)
+        private_write(target, data)
+        sources.append(SourceFile(role, str(path), relative, hashlib.sha256(data).hexdigest()))
+    return sources
+
+
 def changed_sources(job: Job) -> list[str]:
     """The original files that changed (or went away) since the job was scheduled."""
     changed = []
@@ -315,6 +358,7 @@ def schedule_release(
     final = jobs_dir / job_id
     try:
         snap = snapshot_files(release_files(releases), request.contacts, dest=partial, root=workspace.root)
+        snap = dataclasses.replace(snap, sources=[*snap.sources, *snapshot_workspace(workspace, partial)])
         try:
             recipients = engine.check(
                 release=partial / snap.release,
@@ -399,10 +443,21 @@ def _zone(job: Job) -> ZoneInfo:
 
 
 def job_workspace(job: Job) -> Workspace:
-    """The job's workspace as it is *now*: current settings and suppression list."""
-    if job.config:
-        return load_workspace(config=Path(job.config))
-    return load_workspace(Path(job.workspace))
+    """The workspace a job sends with: rendered as scheduled, delivered as things are *now*.
+
+    What shapes the messages (organisation, brand, sender, greetings, media contacts, templates, the logo)
+    comes from the copies in the snapshot, so the job sends what was previewed. What must be current is
+    read live: the SMTP settings, and everything under the live workspace root: the suppression list, the
+    ledger, the workspace secret that signs unsubscribe tokens, the outbox.
+    """
+    live = load_workspace(config=Path(job.config)) if job.config else load_workspace(Path(job.workspace))
+    copied = Path(job.snapshot_dir) / WORKSPACE_COPY / "pressctl.toml"
+    if not any(s.snapshot == f"{WORKSPACE_COPY}/pressctl.toml" for s in job.sources) or not copied.is_file():
+        return live  # a job scheduled by an older pressctl: its snapshot holds no configuration
+    rendered = load_workspace(config=copied)
+    return dataclasses.replace(
+        rendered, root=live.root, smtp_url=live.smtp_url, templates_from=copied.parent / "templates"
+    )
 
 
 # -- the dispatcher -----------------------------------------------------------------------------------------

@@ -98,3 +98,51 @@ def test_list_survives_a_job_it_cannot_show_and_cancel_works(tmp_path: Path) -> 
     assert jobs[good_id]["due_utc"] == "2030-03-12T02:00:00+00:00"
     assert jobs["far-000000"]["state"] == "cancelled"
     assert "secret" not in as_json.stdout.lower()
+
+
+@pytest.mark.slow
+def test_a_job_sends_the_branding_it_was_scheduled_with_and_reads_suppression_and_secret_live(
+    tmp_path: Path,
+) -> None:
+    from email import message_from_string, policy
+
+    from pressctl.unsubscribe import load_or_create_secret, token_for
+    from tests.smtp_server import SmtpTestServer
+
+    root = workspace(tmp_path)
+    release = root / "releases" / "sample.md"
+    text = "\n".join(line for line in release.read_text("utf-8").split("\n") if not line.startswith("embargo:"))
+    release.write_text(text, "utf-8")
+    overrides = root / "templates"
+    overrides.mkdir(exist_ok=True)
+    (overrides / "email.txt.j2").write_text("OLD TEMPLATE {{ greeting }}\n{{ unsubscribe_url }}\n", "utf-8")
+    with SmtpTestServer() as server:
+        proc = pressctl(
+            "schedule", "releases/sample.md", "-c", LIST, "--at", "+2h", "--smtp", server.url(), "--lang", "en",
+            cwd=root,
+        )
+        assert proc.returncode == 0, proc.stderr
+        job_id = proc.stdout.split()[-1]
+        snapshot = _jobs(root)[0]
+        assert "secret" not in {p.name for p in snapshot.rglob("*")}
+        # After scheduling: a new organisation name and footer, a new template, a new suppression.
+        toml = root / "pressctl.toml"
+        toml.write_text(toml.read_text("utf-8").replace('name = "Harbourview Science Park"', 'name = "Renamed Park"'), "utf-8")
+        (overrides / "email.txt.j2").write_text("NEW TEMPLATE\n", "utf-8")
+        with (root / "contacts" / "suppressed.csv").open("a", encoding="utf-8") as fh:
+            fh.write("amy.chan@harbourdaily.example\n")
+        listing = pressctl("schedule", "list", cwd=root)
+        assert "pressctl.toml (changed)" in listing.stdout and "email.txt.j2 (changed)" in listing.stdout
+        run = pressctl("schedule", "run", job_id, cwd=root)
+        assert run.returncode == 0, run.stderr + run.stdout
+        messages = server.messages
+    recipients = {m.rcpt for m in messages}
+    assert "amy.chan@harbourdaily.example" not in recipients and len(recipients) >= 5  # suppression read live
+    secret = load_or_create_secret(root / ".pressctl")  # the live secret signs the tokens
+    for received in messages:
+        msg = message_from_string(received.data.decode("utf-8"), policy=policy.default)
+        plain = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        assert plain.startswith("OLD TEMPLATE Dear ") and "NEW TEMPLATE" not in plain
+        assert token_for(received.rcpt, secret) in plain
+        html = msg.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+        assert "Harbourview Science Park" in html and "Renamed Park" not in html
