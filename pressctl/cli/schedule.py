@@ -152,7 +152,7 @@ def add(
 ) -> None:
     """Schedule RELEASE to go to the lists at the embargo's lift (or --at TIME).
 
-    Everything a send checks is checked now. The release, its translations, photos and attachments and the lists are copied into .pressctl/jobs/ID/, and that copy is what goes. The last word printed is the job's id.
+    Everything a send checks is checked now. The release, its translations, photos and attachments, the lists, and the pressctl.toml, templates and logo it is rendered with are copied into .pressctl/jobs/ID/ (private), and that copy is what goes; suppression lists, SMTP settings and the workspace secret are read when it is sent. The last word printed is the job's id.
 
     Example: pressctl schedule releases/sample.md -c contacts/journalists.csv --at "2030-03-12 10:00"
     """
