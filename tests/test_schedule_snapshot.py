@@ -146,3 +146,15 @@ def test_a_job_sends_the_branding_it_was_scheduled_with_and_reads_suppression_an
         assert token_for(received.rcpt, secret) in plain
         html = msg.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
         assert "Harbourview Science Park" in html and "Renamed Park" not in html
+
+
+@pytest.mark.slow
+def test_a_schedule_that_fails_leaves_no_job_and_no_folder(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    (root / "contacts" / "empty.csv").write_text("Email,Name\n", "utf-8")
+    proc = pressctl("schedule", "releases/sample.md", "-c", "contacts/empty.csv", cwd=root)
+    assert proc.returncode == 2
+    assert "nobody to send to" in one_error_line(proc)
+    assert _jobs(root) == []  # not even a hidden .partial folder
+    listing = pressctl("schedule", "list", "--json", cwd=root)
+    assert listing.returncode == 0 and json.loads(listing.stdout) == []
