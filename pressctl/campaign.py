@@ -39,7 +39,7 @@ from pressctl.errors import (
     SendAborted,
 )
 from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
-from pressctl.merge import MergePlan
+from pressctl.merge import TOKEN_FIELD, MergePlan
 from pressctl.model import Contact, OutgoingMessage, Rendered
 from pressctl.release import Release
 from pressctl.throttle import Rate, parse_duration, parse_rate
@@ -209,6 +209,13 @@ class SendPlan:
             wire=wire,
         )
 
+    @property
+    def warnings(self) -> list[str]:
+        """Things worth a line before sending that don't stop it (the CLI prints them as warnings)."""
+        from pressctl.render import release_warnings
+
+        return [*release_warnings(self.releases, utcnow()), *unsubscribe_warnings(self.workspace)]
+
     def summary(self) -> dict[str, Any]:
         """The numbers the CLI shows before sending."""
         c = self.contacts
@@ -256,6 +263,19 @@ class SendResult:
 
 
 # -- planning -----------------------------------------------------------------------------------------------
+def unsubscribe_warnings(workspace: Workspace) -> list[str]:
+    """A warning when ``sender.unsubscribe_url`` puts the address itself in every link (``{email}``)."""
+    sender = workspace.sender
+    if "{email}" in sender.unsubscribe_url or "{email}" in sender.unsubscribe_mailto:
+        where = workspace.config_path.name if workspace.config_path else "pressctl.toml"
+        return [
+            f"{where}: sender.unsubscribe_url puts each reader's address in the link ({{email}}): it leaks in "
+            "forwarded copies and web logs, and spam filters score it. Use {token} (an opaque per-reader "
+            "token; `pressctl suppress import` turns recorded tokens into suppressions)"
+        ]
+    return []
+
+
 def _local(release: Release) -> dt.datetime:
     local = release.embargo_local()
     assert local is not None
@@ -856,12 +876,23 @@ async def _dispatch_with_stop(
             watcher.cancel()
 
 
+def as_test_copy(model: Contact, address: str) -> Contact:
+    """``model``'s merge fields, addressed to ``address``: no name, address or token of ``model`` is left."""
+    fields = {k: v for k, v in model.fields.items() if k != TOKEN_FIELD}
+    fields["email"] = address
+    return dataclasses.replace(model, email=address, name="", fields=fields, source="--test-to")
+
+
 def send_test(
     plan: SendPlan, addresses: Sequence[str], *, transport: Transport
 ) -> list[tuple[str, str, Outcome]]:
     """``--test-to``: one message per language, personalised as its first selected contact, to ``addresses``.
 
     Subject marked [TEST]; the ledger is not touched. Returns (address, language, outcome) per message.
+    The merge fields show the first contact's values (so the reviewer sees real personalisation), but
+    everything that identifies a recipient belongs to the test address: To (without a display name), the
+    ``email`` field, List-Unsubscribe and every unsubscribe link (its token is the test address's). A
+    colleague who clicks "Unsubscribe" in a test copy can only unsubscribe the test address.
     """
     if not plan.contacts.selected:
         raise ContactsError("no selected contact to personalise the test message as", hint="check the lists")
@@ -872,7 +903,7 @@ def send_test(
         if first is not None:
             models.append(first)
     messages = [
-        factory.build(dataclasses.replace(model, email=address))
+        factory.build(as_test_copy(model, address))
         for model in models or plan.contacts.selected[:1]
         for address in addresses
     ]
@@ -894,6 +925,9 @@ class CampaignEngine:
     def __init__(self, *, ledger_path: Path | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.ledger_path = ledger_path  # the jobs' ledger; a job's own --db wins
         self.clock = clock
+        # What the last check found, for `pressctl schedule` to show: the languages line and warnings.
+        self.checked_languages = ""
+        self.checked_warnings: list[str] = []
 
     def check(
         self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
@@ -903,6 +937,8 @@ class CampaignEngine:
             release, contacts, workspace=workspace, options=SendOptions.from_mapping(options), check_embargo=False
         )
         plan.factory("check-" + plan.fingerprint)  # a bad From or Reply-To fails now, not at the lift
+        self.checked_languages = plan.contacts.languages_line()
+        self.checked_warnings = plan.warnings
         if plan.options.smtp_url or workspace.smtp_url:
             make_transport(plan)  # a bad URL fails now, not at the lift
         return len(plan.contacts.selected)

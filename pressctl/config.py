@@ -61,7 +61,7 @@ class Brand:
 class Sender:
     from_addr: str = "Press Office <press@localhost.localdomain>"
     reply_to: str = ""
-    unsubscribe_url: str = ""  # may contain {email}; HTTPS enables one-click (RFC 8058)
+    unsubscribe_url: str = ""  # may contain {token} (or {email}); HTTPS enables one-click (RFC 8058)
     unsubscribe_mailto: str = ""
     pdf: str = "attach"  # attach | link | both
     pdf_base_url: str = ""  # where linked PDFs are published, when pdf is link or both
@@ -81,6 +81,9 @@ class Workspace:
     language: str = "en"
     smtp_url: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
+    # copies taken when it was scheduled (pressctl.schedule.job_workspace).
+    templates_from: Path | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -96,7 +99,7 @@ class Workspace:
 
     @property
     def templates_dir(self) -> Path:
-        return self.root / "templates"
+        return self.templates_from or self.root / "templates"
 
     @property
     def suppression_path(self) -> Path:
@@ -269,7 +272,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             raise ConfigError(
                 f"sender.{key} {url!r} is not a web address",
                 where=where,
-                hint="write a full https:// URL, e.g. https://www.hvsp.example/press/unsubscribe?email={email}"
+                hint="write a full https:// URL, e.g. https://www.hvsp.example/press/unsubscribe?t={token}"
                 if key == "unsubscribe_url"
                 else "write a full https:// URL, e.g. https://www.hvsp.example/press/pdf/",
             )

@@ -52,7 +52,15 @@ from pressctl.contacts_clean import (
 from pressctl.contacts_read import Table, read_table
 from pressctl.errors import ContactsError
 from pressctl.model import Contact
-from pressctl.segments import Condition, language_tag, parse_where, route_language
+from pressctl.segments import (
+    Condition,
+    describe_languages,
+    is_fallback,
+    language_tag,
+    parse_where,
+    route_language,
+    wanted_language,
+)
 
 if TYPE_CHECKING:
     from pressctl.config import Workspace
@@ -127,6 +135,23 @@ class ContactSet:
         counts = Counter(c.language or "" for c in self.selected)
         return dict(counts.most_common())
 
+    def language_fallbacks(self) -> dict[tuple[str, str], int]:
+        """Selected readers who get a version not in their own language: (asked for, got) -> how many.
+
+        Only meaningful when the contacts were routed to a release's languages (``load_contacts(languages=)``).
+        """
+        counts: Counter[tuple[str, str]] = Counter()
+        for c in self.selected:
+            got = c.language or ""
+            wanted = wanted_language(c.fields, got)
+            if wanted and is_fallback(wanted, got):
+                counts[(wanted, got)] += 1
+        return dict(counts)
+
+    def languages_line(self) -> str:
+        """``en 10, zh-HK 10 (2 ja readers get en: no ja version)``: versions and fallbacks, for summaries."""
+        return describe_languages(self.per_language(), self.language_fallbacks())
+
     def problems(self) -> list[tuple[str, RowProblem]]:
         """Every reported row as (kind, problem), kind being invalid, duplicate or warning; in file order."""
         tagged = [
@@ -149,6 +174,10 @@ class ContactSet:
             "excluded": self.excluded,
             "selected": len(self.selected),
             "languages": self.per_language(),
+            "language_fallbacks": [
+                {"wanted": wanted, "gets": got, "readers": n}
+                for (wanted, got), n in sorted(self.language_fallbacks().items())
+            ],
             "fields": sorted(self.fields),
             "problems": [{"kind": kind, **p.as_dict()} for kind, p in self.problems()],
             "suppressed_contacts": [{"email": c.email, "source": c.source} for c in self.suppressed],

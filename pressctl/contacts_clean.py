@@ -8,9 +8,10 @@ Pure functions. The rules, and why:
   space, the rest vanish; runs of spaces collapse. So no cell can start a new header line or flip the
   direction of the text around it. Zero-width joiners stay: names and emoji need them.
 * **Display names** (``Contact.name``) are stricter, as they go into the To header: besides the above,
-  ``" < > \\`` are dropped and ``, ; :`` become spaces, so even a carelessly built header could not read
-  a second recipient or a group out of them. A "name" holding an ``@`` is no name (often the address
-  pasted twice; a display name that looks like an address is a spoofing signal): it is dropped.
+  ``" < > \\`` are dropped. Other punctuation stays (``Fernandes, Zoë``): the message builder writes such a
+  name as one quoted string (or RFC 2047 encoded-words), so a comma, semicolon or colon can never be read as
+  a second recipient or a group. A "name" holding an ``@`` is no name (often the address pasted twice; a
+  display name that looks like an address is a spoofing signal): it is dropped.
   Merge fields keep the plain cleaned text (they go into the body, HTML-escaped).
 * **Addresses** are checked by hand before email-validator sees them (FACTS.md: ``parseaddr`` turns
   ``ok@x.test> NOTIFY=NEVER`` into ``<ok@x.test>``): any control character, space, ``< > , ; " ( ) [ ] \\ :``
@@ -70,7 +71,6 @@ def clean_text(value: str) -> str:
 
 
 _NAME_DROP = re.compile(r'["<>\\]')
-_NAME_SPACE = re.compile(r"[,;:]")
 _NAME_MAX = 120
 
 
@@ -79,8 +79,7 @@ def clean_name(value: str) -> str:
     name = clean_text(value)
     if "@" in name or "\uff20" in name:
         return ""
-    name = _NAME_SPACE.sub(" ", _NAME_DROP.sub("", name))
-    name = _SPACES.sub(" ", name).strip()
+    name = _SPACES.sub(" ", _NAME_DROP.sub("", name)).strip()
     return name[:_NAME_MAX].strip()
 
 

@@ -19,7 +19,12 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from pressctl.errors import ReleaseError
 
-__all__ = ["MergeField", "MergePlan"]
+__all__ = ["TOKEN_FIELD", "TOKEN_MERGE", "MergeField", "MergePlan"]
+
+# The merge field that carries a recipient's unsubscribe token (``{token}`` in ``sender.unsubscribe_url``):
+# filled by the message builder from the workspace secret, never from a contact list's column.
+TOKEN_FIELD = "unsubscribe_token"
+TOKEN_MERGE = "{{ " + TOKEN_FIELD + ' | default("") }}'
 
 _EXPR = re.compile(r"\{\{(.*?)\}\}", re.S)
 _TOKEN = re.compile(r"PCTLM(\d{4})X")
@@ -44,12 +49,16 @@ class MergePlan:
     fields: list[MergeField] = field(default_factory=list)
     _by_source: dict[str, MergeField] = field(default_factory=dict)
 
-    def tokenize(self, text: str, *, where: str = "", first_line: int = 1) -> str:
-        """Replace each ``{{ expr }}`` in ``text`` with its token; raise ReleaseError on a bad expression."""
+    def tokenize(self, text: str, *, where: str = "", first_line: int = 1, own: bool = False) -> str:
+        """Replace each ``{{ expr }}`` in ``text`` with its token; raise ReleaseError on a bad expression.
+
+        ``own``: give ``text`` tokens of its own, not shared with the same expression elsewhere (the
+        greeting's, so a reader's greeting can be filled differently from the body).
+        """
 
         def swap(match: re.Match[str]) -> str:
             source = match.group(1).strip()
-            known = self._by_source.get(source)
+            known = None if own else self._by_source.get(source)
             if known is not None:
                 return known.token
             line = first_line + text.count("\n", 0, match.start())
@@ -71,7 +80,8 @@ class MergePlan:
                 evaluate=evaluate,
             )
             self.fields.append(merged)
-            self._by_source[source] = merged
+            if not own:
+                self._by_source[source] = merged
             return token
 
         return _EXPR.sub(swap, text)

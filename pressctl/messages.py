@@ -32,8 +32,9 @@ from zoneinfo import ZoneInfo
 
 from pressctl.config import Workspace
 from pressctl.errors import ConfigError, ContactsError, InputError
-from pressctl.merge import MergePlan
+from pressctl.merge import TOKEN_FIELD, MergePlan
 from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
+from pressctl.segments import wanted_language
 from pressctl.wire import wire_piece, wire_pieces
 
 __all__ = [
@@ -312,6 +313,8 @@ class _Variant:
     between: bytes  # after the text body, up to the HTML body
     after_html: bytes  # inline images, the PDF part, closing boundaries: identical bytes for every message
     pdf_part: bytes  # the encoded PDF part inside ``after_html`` (b"" when not attached), for checks
+    # The greeting's tokens with their fallbacks only, for readers whose own language this version isn't.
+    plain_greeting: Mapping[str, str]
     fixed_subject: bytes | None  # the folded Subject line when it holds no merge fields
     # top, before_text, between, after_html in SMTP DATA form (see pressctl.wire), made once; () unless wire
     wire: tuple[bytes | None, ...] = ()
@@ -333,6 +336,7 @@ class MessageFactory:
         subject_prefix: str = "",
         date: dt.datetime | None = None,
         wire: bool = False,
+        unsubscribe_secret: bytes | None = None,
     ) -> None:
         if not renders:
             raise ValueError("MessageFactory needs at least one rendered language")
@@ -368,6 +372,15 @@ class MessageFactory:
             self._unsub_mailto = "mailto:" + self._unsub_mailto
         self._unsub_url = _config_url(sender.unsubscribe_url, key="unsubscribe_url", workspace=workspace)
         self._one_click = self._unsub_url.lower().startswith("https://")
+        # {token}: an opaque per-recipient token (pressctl.unsubscribe), from the workspace's secret as it is
+        # now (a scheduled job reads it at dispatch; it is never copied into a snapshot).
+        self._secret: bytes | None = None
+        if "{token}" in self._unsub_url or "{token}" in self._unsub_mailto:
+            if unsubscribe_secret is None:
+                from pressctl.unsubscribe import load_or_create_secret
+
+                unsubscribe_secret = load_or_create_secret(workspace.state_dir)
+            self._secret = unsubscribe_secret
         self._pdf_base = _config_url(sender.pdf_base_url, key="pdf_base_url", workspace=workspace)
         if self.pdf_mode in ("link", "both") and not self._pdf_base:
             raise ConfigError(
@@ -392,6 +405,7 @@ class MessageFactory:
         self._by_tag: dict[str | None, _Variant] = {}
         self._first = next(iter(self._variants.values()))
         self._mid_salt = campaign_id + "\0"
+        self._wanted: dict[str, str] = {}  # a `language` cell -> the tag it asks for ("" for none)
 
     # -- the shared parts ---------------------------------------------------------------------------------
 
@@ -503,6 +517,7 @@ class MessageFactory:
             between=between,
             after_html=after_html,
             pdf_part=pdf_bytes.partition(b"\r\n\r\n")[2] if pdf_bytes else b"",
+            plain_greeting={t: blank.get(t, "") for t in rendered.greeting_tokens},
             fixed_subject=None if subject.tokens else self._subject_line(subject.parts[0]),
             wire=tuple(wire_piece(x) for x in (top + b"\r\n\r\n", before_text, between, after_html))
             if self._wire
@@ -552,25 +567,52 @@ class MessageFactory:
             return b""
         # Quoted as the renderer's `{{ email | urlencode }}` does, so header and body links are one URL.
         filled = quote(addr, safe="/")
-        entries = [u.replace("{email}", filled) for u in (self._unsub_mailto, self._unsub_url) if u]
+        token = self.unsubscribe_token(addr)
+        entries = [
+            u.replace("{email}", filled).replace("{token}", token) for u in (self._unsub_mailto, self._unsub_url) if u
+        ]
         words = [f"<{e}>," for e in entries[:-1]] + [f"<{entries[-1]}>"]
         line = _fold("List-Unsubscribe", words)
         if self._one_click:  # RFC 8058: only an HTTPS URL can take the one-click POST
             line += b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
         return line
 
-    def _values(self, contact: Contact, plan: MergePlan) -> dict[str, str]:
+    def unsubscribe_token(self, address: str) -> str:
+        """The token ``{token}`` becomes for ``address`` ("" when the unsubscribe URL has no ``{token}``)."""
+        if self._secret is None:
+            return ""
+        from pressctl.unsubscribe import token_for
+
+        return token_for(address, self._secret)
+
+    def greets_by_name(self, contact: Contact, language: str) -> bool:
+        """Is ``contact`` greeted by name in the ``language`` version? Not when it is another language than
+        theirs (a different primary language: an English reader of a Chinese-only release): then the
+        greeting's fallbacks stand alone ("編輯您好："), never a name mixed into another language's form."""
+        cell = contact.fields.get("language", "")
+        wanted = self._wanted.get(cell)
+        if wanted is None:
+            wanted = self._wanted[cell] = wanted_language(contact.fields, None) or ""
+        wanted = wanted or contact.language or ""
+        return not wanted or wanted.lower().split("-")[0] == language.lower().split("-")[0]
+
+    def _values(self, contact: Contact, v: _Variant) -> dict[str, str]:
         # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
         fields = {k: _clean_value(x) for k, x in contact.fields.items()}
         # The renderer merges the address into the unsubscribe link; hand-built contacts may lack it.
         fields.setdefault("email", contact.email)
         fields.setdefault("name", _clean_value(contact.name))
-        return {k: _clean_value(x) for k, x in plan.values(fields).items()}
+        # Always ours, never a list's column of that name: the token of the address this message goes to.
+        fields[TOKEN_FIELD] = self.unsubscribe_token(contact.email)
+        values = {k: _clean_value(x) for k, x in v.plan.values(fields).items()}
+        if v.plain_greeting and not self.greets_by_name(contact, v.language):
+            values.update(v.plain_greeting)
+        return values
 
     def personal_parts(self, contact: Contact) -> PersonalParts:
         """The subject, text and HTML one contact gets, decoded (for the dry-run preview)."""
         v = self.variant_for(contact.language)
-        values = self._values(contact, v.plan)
+        values = self._values(contact, v)
         escaped = {k: html.escape(x, quote=True) for k, x in values.items()}
         return PersonalParts(
             language=v.language,
@@ -592,7 +634,7 @@ class MessageFactory:
             ) from None
         v = self.variant_for(contact.language)
         needs_values = v.fixed_subject is None or v.text.fixed is None or v.html.fixed is None
-        values = self._values(contact, v.plan) if needs_values else {}
+        values = self._values(contact, v) if needs_values else {}
         message_id = self.message_id(contact)
         subject = (
             v.fixed_subject if v.fixed_subject is not None else self._subject_line(v.subject.fill(values))

@@ -55,6 +55,9 @@ class Rendered:
     text: str  # the plain-text alternative
     images: tuple[InlineImage, ...] = ()
     embargoed: bool = False  # rendered with the EMBARGOED UNTIL marking
+    # The greeting's own merge tokens: a reader who gets this version without it being in their language
+    # is greeted with the fallbacks only ("編輯您好：", not "Amy Chan您好："), see pressctl.messages.
+    greeting_tokens: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

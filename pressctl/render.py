@@ -39,7 +39,7 @@ from pressctl.config import Workspace
 from pressctl.dateline import body_dateline, has_date
 from pressctl.errors import InputError, PressctlError
 from pressctl.markdown import lang_spans, markdown_html, text_width
-from pressctl.merge import MergePlan
+from pressctl.merge import TOKEN_MERGE, MergePlan, tokens_in
 from pressctl.model import InlineImage, Rendered
 from pressctl.release import Release, date_warnings, load_release_set
 from pressctl.textrender import markdown_text, wrap
@@ -688,8 +688,11 @@ def _print_image_uri(path: Path) -> str:
 
 
 def _unsubscribe(workspace: Workspace, plan: MergePlan) -> tuple[str, str]:
-    """(URL, mailto). ``{email}`` in the URL becomes the URL-quoted merge field ``{{ email }}``."""
+    """(URL, mailto). ``{token}`` in the URL becomes the recipient's unsubscribe token (filled per message by
+    pressctl.messages from the workspace secret); ``{email}`` the URL-quoted merge field ``{{ email }}``."""
     url = workspace.sender.unsubscribe_url
+    if "{token}" in url:
+        url = url.replace("{token}", plan.tokenize(TOKEN_MERGE))
     if "{email}" in url:
         # The contact's address (merge field `email`), percent-encoded so '+' and '@' survive in a query.
         url = url.replace("{email}", plan.tokenize("{{ email | urlencode }}"))
@@ -722,6 +725,7 @@ def render_email(
         _greeting_source(workspace, release.language),
         where=str(workspace.config_path or "pressctl.toml"),
         first_line=_greeting_line(workspace, release.language),
+        own=True,
     )
     unsubscribe_url, unsubscribe_mailto = _unsubscribe(workspace, plan)
 
@@ -773,6 +777,7 @@ def render_email(
         text=text,
         images=tuple(images),
         embargoed=bool(context["embargoed"]),
+        greeting_tokens=frozenset(tokens_in([greeting])),
     )
 
 

@@ -11,6 +11,7 @@ use), so the timing rules here are tested with a fake engine and a manual clock.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -139,6 +140,32 @@ class Snapshot:
     sources: list[SourceFile]
 
 
+def private_dir(path: Path) -> None:
+    """Make ``path`` (and any missing parents) a folder only its owner can enter: 0700.
+
+    A job's snapshot holds the release before its embargo lifts and the journalists' lists: private,
+    whatever the umask or the source files' modes (issue 8).
+    """
+    missing: list[Path] = []
+    here = path
+    while not here.is_dir():
+        missing.append(here)
+        here = here.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+    if path.stat().st_mode & 0o777 != 0o700:
+        os.chmod(path, 0o700)
+
+
+def private_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file only its owner can read: 0600 (never the source's mode or the umask's)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(data)
+
+
 def snapshot_files(
     files: Sequence[tuple[str, Path]], contacts: Sequence[Path], *, dest: Path, root: Path
 ) -> Snapshot:
@@ -165,8 +192,8 @@ def snapshot_files(
                 where=str(source),
                 hint="check that the file is readable",
             ) from None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        private_dir(target.parent)
+        private_write(target, data)
         taken.add(relative)
         sources.append(SourceFile(role, str(source), relative, hashlib.sha256(data).hexdigest()))
         return relative
@@ -180,6 +207,48 @@ def snapshot_files(
         relative = contact.relative_to(base).as_posix() if inside else f"lists/{n}/{contact.name}"
         listed.append(copy("contacts", contact, relative))
     return Snapshot(dir=dest, release=sources[0].snapshot, contacts=listed, sources=sources)
+
+
+# The workspace's rendering configuration inside a snapshot: pressctl.toml, templates/ and the logo, so a
+# job sends what was previewed even if the branding changes before the lift.
+WORKSPACE_COPY = ".pressctl-workspace"
+
+
+def workspace_files(workspace: Workspace) -> list[tuple[str, Path, str]]:
+    """(role, file, place in the snapshot) for the configuration a render uses: ``pressctl.toml``, every
+    file under ``templates/`` and the logo (at its place relative to the configuration, so it resolves)."""
+    if workspace.config_path is None:
+        return []
+    base = workspace.config_path.parent
+    found = [("config", workspace.config_path, f"{WORKSPACE_COPY}/pressctl.toml")]
+    templates = workspace.templates_dir
+    if templates.is_dir():
+        for path in sorted(templates.rglob("*")):
+            if path.is_file():
+                found.append(("template", path, f"{WORKSPACE_COPY}/templates/{path.relative_to(templates).as_posix()}"))
+    logo = workspace.brand.logo
+    if logo is not None and logo.is_relative_to(base):
+        found.append(("logo", logo, f"{WORKSPACE_COPY}/{logo.relative_to(base).as_posix()}"))
+    return found
+
+
+def snapshot_workspace(workspace: Workspace, dest: Path) -> list[SourceFile]:
+    """Copy :func:`workspace_files` into ``dest`` (private, hashed like the release's files)."""
+    sources = []
+    for role, path, relative in workspace_files(workspace):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the file ({exc.strerror or type(exc).__name__})",
+                where=str(path),
+                hint="check that the file is readable",
+            ) from None
+        target = dest / relative
+        private_dir(target.parent)
+        private_write(target, data)
+        sources.append(SourceFile(role, str(path), relative, hashlib.sha256(data).hexdigest()))
+    return sources
 
 
 def changed_sources(job: Job) -> list[str]:
@@ -280,6 +349,7 @@ def schedule_release(
             raise InputError("contact list not found", where=str(contact), hint="check the path")
 
     jobs_dir = workspace.state_dir / "jobs"
+    private_dir(jobs_dir)
     job_id = _new_id(main.slug)
     while (jobs_dir / job_id).exists():
         job_id = _new_id(main.slug)
@@ -288,6 +358,7 @@ def schedule_release(
     final = jobs_dir / job_id
     try:
         snap = snapshot_files(release_files(releases), request.contacts, dest=partial, root=workspace.root)
+        snap = dataclasses.replace(snap, sources=[*snap.sources, *snapshot_workspace(workspace, partial)])
         try:
             recipients = engine.check(
                 release=partial / snap.release,
@@ -349,12 +420,16 @@ def list_jobs(store: JobStore, *, states: Sequence[str] | None = None) -> list[J
     orphaned = {j.id for j in store.orphaned()}
     views = []
     for job in store.all(states=states):
-        zone = _zone(job)
         state = job.state
         if job.id in orphaned:
             state = "running (no dispatcher: resumes at the next `pressctl dispatch`)"
-        changed = changed_sources(job) if job.state in ("scheduled", "missed") else []
-        views.append(JobView(job, format_local(job.due, zone), format_utc(job.due), state, changed))
+        try:
+            changed = changed_sources(job) if job.state in ("scheduled", "missed") else []
+            views.append(JobView(job, format_local(job.due, _zone(job)), format_utc(job.due), state, changed))
+        except (OverflowError, ValueError, OSError, KeyError) as exc:
+            # One odd job (a time at the calendar's end, a zone no longer known) must not hide the others.
+            when = job.due.strftime("%Y-%m-%d %H:%M UTC")
+            views.append(JobView(job, when, when, state, [f"(cannot be shown in full: {type(exc).__name__})"]))
     return views
 
 
@@ -368,10 +443,21 @@ def _zone(job: Job) -> ZoneInfo:
 
 
 def job_workspace(job: Job) -> Workspace:
-    """The job's workspace as it is *now*: current settings and suppression list."""
-    if job.config:
-        return load_workspace(config=Path(job.config))
-    return load_workspace(Path(job.workspace))
+    """The workspace a job sends with: rendered as scheduled, delivered as things are *now*.
+
+    What shapes the messages (organisation, brand, sender, greetings, media contacts, templates, the logo)
+    comes from the copies in the snapshot, so the job sends what was previewed. What must be current is
+    read live: the SMTP settings, and everything under the live workspace root: the suppression list, the
+    ledger, the workspace secret that signs unsubscribe tokens, the outbox.
+    """
+    live = load_workspace(config=Path(job.config)) if job.config else load_workspace(Path(job.workspace))
+    copied = Path(job.snapshot_dir) / WORKSPACE_COPY / "pressctl.toml"
+    if not any(s.snapshot == f"{WORKSPACE_COPY}/pressctl.toml" for s in job.sources) or not copied.is_file():
+        return live  # a job scheduled by an older pressctl: its snapshot holds no configuration
+    rendered = load_workspace(config=copied)
+    return dataclasses.replace(
+        rendered, root=live.root, smtp_url=live.smtp_url, templates_from=copied.parent / "templates"
+    )
 
 
 # -- the dispatcher -----------------------------------------------------------------------------------------

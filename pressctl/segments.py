@@ -30,7 +30,15 @@ from dataclasses import dataclass
 from pressctl.contacts_clean import clean_text, column_key
 from pressctl.errors import ContactsError
 
-__all__ = ["Condition", "language_tag", "parse_where", "route_language"]
+__all__ = [
+    "Condition",
+    "describe_languages",
+    "is_fallback",
+    "language_tag",
+    "parse_where",
+    "route_language",
+    "wanted_language",
+]
 
 
 @dataclass(frozen=True)
@@ -142,3 +150,29 @@ def route_language(tag: str | None, available: Sequence[str], default: str) -> s
         if best is None or score > best:
             best = score
     return available[-best[1]] if best is not None else fallback
+
+
+def wanted_language(fields: Mapping[str, str], routed: str | None) -> str | None:
+    """The language a contact asked for: its ``language`` cell as a tag, else (no usable cell) ``routed``."""
+    tag = language_tag(fields.get("language", "")) if fields.get("language") else None
+    return tag or routed
+
+
+def is_fallback(wanted: str | None, got: str) -> bool:
+    """Does a reader who asked for ``wanted`` get a version in another language than theirs (``zh-TW`` getting
+    ``zh-HK`` counts: it is not their own version)? Readers who asked for nothing get the default: no."""
+    return bool(wanted) and (wanted or "").lower() != got.lower()
+
+
+def describe_languages(per_version: Mapping[str, int], fallbacks: Mapping[tuple[str, str], int]) -> str:
+    """One line: readers per language version, and which readers get a version not in their language.
+
+    ``en 10, zh-HK 10 (10 zh-TW readers get zh-HK: no zh-TW version)``. ``fallbacks`` maps (asked for, got)
+    to a number of readers.
+    """
+    line = ", ".join(f"{tag or '?'} {n}" for tag, n in per_version.items()) or "-"
+    notes = [
+        f"{n} {wanted} reader{'s' if n != 1 else ''} get{'' if n != 1 else 's'} {got}: no {wanted} version"
+        for (wanted, got), n in sorted(fallbacks.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return line + (f" ({'; '.join(notes)})" if notes else "")

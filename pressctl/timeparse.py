@@ -81,6 +81,9 @@ def parse_at(text: str, *, zone: ZoneInfo, now: dt.datetime) -> dt.datetime:
         ) from None
 
 
+MAX_AHEAD = dt.timedelta(days=10 * 365 + 2)  # ten years
+
+
 def check_send_time(
     at: dt.datetime,
     *,
@@ -93,7 +96,15 @@ def check_send_time(
 
     An advance copy (``under_embargo``) is the one case where sending before the embargo is the point;
     then the time must be before the lift, or the copy would arrive marked EMBARGOED after it.
+    A time more than :data:`MAX_AHEAD` ahead is refused too: it is a typo (or 9999-12-31), and near the end
+    of the calendar it cannot even be shown in every zone.
     """
+    if at - now > MAX_AHEAD:
+        raise EmbargoError(
+            f"{at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC is more than {MAX_AHEAD.days // 365} years ahead; "
+            "no job is stored",
+            hint="check the year of --at (or of the release's 'embargo'); schedule it closer to the time",
+        )
     if at <= now:
         raise EmbargoError(
             f"{format_local(at, zone)} is in the past (now {format_local(now, zone)})",

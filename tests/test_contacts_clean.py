@@ -98,8 +98,8 @@ def test_clean_text_removes_every_line_and_direction_control() -> None:
         ({"first_name": "Amy"}, "Amy"),
         ({"last_name": "黃"}, "黃"),
         ({}, ""),
-        ({"name": "Amy\r\nBcc: evil"}, "Amy Bcc evil"),
-        ({"name": 'Lau, David "DL" <boss>'}, "Lau David DL boss"),
+        ({"name": "Amy\r\nBcc: evil"}, "Amy Bcc: evil"),
+        ({"name": 'Lau, David "DL" <boss>'}, "Lau, David DL boss"),
         ({"name": "amy@x.example", "first_name": "Amy"}, "Amy"),  # an address is no name
         ({"name": "Amy\u202eChan"}, "AmyChan"),
     ],

@@ -17,6 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pressctl.contacts import load_contacts
+from pressctl.messages import clean_header_text
+from tests.messages_support import display_name, make_factory
+
+_FACTORY = make_factory(Path(tempfile.mkdtemp()))
 
 # Characters that could end a header line, or hide/reorder text, anywhere in a header.
 _BAD = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]")
@@ -108,17 +112,37 @@ def test_no_cell_can_add_a_header_or_recipient(rows: list[tuple[str, ...]]) -> N
         assert not re.search(r'[\s<>,;"()\[\]\\:]', contact.email)
         assert contact.email.count("@") == 1
         assert contact.email.rpartition("@")[2].isascii()
-        # the display name: one line, no address syntax
+        # the display name: one line, no angle brackets, quotes or @ (commas and colons may stay: "Fernandes, Zoë")
         assert not _BAD.search(contact.name)
-        assert not re.search(r'[<>"\\,;:@＠]', contact.name)
+        assert not re.search(r'[<>"\\@＠]', contact.name)
         assert all(unicodedata.category(ch) not in ("Cc", "Zl", "Zp") for ch in contact.name)
         # every merge field: one line, no control characters
         for value in contact.fields.values():
             assert not _BAD.search(value)
         # built with the email package, exactly this one recipient comes back
         assert _recipients_via_email_package(contact.name, contact.email) == [contact.email]
+        # built by pressctl's own message builder, too: one To address, the name intact
+        data = _FACTORY.build(contact).data
+        sent = email.message_from_string(data.decode("utf-8"), policy=policy.default)
+        assert [a.addr_spec for a in sent["To"].addresses] == [contact.email]
+        assert display_name(data) == clean_header_text(contact.name)
         # even pasted into a header without quoting, no other address can appear
         assert set(_naive_addresses(contact.name, contact.email)) <= {contact.email}
     # no two selected contacts share an address
     keys = [c.email.lower() for c in result.selected]
     assert len(keys) == len(set(keys))
+
+
+def test_a_comma_in_a_name_stays_one_quoted_recipient(tmp_path: Path) -> None:
+    """Issue 9: "Fernandes, Zoë" was sent as `Fernandes Zoë`; it keeps its comma and stays one recipient."""
+    path = tmp_path / "list.csv"
+    _write(path, [("zoe@paper.test", "Fernandes, Zoë", "", "", ""), ("li@paper.test", "Li, Wei: Jr", "", "", "")])
+    result = load_contacts([path])
+    assert [c.name for c in result.selected] == ["Fernandes, Zoë", "Li, Wei: Jr"]
+    for contact in result.selected:
+        data = _FACTORY.build(contact).data
+        to_line = data.partition(b"\r\nTo: ")[2].partition(b"\r\n")[0]
+        sent = email.message_from_string(data.decode("utf-8"), policy=policy.default)
+        assert [(a.display_name, a.addr_spec) for a in sent["To"].addresses] == [(contact.name, contact.email)]
+        if contact.name.isascii():
+            assert to_line == f'"{contact.name}" <{contact.email}>'.encode()

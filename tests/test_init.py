@@ -53,7 +53,7 @@ def test_config_and_sample_release_load(tmp_path: Path) -> None:
     assert ws.organisation.name == "Harbourview Science Park"
     assert ws.brand.logo == root / "brand/logo.png"
     assert ws.sender.from_addr == "HVSP Press Office <press@hvsp.example>"
-    assert ws.sender.unsubscribe_url.startswith("https://") and "{email}" in ws.sender.unsubscribe_url
+    assert ws.sender.unsubscribe_url.startswith("https://") and "{token}" in ws.sender.unsubscribe_url and "{email}" not in ws.sender.unsubscribe_url
     assert ws.timezone == "Asia/Hong_Kong" and ws.language == "en" and ws.smtp_url is None
     assert ws.media_contacts and ws.media_contacts[0].email.endswith("@hvsp.example")
     en, zh = load_release_set(root / "releases/sample.md", ws)

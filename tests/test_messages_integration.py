@@ -18,6 +18,7 @@ from pressctl.model import Contact
 from pressctl.preview import write_preview
 from pressctl.release import load_release_set
 from pressctl.render import render_email, render_pdf
+from pressctl.unsubscribe import load_or_create_secret, token_for
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,7 @@ def test_every_selected_journalist_gets_one_personal_message(
 ) -> None:
     factory, people, pdfs = campaign
     assert len(people) >= 8
+    secret = load_or_create_secret(factory.workspace.state_dir)
     ids = set()
     for person in people:
         out = factory.build(person)
@@ -71,8 +73,9 @@ def test_every_selected_journalist_gets_one_personal_message(
         # Every inline image the HTML refers to is in the message, and nothing else.
         cids = {p["Content-ID"].strip("<>") for p in msg.walk() if p.get_content_disposition() == "inline"}
         assert cids and all(f"cid:{cid}" in page for cid in cids)
-        # The unsubscribe link in the body and in the header: one URL, with this contact's address.
-        url = f"https://www.hvsp.example/press/unsubscribe?email={quote(person.email, safe='/')}"
+        # The unsubscribe link in the body and in the header: one URL, with this contact's token (not address).
+        url = f"https://www.hvsp.example/press/unsubscribe?t={token_for(person.email, secret)}"
+        assert quote(person.email, safe="/") not in page and person.email not in url
         assert f'href="{url}"' in page
         assert msg["List-Unsubscribe"] == f"<mailto:unsubscribe@hvsp.example>, <{url}>"
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -149,15 +149,16 @@ def test_email_html_language_and_banner(emails: tuple[MergePlan, list[Rendered]]
 def test_merge_fields_greeting_and_unsubscribe_are_tokens(emails: tuple[MergePlan, list[Rendered]]) -> None:
     plan, (en, zh) = emails
     assert "{{" not in en.html and "{{" not in en.text
-    assert {"first_name", "outlet", "email", "name"} <= plan.variables
-    contact = {"first_name": "Ada", "outlet": "Harbour <Daily> & Co", "email": "ada+news@paper.example"}
+    assert {"first_name", "outlet", "unsubscribe_token", "name"} <= plan.variables
+    assert "email" not in plan.variables  # the default link carries a token, not the address
+    contact = {"first_name": "Ada", "outlet": "Harbour <Daily> & Co", "unsubscribe_token": "tok-EN_1"}
     values = plan.values(contact)
     html = MergePlan.apply(en.html, values, escape_html=True)
     text = MergePlan.apply(en.text, values, escape_html=False)
     assert "Dear Ada," in html and "Dear Ada," in text
     assert "Harbour &lt;Daily&gt; &amp; Co" in html and "Harbour <Daily> & Co" in text
-    assert "unsubscribe?email=ada%2Bnews%40paper.example" in html
-    assert "unsubscribe?email=ada%2Bnews%40paper.example" in text
+    assert "unsubscribe?t=tok-EN_1" in html
+    assert "unsubscribe?t=tok-EN_1" in text
     blank = plan.blank()
     assert "Dear editor," in MergePlan.apply(en.html, blank, escape_html=True)
     assert "編輯您好：" in MergePlan.apply(zh.text, blank, escape_html=False)

@@ -75,7 +75,10 @@ def test_schedule_defaults_to_the_embargo_and_snapshots_everything(env: Env) -> 
         assert (snap / rel).read_bytes() == (env.ws.root / rel).read_bytes()
     assert job.release_path == snap / "releases/sample.md"
     assert job.contact_paths == [snap / "contacts/journalists.csv"]
-    assert {s.role for s in job.sources} == {"release", "translation", "photo", "contacts"}
+    # the release's files and lists, and the rendering configuration (pressctl.toml, templates, logo: issue 9)
+    assert {s.role for s in job.sources} == {"release", "translation", "photo", "contacts", "config", "logo"} | (
+        {"template"} if any(s.role == "template" for s in job.sources) else set()
+    )
     assert env.engine.checks == [env.ws.state_dir / "jobs" / f".{job.id}.partial" / "releases/sample.md"]
     assert job.id.startswith("sample-")
 
@@ -397,5 +400,5 @@ def test_snapshot_keeps_the_layout_so_relative_paths_resolve(env: Env, tmp_path:
     assert [r.path for r in releases] == [snap / "releases/sample.md", snap / "releases/sample.zh-HK.md"]
     assert releases[0].attachments == (snap / "kit/factsheet.pdf",)
     assert releases[0].photos[0].src == snap / "releases/photos/test-bay.jpg"
-    roles = sorted(s.role for s in job.sources)
+    roles = sorted(s.role for s in job.sources if s.role not in ("config", "logo", "template"))
     assert roles == ["attachment", "contacts", "photo", "release", "translation"]

@@ -148,6 +148,9 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
     for tag, number in result.per_language().items():
         counts.add_row(f"  {escape(tag)}", str(number))
     out.print(counts)
+    for (wanted, got), number in sorted(result.language_fallbacks().items()):
+        readers = "reader gets" if number == 1 else "readers get"
+        out.print(f"[yellow]{number} {escape(wanted)} {readers} {escape(got)}:[/] the release has no {escape(wanted)} version")
 
     colours = {"invalid": "red", "duplicate": "yellow", "warning": "yellow"}
     problems = result.problems()

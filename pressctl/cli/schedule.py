@@ -152,7 +152,7 @@ def add(
 ) -> None:
     """Schedule RELEASE to go to the lists at the embargo's lift (or --at TIME).
 
-    Everything a send checks is checked now. The release, its translations, photos and attachments and the lists are copied into .pressctl/jobs/ID/, and that copy is what goes. The last word printed is the job's id.
+    Everything a send checks is checked now. The release, its translations, photos and attachments, the lists, and the pressctl.toml, templates and logo it is rendered with are copied into .pressctl/jobs/ID/ (private), and that copy is what goes; suppression lists, SMTP settings and the workspace secret are read when it is sent. The last word printed is the job's id.
 
     Example:
       pressctl schedule releases/sample.md -c contacts/journalists.csv \\
@@ -188,10 +188,9 @@ def add(
     request = ScheduleRequest(
         release=release, contacts=tuple(contacts), at=at, under_embargo=under_embargo, options=options
     )
+    engine = CampaignEngine(ledger_path=ledger)
     try:
-        job = schedule_release(
-            request, workspace=workspace, store=store, engine=CampaignEngine(ledger_path=ledger)
-        )
+        job = schedule_release(request, workspace=workspace, store=store, engine=engine)
     except ConfigError as exc:
         # The engine checks the From line as a send would; name the option when it came from one.
         raise_for_from(exc, from_addr)
@@ -203,7 +202,11 @@ def add(
     if job.under_embargo:
         when = f"as an advance copy, before the embargo ({format_local(job.embargo or job.due, zone)})"
     out.print(f"release     {escape(job.title)}")
+    for warning in engine.checked_warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     out.print(f"recipients  {job.recipients}")
+    if engine.checked_languages:
+        out.print(f"languages   {escape(engine.checked_languages)}")
     out.print(f"sends at    {format_local(job.due, zone)} ({format_utc(job.due)}) {when}".rstrip())
     out.print(f"snapshot    {escape(job.snapshot_dir)}")
     err.print(
@@ -230,8 +233,12 @@ def list_(
             "--state", help="Only jobs in this state (scheduled, running, done, missed, cancelled, failed)."
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The jobs as JSON, for scripts and monitoring.")] = False,
 ) -> None:
-    """List jobs: id, release, recipients, time (release's zone and UTC), state; flags changed sources."""
+    """List jobs: id, release, recipients, time (release's zone and UTC), state; flags changed sources.
+
+    Example: pressctl schedule list --state scheduled --json
+    """
     from pressctl.jobs import STATES
     from pressctl.schedule import list_jobs, open_store
 
@@ -241,11 +248,46 @@ def list_(
 
             raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(STATES))
     views = list_jobs(open_store(_jobs_ledger(db)), states=state)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps([_view_data(v) for v in views], ensure_ascii=False, indent=2))
+        return
     if not views:
         out.print("no jobs")
         return
     for view in views:
         _print_view(view)
+
+
+def _view_data(view: JobView) -> dict[str, Any]:
+    """One job for ``schedule list --json`` (no sending options: nothing there a script needs)."""
+    job = view.job
+
+    def iso(when: Any) -> str | None:
+        return when.isoformat() if when is not None else None
+
+    return {
+        "id": job.id,
+        "state": job.state,
+        "shown_state": view.state,
+        "due_utc": iso(job.due),
+        "due_local": view.local,
+        "timezone": job.timezone,
+        "embargo_utc": iso(job.embargo),
+        "under_embargo": job.under_embargo,
+        "title": job.title,
+        "release": job.release,
+        "recipients": job.recipients,
+        "snapshot": job.snapshot_dir,
+        "created_utc": iso(job.created_at),
+        "finished_utc": iso(job.finished_at),
+        "attempts": job.attempts,
+        "campaign": job.campaign,
+        "result": job.result,
+        "error": job.error,
+        "changed_since_scheduling": view.changed,
+    }
 
 
 def _print_view(view: JobView) -> None:

@@ -141,6 +141,8 @@ def send(
     plan = plan_send(release, contacts, workspace=workspace, options=options, check_embargo=not dry_run or under_embargo)
     for notice in plan.contacts.notices:
         err.print(f"[yellow]warning:[/] {escape(notice)}")
+    for warning in plan.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     if dry_run:
         _dry_run(plan, out_dir=out_dir, limit=limit)
         return
@@ -256,6 +258,7 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
             "[yellow]note:[/] the embargo has not lifted: `pressctl send` would refuse now. This preview shows the "
             "release as it will go at the lift; add --under-embargo to preview an advance copy."
         )
+    out.print(f"languages {escape(summary['languages'])}")
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
@@ -281,7 +284,8 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     opts = plan.options.dispatch_options()
     rows: dict[str, Any] = {
         "release": f"{s['title']} ({plan.release_path})",
-        "languages": ", ".join(f"{k or '?'} {v}" for k, v in s["languages"].items()) or "-",
+        "languages": plan.contacts.languages_line() if plan.contacts.selected
+        else ", ".join(f"{k or '?'} {v}" for k, v in s["languages"].items()) or "-",
         "recipients": s["recipients"],
         "suppressed": s["suppressed"],
         "invalid": f"{s['invalid']} (reported by `pressctl contacts check`, skipped)" if s["invalid"] else 0,
