@@ -45,7 +45,7 @@ def test_every_profile_and_source_is_in_the_docs() -> None:
 
 def test_profile_by_name_and_host() -> None:
     assert get_profile(" Microsoft365 ").name == "microsoft365"
-    with pytest.raises(InputError, match="no relay profile 'outlook'.*microsoft365, gmail"):
+    with pytest.raises(InputError, match=r"no relay profile 'outlook'.*microsoft365, gmail"):
         get_profile("outlook")
     assert profile_for_host("smtp.office365.com").name == "microsoft365"  # type: ignore[union-attr]
     assert profile_for_host("SMTP-RELAY.gmail.com.").name == "google-relay"  # type: ignore[union-attr]
@@ -119,7 +119,7 @@ def test_bad_values() -> None:
         resolve_limits(cli=LimitOptions(connections=0))
     with pytest.raises(InputError, match=r"^pressctl.toml: smtp.daily-cap must be at least 1"):
         resolve_limits(config=LimitOptions(daily_cap=-1))
-    with pytest.raises(InputError, match="smtp.profile: no relay profile"):
+    with pytest.raises(InputError, match=r"smtp\.profile: no relay profile"):
         resolve_limits(config=LimitOptions(profile="hotmail"))
 
 
