@@ -180,3 +180,25 @@ def test_never_more_than_the_cap_in_any_24_hours(cap: int, runs: list[tuple[int,
             assert cap_allows(sent, cap, plan.resume_at) >= 1
             assert cap_allows(sent, cap, plan.resume_at - dt.timedelta(microseconds=1)) == 0
     assert max_in_any_window(sent) <= cap
+
+
+def test_a_cut_pauses_sending() -> None:
+    ctl = AdaptiveController(AdaptiveConfig(max_connections=2, pause=5.0), now=0)
+    assert ctl.allowed(0).wait_until is None
+    ctl.slow_down(1.0)
+    assert ctl.allowed(1.0).wait_until == 6.0
+    assert ctl.allowed(6.0).wait_until is None
+
+
+def test_measured_since_the_last_cut() -> None:
+    ctl = AdaptiveController(AdaptiveConfig(max_connections=2, pause=0, settle=0), now=0)
+    for i in range(20):  # a burst of 20 in 0.2 s
+        ctl.ok(0.01 * (i + 1))
+    ctl.slow_down(0.2, "rate")
+    assert ctl.allowed(0.2).rate == pytest.approx(50.0)  # the burst's pace, halved: still too fast
+    ctl2 = AdaptiveController(AdaptiveConfig(max_connections=2, pause=0, settle=0), now=0)
+    ctl2.slow_down(0.0, "connections")
+    for i in range(20):  # then 20 more over the next 10 s: 2/s
+        ctl2.ok(0.5 * (i + 1))
+    ctl2.slow_down(10.0, "rate")
+    assert ctl2.allowed(10.0).rate == pytest.approx(1.0)

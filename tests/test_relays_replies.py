@@ -176,3 +176,11 @@ def test_every_reply_gets_a_meaning(code: int, text: str, stage: str) -> None:
     assert (verdict.meaning is M.SENT) == (200 <= code < 300)
     if code >= 500:
         assert verdict.meaning is not M.RETRY_RECIPIENT
+
+
+def test_what_a_throttle_cuts() -> None:
+    assert classify_reply(421, "4.7.0 mx Error: too many connections from 127.0.0.1", stage="connect").throttles == "connections"
+    assert classify_reply(454, "4.7.0 Too many login attempts", stage="auth").throttles == "connections"
+    assert classify_reply(450, "4.7.1 Error: too much mail from 127.0.0.1", stage="mail").throttles == "rate"
+    assert classify_reply(421, "4.7.0 Try again later, closing connection.", stage="rcpt").throttles == "both"
+    assert classify_reply(250, "2.0.0 Ok", stage="data").throttles is None

@@ -49,6 +49,7 @@ class AdaptiveConfig:
     recover_after: float = 60.0  # seconds without a throttle (and with messages going through) per step up
     recover_factor: float = 1.25  # the rate's step up
     settle: float = 5.0  # throttles this soon after a cut belong to the same episode (in flight at the cut)
+    pause: float = 5.0  # after a cut nothing is handed over for this long (the relay's unit may need to pass)
     window: float = 60.0  # seconds of sent messages used to measure the rate when none is set
 
     def __post_init__(self) -> None:
@@ -68,6 +69,7 @@ class Allowance:
     rate: float | None
     stopped: bool = False
     resume_at: float | None = None  # while stopped for a while; None when stopped for the run
+    wait_until: float | None = None  # after a throttle: hand nothing over before this time
 
     @property
     def interval(self) -> float:
@@ -109,12 +111,13 @@ class AdaptiveController:
         self._clean_since = now
         if self._last_cut is not None and now - self._last_cut < self.config.settle:
             return False
+        measured = self._measured(now) if self._rate is None else None
         self._last_cut = now
         self.cuts += 1
         if aspect in ("connections", "both"):
             self._connections = max(1, (self._connections + 1) // 2)
         if aspect in ("rate", "both"):
-            current = self._rate if self._rate is not None else self._measured(now)
+            current = self._rate if self._rate is not None else measured
             if self._ceiling is None:  # the pace the relay first refused: recovery climbs back to it, no further
                 self._ceiling = current or self.config.fallback_rate
             self._rate = max(self.config.floor_rate, current / 2) if current else self.config.fallback_rate
@@ -130,7 +133,8 @@ class AdaptiveController:
     def allowed(self, now: float) -> Allowance:
         if self._stopped and (self._resume_at is None or now < self._resume_at):
             return Allowance(0, self._rate, stopped=True, resume_at=self._resume_at)
-        return Allowance(self._connections, self._rate)
+        pause_end = None if self._last_cut is None else self._last_cut + self.config.pause
+        return Allowance(self._connections, self._rate, wait_until=pause_end if pause_end and pause_end > now else None)
 
     # -- inside ---------------------------------------------------------------------------------------
     def _trim(self, now: float) -> None:
@@ -138,12 +142,13 @@ class AdaptiveController:
             self._sent.popleft()
 
     def _measured(self, now: float) -> float | None:
-        """Messages per second over the last ``window`` (or since the start, if shorter)."""
+        """Messages per second since the last cut (or the start), over at most the last ``window``."""
         self._trim(now)
-        span = min(self.config.window, now - self._start)
-        if not self._sent or span <= 0:
+        since = max(self._start, now - self.config.window, self._last_cut if self._last_cut is not None else self._start)
+        count = sum(1 for t in self._sent if t > since)
+        if not count or now <= since:
             return None
-        return len(self._sent) / span
+        return count / (now - since)
 
     def _step_up(self) -> None:
         cfg = self.config

@@ -217,6 +217,16 @@ class Verdict:
             and self.status in _BOUNCE_STATUSES
         )
 
+    @property
+    def throttles(self) -> Literal["connections", "rate", "both"] | None:
+        """For ``slow-down``: what to cut. Refusals of a connection or a login mean fewer connections; a
+        throttle that also closes the connection, both; one on a message, the rate."""
+        if self.meaning is not Meaning.SLOW_DOWN:
+            return None
+        if self.stage in ("connect", "ehlo", "auth"):
+            return "connections"
+        return "both" if self.reconnect else "rate"
+
     def describe(self) -> str:
         """``reason (code text)``: for the report; the reply text is the relay's own, never ours."""
         reply = " ".join(str(p) for p in (self.code, self.text) if p)
