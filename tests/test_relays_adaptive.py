@@ -202,3 +202,24 @@ def test_measured_since_the_last_cut() -> None:
         ctl2.ok(0.5 * (i + 1))
     ctl2.slow_down(10.0, "rate")
     assert ctl2.allowed(10.0).rate == pytest.approx(1.0)
+
+
+def test_no_second_cut_before_the_lower_pace_was_tried() -> None:
+    ctl = AdaptiveController(AdaptiveConfig(max_connections=4, max_rate=8.0), now=0)
+    assert ctl.slow_down(1.0, "rate")
+    assert ctl.allowed(1.0).rate == 4.0
+    # The pause ended, the first message is refused again (the relay's time unit has not passed): pause again.
+    assert not ctl.slow_down(6.5, "rate")
+    assert ctl.allowed(6.5).rate == 4.0 and ctl.allowed(6.5).wait_until == 11.5
+    ctl.ok(12.0)
+    assert ctl.slow_down(18.0, "rate")  # refused after something went through at 4/s: cut
+    assert ctl.allowed(18.0).rate == 2.0
+
+
+def test_aspects_settle_separately() -> None:
+    ctl = AdaptiveController(AdaptiveConfig(max_connections=4, max_rate=8.0), now=0)
+    assert ctl.slow_down(0.0, "connections")
+    ctl.ok(0.05)
+    assert ctl.slow_down(0.1, "rate")  # another kind of throttle: not the same episode
+    assert (ctl.allowed(0.1).connections, ctl.allowed(0.1).rate) == (2, 4.0)
+    assert not ctl.slow_down(0.2, "both")

@@ -86,7 +86,9 @@ class AdaptiveController:
         self._connections = config.max_connections
         self._rate: float | None = config.max_rate
         self._ceiling: float | None = config.max_rate
-        self._last_cut: float | None = None
+        self._last_cut: float | None = None  # either aspect: the pause runs from here
+        self._cut_at: dict[str, float] = {}  # per aspect: settling and measuring run from here
+        self._last_ok: float | None = None
         self._clean_since = now
         self._sent: deque[float] = deque()
         self._stopped = False
@@ -97,6 +99,7 @@ class AdaptiveController:
     def ok(self, now: float) -> None:
         """A message went through."""
         self._sent.append(now)
+        self._last_ok = now
         self._trim(now)
         if now - self._clean_since >= self.config.recover_after:
             self._step_up()
@@ -109,14 +112,25 @@ class AdaptiveController:
         in flight at the cut) and change nothing.
         """
         self._clean_since = now
-        if self._last_cut is not None and now - self._last_cut < self.config.settle:
+        aspects = ("connections", "rate") if aspect == "both" else (aspect,)
+        fresh = [a for a in aspects if a not in self._cut_at or now - self._cut_at[a] >= self.config.settle]
+        if not fresh:
             return False
+        if "rate" in fresh and "rate" in self._cut_at and (self._last_ok is None or self._last_ok <= self._cut_at["rate"]):
+            # Nothing went through since the last rate cut: the relay's time unit has not passed yet, and the
+            # lower pace is untried. Pause again rather than cut again.
+            self._cut_at["rate"] = self._last_cut = now
+            fresh.remove("rate")
+            if not fresh:
+                return False
         measured = self._measured(now) if self._rate is None else None
         self._last_cut = now
         self.cuts += 1
-        if aspect in ("connections", "both"):
+        for a in fresh:
+            self._cut_at[a] = now
+        if "connections" in fresh:
             self._connections = max(1, (self._connections + 1) // 2)
-        if aspect in ("rate", "both"):
+        if "rate" in fresh:
             current = self._rate if self._rate is not None else measured
             if self._ceiling is None:  # the pace the relay first refused: recovery climbs back to it, no further
                 self._ceiling = current or self.config.fallback_rate
@@ -144,7 +158,7 @@ class AdaptiveController:
     def _measured(self, now: float) -> float | None:
         """Messages per second since the last cut (or the start), over at most the last ``window``."""
         self._trim(now)
-        since = max(self._start, now - self.config.window, self._last_cut if self._last_cut is not None else self._start)
+        since = max(self._start, now - self.config.window, self._cut_at.get("rate", self._start))
         count = sum(1 for t in self._sent if t > since)
         if not count or now <= since:
             return None
