@@ -176,3 +176,24 @@ def test_relay_without_xoauth2() -> None:
 
         with pytest.raises(OAuthError, match=r"does not offer OAuth2 \(XOAUTH2\) login; it offers LOGIN, PLAIN"):
             asyncio.run(go())
+
+
+def test_too_many_logins_is_not_a_token_problem(tmp_path: Path) -> None:
+    with ProviderServer(gmail(tokens={"tok-1"}, max_logins=1)) as relay:
+        source = TokenSource(command=_counting_command(tmp_path))
+
+        async def go() -> None:
+            first = await _connect(relay)
+            await login_xoauth2(first, USER, source)
+            second = await _connect(relay)
+            try:
+                await login_xoauth2(second, USER, source)
+            finally:
+                second.close()
+                await first.quit()
+
+        with pytest.raises(OAuthError) as info:
+            asyncio.run(go())
+    assert info.value.verdict is not None and info.value.verdict.throttles == "connections"
+    assert "refused the login for now (454 4.7.0 Too many login attempts" in str(info.value)
+    assert source.generation == 1  # no new token fetched for it

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
 from pressctl.errors import ConfigError, TransportError
+from pressctl.relays.replies import Meaning, Verdict, classify_reply
 
 if TYPE_CHECKING:
     import aiosmtplib
@@ -74,7 +75,17 @@ class Secret:
 
 
 class OAuthError(TransportError):
-    """No usable token, or the relay refused the OAuth2 login. Never contains the token."""
+    """No usable token, or the relay refused the OAuth2 login. Never contains the token.
+
+    ``verdict`` is the relay's refusal read by meaning, when there was one: ``auth`` (the token or user is
+    wrong) or e.g. ``slow-down`` (Google's ``454 4.7.0 Too many login attempts``: fewer connections).
+    """
+
+    def __init__(
+        self, what: str, *, where: str | None = None, hint: str | None = None, verdict: Verdict | None = None
+    ) -> None:
+        super().__init__(what, where=where, hint=hint)
+        self.verdict = verdict
 
 
 def xoauth2_string(user: str, token: Secret) -> bytes:
@@ -226,10 +237,18 @@ async def login_xoauth2(client: aiosmtplib.SMTP, user: str, tokens: TokenSource)
             return
         except aiosmtplib.SMTPAuthenticationError as exc:
             reply = _redact(" ".join(exc.message.split()), token.reveal())
+            verdict = classify_reply(exc.code, reply, stage="auth")
+            if verdict.meaning is not Meaning.AUTH:
+                # Not about the token (e.g. too many logins): fetching another would not help.
+                raise OAuthError(
+                    f"{where} refused the login for now ({exc.code} {reply})",
+                    hint=f"{verdict.reason}; try again later", verdict=verdict,
+                ) from None
             if attempt == 2:
                 raise OAuthError(
                     f"{where} refused the OAuth2 login for {user} ({exc.code} {reply})",
                     hint=f"check the user name and that the token from {tokens.origin} is for this mailbox "
                     "and has the SMTP scope",
+                    verdict=verdict,
                 ) from None
         token, generation = await asyncio.to_thread(tokens.refresh, generation)
