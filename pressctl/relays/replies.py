@@ -1,0 +1,272 @@
+"""What an SMTP reply means for a run: one table, read by meaning, not only by reply class.
+
+Every reply a relay gives (code, RFC 3463 enhanced status, and the texts providers are known to use) is
+turned into a :class:`Verdict` with one of these meanings:
+
+========================  ==========================================================  =========
+meaning                   what the run does                                           charged?
+========================  ==========================================================  =========
+``sent``                  the relay took the message                                  yes
+``retry-recipient``       this recipient later (greylisting, mailbox busy, other 4xx)  yes
+``slow-down``             the relay throttles us: fewer connections, lower rate        no
+``stop-for-now``          a daily/account quota or a throttled mailbox: keep everyone  no
+                          left pending, stop cleanly, say when a re-run can resume
+``auth``                  the login is refused (530/535, M365 basic auth off): stop   no
+``policy``                the relay refuses this sender or message (5.7.x): stop      no
+``recipient-failed``      permanent for this recipient (5.1.x and other 5xx)          yes
+``unknown``               the connection was lost after the data: the relay may have  yes
+                          it; send again with the same Message-ID
+========================  ==========================================================  =========
+
+"Charged" means the hand-over counts against the recipient's attempts: a recipient who met a throttle or
+a quota did nothing wrong and must not run out of tries because of it.
+
+The rules are data (:data:`RULES`), tried in order, first match wins; the fallbacks follow RFC 5321/3463
+reply classes. Pure: no I/O. Sources of the provider texts: docs/relays.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+__all__ = [
+    "RULES",
+    "Meaning",
+    "Rule",
+    "Stage",
+    "Verdict",
+    "classify_lost",
+    "classify_reply",
+    "enhanced_status",
+]
+
+Stage = Literal["connect", "ehlo", "auth", "mail", "rcpt", "data", ""]
+
+
+class Meaning(StrEnum):
+    SENT = "sent"
+    RETRY_RECIPIENT = "retry-recipient"
+    SLOW_DOWN = "slow-down"
+    STOP_FOR_NOW = "stop-for-now"
+    AUTH = "auth"
+    POLICY = "policy"
+    RECIPIENT_FAILED = "recipient-failed"
+    UNKNOWN = "unknown"
+
+
+#: Meanings whose recipient is charged an attempt (see the module docstring).
+_CHARGED = frozenset({Meaning.SENT, Meaning.RETRY_RECIPIENT, Meaning.RECIPIENT_FAILED, Meaning.UNKNOWN})
+
+#: Enhanced statuses after RCPT or DATA that say the *address* does not exist (suppression-worthy).
+_BOUNCE_STATUSES = frozenset({"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10"})
+
+_STATUS_RE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the table. Every given condition must hold; ``None``/empty means "any".
+
+    ``status`` is a regular expression matched against the whole enhanced status (``r"5\\.2\\.25[1-5]"``);
+    ``text`` is searched case-insensitively in the reply text; ``stages`` limits where the reply came;
+    ``profiles`` limits the rule to replies from relays of those profiles (see ``profiles.py``).
+    """
+
+    name: str
+    meaning: Meaning
+    reason: str
+    codes: tuple[int, ...] = ()
+    code_class: int | None = None  # 4 or 5: any 4xx / 5xx
+    status: str | None = None
+    text: str | None = None
+    stages: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()
+    reconnect: bool = False
+
+    def matches(self, code: int, status: str | None, text: str, stage: str, profile: str | None) -> bool:
+        if self.codes and code not in self.codes:
+            return False
+        if self.code_class is not None and code // 100 != self.code_class:
+            return False
+        if self.status is not None and (status is None or not re.fullmatch(self.status, status)):
+            return False
+        if self.text is not None and not re.search(self.text, text, re.IGNORECASE):
+            return False
+        if self.stages and stage not in self.stages:
+            return False
+        return not (self.profiles and profile not in self.profiles)
+
+
+M = Meaning
+
+#: Tried in order; the first rule that matches decides. Specific provider texts first, then the
+#: enhanced-status families, then the reply classes.
+RULES: tuple[Rule, ...] = (
+    Rule("success", M.SENT, "accepted", code_class=2),
+    # -- quotas: stop for now, resume later (before the throttling rules: SES uses 454 for both) --------
+    Rule("ses-daily-quota", M.STOP_FOR_NOW, "the account's daily sending quota is used up (Amazon SES)",
+         text=r"daily message quota exceeded"),
+    Rule("m365-submission-quota", M.STOP_FOR_NOW, "the mailbox's daily recipient limit is reached (Microsoft 365)",
+         text=r"SubmissionQuotaExceeded"),
+    Rule("m365-tenant-external-limit", M.STOP_FOR_NOW,
+         "the organisation's daily limit for external recipients is reached (Microsoft 365)",
+         code_class=5, status=r"5\.7\.233"),
+    Rule("m365-mailbox-throttled", M.STOP_FOR_NOW,
+         "the mailbox is throttled after repeated errors (Microsoft 365)",
+         code_class=5, status=r"5\.2\.25[1-5]"),
+    Rule("google-daily-limit", M.STOP_FOR_NOW, "the user's daily sending limit is reached (Google)",
+         code_class=5, status=r"5\.4\.5"),
+    Rule("daily-limit-text", M.STOP_FOR_NOW, "a daily sending limit is reached",
+         text=r"daily (user )?(sending |smtp relay |message |recipient )?(limit|quota)"),
+    # -- authentication -------------------------------------------------------------------------------
+    Rule("m365-basic-auth-off", M.AUTH,
+         "basic authentication is switched off for this mailbox or tenant (Microsoft 365): use OAuth2",
+         code_class=5, status=r"5\.7\.(30|139)"),
+    Rule("m365-not-authenticated", M.AUTH, "the relay says the client is not logged in (Microsoft 365)",
+         code_class=5, status=r"5\.7\.57"),
+    Rule("auth-codes", M.AUTH, "the relay refused the login", codes=(530, 534, 535, 538)),
+    Rule("auth-status", M.AUTH, "the relay refused the login", code_class=5, status=r"5\.7\.(8|9|11|12|13|14)"),
+    # -- throttling: slow down ------------------------------------------------------------------------
+    Rule("ses-rate", M.SLOW_DOWN, "sending faster than the account's rate (Amazon SES)",
+         text=r"maximum sending rate exceeded|throttling failure"),
+    Rule("google-login-attempts", M.SLOW_DOWN, "too many logins: fewer, longer connections (Google)",
+         text=r"too many login attempts"),
+    Rule("m365-concurrent-connections", M.SLOW_DOWN, "too many connections at once (Microsoft 365: 3)",
+         text=r"concurrent connections limit exceeded", reconnect=True),
+    Rule("code-432", M.SLOW_DOWN, "the relay takes no more connections now", codes=(432,), reconnect=True),
+    Rule("postfix-too-much-mail", M.SLOW_DOWN, "too many messages per time unit (Postfix anvil)",
+         text=r"too much mail from"),
+    Rule("postfix-too-many-recipients", M.SLOW_DOWN, "too many recipients per time unit (Postfix anvil)",
+         text=r"too many recipients from"),
+    Rule("too-many-connections", M.SLOW_DOWN, "too many connections (Postfix anvil or similar)",
+         text=r"too many (new tls sessions|connections|sessions)", reconnect=True),
+    Rule("google-peak-limit", M.SLOW_DOWN, "the relay's peak sending limit is exceeded (Google)",
+         text=r"peak smtp relay limit"),
+    Rule("ses-454", M.SLOW_DOWN, "the relay throttles (Amazon SES)", codes=(454,), profiles=("ses",)),
+    Rule("throttle-text", M.SLOW_DOWN, "the relay throttles",
+         code_class=4, text=r"throttl|rate limit|too many messages|sending rate|slow down"),
+    Rule("greylisting", M.RETRY_RECIPIENT, "greylisted: this recipient later", code_class=4,
+         text=r"greylist|graylist|try again in \d+ ?(s|sec|seconds|min)"),
+    Rule("temp-auth-454", M.AUTH, "the relay could not log us in", codes=(454,), text=r"auth"),
+    Rule("421-4.7.0", M.SLOW_DOWN, "the relay asks us to come back later", codes=(421,), status=r"4\.7\.\d+",
+         reconnect=True),
+    Rule("451-4.7.x", M.SLOW_DOWN, "the relay throttles", codes=(451, 454), status=r"4\.7\.\d+"),
+    Rule("congestion-4.4.5", M.SLOW_DOWN, "the relay is congested", code_class=4, status=r"4\.4\.5"),
+    Rule("recipient-rate-4.2.1", M.RETRY_RECIPIENT, "this mailbox is busy or receiving too fast",
+         code_class=4, status=r"4\.2\.1", text=r"mailbox|receiving mail|user you are trying"),
+    Rule("450-4.2.1", M.SLOW_DOWN, "the relay throttles", codes=(450,), status=r"4\.2\.1"),
+    Rule("any-4.7.x", M.SLOW_DOWN, "the relay defers us by policy", code_class=4, status=r"4\.7\.\d+"),
+    Rule("connect-421", M.SLOW_DOWN, "the relay refused another connection", codes=(421,), stages=("connect",),
+         reconnect=True),
+    # -- refusals of the sender, the message or the login at its stage ---------------------------------
+    Rule("message-too-big", M.POLICY, "the message is larger than this relay accepts",
+         code_class=5, status=r"5\.(3\.4|2\.3)"),
+    Rule("message-too-big-552", M.POLICY, "the message is larger than this relay accepts", codes=(552,),
+         text=r"size|too (big|large)"),
+    Rule("auth-stage-5xx", M.AUTH, "the relay refused the login", code_class=5, stages=("auth",)),
+    Rule("auth-stage-4xx", M.AUTH, "the relay could not log us in now", code_class=4, stages=("auth",)),
+    Rule("sender-refused", M.POLICY, "the relay refuses our sender address", code_class=5, stages=("mail",)),
+    Rule("connect-refused", M.POLICY, "the relay refuses connections from this machine", code_class=5,
+         stages=("connect", "ehlo")),
+    Rule("policy-5.7.x", M.POLICY, "the relay refuses this by policy", code_class=5, status=r"5\.7\.\d+"),
+    # -- per recipient --------------------------------------------------------------------------------
+    Rule("421-closing", M.RETRY_RECIPIENT, "the relay closed the connection; try again", codes=(421,),
+         reconnect=True),
+    Rule("transient", M.RETRY_RECIPIENT, "a passing refusal; this recipient later", code_class=4),
+    Rule("permanent", M.RECIPIENT_FAILED, "refused for this recipient", code_class=5),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One reply read by meaning. ``reason`` is the short line the report shows per recipient."""
+
+    meaning: Meaning
+    code: int | None
+    status: str | None
+    text: str
+    stage: str
+    rule: str
+    reason: str
+    reconnect: bool = False
+
+    @property
+    def charged(self) -> bool:
+        """Whether this hand-over counts against the recipient's attempts."""
+        return self.meaning in _CHARGED
+
+    @property
+    def stops_run(self) -> bool:
+        """Authentication and policy: stop the run (or take the relay out of rotation), keep all pending."""
+        return self.meaning in (Meaning.AUTH, Meaning.POLICY)
+
+    @property
+    def holds_run(self) -> bool:
+        """A quota: stop this relay for now, keep everyone left pending, tell when to resume."""
+        return self.meaning is Meaning.STOP_FOR_NOW
+
+    @property
+    def bounce(self) -> bool:
+        """The address does not exist (5.1.x after RCPT or DATA): it belongs on the suppression list."""
+        return (
+            self.meaning is Meaning.RECIPIENT_FAILED
+            and self.stage in ("rcpt", "data", "")
+            and self.status in _BOUNCE_STATUSES
+        )
+
+    @property
+    def throttles(self) -> Literal["connections", "rate", "both"] | None:
+        """For ``slow-down``: what to cut. Refusals of a connection or a login mean fewer connections; a
+        throttle that also closes the connection, both; one on a message, the rate."""
+        if self.meaning is not Meaning.SLOW_DOWN:
+            return None
+        if self.stage in ("connect", "ehlo", "auth"):
+            return "connections"
+        return "both" if self.reconnect else "rate"
+
+    def describe(self) -> str:
+        """``reason (code text)``: for the report; the reply text is the relay's own, never ours."""
+        reply = " ".join(str(p) for p in (self.code, self.text) if p)
+        return f"{self.reason} ({reply})" if reply else self.reason
+
+
+def enhanced_status(code: int, text: str) -> str | None:
+    """The RFC 3463 enhanced status at the start of ``text`` (``"4.7.0"``), if its class matches ``code``."""
+    match = _STATUS_RE.match(text.lstrip())
+    if not match or match.group(1) != str(code)[0]:
+        return None
+    return f"{match.group(1)}.{int(match.group(2))}.{int(match.group(3))}"
+
+
+def classify_reply(code: int, text: str, *, stage: Stage = "", profile: str | None = None) -> Verdict:
+    """Read one reply. ``text`` is what follows the code (aiosmtplib's ``exc.message``), lines joined.
+
+    A code outside 200-599 is read as a permanent failure, as no rule of the table fits it.
+    """
+    text = " ".join(text.split())
+    status = enhanced_status(code, text)
+    for rule in RULES:
+        if rule.matches(code, status, text, stage, profile):
+            return Verdict(rule.meaning, code, status, text, stage, rule.name, rule.reason, rule.reconnect)
+    return Verdict(Meaning.RECIPIENT_FAILED, code, status, text, stage, "unexpected-code", "an unexpected reply")
+
+
+def classify_lost(stage: Stage, why: str = "") -> Verdict:
+    """The connection was lost (timeout, reset) without a reply.
+
+    Before the end of the data nothing was handed over: this recipient again later. After the final "."
+    the relay may have the message: ``unknown`` (send again with the same Message-ID).
+    """
+    detail = f" ({why})" if why else ""
+    if stage == "data":
+        return Verdict(
+            Meaning.UNKNOWN, None, None, "", stage, "lost-after-data",
+            f"connection lost after the message; the relay may have it{detail}", reconnect=True,
+        )
+    return Verdict(
+        Meaning.RETRY_RECIPIENT, None, None, "", stage, "lost-before-data",
+        f"connection lost before the message was handed over{detail}", reconnect=True,
+    )
