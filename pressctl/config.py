@@ -222,6 +222,9 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         return Workspace(root=start if start.is_dir() else start.parent, config_path=None)
     where = str(path)
     try:
+        from pressctl.limits import require_regular_file
+
+        require_regular_file(path, what="pressctl.toml file", cls=ConfigError)  # a FIFO would block
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(

@@ -28,7 +28,7 @@ class Limits:
     row_cells: int = 1_000  # cells in any one row
     cell_chars: int = 10_000  # characters in one cell
     image_pixels: int = 50_000_000  # width x height of a photo, logo or body image
-    problems_shown: int = 20  # problems printed by `contacts check` before "... and N more"
+    problems_shown: int = 50  # problems printed by `contacts check` before "... and N more"
 
 
 DEFAULT_LIMITS = Limits()
