@@ -241,6 +241,7 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
             "[yellow]note:[/] the embargo has not lifted: `pressctl send` would refuse now. This preview shows the "
             "release as it will go at the lift; add --under-embargo to preview an advance copy."
         )
+    out.print(f"attachments: {escape(summary['attachments'])}")
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
@@ -259,6 +260,20 @@ def _test_send(plan: SendPlan, addresses: list[str], transport: Transport) -> No
         raise typer.Exit(1)
 
 
+def attachment_line(files: Sequence[tuple[str, int]]) -> str:
+    """``sample.pdf (412.3 KB), factsheet.pdf (2.5 KB)`` or ``none``."""
+    return ", ".join(f"{name} ({format_size(size)})" for name, size in files) or "none"
+
+
+def format_size(size: int) -> str:
+    """``812 bytes``, ``2.5 KB``, ``1.3 MB`` (powers of 1000, as file managers show them)."""
+    if size < 1000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
 def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | None) -> dict[str, Any]:
     from pressctl.throttle import Pacer, format_duration
 
@@ -274,6 +289,7 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     }
     if s["excluded"]:
         rows["not matching --where"] = s["excluded"]
+    rows["attachments"] = attachment_line(plan.attachments())
     if plan.embargoed:
         rows["embargo"] = f"ADVANCE COPY, marked EMBARGOED UNTIL {s['embargo']}"
     rows["rate"] = str(opts.rate) if opts.rate else "no limit"
