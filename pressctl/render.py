@@ -227,9 +227,14 @@ def _environment(workspace: Workspace) -> Environment:
         env.filters["cjk"] = _cjk_filter
         env.filters["table_scroll"] = _table_scroll
         env.filters["text_on"] = text_on
-        env.globals["rule"] = lambda text: "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
+        env.globals["rule"] = _rule
         _ENVIRONMENTS[key] = env
     return env
+
+
+def _rule(text: object) -> str:
+    """The ``=`` line under a title in the text version: as wide as the title (CJK count two), 3 to 72."""
+    return "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
 
 
 @pass_context
@@ -728,6 +733,8 @@ def render_email(release: Release, workspace: Workspace, plan: MergePlan, *, emb
         subject=subject_line(release, parts.subject, embargoed=embargoed),
     )
     images += body_images
+    # A title with merge fields is underlined per contact: the rule is a merge field of its own.
+    context["rule"] = lambda text: plan.derived("rule", str(text), _rule) if "PCTLM" in str(text) else _rule(text)
     html = _inline_css(_render_template(workspace, "email.html.j2", context))
     problem = email_html_problem(html)
     if problem:

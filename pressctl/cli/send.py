@@ -128,6 +128,7 @@ def send(
     # A dry run of a release still under embargo previews it as it will go at the lift (nothing leaves).
     plan = plan_send(release, contacts, workspace=workspace, options=options, check_embargo=not dry_run or under_embargo)
     if dry_run:
+        _check_sender(plan)  # a bad --from is the option's fault in a dry run too, not pressctl.toml's
         _dry_run(plan, out_dir=out_dir, limit=limit)
         return
     if not plan.contacts.selected:
