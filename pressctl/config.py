@@ -339,10 +339,8 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         from pressctl.errors import InputError
         from pressctl.transport import parse_smtp_url
 
-        try:
+        try:  # a wrong scheme (ftp://) must stop every command, dry runs included, not only a real send
             parse_smtp_url(smtp_url, option="[smtp] url in pressctl.toml")
-        except ConfigError:
-            raise
         except InputError as exc:
             raise ConfigError(exc.what, where=where, hint=exc.hint) from None
 

@@ -73,7 +73,7 @@ def send(
         bool, typer.Option("--dry-run", help="Write every message as .eml plus an index.html; send nothing.")
     ] = False,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Folder for --dry-run (default: out/preview-<slug>).")
+        Path | None, typer.Option("--out", help="Folder for --dry-run (default: out/preview-<slug>): new, empty, or made by an earlier dry run.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="With --dry-run: only the first N messages.")] = None,
     test_to: Annotated[
