@@ -180,8 +180,12 @@ def _assets_allow(table: dict[str, Any], root: Path, where: str) -> tuple[Path, 
         )
     folders = []
     for value in raw:
-        folder = (root / value.strip()).resolve()
-        if not folder.is_dir():
+        try:
+            folder = (root / value.strip()).resolve()
+            is_dir = folder.is_dir()
+        except (OSError, ValueError):
+            is_dir = False
+        if not is_dir:
             raise ConfigError(
                 f"assets.allow {value!r} is not a folder",
                 where=where,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -355,7 +356,7 @@ def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str, roots: tup
         raise f.fail(key, f"{what} must be a file path")
     if is_remote(value):
         raise f.fail(key, f"{what} {value!r} is not a file in the workspace", hint=REMOTE_HINT)
-    path = (base / value.strip()).resolve()
+    path = _checked_path(base, value.strip(), lambda problem: f.fail(key, f"{what} {value[:80]!r} {problem}"))
     if outside(path, roots):
         # Absolute, ../ or a symlink out: a release could otherwise attach /etc/shadow or /proc/self/environ.
         raise f.fail(key, f"{what} {value!r} is outside the workspace", hint=OUTSIDE_HINT)
@@ -366,6 +367,18 @@ def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str, roots: tup
     if not os.access(path, os.R_OK):
         raise f.fail(key, f"{what} {value!r} cannot be read (permission denied)", hint="check its permissions")
     return path
+
+
+def _checked_path(base: Path, value: str, fail: Callable[[str], ReleaseError]) -> Path:
+    """``base / value`` resolved, or ``fail(problem)`` for a name no file can have (NUL, too long)."""
+    if "\0" in value:
+        raise fail("holds a NUL character, which no file name can")
+    try:
+        path = (base / value).resolve()
+        path.is_file()  # ENAMETOOLONG and friends surface here
+        return path
+    except (OSError, ValueError) as exc:
+        raise fail(f"is not a usable file name ({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def _parse_photos(f: _Fields, base: Path, roots: tuple[Path, ...]) -> tuple[Photo, ...]:
@@ -423,7 +436,7 @@ def _parse_media_contacts(f: _Fields, default: tuple[MediaContact, ...]) -> tupl
                 raise f.fail(
                     "media_contacts",
                     f"media contact {i}: '{key}' must be text",
-                    hint="write it as text on one line, e.g. '${key}: ...'",
+                    hint=f"write it as text on one line, e.g. '{key}: ...'",
                 )
         unknown = set(item) - {"name", "title", "organisation", "phone", "email"}
         if unknown:
@@ -550,6 +563,10 @@ def load_release(
     )
 
 
+def _image_error(src: str, line: str, problem: str) -> ReleaseError:
+    return ReleaseError(f"body image {src[:80]!r} {problem}", where=line)
+
+
 def _body_images(body: str, body_line: int, base: Path, roots: tuple[Path, ...], where: str) -> dict[str, Path]:
     """Each ``![alt](src)`` of the body, checked: a file inside the workspace, never a URL."""
     from urllib.parse import unquote
@@ -571,7 +588,7 @@ def _body_images(body: str, body_line: int, base: Path, roots: tuple[Path, ...],
                     where=line,
                     hint=REMOTE_HINT,
                 )
-            path = (base / unquote(src)).resolve()
+            path = _checked_path(base, unquote(src), functools.partial(_image_error, src, line))
             if outside(path, roots):
                 raise ReleaseError(f"body image {src[:200]!r} is outside the workspace", where=line, hint=OUTSIDE_HINT)
             if not path.is_file():

@@ -119,3 +119,26 @@ def test_text_underline_matches_the_merged_title(tmp_path: Path) -> None:
     text = next((root / "out" / "p" / "messages").glob("*.txt")).read_text(encoding="utf-8").splitlines()
     title = "HVSP 49 海港 Harbour Daily"
     assert text[text.index(title) + 1] == "=" * 26
+
+
+@pytest.mark.parametrize(
+    ("extra", "body", "expected"),
+    [
+        ('attachments: ["fact\\0sheet.pdf"]\n', "Body\n", ":4: attachment 'fact\\x00sheet.pdf' holds a NUL"),
+        ('photos: ["bay\\0.jpg"]\n', "Body\n", ":4: photo 1 'bay\\x00.jpg' holds a NUL"),
+        ("", "Text.\n\n![The bay](bay%00.png)\n", ":7: body image 'bay%00.png' holds a NUL"),
+        ('attachments: ["' + "a" * 5000 + '"]\n', "Body\n", "is not a usable file name"),
+    ],
+)
+def test_file_names_no_file_can_have_are_one_line(tmp_path: Path, extra: str, body: str, expected: str) -> None:
+    # These were ValueError / OSError tracebacks (exit 70) from Path.resolve().
+    from pressctl.config import load_workspace
+    from pressctl.errors import ReleaseError
+    from pressctl.release import load_release
+
+    root = workspace(tmp_path)
+    path = root / "releases" / "odd.md"
+    path.write_text(f"---\ntitle: HVSP\ndate: 2026-03-12\n{extra}---\n{body}", encoding="utf-8")
+    with pytest.raises(ReleaseError) as caught:
+        load_release(path, load_workspace(root))
+    assert expected in str(caught.value)
