@@ -214,3 +214,14 @@ def test_absurd_embargo_is_one_line(tmp_path: Path, embargo: str) -> None:
         assert proc.returncode == 2, (args, proc.stderr)
         assert "releases/t.md:4: 'embargo'" in one_error_line(proc)
     assert not any((root / ".pressctl").glob("jobs/*"))
+
+
+def test_body_images_go_into_job_snapshots(tmp_path: Path) -> None:
+    from pressctl.config import load_workspace
+    from pressctl.release import load_release_set
+    from pressctl.schedule import release_files
+
+    root = workspace(tmp_path)
+    release = root / _release(root, body="Text.\n\n![The bay](photos/test-bay.jpg)\n")
+    files = release_files(load_release_set(release, load_workspace(root)))
+    assert ("photo", (root / "releases" / "photos" / "test-bay.jpg").resolve()) in files
