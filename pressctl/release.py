@@ -362,6 +362,9 @@ def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str, roots: tup
         raise f.fail(key, f"{what} {value!r} is outside the workspace", hint=OUTSIDE_HINT)
     if path.is_dir():
         raise f.fail(key, f"{what} {value!r} is a folder, not a file", hint="name the file inside it")
+    if path.exists() and not path.is_file():
+        # A FIFO would block whoever reads it (the PDF cache, the snapshot, the message builder).
+        raise f.fail(key, f"{what} {value!r} is not a regular file (a pipe or a device)", hint="name a regular file")
     if not path.is_file():
         raise f.fail(key, f"{what} {value!r} does not exist", hint=f"paths are relative to {base}")
     if not os.access(path, os.R_OK):

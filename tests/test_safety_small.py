@@ -142,3 +142,19 @@ def test_file_names_no_file_can_have_are_one_line(tmp_path: Path, extra: str, bo
     with pytest.raises(ReleaseError) as caught:
         load_release(path, load_workspace(root))
     assert expected in str(caught.value)
+
+
+def test_a_fifo_as_an_attachment_is_refused(tmp_path: Path) -> None:
+    import os
+
+    from pressctl.config import load_workspace
+    from pressctl.errors import ReleaseError
+    from pressctl.release import load_release
+
+    root = workspace(tmp_path)
+    os.mkfifo(root / "releases" / "pipe.pdf")
+    path = root / "releases" / "odd.md"
+    path.write_text("---\ntitle: HVSP\ndate: 2026-03-12\nattachments: [pipe.pdf]\n---\nBody\n", encoding="utf-8")
+    with pytest.raises(ReleaseError) as caught:
+        load_release(path, load_workspace(root))
+    assert ":4: attachment 'pipe.pdf' is not a regular file" in str(caught.value)
