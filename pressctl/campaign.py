@@ -216,6 +216,28 @@ class SendPlan:
 
         return [*release_warnings(self.releases, utcnow()), *unsubscribe_warnings(self.workspace)]
 
+    def attachments(self) -> list[tuple[str, int]]:
+        """(file name, bytes) of every file attached to the messages: the PDFs when attached, then the
+        release's own attachments, each once. Shown before a send and in the dry run, so nothing leaves
+        unseen."""
+        from pressctl.messages import pdf_filename
+
+        mode = self.options.pdf_mode or self.workspace.sender.pdf
+        found: list[tuple[str, int]] = []
+        if mode in ("attach", "both") and self.pdfs:
+            main_language = self.languages[0]
+            found += [
+                (pdf_filename(self.main.slug, lang, main_language=main_language), len(data))
+                for lang, data in self.pdfs.items()
+            ]
+        seen: set[Path] = set()
+        for release in self.releases:
+            for path in release.attachments:
+                if path not in seen:
+                    seen.add(path)
+                    found.append((path.name, path.stat().st_size))
+        return found
+
     def summary(self) -> dict[str, Any]:
         """The numbers the CLI shows before sending."""
         c = self.contacts
@@ -291,6 +313,8 @@ def _release_files(releases: Sequence[Release]) -> list[Path]:
             seen.setdefault(Path(photo.src).resolve(), None)
         for attachment in release.attachments:
             seen.setdefault(Path(attachment).resolve(), None)
+        for image in release.images.values():
+            seen.setdefault(Path(image).resolve(), None)
     return list(seen)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pressctl.errors import ConfigError
+from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
 
 __all__ = ["CONFIG_NAME", "Brand", "MediaContact", "Organisation", "Sender", "Workspace", "load_workspace"]
 
@@ -80,6 +81,8 @@ class Workspace:
     timezone: str = "Asia/Hong_Kong"
     language: str = "en"
     smtp_url: str | None = None
+    assets_allow: tuple[Path, ...] = ()  # folders outside the workspace files may come from ([assets] allow)
+    limits: Limits = DEFAULT_LIMITS
     raw: dict[str, Any] = field(default_factory=dict)
     # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
     # copies taken when it was scheduled (pressctl.schedule.job_workspace).
@@ -137,13 +140,15 @@ def _str(table: dict[str, Any], key: str, section: str, where: str, default: str
 # What each section may hold. A misspelt key (``timezon``) would otherwise be ignored without a word and the
 # default used instead, which a press officer only notices when the wrong time zone reaches journalists.
 _KNOWN: dict[str, tuple[str, ...]] = {
-    "": ("organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp"),
+    "": ("organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp", "assets", "limits"),
     "organisation": ("name", "website", "address", "footer", "about", "translations"),
     "brand": ("logo", "primary", "accent", "text", "font", "cjk_font"),
     "sender": ("from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url"),
     "defaults": ("timezone", "language"),
     "email": ("greeting",),
     "smtp": ("url",),
+    "assets": ("allow",),
+    "limits": LIMIT_KEYS,
 }
 # Colours and font names go into CSS as they are: allow only what a colour or a family name can be.
 _COLOUR = re.compile(r"^(?:#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,30}|(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/]+\))$")
@@ -203,6 +208,52 @@ def _contact_translations(value: object, where: str) -> list[tuple[str, tuple[tu
     return out
 
 
+def _assets_allow(table: dict[str, Any], root: Path, where: str) -> tuple[Path, ...]:
+    """``[assets] allow``: folders (absolute, or relative to the workspace root) files may also come from."""
+    raw = table.get("allow", [])
+    if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
+        raise ConfigError(
+            "assets.allow must be a list of folder paths",
+            where=where,
+            hint='write e.g. allow = ["/srv/press/shared"]',
+        )
+    folders = []
+    for value in raw:
+        try:
+            folder = (root / value.strip()).resolve()
+            is_dir = folder.is_dir()
+        except (OSError, ValueError):
+            is_dir = False
+        if not is_dir:
+            raise ConfigError(
+                f"assets.allow {value!r} is not a folder",
+                where=where,
+                hint="name an existing folder (absolute, or relative to the workspace), or remove it",
+            )
+        if folder == Path(folder.anchor):
+            raise ConfigError(
+                f"assets.allow {value!r} would allow every file on the machine",
+                where=where,
+                hint="name the one folder shared files live in",
+            )
+        folders.append(folder)
+    return tuple(folders)
+
+
+def _limits(table: dict[str, Any], where: str) -> Limits:
+    """``[limits]``: positive whole numbers; keys not given keep their defaults (pressctl.limits)."""
+    values: dict[str, int] = {}
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(
+                f"limits.{key} must be a whole number above 0, not {value!r}",
+                where=where,
+                hint=f"write e.g. {key} = {getattr(DEFAULT_LIMITS, key)}",
+            )
+        values[key] = value
+    return Limits(**values)
+
+
 def load_workspace(start: Path | None = None, *, config: Path | None = None) -> Workspace:
     """Load the workspace whose ``pressctl.toml`` is nearest to ``start`` (default: the current folder).
 
@@ -214,6 +265,9 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         return Workspace(root=start if start.is_dir() else start.parent, config_path=None)
     where = str(path)
     try:
+        from pressctl.limits import require_regular_file
+
+        require_regular_file(path, what="pressctl.toml file", cls=ConfigError)  # a FIFO would block
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
@@ -237,12 +291,24 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     defaults = _table(data, "defaults", where)
     smtp = _table(data, "smtp", where)
 
+    assets_allow = _assets_allow(_table(data, "assets", where), root, where)
+    limits = _limits(_table(data, "limits", where), where)
+
     logo = _str(brand, "logo", "brand", where)
     logo_path = (root / logo) if logo else None
     if logo_path is not None and not logo_path.is_file():
         raise ConfigError(
             f"brand.logo {logo!r} {'is a folder' if logo_path.is_dir() else 'does not exist'}", where=where, hint="fix the path or remove the key"
         )
+    if logo_path is not None:
+        from pressctl.assets import outside
+
+        if outside(logo_path, (root, *assets_allow)):
+            raise ConfigError(
+                f"brand.logo {logo!r} is outside the workspace",
+                where=where,
+                hint="copy the logo into the workspace folder, or allow its folder with [assets] allow",
+            )
 
     tz = _str(defaults, "timezone", "defaults", where, "Asia/Hong_Kong")
     try:
@@ -317,6 +383,14 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             hint="remove it and set PRESSCTL_SMTP_PASSWORD in the environment instead",
         )
     smtp_url = _str(smtp, "url", "smtp", where) or None
+    if smtp_url is not None:
+        from pressctl.errors import InputError
+        from pressctl.transport import parse_smtp_url
+
+        try:  # a wrong scheme (ftp://) must stop every command, dry runs included, not only a real send
+            parse_smtp_url(smtp_url, option="[smtp] url in pressctl.toml")
+        except InputError as exc:
+            raise ConfigError(exc.what, where=where, hint=exc.hint) from None
 
     return Workspace(
         root=root,
@@ -348,5 +422,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         timezone=tz,
         language=language,
         smtp_url=smtp_url,
+        assets_allow=assets_allow,
+        limits=limits,
         raw=data,
     )

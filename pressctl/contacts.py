@@ -51,6 +51,7 @@ from pressctl.contacts_clean import (
 )
 from pressctl.contacts_read import Table, read_table
 from pressctl.errors import ContactsError
+from pressctl.limits import DEFAULT_LIMITS, Limits
 from pressctl.model import Contact
 from pressctl.segments import (
     Condition,
@@ -256,7 +257,8 @@ def load_contacts(
     conditions = [parse_where(w) for w in where]
     if not paths:
         raise ContactsError("no contact list given", hint="name one or more lists with -c/--contacts FILE")
-    tables = [read_table(Path(p), encoding=encoding) for p in paths]
+    limits = workspace.limits if workspace is not None else DEFAULT_LIMITS
+    tables = [read_table(Path(p), encoding=encoding, limits=limits) for p in paths]
     layouts = [_layout(t) for t in tables]
     result = ContactSet(files=[t.path for t in tables])
     for layout in layouts:
@@ -275,7 +277,7 @@ def load_contacts(
             result.notices.append(notice)
         suppression_files.insert(0, workspace.suppression_path)
         recorded = suppression.recorded(ledger_path or workspace.ledger_path)
-    suppressed = read_suppression(suppression_files)
+    suppressed = read_suppression(suppression_files, limits=limits)
     if recorded:
         from pressctl import suppression
 
@@ -498,14 +500,14 @@ def _suppression_entry(value: str) -> str | None:
 _PLAUSIBLE_ENTRY = re.compile(r"^(?:[^@\s]+)?@[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 
 
-def read_suppression(paths: Iterable[Path]) -> frozenset[str]:
+def read_suppression(paths: Iterable[Path], *, limits: Limits = DEFAULT_LIMITS) -> frozenset[str]:
     """Every suppressed address (lower-case) and ``@domain`` in ``paths`` (format: module docstring).
 
     A missing file is an error: a suppression list that silently does nothing is worse than none.
     """
     entries: set[str] = set()
     for path in paths:
-        table = read_table(Path(path), lenient=True, allow_empty=True)
+        table = read_table(Path(path), lenient=True, allow_empty=True, limits=limits)
         if not table.header:
             continue
         keys = [column_key(h) for h in table.header]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pressctl.errors import ContactsError
+from pressctl.limits import DEFAULT_LIMITS, Limits, limit_error, require_regular_file
 
 __all__ = ["ENCODING_HINT", "Table", "decode_bytes", "read_table", "sniff_delimiter"]
 
@@ -176,8 +177,27 @@ def _lines(text: str) -> Iterator[str]:
         yield text[start:]
 
 
+def _check_row(path: Path, number: int, cells: list[str], limits: Limits) -> None:
+    if number > limits.list_rows:
+        raise limit_error(
+            f"the list has more than {limits.list_rows} rows", "list_rows", limits.list_rows,
+            where=str(path), cls=ContactsError,
+        )
+    if len(cells) > limits.row_cells:
+        raise limit_error(
+            f"row {number} has {len(cells)} cells", "row_cells", limits.row_cells,
+            where=f"{path}:{number}", cls=ContactsError,
+        )
+    for cell in cells:
+        if len(cell) > limits.cell_chars:
+            raise limit_error(
+                f"row {number} has a cell of {len(cell)} characters", "cell_chars", limits.cell_chars,
+                where=f"{path}:{number}", cls=ContactsError,
+            )
+
+
 def _read_delimited(
-    path: Path, data: bytes, *, encoding: str | None, lenient: bool
+    path: Path, data: bytes, *, encoding: str | None, lenient: bool, limits: Limits = DEFAULT_LIMITS
 ) -> list[tuple[int, list[str]]]:
     text = decode_bytes(data, path=path, encoding=encoding, lenient=lenient)
     delimiter, text = sniff_delimiter(text, suffix=path.suffix.lower())
@@ -186,8 +206,14 @@ def _read_delimited(
     number = 0
     try:
         for number, cells in enumerate(reader, start=1):
+            _check_row(path, number, cells, limits)
             rows.append((number, cells))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise limit_error(
+                f"row {number + 1} has a cell of more than {csv.field_size_limit()} characters",
+                "cell_chars", limits.cell_chars, where=f"{path}:{number + 1}", cls=ContactsError,
+            ) from None
         raise ContactsError(
             f"cannot be read as a table: {exc}",
             where=f"{path}:{number + 1}",
@@ -218,38 +244,82 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path) -> list[tuple[int, list[str]]]:
+def _check_xlsx_size(path: Path, limits: Limits) -> None:
+    """Refuse a workbook whose parts unpack to more than ``list_bytes`` (a 1 MB file can hold a 1 GB cell)."""
     import zipfile
 
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > limits.list_bytes:
+        raise limit_error(
+            f"the workbook unpacks to {unpacked} bytes", "list_bytes", limits.list_bytes,
+            where=str(path), cls=ContactsError,
+        )
 
+
+def _read_xlsx(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[tuple[int, list[str]]]:
+    """The first sheet's rows. openpyxl parses the XML through defusedxml (a dependency): no DTDs,
+    no entity expansion (XXE, billion laughs); anything the parser chokes on is one line, not a traceback.
+    """
+    from openpyxl import load_workbook
+
+    hint = "open it in Excel and save it again as .xlsx, or export it as CSV UTF-8"
     try:
+        _check_xlsx_size(path, limits)
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ContactsError(
-            f"not a readable .xlsx workbook ({type(exc).__name__})",
-            where=str(path),
-            hint="open it in Excel and save it again as .xlsx, or export it as CSV UTF-8",
-        ) from None
+    except ContactsError:
+        raise
+    except OSError:
+        raise
+    except Exception as exc:  # zip, XML and openpyxl's own errors on a broken or hostile file
+        raise ContactsError(f"not a readable .xlsx workbook ({_xml_reason(exc)})", where=str(path), hint=hint) from None
     try:
         if not book.worksheets:
             return []
         sheet = book.worksheets[0]
-        return [
-            (number, [_cell_text(v) for v in values])
-            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-        ]
+        # The sheet's <dimension> is the file's claim, not its content: A1:XFD1048576 would pad every
+        # row to 16,384 cells. Read the rows as they are.
+        reset = getattr(sheet, "reset_dimensions", None)
+        if reset is not None:
+            reset()
+        rows: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            while cells and not cells[-1]:
+                cells.pop()
+            _check_row(path, number, cells, limits)
+            rows.append((number, cells))
+        return rows
+    except ContactsError:
+        raise
+    except Exception as exc:  # the sheet's XML is parsed while iterating
+        raise ContactsError(f"not a readable .xlsx workbook ({_xml_reason(exc)})", where=str(path), hint=hint) from None
     finally:
         book.close()
 
 
+def _xml_reason(exc: Exception) -> str:
+    name = type(exc).__name__
+    if name in ("DTDForbidden", "EntitiesForbidden", "ExternalReferenceForbidden"):
+        return "it declares XML entities or a DTD, which a workbook saved by Excel never does"
+    if name == "ParseError":
+        return f"broken XML: {str(exc)[:120]}"
+    return name
+
+
 def read_table(
-    path: Path, *, encoding: str | None = None, lenient: bool = False, allow_empty: bool = False
+    path: Path,
+    *,
+    encoding: str | None = None,
+    lenient: bool = False,
+    allow_empty: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Table:
     """Read ``path`` into a Table; raise ContactsError for a missing, unreadable or empty file.
 
     ``allow_empty`` gives an empty Table (no header) instead of an error; ``lenient``: see decode_bytes.
+    Anything but a regular file (a FIFO, /dev/zero) is refused before it is opened; ``limits`` caps the
+    file's size, rows, cells and cell length.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -260,12 +330,21 @@ def read_table(
             hint="save the sheet as .xlsx, or export it as CSV UTF-8",
         )
     try:
+        st = require_regular_file(path, what="list", cls=ContactsError)
+        if st.st_size > limits.list_bytes:
+            raise limit_error(
+                f"the file is {st.st_size} bytes", "list_bytes", limits.list_bytes, where=str(path), cls=ContactsError
+            )
         if suffix in (".xlsx", ".xlsm"):
-            if not path.is_file():
-                raise FileNotFoundError(path)
-            records = _read_xlsx(path)
+            records = _read_xlsx(path, limits)
         else:
-            records = _read_delimited(path, path.read_bytes(), encoding=encoding, lenient=lenient)
+            with path.open("rb") as fh:
+                data = fh.read(limits.list_bytes + 1)  # the file may have grown since stat
+            if len(data) > limits.list_bytes:
+                raise limit_error(
+                    "the file is too large", "list_bytes", limits.list_bytes, where=str(path), cls=ContactsError
+                )
+            records = _read_delimited(path, data, encoding=encoding, lenient=lenient, limits=limits)
     except FileNotFoundError:
         raise ContactsError("file not found", where=str(path), hint="check the path") from None
     except IsADirectoryError:
@@ -293,6 +372,11 @@ def read_table(
             table = Table(path=path, header=cells, header_row=number)
         else:
             table.rows.append((number, cells))
+    if table is not None and len(table.header) > limits.list_columns:
+        raise limit_error(
+            f"the header has {len(table.header)} columns", "list_columns", limits.list_columns,
+            where=f"{path}:{table.header_row}", cls=ContactsError,
+        )
     if table is None and allow_empty:
         return Table(path=path, header=[], header_row=0)
     if table is None:

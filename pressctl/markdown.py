@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -81,6 +81,19 @@ def _render_text(self: Any, tokens: Sequence[Token], idx: int, options: Any, env
     return lang_spans(tokens[idx].content, env.get("cjk_lang") if isinstance(env, dict) else None)
 
 
+def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    # Body images point at files checked by the release loader; the caller says what each becomes
+    # (a cid: part in the email, a file URL for the PDF). One it doesn't know is left out, not linked.
+    tok = tokens[idx]
+    images = env.get("images") if isinstance(env, dict) else None
+    if images is not None:
+        src = str(tok.attrGet("src") or "")
+        if src not in images:
+            return ""
+        tok.attrSet("src", images[src])
+    return str(self.image(tokens, idx, options, env))
+
+
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     """The shared parser: CommonMark + tables + strikethrough + curly quotes, no raw HTML."""
@@ -89,6 +102,7 @@ def parser() -> MarkdownIt:
     md.enable(["table", "strikethrough", "smartquotes"])
     md.core.ruler.push("cjk_softbreaks", _cjk_softbreaks)
     md.add_render_rule("text", _render_text)
+    md.add_render_rule("image", _render_image)
     return md
 
 
@@ -96,6 +110,11 @@ def parse(source: str) -> list[Token]:
     return parser().parse(source)
 
 
-def markdown_html(source: str, *, cjk_lang: str | None = None) -> str:
-    """HTML for a Markdown fragment; ``cjk_lang`` tags Chinese runs in a non-Chinese document."""
-    return str(parser().render(source, {"cjk_lang": cjk_lang}))
+def markdown_html(
+    source: str, *, cjk_lang: str | None = None, images: Mapping[str, str] | None = None
+) -> str:
+    """HTML for a Markdown fragment; ``cjk_lang`` tags Chinese runs in a non-Chinese document.
+
+    ``images`` maps each image ``src`` to what the HTML gets instead; images not in it are dropped.
+    """
+    return str(parser().render(source, {"cjk_lang": cjk_lang, "images": images}))

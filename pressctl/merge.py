@@ -86,6 +86,31 @@ class MergePlan:
 
         return _EXPR.sub(swap, text)
 
+    def derived(self, key: str, text: str, make: Callable[[str], str]) -> str:
+        """A token whose value is ``make(text merged for the contact)``: e.g. the text version's underline
+        of a title with merge fields, as wide as the title each journalist sees (not the placeholder)."""
+        source = f"\0derived:{key}:{text}"
+        known = self._by_source.get(source)
+        if known is not None:
+            return known.token
+        used = [f for f in self.fields if f.token in text]
+
+        def evaluate(**present: Any) -> str:
+            merged = _TOKEN.sub(lambda m: _value(next((f for f in used if f.token == m.group(0)), None), present), text)
+            return make(merged)
+
+        token = f"PCTLM{len(self.fields):04d}X"
+        merged_field = MergeField(
+            token=token,
+            source=source,
+            variables=frozenset().union(*(f.variables for f in used)) if used else frozenset(),
+            has_fallback=True,  # its inputs are checked as themselves
+            evaluate=evaluate,
+        )
+        self.fields.append(merged_field)
+        self._by_source[source] = merged_field
+        return token
+
     @property
     def variables(self) -> frozenset[str]:
         return frozenset().union(*(f.variables for f in self.fields)) if self.fields else frozenset()
@@ -123,6 +148,16 @@ class MergePlan:
     def blank(self) -> dict[str, str]:
         """Values for no contact at all (the PDF, `pressctl render`): fallbacks apply, the rest is empty."""
         return self.values({})
+
+
+def _value(f: MergeField | None, present: Mapping[str, Any]) -> str:
+    if f is None:
+        return ""
+    try:
+        value = f.evaluate(**present)
+    except Exception:  # as in MergePlan.values
+        return ""
+    return "" if value is None or isinstance(value, Undefined) else str(value)
 
 
 def tokens_in(texts: Iterable[str]) -> set[str]:

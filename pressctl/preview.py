@@ -60,6 +60,15 @@ def _prepare(out_dir: Path) -> None:
                 where=str(out_dir),
                 hint="choose a new or empty --out folder; the dry run never overwrites other files",
             )
+        # Only what a dry run writes goes; anything else (a file the user put here) stops it.
+        ours = {"messages", "images", "index.html", MARKER}
+        foreign = [c.name for c in out_dir.iterdir() if c.name not in ours and c.suffix.lower() != ".pdf"]
+        if foreign:
+            raise InputError(
+                f"folder holds {foreign[0]!r}, which a dry run did not write",
+                where=str(out_dir),
+                hint="move it away, or choose a new or empty --out folder",
+            )
         for child in out_dir.iterdir():
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child)

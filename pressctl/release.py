@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside, roots_for
 from pressctl.config import MediaContact, Workspace
 from pressctl.dateline import body_dateline
 from pressctl.errors import ReleaseError
+from pressctl.limits import require_regular_file
 
 __all__ = [
     "LANGUAGES",
@@ -107,6 +110,8 @@ class Release:
     translations: Mapping[str, Path] = field(default_factory=dict)
     attachments: tuple[Path, ...] = ()
     warnings: tuple[str, ...] = ()  # "file:line: what" lines worth a look; nothing stops
+    # Body images: the Markdown ``src`` as written (after link normalisation) -> the checked file.
+    images: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -265,7 +270,31 @@ class _Fields:
         return value
 
 
+# Dates beyond this are typing mistakes (9999 for 2029), and near datetime.max every later step (time
+# zones, arithmetic, formatting) would overflow. Measured from the machine's clock, a sanity bound only.
+MAX_YEARS_AHEAD = 10
+EARLIEST_YEAR = 1970
+
+
+def _too_far(day: dt.date) -> str | None:
+    """Why ``day`` is absurd (before 1970, or more than MAX_YEARS_AHEAD years from today), or None."""
+    today = dt.datetime.now(dt.UTC).date()
+    if day.year < EARLIEST_YEAR:
+        return f"is before {EARLIEST_YEAR}"
+    if day.year > today.year + MAX_YEARS_AHEAD or (day - today).days > 366 * MAX_YEARS_AHEAD:
+        return f"is more than {MAX_YEARS_AHEAD} years ahead"
+    return None
+
+
 def _parse_date(f: _Fields) -> dt.date:
+    day = _parse_date_value(f)
+    problem = _too_far(day)
+    if problem:
+        raise f.fail("date", f"'date' {day.isoformat()} {problem}", hint="check the year")
+    return day
+
+
+def _parse_date_value(f: _Fields) -> dt.date:
     value = f.data.get("date")
     if value is None:
         raise ReleaseError(
@@ -283,7 +312,7 @@ def _parse_date(f: _Fields) -> dt.date:
         ) from None
 
 
-def time_problem(exc: ValueError) -> str:
+def time_problem(exc: ValueError | OverflowError) -> str:
     """Python's reason a date-time didn't parse, in words a press officer can act on."""
     text = str(exc)
     if "offset must be a timedelta" in text:
@@ -326,21 +355,34 @@ def _parse_embargo(f: _Fields, zone: ZoneInfo) -> dt.datetime | None:
     if value is None or value == "":
         return None
     try:
-        return parse_local_time(value, zone)
-    except ValueError as exc:
+        moment = parse_local_time(value, zone)
+    except (ValueError, OverflowError) as exc:
         raise f.fail(
             "embargo",
             f"'embargo' {str(value)!r} is not a usable date-time ({time_problem(exc)})",
             hint="write it as ISO 8601 with an offset, e.g. 2026-03-12T10:00:00+08:00",
         ) from None
+    # Checked on the local date before any arithmetic: 9999-12-31T23:59:59-05:00 overflows in UTC.
+    problem = _too_far(moment.date())
+    if problem:
+        raise f.fail("embargo", f"'embargo' {moment.isoformat()} {problem}", hint="check the year")
+    return moment
 
 
-def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str) -> Path:
+def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str, roots: tuple[Path, ...]) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise f.fail(key, f"{what} must be a file path")
-    path = (base / value.strip()).resolve()
+    if is_remote(value):
+        raise f.fail(key, f"{what} {value!r} is not a file in the workspace", hint=REMOTE_HINT)
+    path = _checked_path(base, value.strip(), lambda problem: f.fail(key, f"{what} {value[:80]!r} {problem}"))
+    if outside(path, roots):
+        # Absolute, ../ or a symlink out: a release could otherwise attach /etc/shadow or /proc/self/environ.
+        raise f.fail(key, f"{what} {value!r} is outside the workspace", hint=OUTSIDE_HINT)
     if path.is_dir():
         raise f.fail(key, f"{what} {value!r} is a folder, not a file", hint="name the file inside it")
+    if path.exists() and not path.is_file():
+        # A FIFO would block whoever reads it (the PDF cache, the snapshot, the message builder).
+        raise f.fail(key, f"{what} {value!r} is not a regular file (a pipe or a device)", hint="name a regular file")
     if not path.is_file():
         raise f.fail(key, f"{what} {value!r} does not exist", hint=f"paths are relative to {base}")
     if not os.access(path, os.R_OK):
@@ -348,7 +390,19 @@ def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str) -> Path:
     return path
 
 
-def _parse_photos(f: _Fields, base: Path) -> tuple[Photo, ...]:
+def _checked_path(base: Path, value: str, fail: Callable[[str], ReleaseError]) -> Path:
+    """``base / value`` resolved, or ``fail(problem)`` for a name no file can have (NUL, too long)."""
+    if "\0" in value:
+        raise fail("holds a NUL character, which no file name can")
+    try:
+        path = (base / value).resolve()
+        path.is_file()  # ENAMETOOLONG and friends surface here
+        return path
+    except (OSError, ValueError) as exc:
+        raise fail(f"is not a usable file name ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def _parse_photos(f: _Fields, base: Path, roots: tuple[Path, ...]) -> tuple[Photo, ...]:
     raw = f.data.get("photos") or []
     if not isinstance(raw, list):
         raise f.fail("photos", "'photos' must be a list", hint="write each photo as '- src: file.jpg'")
@@ -367,7 +421,7 @@ def _parse_photos(f: _Fields, base: Path) -> tuple[Photo, ...]:
                 f"photo {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
                 hint="use src, caption and alt",
             )
-        src = _resolve(base, item["src"], f, "photos", f"photo {i}")
+        src = _resolve(base, item["src"], f, "photos", f"photo {i}", roots)
         if src.suffix.lower() not in (".jpg", ".jpeg", ".png", ".gif", ".webp"):
             raise f.fail("photos", f"photo {i} {src.name!r} is not a JPEG, PNG, GIF or WebP image")
         for key in ("caption", "alt"):
@@ -441,7 +495,7 @@ def _parse_media_contacts(f: _Fields, default: tuple[MediaContact, ...]) -> tupl
                 raise f.fail(
                     "media_contacts",
                     f"media contact {i}: '{key}' must be text",
-                    hint="write it as text on one line, e.g. '${key}: ...'",
+                    hint=f"write it as text on one line, e.g. '{key}: ...'",
                 )
         unknown = set(item) - {"name", "title", "organisation", "phone", "email"}
         if unknown:
@@ -470,6 +524,7 @@ def load_release(
     path = Path(path)
     where = str(path)
     try:
+        require_regular_file(path, what="release file", cls=ReleaseError)  # a FIFO would block the read
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ReleaseError("file not found", where=where, hint="check the path") from None
@@ -516,6 +571,7 @@ def load_release(
             hint="make the two agree",
         )
     base = path.resolve().parent
+    roots = roots_for(workspace.root, base, workspace.assets_allow)
 
     translations: dict[str, Path] = {}
     raw_tr = data.get("translations") or {}
@@ -529,12 +585,12 @@ def load_release(
         canonical = normalise_language(str(tag), where=f.at("translations"))
         if canonical.lower() == lang.lower():
             raise f.fail("translations", f"translation {canonical} is the release's own language")
-        translations[canonical] = _resolve(base, file, f, "translations", f"translation {canonical}")
+        translations[canonical] = _resolve(base, file, f, "translations", f"translation {canonical}", roots)
 
     attachments_raw = data.get("attachments") or []
     if not isinstance(attachments_raw, list):
         raise f.fail("attachments", "'attachments' must be a list of files")
-    attachments = tuple(_resolve(base, a, f, "attachments", "attachment") for a in attachments_raw)
+    attachments = tuple(_resolve(base, a, f, "attachments", "attachment", roots) for a in attachments_raw)
 
     about = _parse_about(f, workspace)
     if not body.strip():
@@ -570,13 +626,14 @@ def load_release(
         language=lang,
         summary=f.text("summary"),
         subject=f.text("subject") or title,
-        photos=_parse_photos(f, base),
+        photos=_parse_photos(f, base, roots),
         about=about,
         organisation=f.text("organisation"),
         media_contacts=_parse_media_contacts(f, workspace.media_contacts),
         translations=translations,
         attachments=attachments,
         warnings=tuple(warnings),
+        images=_body_images(body, body_line, base, roots, where),
     )
 
 
@@ -595,6 +652,42 @@ def date_warnings(releases: list[Release], today: dt.date) -> list[str]:
         f"{main.path}: 'date' {main.date} is {(today - main.date).days} days ago; "
         "check that this is the release you mean, and update its date"
     ]
+
+
+def _image_error(src: str, line: str, problem: str) -> ReleaseError:
+    return ReleaseError(f"body image {src[:80]!r} {problem}", where=line)
+
+
+def _body_images(body: str, body_line: int, base: Path, roots: tuple[Path, ...], where: str) -> dict[str, Path]:
+    """Each ``![alt](src)`` of the body, checked: a file inside the workspace, never a URL."""
+    from urllib.parse import unquote
+
+    from pressctl.markdown import parse
+
+    images: dict[str, Path] = {}
+    for block in parse(body):
+        for tok in block.children or ():
+            if tok.type != "image":
+                continue
+            src = str(tok.attrGet("src") or "")
+            line = f"{where}:{body_line + (block.map[0] if block.map else 0)}"
+            if not src.strip():
+                raise ReleaseError("a body image has no file", where=line, hint="write ![description](photos/file.jpg)")
+            if is_remote(src):
+                raise ReleaseError(
+                    f"body image {src[:200]!r} is not a file in the workspace (pressctl fetches nothing from the network)",
+                    where=line,
+                    hint=REMOTE_HINT,
+                )
+            path = _checked_path(base, unquote(src), functools.partial(_image_error, src, line))
+            if outside(path, roots):
+                raise ReleaseError(f"body image {src[:200]!r} is outside the workspace", where=line, hint=OUTSIDE_HINT)
+            if not path.is_file():
+                raise ReleaseError(f"body image {src[:200]!r} does not exist", where=line, hint=f"paths are relative to {base}")
+            if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".gif", ".webp"):
+                raise ReleaseError(f"body image {path.name!r} is not a JPEG, PNG, GIF or WebP image", where=line)
+            images[src] = path
+    return images
 
 
 def _slug(path: Path) -> str:

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,9 +36,11 @@ from jinja2 import (
 from markupsafe import Markup
 
 from pressctl import resources
+from pressctl.assets import Fetcher, email_html_problem, roots_for
 from pressctl.config import Workspace
 from pressctl.dateline import body_dateline, has_date
 from pressctl.errors import InputError, PressctlError
+from pressctl.limits import DEFAULT_LIMITS, Limits, limit_error
 from pressctl.markdown import lang_spans, markdown_html, text_width
 from pressctl.merge import TOKEN_MERGE, MergePlan, tokens_in
 from pressctl.model import InlineImage, Rendered
@@ -238,9 +241,14 @@ def _environment(workspace: Workspace) -> Environment:
         env.filters["table_scroll"] = _table_scroll
         env.filters["text_on"] = text_on
         env.filters["keep_tail"] = _keep_tail
-        env.globals["rule"] = lambda text: "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
+        env.globals["rule"] = _rule
         _ENVIRONMENTS[key] = env
     return env
+
+
+def _rule(text: object) -> str:
+    """The ``=`` line under a title in the text version: as wide as the title (CJK count two), 3 to 72."""
+    return "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
 
 
 @pass_context
@@ -457,7 +465,14 @@ class _About:
     text: str
 
 
-def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> _Parts:
+def _parts(
+    release: Release,
+    workspace: Workspace,
+    plan: MergePlan,
+    *,
+    embargoed: bool,
+    images: Mapping[str, str] | None = None,
+) -> _Parts:
     where = str(release.path)
     org = _organisation(workspace, release.language)
     labels = labels_for(release.language)
@@ -469,7 +484,7 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
 
     # Chinese names in an English release get lang="zh-HK" so Pango picks Hong Kong glyph forms.
     cjk_lang = None if release.is_chinese else "zh-HK"
-    body_html = markdown_html(body, cjk_lang=cjk_lang)
+    body_html = markdown_html(body, cjk_lang=cjk_lang, images=images or {})
     # The dateline opens the first paragraph, as in print: "(Hong Kong, 12 March 2030) – Text...".
     # If the body starts with something else (a list, a quote), the dateline stands on its own.
     lead = f'<span class="dateline">{Markup.escape(dateline)}</span>{dash}'
@@ -491,7 +506,7 @@ def _parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed
         abouts.append(
             _About(
                 title=labels["about"].format(name=name) if name else labels["about_plain"],
-                html=Markup(markdown_html(src, cjk_lang=cjk_lang)),
+                html=Markup(markdown_html(src, cjk_lang=cjk_lang, images={})),
                 text=markdown_text(src, width=TEXT_WIDTH),
             )
         )
@@ -608,8 +623,33 @@ class _Image:
 _IMAGES: dict[tuple[str, int, int, bool, bool], _Image] = {}
 
 
+def _check_pixels(path: Path, limits: Limits) -> None:
+    """Refuse an image larger than ``limits.image_pixels`` from its header, before anything decodes it."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = limits.image_pixels  # Pillow's own guard too, for WeasyPrint's decoding
+    size: tuple[int, int] | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as img:
+                size = img.size
+        except Image.DecompressionBombError:
+            pass  # more than twice the limit
+        except Exception:  # an unreadable image is reported where it is decoded
+            return
+    if size is None or size[0] * size[1] > limits.image_pixels:
+        shown = f"{size[0]} x {size[1]} pixels" if size else f"more than {2 * limits.image_pixels} pixels"
+        raise limit_error(f"the image is {shown}, too large", "image_pixels", limits.image_pixels, where=str(path))
+
+
 def _prepared_image(
-    path: Path, *, max_width: int, photo_jpeg: bool = False, on_white: bool = False
+    path: Path,
+    *,
+    max_width: int,
+    photo_jpeg: bool = False,
+    on_white: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> _Image:
     """The image at most ``max_width`` wide, as JPEG, PNG or GIF; made once per file version.
 
@@ -624,6 +664,8 @@ def _prepared_image(
         return cached
     from PIL import Image, UnidentifiedImageError
 
+    _check_pixels(path, limits)
+
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -633,7 +675,10 @@ def _prepared_image(
             hint="check that the file is readable",
         ) from None
     try:
-        with Image.open(io.BytesIO(data)) as opened:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))
+        with opened:
             opened.load()
             img: Image.Image = opened
             fmt = (opened.format or "").upper()
@@ -660,6 +705,8 @@ def _prepared_image(
                 else:
                     img.convert("RGB").save(buf, "JPEG", quality=85, optimize=True, progressive=True)
                     result = _Image(buf.getvalue(), "jpeg", width, height, False)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise limit_error("the image is too large", "image_pixels", limits.image_pixels, where=str(path)) from None
     except UnidentifiedImageError:
         # Pillow's message names an in-memory buffer ("<_io.BytesIO object at 0x...>"), which helps nobody.
         raise InputError("not a readable image", where=str(path), hint="use a JPEG or PNG file") from None
@@ -674,11 +721,11 @@ def _prepared_image(
 PRINT_PHOTO_MAX_WIDTH = 2000  # pixels: the A4 text width (170 mm) at 300 dpi
 
 
-def _print_image_uri(path: Path) -> str:
+def _print_image_uri(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
     """The photo for the PDF: a print-size JPEG passes as it is (WeasyPrint embeds JPEG bytes
     unchanged); a huge or PNG photo is scaled to 300 dpi as JPEG (a 3600 px PNG otherwise makes a
     2 MB PDF in 1.4 s)."""
-    img = _prepared_image(path, max_width=PRINT_PHOTO_MAX_WIDTH, photo_jpeg=True)
+    img = _prepared_image(path, max_width=PRINT_PHOTO_MAX_WIDTH, photo_jpeg=True, limits=limits)
     if img.original:
         return path.as_uri()
     return f"data:image/{img.subtype};base64," + base64.b64encode(img.data).decode("ascii")
@@ -719,7 +766,14 @@ def render_email(
     ``for_recipients=False`` (``pressctl render``'s files, read by the press office) puts a note where each
     recipient's unsubscribe link goes, instead of a link that leads nowhere.
     """
-    parts = _parts(release, workspace, plan, embargoed=embargoed)
+    body_images: list[InlineImage] = []
+    body_srcs: dict[str, str] = {}
+    for i, (src, path) in enumerate(release.images.items(), start=1):
+        img = _prepared_image(path, max_width=EMAIL_PHOTO_MAX_WIDTH, photo_jpeg=True, limits=workspace.limits)
+        cid = f"body{i}.{release.slug}@pressctl"
+        body_images.append(_inline(cid, path, img))
+        body_srcs[src] = f"cid:{cid}"
+    parts = _parts(release, workspace, plan, embargoed=embargoed, images=body_srcs)
     context = _context(release, workspace, parts, embargoed=embargoed)
     greeting = plan.tokenize(
         _greeting_source(workspace, release.language),
@@ -732,7 +786,7 @@ def render_email(
     images: list[InlineImage] = []
     logo: dict[str, Any] | None = None
     if workspace.brand.logo is not None:
-        img = _prepared_image(workspace.brand.logo, max_width=600, on_white=True)
+        img = _prepared_image(workspace.brand.logo, max_width=600, on_white=True, limits=workspace.limits)
         cid = f"logo.{release.slug}@pressctl"
         images.append(_inline(cid, workspace.brand.logo, img))
         # Shown 48 px high; the file is larger for sharp high-DPI screens.
@@ -744,7 +798,7 @@ def render_email(
         }
     photos = []
     for i, photo in enumerate(release.photos, start=1):
-        img = _prepared_image(photo.src, max_width=EMAIL_PHOTO_MAX_WIDTH, photo_jpeg=True)
+        img = _prepared_image(photo.src, max_width=EMAIL_PHOTO_MAX_WIDTH, photo_jpeg=True, limits=workspace.limits)
         cid = f"photo{i}.{release.slug}@pressctl"
         images.append(_inline(cid, photo.src, img))
         shown_w = min(560, img.width)
@@ -767,7 +821,19 @@ def render_email(
         unsubscribe_note=not for_recipients and bool(unsubscribe_url),
         subject=subject_line(release, parts.subject, embargoed=embargoed),
     )
+    images += body_images
+    # A title with merge fields is underlined per contact: the rule is a merge field of its own.
+    context["rule"] = lambda text: plan.derived("rule", str(text), _rule) if "PCTLM" in str(text) else _rule(text)
     html = _inline_css(_render_template(workspace, "email.html.j2", context))
+    problem = email_html_problem(html)
+    if problem:
+        # A mail client would try to load it from the journalist's own machine, or it leaks our paths.
+        raise TemplateFileError(
+            f"the email would refer to {problem}",
+            where=str(release.path),
+            hint="use a public https:// address; images belong in the workspace (photos, body images, brand.logo), "
+            "and templates/email.html.j2 or email.css must not name local files",
+        )
     text = _render_template(workspace, "email.txt.j2", context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     return Rendered(
@@ -846,11 +912,15 @@ def _font_config() -> Any:
 
 def print_html(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> str:
     """The HTML the PDF is made from, merge fields filled with their fallbacks."""
-    parts = _parts(release, workspace, plan, embargoed=embargoed)
+    limits = workspace.limits
+    body_srcs = {src: _print_image_uri(path, limits) for src, path in release.images.items()}
+    parts = _parts(release, workspace, plan, embargoed=embargoed, images=body_srcs)
     context = _context(release, workspace, parts, embargoed=embargoed)
+    if workspace.brand.logo is not None:
+        _check_pixels(workspace.brand.logo, limits)
     context.update(
         logo=workspace.brand.logo.as_uri() if workspace.brand.logo else None,
-        photos=[{"src": _print_image_uri(p.src), "alt": p.alt, "caption": p.caption} for p in release.photos],
+        photos=[{"src": _print_image_uri(p.src, limits), "alt": p.alt, "caption": p.caption} for p in release.photos],
         css=Markup(_render_template(workspace, "print.css", context)),
     )
     html = _render_template(workspace, "print.html.j2", context)
@@ -863,8 +933,11 @@ def render_pdf(release: Release, workspace: Workspace, plan: MergePlan, *, embar
     font_config = _font_config()
     from weasyprint import HTML
 
+    # Files from the workspace (and [assets] allow) only; nothing from the network, nothing else on disk:
+    # a template's @import or url(), an SVG's references, an <img> a template adds.
+    fetcher = Fetcher(roots_for(workspace.root, release.path.parent, (*workspace.assets_allow, resources.templates_dir())))
     try:
-        document = HTML(string=html, base_url=str(release.path.parent))
+        document = HTML(string=html, base_url=str(release.path.parent), url_fetcher=fetcher.fetcher)
         pdf = document.write_pdf(
             font_config=font_config,
             cache=_PDF_IMAGE_CACHE,
@@ -878,6 +951,13 @@ def render_pdf(release: Release, workspace: Workspace, plan: MergePlan, *, embar
             where=str(release.path),
             hint="check the photos and any print.css/print.html.j2 in the workspace's templates/",
         ) from None
+    if fetcher.refused:
+        raise TemplateFileError(
+            f"the PDF refers to {fetcher.refused[0][:200]!r}, which pressctl does not fetch",
+            where=str(release.path),
+            hint="put the file inside the workspace (or a folder in [assets] allow) and refer to it by path; "
+            "check templates/print.css and print.html.j2 for @import and url()",
+        )
     return bytes(pdf)
 
 

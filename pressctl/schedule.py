@@ -129,6 +129,8 @@ def release_files(releases: Sequence[Release]) -> list[tuple[str, Path]]:
             add("photo", photo.src)
         for attachment in release.attachments:
             add("attachment", attachment)
+        for image in release.images.values():
+            add("photo", image)  # body images: the snapshot must hold them too
     return found
 
 

@@ -382,6 +382,14 @@ class SmtpTransport:
             ) from None
         except aiosmtplib.SMTPException as exc:
             text = str(exc)
+            if "AUTH extension is not supported" in text:
+                # aiosmtplib adds "Try STARTTLS" on a plain connection; the fact is that there is no AUTH.
+                raise TransportError(
+                    f"{where} offers no authentication (no AUTH in its EHLO reply), but the SMTP URL names "
+                    f"the user {s.username}",
+                    hint="remove the user name from the URL if this server takes mail without a login, "
+                    "or check the host and port (submission is usually 587 or 465)",
+                ) from None
             if "STARTTLS" in text or "starttls" in text.lower():
                 raise TransportError(
                     f"{where} does not offer STARTTLS, so the password and mail would travel unencrypted",

@@ -168,6 +168,9 @@ def test_files_that_fail_to_read_are_input_errors(tmp_path: Path) -> None:
         "---\ntitle: T\ndate: 2030-03-12\nattachments: [broken.pdf]\n---\nBody\n", "utf-8"
     )
     (root / "brand" / "bad-logo.png").symlink_to(_MEM)
+    # Files outside the workspace are refused unless allowed; allow /proc/self to reach the read itself.
+    with (root / "pressctl.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[assets]\nallow = ["/proc/self"]\n')
     lists = ("-c", "contacts/journalists.csv")
     for args in (
         ("send", "releases/att.md", *lists, "--dry-run"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import signal
 import ssl
@@ -84,7 +85,7 @@ def test_no_tty_and_no_yes_refuses(ws: Path) -> None:
 
 
 def test_embargo_refused_then_advance_copy_marked_everywhere(ws: Path) -> None:
-    release = write_release(ws, embargo="2099-03-12 10:00")
+    release = write_release(ws, embargo=f"{dt.date.today().year + 5}-03-12 10:00")
     lists = write_contacts(ws / "contacts" / "list.csv", 2)
     with SmtpTestServer() as server:
         refused = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
@@ -108,7 +109,7 @@ def test_embargo_refused_then_advance_copy_marked_everywhere(ws: Path) -> None:
 
 
 def test_dry_run_of_an_embargoed_release_previews_the_lift(ws: Path) -> None:
-    release = write_release(ws, embargo="2099-03-12 10:00")
+    release = write_release(ws, embargo=f"{dt.date.today().year + 5}-03-12 10:00")
     lists = write_contacts(ws / "contacts" / "list.csv", 1)
     proc = run_cli(["send", str(release), "-c", str(lists), "--dry-run"], cwd=ws)
     assert proc.returncode == 0, proc.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -65,11 +66,21 @@ def workspace_for(path: Path | None = None, config: Path | None = None) -> Any:
     return load_workspace(Path.cwd())
 
 
+# Control characters (ESC, CR, BEL, C1) and bidi overrides a relay reply, a file name or a contact cell
+# may carry: printed raw they could recolour, rewrite or hide lines of the terminal. Tabs and newlines stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """``text`` with control characters shown as ``\\x1b`` (the stored text stays as it was)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}", str(text))
+
+
 def escape(text: object) -> str:
-    """Text safe to print through rich markup."""
+    """Text safe to print through rich markup, control characters made visible (see ``printable``)."""
     from rich.markup import escape as _escape
 
-    return _escape(str(text))
+    return _escape(printable(text))
 
 
 def is_tty() -> bool:
@@ -99,7 +110,7 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
     from rich.cells import cell_len
 
     # A line break in a cell (a multi-line SMTP reply) would split the row: keep one row per line.
-    cells = [tuple(" ".join(str(c).split()) or "-" for c in row) for row in [headers, *rows]]
+    cells = [tuple(" ".join(printable(c).split()) or "-" for c in row) for row in [headers, *rows]]
     widths = [max(cell_len(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
     for row in cells:

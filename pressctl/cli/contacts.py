@@ -51,7 +51,7 @@ def check(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     show_all: Annotated[
-        bool, typer.Option("--all", help=f"List every problem, not only the first {_PROBLEM_LIMIT}.")
+        bool, typer.Option("--all", help=f"List every problem, not only the first {_PROBLEM_LIMIT} ([limits] problems_shown).")
     ] = False,
 ) -> None:
     """Check contact lists: counts (rows, valid, invalid, duplicates, suppressed, selected, per language) and problems by row.
@@ -117,7 +117,7 @@ def check(
             ]
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        _print(result, limit=None if show_all else _PROBLEM_LIMIT)
+        _print(result, limit=None if show_all else workspace.limits.problems_shown)
         for m in missing:
             who = ", ".join(escape(c.source or c.email) for c in m.contacts[:10])
             more = f" and {len(m.contacts) - 10} more" if len(m.contacts) > 10 else ""

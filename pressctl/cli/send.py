@@ -73,7 +73,7 @@ def send(
         bool, typer.Option("--dry-run", help="Write every message as .eml plus an index.html; send nothing.")
     ] = False,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Folder for --dry-run (default: out/preview-<slug>).")
+        Path | None, typer.Option("--out", help="Folder for --dry-run (default: out/preview-<slug>): new, empty, or made by an earlier dry run.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="With --dry-run: only the first N messages.")] = None,
     test_to: Annotated[
@@ -144,6 +144,7 @@ def send(
     for warning in plan.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     if dry_run:
+        _check_sender(plan)  # a bad --from is the option's fault in a dry run too, not pressctl.toml's
         _dry_run(plan, out_dir=out_dir, limit=limit)
         return
     if not plan.contacts.selected:
@@ -259,6 +260,7 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
             "release as it will go at the lift; add --under-embargo to preview an advance copy."
         )
     out.print(f"languages {escape(summary['languages'])}")
+    out.print(f"attachments: {escape(summary['attachments'])}")
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
@@ -277,6 +279,20 @@ def _test_send(plan: SendPlan, addresses: list[str], transport: Transport) -> No
         raise typer.Exit(1)
 
 
+def attachment_line(files: Sequence[tuple[str, int]]) -> str:
+    """``sample.pdf (412.3 KB), factsheet.pdf (2.5 KB)`` or ``none``."""
+    return ", ".join(f"{name} ({format_size(size)})" for name, size in files) or "none"
+
+
+def format_size(size: int) -> str:
+    """``812 bytes``, ``2.5 KB``, ``1.3 MB`` (powers of 1000, as file managers show them)."""
+    if size < 1000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
 def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | None) -> dict[str, Any]:
     from pressctl.throttle import Pacer, format_duration
 
@@ -293,6 +309,7 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     }
     if s["excluded"]:
         rows["not matching --where"] = s["excluded"]
+    rows["attachments"] = attachment_line(plan.attachments())
     if plan.embargoed:
         rows["embargo"] = f"ADVANCE COPY, marked EMBARGOED UNTIL {s['embargo']}"
     rows["rate"] = str(opts.rate) if opts.rate else "no limit"
