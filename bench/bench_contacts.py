@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pressctl.contacts import load_contacts
+from pressctl.contacts.load import load_contacts
 
 HEADER = ["Email", "Name", "First Name", "Last Name", "Outlet", "Beat", "Language"]
 BEATS = ["technology", "science", "business", "general"]

@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from smtp_server import SmtpTestServer
 
-from pressctl.campaign import CampaignEngine
 from pressctl.config import load_workspace
 from pressctl.scaffold import init_workspace
-from pressctl.schedule import Dispatcher, ScheduleRequest, open_store, schedule_release
+from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, open_store, schedule_release
+from pressctl.send.campaign import CampaignEngine
 
 PRESSCTL = str(Path(sys.executable).with_name("pressctl"))
 

@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/bench_messages.py [--count N] [--sample] [--previe
 - default: hand-made renders (English and Chinese, merge fields in subject, greeting and body, one inline
   image) with a 60 KB PDF each: ~95 KB per message, the size the brief's target names.
 - ``--sample``: the real thing: a workspace from ``pressctl init``, the sample release rendered by
-  pressctl.render (email HTML with logo and photo, real PDFs), contacts from the sample list repeated.
+  pressctl.render.core (email HTML with logo and photo, real PDFs), contacts from the sample list repeated.
 - ``--preview N``: also time the dry run (``write_preview``) for N recipients.
 
 Each run also builds 500 of the same messages from scratch with ``EmailMessage`` + ``as_bytes()`` for
@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from messages_support import DATE, contact, fake_pdf, make_renders, make_workspace
 
-from pressctl.merge import MergePlan
-from pressctl.messages import MessageFactory
 from pressctl.model import Contact, Rendered
+from pressctl.release.merge import MergePlan
+from pressctl.send.messages import MessageFactory
 
 
 def synthetic_contacts(count: int) -> list[Contact]:
@@ -74,9 +74,9 @@ def sample(
     tmp: Path, count: int
 ) -> tuple[MessageFactory, list[Contact], dict[str, Rendered], MergePlan, dict[str, bytes]]:
     from pressctl.config import load_workspace
-    from pressctl.contacts import load_contacts
-    from pressctl.release import load_release_set
-    from pressctl.render import render_email, render_pdf
+    from pressctl.contacts.load import load_contacts
+    from pressctl.release.load import load_release_set
+    from pressctl.render.core import render_email, render_pdf
     from pressctl.scaffold import init_workspace
 
     root = tmp / "ws"
@@ -159,7 +159,7 @@ def main() -> None:
         print(f"MessageFactory.build:      {per:.3f} ms/message ({1000 / per:.0f}/s)")
         print(f"EmailMessage from scratch: {naive:.3f} ms/message ({1000 / naive:.0f}/s)")
         if args.preview:
-            from pressctl.preview import write_preview
+            from pressctl.send.preview import write_preview
 
             start = time.perf_counter()
             result = write_preview(factory, people[: args.preview], out_dir=tmp / "preview", pdfs=pdfs)

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pressctl.config import load_workspace
-from pressctl.merge import MergePlan
-from pressctl.release import load_release_set
-from pressctl.render import render_email, render_pdf
+from pressctl.release.load import load_release_set
+from pressctl.release.merge import MergePlan
+from pressctl.render.core import render_email, render_pdf
 from pressctl.scaffold import init_workspace
 
 

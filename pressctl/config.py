@@ -85,7 +85,7 @@ class Workspace:
     limits: Limits = DEFAULT_LIMITS
     raw: dict[str, Any] = field(default_factory=dict)
     # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
-    # copies taken when it was scheduled (pressctl.schedule.job_workspace).
+    # copies taken when it was scheduled (pressctl.schedule.dispatcher.job_workspace).
     templates_from: Path | None = None
 
     @property
@@ -319,7 +319,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         ) from None
 
     from pressctl.errors import ReleaseError
-    from pressctl.release import normalise_language  # here: release imports this module
+    from pressctl.release.load import normalise_language  # here: release imports this module
 
     language = _str(defaults, "language", "defaults", where, "en")
     try:
@@ -385,7 +385,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     smtp_url = _str(smtp, "url", "smtp", where) or None
     if smtp_url is not None:
         from pressctl.errors import InputError
-        from pressctl.transport import parse_smtp_url
+        from pressctl.send.transport import parse_smtp_url
 
         try:  # a wrong scheme (ftp://) must stop every command, dry runs included, not only a real send
             parse_smtp_url(smtp_url, option="[smtp] url in pressctl.toml")

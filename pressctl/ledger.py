@@ -4,7 +4,7 @@ A recipient's row is written *before* a message is handed to the server (status 
 and again *after* the reply (``sent``, ``failed``, ``unknown``, back to ``pending`` for a retry). A row
 found in ``sending`` when a run starts was in flight when the last run died; it is sent again with the
 same Message-ID, and nothing else is repeated. The scheduler keeps its ``jobs`` table in the same file
-(``pressctl.schedule`` creates it through :func:`connect`).
+(``pressctl.schedule.dispatcher`` creates it through :func:`connect`).
 
 The schema is versioned with ``PRAGMA user_version``: :data:`MIGRATIONS` lists one function per version,
 applied in order inside one write transaction when a ledger is opened, so a ledger made by an older
@@ -517,7 +517,7 @@ class Ledger:
 
         A holder whose process is gone (same host), or whose lease ran out (another host), loses it.
         """
-        from pressctl.jobs import owner_state
+        from pressctl.schedule.jobs import owner_state
 
         host, pid = _owner_parts(owner)
         now = self.clock()
@@ -542,7 +542,7 @@ class Ledger:
 
     def lock_holder(self, release: str) -> LockHolder | None:
         """Who holds the lock on ``release`` now, if anyone alive does."""
-        from pressctl.jobs import owner_state
+        from pressctl.schedule.jobs import owner_state
 
         row = self.conn.execute("SELECT * FROM release_locks WHERE release = ?", (release,)).fetchone()
         if row is None:

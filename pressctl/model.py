@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pressctl.release import Release
+from pressctl.release.load import Release
 
 __all__ = ["Contact", "InlineImage", "OutgoingMessage", "Rendered"]
 
@@ -46,7 +46,7 @@ class InlineImage:
 class Rendered:
     """One release in one language, rendered once for every recipient.
 
-    ``subject``, ``html`` and ``text`` may hold merge tokens (see pressctl.merge): fill them per contact.
+    ``subject``, ``html`` and ``text`` may hold merge tokens (see pressctl.release.merge): fill them per contact.
     """
 
     release: Release
@@ -56,7 +56,7 @@ class Rendered:
     images: tuple[InlineImage, ...] = ()
     embargoed: bool = False  # rendered with the EMBARGOED UNTIL marking
     # The greeting's own merge tokens: a reader who gets this version without it being in their language
-    # is greeted with the fallbacks only ("編輯您好：", not "Amy Chan您好："), see pressctl.messages.
+    # is greeted with the fallbacks only ("編輯您好：", not "Amy Chan您好："), see pressctl.send.messages.
     greeting_tokens: frozenset[str] = frozenset()
 
 

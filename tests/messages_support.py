@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from pressctl.config import Sender, Workspace
-from pressctl.merge import MergePlan
-from pressctl.messages import MessageFactory
 from pressctl.model import Contact, InlineImage, Rendered
-from pressctl.release import Release
+from pressctl.release.load import Release
+from pressctl.release.merge import MergePlan
+from pressctl.send.messages import MessageFactory
 
 __all__ = [
     "DATE",

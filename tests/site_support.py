@@ -26,7 +26,7 @@ from typing import Any
 from render_support import make_workspace
 
 from pressctl.config import Workspace
-from pressctl.release import Release, load_release_set
+from pressctl.release.load import Release, load_release_set
 
 __all__ = [
     "AXE_VERSION",

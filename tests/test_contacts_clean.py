@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from contacts_support import workspace, write_csv
 
-from pressctl.contacts import (
+from pressctl.contacts.clean import AddressError, clean_address, clean_text, display_name, is_formula_like
+from pressctl.contacts.load import (
     ContactSet,
     append_suppression,
     check_merge_fields,
@@ -16,10 +17,9 @@ from pressctl.contacts import (
     load_contacts,
     read_suppression,
 )
-from pressctl.contacts_clean import AddressError, clean_address, clean_text, display_name, is_formula_like
+from pressctl.contacts.segments import language_tag, parse_where, route_language
 from pressctl.errors import ContactsError
-from pressctl.merge import MergePlan, tokens_in
-from pressctl.segments import language_tag, parse_where, route_language
+from pressctl.release.merge import MergePlan, tokens_in
 
 # ---- addresses ----------------------------------------------------------------------------------
 

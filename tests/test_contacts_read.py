@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from contacts_support import write_csv, write_xlsx
 
-from pressctl.contacts import load_contacts
-from pressctl.contacts_read import read_table
+from pressctl.contacts.load import load_contacts
+from pressctl.contacts.read import read_table
 from pressctl.errors import ContactsError
 
 ROWS = [

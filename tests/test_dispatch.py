@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpTestServer, make_message
 
-from pressctl.dispatch import DispatchOptions, DispatchResult, Job, dispatch
 from pressctl.errors import TransportError
 from pressctl.ledger import Ledger, RecipientRow
 from pressctl.model import OutgoingMessage
-from pressctl.throttle import Rate
-from pressctl.transport import Outcome, SmtpTransport, parse_smtp_url
+from pressctl.send.engine import DispatchOptions, DispatchResult, Job, dispatch
+from pressctl.send.pacing import Rate
+from pressctl.send.transport import Outcome, SmtpTransport, parse_smtp_url
 
 FAST = DispatchOptions(concurrency=2, backoff=0.05, backoff_max=0.2, max_attempts=4)
 

@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from smtp_server import make_message
 
-from pressctl.dispatch import DispatchOptions, Job, dispatch
 from pressctl.ledger import Ledger, RecipientRow
 from pressctl.model import OutgoingMessage
-from pressctl.transport import Outcome
+from pressctl.send.engine import DispatchOptions, Job, dispatch
+from pressctl.send.transport import Outcome
 
 _OUTCOMES = {
     "sent": Outcome("sent", 250, "2.0.0 queued"),

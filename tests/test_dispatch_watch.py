@@ -64,9 +64,9 @@ def _schedule(ws: Path, release: Path, contacts: Path, server: SmtpTestServer, *
 def _schedule_inline(ws: Path, release: Path, lists: list[Path], server: SmtpTestServer) -> list[str]:
     """Schedule one job per list through the library (what `pressctl schedule` calls), in this process:
     a `schedule` subprocess each would spend seconds importing and rendering on a busy machine."""
-    from pressctl.campaign import CampaignEngine
     from pressctl.config import load_workspace
-    from pressctl.schedule import ScheduleRequest, open_store, schedule_release
+    from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
+    from pressctl.send.campaign import CampaignEngine
 
     workspace = load_workspace(ws)
     store = open_store(workspace.ledger_path)
@@ -220,11 +220,11 @@ def test_a_missed_job_waits_for_schedule_run(
     """A job found two hours late is marked missed, not sent; `schedule run` sends it on purpose."""
     from typer.testing import CliRunner
 
-    from pressctl.campaign import CampaignEngine
     from pressctl.cli import app
     from pressctl.clock import ManualClock
     from pressctl.config import load_workspace
-    from pressctl.schedule import ScheduleRequest, open_store, schedule_release
+    from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
+    from pressctl.send.campaign import CampaignEngine
 
     ws = tmp_path / "ws"
     release = _workspace(ws)

@@ -13,8 +13,8 @@ from pressctl import resources
 from pressctl.cli import app
 from pressctl.config import load_workspace
 from pressctl.errors import InputError
-from pressctl.merge import MergePlan
-from pressctl.release import load_release_set
+from pressctl.release.load import load_release_set
+from pressctl.release.merge import MergePlan
 from pressctl.scaffold import init_workspace
 
 

@@ -15,11 +15,11 @@ import pytest
 from messages_support import contact, fake_pdf, make_factory
 
 from pressctl.config import Workspace
-from pressctl.merge import MergePlan
 from pressctl.model import Rendered
-from pressctl.preview import write_preview
-from pressctl.release import load_release, load_release_set
-from pressctl.render import print_html, render_email, text_on
+from pressctl.release.load import load_release, load_release_set
+from pressctl.release.merge import MergePlan
+from pressctl.render.core import print_html, render_email, text_on
+from pressctl.send.preview import write_preview
 from tests.render_support import make_workspace, write_release
 
 WIDE = """---

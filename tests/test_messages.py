@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from messages_support import DATE, body, contact, display_name, fake_pdf, make_factory, parse, structure
 
-import pressctl.messages as messages
+import pressctl.send.messages as messages
 from pressctl.errors import ConfigError, ContactsError
 from pressctl.model import Contact
 
@@ -361,7 +361,7 @@ def test_bodies_without_merge_fields_are_encoded_once(
 ) -> None:
     from messages_support import make_renders, make_workspace
 
-    from pressctl.merge import MergePlan
+    from pressctl.release.merge import MergePlan
 
     renders, _ = make_renders(languages=("en",))
     plain = {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from messages_support import contact, fake_pdf, make_renders, make_workspace, parse
 
-from pressctl.messages import MessageFactory
+from pressctl.send.messages import MessageFactory
 
 
 def test_release_attachments_are_attached_after_the_pdf(tmp_path: Path) -> None:

@@ -11,14 +11,14 @@ import pytest
 from messages_support import body, parse, structure
 from render_support import HAVE_POPPLER, make_workspace, pdftotext
 
-from pressctl.contacts import load_contacts
-from pressctl.merge import MergePlan
-from pressctl.messages import MessageFactory
+from pressctl.contacts.load import load_contacts
+from pressctl.contacts.unsubscribe import load_or_create_secret, token_for
 from pressctl.model import Contact
-from pressctl.preview import write_preview
-from pressctl.release import load_release_set
-from pressctl.render import render_email, render_pdf
-from pressctl.unsubscribe import load_or_create_secret, token_for
+from pressctl.release.load import load_release_set
+from pressctl.release.merge import MergePlan
+from pressctl.render.core import render_email, render_pdf
+from pressctl.send.messages import MessageFactory
+from pressctl.send.preview import write_preview
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from messages_support import body, contact, display_name, make_factory
 
-from pressctl.messages import MessageFactory, clean_header_text, clean_value
+from pressctl.send.messages import MessageFactory, clean_header_text, clean_value
 
 HEADERS = [
     "From",

@@ -9,9 +9,9 @@ from pathlib import Path
 from messages_support import contact, make_factory, make_renders, make_workspace
 from smtp_server import SmtpTestServer
 
-from pressctl.messages import MessageFactory
 from pressctl.model import OutgoingMessage
-from pressctl.transport import SmtpSettings, SmtpTransport
+from pressctl.send.messages import MessageFactory
+from pressctl.send.transport import SmtpSettings, SmtpTransport
 
 
 async def _send_all(host: str, port: int, sender: str, messages: list[OutgoingMessage]) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 from messages_support import contact, fake_pdf, make_factory, parse
 
 from pressctl.errors import InputError
-from pressctl.preview import MARKER, safe_name, write_preview
+from pressctl.send.preview import MARKER, safe_name, write_preview
 
 PEOPLE = [
     contact("amy.chan@harbourdaily.example", "Amy Chan", first_name="Amy", outlet="Harbour Daily"),

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pressctl.cli import app
 from pressctl.errors import InputError
-from pressctl.timeparse import parse_duration
+from pressctl.times import parse_duration
 from tests.qa_support import one_error_line, pressctl, workspace
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from pressctl.cli import app
 from pressctl.config import load_workspace
-from pressctl.contacts import read_suppression
+from pressctl.contacts.load import read_suppression
 from pressctl.errors import ConfigError, ContactsError
 from tests.qa_support import workspace
 
@@ -211,7 +211,7 @@ def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_utf8_list_survives_an_encoding_meant_for_another_list(tmp_path: Path) -> None:
-    from pressctl.contacts_read import decode_bytes
+    from pressctl.contacts.read import decode_bytes
 
     utf8 = "email,name\nwong@x.example,黃嘉明\n".encode()
     assert "黃嘉明" in decode_bytes(utf8, path=Path("a.csv"), encoding="big5")

@@ -13,7 +13,7 @@ from pressctl.relays.profiles import (
     relay_account,
     resolve_limits,
 )
-from pressctl.throttle import Rate, parse_rate
+from pressctl.send.pacing import Rate, parse_rate
 
 
 def test_the_table_of_issue_11() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pressctl.errors import ReleaseError
-from pressctl.release import load_release, load_release_set
+from pressctl.release.load import load_release, load_release_set
 from tests.render_support import make_workspace, write_release
 
 HEAD = "---\ntitle: Test\ndate: 2030-03-12\n"

@@ -13,10 +13,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from pressctl.config import Workspace
-from pressctl.merge import MergePlan
 from pressctl.model import Rendered
-from pressctl.release import Release, load_release_set
-from pressctl.render import (
+from pressctl.release.load import Release, load_release_set
+from pressctl.release.merge import MergePlan
+from pressctl.render.core import (
     TemplateFileError,
     dateline_text,
     embargo_line,
@@ -367,7 +367,7 @@ def test_markdown_features_and_no_raw_html(tmp_path: Path) -> None:
 def test_fast_weasyprint_import_keeps_harfbuzz_subset_and_find_library() -> None:
     import ctypes.util
 
-    from pressctl.render import _import_weasyprint
+    from pressctl.render.core import _import_weasyprint
 
     real = ctypes.util.find_library
     _import_weasyprint()

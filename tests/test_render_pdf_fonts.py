@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from pressctl import pdffonts
-from pressctl.merge import MergePlan
-from pressctl.release import load_release_set
-from pressctl.render import render_pdf
+from pressctl.release.load import load_release_set
+from pressctl.release.merge import MergePlan
+from pressctl.render import pdffonts as pdffonts
+from pressctl.render.core import render_pdf
 from tests.render_support import HAVE_POPPLER, make_workspace, pdftotext
 from tests.render_support import pdffonts as list_fonts
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pressctl.markdown import markdown_html
-from pressctl.textrender import markdown_text, wrap
+from pressctl.release.markdown import markdown_html
+from pressctl.render.text import markdown_text, wrap
 
 
 def test_lists_nested_tight_and_loose() -> None:

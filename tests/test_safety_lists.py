@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pressctl.contacts_read import read_table
+from pressctl.contacts.read import read_table
 from pressctl.errors import ContactsError
 from pressctl.limits import Limits
 from tests.contacts_support import write_csv, write_xlsx

@@ -134,7 +134,7 @@ def test_file_names_no_file_can_have_are_one_line(tmp_path: Path, extra: str, bo
     # These were ValueError / OSError tracebacks (exit 70) from Path.resolve().
     from pressctl.config import load_workspace
     from pressctl.errors import ReleaseError
-    from pressctl.release import load_release
+    from pressctl.release.load import load_release
 
     root = workspace(tmp_path)
     path = root / "releases" / "odd.md"
@@ -149,7 +149,7 @@ def test_a_fifo_as_an_attachment_is_refused(tmp_path: Path) -> None:
 
     from pressctl.config import load_workspace
     from pressctl.errors import ReleaseError
-    from pressctl.release import load_release
+    from pressctl.release.load import load_release
 
     root = workspace(tmp_path)
     os.mkfifo(root / "releases" / "pipe.pdf")

@@ -13,8 +13,7 @@ from schedule_support import EMBARGO, FakeEngine, make_workspace
 from pressctl.clock import ManualClock, SystemWaiter
 from pressctl.config import Workspace
 from pressctl.errors import ContactsError, EmbargoError, InputError, TransportError
-from pressctl.jobs import JobStore
-from pressctl.schedule import (
+from pressctl.schedule.dispatcher import (
     DEFAULT_LEAD,
     Dispatcher,
     ScheduleRequest,
@@ -24,6 +23,7 @@ from pressctl.schedule import (
     open_store,
     schedule_release,
 )
+from pressctl.schedule.jobs import JobStore
 
 START = dt.datetime(2030, 3, 1, 0, 0, tzinfo=dt.UTC)
 
@@ -379,7 +379,7 @@ def test_dst_days_send_at_the_right_instant(env: Env, zone: str, local: str, utc
 
 
 def test_snapshot_keeps_the_layout_so_relative_paths_resolve(env: Env, tmp_path: Path) -> None:
-    from pressctl.release import load_release_set
+    from pressctl.release.load import load_release_set
 
     kit = env.ws.root / "kit"
     kit.mkdir()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pressctl.jobs import SourceFile
-from pressctl.schedule import open_store
+from pressctl.schedule.dispatcher import open_store
+from pressctl.schedule.jobs import SourceFile
 from tests.qa_support import one_error_line, pressctl, workspace
 
 LIST = "contacts/journalists.csv"
@@ -106,7 +106,7 @@ def test_a_job_sends_the_branding_it_was_scheduled_with_and_reads_suppression_an
 ) -> None:
     from email import message_from_string, policy
 
-    from pressctl.unsubscribe import load_or_create_secret, token_for
+    from pressctl.contacts.unsubscribe import load_or_create_secret, token_for
     from tests.smtp_server import SmtpTestServer
 
     root = workspace(tmp_path)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pressctl.errors import EmbargoError, InputError
-from pressctl.timeparse import check_send_time, format_local, format_utc, parse_at, parse_duration
+from pressctl.times import check_send_time, format_local, format_utc, parse_at, parse_duration
 
 HK = ZoneInfo("Asia/Hong_Kong")
 LONDON = ZoneInfo("Europe/London")

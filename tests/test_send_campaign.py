@@ -11,10 +11,10 @@ import pytest
 from send_support import make_workspace, write_contacts, write_release
 from smtp_server import SmtpTestServer
 
-from pressctl.campaign import CampaignEngine, SendOptions, make_transport, plan_send, run_send
 from pressctl.config import load_workspace
 from pressctl.errors import EmbargoError, SendAborted
 from pressctl.ledger import Ledger
+from pressctl.send.campaign import CampaignEngine, SendOptions, make_transport, plan_send, run_send
 
 LIFT = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)  # 10:00 in Hong Kong
 BEFORE = LIFT - dt.timedelta(hours=1)
@@ -128,10 +128,10 @@ def test_engine_for_the_scheduler(ws: Path) -> None:
 
 
 def test_pdfs_rendered_in_a_child_process(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pressctl.campaign as campaign
+    import pressctl.send.campaign as campaign
     from pressctl.errors import ReleaseError
-    from pressctl.merge import MergePlan
-    from pressctl.release import load_release_set
+    from pressctl.release.load import load_release_set
+    from pressctl.release.merge import MergePlan
 
     workspace = load_workspace(ws)
     releases = load_release_set(write_release(ws), workspace)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pressctl.contacts import load_contacts
-from pressctl.contacts_read import _lines, read_table
+from pressctl.contacts.load import load_contacts
+from pressctl.contacts.read import _lines, read_table
 from pressctl.model import Contact
 
 # Line ends of every kind, quotes, delimiters and text that str.splitlines would (wrongly) split on.

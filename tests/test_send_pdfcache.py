@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from send_support import make_workspace, write_contacts, write_release
 
-import pressctl.campaign as campaign
-from pressctl.campaign import SendOptions, plan_send
+import pressctl.send.campaign as campaign
 from pressctl.config import load_workspace
-from pressctl.pdfcache import KEEP, cache_dir, load_pdfs, store_pdfs
+from pressctl.render.pdfcache import KEEP, cache_dir, load_pdfs, store_pdfs
+from pressctl.send.campaign import SendOptions, plan_send
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from pressctl.unsubscribe import load_or_create_secret, token_for
+from pressctl.contacts.unsubscribe import load_or_create_secret, token_for
 from tests.qa_support import pressctl, workspace
 from tests.smtp_server import SmtpTestServer
 

@@ -12,7 +12,7 @@ from lxml import etree
 from render_support import AFTER_LIFT, BEFORE_LIFT, make_workspace, write_release
 from site_support import fixed_clock, sample_releases
 
-from pressctl.release import load_release_set
+from pressctl.release.load import load_release_set
 from pressctl.site.feeds import render_feeds, render_sitemap
 from pressctl.site.pages import IndexEntry, IndexVersion
 from pressctl.site.publish import publish, publish_preview, site_config

@@ -15,9 +15,9 @@ from PIL import Image
 from render_support import AFTER_LIFT, BEFORE_LIFT, make_workspace, write_release
 from site_support import sample_releases
 
-from pressctl.merge import MergePlan
-from pressctl.release import Release, load_release_set
-from pressctl.render import TemplateFileError
+from pressctl.release.load import Release, load_release_set
+from pressctl.release.merge import MergePlan
+from pressctl.render.core import TemplateFileError
 from pressctl.site.pages import (
     IndexEntry,
     IndexVersion,

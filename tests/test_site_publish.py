@@ -14,7 +14,7 @@ from render_support import AFTER_LIFT, BEFORE_LIFT, HAVE_POPPLER, make_workspace
 from site_support import fixed_clock, sample_releases
 
 from pressctl.errors import EmbargoError, InputError
-from pressctl.release import load_release_set
+from pressctl.release.load import load_release_set
 from pressctl.site.publish import publish, publish_preview, site_config, unpublish
 from pressctl.site.state import load_state
 

@@ -15,11 +15,11 @@ from dataclasses import replace
 
 import pytest
 
-from pressctl.contacts import load_contacts
-from pressctl.merge import MergePlan
-from pressctl.messages import MessageFactory
-from pressctl.release import load_release_set
-from pressctl.render import render_email, render_pdf
+from pressctl.contacts.load import load_contacts
+from pressctl.release.load import load_release_set
+from pressctl.release.merge import MergePlan
+from pressctl.render.core import render_email, render_pdf
+from pressctl.send.messages import MessageFactory
 from tests.render_support import make_workspace
 
 pytestmark = [

@@ -11,7 +11,7 @@ import pytest
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer
 
-from pressctl.unsubscribe import load_or_create_secret, token_for
+from pressctl.contacts.unsubscribe import load_or_create_secret, token_for
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pressctl.errors import InputError
-from pressctl.throttle import Pacer, Rate, format_duration, parse_duration, parse_rate
+from pressctl.send.pacing import Pacer, Rate, format_duration, parse_duration, parse_rate
 
 
 def test_parse_rate() -> None:

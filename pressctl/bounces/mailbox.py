@@ -8,7 +8,7 @@ Every reader yields ``(source id, raw bytes)`` pairs and can move a handled mess
   a mail client may be appending).
 * :class:`ImapMailbox` (``--imap URL``): ``imaps://user@host[:port]/FOLDER`` (TLS), ``imap://`` with STARTTLS
   required, plaintext only on loopback (STARTTLS when offered) or with ``?tls=none``, certificates always
-  verified (``?cafile=PATH`` for a private CA), exactly as for SMTP URLs in :mod:`pressctl.transport`. The
+  verified (``?cafile=PATH`` for a private CA), exactly as for SMTP URLs in :mod:`pressctl.send.transport`. The
   password comes from ``PRESSCTL_IMAP_PASSWORD`` or a prompt callback; XOAUTH2 (``?auth=xoauth2``, or
   whenever ``PRESSCTL_IMAP_OAUTH_TOKEN`` is set) sends that token. Messages are fetched with ``BODY.PEEK[]``
   (no \\Seen flag set) and moved with ``UID MOVE`` (RFC 6851) or, where the server lacks it,

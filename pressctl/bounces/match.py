@@ -1,7 +1,7 @@
 """Which ledger row a finding is about: pure rules over findings and lookup callables, never a guess.
 
 pressctl's Message-IDs are stable per campaign and recipient (``<sha256(campaign salt + key)[:32]@domain>``,
-see :meth:`pressctl.messages.MessageFactory.message_id`), so one Message-ID names exactly one row. The
+see :meth:`pressctl.send.messages.MessageFactory.message_id`), so one Message-ID names exactly one row. The
 rules, in order:
 
 1. **Message-ID**: each of the finding's ``original_ids`` (returned message, quoted headers, In-Reply-To,

@@ -12,7 +12,7 @@ from pressctl.cli._common import err, escape, handle_errors, out, print_table, w
 from pressctl.cli._options import Encoding, Suppress, Where
 
 if TYPE_CHECKING:
-    from pressctl.contacts import ContactSet
+    from pressctl.contacts.load import ContactSet
 
 __all__ = ["check", "register"]
 
@@ -68,20 +68,20 @@ def check(
       pressctl contacts check contacts/journalists.csv \\
         --release releases/sample.md
     """
-    from pressctl.contacts import check_merge_fields, load_contacts
+    from pressctl.contacts.load import check_merge_fields, load_contacts
 
     workspace = workspace_for(release)
     languages = None
     default = workspace.language
     releases = []
     if release is not None:
-        from pressctl.release import load_release_set
+        from pressctl.release.load import load_release_set
 
         releases = load_release_set(release, workspace)
         languages = [r.language for r in releases]
         default = releases[0].language
     elif language:
-        from pressctl.release import normalise_language
+        from pressctl.release.load import normalise_language
 
         languages = [normalise_language(tag, where="--language") for tag in language]
         default = languages[0]
@@ -99,8 +99,8 @@ def check(
         err.print(f"[yellow]warning:[/] {escape(notice)}")
     missing = []
     if releases:
-        from pressctl.merge import MergePlan, tokens_in
-        from pressctl.render import render_email
+        from pressctl.release.merge import MergePlan, tokens_in
+        from pressctl.render.core import render_email
 
         # Rendering the email (not the PDF) is what finds every merge field, the greeting's included.
         plan = MergePlan()

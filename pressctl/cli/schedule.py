@@ -37,7 +37,7 @@ from pressctl.errors import ConfigError
 
 if TYPE_CHECKING:
     from pressctl.config import Workspace
-    from pressctl.schedule import Dispatcher, DispatchEvent, JobView
+    from pressctl.schedule.dispatcher import Dispatcher, DispatchEvent, JobView
 
 __all__ = ["register"]
 
@@ -158,9 +158,9 @@ def add(
       pressctl schedule releases/sample.md -c contacts/journalists.csv \\
         --at "2030-03-12 10:00"
     """
-    from pressctl.campaign import CampaignEngine
-    from pressctl.schedule import ScheduleRequest, open_store, schedule_release
-    from pressctl.timeparse import format_local, format_utc
+    from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
+    from pressctl.send.campaign import CampaignEngine
+    from pressctl.times import format_local, format_utc
 
     workspace = workspace_for(release, config)
     options = _options(
@@ -179,7 +179,7 @@ def add(
         under_embargo=under_embargo or None,
     )
     ledger = _ledger_path(db, workspace)
-    from pressctl.suppression import check_workspace_list
+    from pressctl.contacts.suppression import check_workspace_list
 
     notice = check_workspace_list(workspace.suppression_path)  # unreadable: one line, no job
     if notice:
@@ -239,8 +239,8 @@ def list_(
 
     Example: pressctl schedule list --state scheduled --json
     """
-    from pressctl.jobs import STATES
-    from pressctl.schedule import list_jobs, open_store
+    from pressctl.schedule.dispatcher import list_jobs, open_store
+    from pressctl.schedule.jobs import STATES
 
     for s in state or []:
         if s not in STATES:
@@ -318,7 +318,7 @@ def cancel(
     db: LedgerDb = None,
 ) -> None:
     """Cancel a job. A job being sent stops after the messages in flight."""
-    from pressctl.schedule import cancel_job, open_store
+    from pressctl.schedule.dispatcher import cancel_job, open_store
 
     store = open_store(_jobs_ledger(db))
     before = store.get(job_id)
@@ -343,8 +343,8 @@ def run(
 
 
 def _dispatcher(ledger: Path, **kw: Any) -> Dispatcher:
-    from pressctl.campaign import CampaignEngine
-    from pressctl.schedule import Dispatcher, open_store
+    from pressctl.schedule.dispatcher import Dispatcher, open_store
+    from pressctl.send.campaign import CampaignEngine
 
     return Dispatcher(
         open_store(ledger),
@@ -359,7 +359,7 @@ def _print_event(event: DispatchEvent) -> None:
     from zoneinfo import ZoneInfo
 
     from pressctl.clock import system_clock
-    from pressctl.timeparse import format_local
+    from pressctl.times import format_local
 
     job = event.job
     stamp = format_local(system_clock(), ZoneInfo(job.timezone))
@@ -439,7 +439,7 @@ def dispatch(
       * * * * * cd /srv/press && pressctl dispatch
     """
     from pressctl.errors import InputError
-    from pressctl.timeparse import parse_duration
+    from pressctl.times import parse_duration
 
     late = parse_duration(max_late, option="--max-late")
     if interval <= 0:

@@ -1,6 +1,6 @@
 """CLI: ``pressctl send RELEASE -c LIST...``: summary, confirmation, progress, and the ledger's verdict.
 
-Thin over :mod:`pressctl.campaign`: parse options, plan, show the summary, ask, run, print, exit
+Thin over :mod:`pressctl.send.campaign`: parse options, plan, show the summary, ask, run, print, exit
 0 (everyone sent), 1 (anyone failed or still pending), 2 (usage or input error).
 """
 
@@ -37,8 +37,8 @@ from pressctl.cli._options import (
 from pressctl.errors import InputError
 
 if TYPE_CHECKING:
-    from pressctl.campaign import SendPlan, SendResult
-    from pressctl.transport import Transport
+    from pressctl.send.campaign import SendPlan, SendResult
+    from pressctl.send.transport import Transport
 
 __all__ = ["register"]
 
@@ -109,7 +109,7 @@ def send(
       pressctl send releases/launch.md -c contacts/journalists.csv \\
         --smtp smtp://press@mail.hvsp.example --rate 10/s
     """
-    from pressctl.campaign import SendOptions, plan_send
+    from pressctl.send.campaign import SendOptions, plan_send
 
     workspace = workspace_for(release, config)
     options = SendOptions(
@@ -176,7 +176,7 @@ def _nobody(found: Any, lists: Sequence[Path]) -> InputError:
 
 def _test_address(raw: str) -> str:
     """One --test-to address, checked like a contact's (before anything is built or sent)."""
-    from pressctl.contacts_clean import AddressError, clean_address
+    from pressctl.contacts.clean import AddressError, clean_address
 
     try:
         return clean_address(raw)
@@ -189,9 +189,9 @@ def _test_address(raw: str) -> str:
 
 def _refuse_suppressed(plan: SendPlan, addresses: Sequence[str]) -> None:
     """Suppression holds for test copies too: an address that asked not to be mailed never is."""
-    from pressctl.contacts import is_suppressed, read_suppression
+    from pressctl.contacts.load import is_suppressed, read_suppression
+    from pressctl.contacts.suppression import check_workspace_list, recorded
     from pressctl.errors import ContactsError
-    from pressctl.suppression import check_workspace_list, recorded
 
     files = [Path(p) for p in plan.options.suppress]
     check_workspace_list(plan.workspace.suppression_path)
@@ -220,8 +220,8 @@ def _check_sender(plan: SendPlan) -> None:
 def _transport(plan: SendPlan) -> Transport:
     import os
 
-    from pressctl.campaign import make_transport
-    from pressctl.transport import PASSWORD_ENV, parse_smtp_url
+    from pressctl.send.campaign import make_transport
+    from pressctl.send.transport import PASSWORD_ENV, parse_smtp_url
 
     url = plan.options.smtp_url or plan.workspace.smtp_url
     password = os.environ.get(PASSWORD_ENV) or None
@@ -240,7 +240,7 @@ def _transport(plan: SendPlan) -> Transport:
 
 
 def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None:
-    from pressctl.preview import write_preview
+    from pressctl.send.preview import write_preview
 
     target = out_dir or (plan.workspace.root / "out" / f"preview-{plan.main.slug}")
     summary = _summary_rows(plan, transport=None, resume=None)
@@ -266,7 +266,7 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
 
 
 def _test_send(plan: SendPlan, addresses: list[str], transport: Transport) -> None:
-    from pressctl.campaign import send_test
+    from pressctl.send.campaign import send_test
 
     err.print(f"sending [TEST] copies through {escape(transport.description)}")
     failed = 0
@@ -294,7 +294,7 @@ def format_size(size: int) -> str:
 
 
 def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | None) -> dict[str, Any]:
-    from pressctl.throttle import Pacer, format_duration
+    from pressctl.send.pacing import Pacer, format_duration
 
     s = plan.summary()
     opts = plan.options.dispatch_options()
@@ -328,8 +328,8 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
 
 
 def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> None:
-    from pressctl.campaign import _busy, release_key, run_send
     from pressctl.ledger import Ledger
+    from pressctl.send.campaign import _busy, release_key, run_send
 
     with Ledger(plan.ledger_path) as ledger:
         holder = ledger.lock_holder(release_key(plan))

@@ -1,6 +1,6 @@
 """CLI: ``pressctl suppress add|list|remove|import``: the opt-outs, in ``contacts/suppressed.csv`` and the ledger.
 
-Thin over :mod:`pressctl.suppression`. ``add`` and ``import`` write both places; ``remove`` clears both, on
+Thin over :mod:`pressctl.contacts.suppression`. ``add`` and ``import`` write both places; ``remove`` clears both, on
 purpose (the only way an address pressctl suppressed itself is mailed again).
 """
 
@@ -48,7 +48,7 @@ def add(
 
     Example: pressctl suppress add editor@news.example --reason "asked by phone"
     """
-    from pressctl import suppression
+    from pressctl.contacts import suppression as suppression
 
     workspace, ledger = _open(db, config)
     with ledger:
@@ -67,7 +67,7 @@ def list_(
     config: ConfigFile = None,
 ) -> None:
     """Every suppressed address or @domain, with its reason, date and where it is recorded (list, ledger)."""
-    from pressctl import suppression
+    from pressctl.contacts import suppression as suppression
 
     workspace, ledger = _open(db, config)
     with ledger:
@@ -91,7 +91,7 @@ def list_(
 @handle_errors
 def remove(addresses: Addresses, db: LedgerDb = None, config: ConfigFile = None) -> None:
     """Mail ADDRESSES again, on purpose: removes them from contacts/suppressed.csv and from the ledger."""
-    from pressctl import suppression
+    from pressctl.contacts import suppression as suppression
 
     workspace, ledger = _open(db, config)
     with ledger:
@@ -115,8 +115,8 @@ def import_(
 
     Example: pressctl suppress import unsubscribes-2030-03.txt
     """
-    from pressctl import suppression
-    from pressctl.unsubscribe import load_or_create_secret
+    from pressctl.contacts import suppression as suppression
+    from pressctl.contacts.unsubscribe import load_or_create_secret
 
     workspace, ledger = _open(db, config)
     with ledger:

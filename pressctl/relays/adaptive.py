@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pressctl.timeparse import format_local
+from pressctl.times import format_local
 
 __all__ = [
     "DAY",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from pressctl.errors import InputError
-from pressctl.throttle import Rate
+from pressctl.send.pacing import Rate
 
 __all__ = [
     "DEFAULT_CONNECTIONS",
@@ -166,7 +166,7 @@ class Setting(Generic[T]):
 class LimitOptions:
     """Limits given explicitly at one level (command line or pressctl.toml). ``None``: not given.
 
-    ``rate`` uses :func:`pressctl.throttle.parse_rate`'s result; ``no_rate=True`` means "0" was given
+    ``rate`` uses :func:`pressctl.send.pacing.parse_rate`'s result; ``no_rate=True`` means "0" was given
     (explicitly no limit), as ``parse_rate`` returns ``None`` for both.
     """
 
@@ -273,7 +273,7 @@ def _where(level: str) -> str | None:
 def relay_account(url: str) -> str:
     """The key a rolling daily cap is counted under: scheme, host, port and user of the relay URL
     (``smtp://press@smtp.office365.com:587``); never a password (URLs may not hold one)."""
-    from pressctl.transport import parse_smtp_url
+    from pressctl.send.transport import parse_smtp_url
 
     settings = parse_smtp_url(url)
     scheme = "smtps" if settings.tls == "implicit" else "smtp"

@@ -1,4 +1,4 @@
-"""The parts of pressctl.render the site shares with the email and the PDF, in one place.
+"""The parts of pressctl.render.core the site shares with the email and the PDF, in one place.
 
 Only this module reaches into render's private helpers, so a change there is fixed here once.
 """
@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pressctl import render
 from pressctl.config import Workspace
-from pressctl.merge import MergePlan
-from pressctl.release import Release
+from pressctl.release.load import Release
+from pressctl.release.merge import MergePlan
+from pressctl.render import core as render
 
 __all__ = ["WebImage", "html_lang", "organisation", "parts", "prepared_image", "render_template"]
 

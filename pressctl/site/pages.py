@@ -19,9 +19,9 @@ from typing import Any
 from markupsafe import Markup
 
 from pressctl.config import Workspace
-from pressctl.merge import MergePlan
-from pressctl.release import Release
-from pressctl.render import format_date, labels_for, text_on
+from pressctl.release.load import Release
+from pressctl.release.merge import MergePlan
+from pressctl.render.core import format_date, labels_for, text_on
 from pressctl.site import _reuse
 
 __all__ = [
@@ -326,7 +326,7 @@ def render_release(
     if not folder.endswith("/"):
         folder += "/"
     if make_pdf is None:
-        from pressctl.render import render_pdf
+        from pressctl.render.core import render_pdf
 
         def make_pdf(release: Release, ws: Workspace, plan: MergePlan, embargoed: bool) -> bytes:
             return render_pdf(release, ws, plan, embargoed=embargoed)

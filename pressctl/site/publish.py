@@ -18,7 +18,7 @@ from pathlib import Path
 from pressctl.clock import Clock
 from pressctl.config import Workspace
 from pressctl.errors import EmbargoError, InputError
-from pressctl.release import Release
+from pressctl.release.load import Release
 from pressctl.site.feeds import render_feeds, render_sitemap
 from pressctl.site.pages import (
     PdfMaker,

@@ -3,9 +3,9 @@
 ``schedule_release`` checks everything a send would check *now* (release, lists, merge fields, the time),
 copies the release, its translations, photos, attachments and the contact lists into
 ``.pressctl/jobs/<id>/`` and stores a job; what was scheduled is what goes. ``Dispatcher`` sends jobs
-whose time has come: it claims each one atomically (see ``pressctl.jobs``), hands it to the send engine
+whose time has come: it claims each one atomically (see ``pressctl.schedule.jobs``), hands it to the send engine
 with ``not_before`` = the job's time so the engine checks the clock at every hand-over (it takes a job up
-``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through an ``Engine`` (``pressctl.campaign`` in real
+``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through an ``Engine`` (``pressctl.send.campaign`` in real
 use), so the timing rules here are tested with a fake engine and a manual clock.
 """
 
@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace, load_workspace
 from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted
-from pressctl.jobs import Job, JobStore, SourceFile, connect, current_owner
-from pressctl.release import Release, load_release_set
-from pressctl.timeparse import check_send_time, format_local, format_utc, parse_at
+from pressctl.release.load import Release, load_release_set
+from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
+from pressctl.times import check_send_time, format_local, format_utc, parse_at
 
 __all__ = [
     "DEFAULT_INTERVAL",
@@ -76,7 +76,7 @@ class SendOutcome:
 
 
 class Engine(Protocol):
-    """What the scheduler needs from the send engine (``pressctl.campaign``)."""
+    """What the scheduler needs from the send engine (``pressctl.send.campaign``)."""
 
     def check(
         self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]

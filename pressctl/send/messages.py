@@ -31,11 +31,11 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pressctl.config import Workspace
+from pressctl.contacts.segments import wanted_language
 from pressctl.errors import ConfigError, ContactsError, InputError
-from pressctl.merge import TOKEN_FIELD, MergePlan
 from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
-from pressctl.segments import wanted_language
-from pressctl.wire import wire_piece, wire_pieces
+from pressctl.release.merge import TOKEN_FIELD, MergePlan
+from pressctl.send.wire import wire_piece, wire_pieces
 
 __all__ = [
     "PDF_MODES",
@@ -316,7 +316,7 @@ class _Variant:
     # The greeting's tokens with their fallbacks only, for readers whose own language this version isn't.
     plain_greeting: Mapping[str, str]
     fixed_subject: bytes | None  # the folded Subject line when it holds no merge fields
-    # top, before_text, between, after_html in SMTP DATA form (see pressctl.wire), made once; () unless wire
+    # top, before_text, between, after_html in SMTP DATA form (see pressctl.send.wire), made once; () unless wire
     wire: tuple[bytes | None, ...] = ()
 
 
@@ -345,7 +345,7 @@ class MessageFactory:
         self.workspace = workspace
         self.plan = plan
         self.campaign_id = campaign_id
-        # wire=True: messages come as pressctl.wire.WireData (dots doubled) when their parts allow, for a
+        # wire=True: messages come as pressctl.send.wire.WireData (dots doubled) when their parts allow, for a
         # transport that sends them as they are; the shared parts are prepared here, once per language.
         self._wire = wire
         self.pdf_mode = pdf_mode or sender.pdf
@@ -372,12 +372,12 @@ class MessageFactory:
             self._unsub_mailto = "mailto:" + self._unsub_mailto
         self._unsub_url = _config_url(sender.unsubscribe_url, key="unsubscribe_url", workspace=workspace)
         self._one_click = self._unsub_url.lower().startswith("https://")
-        # {token}: an opaque per-recipient token (pressctl.unsubscribe), from the workspace's secret as it is
+        # {token}: an opaque per-recipient token (pressctl.contacts.unsubscribe), from the workspace's secret as it is
         # now (a scheduled job reads it at dispatch; it is never copied into a snapshot).
         self._secret: bytes | None = None
         if "{token}" in self._unsub_url or "{token}" in self._unsub_mailto:
             if unsubscribe_secret is None:
-                from pressctl.unsubscribe import load_or_create_secret
+                from pressctl.contacts.unsubscribe import load_or_create_secret
 
                 unsubscribe_secret = load_or_create_secret(workspace.state_dir)
             self._secret = unsubscribe_secret
@@ -581,7 +581,7 @@ class MessageFactory:
         """The token ``{token}`` becomes for ``address`` ("" when the unsubscribe URL has no ``{token}``)."""
         if self._secret is None:
             return ""
-        from pressctl.unsubscribe import token_for
+        from pressctl.contacts.unsubscribe import token_for
 
         return token_for(address, self._secret)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from pressctl.markdown import has_wide, is_wide, parse
+from pressctl.release.markdown import has_wide, is_wide, parse
 
 __all__ = ["inline_text", "markdown_text", "wrap"]
 

@@ -18,8 +18,8 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 from pressctl.errors import InputError
-from pressctl.messages import MessageFactory, PersonalParts
 from pressctl.model import Contact, InlineImage
+from pressctl.send.messages import MessageFactory, PersonalParts
 
 __all__ = ["MARKER", "PreviewResult", "safe_name", "write_preview"]
 

@@ -11,7 +11,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from pressctl.errors import EmbargoError, InputError
-from pressctl.release import parse_local_time, time_problem
+from pressctl.release.load import parse_local_time, time_problem
 
 __all__ = [
     "check_send_time",

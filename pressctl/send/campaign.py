@@ -9,7 +9,7 @@ Two steps, so the CLI can show a summary and ask before anything leaves::
 ``plan_send`` loads the release set and the lists, refuses an embargo that has not lifted (unless this is
 an advance copy), renders each language once, checks merge fields and computes the campaign fingerprint.
 ``run_send`` finds the campaign with that fingerprint in the ledger (or starts one), records every
-recipient, and sends to those still to do. The scheduler (``pressctl.schedule``) drives the same two
+recipient, and sends to those still to do. The scheduler (``pressctl.schedule.dispatcher``) drives the same two
 steps through :class:`CampaignEngine`.
 """
 
@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pressctl.config import Workspace
-from pressctl.dispatch import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
 from pressctl.errors import (
     ContactsError,
     EmbargoError,
@@ -39,11 +38,12 @@ from pressctl.errors import (
     SendAborted,
 )
 from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
-from pressctl.merge import TOKEN_FIELD, MergePlan
 from pressctl.model import Contact, OutgoingMessage, Rendered
-from pressctl.release import Release
-from pressctl.throttle import Rate, parse_duration, parse_rate
-from pressctl.transport import (
+from pressctl.release.load import Release
+from pressctl.release.merge import TOKEN_FIELD, MergePlan
+from pressctl.send.engine import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
+from pressctl.send.pacing import Rate, parse_duration, parse_rate
+from pressctl.send.transport import (
     PASSWORD_ENV,
     OutboxTransport,
     Outcome,
@@ -54,8 +54,8 @@ from pressctl.transport import (
 )
 
 if TYPE_CHECKING:
-    from pressctl.contacts import ContactSet
-    from pressctl.messages import MessageFactory
+    from pressctl.contacts.load import ContactSet
+    from pressctl.send.messages import MessageFactory
 
 __all__ = [
     "CampaignEngine",
@@ -195,7 +195,7 @@ class SendPlan:
 
     def factory(self, campaign_token: str, *, subject_prefix: str = "", wire: bool = False) -> MessageFactory:
         """The message builder for one campaign (its token makes the Message-IDs); ``wire``: see MessageFactory."""
-        from pressctl.messages import MessageFactory
+        from pressctl.send.messages import MessageFactory
 
         return MessageFactory(
             self.renders,
@@ -212,7 +212,7 @@ class SendPlan:
     @property
     def warnings(self) -> list[str]:
         """Things worth a line before sending that don't stop it (the CLI prints them as warnings)."""
-        from pressctl.render import release_warnings
+        from pressctl.render.core import release_warnings
 
         return [*release_warnings(self.releases, utcnow()), *unsubscribe_warnings(self.workspace)]
 
@@ -220,7 +220,7 @@ class SendPlan:
         """(file name, bytes) of every file attached to the messages: the PDFs when attached, then the
         release's own attachments, each once. Shown before a send and in the dry run, so nothing leaves
         unseen."""
-        from pressctl.messages import pdf_filename
+        from pressctl.send.messages import pdf_filename
 
         mode = self.options.pdf_mode or self.workspace.sender.pdf
         found: list[tuple[str, int]] = []
@@ -368,7 +368,7 @@ def _embargo_check(main: Release, *, moment: dt.datetime, advance_copy: bool, wh
 def _render_pdfs(
     releases: Sequence[Release], workspace: Workspace, merge_plan: MergePlan, *, embargoed: bool
 ) -> dict[str, bytes]:
-    from pressctl.render import render_pdf
+    from pressctl.render.core import render_pdf
 
     return {r.language: render_pdf(r, workspace, merge_plan, embargoed=embargoed) for r in releases}
 
@@ -436,7 +436,7 @@ def _cached_or_render(
 ) -> Callable[[], dict[str, bytes]]:
     """The PDFs from ``.pressctl/cache/`` when these exact inputs were rendered before (a dry run, an
     earlier send), else rendered (see :func:`_start_pdfs`) and kept there for the next command."""
-    from pressctl.pdfcache import load_pdfs, pdf_keys, store_pdfs
+    from pressctl.render.pdfcache import load_pdfs, pdf_keys, store_pdfs
 
     keys = pdf_keys(releases, workspace, merge_plan, embargoed=embargoed)
     cached = load_pdfs(workspace, keys)
@@ -469,8 +469,8 @@ def plan_send(
     passes its job time as ``not_before`` (and then must pass it to :func:`run_send` too).
     ``check_embargo=False`` leaves time checks to the caller (``pressctl schedule`` checks its own).
     """
-    from pressctl.contacts import check_merge_fields, load_contacts
-    from pressctl.release import load_release_set
+    from pressctl.contacts.load import check_merge_fields, load_contacts
+    from pressctl.release.load import load_release_set
 
     options = options or SendOptions()
     options.dispatch_options()  # option errors first, before any slow work
@@ -492,7 +492,7 @@ def plan_send(
     pdfs: dict[str, bytes] = {}
     pending_pdfs: Callable[[], dict[str, bytes]] | None = None
     if render:
-        from pressctl.render import render_email
+        from pressctl.render.core import render_email
 
         # The emails first: they fill the merge plan the PDFs (and the merge-field check) rely on.
         for release in releases:
@@ -650,7 +650,7 @@ class ReleaseLock:
     """
 
     def __init__(self, ledger: Ledger, key: str, *, purpose: str, lease_seconds: float = LOCK_LEASE) -> None:
-        from pressctl.jobs import current_owner
+        from pressctl.schedule.jobs import current_owner
 
         self.ledger = ledger
         self.key = key
@@ -827,7 +827,7 @@ def _run_locked(
     on_campaign: Callable[[Campaign, dict[str, int]], None] | None,
     lock: ReleaseLock,
 ) -> SendResult:
-    from pressctl.contacts import append_suppression
+    from pressctl.contacts.load import append_suppression
 
     campaign, created, skipped = open_campaign(plan, ledger)
     ledger.set_lock_campaign(lock.key, owner=lock.owner, campaign_id=campaign.id)
@@ -944,7 +944,7 @@ def send_test(
 
 # -- the scheduler's engine ---------------------------------------------------------------------------------
 class CampaignEngine:
-    """``pressctl.schedule.Engine`` on top of :func:`plan_send` / :func:`run_send` (jobs use the ledger too)."""
+    """``pressctl.schedule.dispatcher.Engine`` on top of :func:`plan_send` / :func:`run_send` (jobs use the ledger too)."""
 
     def __init__(self, *, ledger_path: Path | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.ledger_path = ledger_path  # the jobs' ledger; a job's own --db wins
@@ -977,7 +977,7 @@ class CampaignEngine:
         not_before: dt.datetime | None,
         stop: threading.Event,
     ) -> Any:
-        from pressctl.schedule import SendOutcome
+        from pressctl.schedule.dispatcher import SendOutcome
 
         plan = plan_send(
             release,

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pressctl.contacts_clean import (
+from pressctl.contacts.clean import (
     AddressError,
     clean_address,
     clean_name,
@@ -49,11 +49,8 @@ from pressctl.contacts_clean import (
     is_formula_like,
     visible,
 )
-from pressctl.contacts_read import Table, read_table
-from pressctl.errors import ContactsError
-from pressctl.limits import DEFAULT_LIMITS, Limits
-from pressctl.model import Contact
-from pressctl.segments import (
+from pressctl.contacts.read import Table, read_table
+from pressctl.contacts.segments import (
     Condition,
     describe_languages,
     is_fallback,
@@ -62,10 +59,13 @@ from pressctl.segments import (
     route_language,
     wanted_language,
 )
+from pressctl.errors import ContactsError
+from pressctl.limits import DEFAULT_LIMITS, Limits
+from pressctl.model import Contact
 
 if TYPE_CHECKING:
     from pressctl.config import Workspace
-    from pressctl.merge import MergePlan
+    from pressctl.release.merge import MergePlan
 
 __all__ = [
     "ContactSet",
@@ -247,7 +247,7 @@ def load_contacts(
     """Read, clean, de-duplicate, select and suppress the contacts of ``paths`` (see the module docstring).
 
     With a ``workspace``, its ``contacts/suppressed.csv`` must be readable (see
-    :func:`pressctl.suppression.check_workspace_list`), and the addresses its ledger (``ledger_path``,
+    :func:`pressctl.contacts.suppression.check_workspace_list`), and the addresses its ledger (``ledger_path``,
     default the workspace's) recorded as suppressed stay suppressed even if the CSV lost them.
 
     ``languages`` are those the release exists in (main language first); each selected contact's
@@ -269,7 +269,7 @@ def load_contacts(
     suppression_files = list(suppress)
     recorded: dict[str, tuple[str, str, str]] = {}
     if workspace is not None:
-        from pressctl import suppression
+        from pressctl.contacts import suppression as suppression
 
         # Never skipped: an unreadable list stops here; a missing one is recreated (and said so).
         notice = suppression.check_workspace_list(workspace.suppression_path)
@@ -279,7 +279,7 @@ def load_contacts(
         recorded = suppression.recorded(ledger_path or workspace.ledger_path)
     suppressed = read_suppression(suppression_files, limits=limits)
     if recorded:
-        from pressctl import suppression
+        from pressctl.contacts import suppression as suppression
 
         missing = suppression.missing_from_list(recorded, suppressed)
         if missing:

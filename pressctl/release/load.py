@@ -17,9 +17,9 @@ import yaml
 
 from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside, roots_for
 from pressctl.config import MediaContact, Workspace
-from pressctl.dateline import body_dateline
 from pressctl.errors import ReleaseError
 from pressctl.limits import require_regular_file
+from pressctl.release.dateline import body_dateline
 
 __all__ = [
     "LANGUAGES",
@@ -662,7 +662,7 @@ def _body_images(body: str, body_line: int, base: Path, roots: tuple[Path, ...],
     """Each ``![alt](src)`` of the body, checked: a file inside the workspace, never a URL."""
     from urllib.parse import unquote
 
-    from pressctl.markdown import parse
+    from pressctl.release.markdown import parse
 
     images: dict[str, Path] = {}
     for block in parse(body):

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pressctl.config import Workspace
-from pressctl.contacts import _suppression_entry, append_suppression, is_suppressed, read_suppression
-from pressctl.contacts_clean import column_key
+from pressctl.contacts.clean import column_key
+from pressctl.contacts.load import _suppression_entry, append_suppression, is_suppressed, read_suppression
 from pressctl.errors import ContactsError, InputError
 from pressctl.ledger import Ledger
 
@@ -243,7 +243,7 @@ def list_all(workspace: Workspace, ledger: Ledger) -> list[Suppressed]:
 
 
 def _list_rows(path: Path) -> list[tuple[str, str, str]]:
-    from pressctl.contacts_read import read_table
+    from pressctl.contacts.read import read_table
 
     table = read_table(path, lenient=True, allow_empty=True)
     if not table.header:
@@ -318,7 +318,7 @@ def import_file(
     Tokens are matched only against addresses the ledger knows (:meth:`Ledger.known_addresses`); a
     token that matches none is counted in ``unknown_tokens`` and nothing is suppressed for it.
     """
-    from pressctl.unsubscribe import match_tokens
+    from pressctl.contacts.unsubscribe import match_tokens
 
     result = ImportResult()
     values = _values(Path(path))

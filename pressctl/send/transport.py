@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pressctl.errors import InputError, TransportError
 from pressctl.model import OutgoingMessage
-from pressctl.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
+from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
 
 __all__ = [
     "PASSWORD_ENV",

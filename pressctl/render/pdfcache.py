@@ -21,8 +21,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pressctl.config import Workspace
-from pressctl.merge import MergePlan
-from pressctl.release import Release
+from pressctl.release.load import Release
+from pressctl.release.merge import MergePlan
 
 __all__ = ["KEEP", "cache_dir", "load_pdfs", "pdf_keys", "store_pdfs"]
 
@@ -76,7 +76,7 @@ def pdf_keys(
     releases: Sequence[Release], workspace: Workspace, merge_plan: MergePlan, *, embargoed: bool
 ) -> dict[str, str]:
     """The cache key of each language's PDF (cheap: templates and hashing, no WeasyPrint)."""
-    from pressctl.render import print_html
+    from pressctl.render.core import print_html
 
     # A scratch copy: the print HTML may tokenise merge fields the emails lack, and the caller's plan
     # (checked against the contacts) must stay as the emails left it, as it does when the PDF renders

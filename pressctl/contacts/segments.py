@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pressctl.contacts_clean import clean_text, column_key
+from pressctl.contacts.clean import clean_text, column_key
 from pressctl.errors import ContactsError
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 Everything up to the print HTML is pure; the PDF needs WeasyPrint, imported on first use (it costs
 ~0.5 s) with one ``FontConfiguration`` and one image cache for the whole process. Merge fields are
-tokens here (see pressctl.merge): the email keeps them for per-contact filling, the PDF and the files
+tokens here (see pressctl.release.merge): the email keeps them for per-contact filling, the PDF and the files
 written by ``render_files`` get ``plan.blank()`` (fallbacks only).
 """
 
@@ -38,14 +38,14 @@ from markupsafe import Markup
 from pressctl import resources
 from pressctl.assets import Fetcher, email_html_problem, roots_for
 from pressctl.config import Workspace
-from pressctl.dateline import body_dateline, has_date
 from pressctl.errors import InputError, PressctlError
 from pressctl.limits import DEFAULT_LIMITS, Limits, limit_error
-from pressctl.markdown import lang_spans, markdown_html, text_width
-from pressctl.merge import TOKEN_MERGE, MergePlan, tokens_in
 from pressctl.model import InlineImage, Rendered
-from pressctl.release import Release, date_warnings, load_release_set
-from pressctl.textrender import markdown_text, wrap
+from pressctl.release.dateline import body_dateline, has_date
+from pressctl.release.load import Release, date_warnings, load_release_set
+from pressctl.release.markdown import lang_spans, markdown_html, text_width
+from pressctl.release.merge import TOKEN_MERGE, MergePlan, tokens_in
+from pressctl.render.text import markdown_text, wrap
 
 __all__ = [
     "DEFAULT_GREETINGS",
@@ -64,7 +64,7 @@ __all__ = [
     "text_on",
 ]
 
-# Where pressctl.messages puts the link to the published PDF (sender.pdf = link/both); removed otherwise.
+# Where pressctl.send.messages puts the link to the published PDF (sender.pdf = link/both); removed otherwise.
 PDF_LINK_SLOT = "<!--pressctl:pdf-link-->"
 _TEXT_SLOT = re.compile(r"^[ \t]*" + re.escape(PDF_LINK_SLOT) + r"[ \t]*\n?", re.M)
 
@@ -736,7 +736,7 @@ def _print_image_uri(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
 
 def _unsubscribe(workspace: Workspace, plan: MergePlan) -> tuple[str, str]:
     """(URL, mailto). ``{token}`` in the URL becomes the recipient's unsubscribe token (filled per message by
-    pressctl.messages from the workspace secret); ``{email}`` the URL-quoted merge field ``{{ email }}``."""
+    pressctl.send.messages from the workspace secret); ``{email}`` the URL-quoted merge field ``{{ email }}``."""
     url = workspace.sender.unsubscribe_url
     if "{token}" in url:
         url = url.replace("{token}", plan.tokenize(TOKEN_MERGE))
@@ -902,8 +902,8 @@ def _font_config() -> Any:
 
         # WeasyPrint reports harmless CSS notes as warnings; keep them off the user's terminal.
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        # Real subsets of the CJK faces (only the glyphs used): see pressctl.pdffonts.
-        from pressctl import pdffonts
+        # Real subsets of the CJK faces (only the glyphs used): see pressctl.render.pdffonts.
+        from pressctl.render import pdffonts as pdffonts
 
         pdffonts.install()
         _FONT_CONFIG = FontConfiguration()

@@ -22,8 +22,8 @@ from typing import Generic, TypeVar
 from pressctl.errors import PressctlError, TransportError
 from pressctl.ledger import Ledger, utcnow
 from pressctl.model import OutgoingMessage
-from pressctl.throttle import Pacer, Rate
-from pressctl.transport import Connection, Outcome, Transport
+from pressctl.send.pacing import Pacer, Rate
+from pressctl.send.transport import Connection, Outcome, Transport
 
 __all__ = ["DispatchOptions", "DispatchProgress", "DispatchResult", "Job", "dispatch"]
 

@@ -1,0 +1,1 @@
+"""Journalist lists: reading CSV/xlsx, cleaning and de-duplicating, segments, suppression."""

@@ -1,0 +1,1 @@
+"""Sending: message building and wire form, transport, pacing, the send engine and campaigns."""
