@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pressctl.errors import ConfigError
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
 
-__all__ = ["CONFIG_NAME", "Brand", "MediaContact", "Organisation", "Sender", "Workspace", "load_workspace"]
+__all__ = [
+    "CONFIG_NAME",
+    "Bounces",
+    "Brand",
+    "MediaContact",
+    "Organisation",
+    "Sender",
+    "Workspace",
+    "load_workspace",
+]
 
 CONFIG_NAME = "pressctl.toml"
 
@@ -66,6 +75,20 @@ class Sender:
     unsubscribe_mailto: str = ""
     pdf: str = "attach"  # attach | link | both
     pdf_base_url: str = ""  # where linked PDFs are published, when pdf is link or both
+    return_path: str = ""  # VERP envelope sender, e.g. bounces+{local}={domain}@hvsp.example ("" = the From)
+
+
+@dataclass(frozen=True)
+class Bounces:
+    """``[bounces]``: the mailbox ``pressctl bounces`` reads when no --maildir/--mbox/--imap is given."""
+
+    maildir: Path | None = None
+    mbox: Path | None = None
+    imap: str = ""  # imaps://user@host/FOLDER (no password)
+    user: str = ""  # the IMAP user, when the URL has none
+    auth: str = ""  # password | xoauth2
+    oauth_token_command: str = ""  # prints an XOAUTH2 access token when PRESSCTL_IMAP_OAUTH_TOKEN is unset
+    move_to: str = ""  # IMAP/Maildir folder for handled messages
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,7 @@ class Workspace:
     timezone: str = "Asia/Hong_Kong"
     language: str = "en"
     smtp_url: str | None = None
+    bounces: Bounces = field(default_factory=Bounces)
     assets_allow: tuple[Path, ...] = ()  # folders outside the workspace files may come from ([assets] allow)
     limits: Limits = DEFAULT_LIMITS
     raw: dict[str, Any] = field(default_factory=dict)
@@ -140,15 +164,19 @@ def _str(table: dict[str, Any], key: str, section: str, where: str, default: str
 # What each section may hold. A misspelt key (``timezon``) would otherwise be ignored without a word and the
 # default used instead, which a press officer only notices when the wrong time zone reaches journalists.
 _KNOWN: dict[str, tuple[str, ...]] = {
-    "": ("organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp", "assets", "limits"),
+    "": (
+        "organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp", "assets", "limits",
+        "bounces",
+    ),
     "organisation": ("name", "website", "address", "footer", "about", "translations"),
     "brand": ("logo", "primary", "accent", "text", "font", "cjk_font"),
-    "sender": ("from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url"),
+    "sender": ("from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url", "return_path"),
     "defaults": ("timezone", "language"),
     "email": ("greeting",),
     "smtp": ("url",),
     "assets": ("allow",),
     "limits": LIMIT_KEYS,
+    "bounces": ("maildir", "mbox", "imap", "user", "auth", "oauth_token_command", "move_to"),
 }
 # Colours and font names go into CSS as they are: allow only what a colour or a family name can be.
 _COLOUR = re.compile(r"^(?:#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,30}|(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/]+\))$")
@@ -392,6 +420,9 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         except InputError as exc:
             raise ConfigError(exc.what, where=where, hint=exc.hint) from None
 
+    return_path = _return_path(_str(sender, "return_path", "sender", where).strip(), where)
+    bounces = _bounces(_table(data, "bounces", where), root, where)
+
     return Workspace(
         root=root,
         config_path=path,
@@ -417,12 +448,62 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             unsubscribe_mailto=_str(sender, "unsubscribe_mailto", "sender", where),
             pdf=pdf,
             pdf_base_url=_str(sender, "pdf_base_url", "sender", where),
+            return_path=return_path,
         ),
         media_contacts=tuple(contacts),
         timezone=tz,
         language=language,
         smtp_url=smtp_url,
+        bounces=bounces,
         assets_allow=assets_allow,
         limits=limits,
         raw=data,
+    )
+
+
+def _return_path(template: str, where: str) -> str:
+    """``[sender] return_path``: a VERP template with ``{local}`` and ``{domain}`` and one ``@`` after them."""
+    if not template:
+        return ""
+    local, at, domain = template.rpartition("@")
+    if "{local}" not in local or "{domain}" not in local or not at or "." not in domain or "{" in domain:
+        raise ConfigError(
+            f"sender.return_path {template!r} is not a VERP address template",
+            where=where,
+            hint='write e.g. "bounces+{local}={domain}@hvsp.example" ({local} and {domain} before the @)',
+        )
+    if any(c in template for c in " <>\r\n\t\"(),;:"):
+        raise ConfigError(f"sender.return_path {template!r} has characters an address cannot hold", where=where)
+    return template
+
+
+def _bounces(table: dict[str, Any], root: Path, where: str) -> Bounces:
+    """``[bounces]``: at most one of maildir, mbox and imap (paths relative to the workspace)."""
+    values = {key: _str(table, key, "bounces", where).strip() for key in _KNOWN["bounces"]}
+    given = [k for k in ("maildir", "mbox", "imap") if values[k]]
+    if len(given) > 1:
+        raise ConfigError(
+            f"[bounces] has both {given[0]} and {given[1]}", where=where, hint="keep one mailbox: maildir, mbox or imap"
+        )
+    if values["auth"] not in ("", "password", "xoauth2"):
+        raise ConfigError(f"bounces.auth must be password or xoauth2, not {values['auth']!r}", where=where)
+    netloc = values["imap"].split("://", 1)[-1].split("/", 1)[0]
+    if ":" in netloc.rpartition("@")[0]:  # user:password@host
+        raise ConfigError(
+            "bounces.imap must not contain a password",
+            where=where,
+            hint="remove it and set PRESSCTL_IMAP_PASSWORD in the environment instead",
+        )
+    if values["imap"] and not values["imap"].lower().startswith(("imap://", "imaps://")):
+        raise ConfigError(
+            "bounces.imap must start with imaps:// or imap://", where=where, hint="e.g. imaps://mail.hvsp.example/INBOX"
+        )
+    return Bounces(
+        maildir=root / values["maildir"] if values["maildir"] else None,
+        mbox=root / values["mbox"] if values["mbox"] else None,
+        imap=values["imap"],
+        user=values["user"],
+        auth=values["auth"],
+        oauth_token_command=values["oauth_token_command"],
+        move_to=values["move_to"],
     )

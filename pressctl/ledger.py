@@ -10,7 +10,11 @@ The schema is versioned with ``PRAGMA user_version``: :data:`MIGRATIONS` lists o
 applied in order inside one write transaction when a ledger is opened, so a ledger made by an older
 pressctl is brought up to date and one made by a newer pressctl is refused. Adding a migration is adding
 a function to the end of that tuple. Version 2 added ``release_locks`` (one sender per release, see
-:meth:`Ledger.acquire_release_lock`) and ``suppressions`` (addresses pressctl itself suppressed).
+:meth:`Ledger.acquire_release_lock`) and ``suppressions`` (addresses pressctl itself suppressed). The bounces
+migration (issue 12) added the ``bounced`` status, each row's response columns (what a bounce or a reply
+said: ``response``, ``response_detail``, ``response_at``, ``new_address``, ``bounce_code``), ``inbound`` (the
+messages ``pressctl bounces`` handled, so a second run changes nothing) and ``soft_bounces``; the methods
+under "bounces and replies" are what :class:`pressctl.bounces.store.LedgerStore` calls.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ __all__ = [
     "LockHolder",
     "RecipientRecord",
     "RecipientRow",
+    "ResponseUpdate",
     "connect",
     "utcnow",
 ]
@@ -46,9 +51,10 @@ __all__ = [
 # pending: not handed over yet (or waiting for a retry); sending: handed over, no reply recorded yet;
 # unknown: the connection was lost after the data, the server may have it; the rest are final.
 # skipped: already received this release from an earlier campaign (the release or a list was edited since).
-STATUSES = ("pending", "sending", "sent", "failed", "suppressed", "invalid", "skipped", "unknown")
+# bounced: the relay accepted it, then a bounce (5.x.x) came back (``pressctl bounces``); counted as failed.
+STATUSES = ("pending", "sending", "sent", "failed", "bounced", "suppressed", "invalid", "skipped", "unknown")
 TODO_STATUSES = ("pending", "sending", "unknown")
-FINAL_STATUSES = ("sent", "failed", "suppressed", "invalid", "skipped")
+FINAL_STATUSES = ("sent", "failed", "bounced", "suppressed", "invalid", "skipped")
 LOCK_LEASE = 60.0  # seconds a release lock lasts without renewal (renewed every few seconds while sending)
 
 _SCHEMA_V1 = """
@@ -105,6 +111,29 @@ CREATE TABLE IF NOT EXISTS suppressions (
 );
 """
 
+_SCHEMA_BOUNCES = """
+ALTER TABLE recipients ADD COLUMN response TEXT NOT NULL DEFAULT '';        -- bounced, auto-reply, moved, ...
+ALTER TABLE recipients ADD COLUMN response_detail TEXT NOT NULL DEFAULT ''; -- diagnostic or first lines
+ALTER TABLE recipients ADD COLUMN response_at TEXT;
+ALTER TABLE recipients ADD COLUMN new_address TEXT NOT NULL DEFAULT '';     -- "has left, please contact ..."
+ALTER TABLE recipients ADD COLUMN bounce_code TEXT NOT NULL DEFAULT '';     -- RFC 3463, e.g. 5.1.1
+CREATE INDEX IF NOT EXISTS recipients_message_id ON recipients (message_id);
+CREATE TABLE IF NOT EXISTS inbound (
+    handled_key  TEXT PRIMARY KEY,         -- the message's Message-ID, else a SHA-256 of its bytes
+    kind         TEXT NOT NULL DEFAULT '',
+    source       TEXT NOT NULL DEFAULT '',
+    seen_at      TEXT NOT NULL,
+    outcome      TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS soft_bounces (
+    address      TEXT NOT NULL,            -- case-folded
+    at           TEXT NOT NULL,
+    code         TEXT NOT NULL DEFAULT '',
+    handled_key  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS soft_bounces_address ON soft_bounces (address);
+"""
+
 
 def _statements(script: str) -> list[str]:
     """A schema script as single statements (``executescript`` would commit the migration half-way)."""
@@ -124,8 +153,14 @@ def _migrate_2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migrate_bounces(conn: sqlite3.Connection) -> None:
+    """Bounces and replies (issue 12): response columns on recipients, ``inbound`` and ``soft_bounces``."""
+    for statement in _statements(_SCHEMA_BOUNCES):
+        conn.execute(statement)
+
+
 # One function per schema version, in order; ``user_version`` says how many have been applied.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1, _migrate_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1, _migrate_2, _migrate_bounces)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -238,6 +273,24 @@ class RecipientRecord:
     first_attempt_at: str | None
     last_attempt_at: str | None
     sent_at: str | None
+    response: str = ""  # what came back after the send: bounced, soft-bounce, auto-reply, moved, replied, ...
+    response_detail: str = ""  # the diagnostic, or the first lines of what they wrote
+    response_at: str | None = None
+    new_address: str = ""
+    bounce_code: str = ""
+
+
+@dataclass(frozen=True)
+class ResponseUpdate:
+    """What ``pressctl bounces`` sets on one row. ``status`` is "bounced" or None (unchanged)."""
+
+    campaign_id: int
+    key: str
+    response: str
+    status: str | None = None
+    code: str = ""
+    detail: str = ""
+    new_address: str = ""
 
 
 def _campaign(row: sqlite3.Row) -> Campaign:
@@ -594,6 +647,79 @@ class Ledger:
         found = {row[0] for row in self.conn.execute("SELECT DISTINCT email FROM recipients WHERE key NOT LIKE 'invalid:%'")}
         found.update(self.suppressions())
         return found
+
+    # -- bounces and replies (pressctl bounces) ------------------------------------------------------------
+    def is_inbound_handled(self, handled_key: str) -> bool:
+        """Whether ``pressctl bounces`` handled a message with this key before."""
+        row = self.conn.execute("SELECT 1 FROM inbound WHERE handled_key = ?", (handled_key,)).fetchone()
+        return row is not None
+
+    def record_by_message_id(self, message_id: str) -> RecipientRecord | None:
+        """The row a Message-ID was sent with (Message-IDs are unique per campaign and recipient)."""
+        row = self.conn.execute(
+            "SELECT * FROM recipients WHERE message_id = ? ORDER BY campaign_id DESC LIMIT 1", (message_id,)
+        ).fetchone()
+        return _record(row) if row else None
+
+    def latest_record_for(self, key: str) -> RecipientRecord | None:
+        """The most recent row handed to the server for this case-folded address (``sent`` or ``bounced``)."""
+        row = self.conn.execute(
+            "SELECT * FROM recipients WHERE key = ? AND status IN ('sent', 'bounced')"
+            " ORDER BY COALESCE(sent_at, '') DESC, campaign_id DESC LIMIT 1",
+            (key,),
+        ).fetchone()
+        return _record(row) if row else None
+
+    def soft_bounce_times(self, address: str) -> list[dt.datetime]:
+        """When soft bounces of this case-folded address were recorded (any campaign)."""
+        return [
+            dt.datetime.fromisoformat(row[0])
+            for row in self.conn.execute("SELECT at FROM soft_bounces WHERE address = ? ORDER BY at", (address,))
+        ]
+
+    def apply_responses(
+        self,
+        updates: Iterable[ResponseUpdate],
+        soft_bounces: Iterable[tuple[str, dt.datetime, str, str]],
+        handled: tuple[str, str, str, str],
+    ) -> None:
+        """Row updates, soft bounces ``(address, at, code, handled key)`` and the handled message
+        ``(key, kind, source, outcome)`` in one transaction: a crash leaves all of it or none."""
+        now = self._now()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for u in updates:
+                if u.status is not None and u.status not in STATUSES:
+                    raise ValueError(u.status)
+                self.conn.execute(
+                    "UPDATE recipients SET status = COALESCE(?, status), response = ?, response_detail = ?,"
+                    " bounce_code = ?, new_address = ?, response_at = ? WHERE campaign_id = ? AND key = ?",
+                    (u.status, u.response, u.detail[:2000], u.code[:20], u.new_address[:320], now, u.campaign_id, u.key),
+                )
+            self.conn.executemany(
+                "INSERT INTO soft_bounces (address, at, code, handled_key) VALUES (?, ?, ?, ?)",
+                ((a, _iso(at), code, key) for a, at, code, key in soft_bounces),
+            )
+            key, kind, source, outcome = handled
+            self.conn.execute(
+                "INSERT INTO inbound (handled_key, kind, source, seen_at, outcome) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (handled_key) DO NOTHING",
+                (key, kind, source[:500], now, outcome[:300]),
+            )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def needs_attention(self, campaign_id: int | None = None) -> list[RecipientRecord]:
+        """Rows a person should look at: bounced, or a response ``moved`` or ``replied`` (all campaigns, or one)."""
+        where = "(status = 'bounced' OR response IN ('bounced', 'moved', 'replied'))"
+        args: tuple[object, ...] = ()
+        if campaign_id is not None:
+            where += " AND campaign_id = ?"
+            args = (campaign_id,)
+        cur = self.conn.execute(f"SELECT * FROM recipients WHERE {where} ORDER BY campaign_id, rowid", args)
+        return [_record(row) for row in cur]
 
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pressctl.bounces.parse import BouncedRecipient, Finding
+from pressctl.verp import verp_encode  # one definition: the send side uses it for MAIL FROM
 
 __all__ = [
     "LedgerRow",
@@ -83,12 +84,6 @@ class Matches:
 
 
 # -- VERP ---------------------------------------------------------------------------------------------------
-
-
-def verp_encode(template: str, address: str) -> str:
-    """``bounces+{local}={domain}@example.org`` with the recipient's parts filled in."""
-    local, _, domain = address.rpartition("@")
-    return template.replace("{local}", local).replace("{domain}", domain)
 
 
 def verp_decode(template: str, address: str) -> str:

@@ -58,6 +58,7 @@ class Summary:
     read: int = 0
     already_handled: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
+    severities: dict[str, int] = field(default_factory=dict)  # bounced addresses: hard, soft, delayed
     bounced: int = 0
     suppressed: list[Suppression] = field(default_factory=list)
     unmatched: list[tuple[str, Unmatched]] = field(default_factory=list)  # (source id, why)
@@ -83,6 +84,8 @@ def process_message(
         summary.already_handled += 1
         return None
     summary.kinds[finding.kind] = summary.kinds.get(finding.kind, 0) + 1
+    for rec in finding.recipients:
+        summary.severities[rec.severity] = summary.severities.get(rec.severity, 0) + 1
     matches = match_findings(
         [finding],
         store.by_message_id,

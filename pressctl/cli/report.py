@@ -1,4 +1,5 @@
-"""CLI: ``pressctl report [CAMPAIGN]`` (every recipient's fate) and ``pressctl campaigns`` (the list)."""
+"""CLI: ``pressctl report [CAMPAIGN]`` (every recipient's fate and what came back), ``report --needs-attention``
+(bounced, moved and replied journalists, with what they said) and ``pressctl campaigns`` (the list)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,41 @@ __all__ = ["register"]
 _COLUMNS = (
     "email", "name", "language", "status", "attempts", "last_code", "last_reply", "message_id",
     "first_attempt_at", "last_attempt_at", "sent_at", "source",
+    "response", "bounce_code", "response_detail", "new_address", "response_at",
 )
+_ATTENTION_COLUMNS = (
+    "campaign_id", "email", "name", "status", "response", "bounce_code", "new_address", "response_detail",
+    "response_at",
+)
+
+
+def response_text(r: Any) -> str:
+    """What came back after the send, in a few words: ``bounced 5.1.1``, ``moved -> new@x``, ``replied``."""
+    if not r.response:
+        return ""
+    if r.response in ("bounced", "soft-bounce", "delayed"):
+        return f"{r.response} {r.bounce_code}".strip()
+    if r.response == "moved":
+        return f"moved -> {r.new_address}" if r.new_address else "moved (no new address given)"
+    return str(r.response)
+
+
+def _first_line(text: str, limit: int = 80) -> str:
+    line = next((x.strip() for x in text.splitlines() if x.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _totals_text(totals: dict[str, int]) -> str:
+    """Totals with bounced counted among the failed (it failed, only later)."""
+    parts = []
+    for k, n in totals.items():
+        if k == "bounced" or not (n or (k == "failed" and totals.get("bounced"))):
+            continue
+        if k == "failed" and totals.get("bounced"):
+            parts.append(f"{n + totals['bounced']} failed ({totals['bounced']} bounced after sending)")
+        else:
+            parts.append(f"{n} {k}")
+    return ", ".join(parts) or "none"
 
 
 def _open(db: Path | None, config: Path | None) -> Ledger:
@@ -40,18 +75,32 @@ def _open(db: Path | None, config: Path | None) -> Ledger:
 def report(
     campaign: Annotated[int | None, typer.Argument(help="The campaign number (default: the latest).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    needs_attention: Annotated[
+        bool,
+        typer.Option(
+            "--needs-attention",
+            help="Only bounced, moved and replied journalists, with what they said (all campaigns, or CAMPAIGN).",
+        ),
+    ] = False,
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
-    """Show each recipient of a campaign: status, attempts, last reply, Message-ID, times; then totals.
+    """Show each recipient of a campaign: status, attempts, last reply, what came back (bounced, auto-reply,
+    moved, replied: see `pressctl bounces`), Message-ID, times; then totals.
 
-    --format csv or json gives one row per recipient, for a spreadsheet or a script.
+    --format csv or json gives one row per recipient, for a spreadsheet or a script. --needs-attention lists
+    the journalists a person should look at: bounced (with the code), moved (with the new address) and
+    replied, with the first line of what they said.
 
-    Example:
+    Examples:
       pressctl report 3 --format csv > campaign-3.csv
+      pressctl report --needs-attention
     """
     if fmt not in ("table", "csv", "json"):
         raise InputError(f"--format {fmt!r} is not known", hint="use table, csv or json")
+    if needs_attention:
+        _needs_attention(campaign, fmt, db, config)
+        return
     with _open(db, config) as ledger:
         found = ledger.campaign(campaign) if campaign is not None else ledger.latest()
         if found is None:
@@ -83,9 +132,42 @@ def report(
         for r in records:
             who = f"{r.name} <{r.email}>" if r.name else r.email
             reply = f"{r.last_code or ''} {r.last_reply}".strip()
-            rows.append((who, r.language, r.status, str(r.attempts), reply, r.message_id, r.last_attempt_at or ""))
-        print_table(("recipient", "lang", "status", "tries", "last reply", "Message-ID", "last attempt"), rows)
-        out.print("totals    " + (", ".join(f"{n} {k}" for k, n in totals.items() if n) or "none"))
+            rows.append((
+                who, r.language, r.status, str(r.attempts), reply, response_text(r), r.message_id,
+                r.last_attempt_at or "",
+            ))
+        print_table(
+            ("recipient", "lang", "status", "tries", "last reply", "response", "Message-ID", "last attempt"), rows
+        )
+        out.print("totals    " + _totals_text(totals))
+
+
+def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Path | None) -> None:
+    with _open(db, config) as ledger:
+        if campaign is not None and ledger.campaign(campaign) is None:
+            raise InputError(f"no campaign {campaign}", where=str(ledger.path), hint="`pressctl campaigns` lists them")
+        records = ledger.needs_attention(campaign)
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(_ATTENTION_COLUMNS)
+        for r in records:
+            writer.writerow([_csv_cell(getattr(r, k)) for k in _ATTENTION_COLUMNS])
+        return
+    if fmt == "json":
+        data = [{k: getattr(r, k) for k in _ATTENTION_COLUMNS} for r in records]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    scope = f"campaign #{campaign}" if campaign is not None else "all campaigns"
+    if not records:
+        out.print(f"nobody needs attention ({scope})")
+        return
+    rows = []
+    for r in records:
+        who = f"{r.name} <{r.email}>" if r.name else r.email
+        said = _first_line(r.response_detail)
+        rows.append((str(r.campaign_id), who, response_text(r) or r.status, said, (r.response_at or "")[:16]))
+    print_table(("#", "journalist", "what happened", "what they said", "when"), rows)
+    out.print(f"{len(records)} journalist(s) need attention ({scope})")
 
 
 def _csv_cell(value: object) -> str:
@@ -125,7 +207,8 @@ def campaigns(
             left = t["pending"] + t["sending"] + t["unknown"]
             other = t["suppressed"] + t["invalid"] + t["skipped"]
             lines.append((
-                str(c.id), c.created_at[:16].replace("T", " "), c.title, str(t["sent"]), str(t["failed"]),
+                str(c.id), c.created_at[:16].replace("T", " "), c.title, str(t["sent"]),
+                str(t["failed"] + t["bounced"]),
                 str(left), str(other), (c.finished_at or "-")[:16].replace("T", " "),
             ))
         print_table(("#", "created", "release", "sent", "failed", "left", "other", "finished"), lines)

@@ -568,7 +568,9 @@ def make_transport(
     if password is None:
         password = os.environ.get(PASSWORD_ENV) or None
     settings = parse_smtp_url(url, password=password, option="--smtp" if smtp_url else "[smtp] url in pressctl.toml")
-    return SmtpTransport(settings, sender=from_addr or workspace.sender.from_addr)
+    return SmtpTransport(
+        settings, sender=from_addr or workspace.sender.from_addr, return_path=workspace.sender.return_path
+    )
 
 
 # -- running ------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pressctl.errors import InputError, TransportError
 from pressctl.model import OutgoingMessage
 from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
+from pressctl.verp import verp_encode
 
 __all__ = [
     "PASSWORD_ENV",
@@ -215,10 +216,11 @@ def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--sm
 
 
 class _SmtpConnection:
-    def __init__(self, client: Any, sender: str, settings: SmtpSettings) -> None:
+    def __init__(self, client: Any, sender: str, settings: SmtpSettings, return_path: str = "") -> None:
         self._client = client
         self._sender = sender
         self._settings = settings
+        self._return_path = return_path
 
     @property
     def usable(self) -> bool:
@@ -234,17 +236,19 @@ class _SmtpConnection:
             if not client.supports_extension("smtputf8"):
                 return Outcome("permanent", None, "the server does not accept international (SMTPUTF8) addresses")
             options, encoding = ["SMTPUTF8"], "utf-8"
-        # Envelope first; a refusal here means the message was never handed over.
+        # Envelope first; a refusal here means the message was never handed over. With [sender] return_path
+        # (VERP) the envelope sender names the recipient, so a bounce says whose message it was.
+        sender = verp_encode(self._return_path, message.recipient) if self._return_path else self._sender
         stage = "mail"
         try:
-            await client.mail(self._sender, options=options, encoding=encoding)
+            await client.mail(sender, options=options, encoding=encoding)
             stage = "rcpt"
             await client.rcpt(message.recipient, encoding=encoding)
         except aiosmtplib.SMTPResponseException as exc:
             outcome = classify(exc.code, exc.message, reconnect=not client.is_connected)
             if stage == "mail" and outcome.kind == "permanent":
                 # The server refuses our sender: no recipient will fare better. Stop, don't burn the list.
-                outcome = Outcome("policy", outcome.code, f"sender {self._sender} refused: {outcome.reply}")
+                outcome = Outcome("policy", outcome.code, f"sender {sender} refused: {outcome.reply}")
             if client.is_connected and exc.code != 421:
                 try:
                     await client.rset()
@@ -310,10 +314,13 @@ class SmtpTransport:
 
     is_local = False
 
-    def __init__(self, settings: SmtpSettings, *, sender: str, local_hostname: str | None = None) -> None:
+    def __init__(
+        self, settings: SmtpSettings, *, sender: str, local_hostname: str | None = None, return_path: str = ""
+    ) -> None:
         install_fast_data_path()
         self.settings = settings
         self.sender = envelope_sender(sender)
+        self.return_path = return_path  # a VERP template ([sender] return_path): MAIL FROM per recipient
         self.description = settings.describe()
         # EHLO name: the sender's domain is better than a container's random FQDN (and is cheaper).
         self._local_hostname = local_hostname or self.sender.rpartition("@")[2] or socket.getfqdn()
@@ -406,7 +413,7 @@ class SmtpTransport:
             ) from None
         if s.username and not client.is_connected:
             raise TransportError(f"{where} closed the connection after login")
-        return _SmtpConnection(client, self.sender, s)
+        return _SmtpConnection(client, self.sender, s, self.return_path)
 
 
 # -- local outbox ----------------------------------------------------------------------------------------

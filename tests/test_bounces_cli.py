@@ -1,0 +1,227 @@
+"""``pressctl bounces`` end to end over a real Maildir and a real ledger; the ledger's bounces migration;
+``report`` with the response columns and ``--needs-attention``; ``[bounces]`` and ``[sender] return_path``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from send_support import make_workspace, run_cli, write_contacts, write_release
+from smtp_server import SmtpTestServer
+
+from pressctl.config import load_workspace
+from pressctl.errors import ConfigError
+from pressctl.ledger import MIGRATIONS, Ledger, RecipientRow
+
+DATA = Path(__file__).parent / "bounces_data"
+
+# (address, Message-ID the bounces_data messages refer to)
+SENT = [
+    ("wing.chan@harbourtimes.example", "<5e6f708192a3b4c5d6e7f8091a2b3c4d@hvsp.example>"),  # dsn_postfix: 5.1.1
+    ("amy.chan@harbourdaily.example", "<0a1b2c3d4e5f60718293a4b5c6d7e8f9@hvsp.example>"),  # ooo_en
+    ("priya.raman@innovationwire.example", "<3c4d5e6f708192a3b4c5d6e7f8091a2b@hvsp.example>"),  # reply_en
+    ("chris.ng@lantaunews.example", "<708192a3b4c5d6e7f8091a2b3c4d5e6f@hvsp.example>"),  # qmail_quoted
+    ("david.lau@asiabiztimes.example", "<1f2e3d4c5b6a79881726354453627180@hvsp.example>"),  # moved_en
+]
+MESSAGES = ["dsn_postfix.eml", "qmail_quoted.eml", "ooo_en.eml", "reply_en.eml", "moved_en.eml", "ooo_zh.eml"]
+
+
+def _ledger(ws: Path) -> Path:
+    path = ws / ".pressctl" / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        c = ledger.create_campaign(
+            fingerprint="f", release_path="releases/fellows.md", slug="fellows", title="Marine Robotics Fellows",
+            lists=["contacts/list.csv"], options={},
+        )
+        ledger.add_recipients(c.id, [RecipientRow(key=a, email=a) for a, _ in SENT])
+        for address, mid in SENT:
+            ledger.mark_sending(c.id, address, mid)
+            ledger.mark_result(c.id, address, status="sent", code=250, reply="2.0.0 Ok")
+    return path
+
+
+def _maildir(root: Path, names: list[str]) -> Path:
+    box = root / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (box / sub).mkdir(parents=True)
+    for n, name in enumerate(names):
+        shutil.copy(DATA / name, box / "new" / f"17000000{n:02d}.x.host")
+    return box
+
+
+def _rows(path: Path) -> dict[str, tuple[str, str, str, str]]:
+    with Ledger(path) as ledger:
+        return {r.email: (r.status, r.response, r.bounce_code, r.new_address) for r in ledger.recipients(1)}
+
+
+def _state(ws: Path, ledger: Path) -> tuple[object, ...]:
+    with Ledger(ledger) as led:
+        handled = led.conn.execute("SELECT COUNT(*) FROM inbound").fetchone()[0]
+        suppressions = led.suppressions()
+    return (_rows(ledger), (ws / "contacts" / "suppressed.csv").read_bytes(), handled, suppressions)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return make_workspace(tmp_path)
+
+
+@pytest.mark.slow
+def test_bounces_maildir_records_suppresses_and_a_second_run_changes_nothing(ws: Path, tmp_path: Path) -> None:
+    ledger = _ledger(ws)
+    box = _maildir(tmp_path, MESSAGES)
+    first = run_cli(["bounces", "--maildir", str(box), "--move-to", "Processed"], cwd=ws)
+    assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stderr
+    out = " ".join(first.stdout.split())
+    assert "read 6 bounces 2 (hard 2, soft 0, delayed 0) auto-replies 2 moved 1 replies 1" in out
+    assert "unmatched 1" in out and "marked bounced 2" in out and "moved to Processed 5" in out
+    assert "new/1700000005.x.host auto-reply wong.ka-ming@mingpoint.example" in out  # listed, by source id
+    rows = _rows(ledger)
+    assert rows["wing.chan@harbourtimes.example"] == ("bounced", "bounced", "5.1.1", "")
+    assert rows["chris.ng@lantaunews.example"][:2] == ("bounced", "bounced")
+    assert rows["amy.chan@harbourdaily.example"][:2] == ("sent", "auto-reply")
+    assert rows["priya.raman@innovationwire.example"][:2] == ("sent", "replied")
+    assert rows["david.lau@asiabiztimes.example"][:2] == ("sent", "moved")
+    with (ws / "contacts" / "suppressed.csv").open(encoding="utf-8") as fh:
+        listed = {r["email"]: r for r in csv.DictReader(fh)}
+    assert {"wing.chan@harbourtimes.example", "chris.ng@lantaunews.example"} <= set(listed)
+    assert "amy.chan@harbourdaily.example" not in listed
+    assert "5.1.1" in listed["wing.chan@harbourtimes.example"]["reason"]
+    with Ledger(ledger) as led:
+        recorded = led.suppressions()
+    assert recorded["wing.chan@harbourtimes.example"][1] == "bounce"
+    assert sorted(p.name for p in (box / "new").iterdir()) == ["1700000005.x.host"]  # the unmatched stays
+    assert len(list((box / ".Processed" / "new").iterdir())) == 5
+
+    # put the moved ones back: a second run reads them all and changes nothing
+    for p in (box / ".Processed" / "new").iterdir():
+        p.rename(box / "new" / p.name)
+    before = _state(ws, ledger)
+    second = run_cli(["bounces", "--maildir", str(box), "--json"], cwd=ws)
+    assert second.returncode == 0, second.stderr
+    counts = json.loads(second.stdout)["counts"]
+    assert (counts["read"], counts["already handled"], counts["suppressed"]) == (6, 6, 0)
+    assert _state(ws, ledger) == before
+
+    report = run_cli(["report"], cwd=ws)
+    assert report.returncode == 0, report.stderr
+    text = " ".join(report.stdout.split())
+    assert "bounced 5.1.1" in text and "auto-reply" in text and "moved -> " in text
+    assert "2 failed (2 bounced after sending)" in text
+    attention = run_cli(["report", "--needs-attention"], cwd=ws)
+    assert attention.returncode == 0, attention.stderr
+    lines = " ".join(attention.stdout.split())
+    assert "wing.chan@harbourtimes.example" in lines and "priya.raman@innovationwire.example" in lines
+    assert "david.lau@asiabiztimes.example" in lines
+    assert "amy.chan@harbourdaily.example" not in lines  # an out-of-office needs nobody
+    assert "4 journalist(s) need attention (all campaigns)" in lines
+    data = json.loads(run_cli(["report", "1", "--needs-attention", "--format", "json"], cwd=ws).stdout)
+    moved = next(r for r in data if r["email"] == "david.lau@asiabiztimes.example")
+    assert moved["new_address"] and moved["response_detail"]
+    campaigns = run_cli(["campaigns"], cwd=ws)
+    assert campaigns.returncode == 0
+
+
+@pytest.mark.slow
+def test_bounces_reads_the_mailbox_in_pressctl_toml(ws: Path, tmp_path: Path) -> None:
+    _ledger(ws)
+    box = _maildir(ws, ["dsn_postfix.eml"])
+    toml = ws / "pressctl.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[bounces]\nmaildir = "Maildir"\n', encoding="utf-8")
+    done = run_cli(["bounces"], cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert "hard 1" in done.stdout
+    assert box.is_dir()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--maildir", "no-such-dir"], "no-such-dir"),
+        (["--maildir", "Maildir", "--mbox", "x.mbox"], "give one mailbox"),
+        ([], "no mailbox to read"),
+        (["--imap", "imaps://press:secret-pw@127.0.0.1/INBOX"], "must not contain a password"),
+        (["--mbox", "Maildir", "--move-to", "Processed"], "--move-to works with IMAP and Maildir"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(ws: Path, args: list[str], words: str) -> None:
+    _ledger(ws)
+    _maildir(ws, [])
+    done = run_cli(["bounces", *args], cwd=ws)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], done.stderr
+    assert "secret-pw" not in done.stderr + done.stdout
+
+
+@pytest.mark.slow
+def test_imap_that_cannot_be_reached_is_exit_2(ws: Path) -> None:
+    from dovecot_support import free_port
+
+    _ledger(ws)
+    url = f"imap://press@127.0.0.1:{free_port()}/INBOX"
+    done = run_cli(["bounces", "--imap", url], cwd=ws, env={"PRESSCTL_IMAP_PASSWORD": "hvsp-pw-123"})
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "cannot read the mailbox" in done.stderr
+    assert "hvsp-pw-123" not in done.stderr
+
+
+def test_migration_brings_a_version_2_ledger_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:2]:
+        migration(conn)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute(
+        "INSERT INTO campaigns (token, fingerprint, release_path, slug, title, lists, options, created_at)"
+        " VALUES ('t', 'f', 'r.md', 'r', 'T', '[]', '{}', '2026-01-01')"
+    )
+    conn.execute("INSERT INTO recipients (campaign_id, key, email, status) VALUES (1, 'a@x.example', 'a@x.example', 'sent')")
+    conn.close()
+    with Ledger(path) as ledger:
+        record = ledger.record(1, "a@x.example")
+        assert record is not None and (record.status, record.response, record.bounce_code) == ("sent", "", "")
+        assert ledger.totals(1)["bounced"] == 0
+        assert not ledger.is_inbound_handled("<x@y>")
+        indexes = {r[1] for r in ledger.conn.execute("PRAGMA index_list(recipients)")}
+        assert "recipients_message_id" in indexes
+
+
+def test_return_path_must_be_a_verp_template(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    toml = ws / "pressctl.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("[sender]", '[sender]\nreturn_path = "bounces@hvsp.example"', 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="return_path"):
+        load_workspace(ws)
+    toml.write_text(
+        text.replace("[sender]", '[sender]\nreturn_path = "bounces+{local}={domain}@hvsp.example"', 1), encoding="utf-8"
+    )
+    assert load_workspace(ws).sender.return_path == "bounces+{local}={domain}@hvsp.example"
+
+
+@pytest.mark.slow
+def test_return_path_is_the_envelope_sender_per_recipient(ws: Path) -> None:
+    toml = ws / "pressctl.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            "[sender]", '[sender]\nreturn_path = "bounces+{local}={domain}@hvsp.example"', 1
+        ),
+        encoding="utf-8",
+    )
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 2)
+    with SmtpTestServer() as server:
+        done = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
+        assert done.returncode == 0, done.stderr
+        senders = sorted(m.mail_from for m in server.accepted)
+    assert senders == [
+        "bounces+reporter00000=news.example@hvsp.example",
+        "bounces+reporter00001=news.example@hvsp.example",
+    ]
