@@ -225,3 +225,45 @@ def test_return_path_is_the_envelope_sender_per_recipient(ws: Path) -> None:
         "bounces+reporter00000=news.example@hvsp.example",
         "bounces+reporter00001=news.example@hvsp.example",
     ]
+
+
+@pytest.mark.slow
+def test_watch_handles_new_mail_and_stops_cleanly_on_sigterm(ws: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from send_support import PRESSCTL
+
+    ledger = _ledger(ws)
+    box = _maildir(tmp_path, ["ooo_en.eml"])
+    log_out, log_err = tmp_path / "out.txt", tmp_path / "err.txt"
+    env = {**os.environ, "COLUMNS": "200"}
+    with log_out.open("w") as fo, log_err.open("w") as fe:
+        proc = subprocess.Popen(
+            [*PRESSCTL, "bounces", "--watch", "--maildir", str(box), "--interval", "0.2"],
+            cwd=ws, stdout=fo, stderr=fe, env=env,
+        )
+        try:
+
+            def wait_for(text: str) -> None:
+                deadline = time.monotonic() + 60
+                while text not in log_out.read_text() and time.monotonic() < deadline:
+                    assert proc.poll() is None, log_err.read_text()
+                    time.sleep(0.1)
+                assert text in log_out.read_text(), (log_out.read_text(), log_err.read_text())
+
+            wait_for("auto-reply")  # what was there when it started
+            shutil.copy(DATA / "dsn_postfix.eml", box / "tmp" / "late.x.host")
+            (box / "tmp" / "late.x.host").rename(box / "new" / "late.x.host")
+            wait_for("marked bounced")  # what arrived while it watched
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0, log_err.read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert "stopped" in log_err.read_text() and "Traceback" not in log_err.read_text()
+    assert _rows(ledger)["wing.chan@harbourtimes.example"][0] == "bounced"
+    assert _rows(ledger)["amy.chan@harbourdaily.example"][1] == "auto-reply"

@@ -245,6 +245,7 @@ def _watch(
 
     store = LedgerStore(ledger)
     stopping = False
+    busy = False  # handling a message: finish it (ledger, suppression, move) before stopping
 
     def stop() -> bool:
         return stopping
@@ -252,7 +253,8 @@ def _watch(
     def on_term(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
-        raise _Stopped()
+        if not busy:  # waiting (IDLE, a poll's sleep): stop now
+            raise _Stopped()
 
     saved = signal.signal(signal.SIGTERM, on_term)
     where = imap.describe() if imap is not None else str(maildir or mbox)
@@ -273,9 +275,11 @@ def _watch(
                         reader = _file_reader(maildir, mbox)
                         messages = poll(reader, interval=interval, stop=stop)
                     for source, raw in messages:
+                        busy = True
                         summary = Summary()
                         handled = process_message(source, raw, store, now=utcnow(), summary=summary, **run)
                         if handled is None:
+                            busy = False
                             continue
                         moved = False
                         if folder and handled.outcome == "matched":
@@ -285,6 +289,9 @@ def _watch(
                         for line in problems:
                             err.print(f"[yellow]warning:[/] {escape(line)}")
                         problems.clear()
+                        busy = False
+                        if stopping:
+                            raise _Stopped()
             except InputError as exc:
                 if imap is None or not connected:
                     raise  # the mailbox could not be opened at all: bad input, exit 2
