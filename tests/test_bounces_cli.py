@@ -267,3 +267,29 @@ def test_watch_handles_new_mail_and_stops_cleanly_on_sigterm(ws: Path, tmp_path:
     assert "stopped" in log_err.read_text() and "Traceback" not in log_err.read_text()
     assert _rows(ledger)["wing.chan@harbourtimes.example"][0] == "bounced"
     assert _rows(ledger)["amy.chan@harbourdaily.example"][1] == "auto-reply"
+
+
+def test_the_bounces_unit_runs_the_watcher_beside_dispatch(tmp_path: Path) -> None:
+    import configparser
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    unit = root / "deploy" / "pressctl-bounces.service"
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read(unit, encoding="utf-8")
+    service = parser["Service"]
+    assert service["ExecStart"].split()[1:3] == ["bounces", "--watch"]
+    assert service["KillSignal"] == "SIGTERM"
+    assert "PASSWORD=" not in unit.read_text(encoding="utf-8").split("[Unit]")[1]
+    docs = (root / "docs" / "dispatch.md").read_text(encoding="utf-8")
+    assert "deploy/pressctl-bounces.service" in docs and "pressctl bounces >> " in docs
+    if shutil.which("systemd-analyze"):
+        text = unit.read_text(encoding="utf-8").replace(
+            "/usr/local/bin/pressctl", str(Path(sys.executable).with_name("pressctl"))
+        )
+        (tmp_path / unit.name).write_text(text, encoding="utf-8")
+        done = subprocess.run(
+            ["systemd-analyze", "verify", str(tmp_path / unit.name)], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
