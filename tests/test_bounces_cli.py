@@ -293,3 +293,52 @@ def test_the_bounces_unit_runs_the_watcher_beside_dispatch(tmp_path: Path) -> No
             ["systemd-analyze", "verify", str(tmp_path / unit.name)], capture_output=True, text=True, timeout=60
         )
         assert done.returncode == 0, done.stderr
+
+
+def _with_toml(ws: Path, extra: str) -> Path:
+    toml = ws / "pressctl.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n" + extra, encoding="utf-8")
+    return toml
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [
+        ('[bounces]\nmaildir = "Maildir"\nimap = "imaps://press@mail.hvsp.example/INBOX"\n', "has both maildir and imap"),
+        ('[bounces]\nimap = "imaps://press:hunter2@mail.hvsp.example/INBOX"\n', "must not contain a password"),
+        ('[bounces]\nimap = "pop3://mail.hvsp.example"\n', "must start with imaps:// or imap://"),
+        ('[bounces]\nauth = "kerberos"\n', "bounces.auth must be password or xoauth2"),
+        ('[bounces]\nmove_too = "Processed"\n', "unknown key 'bounces.move_too'"),
+    ],
+)
+def test_bounces_table_is_checked(tmp_path: Path, table: str, words: str) -> None:
+    ws = make_workspace(tmp_path)
+    _with_toml(ws, table)
+    with pytest.raises(ConfigError) as info:
+        load_workspace(ws)
+    assert words in str(info.value) and "hunter2" not in str(info.value)
+
+
+def test_imap_settings_from_the_table_the_smtp_password_and_a_token_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pressctl.cli.bounces import _imap_settings
+
+    ws = make_workspace(tmp_path)
+    toml = ws / "pressctl.toml"
+    text = toml.read_text(encoding="utf-8")
+    smtp = '[smtp]\nurl = "smtp://press%40hvsp.example@mail.hvsp.example"\n'
+    toml.write_text(text.replace("[smtp]", "[smtp-old]") if "[smtp]" in text else text, encoding="utf-8")
+    _with_toml(ws, smtp + '[bounces]\nimap = "imaps://mail.hvsp.example/INBOX"\nuser = "press@hvsp.example"\n')
+    monkeypatch.delenv("PRESSCTL_IMAP_PASSWORD", raising=False)
+    monkeypatch.delenv("PRESSCTL_IMAP_OAUTH_TOKEN", raising=False)
+    monkeypatch.setenv("PRESSCTL_SMTP_PASSWORD", "smtp-pw-77")
+    workspace = load_workspace(ws)
+    settings = _imap_settings(workspace.bounces.imap, workspace)
+    assert (settings.username, settings.host, settings.password) == ("press@hvsp.example", "mail.hvsp.example", "smtp-pw-77")
+    assert "smtp-pw-77" not in repr(settings)
+
+    _with_toml(ws, 'auth = "xoauth2"\noauth_token_command = "printf \'tok-hvsp-0123456789\'"\n')
+    workspace = load_workspace(ws)
+    settings = _imap_settings(workspace.bounces.imap, workspace)
+    assert (settings.auth, settings.oauth_token) == ("xoauth2", "tok-hvsp-0123456789")
