@@ -63,18 +63,16 @@ def bounces(
 ) -> None:
     """Read the mailbox bounces and replies come back to, and record them in the ledger.
 
-    A hard bounce (5.x.x) marks the journalist `bounced` and suppresses the address; three soft bounces
-    within 90 days suppress it too; out-of-office, "has left, please contact ..." and human replies are
-    recorded beside the row (see `pressctl report --needs-attention`); unsubscribe requests suppress the
-    sender. Messages that match nothing are listed and left where they are. Running it again changes
-    nothing. Without --maildir, --mbox or --imap, the [bounces] table of pressctl.toml says where to read.
-    The IMAP password comes from PRESSCTL_IMAP_PASSWORD or a prompt; an XOAUTH2 token from
-    PRESSCTL_IMAP_OAUTH_TOKEN or [bounces] oauth_token_command.
+    A hard bounce (5.x.x) marks the journalist `bounced` and suppresses the address; three soft bounces within 90 days suppress it too; out-of-office, "has left, please contact ..." and human replies are noted beside the journalist (see `pressctl report --needs-attention`); an unsubscribe request suppresses its sender. Messages that match nothing are listed and left where they are. Running it again changes nothing.
+
+    Without --maildir, --mbox or --imap, the \\[bounces] table of pressctl.toml says where to read. The IMAP password comes from PRESSCTL_IMAP_PASSWORD or a prompt; an XOAUTH2 token from PRESSCTL_IMAP_OAUTH_TOKEN or \\[bounces] oauth_token_command.
+
+    Exit status: 0 when the mailbox was read (unmatched messages included), 2 for bad input or a mailbox it cannot open. See docs/bounces.md.
 
     Examples:
-      pressctl bounces --maildir ~/Maildir
-      pressctl bounces --imap imaps://press%40hvsp.example@outlook.office365.com/INBOX --move-to Processed
-      pressctl bounces --watch          # as a service, beside `pressctl dispatch --watch`
+      pressctl bounces --maildir /var/mail/press
+      pressctl bounces --imap imaps://press%40hvsp.example@mail.hvsp.example/INBOX --move-to Processed
+      pressctl bounces --watch     (a service beside `pressctl dispatch --watch`)
     """
     from pressctl.bounces.parse import mailto_address
 

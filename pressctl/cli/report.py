@@ -85,12 +85,9 @@ def report(
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
-    """Show each recipient of a campaign: status, attempts, last reply, what came back (bounced, auto-reply,
-    moved, replied: see `pressctl bounces`), Message-ID, times; then totals.
+    """Show each recipient of a campaign: status, attempts, last reply, what came back (bounced, auto-reply, moved, replied: see `pressctl bounces`), Message-ID, times; then totals.
 
-    --format csv or json gives one row per recipient, for a spreadsheet or a script. --needs-attention lists
-    the journalists a person should look at: bounced (with the code), moved (with the new address) and
-    replied, with the first line of what they said.
+    --format csv or json gives one row per recipient, for a spreadsheet or a script. --needs-attention lists the journalists a person should look at, in all campaigns or in CAMPAIGN: bounced (with the code), moved (with the new address) and replied, with the first line of what they said.
 
     Examples:
       pressctl report 3 --format csv > campaign-3.csv
