@@ -342,3 +342,18 @@ def test_imap_settings_from_the_table_the_smtp_password_and_a_token_command(
     workspace = load_workspace(ws)
     settings = _imap_settings(workspace.bounces.imap, workspace)
     assert (settings.auth, settings.oauth_token) == ("xoauth2", "tok-hvsp-0123456789")
+
+
+@pytest.mark.slow
+def test_mail_to_the_workspace_unsubscribe_address_suppresses_its_sender(ws: Path, tmp_path: Path) -> None:
+    # pressctl init writes unsubscribe_mailto as a plain address (no "mailto:"): mail sent to it still counts.
+    _ledger(ws)
+    box = _maildir(tmp_path, [])
+    (box / "new" / "1.x.host").write_bytes(
+        b"From: Tom Yip <tom.yip@bayweekly.example>\r\nTo: unsubscribe@hvsp.example\r\n"
+        b"Subject: Bay Weekly\r\nMessage-ID: <u-1@bayweekly.example>\r\n\r\nThanks.\r\n"
+    )
+    done = run_cli(["bounces", "--maildir", str(box), "--json"], cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["counts"]["unsubscribes"] == 1
+    assert "tom.yip@bayweekly.example" in (ws / "contacts" / "suppressed.csv").read_text(encoding="utf-8")

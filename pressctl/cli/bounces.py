@@ -103,7 +103,7 @@ def bounces(
             where=str(ledger_path),
             hint="run `pressctl send` first, or point --db at the ledger",
         )
-    unsubscribe = [a for a in (mailto_address(workspace.sender.unsubscribe_mailto),) if a]
+    unsubscribe = _unsubscribe_mailboxes(workspace.sender.unsubscribe_mailto, mailto_address)
     imap_settings = _imap_settings(imap, workspace) if imap is not None else None
 
     from pressctl.contacts.suppression import check_workspace_list
@@ -144,6 +144,13 @@ class _opening:
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, TransportError):
             raise InputError(f"cannot read the mailbox: {exc.what}", where=exc.where, hint=exc.hint) from None
+
+
+def _unsubscribe_mailboxes(value: str, mailto_address: Callable[[str], str]) -> list[str]:
+    """``[sender] unsubscribe_mailto`` as a mailbox: a ``mailto:`` URL, or a plain address (as ``init`` writes)."""
+    text = value.strip()
+    address = mailto_address(text) if text.lower().startswith("mailto:") else text
+    return [address] if "@" in address and "{" not in address else []
 
 
 def _file_reader(maildir: Path | None, mbox: Path | None) -> Reader:
