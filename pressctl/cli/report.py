@@ -42,8 +42,9 @@ def response_text(r: Any) -> str:
     return str(r.response)
 
 
-def _first_line(text: str, limit: int = 80) -> str:
-    line = next((x.strip() for x in text.splitlines() if x.strip()), "")
+def _said(text: str, limit: int = 100) -> str:
+    """The start of what they wrote, on one line ("Hello," alone says nothing: the next lines follow it)."""
+    line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
@@ -87,7 +88,7 @@ def report(
 ) -> None:
     """Show each recipient of a campaign: status, attempts, last reply, what came back (bounced, auto-reply, moved, replied: see `pressctl bounces`), Message-ID, times; then totals.
 
-    --format csv or json gives one row per recipient, for a spreadsheet or a script. --needs-attention lists the journalists a person should look at, in all campaigns or in CAMPAIGN: bounced (with the code), moved (with the new address) and replied, with the first line of what they said.
+    --format csv or json gives one row per recipient, for a spreadsheet or a script. --needs-attention lists the journalists a person should look at, in all campaigns or in CAMPAIGN: bounced (with the code), moved (with the new address) and replied, with the start of what they said.
 
     Examples:
       pressctl report 3 --format csv > campaign-3.csv
@@ -161,9 +162,9 @@ def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Pa
     rows = []
     for r in records:
         who = f"{r.name} <{r.email}>" if r.name else r.email
-        said = _first_line(r.response_detail)
-        rows.append((str(r.campaign_id), who, response_text(r) or r.status, said, (r.response_at or "")[:16]))
-    print_table(("#", "journalist", "what happened", "what they said", "when"), rows)
+        said = _said(r.response_detail)
+        rows.append((str(r.campaign_id), who, response_text(r) or r.status, said, (r.response_at or "")[:16].replace("T", " ")))
+    print_table(("#", "journalist", "what happened", "what they said", "when (UTC)"), rows)
     out.print(f"{len(records)} journalist(s) need attention ({scope})")
 
 
