@@ -357,3 +357,46 @@ def test_mail_to_the_workspace_unsubscribe_address_suppresses_its_sender(ws: Pat
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["counts"]["unsubscribes"] == 1
     assert "tom.yip@bayweekly.example" in (ws / "contacts" / "suppressed.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_watch_over_imap_idle_handles_new_mail_and_moves_it(ws: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from dovecot_support import DovecotServer
+    from send_support import PRESSCTL
+
+    ledger = _ledger(ws)
+    with DovecotServer(tmp_path / "dovecot") as imap:
+        imap.deliver((DATA / "ooo_en.eml").read_bytes())
+        log_out, log_err = tmp_path / "out.txt", tmp_path / "err.txt"
+        env = {**os.environ, "COLUMNS": "200", "PRESSCTL_IMAP_PASSWORD": imap.password}
+        with log_out.open("w") as fo, log_err.open("w") as fe:
+            proc = subprocess.Popen(
+                [*PRESSCTL, "bounces", "--watch", "--imap", imap.url(), "--move-to", "Processed"],
+                cwd=ws, stdout=fo, stderr=fe, env=env,
+            )
+            try:
+
+                def wait_for(text: str) -> None:
+                    deadline = time.monotonic() + 60
+                    while text not in log_out.read_text() and time.monotonic() < deadline:
+                        assert proc.poll() is None, log_err.read_text()
+                        time.sleep(0.1)
+                    assert text in log_out.read_text(), (log_out.read_text(), log_err.read_text())
+
+                wait_for("auto-reply")
+                imap.deliver((DATA / "dsn_postfix.eml").read_bytes())  # arrives while it waits in IDLE
+                wait_for("marked bounced")
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(60) == 0, log_err.read_text()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        assert len(imap.messages("Processed")) == 2 and imap.messages() == []
+    assert imap.password not in log_out.read_text() + log_err.read_text()
+    assert _rows(ledger)["wing.chan@harbourtimes.example"][0] == "bounced"

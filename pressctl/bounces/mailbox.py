@@ -587,7 +587,16 @@ class ImapMailbox:
             pending = getattr(sock, "pending", lambda: 0)()
             if not pending:
                 # Wait for the socket; data already buffered by imaplib is read right after DONE anyway.
-                select.select([sock], [], [], timeout)
+                try:
+                    select.select([sock], [], [], timeout)
+                except BaseException:
+                    # Interrupted (SIGTERM, Ctrl-C): leave IDLE first, or the LOGOUT that closes the
+                    # connection would wait for an answer the server never gives while it idles.
+                    with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                        imap.send(b"DONE\r\n")
+                        while (line := imap.readline()) and not line.startswith(tag):
+                            pass
+                    raise
             imap.send(b"DONE\r\n")
             while True:
                 line = imap.readline()
