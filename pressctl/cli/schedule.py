@@ -188,7 +188,9 @@ def add(
     request = ScheduleRequest(
         release=release, contacts=tuple(contacts), at=at, under_embargo=under_embargo, options=options
     )
-    engine = CampaignEngine(ledger_path=ledger)
+    from pressctl.cli.site import job_site_links
+
+    engine = CampaignEngine(ledger_path=ledger, site_links=job_site_links)
     try:
         job = schedule_release(request, workspace=workspace, store=store, engine=engine)
     except ConfigError as exc:
@@ -208,6 +210,14 @@ def add(
     if engine.checked_languages:
         out.print(f"languages   {escape(engine.checked_languages)}")
     out.print(f"sends at    {format_local(job.due, zone)} ({format_utc(job.due)}) {when}".rstrip())
+    if workspace.site is not None:
+        publishes = workspace.site.base_url or str(workspace.site.dir)
+        deployed = " and deploys" if workspace.site.deploy else ""
+        out.print(
+            f"publishes   the newsroom page ({escape(publishes)}){deployed} at the lift, before the first email"
+            if not job.under_embargo
+            else f"publishes   the unlisted preview page ({escape(publishes)}){deployed} before the first email"
+        )
     out.print(f"snapshot    {escape(job.snapshot_dir)}")
     err.print(
         "A dispatcher must be running for it to go: pressctl dispatch --watch (or cron/systemd, "
@@ -343,14 +353,17 @@ def run(
 
 
 def _dispatcher(ledger: Path, **kw: Any) -> Dispatcher:
+    from pressctl.cli.site import job_site_links
     from pressctl.schedule.dispatcher import Dispatcher, open_store
+    from pressctl.schedule.newsroom import publish_at_lift
     from pressctl.send.campaign import CampaignEngine
 
     return Dispatcher(
         open_store(ledger),
-        engine=CampaignEngine(ledger_path=ledger),
+        engine=CampaignEngine(ledger_path=ledger, site_links=job_site_links),
         on_event=_print_event,
         store_factory=lambda: open_store(ledger),
+        publish_at_lift=publish_at_lift,
         **kw,
     )
 
@@ -368,6 +381,7 @@ def _print_event(event: DispatchEvent) -> None:
         "failed": "red",
         "incomplete": "red",
         "missed": "yellow",
+        "held": "yellow",
         "stopped": "yellow",
     }.get(event.kind, "")
     kind = f"[{colour}]{event.kind}[/]" if colour else event.kind
@@ -383,7 +397,7 @@ def _print_event(event: DispatchEvent) -> None:
 
 def _exit_for(events: list[DispatchEvent]) -> None:
     # For cron: a job that failed or was missed makes the run fail, so its output is mailed to someone.
-    if any(e.kind in ("failed", "incomplete", "missed") for e in events):
+    if any(e.kind in ("failed", "incomplete", "missed", "held") for e in events):
         raise typer.Exit(1)
 
 

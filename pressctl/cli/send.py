@@ -138,7 +138,18 @@ def send(
         raise InputError("--dry-run and --test-to don't go together", hint="use one of them")
     test_to = [_test_address(a) for a in test_to or ()]
     # A dry run of a release still under embargo previews it as it will go at the lift (nothing leaves).
-    plan = plan_send(release, contacts, workspace=workspace, options=options, check_embargo=not dry_run or under_embargo)
+    from pressctl.cli.site import site_links
+
+    # With [site] base_url the emails link to the newsroom page: a real send needs it published.
+    links = site_links(workspace, release, require=not dry_run and not test_to)
+    plan = plan_send(
+        release,
+        contacts,
+        workspace=workspace,
+        options=options,
+        check_embargo=not dry_run or under_embargo,
+        site_links=links,
+    )
     for notice in plan.contacts.notices:
         err.print(f"[yellow]warning:[/] {escape(notice)}")
     for warning in plan.warnings:
