@@ -135,6 +135,7 @@ def serve(
     workspace = workspace_for(None, config)
     server = make_server(site_config(workspace).dir, port=port)
     out.print(f"serving {escape(site_config(workspace).dir)} at {server.url} (Ctrl-C stops)")
+    out.file.flush()  # the address now, even when stdout is a pipe (a script waiting for it)
     try:
         server.serve_forever()
     finally:
