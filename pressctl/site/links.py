@@ -84,13 +84,27 @@ def email_links(
         )
     if not folder:
         return {}
+    # Computed from the names publishing gives; where the site holds the release, its own record wins
+    # (a `send --lang` of one translation names that translation's files, not the main language's).
+    computed = {v.language: (v.path, v.pdf) for v in index_versions(releases, folder=folder)}
+    state = load_state(site_config(workspace).state_path)
+    record = state.published.get(main.slug) if not advance_copy else None
+    if record is not None and record.folder == folder:
+        computed.update({v.language: (v.path, v.pdf) for v in record.versions})
+    preview = state.previews.get(main.slug) if advance_copy else None
     out: dict[str, EmailLinks] = {}
-    for release, version in zip(releases, index_versions(releases, folder=folder), strict=True):
-        page = _url(base, version.path)
+    for release in releases:
+        path, pdf = computed[release.language]
+        if preview is not None and preview.paths:
+            own = f"{folder}index.{release.language}.html"
+            path = own if own in preview.paths else f"{folder}index.html"
+            own_pdf = f"{folder}{main.slug}.{release.language}.pdf"
+            pdf = own_pdf if own_pdf in preview.paths else f"{folder}{main.slug}.pdf"
+        page = _url(base, path)
         out[release.language] = EmailLinks(
             page=page,
             photos=page + PHOTOS_ANCHOR if release.photos else "",
-            pdf=_url(base, version.pdf),
+            pdf=_url(base, pdf),
             preview=advance_copy,
         )
     return out
