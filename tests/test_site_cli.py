@@ -180,6 +180,7 @@ def test_emails_link_to_files_that_exist_and_a_send_before_publishing_is_refused
     # A dry run shows the links, with a warning.
     dry = _run(ws, "send", "releases/sample.md", "-c", str(contacts), "--dry-run")
     assert dry.returncode == 0 and "not published" in dry.stderr
+    assert f"newsroom: {BASE}releases/2030-03-12-sample/index.html, " in dry.stdout
     eml = sorted((ws / "out" / "preview-sample" / "messages").glob("*.eml"))
     assert eml and BASE + "releases/2030-03-12-sample/index.html" in _bodies(eml[0].read_bytes())[0]
 

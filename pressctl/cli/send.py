@@ -272,6 +272,8 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
         )
     out.print(f"languages {escape(summary['languages'])}")
     out.print(f"attachments: {escape(summary['attachments'])}")
+    if "newsroom" in summary:
+        out.print(f"newsroom: {escape(summary['newsroom'])}")
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
@@ -323,6 +325,9 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     rows["attachments"] = attachment_line(plan.attachments())
     if plan.embargoed:
         rows["embargo"] = f"ADVANCE COPY, marked EMBARGOED UNTIL {s['embargo']}"
+    if plan.links:
+        # The emails' "Read online" links ([site] base_url), one page per language.
+        rows["newsroom"] = ", ".join(links.page for links in plan.links.values())
     rows["rate"] = str(opts.rate) if opts.rate else "no limit"
     if opts.batch_size:
         rows["rate"] += f", pause {opts.batch_pause:g} s after every {opts.batch_size}"
