@@ -295,6 +295,8 @@ def test_a_failed_deploy_holds_the_job_and_sends_nothing(tmp_path: Path, server:
     assert server.messages == []
     listing = _run(ws, "schedule", "list").stdout
     assert f"{job}  held" in listing, listing
+    assert job in _run(ws, "schedule", "list", "--state", "held").stdout
+    assert job not in _run(ws, "schedule", "list", "--state", "scheduled").stdout
 
     # Fixed: `schedule run` publishes, deploys and sends.
     toml = ws / "pressctl.toml"

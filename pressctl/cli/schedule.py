@@ -213,8 +213,9 @@ def add(
     if workspace.site is not None:
         publishes = workspace.site.base_url or str(workspace.site.dir)
         deployed = " and deploys" if workspace.site.deploy else ""
+        moment = "at the lift" if job.embargo is not None and job.due == job.embargo else "at its time"
         out.print(
-            f"publishes   the newsroom page ({escape(publishes)}){deployed} at the lift, before the first email"
+            f"publishes   the newsroom page ({escape(publishes)}){deployed} {moment}, before the first email"
             if not job.under_embargo
             else f"publishes   the unlisted preview page ({escape(publishes)}){deployed} before the first email"
         )
@@ -240,7 +241,7 @@ def list_(
     state: Annotated[
         list[str] | None,
         typer.Option(
-            "--state", help="Only jobs in this state (scheduled, running, done, missed, cancelled, failed)."
+            "--state", help="Only jobs in this state (scheduled, held, running, done, missed, cancelled, failed)."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The jobs as JSON, for scripts and monitoring.")] = False,
@@ -252,12 +253,16 @@ def list_(
     from pressctl.schedule.dispatcher import list_jobs, open_store
     from pressctl.schedule.jobs import STATES
 
+    known = (*STATES, "held")  # held: waiting to retry its newsroom publish (stored as scheduled)
     for s in state or []:
-        if s not in STATES:
+        if s not in known:
             from pressctl.errors import InputError
 
-            raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(STATES))
-    views = list_jobs(open_store(_jobs_ledger(db)), states=state)
+            raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(known))
+    stored = sorted({"scheduled" if s == "held" else s for s in state}) if state else None
+    views = list_jobs(open_store(_jobs_ledger(db)), states=stored)
+    if state:
+        views = [v for v in views if v.job.shown_state in state]
     if as_json:
         import json
 

@@ -705,7 +705,6 @@ class Dispatcher:
             )
         return events
 
-
     def _publish(self, job: Job, workspace: Workspace, not_before: dt.datetime | None) -> None:
         """Wait for the lift (the job is taken up ``lead`` early), then publish its newsroom page: never a
         second early, and before the first email. A failure holds the job (JobHeld)."""
