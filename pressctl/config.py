@@ -20,6 +20,7 @@ __all__ = [
     "MediaContact",
     "Organisation",
     "Sender",
+    "SiteSettings",
     "Workspace",
     "load_workspace",
 ]
@@ -92,6 +93,16 @@ class Bounces:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """``[site]``: the newsroom folder (``pressctl publish``), its public address and how it is deployed."""
+
+    dir: Path  # absolute; default <workspace>/site
+    base_url: str = ""  # https://newsroom.example/ (with the slash); empty: relative links only, no email links
+    deploy: str = ""  # a shell command run in ``dir`` after each publish and at a scheduled lift
+    deploy_timeout: float = 60.0  # seconds
+
+
+@dataclass(frozen=True)
 class Workspace:
     """Everything pressctl knows about where it works. Paths are absolute."""
 
@@ -107,6 +118,7 @@ class Workspace:
     bounces: Bounces = field(default_factory=Bounces)
     assets_allow: tuple[Path, ...] = ()  # folders outside the workspace files may come from ([assets] allow)
     limits: Limits = DEFAULT_LIMITS
+    site: SiteSettings | None = None  # None: no [site] table, no newsroom
     raw: dict[str, Any] = field(default_factory=dict)
     # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
     # copies taken when it was scheduled (pressctl.schedule.dispatcher.job_workspace).
@@ -166,7 +178,7 @@ def _str(table: dict[str, Any], key: str, section: str, where: str, default: str
 _KNOWN: dict[str, tuple[str, ...]] = {
     "": (
         "organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp", "assets", "limits",
-        "bounces",
+        "bounces", "site",
     ),
     "organisation": ("name", "website", "address", "footer", "about", "translations"),
     "brand": ("logo", "primary", "accent", "text", "font", "cjk_font"),
@@ -177,6 +189,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "assets": ("allow",),
     "limits": LIMIT_KEYS,
     "bounces": ("maildir", "mbox", "imap", "user", "auth", "oauth_token_command", "move_to"),
+    "site": ("dir", "base_url", "deploy", "deploy_timeout"),
 }
 # Colours and font names go into CSS as they are: allow only what a colour or a family name can be.
 _COLOUR = re.compile(r"^(?:#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,30}|(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/]+\))$")
@@ -282,6 +295,34 @@ def _limits(table: dict[str, Any], where: str) -> Limits:
     return Limits(**values)
 
 
+def _site(data: dict[str, Any], root: Path, where: str) -> SiteSettings | None:
+    """``[site]``, or None when the table is absent. ``base_url`` must be a web address; the timeout positive."""
+    if "site" not in data:
+        return None
+    table = _table(data, "site", where)
+    folder = _str(table, "dir", "site", where, "site").strip() or "site"
+    base_url = _str(table, "base_url", "site", where).strip()
+    if base_url and (not base_url.lower().startswith(("https://", "http://")) or any(c in base_url for c in " <>\"'")):
+        raise ConfigError(
+            f"site.base_url {base_url!r} is not a web address",
+            where=where,
+            hint="write a full https:// URL, e.g. https://newsroom.hvsp.example/",
+        )
+    timeout = table.get("deploy_timeout", 60)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigError(
+            f"site.deploy_timeout must be a number of seconds above 0, not {timeout!r}",
+            where=where,
+            hint="write e.g. deploy_timeout = 60",
+        )
+    return SiteSettings(
+        dir=(root / folder).resolve(),
+        base_url=(base_url.rstrip("/") + "/") if base_url else "",
+        deploy=_str(table, "deploy", "site", where).strip(),
+        deploy_timeout=float(timeout),
+    )
+
+
 def load_workspace(start: Path | None = None, *, config: Path | None = None) -> Workspace:
     """Load the workspace whose ``pressctl.toml`` is nearest to ``start`` (default: the current folder).
 
@@ -321,6 +362,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
 
     assets_allow = _assets_allow(_table(data, "assets", where), root, where)
     limits = _limits(_table(data, "limits", where), where)
+    site = _site(data, root, where)
 
     logo = _str(brand, "logo", "brand", where)
     logo_path = (root / logo) if logo else None
@@ -457,6 +499,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         bounces=bounces,
         assets_allow=assets_allow,
         limits=limits,
+        site=site,
         raw=data,
     )
 

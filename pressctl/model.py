@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pressctl.release.load import Release
 
-__all__ = ["Contact", "InlineImage", "OutgoingMessage", "Rendered"]
+__all__ = ["Contact", "EmailLinks", "InlineImage", "OutgoingMessage", "Rendered"]
 
 
 @dataclass(frozen=True, slots=True)  # slots: ~100 bytes less per contact, 100,000 contacts in memory at once
@@ -40,6 +40,17 @@ class InlineImage:
     subtype: str  # "jpeg", "png", ...
     data: bytes
     filename: str
+
+
+@dataclass(frozen=True)
+class EmailLinks:
+    """Where one language of a release is on the newsroom (``[site] base_url``): absolute URLs for the
+    email's "Read online", "Download photos" and "PDF" links (``photos`` empty without photos)."""
+
+    page: str
+    photos: str = ""
+    pdf: str = ""
+    preview: bool = False  # the advance copy's unlisted preview page
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,36 @@ def test_impossible_date_is_a_release_error(tmp_path: Path) -> None:
     root, ws = make_workspace(tmp_path)
     with pytest.raises(ReleaseError, match=r"test.md:3: 'date' '2030-02-30' is not a date"):
         load_release(write_release(root, "---\ntitle: T\ndate: 2030-02-30\n---\n\nBody.\n"), ws)
+
+
+def test_photo_credit(tmp_path: Path) -> None:
+    r = _load(
+        tmp_path,
+        "photos:\n  - src: photos/test-bay.jpg\n    alt: A turbine in a channel.\n    credit: HVSP / Jane Lee\n",
+    )
+    assert r.photos[0].credit == "HVSP / Jane Lee"  # type: ignore[attr-defined]
+    with pytest.raises(ReleaseError, match="'credit' must be text"):
+        _load(tmp_path / "b", "photos:\n  - src: photos/test-bay.jpg\n    alt: A turbine.\n    credit: [a, b]\n")
+
+
+def test_site_table_in_pressctl_toml(tmp_path: Path) -> None:
+    from pressctl.config import load_workspace
+    from pressctl.errors import ConfigError
+
+    root, ws = make_workspace(tmp_path)
+    assert ws.site is None
+    toml = root / "pressctl.toml"
+    base = toml.read_text(encoding="utf-8")
+    toml.write_text(base + '\n[site]\nbase_url = "https://newsroom.hvsp.example"\ndeploy = "rsync -a ./ web:/srv/"\n')
+    site = load_workspace(root).site
+    assert site is not None and site.dir == (root / "site").resolve()
+    assert site.base_url == "https://newsroom.hvsp.example/" and site.deploy_timeout == 60
+    for bad, message in (
+        ('base_url = "newsroom.hvsp.example"', "is not a web address"),
+        ("deploy_timeout = 0", "deploy_timeout must be a number of seconds"),
+        ('deploy_timeout = "60"', "deploy_timeout must be a number of seconds"),
+        ("dir = 5", "site.dir must be text"),
+    ):
+        toml.write_text(base + f"\n[site]\n{bad}\n")
+        with pytest.raises(ConfigError, match=message):
+            load_workspace(root)

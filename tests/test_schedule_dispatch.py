@@ -49,8 +49,7 @@ class Env:
             self.store,
             engine=self.engine,
             clock=self.clock,
-            workspace_for=lambda job: self.ws,
-            **{"waiter": self.clock, **kw},  # type: ignore[arg-type]
+            **{"waiter": self.clock, "workspace_for": lambda job: self.ws, **kw},  # type: ignore[arg-type]
         )
 
 
@@ -402,3 +401,66 @@ def test_snapshot_keeps_the_layout_so_relative_paths_resolve(env: Env, tmp_path:
     assert releases[0].photos[0].src == snap / "releases/photos/test-bay.jpg"
     roles = sorted(s.role for s in job.sources if s.role not in ("config", "logo", "template"))
     assert roles == ["attachment", "contacts", "photo", "release", "translation"]
+
+
+# -- the newsroom page at the lift (issue 13) --------------------------------------------------------------
+
+
+def _with_site(ws: Workspace) -> Workspace:
+    import dataclasses
+
+    from pressctl.config import SiteSettings
+
+    return dataclasses.replace(ws, site=SiteSettings(dir=ws.root / "site", deploy="true"))
+
+
+def test_the_page_is_published_at_the_lift_then_the_emails(env: Env) -> None:
+    env.schedule()
+    site_ws = _with_site(env.ws)
+    published: list[dt.datetime] = []
+    d = env.dispatcher(
+        workspace_for=lambda job: site_ws,
+        publish_at_lift=lambda job, ws, clock: published.append(clock()),
+    )
+    env.clock.now = EMBARGO - dt.timedelta(seconds=DEFAULT_LEAD)  # taken up early, as always
+    events = d.run_once()
+    assert [e.kind for e in events] == ["started", "done"]
+    assert published == [EMBARGO]  # waited for the lift: never a moment early
+    assert env.engine.sends[0].at >= published[0]
+
+
+def test_no_site_no_publish(env: Env) -> None:
+    env.schedule()
+    called: list[object] = []
+    d = env.dispatcher(publish_at_lift=lambda job, ws, clock: called.append(job))
+    env.clock.now = EMBARGO
+    assert [e.kind for e in d.run_once()] == ["started", "done"]
+    assert called == []
+
+
+def test_a_failed_publish_holds_the_job_and_a_later_pass_retries_it(env: Env) -> None:
+    from pressctl.errors import PressctlError
+
+    job_id = env.schedule()
+    site_ws = _with_site(env.ws)
+    failures = [PressctlError("the deploy command exited with status 255: no credentials", where="[site] deploy")]
+
+    def publish(job: object, ws: Workspace, clock: object) -> None:
+        if failures:
+            raise failures.pop()
+
+    d = env.dispatcher(workspace_for=lambda job: site_ws, publish_at_lift=publish, hold_retry=60)
+    env.clock.now = EMBARGO
+    events = d.run_once()
+    assert [e.kind for e in events] == ["started", "held"]
+    assert "no credentials" in events[-1].detail and f"pressctl schedule run {job_id}" in events[-1].detail
+    assert env.engine.sends == []  # no email before the page is up
+    job = env.store.get(job_id)
+    assert job.state == "scheduled" and job.shown_state == "held"
+    assert job.due == EMBARGO + dt.timedelta(seconds=60)
+    assert [v.state for v in list_jobs(env.store)] == ["held"]
+    env.clock.now = EMBARGO + dt.timedelta(seconds=30)
+    assert d.run_once() == []  # not before its retry time
+    env.clock.now = EMBARGO + dt.timedelta(seconds=60)
+    assert [e.kind for e in d.run_once()] == ["started", "done"]
+    assert len(env.engine.sends) == 1 and env.store.get(job_id).shown_state == "done"

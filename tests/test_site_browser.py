@@ -5,6 +5,10 @@ finds no serious or critical accessibility violation, in English and Chinese, pu
 from __future__ import annotations
 
 import os
+import re
+import signal
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -12,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from render_support import BEFORE_LIFT, make_workspace
-from site_support import CHROMIUM, Browser, axe_source, browser, fixed_clock, sample_releases
+from render_support import make_workspace
+from site_support import CHROMIUM, Browser, axe_source, browser
 
-from pressctl.site.publish import publish, publish_preview, site_config
 from pressctl.site.serve import serving
 
 pytestmark = [
@@ -26,24 +29,48 @@ pytestmark = [
 WIDTHS = (375, 1280)
 # Screenshots are kept here when set (to look at them), else in the test's tmp_path.
 SHOTS = os.environ.get("PRESSCTL_SITE_SHOTS")
+PRESSCTL = str(Path(sys.executable).with_name("pressctl"))
+
+
+def _pressctl(ws: Path, *args: str) -> str:
+    done = subprocess.run([PRESSCTL, *args], cwd=ws, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, (args, done.stderr)
+    return done.stdout
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, list[str]]]:
-    """The sample release published (after the lift) and previewed (before it), served on 127.0.0.1."""
+    """The sample release previewed (under embargo) and published (after the lift) with the real
+    `pressctl publish`, served by a real `pressctl site serve` on 127.0.0.1."""
     tmp = tmp_path_factory.mktemp("site")
-    root, ws = make_workspace(tmp)
-    releases = sample_releases(root, ws)
+    root, _ws = make_workspace(tmp)
     (root / "site").mkdir()
-    with serving(root / "site") as server:
-        config = site_config(ws, base_url=server.url)
-        after = fixed_clock(BEFORE_LIFT.replace(year=2031))
-        publish(releases, ws, config, clock=after, allow_public=True)
-        preview = publish_preview(releases, ws, config, clock=fixed_clock(BEFORE_LIFT))
-        pages = sorted(str(p.relative_to(config.dir)) for p in config.dir.rglob("*.html"))
+    server = subprocess.Popen(
+        [PRESSCTL, "site", "serve", "--port", "0"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        found = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
+        assert found, (line, server.stderr.read() if server.poll() is not None and server.stderr else "")
+        base = found.group(1)
+        with (root / "pressctl.toml").open("a", encoding="utf-8") as fh:
+            fh.write(f'\n[site]\nbase_url = "{base}"\n')
+        preview = _pressctl(root, "publish", "releases/sample.md", "--preview").split()
+        release = root / "releases" / "sample.md"
+        text = release.read_text(encoding="utf-8")
+        release.write_text(text.replace("2030-03-12T10:00:00+08:00", "2026-01-05T10:00:00+08:00"), encoding="utf-8")
+        public = _pressctl(root, "publish", "releases/sample.md").split()
+        assert len(preview) == 2 and len(public) == 2, (preview, public)
+        site_dir = root / "site"
+        pages = sorted(str(p.relative_to(site_dir)) for p in site_dir.rglob("*.html"))
         assert len(pages) == 6, pages  # 2 index pages, 2 release pages, 2 preview pages
-        assert all(p in pages for p in preview.pages)
-        yield config.dir, server.url, pages
+        assert all(u.removeprefix(base) in pages for u in preview + public)
+        yield site_dir, base, pages
+    finally:
+        server.send_signal(signal.SIGINT)  # Ctrl-C
+        server.communicate(timeout=30)
+    assert server.returncode == 130
 
 
 @pytest.fixture(scope="module")

@@ -188,7 +188,9 @@ def add(
     request = ScheduleRequest(
         release=release, contacts=tuple(contacts), at=at, under_embargo=under_embargo, options=options
     )
-    engine = CampaignEngine(ledger_path=ledger)
+    from pressctl.cli.site import job_site_links
+
+    engine = CampaignEngine(ledger_path=ledger, site_links=job_site_links)
     try:
         job = schedule_release(request, workspace=workspace, store=store, engine=engine)
     except ConfigError as exc:
@@ -208,6 +210,15 @@ def add(
     if engine.checked_languages:
         out.print(f"languages   {escape(engine.checked_languages)}")
     out.print(f"sends at    {format_local(job.due, zone)} ({format_utc(job.due)}) {when}".rstrip())
+    if workspace.site is not None:
+        publishes = workspace.site.base_url or str(workspace.site.dir)
+        deployed = " and deploys" if workspace.site.deploy else ""
+        moment = "at the lift" if job.embargo is not None and job.due == job.embargo else "at its time"
+        out.print(
+            f"publishes   the newsroom page ({escape(publishes)}){deployed} {moment}, before the first email"
+            if not job.under_embargo
+            else f"publishes   the unlisted preview page ({escape(publishes)}){deployed} before the first email"
+        )
     out.print(f"snapshot    {escape(job.snapshot_dir)}")
     err.print(
         "A dispatcher must be running for it to go: pressctl dispatch --watch (or cron/systemd, "
@@ -230,7 +241,7 @@ def list_(
     state: Annotated[
         list[str] | None,
         typer.Option(
-            "--state", help="Only jobs in this state (scheduled, running, done, missed, cancelled, failed)."
+            "--state", help="Only jobs in this state (scheduled, held, running, done, missed, cancelled, failed)."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The jobs as JSON, for scripts and monitoring.")] = False,
@@ -242,12 +253,16 @@ def list_(
     from pressctl.schedule.dispatcher import list_jobs, open_store
     from pressctl.schedule.jobs import STATES
 
+    known = (*STATES, "held")  # held: waiting to retry its newsroom publish (stored as scheduled)
     for s in state or []:
-        if s not in STATES:
+        if s not in known:
             from pressctl.errors import InputError
 
-            raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(STATES))
-    views = list_jobs(open_store(_jobs_ledger(db)), states=state)
+            raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(known))
+    stored = sorted({"scheduled" if s == "held" else s for s in state}) if state else None
+    views = list_jobs(open_store(_jobs_ledger(db)), states=stored)
+    if state:
+        views = [v for v in views if v.job.shown_state in state]
     if as_json:
         import json
 
@@ -343,14 +358,17 @@ def run(
 
 
 def _dispatcher(ledger: Path, **kw: Any) -> Dispatcher:
+    from pressctl.cli.site import job_site_links
     from pressctl.schedule.dispatcher import Dispatcher, open_store
+    from pressctl.schedule.newsroom import publish_at_lift
     from pressctl.send.campaign import CampaignEngine
 
     return Dispatcher(
         open_store(ledger),
-        engine=CampaignEngine(ledger_path=ledger),
+        engine=CampaignEngine(ledger_path=ledger, site_links=job_site_links),
         on_event=_print_event,
         store_factory=lambda: open_store(ledger),
+        publish_at_lift=publish_at_lift,
         **kw,
     )
 
@@ -368,6 +386,7 @@ def _print_event(event: DispatchEvent) -> None:
         "failed": "red",
         "incomplete": "red",
         "missed": "yellow",
+        "held": "yellow",
         "stopped": "yellow",
     }.get(event.kind, "")
     kind = f"[{colour}]{event.kind}[/]" if colour else event.kind
@@ -383,7 +402,7 @@ def _print_event(event: DispatchEvent) -> None:
 
 def _exit_for(events: list[DispatchEvent]) -> None:
     # For cron: a job that failed or was missed makes the run fail, so its output is mailed to someone.
-    if any(e.kind in ("failed", "incomplete", "missed") for e in events):
+    if any(e.kind in ("failed", "incomplete", "missed", "held") for e in events):
         raise typer.Exit(1)
 
 

@@ -138,7 +138,18 @@ def send(
         raise InputError("--dry-run and --test-to don't go together", hint="use one of them")
     test_to = [_test_address(a) for a in test_to or ()]
     # A dry run of a release still under embargo previews it as it will go at the lift (nothing leaves).
-    plan = plan_send(release, contacts, workspace=workspace, options=options, check_embargo=not dry_run or under_embargo)
+    from pressctl.cli.site import site_links
+
+    # With [site] base_url the emails link to the newsroom page: a real send needs it published.
+    links = site_links(workspace, release, require=not dry_run and not test_to)
+    plan = plan_send(
+        release,
+        contacts,
+        workspace=workspace,
+        options=options,
+        check_embargo=not dry_run or under_embargo,
+        site_links=links,
+    )
     for notice in plan.contacts.notices:
         err.print(f"[yellow]warning:[/] {escape(notice)}")
     for warning in plan.warnings:
@@ -261,6 +272,8 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
         )
     out.print(f"languages {escape(summary['languages'])}")
     out.print(f"attachments: {escape(summary['attachments'])}")
+    if "newsroom" in summary:
+        out.print(f"newsroom: {escape(summary['newsroom'])}")
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
@@ -312,6 +325,9 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     rows["attachments"] = attachment_line(plan.attachments())
     if plan.embargoed:
         rows["embargo"] = f"ADVANCE COPY, marked EMBARGOED UNTIL {s['embargo']}"
+    if plan.links:
+        # The emails' "Read online" links ([site] base_url), one page per language.
+        rows["newsroom"] = ", ".join(links.page for links in plan.links.values())
     rows["rate"] = str(opts.rate) if opts.rate else "no limit"
     if opts.batch_size:
         rows["rate"] += f", pause {opts.batch_pause:g} s after every {opts.batch_size}"

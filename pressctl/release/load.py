@@ -71,6 +71,7 @@ class Photo:
     src: Path
     caption: str = ""
     alt: str = ""
+    credit: str = ""  # who took it ("Photo: HVSP / Jane Lee"), shown on the newsroom page
 
 
 @dataclass(frozen=True)
@@ -414,17 +415,17 @@ def _parse_photos(f: _Fields, base: Path, roots: tuple[Path, ...]) -> tuple[Phot
             raise f.fail(
                 "photos", f"photo {i} needs a 'src'", hint="write '- src: photo.jpg' with caption and alt"
             )
-        unknown = set(item) - {"src", "caption", "alt"}
+        unknown = set(item) - {"src", "caption", "alt", "credit"}
         if unknown:
             raise f.fail(
                 "photos",
                 f"photo {i} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
-                hint="use src, caption and alt",
+                hint="use src, caption, alt and credit",
             )
         src = _resolve(base, item["src"], f, "photos", f"photo {i}", roots)
         if src.suffix.lower() not in (".jpg", ".jpeg", ".png", ".gif", ".webp"):
             raise f.fail("photos", f"photo {i} {src.name!r} is not a JPEG, PNG, GIF or WebP image")
-        for key in ("caption", "alt"):
+        for key in ("caption", "alt", "credit"):
             # A list here would reach readers (and screen readers) as Python's "['...']".
             if item.get(key) is not None and not isinstance(item[key], str | int | float):
                 raise f.fail("photos", f"photo {i}: '{key}' must be text", hint="write it on one line, or as a YAML block (>-)")
@@ -436,7 +437,8 @@ def _parse_photos(f: _Fields, base: Path, roots: tuple[Path, ...]) -> tuple[Phot
                 f"photo {i} has neither alt text nor a caption",
                 hint="add 'alt:' describing the photo for readers who can't see it",
             )
-        photos.append(Photo(src=src, caption=caption, alt=alt))
+        credit = str(item.get("credit") or "").strip()
+        photos.append(Photo(src=src, caption=caption, alt=alt, credit=credit))
     return tuple(photos)
 
 

@@ -40,7 +40,7 @@ from pressctl.assets import Fetcher, email_html_problem, roots_for
 from pressctl.config import Workspace
 from pressctl.errors import InputError, PressctlError
 from pressctl.limits import DEFAULT_LIMITS, Limits, limit_error
-from pressctl.model import InlineImage, Rendered
+from pressctl.model import EmailLinks, InlineImage, Rendered
 from pressctl.release.dateline import body_dateline, has_date
 from pressctl.release.load import Release, date_warnings, load_release_set
 from pressctl.release.markdown import lang_spans, markdown_html, text_width
@@ -753,6 +753,22 @@ def _inline_css(html: str) -> str:
     return str(inliner.inline(html))
 
 
+_LINK_LABELS: Mapping[str, tuple[str, str, str]] = {
+    "en": ("Read online", "Download photos", "PDF"),
+    "zh": ("網上閱讀", "下載圖片", "PDF"),
+}
+
+
+def newsroom_links(links: EmailLinks | None, language: str) -> list[dict[str, str]]:
+    """The email's "Read online", "Download photos" and "PDF" links ([site] base_url), labelled in
+    ``language``, for the templates (``links``: label and href each; empty without a newsroom)."""
+    if links is None:
+        return []
+    labels = _LINK_LABELS[_lang_key(language)]
+    pairs = zip(labels, (links.page, links.photos, links.pdf), strict=True)
+    return [{"label": label, "href": href} for label, href in pairs if href]
+
+
 def render_email(
     release: Release,
     workspace: Workspace,
@@ -760,11 +776,13 @@ def render_email(
     *,
     embargoed: bool,
     for_recipients: bool = True,
+    links: EmailLinks | None = None,
 ) -> Rendered:
     """The email for one language: subject, inlined HTML and text with merge tokens; images as ``cid:``.
 
     ``for_recipients=False`` (``pressctl render``'s files, read by the press office) puts a note where each
-    recipient's unsubscribe link goes, instead of a link that leads nowhere.
+    recipient's unsubscribe link goes, instead of a link that leads nowhere. ``links``: where this release is
+    on the newsroom (``pressctl.site.links``), shown under the title.
     """
     body_images: list[InlineImage] = []
     body_srcs: dict[str, str] = {}
@@ -820,6 +838,7 @@ def render_email(
         unsubscribe_mailto=unsubscribe_mailto,
         unsubscribe_note=not for_recipients and bool(unsubscribe_url),
         subject=subject_line(release, parts.subject, embargoed=embargoed),
+        links=newsroom_links(links, release.language),
     )
     images += body_images
     # A title with merge fields is underlined per contact: the rule is a merge field of its own.

@@ -39,6 +39,7 @@ __all__ = [
     "DispatchEvent",
     "Dispatcher",
     "Engine",
+    "JobHeld",
     "JobView",
     "ScheduleRequest",
     "SendOutcome",
@@ -61,6 +62,17 @@ DEFAULT_LEASE = 60.0  # seconds a dispatcher holds a job without renewing it (re
 # included) and the first connection opened, then the engine's gate holds each message until the time.
 # So the first message leaves within a fraction of a second of the lift, however big the release.
 DEFAULT_LEAD = 5.0
+DEFAULT_HOLD_RETRY = 60.0  # seconds before a held job (its newsroom publish failed) is tried again
+
+# Before a job's emails leave: publish its newsroom page at the lift (pressctl.schedule.newsroom). Raising
+# a PressctlError holds the job back (state ``held``) rather than sending links that lead nowhere.
+PublishAtLift = Callable[[Job, Workspace, Clock], None]
+
+
+class JobHeld(PressctlError):
+    """The newsroom page could not be published before the emails: the job waits and is tried again."""
+
+    exit_code = 1
 
 
 # -- the send engine, as the scheduler needs it ------------------------------------------------------------
@@ -422,7 +434,7 @@ def list_jobs(store: JobStore, *, states: Sequence[str] | None = None) -> list[J
     orphaned = {j.id for j in store.orphaned()}
     views = []
     for job in store.all(states=states):
-        state = job.state
+        state = job.shown_state
         if job.id in orphaned:
             state = "running (no dispatcher: resumes at the next `pressctl dispatch`)"
         try:
@@ -457,8 +469,13 @@ def job_workspace(job: Job) -> Workspace:
     if not any(s.snapshot == f"{WORKSPACE_COPY}/pressctl.toml" for s in job.sources) or not copied.is_file():
         return live  # a job scheduled by an older pressctl: its snapshot holds no configuration
     rendered = load_workspace(config=copied)
+    # [site] (folder, address, deploy command) is where things are delivered: read live, like SMTP.
     return dataclasses.replace(
-        rendered, root=live.root, smtp_url=live.smtp_url, templates_from=copied.parent / "templates"
+        rendered,
+        root=live.root,
+        smtp_url=live.smtp_url,
+        site=live.site,
+        templates_from=copied.parent / "templates",
     )
 
 
@@ -470,7 +487,7 @@ class DispatchEvent:
     """Something the dispatcher did, for the terminal and the log."""
 
     job: Job
-    kind: str  # started | resumed | done | incomplete | failed | missed | stopped | skipped
+    kind: str  # started | resumed | done | incomplete | failed | missed | stopped | skipped | held
     detail: str = ""
 
 
@@ -491,8 +508,12 @@ class Dispatcher:
         workspace_for: Callable[[Job], Workspace] = job_workspace,
         on_event: Callable[[DispatchEvent], None] = lambda event: None,
         store_factory: Callable[[], JobStore] | None = None,
+        publish_at_lift: PublishAtLift | None = None,
+        hold_retry: float = DEFAULT_HOLD_RETRY,
     ) -> None:
         self.store = store
+        self.publish_at_lift = publish_at_lift  # used for jobs whose workspace has a [site]
+        self.hold_retry = dt.timedelta(seconds=hold_retry)
         self.engine = engine
         self.clock = clock
         self.waiter: Waiter = waiter if waiter is not None else SystemWaiter()
@@ -624,10 +645,13 @@ class Dispatcher:
         heartbeat.start()
         try:
             verify_snapshot(claimed)
+            workspace = self.workspace_for(claimed)
+            if self.publish_at_lift is not None and workspace.site is not None:
+                self._publish(claimed, workspace, not_before)
             outcome = self.engine.send(
                 release=claimed.release_path,
                 contacts=claimed.contact_paths,
-                workspace=self.workspace_for(claimed),
+                workspace=workspace,
                 options=claimed.options,
                 not_before=not_before,
                 stop=self._job_stop,
@@ -644,6 +668,13 @@ class Dispatcher:
             else:
                 self.store.finish(claimed.id, owner=self.owner, state="failed", error=str(exc))
                 events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "failed", str(exc))))
+            return events
+        except JobHeld as exc:
+            heartbeat.finish()
+            retry = self.clock() + self.hold_retry
+            note = f"{exc}; tried again at {format_local(retry, _zone(claimed))} (or now: pressctl schedule run {claimed.id})"
+            self.store.hold(claimed.id, owner=self.owner, until=retry, note=note)
+            events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "held", note)))
             return events
         except PressctlError as exc:
             heartbeat.finish()
@@ -673,6 +704,24 @@ class Dispatcher:
                 self._emit(DispatchEvent(self.store.get(claimed.id), "incomplete", outcome.summary))
             )
         return events
+
+    def _publish(self, job: Job, workspace: Workspace, not_before: dt.datetime | None) -> None:
+        """Wait for the lift (the job is taken up ``lead`` early), then publish its newsroom page: never a
+        second early, and before the first email. A failure holds the job (JobHeld)."""
+        assert self.publish_at_lift is not None
+        while not_before is not None and not self._job_stop.is_set():
+            left = (not_before - self.clock()).total_seconds()
+            if left <= 0:
+                break
+            self.waiter.wait(min(left, 0.5))  # short waits: a cancel (the heartbeat) is seen at once
+            if self.waiter.stopped:
+                self._job_stop.set()
+        if self._job_stop.is_set():
+            raise SendAborted("stopped before the lift; nothing published or sent")
+        try:
+            self.publish_at_lift(job, workspace, self.clock)
+        except PressctlError as exc:
+            raise JobHeld(f"newsroom not published, so no email was sent: {exc}") from None
 
 
 class _Heartbeat:

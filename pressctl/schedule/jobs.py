@@ -25,6 +25,7 @@ from pressctl.clock import Clock, system_clock
 from pressctl.errors import InputError
 
 __all__ = [
+    "HELD",
     "STATES",
     "Job",
     "JobStore",
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 STATES = ("scheduled", "running", "done", "missed", "cancelled", "failed")
+# A held job is stored as ``scheduled`` at its retry time, its ``error`` starting with this: a state of its own
+# for people (``schedule list``, ``Job.shown_state``) without a new value in the table's CHECK constraint.
+HELD = "held: "
 
 OwnerState = Literal["alive", "dead", "unknown"]
 
@@ -134,6 +138,11 @@ class Job:
     @property
     def contact_paths(self) -> list[Path]:
         return [Path(self.snapshot_dir) / c for c in self.contacts]
+
+    @property
+    def shown_state(self) -> str:
+        """The state as people see it: ``held`` for a job waiting to retry its newsroom publish."""
+        return "held" if self.state == "scheduled" and self.error.startswith(HELD) else self.state
 
 
 def _start_time(pid: int) -> str:
@@ -377,6 +386,16 @@ class JobStore:
             "UPDATE jobs SET owner = NULL, lease_until = NULL, error = ? "
             "WHERE id = ? AND owner = ? AND state = 'running'",
             (note, job_id, owner),
+        )
+        return cur.rowcount == 1
+
+    def hold(self, job_id: str, *, owner: str, until: dt.datetime, note: str) -> bool:
+        """Hold a running job back unsent (its newsroom page could not be published or deployed): it waits
+        as ``scheduled`` until ``until``, when a dispatcher tries again; ``note`` says why."""
+        cur = self.conn.execute(
+            "UPDATE jobs SET state = 'scheduled', owner = NULL, lease_until = NULL, due_at = ?, error = ?"
+            " WHERE id = ? AND owner = ? AND state = 'running'",
+            (_to_text(until), HELD + note, job_id, owner),
         )
         return cur.rowcount == 1
 

@@ -38,7 +38,7 @@ from pressctl.errors import (
     SendAborted,
 )
 from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
-from pressctl.model import Contact, OutgoingMessage, Rendered
+from pressctl.model import Contact, EmailLinks, OutgoingMessage, Rendered
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.send.engine import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
@@ -71,6 +71,9 @@ __all__ = [
     "send_test",
 ]
 
+
+# The emails' newsroom links for a release set and whether it is an advance copy (pressctl.site.links).
+SiteLinks = Callable[[Sequence[Release], bool], Mapping[str, EmailLinks]]
 
 # Option names as the CLI spells them (and as `pressctl schedule` keeps them in a job).
 _ALIASES = {"under_embargo": "advance_copy", "from": "from_addr", "lang": "language", "smtp": "smtp_url"}
@@ -172,6 +175,7 @@ class SendPlan:
     embargoed: bool
     fingerprint: str
     files: list[Path] = field(default_factory=list)  # every file that went into the fingerprint
+    links: Mapping[str, EmailLinks] = field(default_factory=dict)  # newsroom links per language ([site] base_url)
 
     @property
     def main(self) -> Release:
@@ -207,6 +211,7 @@ class SendPlan:
             pdf_mode=self.options.pdf_mode,
             subject_prefix=subject_prefix,
             wire=wire,
+            links=self.links,
         )
 
     @property
@@ -462,12 +467,15 @@ def plan_send(
     not_before: dt.datetime | None = None,
     check_embargo: bool = True,
     render: bool = True,
+    site_links: SiteLinks | None = None,
 ) -> SendPlan:
     """Load, check and render everything a send needs. Raises a PressctlError for anything wrong; sends nothing.
 
     The embargo is checked against the moment the send will start: ``max(now, not_before)``; the scheduler
     passes its job time as ``not_before`` (and then must pass it to :func:`run_send` too).
     ``check_embargo=False`` leaves time checks to the caller (``pressctl schedule`` checks its own).
+    ``site_links`` gives the emails' newsroom links from the loaded releases and whether this is an advance
+    copy (``pressctl.site.links.email_links``, passed in by the CLI and the scheduler); it may refuse.
     """
     from pressctl.contacts.load import check_merge_fields, load_contacts
     from pressctl.release.load import load_release_set
@@ -486,6 +494,7 @@ def plan_send(
         embargoed = _embargo_check(main, moment=moment, advance_copy=options.advance_copy, where=str(release_path))
     else:
         embargoed = options.advance_copy
+    links = site_links(releases, options.advance_copy) if site_links is not None else {}
     lists = [Path(p) for p in contact_paths]
     merge_plan = MergePlan()
     renders: dict[str, Rendered] = {}
@@ -496,7 +505,9 @@ def plan_send(
 
         # The emails first: they fill the merge plan the PDFs (and the merge-field check) rely on.
         for release in releases:
-            renders[release.language] = render_email(release, workspace, merge_plan, embargoed=embargoed)
+            renders[release.language] = render_email(
+                release, workspace, merge_plan, embargoed=embargoed, links=links.get(release.language)
+            )
         pending_pdfs = _cached_or_render(releases, workspace, merge_plan, embargoed=embargoed)
     try:
         contacts = load_contacts(
@@ -540,6 +551,7 @@ def plan_send(
         embargoed=embargoed,
         fingerprint=_fingerprint(files, lists, options),
         files=files,
+        links=links,
     )
 
 
@@ -948,9 +960,18 @@ def send_test(
 class CampaignEngine:
     """``pressctl.schedule.dispatcher.Engine`` on top of :func:`plan_send` / :func:`run_send` (jobs use the ledger too)."""
 
-    def __init__(self, *, ledger_path: Path | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        *,
+        ledger_path: Path | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        site_links: Callable[[Workspace, Path, bool], SiteLinks | None] | None = None,
+    ) -> None:
         self.ledger_path = ledger_path  # the jobs' ledger; a job's own --db wins
         self.clock = clock
+        # site_links(workspace, release, require) -> the newsroom links: not required when scheduling (the job publishes the page
+        # at the lift), required when sending (the page must be there by then).
+        self.site_links = site_links
         # What the last check found, for `pressctl schedule` to show: the languages line and warnings.
         self.checked_languages = ""
         self.checked_warnings: list[str] = []
@@ -960,7 +981,12 @@ class CampaignEngine:
     ) -> int:
         """Plan without sending (the job's times are checked by the scheduler); the recipient count."""
         plan = plan_send(
-            release, contacts, workspace=workspace, options=SendOptions.from_mapping(options), check_embargo=False
+            release,
+            contacts,
+            workspace=workspace,
+            options=SendOptions.from_mapping(options),
+            check_embargo=False,
+            site_links=self.site_links(workspace, release, False) if self.site_links else None,
         )
         plan.factory("check-" + plan.fingerprint)  # a bad From or Reply-To fails now, not at the lift
         self.checked_languages = plan.contacts.languages_line()
@@ -988,6 +1014,7 @@ class CampaignEngine:
             options=SendOptions.from_mapping(options),
             now=self.clock(),
             not_before=not_before,
+            site_links=self.site_links(workspace, release, True) if self.site_links else None,
         )
         path = Path(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
         with Ledger(path) as ledger:

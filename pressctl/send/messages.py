@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from pressctl.config import Workspace
 from pressctl.contacts.segments import wanted_language
 from pressctl.errors import ConfigError, ContactsError, InputError
-from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
+from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Rendered
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.send.wire import wire_piece, wire_pieces
 
@@ -337,6 +337,7 @@ class MessageFactory:
         date: dt.datetime | None = None,
         wire: bool = False,
         unsubscribe_secret: bytes | None = None,
+        links: Mapping[str, EmailLinks] | None = None,
     ) -> None:
         if not renders:
             raise ValueError("MessageFactory needs at least one rendered language")
@@ -382,7 +383,10 @@ class MessageFactory:
                 unsubscribe_secret = load_or_create_secret(workspace.state_dir)
             self._secret = unsubscribe_secret
         self._pdf_base = _config_url(sender.pdf_base_url, key="pdf_base_url", workspace=workspace)
-        if self.pdf_mode in ("link", "both") and not self._pdf_base:
+        # The newsroom's links ([site] base_url): its PDF wins over pdf_base_url, and the emails already show it.
+        self._links: Mapping[str, EmailLinks] = links or {}
+        newsroom = workspace.site is not None and bool(workspace.site.base_url)
+        if self.pdf_mode in ("link", "both") and not self._pdf_base and not newsroom:
             raise ConfigError(
                 f"sender.pdf is {self.pdf_mode!r} but sender.pdf_base_url is empty",
                 where=where,
@@ -414,6 +418,10 @@ class MessageFactory:
         name = self.pdf_names.get(language)
         if name is None or self.pdf_mode == "attach":
             return None
+        if language in self._links and self._links[language].pdf:
+            return self._links[language].pdf
+        if not self._pdf_base:
+            return None
         return self._pdf_base + ("" if self._pdf_base.endswith("/") else "/") + quote(name)
 
     def _pdf_for(self, lang: str, pdfs: Mapping[str, bytes]) -> tuple[str, bytes] | None:
@@ -427,7 +435,8 @@ class MessageFactory:
     def _build_variant(self, lang: str, rendered: Rendered, pdfs: Mapping[str, bytes]) -> _Variant:
         pdf = self._pdf_for(lang, pdfs)
         text, page = rendered.text, rendered.html
-        url = self.pdf_url(pdf[0]) if pdf else None
+        # A newsroom link block (render_email's ``links``) carries the PDF link already: no second one.
+        url = self.pdf_url(pdf[0]) if pdf and lang not in self._links else None
         text, page = _with_pdf_link(text, page, url=url, chinese=lang.lower().startswith("zh"))
         text = _crlf(text)
         page = _crlf(page)

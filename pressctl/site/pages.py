@@ -385,7 +385,7 @@ def render_release(
                     "height": pf.web_image.height,
                     "alt": photo.alt,
                     "caption": photo.caption,
-                    "credit": str(getattr(photo, "credit", "") or ""),
+                    "credit": photo.credit,
                     "download": pf.original,
                     "download_label": f"{pf.original_type}, {width} × {height} px, {_file_size(len(pf.original_bytes))}",
                     "url": _absolute(base_url, folder + pf.web),
@@ -434,8 +434,7 @@ def render_release(
             "date": format_date(release.date, release.language),
             "date_iso": release.date.isoformat(),
             "body_html": parts.body_html,
-            "about_title": parts.about_title,
-            "about_html": parts.about_html,
+            "about_sections": parts.about,  # one per organisation (a joint release has several)
             "media_contacts": release.media_contacts,
             "media_contacts_label": labels["media_contact" if len(release.media_contacts) == 1 else "media_contacts"],
             "photos": page_photos,

@@ -50,10 +50,17 @@ class SiteConfig:
     dir: Path
     state_path: Path
     base_url: str | None = None  # https://newsroom.example/ ; absolute links, feeds' ids stay the same without
+    deploy: str = ""  # [site] deploy: a shell command run in the folder after publishing
+    deploy_timeout: float = 60.0
 
 
 def site_config(workspace: Workspace, *, dir: Path | None = None, base_url: str | None = None) -> SiteConfig:
-    """Defaults: ``site/`` in the workspace, the state in ``.pressctl/site.json``."""
+    """From ``[site]`` in pressctl.toml (``dir`` and ``base_url`` given here win); without one, ``site/`` in
+    the workspace. The state is always ``.pressctl/site.json``."""
+    settings = workspace.site
+    if settings is not None:
+        dir = dir if dir is not None else settings.dir
+        base_url = base_url if base_url is not None else (settings.base_url or None)
     folder = dir if dir is not None else workspace.root / "site"
     if not folder.is_absolute():
         folder = workspace.root / folder
@@ -65,6 +72,8 @@ def site_config(workspace: Workspace, *, dir: Path | None = None, base_url: str 
         dir=folder,
         state_path=workspace.state_dir / "site.json",
         base_url=(base_url.rstrip("/") + "/") if base_url else None,
+        deploy=settings.deploy if settings is not None else "",
+        deploy_timeout=settings.deploy_timeout if settings is not None else 60.0,
     )
 
 
@@ -162,9 +171,9 @@ def _refresh_site(
     return tuple(files), removed
 
 
-def _check_source(state: SiteState, main: Release) -> None:
+def _check_source(state: SiteState, main: Release, source: str) -> None:
     record = state.published.get(main.slug)
-    if record is not None and record.source and record.source != str(main.path):
+    if record is not None and record.source and record.source != source:
         raise InputError(
             f"another release is published as {main.slug!r} (from {record.source})",
             where=str(main.path),
@@ -180,11 +189,13 @@ def publish(
     clock: Clock,
     allow_public: bool,
     make_pdf: PdfMaker | None = None,
+    source: Path | None = None,
 ) -> PublishResult:
     """Put a release set (main language first, as ``load_release_set`` gives it) on the public site.
 
     Publishing again updates it in place (its first publication time stays); files it no longer has
-    (a photo removed, a changed date's old folder) are removed.
+    (a photo removed, a changed date's old folder) are removed. ``source`` is the release file as the user
+    knows it, when ``releases`` were loaded from a copy (a scheduled job's snapshot).
     """
     if not releases:
         raise ValueError("no releases to publish")
@@ -197,7 +208,8 @@ def publish(
         )
     now = clock()
     state = load_state(config.state_path)
-    _check_source(state, main)
+    origin = str(source or main.path)
+    _check_source(state, main, origin)
     previous = state.published.get(main.slug)
     for relative in previous.paths if previous else ():
         _inside(config.dir, relative)  # a damaged state fails here, before anything changes
@@ -223,7 +235,7 @@ def publish(
         updated=now,
         versions=versions,
         paths=tuple(sorted(files)),
-        source=str(main.path),
+        source=origin,
     )
     site_written, site_removed = _refresh_site(state, workspace, config, now, keep=set())
     removed = _remove(config, [p for p in (previous.paths if previous else ()) if p not in files])
@@ -244,6 +256,7 @@ def publish_preview(
     *,
     clock: Clock,
     make_pdf: PdfMaker | None = None,
+    source: Path | None = None,
 ) -> PublishResult:
     """Write the release under ``preview/<token>/``: marked EMBARGOED while the embargo holds, ``noindex``,
     listed in no index, feed or sitemap. The token is made once per release and kept, so advance-copy links
@@ -253,7 +266,7 @@ def publish_preview(
     main = releases[0]
     now = clock()
     state = load_state(config.state_path)
-    _check_source(state, main)
+    _check_source(state, main, str(source or main.path))
     record = state.previews.get(main.slug)
     if record is None:
         record = PreviewRecord(token=secrets.token_urlsafe(PREVIEW_TOKEN_BYTES))

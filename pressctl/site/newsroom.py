@@ -1,0 +1,85 @@
+"""``pressctl publish`` and ``unpublish`` as one call each: load, check the embargo, write the site, deploy.
+
+The embargo rule lives here: the public page of a release under embargo is refused (its unlisted preview
+is not). "Published" means written to the site folder and, when ``[site] deploy`` is set, deployed; a
+failed deploy is a ``DeployError`` (exit 1) after the folder is written, so running the command again
+deploys it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pressctl.clock import Clock
+from pressctl.config import Workspace
+from pressctl.errors import EmbargoError
+from pressctl.release.load import Release, load_release_set
+from pressctl.site.deploy import deploy
+from pressctl.site.publish import PublishResult, SiteConfig, publish, publish_preview, site_config, unpublish
+from pressctl.times import format_local
+
+__all__ = ["Published", "embargo_refusal", "publish_release", "unpublish_release"]
+
+
+@dataclass(frozen=True)
+class Published:
+    result: PublishResult
+    config: SiteConfig
+    deployed: bool  # a deploy command ran and succeeded
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return self.result.urls(self.config)
+
+
+def embargo_refusal(main: Release, where: Path) -> EmbargoError:
+    """The one line for publishing the public page of a release under embargo."""
+    assert main.embargo is not None
+    return EmbargoError(
+        f"the release is under embargo until {format_local(main.embargo, main.zone)}; "
+        "publishing its page now would break the embargo",
+        where=str(where),
+        hint="use --preview for an unlisted advance-copy page, or `pressctl schedule`, which publishes it at the lift",
+    )
+
+
+def _deploy(config: SiteConfig) -> bool:
+    if not config.deploy:
+        return False
+    deploy(config.deploy, config.dir, timeout=config.deploy_timeout)
+    return True
+
+
+def publish_release(
+    path: Path,
+    workspace: Workspace,
+    *,
+    clock: Clock,
+    preview: bool = False,
+    releases: list[Release] | None = None,
+    source: Path | None = None,
+) -> Published:
+    """Publish the release at ``path`` (its public page, or with ``preview`` its unlisted preview), then deploy.
+
+    ``releases`` already loaded (a scheduled job's snapshot) and ``source``, the file the user knows, may be
+    given; the embargo is checked against ``clock()`` either way.
+    """
+    releases = releases if releases is not None else load_release_set(path, workspace)
+    main = releases[0]
+    config = site_config(workspace)
+    if preview:
+        result = publish_preview(releases, workspace, config, clock=clock, source=source)
+    else:
+        if main.is_embargoed(clock()):
+            raise embargo_refusal(main, source or path)
+        result = publish(releases, workspace, config, clock=clock, allow_public=True, source=source)
+    return Published(result=result, config=config, deployed=_deploy(config))
+
+
+def unpublish_release(path: Path, workspace: Workspace, *, clock: Clock) -> Published:
+    """Take the release at ``path`` off the site (pages, index, feeds, previews), then deploy."""
+    main = load_release_set(path, workspace)[0]
+    config = site_config(workspace)
+    result = unpublish(main.slug, workspace, config, clock=clock)
+    return Published(result=result, config=config, deployed=_deploy(config))
