@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pressctl.errors import ConfigError
+from pressctl.errors import ConfigError, InputError
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
 
-__all__ = ["CONFIG_NAME", "Brand", "MediaContact", "Organisation", "Sender", "Workspace", "load_workspace"]
+__all__ = [
+    "CONFIG_NAME",
+    "PASSWORD_ENV",
+    "Brand",
+    "MediaContact",
+    "Organisation",
+    "Sender",
+    "SmtpSettings",
+    "Workspace",
+    "load_workspace",
+    "parse_smtp_url",
+]
 
 CONFIG_NAME = "pressctl.toml"
 
@@ -107,6 +120,106 @@ class Workspace:
     @property
     def suppression_path(self) -> Path:
         return self.root / "contacts" / "suppressed.csv"
+
+
+# -- SMTP URLs (configuration: `[smtp] url` and `--smtp`; send.transport and relays use them) ------------
+PASSWORD_ENV = "PRESSCTL_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """A parsed ``smtp://`` / ``smtps://`` URL. ``password`` never shows in repr."""
+
+    host: str
+    port: int
+    tls: Literal["starttls", "implicit", "none", "opportunistic"]
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    cafile: str | None = None
+    timeout: float = 60.0
+
+    def describe(self) -> str:
+        scheme = "smtps" if self.tls == "implicit" else "smtp"
+        user = f"{self.username}@" if self.username else ""
+        how = {
+            "starttls": "STARTTLS required",
+            "implicit": "TLS",
+            "none": "no encryption",
+            "opportunistic": "STARTTLS if offered (loopback)",
+        }[self.tls]
+        return f"{scheme}://{user}{self.host}:{self.port} ({how})"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--smtp") -> SmtpSettings:
+    """``smtp://[user@]host[:port][?tls=none|starttls&cafile=PATH&timeout=S]`` or ``smtps://...``.
+
+    Errors never repeat the URL: it might hold a password someone pasted into it.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port_text = parts.port
+    except ValueError:
+        raise InputError(f"{option}: not a valid SMTP URL", hint="write smtp://[user@]host[:port]") from None
+    if port_text == 0:
+        raise InputError(f"{option}: port 0 is not a port", hint="leave it out for the default, or give e.g. :587")
+    if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
+        raise InputError(
+            f"{option}: the URL must start with smtp:// or smtps://",
+            hint="e.g. smtp://press@mail.hvsp.example:587",
+        )
+    if parts.password is not None:
+        raise InputError(
+            f"{option}: the URL must not contain a password",
+            hint=f"remove it and set {PASSWORD_ENV} in the environment, or let pressctl ask for it",
+        )
+    host = parts.hostname
+    if not host:
+        raise InputError(f"{option}: the URL has no host", hint="write smtp://[user@]host[:port]")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - {"tls", "cafile", "timeout"}
+    if unknown:
+        raise InputError(
+            f"{option}: unknown URL option {sorted(unknown)[0]!r}", hint="known: tls, cafile, timeout"
+        )
+    tls: Literal["starttls", "implicit", "none", "opportunistic"]
+    if parts.scheme == "smtps":
+        tls = "implicit"
+    else:
+        wanted = query.get("tls", "starttls" if parts.scheme == "smtp+starttls" else "").lower()
+        if wanted not in ("", "none", "starttls"):
+            raise InputError(f"{option}: tls={wanted} is not known", hint="use tls=starttls or tls=none")
+        if wanted:
+            tls = "none" if wanted == "none" else "starttls"
+        else:
+            # Plaintext is only acceptable without asking when the mail never leaves this machine.
+            tls = "opportunistic" if _is_loopback(host) else "starttls"
+    try:
+        timeout = float(query.get("timeout", "60"))
+    except ValueError:
+        raise InputError(f"{option}: timeout must be a number of seconds") from None
+    cafile = query.get("cafile")
+    if cafile is not None and not Path(cafile).is_file():
+        raise InputError(f"{option}: cafile {cafile!r} does not exist", hint="give the path to a PEM file")
+    port = port_text or (465 if tls == "implicit" else 587 if tls == "starttls" else 25)
+    return SmtpSettings(
+        host=host,
+        port=port,
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=password,
+        cafile=cafile,
+        timeout=timeout,
+    )
+
 
 
 def find_config(start: Path) -> Path | None:
@@ -384,9 +497,6 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         )
     smtp_url = _str(smtp, "url", "smtp", where) or None
     if smtp_url is not None:
-        from pressctl.errors import InputError
-        from pressctl.send.transport import parse_smtp_url
-
         try:  # a wrong scheme (ftp://) must stop every command, dry runs included, not only a real send
             parse_smtp_url(smtp_url, option="[smtp] url in pressctl.toml")
         except InputError as exc:
