@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pressctl.errors import ConfigError, InputError
+from pressctl.languages import normalise_language
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
 
 __all__ = [
@@ -431,13 +432,10 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             f"unknown time zone {tz!r}", where=where, hint="use an IANA name such as Asia/Hong_Kong"
         ) from None
 
-    from pressctl.errors import ReleaseError
-    from pressctl.release.load import normalise_language  # here: release imports this module
-
     language = _str(defaults, "language", "defaults", where, "en")
     try:
-        language = normalise_language(language)
-    except ReleaseError as exc:
+        language = normalise_language(language, error=ConfigError)
+    except ConfigError as exc:
         raise ConfigError(f"defaults.language: {exc.what}", where=where, hint=exc.hint) from None
 
     pdf = _str(sender, "pdf", "sender", where, "attach")

@@ -17,8 +17,9 @@ from pressctl.contacts.load import (
     load_contacts,
     read_suppression,
 )
-from pressctl.contacts.segments import language_tag, parse_where, route_language
+from pressctl.contacts.segments import language_tag, parse_where
 from pressctl.errors import ContactsError
+from pressctl.languages import route_language
 from pressctl.release.merge import MergePlan, tokens_in
 
 # ---- addresses ----------------------------------------------------------------------------------

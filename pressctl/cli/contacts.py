@@ -81,7 +81,7 @@ def check(
         languages = [r.language for r in releases]
         default = releases[0].language
     elif language:
-        from pressctl.release.load import normalise_language
+        from pressctl.languages import normalise_language
 
         languages = [normalise_language(tag, where="--language") for tag in language]
         default = languages[0]

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from pressctl.config import Workspace
 from pressctl.contacts.segments import wanted_language
 from pressctl.errors import ConfigError, ContactsError, InputError
+from pressctl.languages import primary, route_language
 from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.send.wire import wire_piece, wire_pieces
@@ -403,7 +404,6 @@ class MessageFactory:
         for lang, rendered in renders.items():
             self._variants[lang] = self._build_variant(lang, rendered, pdfs)
         self._by_tag: dict[str | None, _Variant] = {}
-        self._first = next(iter(self._variants.values()))
         self._mid_salt = campaign_id + "\0"
         self._wanted: dict[str, str] = {}  # a `language` cell -> the tag it asks for ("" for none)
 
@@ -527,18 +527,12 @@ class MessageFactory:
     # -- per contact ----------------------------------------------------------------------------------------
 
     def variant_for(self, language: str | None) -> _Variant:
-        """The language version a contact gets: exact tag, else same primary language, else the first."""
+        """The language version a contact gets: ``pressctl.languages.route_language`` over the versions,
+        the release's own language (the first) as the default: the same rule contact loading counts by."""
         found = self._by_tag.get(language)
         if found is None:
-            found = self._first
-            if language:
-                wanted = language.lower()
-                exact = [v for k, v in self._variants.items() if k.lower() == wanted]
-                primary = [
-                    v for k, v in self._variants.items() if k.lower().split("-")[0] == wanted.split("-")[0]
-                ]
-                found = (exact or primary or [self._first])[0]
-            self._by_tag[language] = found
+            tags = list(self._variants)
+            found = self._by_tag[language] = self._variants[route_language(language, tags, tags[0])]
         return found
 
     def message_id(self, contact: Contact) -> str:
@@ -594,7 +588,7 @@ class MessageFactory:
         if wanted is None:
             wanted = self._wanted[cell] = wanted_language(contact.fields, None) or ""
         wanted = wanted or contact.language or ""
-        return not wanted or wanted.lower().split("-")[0] == language.lower().split("-")[0]
+        return not wanted or primary(wanted) == primary(language)
 
     def _values(self, contact: Contact, v: _Variant) -> dict[str, str]:
         # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
