@@ -16,6 +16,7 @@ from pressctl.errors import EmbargoError, InputError
 __all__ = [
     "check_send_time",
     "format_local",
+    "format_offset",
     "format_utc",
     "parse_at",
     "parse_duration",
@@ -24,12 +25,17 @@ __all__ = [
     "to_utc",
 ]
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|sec|d|h|m|s)?", re.I)
-_UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, "sec": 1.0, None: 1.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|sec|hour|d|h|m|s)?", re.I)
+_UNIT_SECONDS = {
+    "d": 86400.0, "hour": 3600.0, "h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, "sec": 1.0, None: 1.0
+}
 
 
 def parse_duration(text: str, *, option: str = "duration") -> dt.timedelta:
-    """``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` or a bare number of seconds, as a timedelta."""
+    """``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` or a bare number of seconds, as a timedelta.
+
+    The one duration parser: ``--at +D``, ``--max-late``, ``--retry-for`` and ``--batch-pause`` all read it.
+    """
     raw = str(text).strip().lower().replace(" ", "")
     pos, total, parts = 0, 0.0, 0
     while pos < len(raw):
@@ -180,7 +186,7 @@ def format_local(when: dt.datetime, zone: ZoneInfo) -> str:
     name = local.tzname() or ""
     # Zones without a letter abbreviation give "+04" from tzdata: show the full offset instead.
     if not name or name[0] in "+-":
-        name = _offset(local)
+        name = format_offset(local)
     pattern = "%Y-%m-%d %H:%M:%S" if local.second or local.microsecond else "%Y-%m-%d %H:%M"
     return f"{local.strftime(pattern)} {name}"
 
@@ -192,7 +198,8 @@ def format_utc(when: dt.datetime) -> str:
     return f"{utc.strftime(pattern)} UTC"
 
 
-def _offset(local: dt.datetime) -> str:
+def format_offset(local: dt.datetime) -> str:
+    """``UTC+08:00``: the one way pressctl writes a UTC offset (summaries, messages, the rendered release)."""
     delta = local.utcoffset() or dt.timedelta(0)
     minutes = int(delta.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"

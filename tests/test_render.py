@@ -76,7 +76,7 @@ def test_embargo_line_numeric_zone_shows_utc_offset(sample: tuple[Path, Workspac
     en = sample[2][0]
     # zoneinfo names São Paulo's zone "-03": a number is no abbreviation, so show the offset.
     sp = replace(en, timezone="America/Sao_Paulo")
-    assert embargo_line(sp, embargoed=True) == "EMBARGOED UNTIL 23:00 UTC-3, 11 March 2030"
+    assert embargo_line(sp, embargoed=True) == "EMBARGOED UNTIL 23:00 UTC-03:00, 11 March 2030"
     kolkata = replace(en, timezone="Asia/Kolkata")
     assert embargo_line(kolkata, embargoed=True) == "EMBARGOED UNTIL 07:30 IST, 12 March 2030"
     zh_pm = replace(sample[2][1], embargo=dt.datetime(2030, 3, 12, 15, 30, tzinfo=dt.UTC))

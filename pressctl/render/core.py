@@ -46,6 +46,7 @@ from pressctl.release.load import Release, date_warnings, load_release_set
 from pressctl.release.markdown import lang_spans, markdown_html, text_width
 from pressctl.release.merge import TOKEN_MERGE, MergePlan, tokens_in
 from pressctl.render.text import markdown_text, wrap
+from pressctl.times import format_offset
 
 __all__ = [
     "DEFAULT_GREETINGS",
@@ -141,14 +142,6 @@ def labels_for(language: str) -> Mapping[str, str]:
     return _LABELS[_lang_key(language)]
 
 
-def _utc_offset(moment: dt.datetime) -> str:
-    offset = moment.utcoffset() or dt.timedelta(0)
-    minutes = int(offset.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "-"
-    hours, mins = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours}" + (f":{mins:02d}" if mins else "")
-
-
 def format_date(day: dt.date, language: str) -> str:
     """``12 March 2030`` or ``2030年3月12日``."""
     if _lang_key(language) == "zh":
@@ -164,12 +157,12 @@ def _format_moment(moment: dt.datetime, zone_name: str, language: str) -> str:
         )
         h12 = h % 12 or 12
         clock = f"{h12}時" + (f"{m}分" if m else "")
-        zone = _ZH_ZONES.get(zone_name) or _utc_offset(moment)
+        zone = _ZH_ZONES.get(zone_name) or format_offset(moment)
         return f"{format_date(moment.date(), language)}{period}{clock}（{zone}）"
     abbrev = moment.tzname() or ""
     # zoneinfo gives "+08"-style names for zones without a real abbreviation; show an offset instead.
     if not abbrev or abbrev[0] in "+-" or abbrev[0].isdigit():
-        abbrev = _utc_offset(moment)
+        abbrev = format_offset(moment)
     return f"{moment:%H:%M} {abbrev}, {format_date(moment.date(), language)}"
 
 

@@ -42,7 +42,7 @@ from pressctl.model import Contact, OutgoingMessage, Rendered
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.send.engine import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
-from pressctl.send.pacing import Rate, parse_duration, parse_rate
+from pressctl.send.pacing import Rate, parse_rate
 from pressctl.send.transport import (
     PASSWORD_ENV,
     OutboxTransport,
@@ -52,6 +52,7 @@ from pressctl.send.transport import (
     envelope_sender,
     parse_smtp_url,
 )
+from pressctl.times import format_offset, parse_duration
 
 if TYPE_CHECKING:
     from pressctl.contacts.load import ContactSet
@@ -137,9 +138,9 @@ class SendOptions:
             concurrency=self.concurrency,
             rate=self.parsed_rate,
             batch_size=self.batch_size,
-            batch_pause=parse_duration(self.batch_pause, option="--batch-pause"),
+            batch_pause=parse_duration(self.batch_pause, option="--batch-pause").total_seconds(),
             max_attempts=self.max_attempts,
-            retry_for=parse_duration(self.retry_for, option="--retry-for"),
+            retry_for=parse_duration(self.retry_for, option="--retry-for").total_seconds(),
             reconnect_after=self.reconnect_after,
             max_consecutive_failures=self.max_consecutive_failures,
         )
@@ -251,7 +252,7 @@ class SendPlan:
             "duplicates": len(c.duplicates),
             "excluded": c.excluded,
             "embargoed": self.embargoed,
-            "embargo": _local(self.main).strftime("%Y-%m-%d %H:%M %Z (UTC%z)") if self.main.embargo else None,
+            "embargo": f"{_local(self.main):%Y-%m-%d %H:%M %Z} ({format_offset(_local(self.main))})" if self.main.embargo else None,
         }
 
 
