@@ -45,6 +45,7 @@ from pressctl.release.dateline import body_dateline, has_date
 from pressctl.release.load import Release, date_warnings, load_release_set
 from pressctl.release.markdown import lang_spans, markdown_html, text_width
 from pressctl.release.merge import TOKEN_MERGE, MergePlan, tokens_in
+from pressctl.render.names import PDF_LINK_SLOT, output_stem, without_pdf_link_slots
 from pressctl.render.text import markdown_text, wrap
 from pressctl.times import format_offset
 
@@ -66,8 +67,6 @@ __all__ = [
 ]
 
 # Where pressctl.send.messages puts the link to the published PDF (sender.pdf = link/both); removed otherwise.
-PDF_LINK_SLOT = "<!--pressctl:pdf-link-->"
-_TEXT_SLOT = re.compile(r"^[ \t]*" + re.escape(PDF_LINK_SLOT) + r"[ \t]*\n?", re.M)
 
 EMAIL_PHOTO_MAX_WIDTH = 1200  # pixels; shown at 560 px, so 2x for sharp high-DPI screens
 TEXT_WIDTH = 72
@@ -1025,8 +1024,8 @@ def render_files(
         blank = plan.blank()
         html = MergePlan.apply(_data_uris(rendered.html, rendered.images), blank, escape_html=True)
         text = MergePlan.apply(rendered.text, blank, escape_html=False)
-        html, text = html.replace(PDF_LINK_SLOT, ""), _TEXT_SLOT.sub("", text)
-        stem = release.slug if release.language == main_language else f"{release.slug}.{release.language}"
+        text, html = without_pdf_link_slots(text, html)
+        stem = output_stem(release.slug, release.language, main_language=main_language)
         outputs += [
             (out_dir / f"{stem}.pdf", pdf),
             (out_dir / f"{stem}.html", html.encode("utf-8")),

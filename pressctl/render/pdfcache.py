@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pressctl.config import Workspace
+from pressctl.digests import feed_file
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 
@@ -64,9 +65,7 @@ def _referenced_files(html: str, base: Path) -> list[Path]:
 def _hash_file(digest: hashlib._Hash, path: Path) -> None:
     digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
     try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        feed_file(digest, path)
     except OSError:
         digest.update(b"<unreadable>")
     digest.update(b"\0")

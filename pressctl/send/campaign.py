@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pressctl.config import Workspace
+from pressctl.digests import feed_file
 from pressctl.errors import (
     ContactsError,
     EmbargoError,
@@ -221,7 +222,7 @@ class SendPlan:
         """(file name, bytes) of every file attached to the messages: the PDFs when attached, then the
         release's own attachments, each once. Shown before a send and in the dry run, so nothing leaves
         unseen."""
-        from pressctl.send.messages import pdf_filename
+        from pressctl.render.names import pdf_filename
 
         mode = self.options.pdf_mode or self.workspace.sender.pdf
         found: list[tuple[str, int]] = []
@@ -326,9 +327,7 @@ def _fingerprint(release_files: Sequence[Path], lists: Sequence[Path], options: 
         for path in paths:
             digest.update(role.encode() + b"\0")
             try:
-                with open(path, "rb") as fh:
-                    for block in iter(lambda: fh.read(1 << 20), b""):
-                        digest.update(block)
+                feed_file(digest, path)
             except OSError as exc:  # permission denied, an I/O error: the user's file, not a crash
                 raise InputError(
                     f"cannot read the file ({exc.strerror or type(exc).__name__})", where=str(path),

@@ -36,6 +36,7 @@ from pressctl.errors import ConfigError, ContactsError, InputError
 from pressctl.languages import primary, route_language
 from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
+from pressctl.render.names import PDF_LINK_SLOT, PDF_LINK_SLOT_LINE, pdf_filename, without_pdf_link_slots
 from pressctl.send.wire import wire_piece, wire_pieces
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "PersonalParts",
     "clean_header_text",
     "clean_value",
-    "pdf_filename",
 ]
 
 PDF_MODES = ("attach", "link", "both")
@@ -196,12 +196,6 @@ def _config_url(value: str, *, key: str, workspace: Workspace) -> str:
             hint="use ASCII without spaces, quotes, commas or angle brackets (percent-encode the rest)",
         )
     return value
-
-
-def pdf_filename(slug: str, language: str, *, main_language: str) -> str:
-    """The PDF's file name, as ``pressctl render`` writes it: ``<slug>.pdf`` for the release's own language,
-    ``<slug>.<lang>.pdf`` for a translation (so a linked PDF is found where it was published)."""
-    return f"{slug}.pdf" if language == main_language else f"{slug}.{language}.pdf"
 
 
 def _crlf(text: str) -> str:
@@ -672,27 +666,23 @@ _LINK_WORDS = {
     False: ("The full release as a PDF:", "Download the release (PDF)"),
     True: ("新聞稿PDF版本：", "下載新聞稿（PDF）"),
 }
-_LINK_SLOT = "<!--pressctl:pdf-link-->"
-
-
 def _with_pdf_link(text: str, page: str, *, url: str | None, chinese: bool) -> tuple[str, str]:
     """Put the PDF link (link/both modes) where the templates have the slot ``<!--pressctl:pdf-link-->``;
     without a slot, at the end of the text and before ``</body>``. Without a link, slots are removed."""
-    text_slot = re.compile(r"^[ \t]*" + re.escape(_LINK_SLOT) + r"[ \t]*\n?", re.M)
     if url is None:
-        return text_slot.sub("", text), page.replace(_LINK_SLOT, "")
+        return without_pdf_link_slots(text, page)
     label, link = _LINK_WORDS[chinese]
     block = f"{label}\n{url}\n"
-    if _LINK_SLOT in text:
-        text = text_slot.sub(lambda _: block, text, count=1).replace(_LINK_SLOT, "")
+    if PDF_LINK_SLOT in text:
+        text = PDF_LINK_SLOT_LINE.sub(lambda _: block, text, count=1).replace(PDF_LINK_SLOT, "")
     else:
         text = text.rstrip("\n") + "\n\n" + block
     snippet = (
         f'<p style="margin:16px 0;font-size:15px"><a href="{html.escape(url, quote=True)}">'
         f"{html.escape(link)}</a></p>"
     )
-    if _LINK_SLOT in page:
-        page = page.replace(_LINK_SLOT, snippet, 1).replace(_LINK_SLOT, "")
+    if PDF_LINK_SLOT in page:
+        page = page.replace(PDF_LINK_SLOT, snippet, 1).replace(PDF_LINK_SLOT, "")
     else:
         cut = page.lower().rfind("</body>")
         page = page[:cut] + snippet + page[cut:] if cut >= 0 else page + snippet
