@@ -510,7 +510,7 @@ def plan_send(
             ledger_path=Path(options.db) if options.db else None,
         )
         if render:
-            missing = check_merge_fields(contacts.selected, merge_plan)
+            missing = check_merge_fields(contacts.selected, merge_plan, renders)
             if missing:
                 first = missing[0]
                 who = ", ".join(c.source or c.email for c in first.contacts[:3])
