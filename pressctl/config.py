@@ -12,6 +12,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pressctl.addresses import CONTROLS, check_address
 from pressctl.errors import ConfigError, InputError
 from pressctl.languages import normalise_language
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
@@ -23,8 +24,11 @@ __all__ = [
     "MediaContact",
     "Organisation",
     "Sender",
+    "SenderIdentity",
     "SmtpSettings",
     "Workspace",
+    "check_from_option",
+    "check_sender",
     "load_workspace",
     "parse_smtp_url",
 ]
@@ -221,6 +225,101 @@ def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--sm
         timeout=timeout,
     )
 
+
+
+# -- the sender: From, Reply-To and the URLs every message carries ------------------------------------------
+_URL_OK = re.compile(r"[!-~]+")  # printable ASCII without space
+
+
+@dataclass(frozen=True)
+class SenderIdentity:
+    """``[sender]`` (and ``--from``) checked: what every message's headers and links are made of."""
+
+    from_name: str
+    from_addr: str
+    reply_to: tuple[str, str] | None  # (display name, address)
+    unsubscribe_url: str
+    unsubscribe_mailto: str  # with its mailto: scheme
+    pdf_base_url: str
+    pdf_mode: str  # attach | link | both
+
+
+def sender_address(value: str, *, key: str, where: str | None) -> tuple[str, str]:
+    """(display name, address) from a ``sender.from`` / ``reply_to`` value, or a ConfigError."""
+    from email.headerregistry import AddressHeader
+    from email.policy import SMTP
+
+    hint = f'write e.g. {key} = "HVSP Press Office <press@hvsp.example>"'
+    if CONTROLS.search(value):
+        raise ConfigError(f"sender.{key} contains a line break or control character", where=where, hint=hint)
+    try:
+        header = SMTP.header_factory("Reply-To" if key == "reply_to" else "From", value)
+        addresses = header.addresses if isinstance(header, AddressHeader) else ()
+    except Exception:  # the parser raises assorted errors on odd input; all mean "not an address"
+        addresses = ()
+    if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+        raise ConfigError(f"sender.{key} {value!r} is not one email address", where=where, hint=hint)
+    found = addresses[0]
+    try:
+        addr, _ = check_address(f"{found.username}@{found.domain}")
+    except ValueError as exc:
+        raise ConfigError(f"sender.{key} {value!r}: {exc}", where=where, hint=hint) from None
+    return found.display_name, addr
+
+
+def _plain_url(value: str, *, key: str, where: str | None) -> str:
+    if (value and not _URL_OK.fullmatch(value)) or any(c in value for c in "<>,\"'") or len(value) > 200:
+        raise ConfigError(
+            f"sender.{key} {value!r} is not a plain URL",
+            where=where,
+            hint="use ASCII without spaces, quotes, commas or angle brackets (percent-encode the rest)",
+        )
+    return value
+
+
+def check_from_option(value: str) -> tuple[str, str]:
+    """``--from ADDR`` checked as ``sender.from`` is; an InputError naming the option."""
+    try:
+        return sender_address(value, key="from", where=None)
+    except ConfigError:
+        raise InputError(
+            f"--from {value!r} is not one email address",
+            hint='write e.g. --from "HVSP Press Office <press@hvsp.example>"',
+        ) from None
+
+
+def check_sender(
+    sender: Sender, *, where: str | None, from_addr: str | None = None, pdf_mode: str | None = None
+) -> SenderIdentity:
+    """``[sender]`` checked as every message uses it; ``from_addr`` (``--from``) replaces sender.from and
+    ``pdf_mode`` (``--pdf``) sender.pdf. A ConfigError (an InputError for ``--from``) for anything wrong."""
+    mode = pdf_mode or sender.pdf
+    if mode not in ("attach", "link", "both"):
+        raise ConfigError(f"PDF mode must be attach, link or both, not {mode!r}", where=where)
+    if from_addr:
+        from_name, addr = check_from_option(from_addr)
+    else:
+        from_name, addr = sender_address(sender.from_addr, key="from", where=where)
+    reply = sender_address(sender.reply_to, key="reply_to", where=where) if sender.reply_to else None
+    pdf_base = _plain_url(sender.pdf_base_url, key="pdf_base_url", where=where)
+    if mode in ("link", "both") and not pdf_base:
+        raise ConfigError(
+            f"sender.pdf is {mode!r} but sender.pdf_base_url is empty",
+            where=where,
+            hint='set pdf_base_url = "https://.../press/pdf/" where the PDFs are published, or use attach',
+        )
+    mailto = _plain_url(sender.unsubscribe_mailto, key="unsubscribe_mailto", where=where)
+    if mailto and not mailto.lower().startswith("mailto:"):
+        mailto = "mailto:" + mailto
+    return SenderIdentity(
+        from_name=from_name,
+        from_addr=addr,
+        reply_to=reply,
+        unsubscribe_url=_plain_url(sender.unsubscribe_url, key="unsubscribe_url", where=where),
+        unsubscribe_mailto=mailto,
+        pdf_base_url=pdf_base,
+        pdf_mode=mode,
+    )
 
 
 def find_config(start: Path) -> Path | None:

@@ -30,9 +30,11 @@ from email.utils import format_datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from pressctl.config import Workspace
+from pressctl.addresses import CONTROLS as _CONTROLS
+from pressctl.addresses import check_address
+from pressctl.config import Workspace, check_sender
 from pressctl.contacts.segments import wanted_language
-from pressctl.errors import ConfigError, ContactsError, InputError
+from pressctl.errors import ContactsError, InputError
 from pressctl.languages import primary, route_language
 from pressctl.model import Contact, InlineImage, OutgoingMessage, Rendered
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
@@ -54,19 +56,8 @@ _TEXT_MARK = "PRESSCTLTEXTBODYMARKERQ7"
 _HTML_MARK = "PRESSCTLHTMLBODYMARKERQ7"
 _TOKEN_SPLIT = re.compile(r"(PCTLM\d{4}X)")
 
-# Every C0/C1 control (CR, LF, NUL, TAB, NEL ...), line/paragraph separators, BOM, and lone surrogates
-# (undecodable bytes smuggled through a lenient reader; they can't be encoded as UTF-8): none may reach a
-# header, and in a body they would only break the encoding.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")  # a phrase of atoms: no quoting needed
-_LOCAL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u00a0-\U0010ffff-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u00a0-\U0010ffff-]+)*"
-)
-_DOMAIN = re.compile(
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-)
-_URL_OK = re.compile(r"[!-~]+")  # printable ASCII without space
 
 _FOLD_AT = 78  # RFC 5322's "should"; the hard limit is 998
 _EW_BYTES = 39  # UTF-8 bytes per encoded-word: 52 base64 chars, 64 with the =?utf-8?b?...?= frame
@@ -143,59 +134,8 @@ def _fold(name: str, words: Sequence[str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def _check_address(addr: str) -> tuple[str, bool]:
-    """``addr`` checked again (contacts.py validated it): returns (address, needs SMTPUTF8) or raises ValueError."""
-    if not addr or len(addr) > 254 or _CONTROLS.search(addr) or _SPACES.search(addr):
-        raise ValueError("contains spaces or control characters")
-    local, sep, domain = addr.rpartition("@")
-    if not sep or not local or not _LOCAL.fullmatch(local):
-        raise ValueError("the part before @ is not a plain address")
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise ValueError("the domain is not a valid internationalised name") from None
-    if not _DOMAIN.fullmatch(domain):
-        raise ValueError("the domain is not valid")
-    return f"{local}@{domain}", not local.isascii()
-
-
 def _address_words(name: str, addr: str) -> list[str]:
     return [*_phrase_words(name), f"<{addr}>"] if clean_header_text(name) else [addr]
-
-
-def _parse_config_address(value: str, *, key: str, workspace: Workspace) -> tuple[str, str]:
-    """(display name, address) from a ``sender.from`` / ``reply_to`` value, or a ConfigError."""
-    from email.headerregistry import AddressHeader
-
-    where = str(workspace.config_path) if workspace.config_path else None
-    hint = f'write e.g. {key} = "HVSP Press Office <press@hvsp.example>"'
-    if _CONTROLS.search(value):
-        raise ConfigError(f"sender.{key} contains a line break or control character", where=where, hint=hint)
-    try:
-        header = SMTP.header_factory("Reply-To" if key == "reply_to" else "From", value)
-        addresses = header.addresses if isinstance(header, AddressHeader) else ()
-    except Exception:  # the parser raises assorted errors on odd input; all mean "not an address"
-        addresses = ()
-    if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
-        raise ConfigError(f"sender.{key} {value!r} is not one email address", where=where, hint=hint)
-    found = addresses[0]
-    try:
-        addr, _ = _check_address(f"{found.username}@{found.domain}")
-    except ValueError as exc:
-        raise ConfigError(f"sender.{key} {value!r}: {exc}", where=where, hint=hint) from None
-    return found.display_name, addr
-
-
-def _config_url(value: str, *, key: str, workspace: Workspace) -> str:
-    where = str(workspace.config_path) if workspace.config_path else None
-    if (value and not _URL_OK.fullmatch(value)) or any(c in value for c in "<>,\"'") or len(value) > 200:
-        raise ConfigError(
-            f"sender.{key} {value!r} is not a plain URL",
-            where=where,
-            hint="use ASCII without spaces, quotes, commas or angle brackets (percent-encode the rest)",
-        )
-    return value
 
 
 def _crlf(text: str) -> str:
@@ -343,29 +283,20 @@ class MessageFactory:
         # wire=True: messages come as pressctl.send.wire.WireData (dots doubled) when their parts allow, for a
         # transport that sends them as they are; the shared parts are prepared here, once per language.
         self._wire = wire
-        self.pdf_mode = pdf_mode or sender.pdf
-        if self.pdf_mode not in PDF_MODES:
-            raise ConfigError(f"PDF mode must be attach, link or both, not {self.pdf_mode!r}", where=where)
-        from_name, self.envelope_from = _parse_config_address(
-            from_addr or sender.from_addr, key="from", workspace=workspace
-        )
+        identity = check_sender(sender, where=where, from_addr=from_addr, pdf_mode=pdf_mode)
+        self.pdf_mode = identity.pdf_mode
+        self.envelope_from = identity.from_addr
         self.domain = self.envelope_from.rpartition("@")[2].lower()
         # A sender with a UTF-8 local part makes every message need SMTPUTF8, like such a recipient.
         self._sender_utf8 = not self.envelope_from.isascii()
-        self._from_line = _fold("From", _address_words(from_name, self.envelope_from))
+        self._from_line = _fold("From", _address_words(identity.from_name, self.envelope_from))
         self._reply_line = b""
-        if sender.reply_to:
-            reply_name, reply_addr = _parse_config_address(
-                sender.reply_to, key="reply_to", workspace=workspace
-            )
+        if identity.reply_to is not None:
+            reply_name, reply_addr = identity.reply_to
             self._reply_line = _fold("Reply-To", _address_words(reply_name, reply_addr))
             self._sender_utf8 = self._sender_utf8 or not reply_addr.isascii()
-        self._unsub_mailto = _config_url(
-            sender.unsubscribe_mailto, key="unsubscribe_mailto", workspace=workspace
-        )
-        if self._unsub_mailto and not self._unsub_mailto.lower().startswith("mailto:"):
-            self._unsub_mailto = "mailto:" + self._unsub_mailto
-        self._unsub_url = _config_url(sender.unsubscribe_url, key="unsubscribe_url", workspace=workspace)
+        self._unsub_mailto = identity.unsubscribe_mailto
+        self._unsub_url = identity.unsubscribe_url
         self._one_click = self._unsub_url.lower().startswith("https://")
         # {token}: an opaque per-recipient token (pressctl.contacts.unsubscribe), from the workspace's secret as it is
         # now (a scheduled job reads it at dispatch; it is never copied into a snapshot).
@@ -376,13 +307,7 @@ class MessageFactory:
 
                 unsubscribe_secret = load_or_create_secret(workspace.state_dir)
             self._secret = unsubscribe_secret
-        self._pdf_base = _config_url(sender.pdf_base_url, key="pdf_base_url", workspace=workspace)
-        if self.pdf_mode in ("link", "both") and not self._pdf_base:
-            raise ConfigError(
-                f"sender.pdf is {self.pdf_mode!r} but sender.pdf_base_url is empty",
-                where=where,
-                hint='set pdf_base_url = "https://.../press/pdf/" where the PDFs are published, or use attach',
-            )
+        self._pdf_base = identity.pdf_base_url
         self._prefix = clean_header_text(subject_prefix) + " " if clean_header_text(subject_prefix) else ""
         self._zone = ZoneInfo(workspace.timezone)
         self._date_line = self._format_date(date) if date is not None else None
@@ -613,7 +538,7 @@ class MessageFactory:
     def build(self, contact: Contact) -> OutgoingMessage:
         """The complete message for one contact, CRLF line ends, ready for DATA."""
         try:
-            addr, smtputf8 = _check_address(contact.email)
+            addr, smtputf8 = check_address(contact.email)
         except ValueError as exc:
             raise ContactsError(
                 f"address {contact.email!r} can't be used: {exc}",
