@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pressctl.addresses import CONTROLS, check_address
 from pressctl.errors import ConfigError, InputError
-from pressctl.languages import normalise_language
+from pressctl.languages import LANGUAGES, normalise_language, primary
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
 
 __all__ = [
     "CONFIG_NAME",
     "PASSWORD_ENV",
     "Brand",
+    "EmailSettings",
+    "Greeting",
     "MediaContact",
     "Organisation",
     "Sender",
@@ -50,11 +52,15 @@ class MediaContact:
 
     def in_language(self, language: str) -> MediaContact:
         """This contact in ``language`` (a tag, or its first part: zh-HK, then zh), else as written."""
-        tags = {language.lower(), language.lower().split("-")[0]}
         for tag, fields in self.translations:
-            if tag.lower() in tags:
+            if _matches(tag, language):
                 return replace(self, **{k: v for k, v in fields if v.strip()}, translations=())
         return self
+
+
+def _matches(tag: str, language: str) -> bool:
+    """Does a table for ``tag`` serve ``language``: the same tag, or its first part (zh for zh-HK)?"""
+    return tag.lower() in (language.lower(), primary(language))
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,39 @@ class Organisation:
     address: str = ""
     footer: str = ""
     about: str = ""
+    # ``[organisation.translations.<tag>]``: (tag, ((key, value), ...)), empty values left out.
+    translations: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def in_language(self, language: str) -> Organisation:
+        """The organisation's words in ``language`` (the first table whose tag fits), else as written."""
+        for tag, fields in self.translations:
+            if _matches(tag, language):
+                return replace(self, **dict(fields), translations=())
+        return self
+
+
+@dataclass(frozen=True)
+class Greeting:
+    """One ``[email.greeting]`` entry: a greeting line with merge fields, and its line in pressctl.toml."""
+
+    tag: str
+    text: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """``[email]``: the greetings per language (the defaults live with the renderer's words)."""
+
+    greetings: tuple[Greeting, ...] = ()
+
+    def greeting_for(self, language: str) -> Greeting | None:
+        """The greeting for ``language``: its own tag first, then its first part (zh for zh-HK)."""
+        for want in (language.lower(), primary(language)):
+            for greeting in self.greetings:
+                if greeting.tag.lower() == want:
+                    return greeting
+        return None
 
 
 @dataclass(frozen=True)
@@ -96,12 +135,12 @@ class Workspace:
     brand: Brand = field(default_factory=Brand)
     sender: Sender = field(default_factory=Sender)
     media_contacts: tuple[MediaContact, ...] = ()
+    email: EmailSettings = field(default_factory=EmailSettings)
     timezone: str = "Asia/Hong_Kong"
     language: str = "en"
     smtp_url: str | None = None
     assets_allow: tuple[Path, ...] = ()  # folders outside the workspace files may come from ([assets] allow)
     limits: Limits = DEFAULT_LIMITS
-    raw: dict[str, Any] = field(default_factory=dict)
     # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
     # copies taken when it was scheduled (pressctl.schedule.dispatcher.job_workspace).
     templates_from: Path | None = None
@@ -364,8 +403,94 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "limits": LIMIT_KEYS,
 }
 # Colours and font names go into CSS as they are: allow only what a colour or a family name can be.
+_ORG_FIELDS = ("name", "website", "address", "footer", "about")
+_CONTACT_FIELDS = ("name", "title", "organisation", "phone", "email")
 _COLOUR = re.compile(r"^(?:#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,30}|(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/]+\))$")
 _FONT = re.compile(r"^[\w .\-]+$")
+
+
+def _unknown_key(name: str, key: str, known: tuple[str, ...], where: str) -> ConfigError:
+    close = difflib.get_close_matches(str(key), known, n=1)
+    return ConfigError(
+        f"unknown key {name!r}",
+        where=where,
+        hint=f"did you mean {close[0]!r}?" if close else "known here: " + ", ".join(known),
+    )
+
+
+_TAGS = tuple(sorted({*LANGUAGES.values(), *(primary(t) for t in LANGUAGES.values())}))
+
+
+def _tag(tag: object, section: str, where: str) -> str:
+    """A language tag heading a translation table: one pressctl has words for, or its first part (en, zh)."""
+    text = str(tag)
+    if text.lower() not in {t.lower() for t in _TAGS}:
+        close = difflib.get_close_matches(text, _TAGS, n=1)
+        raise ConfigError(
+            f"{section}.{text}: unknown language {text!r}",
+            where=where,
+            hint=(f"did you mean {close[0]!r}? " if close else "") + "known: " + ", ".join(_TAGS),
+        )
+    return text
+
+
+def _translations(
+    value: object, section: str, fields: tuple[str, ...], where: str
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``[<section>.<tag>]`` tables of text fields, checked: known tags, known keys, text values."""
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"{section} must be tables", where=where, hint=f"write [{section}.zh-HK] with the fields in Chinese"
+        )
+    out = []
+    for tag, table in value.items():
+        tag = _tag(tag, section, where)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{section}.{tag} must be a table", where=where, hint=f"write [{section}.{tag}]")
+        for key, text in table.items():
+            if key not in fields:
+                raise _unknown_key(f"{section}.{tag}.{key}", key, fields, where)
+            if not isinstance(text, str):
+                raise ConfigError(
+                    f"{section}.{tag}.{key} must be text, not {type(text).__name__}",
+                    where=where,
+                    hint='put the value in quotes, e.g. key = "value"',
+                )
+        out.append((tag, tuple((k, str(v).strip()) for k, v in table.items() if str(v).strip())))
+    return tuple(out)
+
+
+def _greetings(email: dict[str, Any], source: str, where: str) -> EmailSettings:
+    """``[email.greeting]``: a language tag to a greeting line; each remembers its line in the file (TOML
+    parsers give none; a merge-field mistake in a greeting should point at it)."""
+    table = email.get("greeting", {})
+    if not isinstance(table, dict):
+        raise ConfigError("email.greeting must be a table", where=where, hint='write [email.greeting] en = "Dear ..."')
+    lines = source.splitlines()
+    greetings = []
+    for tag, text in table.items():
+        tag = _tag(tag, "email.greeting", where)
+        if not isinstance(text, str):
+            raise ConfigError(
+                f"email.greeting.{tag} must be text, not {type(text).__name__}",
+                where=where,
+                hint='write e.g. en = \'Dear {{ first_name or "editor" }},\'',
+            )
+        greetings.append(Greeting(tag=tag, text=text, line=_line_of(lines, "[email.greeting]", tag)))
+    return EmailSettings(greetings=tuple(greetings))
+
+
+def _line_of(lines: list[str], header: str, key: str) -> int:
+    """The line of ``key = ...`` under ``header`` (1 when not found: inline tables, dotted keys)."""
+    in_table = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.replace(" ", "") == header
+            continue
+        if in_table and stripped.partition("=")[0].strip().strip("'\"") == key:
+            return number
+    return 1
 
 
 def _check_keys(data: dict[str, Any], where: str) -> None:
@@ -375,13 +500,7 @@ def _check_keys(data: dict[str, Any], where: str) -> None:
             continue
         for key in table:
             if key not in known:
-                name = f"{section}.{key}" if section else str(key)
-                close = difflib.get_close_matches(str(key), known, n=1)
-                raise ConfigError(
-                    f"unknown key {name!r}",
-                    where=where,
-                    hint=f"did you mean {close[0]!r}?" if close else "known here: " + ", ".join(known),
-                )
+                raise _unknown_key(f"{section}.{key}" if section else str(key), key, known, where)
 
 
 def _style(table: dict[str, Any], key: str, default: str, where: str, *, font: bool = False) -> str:
@@ -393,32 +512,6 @@ def _style(table: dict[str, Any], key: str, default: str, where: str, *, font: b
             hint='write a family name such as "Noto Sans"' if font else 'write a colour such as "#0b5c74"',
         )
     return value
-
-
-def _contact_translations(value: object, where: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-    """``[media_contacts.translations.zh-HK]`` tables: a language tag to the contact's fields in it."""
-    fields = ("name", "title", "organisation", "phone", "email")
-    if not isinstance(value, dict):
-        raise ConfigError(
-            "media_contacts.translations must be tables",
-            where=where,
-            hint="write [media_contacts.translations.zh-HK] under the contact's [[media_contacts]]",
-        )
-    out = []
-    for tag, table in value.items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"media_contacts.translations.{tag} must be a table", where=where)
-        for key, text in table.items():
-            if key not in fields:
-                raise ConfigError(
-                    f"unknown key 'media_contacts.translations.{tag}.{key}'",
-                    where=where,
-                    hint="use name, title, organisation, phone and email",
-                )
-            if not isinstance(text, str):
-                raise ConfigError(f"media_contacts.translations.{tag}.{key} must be text", where=where)
-        out.append((str(tag), tuple((k, str(v).strip()) for k, v in table.items())))
-    return out
 
 
 def _assets_allow(table: dict[str, Any], root: Path, where: str) -> tuple[Path, ...]:
@@ -481,7 +574,8 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         from pressctl.limits import require_regular_file
 
         require_regular_file(path, what="pressctl.toml file", cls=ConfigError)  # a FIFO would block
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        data = tomllib.loads(source)
     except FileNotFoundError:
         raise ConfigError(
             "file not found", where=where, hint="run `pressctl init DIR` to create one"
@@ -565,14 +659,10 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         translated: list[tuple[str, tuple[tuple[str, str], ...]]] = []
         for key, value in item.items():
             if key == "translations":
-                translated = _contact_translations(value, where)
+                translated = list(_translations(value, "media_contacts.translations", _CONTACT_FIELDS, where))
                 continue
-            if key not in ("name", "title", "organisation", "phone", "email"):
-                raise ConfigError(
-                    f"unknown key 'media_contacts.{key}'",
-                    where=where,
-                    hint="use name, title, organisation, phone, email and [media_contacts.translations.<tag>]",
-                )
+            if key not in _CONTACT_FIELDS:
+                raise _unknown_key(f"media_contacts.{key}", key, (*_CONTACT_FIELDS, "translations"), where)
             if not isinstance(value, str):
                 raise ConfigError(
                     f"media_contacts.{key} must be text, not {type(value).__name__}",
@@ -608,6 +698,9 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             address=_str(org, "address", "organisation", where),
             footer=_str(org, "footer", "organisation", where),
             about=_str(org, "about", "organisation", where),
+            translations=_translations(
+                org.get("translations", {}), "organisation.translations", _ORG_FIELDS, where
+            ),
         ),
         brand=Brand(
             logo=logo_path,
@@ -626,10 +719,10 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             pdf_base_url=_str(sender, "pdf_base_url", "sender", where),
         ),
         media_contacts=tuple(contacts),
+        email=_greetings(_table(data, "email", where), source, where),
         timezone=tz,
         language=language,
         smtp_url=smtp_url,
         assets_allow=assets_allow,
         limits=limits,
-        raw=data,
     )

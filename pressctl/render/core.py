@@ -366,64 +366,14 @@ class _OrgText:
 
 def _organisation(workspace: Workspace, language: str) -> _OrgText:
     """The organisation's words in ``language``: ``[organisation.translations.<tag>]`` over the defaults."""
-    org = workspace.organisation
-    raw = workspace.raw.get("organisation", {})
-    translations = raw.get("translations", {}) if isinstance(raw, dict) else {}
-    local: dict[str, Any] = {}
-    if isinstance(translations, dict):
-        for tag, table in translations.items():
-            if isinstance(table, dict) and (
-                str(tag).lower() == language.lower() or str(tag).lower() == _lang_key(language)
-            ):
-                local = table
-                break
-
-    def pick(key: str, default: str) -> str:
-        value = local.get(key)
-        return value.strip() if isinstance(value, str) and value.strip() else default
-
-    return _OrgText(
-        name=pick("name", org.name),
-        address=pick("address", org.address),
-        footer=pick("footer", org.footer),
-        website=pick("website", org.website),
-        about=pick("about", org.about),
-    )
+    org = workspace.organisation.in_language(language)
+    return _OrgText(name=org.name, address=org.address, footer=org.footer, website=org.website, about=org.about)
 
 
-def _greeting_source(workspace: Workspace, language: str) -> str:
-    raw = workspace.raw.get("email", {})
-    table = raw.get("greeting", {}) if isinstance(raw, dict) else {}
-    if isinstance(table, dict):
-        for key in (language, language.lower(), _lang_key(language)):
-            value = table.get(key)
-            if isinstance(value, str):
-                return value
-    return DEFAULT_GREETINGS[_lang_key(language)]
-
-
-def _greeting_line(workspace: Workspace, language: str) -> int:
-    """The line of ``[email.greeting]``'s entry for ``language`` in pressctl.toml (1 when not found).
-
-    TOML parsers give no line numbers; a merge-field mistake in the greeting should still point at its line.
-    """
-    if workspace.config_path is None:
-        return 1
-    try:
-        lines = workspace.config_path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return 1
-    keys = {language, language.lower(), _lang_key(language)}
-    in_table = False
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            in_table = stripped.replace(" ", "") in ("[email.greeting]",)
-            continue
-        key = stripped.partition("=")[0].strip().strip("'\"")
-        if in_table and key in keys:
-            return number
-    return 1
+def _greeting(workspace: Workspace, language: str) -> tuple[str, int]:
+    """The greeting line for ``language`` (``[email.greeting]``, else the default) and its line in pressctl.toml."""
+    found = workspace.email.greeting_for(language)
+    return (found.text, found.line) if found is not None else (DEFAULT_GREETINGS[_lang_key(language)], 1)
 
 
 _END_MARK = re.compile(r"\n[ \t]*(?:#{3}|-\s*ends?\s*-)[ \t]*\n*\Z", re.I)
@@ -767,11 +717,9 @@ def render_email(
         body_srcs[src] = f"cid:{cid}"
     parts = _parts(release, workspace, plan, embargoed=embargoed, images=body_srcs)
     context = _context(release, workspace, parts, embargoed=embargoed)
+    greeting_source, greeting_line = _greeting(workspace, release.language)
     greeting = plan.tokenize(
-        _greeting_source(workspace, release.language),
-        where=str(workspace.config_path or "pressctl.toml"),
-        first_line=_greeting_line(workspace, release.language),
-        own=True,
+        greeting_source, where=str(workspace.config_path or "pressctl.toml"), first_line=greeting_line, own=True
     )
     unsubscribe_url, unsubscribe_mailto = _unsubscribe(workspace, plan)
 
