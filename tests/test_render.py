@@ -18,14 +18,12 @@ from pressctl.release.load import Release, load_release_set
 from pressctl.release.merge import MergePlan
 from pressctl.render.core import (
     TemplateFileError,
-    dateline_text,
-    embargo_line,
     print_html,
     render_email,
     render_files,
     render_pdf,
-    subject_line,
 )
+from pressctl.render.words import dateline_text, embargo_line, subject_line
 from tests.render_support import (
     AFTER_LIFT,
     BEFORE_LIFT,

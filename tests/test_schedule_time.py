@@ -157,7 +157,7 @@ def test_one_offset_format_everywhere() -> None:
     """UTC offsets read UTC+08:00 in summaries, schedule lines and the rendered release alike (render wrote UTC+4)."""
     from zoneinfo import ZoneInfo
 
-    from pressctl.render.core import _format_moment
+    from pressctl.render.words import _format_moment
     from pressctl.times import format_offset
 
     dubai = dt.datetime(2030, 3, 12, 10, 0, tzinfo=ZoneInfo("Asia/Dubai"))

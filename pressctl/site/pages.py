@@ -21,7 +21,8 @@ from markupsafe import Markup
 from pressctl.config import Workspace
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import format_date, labels_for, text_on
+from pressctl.render.colour import text_on
+from pressctl.render.words import format_date, labels_for
 from pressctl.site import _reuse
 
 __all__ = [
