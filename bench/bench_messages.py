@@ -76,7 +76,8 @@ def sample(
     from pressctl.config import load_workspace
     from pressctl.contacts.load import load_contacts
     from pressctl.release.load import load_release_set
-    from pressctl.render.core import render_email, render_pdf
+    from pressctl.render.core import render_email
+    from pressctl.render.pdf import render_pdf
     from pressctl.scaffold import init_workspace
 
     root = tmp / "ws"

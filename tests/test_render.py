@@ -16,13 +16,9 @@ from pressctl.config import Workspace
 from pressctl.model import Rendered
 from pressctl.release.load import Release, load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import (
-    TemplateFileError,
-    print_html,
-    render_email,
-    render_files,
-    render_pdf,
-)
+from pressctl.render.core import TemplateFileError, render_email
+from pressctl.render.files import render_files
+from pressctl.render.pdf import print_html, render_pdf
 from pressctl.render.words import dateline_text, embargo_line, subject_line
 from tests.render_support import (
     AFTER_LIFT,
@@ -365,7 +361,7 @@ def test_markdown_features_and_no_raw_html(tmp_path: Path) -> None:
 def test_fast_weasyprint_import_keeps_harfbuzz_subset_and_find_library() -> None:
     import ctypes.util
 
-    from pressctl.render.core import _import_weasyprint
+    from pressctl.render.pdf import _import_weasyprint
 
     real = ctypes.util.find_library
     _import_weasyprint()

@@ -1,4 +1,6 @@
-"""Render a ``Release``: the email (HTML with CSS inlined, plain text, inline images), the PDF, and files.
+"""Render a ``Release``: the templates, the parts every output shares, images, and the email (HTML with CSS
+inlined, plain text, inline images). The PDF is in ``render.pdf``, the files ``pressctl render`` writes in
+``render.files``; labels and dates in ``render.words``, contrast in ``render.colour``.
 
 Everything up to the print HTML is pure; the PDF needs WeasyPrint, imported on first use (it costs
 ~0.5 s) with one ``FontConfiguration`` and one image cache for the whole process. Merge fields are
@@ -9,15 +11,10 @@ written by ``render_files`` get ``plan.blank()`` (fallbacks only).
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
-import logging
-import os
 import re
-import sys
-import tempfile
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,17 +33,17 @@ from jinja2 import (
 from markupsafe import Markup
 
 from pressctl import resources
-from pressctl.assets import Fetcher, email_html_problem, roots_for
+from pressctl.assets import email_html_problem
 from pressctl.config import Workspace
-from pressctl.errors import InputError, PressctlError
+from pressctl.errors import InputError
 from pressctl.limits import DEFAULT_LIMITS, Limits, limit_error
 from pressctl.model import InlineImage, Rendered
 from pressctl.release.dateline import body_dateline
-from pressctl.release.load import Release, date_warnings, load_release_set
+from pressctl.release.load import Release
 from pressctl.release.markdown import lang_spans, markdown_html, text_width
 from pressctl.release.merge import TOKEN_MERGE, MergePlan, tokens_in
 from pressctl.render.colour import text_on
-from pressctl.render.names import PDF_LINK_SLOT, output_stem, without_pdf_link_slots
+from pressctl.render.names import PDF_LINK_SLOT
 from pressctl.render.text import markdown_text, wrap
 from pressctl.render.words import (
     DEFAULT_GREETINGS,
@@ -62,11 +59,7 @@ from pressctl.render.words import (
 __all__ = [
     "PDF_LINK_SLOT",
     "TemplateFileError",
-    "print_html",
-    "release_warnings",
     "render_email",
-    "render_files",
-    "render_pdf",
 ]
 
 # Where pressctl.send.messages puts the link to the published PDF (sender.pdf = link/both); removed otherwise.
@@ -638,198 +631,3 @@ def _inline(cid: str, path: Path, img: _Image) -> InlineImage:
         data=img.data,
         filename=f"{path.stem}.{ext}",
     )
-
-
-# --- PDF ----------------------------------------------------------------------------------------
-
-_FONT_CONFIG: Any = None
-_PDF_IMAGE_CACHE: dict[Any, Any] = {}
-
-
-def _import_weasyprint() -> None:
-    """Import WeasyPrint, skipping ~0.25 s of ``ctypes.util.find_library`` on Linux.
-
-    WeasyPrint tries several names per C library (``libpango-1.0-0``, ..., ``libpango-1.0.so.0``);
-    for each miss cffi calls ``find_library``, which runs ``ldconfig``/``gcc`` in a subprocess. The
-    sonames WeasyPrint also lists load directly, so during the import ``find_library`` answers
-    "not found" at once. If that isn't enough on some system, import again the normal way.
-    """
-    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
-        import weasyprint
-        return
-    import contextlib
-    import ctypes.util
-
-    real = ctypes.util.find_library
-    ctypes.util.find_library = lambda name: None
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # its "could not import" banner, if any
-            import weasyprint
-    except OSError:
-        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
-            del sys.modules[name]
-        ctypes.util.find_library = real
-        import weasyprint  # noqa: F401
-    finally:
-        ctypes.util.find_library = real
-
-
-def _font_config() -> Any:
-    """One FontConfiguration per process: building it scans the system fonts."""
-    global _FONT_CONFIG
-    if _FONT_CONFIG is None:
-        _import_weasyprint()
-        from weasyprint.text.fonts import FontConfiguration
-
-        # WeasyPrint reports harmless CSS notes as warnings; keep them off the user's terminal.
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        # Real subsets of the CJK faces (only the glyphs used): see pressctl.render.pdffonts.
-        from pressctl.render import pdffonts as pdffonts
-
-        pdffonts.install()
-        _FONT_CONFIG = FontConfiguration()
-    return _FONT_CONFIG
-
-
-def print_html(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> str:
-    """The HTML the PDF is made from, merge fields filled with their fallbacks."""
-    limits = workspace.limits
-    body_srcs = {src: _print_image_uri(path, limits) for src, path in release.images.items()}
-    parts = _parts(release, workspace, plan, embargoed=embargoed, images=body_srcs)
-    context = _context(release, workspace, parts, embargoed=embargoed)
-    if workspace.brand.logo is not None:
-        _check_pixels(workspace.brand.logo, limits)
-    context.update(
-        logo=workspace.brand.logo.as_uri() if workspace.brand.logo else None,
-        photos=[{"src": _print_image_uri(p.src, limits), "alt": p.alt, "caption": p.caption} for p in release.photos],
-        css=Markup(_render_template(workspace, "print.css", context)),
-    )
-    html = _render_template(workspace, "print.html.j2", context)
-    return MergePlan.apply(html, plan.blank(), escape_html=True)
-
-
-def render_pdf(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> bytes:
-    """The branded A4 PDF (tagged PDF/UA-1), shared by every recipient."""
-    html = print_html(release, workspace, plan, embargoed=embargoed)
-    font_config = _font_config()
-    from weasyprint import HTML
-
-    # Files from the workspace (and [assets] allow) only; nothing from the network, nothing else on disk:
-    # a template's @import or url(), an SVG's references, an <img> a template adds.
-    fetcher = Fetcher(roots_for(workspace.root, release.path.parent, (*workspace.assets_allow, resources.templates_dir())))
-    try:
-        document = HTML(string=html, base_url=str(release.path.parent), url_fetcher=fetcher.fetcher)
-        pdf = document.write_pdf(
-            font_config=font_config,
-            cache=_PDF_IMAGE_CACHE,
-            pdf_variant="pdf/ua-1",
-        )
-    except PressctlError:
-        raise
-    except Exception as exc:  # WeasyPrint's own errors: a broken image, a CSS file it can't use
-        raise InputError(
-            f"could not make the PDF ({type(exc).__name__}: {exc})",
-            where=str(release.path),
-            hint="check the photos and any print.css/print.html.j2 in the workspace's templates/",
-        ) from None
-    if fetcher.refused:
-        raise TemplateFileError(
-            f"the PDF refers to {fetcher.refused[0][:200]!r}, which pressctl does not fetch",
-            where=str(release.path),
-            hint="put the file inside the workspace (or a folder in [assets] allow) and refer to it by path; "
-            "check templates/print.css and print.html.j2 for @import and url()",
-        )
-    return bytes(pdf)
-
-
-# --- files --------------------------------------------------------------------------------------
-
-
-def _data_uris(html: str, images: tuple[InlineImage, ...]) -> str:
-    """Swap ``cid:`` references for ``data:`` URIs so the HTML opens in a browser on its own."""
-    for image in images:
-        uri = f"data:{image.maintype}/{image.subtype};base64," + base64.b64encode(image.data).decode("ascii")
-        html = html.replace(f"cid:{image.cid}", uri)
-    return html
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; output files are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def release_warnings(releases: list[Release], now: dt.datetime) -> list[str]:
-    """Every warning about a release set (doubtful datelines, dates), each once, main release first."""
-    found: list[str] = []
-    for line in [*date_warnings(releases, now.astimezone(releases[0].zone).date())] + [
-        w for r in releases for w in r.warnings
-    ]:
-        if line not in found:
-            found.append(line)
-    return found
-
-
-def render_files(
-    path: Path,
-    *,
-    out_dir: Path,
-    workspace: Workspace,
-    lang: str | None,
-    now: dt.datetime,
-    warn: Callable[[str], None] | None = None,
-) -> list[Path]:
-    """Write ``<slug>.pdf/.html/.txt`` (and ``<slug>.<lang>.*`` per translation); return the paths.
-
-    Everything is rendered in memory first and each file is written through a temporary file and a
-    rename, so an error leaves no half-written or partial set of files behind. ``warn`` gets each
-    warning line (see ``release_warnings``).
-    """
-    releases = load_release_set(Path(path), workspace)
-    if warn is not None:
-        for line in release_warnings(releases, now):
-            warn(line)
-    main_language = releases[0].language  # its files have no language suffix
-    if lang is not None:
-        releases = load_release_set(Path(path), workspace, only=lang)
-    plan = MergePlan()
-    outputs: list[tuple[Path, bytes]] = []
-    for release in releases:
-        embargoed = release.is_embargoed(now)
-        rendered = render_email(release, workspace, plan, embargoed=embargoed, for_recipients=False)
-        pdf = render_pdf(release, workspace, plan, embargoed=embargoed)
-        blank = plan.blank()
-        html = MergePlan.apply(_data_uris(rendered.html, rendered.images), blank, escape_html=True)
-        text = MergePlan.apply(rendered.text, blank, escape_html=False)
-        text, html = without_pdf_link_slots(text, html)
-        stem = output_stem(release.slug, release.language, main_language=main_language)
-        outputs += [
-            (out_dir / f"{stem}.pdf", pdf),
-            (out_dir / f"{stem}.html", html.encode("utf-8")),
-            (out_dir / f"{stem}.txt", text.encode("utf-8")),
-        ]
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("is a file, not a folder", where=str(out_dir), hint="choose a folder with -o")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for target, data in outputs:
-            _write_atomic(target, data)
-    except OSError as exc:
-        raise InputError(
-            f"cannot write output ({exc.strerror or exc})",
-            where=str(exc.filename or out_dir),
-            hint="choose another folder with -o",
-        ) from None
-    return [target for target, _ in outputs]

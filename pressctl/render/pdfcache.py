@@ -75,7 +75,7 @@ def pdf_keys(
     releases: Sequence[Release], workspace: Workspace, merge_plan: MergePlan, *, embargoed: bool
 ) -> dict[str, str]:
     """The cache key of each language's PDF (cheap: templates and hashing, no WeasyPrint)."""
-    from pressctl.render.core import print_html
+    from pressctl.render.pdf import print_html
 
     # A scratch copy: the print HTML may tokenise merge fields the emails lack, and the caller's plan
     # (checked against the contacts) must stay as the emails left it, as it does when the PDF renders

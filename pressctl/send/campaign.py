@@ -214,7 +214,7 @@ class SendPlan:
     @property
     def warnings(self) -> list[str]:
         """Things worth a line before sending that don't stop it (the CLI prints them as warnings)."""
-        from pressctl.render.core import release_warnings
+        from pressctl.render.files import release_warnings
 
         return [*release_warnings(self.releases, utcnow()), *unsubscribe_warnings(self.workspace)]
 
@@ -368,7 +368,7 @@ def _embargo_check(main: Release, *, moment: dt.datetime, advance_copy: bool, wh
 def _render_pdfs(
     releases: Sequence[Release], workspace: Workspace, merge_plan: MergePlan, *, embargoed: bool
 ) -> dict[str, bytes]:
-    from pressctl.render.core import render_pdf
+    from pressctl.render.pdf import render_pdf
 
     return {r.language: render_pdf(r, workspace, merge_plan, embargoed=embargoed) for r in releases}
 

@@ -327,7 +327,7 @@ def render_release(
     if not folder.endswith("/"):
         folder += "/"
     if make_pdf is None:
-        from pressctl.render.core import render_pdf
+        from pressctl.render.pdf import render_pdf
 
         def make_pdf(release: Release, ws: Workspace, plan: MergePlan, embargoed: bool) -> bytes:
             return render_pdf(release, ws, plan, embargoed=embargoed)
