@@ -16,9 +16,10 @@ from pressctl.config import Workspace
 from pressctl.model import Rendered
 from pressctl.release.load import Release, load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import TemplateFileError, render_email
+from pressctl.render.email import render_email
 from pressctl.render.files import render_files
 from pressctl.render.pdf import print_html, render_pdf
+from pressctl.render.templates import TemplateFileError
 from pressctl.render.words import dateline_text, embargo_line, subject_line
 from tests.render_support import (
     AFTER_LIFT,

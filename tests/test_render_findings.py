@@ -16,7 +16,7 @@ from pressctl.errors import ReleaseError
 from pressctl.release.dateline import body_dateline, has_date
 from pressctl.release.load import Release, date_warnings, load_release, load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import render_email
+from pressctl.render.email import render_email
 from pressctl.render.pdf import print_html
 from tests.render_support import HAVE_POPPLER, make_workspace, pdfinfo, pdftotext, write_release
 

@@ -100,7 +100,7 @@ def check(
     missing = []
     if releases:
         from pressctl.release.merge import MergePlan
-        from pressctl.render.core import render_email
+        from pressctl.render.email import render_email
 
         # Rendering the email (not the PDF) is what finds every merge field, the greeting's included;
         # the check is send's own (check_merge_fields), per the version each contact receives.

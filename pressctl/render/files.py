@@ -15,7 +15,7 @@ from pressctl.errors import InputError
 from pressctl.model import InlineImage
 from pressctl.release.load import Release, date_warnings, load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import render_email
+from pressctl.render.email import render_email
 from pressctl.render.names import output_stem, without_pdf_link_slots
 from pressctl.render.pdf import render_pdf
 

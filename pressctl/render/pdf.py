@@ -17,14 +17,9 @@ from pressctl.config import Workspace
 from pressctl.errors import InputError, PressctlError
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import (
-    TemplateFileError,
-    _check_pixels,
-    _context,
-    _parts,
-    _print_image_uri,
-    _render_template,
-)
+from pressctl.render.images import check_pixels, print_image_uri
+from pressctl.render.parts import build_parts, template_context
+from pressctl.render.templates import TemplateFileError, render_template
 
 __all__ = ["print_html", "render_pdf"]
 
@@ -80,17 +75,17 @@ def _font_config() -> Any:
 def print_html(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> str:
     """The HTML the PDF is made from, merge fields filled with their fallbacks."""
     limits = workspace.limits
-    body_srcs = {src: _print_image_uri(path, limits) for src, path in release.images.items()}
-    parts = _parts(release, workspace, plan, embargoed=embargoed, images=body_srcs)
-    context = _context(release, workspace, parts, embargoed=embargoed)
+    body_srcs = {src: print_image_uri(path, limits) for src, path in release.images.items()}
+    parts = build_parts(release, workspace, plan, embargoed=embargoed, images=body_srcs)
+    context = template_context(release, workspace, parts, embargoed=embargoed)
     if workspace.brand.logo is not None:
-        _check_pixels(workspace.brand.logo, limits)
+        check_pixels(workspace.brand.logo, limits)
     context.update(
         logo=workspace.brand.logo.as_uri() if workspace.brand.logo else None,
-        photos=[{"src": _print_image_uri(p.src, limits), "alt": p.alt, "caption": p.caption} for p in release.photos],
-        css=Markup(_render_template(workspace, "print.css", context)),
+        photos=[{"src": print_image_uri(p.src, limits), "alt": p.alt, "caption": p.caption} for p in release.photos],
+        css=Markup(render_template(workspace, "print.css", context)),
     )
-    html = _render_template(workspace, "print.html.j2", context)
+    html = render_template(workspace, "print.html.j2", context)
     return MergePlan.apply(html, plan.blank(), escape_html=True)
 
 

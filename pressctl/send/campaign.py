@@ -492,7 +492,7 @@ def plan_send(
     pdfs: dict[str, bytes] = {}
     pending_pdfs: Callable[[], dict[str, bytes]] | None = None
     if render:
-        from pressctl.render.core import render_email
+        from pressctl.render.email import render_email
 
         # The emails first: they fill the merge plan the PDFs (and the merge-field check) rely on.
         for release in releases:

@@ -261,7 +261,7 @@ def _photo_names(releases: Sequence[Release]) -> dict[Path, tuple[str, str]]:
                 n += 1
                 name = f"{stem}-{n}"
             taken.add(name)
-            # The web copy is JPEG unless the original is a PNG/GIF it keeps (see render._prepared_image).
+            # The web copy is JPEG unless the original is a PNG/GIF it keeps (see render.images.prepared_image).
             out[photo.src] = (f"photos/{name}-web", f"photos/{name}{suffix}")
     return out
 
