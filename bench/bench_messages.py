@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/bench_messages.py [--count N] [--sample] [--previe
 - default: hand-made renders (English and Chinese, merge fields in subject, greeting and body, one inline
   image) with a 60 KB PDF each: ~95 KB per message, the size the brief's target names.
 - ``--sample``: the real thing: a workspace from ``pressctl init``, the sample release rendered by
-  pressctl.render.core (email HTML with logo and photo, real PDFs), contacts from the sample list repeated.
+  pressctl.render.email/pdf (email HTML with logo and photo, real PDFs), contacts from the sample list repeated.
 - ``--preview N``: also time the dry run (``write_preview``) for N recipients.
 
 Each run also builds 500 of the same messages from scratch with ``EmailMessage`` + ``as_bytes()`` for
@@ -76,7 +76,8 @@ def sample(
     from pressctl.config import load_workspace
     from pressctl.contacts.load import load_contacts
     from pressctl.release.load import load_release_set
-    from pressctl.render.core import render_email, render_pdf
+    from pressctl.render.email import render_email
+    from pressctl.render.pdf import render_pdf
     from pressctl.scaffold import init_workspace
 
     root = tmp / "ws"

@@ -26,7 +26,8 @@ from pathlib import Path
 from pressctl.config import load_workspace
 from pressctl.release.load import load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import render_email, render_pdf
+from pressctl.render.email import render_email
+from pressctl.render.pdf import render_pdf
 from pressctl.scaffold import init_workspace
 
 

@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pressctl.errors import ConfigError
+from pressctl.addresses import CONTROLS, check_address
+from pressctl.errors import ConfigError, InputError
+from pressctl.languages import LANGUAGES, normalise_language, primary
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
 
 __all__ = [
     "CONFIG_NAME",
+    "PASSWORD_ENV",
     "Bounces",
     "Brand",
+    "EmailSettings",
+    "Greeting",
     "MediaContact",
     "Organisation",
     "Sender",
+    "SenderIdentity",
     "SiteSettings",
+    "SmtpSettings",
     "Workspace",
+    "check_from_option",
+    "check_sender",
     "load_workspace",
+    "parse_smtp_url",
 ]
 
 CONFIG_NAME = "pressctl.toml"
@@ -42,11 +54,15 @@ class MediaContact:
 
     def in_language(self, language: str) -> MediaContact:
         """This contact in ``language`` (a tag, or its first part: zh-HK, then zh), else as written."""
-        tags = {language.lower(), language.lower().split("-")[0]}
         for tag, fields in self.translations:
-            if tag.lower() in tags:
+            if _matches(tag, language):
                 return replace(self, **{k: v for k, v in fields if v.strip()}, translations=())
         return self
+
+
+def _matches(tag: str, language: str) -> bool:
+    """Does a table for ``tag`` serve ``language``: the same tag, or its first part (zh for zh-HK)?"""
+    return tag.lower() in (language.lower(), primary(language))
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,39 @@ class Organisation:
     address: str = ""
     footer: str = ""
     about: str = ""
+    # ``[organisation.translations.<tag>]``: (tag, ((key, value), ...)), empty values left out.
+    translations: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def in_language(self, language: str) -> Organisation:
+        """The organisation's words in ``language`` (the first table whose tag fits), else as written."""
+        for tag, fields in self.translations:
+            if _matches(tag, language):
+                return replace(self, **dict(fields), translations=())
+        return self
+
+
+@dataclass(frozen=True)
+class Greeting:
+    """One ``[email.greeting]`` entry: a greeting line with merge fields, and its line in pressctl.toml."""
+
+    tag: str
+    text: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """``[email]``: the greetings per language (the defaults live with the renderer's words)."""
+
+    greetings: tuple[Greeting, ...] = ()
+
+    def greeting_for(self, language: str) -> Greeting | None:
+        """The greeting for ``language``: its own tag first, then its first part (zh for zh-HK)."""
+        for want in (language.lower(), primary(language)):
+            for greeting in self.greetings:
+                if greeting.tag.lower() == want:
+                    return greeting
+        return None
 
 
 @dataclass(frozen=True)
@@ -112,6 +161,7 @@ class Workspace:
     brand: Brand = field(default_factory=Brand)
     sender: Sender = field(default_factory=Sender)
     media_contacts: tuple[MediaContact, ...] = ()
+    email: EmailSettings = field(default_factory=EmailSettings)
     timezone: str = "Asia/Hong_Kong"
     language: str = "en"
     smtp_url: str | None = None
@@ -119,7 +169,6 @@ class Workspace:
     assets_allow: tuple[Path, ...] = ()  # folders outside the workspace files may come from ([assets] allow)
     limits: Limits = DEFAULT_LIMITS
     site: SiteSettings | None = None  # None: no [site] table, no newsroom
-    raw: dict[str, Any] = field(default_factory=dict)
     # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
     # copies taken when it was scheduled (pressctl.schedule.dispatcher.job_workspace).
     templates_from: Path | None = None
@@ -143,6 +192,207 @@ class Workspace:
     @property
     def suppression_path(self) -> Path:
         return self.root / "contacts" / "suppressed.csv"
+
+
+# -- SMTP URLs (configuration: `[smtp] url` and `--smtp`; send.transport and relays use them) ------------
+PASSWORD_ENV = "PRESSCTL_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """A parsed ``smtp://`` / ``smtps://`` URL. ``password`` never shows in repr."""
+
+    host: str
+    port: int
+    tls: Literal["starttls", "implicit", "none", "opportunistic"]
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    cafile: str | None = None
+    timeout: float = 60.0
+
+    def describe(self) -> str:
+        scheme = "smtps" if self.tls == "implicit" else "smtp"
+        user = f"{self.username}@" if self.username else ""
+        how = {
+            "starttls": "STARTTLS required",
+            "implicit": "TLS",
+            "none": "no encryption",
+            "opportunistic": "STARTTLS if offered (loopback)",
+        }[self.tls]
+        return f"{scheme}://{user}{self.host}:{self.port} ({how})"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--smtp") -> SmtpSettings:
+    """``smtp://[user@]host[:port][?tls=none|starttls&cafile=PATH&timeout=S]`` or ``smtps://...``.
+
+    Errors never repeat the URL: it might hold a password someone pasted into it.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port_text = parts.port
+    except ValueError:
+        raise InputError(f"{option}: not a valid SMTP URL", hint="write smtp://[user@]host[:port]") from None
+    if port_text == 0:
+        raise InputError(f"{option}: port 0 is not a port", hint="leave it out for the default, or give e.g. :587")
+    if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
+        raise InputError(
+            f"{option}: the URL must start with smtp:// or smtps://",
+            hint="e.g. smtp://press@mail.hvsp.example:587",
+        )
+    if parts.password is not None:
+        raise InputError(
+            f"{option}: the URL must not contain a password",
+            hint=f"remove it and set {PASSWORD_ENV} in the environment, or let pressctl ask for it",
+        )
+    host = parts.hostname
+    if not host:
+        raise InputError(f"{option}: the URL has no host", hint="write smtp://[user@]host[:port]")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - {"tls", "cafile", "timeout"}
+    if unknown:
+        raise InputError(
+            f"{option}: unknown URL option {sorted(unknown)[0]!r}", hint="known: tls, cafile, timeout"
+        )
+    tls: Literal["starttls", "implicit", "none", "opportunistic"]
+    if parts.scheme == "smtps":
+        tls = "implicit"
+    else:
+        wanted = query.get("tls", "starttls" if parts.scheme == "smtp+starttls" else "").lower()
+        if wanted not in ("", "none", "starttls"):
+            raise InputError(f"{option}: tls={wanted} is not known", hint="use tls=starttls or tls=none")
+        if wanted:
+            tls = "none" if wanted == "none" else "starttls"
+        else:
+            # Plaintext is only acceptable without asking when the mail never leaves this machine.
+            tls = "opportunistic" if _is_loopback(host) else "starttls"
+    try:
+        timeout = float(query.get("timeout", "60"))
+    except ValueError:
+        raise InputError(f"{option}: timeout must be a number of seconds") from None
+    cafile = query.get("cafile")
+    if cafile is not None and not Path(cafile).is_file():
+        raise InputError(f"{option}: cafile {cafile!r} does not exist", hint="give the path to a PEM file")
+    port = port_text or (465 if tls == "implicit" else 587 if tls == "starttls" else 25)
+    return SmtpSettings(
+        host=host,
+        port=port,
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=password,
+        cafile=cafile,
+        timeout=timeout,
+    )
+
+
+
+# -- the sender: From, Reply-To and the URLs every message carries ------------------------------------------
+_URL_OK = re.compile(r"[!-~]+")  # printable ASCII without space
+
+
+@dataclass(frozen=True)
+class SenderIdentity:
+    """``[sender]`` (and ``--from``) checked: what every message's headers and links are made of."""
+
+    from_name: str
+    from_addr: str
+    reply_to: tuple[str, str] | None  # (display name, address)
+    unsubscribe_url: str
+    unsubscribe_mailto: str  # with its mailto: scheme
+    pdf_base_url: str
+    pdf_mode: str  # attach | link | both
+
+
+def sender_address(value: str, *, key: str, where: str | None) -> tuple[str, str]:
+    """(display name, address) from a ``sender.from`` / ``reply_to`` value, or a ConfigError."""
+    from email.headerregistry import AddressHeader
+    from email.policy import SMTP
+
+    hint = f'write e.g. {key} = "HVSP Press Office <press@hvsp.example>"'
+    if CONTROLS.search(value):
+        raise ConfigError(f"sender.{key} contains a line break or control character", where=where, hint=hint)
+    try:
+        header = SMTP.header_factory("Reply-To" if key == "reply_to" else "From", value)
+        addresses = header.addresses if isinstance(header, AddressHeader) else ()
+    except Exception:  # the parser raises assorted errors on odd input; all mean "not an address"
+        addresses = ()
+    if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+        raise ConfigError(f"sender.{key} {value!r} is not one email address", where=where, hint=hint)
+    found = addresses[0]
+    try:
+        addr, _ = check_address(f"{found.username}@{found.domain}")
+    except ValueError as exc:
+        raise ConfigError(f"sender.{key} {value!r}: {exc}", where=where, hint=hint) from None
+    return found.display_name, addr
+
+
+def _plain_url(value: str, *, key: str, where: str | None) -> str:
+    if (value and not _URL_OK.fullmatch(value)) or any(c in value for c in "<>,\"'") or len(value) > 200:
+        raise ConfigError(
+            f"sender.{key} {value!r} is not a plain URL",
+            where=where,
+            hint="use ASCII without spaces, quotes, commas or angle brackets (percent-encode the rest)",
+        )
+    return value
+
+
+def check_from_option(value: str) -> tuple[str, str]:
+    """``--from ADDR`` checked as ``sender.from`` is; an InputError naming the option."""
+    try:
+        return sender_address(value, key="from", where=None)
+    except ConfigError:
+        raise InputError(
+            f"--from {value!r} is not one email address",
+            hint='write e.g. --from "HVSP Press Office <press@hvsp.example>"',
+        ) from None
+
+
+def check_sender(
+    sender: Sender,
+    *,
+    where: str | None,
+    from_addr: str | None = None,
+    pdf_mode: str | None = None,
+    newsroom: bool = False,
+) -> SenderIdentity:
+    """``[sender]`` checked as every message uses it; ``from_addr`` (``--from``) replaces sender.from and
+    ``pdf_mode`` (``--pdf``) sender.pdf; ``newsroom``: ``[site] base_url`` is set, so a linked PDF has a home
+    without pdf_base_url. A ConfigError (an InputError for ``--from``) for anything wrong."""
+    mode = pdf_mode or sender.pdf
+    if mode not in ("attach", "link", "both"):
+        raise ConfigError(f"PDF mode must be attach, link or both, not {mode!r}", where=where)
+    if from_addr:
+        from_name, addr = check_from_option(from_addr)
+    else:
+        from_name, addr = sender_address(sender.from_addr, key="from", where=where)
+    reply = sender_address(sender.reply_to, key="reply_to", where=where) if sender.reply_to else None
+    pdf_base = _plain_url(sender.pdf_base_url, key="pdf_base_url", where=where)
+    if mode in ("link", "both") and not pdf_base and not newsroom:
+        raise ConfigError(
+            f"sender.pdf is {mode!r} but sender.pdf_base_url is empty",
+            where=where,
+            hint='set pdf_base_url = "https://.../press/pdf/" where the PDFs are published, or use attach',
+        )
+    mailto = _plain_url(sender.unsubscribe_mailto, key="unsubscribe_mailto", where=where)
+    if mailto and not mailto.lower().startswith("mailto:"):
+        mailto = "mailto:" + mailto
+    return SenderIdentity(
+        from_name=from_name,
+        from_addr=addr,
+        reply_to=reply,
+        unsubscribe_url=_plain_url(sender.unsubscribe_url, key="unsubscribe_url", where=where),
+        unsubscribe_mailto=mailto,
+        pdf_base_url=pdf_base,
+        pdf_mode=mode,
+    )
 
 
 def find_config(start: Path) -> Path | None:
@@ -192,8 +442,94 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "site": ("dir", "base_url", "deploy", "deploy_timeout"),
 }
 # Colours and font names go into CSS as they are: allow only what a colour or a family name can be.
+_ORG_FIELDS = ("name", "website", "address", "footer", "about")
+_CONTACT_FIELDS = ("name", "title", "organisation", "phone", "email")
 _COLOUR = re.compile(r"^(?:#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,30}|(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/]+\))$")
 _FONT = re.compile(r"^[\w .\-]+$")
+
+
+def _unknown_key(name: str, key: str, known: tuple[str, ...], where: str) -> ConfigError:
+    close = difflib.get_close_matches(str(key), known, n=1)
+    return ConfigError(
+        f"unknown key {name!r}",
+        where=where,
+        hint=f"did you mean {close[0]!r}?" if close else "known here: " + ", ".join(known),
+    )
+
+
+_TAGS = tuple(sorted({*LANGUAGES.values(), *(primary(t) for t in LANGUAGES.values())}))
+
+
+def _tag(tag: object, section: str, where: str) -> str:
+    """A language tag heading a translation table: one pressctl has words for, or its first part (en, zh)."""
+    text = str(tag)
+    if text.lower() not in {t.lower() for t in _TAGS}:
+        close = difflib.get_close_matches(text, _TAGS, n=1)
+        raise ConfigError(
+            f"{section}.{text}: unknown language {text!r}",
+            where=where,
+            hint=(f"did you mean {close[0]!r}? " if close else "") + "known: " + ", ".join(_TAGS),
+        )
+    return text
+
+
+def _translations(
+    value: object, section: str, fields: tuple[str, ...], where: str
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``[<section>.<tag>]`` tables of text fields, checked: known tags, known keys, text values."""
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"{section} must be tables", where=where, hint=f"write [{section}.zh-HK] with the fields in Chinese"
+        )
+    out = []
+    for tag, table in value.items():
+        tag = _tag(tag, section, where)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{section}.{tag} must be a table", where=where, hint=f"write [{section}.{tag}]")
+        for key, text in table.items():
+            if key not in fields:
+                raise _unknown_key(f"{section}.{tag}.{key}", key, fields, where)
+            if not isinstance(text, str):
+                raise ConfigError(
+                    f"{section}.{tag}.{key} must be text, not {type(text).__name__}",
+                    where=where,
+                    hint='put the value in quotes, e.g. key = "value"',
+                )
+        out.append((tag, tuple((k, str(v).strip()) for k, v in table.items() if str(v).strip())))
+    return tuple(out)
+
+
+def _greetings(email: dict[str, Any], source: str, where: str) -> EmailSettings:
+    """``[email.greeting]``: a language tag to a greeting line; each remembers its line in the file (TOML
+    parsers give none; a merge-field mistake in a greeting should point at it)."""
+    table = email.get("greeting", {})
+    if not isinstance(table, dict):
+        raise ConfigError("email.greeting must be a table", where=where, hint='write [email.greeting] en = "Dear ..."')
+    lines = source.splitlines()
+    greetings = []
+    for tag, text in table.items():
+        tag = _tag(tag, "email.greeting", where)
+        if not isinstance(text, str):
+            raise ConfigError(
+                f"email.greeting.{tag} must be text, not {type(text).__name__}",
+                where=where,
+                hint='write e.g. en = \'Dear {{ first_name or "editor" }},\'',
+            )
+        greetings.append(Greeting(tag=tag, text=text, line=_line_of(lines, "[email.greeting]", tag)))
+    return EmailSettings(greetings=tuple(greetings))
+
+
+def _line_of(lines: list[str], header: str, key: str) -> int:
+    """The line of ``key = ...`` under ``header`` (1 when not found: inline tables, dotted keys)."""
+    in_table = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.replace(" ", "") == header
+            continue
+        if in_table and stripped.partition("=")[0].strip().strip("'\"") == key:
+            return number
+    return 1
 
 
 def _check_keys(data: dict[str, Any], where: str) -> None:
@@ -203,13 +539,7 @@ def _check_keys(data: dict[str, Any], where: str) -> None:
             continue
         for key in table:
             if key not in known:
-                name = f"{section}.{key}" if section else str(key)
-                close = difflib.get_close_matches(str(key), known, n=1)
-                raise ConfigError(
-                    f"unknown key {name!r}",
-                    where=where,
-                    hint=f"did you mean {close[0]!r}?" if close else "known here: " + ", ".join(known),
-                )
+                raise _unknown_key(f"{section}.{key}" if section else str(key), key, known, where)
 
 
 def _style(table: dict[str, Any], key: str, default: str, where: str, *, font: bool = False) -> str:
@@ -221,32 +551,6 @@ def _style(table: dict[str, Any], key: str, default: str, where: str, *, font: b
             hint='write a family name such as "Noto Sans"' if font else 'write a colour such as "#0b5c74"',
         )
     return value
-
-
-def _contact_translations(value: object, where: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-    """``[media_contacts.translations.zh-HK]`` tables: a language tag to the contact's fields in it."""
-    fields = ("name", "title", "organisation", "phone", "email")
-    if not isinstance(value, dict):
-        raise ConfigError(
-            "media_contacts.translations must be tables",
-            where=where,
-            hint="write [media_contacts.translations.zh-HK] under the contact's [[media_contacts]]",
-        )
-    out = []
-    for tag, table in value.items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"media_contacts.translations.{tag} must be a table", where=where)
-        for key, text in table.items():
-            if key not in fields:
-                raise ConfigError(
-                    f"unknown key 'media_contacts.translations.{tag}.{key}'",
-                    where=where,
-                    hint="use name, title, organisation, phone and email",
-                )
-            if not isinstance(text, str):
-                raise ConfigError(f"media_contacts.translations.{tag}.{key} must be text", where=where)
-        out.append((str(tag), tuple((k, str(v).strip()) for k, v in table.items())))
-    return out
 
 
 def _assets_allow(table: dict[str, Any], root: Path, where: str) -> tuple[Path, ...]:
@@ -337,7 +641,8 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         from pressctl.limits import require_regular_file
 
         require_regular_file(path, what="pressctl.toml file", cls=ConfigError)  # a FIFO would block
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        data = tomllib.loads(source)
     except FileNotFoundError:
         raise ConfigError(
             "file not found", where=where, hint="run `pressctl init DIR` to create one"
@@ -388,13 +693,10 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             f"unknown time zone {tz!r}", where=where, hint="use an IANA name such as Asia/Hong_Kong"
         ) from None
 
-    from pressctl.errors import ReleaseError
-    from pressctl.release.load import normalise_language  # here: release imports this module
-
     language = _str(defaults, "language", "defaults", where, "en")
     try:
-        language = normalise_language(language)
-    except ReleaseError as exc:
+        language = normalise_language(language, error=ConfigError)
+    except ConfigError as exc:
         raise ConfigError(f"defaults.language: {exc.what}", where=where, hint=exc.hint) from None
 
     pdf = _str(sender, "pdf", "sender", where, "attach")
@@ -425,14 +727,10 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         translated: list[tuple[str, tuple[tuple[str, str], ...]]] = []
         for key, value in item.items():
             if key == "translations":
-                translated = _contact_translations(value, where)
+                translated = list(_translations(value, "media_contacts.translations", _CONTACT_FIELDS, where))
                 continue
-            if key not in ("name", "title", "organisation", "phone", "email"):
-                raise ConfigError(
-                    f"unknown key 'media_contacts.{key}'",
-                    where=where,
-                    hint="use name, title, organisation, phone, email and [media_contacts.translations.<tag>]",
-                )
+            if key not in _CONTACT_FIELDS:
+                raise _unknown_key(f"media_contacts.{key}", key, (*_CONTACT_FIELDS, "translations"), where)
             if not isinstance(value, str):
                 raise ConfigError(
                     f"media_contacts.{key} must be text, not {type(value).__name__}",
@@ -454,9 +752,6 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         )
     smtp_url = _str(smtp, "url", "smtp", where) or None
     if smtp_url is not None:
-        from pressctl.errors import InputError
-        from pressctl.send.transport import parse_smtp_url
-
         try:  # a wrong scheme (ftp://) must stop every command, dry runs included, not only a real send
             parse_smtp_url(smtp_url, option="[smtp] url in pressctl.toml")
         except InputError as exc:
@@ -474,6 +769,9 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             address=_str(org, "address", "organisation", where),
             footer=_str(org, "footer", "organisation", where),
             about=_str(org, "about", "organisation", where),
+            translations=_translations(
+                org.get("translations", {}), "organisation.translations", _ORG_FIELDS, where
+            ),
         ),
         brand=Brand(
             logo=logo_path,
@@ -493,6 +791,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             return_path=return_path,
         ),
         media_contacts=tuple(contacts),
+        email=_greetings(_table(data, "email", where), source, where),
         timezone=tz,
         language=language,
         smtp_url=smtp_url,
@@ -500,7 +799,6 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         assets_allow=assets_allow,
         limits=limits,
         site=site,
-        raw=data,
     )
 
 

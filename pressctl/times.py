@@ -8,26 +8,34 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pressctl.errors import EmbargoError, InputError
-from pressctl.release.load import parse_local_time, time_problem
 
 __all__ = [
     "check_send_time",
     "format_local",
+    "format_offset",
     "format_utc",
     "parse_at",
     "parse_duration",
+    "parse_local_time",
+    "time_problem",
     "to_utc",
 ]
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|sec|d|h|m|s)?", re.I)
-_UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, "sec": 1.0, None: 1.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|sec|hour|d|h|m|s)?", re.I)
+_UNIT_SECONDS = {
+    "d": 86400.0, "hour": 3600.0, "h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, "sec": 1.0, None: 1.0
+}
 
 
 def parse_duration(text: str, *, option: str = "duration") -> dt.timedelta:
-    """``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` or a bare number of seconds, as a timedelta."""
+    """``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` or a bare number of seconds, as a timedelta.
+
+    The one duration parser: ``--at +D``, ``--max-late``, ``--retry-for`` and ``--batch-pause`` all read it.
+    """
     raw = str(text).strip().lower().replace(" ", "")
     pos, total, parts = 0, 0.0, 0
     while pos < len(raw):
@@ -50,6 +58,44 @@ def parse_duration(text: str, *, option: str = "duration") -> dt.timedelta:
 
 
 _MAX_DURATION = 3650 * 86400.0
+
+
+def time_problem(exc: ValueError | OverflowError) -> str:
+    """Python's reason a date-time didn't parse, in words a press officer can act on."""
+    text = str(exc)
+    if "offset must be a timedelta" in text:
+        return "the UTC offset must be between -23:59 and +23:59"
+    if text.startswith("Invalid isoformat string"):
+        return "not ISO 8601"
+    return text.rstrip(".")
+
+
+def parse_local_time(value: Any, zone: ZoneInfo) -> dt.datetime:
+    """An aware datetime from an ISO 8601 value; one without an offset is read in ``zone``.
+
+    Raises ValueError for text that is not a date-time and for local times that don't exist
+    or happen twice in ``zone`` (daylight-saving changes).
+    """
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        raise ValueError("a date without a time")
+    else:
+        text = str(value).strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError("a date without a time")
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        return parsed
+    first = parsed.replace(tzinfo=zone, fold=0)
+    second = parsed.replace(tzinfo=zone, fold=1)
+    # The gap check comes first: in a gap the two folds also differ, which is not an overlap.
+    roundtrip = first.astimezone(dt.UTC).astimezone(zone)
+    if roundtrip.replace(tzinfo=None) != parsed:
+        raise ValueError(f"{parsed:%Y-%m-%d %H:%M} does not exist in {zone.key} (clocks go forward)")
+    if first.utcoffset() != second.utcoffset():
+        raise ValueError(f"{parsed:%Y-%m-%d %H:%M} happens twice in {zone.key} (clocks go back)")
+    return first
 
 
 def to_utc(when: dt.datetime) -> dt.datetime:
@@ -140,7 +186,7 @@ def format_local(when: dt.datetime, zone: ZoneInfo) -> str:
     name = local.tzname() or ""
     # Zones without a letter abbreviation give "+04" from tzdata: show the full offset instead.
     if not name or name[0] in "+-":
-        name = _offset(local)
+        name = format_offset(local)
     pattern = "%Y-%m-%d %H:%M:%S" if local.second or local.microsecond else "%Y-%m-%d %H:%M"
     return f"{local.strftime(pattern)} {name}"
 
@@ -152,7 +198,8 @@ def format_utc(when: dt.datetime) -> str:
     return f"{utc.strftime(pattern)} UTC"
 
 
-def _offset(local: dt.datetime) -> str:
+def format_offset(local: dt.datetime) -> str:
+    """``UTC+08:00``: the one way pressctl writes a UTC offset (summaries, messages, the rendered release)."""
     delta = local.utcoffset() or dt.timedelta(0)
     minutes = int(delta.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"

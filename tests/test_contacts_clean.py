@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
+from typing import cast
 
 import pytest
 from contacts_support import workspace, write_csv
@@ -17,9 +18,12 @@ from pressctl.contacts.load import (
     load_contacts,
     read_suppression,
 )
-from pressctl.contacts.segments import language_tag, parse_where, route_language
+from pressctl.contacts.segments import language_tag, parse_where
 from pressctl.errors import ContactsError
-from pressctl.release.merge import MergePlan, tokens_in
+from pressctl.languages import route_language
+from pressctl.model import Rendered
+from pressctl.release.load import Release
+from pressctl.release.merge import MergePlan
 
 # ---- addresses ----------------------------------------------------------------------------------
 
@@ -458,6 +462,14 @@ def test_language_routing_in_a_list(tmp_path: Path) -> None:
 # ---- merge fields -------------------------------------------------------------------------------
 
 
+def _renders(**texts: str) -> dict[str, Rendered]:
+    """Rendered emails whose text is ``texts[lang]`` (the release itself is not looked at by the check)."""
+    return {
+        lang.replace("_", "-"): Rendered(release=cast(Release, None), subject="", html="", text=text)
+        for lang, text in texts.items()
+    }
+
+
 def test_check_merge_fields_names_field_and_contacts(tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "list.csv",
@@ -470,15 +482,15 @@ def test_check_merge_fields_names_field_and_contacts(tmp_path: Path) -> None:
     )
     contacts = load_contacts([path]).selected
     plan = MergePlan()
-    plan.tokenize('Dear {{ first_name }}, for {{ outlet or "your desk" }}: {{ title }} {{ name }}')
-    missing = check_merge_fields(contacts, plan)
+    text = plan.tokenize('Dear {{ first_name }}, for {{ outlet or "your desk" }}: {{ title }} {{ name }}')
+    missing = check_merge_fields(contacts, plan, _renders(en=text))
     assert [(m.field, [c.email for c in m.contacts]) for m in missing] == [
         ("first_name", ["bob@x.example"]),
         ("title", ["amy@x.example", "bob@x.example", "cat@x.example"]),
     ]
     plan = MergePlan()
-    plan.tokenize('Dear {{ first_name or "editor" }}')
-    assert check_merge_fields(contacts, plan) == []
+    text = plan.tokenize('Dear {{ first_name or "editor" }}')
+    assert check_merge_fields(contacts, plan, _renders(en=text)) == []
 
 
 # ---- --check-dns (no network: the DNS step is replaced) -----------------------------------------
@@ -524,14 +536,11 @@ def test_check_merge_fields_per_language(tmp_path: Path) -> None:
     plan = MergePlan()
     english = plan.tokenize("For the {{ beat }} desk of {{ outlet }}")
     chinese = plan.tokenize("致{{ outlet }}編輯部")
-    used = {"en": tokens_in([english]), "zh-HK": tokens_in([chinese])}
-    missing = check_merge_fields(contacts, plan, used=used)
+    missing = check_merge_fields(contacts, plan, _renders(en=english, zh_HK=chinese))
     assert [(m.field, [c.email for c in m.contacts]) for m in missing] == [
         ("beat", ["amy@x.example"]),
         ("outlet", ["amy@x.example", "wong@x.example"]),
     ]
-    # without `used`, every field counts for everyone
-    assert [len(m.contacts) for m in check_merge_fields(contacts, plan)] == [2, 2]
 
 
 def test_where_language_matches_cell_or_routed_language(tmp_path: Path) -> None:

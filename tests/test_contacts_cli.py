@@ -166,3 +166,29 @@ def test_release_routes_languages_and_reports_missing_merge_fields(
     # the shipped list and release fit together
     result = runner.invoke(app, ["contacts", "check", "contacts/journalists.csv", "-r", "releases/sample.md"])
     assert result.exit_code == 0, result.output
+
+
+def test_contacts_check_and_send_judge_merge_fields_alike(ws: Path, tmp_path: Path) -> None:
+    """One check for both: a zh-TW reader routed to the Chinese version is not asked for {{ outlet }}, a field
+    only the English version uses. Before, `contacts check` passed this list and `send` refused it."""
+    sample = ws / "releases" / "sample.md"
+    head, _, body = sample.read_text(encoding="utf-8").partition("\n---\n")
+    sample.write_text(f"{head}\n---\nFor the {{{{ beat }}}} desk of {{{{ outlet }}}}.\n{body}", encoding="utf-8")
+    path = write_csv(
+        ws / "list.csv",
+        [
+            ["amy@x.example", "", "Amy", "Chan", "Harbour Daily", "energy", "en"],
+            ["ho@x.example", "", "Siu-ling", "Ho", "", "science", "zh-TW"],
+        ],
+    )
+    check = runner.invoke(app, ["contacts", "check", str(path), "--release", str(sample)])
+    send = runner.invoke(
+        app, ["send", str(sample), "-c", str(path), "--dry-run", "--out", str(tmp_path / "preview")]
+    )
+    assert (check.exit_code, send.exit_code) == (0, 0), (check.output, send.output)
+    # and a field the English version needs is refused by both
+    path = write_csv(ws / "list.csv", [["amy@x.example", "", "Amy", "Chan", "Harbour Daily", "", "en"]])
+    check = runner.invoke(app, ["contacts", "check", str(path), "--release", str(sample)])
+    send = runner.invoke(app, ["send", str(sample), "-c", str(path), "--dry-run"])
+    assert (check.exit_code, send.exit_code) == (2, 2)
+    assert "'beat'" in check.stdout and "'beat'" in send.stderr

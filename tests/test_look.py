@@ -18,7 +18,9 @@ from pressctl.config import Workspace
 from pressctl.model import Rendered
 from pressctl.release.load import load_release, load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import print_html, render_email, text_on
+from pressctl.render.colour import text_on
+from pressctl.render.email import render_email
+from pressctl.render.pdf import print_html
 from pressctl.send.preview import write_preview
 from tests.render_support import make_workspace, write_release
 

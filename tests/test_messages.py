@@ -12,7 +12,7 @@ import pytest
 from messages_support import DATE, body, contact, display_name, fake_pdf, make_factory, parse, structure
 
 import pressctl.send.messages as messages
-from pressctl.errors import ConfigError, ContactsError
+from pressctl.errors import ConfigError, ContactsError, InputError
 from pressctl.model import Contact
 
 AMY = contact("amy.chan@harbourdaily.example", "Amy Chan", first_name="Amy", outlet="Harbour Daily")
@@ -281,10 +281,13 @@ def test_bad_addresses_are_refused(tmp_path: Path, bad: str) -> None:
 
 
 def test_bad_sender_config(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"sender\.from"):
+    # a From given for the run (--from) is named as the option, by the config check the CLI uses too
+    with pytest.raises(InputError, match=r"--from"):
         make_factory(tmp_path, from_addr="press@hvsp.example, other@evil.test")
-    with pytest.raises(ConfigError, match=r"sender\.from"):
+    with pytest.raises(InputError, match=r"--from"):
         make_factory(tmp_path, from_addr="Press\r\nBcc: x@evil.test <press@hvsp.example>")
+    with pytest.raises(ConfigError, match=r"sender\.from"):
+        make_factory(tmp_path, sender={"from_addr": "press@hvsp.example, other@evil.test"})
     with pytest.raises(ConfigError, match="unsubscribe_url"):
         make_factory(tmp_path, sender={"unsubscribe_url": "https://x.example/u?e={email}> , <x"})
 

@@ -16,7 +16,8 @@ from pressctl.contacts.unsubscribe import load_or_create_secret, token_for
 from pressctl.model import Contact
 from pressctl.release.load import load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import render_email, render_pdf
+from pressctl.render.email import render_email
+from pressctl.render.pdf import render_pdf
 from pressctl.send.messages import MessageFactory
 from pressctl.send.preview import write_preview
 

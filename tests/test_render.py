@@ -16,16 +16,11 @@ from pressctl.config import Workspace
 from pressctl.model import Rendered
 from pressctl.release.load import Release, load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import (
-    TemplateFileError,
-    dateline_text,
-    embargo_line,
-    print_html,
-    render_email,
-    render_files,
-    render_pdf,
-    subject_line,
-)
+from pressctl.render.email import render_email
+from pressctl.render.files import render_files
+from pressctl.render.pdf import print_html, render_pdf
+from pressctl.render.templates import TemplateFileError
+from pressctl.render.words import dateline_text, embargo_line, subject_line
 from tests.render_support import (
     AFTER_LIFT,
     BEFORE_LIFT,
@@ -76,7 +71,7 @@ def test_embargo_line_numeric_zone_shows_utc_offset(sample: tuple[Path, Workspac
     en = sample[2][0]
     # zoneinfo names São Paulo's zone "-03": a number is no abbreviation, so show the offset.
     sp = replace(en, timezone="America/Sao_Paulo")
-    assert embargo_line(sp, embargoed=True) == "EMBARGOED UNTIL 23:00 UTC-3, 11 March 2030"
+    assert embargo_line(sp, embargoed=True) == "EMBARGOED UNTIL 23:00 UTC-03:00, 11 March 2030"
     kolkata = replace(en, timezone="Asia/Kolkata")
     assert embargo_line(kolkata, embargoed=True) == "EMBARGOED UNTIL 07:30 IST, 12 March 2030"
     zh_pm = replace(sample[2][1], embargo=dt.datetime(2030, 3, 12, 15, 30, tzinfo=dt.UTC))
@@ -367,7 +362,7 @@ def test_markdown_features_and_no_raw_html(tmp_path: Path) -> None:
 def test_fast_weasyprint_import_keeps_harfbuzz_subset_and_find_library() -> None:
     import ctypes.util
 
-    from pressctl.render.core import _import_weasyprint
+    from pressctl.render.pdf import _import_weasyprint
 
     real = ctypes.util.find_library
     _import_weasyprint()

@@ -127,7 +127,7 @@ def test_missing_release_file_and_unknown_lang_option(tmp_path: Path) -> None:
 
 def test_help_does_not_import_heavy_libraries() -> None:
     code = (
-        "import sys; from pressctl.cli import app; import pressctl.render.core, pressctl.scaffold; "
+        "import sys; from pressctl.cli import app; import pressctl.render.email, pressctl.render.pdf, pressctl.render.files, pressctl.scaffold; "
         "print(sorted(m for m in ('weasyprint', 'css_inline', 'PIL') if m in sys.modules))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -16,7 +16,8 @@ from pressctl.errors import ReleaseError
 from pressctl.release.dateline import body_dateline, has_date
 from pressctl.release.load import Release, date_warnings, load_release, load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import print_html, render_email
+from pressctl.render.email import render_email
+from pressctl.render.pdf import print_html
 from tests.render_support import HAVE_POPPLER, make_workspace, pdfinfo, pdftotext, write_release
 
 
@@ -225,7 +226,7 @@ def test_render_command_prints_warnings_and_still_renders(tmp_path: Path) -> Non
 
 
 def test_rendered_files_show_a_note_not_a_dead_unsubscribe_link(tmp_path: Path) -> None:
-    from pressctl.render.core import render_files
+    from pressctl.render.files import render_files
 
     root, ws = make_workspace(tmp_path)
     out = tmp_path / "out"
@@ -260,7 +261,7 @@ Schools can book a free visit to the station from April.
 
 @pytest.mark.skipif(not HAVE_POPPLER, reason="poppler-utils not installed")
 def test_a_short_release_with_a_photo_fits_one_page(tmp_path: Path) -> None:
-    from pressctl.render.core import render_files
+    from pressctl.render.files import render_files
 
     root, ws = make_workspace(tmp_path)
     write_release(root, SHORT, name="short.md")
@@ -361,7 +362,7 @@ def test_chinese_headline_keeps_its_last_characters_together(tmp_path: Path) -> 
 
 @pytest.mark.skipif(not HAVE_POPPLER, reason="poppler-utils not installed")
 def test_chinese_pdf_headline_does_not_split_the_last_word(tmp_path: Path) -> None:
-    from pressctl.render.core import render_files
+    from pressctl.render.files import render_files
 
     root, ws = make_workspace(tmp_path)
     out = tmp_path / "out"

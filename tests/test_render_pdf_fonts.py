@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from pressctl.release.load import load_release_set
 from pressctl.release.merge import MergePlan
 from pressctl.render import pdffonts as pdffonts
-from pressctl.render.core import render_pdf
+from pressctl.render.pdf import render_pdf
 from tests.render_support import HAVE_POPPLER, make_workspace, pdftotext
 from tests.render_support import pdffonts as list_fonts
 

@@ -151,3 +151,19 @@ def test_local_wall_times_read_back_to_the_same_instant(minutes: int, zone_name:
         assert "twice" in str(exc)
         other = local.replace(fold=1 - local.fold)
         assert other.utcoffset() != local.utcoffset()
+
+
+def test_one_offset_format_everywhere() -> None:
+    """UTC offsets read UTC+08:00 in summaries, schedule lines and the rendered release alike (render wrote UTC+4)."""
+    from zoneinfo import ZoneInfo
+
+    from pressctl.render.words import _format_moment
+    from pressctl.times import format_offset
+
+    dubai = dt.datetime(2030, 3, 12, 10, 0, tzinfo=ZoneInfo("Asia/Dubai"))
+    kolkata = dt.datetime(2030, 3, 12, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
+    assert format_offset(dubai) == "UTC+04:00"
+    assert format_offset(dt.datetime(2030, 1, 1, tzinfo=ZoneInfo("America/St_Johns"))) == "UTC-03:30"
+    assert _format_moment(dubai, "Asia/Dubai", "en") == "10:00 UTC+04:00, 12 March 2030"
+    assert format_local(dubai, ZoneInfo("Asia/Dubai")) == "2030-03-12 10:00 UTC+04:00"
+    assert _format_moment(kolkata, "Asia/Kolkata", "zh-HK").endswith("（UTC+05:30）")

@@ -17,7 +17,7 @@ from site_support import sample_releases
 
 from pressctl.release.load import Release, load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import TemplateFileError
+from pressctl.render.templates import TemplateFileError
 from pressctl.site.pages import (
     IndexEntry,
     IndexVersion,

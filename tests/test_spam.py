@@ -18,7 +18,8 @@ import pytest
 from pressctl.contacts.load import load_contacts
 from pressctl.release.load import load_release_set
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import render_email, render_pdf
+from pressctl.render.email import render_email
+from pressctl.render.pdf import render_pdf
 from pressctl.send.messages import MessageFactory
 from tests.render_support import make_workspace
 

@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pressctl.errors import InputError
-from pressctl.send.pacing import Pacer, Rate, format_duration, parse_duration, parse_rate
+from pressctl.send.campaign import SendOptions
+from pressctl.send.pacing import Pacer, Rate, format_duration, parse_rate
+from pressctl.times import parse_duration
 
 
 def test_parse_rate() -> None:
@@ -22,10 +24,11 @@ def test_parse_rate() -> None:
 
 
 def test_parse_duration() -> None:
-    assert parse_duration("90", option="--x") == 90
-    assert parse_duration("1.5s", option="--x") == 1.5
-    assert parse_duration("10min", option="--x") == 600
-    assert parse_duration("2h", option="--x") == 7200
+    assert parse_duration("90", option="--x").total_seconds() == 90
+    assert parse_duration("1.5s", option="--x").total_seconds() == 1.5
+    assert parse_duration("10min", option="--x").total_seconds() == 600
+    assert parse_duration("2h", option="--x").total_seconds() == 7200
+    assert parse_duration("1hour", option="--x").total_seconds() == 3600
     with pytest.raises(InputError, match="--retry-for"):
         parse_duration("soon", option="--retry-for")
     assert format_duration(30) == "30 s"
@@ -72,3 +75,10 @@ def test_unlimited_never_waits() -> None:
 def test_estimate() -> None:
     assert Pacer(Rate(1, 1.0)).estimate(10, per_message=0.01) == pytest.approx(9.01)
     assert Pacer(None, batch_size=5, batch_pause=60).estimate(10, per_message=0.0) == 60
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("1h30m", 5400), ("90m", 5400), ("1d", 86400), ("30s", 30), ("45", 45)])
+def test_send_durations_use_the_one_parser(text: str, seconds: float) -> None:
+    """--retry-for and --batch-pause read durations as --max-late does: 1h30m was refused before."""
+    options = SendOptions(retry_for=text, batch_pause=text).dispatch_options()
+    assert (options.retry_for, options.batch_pause) == (seconds, seconds)

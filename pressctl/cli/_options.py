@@ -106,13 +106,13 @@ Rate = Annotated[T, typer.Option("--rate", help="At most this many messages: N/s
 
 BatchSize = Annotated[T, typer.Option("--batch-size", help="Pause after every N messages (0: never).")]
 
-BatchPause = Annotated[T, typer.Option("--batch-pause", help="The pause between batches, e.g. 30s, 5min.")]
+BatchPause = Annotated[T, typer.Option("--batch-pause", help="The pause between batches, e.g. 30s, 5m, 1h30m.")]
 
 MaxAttempts = Annotated[
     T, typer.Option("--max-attempts", help="Tries per recipient for temporary failures (4xx, timeouts).")
 ]
 
-RetryFor = Annotated[T, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 10min, 1h.")]
+RetryFor = Annotated[T, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 10m, 1h, 1h30m.")]
 
 # -- where things are ----------------------------------------------------------------------------------------
 

@@ -81,7 +81,7 @@ def check(
         languages = [r.language for r in releases]
         default = releases[0].language
     elif language:
-        from pressctl.release.load import normalise_language
+        from pressctl.languages import normalise_language
 
         languages = [normalise_language(tag, where="--language") for tag in language]
         default = languages[0]
@@ -99,16 +99,14 @@ def check(
         err.print(f"[yellow]warning:[/] {escape(notice)}")
     missing = []
     if releases:
-        from pressctl.release.merge import MergePlan, tokens_in
-        from pressctl.render.core import render_email
+        from pressctl.release.merge import MergePlan
+        from pressctl.render.email import render_email
 
-        # Rendering the email (not the PDF) is what finds every merge field, the greeting's included.
+        # Rendering the email (not the PDF) is what finds every merge field, the greeting's included;
+        # the check is send's own (check_merge_fields), per the version each contact receives.
         plan = MergePlan()
-        used = {}
-        for each in releases:
-            rendered = render_email(each, workspace, plan, embargoed=False)
-            used[each.language] = tokens_in([rendered.subject, rendered.html, rendered.text])
-        missing = check_merge_fields(result.selected, plan, used=used)
+        renders = {each.language: render_email(each, workspace, plan, embargoed=False) for each in releases}
+        missing = check_merge_fields(result.selected, plan, renders)
     if as_json:
         report = result.report()
         if releases:

@@ -33,7 +33,7 @@ def render(
     Example:
       pressctl render releases/sample.md -o out --lang zh-HK
     """
-    from pressctl.render.core import render_files
+    from pressctl.render.files import render_files
 
     workspace = workspace_for(release, config)
     written = render_files(

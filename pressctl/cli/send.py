@@ -32,7 +32,6 @@ from pressctl.cli._options import (
     Smtp,
     Suppress,
     Where,
-    raise_for_from,
 )
 from pressctl.errors import InputError
 
@@ -219,13 +218,16 @@ def _refuse_suppressed(plan: SendPlan, addresses: Sequence[str]) -> None:
 
 def _check_sender(plan: SendPlan) -> None:
     """Refuse a bad From or Reply-To now, before a campaign is written to the ledger and left half-made."""
-    from pressctl.errors import ConfigError
+    from pressctl.config import check_sender
 
-    try:
-        plan.factory("check-" + plan.fingerprint)
-    except ConfigError as exc:
-        raise_for_from(exc, plan.options.from_addr)
-        raise
+    workspace = plan.workspace
+    check_sender(
+        workspace.sender,
+        where=str(workspace.config_path) if workspace.config_path else None,
+        from_addr=plan.options.from_addr,
+        pdf_mode=plan.options.pdf_mode,
+        newsroom=workspace.site is not None and bool(workspace.site.base_url),
+    )
 
 
 def _transport(plan: SendPlan) -> Transport:

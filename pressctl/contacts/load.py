@@ -34,7 +34,7 @@ import io
 import os
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,7 +61,8 @@ from pressctl.contacts.segments import (
 )
 from pressctl.errors import ContactsError
 from pressctl.limits import DEFAULT_LIMITS, Limits
-from pressctl.model import Contact
+from pressctl.model import Contact, Rendered
+from pressctl.release.merge import tokens_in
 
 if TYPE_CHECKING:
     from pressctl.config import Workspace
@@ -617,33 +618,32 @@ def _lock(fd: int) -> None:
 def check_merge_fields(
     contacts: Sequence[Contact],
     plan: MergePlan,
-    *,
-    used: Mapping[str, Collection[str]] | None = None,
+    renders: Mapping[str, Rendered],
 ) -> list[MissingField]:
     """Each merge field (without a fallback) that some contacts lack, with those contacts; sorted by field.
 
-    ``used`` maps a language to the tokens its rendered texts hold (``merge.tokens_in`` over subject,
-    HTML and text): then a contact is only asked for the fields of its own language's version, so a
-    field used only in the English text is not demanded from a contact who gets the Chinese one.
-    Without it every field of the plan counts (``MergePlan.missing``).
+    The one merge-field check, shared by ``pressctl contacts check --release`` and ``pressctl send``: each
+    contact is judged against the version it will receive (``contact.language``, as ``load_contacts``
+    routed it; else ``pressctl.languages.route_language``), i.e. the merge fields in that version's subject,
+    HTML and text. A field used only in the English text is not demanded from a reader of the Chinese one.
+    ``renders`` maps each language to its rendered email, the release's own language first.
     """
     lacking: dict[str, list[Contact]] = {}
-    if not plan.fields:
+    if not plan.fields or not renders:
         return []
+    used = {lang: tokens_in([r.subject, r.html, r.text]) for lang, r in renders.items()}
+    versions = list(used)
     for contact in contacts:
-        if used is None:
-            names = plan.missing(contact.fields)
-        else:
-            tokens = used.get(contact.language or "", ())
-            names = sorted(
-                {
-                    name
-                    for f in plan.fields
-                    if not f.has_fallback and f.token in tokens
-                    for name in f.variables
-                    if not contact.fields.get(name)
-                }
-            )
+        tokens = used[route_language(contact.language, versions, versions[0])]
+        names = sorted(
+            {
+                name
+                for f in plan.fields
+                if not f.has_fallback and f.token in tokens
+                for name in f.variables
+                if not contact.fields.get(name)
+            }
+        )
         for name in names:
             lacking.setdefault(name, []).append(contact)
     return [MissingField(field=name, contacts=tuple(lacking[name])) for name in sorted(lacking)]

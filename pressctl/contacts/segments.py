@@ -10,25 +10,21 @@ FIELD matches a column ignoring case, spaces, hyphens and underscores (``"First 
 values match ignoring case and surrounding spaces. ``language`` matches the cell or the language the
 contact is routed to (``language=zh-HK`` includes a ``zh-TW`` reader who gets the zh-HK version).
 
-Language routing (``route_language``): a contact's ``language`` cell (``en``, ``zh-HK``, ``zh_tw``, or
-a word such as ``English``, ``中文``, ``繁體中文``, ``廣東話``) is matched against the languages the
-release exists in:
-
-1. the same tag (``zh-HK`` -> ``zh-HK``);
-2. else a tag of the same language (same first subtag), preferring the one sharing most subtags and,
-   among equals, the one listed first (``zh-TW`` -> ``zh-HK`` when the release has ``en`` and ``zh-HK``;
-   ``zh-Hant-TW`` -> ``zh-Hant`` over ``zh-HK``);
-3. else, and for an empty or unrecognisable cell, the default language (the release's own).
+Language cells: a contact's ``language`` cell (``en``, ``zh-HK``, ``zh_tw``, or a word such as ``English``,
+``中文``, ``繁體中文``, ``廣東話``) becomes a tag (``language_tag``), which ``pressctl.languages.route_language``
+(re-exported here) matches against the languages the release exists in; an empty or unrecognisable cell
+gets the default language (the release's own).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pressctl.contacts.clean import clean_text, column_key
 from pressctl.errors import ContactsError
+from pressctl.languages import is_fallback, route_language
 
 __all__ = [
     "Condition",
@@ -122,46 +118,10 @@ def language_tag(value: str) -> str | None:
     return "-".join(out)
 
 
-def route_language(tag: str | None, available: Sequence[str], default: str) -> str:
-    """The language of ``available`` a contact asking for ``tag`` gets (rule in the module docstring).
-
-    ``default`` should be one of ``available``; if it is not, the first of ``available`` is used.
-    """
-    if not available:
-        return tag or default
-    lowered = [a.lower() for a in available]
-    fallback = available[lowered.index(default.lower())] if default.lower() in lowered else available[0]
-    if not tag:
-        return fallback
-    want = tag.lower().split("-")
-    if tag.lower() in lowered:
-        return available[lowered.index(tag.lower())]
-    best: tuple[int, int] | None = None  # (subtags shared, -position)
-    for position, candidate in enumerate(lowered):
-        have = candidate.split("-")
-        if have[0] != want[0]:
-            continue
-        shared = 0
-        for a, b in zip(have, want, strict=False):
-            if a != b:
-                break
-            shared += 1
-        score = (shared, -position)
-        if best is None or score > best:
-            best = score
-    return available[-best[1]] if best is not None else fallback
-
-
 def wanted_language(fields: Mapping[str, str], routed: str | None) -> str | None:
     """The language a contact asked for: its ``language`` cell as a tag, else (no usable cell) ``routed``."""
     tag = language_tag(fields.get("language", "")) if fields.get("language") else None
     return tag or routed
-
-
-def is_fallback(wanted: str | None, got: str) -> bool:
-    """Does a reader who asked for ``wanted`` get a version in another language than theirs (``zh-TW`` getting
-    ``zh-HK`` counts: it is not their own version)? Readers who asked for nothing get the default: no."""
-    return bool(wanted) and (wanted or "").lower() != got.lower()
 
 
 def describe_languages(per_version: Mapping[str, int], fallbacks: Mapping[tuple[str, str], int]) -> str:

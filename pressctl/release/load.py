@@ -18,34 +18,21 @@ import yaml
 from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside, roots_for
 from pressctl.config import MediaContact, Workspace
 from pressctl.errors import ReleaseError
+from pressctl.languages import normalise_language
 from pressctl.limits import require_regular_file
 from pressctl.release.dateline import body_dateline
+from pressctl.times import parse_local_time, time_problem
 
 __all__ = [
-    "LANGUAGES",
     "AboutSection",
     "Photo",
     "Release",
     "date_warnings",
     "load_release",
     "load_release_set",
-    "normalise_language",
-    "time_problem",
-]
 
-# Languages pressctl has words and fonts for. Keys are lower-cased tags; values the canonical form.
-LANGUAGES: dict[str, str] = {
-    "en": "en",
-    "en-gb": "en-GB",
-    "en-us": "en-US",
-    "en-hk": "en-HK",
-    "zh-hk": "zh-HK",
-    "zh-tw": "zh-TW",
-    "zh-hant": "zh-Hant",
-    "zh-hant-hk": "zh-Hant-HK",
-    "zh-hant-tw": "zh-Hant-TW",
-    "zh-mo": "zh-MO",
-}
+
+]
 
 KNOWN_KEYS = (
     "title",
@@ -167,26 +154,6 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-
-_BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-
-
-def normalise_language(tag: str, *, where: str | None = None) -> str:
-    """The canonical form of a language tag pressctl supports, or a ``ReleaseError``."""
-    raw = str(tag).strip().replace("_", "-")
-    if not _BCP47.match(raw):
-        raise ReleaseError(
-            f"{tag!r} is not a language tag", where=where, hint="use a BCP 47 tag such as en or zh-HK"
-        )
-    canonical = LANGUAGES.get(raw.lower())
-    if canonical is None:
-        raise ReleaseError(
-            f"unknown language {tag!r}",
-            where=where,
-            hint="supported: " + ", ".join(sorted(set(LANGUAGES.values()))),
-        )
-    return canonical
-
 
 def _split_front_matter(text: str, where: str) -> tuple[str, str, int]:
     lines = text.splitlines(keepends=True)
@@ -311,44 +278,6 @@ def _parse_date_value(f: _Fields) -> dt.date:
         raise f.fail(
             "date", f"'date' {value!r} is not a date", hint="write it as YYYY-MM-DD, e.g. 2026-03-12"
         ) from None
-
-
-def time_problem(exc: ValueError | OverflowError) -> str:
-    """Python's reason a date-time didn't parse, in words a press officer can act on."""
-    text = str(exc)
-    if "offset must be a timedelta" in text:
-        return "the UTC offset must be between -23:59 and +23:59"
-    if text.startswith("Invalid isoformat string"):
-        return "not ISO 8601"
-    return text.rstrip(".")
-
-
-def parse_local_time(value: Any, zone: ZoneInfo) -> dt.datetime:
-    """An aware datetime from an ISO 8601 value; one without an offset is read in ``zone``.
-
-    Raises ValueError for text that is not a date-time and for local times that don't exist
-    or happen twice in ``zone`` (daylight-saving changes).
-    """
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, dt.date):
-        raise ValueError("a date without a time")
-    else:
-        text = str(value).strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError("a date without a time")
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if parsed.tzinfo is not None:
-        return parsed
-    first = parsed.replace(tzinfo=zone, fold=0)
-    second = parsed.replace(tzinfo=zone, fold=1)
-    # The gap check comes first: in a gap the two folds also differ, which is not an overlap.
-    roundtrip = first.astimezone(dt.UTC).astimezone(zone)
-    if roundtrip.replace(tzinfo=None) != parsed:
-        raise ValueError(f"{parsed:%Y-%m-%d %H:%M} does not exist in {zone.key} (clocks go forward)")
-    if first.utcoffset() != second.utcoffset():
-        raise ValueError(f"{parsed:%Y-%m-%d %H:%M} happens twice in {zone.key} (clocks go back)")
-    return first
 
 
 def _parse_embargo(f: _Fields, zone: ZoneInfo) -> dt.datetime | None:

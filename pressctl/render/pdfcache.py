@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pressctl.config import Workspace
+from pressctl.digests import feed_file
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 
@@ -64,9 +65,7 @@ def _referenced_files(html: str, base: Path) -> list[Path]:
 def _hash_file(digest: hashlib._Hash, path: Path) -> None:
     digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
     try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        feed_file(digest, path)
     except OSError:
         digest.update(b"<unreadable>")
     digest.update(b"\0")
@@ -76,7 +75,7 @@ def pdf_keys(
     releases: Sequence[Release], workspace: Workspace, merge_plan: MergePlan, *, embargoed: bool
 ) -> dict[str, str]:
     """The cache key of each language's PDF (cheap: templates and hashing, no WeasyPrint)."""
-    from pressctl.render.core import print_html
+    from pressctl.render.pdf import print_html
 
     # A scratch copy: the print HTML may tokenise merge fields the emails lack, and the caller's plan
     # (checked against the contacts) must stay as the emails left it, as it does when the PDF renders

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace, load_workspace
+from pressctl.digests import file_sha256
 from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted
 from pressctl.release.load import Release, load_release_set
 from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
@@ -113,14 +114,6 @@ class Engine(Protocol):
 
 
 # -- snapshots ----------------------------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def release_files(releases: Sequence[Release]) -> list[tuple[str, Path]]:
@@ -271,7 +264,7 @@ def changed_sources(job: Job) -> list[str]:
     for source in job.sources:
         path = Path(source.source)
         try:
-            if _sha256(path) != source.sha256:
+            if file_sha256(path) != source.sha256:
                 changed.append(f"{path} (changed)")
         except OSError:
             changed.append(f"{path} (gone)")
@@ -283,7 +276,7 @@ def verify_snapshot(job: Job) -> None:
     for source in job.sources:
         path = Path(job.snapshot_dir) / source.snapshot
         try:
-            ok = _sha256(path) == source.sha256
+            ok = file_sha256(path) == source.sha256
         except OSError:
             ok = False
         if not ok:

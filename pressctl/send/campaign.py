@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pressctl.config import Workspace
+from pressctl.digests import feed_file
 from pressctl.errors import (
     ContactsError,
     EmbargoError,
@@ -42,7 +43,7 @@ from pressctl.model import Contact, EmailLinks, OutgoingMessage, Rendered
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.send.engine import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
-from pressctl.send.pacing import Rate, parse_duration, parse_rate
+from pressctl.send.pacing import Rate, parse_rate
 from pressctl.send.transport import (
     PASSWORD_ENV,
     OutboxTransport,
@@ -52,6 +53,7 @@ from pressctl.send.transport import (
     envelope_sender,
     parse_smtp_url,
 )
+from pressctl.times import format_offset, parse_duration
 
 if TYPE_CHECKING:
     from pressctl.contacts.load import ContactSet
@@ -140,9 +142,9 @@ class SendOptions:
             concurrency=self.concurrency,
             rate=self.parsed_rate,
             batch_size=self.batch_size,
-            batch_pause=parse_duration(self.batch_pause, option="--batch-pause"),
+            batch_pause=parse_duration(self.batch_pause, option="--batch-pause").total_seconds(),
             max_attempts=self.max_attempts,
-            retry_for=parse_duration(self.retry_for, option="--retry-for"),
+            retry_for=parse_duration(self.retry_for, option="--retry-for").total_seconds(),
             reconnect_after=self.reconnect_after,
             max_consecutive_failures=self.max_consecutive_failures,
         )
@@ -217,7 +219,7 @@ class SendPlan:
     @property
     def warnings(self) -> list[str]:
         """Things worth a line before sending that don't stop it (the CLI prints them as warnings)."""
-        from pressctl.render.core import release_warnings
+        from pressctl.render.files import release_warnings
 
         return [*release_warnings(self.releases, utcnow()), *unsubscribe_warnings(self.workspace)]
 
@@ -225,7 +227,7 @@ class SendPlan:
         """(file name, bytes) of every file attached to the messages: the PDFs when attached, then the
         release's own attachments, each once. Shown before a send and in the dry run, so nothing leaves
         unseen."""
-        from pressctl.send.messages import pdf_filename
+        from pressctl.render.names import pdf_filename
 
         mode = self.options.pdf_mode or self.workspace.sender.pdf
         found: list[tuple[str, int]] = []
@@ -256,7 +258,7 @@ class SendPlan:
             "duplicates": len(c.duplicates),
             "excluded": c.excluded,
             "embargoed": self.embargoed,
-            "embargo": _local(self.main).strftime("%Y-%m-%d %H:%M %Z (UTC%z)") if self.main.embargo else None,
+            "embargo": f"{_local(self.main):%Y-%m-%d %H:%M %Z} ({format_offset(_local(self.main))})" if self.main.embargo else None,
         }
 
 
@@ -330,9 +332,7 @@ def _fingerprint(release_files: Sequence[Path], lists: Sequence[Path], options: 
         for path in paths:
             digest.update(role.encode() + b"\0")
             try:
-                with open(path, "rb") as fh:
-                    for block in iter(lambda: fh.read(1 << 20), b""):
-                        digest.update(block)
+                feed_file(digest, path)
             except OSError as exc:  # permission denied, an I/O error: the user's file, not a crash
                 raise InputError(
                     f"cannot read the file ({exc.strerror or type(exc).__name__})", where=str(path),
@@ -373,7 +373,7 @@ def _embargo_check(main: Release, *, moment: dt.datetime, advance_copy: bool, wh
 def _render_pdfs(
     releases: Sequence[Release], workspace: Workspace, merge_plan: MergePlan, *, embargoed: bool
 ) -> dict[str, bytes]:
-    from pressctl.render.core import render_pdf
+    from pressctl.render.pdf import render_pdf
 
     return {r.language: render_pdf(r, workspace, merge_plan, embargoed=embargoed) for r in releases}
 
@@ -501,7 +501,7 @@ def plan_send(
     pdfs: dict[str, bytes] = {}
     pending_pdfs: Callable[[], dict[str, bytes]] | None = None
     if render:
-        from pressctl.render.core import render_email
+        from pressctl.render.email import render_email
 
         # The emails first: they fill the merge plan the PDFs (and the merge-field check) rely on.
         for release in releases:
@@ -521,7 +521,7 @@ def plan_send(
             ledger_path=Path(options.db) if options.db else None,
         )
         if render:
-            missing = check_merge_fields(contacts.selected, merge_plan)
+            missing = check_merge_fields(contacts.selected, merge_plan, renders)
             if missing:
                 first = missing[0]
                 who = ", ".join(c.source or c.email for c in first.contacts[:3])

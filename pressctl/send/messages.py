@@ -30,11 +30,15 @@ from email.utils import format_datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from pressctl.config import Workspace
+from pressctl.addresses import CONTROLS as _CONTROLS
+from pressctl.addresses import check_address
+from pressctl.config import Workspace, check_sender
 from pressctl.contacts.segments import wanted_language
-from pressctl.errors import ConfigError, ContactsError, InputError
+from pressctl.errors import ContactsError, InputError
+from pressctl.languages import primary, route_language
 from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Rendered
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
+from pressctl.render.names import PDF_LINK_SLOT, PDF_LINK_SLOT_LINE, pdf_filename, without_pdf_link_slots
 from pressctl.send.wire import wire_piece, wire_pieces
 
 __all__ = [
@@ -43,7 +47,6 @@ __all__ = [
     "PersonalParts",
     "clean_header_text",
     "clean_value",
-    "pdf_filename",
 ]
 
 PDF_MODES = ("attach", "link", "both")
@@ -53,19 +56,8 @@ _TEXT_MARK = "PRESSCTLTEXTBODYMARKERQ7"
 _HTML_MARK = "PRESSCTLHTMLBODYMARKERQ7"
 _TOKEN_SPLIT = re.compile(r"(PCTLM\d{4}X)")
 
-# Every C0/C1 control (CR, LF, NUL, TAB, NEL ...), line/paragraph separators, BOM, and lone surrogates
-# (undecodable bytes smuggled through a lenient reader; they can't be encoded as UTF-8): none may reach a
-# header, and in a body they would only break the encoding.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")  # a phrase of atoms: no quoting needed
-_LOCAL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u00a0-\U0010ffff-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u00a0-\U0010ffff-]+)*"
-)
-_DOMAIN = re.compile(
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-)
-_URL_OK = re.compile(r"[!-~]+")  # printable ASCII without space
 
 _FOLD_AT = 78  # RFC 5322's "should"; the hard limit is 998
 _EW_BYTES = 39  # UTF-8 bytes per encoded-word: 52 base64 chars, 64 with the =?utf-8?b?...?= frame
@@ -142,65 +134,8 @@ def _fold(name: str, words: Sequence[str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def _check_address(addr: str) -> tuple[str, bool]:
-    """``addr`` checked again (contacts.py validated it): returns (address, needs SMTPUTF8) or raises ValueError."""
-    if not addr or len(addr) > 254 or _CONTROLS.search(addr) or _SPACES.search(addr):
-        raise ValueError("contains spaces or control characters")
-    local, sep, domain = addr.rpartition("@")
-    if not sep or not local or not _LOCAL.fullmatch(local):
-        raise ValueError("the part before @ is not a plain address")
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise ValueError("the domain is not a valid internationalised name") from None
-    if not _DOMAIN.fullmatch(domain):
-        raise ValueError("the domain is not valid")
-    return f"{local}@{domain}", not local.isascii()
-
-
 def _address_words(name: str, addr: str) -> list[str]:
     return [*_phrase_words(name), f"<{addr}>"] if clean_header_text(name) else [addr]
-
-
-def _parse_config_address(value: str, *, key: str, workspace: Workspace) -> tuple[str, str]:
-    """(display name, address) from a ``sender.from`` / ``reply_to`` value, or a ConfigError."""
-    from email.headerregistry import AddressHeader
-
-    where = str(workspace.config_path) if workspace.config_path else None
-    hint = f'write e.g. {key} = "HVSP Press Office <press@hvsp.example>"'
-    if _CONTROLS.search(value):
-        raise ConfigError(f"sender.{key} contains a line break or control character", where=where, hint=hint)
-    try:
-        header = SMTP.header_factory("Reply-To" if key == "reply_to" else "From", value)
-        addresses = header.addresses if isinstance(header, AddressHeader) else ()
-    except Exception:  # the parser raises assorted errors on odd input; all mean "not an address"
-        addresses = ()
-    if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
-        raise ConfigError(f"sender.{key} {value!r} is not one email address", where=where, hint=hint)
-    found = addresses[0]
-    try:
-        addr, _ = _check_address(f"{found.username}@{found.domain}")
-    except ValueError as exc:
-        raise ConfigError(f"sender.{key} {value!r}: {exc}", where=where, hint=hint) from None
-    return found.display_name, addr
-
-
-def _config_url(value: str, *, key: str, workspace: Workspace) -> str:
-    where = str(workspace.config_path) if workspace.config_path else None
-    if (value and not _URL_OK.fullmatch(value)) or any(c in value for c in "<>,\"'") or len(value) > 200:
-        raise ConfigError(
-            f"sender.{key} {value!r} is not a plain URL",
-            where=where,
-            hint="use ASCII without spaces, quotes, commas or angle brackets (percent-encode the rest)",
-        )
-    return value
-
-
-def pdf_filename(slug: str, language: str, *, main_language: str) -> str:
-    """The PDF's file name, as ``pressctl render`` writes it: ``<slug>.pdf`` for the release's own language,
-    ``<slug>.<lang>.pdf`` for a translation (so a linked PDF is found where it was published)."""
-    return f"{slug}.pdf" if language == main_language else f"{slug}.{language}.pdf"
 
 
 def _crlf(text: str) -> str:
@@ -349,29 +284,26 @@ class MessageFactory:
         # wire=True: messages come as pressctl.send.wire.WireData (dots doubled) when their parts allow, for a
         # transport that sends them as they are; the shared parts are prepared here, once per language.
         self._wire = wire
-        self.pdf_mode = pdf_mode or sender.pdf
-        if self.pdf_mode not in PDF_MODES:
-            raise ConfigError(f"PDF mode must be attach, link or both, not {self.pdf_mode!r}", where=where)
-        from_name, self.envelope_from = _parse_config_address(
-            from_addr or sender.from_addr, key="from", workspace=workspace
+        identity = check_sender(
+            sender,
+            where=where,
+            from_addr=from_addr,
+            pdf_mode=pdf_mode,
+            newsroom=workspace.site is not None and bool(workspace.site.base_url),
         )
+        self.pdf_mode = identity.pdf_mode
+        self.envelope_from = identity.from_addr
         self.domain = self.envelope_from.rpartition("@")[2].lower()
         # A sender with a UTF-8 local part makes every message need SMTPUTF8, like such a recipient.
         self._sender_utf8 = not self.envelope_from.isascii()
-        self._from_line = _fold("From", _address_words(from_name, self.envelope_from))
+        self._from_line = _fold("From", _address_words(identity.from_name, self.envelope_from))
         self._reply_line = b""
-        if sender.reply_to:
-            reply_name, reply_addr = _parse_config_address(
-                sender.reply_to, key="reply_to", workspace=workspace
-            )
+        if identity.reply_to is not None:
+            reply_name, reply_addr = identity.reply_to
             self._reply_line = _fold("Reply-To", _address_words(reply_name, reply_addr))
             self._sender_utf8 = self._sender_utf8 or not reply_addr.isascii()
-        self._unsub_mailto = _config_url(
-            sender.unsubscribe_mailto, key="unsubscribe_mailto", workspace=workspace
-        )
-        if self._unsub_mailto and not self._unsub_mailto.lower().startswith("mailto:"):
-            self._unsub_mailto = "mailto:" + self._unsub_mailto
-        self._unsub_url = _config_url(sender.unsubscribe_url, key="unsubscribe_url", workspace=workspace)
+        self._unsub_mailto = identity.unsubscribe_mailto
+        self._unsub_url = identity.unsubscribe_url
         self._one_click = self._unsub_url.lower().startswith("https://")
         # {token}: an opaque per-recipient token (pressctl.contacts.unsubscribe), from the workspace's secret as it is
         # now (a scheduled job reads it at dispatch; it is never copied into a snapshot).
@@ -382,16 +314,9 @@ class MessageFactory:
 
                 unsubscribe_secret = load_or_create_secret(workspace.state_dir)
             self._secret = unsubscribe_secret
-        self._pdf_base = _config_url(sender.pdf_base_url, key="pdf_base_url", workspace=workspace)
+        self._pdf_base = identity.pdf_base_url
         # The newsroom's links ([site] base_url): its PDF wins over pdf_base_url, and the emails already show it.
         self._links: Mapping[str, EmailLinks] = links or {}
-        newsroom = workspace.site is not None and bool(workspace.site.base_url)
-        if self.pdf_mode in ("link", "both") and not self._pdf_base and not newsroom:
-            raise ConfigError(
-                f"sender.pdf is {self.pdf_mode!r} but sender.pdf_base_url is empty",
-                where=where,
-                hint='set pdf_base_url = "https://.../press/pdf/" where the PDFs are published, or use attach',
-            )
         self._prefix = clean_header_text(subject_prefix) + " " if clean_header_text(subject_prefix) else ""
         self._zone = ZoneInfo(workspace.timezone)
         self._date_line = self._format_date(date) if date is not None else None
@@ -407,7 +332,6 @@ class MessageFactory:
         for lang, rendered in renders.items():
             self._variants[lang] = self._build_variant(lang, rendered, pdfs)
         self._by_tag: dict[str | None, _Variant] = {}
-        self._first = next(iter(self._variants.values()))
         self._mid_salt = campaign_id + "\0"
         self._wanted: dict[str, str] = {}  # a `language` cell -> the tag it asks for ("" for none)
 
@@ -536,18 +460,12 @@ class MessageFactory:
     # -- per contact ----------------------------------------------------------------------------------------
 
     def variant_for(self, language: str | None) -> _Variant:
-        """The language version a contact gets: exact tag, else same primary language, else the first."""
+        """The language version a contact gets: ``pressctl.languages.route_language`` over the versions,
+        the release's own language (the first) as the default: the same rule contact loading counts by."""
         found = self._by_tag.get(language)
         if found is None:
-            found = self._first
-            if language:
-                wanted = language.lower()
-                exact = [v for k, v in self._variants.items() if k.lower() == wanted]
-                primary = [
-                    v for k, v in self._variants.items() if k.lower().split("-")[0] == wanted.split("-")[0]
-                ]
-                found = (exact or primary or [self._first])[0]
-            self._by_tag[language] = found
+            tags = list(self._variants)
+            found = self._by_tag[language] = self._variants[route_language(language, tags, tags[0])]
         return found
 
     def message_id(self, contact: Contact) -> str:
@@ -603,7 +521,7 @@ class MessageFactory:
         if wanted is None:
             wanted = self._wanted[cell] = wanted_language(contact.fields, None) or ""
         wanted = wanted or contact.language or ""
-        return not wanted or wanted.lower().split("-")[0] == language.lower().split("-")[0]
+        return not wanted or primary(wanted) == primary(language)
 
     def _values(self, contact: Contact, v: _Variant) -> dict[str, str]:
         # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
@@ -634,7 +552,7 @@ class MessageFactory:
     def build(self, contact: Contact) -> OutgoingMessage:
         """The complete message for one contact, CRLF line ends, ready for DATA."""
         try:
-            addr, smtputf8 = _check_address(contact.email)
+            addr, smtputf8 = check_address(contact.email)
         except ValueError as exc:
             raise ContactsError(
                 f"address {contact.email!r} can't be used: {exc}",
@@ -687,27 +605,23 @@ _LINK_WORDS = {
     False: ("The full release as a PDF:", "Download the release (PDF)"),
     True: ("新聞稿PDF版本：", "下載新聞稿（PDF）"),
 }
-_LINK_SLOT = "<!--pressctl:pdf-link-->"
-
-
 def _with_pdf_link(text: str, page: str, *, url: str | None, chinese: bool) -> tuple[str, str]:
     """Put the PDF link (link/both modes) where the templates have the slot ``<!--pressctl:pdf-link-->``;
     without a slot, at the end of the text and before ``</body>``. Without a link, slots are removed."""
-    text_slot = re.compile(r"^[ \t]*" + re.escape(_LINK_SLOT) + r"[ \t]*\n?", re.M)
     if url is None:
-        return text_slot.sub("", text), page.replace(_LINK_SLOT, "")
+        return without_pdf_link_slots(text, page)
     label, link = _LINK_WORDS[chinese]
     block = f"{label}\n{url}\n"
-    if _LINK_SLOT in text:
-        text = text_slot.sub(lambda _: block, text, count=1).replace(_LINK_SLOT, "")
+    if PDF_LINK_SLOT in text:
+        text = PDF_LINK_SLOT_LINE.sub(lambda _: block, text, count=1).replace(PDF_LINK_SLOT, "")
     else:
         text = text.rstrip("\n") + "\n\n" + block
     snippet = (
         f'<p style="margin:16px 0;font-size:15px"><a href="{html.escape(url, quote=True)}">'
         f"{html.escape(link)}</a></p>"
     )
-    if _LINK_SLOT in page:
-        page = page.replace(_LINK_SLOT, snippet, 1).replace(_LINK_SLOT, "")
+    if PDF_LINK_SLOT in page:
+        page = page.replace(PDF_LINK_SLOT, snippet, 1).replace(PDF_LINK_SLOT, "")
     else:
         cut = page.lower().rfind("</body>")
         page = page[:cut] + snippet + page[cut:] if cut >= 0 else page + snippet

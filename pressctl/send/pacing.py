@@ -1,5 +1,7 @@
 """Rate limit and batch pauses for sending: parsing ``10/s``-style options and a pacer with an injected clock.
 
+Durations (``--batch-pause``, ``--retry-for``) are read by the one parser, ``pressctl.times.parse_duration``.
+
 Pure: the pacer only does arithmetic on the times it is given; the async engine does the sleeping.
 """
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 
 from pressctl.errors import InputError
 
-__all__ = ["Pacer", "Rate", "format_duration", "parse_duration", "parse_rate"]
+__all__ = ["Pacer", "Rate", "format_duration", "parse_rate"]
 
 _UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0, "hour": 3600.0, "d": 86400.0}
 
@@ -48,17 +50,6 @@ def parse_rate(text: str, *, option: str = "--rate") -> Rate | None:
     if count == 0:
         return None
     return Rate(count, _UNITS[match.group(2) or "s"])
-
-
-def parse_duration(text: str, *, option: str) -> float:
-    """Seconds from ``"90"``, ``"1.5s"``, ``"10min"``, ``"2h"`` or ``"1d"``."""
-    raw = text.strip().lower().replace(" ", "")
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(s|sec|m|min|h|hour|d)?", raw)
-    if not match:
-        raise InputError(
-            f"{option} {text!r} is not a duration", hint="write seconds, or e.g. 30s, 10min, 2h, 1d"
-        )
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
 def format_duration(seconds: float) -> str:

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import ipaddress
 import os
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from pressctl.errors import InputError, TransportError
+from pressctl.config import PASSWORD_ENV, SmtpSettings, parse_smtp_url
+from pressctl.errors import TransportError
 from pressctl.model import OutgoingMessage
 from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
 from pressctl.verp import verp_encode
@@ -44,8 +43,6 @@ __all__ = [
     "parse_smtp_url",
     "prepare_data",
 ]
-
-PASSWORD_ENV = "PRESSCTL_SMTP_PASSWORD"
 
 OutcomeKind = Literal["sent", "transient", "permanent", "unknown", "auth", "policy"]
 
@@ -120,101 +117,6 @@ def envelope_sender(from_addr: str) -> str:
 
 
 # -- SMTP ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SmtpSettings:
-    """A parsed ``smtp://`` / ``smtps://`` URL. ``password`` never shows in repr."""
-
-    host: str
-    port: int
-    tls: Literal["starttls", "implicit", "none", "opportunistic"]
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    cafile: str | None = None
-    timeout: float = 60.0
-
-    def describe(self) -> str:
-        scheme = "smtps" if self.tls == "implicit" else "smtp"
-        user = f"{self.username}@" if self.username else ""
-        how = {
-            "starttls": "STARTTLS required",
-            "implicit": "TLS",
-            "none": "no encryption",
-            "opportunistic": "STARTTLS if offered (loopback)",
-        }[self.tls]
-        return f"{scheme}://{user}{self.host}:{self.port} ({how})"
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--smtp") -> SmtpSettings:
-    """``smtp://[user@]host[:port][?tls=none|starttls&cafile=PATH&timeout=S]`` or ``smtps://...``.
-
-    Errors never repeat the URL: it might hold a password someone pasted into it.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port_text = parts.port
-    except ValueError:
-        raise InputError(f"{option}: not a valid SMTP URL", hint="write smtp://[user@]host[:port]") from None
-    if port_text == 0:
-        raise InputError(f"{option}: port 0 is not a port", hint="leave it out for the default, or give e.g. :587")
-    if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
-        raise InputError(
-            f"{option}: the URL must start with smtp:// or smtps://",
-            hint="e.g. smtp://press@mail.hvsp.example:587",
-        )
-    if parts.password is not None:
-        raise InputError(
-            f"{option}: the URL must not contain a password",
-            hint=f"remove it and set {PASSWORD_ENV} in the environment, or let pressctl ask for it",
-        )
-    host = parts.hostname
-    if not host:
-        raise InputError(f"{option}: the URL has no host", hint="write smtp://[user@]host[:port]")
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = set(query) - {"tls", "cafile", "timeout"}
-    if unknown:
-        raise InputError(
-            f"{option}: unknown URL option {sorted(unknown)[0]!r}", hint="known: tls, cafile, timeout"
-        )
-    tls: Literal["starttls", "implicit", "none", "opportunistic"]
-    if parts.scheme == "smtps":
-        tls = "implicit"
-    else:
-        wanted = query.get("tls", "starttls" if parts.scheme == "smtp+starttls" else "").lower()
-        if wanted not in ("", "none", "starttls"):
-            raise InputError(f"{option}: tls={wanted} is not known", hint="use tls=starttls or tls=none")
-        if wanted:
-            tls = "none" if wanted == "none" else "starttls"
-        else:
-            # Plaintext is only acceptable without asking when the mail never leaves this machine.
-            tls = "opportunistic" if _is_loopback(host) else "starttls"
-    try:
-        timeout = float(query.get("timeout", "60"))
-    except ValueError:
-        raise InputError(f"{option}: timeout must be a number of seconds") from None
-    cafile = query.get("cafile")
-    if cafile is not None and not Path(cafile).is_file():
-        raise InputError(f"{option}: cafile {cafile!r} does not exist", hint="give the path to a PEM file")
-    port = port_text or (465 if tls == "implicit" else 587 if tls == "starttls" else 25)
-    return SmtpSettings(
-        host=host,
-        port=port,
-        tls=tls,
-        username=unquote(parts.username) if parts.username else None,
-        password=password,
-        cafile=cafile,
-        timeout=timeout,
-    )
-
-
 class _SmtpConnection:
     def __init__(self, client: Any, sender: str, settings: SmtpSettings, return_path: str = "") -> None:
         self._client = client

@@ -1,6 +1,6 @@
-"""The parts of pressctl.render.core the site shares with the email and the PDF, in one place.
+"""The parts of pressctl.render the site shares with the email and the PDF, in one place.
 
-Only this module reaches into render's private helpers, so a change there is fixed here once.
+Only this module reaches into render's helpers, so a change there is fixed here once.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 from pressctl.config import Workspace
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
-from pressctl.render import core as render
+from pressctl.render import images, templates
+from pressctl.render import parts as shared_parts
 
 __all__ = ["WebImage", "html_lang", "organisation", "parts", "prepared_image", "render_template"]
 
@@ -29,24 +30,24 @@ class WebImage:
 
 
 def prepared_image(path: Path, *, max_width: int, photo: bool = True, on_white: bool = False) -> WebImage:
-    img = render._prepared_image(path, max_width=max_width, photo_jpeg=photo, on_white=on_white)
+    img = images.prepared_image(path, max_width=max_width, photo_jpeg=photo, on_white=on_white)
     return WebImage(img.data, img.subtype, img.width, img.height)
 
 
 def parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> Any:
     """Title, subtitle, summary, banner, body HTML (dateline included), about: tokenized like the email's."""
-    return render._parts(release, workspace, plan, embargoed=embargoed)
+    return shared_parts.build_parts(release, workspace, plan, embargoed=embargoed)
 
 
 def organisation(workspace: Workspace, language: str) -> Any:
     """The organisation's name, address, footer, website and about in ``language``."""
-    return render._organisation(workspace, language)
+    return shared_parts.organisation_in(workspace, language)
 
 
 def html_lang(language: str) -> str:
-    return render._html_lang(language)
+    return shared_parts.html_lang(language)
 
 
 def render_template(workspace: Workspace, name: str, context: Mapping[str, Any]) -> str:
     """A template by name, the workspace's templates/ first; a broken override is one clear error."""
-    return render._render_template(workspace, name, context)
+    return templates.render_template(workspace, name, context)

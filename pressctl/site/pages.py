@@ -21,7 +21,8 @@ from markupsafe import Markup
 from pressctl.config import Workspace
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
-from pressctl.render.core import format_date, labels_for, text_on
+from pressctl.render.colour import text_on
+from pressctl.render.words import format_date, labels_for
 from pressctl.site import _reuse
 
 __all__ = [
@@ -260,7 +261,7 @@ def _photo_names(releases: Sequence[Release]) -> dict[Path, tuple[str, str]]:
                 n += 1
                 name = f"{stem}-{n}"
             taken.add(name)
-            # The web copy is JPEG unless the original is a PNG/GIF it keeps (see render._prepared_image).
+            # The web copy is JPEG unless the original is a PNG/GIF it keeps (see render.images.prepared_image).
             out[photo.src] = (f"photos/{name}-web", f"photos/{name}{suffix}")
     return out
 
@@ -326,7 +327,7 @@ def render_release(
     if not folder.endswith("/"):
         folder += "/"
     if make_pdf is None:
-        from pressctl.render.core import render_pdf
+        from pressctl.render.pdf import render_pdf
 
         def make_pdf(release: Release, ws: Workspace, plan: MergePlan, embargoed: bool) -> bytes:
             return render_pdf(release, ws, plan, embargoed=embargoed)

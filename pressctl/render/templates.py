@@ -1,0 +1,151 @@
+"""The Jinja2 environment (workspace overrides first, then the defaults), its filters, and rendering one
+template with one clear error for a broken override. Reads template files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    pass_context,
+    select_autoescape,
+)
+from markupsafe import Markup
+
+from pressctl import resources
+from pressctl.config import Workspace
+from pressctl.errors import InputError
+from pressctl.release.markdown import lang_spans, text_width
+from pressctl.render.colour import text_on
+from pressctl.render.text import wrap
+
+__all__ = ["TEXT_WIDTH", "TemplateFileError", "render_template", "rule"]
+
+TEXT_WIDTH = 72
+
+
+class TemplateFileError(InputError):
+    """A template (a workspace override, usually) is broken."""
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+_ENVIRONMENTS: dict[str, Environment] = {}
+
+
+def _environment(workspace: Workspace) -> Environment:
+    """One Jinja2 environment per templates folder: the workspace's overrides first, then the defaults."""
+    key = str(workspace.templates_dir)
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        env = Environment(
+            loader=ChoiceLoader(
+                [FileSystemLoader(workspace.templates_dir), FileSystemLoader(resources.templates_dir())]
+            ),
+            autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        env.filters["wrap"] = lambda text: wrap(str(text), width=TEXT_WIDTH)
+        env.filters["css_string"] = _css_string
+        env.filters["cjk"] = _cjk_filter
+        env.filters["table_scroll"] = _table_scroll
+        env.filters["text_on"] = text_on
+        env.filters["keep_tail"] = _keep_tail
+        env.globals["rule"] = rule
+        _ENVIRONMENTS[key] = env
+    return env
+
+
+def rule(text: object) -> str:
+    """The ``=`` line under a title in the text version: as wide as the title (CJK count two), 3 to 72."""
+    return "=" * min(TEXT_WIDTH, max(3, text_width(str(text))))
+
+
+@pass_context
+def _cjk_filter(context: Any, value: object) -> Markup:
+    """Escape text and, in a non-Chinese document, tag its Chinese runs (see markdown.lang_spans)."""
+    return Markup(lang_spans(str(value), None if context.get("is_chinese") else "zh-HK"))
+
+
+# The last few characters of a Chinese heading: CJK characters and the punctuation that closes them.
+_CJK_TAIL = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]{2,5}\Z")
+
+
+@pass_context
+def _keep_tail(context: Any, value: object) -> Markup:
+    """In a Chinese document, keep a heading's last 2-5 CJK characters on one line (print only).
+
+    WeasyPrint has neither ``text-wrap: balance`` nor ``word-break: keep-all``, and broke headlines as
+    "...海洋能 / 源裝置" or left "額。" alone on the last line; ``white-space: nowrap`` it does honour.
+    The email uses ``text-wrap: balance`` instead (a tag between CJK characters counts as obfuscation
+    to spam filters).
+    """
+    html = str(value if isinstance(value, Markup) else Markup.escape(value))
+    if not context.get("is_chinese"):
+        return Markup(html)
+    match = _CJK_TAIL.search(html)
+    if match is None:
+        return Markup(html)
+    return Markup(f'{html[: match.start()]}<span class="nobr">{match.group(0)}</span>')
+
+
+def _table_scroll(value: object) -> Markup:
+    """Wrap each Markdown table in a ``div.table-scroll`` so a wide one scrolls on a phone (email only).
+
+    The body comes from the Markdown renderer, which allows no raw HTML: a literal ``<table>`` is a real tag.
+    """
+    html = str(value).replace("<table>", '<div class="table-scroll"><table>').replace("</table>", "</table></div>")
+    return Markup(html)
+
+
+def _css_string(value: object) -> str:
+    """A CSS string literal (for ``content:``) that can't end the string or the <style> element."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ").replace("\n", " ")
+    return f'"{text}"'
+
+
+def render_template(workspace: Workspace, name: str, context: Mapping[str, Any]) -> str:
+    try:
+        return _environment(workspace).get_template(name).render(context)
+    except TemplateNotFound as exc:
+        raise TemplateFileError(
+            f"template {exc.name!r} not found",
+            where=str(workspace.templates_dir),
+            hint="restore the file or remove the template that includes it",
+        ) from None
+    except TemplateSyntaxError as exc:
+        raise TemplateFileError(
+            f"template error: {exc.message}",
+            where=f"{exc.filename or name}:{exc.lineno}",
+            hint="fix the template, or delete it from the workspace's templates/ to use the default",
+        ) from None
+    except TemplateError as exc:
+        raise TemplateFileError(
+            f"template {name!r} failed: {exc.message or type(exc).__name__}",
+            where=str(workspace.templates_dir / name),
+            hint="fix the template, or delete it from the workspace's templates/ to use the default",
+        ) from None
+    except UnicodeDecodeError:
+        # Jinja reads overrides as UTF-8; a file saved in another encoding (or not text) fails here.
+        raise TemplateFileError(
+            f"template {name!r} (or one it includes) is not UTF-8 text",
+            where=str(workspace.templates_dir),
+            hint="save it as UTF-8, or delete it from the workspace's templates/ to use the default",
+        ) from None
+    except RecursionError:
+        raise TemplateFileError(
+            f"template {name!r} includes or extends itself, without end",
+            where=str(workspace.templates_dir),
+            hint="extend or include a template of another name",
+        ) from None

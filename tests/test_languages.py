@@ -1,0 +1,40 @@
+"""pressctl.languages: tags, and the one routing rule that contact loading and message building share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from messages_support import make_factory
+
+from pressctl.contacts import segments
+from pressctl.errors import ConfigError, ReleaseError
+from pressctl.languages import normalise_language, route_language
+
+VERSIONS = ("en", "zh-HK", "zh-Hant")
+
+
+def test_normalise_language_canonical_and_errors() -> None:
+    assert normalise_language("zh_hk") == "zh-HK"
+    assert normalise_language(" zh-hant-tw ") == "zh-Hant-TW"
+    with pytest.raises(ReleaseError, match="unknown language"):
+        normalise_language("fr")
+    with pytest.raises(ConfigError, match="not a language tag"):
+        normalise_language("English!", error=ConfigError)
+
+
+def test_segments_reexports_the_one_router() -> None:
+    assert segments.route_language is route_language
+
+
+@pytest.mark.parametrize("tag", [None, "", "en", "en-GB", "zh-HK", "zh-TW", "zh-Hant", "zh-Hant-TW", "zh-Hant-HK", "fr"])
+def test_messages_send_the_version_contacts_were_counted_in(tmp_path: Path, tag: str | None) -> None:
+    """The version a reader is counted in (contacts) is the version their message is built from (send):
+    a zh-Hant-TW reader gets zh-Hant (two subtags shared) both times, not zh-HK (merely listed first)."""
+    from messages_support import contact
+
+    factory = make_factory(tmp_path, languages=VERSIONS)
+    counted = route_language(tag, VERSIONS, "en")
+    assert factory.build(contact("reader@news.test", language=tag)).language == counted
+    if tag == "zh-Hant-TW":
+        assert counted == "zh-Hant"
