@@ -61,7 +61,7 @@ def test_usage_mistakes_are_one_line(tmp_path: Path) -> None:
         assert "╭" not in proc.stderr and len(proc.stderr.splitlines()) == 1
     assert pressctl("--version", cwd=tmp_path).returncode == 0
     bare = pressctl(cwd=tmp_path)
-    assert "Usage: pressctl" in bare.stdout + bare.stderr and "error:" not in bare.stderr
+    assert bare.returncode == 2 and "Usage: pressctl" in bare.stdout and bare.stderr == "", bare.stderr
 
 
 def test_time_mistakes_read_as_words(tmp_path: Path) -> None:

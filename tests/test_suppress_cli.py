@@ -77,6 +77,7 @@ def test_a_bounce_stays_suppressed_when_the_csv_loses_it_until_removed_on_purpos
         args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"]
         first = run_cli(args, cwd=ws)
         assert first.returncode == 1, first.stdout + first.stderr  # one failed
+        assert "Traceback" not in first.stderr and "internal error" not in first.stderr, first.stderr
         listed = run_cli(["suppress", "list", "--json"], cwd=ws)
         entries = {e["address"]: e for e in json.loads(listed.stdout)}
         assert entries[gone]["where"] == "list+ledger" and "5.1.1" in entries[gone]["reason"]
