@@ -41,6 +41,7 @@ def ws(tmp_path: Path) -> Path:
     return make_workspace(tmp_path)
 
 
+@pytest.mark.slow
 def test_send_then_rerun_sends_nobody_twice(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(
@@ -76,6 +77,7 @@ def test_send_then_rerun_sends_nobody_twice(ws: Path) -> None:
     assert as_csv.stdout.splitlines()[0].startswith("campaign,email,")
 
 
+@pytest.mark.slow
 def test_no_tty_and_no_yes_refuses(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 2)
@@ -85,6 +87,7 @@ def test_no_tty_and_no_yes_refuses(ws: Path) -> None:
     assert proc.returncode == 2 and "--yes" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_embargo_refused_then_advance_copy_marked_everywhere(ws: Path) -> None:
     release = write_release(ws, embargo=f"{dt.date.today().year + 5}-03-12 10:00")
     lists = write_contacts(ws / "contacts" / "list.csv", 2)
@@ -109,6 +112,7 @@ def test_embargo_refused_then_advance_copy_marked_everywhere(ws: Path) -> None:
     assert "EMBARGOED" in text.upper()
 
 
+@pytest.mark.slow
 def test_dry_run_of_an_embargoed_release_previews_the_lift(ws: Path) -> None:
     release = write_release(ws, embargo=f"{dt.date.today().year + 5}-03-12 10:00")
     lists = write_contacts(ws / "contacts" / "list.csv", 1)
@@ -125,6 +129,7 @@ def _assert_no_campaign(ws: Path, message: str) -> None:
     assert len(listing.stderr.strip().splitlines()) == 1 and "Traceback" not in listing.stderr
 
 
+@pytest.mark.slow
 def test_under_embargo_needs_an_embargo(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 1)
@@ -132,6 +137,7 @@ def test_under_embargo_needs_an_embargo(ws: Path) -> None:
     assert proc.returncode == 2 and "needs an embargo" in proc.stderr
 
 
+@pytest.mark.slow
 def test_test_to_sends_only_a_marked_copy_and_leaves_the_campaign(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 5)
@@ -148,6 +154,7 @@ def test_test_to_sends_only_a_marked_copy_and_leaves_the_campaign(ws: Path) -> N
     _assert_no_campaign(ws, "no ledger here yet")
 
 
+@pytest.mark.slow
 def test_dry_run_writes_a_preview_and_records_nothing(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 4)
@@ -159,6 +166,7 @@ def test_dry_run_writes_a_preview_and_records_nothing(ws: Path) -> None:
     _assert_no_campaign(ws, "no ledger here yet")
 
 
+@pytest.mark.slow
 def test_no_smtp_goes_to_the_outbox_and_says_so(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 3)
@@ -168,6 +176,7 @@ def test_no_smtp_goes_to_the_outbox_and_says_so(ws: Path) -> None:
     assert len(list((ws / "outbox" / "new").iterdir())) == 3 and not list((ws / "outbox" / "tmp").iterdir())
 
 
+@pytest.mark.slow
 def test_unreachable_server_one_line_exit_1_nothing_sent(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 3)
@@ -181,6 +190,7 @@ def test_unreachable_server_one_line_exit_1_nothing_sent(ws: Path) -> None:
     assert report["totals"]["sent"] == 0 and report["totals"]["sending"] == 0
 
 
+@pytest.mark.slow
 def test_bounce_is_suppressed_and_exit_is_1(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 3)
@@ -193,6 +203,7 @@ def test_bounce_is_suppressed_and_exit_is_1(ws: Path) -> None:
     assert "reporter00001@news.example" in (ws / "contacts" / "suppressed.csv").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_missing_merge_field_refused_before_sending(ws: Path) -> None:
     release = ws / "releases" / "outlet.md"
     release.write_text(
@@ -216,6 +227,7 @@ def _tls_server(tmp_path: Path, **kwargs: object) -> tuple[SmtpTestServer, Path]
     return SmtpTestServer(tls_context=ctx, require_starttls=True, **kwargs), cafile  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_starttls_auth_and_the_password_never_shows(ws: Path, tmp_path: Path) -> None:
     secret = "tide-Pool-9431-secret"
     release = write_release(ws)
@@ -246,6 +258,7 @@ def test_starttls_auth_and_the_password_never_shows(ws: Path, tmp_path: Path) ->
         assert path.is_dir() or secret.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.slow
 def test_starttls_required_but_not_offered(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 1)
@@ -309,6 +322,7 @@ def test_ctrl_c_stops_after_in_flight_and_the_same_command_resumes(ws: Path) -> 
     assert len(rcpts) == count == len(set(rcpts))  # a clean stop repeats nobody
 
 
+@pytest.mark.slow
 def test_smtp_url_from_the_workspace_config(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 2)
@@ -321,6 +335,7 @@ def test_smtp_url_from_the_workspace_config(ws: Path) -> None:
         assert len(server.messages) == 2
 
 
+@pytest.mark.slow
 def test_rate_and_batches_through_the_command(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 8)
