@@ -6,7 +6,7 @@ for every message, and hands over messages already in wire form (dot-stuffed onc
 aiosmtplib stopped looking those names up, it would stuff the dots a second time and every line starting
 with "." would arrive with two. So pyproject.toml bounds aiosmtplib to the versions tested here, and these
 tests check, on the installed version, that the bound holds and the internals are where the fast path
-expects them. To move to a new aiosmtplib: widen the bound, and see these pass (and tests/test_transport.py,
+expects them. To move to a new aiosmtplib: widen the bound, and see these pass (and tests/test_send_transport.py,
 tests/test_send_wire.py, which compare the bytes).
 """
 
