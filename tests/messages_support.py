@@ -1,7 +1,7 @@
 """Hand-built parts for message and preview tests: a workspace, renders with merge tokens, a PDF, an image.
 
 Independent of the renderer so the message tests stay fast and exact; the integration test in
-test_messages_integration.py uses the real renderer when it is installed.
+test_send_messages_integration.py uses the real renderer when it is installed.
 """
 
 from __future__ import annotations

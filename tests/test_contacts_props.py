@@ -13,6 +13,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -98,6 +99,7 @@ def _naive_addresses(name: str, address: str) -> list[str]:
         return []
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(_ROW, min_size=1, max_size=8))
 def test_no_cell_can_add_a_header_or_recipient(rows: list[tuple[str, ...]]) -> None:

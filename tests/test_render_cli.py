@@ -31,6 +31,7 @@ def test_render_command_writes_and_prints(tmp_path: Path) -> None:
     assert all(Path(p).is_file() for p in printed)
 
 
+@pytest.mark.slow
 def test_render_subprocess_from_inside_the_workspace(tmp_path: Path) -> None:
     root, _ = make_workspace(tmp_path)
     proc = subprocess.run(
@@ -125,6 +126,7 @@ def test_missing_release_file_and_unknown_lang_option(tmp_path: Path) -> None:
     assert len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_help_does_not_import_heavy_libraries() -> None:
     code = (
         "import sys; from pressctl.cli import app; import pressctl.render.email, pressctl.render.pdf, pressctl.render.files, pressctl.scaffold; "

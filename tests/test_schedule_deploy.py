@@ -39,6 +39,7 @@ def test_docs_show_cron_systemd_and_foreground() -> None:
     assert "pressctl dispatch --watch" in text
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
 def test_units_pass_systemd_analyze(tmp_path: Path) -> None:
     # The units name /usr/local/bin/pressctl; point them at this installation so the check can find it.

@@ -191,6 +191,7 @@ def test_a_live_owner_on_this_host_keeps_its_job_whatever_the_lease(tmp_path: Pa
     assert store.claim("a", owner="here:2:99", lease_seconds=60) is None
 
 
+@pytest.mark.slow
 def test_owner_state_of_real_processes() -> None:
     import os
     import socket

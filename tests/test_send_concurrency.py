@@ -101,6 +101,7 @@ def test_a_row_is_taken_for_sending_by_one_connection_only(tmp_path: Path) -> No
     assert second.mark_sending(cid, "a2@x.test", "<m2@x.test>") == 2
 
 
+@pytest.mark.slow
 def test_the_release_lock_is_taken_over_from_a_dead_holder_not_from_a_live_one(tmp_path: Path) -> None:
     ledger, _ = _ledger_with_rows(tmp_path / "ledger.sqlite3")
     import socket
@@ -149,6 +150,7 @@ INSERT INTO recipients (campaign_id, key, email, status, attempts) VALUES (1, 'a
 """
 
 
+@pytest.mark.slow
 def test_a_ledger_made_before_schema_versions_opens_and_migrates(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     old = sqlite3.connect(path)
@@ -165,6 +167,7 @@ def test_a_ledger_made_before_schema_versions_opens_and_migrates(tmp_path: Path)
     assert json.loads(report.stdout)["totals"]["sent"] == 1
 
 
+@pytest.mark.slow
 def test_a_ledger_from_a_newer_pressctl_is_refused_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite3"
     connect(path).close()

@@ -195,7 +195,7 @@ def install_fast_data_path() -> bool:
     """Swap aiosmtplib's DATA preparation (two regex passes over every message) for byte-for-byte equal,
     ~10x faster bytes methods. Only the two module globals its ``execute_data_command`` looks up are
     replaced; if a future aiosmtplib no longer has them, nothing is changed (and False is returned).
-    ``tests/test_transport.py`` checks the outputs are identical to aiosmtplib's own on arbitrary input.
+    ``tests/test_send_transport.py`` checks the outputs are identical to aiosmtplib's own on arbitrary input.
     """
     from aiosmtplib import protocol
 

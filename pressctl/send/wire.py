@@ -1,7 +1,7 @@
 """Message bytes in SMTP DATA form (CRLF line ends, leading dots doubled), made without regexes.
 
 aiosmtplib prepares DATA with two regex passes over every message (~5 ms for a 320 KB message, FACTS.md);
-these bytes-method versions give byte-for-byte the same result (``tests/test_transport.py``), and
+these bytes-method versions give byte-for-byte the same result (``tests/test_send_transport.py``), and
 :func:`wire_pieces` lets a message made of shared parts prepare those parts once per campaign.
 """
 

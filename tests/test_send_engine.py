@@ -184,12 +184,14 @@ def test_batch_pauses(tmp_path: Path) -> None:
     ledger, cid = _setup(tmp_path, addresses)
     with SmtpTestServer() as server:
         _send(
-            server, ledger, cid, addresses, options=DispatchOptions(concurrency=2, batch_size=3, batch_pause=0.6)
+            server, ledger, cid, addresses, options=DispatchOptions(concurrency=2, batch_size=3, batch_pause=1.5)
         )
     times = sorted(m.time for m in server.messages)
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert gaps[2] >= 0.45 and gaps[5] >= 0.45  # between batches
-    assert max(gaps[0], gaps[1], gaps[3], gaps[4]) < 0.45
+    assert gaps[2] >= 1.4 and gaps[5] >= 1.4  # a pause between batches
+    # ...and only there: the two longest gaps are the batch boundaries (no bound on how fast a busy
+    # machine sends within a batch; the pacer's own timing is tested on an injected clock in test_throttle).
+    assert sorted(range(len(gaps)), key=gaps.__getitem__)[-2:] in ([2, 5], [5, 2]), gaps
 
 
 def test_nothing_before_not_before_checked_at_each_hand_over(tmp_path: Path) -> None:

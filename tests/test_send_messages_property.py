@@ -7,6 +7,7 @@ import html
 from email import policy
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from messages_support import body, contact, display_name, make_factory
@@ -90,6 +91,7 @@ def factory() -> MessageFactory:
     return _FACTORY["f"]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=hostile, first=hostile, outlet=hostile, addr=addresses, lang=st.sampled_from(["en", "zh-HK", None])

@@ -158,6 +158,7 @@ def test_broken_template_overrides(tmp_path: Path, name: str, content: bytes, ex
 _MEM = Path("/proc/self/mem")  # exists and is a file, but reading it from the start fails with EIO
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _MEM.exists(), reason="needs Linux /proc")
 def test_files_that_fail_to_read_are_input_errors(tmp_path: Path) -> None:
     from tests.qa_support import one_error_line, pressctl

@@ -11,6 +11,7 @@ Message-ID). A missed job waits for `schedule run`; an advance-copy job may go b
 from __future__ import annotations
 
 import datetime as dt
+import math
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpTestServer
 
+from pressctl.clock import Clock, ManualClock, system_clock
 from pressctl.scaffold import init_workspace
 
 pytestmark = pytest.mark.slow
@@ -55,28 +57,47 @@ def _run(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([PRESSCTL, *args], cwd=ws, capture_output=True, text=True, timeout=60)
 
 
-def _schedule(ws: Path, release: Path, contacts: Path, server: SmtpTestServer, *extra: str) -> str:
-    done = _run(ws, "schedule", str(release), "-c", str(contacts), "--smtp", server.url(), *extra)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.split()[-1]  # the job id is the last word on stdout
-
-
-def _schedule_inline(ws: Path, release: Path, lists: list[Path], server: SmtpTestServer) -> list[str]:
+def _schedule_inline(
+    ws: Path,
+    release: Path,
+    lists: list[Path],
+    server: SmtpTestServer,
+    *,
+    options: dict[str, object] | None = None,
+    clock: Clock | None = None,
+) -> list[str]:
     """Schedule one job per list through the library (what `pressctl schedule` calls), in this process:
-    a `schedule` subprocess each would spend seconds importing and rendering on a busy machine."""
+    a `schedule` subprocess each would spend seconds importing and rendering on a busy machine.
+
+    ``clock`` is the time the jobs are made at (the dispatchers still run on the real clock)."""
     from pressctl.config import load_workspace
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
     from pressctl.send.campaign import CampaignEngine
 
     workspace = load_workspace(ws)
-    store = open_store(workspace.ledger_path)
+    made_at = clock or system_clock
+    store = open_store(workspace.ledger_path, clock=made_at)
     engine = CampaignEngine(ledger_path=workspace.ledger_path)
     ids = []
     for path in lists:
-        request = ScheduleRequest(release=release, contacts=(path,), options={"smtp": server.url()})
-        ids.append(schedule_release(request, workspace=workspace, store=store, engine=engine).id)
+        request = ScheduleRequest(
+            release=release, contacts=(path,), options={"smtp": server.url(), **(options or {})}
+        )
+        ids.append(schedule_release(request, workspace=workspace, store=store, engine=engine, clock=made_at).id)
     store.conn.close()
     return ids
+
+
+def _job_state(ws: Path, job_id: str) -> str:
+    """The job's state, read from the ledger in this process (a `schedule list` subprocess is slow)."""
+    from pressctl.config import load_workspace
+    from pressctl.schedule.dispatcher import open_store
+
+    store = open_store(load_workspace(ws).ledger_path)
+    try:
+        return store.get(job_id).state
+    finally:
+        store.conn.close()
 
 
 def _watch(ws: Path, *extra: str) -> subprocess.Popen[str]:
@@ -87,6 +108,26 @@ def _watch(ws: Path, *extra: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _watch_to_file(ws: Path, log: Path) -> subprocess.Popen[str]:
+    """A watching dispatcher whose output goes to ``log`` (stdout) and ``log.err``, readable while it runs."""
+    with log.open("w") as out, log.with_suffix(".err").open("w") as err:
+        return subprocess.Popen([PRESSCTL, "dispatch", "--watch"], cwd=ws, stdout=out, stderr=err, text=True)
+
+
+def _schedule_cost(tmp_path: Path, server: SmtpTestServer) -> float:
+    """Seconds it takes to schedule one job on this machine now, in a scratch workspace of the same kind.
+
+    The lift is set this far ahead several times over, so a loaded machine gets a later lift instead of
+    a failed test; what is proven (nothing before the lift, once each) does not depend on the lead."""
+    scratch = tmp_path / "scratch"
+    release = _workspace(scratch)
+    _lift_in(3600, release)
+    lists = [_contacts(scratch / "one.csv", ["desk@wire.example"])]
+    started = time.monotonic()
+    _schedule_inline(scratch, release, lists, server)
+    return time.monotonic() - started
 
 
 def _lift_on_monotonic(lift: dt.datetime) -> float:
@@ -109,55 +150,74 @@ def server() -> Iterator[SmtpTestServer]:
         yield smtp
 
 
-def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server: SmtpTestServer) -> None:
+def test_watchers_send_once_at_the_lift_and_never_before(
+    tmp_path: Path, server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pressctl.cli import app
+
     ws = tmp_path / "ws"
     release = _workspace(ws)
-    lift = _lift_in(10, release)
     listed = [f"desk{i}@wire.example" for i in range(7)]
     unsubscribed = listed[-1]
     wanted = listed[:-1]
     dropped = [f"editor{i}@gazette.test" for i in range(3)]
     late_drop = [f"producer{i}@radio.test" for i in range(3)]
+    lists = [
+        _contacts(ws / "wire.csv", listed),
+        _contacts(ws / "gazette.csv", dropped),
+        _contacts(ws / "radio.csv", late_drop),
+    ]
     # Two dispatchers on one ledger, started before the jobs exist: they find new jobs by themselves.
-    watchers = [_watch(ws), _watch(ws)]
+    logs = [tmp_path / "watch-a.log", tmp_path / "watch-b.log"]
+    watchers = [_watch_to_file(ws, log) for log in logs]
+    monkeypatch.chdir(ws)
+    runner = CliRunner()
     try:
-        job, cancelled, cancelled_late = _schedule_inline(
-            ws,
-            release,
-            [
-                _contacts(ws / "wire.csv", listed),
-                _contacts(ws / "gazette.csv", dropped),
-                _contacts(ws / "radio.csv", late_drop),
-            ],
-            server,
-        )
-        cancel = _run(ws, "schedule", "cancel", cancelled)
-        assert cancel.returncode == 0 and f"cancelled {cancelled}" in cancel.stdout
+        # The lift is chosen after measuring how long scheduling takes here and now (11-13 s for three
+        # jobs at load 6 on two cores): the three jobs must exist, and the dispatchers be up, well before
+        # the dispatchers take a job up (5 s ahead of its time).
+        cost = _schedule_cost(tmp_path, server)
+        lift = _lift_in(10 + math.ceil(4 * cost), release)
+        job, cancelled, cancelled_late = _schedule_inline(ws, release, lists, server)
+        lift_mono = _lift_on_monotonic(lift)
+        cancel = runner.invoke(app, ["schedule", "cancel", cancelled])
+        assert cancel.exit_code == 0 and f"cancelled {cancelled}" in cancel.stdout, cancel.output
         # Unsubscribed after the job was scheduled: suppression is read when the job is sent.
         with (ws / "contacts" / "suppressed.csv").open("a", encoding="utf-8") as fh:
             fh.write(f"{unsubscribed},asked to be removed,2030-03-11\n")
-        lift_mono = _lift_on_monotonic(lift)
-        # The dispatchers take a job up 5 s ahead; with less left, a slow machine would not be ready.
-        assert time.monotonic() < lift_mono - 4, "the set-up took too long for this test to mean anything"
+        # The dispatchers take a job up 5 s ahead; with less left, the cancel below could not come between.
+        assert time.monotonic() < lift_mono - 5, f"set-up overran the lead ({cost:.1f} s per job measured)"
         # Cancel the third job after a dispatcher has taken it up (it waits for the lift): still nothing goes.
-        assert _wait_for(lambda: f"{cancelled_late}  running" in _run(ws, "schedule", "list").stdout, 6)
-        cancel = _run(ws, "schedule", "cancel", cancelled_late)
-        assert "stops after the messages in flight" in cancel.stdout
-        assert time.monotonic() < lift_mono - 0.6, "cancelled too close to the lift for this test"
-        assert _wait_for(lambda: len(server.messages) >= len(wanted), timeout=30)
-        time.sleep(1.5)  # anything extra (a second sender, the cancelled job) would arrive now
+        assert _wait_for(lambda: _job_state(ws, cancelled_late) == "running", lift_mono - time.monotonic())
+        cancel = runner.invoke(app, ["schedule", "cancel", cancelled_late])
+        assert cancel.exit_code == 0 and "stops after the messages in flight" in cancel.stdout, cancel.output
+        assert time.monotonic() < lift_mono, "cancelled after the lift: this test would prove nothing"
+
+        # Done when the job is done and the dispatcher holding the cancelled one has let it go; then the
+        # dispatchers are stopped, so every message either of them would ever send has arrived.
+        def settled() -> bool:
+            text = "".join(log.read_text() for log in logs)
+            return f"{job}  done" in text and f"{cancelled_late}  cancelled" in text
+
+        assert _wait_for(settled, timeout=lift_mono - time.monotonic() + 120), [
+            log.read_text() for log in logs
+        ]
     finally:
         for proc in watchers:
             proc.send_signal(signal.SIGTERM)
-        outputs = [proc.communicate(timeout=30) for proc in watchers]
+        for proc in watchers:
+            proc.wait(timeout=60)
+    outputs = [(log.read_text(), log.with_suffix(".err").read_text()) for log in logs]
     assert [proc.returncode for proc in watchers] == [0, 0], outputs
 
     arrivals = sorted(m.time for m in server.messages)
     # Once each; nobody from the cancelled jobs; not the one who unsubscribed after scheduling.
     assert Counter(m.rcpt for m in server.messages) == Counter(wanted)
     assert arrivals[0] >= lift_mono - 0.01, f"{lift_mono - arrivals[0]:.3f} s before the lift"
-    assert arrivals[0] - lift_mono < 2.5, f"first arrival {arrivals[0] - lift_mono:.2f} s after the lift"
-    assert arrivals[-1] - lift_mono < 5.0, f"last arrival {arrivals[-1] - lift_mono:.2f} s after the lift"
+    # Sent at the lift by the dispatcher that held it, not found late: generous, a busy machine is slow.
+    assert arrivals[0] - lift_mono < 60, f"first arrival {arrivals[0] - lift_mono:.2f} s after the lift"
     # One of the two dispatchers sent it; the other never started it.
     started = [out for out, _ in outputs if f"{job}  started" in out]
     assert len(started) == 1, outputs
@@ -171,10 +231,19 @@ def test_watchers_send_once_at_the_lift_and_never_before(tmp_path: Path, server:
 def test_killed_dispatcher_is_finished_by_the_next_run(tmp_path: Path, server: SmtpTestServer) -> None:
     ws = tmp_path / "ws"
     release = _workspace(ws)
-    lift = _lift_in(6, release)
+    lift = _lift_in(3, release)
     wanted = [f"reporter{i:02d}@news.example" for i in range(40)]
     contacts = _contacts(ws / "list.csv", wanted)
-    job = _schedule(ws, release, contacts, server, "--rate", "20/s", "--concurrency", "1")
+    # Made as if a minute before the lift (an injected clock), so however long scheduling takes on a busy
+    # machine, the job is accepted; the dispatcher, on the real clock, then sends it at or after the lift.
+    (job,) = _schedule_inline(
+        ws,
+        release,
+        [contacts],
+        server,
+        options={"rate": "20/s", "concurrency": 1},
+        clock=ManualClock(lift - dt.timedelta(minutes=1)),
+    )
     # SIGTERM mid-job: the message in flight finishes, the job is let go, nothing is repeated.
     first = _watch(ws)
     try:
@@ -221,7 +290,6 @@ def test_a_missed_job_waits_for_schedule_run(
     from typer.testing import CliRunner
 
     from pressctl.cli import app
-    from pressctl.clock import ManualClock
     from pressctl.config import load_workspace
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
     from pressctl.send.campaign import CampaignEngine

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.qa_support import one_error_line, pressctl, workspace
 from tests.smtp_server import SmtpTestServer
 
@@ -19,6 +21,7 @@ def _campaigns(root: Path) -> int:
         return int(db.execute("select count(*) from campaigns").fetchone()[0])
 
 
+@pytest.mark.slow
 def test_bad_from_option_fails_before_the_ledger(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     proc = pressctl(*SEND, "--from", "nobody", cwd=root)
@@ -28,6 +31,7 @@ def test_bad_from_option_fails_before_the_ledger(tmp_path: Path) -> None:
     assert not any((root / "outbox").rglob("*.vm")), "nothing may be delivered"
 
 
+@pytest.mark.slow
 def test_bad_test_to_names_the_option(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     proc = pressctl(*SEND, "--test-to", "notanaddress", cwd=root)
@@ -37,6 +41,7 @@ def test_bad_test_to_names_the_option(tmp_path: Path) -> None:
     assert not any((root / "outbox").rglob("*.vm")), "nothing may be delivered"
 
 
+@pytest.mark.slow
 def test_schedule_checks_the_sender_now_not_at_the_lift(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     proc = pressctl("schedule", "releases/sample.md", "-c", "contacts/journalists.csv", "--from", "x", cwd=root)
@@ -54,6 +59,7 @@ def test_schedule_checks_the_sender_now_not_at_the_lift(tmp_path: Path) -> None:
     assert "scheduled" not in listed.stdout
 
 
+@pytest.mark.slow
 def test_auth_failure_never_shows_the_password(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     secret = "Tide-Pool-Secret-8842"
@@ -71,6 +77,7 @@ def test_auth_failure_never_shows_the_password(tmp_path: Path) -> None:
             assert secret.encode() not in path.read_bytes()
 
 
+@pytest.mark.slow
 def test_unreachable_server_is_one_line_and_resumable(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     proc = pressctl(*SEND, "--smtp", "smtp://127.0.0.1:1", cwd=root)
@@ -80,6 +87,7 @@ def test_unreachable_server_is_one_line_and_resumable(tmp_path: Path) -> None:
     assert "11 pending" in report.stdout and "sent" not in report.stdout.splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_lists_that_select_nobody_are_refused_before_anything_is_written(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     (root / "header.csv").write_text("email,name\n", "utf-8")
@@ -96,6 +104,7 @@ def test_lists_that_select_nobody_are_refused_before_anything_is_written(tmp_pat
     assert not any((root / ".pressctl").glob("jobs/sample-*"))
 
 
+@pytest.mark.slow
 def test_toml_table_names_survive_in_error_lines(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     toml = root / "pressctl.toml"
@@ -115,6 +124,7 @@ def test_toml_table_names_survive_in_error_lines(tmp_path: Path) -> None:
     assert "[smtp] url" in one_error_line(proc)
 
 
+@pytest.mark.slow
 def test_test_copies_honour_suppression(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     proc = pressctl(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pressctl.cli._common import plain_table
 from tests.qa_support import pressctl, workspace
 
@@ -18,6 +20,7 @@ def test_plain_table_aligns_wide_characters_and_keeps_one_row_per_line() -> None
     ]
 
 
+@pytest.mark.slow
 def test_report_and_campaigns_piped_are_one_line_per_recipient(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     sent = pressctl(
@@ -48,6 +51,7 @@ def test_report_and_campaigns_piped_are_one_line_per_recipient(tmp_path: Path) -
     assert rows[1].split()[:1] == ["1"]
 
 
+@pytest.mark.slow
 def test_contacts_check_piped_lists_one_problem_per_line(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     long_reason_row = "x@y.example,B,tech\n" * 2

@@ -125,7 +125,7 @@ def test_preview_frames_may_load_their_images(tmp_path: Path) -> None:
 def test_chinese_footer_has_no_spaces_between_words(sample_emails: dict[str, Rendered]) -> None:
     # "名單上。 取消訂閱 或電郵至" showed gaps: Chinese separates nothing with spaces (a space before the
     # Latin address stays). The link starts its own line: a tag right after "。" counts as obfuscation to
-    # SpamAssassin (see test_spam.py).
+    # SpamAssassin (see test_send_spam.py).
     zh = sample_emails["zh-HK"].html
     assert re.search(r"。<br>\s*<a href=\"https://[^\"]*\"[^>]*>取消訂閱</a>或電郵至 <a href=\"mailto:", zh)
     en = sample_emails["en"].html

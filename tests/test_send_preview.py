@@ -147,6 +147,7 @@ def test_safe_names() -> None:
     assert len(safe_name(1, "a" * 300 + "@x.test")) <= 85
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_index_renders_in_headless_chromium(tmp_path: Path) -> None:
     result = write_preview(make_factory(tmp_path), PEOPLE, out_dir=tmp_path / "p", pdfs=PDFS)
