@@ -22,6 +22,7 @@ from pressctl.cli._options import (
     Concurrency,
     ConfigFile,
     ContactLists,
+    DailyCap,
     Encoding,
     FromAddress,
     Lang,
@@ -30,6 +31,7 @@ from pressctl.cli._options import (
     Rate,
     RetryFor,
     Smtp,
+    SmtpProfile,
     Where,
     raise_for_from,
 )
@@ -142,6 +144,8 @@ def add(
     from_addr: FromAddress = None,
     concurrency: Concurrency[int | None] = None,
     rate: Rate[str | None] = None,
+    smtp_profile: SmtpProfile = None,
+    daily_cap: DailyCap = None,
     batch_size: BatchSize[int | None] = None,
     batch_pause: BatchPause[str | None] = None,
     max_attempts: MaxAttempts[int | None] = None,
@@ -171,6 +175,8 @@ def add(
         from_addr=from_addr,
         concurrency=concurrency,
         rate=rate,
+        smtp_profile=smtp_profile,
+        daily_cap=daily_cap,
         batch_size=batch_size,
         batch_pause=batch_pause,
         max_attempts=max_attempts,
@@ -207,6 +213,8 @@ def add(
     out.print(f"recipients  {job.recipients}")
     if engine.checked_languages:
         out.print(f"languages   {escape(engine.checked_languages)}")
+    for line in engine.checked_limits:
+        out.print(f"limits      {escape(line)}")
     out.print(f"sends at    {format_local(job.due, zone)} ({format_utc(job.due)}) {when}".rstrip())
     out.print(f"snapshot    {escape(job.snapshot_dir)}")
     err.print(

@@ -21,6 +21,7 @@ from pressctl.cli._options import (
     Concurrency,
     ConfigFile,
     ContactLists,
+    DailyCap,
     Encoding,
     FromAddress,
     Lang,
@@ -30,6 +31,7 @@ from pressctl.cli._options import (
     ReleaseFile,
     RetryFor,
     Smtp,
+    SmtpProfile,
     Suppress,
     Where,
     raise_for_from,
@@ -52,8 +54,10 @@ def send(
     suppress: Suppress = None,
     smtp: Smtp = None,
     from_addr: FromAddress = None,
-    concurrency: Concurrency[int] = 4,
-    rate: Rate[str] = "0",
+    concurrency: Concurrency[int | None] = None,
+    rate: Rate[str | None] = None,
+    smtp_profile: SmtpProfile = None,
+    daily_cap: DailyCap = None,
     batch_size: BatchSize[int] = 0,
     batch_pause: BatchPause[str] = "0",
     max_attempts: MaxAttempts[int] = 5,
@@ -124,6 +128,8 @@ def send(
         db=str(db) if db else None,
         concurrency=concurrency,
         rate=rate,
+        smtp_profile=smtp_profile,
+        daily_cap=daily_cap,
         batch_size=batch_size,
         batch_pause=batch_pause,
         max_attempts=max_attempts,
@@ -142,6 +148,8 @@ def send(
     for notice in plan.contacts.notices:
         err.print(f"[yellow]warning:[/] {escape(notice)}")
     for warning in plan.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    for warning in plan.limits.warnings if plan.limits else ():
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     if dry_run:
         _check_sender(plan)  # a bad --from is the option's fault in a dry run too, not pressctl.toml's
@@ -297,7 +305,7 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     from pressctl.send.pacing import Pacer, format_duration
 
     s = plan.summary()
-    opts = plan.options.dispatch_options()
+    opts = plan.dispatch_options()
     rows: dict[str, Any] = {
         "release": f"{s['title']} ({plan.release_path})",
         "languages": plan.contacts.languages_line() if plan.contacts.selected
@@ -312,7 +320,11 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     rows["attachments"] = attachment_line(plan.attachments())
     if plan.embargoed:
         rows["embargo"] = f"ADVANCE COPY, marked EMBARGOED UNTIL {s['embargo']}"
-    rows["rate"] = str(opts.rate) if opts.rate else "no limit"
+    limits = plan.limits or plan.options.limits(plan.workspace)
+    rows["relay profile"] = f"{limits.profile.name} ({limits.profile_origin})"
+    rows["connections"] = limits.connections.line
+    rows["rate"] = limits.rate.line
+    rows["daily cap"] = limits.daily_cap.line
     if opts.batch_size:
         rows["rate"] += f", pause {opts.batch_pause:g} s after every {opts.batch_size}"
     per_message = 0.002 if transport is None or transport.is_local else 0.02 / max(1, opts.concurrency)

@@ -39,6 +39,7 @@ from pressctl.errors import (
 )
 from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
 from pressctl.model import Contact, OutgoingMessage, Rendered
+from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.send.engine import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
@@ -93,8 +94,10 @@ class SendOptions:
     new_campaign: bool = False
     smtp_url: str | None = None
     db: str | None = None
-    concurrency: int = 4
-    rate: str = "0"
+    concurrency: int | None = None  # None: the relay profile's, [smtp] concurrency, or 4
+    rate: str | None = None  # None: the profile's or [smtp] rate; "0": explicitly no limit
+    smtp_profile: str | None = None  # --smtp-profile
+    daily_cap: int | None = None  # --daily-cap: recipients per rolling 24 h for the relay account; 0: none
     batch_size: int = 0
     batch_pause: str = "0"
     max_attempts: int = 5
@@ -118,10 +121,33 @@ class SendOptions:
 
     @property
     def parsed_rate(self) -> Rate | None:
-        return parse_rate(self.rate)
+        return parse_rate(self.rate) if self.rate is not None else None
 
-    def dispatch_options(self) -> DispatchOptions:
-        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+    def limit_options(self) -> LimitOptions:
+        """The limits given on the command line (or kept in a job), for :func:`resolve_limits`."""
+        if self.daily_cap is not None and self.daily_cap < 0:
+            raise InputError("--daily-cap must be 0 (no cap) or more")
+        rate = self.parsed_rate
+        return LimitOptions(
+            profile=self.smtp_profile,
+            connections=self.concurrency,
+            rate=rate,
+            no_rate=self.rate is not None and rate is None,
+            daily_cap=self.daily_cap or None,
+            no_daily_cap=self.daily_cap == 0,
+        )
+
+    def limits(self, workspace: Workspace) -> EffectiveLimits:
+        """The run's connections, rate and daily cap, each with where it came from: these options, then
+        ``[smtp]`` in pressctl.toml, then the relay profile (named, or recognised from the relay's host)."""
+        url = self.smtp_url or workspace.smtp_url
+        host = parse_smtp_url(url).host if url else None
+        return resolve_limits(cli=self.limit_options(), config=config_limits(workspace), host=host)
+
+    def dispatch_options(self, limits: EffectiveLimits | None = None) -> DispatchOptions:
+        concurrency = limits.connections.value if limits else self.concurrency or DEFAULT_CONNECTIONS
+        rate = limits.rate.value if limits else self.parsed_rate
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
             # Dozens of parallel connections don't make a relay faster; they get a sender rate-limited or blocked.
             raise InputError(
                 f"--concurrency must be between 1 and {MAX_CONCURRENCY}",
@@ -134,8 +160,8 @@ class SendOptions:
         if self.batch_size < 0:
             raise InputError("--batch-size must be 0 (no batches) or more")
         return DispatchOptions(
-            concurrency=self.concurrency,
-            rate=self.parsed_rate,
+            concurrency=concurrency,
+            rate=rate,
             batch_size=self.batch_size,
             batch_pause=parse_duration(self.batch_pause, option="--batch-pause"),
             max_attempts=self.max_attempts,
@@ -172,6 +198,11 @@ class SendPlan:
     embargoed: bool
     fingerprint: str
     files: list[Path] = field(default_factory=list)  # every file that went into the fingerprint
+    limits: EffectiveLimits | None = None  # connections, rate, daily cap and where each came from
+
+    def dispatch_options(self) -> DispatchOptions:
+        """The engine's options with this run's effective limits (the profile's where nothing else says)."""
+        return self.options.dispatch_options(self.limits or self.options.limits(self.workspace))
 
     @property
     def main(self) -> Release:
@@ -473,9 +504,10 @@ def plan_send(
     from pressctl.release.load import load_release_set
 
     options = options or SendOptions()
-    options.dispatch_options()  # option errors first, before any slow work
     if options.smtp_url:
         parse_smtp_url(options.smtp_url)
+    limits = options.limits(workspace)
+    options.dispatch_options(limits)  # option errors first, before any slow work
     release_path = Path(release_path)
     releases = load_release_set(release_path, workspace, only=options.language)
     main = releases[0]
@@ -540,6 +572,7 @@ def plan_send(
         embargoed=embargoed,
         fingerprint=_fingerprint(files, lists, options),
         files=files,
+        limits=limits,
     )
 
 
@@ -569,6 +602,20 @@ def make_transport(
         password = os.environ.get(PASSWORD_ENV) or None
     settings = parse_smtp_url(url, password=password, option="--smtp" if smtp_url else "[smtp] url in pressctl.toml")
     return SmtpTransport(settings, sender=from_addr or workspace.sender.from_addr)
+
+
+def config_limits(workspace: Workspace) -> LimitOptions:
+    """``[smtp]`` profile, concurrency, rate and daily_cap of pressctl.toml (checked when it was loaded)."""
+    c = workspace.smtp
+    rate = parse_rate(c.rate, option="smtp.rate") if c.rate is not None else None
+    return LimitOptions(
+        profile=c.profile,
+        connections=c.concurrency,
+        rate=rate,
+        no_rate=c.rate is not None and rate is None,
+        daily_cap=c.daily_cap or None,
+        no_daily_cap=c.daily_cap == 0,
+    )
 
 
 # -- running ------------------------------------------------------------------------------------------------
@@ -866,7 +913,7 @@ def _run_locked(
                 transport=transport,
                 ledger=ledger,
                 campaign_id=campaign.id,
-                options=plan.options.dispatch_options(),
+                options=plan.dispatch_options(),
                 clock=clock,
                 not_before=not_before,
                 on_bounce=bounce,
@@ -952,6 +999,7 @@ class CampaignEngine:
         # What the last check found, for `pressctl schedule` to show: the languages line and warnings.
         self.checked_languages = ""
         self.checked_warnings: list[str] = []
+        self.checked_limits: list[str] = []  # connections, rate, daily cap, each with where it came from
 
     def check(
         self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
@@ -962,7 +1010,8 @@ class CampaignEngine:
         )
         plan.factory("check-" + plan.fingerprint)  # a bad From or Reply-To fails now, not at the lift
         self.checked_languages = plan.contacts.languages_line()
-        self.checked_warnings = plan.warnings
+        self.checked_warnings = plan.warnings + list(plan.limits.warnings if plan.limits else ())
+        self.checked_limits = plan.limits.lines() if plan.limits else []
         if plan.options.smtp_url or workspace.smtp_url:
             make_transport(plan)  # a bad URL fails now, not at the lift
         return len(plan.contacts.selected)
