@@ -233,7 +233,7 @@ def _transport(plan: SendPlan) -> Transport:
 
     url = plan.options.smtp_url or plan.workspace.smtp_url
     password = os.environ.get(PASSWORD_ENV) or None
-    if url and password is None:
+    if url and password is None and plan.workspace.smtp.auth != "xoauth2":
         settings = parse_smtp_url(url, option="--smtp" if plan.options.smtp_url else "[smtp] url in pressctl.toml")
         if settings.username:
             if not is_tty():

@@ -39,6 +39,7 @@ from pressctl.errors import (
 )
 from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
 from pressctl.model import Contact, OutgoingMessage, Rendered
+from pressctl.relays.oauth import TokenSource
 from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
@@ -601,7 +602,14 @@ def make_transport(
     if password is None:
         password = os.environ.get(PASSWORD_ENV) or None
     settings = parse_smtp_url(url, password=password, option="--smtp" if smtp_url else "[smtp] url in pressctl.toml")
-    return SmtpTransport(settings, sender=from_addr or workspace.sender.from_addr)
+    c = workspace.smtp
+    return SmtpTransport(
+        settings,
+        sender=from_addr or workspace.sender.from_addr,
+        local_hostname=c.helo,
+        auth="xoauth2" if c.auth == "xoauth2" else "password",
+        tokens=TokenSource(command=c.oauth_token_command) if c.auth == "xoauth2" else None,
+    )
 
 
 def config_limits(workspace: Workspace) -> LimitOptions:

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pressctl.errors import InputError, TransportError
 from pressctl.model import OutgoingMessage
+from pressctl.relays.oauth import TokenSource, login_xoauth2
 from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
 
 __all__ = [
@@ -38,8 +39,10 @@ __all__ = [
     "WireData",
     "classify",
     "envelope_sender",
+    "helo_name",
     "install_fast_data_path",
     "normalize_line_endings",
+    "parse_size",
     "parse_smtp_url",
     "prepare_data",
 ]
@@ -224,6 +227,12 @@ class _SmtpConnection:
     def usable(self) -> bool:
         return bool(self._client.is_connected)
 
+    @property
+    def max_size(self) -> int | None:
+        """The relay's SIZE (RFC 1870) from its EHLO reply: the largest message it takes; None if not said
+        (or ``SIZE 0``, no fixed limit)."""
+        return parse_size(self._client.esmtp_extensions.get("size"))
+
     async def send(self, message: OutgoingMessage) -> Outcome:
         import aiosmtplib
 
@@ -280,6 +289,15 @@ class _SmtpConnection:
             self._client.close()
 
 
+def parse_size(value: str | None) -> int | None:
+    """``SIZE 35882577`` -> 35882577; None for no SIZE, ``SIZE`` alone or ``SIZE 0`` (no fixed limit)."""
+    try:
+        size = int((value or "").strip() or 0)
+    except ValueError:
+        return None
+    return size if size > 0 else None
+
+
 def _why(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -310,13 +328,25 @@ class SmtpTransport:
 
     is_local = False
 
-    def __init__(self, settings: SmtpSettings, *, sender: str, local_hostname: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        *,
+        sender: str,
+        local_hostname: str | None = None,
+        auth: Literal["password", "xoauth2"] = "password",
+        tokens: TokenSource | None = None,
+    ) -> None:
         install_fast_data_path()
         self.settings = settings
         self.sender = envelope_sender(sender)
-        self.description = settings.describe()
-        # EHLO name: the sender's domain is better than a container's random FQDN (and is cheaper).
-        self._local_hostname = local_hostname or self.sender.rpartition("@")[2] or socket.getfqdn()
+        self.auth = auth
+        # One token source per relay, shared by its connections (a refused token is fetched again once).
+        self.tokens = tokens if tokens is not None or auth != "xoauth2" else TokenSource()
+        self.description = settings.describe() + (", OAuth2 (XOAUTH2)" if auth == "xoauth2" else "")
+        # EHLO name: this machine's fully-qualified name (RFC 5321 4.1.1.1), or [smtp] helo. (Before issue 11
+        # it was the From domain, which claims to be a host of that domain and trips HELO checks.)
+        self.local_hostname = local_hostname or helo_name()
         self._context: ssl.SSLContext | None = None
 
     @property
@@ -341,27 +371,40 @@ class SmtpTransport:
             self._context = ssl.create_default_context(cafile=self.settings.cafile)
         return self._context
 
-    async def open(self) -> Connection:
+    def client(self, *, login: bool = True) -> Any:
+        """An unconnected ``aiosmtplib.SMTP`` set up as a send connects (``login=False``: no password login)."""
         import aiosmtplib
 
         s = self.settings
-        if s.username and s.password is None:
-            raise TransportError(
-                f"no password for {s.username} at {s.host}:{s.port}",
-                hint=f"set {PASSWORD_ENV} in the environment",
-            )
-        client = aiosmtplib.SMTP(
+        password_login = login and self.auth == "password"
+        return aiosmtplib.SMTP(
             hostname=s.host,
             port=s.port,
-            username=s.username,
-            password=s.password,
-            local_hostname=self._local_hostname,
+            username=s.username if password_login else None,
+            password=s.password if password_login else None,
+            local_hostname=self.local_hostname,
             timeout=s.timeout,
             use_tls=s.tls == "implicit",
             # Explicit: aiosmtplib's default (None) quietly stays in plaintext without STARTTLS.
             start_tls={"starttls": True, "implicit": False, "none": False, "opportunistic": None}[s.tls],
             tls_context=self._tls_context() if s.tls != "none" else None,
         )
+
+    async def open(self) -> Connection:
+        import aiosmtplib
+
+        s = self.settings
+        if self.auth == "xoauth2" and not s.username:
+            raise TransportError(
+                f"OAuth2 login to {s.host}:{s.port} needs the mailbox's user name in the SMTP URL",
+                hint="e.g. smtp://press@hvsp.example@smtp.office365.com:587 (write the @ in the user as %40)",
+            )
+        if self.auth == "password" and s.username and s.password is None:
+            raise TransportError(
+                f"no password for {s.username} at {s.host}:{s.port}",
+                hint=f"set {PASSWORD_ENV} in the environment",
+            )
+        client = self.client()
         where = f"{s.host}:{s.port}"
         try:
             await client.connect()
@@ -404,9 +447,25 @@ class SmtpTransport:
                 f"cannot connect to {where} ({_why(exc)})",
                 hint="check the host and port, that the server is running, and any firewall",
             ) from None
+        if self.auth == "xoauth2" and s.username:
+            assert self.tokens is not None
+            try:
+                await login_xoauth2(client, s.username, self.tokens)
+            except BaseException:
+                client.close()
+                raise
         if s.username and not client.is_connected:
             raise TransportError(f"{where} closed the connection after login")
         return _SmtpConnection(client, self.sender, s)
+
+
+def helo_name() -> str:
+    """This machine's fully-qualified host name for EHLO (``socket.getfqdn()``), or its plain host name when
+    that is all there is. ``[smtp] helo`` overrides it."""
+    name = socket.getfqdn().strip().rstrip(".")
+    if not name or name in ("localhost", "localhost.localdomain"):
+        name = socket.gethostname().strip() or "localhost"
+    return name
 
 
 # -- local outbox ----------------------------------------------------------------------------------------
