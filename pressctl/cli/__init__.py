@@ -61,9 +61,9 @@ def _root(
 
 def _register() -> None:
     # Each command group lives in its own module; they import heavy libraries only when run.
-    from pressctl.cli import contacts, init, render, report, schedule, send, suppress
+    from pressctl.cli import contacts, init, render, report, schedule, send, smtp, suppress
 
-    for module in (init, render, contacts, send, report, schedule, suppress):
+    for module in (init, render, contacts, send, report, schedule, suppress, smtp):
         module.register(app)
 
 

@@ -341,19 +341,24 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
 
 def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> None:
     from pressctl.ledger import Ledger
-    from pressctl.send.campaign import _busy, release_key, run_send
+    from pressctl.send.campaign import _busy, cap_plan, release_key, run_send
 
     with Ledger(plan.ledger_path) as ledger:
         holder = ledger.lock_holder(release_key(plan))
         if holder is not None and not wait:
             raise _busy(plan, holder)  # before the summary and the question: the answer would not matter
         resume = None
+        left = 0
         found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
         if found is not None:
             t = ledger.totals(found.id)
             left = t["pending"] + t["sending"] + t["unknown"]
             resume = f"resuming #{found.id}: {t['sent']} already sent, {left} left"
+        _check_relay_size(plan, transport)
         rows = _summary_rows(plan, transport=transport, resume=resume)
+        cap = cap_plan(plan, ledger, transport, wanted=left if found is not None else len(plan.contacts.selected))
+        if cap is not None:
+            rows["daily cap"] += f"; today {cap.describe(_zone(plan))}"
         if transport.is_local:
             err.print("[yellow]no SMTP server configured:[/] messages go to the local outbox; nothing leaves this machine")
         for key, value in rows.items():
@@ -370,7 +375,22 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
                 err.print("nothing sent")
                 raise typer.Exit(1)
         result = _run_with_progress(plan, transport, ledger, run_send, wait=wait)
-        _verdict(result, ledger)
+        _verdict(result, ledger, zone=_zone(plan))
+
+
+def _check_relay_size(plan: SendPlan, transport: Transport) -> None:
+    """Refuse up front (exit 2, nothing sent) a release whose largest message is larger than the relay's SIZE."""
+    import asyncio
+
+    from pressctl.send.probe import check_size, largest_message, relay_size
+    from pressctl.send.transport import SmtpTransport
+
+    if not isinstance(transport, SmtpTransport) or not plan.contacts.selected:
+        return
+    size = asyncio.run(relay_size(transport))
+    if size is not None:
+        largest, language = largest_message(plan)
+        check_size(largest, language, size, f"{transport.settings.host}:{transport.settings.port}")
 
 
 def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_send: Any, *, wait: bool) -> SendResult:
@@ -430,10 +450,18 @@ def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_se
     return result
 
 
-def _verdict(result: SendResult, ledger: Any) -> None:
+def _zone(plan: SendPlan) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(plan.workspace.timezone)
+
+
+def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
     c = result.campaign
     run = result.run
     out.print(f"campaign #{c.id}: {result.line()}")
+    if result.cap is not None and result.cap.pending:
+        out.print(f"daily cap: {escape(result.cap.describe(zone))}")
     if result.skipped:
         out.print(
             f"{result.skipped} recipient(s) skipped: they received this release in an earlier campaign "

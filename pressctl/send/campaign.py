@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,6 +40,8 @@ from pressctl.errors import (
 )
 from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
 from pressctl.model import Contact, OutgoingMessage, Rendered
+from pressctl.relays.adaptive import DAY, CapPlan
+from pressctl.relays.adaptive import plan_cap as _plan_cap
 from pressctl.relays.oauth import TokenSource
 from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
 from pressctl.release.load import Release
@@ -296,6 +299,7 @@ class SendResult:
     run: DispatchResult
     new_campaign: bool = False
     skipped: int = 0  # already had this release from an earlier campaign
+    cap: CapPlan | None = None  # the relay account's rolling daily cap, when one applied to this run
 
     @property
     def left(self) -> int:
@@ -494,12 +498,14 @@ def plan_send(
     not_before: dt.datetime | None = None,
     check_embargo: bool = True,
     render: bool = True,
+    need_contacts: bool = True,
 ) -> SendPlan:
     """Load, check and render everything a send needs. Raises a PressctlError for anything wrong; sends nothing.
 
     The embargo is checked against the moment the send will start: ``max(now, not_before)``; the scheduler
     passes its job time as ``not_before`` (and then must pass it to :func:`run_send` too).
     ``check_embargo=False`` leaves time checks to the caller (``pressctl schedule`` checks its own).
+    ``need_contacts=False`` with no lists plans nobody (``pressctl smtp check RELEASE`` sizes the messages).
     """
     from pressctl.contacts.load import check_merge_fields, load_contacts
     from pressctl.release.load import load_release_set
@@ -532,16 +538,21 @@ def plan_send(
             renders[release.language] = render_email(release, workspace, merge_plan, embargoed=embargoed)
         pending_pdfs = _cached_or_render(releases, workspace, merge_plan, embargoed=embargoed)
     try:
-        contacts = load_contacts(
-            lists,
-            encoding=options.encoding,
-            where=options.where,
-            suppress=[Path(p) for p in options.suppress],
-            workspace=workspace,
-            languages=[r.language for r in releases],
-            default_language=main.language,
-            ledger_path=Path(options.db) if options.db else None,
-        )
+        if not lists and not need_contacts:
+            from pressctl.contacts.load import ContactSet
+
+            contacts = ContactSet()
+        else:
+            contacts = load_contacts(
+                lists,
+                encoding=options.encoding,
+                where=options.where,
+                suppress=[Path(p) for p in options.suppress],
+                workspace=workspace,
+                languages=[r.language for r in releases],
+                default_language=main.language,
+                ledger_path=Path(options.db) if options.db else None,
+            )
         if render:
             missing = check_merge_fields(contacts.selected, merge_plan)
             if missing:
@@ -624,6 +635,26 @@ def config_limits(workspace: Workspace) -> LimitOptions:
         daily_cap=c.daily_cap or None,
         no_daily_cap=c.daily_cap == 0,
     )
+
+
+def relay_of(transport: Transport) -> str | None:
+    """The relay account a daily cap is counted under (scheme, host, port, user); None for the outbox."""
+    return transport.account if isinstance(transport, SmtpTransport) else None
+
+
+def cap_plan(
+    plan: SendPlan, ledger: Ledger, transport: Transport, *, wanted: int, at: dt.datetime | None = None
+) -> CapPlan | None:
+    """How ``wanted`` recipients fit the relay account's rolling daily cap at ``at`` (now), counting every
+    hand-over to that account in the 24 hours before (all campaigns, scheduled jobs included); None when no
+    cap applies (no cap, or the local outbox)."""
+    relay = relay_of(transport)
+    limits = plan.limits or plan.options.limits(plan.workspace)
+    cap = limits.daily_cap.value
+    if relay is None or not cap:
+        return None
+    moment = at or utcnow()
+    return _plan_cap(ledger.handovers(relay, since=moment - DAY), cap, moment, wanted)
 
 
 # -- running ------------------------------------------------------------------------------------------------
@@ -889,10 +920,14 @@ def _run_locked(
     ledger.reset_in_flight(campaign.id)  # we hold the lock: a row still 'sending' was in flight at a crash
     ledger.retry_transient_failures(campaign.id)
     todo = ledger.count_todo(campaign.id)
+    relay = relay_of(transport)
+    ledger.set_campaign_relay(campaign.id, relay)  # from now on each hand-over counts under it
+    cap = cap_plan(plan, ledger, transport, wanted=todo, at=max(clock(), not_before or clock()))
+    allowed = todo if cap is None else cap.now
     if on_campaign is not None:
         on_campaign(campaign, {"todo": todo, **ledger.totals(campaign.id)})
     run = DispatchResult()
-    if todo:
+    if todo and allowed:
         # Messages in DATA form straight from the builder when the transport sends them as they are:
         # the shared parts (PDF, images) are then prepared once, not ~1 ms of byte scans per message.
         factory = plan.factory(campaign.token, wire=bool(getattr(transport, "takes_wire_data", False)))
@@ -900,7 +935,9 @@ def _run_locked(
         # few in a fresh campaign (a set of 100,000 keys to do would cost ~12 MB). A generator: the engine
         # reads it as its buffer drains, so jobs and messages are never all in memory.
         done = ledger.done_keys(campaign.id)
-        jobs = (Job(c.key, c) for c in plan.contacts.selected if c.key not in done)
+        jobs: Iterable[Job[Contact]] = (Job(c.key, c) for c in plan.contacts.selected if c.key not in done)
+        if allowed < todo:  # the daily cap: the first ones now, the rest stay pending for a later run
+            jobs = itertools.islice(jobs, allowed)
         suppression = plan.workspace.suppression_path
 
         def bounce(address: str, outcome: Outcome) -> None:
@@ -930,7 +967,7 @@ def _run_locked(
             )
         )
     totals = ledger.totals(campaign.id)
-    result = SendResult(campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped)
+    result = SendResult(campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped, cap=cap)
     if result.left == 0:
         ledger.mark_finished(campaign.id)
     return result

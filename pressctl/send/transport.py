@@ -371,6 +371,15 @@ class SmtpTransport:
             self._context = ssl.create_default_context(cafile=self.settings.cafile)
         return self._context
 
+    @property
+    def account(self) -> str:
+        """The relay account (scheme, host, port, user) a rolling daily cap counts under; never a secret.
+        The same text as :func:`pressctl.relays.profiles.relay_account` of the URL."""
+        s = self.settings
+        scheme = "smtps" if s.tls == "implicit" else "smtp"
+        user = f"{s.username.lower()}@" if s.username else ""
+        return f"{scheme}://{user}{s.host.lower()}:{s.port}"
+
     def client(self, *, login: bool = True) -> Any:
         """An unconnected ``aiosmtplib.SMTP`` set up as a send connects (``login=False``: no password login)."""
         import aiosmtplib
