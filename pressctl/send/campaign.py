@@ -42,7 +42,7 @@ from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientR
 from pressctl.model import Contact, OutgoingMessage, Rendered
 from pressctl.relays.adaptive import DAY, CapPlan
 from pressctl.relays.adaptive import plan_cap as _plan_cap
-from pressctl.relays.oauth import TokenSource
+from pressctl.relays.oauth import TokenSource, login_xoauth2
 from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
@@ -614,12 +614,21 @@ def make_transport(
         password = os.environ.get(PASSWORD_ENV) or None
     settings = parse_smtp_url(url, password=password, option="--smtp" if smtp_url else "[smtp] url in pressctl.toml")
     c = workspace.smtp
+    if c.auth != "xoauth2":
+        return SmtpTransport(settings, sender=from_addr or workspace.sender.from_addr, local_hostname=c.helo)
+    tokens = TokenSource(command=c.oauth_token_command)  # one per relay: its connections share the token
+    user = settings.username or ""
+
+    async def authenticate(client: Any) -> None:
+        await login_xoauth2(client, user, tokens)
+
     return SmtpTransport(
         settings,
         sender=from_addr or workspace.sender.from_addr,
         local_hostname=c.helo,
-        auth="xoauth2" if c.auth == "xoauth2" else "password",
-        tokens=TokenSource(command=c.oauth_token_command) if c.auth == "xoauth2" else None,
+        auth="xoauth2",
+        authenticate=authenticate,
+        tokens=tokens,
     )
 
 

@@ -17,6 +17,7 @@ import os
 import socket
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
@@ -25,7 +26,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pressctl.errors import InputError, TransportError
 from pressctl.model import OutgoingMessage
-from pressctl.relays.oauth import TokenSource, login_xoauth2
 from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
 
 __all__ = [
@@ -335,14 +335,17 @@ class SmtpTransport:
         sender: str,
         local_hostname: str | None = None,
         auth: Literal["password", "xoauth2"] = "password",
-        tokens: TokenSource | None = None,
+        authenticate: Callable[[Any], Awaitable[None]] | None = None,
+        tokens: object = None,
     ) -> None:
         install_fast_data_path()
         self.settings = settings
         self.sender = envelope_sender(sender)
         self.auth = auth
-        # One token source per relay, shared by its connections (a refused token is fetched again once).
-        self.tokens = tokens if tokens is not None or auth != "xoauth2" else TokenSource()
+        # With auth="xoauth2": logs a connected client in (pressctl.relays.oauth.login_xoauth2 bound to the
+        # relay's user and its one token source, shared by every connection; see send.campaign.make_transport).
+        self.authenticate = authenticate
+        self.tokens = tokens  # the token source, for its repr only (which never shows a token)
         self.description = settings.describe() + (", OAuth2 (XOAUTH2)" if auth == "xoauth2" else "")
         # EHLO name: this machine's fully-qualified name (RFC 5321 4.1.1.1), or [smtp] helo. (Before issue 11
         # it was the From domain, which claims to be a host of that domain and trips HELO checks.)
@@ -456,10 +459,9 @@ class SmtpTransport:
                 f"cannot connect to {where} ({_why(exc)})",
                 hint="check the host and port, that the server is running, and any firewall",
             ) from None
-        if self.auth == "xoauth2" and s.username:
-            assert self.tokens is not None
+        if self.auth == "xoauth2" and self.authenticate is not None:
             try:
-                await login_xoauth2(client, s.username, self.tokens)
+                await self.authenticate(client)
             except BaseException:
                 client.close()
                 raise
