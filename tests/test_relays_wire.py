@@ -286,3 +286,34 @@ def test_handovers_are_recorded_per_relay_account(tmp_path: Path) -> None:
         assert ledger.handovers(transport.account, since=now - dt.timedelta(hours=24)) == [now, now]
         assert ledger.handovers("smtp://other@mail.hvsp.example:587", since=now - dt.timedelta(hours=24)) == []
         assert ledger.handovers(transport.account, since=now) == []
+
+
+@pytest.mark.slow
+def test_schedule_warns_when_the_cap_cannot_fit_the_job_and_keeps_no_token(ws: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    token = "eyJ0eXAi.hvsp-snapshot-secret-7730"
+    first = write_release(ws, name="first.md")
+    second = write_release(ws, name="second.md")
+    list_a = write_contacts(ws / "contacts" / "a.csv", 3, domain="a.example")
+    list_b = write_contacts(ws / "contacts" / "b.csv", 4, domain="b.example")
+    _smtp_config(ws, 'auth = "xoauth2"')
+    env = {"PRESSCTL_SMTP_OAUTH_TOKEN": token}
+    with ProviderServer(microsoft365(tokens={token})) as server:
+        url = server.url(USER)
+        sent = run_cli(["send", str(first), "-c", str(list_a), "--smtp", url, "--daily-cap", "4", "--rate", "0",
+                        "--yes"], cwd=ws, env=env)
+        assert sent.returncode == 0, sent.stderr
+        at = (dt.datetime.now(ZoneInfo("Asia/Hong_Kong")) + dt.timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+        job = run_cli(["schedule", str(second), "-c", str(list_b), "--at", at, "--smtp", url, "--daily-cap", "4"],
+                      cwd=ws, env=env)
+    assert job.returncode == 0, job.stderr
+    assert "will not fit this job at its time: 3 of 4 used in the last 24 h: 1 now, 3 left pending" in job.stderr
+    assert "limits      --daily-cap 4 (command line)" in job.stdout
+    snapshots = ws / ".pressctl" / "jobs"
+    for path in snapshots.rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
+    for proc in (sent, job):
+        assert token not in proc.stdout + proc.stderr
+    assert token.encode() not in (ws / ".pressctl" / "ledger.sqlite3").read_bytes()

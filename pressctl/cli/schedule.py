@@ -217,6 +217,7 @@ def add(
         out.print(f"limits      {escape(line)}")
     out.print(f"sends at    {format_local(job.due, zone)} ({format_utc(job.due)}) {when}".rstrip())
     out.print(f"snapshot    {escape(job.snapshot_dir)}")
+    _warn_cap(workspace, options, ledger=ledger, at=job.due, wanted=job.recipients, zone=zone)
     err.print(
         "A dispatcher must be running for it to go: pressctl dispatch --watch (or cron/systemd, "
         "see docs/dispatch.md). See jobs with: pressctl schedule list"
@@ -229,6 +230,23 @@ def add(
             "in its own environment (systemd: EnvironmentFile=, see docs/dispatch.md)."
         )
     out.print(f"scheduled job {job.id}")
+
+
+def _warn_cap(
+    workspace: Workspace, options: dict[str, Any], *, ledger: Path, at: Any, wanted: int, zone: Any
+) -> None:
+    """A warning now when the relay account's daily cap will not fit the whole job at its time."""
+    from pressctl.send.campaign import SendOptions, cap_at_lift
+
+    found = cap_at_lift(workspace, SendOptions.from_mapping(options), ledger_path=ledger, at=at, wanted=wanted)
+    if found is None:
+        return
+    relay, plan = found
+    err.print(
+        f"[yellow]warning:[/] the daily cap of {plan.cap:,} for {escape(relay)} will not fit this job at its time: "
+        f"{escape(plan.describe(zone))}. The job will send the first {plan.now:,} and end incomplete; "
+        "`pressctl schedule run` sends the rest once the cap allows"
+    )
 
 
 @schedule_app.command("list")

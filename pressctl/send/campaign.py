@@ -666,6 +666,22 @@ def cap_plan(
     return _plan_cap(ledger.handovers(relay, since=moment - DAY), cap, moment, wanted)
 
 
+def cap_at_lift(
+    workspace: Workspace, options: SendOptions, *, ledger_path: Path, at: dt.datetime, wanted: int
+) -> tuple[str, CapPlan] | None:
+    """``schedule``'s question: does a job of ``wanted`` recipients fit the relay account's daily cap at
+    ``at``? Counts the hand-overs already in the ledger that will still be inside the 24 hours before ``at``.
+    Returns (relay account, plan) when some would be left pending; None when all fit or no cap applies."""
+    cap = options.limits(workspace).daily_cap.value
+    transport = make_transport(workspace, smtp_url=options.smtp_url)
+    relay = relay_of(transport)
+    if relay is None or not cap or not ledger_path.exists():
+        return None
+    with Ledger(ledger_path) as ledger:
+        plan = _plan_cap(ledger.handovers(relay, since=at - DAY), cap, at, wanted)
+    return (relay, plan) if plan.pending else None
+
+
 # -- running ------------------------------------------------------------------------------------------------
 def _rows(plan: SendPlan, skip: set[str]) -> Iterator[RecipientRow]:
     c = plan.contacts
