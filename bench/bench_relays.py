@@ -1,7 +1,8 @@
 """`pressctl send` itself against a real, limited Postfix (issue 11, point 8): everyone once, how long, how
 many attempts the relay refused.
 
-Run as root: ``.venv/bin/python bench/bench_relays.py [--messages 60] [--concurrency 4] [--runs 1]``.
+Run as root: ``.venv/bin/python bench/bench_relays.py [--messages 60] [--concurrency 4] [--runs 1]
+[--send-args "--rate 2/s"]``.
 Starts its own Postfix (tests/postfix_support.py) limiting a client to 2 connections and 20 messages per
 10 s (anvil, loopback included), makes a workspace with the sample-style release and a list of N
 journalists of the relay's virtual domain, and runs ``pressctl send --concurrency K --yes`` with no
@@ -65,7 +66,7 @@ def workspace(root: Path, count: int) -> tuple[Path, Path, Path]:
     return ws, release, lists
 
 
-def run_once(count: int, concurrency: int) -> dict[str, object]:
+def run_once(count: int, concurrency: int, extra: list[str]) -> dict[str, object]:
     root = Path(tempfile.mkdtemp(prefix="pressctl-postfix-"))
     os.chmod(root, 0o755)
     relay = PostfixRelay(root=root, port=_free_port(), mailboxes=("press", "reporter"), settings={
@@ -77,7 +78,7 @@ def run_once(count: int, concurrency: int) -> dict[str, object]:
     ws, release, lists = workspace(root, count)
     env = {k: v for k, v in os.environ.items() if k != "PRESSCTL_SMTP_PASSWORD"}
     args = [PRESSCTL, "send", str(release), "-c", str(lists), "--smtp", relay.url, "--concurrency",
-            str(concurrency), "--yes"]
+            str(concurrency), "--yes", *extra]
     statuses: list[int] = []
     try:
         relay.start()
@@ -117,12 +118,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--send-args", default="", help='more `pressctl send` options, e.g. "--rate 2/s"')
     args = parser.parse_args()
     why = postfix_unavailable()
     if why:
         raise SystemExit(f"skipped: {why}")
     for _ in range(args.runs):
-        print(run_once(args.messages, args.concurrency), flush=True)
+        print(run_once(args.messages, args.concurrency, args.send_args.split()), flush=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import socket
 import ssl
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -20,6 +21,8 @@ from pressctl.config import load_workspace
 from pressctl.ledger import Ledger
 from pressctl.send.campaign import SendOptions, make_transport, plan_send, run_send
 from pressctl.send.transport import SmtpTransport, helo_name
+
+pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)
 
 USER = "press@hvsp.example"
 
@@ -317,3 +320,38 @@ def test_schedule_warns_when_the_cap_cannot_fit_the_job_and_keeps_no_token(ws: P
     for proc in (sent, job):
         assert token not in proc.stdout + proc.stderr
     assert token.encode() not in (ws / ".pressctl" / "ledger.sqlite3").read_bytes()
+
+
+# -- a real Postfix ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_postfix_size_limit_refuses_up_front_and_smtp_check_says_why(ws: Path, postfix_relay: Any) -> None:
+    relay = postfix_relay(message_size_limit=20_000, connection_count_limit=2)
+    release = write_release(ws)
+    lists = ws / "contacts" / "list.csv"
+    lists.write_text("email,first_name\neditor@hvsp.test,Ada\nreporter@hvsp.test,Kit\n", encoding="utf-8")
+    check = run_cli(["smtp", "check", str(release), "--smtp", relay.url], cwd=ws)
+    assert check.returncode == 2, check.stdout + check.stderr
+    assert "SIZE          20,000 bytes" in check.stdout and "DOES NOT FIT" in check.stdout
+    assert "PIPELINING    yes" in check.stdout and "8BITMIME      yes" in check.stdout
+    proc = run_cli(["send", str(release), "-c", str(lists), "--smtp", relay.url, "--yes"], cwd=ws)
+    assert proc.returncode == 2 and "larger than the 20.0 KB" in proc.stderr, proc.stderr
+    relay.wait_delivered()
+    assert relay.maildir("editor") == [] and relay.maildir("reporter") == []
+    assert "message file too big" not in relay.log() and "Message size exceeds" not in relay.log()
+
+
+@pytest.mark.slow
+def test_postfix_connection_limit_respected_by_the_configured_concurrency(ws: Path, postfix_relay: Any) -> None:
+    relay = postfix_relay(connection_count_limit=2, settings={"recipient_delimiter": "+"})
+    release = write_release(ws)
+    lists = ws / "contacts" / "list.csv"
+    lists.write_text(
+        "email,first_name\n" + "".join(f"reporter+{i}@hvsp.test,R{i}\n" for i in range(6)), encoding="utf-8"
+    )
+    _smtp_config(ws, "concurrency = 2")
+    proc = run_cli(["send", str(release), "-c", str(lists), "--smtp", relay.url, "--yes"], cwd=ws)
+    assert proc.returncode == 0, proc.stderr
+    assert "connections     smtp.concurrency 2 (pressctl.toml)" in proc.stdout
+    relay.wait_delivered(expect=lambda: len(relay.maildir("reporter")) >= 6)
+    assert len(relay.maildir("reporter")) == 6
+    assert "too many connections" not in relay.log() and "Connection concurrency limit" not in relay.log()
