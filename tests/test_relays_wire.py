@@ -100,6 +100,18 @@ def test_bad_smtp_settings_are_one_line(ws: Path, text: str, expected: str) -> N
     assert "pressctl.toml" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_dry_run_says_which_limits_apply(ws: Path) -> None:
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 1)
+    _smtp_config(ws, 'url = "smtp://press%40hvsp.example@smtp.office365.com:587"\ndaily_cap = 500')
+    proc = run_cli(["send", str(release), "-c", str(lists), "--dry-run", "--rate", "10/min"], cwd=ws)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "limits: microsoft365 (recognised from the host smtp.office365.com); 3 connections (microsoft365 profile); "
+        "--rate 10/min (command line); smtp.daily_cap 500 (pressctl.toml)"
+    ) in proc.stdout
+
+
 def test_unknown_profile_is_one_line(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 1)

@@ -269,6 +269,10 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
         )
     out.print(f"languages {escape(summary['languages'])}")
     out.print(f"attachments: {escape(summary['attachments'])}")
+    out.print(
+        f"limits: {escape(summary['relay profile'])}; {escape(summary['connections'])}; {escape(summary['rate'])}; "
+        f"{escape(summary['daily cap'])}"
+    )
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
