@@ -386,12 +386,16 @@ def _check_relay_size(plan: SendPlan, transport: Transport) -> None:
     """Refuse up front (exit 2, nothing sent) a release whose largest message is larger than the relay's SIZE."""
     import asyncio
 
+    from pressctl.errors import TransportError
     from pressctl.send.probe import check_size, largest_message, relay_size
     from pressctl.send.transport import SmtpTransport
 
     if not isinstance(transport, SmtpTransport) or not plan.contacts.selected:
         return
-    size = asyncio.run(relay_size(transport))
+    try:
+        size = asyncio.run(relay_size(transport))
+    except TransportError:
+        return  # unreachable now: the run says so in its own words, with the campaign recorded to resume
     if size is not None:
         largest, language = largest_message(plan)
         check_size(largest, language, size, f"{transport.settings.host}:{transport.settings.port}")

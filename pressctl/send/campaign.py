@@ -149,7 +149,9 @@ class SendOptions:
         return resolve_limits(cli=self.limit_options(), config=config_limits(workspace), host=host)
 
     def dispatch_options(self, limits: EffectiveLimits | None = None) -> DispatchOptions:
-        concurrency = limits.connections.value if limits else self.concurrency or DEFAULT_CONNECTIONS
+        concurrency = limits.connections.value if limits else (
+            DEFAULT_CONNECTIONS if self.concurrency is None else self.concurrency
+        )
         rate = limits.rate.value if limits else self.parsed_rate
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             # Dozens of parallel connections don't make a relay faster; they get a sender rate-limited or blocked.
