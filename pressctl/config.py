@@ -29,6 +29,7 @@ __all__ = [
     "Sender",
     "SenderIdentity",
     "SiteSettings",
+    "SmtpConfig",
     "SmtpSettings",
     "Workspace",
     "check_from_option",
@@ -152,6 +153,20 @@ class SiteSettings:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    """``[smtp]`` beyond the URL (issue 11): the relay profile and limits (``None``: not set, the profile's or
+    pressctl's default applies), how to log in (``password`` or ``xoauth2``) and the EHLO name."""
+
+    profile: str | None = None
+    concurrency: int | None = None
+    rate: str | None = None  # as --rate: N/s, N/min, N/h; "0" for no limit
+    daily_cap: int | None = None  # 0: no cap
+    auth: str = "password"  # password | xoauth2
+    oauth_token_command: str | None = None
+    helo: str | None = None
+
+
+@dataclass(frozen=True)
 class Workspace:
     """Everything pressctl knows about where it works. Paths are absolute."""
 
@@ -166,6 +181,7 @@ class Workspace:
     language: str = "en"
     smtp_url: str | None = None
     bounces: Bounces = field(default_factory=Bounces)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
     assets_allow: tuple[Path, ...] = ()  # folders outside the workspace files may come from ([assets] allow)
     limits: Limits = DEFAULT_LIMITS
     site: SiteSettings | None = None  # None: no [site] table, no newsroom
@@ -435,7 +451,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "sender": ("from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url", "return_path"),
     "defaults": ("timezone", "language"),
     "email": ("greeting",),
-    "smtp": ("url",),
+    "smtp": ("url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo"),
     "assets": ("allow",),
     "limits": LIMIT_KEYS,
     "bounces": ("maildir", "mbox", "imap", "user", "auth", "oauth_token_command", "move_to"),
@@ -627,6 +643,56 @@ def _site(data: dict[str, Any], root: Path, where: str) -> SiteSettings | None:
     )
 
 
+_RATE_TEXT = re.compile(r"^\d+(?:/(?:s|sec|min|m|h|hour))?$")
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def _smtp_config(smtp: dict[str, Any], where: str) -> SmtpConfig:
+    """``[smtp]`` profile, limits, auth and helo, each checked here so a typo stops every command."""
+
+    def count(key: str, minimum: int) -> int | None:
+        value = smtp.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(
+                f"smtp.{key} must be a whole number of at least {minimum}, not {value!r}",
+                where=where,
+                hint=f"e.g. {key} = 3" if key == "concurrency" else f"e.g. {key} = 10000 (0: no cap)",
+            )
+        return value
+
+    profile = _str(smtp, "profile", "smtp", where).strip().lower() or None
+    rate = smtp.get("rate")
+    if rate is not None:
+        if isinstance(rate, int) and not isinstance(rate, bool):
+            rate = str(rate)
+        if not isinstance(rate, str) or not _RATE_TEXT.match(rate.strip().lower().replace(" ", "")):
+            raise ConfigError(
+                f"smtp.rate {rate!r} is not a rate", where=where, hint='write it as "N/s", "N/min" or "N/h", e.g. "30/min"'
+            )
+    auth = _str(smtp, "auth", "smtp", where, "password").strip().lower()
+    if auth not in ("password", "xoauth2"):
+        raise ConfigError(
+            f"smtp.auth {auth!r} is not known", where=where, hint='use "password" (the default) or "xoauth2"'
+        )
+    command = _str(smtp, "oauth_token_command", "smtp", where).strip() or None
+    helo = _str(smtp, "helo", "smtp", where).strip() or None
+    if helo is not None and not _HOST_NAME.match(helo):
+        raise ConfigError(
+            f"smtp.helo {helo!r} is not a host name", where=where, hint='e.g. helo = "press.hvsp.example"'
+        )
+    return SmtpConfig(
+        profile=profile,
+        concurrency=count("concurrency", 1),
+        rate=rate,
+        daily_cap=count("daily_cap", 0),
+        auth=auth,
+        oauth_token_command=command,
+        helo=helo,
+    )
+
+
 def load_workspace(start: Path | None = None, *, config: Path | None = None) -> Workspace:
     """Load the workspace whose ``pressctl.toml`` is nearest to ``start`` (default: the current folder).
 
@@ -759,6 +825,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
 
     return_path = _return_path(_str(sender, "return_path", "sender", where).strip(), where)
     bounces = _bounces(_table(data, "bounces", where), root, where)
+    smtp_config = _smtp_config(smtp, where)
 
     return Workspace(
         root=root,
@@ -796,6 +863,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         language=language,
         smtp_url=smtp_url,
         bounces=bounces,
+        smtp=smtp_config,
         assets_allow=assets_allow,
         limits=limits,
         site=site,

@@ -159,8 +159,47 @@ def _migrate_bounces(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_SCHEMA_RELAY_HANDOVERS = """
+CREATE TABLE IF NOT EXISTS campaign_relays (
+    campaign_id  INTEGER PRIMARY KEY REFERENCES campaigns (id),
+    relay        TEXT NOT NULL             -- the relay account sending it now: scheme://user@host:port
+);
+CREATE TABLE IF NOT EXISTS handovers (
+    relay        TEXT NOT NULL,
+    at           TEXT NOT NULL,            -- ISO UTC, as recipients.last_attempt_at
+    campaign_id  INTEGER NOT NULL,
+    key          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS handovers_relay_at ON handovers (relay, at);
+"""
+
+# Every hand-over (a row going to 'sending') of a campaign whose relay is known, in the same statement and
+# so the same transaction as mark_sending's write: the rolling daily cap counts these, across campaigns.
+_HANDOVER_TRIGGER = """
+CREATE TRIGGER IF NOT EXISTS handovers_record AFTER UPDATE OF status ON recipients
+WHEN NEW.status = 'sending' AND OLD.status != 'sending'
+BEGIN
+    INSERT INTO handovers (relay, at, campaign_id, key)
+    SELECT relay, NEW.last_attempt_at, NEW.campaign_id, NEW.key FROM campaign_relays
+    WHERE campaign_id = NEW.campaign_id;
+END
+"""
+
+
+def _migrate_relay_handovers(conn: sqlite3.Connection) -> None:
+    """Hand-overs per relay account, for rolling daily caps across campaigns (issue 11)."""
+    for statement in _statements(_SCHEMA_RELAY_HANDOVERS):
+        conn.execute(statement)
+    conn.execute(_HANDOVER_TRIGGER)
+
+
 # One function per schema version, in order; ``user_version`` says how many have been applied.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1, _migrate_2, _migrate_bounces)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_1,
+    _migrate_2,
+    _migrate_bounces,
+    _migrate_relay_handovers,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -348,6 +387,26 @@ class Ledger:
 
     def _now(self) -> str:
         return _iso(self.clock())
+
+    # -- relay accounts and their hand-overs (rolling daily caps) ----------------------------------------
+    def set_campaign_relay(self, campaign_id: int, relay: str | None) -> None:
+        """The relay account this campaign's hand-overs go to from now on (None: the local outbox, not
+        counted). Each later hand-over is recorded under it in ``handovers``."""
+        if relay is None:
+            self.conn.execute("DELETE FROM campaign_relays WHERE campaign_id = ?", (campaign_id,))
+        else:
+            self.conn.execute(
+                "INSERT INTO campaign_relays (campaign_id, relay) VALUES (?, ?)"
+                " ON CONFLICT (campaign_id) DO UPDATE SET relay = excluded.relay",
+                (campaign_id, relay),
+            )
+
+    def handovers(self, relay: str, *, since: dt.datetime) -> list[dt.datetime]:
+        """The times of every hand-over to ``relay`` after ``since``, from every campaign and job."""
+        rows = self.conn.execute(
+            "SELECT at FROM handovers WHERE relay = ? AND at > ? ORDER BY at", (relay, _iso(since))
+        ).fetchall()
+        return [dt.datetime.fromisoformat(str(r[0])) for r in rows]
 
     # -- campaigns --------------------------------------------------------------------------------------
     def create_campaign(

@@ -109,6 +109,14 @@ class _Handler:
     def __init__(self, server: SmtpTestServer) -> None:
         self.server = server
 
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        with self.server._state.lock:
+            self.server.helo_names.append(hostname)
+        session.host_name = hostname
+        return responses
+
     def _action(self, session: Session) -> str:
         return str(getattr(session, "pctl_action", "250"))
 
@@ -205,8 +213,11 @@ class SmtpTestServer:
         implicit_tls: ssl.SSLContext | None = None,
         smtputf8: bool = True,
         mail_reply: str | None = None,
+        size_limit: int | None = None,
     ) -> None:
         self.default = default
+        self.size_limit = size_limit  # announced as SIZE in the EHLO reply (and enforced by aiosmtpd)
+        self.helo_names: list[str] = []  # the EHLO/HELO name of every connection, in order
         self.mail_reply = mail_reply  # e.g. "553 5.1.8 sender domain unknown": refuse every MAIL FROM
         self.host = "127.0.0.1"
         self.port = 0
@@ -277,7 +288,7 @@ class SmtpTestServer:
             "enable_SMTPUTF8": self._smtputf8,
             "decode_data": False,
             "hostname": "mx.test",
-            "data_size_limit": None,
+            "data_size_limit": self.size_limit,
         }
         if self._tls_context is not None:
             kwargs["tls_context"] = self._tls_context

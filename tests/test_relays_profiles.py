@@ -73,7 +73,7 @@ def test_command_line_wins_over_config_over_profile() -> None:
     assert limits.lines() == [
         "smtp.concurrency 1 (pressctl.toml)",
         "--rate 10/s (command line)",
-        "smtp.daily-cap 500 (pressctl.toml)",
+        "smtp.daily_cap 500 (pressctl.toml)",
     ]
     assert resolve_limits(cli=LimitOptions(profile="ses"), config=LimitOptions(profile="gmail")).profile.name == "ses"
 
@@ -117,7 +117,7 @@ def test_warnings() -> None:
 def test_bad_values() -> None:
     with pytest.raises(InputError, match="--concurrency must be at least 1"):
         resolve_limits(cli=LimitOptions(connections=0))
-    with pytest.raises(InputError, match=r"^pressctl.toml: smtp.daily-cap must be at least 1"):
+    with pytest.raises(InputError, match=r"^pressctl.toml: smtp.daily_cap must be at least 1"):
         resolve_limits(config=LimitOptions(daily_cap=-1))
     with pytest.raises(InputError, match=r"smtp\.profile: no relay profile"):
         resolve_limits(config=LimitOptions(profile="hotmail"))

@@ -346,7 +346,7 @@ def test_rate_and_batches_through_the_command(ws: Path) -> None:
             cwd=ws,
         )
         assert proc.returncode == 0, proc.stderr
-        assert "rate            20/s, pause 0.5 s after every 4" in proc.stdout
+        assert "rate            --rate 20/s (command line), pause 0.5 s after every 4" in proc.stdout
         times = sorted(e.time for e in server.events if e.kind == "mail")
     assert len(times) == 8
     for i, start in enumerate(times):  # never more than the rate (+1 at a window's edge)

@@ -61,9 +61,9 @@ def _root(
 
 def _register() -> None:
     # Each command group lives in its own module; they import heavy libraries only when run.
-    from pressctl.cli import bounces, contacts, init, render, report, schedule, send, site, suppress
+    from pressctl.cli import bounces, contacts, init, render, report, schedule, send, site, smtp, suppress
 
-    for module in (init, render, contacts, send, report, schedule, suppress, bounces, site):
+    for module in (init, render, contacts, send, report, schedule, suppress, bounces, site, smtp):
         module.register(app)
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "Concurrency",
     "ConfigFile",
     "ContactLists",
+    "DailyCap",
     "Encoding",
     "FromAddress",
     "Lang",
@@ -35,6 +36,7 @@ __all__ = [
     "ReleaseFile",
     "RetryFor",
     "Smtp",
+    "SmtpProfile",
     "Suppress",
     "Where",
     "raise_for_from",
@@ -100,9 +102,40 @@ FromAddress = Annotated[
     typer.Option("--from", help="The From address (default: \\[sender] from in pressctl.toml)."),
 ]
 
-Concurrency = Annotated[T, typer.Option("--concurrency", help="SMTP connections, each reused (1 to 100).")]
+Concurrency = Annotated[
+    T,
+    typer.Option(
+        "--concurrency",
+        help="SMTP connections, each reused (1 to 100). Default: \\[smtp] concurrency, else the relay profile's (4).",
+    ),
+]
 
-Rate = Annotated[T, typer.Option("--rate", help="At most this many messages: N/s, N/min or N/h (0: no limit).")]
+Rate = Annotated[
+    T,
+    typer.Option(
+        "--rate",
+        help="At most this many messages: N/s, N/min or N/h (0: no limit). Default: \\[smtp] rate, else the "
+        "relay profile's (none).",
+    ),
+]
+
+SmtpProfile = Annotated[
+    str | None,
+    typer.Option(
+        "--smtp-profile",
+        help="The relay's limits: microsoft365, gmail, google-relay, ses or generic (default: \\[smtp] profile, "
+        "else recognised from the relay's host, else generic). --concurrency, --rate and --daily-cap still win.",
+    ),
+]
+
+DailyCap = Annotated[
+    int | None,
+    typer.Option(
+        "--daily-cap",
+        help="At most N recipients per rolling 24 h through this relay account, counting every campaign and "
+        "job (0: no cap). Default: \\[smtp] daily_cap, else the relay profile's.",
+    ),
+]
 
 BatchSize = Annotated[T, typer.Option("--batch-size", help="Pause after every N messages (0: never).")]
 

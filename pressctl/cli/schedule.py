@@ -22,6 +22,7 @@ from pressctl.cli._options import (
     Concurrency,
     ConfigFile,
     ContactLists,
+    DailyCap,
     Encoding,
     FromAddress,
     Lang,
@@ -30,6 +31,7 @@ from pressctl.cli._options import (
     Rate,
     RetryFor,
     Smtp,
+    SmtpProfile,
     Where,
     raise_for_from,
 )
@@ -142,6 +144,8 @@ def add(
     from_addr: FromAddress = None,
     concurrency: Concurrency[int | None] = None,
     rate: Rate[str | None] = None,
+    smtp_profile: SmtpProfile = None,
+    daily_cap: DailyCap = None,
     batch_size: BatchSize[int | None] = None,
     batch_pause: BatchPause[str | None] = None,
     max_attempts: MaxAttempts[int | None] = None,
@@ -171,6 +175,8 @@ def add(
         from_addr=from_addr,
         concurrency=concurrency,
         rate=rate,
+        smtp_profile=smtp_profile,
+        daily_cap=daily_cap,
         batch_size=batch_size,
         batch_pause=batch_pause,
         max_attempts=max_attempts,
@@ -209,6 +215,8 @@ def add(
     out.print(f"recipients  {job.recipients}")
     if engine.checked_languages:
         out.print(f"languages   {escape(engine.checked_languages)}")
+    for line in engine.checked_limits:
+        out.print(f"limits      {escape(line)}")
     out.print(f"sends at    {format_local(job.due, zone)} ({format_utc(job.due)}) {when}".rstrip())
     if workspace.site is not None:
         publishes = workspace.site.base_url or str(workspace.site.dir)
@@ -220,6 +228,7 @@ def add(
             else f"publishes   the unlisted preview page ({escape(publishes)}){deployed} before the first email"
         )
     out.print(f"snapshot    {escape(job.snapshot_dir)}")
+    _warn_cap(workspace, options, ledger=ledger, at=job.due, wanted=job.recipients, zone=zone)
     err.print(
         "A dispatcher must be running for it to go: pressctl dispatch --watch (or cron/systemd, "
         "see docs/dispatch.md). See jobs with: pressctl schedule list"
@@ -232,6 +241,23 @@ def add(
             "in its own environment (systemd: EnvironmentFile=, see docs/dispatch.md)."
         )
     out.print(f"scheduled job {job.id}")
+
+
+def _warn_cap(
+    workspace: Workspace, options: dict[str, Any], *, ledger: Path, at: Any, wanted: int, zone: Any
+) -> None:
+    """A warning now when the relay account's daily cap will not fit the whole job at its time."""
+    from pressctl.send.campaign import SendOptions, cap_at_lift
+
+    found = cap_at_lift(workspace, SendOptions.from_mapping(options), ledger_path=ledger, at=at, wanted=wanted)
+    if found is None:
+        return
+    relay, plan = found
+    err.print(
+        f"[yellow]warning:[/] the daily cap of {plan.cap:,} for {escape(relay)} will not fit this job at its time: "
+        f"{escape(plan.describe(zone))}. The job will send the first {plan.now:,} and end incomplete; "
+        "`pressctl schedule run` sends the rest once the cap allows"
+    )
 
 
 @schedule_app.command("list")

@@ -21,6 +21,7 @@ from pressctl.cli._options import (
     Concurrency,
     ConfigFile,
     ContactLists,
+    DailyCap,
     Encoding,
     FromAddress,
     Lang,
@@ -30,6 +31,7 @@ from pressctl.cli._options import (
     ReleaseFile,
     RetryFor,
     Smtp,
+    SmtpProfile,
     Suppress,
     Where,
 )
@@ -51,8 +53,10 @@ def send(
     suppress: Suppress = None,
     smtp: Smtp = None,
     from_addr: FromAddress = None,
-    concurrency: Concurrency[int] = 4,
-    rate: Rate[str] = "0",
+    concurrency: Concurrency[int | None] = None,
+    rate: Rate[str | None] = None,
+    smtp_profile: SmtpProfile = None,
+    daily_cap: DailyCap = None,
     batch_size: BatchSize[int] = 0,
     batch_pause: BatchPause[str] = "0",
     max_attempts: MaxAttempts[int] = 5,
@@ -123,6 +127,8 @@ def send(
         db=str(db) if db else None,
         concurrency=concurrency,
         rate=rate,
+        smtp_profile=smtp_profile,
+        daily_cap=daily_cap,
         batch_size=batch_size,
         batch_pause=batch_pause,
         max_attempts=max_attempts,
@@ -152,6 +158,8 @@ def send(
     for notice in plan.contacts.notices:
         err.print(f"[yellow]warning:[/] {escape(notice)}")
     for warning in plan.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    for warning in plan.limits.warnings if plan.limits else ():
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     if dry_run:
         _check_sender(plan)  # a bad --from is the option's fault in a dry run too, not pressctl.toml's
@@ -238,7 +246,7 @@ def _transport(plan: SendPlan) -> Transport:
 
     url = plan.options.smtp_url or plan.workspace.smtp_url
     password = os.environ.get(PASSWORD_ENV) or None
-    if url and password is None:
+    if url and password is None and plan.workspace.smtp.auth != "xoauth2":
         settings = parse_smtp_url(url, option="--smtp" if plan.options.smtp_url else "[smtp] url in pressctl.toml")
         if settings.username:
             if not is_tty():
@@ -276,6 +284,10 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
     out.print(f"attachments: {escape(summary['attachments'])}")
     if "newsroom" in summary:
         out.print(f"newsroom: {escape(summary['newsroom'])}")
+    out.print(
+        f"limits: {escape(summary['relay profile'])}; {escape(summary['connections'])}; {escape(summary['rate'])}; "
+        f"{escape(summary['daily cap'])}"
+    )
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
@@ -312,7 +324,7 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     from pressctl.send.pacing import Pacer, format_duration
 
     s = plan.summary()
-    opts = plan.options.dispatch_options()
+    opts = plan.dispatch_options()
     rows: dict[str, Any] = {
         "release": f"{s['title']} ({plan.release_path})",
         "languages": plan.contacts.languages_line() if plan.contacts.selected
@@ -330,7 +342,11 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     if plan.links:
         # The emails' "Read online" links ([site] base_url), one page per language.
         rows["newsroom"] = ", ".join(links.page for links in plan.links.values())
-    rows["rate"] = str(opts.rate) if opts.rate else "no limit"
+    limits = plan.limits or plan.options.limits(plan.workspace)
+    rows["relay profile"] = f"{limits.profile.name} ({limits.profile_origin})"
+    rows["connections"] = limits.connections.line
+    rows["rate"] = limits.rate.line
+    rows["daily cap"] = limits.daily_cap.line
     if opts.batch_size:
         rows["rate"] += f", pause {opts.batch_pause:g} s after every {opts.batch_size}"
     per_message = 0.002 if transport is None or transport.is_local else 0.02 / max(1, opts.concurrency)
@@ -347,19 +363,24 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
 
 def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> None:
     from pressctl.ledger import Ledger
-    from pressctl.send.campaign import _busy, release_key, run_send
+    from pressctl.send.campaign import _busy, cap_plan, release_key, run_send
 
     with Ledger(plan.ledger_path) as ledger:
         holder = ledger.lock_holder(release_key(plan))
         if holder is not None and not wait:
             raise _busy(plan, holder)  # before the summary and the question: the answer would not matter
         resume = None
+        left = 0
         found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
         if found is not None:
             t = ledger.totals(found.id)
             left = t["pending"] + t["sending"] + t["unknown"]
             resume = f"resuming #{found.id}: {t['sent']} already sent, {left} left"
+        _check_relay_size(plan, transport)
         rows = _summary_rows(plan, transport=transport, resume=resume)
+        cap = cap_plan(plan, ledger, transport, wanted=left if found is not None else len(plan.contacts.selected))
+        if cap is not None:
+            rows["daily cap"] += f"; today {cap.describe(_zone(plan))}"
         if transport.is_local:
             err.print("[yellow]no SMTP server configured:[/] messages go to the local outbox; nothing leaves this machine")
         for key, value in rows.items():
@@ -376,7 +397,26 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
                 err.print("nothing sent")
                 raise typer.Exit(1)
         result = _run_with_progress(plan, transport, ledger, run_send, wait=wait)
-        _verdict(result, ledger)
+        _verdict(result, ledger, zone=_zone(plan))
+
+
+def _check_relay_size(plan: SendPlan, transport: Transport) -> None:
+    """Refuse up front (exit 2, nothing sent) a release whose largest message is larger than the relay's SIZE."""
+    import asyncio
+
+    from pressctl.errors import TransportError
+    from pressctl.send.probe import check_size, largest_message, relay_size
+    from pressctl.send.transport import SmtpTransport
+
+    if not isinstance(transport, SmtpTransport) or not plan.contacts.selected:
+        return
+    try:
+        size = asyncio.run(relay_size(transport))
+    except TransportError:
+        return  # unreachable now: the run says so in its own words, with the campaign recorded to resume
+    if size is not None:
+        largest, language = largest_message(plan)
+        check_size(largest, language, size, f"{transport.settings.host}:{transport.settings.port}")
 
 
 def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_send: Any, *, wait: bool) -> SendResult:
@@ -436,10 +476,18 @@ def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_se
     return result
 
 
-def _verdict(result: SendResult, ledger: Any) -> None:
+def _zone(plan: SendPlan) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(plan.workspace.timezone)
+
+
+def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
     c = result.campaign
     run = result.run
     out.print(f"campaign #{c.id}: {result.line()}")
+    if result.cap is not None and result.cap.pending:
+        out.print(f"daily cap: {escape(result.cap.describe(zone))}")
     if result.skipped:
         out.print(
             f"{result.skipped} recipient(s) skipped: they received this release in an earlier campaign "

@@ -242,9 +242,10 @@ def resolve_limits(
         if opts.no_rate or opts.rate is not None:
             rate = Setting(opts.rate, name, f"{prefix}rate {opts.rate or 0} ({name})")
         if opts.no_daily_cap or opts.daily_cap is not None:
+            key = f"{prefix}daily-cap" if prefix == "--" else f"{prefix}daily_cap"
             if opts.daily_cap is not None and opts.daily_cap < 1:
-                raise InputError(f"{prefix}daily-cap must be at least 1 (0 means no cap)", where=_where(name))
-            cap = Setting(opts.daily_cap, name, f"{prefix}daily-cap {opts.daily_cap or 0} ({name})")
+                raise InputError(f"{key} must be at least 1 (0 means no cap)", where=_where(name))
+            cap = Setting(opts.daily_cap, name, f"{key} {opts.daily_cap or 0} ({name})")
 
     warnings: list[str] = []
     if profile.name != "generic" and connections.value > profile.connections and connections.origin != from_profile:

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -40,6 +41,10 @@ from pressctl.errors import (
 )
 from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
 from pressctl.model import Contact, EmailLinks, OutgoingMessage, Rendered
+from pressctl.relays.adaptive import DAY, CapPlan
+from pressctl.relays.adaptive import plan_cap as _plan_cap
+from pressctl.relays.oauth import TokenSource, login_xoauth2
+from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.send.engine import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
@@ -98,8 +103,10 @@ class SendOptions:
     new_campaign: bool = False
     smtp_url: str | None = None
     db: str | None = None
-    concurrency: int = 4
-    rate: str = "0"
+    concurrency: int | None = None  # None: the relay profile's, [smtp] concurrency, or 4
+    rate: str | None = None  # None: the profile's or [smtp] rate; "0": explicitly no limit
+    smtp_profile: str | None = None  # --smtp-profile
+    daily_cap: int | None = None  # --daily-cap: recipients per rolling 24 h for the relay account; 0: none
     batch_size: int = 0
     batch_pause: str = "0"
     max_attempts: int = 5
@@ -123,10 +130,35 @@ class SendOptions:
 
     @property
     def parsed_rate(self) -> Rate | None:
-        return parse_rate(self.rate)
+        return parse_rate(self.rate) if self.rate is not None else None
 
-    def dispatch_options(self) -> DispatchOptions:
-        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+    def limit_options(self) -> LimitOptions:
+        """The limits given on the command line (or kept in a job), for :func:`resolve_limits`."""
+        if self.daily_cap is not None and self.daily_cap < 0:
+            raise InputError("--daily-cap must be 0 (no cap) or more")
+        rate = self.parsed_rate
+        return LimitOptions(
+            profile=self.smtp_profile,
+            connections=self.concurrency,
+            rate=rate,
+            no_rate=self.rate is not None and rate is None,
+            daily_cap=self.daily_cap or None,
+            no_daily_cap=self.daily_cap == 0,
+        )
+
+    def limits(self, workspace: Workspace) -> EffectiveLimits:
+        """The run's connections, rate and daily cap, each with where it came from: these options, then
+        ``[smtp]`` in pressctl.toml, then the relay profile (named, or recognised from the relay's host)."""
+        url = self.smtp_url or workspace.smtp_url
+        host = parse_smtp_url(url).host if url else None
+        return resolve_limits(cli=self.limit_options(), config=config_limits(workspace), host=host)
+
+    def dispatch_options(self, limits: EffectiveLimits | None = None) -> DispatchOptions:
+        concurrency = limits.connections.value if limits else (
+            DEFAULT_CONNECTIONS if self.concurrency is None else self.concurrency
+        )
+        rate = limits.rate.value if limits else self.parsed_rate
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
             # Dozens of parallel connections don't make a relay faster; they get a sender rate-limited or blocked.
             raise InputError(
                 f"--concurrency must be between 1 and {MAX_CONCURRENCY}",
@@ -139,8 +171,8 @@ class SendOptions:
         if self.batch_size < 0:
             raise InputError("--batch-size must be 0 (no batches) or more")
         return DispatchOptions(
-            concurrency=self.concurrency,
-            rate=self.parsed_rate,
+            concurrency=concurrency,
+            rate=rate,
             batch_size=self.batch_size,
             batch_pause=parse_duration(self.batch_pause, option="--batch-pause").total_seconds(),
             max_attempts=self.max_attempts,
@@ -178,6 +210,11 @@ class SendPlan:
     fingerprint: str
     files: list[Path] = field(default_factory=list)  # every file that went into the fingerprint
     links: Mapping[str, EmailLinks] = field(default_factory=dict)  # newsroom links per language ([site] base_url)
+    limits: EffectiveLimits | None = None  # connections, rate, daily cap and where each came from
+
+    def dispatch_options(self) -> DispatchOptions:
+        """The engine's options with this run's effective limits (the profile's where nothing else says)."""
+        return self.options.dispatch_options(self.limits or self.options.limits(self.workspace))
 
     @property
     def main(self) -> Release:
@@ -271,6 +308,7 @@ class SendResult:
     run: DispatchResult
     new_campaign: bool = False
     skipped: int = 0  # already had this release from an earlier campaign
+    cap: CapPlan | None = None  # the relay account's rolling daily cap, when one applied to this run
 
     @property
     def left(self) -> int:
@@ -468,6 +506,7 @@ def plan_send(
     check_embargo: bool = True,
     render: bool = True,
     site_links: SiteLinks | None = None,
+    need_contacts: bool = True,
 ) -> SendPlan:
     """Load, check and render everything a send needs. Raises a PressctlError for anything wrong; sends nothing.
 
@@ -476,14 +515,16 @@ def plan_send(
     ``check_embargo=False`` leaves time checks to the caller (``pressctl schedule`` checks its own).
     ``site_links`` gives the emails' newsroom links from the loaded releases and whether this is an advance
     copy (``pressctl.site.links.email_links``, passed in by the CLI and the scheduler); it may refuse.
+    ``need_contacts=False`` with no lists plans nobody (``pressctl smtp check RELEASE`` sizes the messages).
     """
     from pressctl.contacts.load import check_merge_fields, load_contacts
     from pressctl.release.load import load_release_set
 
     options = options or SendOptions()
-    options.dispatch_options()  # option errors first, before any slow work
     if options.smtp_url:
         parse_smtp_url(options.smtp_url)
+    limits = options.limits(workspace)
+    options.dispatch_options(limits)  # option errors first, before any slow work
     release_path = Path(release_path)
     releases = load_release_set(release_path, workspace, only=options.language)
     main = releases[0]
@@ -510,16 +551,21 @@ def plan_send(
             )
         pending_pdfs = _cached_or_render(releases, workspace, merge_plan, embargoed=embargoed)
     try:
-        contacts = load_contacts(
-            lists,
-            encoding=options.encoding,
-            where=options.where,
-            suppress=[Path(p) for p in options.suppress],
-            workspace=workspace,
-            languages=[r.language for r in releases],
-            default_language=main.language,
-            ledger_path=Path(options.db) if options.db else None,
-        )
+        if not lists and not need_contacts:
+            from pressctl.contacts.load import ContactSet
+
+            contacts = ContactSet()
+        else:
+            contacts = load_contacts(
+                lists,
+                encoding=options.encoding,
+                where=options.where,
+                suppress=[Path(p) for p in options.suppress],
+                workspace=workspace,
+                languages=[r.language for r in releases],
+                default_language=main.language,
+                ledger_path=Path(options.db) if options.db else None,
+            )
         if render:
             missing = check_merge_fields(contacts.selected, merge_plan, renders)
             if missing:
@@ -552,6 +598,7 @@ def plan_send(
         fingerprint=_fingerprint(files, lists, options),
         files=files,
         links=links,
+        limits=limits,
     )
 
 
@@ -583,6 +630,73 @@ def make_transport(
     return SmtpTransport(
         settings, sender=from_addr or workspace.sender.from_addr, return_path=workspace.sender.return_path
     )
+    c = workspace.smtp
+    if c.auth != "xoauth2":
+        return SmtpTransport(settings, sender=from_addr or workspace.sender.from_addr, local_hostname=c.helo)
+    tokens = TokenSource(command=c.oauth_token_command)  # one per relay: its connections share the token
+    user = settings.username or ""
+
+    async def authenticate(client: Any) -> None:
+        await login_xoauth2(client, user, tokens)
+
+    return SmtpTransport(
+        settings,
+        sender=from_addr or workspace.sender.from_addr,
+        local_hostname=c.helo,
+        auth="xoauth2",
+        authenticate=authenticate,
+        tokens=tokens,
+    )
+
+
+def config_limits(workspace: Workspace) -> LimitOptions:
+    """``[smtp]`` profile, concurrency, rate and daily_cap of pressctl.toml (checked when it was loaded)."""
+    c = workspace.smtp
+    rate = parse_rate(c.rate, option="smtp.rate") if c.rate is not None else None
+    return LimitOptions(
+        profile=c.profile,
+        connections=c.concurrency,
+        rate=rate,
+        no_rate=c.rate is not None and rate is None,
+        daily_cap=c.daily_cap or None,
+        no_daily_cap=c.daily_cap == 0,
+    )
+
+
+def relay_of(transport: Transport) -> str | None:
+    """The relay account a daily cap is counted under (scheme, host, port, user); None for the outbox."""
+    return transport.account if isinstance(transport, SmtpTransport) else None
+
+
+def cap_plan(
+    plan: SendPlan, ledger: Ledger, transport: Transport, *, wanted: int, at: dt.datetime | None = None
+) -> CapPlan | None:
+    """How ``wanted`` recipients fit the relay account's rolling daily cap at ``at`` (now), counting every
+    hand-over to that account in the 24 hours before (all campaigns, scheduled jobs included); None when no
+    cap applies (no cap, or the local outbox)."""
+    relay = relay_of(transport)
+    limits = plan.limits or plan.options.limits(plan.workspace)
+    cap = limits.daily_cap.value
+    if relay is None or not cap:
+        return None
+    moment = at or utcnow()
+    return _plan_cap(ledger.handovers(relay, since=moment - DAY), cap, moment, wanted)
+
+
+def cap_at_lift(
+    workspace: Workspace, options: SendOptions, *, ledger_path: Path, at: dt.datetime, wanted: int
+) -> tuple[str, CapPlan] | None:
+    """``schedule``'s question: does a job of ``wanted`` recipients fit the relay account's daily cap at
+    ``at``? Counts the hand-overs already in the ledger that will still be inside the 24 hours before ``at``.
+    Returns (relay account, plan) when some would be left pending; None when all fit or no cap applies."""
+    cap = options.limits(workspace).daily_cap.value
+    transport = make_transport(workspace, smtp_url=options.smtp_url)
+    relay = relay_of(transport)
+    if relay is None or not cap or not ledger_path.exists():
+        return None
+    with Ledger(ledger_path) as ledger:
+        plan = _plan_cap(ledger.handovers(relay, since=at - DAY), cap, at, wanted)
+    return (relay, plan) if plan.pending else None
 
 
 # -- running ------------------------------------------------------------------------------------------------
@@ -848,10 +962,14 @@ def _run_locked(
     ledger.reset_in_flight(campaign.id)  # we hold the lock: a row still 'sending' was in flight at a crash
     ledger.retry_transient_failures(campaign.id)
     todo = ledger.count_todo(campaign.id)
+    relay = relay_of(transport)
+    ledger.set_campaign_relay(campaign.id, relay)  # from now on each hand-over counts under it
+    cap = cap_plan(plan, ledger, transport, wanted=todo, at=max(clock(), not_before or clock()))
+    allowed = todo if cap is None else cap.now
     if on_campaign is not None:
         on_campaign(campaign, {"todo": todo, **ledger.totals(campaign.id)})
     run = DispatchResult()
-    if todo:
+    if todo and allowed:
         # Messages in DATA form straight from the builder when the transport sends them as they are:
         # the shared parts (PDF, images) are then prepared once, not ~1 ms of byte scans per message.
         factory = plan.factory(campaign.token, wire=bool(getattr(transport, "takes_wire_data", False)))
@@ -859,7 +977,9 @@ def _run_locked(
         # few in a fresh campaign (a set of 100,000 keys to do would cost ~12 MB). A generator: the engine
         # reads it as its buffer drains, so jobs and messages are never all in memory.
         done = ledger.done_keys(campaign.id)
-        jobs = (Job(c.key, c) for c in plan.contacts.selected if c.key not in done)
+        jobs: Iterable[Job[Contact]] = (Job(c.key, c) for c in plan.contacts.selected if c.key not in done)
+        if allowed < todo:  # the daily cap: the first ones now, the rest stay pending for a later run
+            jobs = itertools.islice(jobs, allowed)
         suppression = plan.workspace.suppression_path
 
         def bounce(address: str, outcome: Outcome) -> None:
@@ -880,7 +1000,7 @@ def _run_locked(
                 transport=transport,
                 ledger=ledger,
                 campaign_id=campaign.id,
-                options=plan.options.dispatch_options(),
+                options=plan.dispatch_options(),
                 clock=clock,
                 not_before=not_before,
                 on_bounce=bounce,
@@ -889,7 +1009,7 @@ def _run_locked(
             )
         )
     totals = ledger.totals(campaign.id)
-    result = SendResult(campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped)
+    result = SendResult(campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped, cap=cap)
     if result.left == 0:
         ledger.mark_finished(campaign.id)
     return result
@@ -975,6 +1095,7 @@ class CampaignEngine:
         # What the last check found, for `pressctl schedule` to show: the languages line and warnings.
         self.checked_languages = ""
         self.checked_warnings: list[str] = []
+        self.checked_limits: list[str] = []  # connections, rate, daily cap, each with where it came from
 
     def check(
         self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
@@ -990,7 +1111,8 @@ class CampaignEngine:
         )
         plan.factory("check-" + plan.fingerprint)  # a bad From or Reply-To fails now, not at the lift
         self.checked_languages = plan.contacts.languages_line()
-        self.checked_warnings = plan.warnings
+        self.checked_warnings = plan.warnings + list(plan.limits.warnings if plan.limits else ())
+        self.checked_limits = plan.limits.lines() if plan.limits else []
         if plan.options.smtp_url or workspace.smtp_url:
             make_transport(plan)  # a bad URL fails now, not at the lift
         return len(plan.contacts.selected)

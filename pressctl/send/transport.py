@@ -16,6 +16,7 @@ import os
 import socket
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
@@ -38,8 +39,10 @@ __all__ = [
     "WireData",
     "classify",
     "envelope_sender",
+    "helo_name",
     "install_fast_data_path",
     "normalize_line_endings",
+    "parse_size",
     "parse_smtp_url",
     "prepare_data",
 ]
@@ -128,6 +131,12 @@ class _SmtpConnection:
     def usable(self) -> bool:
         return bool(self._client.is_connected)
 
+    @property
+    def max_size(self) -> int | None:
+        """The relay's SIZE (RFC 1870) from its EHLO reply: the largest message it takes; None if not said
+        (or ``SIZE 0``, no fixed limit)."""
+        return parse_size(self._client.esmtp_extensions.get("size"))
+
     async def send(self, message: OutgoingMessage) -> Outcome:
         import aiosmtplib
 
@@ -186,6 +195,15 @@ class _SmtpConnection:
             self._client.close()
 
 
+def parse_size(value: str | None) -> int | None:
+    """``SIZE 35882577`` -> 35882577; None for no SIZE, ``SIZE`` alone or ``SIZE 0`` (no fixed limit)."""
+    try:
+        size = int((value or "").strip() or 0)
+    except ValueError:
+        return None
+    return size if size > 0 else None
+
+
 def _why(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -217,15 +235,29 @@ class SmtpTransport:
     is_local = False
 
     def __init__(
-        self, settings: SmtpSettings, *, sender: str, local_hostname: str | None = None, return_path: str = ""
+        self,
+        settings: SmtpSettings,
+        *,
+        sender: str,
+        local_hostname: str | None = None,
+        auth: Literal["password", "xoauth2"] = "password",
+        authenticate: Callable[[Any], Awaitable[None]] | None = None,
+        tokens: object = None,
+        return_path: str = "",
     ) -> None:
         install_fast_data_path()
         self.settings = settings
         self.sender = envelope_sender(sender)
         self.return_path = return_path  # a VERP template ([sender] return_path): MAIL FROM per recipient
-        self.description = settings.describe()
-        # EHLO name: the sender's domain is better than a container's random FQDN (and is cheaper).
-        self._local_hostname = local_hostname or self.sender.rpartition("@")[2] or socket.getfqdn()
+        self.auth = auth
+        # With auth="xoauth2": logs a connected client in (pressctl.relays.oauth.login_xoauth2 bound to the
+        # relay's user and its one token source, shared by every connection; see send.campaign.make_transport).
+        self.authenticate = authenticate
+        self.tokens = tokens  # the token source, for its repr only (which never shows a token)
+        self.description = settings.describe() + (", OAuth2 (XOAUTH2)" if auth == "xoauth2" else "")
+        # EHLO name: this machine's fully-qualified name (RFC 5321 4.1.1.1), or [smtp] helo. (Before issue 11
+        # it was the From domain, which claims to be a host of that domain and trips HELO checks.)
+        self.local_hostname = local_hostname or helo_name()
         self._context: ssl.SSLContext | None = None
 
     @property
@@ -250,27 +282,49 @@ class SmtpTransport:
             self._context = ssl.create_default_context(cafile=self.settings.cafile)
         return self._context
 
-    async def open(self) -> Connection:
+    @property
+    def account(self) -> str:
+        """The relay account (scheme, host, port, user) a rolling daily cap counts under; never a secret.
+        The same text as :func:`pressctl.relays.profiles.relay_account` of the URL."""
+        s = self.settings
+        scheme = "smtps" if s.tls == "implicit" else "smtp"
+        user = f"{s.username.lower()}@" if s.username else ""
+        return f"{scheme}://{user}{s.host.lower()}:{s.port}"
+
+    def client(self, *, login: bool = True) -> Any:
+        """An unconnected ``aiosmtplib.SMTP`` set up as a send connects (``login=False``: no password login)."""
         import aiosmtplib
 
         s = self.settings
-        if s.username and s.password is None:
-            raise TransportError(
-                f"no password for {s.username} at {s.host}:{s.port}",
-                hint=f"set {PASSWORD_ENV} in the environment",
-            )
-        client = aiosmtplib.SMTP(
+        password_login = login and self.auth == "password"
+        return aiosmtplib.SMTP(
             hostname=s.host,
             port=s.port,
-            username=s.username,
-            password=s.password,
-            local_hostname=self._local_hostname,
+            username=s.username if password_login else None,
+            password=s.password if password_login else None,
+            local_hostname=self.local_hostname,
             timeout=s.timeout,
             use_tls=s.tls == "implicit",
             # Explicit: aiosmtplib's default (None) quietly stays in plaintext without STARTTLS.
             start_tls={"starttls": True, "implicit": False, "none": False, "opportunistic": None}[s.tls],
             tls_context=self._tls_context() if s.tls != "none" else None,
         )
+
+    async def open(self) -> Connection:
+        import aiosmtplib
+
+        s = self.settings
+        if self.auth == "xoauth2" and not s.username:
+            raise TransportError(
+                f"OAuth2 login to {s.host}:{s.port} needs the mailbox's user name in the SMTP URL",
+                hint="e.g. smtp://press@hvsp.example@smtp.office365.com:587 (write the @ in the user as %40)",
+            )
+        if self.auth == "password" and s.username and s.password is None:
+            raise TransportError(
+                f"no password for {s.username} at {s.host}:{s.port}",
+                hint=f"set {PASSWORD_ENV} in the environment",
+            )
+        client = self.client()
         where = f"{s.host}:{s.port}"
         try:
             await client.connect()
@@ -313,9 +367,24 @@ class SmtpTransport:
                 f"cannot connect to {where} ({_why(exc)})",
                 hint="check the host and port, that the server is running, and any firewall",
             ) from None
+        if self.auth == "xoauth2" and self.authenticate is not None:
+            try:
+                await self.authenticate(client)
+            except BaseException:
+                client.close()
+                raise
         if s.username and not client.is_connected:
             raise TransportError(f"{where} closed the connection after login")
         return _SmtpConnection(client, self.sender, s, self.return_path)
+
+
+def helo_name() -> str:
+    """This machine's fully-qualified host name for EHLO (``socket.getfqdn()``), or its plain host name when
+    that is all there is. ``[smtp] helo`` overrides it."""
+    name = socket.getfqdn().strip().rstrip(".")
+    if not name or name in ("localhost", "localhost.localdomain"):
+        name = socket.gethostname().strip() or "localhost"
+    return name
 
 
 # -- local outbox ----------------------------------------------------------------------------------------
