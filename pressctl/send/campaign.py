@@ -627,12 +627,12 @@ def make_transport(
     if password is None:
         password = os.environ.get(PASSWORD_ENV) or None
     settings = parse_smtp_url(url, password=password, option="--smtp" if smtp_url else "[smtp] url in pressctl.toml")
-    return SmtpTransport(
-        settings, sender=from_addr or workspace.sender.from_addr, return_path=workspace.sender.return_path
-    )
     c = workspace.smtp
+    return_path = workspace.sender.return_path  # VERP ([sender] return_path): MAIL FROM per recipient
     if c.auth != "xoauth2":
-        return SmtpTransport(settings, sender=from_addr or workspace.sender.from_addr, local_hostname=c.helo)
+        return SmtpTransport(
+            settings, sender=from_addr or workspace.sender.from_addr, local_hostname=c.helo, return_path=return_path
+        )
     tokens = TokenSource(command=c.oauth_token_command)  # one per relay: its connections share the token
     user = settings.username or ""
 
@@ -646,6 +646,7 @@ def make_transport(
         auth="xoauth2",
         authenticate=authenticate,
         tokens=tokens,
+        return_path=return_path,
     )
 
 
