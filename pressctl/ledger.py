@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pressctl.errors import InputError, LedgerError
+from pressctl.owners import owner_state
 
 __all__ = [
     "FINAL_STATUSES",
@@ -40,6 +41,7 @@ __all__ = [
     "RecipientRecord",
     "RecipientRow",
     "connect",
+    "recipients_left",
     "utcnow",
 ]
 
@@ -49,6 +51,13 @@ __all__ = [
 STATUSES = ("pending", "sending", "sent", "failed", "suppressed", "invalid", "skipped", "unknown")
 TODO_STATUSES = ("pending", "sending", "unknown")
 FINAL_STATUSES = ("sent", "failed", "suppressed", "invalid", "skipped")
+
+
+def recipients_left(totals: Mapping[str, int]) -> int:
+    """Recipients of a campaign still to do (pending, in flight, outcome unknown): the one count of "left"."""
+    return sum(totals.get(status, 0) for status in TODO_STATUSES)
+
+
 LOCK_LEASE = 60.0  # seconds a release lock lasts without renewal (renewed every few seconds while sending)
 
 _SCHEMA_V1 = """
@@ -517,8 +526,6 @@ class Ledger:
 
         A holder whose process is gone (same host), or whose lease ran out (another host), loses it.
         """
-        from pressctl.schedule.jobs import owner_state
-
         host, pid = _owner_parts(owner)
         now = self.clock()
         self.conn.execute("BEGIN IMMEDIATE")
@@ -542,8 +549,6 @@ class Ledger:
 
     def lock_holder(self, release: str) -> LockHolder | None:
         """Who holds the lock on ``release`` now, if anyone alive does."""
-        from pressctl.schedule.jobs import owner_state
-
         row = self.conn.execute("SELECT * FROM release_locks WHERE release = ?", (release,)).fetchone()
         if row is None:
             return None

@@ -66,11 +66,11 @@ def _schedule_inline(ws: Path, release: Path, lists: list[Path], server: SmtpTes
     a `schedule` subprocess each would spend seconds importing and rendering on a busy machine."""
     from pressctl.config import load_workspace
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import CampaignEngine
+    from pressctl.send.campaign import LedgerCampaignSender
 
     workspace = load_workspace(ws)
     store = open_store(workspace.ledger_path)
-    engine = CampaignEngine(ledger_path=workspace.ledger_path)
+    engine = LedgerCampaignSender(ledger_path=workspace.ledger_path)
     ids = []
     for path in lists:
         request = ScheduleRequest(release=release, contacts=(path,), options={"smtp": server.url()})
@@ -224,7 +224,7 @@ def test_a_missed_job_waits_for_schedule_run(
     from pressctl.clock import ManualClock
     from pressctl.config import load_workspace
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import CampaignEngine
+    from pressctl.send.campaign import LedgerCampaignSender
 
     ws = tmp_path / "ws"
     release = _workspace(ws)
@@ -238,7 +238,7 @@ def test_a_missed_job_waits_for_schedule_run(
         ),
         workspace=workspace,
         store=open_store(workspace.ledger_path, clock=then),
-        engine=CampaignEngine(ledger_path=workspace.ledger_path),
+        engine=LedgerCampaignSender(ledger_path=workspace.ledger_path),
         clock=then,
     )
     (job,) = open_store(workspace.ledger_path).all()

@@ -13,6 +13,7 @@ import typer
 from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
 from pressctl.cli._options import ConfigFile, LedgerDb
 from pressctl.errors import InputError
+from pressctl.ledger import recipients_left
 
 if TYPE_CHECKING:
     from pressctl.ledger import Ledger
@@ -122,7 +123,7 @@ def campaigns(
             return
         lines = []
         for c, t in rows:
-            left = t["pending"] + t["sending"] + t["unknown"]
+            left = recipients_left(t)
             other = t["suppressed"] + t["invalid"] + t["skipped"]
             lines.append((
                 str(c.id), c.created_at[:16].replace("T", " "), c.title, str(t["sent"]), str(t["failed"]),

@@ -159,7 +159,7 @@ def add(
         --at "2030-03-12 10:00"
     """
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import CampaignEngine
+    from pressctl.send.campaign import LedgerCampaignSender
     from pressctl.times import format_local, format_utc
 
     workspace = workspace_for(release, config)
@@ -188,7 +188,7 @@ def add(
     request = ScheduleRequest(
         release=release, contacts=tuple(contacts), at=at, under_embargo=under_embargo, options=options
     )
-    engine = CampaignEngine(ledger_path=ledger)
+    engine = LedgerCampaignSender(ledger_path=ledger)
     try:
         job = schedule_release(request, workspace=workspace, store=store, engine=engine)
     except ConfigError as exc:
@@ -344,11 +344,11 @@ def run(
 
 def _dispatcher(ledger: Path, **kw: Any) -> Dispatcher:
     from pressctl.schedule.dispatcher import Dispatcher, open_store
-    from pressctl.send.campaign import CampaignEngine
+    from pressctl.send.campaign import LedgerCampaignSender
 
     return Dispatcher(
         open_store(ledger),
-        engine=CampaignEngine(ledger_path=ledger),
+        engine=LedgerCampaignSender(ledger_path=ledger),
         on_event=_print_event,
         store_factory=lambda: open_store(ledger),
         **kw,

@@ -35,6 +35,8 @@ from pressctl.cli._options import (
     raise_for_from,
 )
 from pressctl.errors import InputError
+from pressctl.ledger import recipients_left
+from pressctl.relays import policy
 
 if TYPE_CHECKING:
     from pressctl.send.campaign import SendPlan, SendResult
@@ -52,15 +54,15 @@ def send(
     suppress: Suppress = None,
     smtp: Smtp = None,
     from_addr: FromAddress = None,
-    concurrency: Concurrency[int] = 4,
+    concurrency: Concurrency[int] = policy.CONCURRENCY,
     rate: Rate[str] = "0",
     batch_size: BatchSize[int] = 0,
     batch_pause: BatchPause[str] = "0",
-    max_attempts: MaxAttempts[int] = 5,
-    retry_for: RetryFor[str] = "1h",
+    max_attempts: MaxAttempts[int] = policy.MAX_ATTEMPTS,
+    retry_for: RetryFor[str] = policy.RETRY_FOR,
     reconnect_after: Annotated[
         int, typer.Option("--reconnect-after", help="Renew each connection after this many messages.")
-    ] = 1000,
+    ] = policy.RECONNECT_AFTER,
     db: LedgerDb = None,
     new_campaign: Annotated[
         bool, typer.Option("--new-campaign", help="Send again to everyone, as a new campaign, on purpose.")
@@ -297,7 +299,7 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     from pressctl.send.pacing import Pacer, format_duration
 
     s = plan.summary()
-    opts = plan.options.dispatch_options()
+    opts = plan.options.delivery_options()
     rows: dict[str, Any] = {
         "release": f"{s['title']} ({plan.release_path})",
         "languages": plan.contacts.languages_line() if plan.contacts.selected
@@ -339,7 +341,7 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
         found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
         if found is not None:
             t = ledger.totals(found.id)
-            left = t["pending"] + t["sending"] + t["unknown"]
+            left = recipients_left(t)
             resume = f"resuming #{found.id}: {t['sent']} already sent, {left} left"
         rows = _summary_rows(plan, transport=transport, resume=resume)
         if transport.is_local:

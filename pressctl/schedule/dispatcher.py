@@ -5,8 +5,8 @@ copies the release, its translations, photos, attachments and the contact lists 
 ``.pressctl/jobs/<id>/`` and stores a job; what was scheduled is what goes. ``Dispatcher`` sends jobs
 whose time has come: it claims each one atomically (see ``pressctl.schedule.jobs``), hands it to the send engine
 with ``not_before`` = the job's time so the engine checks the clock at every hand-over (it takes a job up
-``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through an ``Engine`` (``pressctl.send.campaign`` in real
-use), so the timing rules here are tested with a fake engine and a manual clock.
+``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through a ``CampaignSender`` (``pressctl.send.sender``;
+``pressctl.send.campaign.LedgerCampaignSender`` in real use), so the timing rules here are tested with a fake engine and a manual clock.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
@@ -29,6 +29,7 @@ from pressctl.config import Workspace, load_workspace
 from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted
 from pressctl.release.load import Release, load_release_set
 from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
+from pressctl.send.sender import CampaignSender
 from pressctl.times import check_send_time, format_local, format_utc, parse_at
 
 __all__ = [
@@ -38,10 +39,8 @@ __all__ = [
     "DEFAULT_MAX_LATE",
     "DispatchEvent",
     "Dispatcher",
-    "Engine",
     "JobView",
     "ScheduleRequest",
-    "SendOutcome",
     "Snapshot",
     "cancel_job",
     "changed_sources",
@@ -61,43 +60,6 @@ DEFAULT_LEASE = 60.0  # seconds a dispatcher holds a job without renewing it (re
 # included) and the first connection opened, then the engine's gate holds each message until the time.
 # So the first message leaves within a fraction of a second of the lift, however big the release.
 DEFAULT_LEAD = 5.0
-
-
-# -- the send engine, as the scheduler needs it ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    """How a job's send ended. ``complete`` is false when some recipients are left to try later."""
-
-    summary: str  # one line for people: "12 sent, 1 suppressed"
-    complete: bool = True
-    campaign: str | None = None
-
-
-class Engine(Protocol):
-    """What the scheduler needs from the send engine (``pressctl.send.campaign``)."""
-
-    def check(
-        self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
-    ) -> int:
-        """Plan a send without sending: raise a PressctlError for anything wrong, else the recipient count."""
-        ...
-
-    def send(
-        self,
-        *,
-        release: Path,
-        contacts: Sequence[Path],
-        workspace: Workspace,
-        options: Mapping[str, Any],
-        not_before: dt.datetime | None,
-        stop: threading.Event,
-    ) -> SendOutcome:
-        """Send (or resume) the one campaign these inputs make, never handing a message over before
-        ``not_before``. Setting ``stop`` asks it to finish the messages in flight and return early
-        (raising SendAborted). Failures a user can act on raise PressctlError."""
-        ...
 
 
 # -- snapshots ----------------------------------------------------------------------------------------------
@@ -322,7 +284,7 @@ def schedule_release(
     *,
     workspace: Workspace,
     store: JobStore,
-    engine: Engine,
+    engine: CampaignSender,
     clock: Clock = system_clock,
 ) -> Job:
     """Check, snapshot and store a job; every error a send would raise is raised now."""
@@ -481,7 +443,7 @@ class Dispatcher:
         self,
         store: JobStore,
         *,
-        engine: Engine,
+        engine: CampaignSender,
         clock: Clock = system_clock,
         waiter: Waiter | None = None,
         max_late: dt.timedelta = DEFAULT_MAX_LATE,

@@ -10,7 +10,7 @@ Two steps, so the CLI can show a summary and ask before anything leaves::
 an advance copy), renders each language once, checks merge fields and computes the campaign fingerprint.
 ``run_send`` finds the campaign with that fingerprint in the ledger (or starts one), records every
 recipient, and sends to those still to do. The scheduler (``pressctl.schedule.dispatcher``) drives the same two
-steps through :class:`CampaignEngine`.
+steps through :class:`LedgerCampaignSender`.
 """
 
 from __future__ import annotations
@@ -37,12 +37,14 @@ from pressctl.errors import (
     ReleaseBusy,
     SendAborted,
 )
-from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
+from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, recipients_left, utcnow
 from pressctl.model import Contact, OutgoingMessage, Rendered
+from pressctl.relays import policy
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
-from pressctl.send.engine import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
+from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, deliver
 from pressctl.send.pacing import Rate, parse_duration, parse_rate
+from pressctl.send.sender import SendOutcome
 from pressctl.send.transport import (
     PASSWORD_ENV,
     OutboxTransport,
@@ -58,7 +60,7 @@ if TYPE_CHECKING:
     from pressctl.send.messages import MessageFactory
 
 __all__ = [
-    "CampaignEngine",
+    "LedgerCampaignSender",
     "ReleaseLock",
     "SendOptions",
     "SendPlan",
@@ -76,7 +78,7 @@ __all__ = [
 _ALIASES = {"under_embargo": "advance_copy", "from": "from_addr", "lang": "language", "smtp": "smtp_url"}
 
 
-MAX_CONCURRENCY = 100
+MAX_CONCURRENCY = policy.MAX_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -93,14 +95,14 @@ class SendOptions:
     new_campaign: bool = False
     smtp_url: str | None = None
     db: str | None = None
-    concurrency: int = 4
+    concurrency: int = policy.CONCURRENCY
     rate: str = "0"
     batch_size: int = 0
     batch_pause: str = "0"
-    max_attempts: int = 5
-    retry_for: str = "1h"
-    reconnect_after: int = 1000
-    max_consecutive_failures: int = 10
+    max_attempts: int = policy.MAX_ATTEMPTS
+    retry_for: str = policy.RETRY_FOR
+    reconnect_after: int = policy.RECONNECT_AFTER
+    max_consecutive_failures: int = policy.MAX_CONSECUTIVE_FAILURES
 
     def to_mapping(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -120,7 +122,7 @@ class SendOptions:
     def parsed_rate(self) -> Rate | None:
         return parse_rate(self.rate)
 
-    def dispatch_options(self) -> DispatchOptions:
+    def delivery_options(self) -> DeliveryOptions:
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             # Dozens of parallel connections don't make a relay faster; they get a sender rate-limited or blocked.
             raise InputError(
@@ -133,7 +135,7 @@ class SendOptions:
             raise InputError("--reconnect-after must be at least 1")
         if self.batch_size < 0:
             raise InputError("--batch-size must be 0 (no batches) or more")
-        return DispatchOptions(
+        return DeliveryOptions(
             concurrency=self.concurrency,
             rate=self.parsed_rate,
             batch_size=self.batch_size,
@@ -261,13 +263,13 @@ class SendResult:
 
     campaign: Campaign
     totals: dict[str, int]
-    run: DispatchResult
+    run: DeliveryResult
     new_campaign: bool = False
     skipped: int = 0  # already had this release from an earlier campaign
 
     @property
     def left(self) -> int:
-        return self.totals["pending"] + self.totals["sending"] + self.totals["unknown"]
+        return recipients_left(self.totals)
 
     @property
     def complete(self) -> bool:
@@ -473,7 +475,7 @@ def plan_send(
     from pressctl.release.load import load_release_set
 
     options = options or SendOptions()
-    options.dispatch_options()  # option errors first, before any slow work
+    options.delivery_options()  # option errors first, before any slow work
     if options.smtp_url:
         parse_smtp_url(options.smtp_url)
     release_path = Path(release_path)
@@ -650,7 +652,7 @@ class ReleaseLock:
     """
 
     def __init__(self, ledger: Ledger, key: str, *, purpose: str, lease_seconds: float = LOCK_LEASE) -> None:
-        from pressctl.schedule.jobs import current_owner
+        from pressctl.owners import current_owner
 
         self.ledger = ledger
         self.key = key
@@ -766,7 +768,7 @@ def run_send(
     transport: Transport,
     clock: Callable[[], dt.datetime] = utcnow,
     not_before: dt.datetime | None = None,
-    progress: Callable[[DispatchProgress], None] | None = None,
+    progress: Callable[[DeliveryProgress], None] | None = None,
     stop: threading.Event | None = None,
     on_campaign: Callable[[Campaign, dict[str, int]], None] | None = None,
     wait: bool = False,
@@ -822,7 +824,7 @@ def _run_locked(
     transport: Transport,
     clock: Callable[[], dt.datetime],
     not_before: dt.datetime | None,
-    progress: Callable[[DispatchProgress], None] | None,
+    progress: Callable[[DeliveryProgress], None] | None,
     stop: threading.Event,
     on_campaign: Callable[[Campaign, dict[str, int]], None] | None,
     lock: ReleaseLock,
@@ -836,7 +838,7 @@ def _run_locked(
     todo = ledger.count_todo(campaign.id)
     if on_campaign is not None:
         on_campaign(campaign, {"todo": todo, **ledger.totals(campaign.id)})
-    run = DispatchResult()
+    run = DeliveryResult()
     if todo:
         # Messages in DATA form straight from the builder when the transport sends them as they are:
         # the shared parts (PDF, images) are then prepared once, not ~1 ms of byte scans per message.
@@ -845,7 +847,7 @@ def _run_locked(
         # few in a fresh campaign (a set of 100,000 keys to do would cost ~12 MB). A generator: the engine
         # reads it as its buffer drains, so jobs and messages are never all in memory.
         done = ledger.done_keys(campaign.id)
-        jobs = (Job(c.key, c) for c in plan.contacts.selected if c.key not in done)
+        deliveries = (Delivery(c.key, c) for c in plan.contacts.selected if c.key not in done)
         suppression = plan.workspace.suppression_path
 
         def bounce(address: str, outcome: Outcome) -> None:
@@ -860,13 +862,13 @@ def _run_locked(
 
         ledger.mark_started(campaign.id)
         run = asyncio.run(
-            _dispatch_with_stop(
-                jobs,
+            _deliver_with_stop(
+                deliveries,
                 build=build,
                 transport=transport,
                 ledger=ledger,
                 campaign_id=campaign.id,
-                options=plan.options.dispatch_options(),
+                options=plan.options.delivery_options(),
                 clock=clock,
                 not_before=not_before,
                 on_bounce=bounce,
@@ -881,9 +883,9 @@ def _run_locked(
     return result
 
 
-async def _dispatch_with_stop(
-    jobs: Iterable[Job[Contact]], *, stop: threading.Event | None, **kwargs: Any
-) -> DispatchResult:
+async def _deliver_with_stop(
+    deliveries: Iterable[Delivery[Contact]], *, stop: threading.Event | None, **kwargs: Any
+) -> DeliveryResult:
     """Bridge a thread-safe stop flag (signal handler, scheduler thread) to the engine's asyncio event."""
     event = asyncio.Event()
 
@@ -894,7 +896,7 @@ async def _dispatch_with_stop(
 
     watcher = asyncio.create_task(watch()) if stop is not None else None
     try:
-        return await dispatch(jobs, stop=event, **kwargs)
+        return await deliver(deliveries, stop=event, **kwargs)
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -943,8 +945,9 @@ def send_test(
 
 
 # -- the scheduler's engine ---------------------------------------------------------------------------------
-class CampaignEngine:
-    """``pressctl.schedule.dispatcher.Engine`` on top of :func:`plan_send` / :func:`run_send` (jobs use the ledger too)."""
+class LedgerCampaignSender:
+    """:class:`pressctl.send.sender.CampaignSender` on top of :func:`plan_send` / :func:`run_send` (jobs use the
+    ledger too)."""
 
     def __init__(self, *, ledger_path: Path | None = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.ledger_path = ledger_path  # the jobs' ledger; a job's own --db wins
@@ -976,9 +979,7 @@ class CampaignEngine:
         options: Mapping[str, Any],
         not_before: dt.datetime | None,
         stop: threading.Event,
-    ) -> Any:
-        from pressctl.schedule.dispatcher import SendOutcome
-
+    ) -> SendOutcome:
         plan = plan_send(
             release,
             contacts,

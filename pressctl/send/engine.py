@@ -22,34 +22,35 @@ from typing import Generic, TypeVar
 from pressctl.errors import PressctlError, TransportError
 from pressctl.ledger import Ledger, utcnow
 from pressctl.model import OutgoingMessage
+from pressctl.relays import policy
 from pressctl.send.pacing import Pacer, Rate
 from pressctl.send.transport import Connection, Outcome, Transport
 
-__all__ = ["DispatchOptions", "DispatchProgress", "DispatchResult", "Job", "dispatch"]
+__all__ = ["Delivery", "DeliveryOptions", "DeliveryProgress", "DeliveryResult", "deliver"]
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class DispatchOptions:
+class DeliveryOptions:
     """How to send. Times in seconds."""
 
-    concurrency: int = 4  # connections, each reused for many messages
+    concurrency: int = policy.CONCURRENCY  # connections, each reused for many messages
     rate: Rate | None = None  # shared by all connections; None = as fast as the server takes them
     batch_size: int = 0  # pause after every N hand-overs (0 = no batches)
     batch_pause: float = 0.0
-    max_attempts: int = 5  # per recipient and run, the first attempt included
-    retry_for: float = 3600.0  # give up retrying a recipient this long after its first attempt in the run
-    backoff: float = 2.0  # first retry delay; doubles each time, with jitter
-    backoff_max: float = 300.0
-    reconnect_after: int = 1000  # messages per connection before it is renewed
-    max_consecutive_failures: int = 10  # this many failures in a row stop the run (0 = never)
+    max_attempts: int = policy.MAX_ATTEMPTS  # per recipient and run, the first attempt included
+    retry_for: float = policy.RETRY_FOR_SECONDS  # give up retrying a recipient this long after its first try
+    backoff: float = policy.BACKOFF  # first retry delay; doubles each time, with jitter
+    backoff_max: float = policy.BACKOFF_MAX
+    reconnect_after: int = policy.RECONNECT_AFTER  # messages per connection before it is renewed
+    max_consecutive_failures: int = policy.MAX_CONSECUTIVE_FAILURES  # failures in a row that stop the run
     buffer: int = 64  # messages built ahead of the sockets...
     buffer_bytes: int = 4 << 20  # ...and at most this many bytes of them (a PDF-laden message is ~0.5 MB)
 
 
 @dataclass(frozen=True)
-class Job(Generic[T]):
+class Delivery(Generic[T]):
     """One recipient to send to: the ledger key and what ``build`` needs to make the message."""
 
     key: str
@@ -57,7 +58,7 @@ class Job(Generic[T]):
 
 
 @dataclass
-class DispatchProgress:
+class DeliveryProgress:
     sent: int = 0
     failed: int = 0
     retrying: int = 0  # waiting for a retry now
@@ -66,7 +67,7 @@ class DispatchProgress:
 
 
 @dataclass
-class DispatchResult:
+class DeliveryResult:
     """What this run did. ``stopped`` says why it ended early (None: it worked through everything)."""
 
     sent: int = 0
@@ -81,7 +82,7 @@ class DispatchResult:
 
 @dataclass
 class _Item(Generic[T]):
-    job: Job[T]
+    delivery: Delivery[T]
     message: OutgoingMessage
     attempts: int = 0  # in this run
     first_try: float | None = None
@@ -110,24 +111,24 @@ def _give_back_memory() -> None:
         _LIBC.malloc_trim(0)  # type: ignore[attr-defined]
 
 
-class _Engine(Generic[T]):
+class _SendLoop(Generic[T]):
     def __init__(
         self,
         *,
-        jobs: Iterable[Job[T]],
+        deliveries: Iterable[Delivery[T]],
         build: Callable[[T], OutgoingMessage],
         transport: Transport,
         ledger: Ledger,
         campaign_id: int,
-        options: DispatchOptions,
+        options: DeliveryOptions,
         clock: Callable[[], dt.datetime],
         not_before: dt.datetime | None,
         on_bounce: Callable[[str, Outcome], None] | None,
-        progress: Callable[[DispatchProgress], None] | None,
+        progress: Callable[[DeliveryProgress], None] | None,
         stop: asyncio.Event | None,
         rng: random.Random,
     ) -> None:
-        self.jobs = jobs
+        self.deliveries = deliveries
         self.build = build
         self.transport = transport
         self.ledger = ledger
@@ -153,8 +154,8 @@ class _Engine(Generic[T]):
         self.live = 0  # open connections
         self.ever_opened = False
         self.consecutive = 0
-        self.result = DispatchResult()
-        self.prog = DispatchProgress()
+        self.result = DeliveryResult()
+        self.prog = DeliveryProgress()
         self.fatal: BaseException | None = None
 
     # -- stopping ---------------------------------------------------------------------------------------
@@ -173,16 +174,16 @@ class _Engine(Generic[T]):
     # -- the buffer -------------------------------------------------------------------------------------
     async def produce(self) -> None:
         try:
-            for n, job in enumerate(self.jobs):
+            for n, delivery in enumerate(self.deliveries):
                 if self.stopping:
                     break
                 try:
-                    message = self.build(job.payload)
+                    message = self.build(delivery.payload)
                     if self.prepare is not None:
                         message = self.prepare(message)  # per-byte wire work here, while sockets wait
                 except PressctlError as exc:
                     # One contact's data cannot become a message (e.g. a header it would break): fail it alone.
-                    self.ledger.mark_result(self.cid, job.key, status="failed", code=None, reply=str(exc))
+                    self.ledger.mark_result(self.cid, delivery.key, status="failed", code=None, reply=str(exc))
                     self.result.failed += 1
                     self.prog.failed += 1
                     self._report()
@@ -195,7 +196,7 @@ class _Engine(Generic[T]):
                     )
                     if self.stopping:
                         break
-                    self.fresh.append(_Item(job, message))
+                    self.fresh.append(_Item(delivery, message))
                     self.fresh_bytes += len(message.data)
                     self.cond.notify_all()
                 if n % 8 == 7:
@@ -331,7 +332,7 @@ class _Engine(Generic[T]):
             await self.close(conn)
 
     async def hand_over(self, conn: Connection, item: _Item[T]) -> Outcome | None:
-        key, message = item.job.key, item.message
+        key, message = item.delivery.key, item.message
         loop = asyncio.get_running_loop()
         item.attempts += 1
         if item.first_try is None:
@@ -411,7 +412,7 @@ class _Engine(Generic[T]):
         if self.progress_cb is not None:
             self.progress_cb(self.prog)
 
-    async def run(self) -> DispatchResult:
+    async def run(self) -> DeliveryResult:
         first: Connection | None = None
         now = self.clock()
         # Open one connection before anything is marked, so an unreachable server fails fast and clean.
@@ -444,36 +445,36 @@ class _Engine(Generic[T]):
         return self.result
 
 
-async def dispatch(
-    jobs: Iterable[Job[T]],
+async def deliver(
+    deliveries: Iterable[Delivery[T]],
     *,
     build: Callable[[T], OutgoingMessage],
     transport: Transport,
     ledger: Ledger,
     campaign_id: int,
-    options: DispatchOptions | None = None,
+    options: DeliveryOptions | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     not_before: dt.datetime | None = None,
     on_bounce: Callable[[str, Outcome], None] | None = None,
-    progress: Callable[[DispatchProgress], None] | None = None,
+    progress: Callable[[DeliveryProgress], None] | None = None,
     stop: asyncio.Event | None = None,
     rng: random.Random | None = None,
-) -> DispatchResult:
-    """Send one message per job through ``transport``, recording each hand-over in ``ledger``.
+) -> DeliveryResult:
+    """Send one message per delivery through ``transport``, recording each hand-over in ``ledger``.
 
-    ``jobs`` must already be rows of ``campaign_id`` in the ledger (status pending/sending/unknown); they
-    are read lazily, and ``build`` turns a job's payload into its message just ahead of the sockets.
+    ``deliveries`` must already be rows of ``campaign_id`` in the ledger (status pending/sending/unknown); they
+    are read lazily, and ``build`` turns a delivery's payload into its message just ahead of the sockets.
     ``not_before`` (aware) is checked against ``clock()`` before every hand-over: nothing leaves earlier.
     Setting ``stop`` ends the run after the messages in flight; the rest stays pending.
     Raises :class:`TransportError` if the server cannot be used at all (then nothing was marked sent).
     """
-    engine: _Engine[T] = _Engine(
-        jobs=jobs,
+    loop: _SendLoop[T] = _SendLoop(
+        deliveries=deliveries,
         build=build,
         transport=transport,
         ledger=ledger,
         campaign_id=campaign_id,
-        options=options or DispatchOptions(),
+        options=options or DeliveryOptions(),
         clock=clock,
         not_before=not_before,
         on_bounce=on_bounce,
@@ -481,4 +482,4 @@ async def dispatch(
         stop=stop,
         rng=rng or random.Random(),
     )
-    return await engine.run()
+    return await loop.run()
