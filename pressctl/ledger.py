@@ -10,7 +10,8 @@ The schema is versioned with ``PRAGMA user_version``: :data:`MIGRATIONS` lists o
 applied in order inside one write transaction when a ledger is opened, so a ledger made by an older
 pressctl is brought up to date and one made by a newer pressctl is refused. Adding a migration is adding
 a function to the end of that tuple. Version 2 added ``release_locks`` (one sender per release, see
-:meth:`Ledger.acquire_release_lock`) and ``suppressions`` (addresses pressctl itself suppressed).
+:meth:`Ledger.acquire_release_lock`) and ``suppressions`` (addresses pressctl itself suppressed); version 3
+``recipients.retryable`` and ``recipients.reason`` (the reply policy's decision, recorded when it is made).
 """
 
 from __future__ import annotations
@@ -133,8 +134,20 @@ def _migrate_2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migrate_3(conn: sqlite3.Connection) -> None:
+    """Whether a failure may be tried again, recorded when it happens (``pressctl.relays.replies`` decides),
+    and the reason the report shows. Old failed rows: retryable when the reply was a 4xx, or when there was
+    no reply because the connection was lost or the outbox could not be written; otherwise final."""
+    conn.execute("ALTER TABLE recipients ADD COLUMN retryable INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE recipients ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
+    conn.execute(
+        "UPDATE recipients SET retryable = 1 WHERE status = 'failed' AND ((last_code >= 400 AND last_code < 500)"
+        " OR (last_code IS NULL AND (last_reply LIKE 'connection lost%' OR last_reply LIKE 'could not write%')))"
+    )
+
+
 # One function per schema version, in order; ``user_version`` says how many have been applied.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1, _migrate_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1, _migrate_2, _migrate_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -247,6 +260,8 @@ class RecipientRecord:
     first_attempt_at: str | None
     last_attempt_at: str | None
     sent_at: str | None
+    retryable: bool = False
+    reason: str = ""
 
 
 def _campaign(row: sqlite3.Row) -> Campaign:
@@ -425,10 +440,10 @@ class Ledger:
         return int(row[0])
 
     def retry_transient_failures(self, campaign_id: int) -> int:
-        """Put rows that failed only for passing reasons (4xx, timeouts) back to pending for this run."""
+        """Put rows that failed for passing reasons back to pending for this run: those recorded
+        ``retryable`` when they failed (the reply policy decided then; nothing is re-derived here)."""
         cur = self.conn.execute(
-            "UPDATE recipients SET status = 'pending' WHERE campaign_id = ? AND status = 'failed'"
-            " AND (last_code IS NULL OR (last_code >= 400 AND last_code < 500))",
+            "UPDATE recipients SET status = 'pending' WHERE campaign_id = ? AND status = 'failed' AND retryable = 1",
             (campaign_id,),
         )
         return cur.rowcount
@@ -467,17 +482,26 @@ class Ledger:
         return int(row[0])
 
     def mark_result(
-        self, campaign_id: int, key: str, *, status: str, code: int | None, reply: str
+        self,
+        campaign_id: int,
+        key: str,
+        *,
+        status: str,
+        code: int | None,
+        reply: str,
+        retryable: bool = False,
+        reason: str = "",
     ) -> None:
-        """Record the server's answer (or its absence) for the last hand-over."""
+        """Record the server's answer (or its absence) for the last hand-over. ``retryable``: a ``failed``
+        row may be tried again by a later run; ``reason``: what the reply meant, for the report."""
         if status not in STATUSES:
             raise ValueError(status)
         now = self._now()
         self.conn.execute(
-            "UPDATE recipients SET status = ?, last_code = ?, last_reply = ?,"
+            "UPDATE recipients SET status = ?, last_code = ?, last_reply = ?, retryable = ?, reason = ?,"
             " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
             " WHERE campaign_id = ? AND key = ?",
-            (status, code, reply[:1000], status, now, campaign_id, key),
+            (status, code, reply[:1000], int(retryable), reason[:300], status, now, campaign_id, key),
         )
 
     def totals(self, campaign_id: int) -> dict[str, int]:
@@ -642,7 +666,9 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 def _record(row: sqlite3.Row) -> RecipientRecord:
-    return RecipientRecord(**{k: row[k] for k in _RECORD_FIELDS})
+    values = {k: row[k] for k in _RECORD_FIELDS}
+    values["retryable"] = bool(values["retryable"])
+    return RecipientRecord(**values)
 
 
 _RECORD_FIELDS = tuple(RecipientRecord.__dataclass_fields__)

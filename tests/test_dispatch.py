@@ -8,6 +8,7 @@ import itertools
 import random
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,19 +41,20 @@ def _send(
     *,
     options: DeliveryOptions = FAST,
     timeout: float = 10.0,
+    build: Callable[[str], OutgoingMessage] | None = None,
     **kwargs: object,
 ) -> DeliveryResult:
     transport = SmtpTransport(
         parse_smtp_url(server.url(query=f"timeout={timeout}")), sender="press@hvsp.example"
     )
 
-    def build(rcpt: str) -> OutgoingMessage:
+    def plain(rcpt: str) -> OutgoingMessage:
         return make_message(rcpt)  # type: ignore[no-any-return]
 
     return asyncio.run(
         deliver(
             [Delivery(a, a) for a in addresses],
-            build=build,
+            build=build or plain,
             transport=transport,
             ledger=ledger,
             campaign_id=cid,

@@ -24,10 +24,10 @@ from pressctl.send.transport import Outcome
 
 _OUTCOMES = {
     "sent": Outcome("sent", 250, "2.0.0 queued"),
-    "busy": Outcome("transient", 451, "4.3.0 try later"),
-    "bye": Outcome("transient", 421, "4.3.2 closing", reconnect=True),
+    "busy": Outcome("retry-recipient", 451, "4.3.0 try later"),
+    "bye": Outcome("retry-recipient", 421, "4.3.2 closing", reconnect=True),
     "lost": Outcome("unknown", None, "connection lost after data", reconnect=True),
-    "gone": Outcome("permanent", 550, "5.1.1 no such user", stage="rcpt"),
+    "gone": Outcome("recipient-failed", 550, "5.1.1 no such user", stage="rcpt"),
 }
 
 

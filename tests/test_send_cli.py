@@ -181,7 +181,7 @@ def test_bounce_is_suppressed_and_exit_is_1(ws: Path) -> None:
         server.script("reporter00001@news.example", "550 5.1.1 <reporter00001@news.example>: no such user")
         proc = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
     assert proc.returncode == 1
-    assert "failed  reporter00001@news.example: 550" in proc.stdout and "suppression list" in proc.stdout
+    assert "failed  reporter00001@news.example: refused for this recipient (550 5.1.1" in proc.stdout and "suppression list" in proc.stdout
     assert "reporter00001@news.example" in (ws / "contacts" / "suppressed.csv").read_text(encoding="utf-8")
 
 

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 _COLUMNS = (
-    "email", "name", "language", "status", "attempts", "last_code", "last_reply", "message_id",
-    "first_attempt_at", "last_attempt_at", "sent_at", "source",
+    "email", "name", "language", "status", "attempts", "last_code", "last_reply", "reason", "retryable",
+    "message_id", "first_attempt_at", "last_attempt_at", "sent_at", "source",
 )
 
 
@@ -84,8 +84,10 @@ def report(
         for r in records:
             who = f"{r.name} <{r.email}>" if r.name else r.email
             reply = f"{r.last_code or ''} {r.last_reply}".strip()
+            if r.reason and r.status != "sent":
+                reply = f"{r.reason} ({reply})" if reply else r.reason
             rows.append((who, r.language, r.status, str(r.attempts), reply, r.message_id, r.last_attempt_at or ""))
-        print_table(("recipient", "lang", "status", "tries", "last reply", "Message-ID", "last attempt"), rows)
+        print_table(("recipient", "lang", "status", "tries", "reason (last reply)", "Message-ID", "last attempt"), rows)
         out.print("totals    " + (", ".join(f"{n} {k}" for k, n in totals.items() if n) or "none"))
 
 

@@ -433,9 +433,17 @@ def _verdict(result: SendResult, ledger: Any) -> None:
         out.print(f"{run.repeated} message(s) sent again after a lost connection, with their original Message-ID")
     if run.bounced:
         out.print(f"{len(run.bounced)} address(es) bounced and were added to the suppression list")
+    if run.throttled:
+        out.print(
+            f"the relay asked to slow down {run.throttled} time(s): pressctl sent slower (not counted against "
+            "anyone's tries)"
+        )
     failed = [r for r in ledger.recipients(c.id) if r.status == "failed"]
     for rec in failed[:10]:
-        out.print(f"  failed  {escape(rec.email)}: {escape(rec.last_code or '')} {escape(rec.last_reply)}")
+        reply = f"{rec.last_code or ''} {rec.last_reply}".strip()
+        why = f"{rec.reason} ({reply})" if rec.reason and reply else rec.reason or reply
+        again = "; a re-run tries again" if rec.retryable else ""
+        out.print(f"  failed  {escape(rec.email)}: {escape(why)}{again}")
     if len(failed) > 10:
         out.print(f"  ... and {len(failed) - 10} more: `pressctl report {c.id}`")
     if run.stopped:

@@ -19,8 +19,11 @@ __all__ = [
     "MAX_CONCURRENCY",
     "MAX_CONSECUTIVE_FAILURES",
     "RECONNECT_AFTER",
+    "RECOVER_AFTER",
     "RETRY_FOR",
     "RETRY_FOR_SECONDS",
+    "STOP_FOR_NOW_WAIT",
+    "THROTTLE_PAUSE",
     "Rate",
 ]
 
@@ -33,6 +36,9 @@ BACKOFF = 2.0  # seconds before the first retry; doubles each time, with jitter
 BACKOFF_MAX = 300.0  # the longest wait between two tries of one recipient
 RECONNECT_AFTER = 1000  # messages per connection before it is renewed
 MAX_CONSECUTIVE_FAILURES = 10  # this many failures in a row stop the run (0 = never)
+THROTTLE_PAUSE = 5.0  # after a "slow down" reply nothing is handed over for this long (relays/adaptive.py)
+RECOVER_AFTER = 60.0  # seconds of clean sending per step back up after a slow-down
+STOP_FOR_NOW_WAIT = 86400.0  # after "stop for now" (a daily quota): when a re-run can resume, at the latest
 
 
 @dataclass(frozen=True)

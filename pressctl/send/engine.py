@@ -23,6 +23,8 @@ from pressctl.errors import PressctlError, TransportError
 from pressctl.ledger import Ledger, utcnow
 from pressctl.model import OutgoingMessage
 from pressctl.relays import policy
+from pressctl.relays.adaptive import AdaptiveConfig, AdaptiveController
+from pressctl.relays.replies import Meaning, throttle_aspect
 from pressctl.send.pacing import Pacer, Rate
 from pressctl.send.transport import Connection, Outcome, Transport
 
@@ -45,6 +47,8 @@ class DeliveryOptions:
     backoff_max: float = policy.BACKOFF_MAX
     reconnect_after: int = policy.RECONNECT_AFTER  # messages per connection before it is renewed
     max_consecutive_failures: int = policy.MAX_CONSECUTIVE_FAILURES  # failures in a row that stop the run
+    throttle_pause: float = policy.THROTTLE_PAUSE  # after a "slow down" reply, nothing for this long
+    recover_after: float = policy.RECOVER_AFTER  # clean seconds per step back up after a slow-down
     buffer: int = 64  # messages built ahead of the sockets...
     buffer_bytes: int = 4 << 20  # ...and at most this many bytes of them (a PDF-laden message is ~0.5 MB)
 
@@ -78,6 +82,8 @@ class DeliveryResult:
     stopped: str | None = None
     interrupted: bool = False
     taken_elsewhere: int = 0  # rows another process had taken when this run came to them
+    throttled: int = 0  # "slow down" replies met (not charged to anybody)
+    resume_after: dt.datetime | None = None  # after "stop for now": when a re-run can resume
 
 
 @dataclass
@@ -142,6 +148,16 @@ class _SendLoop(Generic[T]):
         self.rng = rng
         self.prepare: Callable[[OutgoingMessage], OutgoingMessage] | None = getattr(transport, "prepare", None)
         self.pacer = Pacer(options.rate, batch_size=options.batch_size, batch_pause=options.batch_pause)
+        self.adaptive = AdaptiveController(
+            AdaptiveConfig(
+                max_connections=max(1, options.concurrency),
+                max_rate=options.rate.per_second if options.rate else None,
+                pause=options.throttle_pause,
+                recover_after=options.recover_after,
+            ),
+            now=0.0,
+        )
+        self._last_handover: float | None = None
         self.pace_lock = asyncio.Lock()
         self.cond = asyncio.Condition()
         self.fresh: deque[_Item[T]] = deque()
@@ -183,7 +199,10 @@ class _SendLoop(Generic[T]):
                         message = self.prepare(message)  # per-byte wire work here, while sockets wait
                 except PressctlError as exc:
                     # One contact's data cannot become a message (e.g. a header it would break): fail it alone.
-                    self.ledger.mark_result(self.cid, delivery.key, status="failed", code=None, reply=str(exc))
+                    self.ledger.mark_result(
+                        self.cid, delivery.key, status="failed", code=None, reply=str(exc),
+                        retryable=False, reason="the message could not be made from this contact's data",
+                    )
                     self.result.failed += 1
                     self.prog.failed += 1
                     self._report()
@@ -264,13 +283,34 @@ class _SendLoop(Generic[T]):
             await asyncio.sleep(min((self.not_before - now).total_seconds(), 0.25))
 
     async def pace(self) -> None:
+        """The configured rate and batches, then what the relay allows now (after a slow-down: a pause,
+        then a lower rate that recovers after a clean stretch; see ``relays/adaptive.py``)."""
         loop = asyncio.get_running_loop()
         async with self.pace_lock:
-            while (wait := self.pacer.delay(loop.time())) > 0:
+            while (wait := self._delay(loop.time())) > 0:
                 if self.stopping:
                     return
                 await asyncio.sleep(wait)
             self.pacer.take(loop.time())
+            self._last_handover = loop.time()
+
+    def _delay(self, now: float) -> float:
+        allowed = self.adaptive.allowed(now)
+        wait = self.pacer.delay(now)
+        if allowed.wait_until is not None:
+            wait = max(wait, allowed.wait_until - now)
+        if allowed.rate and self._last_handover is not None and self.adaptive.cuts:
+            wait = max(wait, self._last_handover + allowed.interval - now)
+        return wait
+
+    def _over_allowance(self, index: int) -> bool:
+        """Whether worker ``index`` must stand aside: the relay allows fewer connections now."""
+        return index >= max(1, self.adaptive.allowed(asyncio.get_running_loop().time()).connections)
+
+    def _all_done(self) -> bool:
+        return self.stopping or (
+            self.producer_done and not self.fresh and not self.retries and self.waiting == 0
+        )
 
     # -- workers ----------------------------------------------------------------------------------------
     async def open(self) -> Connection:
@@ -285,17 +325,22 @@ class _SendLoop(Generic[T]):
             with contextlib.suppress(Exception):
                 await conn.close()
 
-    async def worker(self, conn: Connection | None) -> None:
+    async def worker(self, conn: Connection | None, index: int = 0) -> None:
         try:
-            await self._work(conn)
+            await self._work(conn, index)
         except BaseException:
             await self._halt("internal error")  # the other workers stop after their message in flight
             raise
 
-    async def _work(self, conn: Connection | None) -> None:
+    async def _work(self, conn: Connection | None, index: int) -> None:
         used = 0
         try:
             while True:
+                if self._over_allowance(index):
+                    await self.close(conn)  # give the relay its connection back while it throttles us
+                    conn, used = None, 0
+                    while self._over_allowance(index) and not self._all_done():
+                        await asyncio.sleep(0.25)
                 item = await self.next_item()
                 if item is None:
                     return
@@ -346,34 +391,57 @@ class _SendLoop(Generic[T]):
         if self.prog.handed_over % 500 == 0:
             _give_back_memory()
         outcome = await conn.send(message)
-        if outcome.kind == "sent":
-            self.ledger.mark_result(self.cid, key, status="sent", code=outcome.code, reply=outcome.reply)
+        now = loop.time()
+        meaning = outcome.meaning
+        if not outcome.charged:
+            item.attempts -= 1  # a throttle, a quota or a refused login: not this recipient's fault
+        if meaning is Meaning.SENT:
+            self._mark(key, "sent", outcome)
+            self.adaptive.ok(now)
             self.consecutive = 0
             self.result.sent += 1
             self.prog.sent += 1
-        elif outcome.kind in ("transient", "unknown"):
+        elif meaning is Meaning.SLOW_DOWN:
+            # The relay throttles the whole run: fewer connections and/or a lower rate, then this recipient
+            # again once the pause is over. Not a failure of the recipient, and not charged an attempt.
+            self._mark(key, "pending", outcome)
+            self.adaptive.slow_down(now, throttle_aspect(outcome.meaning, outcome.stage, reconnect=outcome.reconnect) or "both")
+            self.result.throttled += 1
+            wait = self.adaptive.allowed(now).wait_until
+            self._requeue_later(item, max(0.0, (wait or now) - now))
+        elif meaning is Meaning.STOP_FOR_NOW:
+            self._mark(key, "pending", outcome)
+            self.adaptive.stop(now)
+            resume = self.clock() + dt.timedelta(seconds=policy.STOP_FOR_NOW_WAIT)
+            self.result.resume_after = resume
+            await self._halt(
+                f"the relay says stop for now: {outcome.explain()}; everyone left stays pending. Run the same "
+                f"command again after {resume.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC (or sooner if the relay's "
+                "limit resets earlier) to resume"
+            )
+        elif meaning in (Meaning.RETRY_RECIPIENT, Meaning.UNKNOWN):
             delay = self._backoff(item.attempts)
-            elapsed = loop.time() - item.first_try
+            elapsed = now - item.first_try
+            unknown = meaning is Meaning.UNKNOWN
             if item.attempts < self.opt.max_attempts and elapsed + delay <= self.opt.retry_for:
-                status = "unknown" if outcome.kind == "unknown" else "pending"
-                self.ledger.mark_result(self.cid, key, status=status, code=outcome.code, reply=outcome.reply)
-                if outcome.kind == "unknown":
+                self._mark(key, "unknown" if unknown else "pending", outcome)
+                if unknown:
                     self.result.repeated += 1
                     self.prog.repeated += 1
                 self._requeue_later(item, delay)
             else:
-                # Out of tries. "unknown" stays unknown (the server may have it); a re-run tries again.
-                status = "unknown" if outcome.kind == "unknown" else "failed"
-                self.ledger.mark_result(self.cid, key, status=status, code=outcome.code, reply=outcome.reply)
-                if status == "unknown":
+                # Out of tries. "unknown" stays unknown (the server may have it); a "failed" one is recorded
+                # retryable, so a re-run tries it again.
+                self._mark(key, "unknown" if unknown else "failed", outcome)
+                if unknown:
                     self.result.unknown += 1
                 else:
                     self.result.failed += 1
                     self.prog.failed += 1
             if self._failed_once(outcome.describe()):
                 await self._halt()
-        elif outcome.kind == "permanent":
-            self.ledger.mark_result(self.cid, key, status="failed", code=outcome.code, reply=outcome.reply)
+        elif meaning is Meaning.RECIPIENT_FAILED:
+            self._mark(key, "failed", outcome)
             self.result.failed += 1
             self.prog.failed += 1
             if outcome.bounce:
@@ -383,14 +451,20 @@ class _SendLoop(Generic[T]):
             if self._failed_once(outcome.describe()):
                 await self._halt()
         else:  # auth / policy: the server refuses the sender, not this recipient; keep them pending
-            self.ledger.mark_result(self.cid, key, status="pending", code=outcome.code, reply=outcome.reply)
-            what = "refused the login" if outcome.kind == "auth" else "refused the mail by policy"
+            self._mark(key, "pending", outcome)
+            what = "refused the login" if meaning is Meaning.AUTH else "refused the mail by policy"
             await self._halt(
-                f"the server {what} ({outcome.describe()}); check the account, the sender address and the "
+                f"the server {what} ({outcome.explain()}); check the account, the sender address and the "
                 "relay's rules, then run the same command again to resume"
             )
         self._report()
         return outcome
+
+    def _mark(self, key: str, status: str, outcome: Outcome) -> None:
+        self.ledger.mark_result(
+            self.cid, key, status=status, code=outcome.code, reply=outcome.reply,
+            retryable=outcome.retryable, reason=outcome.reason,
+        )
 
     def _failed_once(self, why: str) -> bool:
         """Count a failure in a row; True when the run should stop."""
@@ -421,7 +495,7 @@ class _SendLoop(Generic[T]):
             first = await self.open()
         producer = asyncio.create_task(self.produce())
         workers = [
-            asyncio.create_task(self.worker(first if i == 0 else None))
+            asyncio.create_task(self.worker(first if i == 0 else None, i))
             for i in range(max(1, self.opt.concurrency))
         ]
         try:
