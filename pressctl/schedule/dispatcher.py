@@ -26,11 +26,12 @@ from zoneinfo import ZoneInfo
 
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace, load_workspace
+from pressctl.embargo import check_run_now, check_send_time
 from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted
 from pressctl.release.load import Release, load_release_set
 from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
 from pressctl.send.sender import CampaignSender
-from pressctl.times import check_send_time, format_local, format_utc, parse_at
+from pressctl.times import format_local, format_utc, parse_at
 
 __all__ = [
     "DEFAULT_INTERVAL",
@@ -307,7 +308,10 @@ def schedule_release(
         at = main.embargo
     else:
         at = parse_at(request.at, zone=zone, now=now)
-    check_send_time(at, now=now, embargo=main.embargo, under_embargo=request.under_embargo, zone=zone)
+    check_send_time(
+        at, now=now, embargo=main.embargo, under_embargo=request.under_embargo,
+        show=lambda when: format_local(when, zone),
+    )
     for contact in request.contacts:
         if not Path(contact).is_file():
             raise InputError("contact list not found", where=str(contact), hint="check the path")
@@ -516,14 +520,11 @@ class Dispatcher:
                 if job.state == "cancelled"
                 else "see `pressctl report` for who received it",
             )
-        not_before = None if job.under_embargo else job.embargo
-        now = self.clock()
-        if not_before is not None and now < not_before:
-            zone = _zone(job)
-            raise EmbargoError(
-                f"job {job_id} can't be sent before its embargo lifts at {format_local(not_before, zone)}",
-                hint="leave it to `pressctl dispatch`, which sends it at its time",
-            )
+        zone = _zone(job)
+        not_before = check_run_now(
+            job_id, job.embargo, under_embargo=job.under_embargo, now=self.clock(),
+            show=lambda when: format_local(when, zone),
+        )
         events = self._run(
             job,
             not_before=not_before,

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pressctl.config import Workspace
+from pressctl.embargo import HandoverGate, check_send_now
 from pressctl.errors import (
     ContactsError,
-    EmbargoError,
     InputError,
     LedgerError,
     PressctlError,
@@ -54,6 +54,7 @@ from pressctl.send.transport import (
     envelope_sender,
     parse_smtp_url,
 )
+from pressctl.times import format_local
 
 if TYPE_CHECKING:
     from pressctl.contacts.load import ContactSet
@@ -340,31 +341,10 @@ def _fingerprint(release_files: Sequence[Path], lists: Sequence[Path], options: 
     return digest.hexdigest()[:32]
 
 
-def _embargo_check(main: Release, *, moment: dt.datetime, advance_copy: bool, where: str) -> bool:
-    """Whether to render EMBARGOED; raises EmbargoError for a send that would break (or misuse) an embargo."""
-    zone_text = _local(main).strftime("%Y-%m-%d %H:%M %Z") if main.embargo else ""
-    if advance_copy:
-        if main.embargo is None:
-            raise EmbargoError(
-                "--under-embargo needs an embargo, and the release has none",
-                where=where,
-                hint="Add 'embargo: YYYY-MM-DD HH:MM' to the front matter, or send without --under-embargo",
-            )
-        if main.embargo <= moment:
-            raise EmbargoError(
-                f"the embargo ({zone_text}) has already lifted, so this would not be an advance copy",
-                where=where,
-                hint="Send without --under-embargo",
-            )
-        return True
-    if main.embargo is not None and moment < main.embargo:
-        raise EmbargoError(
-            f"the release is under embargo until {zone_text}; sending it now would break the embargo",
-            where=where,
-            hint="Use --under-embargo to send an advance copy marked EMBARGOED, "
-            "or `pressctl schedule` to send it when the embargo lifts",
-        )
-    return False
+def _show(release: Release) -> Callable[[dt.datetime], str]:
+    """How this release's times are shown in embargo messages: in its own zone."""
+    zone = release.zone
+    return lambda when: format_local(when, zone)
 
 
 def _render_pdfs(
@@ -485,7 +465,9 @@ def plan_send(
     if not_before is not None and not_before > moment:
         moment = not_before
     if check_embargo:
-        embargoed = _embargo_check(main, moment=moment, advance_copy=options.advance_copy, where=str(release_path))
+        embargoed = check_send_now(
+            main.embargo, moment=moment, advance_copy=options.advance_copy, where=str(release_path), show=_show(main)
+        )
     else:
         embargoed = options.advance_copy
     lists = [Path(p) for p in contact_paths]
@@ -870,7 +852,9 @@ def _run_locked(
                 campaign_id=campaign.id,
                 options=plan.options.delivery_options(),
                 clock=clock,
-                not_before=not_before,
+                gate=HandoverGate.for_send(
+                    plan.main.embargo, advance_copy=plan.embargoed, not_before=not_before, show=_show(plan.main)
+                ),
                 on_bounce=bounce,
                 progress=progress,
                 stop=stop,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from pressctl.embargo import HandoverGate
 from pressctl.errors import PressctlError, TransportError
 from pressctl.ledger import Ledger, utcnow
 from pressctl.model import OutgoingMessage
@@ -128,7 +129,7 @@ class _SendLoop(Generic[T]):
         campaign_id: int,
         options: DeliveryOptions,
         clock: Callable[[], dt.datetime],
-        not_before: dt.datetime | None,
+        gate: HandoverGate,
         on_bounce: Callable[[str, Outcome], None] | None,
         progress: Callable[[DeliveryProgress], None] | None,
         stop: asyncio.Event | None,
@@ -141,7 +142,7 @@ class _SendLoop(Generic[T]):
         self.cid = campaign_id
         self.opt = options
         self.clock = clock
-        self.not_before = not_before
+        self.gate = gate
         self.on_bounce = on_bounce
         self.progress_cb = progress
         self.stop_event = stop or asyncio.Event()
@@ -273,14 +274,18 @@ class _SendLoop(Generic[T]):
 
     # -- gates ------------------------------------------------------------------------------------------
     async def embargo_gate(self) -> None:
-        """Never hand over before ``not_before``: checked right before each message, on the injected clock."""
-        if self.not_before is None:
+        """The two-sided embargo gate (``pressctl.embargo.HandoverGate``), asked right before each message on
+        the injected clock: wait for the lift (or a job's time); an advance copy stops the run at the lift."""
+        if self.gate.idle:
             return
         while not self.stopping:
-            now = self.clock()
-            if now >= self.not_before:
+            decision = self.gate.decide(self.clock())
+            if decision.action == "go":
                 return
-            await asyncio.sleep(min((self.not_before - now).total_seconds(), 0.25))
+            if decision.action == "stop":
+                await self._halt(decision.line)
+                return
+            await asyncio.sleep(min(decision.seconds, 0.25))
 
     async def pace(self) -> None:
         """The configured rate and batches, then what the relay allows now (after a slow-down: a pause,
@@ -491,7 +496,8 @@ class _SendLoop(Generic[T]):
         now = self.clock()
         # Open one connection before anything is marked, so an unreachable server fails fast and clean.
         # (Not when the gate is far off: an idle connection would time out while we wait.)
-        if self.not_before is None or (self.not_before - now).total_seconds() < 5:
+        bound = self.gate.not_before
+        if bound is None or (bound - now).total_seconds() < 5:
             first = await self.open()
         producer = asyncio.create_task(self.produce())
         workers = [
@@ -529,6 +535,7 @@ async def deliver(
     options: DeliveryOptions | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     not_before: dt.datetime | None = None,
+    gate: HandoverGate | None = None,
     on_bounce: Callable[[str, Outcome], None] | None = None,
     progress: Callable[[DeliveryProgress], None] | None = None,
     stop: asyncio.Event | None = None,
@@ -538,7 +545,9 @@ async def deliver(
 
     ``deliveries`` must already be rows of ``campaign_id`` in the ledger (status pending/sending/unknown); they
     are read lazily, and ``build`` turns a delivery's payload into its message just ahead of the sockets.
-    ``not_before`` (aware) is checked against ``clock()`` before every hand-over: nothing leaves earlier.
+    ``gate`` (:class:`pressctl.embargo.HandoverGate`) is asked on ``clock()`` before every hand-over: nothing
+    leaves before its ``not_before``, and an advance copy stops at its ``lift`` with the rest pending.
+    ``not_before`` alone (aware) is the one-sided gate ``HandoverGate(not_before=...)``.
     Setting ``stop`` ends the run after the messages in flight; the rest stays pending.
     Raises :class:`TransportError` if the server cannot be used at all (then nothing was marked sent).
     """
@@ -550,7 +559,7 @@ async def deliver(
         campaign_id=campaign_id,
         options=options or DeliveryOptions(),
         clock=clock,
-        not_before=not_before,
+        gate=gate or HandoverGate(not_before=not_before),
         on_bounce=on_bounce,
         progress=progress,
         stop=stop,
