@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer, make_message
 from test_dispatch import FAST, _send, _setup, _status
 
@@ -119,3 +122,27 @@ def test_migration_3_backfills_retryable_sensibly(tmp_path: Path) -> None:
         retryable = {r.key: r.retryable for r in ledger.recipients(1)}
         assert retryable == {"a@x.test": True, "b@x.test": True, "c@x.test": False, "d@x.test": False}
         assert ledger.retry_transient_failures(1) == 2
+
+
+@pytest.mark.slow
+def test_send_stops_for_now_with_everyone_left_pending_and_exit_1(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 4)
+    with SmtpTestServer() as server:
+        server.script("reporter00001@news.example", "550 5.4.5 Daily SMTP relay limit exceeded for user")
+        argv = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--concurrency", "1"]
+        proc = run_cli(argv, cwd=ws)
+        assert proc.returncode == 1, proc.stderr
+        assert "Traceback" not in proc.stderr
+        stopped = [line for line in proc.stderr.splitlines() if "stop for now" in line]
+        assert len(stopped) == 1 and "run the same command again after" in stopped[0].lower()
+        assert "daily" in stopped[0].lower()
+        report = json.loads(run_cli(["report", "--format", "json"], cwd=ws).stdout)
+        assert report["totals"]["sent"] == 1 and report["totals"]["pending"] == 3
+        assert report["totals"]["failed"] == 0
+        # The quota resets: the same command sends whoever was left, nobody twice.
+        server.script("reporter00001@news.example", "250")
+        again = run_cli(argv, cwd=ws)
+        assert again.returncode == 0, again.stderr
+    assert sorted(m.rcpt for m in server.accepted) == [f"reporter{i:05d}@news.example" for i in range(4)]
