@@ -491,17 +491,19 @@ class Ledger:
         reply: str,
         retryable: bool = False,
         reason: str = "",
+        charged: bool = True,
     ) -> None:
         """Record the server's answer (or its absence) for the last hand-over. ``retryable``: a ``failed``
-        row may be tried again by a later run; ``reason``: what the reply meant, for the report."""
+        row may be tried again by a later run; ``reason``: what the reply meant, for the report;
+        ``charged=False`` (a throttle, a quota, a refused login) gives back the attempt ``mark_sending`` took."""
         if status not in STATUSES:
             raise ValueError(status)
         now = self._now()
         self.conn.execute(
             "UPDATE recipients SET status = ?, last_code = ?, last_reply = ?, retryable = ?, reason = ?,"
-            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+            " attempts = MAX(0, attempts - ?), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
             " WHERE campaign_id = ? AND key = ?",
-            (status, code, reply[:1000], int(retryable), reason[:300], status, now, campaign_id, key),
+            (status, code, reply[:1000], int(retryable), reason[:300], int(not charged), status, now, campaign_id, key),
         )
 
     def totals(self, campaign_id: int) -> dict[str, int]:

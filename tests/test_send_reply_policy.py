@@ -68,6 +68,8 @@ def test_a_throttle_reply_charges_no_attempt_and_slows_the_run(tmp_path: Path) -
     assert result.sent == 4 and result.failed == 0 and result.stopped is None
     assert result.throttled == 2
     assert set(_status(ledger, cid).values()) == {"sent"}
+    record = ledger.record(cid, "r0@news.example")
+    assert record is not None and record.attempts == 1  # the two throttled hand-overs were given back
     # The run slowed down: after the first throttle nothing was handed over for the pause.
     first = next(e.time for e in rcpts if e.rcpt == "r0@news.example")
     later = [e.time for e in rcpts if e.time > first]

@@ -468,7 +468,7 @@ class _SendLoop(Generic[T]):
     def _mark(self, key: str, status: str, outcome: Outcome) -> None:
         self.ledger.mark_result(
             self.cid, key, status=status, code=outcome.code, reply=outcome.reply,
-            retryable=outcome.retryable, reason=outcome.reason,
+            retryable=outcome.retryable, reason=outcome.reason, charged=outcome.charged,
         )
 
     def _failed_once(self, why: str) -> bool:
