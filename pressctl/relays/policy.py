@@ -18,6 +18,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "MAX_CONCURRENCY",
     "MAX_CONSECUTIVE_FAILURES",
+    "MAX_CONSECUTIVE_THROTTLES",
     "RECONNECT_AFTER",
     "RECOVER_AFTER",
     "RETRY_FOR",
@@ -36,6 +37,7 @@ BACKOFF = 2.0  # seconds before the first retry; doubles each time, with jitter
 BACKOFF_MAX = 300.0  # the longest wait between two tries of one recipient
 RECONNECT_AFTER = 1000  # messages per connection before it is renewed
 MAX_CONSECUTIVE_FAILURES = 10  # this many failures in a row stop the run (0 = never)
+MAX_CONSECUTIVE_THROTTLES = 50  # "slow down" replies in a row, nothing sent between: stop, everyone pending
 THROTTLE_PAUSE = 5.0  # after a "slow down" reply nothing is handed over for this long (relays/adaptive.py)
 RECOVER_AFTER = 60.0  # seconds of clean sending per step back up after a slow-down
 STOP_FOR_NOW_WAIT = 86400.0  # after "stop for now" (a daily quota): when a re-run can resume, at the latest

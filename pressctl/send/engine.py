@@ -159,6 +159,7 @@ class _SendLoop(Generic[T]):
             now=0.0,
         )
         self._last_handover: float | None = None
+        self.throttles_in_a_row = 0
         self.pace_lock = asyncio.Lock()
         self.cond = asyncio.Condition()
         self.fresh: deque[_Item[T]] = deque()
@@ -404,6 +405,7 @@ class _SendLoop(Generic[T]):
             self._mark(key, "sent", outcome)
             self.adaptive.ok(now)
             self.consecutive = 0
+            self.throttles_in_a_row = 0
             self.result.sent += 1
             self.prog.sent += 1
         elif meaning is Meaning.SLOW_DOWN:
@@ -412,8 +414,18 @@ class _SendLoop(Generic[T]):
             self._mark(key, "pending", outcome)
             self.adaptive.slow_down(now, throttle_aspect(outcome.meaning, outcome.stage, reconnect=outcome.reconnect) or "both")
             self.result.throttled += 1
-            wait = self.adaptive.allowed(now).wait_until
-            self._requeue_later(item, max(0.0, (wait or now) - now))
+            self.throttles_in_a_row += 1
+            if self.throttles_in_a_row >= policy.MAX_CONSECUTIVE_THROTTLES:
+                # Never hammer a relay that only ever says "slow down": stop, nobody charged, all pending.
+                self._push_back(item)
+                await self._halt(
+                    f"the relay asked to slow down {self.throttles_in_a_row} times in a row with nothing sent "
+                    f"between (last: {outcome.explain()}); everyone left stays pending. Run the same command "
+                    "again later, or lower --concurrency/--rate"
+                )
+            else:
+                wait = self.adaptive.allowed(now).wait_until
+                self._requeue_later(item, max(0.0, (wait or now) - now))
         elif meaning is Meaning.STOP_FOR_NOW:
             self._mark(key, "pending", outcome)
             self.adaptive.stop(now)
