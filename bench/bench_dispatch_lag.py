@@ -26,7 +26,7 @@ from smtp_server import SmtpTestServer
 from pressctl.config import load_workspace
 from pressctl.scaffold import init_workspace
 from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, open_store, schedule_release
-from pressctl.send.campaign import CampaignEngine
+from pressctl.send.campaign import LedgerCampaignSender
 
 PRESSCTL = str(Path(sys.executable).with_name("pressctl"))
 
@@ -51,7 +51,7 @@ def _prepare(root: Path, server: SmtpTestServer, recipients: int, ahead: float) 
         ),
         workspace=workspace,
         store=store,
-        engine=CampaignEngine(ledger_path=workspace.ledger_path),
+        engine=LedgerCampaignSender(ledger_path=workspace.ledger_path),
     )
     store.conn.close()
     return lift, time.perf_counter() - started
@@ -94,7 +94,7 @@ def run_library(recipients: int, lead: float) -> tuple[float, float]:
             # sqlite3 connections belong to the thread that made them: build the dispatcher in its thread.
             dispatcher = Dispatcher(
                 open_store(ledger),
-                engine=CampaignEngine(ledger_path=ledger),
+                engine=LedgerCampaignSender(ledger_path=ledger),
                 lead=lead,
                 store_factory=lambda: open_store(ledger),
             )

@@ -15,6 +15,8 @@ migration (issue 12) added the ``bounced`` status, each row's response columns (
 said: ``response``, ``response_detail``, ``response_at``, ``new_address``, ``bounce_code``), ``inbound`` (the
 messages ``pressctl bounces`` handled, so a second run changes nothing) and ``soft_bounces``; the methods
 under "bounces and replies" are what :class:`pressctl.bounces.store.LedgerStore` calls.
+Version 5 added ``recipients.retryable`` and ``recipients.reason`` (the reply policy's decision, recorded when
+it is made).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pressctl.errors import InputError, LedgerError
+from pressctl.owners import owner_state
 
 __all__ = [
     "FINAL_STATUSES",
@@ -45,6 +48,7 @@ __all__ = [
     "RecipientRow",
     "ResponseUpdate",
     "connect",
+    "recipients_left",
     "utcnow",
 ]
 
@@ -55,6 +59,13 @@ __all__ = [
 STATUSES = ("pending", "sending", "sent", "failed", "bounced", "suppressed", "invalid", "skipped", "unknown")
 TODO_STATUSES = ("pending", "sending", "unknown")
 FINAL_STATUSES = ("sent", "failed", "bounced", "suppressed", "invalid", "skipped")
+
+
+def recipients_left(totals: Mapping[str, int]) -> int:
+    """Recipients of a campaign still to do (pending, in flight, outcome unknown): the one count of "left"."""
+    return sum(totals.get(status, 0) for status in TODO_STATUSES)
+
+
 LOCK_LEASE = 60.0  # seconds a release lock lasts without renewal (renewed every few seconds while sending)
 
 _SCHEMA_V1 = """
@@ -193,12 +204,25 @@ def _migrate_relay_handovers(conn: sqlite3.Connection) -> None:
     conn.execute(_HANDOVER_TRIGGER)
 
 
+def _migrate_reply_policy(conn: sqlite3.Connection) -> None:
+    """Whether a failure may be tried again, recorded when it happens (``pressctl.relays.replies`` decides),
+    and the reason the report shows. Old failed rows: retryable when the reply was a 4xx, or when there was
+    no reply because the connection was lost or the outbox could not be written; otherwise final."""
+    conn.execute("ALTER TABLE recipients ADD COLUMN retryable INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE recipients ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
+    conn.execute(
+        "UPDATE recipients SET retryable = 1 WHERE status = 'failed' AND ((last_code >= 400 AND last_code < 500)"
+        " OR (last_code IS NULL AND (last_reply LIKE 'connection lost%' OR last_reply LIKE 'could not write%')))"
+    )
+
+
 # One function per schema version, in order; ``user_version`` says how many have been applied.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_1,
     _migrate_2,
     _migrate_bounces,
     _migrate_relay_handovers,
+    _migrate_reply_policy,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -312,6 +336,8 @@ class RecipientRecord:
     first_attempt_at: str | None
     last_attempt_at: str | None
     sent_at: str | None
+    retryable: bool = False
+    reason: str = ""
     response: str = ""  # what came back after the send: bounced, soft-bounce, auto-reply, moved, replied, ...
     response_detail: str = ""  # the diagnostic, or the first lines of what they wrote
     response_at: str | None = None
@@ -528,10 +554,10 @@ class Ledger:
         return int(row[0])
 
     def retry_transient_failures(self, campaign_id: int) -> int:
-        """Put rows that failed only for passing reasons (4xx, timeouts) back to pending for this run."""
+        """Put rows that failed for passing reasons back to pending for this run: those recorded
+        ``retryable`` when they failed (the reply policy decided then; nothing is re-derived here)."""
         cur = self.conn.execute(
-            "UPDATE recipients SET status = 'pending' WHERE campaign_id = ? AND status = 'failed'"
-            " AND (last_code IS NULL OR (last_code >= 400 AND last_code < 500))",
+            "UPDATE recipients SET status = 'pending' WHERE campaign_id = ? AND status = 'failed' AND retryable = 1",
             (campaign_id,),
         )
         return cur.rowcount
@@ -570,17 +596,28 @@ class Ledger:
         return int(row[0])
 
     def mark_result(
-        self, campaign_id: int, key: str, *, status: str, code: int | None, reply: str
+        self,
+        campaign_id: int,
+        key: str,
+        *,
+        status: str,
+        code: int | None,
+        reply: str,
+        retryable: bool = False,
+        reason: str = "",
+        charged: bool = True,
     ) -> None:
-        """Record the server's answer (or its absence) for the last hand-over."""
+        """Record the server's answer (or its absence) for the last hand-over. ``retryable``: a ``failed``
+        row may be tried again by a later run; ``reason``: what the reply meant, for the report;
+        ``charged=False`` (a throttle, a quota, a refused login) gives back the attempt ``mark_sending`` took."""
         if status not in STATUSES:
             raise ValueError(status)
         now = self._now()
         self.conn.execute(
-            "UPDATE recipients SET status = ?, last_code = ?, last_reply = ?,"
-            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+            "UPDATE recipients SET status = ?, last_code = ?, last_reply = ?, retryable = ?, reason = ?,"
+            " attempts = MAX(0, attempts - ?), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
             " WHERE campaign_id = ? AND key = ?",
-            (status, code, reply[:1000], status, now, campaign_id, key),
+            (status, code, reply[:1000], int(retryable), reason[:300], int(not charged), status, now, campaign_id, key),
         )
 
     def totals(self, campaign_id: int) -> dict[str, int]:
@@ -629,8 +666,6 @@ class Ledger:
 
         A holder whose process is gone (same host), or whose lease ran out (another host), loses it.
         """
-        from pressctl.schedule.jobs import owner_state
-
         host, pid = _owner_parts(owner)
         now = self.clock()
         self.conn.execute("BEGIN IMMEDIATE")
@@ -654,8 +689,6 @@ class Ledger:
 
     def lock_holder(self, release: str) -> LockHolder | None:
         """Who holds the lock on ``release`` now, if anyone alive does."""
-        from pressctl.schedule.jobs import owner_state
-
         row = self.conn.execute("SELECT * FROM release_locks WHERE release = ?", (release,)).fetchone()
         if row is None:
             return None
@@ -822,7 +855,9 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 def _record(row: sqlite3.Row) -> RecipientRecord:
-    return RecipientRecord(**{k: row[k] for k in _RECORD_FIELDS})
+    values = {k: row[k] for k in _RECORD_FIELDS}
+    values["retryable"] = bool(values["retryable"])
+    return RecipientRecord(**values)
 
 
 _RECORD_FIELDS = tuple(RecipientRecord.__dataclass_fields__)

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from pressctl.errors import EmbargoError, InputError
 
 __all__ = [
-    "check_send_time",
     "format_local",
     "format_offset",
     "format_utc",
@@ -125,56 +124,6 @@ def parse_at(text: str, *, zone: ZoneInfo, now: dt.datetime) -> dt.datetime:
                 "(2030-03-12 10:00), or +DURATION (+15m)"
             ),
         ) from None
-
-
-MAX_AHEAD = dt.timedelta(days=10 * 365 + 2)  # ten years
-
-
-def check_send_time(
-    at: dt.datetime,
-    *,
-    now: dt.datetime,
-    embargo: dt.datetime | None,
-    under_embargo: bool,
-    zone: ZoneInfo,
-) -> None:
-    """Refuse a scheduled time that is past, or that would break the embargo.
-
-    An advance copy (``under_embargo``) is the one case where sending before the embargo is the point;
-    then the time must be before the lift, or the copy would arrive marked EMBARGOED after it.
-    A time more than :data:`MAX_AHEAD` ahead is refused too: it is a typo (or 9999-12-31), and near the end
-    of the calendar it cannot even be shown in every zone.
-    """
-    if at - now > MAX_AHEAD:
-        raise EmbargoError(
-            f"{at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC is more than {MAX_AHEAD.days // 365} years ahead; "
-            "no job is stored",
-            hint="check the year of --at (or of the release's 'embargo'); schedule it closer to the time",
-        )
-    if at <= now:
-        raise EmbargoError(
-            f"{format_local(at, zone)} is in the past (now {format_local(now, zone)})",
-            hint="give a later --at, or use `pressctl send` to send now",
-        )
-    if under_embargo:
-        if embargo is None:
-            raise EmbargoError(
-                "--under-embargo needs a release with an 'embargo'",
-                hint="add 'embargo:' to the front matter, or drop --under-embargo",
-            )
-        if at >= embargo:
-            raise EmbargoError(
-                f"an advance copy at {format_local(at, zone)} would arrive after the embargo lifts "
-                f"({format_local(embargo, zone)})",
-                hint="schedule it earlier, or drop --under-embargo to send the release at the lift",
-            )
-        return
-    if embargo is not None and at < embargo:
-        raise EmbargoError(
-            f"{format_local(at, zone)} is before the embargo lifts ({format_local(embargo, zone)}); "
-            "sending then would break it",
-            hint="leave out --at to send at the lift, or add --under-embargo for advance copies",
-        )
 
 
 def format_local(when: dt.datetime, zone: ZoneInfo) -> str:

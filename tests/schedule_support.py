@@ -12,7 +12,7 @@ from typing import Any
 from pressctl.clock import Clock, ManualClock
 from pressctl.config import Workspace, load_workspace
 from pressctl.errors import PressctlError, SendAborted
-from pressctl.schedule.dispatcher import SendOutcome
+from pressctl.send.sender import SendOutcome
 
 __all__ = ["EMBARGO", "FakeEngine", "SendCall", "make_workspace"]
 

@@ -12,7 +12,7 @@ from pressctl.send.transport import parse_smtp_url
 @pytest.mark.parametrize("value", [0, 101, 100_000])
 def test_concurrency_out_of_range_is_refused(value: int) -> None:
     with pytest.raises(InputError, match="between 1 and 100"):
-        SendOptions(concurrency=value).dispatch_options()
+        SendOptions(concurrency=value).delivery_options()
 
 
 def test_port_zero_is_refused() -> None:

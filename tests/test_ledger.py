@@ -66,7 +66,9 @@ def test_rows_before_and_after_hand_over(tmp_path: Path) -> None:
         assert rec is not None and rec.status == "sent" and rec.sent_at and rec.message_id == "<m1@hvsp.example>"
 
         ledger.mark_sending(cid, "b@news.example", "<m2@hvsp.example>")
-        ledger.mark_result(cid, "b@news.example", status="failed", code=451, reply="4.3.0 try later")
+        ledger.mark_result(
+            cid, "b@news.example", status="failed", code=451, reply="4.3.0 try later", retryable=True
+        )
         assert ledger.totals(cid)["failed"] == 1
         assert ledger.retry_transient_failures(cid) == 1
         assert ledger.mark_sending(cid, "b@news.example", "<m2@hvsp.example>") == 2

@@ -14,6 +14,7 @@ from pressctl.relays.profiles import (
     resolve_limits,
 )
 from pressctl.send.pacing import Rate, parse_rate
+from pressctl.send.transport import parse_smtp_url
 
 
 def test_the_table_of_issue_11() -> None:
@@ -124,7 +125,7 @@ def test_bad_values() -> None:
 
 
 def test_relay_account() -> None:
-    assert relay_account("smtp://Press@SMTP.office365.com") == "smtp://press@smtp.office365.com:587"
-    assert relay_account("smtps://press@smtp.gmail.com") == "smtps://press@smtp.gmail.com:465"
-    assert relay_account("smtp://127.0.0.1:2525") == "smtp://127.0.0.1:2525"
-    assert relay_account("smtp://a@h.example:25") != relay_account("smtp://b@h.example:25")
+    assert relay_account(parse_smtp_url("smtp://Press@SMTP.office365.com")) == "smtp://press@smtp.office365.com:587"
+    assert relay_account(parse_smtp_url("smtps://press@smtp.gmail.com")) == "smtps://press@smtp.gmail.com:465"
+    assert relay_account(parse_smtp_url("smtp://127.0.0.1:2525")) == "smtp://127.0.0.1:2525"
+    assert relay_account(parse_smtp_url("smtp://a@h.example:25")) != relay_account(parse_smtp_url("smtp://b@h.example:25"))

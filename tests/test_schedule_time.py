@@ -9,13 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pressctl.embargo import check_send_time
 from pressctl.errors import EmbargoError, InputError
-from pressctl.times import check_send_time, format_local, format_utc, parse_at, parse_duration
+from pressctl.times import format_local, format_utc, parse_at, parse_duration
 
 HK = ZoneInfo("Asia/Hong_Kong")
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = dt.datetime(2030, 3, 1, 0, 0, tzinfo=dt.UTC)
+
+
+def _show(when: dt.datetime) -> str:
+    return format_local(when, HK)
 
 
 @pytest.mark.parametrize(
@@ -87,30 +92,30 @@ def test_unusable_at_is_refused_with_a_hint(text: str) -> None:
 
 def test_past_time_is_refused() -> None:
     with pytest.raises(EmbargoError, match="in the past"):
-        check_send_time(NOW - dt.timedelta(seconds=1), now=NOW, embargo=None, under_embargo=False, zone=HK)
+        check_send_time(NOW - dt.timedelta(seconds=1), now=NOW, embargo=None, under_embargo=False, show=_show)
     with pytest.raises(EmbargoError, match="in the past"):
-        check_send_time(NOW, now=NOW, embargo=None, under_embargo=False, zone=HK)
-    check_send_time(NOW + dt.timedelta(seconds=1), now=NOW, embargo=None, under_embargo=False, zone=HK)
+        check_send_time(NOW, now=NOW, embargo=None, under_embargo=False, show=_show)
+    check_send_time(NOW + dt.timedelta(seconds=1), now=NOW, embargo=None, under_embargo=False, show=_show)
 
 
 def test_time_before_the_embargo_is_refused() -> None:
     embargo = NOW + dt.timedelta(days=2)
     with pytest.raises(EmbargoError, match="before the embargo lifts") as info:
         check_send_time(
-            embargo - dt.timedelta(minutes=1), now=NOW, embargo=embargo, under_embargo=False, zone=HK
+            embargo - dt.timedelta(minutes=1), now=NOW, embargo=embargo, under_embargo=False, show=_show
         )
     assert "--under-embargo" in str(info.value)
-    check_send_time(embargo, now=NOW, embargo=embargo, under_embargo=False, zone=HK)
-    check_send_time(embargo + dt.timedelta(hours=1), now=NOW, embargo=embargo, under_embargo=False, zone=HK)
+    check_send_time(embargo, now=NOW, embargo=embargo, under_embargo=False, show=_show)
+    check_send_time(embargo + dt.timedelta(hours=1), now=NOW, embargo=embargo, under_embargo=False, show=_show)
 
 
 def test_advance_copy_must_go_before_the_lift() -> None:
     embargo = NOW + dt.timedelta(days=2)
-    check_send_time(NOW + dt.timedelta(hours=1), now=NOW, embargo=embargo, under_embargo=True, zone=HK)
+    check_send_time(NOW + dt.timedelta(hours=1), now=NOW, embargo=embargo, under_embargo=True, show=_show)
     with pytest.raises(EmbargoError, match="after the embargo lifts"):
-        check_send_time(embargo, now=NOW, embargo=embargo, under_embargo=True, zone=HK)
+        check_send_time(embargo, now=NOW, embargo=embargo, under_embargo=True, show=_show)
     with pytest.raises(EmbargoError, match="needs a release with an 'embargo'"):
-        check_send_time(NOW + dt.timedelta(hours=1), now=NOW, embargo=None, under_embargo=True, zone=HK)
+        check_send_time(NOW + dt.timedelta(hours=1), now=NOW, embargo=None, under_embargo=True, show=_show)
 
 
 def test_display_uses_abbreviation_or_offset() -> None:

@@ -72,12 +72,12 @@ def _schedule_inline(
     ``clock`` is the time the jobs are made at (the dispatchers still run on the real clock)."""
     from pressctl.config import load_workspace
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import CampaignEngine
+    from pressctl.send.campaign import LedgerCampaignSender
 
     workspace = load_workspace(ws)
     made_at = clock or system_clock
     store = open_store(workspace.ledger_path, clock=made_at)
-    engine = CampaignEngine(ledger_path=workspace.ledger_path)
+    engine = LedgerCampaignSender(ledger_path=workspace.ledger_path)
     ids = []
     for path in lists:
         request = ScheduleRequest(
@@ -292,7 +292,7 @@ def test_a_missed_job_waits_for_schedule_run(
     from pressctl.cli import app
     from pressctl.config import load_workspace
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import CampaignEngine
+    from pressctl.send.campaign import LedgerCampaignSender
 
     ws = tmp_path / "ws"
     release = _workspace(ws)
@@ -306,7 +306,7 @@ def test_a_missed_job_waits_for_schedule_run(
         ),
         workspace=workspace,
         store=open_store(workspace.ledger_path, clock=then),
-        engine=CampaignEngine(ledger_path=workspace.ledger_path),
+        engine=LedgerCampaignSender(ledger_path=workspace.ledger_path),
         clock=then,
     )
     (job,) = open_store(workspace.ledger_path).all()

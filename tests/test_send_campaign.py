@@ -14,7 +14,7 @@ from smtp_server import SmtpTestServer
 from pressctl.config import load_workspace
 from pressctl.errors import EmbargoError, SendAborted
 from pressctl.ledger import Ledger
-from pressctl.send.campaign import CampaignEngine, SendOptions, make_transport, plan_send, run_send
+from pressctl.send.campaign import LedgerCampaignSender, SendOptions, make_transport, plan_send, run_send
 
 LIFT = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)  # 10:00 in Hong Kong
 BEFORE = LIFT - dt.timedelta(hours=1)
@@ -105,7 +105,7 @@ def test_engine_for_the_scheduler(ws: Path) -> None:
     release = write_release(ws, embargo="2030-03-12 10:00")
     lists = [write_contacts(ws / "contacts" / "l.csv", 3)]
     now = [BEFORE]
-    engine = CampaignEngine(ledger_path=workspace.ledger_path, clock=lambda: now[0])
+    engine = LedgerCampaignSender(ledger_path=workspace.ledger_path, clock=lambda: now[0])
     assert engine.check(release=release, contacts=lists, workspace=workspace, options={}) == 3
     with SmtpTestServer() as server:
         options = {"smtp": server.url(), "concurrency": 2, "rate": "100/s", "batch_pause": "0"}

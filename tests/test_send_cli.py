@@ -199,7 +199,7 @@ def test_bounce_is_suppressed_and_exit_is_1(ws: Path) -> None:
         proc = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
     assert proc.returncode == 1, proc.stderr  # one refused: exit 1, not a crash
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
-    assert "failed  reporter00001@news.example: 550" in proc.stdout and "suppression list" in proc.stdout
+    assert "failed  reporter00001@news.example: refused for this recipient (550 5.1.1" in proc.stdout and "suppression list" in proc.stdout
     assert "reporter00001@news.example" in (ws / "contacts" / "suppressed.csv").read_text(encoding="utf-8")
 
 

@@ -8,6 +8,7 @@ import itertools
 import random
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,11 @@ from smtp_server import SmtpTestServer, make_message
 from pressctl.errors import TransportError
 from pressctl.ledger import Ledger, RecipientRow
 from pressctl.model import OutgoingMessage
-from pressctl.send.engine import DispatchOptions, DispatchResult, Job, dispatch
+from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, deliver
 from pressctl.send.pacing import Rate
 from pressctl.send.transport import Outcome, SmtpTransport, parse_smtp_url
 
-FAST = DispatchOptions(concurrency=2, backoff=0.05, backoff_max=0.2, max_attempts=4)
+FAST = DeliveryOptions(concurrency=2, backoff=0.05, backoff_max=0.2, max_attempts=4)
 
 
 def _setup(tmp_path: Path, addresses: list[str]) -> tuple[Ledger, int]:
@@ -38,21 +39,22 @@ def _send(
     cid: int,
     addresses: list[str],
     *,
-    options: DispatchOptions = FAST,
+    options: DeliveryOptions = FAST,
     timeout: float = 10.0,
+    build: Callable[[str], OutgoingMessage] | None = None,
     **kwargs: object,
-) -> DispatchResult:
+) -> DeliveryResult:
     transport = SmtpTransport(
         parse_smtp_url(server.url(query=f"timeout={timeout}")), sender="press@hvsp.example"
     )
 
-    def build(rcpt: str) -> OutgoingMessage:
+    def plain(rcpt: str) -> OutgoingMessage:
         return make_message(rcpt)  # type: ignore[no-any-return]
 
     return asyncio.run(
-        dispatch(
-            [Job(a, a) for a in addresses],
-            build=build,
+        deliver(
+            [Delivery(a, a) for a in addresses],
+            build=build or plain,
             transport=transport,
             ledger=ledger,
             campaign_id=cid,
@@ -71,7 +73,7 @@ def test_everyone_once_over_reused_connections(tmp_path: Path) -> None:
     addresses = [f"reporter{i}@news.example" for i in range(30)]
     ledger, cid = _setup(tmp_path, addresses)
     with SmtpTestServer() as server:
-        result = _send(server, ledger, cid, addresses, options=DispatchOptions(concurrency=3, reconnect_after=7))
+        result = _send(server, ledger, cid, addresses, options=DeliveryOptions(concurrency=3, reconnect_after=7))
     assert result.sent == 30 and result.failed == 0 and result.stopped is None
     assert sorted(m.rcpt for m in server.messages) == sorted(addresses)
     # 3 connections, each renewed after 7 messages: 30 messages need 5-6 connections, not 30.
@@ -146,7 +148,7 @@ def test_policy_refusal_stops_the_run_and_keeps_the_rest_pending(tmp_path: Path)
     addresses = [f"r{i}@news.example" for i in range(10)]
     ledger, cid = _setup(tmp_path, addresses)
     with SmtpTestServer(default="554") as server:
-        result = _send(server, ledger, cid, addresses, options=DispatchOptions(concurrency=1))
+        result = _send(server, ledger, cid, addresses, options=DeliveryOptions(concurrency=1))
     assert result.stopped is not None and "5.7.1" in result.stopped and "resume" in result.stopped
     assert result.sent == 0
     assert set(_status(ledger, cid).values()) == {"pending"}
@@ -158,7 +160,7 @@ def test_a_run_of_failures_stops_instead_of_burning_the_list(tmp_path: Path) -> 
     ledger, cid = _setup(tmp_path, addresses)
     with SmtpTestServer(default="550") as server:
         result = _send(
-            server, ledger, cid, addresses, options=DispatchOptions(concurrency=1, max_consecutive_failures=5)
+            server, ledger, cid, addresses, options=DeliveryOptions(concurrency=1, max_consecutive_failures=5)
         )
     assert result.stopped is not None and "5 messages in a row" in result.stopped
     assert result.failed == 5 and len(ledger.todo(cid)) == 35
@@ -170,7 +172,7 @@ def test_rate_is_never_exceeded(tmp_path: Path) -> None:
     rate = Rate(20, 1.0)
     with SmtpTestServer() as server:
         server.script("r3@news.example", "450")  # a retry is a hand-over too: it takes a token
-        _send(server, ledger, cid, addresses, options=DispatchOptions(concurrency=4, rate=rate, backoff=0.05))
+        _send(server, ledger, cid, addresses, options=DeliveryOptions(concurrency=4, rate=rate, backoff=0.05))
     times = sorted(e.time for e in server.events if e.kind == "mail")
     assert len(times) == 13
     # Upper bound only (robust on a noisy machine): any 0.25 s window holds at most 5 (+1 for edges).
@@ -184,7 +186,7 @@ def test_batch_pauses(tmp_path: Path) -> None:
     ledger, cid = _setup(tmp_path, addresses)
     with SmtpTestServer() as server:
         _send(
-            server, ledger, cid, addresses, options=DispatchOptions(concurrency=2, batch_size=3, batch_pause=1.5)
+            server, ledger, cid, addresses, options=DeliveryOptions(concurrency=2, batch_size=3, batch_pause=1.5)
         )
     times = sorted(m.time for m in server.messages)
     gaps = [b - a for a, b in itertools.pairwise(times)]
@@ -226,7 +228,7 @@ def test_stop_event_finishes_in_flight_and_keeps_the_rest(tmp_path: Path) -> Non
 
     with SmtpTestServer() as server:
         result = _send(
-            server, ledger, cid, addresses, options=DispatchOptions(concurrency=1, rate=Rate(50, 1.0)),
+            server, ledger, cid, addresses, options=DeliveryOptions(concurrency=1, rate=Rate(50, 1.0)),
             stop=stop, progress=progress,
         )
     assert result.interrupted and 3 <= result.sent < 20
@@ -242,8 +244,8 @@ def test_unreachable_server_marks_nothing(tmp_path: Path) -> None:
     transport = SmtpTransport(parse_smtp_url(f"smtp://127.0.0.1:{port}"), sender="press@hvsp.example")
     with pytest.raises(TransportError, match=f"127.0.0.1:{port}"):
         asyncio.run(
-            dispatch(
-                [Job("a@news.example", "a@news.example")],
+            deliver(
+                [Delivery("a@news.example", "a@news.example")],
                 build=make_message,
                 transport=transport,
                 ledger=ledger,

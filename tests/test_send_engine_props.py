@@ -19,15 +19,15 @@ from smtp_server import make_message
 
 from pressctl.ledger import Ledger, RecipientRow
 from pressctl.model import OutgoingMessage
-from pressctl.send.engine import DispatchOptions, Job, dispatch
+from pressctl.send.engine import Delivery, DeliveryOptions, deliver
 from pressctl.send.transport import Outcome
 
 _OUTCOMES = {
     "sent": Outcome("sent", 250, "2.0.0 queued"),
-    "busy": Outcome("transient", 451, "4.3.0 try later"),
-    "bye": Outcome("transient", 421, "4.3.2 closing", reconnect=True),
+    "busy": Outcome("retry-recipient", 451, "4.3.0 try later"),
+    "bye": Outcome("retry-recipient", 421, "4.3.2 closing", reconnect=True),
     "lost": Outcome("unknown", None, "connection lost after data", reconnect=True),
-    "gone": Outcome("permanent", 550, "5.1.1 no such user", stage="rcpt"),
+    "gone": Outcome("recipient-failed", 550, "5.1.1 no such user", stage="rcpt"),
 }
 
 
@@ -81,7 +81,7 @@ class _Transport:
 def test_bookkeeping_follows_the_script(scripts: list[list[str]], concurrency: int, max_attempts: int) -> None:
     addresses = [f"r{i}@news.example" for i in range(len(scripts))]
     server = _Server(dict(zip(addresses, scripts, strict=True)))
-    options = DispatchOptions(
+    options = DeliveryOptions(
         concurrency=concurrency, max_attempts=max_attempts, backoff=0.001, backoff_max=0.002,
         max_consecutive_failures=0,
     )
@@ -91,8 +91,8 @@ def test_bookkeeping_follows_the_script(scripts: list[list[str]], concurrency: i
         ).id
         ledger.add_recipients(cid, [RecipientRow(key=a, email=a) for a in addresses])
         result = asyncio.run(
-            dispatch(
-                [Job(a, a) for a in addresses], build=make_message, transport=_Transport(server),
+            deliver(
+                [Delivery(a, a) for a in addresses], build=make_message, transport=_Transport(server),
                 ledger=ledger, campaign_id=cid, options=options, rng=random.Random(0),
             )
         )

@@ -80,5 +80,5 @@ def test_estimate() -> None:
 @pytest.mark.parametrize(("text", "seconds"), [("1h30m", 5400), ("90m", 5400), ("1d", 86400), ("30s", 30), ("45", 45)])
 def test_send_durations_use_the_one_parser(text: str, seconds: float) -> None:
     """--retry-for and --batch-pause read durations as --max-late does: 1h30m was refused before."""
-    options = SendOptions(retry_for=text, batch_pause=text).dispatch_options()
+    options = SendOptions(retry_for=text, batch_pause=text).delivery_options()
     assert (options.retry_for, options.batch_pause) == (seconds, seconds)

@@ -55,6 +55,19 @@ def test_classify() -> None:
     assert classify(530, "5.7.0 authentication required").kind == "auth"
 
 
+def test_classify_reads_replies_by_meaning_through_the_one_table() -> None:
+    # The transport asks pressctl.relays.replies; nothing here re-derives what a reply means.
+    throttle = classify(451, "4.7.0 Too many messages, slow down", stage="rcpt")
+    assert throttle.meaning == "slow-down" and not throttle.charged and throttle.retryable
+    quota = classify(550, "5.4.5 Daily SMTP relay limit exceeded for user", stage="rcpt")
+    assert quota.meaning == "stop-for-now" and not quota.charged and quota.retryable and quota.reason
+    gone = classify(550, "5.1.1 no such user", stage="rcpt")
+    assert gone.meaning == "recipient-failed" and gone.charged and not gone.retryable
+    assert gone.explain().startswith("refused for this recipient (550 5.1.1")
+    sender = classify(553, "5.1.8 sender rejected", stage="mail")
+    assert sender.kind == "policy"
+
+
 def test_implicit_tls(tmp_path: Path) -> None:
     ca = trustme.CA()
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -3,7 +3,7 @@
 Each is an ``Annotated`` alias; a command writes ``where: Where = None`` and keeps its default in its own
 signature (typer copies the option for each command, so sharing one is safe).
 
-The pacing and retry options are generic in their type: ``send`` has real defaults (``Concurrency[int] = 4``)
+The pacing and retry options are generic in their type: ``send`` has real defaults (``Concurrency[int] = policy.CONCURRENCY``)
 while ``schedule add`` uses ``None`` for "not given" (``Concurrency[int | None] = None``), so a job stores
 only what was chosen and takes ``send``'s defaults when it goes.
 
@@ -19,6 +19,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from pressctl.errors import ConfigError, InputError
+from pressctl.relays import policy
 
 __all__ = [
     "BatchPause",
@@ -106,7 +107,7 @@ Concurrency = Annotated[
     T,
     typer.Option(
         "--concurrency",
-        help="SMTP connections, each reused (1 to 100). Default: \\[smtp] concurrency, else the relay profile's (4).",
+        help=f"SMTP connections, each reused (1 to {policy.MAX_CONCURRENCY}). Default: \\[smtp] concurrency, else the relay profile's (4).",
     ),
 ]
 
@@ -142,7 +143,8 @@ BatchSize = Annotated[T, typer.Option("--batch-size", help="Pause after every N 
 BatchPause = Annotated[T, typer.Option("--batch-pause", help="The pause between batches, e.g. 30s, 5m, 1h30m.")]
 
 MaxAttempts = Annotated[
-    T, typer.Option("--max-attempts", help="Tries per recipient for temporary failures (4xx, timeouts).")
+    T, typer.Option("--max-attempts", help="Tries per recipient for temporary failures (4xx, timeouts); "
+        "replies that throttle the whole run are not counted.")
 ]
 
 RetryFor = Annotated[T, typer.Option("--retry-for", help="Stop retrying a recipient after this long, e.g. 10m, 1h, 1h30m.")]

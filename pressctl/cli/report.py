@@ -14,6 +14,7 @@ import typer
 from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
 from pressctl.cli._options import ConfigFile, LedgerDb
 from pressctl.errors import InputError
+from pressctl.ledger import recipients_left
 
 if TYPE_CHECKING:
     from pressctl.ledger import Ledger
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 _COLUMNS = (
-    "email", "name", "language", "status", "attempts", "last_code", "last_reply", "message_id",
-    "first_attempt_at", "last_attempt_at", "sent_at", "source",
+    "email", "name", "language", "status", "attempts", "last_code", "last_reply", "reason", "retryable",
+    "message_id", "first_attempt_at", "last_attempt_at", "sent_at", "source",
     "response", "bounce_code", "response_detail", "new_address", "response_at",
 )
 _ATTENTION_COLUMNS = (
@@ -130,12 +131,14 @@ def report(
         for r in records:
             who = f"{r.name} <{r.email}>" if r.name else r.email
             reply = f"{r.last_code or ''} {r.last_reply}".strip()
+            if r.reason and r.status != "sent":
+                reply = f"{r.reason} ({reply})" if reply else r.reason
             rows.append((
                 who, r.language, r.status, str(r.attempts), reply, response_text(r), r.message_id,
                 r.last_attempt_at or "",
             ))
         print_table(
-            ("recipient", "lang", "status", "tries", "last reply", "response", "Message-ID", "last attempt"), rows
+            ("recipient", "lang", "status", "tries", "reason (last reply)", "response", "Message-ID", "last attempt"), rows
         )
         out.print("totals    " + _totals_text(totals))
 
@@ -202,7 +205,7 @@ def campaigns(
             return
         lines = []
         for c, t in rows:
-            left = t["pending"] + t["sending"] + t["unknown"]
+            left = recipients_left(t)
             other = t["suppressed"] + t["invalid"] + t["skipped"]
             lines.append((
                 str(c.id), c.created_at[:16].replace("T", " "), c.title, str(t["sent"]),

@@ -163,7 +163,7 @@ def add(
         --at "2030-03-12 10:00"
     """
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import CampaignEngine
+    from pressctl.send.campaign import LedgerCampaignSender
     from pressctl.times import format_local, format_utc
 
     workspace = workspace_for(release, config)
@@ -196,7 +196,7 @@ def add(
     )
     from pressctl.cli.site import job_site_links
 
-    engine = CampaignEngine(ledger_path=ledger, site_links=job_site_links)
+    engine = LedgerCampaignSender(ledger_path=ledger, site_links=job_site_links)
     try:
         job = schedule_release(request, workspace=workspace, store=store, engine=engine)
     except ConfigError as exc:
@@ -387,11 +387,11 @@ def _dispatcher(ledger: Path, **kw: Any) -> Dispatcher:
     from pressctl.cli.site import job_site_links
     from pressctl.schedule.dispatcher import Dispatcher, open_store
     from pressctl.schedule.newsroom import publish_at_lift
-    from pressctl.send.campaign import CampaignEngine
+    from pressctl.send.campaign import LedgerCampaignSender
 
     return Dispatcher(
         open_store(ledger),
-        engine=CampaignEngine(ledger_path=ledger, site_links=job_site_links),
+        engine=LedgerCampaignSender(ledger_path=ledger, site_links=job_site_links),
         on_event=_print_event,
         store_factory=lambda: open_store(ledger),
         publish_at_lift=publish_at_lift,

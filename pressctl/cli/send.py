@@ -36,6 +36,8 @@ from pressctl.cli._options import (
     Where,
 )
 from pressctl.errors import InputError
+from pressctl.ledger import recipients_left
+from pressctl.relays import policy
 
 if TYPE_CHECKING:
     from pressctl.send.campaign import SendPlan, SendResult
@@ -59,11 +61,11 @@ def send(
     daily_cap: DailyCap = None,
     batch_size: BatchSize[int] = 0,
     batch_pause: BatchPause[str] = "0",
-    max_attempts: MaxAttempts[int] = 5,
-    retry_for: RetryFor[str] = "1h",
+    max_attempts: MaxAttempts[int] = policy.MAX_ATTEMPTS,
+    retry_for: RetryFor[str] = policy.RETRY_FOR,
     reconnect_after: Annotated[
         int, typer.Option("--reconnect-after", help="Renew each connection after this many messages.")
-    ] = 1000,
+    ] = policy.RECONNECT_AFTER,
     db: LedgerDb = None,
     new_campaign: Annotated[
         bool, typer.Option("--new-campaign", help="Send again to everyone, as a new campaign, on purpose.")
@@ -324,7 +326,7 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     from pressctl.send.pacing import Pacer, format_duration
 
     s = plan.summary()
-    opts = plan.dispatch_options()
+    opts = plan.delivery_options()
     rows: dict[str, Any] = {
         "release": f"{s['title']} ({plan.release_path})",
         "languages": plan.contacts.languages_line() if plan.contacts.selected
@@ -374,7 +376,7 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
         found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
         if found is not None:
             t = ledger.totals(found.id)
-            left = t["pending"] + t["sending"] + t["unknown"]
+            left = recipients_left(t)
             resume = f"resuming #{found.id}: {t['sent']} already sent, {left} left"
         _check_relay_size(plan, transport)
         rows = _summary_rows(plan, transport=transport, resume=resume)
@@ -497,9 +499,17 @@ def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
         out.print(f"{run.repeated} message(s) sent again after a lost connection, with their original Message-ID")
     if run.bounced:
         out.print(f"{len(run.bounced)} address(es) bounced and were added to the suppression list")
+    if run.throttled:
+        out.print(
+            f"the relay asked to slow down {run.throttled} time(s): pressctl sent slower (not counted against "
+            "anyone's tries)"
+        )
     failed = [r for r in ledger.recipients(c.id) if r.status == "failed"]
     for rec in failed[:10]:
-        out.print(f"  failed  {escape(rec.email)}: {escape(rec.last_code or '')} {escape(rec.last_reply)}")
+        reply = f"{rec.last_code or ''} {rec.last_reply}".strip()
+        why = f"{rec.reason} ({reply})" if rec.reason and reply else rec.reason or reply
+        again = "; a re-run tries again" if rec.retryable else ""
+        out.print(f"  failed  {escape(rec.email)}: {escape(why)}{again}")
     if len(failed) > 10:
         out.print(f"  ... and {len(failed) - 10} more: `pressctl report {c.id}`")
     if run.stopped:

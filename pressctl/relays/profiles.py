@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pressctl.errors import InputError
-from pressctl.send.pacing import Rate
+from pressctl.relays import policy
+from pressctl.relays.policy import Rate
 
 __all__ = [
     "DEFAULT_CONNECTIONS",
@@ -34,7 +35,7 @@ __all__ = [
 T = TypeVar("T")
 
 #: Connections when nothing says otherwise: today's ``pressctl send`` default.
-DEFAULT_CONNECTIONS = 4
+DEFAULT_CONNECTIONS = policy.CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -271,12 +272,23 @@ def _where(level: str) -> str | None:
     return "pressctl.toml" if level == "pressctl.toml" else None
 
 
-def relay_account(url: str) -> str:
-    """The key a rolling daily cap is counted under: scheme, host, port and user of the relay URL
-    (``smtp://press@smtp.office365.com:587``); never a password (URLs may not hold one)."""
-    from pressctl.send.transport import parse_smtp_url
+class _RelayAddress(Protocol):
+    """The parts of parsed SMTP settings a relay account is made of (``SmtpSettings`` has them)."""
 
-    settings = parse_smtp_url(url)
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def tls(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+
+
+def relay_account(settings: _RelayAddress) -> str:
+    """The key a rolling daily cap is counted under: scheme, host, port and user of the parsed relay URL
+    (``smtp://press@smtp.office365.com:587``); never a password. The caller parses the URL (configuration
+    does that), so relays never import the transport."""
     scheme = "smtps" if settings.tls == "implicit" else "smtp"
     user = f"{settings.username.lower()}@" if settings.username else ""
     return f"{scheme}://{user}{settings.host.lower()}:{settings.port}"

@@ -33,6 +33,7 @@ from enum import StrEnum
 from typing import Literal
 
 __all__ = [
+    "CHARGED",
     "RULES",
     "Meaning",
     "Rule",
@@ -41,6 +42,7 @@ __all__ = [
     "classify_lost",
     "classify_reply",
     "enhanced_status",
+    "throttle_aspect",
 ]
 
 Stage = Literal["connect", "ehlo", "auth", "mail", "rcpt", "data", ""]
@@ -58,7 +60,7 @@ class Meaning(StrEnum):
 
 
 #: Meanings whose recipient is charged an attempt (see the module docstring).
-_CHARGED = frozenset({Meaning.SENT, Meaning.RETRY_RECIPIENT, Meaning.RECIPIENT_FAILED, Meaning.UNKNOWN})
+CHARGED = _CHARGED = frozenset({Meaning.SENT, Meaning.RETRY_RECIPIENT, Meaning.RECIPIENT_FAILED, Meaning.UNKNOWN})
 
 #: Enhanced statuses after RCPT or DATA that say the *address* does not exist (suppression-worthy).
 _BOUNCE_STATUSES = frozenset({"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10"})
@@ -221,16 +223,23 @@ class Verdict:
     def throttles(self) -> Literal["connections", "rate", "both"] | None:
         """For ``slow-down``: what to cut. Refusals of a connection or a login mean fewer connections; a
         throttle that also closes the connection, both; one on a message, the rate."""
-        if self.meaning is not Meaning.SLOW_DOWN:
-            return None
-        if self.stage in ("connect", "ehlo", "auth"):
-            return "connections"
-        return "both" if self.reconnect else "rate"
+        return throttle_aspect(self.meaning, self.stage, reconnect=self.reconnect)
 
     def describe(self) -> str:
         """``reason (code text)``: for the report; the reply text is the relay's own, never ours."""
         reply = " ".join(str(p) for p in (self.code, self.text) if p)
         return f"{self.reason} ({reply})" if reply else self.reason
+
+
+def throttle_aspect(
+    meaning: Meaning, stage: str, *, reconnect: bool
+) -> Literal["connections", "rate", "both"] | None:
+    """For ``slow-down``: what to cut (see :attr:`Verdict.throttles`); None for any other meaning."""
+    if meaning is not Meaning.SLOW_DOWN:
+        return None
+    if stage in ("connect", "ehlo", "auth"):
+        return "connections"
+    return "both" if reconnect else "rate"
 
 
 def enhanced_status(code: int, text: str) -> str | None:

@@ -5,8 +5,8 @@ copies the release, its translations, photos, attachments and the contact lists 
 ``.pressctl/jobs/<id>/`` and stores a job; what was scheduled is what goes. ``Dispatcher`` sends jobs
 whose time has come: it claims each one atomically (see ``pressctl.schedule.jobs``), hands it to the send engine
 with ``not_before`` = the job's time so the engine checks the clock at every hand-over (it takes a job up
-``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through an ``Engine`` (``pressctl.send.campaign`` in real
-use), so the timing rules here are tested with a fake engine and a manual clock.
+``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through a ``CampaignSender`` (``pressctl.send.sender``;
+``pressctl.send.campaign.LedgerCampaignSender`` in real use), so the timing rules here are tested with a fake engine and a manual clock.
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace, load_workspace
 from pressctl.digests import file_sha256
+from pressctl.embargo import check_run_now, check_send_time
 from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted
 from pressctl.release.load import Release, load_release_set
 from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
-from pressctl.times import check_send_time, format_local, format_utc, parse_at
+from pressctl.send.sender import CampaignSender
+from pressctl.times import format_local, format_utc, parse_at
 
 __all__ = [
     "DEFAULT_INTERVAL",
@@ -39,11 +41,9 @@ __all__ = [
     "DEFAULT_MAX_LATE",
     "DispatchEvent",
     "Dispatcher",
-    "Engine",
     "JobHeld",
     "JobView",
     "ScheduleRequest",
-    "SendOutcome",
     "Snapshot",
     "cancel_job",
     "changed_sources",
@@ -74,43 +74,6 @@ class JobHeld(PressctlError):
     """The newsroom page could not be published before the emails: the job waits and is tried again."""
 
     exit_code = 1
-
-
-# -- the send engine, as the scheduler needs it ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    """How a job's send ended. ``complete`` is false when some recipients are left to try later."""
-
-    summary: str  # one line for people: "12 sent, 1 suppressed"
-    complete: bool = True
-    campaign: str | None = None
-
-
-class Engine(Protocol):
-    """What the scheduler needs from the send engine (``pressctl.send.campaign``)."""
-
-    def check(
-        self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
-    ) -> int:
-        """Plan a send without sending: raise a PressctlError for anything wrong, else the recipient count."""
-        ...
-
-    def send(
-        self,
-        *,
-        release: Path,
-        contacts: Sequence[Path],
-        workspace: Workspace,
-        options: Mapping[str, Any],
-        not_before: dt.datetime | None,
-        stop: threading.Event,
-    ) -> SendOutcome:
-        """Send (or resume) the one campaign these inputs make, never handing a message over before
-        ``not_before``. Setting ``stop`` asks it to finish the messages in flight and return early
-        (raising SendAborted). Failures a user can act on raise PressctlError."""
-        ...
 
 
 # -- snapshots ----------------------------------------------------------------------------------------------
@@ -327,7 +290,7 @@ def schedule_release(
     *,
     workspace: Workspace,
     store: JobStore,
-    engine: Engine,
+    engine: CampaignSender,
     clock: Clock = system_clock,
 ) -> Job:
     """Check, snapshot and store a job; every error a send would raise is raised now."""
@@ -350,7 +313,10 @@ def schedule_release(
         at = main.embargo
     else:
         at = parse_at(request.at, zone=zone, now=now)
-    check_send_time(at, now=now, embargo=main.embargo, under_embargo=request.under_embargo, zone=zone)
+    check_send_time(
+        at, now=now, embargo=main.embargo, under_embargo=request.under_embargo,
+        show=lambda when: format_local(when, zone),
+    )
     for contact in request.contacts:
         if not Path(contact).is_file():
             raise InputError("contact list not found", where=str(contact), hint="check the path")
@@ -491,7 +457,7 @@ class Dispatcher:
         self,
         store: JobStore,
         *,
-        engine: Engine,
+        engine: CampaignSender,
         clock: Clock = system_clock,
         waiter: Waiter | None = None,
         max_late: dt.timedelta = DEFAULT_MAX_LATE,
@@ -568,14 +534,11 @@ class Dispatcher:
                 if job.state == "cancelled"
                 else "see `pressctl report` for who received it",
             )
-        not_before = None if job.under_embargo else job.embargo
-        now = self.clock()
-        if not_before is not None and now < not_before:
-            zone = _zone(job)
-            raise EmbargoError(
-                f"job {job_id} can't be sent before its embargo lifts at {format_local(not_before, zone)}",
-                hint="leave it to `pressctl dispatch`, which sends it at its time",
-            )
+        zone = _zone(job)
+        not_before = check_run_now(
+            job_id, job.embargo, under_embargo=job.under_embargo, now=self.clock(),
+            show=lambda when: format_local(when, zone),
+        )
         events = self._run(
             job,
             not_before=not_before,

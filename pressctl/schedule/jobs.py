@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pressctl.clock import Clock, system_clock
 from pressctl.errors import InputError
+from pressctl.owners import OwnerState, current_owner, owner_state
 
 __all__ = [
     "HELD",
@@ -40,8 +39,6 @@ STATES = ("scheduled", "running", "done", "missed", "cancelled", "failed")
 # A held job is stored as ``scheduled`` at its retry time, its ``error`` starting with this: a state of its own
 # for people (``schedule list``, ``Job.shown_state``) without a new value in the table's CHECK constraint.
 HELD = "held: "
-
-OwnerState = Literal["alive", "dead", "unknown"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -143,46 +140,6 @@ class Job:
     def shown_state(self) -> str:
         """The state as people see it: ``held`` for a job waiting to retry its newsroom publish."""
         return "held" if self.state == "scheduled" and self.error.startswith(HELD) else self.state
-
-
-def _start_time(pid: int) -> str:
-    """When process ``pid`` started (clock ticks since boot, Linux), to tell it from a later one that
-    reuses its pid; "" where /proc is not available."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return ""
-    fields = stat.rpartition(")")[2].split()  # after "pid (name)"; the name may hold spaces
-    return fields[19] if len(fields) > 19 else ""
-
-
-def current_owner() -> str:
-    """This process as a lease owner: ``host:pid:start``."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
-
-
-def owner_state(owner: str) -> OwnerState:
-    """Whether the dispatcher named by ``owner`` is ``alive``, ``dead``, or ``unknown`` (another host).
-
-    On this host the process table is the truth, whatever its lease says: a live dispatcher whose lease
-    looks expired (the wall clock jumped, the process was paused) keeps its job, because a second sender
-    would repeat messages. On another host only the lease can tell.
-    """
-    parts = owner.split(":")
-    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return "unknown"
-    pid = int(parts[1])
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return "dead"
-    except PermissionError:  # exists, belongs to someone else
-        pass
-    started = parts[2] if len(parts) > 2 else ""
-    if started and _start_time(pid) not in ("", started):
-        return "dead"  # the pid now belongs to a newer process
-    return "alive"
 
 
 def connect(path: Path) -> sqlite3.Connection:

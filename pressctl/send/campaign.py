@@ -10,7 +10,7 @@ Two steps, so the CLI can show a summary and ask before anything leaves::
 an advance copy), renders each language once, checks merge fields and computes the campaign fingerprint.
 ``run_send`` finds the campaign with that fingerprint in the ledger (or starts one), records every
 recipient, and sends to those still to do. The scheduler (``pressctl.schedule.dispatcher``) drives the same two
-steps through :class:`CampaignEngine`.
+steps through :class:`LedgerCampaignSender`.
 """
 
 from __future__ import annotations
@@ -30,25 +30,27 @@ from typing import TYPE_CHECKING, Any
 
 from pressctl.config import Workspace
 from pressctl.digests import feed_file
+from pressctl.embargo import HandoverGate, check_send_now
 from pressctl.errors import (
     ContactsError,
-    EmbargoError,
     InputError,
     LedgerError,
     PressctlError,
     ReleaseBusy,
     SendAborted,
 )
-from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, utcnow
+from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, recipients_left, utcnow
 from pressctl.model import Contact, EmailLinks, OutgoingMessage, Rendered
+from pressctl.relays import policy
 from pressctl.relays.adaptive import DAY, CapPlan
 from pressctl.relays.adaptive import plan_cap as _plan_cap
 from pressctl.relays.oauth import TokenSource, login_xoauth2
 from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
-from pressctl.send.engine import DispatchOptions, DispatchProgress, DispatchResult, Job, dispatch
+from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, deliver
 from pressctl.send.pacing import Rate, parse_rate
+from pressctl.send.sender import SendOutcome
 from pressctl.send.transport import (
     PASSWORD_ENV,
     OutboxTransport,
@@ -58,14 +60,14 @@ from pressctl.send.transport import (
     envelope_sender,
     parse_smtp_url,
 )
-from pressctl.times import format_offset, parse_duration
+from pressctl.times import format_local, format_offset, parse_duration
 
 if TYPE_CHECKING:
     from pressctl.contacts.load import ContactSet
     from pressctl.send.messages import MessageFactory
 
 __all__ = [
-    "CampaignEngine",
+    "LedgerCampaignSender",
     "ReleaseLock",
     "SendOptions",
     "SendPlan",
@@ -86,7 +88,7 @@ SiteLinks = Callable[[Sequence[Release], bool], Mapping[str, EmailLinks]]
 _ALIASES = {"under_embargo": "advance_copy", "from": "from_addr", "lang": "language", "smtp": "smtp_url"}
 
 
-MAX_CONCURRENCY = 100
+MAX_CONCURRENCY = policy.MAX_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -109,10 +111,10 @@ class SendOptions:
     daily_cap: int | None = None  # --daily-cap: recipients per rolling 24 h for the relay account; 0: none
     batch_size: int = 0
     batch_pause: str = "0"
-    max_attempts: int = 5
-    retry_for: str = "1h"
-    reconnect_after: int = 1000
-    max_consecutive_failures: int = 10
+    max_attempts: int = policy.MAX_ATTEMPTS
+    retry_for: str = policy.RETRY_FOR
+    reconnect_after: int = policy.RECONNECT_AFTER
+    max_consecutive_failures: int = policy.MAX_CONSECUTIVE_FAILURES
 
     def to_mapping(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -153,7 +155,7 @@ class SendOptions:
         host = parse_smtp_url(url).host if url else None
         return resolve_limits(cli=self.limit_options(), config=config_limits(workspace), host=host)
 
-    def dispatch_options(self, limits: EffectiveLimits | None = None) -> DispatchOptions:
+    def delivery_options(self, limits: EffectiveLimits | None = None) -> DeliveryOptions:
         concurrency = limits.connections.value if limits else (
             DEFAULT_CONNECTIONS if self.concurrency is None else self.concurrency
         )
@@ -170,7 +172,7 @@ class SendOptions:
             raise InputError("--reconnect-after must be at least 1")
         if self.batch_size < 0:
             raise InputError("--batch-size must be 0 (no batches) or more")
-        return DispatchOptions(
+        return DeliveryOptions(
             concurrency=concurrency,
             rate=rate,
             batch_size=self.batch_size,
@@ -212,9 +214,9 @@ class SendPlan:
     links: Mapping[str, EmailLinks] = field(default_factory=dict)  # newsroom links per language ([site] base_url)
     limits: EffectiveLimits | None = None  # connections, rate, daily cap and where each came from
 
-    def dispatch_options(self) -> DispatchOptions:
+    def delivery_options(self) -> DeliveryOptions:
         """The engine's options with this run's effective limits (the profile's where nothing else says)."""
-        return self.options.dispatch_options(self.limits or self.options.limits(self.workspace))
+        return self.options.delivery_options(self.limits or self.options.limits(self.workspace))
 
     @property
     def main(self) -> Release:
@@ -305,14 +307,14 @@ class SendResult:
 
     campaign: Campaign
     totals: dict[str, int]
-    run: DispatchResult
+    run: DeliveryResult
     new_campaign: bool = False
     skipped: int = 0  # already had this release from an earlier campaign
     cap: CapPlan | None = None  # the relay account's rolling daily cap, when one applied to this run
 
     @property
     def left(self) -> int:
-        return self.totals["pending"] + self.totals["sending"] + self.totals["unknown"]
+        return recipients_left(self.totals)
 
     @property
     def complete(self) -> bool:
@@ -381,31 +383,10 @@ def _fingerprint(release_files: Sequence[Path], lists: Sequence[Path], options: 
     return digest.hexdigest()[:32]
 
 
-def _embargo_check(main: Release, *, moment: dt.datetime, advance_copy: bool, where: str) -> bool:
-    """Whether to render EMBARGOED; raises EmbargoError for a send that would break (or misuse) an embargo."""
-    zone_text = _local(main).strftime("%Y-%m-%d %H:%M %Z") if main.embargo else ""
-    if advance_copy:
-        if main.embargo is None:
-            raise EmbargoError(
-                "--under-embargo needs an embargo, and the release has none",
-                where=where,
-                hint="Add 'embargo: YYYY-MM-DD HH:MM' to the front matter, or send without --under-embargo",
-            )
-        if main.embargo <= moment:
-            raise EmbargoError(
-                f"the embargo ({zone_text}) has already lifted, so this would not be an advance copy",
-                where=where,
-                hint="Send without --under-embargo",
-            )
-        return True
-    if main.embargo is not None and moment < main.embargo:
-        raise EmbargoError(
-            f"the release is under embargo until {zone_text}; sending it now would break the embargo",
-            where=where,
-            hint="Use --under-embargo to send an advance copy marked EMBARGOED, "
-            "or `pressctl schedule` to send it when the embargo lifts",
-        )
-    return False
+def _show(release: Release) -> Callable[[dt.datetime], str]:
+    """How this release's times are shown in embargo messages: in its own zone."""
+    zone = release.zone
+    return lambda when: format_local(when, zone)
 
 
 def _render_pdfs(
@@ -524,7 +505,7 @@ def plan_send(
     if options.smtp_url:
         parse_smtp_url(options.smtp_url)
     limits = options.limits(workspace)
-    options.dispatch_options(limits)  # option errors first, before any slow work
+    options.delivery_options(limits)  # option errors first, before any slow work
     release_path = Path(release_path)
     releases = load_release_set(release_path, workspace, only=options.language)
     main = releases[0]
@@ -532,7 +513,9 @@ def plan_send(
     if not_before is not None and not_before > moment:
         moment = not_before
     if check_embargo:
-        embargoed = _embargo_check(main, moment=moment, advance_copy=options.advance_copy, where=str(release_path))
+        embargoed = check_send_now(
+            main.embargo, moment=moment, advance_copy=options.advance_copy, where=str(release_path), show=_show(main)
+        )
     else:
         embargoed = options.advance_copy
     links = site_links(releases, options.advance_copy) if site_links is not None else {}
@@ -779,7 +762,7 @@ class ReleaseLock:
     """
 
     def __init__(self, ledger: Ledger, key: str, *, purpose: str, lease_seconds: float = LOCK_LEASE) -> None:
-        from pressctl.schedule.jobs import current_owner
+        from pressctl.owners import current_owner
 
         self.ledger = ledger
         self.key = key
@@ -895,7 +878,7 @@ def run_send(
     transport: Transport,
     clock: Callable[[], dt.datetime] = utcnow,
     not_before: dt.datetime | None = None,
-    progress: Callable[[DispatchProgress], None] | None = None,
+    progress: Callable[[DeliveryProgress], None] | None = None,
     stop: threading.Event | None = None,
     on_campaign: Callable[[Campaign, dict[str, int]], None] | None = None,
     wait: bool = False,
@@ -951,7 +934,7 @@ def _run_locked(
     transport: Transport,
     clock: Callable[[], dt.datetime],
     not_before: dt.datetime | None,
-    progress: Callable[[DispatchProgress], None] | None,
+    progress: Callable[[DeliveryProgress], None] | None,
     stop: threading.Event,
     on_campaign: Callable[[Campaign, dict[str, int]], None] | None,
     lock: ReleaseLock,
@@ -969,7 +952,7 @@ def _run_locked(
     allowed = todo if cap is None else cap.now
     if on_campaign is not None:
         on_campaign(campaign, {"todo": todo, **ledger.totals(campaign.id)})
-    run = DispatchResult()
+    run = DeliveryResult()
     if todo and allowed:
         # Messages in DATA form straight from the builder when the transport sends them as they are:
         # the shared parts (PDF, images) are then prepared once, not ~1 ms of byte scans per message.
@@ -978,9 +961,9 @@ def _run_locked(
         # few in a fresh campaign (a set of 100,000 keys to do would cost ~12 MB). A generator: the engine
         # reads it as its buffer drains, so jobs and messages are never all in memory.
         done = ledger.done_keys(campaign.id)
-        jobs: Iterable[Job[Contact]] = (Job(c.key, c) for c in plan.contacts.selected if c.key not in done)
+        deliveries: Iterable[Delivery[Contact]] = (Delivery(c.key, c) for c in plan.contacts.selected if c.key not in done)
         if allowed < todo:  # the daily cap: the first ones now, the rest stay pending for a later run
-            jobs = itertools.islice(jobs, allowed)
+            deliveries = itertools.islice(deliveries, allowed)
         suppression = plan.workspace.suppression_path
 
         def bounce(address: str, outcome: Outcome) -> None:
@@ -995,15 +978,17 @@ def _run_locked(
 
         ledger.mark_started(campaign.id)
         run = asyncio.run(
-            _dispatch_with_stop(
-                jobs,
+            _deliver_with_stop(
+                deliveries,
                 build=build,
                 transport=transport,
                 ledger=ledger,
                 campaign_id=campaign.id,
-                options=plan.dispatch_options(),
+                options=plan.delivery_options(),
                 clock=clock,
-                not_before=not_before,
+                gate=HandoverGate.for_send(
+                    plan.main.embargo, advance_copy=plan.embargoed, not_before=not_before, show=_show(plan.main)
+                ),
                 on_bounce=bounce,
                 progress=progress,
                 stop=stop,
@@ -1016,9 +1001,9 @@ def _run_locked(
     return result
 
 
-async def _dispatch_with_stop(
-    jobs: Iterable[Job[Contact]], *, stop: threading.Event | None, **kwargs: Any
-) -> DispatchResult:
+async def _deliver_with_stop(
+    deliveries: Iterable[Delivery[Contact]], *, stop: threading.Event | None, **kwargs: Any
+) -> DeliveryResult:
     """Bridge a thread-safe stop flag (signal handler, scheduler thread) to the engine's asyncio event."""
     event = asyncio.Event()
 
@@ -1029,7 +1014,7 @@ async def _dispatch_with_stop(
 
     watcher = asyncio.create_task(watch()) if stop is not None else None
     try:
-        return await dispatch(jobs, stop=event, **kwargs)
+        return await deliver(deliveries, stop=event, **kwargs)
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -1078,8 +1063,9 @@ def send_test(
 
 
 # -- the scheduler's engine ---------------------------------------------------------------------------------
-class CampaignEngine:
-    """``pressctl.schedule.dispatcher.Engine`` on top of :func:`plan_send` / :func:`run_send` (jobs use the ledger too)."""
+class LedgerCampaignSender:
+    """:class:`pressctl.send.sender.CampaignSender` on top of :func:`plan_send` / :func:`run_send` (jobs use the
+    ledger too)."""
 
     def __init__(
         self,
@@ -1127,9 +1113,7 @@ class CampaignEngine:
         options: Mapping[str, Any],
         not_before: dt.datetime | None,
         stop: threading.Event,
-    ) -> Any:
-        from pressctl.schedule.dispatcher import SendOutcome
-
+    ) -> SendOutcome:
         plan = plan_send(
             release,
             contacts,

@@ -19,37 +19,43 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from pressctl.embargo import HandoverGate
 from pressctl.errors import PressctlError, TransportError
 from pressctl.ledger import Ledger, utcnow
 from pressctl.model import OutgoingMessage
+from pressctl.relays import policy
+from pressctl.relays.adaptive import AdaptiveConfig, AdaptiveController
+from pressctl.relays.replies import Meaning, throttle_aspect
 from pressctl.send.pacing import Pacer, Rate
 from pressctl.send.transport import Connection, Outcome, Transport
 
-__all__ = ["DispatchOptions", "DispatchProgress", "DispatchResult", "Job", "dispatch"]
+__all__ = ["Delivery", "DeliveryOptions", "DeliveryProgress", "DeliveryResult", "deliver"]
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class DispatchOptions:
+class DeliveryOptions:
     """How to send. Times in seconds."""
 
-    concurrency: int = 4  # connections, each reused for many messages
+    concurrency: int = policy.CONCURRENCY  # connections, each reused for many messages
     rate: Rate | None = None  # shared by all connections; None = as fast as the server takes them
     batch_size: int = 0  # pause after every N hand-overs (0 = no batches)
     batch_pause: float = 0.0
-    max_attempts: int = 5  # per recipient and run, the first attempt included
-    retry_for: float = 3600.0  # give up retrying a recipient this long after its first attempt in the run
-    backoff: float = 2.0  # first retry delay; doubles each time, with jitter
-    backoff_max: float = 300.0
-    reconnect_after: int = 1000  # messages per connection before it is renewed
-    max_consecutive_failures: int = 10  # this many failures in a row stop the run (0 = never)
+    max_attempts: int = policy.MAX_ATTEMPTS  # per recipient and run, the first attempt included
+    retry_for: float = policy.RETRY_FOR_SECONDS  # give up retrying a recipient this long after its first try
+    backoff: float = policy.BACKOFF  # first retry delay; doubles each time, with jitter
+    backoff_max: float = policy.BACKOFF_MAX
+    reconnect_after: int = policy.RECONNECT_AFTER  # messages per connection before it is renewed
+    max_consecutive_failures: int = policy.MAX_CONSECUTIVE_FAILURES  # failures in a row that stop the run
+    throttle_pause: float = policy.THROTTLE_PAUSE  # after a "slow down" reply, nothing for this long
+    recover_after: float = policy.RECOVER_AFTER  # clean seconds per step back up after a slow-down
     buffer: int = 64  # messages built ahead of the sockets...
     buffer_bytes: int = 4 << 20  # ...and at most this many bytes of them (a PDF-laden message is ~0.5 MB)
 
 
 @dataclass(frozen=True)
-class Job(Generic[T]):
+class Delivery(Generic[T]):
     """One recipient to send to: the ledger key and what ``build`` needs to make the message."""
 
     key: str
@@ -57,7 +63,7 @@ class Job(Generic[T]):
 
 
 @dataclass
-class DispatchProgress:
+class DeliveryProgress:
     sent: int = 0
     failed: int = 0
     retrying: int = 0  # waiting for a retry now
@@ -66,7 +72,7 @@ class DispatchProgress:
 
 
 @dataclass
-class DispatchResult:
+class DeliveryResult:
     """What this run did. ``stopped`` says why it ended early (None: it worked through everything)."""
 
     sent: int = 0
@@ -77,11 +83,13 @@ class DispatchResult:
     stopped: str | None = None
     interrupted: bool = False
     taken_elsewhere: int = 0  # rows another process had taken when this run came to them
+    throttled: int = 0  # "slow down" replies met (not charged to anybody)
+    resume_after: dt.datetime | None = None  # after "stop for now": when a re-run can resume
 
 
 @dataclass
 class _Item(Generic[T]):
-    job: Job[T]
+    delivery: Delivery[T]
     message: OutgoingMessage
     attempts: int = 0  # in this run
     first_try: float | None = None
@@ -110,37 +118,48 @@ def _give_back_memory() -> None:
         _LIBC.malloc_trim(0)  # type: ignore[attr-defined]
 
 
-class _Engine(Generic[T]):
+class _SendLoop(Generic[T]):
     def __init__(
         self,
         *,
-        jobs: Iterable[Job[T]],
+        deliveries: Iterable[Delivery[T]],
         build: Callable[[T], OutgoingMessage],
         transport: Transport,
         ledger: Ledger,
         campaign_id: int,
-        options: DispatchOptions,
+        options: DeliveryOptions,
         clock: Callable[[], dt.datetime],
-        not_before: dt.datetime | None,
+        gate: HandoverGate,
         on_bounce: Callable[[str, Outcome], None] | None,
-        progress: Callable[[DispatchProgress], None] | None,
+        progress: Callable[[DeliveryProgress], None] | None,
         stop: asyncio.Event | None,
         rng: random.Random,
     ) -> None:
-        self.jobs = jobs
+        self.deliveries = deliveries
         self.build = build
         self.transport = transport
         self.ledger = ledger
         self.cid = campaign_id
         self.opt = options
         self.clock = clock
-        self.not_before = not_before
+        self.gate = gate
         self.on_bounce = on_bounce
         self.progress_cb = progress
         self.stop_event = stop or asyncio.Event()
         self.rng = rng
         self.prepare: Callable[[OutgoingMessage], OutgoingMessage] | None = getattr(transport, "prepare", None)
         self.pacer = Pacer(options.rate, batch_size=options.batch_size, batch_pause=options.batch_pause)
+        self.adaptive = AdaptiveController(
+            AdaptiveConfig(
+                max_connections=max(1, options.concurrency),
+                max_rate=options.rate.per_second if options.rate else None,
+                pause=options.throttle_pause,
+                recover_after=options.recover_after,
+            ),
+            now=0.0,
+        )
+        self._last_handover: float | None = None
+        self.throttles_in_a_row = 0
         self.pace_lock = asyncio.Lock()
         self.cond = asyncio.Condition()
         self.fresh: deque[_Item[T]] = deque()
@@ -153,8 +172,8 @@ class _Engine(Generic[T]):
         self.live = 0  # open connections
         self.ever_opened = False
         self.consecutive = 0
-        self.result = DispatchResult()
-        self.prog = DispatchProgress()
+        self.result = DeliveryResult()
+        self.prog = DeliveryProgress()
         self.fatal: BaseException | None = None
 
     # -- stopping ---------------------------------------------------------------------------------------
@@ -173,16 +192,19 @@ class _Engine(Generic[T]):
     # -- the buffer -------------------------------------------------------------------------------------
     async def produce(self) -> None:
         try:
-            for n, job in enumerate(self.jobs):
+            for n, delivery in enumerate(self.deliveries):
                 if self.stopping:
                     break
                 try:
-                    message = self.build(job.payload)
+                    message = self.build(delivery.payload)
                     if self.prepare is not None:
                         message = self.prepare(message)  # per-byte wire work here, while sockets wait
                 except PressctlError as exc:
                     # One contact's data cannot become a message (e.g. a header it would break): fail it alone.
-                    self.ledger.mark_result(self.cid, job.key, status="failed", code=None, reply=str(exc))
+                    self.ledger.mark_result(
+                        self.cid, delivery.key, status="failed", code=None, reply=str(exc),
+                        retryable=False, reason="the message could not be made from this contact's data",
+                    )
                     self.result.failed += 1
                     self.prog.failed += 1
                     self._report()
@@ -195,7 +217,7 @@ class _Engine(Generic[T]):
                     )
                     if self.stopping:
                         break
-                    self.fresh.append(_Item(job, message))
+                    self.fresh.append(_Item(delivery, message))
                     self.fresh_bytes += len(message.data)
                     self.cond.notify_all()
                 if n % 8 == 7:
@@ -253,23 +275,48 @@ class _Engine(Generic[T]):
 
     # -- gates ------------------------------------------------------------------------------------------
     async def embargo_gate(self) -> None:
-        """Never hand over before ``not_before``: checked right before each message, on the injected clock."""
-        if self.not_before is None:
+        """The two-sided embargo gate (``pressctl.embargo.HandoverGate``), asked right before each message on
+        the injected clock: wait for the lift (or a job's time); an advance copy stops the run at the lift."""
+        if self.gate.idle:
             return
         while not self.stopping:
-            now = self.clock()
-            if now >= self.not_before:
+            decision = self.gate.decide(self.clock())
+            if decision.action == "go":
                 return
-            await asyncio.sleep(min((self.not_before - now).total_seconds(), 0.25))
+            if decision.action == "stop":
+                await self._halt(decision.line)
+                return
+            await asyncio.sleep(min(decision.seconds, 0.25))
 
     async def pace(self) -> None:
+        """The configured rate and batches, then what the relay allows now (after a slow-down: a pause,
+        then a lower rate that recovers after a clean stretch; see ``relays/adaptive.py``)."""
         loop = asyncio.get_running_loop()
         async with self.pace_lock:
-            while (wait := self.pacer.delay(loop.time())) > 0:
+            while (wait := self._delay(loop.time())) > 0:
                 if self.stopping:
                     return
                 await asyncio.sleep(wait)
             self.pacer.take(loop.time())
+            self._last_handover = loop.time()
+
+    def _delay(self, now: float) -> float:
+        allowed = self.adaptive.allowed(now)
+        wait = self.pacer.delay(now)
+        if allowed.wait_until is not None:
+            wait = max(wait, allowed.wait_until - now)
+        if allowed.rate and self._last_handover is not None and self.adaptive.cuts:
+            wait = max(wait, self._last_handover + allowed.interval - now)
+        return wait
+
+    def _over_allowance(self, index: int) -> bool:
+        """Whether worker ``index`` must stand aside: the relay allows fewer connections now."""
+        return index >= max(1, self.adaptive.allowed(asyncio.get_running_loop().time()).connections)
+
+    def _all_done(self) -> bool:
+        return self.stopping or (
+            self.producer_done and not self.fresh and not self.retries and self.waiting == 0
+        )
 
     # -- workers ----------------------------------------------------------------------------------------
     async def open(self) -> Connection:
@@ -284,17 +331,22 @@ class _Engine(Generic[T]):
             with contextlib.suppress(Exception):
                 await conn.close()
 
-    async def worker(self, conn: Connection | None) -> None:
+    async def worker(self, conn: Connection | None, index: int = 0) -> None:
         try:
-            await self._work(conn)
+            await self._work(conn, index)
         except BaseException:
             await self._halt("internal error")  # the other workers stop after their message in flight
             raise
 
-    async def _work(self, conn: Connection | None) -> None:
+    async def _work(self, conn: Connection | None, index: int) -> None:
         used = 0
         try:
             while True:
+                if self._over_allowance(index):
+                    await self.close(conn)  # give the relay its connection back while it throttles us
+                    conn, used = None, 0
+                    while self._over_allowance(index) and not self._all_done():
+                        await asyncio.sleep(0.25)
                 item = await self.next_item()
                 if item is None:
                     return
@@ -331,7 +383,7 @@ class _Engine(Generic[T]):
             await self.close(conn)
 
     async def hand_over(self, conn: Connection, item: _Item[T]) -> Outcome | None:
-        key, message = item.job.key, item.message
+        key, message = item.delivery.key, item.message
         loop = asyncio.get_running_loop()
         item.attempts += 1
         if item.first_try is None:
@@ -345,34 +397,68 @@ class _Engine(Generic[T]):
         if self.prog.handed_over % 500 == 0:
             _give_back_memory()
         outcome = await conn.send(message)
-        if outcome.kind == "sent":
-            self.ledger.mark_result(self.cid, key, status="sent", code=outcome.code, reply=outcome.reply)
+        now = loop.time()
+        meaning = outcome.meaning
+        if not outcome.charged:
+            item.attempts -= 1  # a throttle, a quota or a refused login: not this recipient's fault
+        if meaning is Meaning.SENT:
+            self._mark(key, "sent", outcome)
+            self.adaptive.ok(now)
             self.consecutive = 0
+            self.throttles_in_a_row = 0
             self.result.sent += 1
             self.prog.sent += 1
-        elif outcome.kind in ("transient", "unknown"):
+        elif meaning is Meaning.SLOW_DOWN:
+            # The relay throttles the whole run: fewer connections and/or a lower rate, then this recipient
+            # again once the pause is over. Not a failure of the recipient, and not charged an attempt.
+            self._mark(key, "pending", outcome)
+            self.adaptive.slow_down(now, throttle_aspect(outcome.meaning, outcome.stage, reconnect=outcome.reconnect) or "both")
+            self.result.throttled += 1
+            self.throttles_in_a_row += 1
+            if self.throttles_in_a_row >= policy.MAX_CONSECUTIVE_THROTTLES:
+                # Never hammer a relay that only ever says "slow down": stop, nobody charged, all pending.
+                self._push_back(item)
+                await self._halt(
+                    f"the relay asked to slow down {self.throttles_in_a_row} times in a row with nothing sent "
+                    f"between (last: {outcome.explain()}); everyone left stays pending. Run the same command "
+                    "again later, or lower --concurrency/--rate"
+                )
+            else:
+                wait = self.adaptive.allowed(now).wait_until
+                self._requeue_later(item, max(0.0, (wait or now) - now))
+        elif meaning is Meaning.STOP_FOR_NOW:
+            self._mark(key, "pending", outcome)
+            self.adaptive.stop(now)
+            resume = self.clock() + dt.timedelta(seconds=policy.STOP_FOR_NOW_WAIT)
+            self.result.resume_after = resume
+            await self._halt(
+                f"the relay says stop for now: {outcome.explain()}; everyone left stays pending. Run the same "
+                f"command again after {resume.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC (or sooner if the relay's "
+                "limit resets earlier) to resume"
+            )
+        elif meaning in (Meaning.RETRY_RECIPIENT, Meaning.UNKNOWN):
             delay = self._backoff(item.attempts)
-            elapsed = loop.time() - item.first_try
+            elapsed = now - item.first_try
+            unknown = meaning is Meaning.UNKNOWN
             if item.attempts < self.opt.max_attempts and elapsed + delay <= self.opt.retry_for:
-                status = "unknown" if outcome.kind == "unknown" else "pending"
-                self.ledger.mark_result(self.cid, key, status=status, code=outcome.code, reply=outcome.reply)
-                if outcome.kind == "unknown":
+                self._mark(key, "unknown" if unknown else "pending", outcome)
+                if unknown:
                     self.result.repeated += 1
                     self.prog.repeated += 1
                 self._requeue_later(item, delay)
             else:
-                # Out of tries. "unknown" stays unknown (the server may have it); a re-run tries again.
-                status = "unknown" if outcome.kind == "unknown" else "failed"
-                self.ledger.mark_result(self.cid, key, status=status, code=outcome.code, reply=outcome.reply)
-                if status == "unknown":
+                # Out of tries. "unknown" stays unknown (the server may have it); a "failed" one is recorded
+                # retryable, so a re-run tries it again.
+                self._mark(key, "unknown" if unknown else "failed", outcome)
+                if unknown:
                     self.result.unknown += 1
                 else:
                     self.result.failed += 1
                     self.prog.failed += 1
             if self._failed_once(outcome.describe()):
                 await self._halt()
-        elif outcome.kind == "permanent":
-            self.ledger.mark_result(self.cid, key, status="failed", code=outcome.code, reply=outcome.reply)
+        elif meaning is Meaning.RECIPIENT_FAILED:
+            self._mark(key, "failed", outcome)
             self.result.failed += 1
             self.prog.failed += 1
             if outcome.bounce:
@@ -382,14 +468,20 @@ class _Engine(Generic[T]):
             if self._failed_once(outcome.describe()):
                 await self._halt()
         else:  # auth / policy: the server refuses the sender, not this recipient; keep them pending
-            self.ledger.mark_result(self.cid, key, status="pending", code=outcome.code, reply=outcome.reply)
-            what = "refused the login" if outcome.kind == "auth" else "refused the mail by policy"
+            self._mark(key, "pending", outcome)
+            what = "refused the login" if meaning is Meaning.AUTH else "refused the mail by policy"
             await self._halt(
-                f"the server {what} ({outcome.describe()}); check the account, the sender address and the "
+                f"the server {what} ({outcome.explain()}); check the account, the sender address and the "
                 "relay's rules, then run the same command again to resume"
             )
         self._report()
         return outcome
+
+    def _mark(self, key: str, status: str, outcome: Outcome) -> None:
+        self.ledger.mark_result(
+            self.cid, key, status=status, code=outcome.code, reply=outcome.reply,
+            retryable=outcome.retryable, reason=outcome.reason, charged=outcome.charged,
+        )
 
     def _failed_once(self, why: str) -> bool:
         """Count a failure in a row; True when the run should stop."""
@@ -411,16 +503,17 @@ class _Engine(Generic[T]):
         if self.progress_cb is not None:
             self.progress_cb(self.prog)
 
-    async def run(self) -> DispatchResult:
+    async def run(self) -> DeliveryResult:
         first: Connection | None = None
         now = self.clock()
         # Open one connection before anything is marked, so an unreachable server fails fast and clean.
         # (Not when the gate is far off: an idle connection would time out while we wait.)
-        if self.not_before is None or (self.not_before - now).total_seconds() < 5:
+        bound = self.gate.not_before
+        if bound is None or (bound - now).total_seconds() < 5:
             first = await self.open()
         producer = asyncio.create_task(self.produce())
         workers = [
-            asyncio.create_task(self.worker(first if i == 0 else None))
+            asyncio.create_task(self.worker(first if i == 0 else None, i))
             for i in range(max(1, self.opt.concurrency))
         ]
         try:
@@ -444,41 +537,44 @@ class _Engine(Generic[T]):
         return self.result
 
 
-async def dispatch(
-    jobs: Iterable[Job[T]],
+async def deliver(
+    deliveries: Iterable[Delivery[T]],
     *,
     build: Callable[[T], OutgoingMessage],
     transport: Transport,
     ledger: Ledger,
     campaign_id: int,
-    options: DispatchOptions | None = None,
+    options: DeliveryOptions | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     not_before: dt.datetime | None = None,
+    gate: HandoverGate | None = None,
     on_bounce: Callable[[str, Outcome], None] | None = None,
-    progress: Callable[[DispatchProgress], None] | None = None,
+    progress: Callable[[DeliveryProgress], None] | None = None,
     stop: asyncio.Event | None = None,
     rng: random.Random | None = None,
-) -> DispatchResult:
-    """Send one message per job through ``transport``, recording each hand-over in ``ledger``.
+) -> DeliveryResult:
+    """Send one message per delivery through ``transport``, recording each hand-over in ``ledger``.
 
-    ``jobs`` must already be rows of ``campaign_id`` in the ledger (status pending/sending/unknown); they
-    are read lazily, and ``build`` turns a job's payload into its message just ahead of the sockets.
-    ``not_before`` (aware) is checked against ``clock()`` before every hand-over: nothing leaves earlier.
+    ``deliveries`` must already be rows of ``campaign_id`` in the ledger (status pending/sending/unknown); they
+    are read lazily, and ``build`` turns a delivery's payload into its message just ahead of the sockets.
+    ``gate`` (:class:`pressctl.embargo.HandoverGate`) is asked on ``clock()`` before every hand-over: nothing
+    leaves before its ``not_before``, and an advance copy stops at its ``lift`` with the rest pending.
+    ``not_before`` alone (aware) is the one-sided gate ``HandoverGate(not_before=...)``.
     Setting ``stop`` ends the run after the messages in flight; the rest stays pending.
     Raises :class:`TransportError` if the server cannot be used at all (then nothing was marked sent).
     """
-    engine: _Engine[T] = _Engine(
-        jobs=jobs,
+    loop: _SendLoop[T] = _SendLoop(
+        deliveries=deliveries,
         build=build,
         transport=transport,
         ledger=ledger,
         campaign_id=campaign_id,
-        options=options or DispatchOptions(),
+        options=options or DeliveryOptions(),
         clock=clock,
-        not_before=not_before,
+        gate=gate or HandoverGate(not_before=not_before),
         on_bounce=on_bounce,
         progress=progress,
         stop=stop,
         rng=rng or random.Random(),
     )
-    return await engine.run()
+    return await loop.run()

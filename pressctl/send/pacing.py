@@ -8,34 +8,13 @@ Pure: the pacer only does arithmetic on the times it is given; the async engine 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from pressctl.errors import InputError
+from pressctl.relays.policy import Rate
 
 __all__ = ["Pacer", "Rate", "format_duration", "parse_rate"]
 
 _UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0, "hour": 3600.0, "d": 86400.0}
-
-
-@dataclass(frozen=True)
-class Rate:
-    """``count`` messages per ``per`` seconds, e.g. Rate(100, 3600) for 100/h."""
-
-    count: int
-    per: float
-
-    @property
-    def interval(self) -> float:
-        """Seconds between two hand-overs."""
-        return self.per / self.count
-
-    @property
-    def per_second(self) -> float:
-        return self.count / self.per
-
-    def __str__(self) -> str:
-        unit = {1.0: "s", 60.0: "min", 3600.0: "h"}.get(self.per, f"{self.per:g}s")
-        return f"{self.count}/{unit}"
 
 
 def parse_rate(text: str, *, option: str = "--rate") -> Rate | None:

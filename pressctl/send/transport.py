@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol
 from pressctl.config import PASSWORD_ENV, SmtpSettings, parse_smtp_url
 from pressctl.errors import TransportError
 from pressctl.model import OutgoingMessage
+from pressctl.relays.replies import CHARGED, Meaning, Stage, Verdict, classify_lost, classify_reply
 from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
 from pressctl.verp import verp_encode
 
@@ -49,22 +50,53 @@ __all__ = [
 
 OutcomeKind = Literal["sent", "transient", "permanent", "unknown", "auth", "policy"]
 
+# The coarse kind of each meaning (``pressctl.relays.replies`` decides the meaning; nothing here re-derives it).
+_KIND: dict[Meaning, OutcomeKind] = {
+    Meaning.SENT: "sent",
+    Meaning.RETRY_RECIPIENT: "transient",
+    Meaning.SLOW_DOWN: "transient",
+    Meaning.STOP_FOR_NOW: "transient",
+    Meaning.AUTH: "auth",
+    Meaning.POLICY: "policy",
+    Meaning.RECIPIENT_FAILED: "permanent",
+    Meaning.UNKNOWN: "unknown",
+}
+
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one hand-over.
+    """What became of one hand-over: the reply read by :mod:`pressctl.relays.replies`.
 
-    ``transient``: not delivered, try again later (4xx, connection lost before the data was complete).
-    ``unknown``: the connection was lost after the data; the server may have the message.
-    ``auth`` / ``policy``: the server refuses this sender (530/535, 5.7.x): stop the run.
+    ``meaning`` is the decision (sent, retry this recipient, slow down, stop for now, auth, policy,
+    permanent, unknown); ``reason`` the short line the report shows; ``kind`` its coarse class.
     ``reconnect``: this connection is no longer usable.
     """
 
-    kind: OutcomeKind
+    meaning: Meaning
     code: int | None
     reply: str
+    reason: str = ""
     reconnect: bool = False
     stage: str = ""  # "mail", "rcpt" or "data": where the reply came
+    rule: str = ""  # the rule of pressctl.relays.replies.RULES that decided
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "meaning", Meaning(self.meaning))  # "sent" and Meaning.SENT alike
+
+    @property
+    def kind(self) -> OutcomeKind:
+        return _KIND[self.meaning]
+
+    @property
+    def charged(self) -> bool:
+        """Whether this hand-over counts against the recipient's attempts (a throttle or quota does not)."""
+        return self.meaning in CHARGED
+
+    @property
+    def retryable(self) -> bool:
+        """Whether a recipient left failed with this outcome is tried again by a later run (recorded in
+        the ledger when it happens): everything but a permanent refusal of the recipient."""
+        return self.meaning is not Meaning.RECIPIENT_FAILED
 
     @property
     def bounce(self) -> bool:
@@ -81,19 +113,37 @@ class Outcome:
     def describe(self) -> str:
         return f"{self.code} {self.reply}".strip() if self.code else self.reply
 
+    def explain(self) -> str:
+        """``reason (code reply)``: the report's line for this recipient."""
+        reply = self.describe()
+        if not self.reason:
+            return reply
+        return f"{self.reason} ({reply})" if reply and reply != self.reason else self.reason
 
-def classify(code: int, reply: str, *, reconnect: bool = False) -> Outcome:
-    """Turn an SMTP reply into an outcome (RFC 5321 reply classes, RFC 3463 enhanced codes)."""
-    reply = " ".join(reply.split())
-    if 200 <= code < 300:
-        return Outcome("sent", code, reply)
-    if code in (530, 535, 534, 538) or (code == 454 and "auth" in reply.lower()):
-        return Outcome("auth", code, reply, reconnect)
-    if code >= 500 and reply.startswith("5.7."):
-        return Outcome("policy", code, reply, reconnect)
-    if 400 <= code < 500:
-        return Outcome("transient", code, reply, reconnect or code == 421)
-    return Outcome("permanent", code, reply, reconnect)
+
+def _outcome(verdict: Verdict, reply: str | None = None, *, reconnect: bool = False, stage: str = "") -> Outcome:
+    return Outcome(
+        verdict.meaning,
+        verdict.code,
+        verdict.text if reply is None else reply,
+        verdict.reason,
+        reconnect or verdict.reconnect,
+        stage or verdict.stage,
+        verdict.rule,
+    )
+
+
+def classify(
+    code: int, reply: str, *, reconnect: bool = False, stage: Stage = "", profile: str | None = None
+) -> Outcome:
+    """Turn an SMTP reply into an outcome: :func:`pressctl.relays.replies.classify_reply` decides."""
+    verdict = classify_reply(code, reply, stage=stage, profile=profile)
+    return _outcome(verdict, reconnect=reconnect)
+
+
+def failed_here(reply: str) -> Outcome:
+    """A permanent failure for this recipient found before any reply (no SMTPUTF8, a refused address)."""
+    return Outcome(Meaning.RECIPIENT_FAILED, None, reply, "refused before sending")
 
 
 class Connection(Protocol):
@@ -145,21 +195,21 @@ class _SmtpConnection:
         encoding = "ascii"
         if message.smtputf8:
             if not client.supports_extension("smtputf8"):
-                return Outcome("permanent", None, "the server does not accept international (SMTPUTF8) addresses")
+                return failed_here("the server does not accept international (SMTPUTF8) addresses")
             options, encoding = ["SMTPUTF8"], "utf-8"
         # Envelope first; a refusal here means the message was never handed over. With [sender] return_path
         # (VERP) the envelope sender names the recipient, so a bounce says whose message it was.
         sender = verp_encode(self._return_path, message.recipient) if self._return_path else self._sender
-        stage = "mail"
+        stage: Stage = "mail"
         try:
             await client.mail(sender, options=options, encoding=encoding)
             stage = "rcpt"
             await client.rcpt(message.recipient, encoding=encoding)
         except aiosmtplib.SMTPResponseException as exc:
-            outcome = classify(exc.code, exc.message, reconnect=not client.is_connected)
-            if stage == "mail" and outcome.kind == "permanent":
+            outcome = classify(exc.code, exc.message, reconnect=not client.is_connected, stage=stage)
+            if stage == "mail" and outcome.kind == "policy":
                 # The server refuses our sender: no recipient will fare better. Stop, don't burn the list.
-                outcome = Outcome("policy", outcome.code, f"sender {sender} refused: {outcome.reply}")
+                outcome = dataclasses.replace(outcome, reply=f"sender {sender} refused: {outcome.reply}")
             if client.is_connected and exc.code != 421:
                 try:
                     await client.rset()
@@ -168,20 +218,20 @@ class _SmtpConnection:
             return dataclasses.replace(outcome, reconnect=outcome.reconnect or not client.is_connected, stage=stage)
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             client.close()
-            return Outcome("transient", None, f"connection lost before the message was sent ({_why(exc)})", True)
+            lost = classify_lost(stage, _why(exc))
+            return _outcome(lost, f"connection lost before the message was sent ({_why(exc)})")
         except ValueError as exc:  # aiosmtplib refuses control characters in an address: this recipient only
-            return Outcome("permanent", None, f"address refused before sending ({exc})", stage=stage)
+            return dataclasses.replace(failed_here(f"address refused before sending ({exc})"), stage=stage)
         try:
             response = await client.data(message.data)
         except aiosmtplib.SMTPResponseException as exc:
-            return dataclasses.replace(classify(exc.code, exc.message, reconnect=not client.is_connected), stage="data")
+            return classify(exc.code, exc.message, reconnect=not client.is_connected, stage="data")
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             # We cannot tell whether the final "." arrived: the server may have the message.
             client.close()
-            return Outcome(
-                "unknown", None, f"connection lost while sending the message; the server may have it ({_why(exc)})", True
-            )
-        return classify(response.code, response.message)
+            lost = classify_lost("data", _why(exc))
+            return _outcome(lost, f"connection lost while sending the message; the server may have it ({_why(exc)})")
+        return classify(response.code, response.message, stage="data")
 
     async def close(self) -> None:
         import aiosmtplib
@@ -410,8 +460,9 @@ class _OutboxConnection:
                 os.fsync(fh.fileno())
             os.replace(tmp, self._root / "new" / name)
         except OSError as exc:
-            return Outcome("transient", None, f"could not write to the outbox ({_why(exc)})")
-        return Outcome("sent", 250, f"saved as outbox/new/{name}")
+            lost = classify_lost("", _why(exc))
+            return _outcome(lost, f"could not write to the outbox ({_why(exc)})", reconnect=False)
+        return Outcome(Meaning.SENT, 250, f"saved as outbox/new/{name}", "saved")
 
     async def close(self) -> None:
         return None

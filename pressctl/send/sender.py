@@ -1,0 +1,54 @@
+"""What the scheduler asks of the sending side: :class:`CampaignSender` (a Protocol) and :class:`SendOutcome`.
+
+They live in ``send`` so the layers point one way: ``pressctl.schedule.dispatcher`` imports them, and
+``pressctl.send.campaign.LedgerCampaignSender`` implements the protocol without importing the scheduler.
+The scheduler's timing rules are tested with a fake sender and a manual clock. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from pressctl.config import Workspace
+
+__all__ = ["CampaignSender", "SendOutcome"]
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """How a job's send ended. ``complete`` is false when some recipients are left to try later."""
+
+    summary: str  # one line for people: "12 sent, 1 suppressed"
+    complete: bool = True
+    campaign: str | None = None
+
+
+class CampaignSender(Protocol):
+    """What the scheduler needs from the send side (``pressctl.send.campaign.LedgerCampaignSender``)."""
+
+    def check(
+        self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
+    ) -> int:
+        """Plan a send without sending: raise a PressctlError for anything wrong, else the recipient count."""
+        ...
+
+    def send(
+        self,
+        *,
+        release: Path,
+        contacts: Sequence[Path],
+        workspace: Workspace,
+        options: Mapping[str, Any],
+        not_before: dt.datetime | None,
+        stop: threading.Event,
+    ) -> SendOutcome:
+        """Send (or resume) the one campaign these inputs make, never handing a message over before
+        ``not_before``. Setting ``stop`` asks it to finish the messages in flight and return early
+        (raising SendAborted). Failures a user can act on raise PressctlError."""
+        ...
