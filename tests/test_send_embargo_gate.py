@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from smtp_server import SmtpTestServer
-from test_dispatch import _send, _setup, _status
+from test_send_engine import _send, _setup, _status
 
 from pressctl.embargo import HandoverGate, check_run_now, check_send_now
 from pressctl.errors import EmbargoError

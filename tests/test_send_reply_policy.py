@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer, make_message
-from test_dispatch import FAST, _send, _setup, _status
+from test_send_engine import FAST, _send, _setup, _status
 
 from pressctl import ledger as ledger_module
 from pressctl.errors import InputError
