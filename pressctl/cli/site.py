@@ -74,9 +74,7 @@ def publish(
     ] = False,
     config: ConfigFile = None,
 ) -> None:
-    """Publish a release on the newsroom: a page per language with its photos and PDFs, the index, feeds
-    and sitemap, in [site] dir (default site/); then run [site] deploy if set. Prints each page's URL
-    ([site] base_url) or path.
+    """Publish a release on the newsroom: a page per language with its photos and PDFs, the index, feeds and sitemap, in \\[site] dir (default site/); then run \\[site] deploy if set. Prints each page's URL (\\[site] base_url) or path.
 
     A release under embargo is refused: use --preview for an advance-copy page journalists can be sent,
     or `pressctl schedule`, which publishes the public page at the lift before the first email leaves.
@@ -99,8 +97,7 @@ def publish(
 
 @handle_errors
 def unpublish(release: ReleaseFile, config: ConfigFile = None) -> None:
-    """Take a release off the newsroom: its pages, photos, PDFs and previews, and its place in the index,
-    feeds and sitemap; then run [site] deploy if set. Its preview address is kept for a later preview.
+    """Take a release off the newsroom: its pages, photos, PDFs and previews, and its place in the index, feeds and sitemap; then run \\[site] deploy if set. Its preview address is kept for a later preview.
 
     Example:
       pressctl unpublish releases/sample.md
