@@ -286,7 +286,7 @@ def test_handovers_are_recorded_per_relay_account(tmp_path: Path) -> None:
 
     url = "smtp://Press@Mail.HVSP.example:587"
     transport = SmtpTransport(parse_smtp_url(url), sender="press@hvsp.example", local_hostname="h.example")
-    assert transport.account == relay_account(url) == "smtp://press@mail.hvsp.example:587"
+    assert transport.account == relay_account(parse_smtp_url(url)) == "smtp://press@mail.hvsp.example:587"
     now = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)
     with Ledger(tmp_path / "l.sqlite3", clock=lambda: now) as ledger:
         cid = ledger.create_campaign(
