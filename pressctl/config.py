@@ -34,6 +34,7 @@ __all__ = [
     "Workspace",
     "check_from_option",
     "check_sender",
+    "is_loopback",
     "load_workspace",
     "parse_smtp_url",
 ]
@@ -238,7 +239,8 @@ class SmtpSettings:
         return f"{scheme}://{user}{self.host}:{self.port} ({how})"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (plaintext SMTP/IMAP is allowed only there)."""
     if host.lower() in ("localhost", "localhost.localdomain"):
         return True
     try:
@@ -289,7 +291,7 @@ def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--sm
             tls = "none" if wanted == "none" else "starttls"
         else:
             # Plaintext is only acceptable without asking when the mail never leaves this machine.
-            tls = "opportunistic" if _is_loopback(host) else "starttls"
+            tls = "opportunistic" if is_loopback(host) else "starttls"
     try:
         timeout = float(query.get("timeout", "60"))
     except ValueError:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-import ipaddress
 import os
 import re
 import select
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pressctl.config import is_loopback
 from pressctl.errors import InputError, TransportError
 
 __all__ = [
@@ -206,15 +206,6 @@ class ImapSettings:
         return f"{scheme}://{self.username}@{self.host}:{self.port}/{self.folder} ({how}{extra})"
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_imap_url(url: str, *, option: str = "--imap") -> ImapSettings:
     """``imaps://user@host[:port][/FOLDER][?cafile=PATH&timeout=S&auth=xoauth2]`` or ``imap://...[?tls=...]``.
 
@@ -257,7 +248,7 @@ def parse_imap_url(url: str, *, option: str = "--imap") -> ImapSettings:
             tls = "none" if wanted == "none" else "starttls"
         else:
             # Plaintext is only acceptable without asking when the mail never leaves this machine.
-            tls = "opportunistic" if _is_loopback(host) else "starttls"
+            tls = "opportunistic" if is_loopback(host) else "starttls"
     auth_text = query.get("auth", "password").lower()
     if auth_text not in ("password", "xoauth2"):
         raise InputError(f"{option}: auth={auth_text} is not known", hint="use auth=password or auth=xoauth2")
