@@ -1124,15 +1124,33 @@ class LedgerCampaignSender:
             site_links=self.site_links(workspace, release, True) if self.site_links else None,
         )
         path = Path(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
+        transport = make_transport(plan)
         with Ledger(path) as ledger:
             # A release being sent by hand now: wait for that run to end (the job keeps its lease),
             # then send whoever it left. The job is not failed for it.
             result = run_send(
-                plan, ledger=ledger, transport=make_transport(plan), clock=self.clock,
+                plan, ledger=ledger, transport=transport, clock=self.clock,
                 not_before=not_before, stop=stop, wait=True, purpose="pressctl dispatch",
+            )
+        if result.run.resume_after is not None and result.left:
+            # "Stop for now" (a daily or account quota): those left wait, the job is held until then.
+            return SendOutcome(
+                summary=result.line(), complete=False, campaign=str(result.campaign.id),
+                resume_at=result.run.resume_after, held_reason=result.run.stopped or "the relay said stop for now",
+                pending=result.left,
             )
         if result.run.stopped:
             raise SendAborted(result.run.stopped)
         if result.run.interrupted and result.left:
             raise SendAborted(f"stopped with {result.left} recipient(s) left; {result.line()}")
+        cap = result.cap
+        if cap is not None and cap.pending and cap.resume_at is not None and result.left:
+            relay = relay_of(transport) or "the relay"
+            sent = f"{cap.now:,} went now" if cap.now else "nobody could go now"
+            return SendOutcome(
+                summary=result.line(), complete=False, campaign=str(result.campaign.id), resume_at=cap.resume_at,
+                held_reason=f"the daily cap of {cap.cap:,} for {relay} is used up ({cap.used:,} handed over in "
+                f"the last 24 h): {sent}, {result.left:,} wait for the cap",
+                pending=result.left,
+            )
         return SendOutcome(summary=result.line(), complete=result.complete, campaign=str(result.campaign.id))
