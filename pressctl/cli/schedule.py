@@ -262,7 +262,7 @@ def _warn_cap(
         if resume != resume.replace(second=0, microsecond=0):
             resume = resume.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
         after = f" after {format_local(resume, zone)}"
-    first = f"the first {plan.now:,} go at its time; " if plan.now else "nobody can go at its time; "
+    first = f"{plan.now:,} of the {wanted:,} can go at its time; " if plan.now else "none can go at its time; "
     err.print(
         f"[yellow]warning:[/] the daily cap of {plan.cap:,} for {escape(relay)} will not fit this job at its time "
         f"({plan.used:,} of {plan.cap:,} already used in the 24 h before it): {first}{plan.pending:,} will wait "

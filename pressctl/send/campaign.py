@@ -1125,7 +1125,7 @@ class LedgerCampaignSender:
         )
         path = Path(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
         transport = make_transport(plan)
-        with Ledger(path) as ledger:
+        with Ledger(path, clock=self.clock) as ledger:  # hand-overs counted for the cap on the same clock
             # A release being sent by hand now: wait for that run to end (the job keeps its lease),
             # then send whoever it left. The job is not failed for it.
             result = run_send(
@@ -1149,8 +1149,8 @@ class LedgerCampaignSender:
             sent = f"{cap.now:,} went now" if cap.now else "nobody could go now"
             return SendOutcome(
                 summary=result.line(), complete=False, campaign=str(result.campaign.id), resume_at=cap.resume_at,
-                held_reason=f"the daily cap of {cap.cap:,} for {relay} is used up ({cap.used:,} handed over in "
-                f"the last 24 h): {sent}, {result.left:,} wait for the cap",
+                held_reason=f"the daily cap of {cap.cap:,} for {relay} is reached ({cap.used + cap.now:,} of "
+                f"{cap.cap:,} in the last 24 h): {sent}, {result.left:,} wait for the cap",
                 pending=result.left,
             )
         return SendOutcome(summary=result.line(), complete=result.complete, campaign=str(result.campaign.id))
