@@ -108,6 +108,24 @@ def test_a_capped_job_is_held_until_the_cap_frees_and_resumed_by_itself(env: Env
     assert len({mid for _, mid in last.values()}) == 11
 
 
+def test_watch_resumes_a_held_job_at_its_time(env: Env) -> None:
+    with SmtpTestServer() as server:
+        env.schedule(smtp=server.url(), daily_cap=5)
+        env.clock.now = EMBARGO  # (the real engine's gate would wait in real time for a manual clock)
+        seen: list[tuple[str, dt.datetime]] = []
+
+        def on_event(event: Any) -> None:
+            seen.append((event.kind, env.clock()))
+            if event.kind == "done":
+                env.clock.stop()
+
+        env.dispatcher(on_event=on_event).watch(interval=3600)
+    assert [k for k, _ in seen] == ["started", "held", "resumed", "held", "resumed", "done"]
+    # Taken up again exactly when the cap frees, never earlier.
+    assert [t for k, t in seen if k == "resumed"] == [EMBARGO + DAY, EMBARGO + 2 * DAY]
+    assert len(server.accepted) == 11 and len({m.rcpt for m in server.accepted}) == 11
+
+
 def test_schedule_run_resumes_a_held_job_now_and_says_so_when_the_cap_allows_nobody(env: Env) -> None:
     with SmtpTestServer() as server:
         job_id = env.schedule(smtp=server.url(), daily_cap=5)
