@@ -678,7 +678,7 @@ class Dispatcher:
             when = format_local(until, _zone(claimed))
             reason = outcome.held_reason or "recipients are left pending"
             note = f"{reason}; resumes by itself at {when} (or try now: pressctl schedule run {claimed.id})"
-            if self.store.hold(claimed.id, owner=self.owner, until=until, note=note, result=outcome.summary):
+            if self.store.hold(claimed.id, owner=self.owner, until=until, note=reason, result=outcome.summary):
                 detail = f"{outcome.summary}; {note}"
                 events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "held", detail)))
             else:  # cancelled while it sent: those left stay unsent
