@@ -169,6 +169,7 @@ def test_stop_for_now_holds_the_job_and_it_resumes_later(env: Env) -> None:
         job = env.store.get(job_id)
         assert job.state == "held" and "stop for now" in job.held_reason
         assert "SubmissionQuotaExceededException" in job.held_reason
+        assert job.held_reason.endswith("everyone left stays pending")  # no "run the same command" for a job
         assert job.resume_at == EMBARGO + DAY  # the engine's wait after a daily quota
         assert len(relay.accepted) == 3
         env.clock.now = EMBARGO + dt.timedelta(hours=2)

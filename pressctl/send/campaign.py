@@ -1133,11 +1133,12 @@ class LedgerCampaignSender:
                 not_before=not_before, stop=stop, wait=True, purpose="pressctl dispatch",
             )
         if result.run.resume_after is not None and result.left:
-            # "Stop for now" (a daily or account quota): those left wait, the job is held until then.
+            # "Stop for now" (a daily or account quota): those left wait, the job is held until then. The
+            # engine's advice to re-run the command is for `send`; the job resumes by itself.
+            reason = (result.run.stopped or "the relay says stop for now").split(". Run the same command", 1)[0]
             return SendOutcome(
                 summary=result.line(), complete=False, campaign=str(result.campaign.id),
-                resume_at=result.run.resume_after, held_reason=result.run.stopped or "the relay said stop for now",
-                pending=result.left,
+                resume_at=result.run.resume_after, held_reason=reason, pending=result.left,
             )
         if result.run.stopped:
             raise SendAborted(result.run.stopped)
