@@ -482,7 +482,9 @@ def dispatch(
     max_late: Annotated[
         str,
         typer.Option(
-            "--max-late", help="A job found later than this after its time is marked missed, not sent."
+            "--max-late",
+            help="A job found later than this after its time is marked missed, not sent (a held job's resume is "
+            "never judged by it).",
         ),
     ] = "1h",
     interval: Annotated[
