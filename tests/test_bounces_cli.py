@@ -344,6 +344,46 @@ def test_imap_settings_from_the_table_the_smtp_password_and_a_token_command(
     assert (settings.auth, settings.oauth_token) == ("xoauth2", "tok-hvsp-0123456789")
 
 
+def test_the_smtp_accounts_mailbox_uses_its_oauth_settings_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12's left-over: [smtp] auth = "xoauth2" and its token (command or PRESSCTL_SMTP_OAUTH_TOKEN)
+    serve the same account's mailbox, as its password does; [bounces] auth or another account keep theirs."""
+    from pressctl.cli.bounces import _imap_settings
+
+    ws = make_workspace(tmp_path)
+    toml = ws / "pressctl.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("[smtp]", "[smtp-old]") if "[smtp]" in text else text, encoding="utf-8")
+    smtp = (
+        '[smtp]\nurl = "smtp://press%40hvsp.example@mail.hvsp.example"\nauth = "xoauth2"\n'
+        "oauth_token_command = \"printf 'tok-smtp-4455'\"\n"
+    )
+    _with_toml(ws, smtp + '[bounces]\nimap = "imaps://mail.hvsp.example/INBOX"\nuser = "press@hvsp.example"\n')
+    for name in ("PRESSCTL_IMAP_PASSWORD", "PRESSCTL_IMAP_OAUTH_TOKEN", "PRESSCTL_SMTP_OAUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PRESSCTL_SMTP_PASSWORD", "smtp-pw-77")
+    workspace = load_workspace(ws)
+    settings = _imap_settings(workspace.bounces.imap, workspace)
+    assert (settings.auth, settings.oauth_token, settings.password) == ("xoauth2", "tok-smtp-4455", None)
+    assert "tok-smtp-4455" not in repr(settings)
+
+    monkeypatch.setenv("PRESSCTL_SMTP_OAUTH_TOKEN", "tok-env-6677")  # the token in the environment wins
+    assert _imap_settings(workspace.bounces.imap, workspace).oauth_token == "tok-env-6677"
+    monkeypatch.delenv("PRESSCTL_SMTP_OAUTH_TOKEN")
+
+    # Another account on the same server: not the [smtp] account's login.
+    from pressctl.errors import InputError
+
+    with pytest.raises(InputError, match=r"no password for desk@hvsp\.example"):
+        _imap_settings("imaps://desk%40hvsp.example@mail.hvsp.example/INBOX", workspace)
+
+    # [bounces] auth = "password" says otherwise: the password (here the [smtp] account's) is used.
+    _with_toml(ws, 'auth = "password"\n')
+    settings = _imap_settings(load_workspace(ws).bounces.imap, load_workspace(ws))
+    assert (settings.auth, settings.password) == ("password", "smtp-pw-77")
+
+
 @pytest.mark.slow
 def test_mail_to_the_workspace_unsubscribe_address_suppresses_its_sender(ws: Path, tmp_path: Path) -> None:
     # pressctl init writes unsubscribe_mailto as a plain address (no "mailto:"): mail sent to it still counts.

@@ -70,6 +70,31 @@ def test_xoauth2_login(inbox: DovecotServer) -> None:
         assert [parse_message(raw).kind for _, raw in box.read()] == ["auto-reply"]
 
 
+def test_the_smtp_accounts_oauth_settings_log_in_to_its_mailbox(inbox: DovecotServer, tmp_path: Path) -> None:
+    """[smtp] auth = "xoauth2" with its oauth_token_command, and a [bounces] mailbox of the same account:
+    pressctl bounces logs in with XOAUTH2 and the [smtp] token by default (issue 12's left-over)."""
+    from pressctl.cli.bounces import _imap_settings
+    from pressctl.config import load_workspace
+    from pressctl.scaffold import init_workspace
+
+    ws = tmp_path / "ws"
+    init_workspace(ws)
+    toml = ws / "pressctl.toml"
+    text = toml.read_text(encoding="utf-8").replace("[smtp]", "[smtp-old]")
+    token = tmp_path / "token"
+    token.write_text(inbox.password, encoding="utf-8")  # Dovecot checks an XOAUTH2 token like a password
+    toml.write_text(
+        text + f'\n[smtp]\nurl = "smtp://{inbox.user}@{inbox.host}:2525"\nauth = "xoauth2"\n'
+        f'oauth_token_command = "cat {token}"\n[bounces]\nimap = "{inbox.url()}"\n',
+        encoding="utf-8",
+    )
+    inbox.deliver((DATA / "ooo_en.eml").read_bytes())
+    workspace = load_workspace(ws)
+    with ImapMailbox(_imap_settings(workspace.bounces.imap, workspace)) as box:
+        assert box.settings.auth == "xoauth2"
+        assert [parse_message(raw).kind for _, raw in box.read()] == ["auto-reply"]
+
+
 def test_wrong_password_is_a_transport_error_without_the_password(inbox: DovecotServer) -> None:
     wrong = "not-the-Harbour-password"
     with pytest.raises(TransportError) as err:

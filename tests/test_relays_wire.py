@@ -323,7 +323,9 @@ def test_schedule_warns_when_the_cap_cannot_fit_the_job_and_keeps_no_token(ws: P
         job = run_cli(["schedule", str(second), "-c", str(list_b), "--at", at, "--smtp", url, "--daily-cap", "4"],
                       cwd=ws, env=env)
     assert job.returncode == 0, job.stderr
-    assert "will not fit this job at its time: 3 of 4 used in the last 24 h: 1 now, 3 left pending" in job.stderr
+    assert "will not fit this job at its time (3 of 4 already used in the 24 h before it): 1 of the 4 can go at " \
+        "its time; 3 will wait for the cap and go out automatically after " in " ".join(job.stderr.split())
+    assert "HKT (the job shows as held until then" in " ".join(job.stderr.split())
     assert "limits      --daily-cap 4 (command line)" in job.stdout
     snapshots = ws / ".pressctl" / "jobs"
     for path in snapshots.rglob("*"):

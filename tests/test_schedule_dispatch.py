@@ -456,11 +456,12 @@ def test_a_failed_publish_holds_the_job_and_a_later_pass_retries_it(env: Env) ->
     assert "no credentials" in events[-1].detail and f"pressctl schedule run {job_id}" in events[-1].detail
     assert env.engine.sends == []  # no email before the page is up
     job = env.store.get(job_id)
-    assert job.state == "scheduled" and job.shown_state == "held"
-    assert job.due == EMBARGO + dt.timedelta(seconds=60)
+    assert job.state == "held" and job.shown_state == "held"
+    assert job.due == EMBARGO and job.resume_at == EMBARGO + dt.timedelta(seconds=60)
+    assert "no credentials" in job.held_reason
     assert [v.state for v in list_jobs(env.store)] == ["held"]
     env.clock.now = EMBARGO + dt.timedelta(seconds=30)
     assert d.run_once() == []  # not before its retry time
     env.clock.now = EMBARGO + dt.timedelta(seconds=60)
-    assert [e.kind for e in d.run_once()] == ["started", "done"]
+    assert [e.kind for e in d.run_once()] == ["resumed", "done"]
     assert len(env.engine.sends) == 1 and env.store.get(job_id).shown_state == "done"

@@ -8,6 +8,7 @@ or a mailbox that cannot be opened.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -65,7 +66,7 @@ def bounces(
 
     A hard bounce (5.x.x) marks the journalist `bounced` and suppresses the address; three soft bounces within 90 days suppress it too; out-of-office, "has left, please contact ..." and human replies are noted beside the journalist (see `pressctl report --needs-attention`); an unsubscribe request suppresses its sender. Messages that match nothing are listed and left where they are. Running it again changes nothing.
 
-    Without --maildir, --mbox or --imap, the \\[bounces] table of pressctl.toml says where to read. The IMAP password comes from PRESSCTL_IMAP_PASSWORD or a prompt; an XOAUTH2 token from PRESSCTL_IMAP_OAUTH_TOKEN or \\[bounces] oauth_token_command.
+    Without --maildir, --mbox or --imap, the \\[bounces] table of pressctl.toml says where to read. The IMAP password comes from PRESSCTL_IMAP_PASSWORD or a prompt; an XOAUTH2 token from PRESSCTL_IMAP_OAUTH_TOKEN or \\[bounces] oauth_token_command. The \\[smtp] account's own mailbox logs in as sending does (its password, or with \\[smtp] auth = "xoauth2" its token or token command).
 
     Exit status: 0 when the mailbox was read (unmatched messages included), 2 for bad input or a mailbox it cannot open. See docs/bounces.md.
 
@@ -174,15 +175,29 @@ def _imap_settings(url: str, workspace: Workspace) -> ImapSettings:
         url += ("&" if "?" in rest else "?") + "auth=xoauth2"
     settings = parse_imap_url(url)
     env = dict(os.environ)
-    if cfg.oauth_token_command and not env.get(OAUTH_TOKEN_ENV) and (settings.auth == "xoauth2" or cfg.auth == "xoauth2"):
+    same = _same_account(settings, workspace)
+    # The [smtp] account's own mailbox: how it logs in ([smtp] auth, its token or token command) serves
+    # too, as its password does, unless [bounces] or the URL says otherwise.
+    smtp_oauth = same and workspace.smtp.auth == "xoauth2" and not cfg.auth and "auth=" not in rest
+    if smtp_oauth and settings.auth == "password":
+        settings = dataclasses.replace(settings, auth="xoauth2")
+    command, option = cfg.oauth_token_command, "bounces.oauth_token_command"
+    if not command and smtp_oauth and workspace.smtp.oauth_token_command:
+        command, option = workspace.smtp.oauth_token_command, "smtp.oauth_token_command"
+    if smtp_oauth and not env.get(OAUTH_TOKEN_ENV):
+        from pressctl.relays.oauth import TOKEN_ENV as SMTP_TOKEN_ENV
+
+        if env.get(SMTP_TOKEN_ENV):
+            env[OAUTH_TOKEN_ENV] = env[SMTP_TOKEN_ENV]
+    if command and not env.get(OAUTH_TOKEN_ENV) and (settings.auth == "xoauth2" or cfg.auth == "xoauth2"):
         from pressctl.relays.oauth import run_token_command
 
         try:
-            env[OAUTH_TOKEN_ENV] = run_token_command(cfg.oauth_token_command).reveal()
+            env[OAUTH_TOKEN_ENV] = run_token_command(command).reveal()
         except PressctlError as exc:
-            what = exc.what.replace("smtp.oauth_token_command", "bounces.oauth_token_command")
+            what = exc.what.replace("smtp.oauth_token_command", option)
             raise InputError(what, where=exc.where, hint=exc.hint) from None
-    if not env.get(PASSWORD_ENV) and settings.auth == "password" and _same_account(settings, workspace):
+    if not env.get(PASSWORD_ENV) and settings.auth == "password" and same:
         from pressctl.send.transport import PASSWORD_ENV as SMTP_PASSWORD_ENV
 
         if env.get(SMTP_PASSWORD_ENV):

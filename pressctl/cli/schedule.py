@@ -7,6 +7,7 @@ lists every command. (A release file literally named ``list``, ``cancel`` or ``r
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 from pathlib import Path
 from types import FrameType
@@ -253,10 +254,20 @@ def _warn_cap(
     if found is None:
         return
     relay, plan = found
+    from pressctl.times import format_local
+
+    after = ""
+    if plan.resume_at is not None:
+        resume = plan.resume_at
+        if resume != resume.replace(second=0, microsecond=0):
+            resume = resume.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+        after = f" after {format_local(resume, zone)}"
+    first = f"{plan.now:,} of the {wanted:,} can go at its time; " if plan.now else "none can go at its time; "
     err.print(
-        f"[yellow]warning:[/] the daily cap of {plan.cap:,} for {escape(relay)} will not fit this job at its time: "
-        f"{escape(plan.describe(zone))}. The job will send the first {plan.now:,} and end incomplete; "
-        "`pressctl schedule run` sends the rest once the cap allows"
+        f"[yellow]warning:[/] the daily cap of {plan.cap:,} for {escape(relay)} will not fit this job at its time "
+        f"({plan.used:,} of {plan.cap:,} already used in the 24 h before it): {first}{plan.pending:,} will wait "
+        f"for the cap and go out automatically{escape(after)} (the job shows as held until then; a dispatcher "
+        "must be running)"
     )
 
 
@@ -279,16 +290,12 @@ def list_(
     from pressctl.schedule.dispatcher import list_jobs, open_store
     from pressctl.schedule.jobs import STATES
 
-    known = (*STATES, "held")  # held: waiting to retry its newsroom publish (stored as scheduled)
     for s in state or []:
-        if s not in known:
+        if s not in STATES:
             from pressctl.errors import InputError
 
-            raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(known))
-    stored = sorted({"scheduled" if s == "held" else s for s in state}) if state else None
-    views = list_jobs(open_store(_jobs_ledger(db)), states=stored)
-    if state:
-        views = [v for v in views if v.job.shown_state in state]
+            raise InputError(f"--state {s!r} is not a job state", hint="use one of " + ", ".join(STATES))
+    views = list_jobs(open_store(_jobs_ledger(db)), states=sorted(set(state)) if state else None)
     if as_json:
         import json
 
@@ -323,6 +330,9 @@ def _view_data(view: JobView) -> dict[str, Any]:
         "snapshot": job.snapshot_dir,
         "created_utc": iso(job.created_at),
         "finished_utc": iso(job.finished_at),
+        "resume_utc": iso(job.resume_at),
+        "resume_local": view.resumes or None,
+        "held_reason": job.held_reason,
         "attempts": job.attempts,
         "campaign": job.campaign,
         "result": job.result,
@@ -341,6 +351,8 @@ def _print_view(view: JobView) -> None:
     out.print(f"    {escape(job.title)}  [dim]{escape(job.release)}[/]")
     if job.result:
         out.print(f"    result: {escape(job.result)}")
+    if view.resumes:
+        out.print(f"    [yellow]held until {escape(view.resumes)}, then it goes on by itself:[/] {escape(job.held_reason)}")
     if job.error:
         out.print(f"    [red]{escape(job.error)}[/]")
     if view.changed:
@@ -376,7 +388,11 @@ def run(
     job_id: _JobId,
     db: LedgerDb = None,
 ) -> None:
-    """Send a missed, failed or waiting job now, on purpose (never before its embargo, unless an advance copy)."""
+    """Send a missed, failed, held or waiting job now, on purpose (never before its embargo, unless an advance copy).
+
+    A job held by the daily cap sends what the cap allows now; if it still allows nobody, the job stays held
+    and the line says until when.
+    """
     dispatcher = _dispatcher(_jobs_ledger(db))
     with _signals(dispatcher):
         events = dispatcher.run_now(job_id)
@@ -427,7 +443,8 @@ def _print_event(event: DispatchEvent) -> None:
 
 
 def _exit_for(events: list[DispatchEvent]) -> None:
-    # For cron: a job that failed or was missed makes the run fail, so its output is mailed to someone.
+    # For cron: a job that failed, was missed or is held with recipients pending makes the run fail, so its
+    # output is mailed to someone.
     if any(e.kind in ("failed", "incomplete", "missed", "held") for e in events):
         raise typer.Exit(1)
 
@@ -465,7 +482,9 @@ def dispatch(
     max_late: Annotated[
         str,
         typer.Option(
-            "--max-late", help="A job found later than this after its time is marked missed, not sent."
+            "--max-late",
+            help="A job found later than this after its time is marked missed, not sent (a held job's resume is "
+            "never judged by it).",
         ),
     ] = "1h",
     interval: Annotated[
@@ -478,7 +497,9 @@ def dispatch(
 
     With --watch each job goes at its time, never before. A job more than --max-late past its time is marked missed and not sent: `pressctl schedule run ID` sends it on purpose. A job that a stopped or killed dispatcher left half-sent is finished without repeats. SIGTERM or Ctrl-C: the messages in flight finish, then it exits.
 
-    Exit status: 0, or 1 if a job failed or was missed (so cron mails someone). See docs/dispatch.md.
+    A job held by the relay account's daily cap (or a relay's "stop for now") waits as held and is resumed by the dispatcher at the time shown in `pressctl schedule list`; --max-late judges only a job's first start, never a resume.
+
+    Exit status: 0, or 1 if a job it ran failed, was missed or is held with recipients pending (so cron mails someone). See docs/dispatch.md.
 
     Example (cron, every minute):
       * * * * * cd /srv/press && pressctl dispatch
@@ -499,8 +520,23 @@ def dispatch(
             return
         events = dispatcher.run_once()
     if not events:
-        err.print("no jobs due")
+        err.print("no jobs due" + _held_note(ledger))
     _exit_for(events)
+
+
+def _held_note(ledger: Path) -> str:
+    """``; 1 held, resuming by itself at 14:05 HKT`` when held jobs wait (a cron pass that ran nothing)."""
+    from zoneinfo import ZoneInfo
+
+    from pressctl.schedule.dispatcher import open_store
+    from pressctl.times import format_local
+
+    held = open_store(ledger).all(states=["held"])
+    if not held:
+        return ""
+    first = min(held, key=lambda j: j.resume_at or j.due)
+    when = format_local(first.resume_at or first.due, ZoneInfo(first.timezone))
+    return f"; {len(held)} held, the next resuming by itself at {when} (see pressctl schedule list)"
 
 
 def register(app: typer.Typer) -> None:

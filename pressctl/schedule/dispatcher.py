@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_LEAD",
     "DEFAULT_LEASE",
     "DEFAULT_MAX_LATE",
+    "DEFAULT_MIN_HOLD",
     "DispatchEvent",
     "Dispatcher",
     "JobHeld",
@@ -64,6 +65,9 @@ DEFAULT_LEASE = 60.0  # seconds a dispatcher holds a job without renewing it (re
 # So the first message leaves within a fraction of a second of the lift, however big the release.
 DEFAULT_LEAD = 5.0
 DEFAULT_HOLD_RETRY = 60.0  # seconds before a held job (its newsroom publish failed) is tried again
+# A job held by the daily cap or "stop for now" waits at least this long, so a cap that frees one slot at a
+# time (the earlier messages went out one by one) resumes in batches rather than once per message.
+DEFAULT_MIN_HOLD = 60.0
 
 # Before a job's emails leave: publish its newsroom page at the lift (pressctl.schedule.newsroom). Raising
 # a PressctlError holds the job back (state ``held``) rather than sending links that lead nowhere.
@@ -387,6 +391,7 @@ class JobView:
     utc: str  # "2030-03-12 02:00 UTC"
     state: str  # the stored state, or "running (stopped)" for a job no dispatcher holds
     changed: list[str]  # sources edited since scheduling
+    resumes: str = ""  # a held job: when it resumes by itself, in the release's zone ("" otherwise)
 
 
 def list_jobs(store: JobStore, *, states: Sequence[str] | None = None) -> list[JobView]:
@@ -397,8 +402,11 @@ def list_jobs(store: JobStore, *, states: Sequence[str] | None = None) -> list[J
         if job.id in orphaned:
             state = "running (no dispatcher: resumes at the next `pressctl dispatch`)"
         try:
-            changed = changed_sources(job) if job.state in ("scheduled", "missed") else []
-            views.append(JobView(job, format_local(job.due, _zone(job)), format_utc(job.due), state, changed))
+            changed = changed_sources(job) if job.state in ("scheduled", "held", "missed") else []
+            resumes = format_local(job.resume_at, _zone(job)) if job.state == "held" and job.resume_at else ""
+            views.append(
+                JobView(job, format_local(job.due, _zone(job)), format_utc(job.due), state, changed, resumes)
+            )
         except (OverflowError, ValueError, OSError, KeyError) as exc:
             # One odd job (a time at the calendar's end, a zone no longer known) must not hide the others.
             when = job.due.strftime("%Y-%m-%d %H:%M UTC")
@@ -407,7 +415,7 @@ def list_jobs(store: JobStore, *, states: Sequence[str] | None = None) -> list[J
 
 
 def cancel_job(store: JobStore, job_id: str) -> Job:
-    """Cancel a job that is waiting, missed or failed. Its snapshot is kept for the record."""
+    """Cancel a job that is waiting, held, missed or failed. Its snapshot is kept for the record."""
     return store.cancel(job_id)
 
 
@@ -469,10 +477,12 @@ class Dispatcher:
         store_factory: Callable[[], JobStore] | None = None,
         publish_at_lift: PublishAtLift | None = None,
         hold_retry: float = DEFAULT_HOLD_RETRY,
+        min_hold: float = DEFAULT_MIN_HOLD,
     ) -> None:
         self.store = store
         self.publish_at_lift = publish_at_lift  # used for jobs whose workspace has a [site]
         self.hold_retry = dt.timedelta(seconds=hold_retry)
+        self.min_hold = dt.timedelta(seconds=min_hold)
         self.engine = engine
         self.clock = clock
         self.waiter: Waiter = waiter if waiter is not None else SystemWaiter()
@@ -494,7 +504,8 @@ class Dispatcher:
         self._job_stop.set()
         self.waiter.stop()
 
-    # One pass: finish orphaned jobs, send due ones, mark the too-late ones missed.
+    # One pass: finish orphaned jobs, resume held ones whose time has come, send due ones, mark the too-late
+    # ones missed.
     def run_once(self) -> list[DispatchEvent]:
         events: list[DispatchEvent] = []
         if self._since is None:
@@ -503,6 +514,19 @@ class Dispatcher:
             if self.waiter.stopped:
                 return events
             events.extend(self._run(orphan, not_before=orphan.not_before, resumed=True))
+        for held in self.store.resumable(self.clock()):
+            if self.waiter.stopped:
+                return events
+            assert held.resume_at is not None
+            late = self.clock() - held.resume_at
+            if held.campaign is None and late > self.max_late and held.resume_at < self._since:
+                # Held before its first email (its newsroom page): sending has not started, so --max-late
+                # judges it as a start. A job held mid-send (daily cap, "stop for now") always resumes.
+                note = f"found {_human(late)} after its retry time (--max-late {_human(self.max_late)})"
+                if self.store.mark_missed(held.id, note=note, from_state="held"):
+                    events.append(self._emit(DispatchEvent(self.store.get(held.id), "missed", note)))
+                continue
+            events.extend(self._run(held, not_before=held.not_before, resumed=True, from_states=("held",)))
         seen: set[str] = set()
         while not self.waiter.stopped:
             # Asked again after each job: others may have fallen due while it was sent.
@@ -542,8 +566,8 @@ class Dispatcher:
         events = self._run(
             job,
             not_before=not_before,
-            resumed=job.state == "running",
-            from_states=("scheduled", "missed", "failed"),
+            resumed=job.state in ("running", "held"),
+            from_states=("scheduled", "held", "missed", "failed"),
         )
         if not events:
             raise InputError(f"job {job_id} was taken by another dispatcher a moment ago")
@@ -559,6 +583,9 @@ class Dispatcher:
             delay = interval
             if nxt is not None:
                 delay = min(interval, (nxt - self.lead - self.clock()).total_seconds())
+            resume = self.store.next_resume()  # a held job is taken up at its time, not early
+            if resume is not None:
+                delay = min(delay, (resume - self.clock()).total_seconds())
             delay = max(delay, 0.0)
             before = self.clock()
             self.waiter.wait(delay)
@@ -645,6 +672,19 @@ class Dispatcher:
         heartbeat.finish()
         if outcome.campaign:
             self.store.set_campaign(claimed.id, outcome.campaign)
+        if not outcome.complete and outcome.resume_at is not None:
+            # The daily cap or "stop for now": those left wait, and this job resumes by itself then.
+            until = max(outcome.resume_at, self.clock() + self.min_hold)
+            when = format_local(until, _zone(claimed))
+            reason = outcome.held_reason or "recipients are left pending"
+            note = f"{reason}; resumes by itself at {when} (or try now: pressctl schedule run {claimed.id})"
+            if self.store.hold(claimed.id, owner=self.owner, until=until, note=reason, result=outcome.summary):
+                detail = f"{outcome.summary}; {note}"
+                events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "held", detail)))
+            else:  # cancelled while it sent: those left stay unsent
+                now = self.store.get(claimed.id)
+                events.append(self._emit(DispatchEvent(now, now.state, outcome.summary)))
+            return events
         if outcome.complete:
             self.store.finish(claimed.id, owner=self.owner, state="done", result=outcome.summary)
             events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "done", outcome.summary)))

@@ -1,11 +1,20 @@
 """Scheduled jobs in the ledger's SQLite file: one row per job, and atomic moves between states.
 
-States: ``scheduled`` -> ``running`` -> ``done`` | ``failed``; ``scheduled`` -> ``missed`` (found too late)
-or ``cancelled``. A dispatcher owns a running job through a lease (``owner``, ``lease_until``) it renews
+States: ``scheduled`` -> ``running`` -> ``done`` | ``failed`` | ``held``; ``scheduled`` -> ``missed`` (found
+too late) or ``cancelled``. A ``held`` job waits until its ``resume_at`` (the relay account's daily cap is
+used up, the relay said "stop for now", or its newsroom page could not be published) and then runs again
+(``held`` -> ``running``): the same campaign, so nobody gets it twice. A dispatcher owns a running job through a lease (``owner``, ``lease_until``) it renews
 while it sends. Every move is made inside ``BEGIN IMMEDIATE``, which holds SQLite's write lock from the
 read to the write, so two dispatchers on one ledger can never both claim a job. A running job whose owner
 died (its process gone, on this host; its lease run out, on another) may be claimed again: the send
 engine's per-recipient ledger rows make that a resume, not a repeat.
+
+The table's schema is versioned on its own, in the one-row table ``jobs_schema`` (the file's ``PRAGMA
+user_version`` belongs to the ledger's migrations, :mod:`pressctl.ledger`): :data:`MIGRATIONS` lists one
+function per version, applied in order inside one write transaction when the file is opened. Version 1 is
+the first table (files made before versioning have it, unversioned); version 2 added the ``held`` state with
+``resume_at`` and ``held_reason`` (before it, a held job was stored as ``scheduled`` with an ``error``
+starting ``held: ``; such rows become ``held``).
 """
 
 from __future__ import annotations
@@ -35,12 +44,13 @@ __all__ = [
     "owner_state",
 ]
 
-STATES = ("scheduled", "running", "done", "missed", "cancelled", "failed")
-# A held job is stored as ``scheduled`` at its retry time, its ``error`` starting with this: a state of its own
-# for people (``schedule list``, ``Job.shown_state``) without a new value in the table's CHECK constraint.
+STATES = ("scheduled", "held", "running", "done", "missed", "cancelled", "failed")
+# Before version 2 of the table, a held job was stored as ``scheduled`` with an ``error`` starting with this
+# (the table's CHECK constraint had no ``held``); the migration turns such rows into real ``held`` ones.
 HELD = "held: "
 
-_SCHEMA = """
+# Version 1: the table as it was before versioning (kept as it was: a migration is never edited).
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS jobs (
     id               TEXT PRIMARY KEY,
     state            TEXT NOT NULL CHECK (state IN
@@ -71,6 +81,51 @@ CREATE TABLE IF NOT EXISTS jobs (
     error            TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_state_due ON jobs (state, due_at);
+"""
+
+# Version 2: the ``held`` state, when a held job resumes (UTC) and why it waits. SQLite cannot change a CHECK
+# constraint in place, so the table is rebuilt (same columns, in the same order, plus the two new ones).
+_SCHEMA_V2 = """
+CREATE TABLE jobs_v2 (
+    id               TEXT PRIMARY KEY,
+    state            TEXT NOT NULL CHECK (state IN
+                       ('scheduled', 'held', 'running', 'done', 'missed', 'cancelled', 'failed')),
+    due_at           TEXT NOT NULL,
+    timezone         TEXT NOT NULL,
+    embargo_at       TEXT,
+    under_embargo    INTEGER NOT NULL DEFAULT 0,
+    release          TEXT NOT NULL,
+    title            TEXT NOT NULL DEFAULT '',
+    workspace        TEXT NOT NULL,
+    config           TEXT,
+    snapshot_dir     TEXT NOT NULL,
+    snapshot_release TEXT NOT NULL,
+    contacts         TEXT NOT NULL,
+    sources          TEXT NOT NULL,
+    options          TEXT NOT NULL,
+    recipients       INTEGER NOT NULL DEFAULT 0,
+    created_at       TEXT NOT NULL,
+    owner            TEXT,
+    lease_until      REAL,
+    started_at       TEXT,
+    not_before       TEXT,
+    finished_at      TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    campaign         TEXT,
+    result           TEXT NOT NULL DEFAULT '',
+    error            TEXT NOT NULL DEFAULT '',
+    resume_at        TEXT,               -- UTC, while held: when a dispatcher takes it up again
+    held_reason      TEXT NOT NULL DEFAULT ''  -- while held: why (the daily cap, "stop for now", the newsroom)
+);
+INSERT INTO jobs_v2 (id, state, due_at, timezone, embargo_at, under_embargo, release, title, workspace, config, snapshot_dir, snapshot_release, contacts, sources, options, recipients, created_at, owner, lease_until, started_at, not_before, finished_at, attempts, campaign, result, error)
+    SELECT id, state, due_at, timezone, embargo_at, under_embargo, release, title, workspace, config, snapshot_dir, snapshot_release, contacts, sources, options, recipients, created_at, owner, lease_until, started_at, not_before, finished_at, attempts, campaign, result, error FROM jobs;
+-- Held the old way: scheduled at the retry time, the reason in the error.
+UPDATE jobs_v2 SET state = 'held', resume_at = due_at, held_reason = substr(error, 7), error = ''
+    WHERE state = 'scheduled' AND error LIKE 'held: %';
+DROP TABLE jobs;
+ALTER TABLE jobs_v2 RENAME TO jobs;
+CREATE INDEX jobs_state_due ON jobs (state, due_at);
+CREATE INDEX jobs_state_resume ON jobs (state, resume_at);
 """
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -126,6 +181,8 @@ class Job:
     campaign: str | None = None
     result: str = ""
     error: str = ""
+    resume_at: dt.datetime | None = None  # UTC, while held
+    held_reason: str = ""  # while held: why it waits
 
     @property
     def release_path(self) -> Path:
@@ -138,8 +195,8 @@ class Job:
 
     @property
     def shown_state(self) -> str:
-        """The state as people see it: ``held`` for a job waiting to retry its newsroom publish."""
-        return "held" if self.state == "scheduled" and self.error.startswith(HELD) else self.state
+        """The state as people see it (the stored one, now that ``held`` is a state of its own)."""
+        return self.state
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -152,8 +209,71 @@ def connect(path: Path) -> sqlite3.Connection:
 
     conn = ledger.connect(Path(path))
     conn.execute("PRAGMA busy_timeout = 30000")
-    conn.executescript(_SCHEMA)
+    try:
+        _migrate(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise InputError(
+            f"cannot bring the ledger's jobs table up to date ({exc})",
+            where=str(path),
+            hint="check the file's permissions and free disk space, or pass another file with --db",
+        ) from None
     return conn
+
+
+def _statements(script: str) -> list[str]:
+    """A schema script as single statements (``executescript`` would commit the migration half-way)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _migrate_1(conn: sqlite3.Connection) -> None:
+    """The first table (a file made before versioning has it already: IF NOT EXISTS)."""
+    for statement in _statements(_SCHEMA_V1):
+        conn.execute(statement)
+
+
+def _migrate_held(conn: sqlite3.Connection) -> None:
+    """The ``held`` state with ``resume_at`` and ``held_reason``; rows held the old way become ``held``."""
+    for statement in _statements(_SCHEMA_V2):
+        conn.execute(statement)
+
+
+# One function per version of the jobs table, in order; ``jobs_schema.version`` says how many were applied.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1, _migrate_held)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs_schema'").fetchone()
+    if found is None:
+        return 0
+    row = conn.execute("SELECT version FROM jobs_schema").fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the jobs table up to :data:`SCHEMA_VERSION` (one transaction; two processes: one migrates)."""
+    if _version(conn) == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(conn)
+        if version > SCHEMA_VERSION:
+            raise InputError(
+                f"the ledger's jobs were made by a newer pressctl (jobs version {version}; this pressctl knows "
+                f"up to {SCHEMA_VERSION})",
+                hint="upgrade pressctl to use this ledger (it was left untouched)",
+            )
+        for migration in MIGRATIONS[version:]:
+            migration(conn)
+        conn.execute("CREATE TABLE IF NOT EXISTS jobs_schema (version INTEGER NOT NULL)")
+        conn.execute("DELETE FROM jobs_schema")
+        conn.execute("INSERT INTO jobs_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class JobStore:
@@ -202,9 +322,22 @@ class JobStore:
         return [_job(r) for r in rows]
 
     def next_due(self) -> dt.datetime | None:
-        """The earliest time of a job still waiting."""
+        """The earliest time of a job still waiting to start."""
         row = self.conn.execute("SELECT min(due_at) FROM jobs WHERE state = 'scheduled'").fetchone()
         return _from_text(row[0]) if row else None
+
+    def next_resume(self) -> dt.datetime | None:
+        """The earliest time a held job resumes."""
+        row = self.conn.execute("SELECT min(resume_at) FROM jobs WHERE state = 'held'").fetchone()
+        return _from_text(row[0]) if row else None
+
+    def resumable(self, now: dt.datetime) -> list[Job]:
+        """Held jobs whose resume time has come, earliest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM jobs WHERE state = 'held' AND resume_at <= ? ORDER BY resume_at, id",
+            (_to_text(now),),
+        ).fetchall()
+        return [_job(r) for r in rows]
 
     def due(self, now: dt.datetime) -> list[Job]:
         """Waiting jobs whose time has come, earliest first."""
@@ -290,7 +423,8 @@ class JobStore:
         """Make ``owner`` the one dispatcher sending this job, or return None if it can't be.
 
         A job in one of ``from_states`` can be claimed, and so can a running job nobody holds any more.
-        ``not_before`` is recorded for the first start only: a resumed send keeps the bound it began with.
+        ``not_before`` is recorded for the first start only: a resumed send (a running job taken over, a
+        held one taken up again) keeps the bound it began with.
         """
         now = self.clock()
         with self._write() as db:
@@ -302,8 +436,9 @@ class JobStore:
                 return None
             db.execute(
                 "UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1,"
-                " not_before = CASE WHEN state = 'running' THEN not_before ELSE ? END,"
-                " started_at = COALESCE(started_at, ?), finished_at = NULL, error = '' WHERE id = ?",
+                " not_before = CASE WHEN state IN ('running', 'held') THEN not_before ELSE ? END,"
+                " started_at = COALESCE(started_at, ?), finished_at = NULL, error = '',"
+                " resume_at = NULL, held_reason = '' WHERE id = ?",
                 (
                     owner,
                     now.timestamp() + lease_seconds,
@@ -346,21 +481,23 @@ class JobStore:
         )
         return cur.rowcount == 1
 
-    def hold(self, job_id: str, *, owner: str, until: dt.datetime, note: str) -> bool:
-        """Hold a running job back unsent (its newsroom page could not be published or deployed): it waits
-        as ``scheduled`` until ``until``, when a dispatcher tries again; ``note`` says why."""
+    def hold(self, job_id: str, *, owner: str, until: dt.datetime, note: str, result: str = "") -> bool:
+        """Hold a running job back (the relay account's daily cap is used up, the relay said "stop for now",
+        its newsroom page could not be published): it waits as ``held`` until ``until``, when a dispatcher
+        takes it up again by itself; ``note`` says why, ``result`` what was sent so far. False if this owner
+        no longer holds it (cancelled meanwhile)."""
         cur = self.conn.execute(
-            "UPDATE jobs SET state = 'scheduled', owner = NULL, lease_until = NULL, due_at = ?, error = ?"
-            " WHERE id = ? AND owner = ? AND state = 'running'",
-            (_to_text(until), HELD + note, job_id, owner),
+            "UPDATE jobs SET state = 'held', owner = NULL, lease_until = NULL, resume_at = ?, held_reason = ?,"
+            " result = ?, error = '' WHERE id = ? AND owner = ? AND state = 'running'",
+            (_to_text(until), note, result, job_id, owner),
         )
         return cur.rowcount == 1
 
-    def mark_missed(self, job_id: str, *, note: str = "") -> bool:
+    def mark_missed(self, job_id: str, *, note: str = "", from_state: str = "scheduled") -> bool:
         """A waiting job found too late: it is not sent by itself (``schedule run`` sends it on purpose)."""
         cur = self.conn.execute(
-            "UPDATE jobs SET state = 'missed', error = ? WHERE id = ? AND state = 'scheduled'",
-            (note, job_id),
+            "UPDATE jobs SET state = 'missed', error = ?, resume_at = NULL WHERE id = ? AND state = ?",
+            (note, job_id, from_state),
         )
         return cur.rowcount == 1
 
@@ -376,9 +513,9 @@ class JobStore:
             state = row["state"]
             if state == "cancelled":
                 pass
-            elif state in ("scheduled", "missed", "failed", "running"):
+            elif state in ("scheduled", "held", "missed", "failed", "running"):
                 db.execute(
-                    "UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE id = ?",
+                    "UPDATE jobs SET state = 'cancelled', finished_at = ?, resume_at = NULL WHERE id = ?",
                     (_to_text(self.clock()), job_id),
                 )
             else:
@@ -420,4 +557,6 @@ def _job(row: sqlite3.Row) -> Job:
         campaign=row["campaign"],
         result=row["result"],
         error=row["error"],
+        resume_at=_from_text(row["resume_at"]),
+        held_reason=row["held_reason"],
     )

@@ -1124,15 +1124,34 @@ class LedgerCampaignSender:
             site_links=self.site_links(workspace, release, True) if self.site_links else None,
         )
         path = Path(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
-        with Ledger(path) as ledger:
+        transport = make_transport(plan)
+        with Ledger(path, clock=self.clock) as ledger:  # hand-overs counted for the cap on the same clock
             # A release being sent by hand now: wait for that run to end (the job keeps its lease),
             # then send whoever it left. The job is not failed for it.
             result = run_send(
-                plan, ledger=ledger, transport=make_transport(plan), clock=self.clock,
+                plan, ledger=ledger, transport=transport, clock=self.clock,
                 not_before=not_before, stop=stop, wait=True, purpose="pressctl dispatch",
+            )
+        if result.run.resume_after is not None and result.left:
+            # "Stop for now" (a daily or account quota): those left wait, the job is held until then. The
+            # engine's advice to re-run the command is for `send`; the job resumes by itself.
+            reason = (result.run.stopped or "the relay says stop for now").split(". Run the same command", 1)[0]
+            return SendOutcome(
+                summary=result.line(), complete=False, campaign=str(result.campaign.id),
+                resume_at=result.run.resume_after, held_reason=reason, pending=result.left,
             )
         if result.run.stopped:
             raise SendAborted(result.run.stopped)
         if result.run.interrupted and result.left:
             raise SendAborted(f"stopped with {result.left} recipient(s) left; {result.line()}")
+        cap = result.cap
+        if cap is not None and cap.pending and cap.resume_at is not None and result.left:
+            relay = relay_of(transport) or "the relay"
+            sent = f"{cap.now:,} went now" if cap.now else "nobody could go now"
+            return SendOutcome(
+                summary=result.line(), complete=False, campaign=str(result.campaign.id), resume_at=cap.resume_at,
+                held_reason=f"the daily cap of {cap.cap:,} for {relay} is reached ({cap.used + cap.now:,} of "
+                f"{cap.cap:,} in the last 24 h): {sent}, {result.left:,} wait for the cap",
+                pending=result.left,
+            )
         return SendOutcome(summary=result.line(), complete=result.complete, campaign=str(result.campaign.id))

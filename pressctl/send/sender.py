@@ -22,11 +22,19 @@ __all__ = ["CampaignSender", "SendOutcome"]
 
 @dataclass(frozen=True)
 class SendOutcome:
-    """How a job's send ended. ``complete`` is false when some recipients are left to try later."""
+    """How a job's send ended. ``complete`` is false when some recipients are left to try later.
+
+    ``resume_at`` is set when those left wait for a known time: the relay account's rolling daily cap frees
+    a slot then, or the relay said "stop for now" and a re-run may resume then. The scheduler then holds
+    the job (state ``held``) and resumes it by itself; ``held_reason`` says why, in words for people.
+    """
 
     summary: str  # one line for people: "12 sent, 1 suppressed"
     complete: bool = True
     campaign: str | None = None
+    resume_at: dt.datetime | None = None  # aware; the earliest time a re-run can send to those left
+    held_reason: str = ""  # "the daily cap of 10,000 for smtp://... is used up: ..."
+    pending: int = 0  # recipients left to send to
 
 
 class CampaignSender(Protocol):
