@@ -12,7 +12,8 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pressctl.addresses import CONTROLS, check_address
+from pressctl.addresses import check_address
+from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError, InputError
 from pressctl.languages import LANGUAGES, normalise_language, primary
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
@@ -335,7 +336,7 @@ def sender_address(value: str, *, key: str, where: str | None) -> tuple[str, str
     from email.policy import SMTP
 
     hint = f'write e.g. {key} = "HVSP Press Office <press@hvsp.example>"'
-    if CONTROLS.search(value):
+    if has_unsafe(value):
         raise ConfigError(f"sender.{key} contains a line break or control character", where=where, hint=hint)
     try:
         header = SMTP.header_factory("Reply-To" if key == "reply_to" else "From", value)

@@ -54,27 +54,22 @@ def test_message_from_a_loaded_list(tmp_path: Path) -> None:
 
 
 def test_message_from_a_contact_made_directly(tmp_path: Path) -> None:
-    built = contact(
-        ADDRESS, NAME, first_name=FIRST, outlet=OUTLET.replace("\ufeff", "\ufeff\udcff")
-    )  # a lone surrogate too
-    data = make_factory(tmp_path).build(built).data
+    """Since the one cleaner (pressctl/controls.py): invisible characters are deleted, not kept or spaced.
+
+    Before, the display name kept the override and the zero-width space ("Amy\u202eCh\u200ban Bcc: ..." as
+    encoded-words), the Subject and bodies kept the isolate and the mark, and NUL or a lone surrogate became
+    a space ("Dear A my,"). A list read by ``load_contacts`` gave the bytes above then and now.
+    """
+    outlet = OUTLET.replace("\ufeff", "\ufeff\udcff")  # a lone surrogate too
+    data = make_factory(tmp_path).build(contact(ADDRESS, NAME, first_name=FIRST, outlet=outlet)).data
     head = _head(data)
-    # "Amy\u202eCh\u200ban Bcc: spy@evil.test": the override and the zero-width space kept, CRLF a space
-    assert (
-        "To: =?utf-8?b?QW154oCuQ2jigIthbiBCY2M6IHNweUBldmlsLnRlc3Q=?=\r\n <amy.chan@harbourdaily.example>\r\n"
-        in head
-    )
-    # "For Daily News\u2066 Times\u200e: ...": the isolate and the mark kept, controls spaces, spaces collapsed
-    assert (
-        "Subject: =?utf-8?b?Rm9yIERhaWx5IE5ld3PigaYgVGltZXPigI46IEhWU1Agb3BlbnMg?=\r\n"
-        " =?utf-8?b?YSB0aWRhbCB0ZXN0IGJheQ==?=\r\n"
-    ) in head
+    assert 'To: "AmyChan Bcc: spy@evil.test" <amy.chan@harbourdaily.example>\r\n' in head
+    assert "Subject: For Daily News Times: HVSP opens a tidal test bay\r\n" in head
+    # merged into a body, a value keeps its own spacing: "\x85" a space, " \x0b\x0c " four
     assert _lines_with(data, b"Dear", b"Prepared") == [
-        b"Dear A my,",
-        b"Prepared for Daily News=E2=81=A6      Times=E2=80=8E",
-        b"<p>Dear A my,</p>",
-        b"<p>Prepared for Daily News=E2=81=A6      Times=E2=80=8E</p>",
+        b"Dear Amy,",
+        b"Prepared for Daily News    Times",
+        b"<p>Dear Amy,</p>",
+        b"<p>Prepared for Daily News    Times</p>",
     ]
-    assert (
-        hashlib.sha256(data).hexdigest() == "5fdd3ec40000925e9281f076beeff0a1428d3cb3a962e77554a0ce4911bf1bba"
-    )
+    assert hashlib.sha256(data).hexdigest() == "9568c8c09883aec5e53851bdb8d15d25cba76ff3bc664e2d9b7dadfdfc6b03b1"

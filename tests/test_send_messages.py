@@ -12,6 +12,7 @@ import pytest
 from messages_support import DATE, body, contact, display_name, fake_pdf, make_factory, parse, structure
 
 import pressctl.send.messages as messages
+from pressctl.controls import clean_header_text
 from pressctl.errors import ConfigError, ContactsError, InputError
 from pressctl.model import Contact
 
@@ -311,7 +312,7 @@ def test_long_and_hostile_headers_fold_safely(tmp_path: Path) -> None:
         msg = parse(out.data)
         assert list(msg.keys()) == HEADERS
         assert [a.addr_spec for a in msg["To"].addresses] == ["amy@news.test"]
-        assert display_name(out.data) == messages.clean_header_text(name)
+        assert display_name(out.data) == clean_header_text(name)
         head = out.data.partition(b"\r\n\r\n")[0].decode()
         assert max(len(line) for line in head.split("\r\n")) <= 998
 
