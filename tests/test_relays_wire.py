@@ -80,6 +80,7 @@ def test_profile_from_pressctl_toml_and_ses_asks_for_the_account_quota(ws: Path)
     assert "set --daily-cap to your account's quota" in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -100,6 +101,7 @@ def test_bad_smtp_settings_are_one_line(ws: Path, text: str, expected: str) -> N
     assert "pressctl.toml" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_dry_run_says_which_limits_apply(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 1)
@@ -112,6 +114,7 @@ def test_dry_run_says_which_limits_apply(ws: Path) -> None:
     ) in proc.stdout
 
 
+@pytest.mark.slow
 def test_unknown_profile_is_one_line(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 1)
@@ -119,6 +122,7 @@ def test_unknown_profile_is_one_line(ws: Path) -> None:
     assert proc.returncode == 2 and "no relay profile 'hotmail'" in proc.stderr and "microsoft365" in proc.stderr
 
 
+@pytest.mark.slow
 # -- EHLO name -----------------------------------------------------------------------------------------------
 def test_ehlo_name_is_the_machine_not_the_from_domain(ws: Path) -> None:
     release = write_release(ws)
