@@ -16,7 +16,8 @@ The policies, one per use:
 
 ==========================  =====================================================================
 ``clean_cell``              a contact list's cell (contacts/): line breaks -> space, invisible
-                            deleted, runs of spaces -> one, ends trimmed.
+                            deleted, then runs of spaces -> one; ends trimmed (a cell with
+                            nothing to clean is only trimmed).
 ``clean_merge_value``       a value merged into a Subject or a body (send/messages): line breaks ->
                             space, invisible deleted, ends trimmed; the value's own spacing is kept.
 ``clean_header_text``       text for one header line (Subject, display names, the subject prefix):
@@ -71,7 +72,9 @@ def _spaced(text: str) -> str:
 
 
 def clean_cell(value: str) -> str:
-    """A contact list's cell: line breaks -> space, invisible deleted, runs of spaces -> one, trimmed."""
+    """A contact list's cell: line breaks -> space, invisible deleted, runs of spaces -> one, trimmed.
+
+    A cell with nothing to clean is only trimmed (its own double spaces stay, as they always did)."""
     if not UNSAFE.search(value):
         return value.strip()
     return _SPACE_RUNS.sub(" ", _spaced(value)).strip()

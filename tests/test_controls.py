@@ -110,7 +110,8 @@ def test_no_policy_leaves_a_line_break_or_invisible_character(value: str) -> Non
         assert not UNSAFE.search(cleaned)
         assert len(cleaned.splitlines()) <= 1
         assert cleaned == cleaned.strip()
-    assert "  " not in clean_cell(value)
+    if has_unsafe(value):  # a cell with nothing to clean is only trimmed (as contacts always were)
+        assert "  " not in clean_cell(value)
     header = clean_header_text(value)
     assert all(not ch.isspace() or ch == " " for ch in header) and "  " not in header
     # cleaning twice changes nothing; the header text of a cell is the header text of the value
