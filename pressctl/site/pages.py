@@ -22,6 +22,7 @@ from pressctl.config import Workspace
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 from pressctl.render.colour import text_on
+from pressctl.render.names import pdf_filename
 from pressctl.render.words import format_date, labels_for
 from pressctl.site import _reuse
 
@@ -344,11 +345,10 @@ def render_release(
     rendered: list[tuple[_Version, Any]] = []
     for release in releases:
         parts = _reuse.parts(release, workspace, plan, embargoed=embargoed)
-        stem = release.slug if release is main else f"{release.slug}.{release.language}"
         version = _Version(
             release=release,
             page=page_name(release.language, main.language),
-            pdf=f"{stem}.pdf",
+            pdf=pdf_filename(release.slug, release.language, main_language=main.language),
             title=str(parts.title),
             summary=str(parts.summary),
         )
@@ -473,14 +473,13 @@ def index_versions(releases: Sequence[Release], *, folder: str) -> tuple[IndexVe
     for release in releases:
         title = plan.tokenize(release.title)
         summary = plan.tokenize(release.summary or release.subtitle)
-        stem = release.slug if release is main else f"{release.slug}.{release.language}"
         out.append(
             IndexVersion(
                 language=release.language,
                 title=title,
                 summary=summary,
                 path=folder + page_name(release.language, main.language),
-                pdf=folder + f"{stem}.pdf",
+                pdf=folder + pdf_filename(release.slug, release.language, main_language=main.language),
                 image=folder + photos[release.photos[0].src][1] if release.photos else "",
             )
         )
