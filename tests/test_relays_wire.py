@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import ssl
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 from provider_smtp import M365_CONCURRENT, ProviderServer, microsoft365
 from send_support import make_workspace, run_cli, write_contacts, write_release
-from smtp_server import SmtpTestServer
+from smtp_server import SmtpTestServer, starttls_server
 
 from pressctl.config import load_workspace
 from pressctl.ledger import Ledger
@@ -192,21 +190,11 @@ def test_xoauth2_through_the_command_never_shows_the_token(ws: Path) -> None:
 
 
 # -- smtp check and SIZE ---------------------------------------------------------------------------------------
-def _tls_server(tmp_path: Path, **kwargs: object) -> tuple[SmtpTestServer, Path]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(ctx)
-    cafile = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(cafile))
-    return SmtpTestServer(tls_context=ctx, require_starttls=True, **kwargs), cafile  # type: ignore[arg-type]
-
-
 @pytest.mark.slow
 def test_smtp_check_reports_capabilities_certificate_login_and_size(ws: Path, tmp_path: Path) -> None:
     secret = "harbour-Tide-5521"
     release = write_release(ws)
-    server, cafile = _tls_server(tmp_path, auth=("press", secret), size_limit=10_000_000)
+    server, cafile = starttls_server(tmp_path, auth=("press", secret), size_limit=10_000_000)
     with server:
         url = server.url(user="press", query=f"tls=starttls&cafile={cafile}")
         ok = run_cli(["smtp", "check", str(release), "--smtp", url], cwd=ws, env={"PRESSCTL_SMTP_PASSWORD": secret})
