@@ -19,6 +19,7 @@ from typing import Any
 from markupsafe import Markup
 
 from pressctl.config import Workspace
+from pressctl.languages import wording
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 from pressctl.render.colour import text_on
@@ -97,12 +98,8 @@ _SITE_LABELS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def _key(language: str) -> str:
-    return "zh" if language.lower().startswith("zh") else "en"
-
-
 def site_labels(language: str) -> Mapping[str, str]:
-    return _SITE_LABELS[_key(language)]
+    return _SITE_LABELS[wording(language)]
 
 
 def language_name(language: str) -> str:
@@ -140,7 +137,7 @@ def _og_locale(language: str) -> str:
 
 def _font_stack(workspace: Workspace, language: str) -> str:
     brand = workspace.brand
-    if _key(language) == "zh":
+    if wording(language) == "zh":
         return (
             f'"{brand.cjk_font}", "Noto Sans CJK HK", "PingFang HK", "Microsoft JhengHei", "Noto Sans HK", '
             f'"{brand.font}", sans-serif'
@@ -579,7 +576,7 @@ def render_index(entries: Sequence[IndexEntry], workspace: Workspace, *, base_ur
         context = {
             **_brand_context(workspace),
             "lang": _reuse.html_lang(lang),
-            "is_chinese": _key(lang) == "zh",
+            "is_chinese": wording(lang) == "zh",
             "labels": labels_for(lang),
             "site": site_labels(lang),
             "org": org,
