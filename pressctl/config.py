@@ -250,21 +250,22 @@ def split_mail_url(
     option: str,
     kind: str,
     schemes: tuple[str, ...],
+    shown: str,
     example: str,
     password_env: str,
     default_port: int,
 ) -> tuple[SplitResult, int | None]:
-    """The parts and port of an SMTP or IMAP URL. A URL that does not split, another scheme, a password in
-    it or port 0 is an InputError: the rules both kinds share (``parse_smtp_url``,
-    ``bounces.mailbox.parse_imap_url``). Errors never repeat the URL: it might hold a password someone
-    pasted into it."""
+    """The parts and port of an SMTP or IMAP URL. A URL that does not split, a scheme not in ``schemes``
+    (named as ``shown`` in the error), a password in it or port 0 is an InputError: the rules both kinds
+    share (``parse_smtp_url``, ``bounces.mailbox.parse_imap_url``). Errors never repeat the URL: it might
+    hold a password someone pasted into it."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
         raise InputError(f"{option}: not a valid {kind} URL", hint=example) from None
     if parts.scheme not in schemes:
-        raise InputError(f"{option}: the URL must start with {schemes[1]}:// or {schemes[0]}://", hint=example)
+        raise InputError(f"{option}: the URL must start with {shown}", hint=example)
     if parts.password is not None:
         raise InputError(
             f"{option}: the URL must not contain a password",
@@ -333,6 +334,7 @@ def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--sm
         option=option,
         kind="SMTP",
         schemes=("smtp", "smtps", "smtp+starttls"),
+        shown="smtp:// or smtps://",
         example="e.g. smtp://press@mail.hvsp.example:587",
         password_env=PASSWORD_ENV,
         default_port=587,

@@ -45,7 +45,8 @@ def test_password_port_zero_and_scheme(kind: str) -> None:
     assert "hunter2" not in str(caught.value) + (caught.value.hint or "")
     with pytest.raises(InputError, match="port 0 is not a port"):
         parse(base + ":0")
-    with pytest.raises(InputError, match="the URL must start with"):
+    shown = {"smtp": "smtp:// or smtps://", "imap": "imaps:// or imap://"}[kind]  # as each said before
+    with pytest.raises(InputError, match=f"the URL must start with {shown}"):
         parse("ftp://press@mail.hvsp.example")
 
 

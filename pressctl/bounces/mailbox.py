@@ -217,6 +217,7 @@ def parse_imap_url(url: str, *, option: str = "--imap") -> ImapSettings:
         option=option,
         kind="IMAP",
         schemes=("imap", "imaps"),
+        shown="imaps:// or imap://",
         example=example,
         password_env=PASSWORD_ENV,
         default_port=993,
