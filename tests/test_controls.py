@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from messages_support import contact, display_name, make_factory
+from messages_support import HEADERS, contact, display_name, make_factory
 
 from pressctl.addresses import check_address
 from pressctl.controls import (
@@ -137,18 +137,7 @@ def test_no_contact_field_adds_a_header_or_a_recipient(name: str, first: str, ou
     head = data.partition(b"\r\n\r\n")[0]
     assert data.count(b"\n") == data.count(b"\r\n") == data.count(b"\r")
     msg = email.message_from_string(data.decode("utf-8"), policy=policy.default)
-    assert list(msg.keys()) == [
-        "From",
-        "To",
-        "Subject",
-        "Date",
-        "Message-ID",
-        "Reply-To",
-        "List-Unsubscribe",
-        "List-Unsubscribe-Post",
-        "MIME-Version",
-        "Content-Type",
-    ]
+    assert list(msg.keys()) == HEADERS
     assert [a.addr_spec for a in msg["To"].addresses] == ["amy@harbourdaily.example"]
     assert display_name(data) == clean_header_text(name)
     assert not UNSAFE.search(str(msg["Subject"]))

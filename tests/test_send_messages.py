@@ -9,7 +9,17 @@ from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 
 import pytest
-from messages_support import DATE, body, contact, display_name, fake_pdf, make_factory, parse, structure
+from messages_support import (
+    DATE,
+    HEADERS,
+    body,
+    contact,
+    display_name,
+    fake_pdf,
+    make_factory,
+    parse,
+    structure,
+)
 
 import pressctl.send.messages as messages
 from pressctl.controls import clean_header_text
@@ -20,18 +30,6 @@ AMY = contact("amy.chan@harbourdaily.example", "Amy Chan", first_name="Amy", out
 WONG = contact(
     "wong.ka-ming@mingpoint.example", "黃嘉明", language="zh-HK", fields={"name": "黃嘉明"}, outlet="明點日報"
 )
-HEADERS = [
-    "From",
-    "To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "Reply-To",
-    "List-Unsubscribe",
-    "List-Unsubscribe-Post",
-    "MIME-Version",
-    "Content-Type",
-]
 
 
 def check_wire(data: bytes) -> None:

@@ -10,23 +10,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from messages_support import body, contact, display_name, make_factory
+from messages_support import HEADERS, body, contact, display_name, make_factory
 
 from pressctl.controls import clean_header_text, clean_merge_value
 from pressctl.send.messages import MessageFactory
 
-HEADERS = [
-    "From",
-    "To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "Reply-To",
-    "List-Unsubscribe",
-    "List-Unsubscribe-Post",
-    "MIME-Version",
-    "Content-Type",
-]
 FRAGMENTS = [
     "\r\n",
     "\n",
