@@ -1,5 +1,6 @@
 """Email address syntax, checked the one way pressctl checks it (sender in ``pressctl.toml``, ``--from``,
-every recipient just before its message is built). Pure.
+every recipient just before its message is built). Pure. An address holding any character of
+``controls.UNSAFE`` (a line break, a control, a bidi or zero-width character) is refused.
 
 ``parseaddr`` and the ``email`` package accept things that are no address (FACTS.md): the checks here are ours.
 """
@@ -8,12 +9,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CONTROLS", "check_address"]
+from pressctl.controls import has_unsafe
 
-# Every C0/C1 control (CR, LF, NUL, TAB, NEL ...), line/paragraph separators, BOM, and lone surrogates
-# (undecodable bytes smuggled through a lenient reader; they can't be encoded as UTF-8): none may reach a
-# header, and in a body they would only break the encoding.
-CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
+__all__ = ["check_address"]
+
 _SPACES = re.compile(r"\s+")
 _LOCAL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u00a0-\U0010ffff-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u00a0-\U0010ffff-]+)*"
@@ -25,7 +24,7 @@ _DOMAIN = re.compile(
 
 def check_address(addr: str) -> tuple[str, bool]:
     """``addr`` checked again (contact loading validated it): returns (address, needs SMTPUTF8) or raises ValueError."""
-    if not addr or len(addr) > 254 or CONTROLS.search(addr) or _SPACES.search(addr):
+    if not addr or len(addr) > 254 or has_unsafe(addr) or _SPACES.search(addr):
         raise ValueError("contains spaces or control characters")
     local, sep, domain = addr.rpartition("@")
     if not sep or not local or not _LOCAL.fullmatch(local):

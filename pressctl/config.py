@@ -9,10 +9,11 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pressctl.addresses import CONTROLS, check_address
+from pressctl.addresses import check_address
+from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError, InputError
 from pressctl.languages import LANGUAGES, normalise_language, primary
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
@@ -230,13 +231,86 @@ class SmtpSettings:
     def describe(self) -> str:
         scheme = "smtps" if self.tls == "implicit" else "smtp"
         user = f"{self.username}@" if self.username else ""
-        how = {
-            "starttls": "STARTTLS required",
-            "implicit": "TLS",
-            "none": "no encryption",
-            "opportunistic": "STARTTLS if offered (loopback)",
-        }[self.tls]
-        return f"{scheme}://{user}{self.host}:{self.port} ({how})"
+        return f"{scheme}://{user}{self.host}:{self.port} ({TLS_WORDS[self.tls]})"
+
+
+Tls = Literal["starttls", "implicit", "none", "opportunistic"]
+# How a mail URL's TLS mode is shown (``SmtpSettings.describe``, ``ImapSettings.describe``).
+TLS_WORDS: dict[str, str] = {
+    "starttls": "STARTTLS required",
+    "implicit": "TLS",
+    "none": "no encryption",
+    "opportunistic": "STARTTLS if offered (loopback)",
+}
+
+
+def split_mail_url(
+    url: str,
+    *,
+    option: str,
+    kind: str,
+    schemes: tuple[str, ...],
+    shown: str,
+    example: str,
+    password_env: str,
+    default_port: int,
+) -> tuple[SplitResult, int | None]:
+    """The parts and port of an SMTP or IMAP URL. A URL that does not split, a scheme not in ``schemes``
+    (named as ``shown`` in the error), a password in it or port 0 is an InputError: the rules both kinds
+    share (``parse_smtp_url``, ``bounces.mailbox.parse_imap_url``). Errors never repeat the URL: it might
+    hold a password someone pasted into it."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise InputError(f"{option}: not a valid {kind} URL", hint=example) from None
+    if parts.scheme not in schemes:
+        raise InputError(f"{option}: the URL must start with {shown}", hint=example)
+    if parts.password is not None:
+        raise InputError(
+            f"{option}: the URL must not contain a password",
+            hint=f"remove it and set {password_env} in the environment, or let pressctl ask for it",
+        )
+    if port == 0:
+        raise InputError(
+            f"{option}: port 0 is not a port", hint=f"leave it out for the default, or give e.g. :{default_port}"
+        )
+    return parts, port
+
+
+def url_query(parts: SplitResult, *, option: str, known: tuple[str, ...]) -> dict[str, str]:
+    """A mail URL's query (the last value of each key); an unknown key is an InputError."""
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - set(known)
+    if unknown:
+        raise InputError(f"{option}: unknown URL option {sorted(unknown)[0]!r}", hint="known: " + ", ".join(known))
+    return query
+
+
+def plain_scheme_tls(wanted: str, host: str, *, option: str) -> Tls:
+    """The TLS mode of ``smtp://``/``imap://`` from its ``tls=`` value: ``none``, ``starttls``, or (unset)
+    STARTTLS required, except on loopback where it is used if offered."""
+    wanted = wanted.lower()
+    if wanted not in ("", "none", "starttls"):
+        raise InputError(f"{option}: tls={wanted} is not known", hint="use tls=starttls or tls=none")
+    if wanted:
+        return "none" if wanted == "none" else "starttls"
+    # Plaintext is only acceptable without asking when the mail never leaves this machine.
+    return "opportunistic" if is_loopback(host) else "starttls"
+
+
+def url_timeout_and_cafile(query: dict[str, str], *, option: str) -> tuple[float, str | None]:
+    """``timeout=S`` (a positive number of seconds, default 60) and ``cafile=PATH`` (an existing file)."""
+    try:
+        timeout = float(query.get("timeout", "60"))
+    except ValueError:
+        raise InputError(f"{option}: timeout must be a number of seconds") from None
+    if not timeout > 0:
+        raise InputError(f"{option}: timeout must be a positive number of seconds")
+    cafile = query.get("cafile")
+    if cafile is not None and not Path(cafile).is_file():
+        raise InputError(f"{option}: cafile {cafile!r} does not exist", hint="give the path to a PEM file")
+    return timeout, cafile
 
 
 def is_loopback(host: str) -> bool:
@@ -254,51 +328,29 @@ def parse_smtp_url(url: str, *, password: str | None = None, option: str = "--sm
 
     Errors never repeat the URL: it might hold a password someone pasted into it.
     """
-    try:
-        parts = urlsplit(url.strip())
-        port_text = parts.port
-    except ValueError:
-        raise InputError(f"{option}: not a valid SMTP URL", hint="write smtp://[user@]host[:port]") from None
-    if port_text == 0:
-        raise InputError(f"{option}: port 0 is not a port", hint="leave it out for the default, or give e.g. :587")
-    if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
-        raise InputError(
-            f"{option}: the URL must start with smtp:// or smtps://",
-            hint="e.g. smtp://press@mail.hvsp.example:587",
-        )
-    if parts.password is not None:
-        raise InputError(
-            f"{option}: the URL must not contain a password",
-            hint=f"remove it and set {PASSWORD_ENV} in the environment, or let pressctl ask for it",
-        )
+    hint = "write smtp://[user@]host[:port]"
+    parts, port_text = split_mail_url(
+        url,
+        option=option,
+        kind="SMTP",
+        schemes=("smtp", "smtps", "smtp+starttls"),
+        shown="smtp:// or smtps://",
+        example="e.g. smtp://press@mail.hvsp.example:587",
+        password_env=PASSWORD_ENV,
+        default_port=587,
+    )
     host = parts.hostname
     if not host:
-        raise InputError(f"{option}: the URL has no host", hint="write smtp://[user@]host[:port]")
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = set(query) - {"tls", "cafile", "timeout"}
-    if unknown:
-        raise InputError(
-            f"{option}: unknown URL option {sorted(unknown)[0]!r}", hint="known: tls, cafile, timeout"
-        )
-    tls: Literal["starttls", "implicit", "none", "opportunistic"]
+        raise InputError(f"{option}: the URL has no host", hint=hint)
+    query = url_query(parts, option=option, known=("tls", "cafile", "timeout"))
+    tls: Tls
     if parts.scheme == "smtps":
         tls = "implicit"
     else:
-        wanted = query.get("tls", "starttls" if parts.scheme == "smtp+starttls" else "").lower()
-        if wanted not in ("", "none", "starttls"):
-            raise InputError(f"{option}: tls={wanted} is not known", hint="use tls=starttls or tls=none")
-        if wanted:
-            tls = "none" if wanted == "none" else "starttls"
-        else:
-            # Plaintext is only acceptable without asking when the mail never leaves this machine.
-            tls = "opportunistic" if is_loopback(host) else "starttls"
-    try:
-        timeout = float(query.get("timeout", "60"))
-    except ValueError:
-        raise InputError(f"{option}: timeout must be a number of seconds") from None
-    cafile = query.get("cafile")
-    if cafile is not None and not Path(cafile).is_file():
-        raise InputError(f"{option}: cafile {cafile!r} does not exist", hint="give the path to a PEM file")
+        tls = plain_scheme_tls(
+            query.get("tls", "starttls" if parts.scheme == "smtp+starttls" else ""), host, option=option
+        )
+    timeout, cafile = url_timeout_and_cafile(query, option=option)
     port = port_text or (465 if tls == "implicit" else 587 if tls == "starttls" else 25)
     return SmtpSettings(
         host=host,
@@ -335,7 +387,7 @@ def sender_address(value: str, *, key: str, where: str | None) -> tuple[str, str
     from email.policy import SMTP
 
     hint = f'write e.g. {key} = "HVSP Press Office <press@hvsp.example>"'
-    if CONTROLS.search(value):
+    if has_unsafe(value):
         raise ConfigError(f"sender.{key} contains a line break or control character", where=where, hint=hint)
     try:
         header = SMTP.header_factory("Reply-To" if key == "reply_to" else "From", value)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from pressctl.errors import PressctlError, ReleaseError
 
-__all__ = ["LANGUAGES", "is_fallback", "normalise_language", "primary", "route_language"]
+__all__ = ["LANGUAGES", "is_fallback", "normalise_language", "primary", "route_language", "wording"]
 
 # Languages pressctl has words and fonts for. Keys are lower-cased tags; values the canonical form.
 LANGUAGES: dict[str, str] = {
@@ -59,6 +59,12 @@ def normalise_language(tag: str, *, where: str | None = None, error: type[Pressc
 def primary(tag: str) -> str:
     """The first subtag, lower-cased: ``zh`` for ``zh-Hant-HK``."""
     return tag.lower().split("-")[0]
+
+
+def wording(tag: str) -> str:
+    """Which of the two sets of fixed words pressctl ships a version uses (labels, dates, greetings, the
+    newsroom's words): ``"zh"`` for any Chinese tag, else ``"en"``."""
+    return "zh" if tag.lower().startswith("zh") else "en"
 
 
 def route_language(tag: str | None, available: Sequence[str], default: str) -> str:

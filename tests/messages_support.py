@@ -25,6 +25,7 @@ from pressctl.send.messages import MessageFactory
 
 __all__ = [
     "DATE",
+    "HEADERS",
     "SENDER",
     "body",
     "contact",
@@ -38,6 +39,19 @@ __all__ = [
 ]
 
 DATE = dt.datetime(2030, 3, 12, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+# Every message has these headers, in this order, whatever its contact holds.
+HEADERS = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Reply-To",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "MIME-Version",
+    "Content-Type",
+]
 SENDER = Sender(
     from_addr="HVSP Press Office <press@hvsp.example>",
     reply_to="press@hvsp.example",

@@ -32,13 +32,15 @@ import ssl
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-__all__ = ["Event", "Received", "SmtpTestServer", "make_message"]
+__all__ = ["Event", "Received", "SmtpTestServer", "loopback_tls", "make_message", "starttls_server", "wait_for"]
 
 _DEFAULT_TEXT = {
     "250": "250 2.0.0 Ok: queued as TEST",
@@ -359,3 +361,35 @@ def make_message(rcpt: str, *, campaign: str = "t1", subject: str = "Harbourview
         ".a line that starts with a dot\r\n"
     ).encode()
     return OutgoingMessage(recipient=rcpt, message_id=msgid, language="en", data=data)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``predicate`` every 50 ms until it holds or ``timeout`` seconds pass; its last answer.
+
+    For tests that wait on another thread or process (a watcher, a dispatcher): a generous timeout, never
+    an upper bound on how fast something happens."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def loopback_tls(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context with a certificate for 127.0.0.1 from a throwaway CA, and that CA's PEM file
+    (for ``?cafile=``): real certificate checks against the test servers."""
+    import trustme
+
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    return ctx, cafile
+
+
+def starttls_server(tmp_path: Path, **kwargs: Any) -> tuple[SmtpTestServer, Path]:
+    """A test server that offers STARTTLS and refuses mail without it, and the CA file that trusts it."""
+    ctx, cafile = loopback_tls(tmp_path)
+    return SmtpTestServer(tls_context=ctx, require_starttls=True, **kwargs), cafile

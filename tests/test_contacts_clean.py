@@ -9,7 +9,7 @@ from typing import cast
 import pytest
 from contacts_support import workspace, write_csv
 
-from pressctl.contacts.clean import AddressError, clean_address, clean_text, display_name, is_formula_like
+from pressctl.contacts.clean import AddressError, clean_address, display_name, is_formula_like
 from pressctl.contacts.load import (
     ContactSet,
     append_suppression,
@@ -19,6 +19,7 @@ from pressctl.contacts.load import (
     read_suppression,
 )
 from pressctl.contacts.segments import language_tag, parse_where
+from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
 from pressctl.languages import route_language
 from pressctl.model import Rendered
@@ -86,10 +87,10 @@ def test_clean_address_rejects_special_use_and_bad_syntax(raw: str) -> None:
 
 
 def test_clean_text_removes_every_line_and_direction_control() -> None:
-    assert clean_text("Amy\r\nBcc: x@evil.test") == "Amy Bcc: x@evil.test"
-    assert clean_text("Amy\u2028Chan\u0085Jr\x00.") == "Amy Chan Jr."
-    assert clean_text("\u202eevil\u202c \u2066name\u2069\t") == "evil name"
-    assert clean_text("Zoë\u200d") == "Zoë\u200d"  # joiners stay
+    assert clean_cell("Amy\r\nBcc: x@evil.test") == "Amy Bcc: x@evil.test"
+    assert clean_cell("Amy\u2028Chan\u0085Jr\x00.") == "Amy Chan Jr."
+    assert clean_cell("\u202eevil\u202c \u2066name\u2069\t") == "evil name"
+    assert clean_cell("Zoë\u200d") == "Zoë\u200d"  # joiners stay
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pressctl.contacts.load import load_contacts
-from pressctl.send.messages import clean_header_text
+from pressctl.controls import clean_header_text
 from tests.messages_support import display_name, make_factory
 
 _FACTORY = make_factory(Path(tempfile.mkdtemp()))

@@ -38,3 +38,10 @@ def test_messages_send_the_version_contacts_were_counted_in(tmp_path: Path, tag:
     assert factory.build(contact("reader@news.test", language=tag)).language == counted
     if tag == "zh-Hant-TW":
         assert counted == "zh-Hant"
+
+
+def test_wording_is_the_one_rule_for_which_words_a_version_gets() -> None:
+    from pressctl.languages import wording
+
+    assert [wording(t) for t in ("zh-HK", "zh-Hant", "ZH", "zh-Hant-TW")] == ["zh"] * 4
+    assert [wording(t) for t in ("en", "en-GB", "fr", "")] == ["en"] * 4

@@ -115,7 +115,7 @@ def test_google_relay_daily_limit_text() -> None:
 
 
 def test_ses_rate_and_daily_quota() -> None:
-    with ProviderServer(ses(tokens={"tok-1"}, rate=1, daily_quota=3)) as relay:
+    with ProviderServer(ses(tokens={"tok-1"}, rate=2, daily_quota=3)) as relay:
 
         async def go() -> list[str]:
             client = await _login(relay)
@@ -127,7 +127,7 @@ def test_ses_rate_and_daily_quota() -> None:
                     replies.append("250")
                 except aiosmtplib.SMTPDataError as exc:
                     replies.append(f"{exc.code} {exc.message}")
-                    await asyncio.sleep(0.35)
+                    await asyncio.sleep(0.2)
             await client.quit()
             return replies
 

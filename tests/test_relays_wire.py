@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import ssl
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 from provider_smtp import M365_CONCURRENT, ProviderServer, microsoft365
 from send_support import make_workspace, run_cli, write_contacts, write_release
-from smtp_server import SmtpTestServer
+from smtp_server import SmtpTestServer, starttls_server
 
 from pressctl.config import load_workspace
 from pressctl.ledger import Ledger
@@ -80,6 +78,7 @@ def test_profile_from_pressctl_toml_and_ses_asks_for_the_account_quota(ws: Path)
     assert "set --daily-cap to your account's quota" in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -100,6 +99,7 @@ def test_bad_smtp_settings_are_one_line(ws: Path, text: str, expected: str) -> N
     assert "pressctl.toml" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_dry_run_says_which_limits_apply(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 1)
@@ -112,6 +112,7 @@ def test_dry_run_says_which_limits_apply(ws: Path) -> None:
     ) in proc.stdout
 
 
+@pytest.mark.slow
 def test_unknown_profile_is_one_line(ws: Path) -> None:
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 1)
@@ -119,6 +120,7 @@ def test_unknown_profile_is_one_line(ws: Path) -> None:
     assert proc.returncode == 2 and "no relay profile 'hotmail'" in proc.stderr and "microsoft365" in proc.stderr
 
 
+@pytest.mark.slow
 # -- EHLO name -----------------------------------------------------------------------------------------------
 def test_ehlo_name_is_the_machine_not_the_from_domain(ws: Path) -> None:
     release = write_release(ws)
@@ -188,21 +190,11 @@ def test_xoauth2_through_the_command_never_shows_the_token(ws: Path) -> None:
 
 
 # -- smtp check and SIZE ---------------------------------------------------------------------------------------
-def _tls_server(tmp_path: Path, **kwargs: object) -> tuple[SmtpTestServer, Path]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(ctx)
-    cafile = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(cafile))
-    return SmtpTestServer(tls_context=ctx, require_starttls=True, **kwargs), cafile  # type: ignore[arg-type]
-
-
 @pytest.mark.slow
 def test_smtp_check_reports_capabilities_certificate_login_and_size(ws: Path, tmp_path: Path) -> None:
     secret = "harbour-Tide-5521"
     release = write_release(ws)
-    server, cafile = _tls_server(tmp_path, auth=("press", secret), size_limit=10_000_000)
+    server, cafile = starttls_server(tmp_path, auth=("press", secret), size_limit=10_000_000)
     with server:
         url = server.url(user="press", query=f"tls=starttls&cafile={cafile}")
         ok = run_cli(["smtp", "check", str(release), "--smtp", url], cwd=ws, env={"PRESSCTL_SMTP_PASSWORD": secret})

@@ -384,6 +384,7 @@ def test_chinese_name_in_english_release_is_tagged(
         assert any("CJK-HK" in f["name"] for f in pdffonts(files / "sample.pdf"))
 
 
+@pytest.mark.slow
 def test_large_png_photo_is_scaled_for_print(tmp_path: Path) -> None:
     root, ws = make_workspace(tmp_path)
     with Image.open(root / "releases" / "photos" / "test-bay.jpg") as img:

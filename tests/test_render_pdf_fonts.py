@@ -73,6 +73,7 @@ def test_english_pdf_carries_only_the_glyphs_of_a_chinese_name(pdfs: dict[str, b
     assert "Dr Evelyn Tsang (曾穎欣)" in pdftotext(path)
 
 
+@pytest.mark.slow
 def test_compact_fonts_draw_the_same_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Text extraction would pass even with every glyph wrong (it reads /ToUnicode): compare pixels with
     # WeasyPrint's own, larger subsets.

@@ -1,5 +1,8 @@
 """``pressctl schedule`` and ``pressctl dispatch`` through the CLI: output, the job id as the last word,
-one clear line and exit 2 for every mistake, help that lists the commands."""
+one clear line and exit 2 for every mistake, help that lists the commands.
+
+A job that is scheduled renders its PDFs (WeasyPrint, in a worker process) into a fresh workspace: the tests
+that schedule one are marked slow, out of the fast loop."""
 
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ def test_help_lists_the_commands() -> None:
     assert "--max-late" in runner.invoke(app, ["dispatch", "--help"]).output
 
 
+@pytest.mark.slow
 def test_schedule_prints_the_job_id_last_and_list_shows_it(ws: Path) -> None:
     code, stdout, stderr = _schedule()
     assert code == 0, stderr
@@ -92,6 +96,7 @@ def test_missing_list_is_reported_with_its_path(ws: Path) -> None:
     assert "contacts/nope.csv" in result.stderr
 
 
+@pytest.mark.slow
 def test_cancel_and_run_rules(ws: Path) -> None:
     _, stdout, _ = _schedule()
     job_id = stdout.split()[-1]
@@ -104,6 +109,7 @@ def test_cancel_and_run_rules(ws: Path) -> None:
     assert unknown.exit_code == 2 and "no scheduled job 'nope-123'" in unknown.stderr
 
 
+@pytest.mark.slow
 def test_dispatch_once_with_nothing_due(ws: Path) -> None:
     _schedule()
     result = runner.invoke(app, ["dispatch"])
@@ -113,6 +119,7 @@ def test_dispatch_once_with_nothing_due(ws: Path) -> None:
     assert bad.exit_code == 2 and "not a duration" in bad.stderr
 
 
+@pytest.mark.slow
 def test_advance_copy_and_no_embargo(ws: Path) -> None:
     code, stdout, stderr = _schedule("--under-embargo", "--at", "2030-03-11 09:00")
     assert code == 0, stderr
@@ -138,6 +145,7 @@ def test_dispatch_outside_a_workspace_is_an_error(tmp_path: Path, monkeypatch: p
     assert not (tmp_path / ".pressctl").exists()  # no stray empty ledger
 
 
+@pytest.mark.slow
 def test_a_login_reminds_where_the_password_goes(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PRESSCTL_SMTP_PASSWORD", raising=False)
     code, stdout, stderr = _schedule("--smtp", "smtp://press@mail.hvsp.example:587")

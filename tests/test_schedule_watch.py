@@ -17,11 +17,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from smtp_server import SmtpTestServer
+from smtp_server import SmtpTestServer, wait_for
 
 from pressctl.clock import Clock, ManualClock, system_clock
 from pressctl.scaffold import init_workspace
@@ -135,15 +135,6 @@ def _lift_on_monotonic(lift: dt.datetime) -> float:
     return time.monotonic() + (lift.timestamp() - time.time())
 
 
-def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 @pytest.fixture
 def server() -> Iterator[SmtpTestServer]:
     with SmtpTestServer() as smtp:
@@ -190,7 +181,7 @@ def test_watchers_send_once_at_the_lift_and_never_before(
         # The dispatchers take a job up 5 s ahead; with less left, the cancel below could not come between.
         assert time.monotonic() < lift_mono - 5, f"set-up overran the lead ({cost:.1f} s per job measured)"
         # Cancel the third job after a dispatcher has taken it up (it waits for the lift): still nothing goes.
-        assert _wait_for(lambda: _job_state(ws, cancelled_late) == "running", lift_mono - time.monotonic())
+        assert wait_for(lambda: _job_state(ws, cancelled_late) == "running", lift_mono - time.monotonic())
         cancel = runner.invoke(app, ["schedule", "cancel", cancelled_late])
         assert cancel.exit_code == 0 and "stops after the messages in flight" in cancel.stdout, cancel.output
         assert time.monotonic() < lift_mono, "cancelled after the lift: this test would prove nothing"
@@ -201,7 +192,7 @@ def test_watchers_send_once_at_the_lift_and_never_before(
             text = "".join(log.read_text() for log in logs)
             return f"{job}  done" in text and f"{cancelled_late}  cancelled" in text
 
-        assert _wait_for(settled, timeout=lift_mono - time.monotonic() + 120), [
+        assert wait_for(settled, timeout=lift_mono - time.monotonic() + 120), [
             log.read_text() for log in logs
         ]
     finally:
@@ -247,7 +238,7 @@ def test_killed_dispatcher_is_finished_by_the_next_run(tmp_path: Path, server: S
     # SIGTERM mid-job: the message in flight finishes, the job is let go, nothing is repeated.
     first = _watch(ws)
     try:
-        assert _wait_for(lambda: len(server.messages) >= 4, timeout=30)
+        assert wait_for(lambda: len(server.messages) >= 4, timeout=30)
         first.send_signal(signal.SIGTERM)
         stdout, stderr = first.communicate(timeout=30)
     finally:
@@ -261,7 +252,7 @@ def test_killed_dispatcher_is_finished_by_the_next_run(tmp_path: Path, server: S
     # SIGKILL mid-job: no chance to clean up, the lease is still held.
     second = _watch(ws)
     try:
-        assert _wait_for(lambda: len(server.messages) >= stopped_at + 4, timeout=30)
+        assert wait_for(lambda: len(server.messages) >= stopped_at + 4, timeout=30)
         second.send_signal(signal.SIGKILL)
     finally:
         second.kill()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import signal
-import ssl
 import subprocess
 import time
 from email import message_from_bytes
@@ -14,10 +13,9 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-import trustme
 from qa_support import one_error_line
 from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
-from smtp_server import SmtpTestServer
+from smtp_server import SmtpTestServer, starttls_server
 
 
 def _report(ws: Path) -> dict:  # type: ignore[type-arg]
@@ -217,22 +215,12 @@ def test_missing_merge_field_refused_before_sending(ws: Path) -> None:
     assert proc.returncode == 2 and "outlet" in line and "fallback" in proc.stderr
 
 
-def _tls_server(tmp_path: Path, **kwargs: object) -> tuple[SmtpTestServer, Path]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(ctx)
-    cafile = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(cafile))
-    return SmtpTestServer(tls_context=ctx, require_starttls=True, **kwargs), cafile  # type: ignore[arg-type]
-
-
 @pytest.mark.slow
 def test_starttls_auth_and_the_password_never_shows(ws: Path, tmp_path: Path) -> None:
     secret = "tide-Pool-9431-secret"
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 2)
-    server, cafile = _tls_server(tmp_path, auth=("press", secret))
+    server, cafile = starttls_server(tmp_path, auth=("press", secret))
     with server:
         url = server.url(user="press", query=f"tls=starttls&cafile={cafile}")
         args = ["send", str(release), "-c", str(lists), "--smtp", url, "--yes"]

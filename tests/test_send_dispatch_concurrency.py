@@ -4,14 +4,12 @@ sender at a time (the other waits, or refuses in one line), nobody twice, and th
 from __future__ import annotations
 
 import subprocess
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from send_support import PRESSCTL, run_cli
-from smtp_server import SmtpTestServer
+from smtp_server import SmtpTestServer, wait_for
 
 from pressctl.scaffold import init_workspace
 
@@ -28,15 +26,6 @@ def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:
     rows = ["email,first_name,outlet"] + [f"desk{i:02d}@wire.example,Reporter {i},Test Wire" for i in range(COUNT)]
     contacts.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return ws, release, contacts
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def _popen(ws: Path, *args: str) -> subprocess.Popen[str]:
@@ -57,7 +46,7 @@ def test_the_dispatcher_waits_for_a_manual_send_of_the_release_and_the_job_is_do
         )
         watcher: subprocess.Popen[str] | None = None
         try:
-            assert _wait_for(lambda: len(server.messages) >= 3, 60), "the manual send did not start"
+            assert wait_for(lambda: len(server.messages) >= 3, 60), "the manual send did not start"
             scheduled = run_cli(
                 ["schedule", str(release), "-c", str(contacts), "--smtp", server.url(), "--at", "+2s"], cwd=ws
             )
@@ -66,7 +55,7 @@ def test_the_dispatcher_waits_for_a_manual_send_of_the_release_and_the_job_is_do
             watcher = _popen(ws, "dispatch", "--watch")
             out, err = manual.communicate(timeout=120)
             assert manual.returncode == 0, out + err
-            assert _wait_for(lambda: "done" in _job_state(ws, job), 60), _job_state(ws, job)
+            assert wait_for(lambda: "done" in _job_state(ws, job), 60), _job_state(ws, job)
         finally:
             manual.kill()
             if watcher is not None:
@@ -89,9 +78,9 @@ def test_a_manual_send_while_the_dispatcher_sends_the_job_exits_1_naming_it(tmp_
         job = scheduled.stdout.split()[-1]
         watcher = _popen(ws, "dispatch", "--watch")
         try:
-            assert _wait_for(lambda: len(server.messages) >= 3, 60), "the job did not start"
+            assert wait_for(lambda: len(server.messages) >= 3, 60), "the job did not start"
             manual = run_cli(["send", str(release), "-c", str(contacts), "--smtp", server.url(), "--yes"], cwd=ws)
-            assert _wait_for(lambda: "done" in _job_state(ws, job), 60), _job_state(ws, job)
+            assert wait_for(lambda: "done" in _job_state(ws, job), 60), _job_state(ws, job)
         finally:
             watcher.terminate()
             watcher.communicate(timeout=30)

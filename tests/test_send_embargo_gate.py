@@ -8,8 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from engine_support import deliver_to, make_campaign, statuses_of
 from smtp_server import SmtpTestServer
-from test_send_engine import _send, _setup, _status
 
 from pressctl.embargo import HandoverGate, check_run_now, check_send_now
 from pressctl.errors import EmbargoError
@@ -26,7 +26,7 @@ def _show(when: dt.datetime) -> str:
 
 def test_an_advance_copy_run_stops_at_the_lift_and_leaves_the_rest_pending(tmp_path: Path) -> None:
     addresses = [f"r{i}@news.example" for i in range(6)]
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     gate = HandoverGate.for_send(LIFT, advance_copy=True, show=_show)
     with SmtpTestServer() as server:
 
@@ -34,13 +34,13 @@ def test_an_advance_copy_run_stops_at_the_lift_and_leaves_the_rest_pending(tmp_p
             # The embargo lifts once two copies have been handed over: the clock moves on with the run.
             return LIFT - dt.timedelta(minutes=1) if len(server.messages) < 2 else LIFT
 
-        result = _send(
+        result = deliver_to(
             server, ledger, cid, addresses, options=DeliveryOptions(concurrency=1), clock=clock, gate=gate
         )
         delivered = [m.rcpt for m in server.messages]
     assert len(delivered) == 2  # nothing marked EMBARGOED left at or after the lift
     assert result.sent == 2 and result.failed == 0
-    statuses = _status(ledger, cid)
+    statuses = statuses_of(ledger, cid)
     assert sorted(k for k, v in statuses.items() if v == "pending") == sorted(set(addresses) - set(delivered))
     assert result.stopped is not None
     assert "2030-03-12 10:00 HKT" in result.stopped and "without --under-embargo" in result.stopped
@@ -48,7 +48,7 @@ def test_an_advance_copy_run_stops_at_the_lift_and_leaves_the_rest_pending(tmp_p
 
 def test_a_normal_send_hands_nothing_over_before_the_lift(tmp_path: Path) -> None:
     addresses = [f"r{i}@news.example" for i in range(3)]
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     gate = HandoverGate.for_send(LIFT, advance_copy=False, show=_show)
     ticks = [LIFT - dt.timedelta(seconds=2)]
     seen_before_lift: list[int] = []
@@ -62,7 +62,7 @@ def test_a_normal_send_hands_nothing_over_before_the_lift(tmp_path: Path) -> Non
                 seen_before_lift.append(len(server.messages))
             return ticks[0]
 
-        result = _send(server, ledger, cid, addresses, clock=clock, gate=gate)
+        result = deliver_to(server, ledger, cid, addresses, clock=clock, gate=gate)
     assert result.sent == 3 and result.stopped is None
     assert seen_before_lift and set(seen_before_lift) == {0}
 

@@ -9,9 +9,20 @@ from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 
 import pytest
-from messages_support import DATE, body, contact, display_name, fake_pdf, make_factory, parse, structure
+from messages_support import (
+    DATE,
+    HEADERS,
+    body,
+    contact,
+    display_name,
+    fake_pdf,
+    make_factory,
+    parse,
+    structure,
+)
 
 import pressctl.send.messages as messages
+from pressctl.controls import clean_header_text
 from pressctl.errors import ConfigError, ContactsError, InputError
 from pressctl.model import Contact
 
@@ -19,18 +30,6 @@ AMY = contact("amy.chan@harbourdaily.example", "Amy Chan", first_name="Amy", out
 WONG = contact(
     "wong.ka-ming@mingpoint.example", "黃嘉明", language="zh-HK", fields={"name": "黃嘉明"}, outlet="明點日報"
 )
-HEADERS = [
-    "From",
-    "To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "Reply-To",
-    "List-Unsubscribe",
-    "List-Unsubscribe-Post",
-    "MIME-Version",
-    "Content-Type",
-]
 
 
 def check_wire(data: bytes) -> None:
@@ -311,7 +310,7 @@ def test_long_and_hostile_headers_fold_safely(tmp_path: Path) -> None:
         msg = parse(out.data)
         assert list(msg.keys()) == HEADERS
         assert [a.addr_spec for a in msg["To"].addresses] == ["amy@news.test"]
-        assert display_name(out.data) == messages.clean_header_text(name)
+        assert display_name(out.data) == clean_header_text(name)
         head = out.data.partition(b"\r\n\r\n")[0].decode()
         assert max(len(line) for line in head.split("\r\n")) <= 998
 

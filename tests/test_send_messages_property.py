@@ -10,22 +10,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from messages_support import body, contact, display_name, make_factory
+from messages_support import HEADERS, body, contact, display_name, make_factory
 
-from pressctl.send.messages import MessageFactory, clean_header_text, clean_value
+from pressctl.controls import clean_header_text, clean_merge_value
+from pressctl.send.messages import MessageFactory
 
-HEADERS = [
-    "From",
-    "To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "Reply-To",
-    "List-Unsubscribe",
-    "List-Unsubscribe-Post",
-    "MIME-Version",
-    "Content-Type",
-]
 FRAGMENTS = [
     "\r\n",
     "\n",
@@ -37,6 +26,12 @@ FRAGMENTS = [
     "\u2028",
     "\u2029",
     "\ufeff",
+    "\x0c",
+    "\ud800",
+    "\u202e",
+    "\u2066",
+    "\u200e",
+    "\u200b",
     "Bcc: spy@evil.test",
     "\r\nBcc: spy@evil.test",
     "\r\n\r\n<html>",
@@ -116,9 +111,9 @@ def test_no_field_can_add_a_header_or_recipient(
     assert out.recipient == addr
 
     if out.language == "en":
-        merged_outlet = clean_value(outlet) or "your desk"
+        merged_outlet = clean_merge_value(outlet) or "your desk"
         assert msg["Subject"] == clean_header_text(f"For {merged_outlet}: HVSP opens a tidal test bay")
-        greeting = clean_value(first) or "editor"
+        greeting = clean_merge_value(first) or "editor"
         assert body(msg, "plain").startswith(f"Dear {greeting},\n")
         assert f"<p>Dear {html.escape(greeting, quote=True)},</p>" in body(msg, "html")
     else:

@@ -54,6 +54,7 @@ def test_second_plan_uses_the_cache_and_the_same_bytes(ws: Path, monkeypatch: py
     assert [f.source for f in second.merge_plan.fields] == [f.source for f in first.merge_plan.fields]
 
 
+@pytest.mark.slow
 def test_any_input_change_renders_again(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     workspace = load_workspace(ws)
     release = write_release(ws, embargo="2030-03-12 10:00")

@@ -14,21 +14,22 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from engine_support import FAST, deliver_to, make_campaign, statuses_of
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer, make_message
-from test_send_engine import FAST, _send, _setup, _status
 
 from pressctl import ledger as ledger_module
 from pressctl.errors import InputError
 from pressctl.ledger import SCHEMA_VERSION, Ledger
 from pressctl.model import OutgoingMessage
+from pressctl.relays.policy import Rate
 from pressctl.send.engine import DeliveryOptions
 
 
 def test_a_permanent_failure_without_a_code_stays_failed_on_a_rerun(tmp_path: Path) -> None:
     # A contact whose data cannot become a message fails with no reply code at all; a re-run used to put
     # every code-less failure back to pending, and so tried (and failed) it on every run.
-    ledger, cid = _setup(tmp_path, ["broken@news.example", "ok@news.example"])
+    ledger, cid = make_campaign(tmp_path, ["broken@news.example", "ok@news.example"])
 
     def build(rcpt: str) -> OutgoingMessage:
         if rcpt.startswith("broken"):
@@ -36,20 +37,20 @@ def test_a_permanent_failure_without_a_code_stays_failed_on_a_rerun(tmp_path: Pa
         return make_message(rcpt)  # type: ignore[no-any-return]
 
     with SmtpTestServer() as server:
-        result = _send(server, ledger, cid, ["broken@news.example", "ok@news.example"], build=build)
+        result = deliver_to(server, ledger, cid, ["broken@news.example", "ok@news.example"], build=build)
     assert result.failed == 1 and result.sent == 1
     record = ledger.record(cid, "broken@news.example")
     assert record is not None and record.last_code is None and not record.retryable
     assert record.reason
     assert ledger.retry_transient_failures(cid) == 0  # the re-run's first step: it stays failed
-    assert _status(ledger, cid)["broken@news.example"] == "failed"
+    assert statuses_of(ledger, cid)["broken@news.example"] == "failed"
 
 
 def test_a_transient_failure_out_of_tries_is_recorded_retryable(tmp_path: Path) -> None:
-    ledger, cid = _setup(tmp_path, ["busy@news.example"])
+    ledger, cid = make_campaign(tmp_path, ["busy@news.example"])
     with SmtpTestServer() as server:
         server.script("busy@news.example", "451", "451")
-        result = _send(server, ledger, cid, ["busy@news.example"], options=dataclasses.replace(FAST, max_attempts=2))
+        result = deliver_to(server, ledger, cid, ["busy@news.example"], options=dataclasses.replace(FAST, max_attempts=2))
     assert result.failed == 1
     record = ledger.record(cid, "busy@news.example")
     assert record is not None and record.retryable and record.status == "failed"
@@ -58,16 +59,17 @@ def test_a_transient_failure_out_of_tries_is_recorded_retryable(tmp_path: Path) 
 
 def test_a_throttle_reply_charges_no_attempt_and_slows_the_run(tmp_path: Path) -> None:
     addresses = [f"r{i}@news.example" for i in range(4)]
-    ledger, cid = _setup(tmp_path, addresses)
-    options = DeliveryOptions(concurrency=1, max_attempts=1, backoff=0.05, throttle_pause=0.4)
+    ledger, cid = make_campaign(tmp_path, addresses)
+    # A rate set, so the cut halves it (40/s -> 20/s) rather than falling back to 1/s: the run stays short.
+    options = DeliveryOptions(concurrency=1, max_attempts=1, backoff=0.05, throttle_pause=0.4, rate=Rate(40, 1))
     with SmtpTestServer() as server:
         server.script("r0@news.example", "451 4.7.0 Too many messages, slow down", "451 4.7.0 slow down")
-        result = _send(server, ledger, cid, addresses, options=options)
+        result = deliver_to(server, ledger, cid, addresses, options=options)
         rcpts = [e for e in server.events if e.kind == "rcpt"]
     # With one attempt allowed, r0 was still delivered: its two throttled tries were not charged.
     assert result.sent == 4 and result.failed == 0 and result.stopped is None
     assert result.throttled == 2
-    assert set(_status(ledger, cid).values()) == {"sent"}
+    assert set(statuses_of(ledger, cid).values()) == {"sent"}
     record = ledger.record(cid, "r0@news.example")
     assert record is not None and record.attempts == 1  # the two throttled hand-overs were given back
     # The run slowed down: after the first throttle nothing was handed over for the pause.
@@ -78,17 +80,17 @@ def test_a_throttle_reply_charges_no_attempt_and_slows_the_run(tmp_path: Path) -
 
 def test_stop_for_now_leaves_everyone_pending_with_a_resume_time(tmp_path: Path) -> None:
     addresses = [f"r{i}@news.example" for i in range(5)]
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     now = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)
     with SmtpTestServer() as server:
         server.script("r1@news.example", "550 5.4.5 Daily SMTP relay limit exceeded for user")
-        result = _send(
+        result = deliver_to(
             server, ledger, cid, addresses, options=dataclasses.replace(FAST, concurrency=1), clock=lambda: now
         )
     assert result.stopped is not None and "stop for now" in result.stopped
     assert "2030-03-13 02:00 UTC" in result.stopped and "daily" in result.stopped.lower()
     assert result.failed == 0
-    statuses = _status(ledger, cid)
+    statuses = statuses_of(ledger, cid)
     assert statuses["r0@news.example"] == "sent"
     assert {statuses[a] for a in addresses[1:]} == {"pending"}
     record = ledger.record(cid, "r1@news.example")

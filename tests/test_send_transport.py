@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import ssl
 from pathlib import Path
 
 import pytest
-import trustme
-from smtp_server import SmtpTestServer, make_message
+from smtp_server import SmtpTestServer, loopback_tls, make_message
 
 from pressctl.errors import InputError, TransportError
 from pressctl.send.transport import OutboxTransport, SmtpTransport, classify, parse_smtp_url
@@ -69,11 +67,7 @@ def test_classify_reads_replies_by_meaning_through_the_one_table() -> None:
 
 
 def test_implicit_tls(tmp_path: Path) -> None:
-    ca = trustme.CA()
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    cafile = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(cafile))
+    ctx, cafile = loopback_tls(tmp_path)
 
     async def send(url: str) -> str:
         transport = SmtpTransport(parse_smtp_url(url), sender="HVSP <press@hvsp.example>")

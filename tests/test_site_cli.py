@@ -16,11 +16,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from smtp_server import SmtpTestServer
+from smtp_server import SmtpTestServer, wait_for
 
 from pressctl.scaffold import init_workspace
 
@@ -227,15 +227,6 @@ def _lift_in(seconds: int, release: Path) -> dt.datetime:
     return lift
 
 
-def _wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 @pytest.fixture
 def server() -> Iterator[SmtpTestServer]:
     with SmtpTestServer() as smtp:
@@ -261,7 +252,7 @@ def test_a_scheduled_job_publishes_and_deploys_at_the_lift_before_its_first_emai
         [PRESSCTL, "dispatch", "--watch"], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert _wait_for(lambda: len(server.messages) >= len(wanted), timeout=60)
+        assert wait_for(lambda: len(server.messages) >= len(wanted), timeout=60)
     finally:
         watcher.send_signal(signal.SIGTERM)
         stdout, stderr = watcher.communicate(timeout=30)

@@ -40,9 +40,10 @@ def _valid(data: bytes) -> etree._Element:
     return root
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    root, ws = make_workspace(tmp_path)
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One published site (PDFs rendered once) for the tests below, which only read it."""
+    root, ws = make_workspace(tmp_path_factory.mktemp("site"))
     config = site_config(ws, base_url=BASE)
     publish_preview(sample_releases(root, ws), ws, config, clock=fixed_clock(BEFORE_LIFT))
     publish(sample_releases(root, ws), ws, config, clock=fixed_clock(AFTER_LIFT), allow_public=True)

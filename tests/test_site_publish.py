@@ -84,6 +84,7 @@ def test_publish_refuses_without_allow_public_and_writes_nothing(tmp_path: Path)
     assert not config.dir.exists() and not config.state_path.exists()
 
 
+@pytest.mark.slow
 def test_publish_again_updates_in_place_and_removes_what_the_release_lost(tmp_path: Path) -> None:
     root, ws = make_workspace(tmp_path)
     config = site_config(ws, base_url=BASE)
@@ -116,6 +117,7 @@ def test_publish_again_updates_in_place_and_removes_what_the_release_lost(tmp_pa
     assert "2030-03-12-sample" not in (config.dir / "sitemap.xml").read_text()
 
 
+@pytest.mark.slow
 def test_a_preview_keeps_its_token_and_is_listed_nowhere(tmp_path: Path) -> None:
     root, ws = make_workspace(tmp_path)
     config = site_config(ws, base_url=BASE)
@@ -152,6 +154,7 @@ def test_a_preview_keeps_its_token_and_is_listed_nowhere(tmp_path: Path) -> None
     assert token not in (config.dir / "feed.xml").read_text() + (config.dir / "sitemap.xml").read_text()
 
 
+@pytest.mark.slow
 def test_unpublish_takes_pages_index_feed_and_sitemap_entries_down(tmp_path: Path) -> None:
     root, ws = make_workspace(tmp_path)
     config = site_config(ws, base_url=BASE)
@@ -221,6 +224,7 @@ def test_a_state_naming_files_outside_the_site_removes_nothing(tmp_path: Path) -
     assert "Tidal Energy" in (config.dir / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_unchanged_files_keep_their_time_so_sync_deploys_only_changes(tmp_path: Path) -> None:
     root, ws = make_workspace(tmp_path)
     config = site_config(ws, base_url=BASE)

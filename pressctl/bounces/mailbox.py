@@ -40,9 +40,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
-from pressctl.config import is_loopback
+from pressctl.config import (
+    TLS_WORDS,
+    Tls,
+    plain_scheme_tls,
+    split_mail_url,
+    url_query,
+    url_timeout_and_cafile,
+)
 from pressctl.errors import InputError, TransportError
 
 __all__ = [
@@ -175,7 +182,6 @@ def poll(
 
 # -- IMAP URL and credentials -------------------------------------------------------------------------------
 
-Tls = Literal["implicit", "starttls", "none", "opportunistic"]
 Auth = Literal["password", "xoauth2"]
 
 
@@ -196,14 +202,8 @@ class ImapSettings:
 
     def describe(self) -> str:
         scheme = "imaps" if self.tls == "implicit" else "imap"
-        how = {
-            "implicit": "TLS",
-            "starttls": "STARTTLS required",
-            "none": "no encryption",
-            "opportunistic": "STARTTLS if offered (loopback)",
-        }[self.tls]
         extra = ", XOAUTH2" if self.auth == "xoauth2" else ""
-        return f"{scheme}://{self.username}@{self.host}:{self.port}/{self.folder} ({how}{extra})"
+        return f"{scheme}://{self.username}@{self.host}:{self.port}/{self.folder} ({TLS_WORDS[self.tls]}{extra})"
 
 
 def parse_imap_url(url: str, *, option: str = "--imap") -> ImapSettings:
@@ -212,56 +212,34 @@ def parse_imap_url(url: str, *, option: str = "--imap") -> ImapSettings:
     Errors never repeat the URL: it might hold a password someone pasted into it.
     """
     example = "e.g. imaps://press@mail.hvsp.example/INBOX"
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        raise InputError(f"{option}: not a valid IMAP URL", hint=example) from None
-    if parts.scheme not in ("imap", "imaps"):
-        raise InputError(f"{option}: the URL must start with imaps:// or imap://", hint=example)
-    if parts.password is not None:
-        raise InputError(
-            f"{option}: the URL must not contain a password",
-            hint=f"remove it and set {PASSWORD_ENV} in the environment, or let pressctl ask for it",
-        )
-    if port == 0:
-        raise InputError(f"{option}: port 0 is not a port", hint="leave it out for the default, or give e.g. :993")
+    parts, port = split_mail_url(
+        url,
+        option=option,
+        kind="IMAP",
+        schemes=("imap", "imaps"),
+        shown="imaps:// or imap://",
+        example=example,
+        password_env=PASSWORD_ENV,
+        default_port=993,
+    )
     host = parts.hostname
     if not host:
         raise InputError(f"{option}: the URL has no host", hint=example)
     if not parts.username:
         raise InputError(f"{option}: the URL has no user name", hint=example)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = set(query) - {"tls", "cafile", "timeout", "auth"}
-    if unknown:
-        raise InputError(f"{option}: unknown URL option {sorted(unknown)[0]!r}", hint="known: tls, cafile, timeout, auth")
+    query = url_query(parts, option=option, known=("tls", "cafile", "timeout", "auth"))
     tls: Tls
     if parts.scheme == "imaps":
         if query.get("tls", "").lower() not in ("", "implicit"):
             raise InputError(f"{option}: imaps:// is always TLS", hint="for STARTTLS or none use imap://")
         tls = "implicit"
     else:
-        wanted = query.get("tls", "").lower()
-        if wanted not in ("", "none", "starttls"):
-            raise InputError(f"{option}: tls={wanted} is not known", hint="use tls=starttls or tls=none")
-        if wanted:
-            tls = "none" if wanted == "none" else "starttls"
-        else:
-            # Plaintext is only acceptable without asking when the mail never leaves this machine.
-            tls = "opportunistic" if is_loopback(host) else "starttls"
+        tls = plain_scheme_tls(query.get("tls", ""), host, option=option)
     auth_text = query.get("auth", "password").lower()
     if auth_text not in ("password", "xoauth2"):
         raise InputError(f"{option}: auth={auth_text} is not known", hint="use auth=password or auth=xoauth2")
     auth: Auth = "xoauth2" if auth_text == "xoauth2" else "password"
-    try:
-        timeout = float(query.get("timeout", "60"))
-    except ValueError:
-        raise InputError(f"{option}: timeout must be a number of seconds") from None
-    if not timeout > 0:
-        raise InputError(f"{option}: timeout must be a positive number of seconds")
-    cafile = query.get("cafile")
-    if cafile is not None and not Path(cafile).is_file():
-        raise InputError(f"{option}: cafile {cafile!r} does not exist", hint="give the path to a PEM file")
+    timeout, cafile = url_timeout_and_cafile(query, option=option)
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     check_folder_name(folder, option=option)
     return ImapSettings(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from pressctl.controls import printable
 from pressctl.errors import PressctlError
 
 __all__ = ["err", "handle_errors", "out", "plain_table", "print_table", "workspace_for"]
@@ -66,14 +66,9 @@ def workspace_for(path: Path | None = None, config: Path | None = None) -> Any:
     return load_workspace(Path.cwd())
 
 
-# Control characters (ESC, CR, BEL, C1) and bidi overrides a relay reply, a file name or a contact cell
-# may carry: printed raw they could recolour, rewrite or hide lines of the terminal. Tabs and newlines stay.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: object) -> str:
-    """``text`` with control characters shown as ``\\x1b`` (the stored text stays as it was)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}", str(text))
+# A relay reply, a file name or a contact cell may carry control characters (ESC, CR, BEL, C1) and bidi
+# overrides: printed raw they could recolour, rewrite or hide lines of the terminal. ``printable`` (in
+# controls.py, with the other policies for those characters) shows them as escapes; tabs and newlines stay.
 
 
 def escape(text: object) -> str:

@@ -2,11 +2,12 @@
 
 Pure functions. The rules, and why:
 
-* **Text values** lose every control character (C0, DEL, C1 such as U+0085), the Unicode line and
-  paragraph separators (U+2028/U+2029), bidi embeddings, overrides and isolates (U+202A-202E,
-  U+2066-2069, U+200E/U+200F, U+061C), zero-width space and stray BOMs. Line-like characters become a
-  space, the rest vanish; runs of spaces collapse. So no cell can start a new header line or flip the
-  direction of the text around it. Zero-width joiners stay: names and emoji need them.
+* **Text values** follow ``controls.clean_cell`` (the one home of the character classes): every control
+  character (C0, DEL, C1 such as U+0085), the Unicode line and paragraph separators (U+2028/U+2029), bidi
+  embeddings, overrides and isolates (U+202A-202E, U+2066-2069, U+200E/U+200F, U+061C), zero-width space,
+  stray BOMs and lone surrogates go. Line breaks become a space, the rest vanish; runs of spaces collapse.
+  So no cell can start a new header line or flip the direction of the text around it. Zero-width joiners
+  stay: names and emoji need them.
 * **Display names** (``Contact.name``) are stricter, as they go into the To header: besides the above,
   ``" < > \\`` are dropped. Other punctuation stays (``Fernandes, Zoë``): the message builder writes such a
   name as one quoted string (or RFC 2047 encoded-words), so a comma, semicolon or colon can never be read as
@@ -32,42 +33,20 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from pressctl.controls import clean_cell
+
 __all__ = [
     "AddressError",
     "clean_address",
     "clean_name",
-    "clean_text",
     "column_key",
     "display_name",
-    "has_unsafe_chars",
     "is_formula_like",
     "squash",
     "visible",
 ]
 
-# Characters that could end a header line or be shown as one (str.splitlines() splits on all of these).
-_LINE_LIKE = "\r\n\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_INVISIBLE = (
-    "\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f"  # remaining C0 / DEL / C1
-    "\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb"
-)
-_LINE_RE = re.compile(f"[{_LINE_LIKE}]")
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
-_UNSAFE_RE = re.compile(f"[{_LINE_LIKE}{_INVISIBLE}]")
 _SPACES = re.compile(" {2,}")
-
-
-def has_unsafe_chars(text: str) -> bool:
-    """True if ``text`` holds a character ``clean_text`` would remove."""
-    return _UNSAFE_RE.search(text) is not None
-
-
-def clean_text(value: str) -> str:
-    """A cell value without control, line-breaking or bidi characters; trimmed."""
-    if not _UNSAFE_RE.search(value):
-        return value.strip()
-    value = _INVISIBLE_RE.sub("", _LINE_RE.sub(" ", value))
-    return _SPACES.sub(" ", value).strip()
 
 
 _NAME_DROP = re.compile(r'["<>\\]')
@@ -76,7 +55,7 @@ _NAME_MAX = 120
 
 def clean_name(value: str) -> str:
     """A display name safe in any To header (see the module docstring); "" if none is usable."""
-    name = clean_text(value)
+    name = clean_cell(value)
     if "@" in name or "\uff20" in name:
         return ""
     name = _SPACES.sub(" ", _NAME_DROP.sub("", name)).strip()
@@ -124,7 +103,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 def squash(name: str) -> str:
     """A column name for matching: case, spaces, hyphens and underscores ignored."""
-    return re.sub(r"[\s_\-]+", "", clean_text(name)).casefold()
+    return re.sub(r"[\s_\-]+", "", clean_cell(name)).casefold()
 
 
 def column_key(header: str) -> str:
@@ -136,7 +115,7 @@ def column_key(header: str) -> str:
     known = _COLUMN_ALIASES.get(squash(header))
     if known:
         return known
-    text = _CAMEL.sub("_", clean_text(header))
+    text = _CAMEL.sub("_", clean_cell(header))
     return _NON_WORD.sub("_", text).strip("_").lower()
 
 

@@ -43,7 +43,6 @@ from pressctl.contacts.clean import (
     AddressError,
     clean_address,
     clean_name,
-    clean_text,
     column_key,
     display_name,
     is_formula_like,
@@ -59,6 +58,7 @@ from pressctl.contacts.segments import (
     route_language,
     wanted_language,
 )
+from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
 from pressctl.limits import DEFAULT_LIMITS, Limits
 from pressctl.model import Contact, Rendered
@@ -197,7 +197,7 @@ class _Layout:
 
 
 def _layout(table: Table) -> _Layout:
-    headers = [clean_text(h) for h in table.header]
+    headers = [clean_cell(h) for h in table.header]
     keys = [column_key(h) for h in headers]
     where = f"{table.path}:{table.header_row}"
     seen: dict[str, str] = {}
@@ -346,7 +346,7 @@ def _read_rows(
             for index, key in enumerate(layout.keys):
                 if not key or key == "email":
                     continue
-                value = clean_text(cells[index])
+                value = clean_cell(cells[index])
                 # Outlets, languages, beats, first names repeat across rows: keep one copy of each.
                 value = shared.get(value) or (shared.setdefault(value, value) if len(shared) < _SHARED_MAX else value)
                 fields[key] = value
@@ -482,7 +482,7 @@ def _ascii_domain(domain: str) -> str:
 
 def _suppression_entry(value: str) -> str | None:
     """One cell of a suppression list as ``address`` or ``@domain`` (lower-case, ASCII domain)."""
-    text = clean_text(value).lower()
+    text = clean_cell(value).lower()
     text = text.replace("\uff20", "@").replace("\uff0e", ".").replace("\u3002", ".")
     text = text.removeprefix("mailto:").strip()
     if not text or text.startswith("#"):
@@ -546,7 +546,7 @@ def is_suppressed(email: str, suppressed: frozenset[str]) -> bool:
 
 def _csv_safe(value: str) -> str:
     """A cell that a spreadsheet will not run as a formula (a bounce text could start with "=")."""
-    value = clean_text(value)
+    value = clean_cell(value)
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
@@ -559,7 +559,7 @@ def append_suppression(path: Path, email: str, reason: str) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    address = clean_text(email)
+    address = clean_cell(email)
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:

@@ -22,7 +22,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pressctl.contacts.clean import clean_text, column_key
+from pressctl.contacts.clean import column_key
+from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
 from pressctl.languages import is_fallback, route_language
 
@@ -52,7 +53,7 @@ class Condition:
         A condition on ``language`` holds if either the cell or the routed language matches, so
         ``language=zh-HK`` also selects a ``zh-TW`` reader who will get the zh-HK version.
         """
-        seen = {clean_text(fields.get(self.field, "")).casefold()}
+        seen = {clean_cell(fields.get(self.field, "")).casefold()}
         if self.field == "language" and language:
             seen.add(language.casefold())
         return bool(seen & self.values) != self.negate
@@ -72,7 +73,7 @@ def parse_where(expr: str) -> Condition:
     if "=" in rest:
         # `beat=a=b` is almost certainly a typo for two conditions.
         raise ContactsError(f"--where {expr!r} has more than one =", hint=hint)
-    values = frozenset(clean_text(v).casefold() for v in rest.split(","))
+    values = frozenset(clean_cell(v).casefold() for v in rest.split(","))
     if len(values) > 1:
         values -= {""}  # "a,b," is a trailing comma, not "or empty"
     return Condition(field=key, values=values, negate=op == "!=", source=text)
@@ -101,7 +102,7 @@ _TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 
 def language_tag(value: str) -> str | None:
     """A contact's language cell as a tag in canonical case; "" if empty, None if unrecognisable."""
-    text = " ".join(clean_text(value).split())
+    text = " ".join(clean_cell(value).split())
     if not text:
         return ""
     word = _LANGUAGE_WORDS.get(text.casefold())

@@ -18,7 +18,7 @@ import yaml
 from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside, roots_for
 from pressctl.config import MediaContact, Workspace
 from pressctl.errors import ReleaseError
-from pressctl.languages import normalise_language
+from pressctl.languages import normalise_language, wording
 from pressctl.limits import require_regular_file
 from pressctl.release.dateline import body_dateline
 from pressctl.times import parse_local_time, time_problem
@@ -107,7 +107,7 @@ class Release:
 
     @property
     def is_chinese(self) -> bool:
-        return self.language.lower().startswith("zh")
+        return wording(self.language) == "zh"
 
     def embargo_local(self) -> dt.datetime | None:
         """The embargo in the release's own time zone."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from pressctl.assets import email_html_problem
 from pressctl.config import Workspace
+from pressctl.languages import wording
 from pressctl.model import EmailLinks, InlineImage, Rendered
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_MERGE, MergePlan, tokens_in
@@ -53,7 +54,7 @@ def newsroom_links(links: EmailLinks | None, language: str) -> list[dict[str, st
     ``language``, for the templates (``links``: label and href each; empty without a newsroom)."""
     if links is None:
         return []
-    labels = _LINK_LABELS["zh" if language.lower().startswith("zh") else "en"]
+    labels = _LINK_LABELS[wording(language)]
     pairs = zip(labels, (links.page, links.photos, links.pdf), strict=True)
     return [{"label": label, "href": href} for label, href in pairs if href]
 

@@ -16,7 +16,7 @@ from pressctl.model import InlineImage
 from pressctl.release.load import Release, date_warnings, load_release_set
 from pressctl.release.merge import MergePlan
 from pressctl.render.email import render_email
-from pressctl.render.names import output_stem, without_pdf_link_slots
+from pressctl.render.names import output_stem, pdf_filename, without_pdf_link_slots
 from pressctl.render.pdf import render_pdf
 
 __all__ = ["release_warnings", "render_files"]
@@ -93,7 +93,7 @@ def render_files(
         text, html = without_pdf_link_slots(text, html)
         stem = output_stem(release.slug, release.language, main_language=main_language)
         outputs += [
-            (out_dir / f"{stem}.pdf", pdf),
+            (out_dir / pdf_filename(release.slug, release.language, main_language=main_language), pdf),
             (out_dir / f"{stem}.html", html.encode("utf-8")),
             (out_dir / f"{stem}.txt", text.encode("utf-8")),
         ]

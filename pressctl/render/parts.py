@@ -12,6 +12,7 @@ from typing import Any
 from markupsafe import Markup
 
 from pressctl.config import Workspace
+from pressctl.languages import wording
 from pressctl.release.dateline import body_dateline
 from pressctl.release.load import Release
 from pressctl.release.markdown import markdown_html
@@ -21,7 +22,6 @@ from pressctl.render.text import markdown_text
 from pressctl.render.words import (
     DEFAULT_GREETINGS,
     _dateline_dash,
-    _lang_key,
     dateline_text,
     embargo_line,
     format_date,
@@ -49,7 +49,7 @@ def organisation_in(workspace: Workspace, language: str) -> OrgText:
 def greeting_for(workspace: Workspace, language: str) -> tuple[str, int]:
     """The greeting line for ``language`` (``[email.greeting]``, else the default) and its line in pressctl.toml."""
     found = workspace.email.greeting_for(language)
-    return (found.text, found.line) if found is not None else (DEFAULT_GREETINGS[_lang_key(language)], 1)
+    return (found.text, found.line) if found is not None else (DEFAULT_GREETINGS[wording(language)], 1)
 
 
 _END_MARK = re.compile(r"\n[ \t]*(?:#{3}|-\s*ends?\s*-)[ \t]*\n*\Z", re.I)
@@ -158,7 +158,7 @@ EMAIL_CJK_STACK = (
 def _font_stacks(workspace: Workspace, language: str) -> tuple[str, str]:
     """(print stack, email stack). Chinese names the CJK face first so Pango picks Hong Kong glyph forms."""
     brand = workspace.brand
-    if _lang_key(language) == "zh":
+    if wording(language) == "zh":
         print_stack = f'"{brand.cjk_font}", "Noto Sans CJK TC", "{brand.font}", sans-serif'
         email_stack = EMAIL_CJK_STACK
     else:

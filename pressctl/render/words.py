@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from pressctl.languages import wording
 from pressctl.release.dateline import has_date
 from pressctl.release.load import Release
 from pressctl.times import format_offset
@@ -80,24 +81,20 @@ _ZH_ZONES = {
 }
 
 
-def _lang_key(language: str) -> str:
-    return "zh" if language.lower().startswith("zh") else "en"
-
-
 def labels_for(language: str) -> Mapping[str, str]:
     """The fixed words of the templates in ``language`` (English for anything not Chinese)."""
-    return _LABELS[_lang_key(language)]
+    return _LABELS[wording(language)]
 
 
 def format_date(day: dt.date, language: str) -> str:
     """``12 March 2030`` or ``2030年3月12日``."""
-    if _lang_key(language) == "zh":
+    if wording(language) == "zh":
         return f"{day.year}年{day.month}月{day.day}日"
     return f"{day.day} {day:%B %Y}"
 
 
 def _format_moment(moment: dt.datetime, zone_name: str, language: str) -> str:
-    if _lang_key(language) == "zh":
+    if wording(language) == "zh":
         h, m = moment.hour, moment.minute
         period = (
             "凌晨" if h < 6 else "上午" if h < 12 else "中午" if h == 12 else "下午" if h < 18 else "晚上"
@@ -137,15 +134,15 @@ def dateline_text(release: Release) -> str:
     A ``dateline`` field that holds a date already ("Hong Kong, 12 March 2030") is used as it is.
     """
     if release.dateline and has_date(release.dateline):
-        if _lang_key(release.language) == "zh":
+        if wording(release.language) == "zh":
             return f"（{release.dateline}）"
         return f"({release.dateline})"
     day = format_date(release.date, release.language)
-    if _lang_key(release.language) == "zh":
+    if wording(release.language) == "zh":
         return f"（{release.dateline}，{day}）" if release.dateline else f"（{day}）"
     return f"({release.dateline}, {day})" if release.dateline else f"({day})"
 
 
 def _dateline_dash(release: Release) -> str:
     """What joins the dateline to the first sentence: an en dash between spaces, or a bare Chinese dash."""
-    return "—" if _lang_key(release.language) == "zh" else " – "
+    return "—" if wording(release.language) == "zh" else " – "

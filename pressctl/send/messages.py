@@ -7,9 +7,10 @@ markers (MIME headers, inline images, the PDF) are kept and reused by reference.
 headers, the text body and the HTML body are made and joined with those shared bytes.
 
 Headers are written here rather than by the ``email`` package's folder (which costs ~0.1 ms per address):
-the values are cleaned of every control character first, so a contact's name or field can never start a
-header line; non-ASCII words become RFC 2047 encoded-words, never inside an address. The tests parse every
-message back with the ``email`` package to prove it.
+the values are cleaned first (``controls.clean_header_text`` for header text, ``controls.clean_merge_value``
+for merged values: line breaks become spaces, invisible characters go), so a contact's name or field can
+never start a header line; non-ASCII words become RFC 2047 encoded-words, never inside an address. The
+tests parse every message back with the ``email`` package to prove it.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from email.utils import format_datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from pressctl.addresses import CONTROLS as _CONTROLS
 from pressctl.addresses import check_address
 from pressctl.config import Workspace, check_sender
 from pressctl.contacts.segments import wanted_language
+from pressctl.controls import clean_header_text, clean_merge_value
 from pressctl.errors import ContactsError, InputError
 from pressctl.languages import primary, route_language
 from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Rendered
@@ -45,8 +46,6 @@ __all__ = [
     "PDF_MODES",
     "MessageFactory",
     "PersonalParts",
-    "clean_header_text",
-    "clean_value",
 ]
 
 PDF_MODES = ("attach", "link", "both")
@@ -56,26 +55,10 @@ _TEXT_MARK = "PRESSCTLTEXTBODYMARKERQ7"
 _HTML_MARK = "PRESSCTLHTMLBODYMARKERQ7"
 _TOKEN_SPLIT = re.compile(r"(PCTLM\d{4}X)")
 
-_SPACES = re.compile(r"\s+")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")  # a phrase of atoms: no quoting needed
 
 _FOLD_AT = 78  # RFC 5322's "should"; the hard limit is 998
 _EW_BYTES = 39  # UTF-8 bytes per encoded-word: 52 base64 chars, 64 with the =?utf-8?b?...?= frame
-
-
-def clean_header_text(value: str) -> str:
-    """Text safe for one header line: controls and line breaks become spaces, runs of space collapse."""
-    return _SPACES.sub(" ", _CONTROLS.sub(" ", value)).strip()
-
-
-def _clean_value(value: str) -> str:
-    # Merge values land in headers (Subject) and bodies; one rule for both keeps them identical.
-    return _CONTROLS.sub(" ", value).strip() if _CONTROLS.search(value) else value.strip()
-
-
-def clean_value(value: object) -> str:
-    """A contact's field as it is merged: controls become spaces, ends trimmed (empty means missing)."""
-    return _clean_value(str(value))
 
 
 def _encoded_words(text: str) -> list[str]:
@@ -525,13 +508,13 @@ class MessageFactory:
 
     def _values(self, contact: Contact, v: _Variant) -> dict[str, str]:
         # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
-        fields = {k: _clean_value(x) for k, x in contact.fields.items()}
+        fields = {k: clean_merge_value(x) for k, x in contact.fields.items()}
         # The renderer merges the address into the unsubscribe link; hand-built contacts may lack it.
         fields.setdefault("email", contact.email)
-        fields.setdefault("name", _clean_value(contact.name))
+        fields.setdefault("name", clean_merge_value(contact.name))
         # Always ours, never a list's column of that name: the token of the address this message goes to.
         fields[TOKEN_FIELD] = self.unsubscribe_token(contact.email)
-        values = {k: _clean_value(x) for k, x in v.plan.values(fields).items()}
+        values = {k: clean_merge_value(x) for k, x in v.plan.values(fields).items()}
         if v.plain_greeting and not self.greets_by_name(contact, v.language):
             values.update(v.plain_greeting)
         return values
@@ -605,6 +588,8 @@ _LINK_WORDS = {
     False: ("The full release as a PDF:", "Download the release (PDF)"),
     True: ("新聞稿PDF版本：", "下載新聞稿（PDF）"),
 }
+
+
 def _with_pdf_link(text: str, page: str, *, url: str | None, chinese: bool) -> tuple[str, str]:
     """Put the PDF link (link/both modes) where the templates have the slot ``<!--pressctl:pdf-link-->``;
     without a slot, at the end of the text and before ``</body>``. Without a link, slots are removed."""

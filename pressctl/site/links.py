@@ -16,6 +16,7 @@ from pressctl.config import Workspace
 from pressctl.errors import InputError
 from pressctl.model import EmailLinks
 from pressctl.release.load import Release
+from pressctl.render.names import pdf_filename
 from pressctl.site.pages import index_versions, release_folder
 from pressctl.site.publish import site_config
 from pressctl.site.state import load_state
@@ -98,8 +99,9 @@ def email_links(
         if preview is not None and preview.paths:
             own = f"{folder}index.{release.language}.html"
             path = own if own in preview.paths else f"{folder}index.html"
-            own_pdf = f"{folder}{main.slug}.{release.language}.pdf"
-            pdf = own_pdf if own_pdf in preview.paths else f"{folder}{main.slug}.pdf"
+            own_pdf = folder + pdf_filename(main.slug, release.language, main_language=main.language)
+            main_pdf = folder + pdf_filename(main.slug, main.language, main_language=main.language)
+            pdf = own_pdf if own_pdf in preview.paths else main_pdf
         page = _url(base, path)
         out[release.language] = EmailLinks(
             page=page,

@@ -19,9 +19,11 @@ from typing import Any
 from markupsafe import Markup
 
 from pressctl.config import Workspace
+from pressctl.languages import wording
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 from pressctl.render.colour import text_on
+from pressctl.render.names import pdf_filename
 from pressctl.render.words import format_date, labels_for
 from pressctl.site import _reuse
 
@@ -96,12 +98,8 @@ _SITE_LABELS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def _key(language: str) -> str:
-    return "zh" if language.lower().startswith("zh") else "en"
-
-
 def site_labels(language: str) -> Mapping[str, str]:
-    return _SITE_LABELS[_key(language)]
+    return _SITE_LABELS[wording(language)]
 
 
 def language_name(language: str) -> str:
@@ -139,7 +137,7 @@ def _og_locale(language: str) -> str:
 
 def _font_stack(workspace: Workspace, language: str) -> str:
     brand = workspace.brand
-    if _key(language) == "zh":
+    if wording(language) == "zh":
         return (
             f'"{brand.cjk_font}", "Noto Sans CJK HK", "PingFang HK", "Microsoft JhengHei", "Noto Sans HK", '
             f'"{brand.font}", sans-serif'
@@ -344,11 +342,10 @@ def render_release(
     rendered: list[tuple[_Version, Any]] = []
     for release in releases:
         parts = _reuse.parts(release, workspace, plan, embargoed=embargoed)
-        stem = release.slug if release is main else f"{release.slug}.{release.language}"
         version = _Version(
             release=release,
             page=page_name(release.language, main.language),
-            pdf=f"{stem}.pdf",
+            pdf=pdf_filename(release.slug, release.language, main_language=main.language),
             title=str(parts.title),
             summary=str(parts.summary),
         )
@@ -473,14 +470,13 @@ def index_versions(releases: Sequence[Release], *, folder: str) -> tuple[IndexVe
     for release in releases:
         title = plan.tokenize(release.title)
         summary = plan.tokenize(release.summary or release.subtitle)
-        stem = release.slug if release is main else f"{release.slug}.{release.language}"
         out.append(
             IndexVersion(
                 language=release.language,
                 title=title,
                 summary=summary,
                 path=folder + page_name(release.language, main.language),
-                pdf=folder + f"{stem}.pdf",
+                pdf=folder + pdf_filename(release.slug, release.language, main_language=main.language),
                 image=folder + photos[release.photos[0].src][1] if release.photos else "",
             )
         )
@@ -580,7 +576,7 @@ def render_index(entries: Sequence[IndexEntry], workspace: Workspace, *, base_ur
         context = {
             **_brand_context(workspace),
             "lang": _reuse.html_lang(lang),
-            "is_chinese": _key(lang) == "zh",
+            "is_chinese": wording(lang) == "zh",
             "labels": labels_for(lang),
             "site": site_labels(lang),
             "org": org,

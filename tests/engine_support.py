@@ -1,0 +1,65 @@
+"""The send engine driven against a test server: a campaign in a fresh ledger, one ``deliver`` run, the
+statuses after. Shared by tests/test_send_engine.py, test_send_embargo_gate.py and test_send_reply_policy.py."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+from smtp_server import SmtpTestServer, make_message
+
+from pressctl.ledger import Ledger, RecipientRow
+from pressctl.model import OutgoingMessage
+from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, deliver
+from pressctl.send.transport import SmtpTransport, parse_smtp_url
+
+__all__ = ["FAST", "deliver_to", "make_campaign", "statuses_of"]
+
+FAST = DeliveryOptions(concurrency=2, backoff=0.05, backoff_max=0.2, max_attempts=4)
+
+
+def make_campaign(tmp_path: Path, addresses: list[str]) -> tuple[Ledger, int]:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    cid = ledger.create_campaign(
+        fingerprint="fp", release_path="launch.md", slug="launch", title="Launch", lists=["l.csv"], options={}
+    ).id
+    ledger.add_recipients(cid, [RecipientRow(key=a, email=a) for a in addresses])
+    return ledger, cid
+
+
+def deliver_to(
+    server: SmtpTestServer,
+    ledger: Ledger,
+    cid: int,
+    addresses: list[str],
+    *,
+    options: DeliveryOptions = FAST,
+    timeout: float = 10.0,
+    build: Callable[[str], OutgoingMessage] | None = None,
+    **kwargs: object,
+) -> DeliveryResult:
+    transport = SmtpTransport(
+        parse_smtp_url(server.url(query=f"timeout={timeout}")), sender="press@hvsp.example"
+    )
+
+    def plain(rcpt: str) -> OutgoingMessage:
+        return make_message(rcpt)  # type: ignore[no-any-return]
+
+    return asyncio.run(
+        deliver(
+            [Delivery(a, a) for a in addresses],
+            build=build or plain,
+            transport=transport,
+            ledger=ledger,
+            campaign_id=cid,
+            options=options,
+            rng=random.Random(1),
+            **kwargs,  # type: ignore[arg-type]
+        )
+    )
+
+
+def statuses_of(ledger: Ledger, cid: int) -> dict[str, str]:
+    return {r.key: r.status for r in ledger.recipients(cid)}
