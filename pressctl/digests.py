@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hashlib import _Hash
 
-__all__ = ["feed_file", "file_sha256"]
+__all__ = ["bytes_sha256", "feed_file", "file_sha256"]
 
 
 def feed_file(digest: _Hash, path: Path) -> None:
@@ -26,3 +26,8 @@ def file_sha256(path: Path) -> str:
     """The SHA-256 of the file's bytes, as hex."""
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def bytes_sha256(data: bytes) -> str:
+    """The SHA-256 of bytes already read (a snapshot hashes exactly what it copied), as hex."""
+    return hashlib.sha256(data).hexdigest()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import os
 import secrets
 import shutil
@@ -26,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace, load_workspace
-from pressctl.digests import file_sha256
+from pressctl.digests import bytes_sha256, file_sha256
 from pressctl.embargo import check_run_now, check_send_time
 from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted
 from pressctl.release.load import Release, load_release_set
@@ -157,19 +156,8 @@ def snapshot_files(
     taken: set[str] = set()
 
     def copy(role: str, source: Path, relative: str) -> str:
-        target = dest / relative
-        try:
-            data = source.read_bytes()
-        except OSError as exc:  # permission denied, an I/O error: nothing is scheduled
-            raise InputError(
-                f"cannot read the file ({exc.strerror or type(exc).__name__})",
-                where=str(source),
-                hint="check that the file is readable",
-            ) from None
-        private_dir(target.parent)
-        private_write(target, data)
         taken.add(relative)
-        sources.append(SourceFile(role, str(source), relative, hashlib.sha256(data).hexdigest()))
+        sources.append(_copy_private(role, source, dest, relative))
         return relative
 
     for role, path in files:
@@ -208,21 +196,23 @@ def workspace_files(workspace: Workspace) -> list[tuple[str, Path, str]]:
 
 def snapshot_workspace(workspace: Workspace, dest: Path) -> list[SourceFile]:
     """Copy :func:`workspace_files` into ``dest`` (private, hashed like the release's files)."""
-    sources = []
-    for role, path, relative in workspace_files(workspace):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(
-                f"cannot read the file ({exc.strerror or type(exc).__name__})",
-                where=str(path),
-                hint="check that the file is readable",
-            ) from None
-        target = dest / relative
-        private_dir(target.parent)
-        private_write(target, data)
-        sources.append(SourceFile(role, str(path), relative, hashlib.sha256(data).hexdigest()))
-    return sources
+    return [_copy_private(role, path, dest, relative) for role, path, relative in workspace_files(workspace)]
+
+
+def _copy_private(role: str, source: Path, dest: Path, relative: str) -> SourceFile:
+    """Copy ``source`` to ``dest/relative`` (private), hashed from the bytes copied."""
+    try:
+        data = source.read_bytes()
+    except OSError as exc:  # permission denied, an I/O error: nothing is scheduled
+        raise InputError(
+            f"cannot read the file ({exc.strerror or type(exc).__name__})",
+            where=str(source),
+            hint="check that the file is readable",
+        ) from None
+    target = dest / relative
+    private_dir(target.parent)
+    private_write(target, data)
+    return SourceFile(role, str(source), relative, bytes_sha256(data))
 
 
 def changed_sources(job: Job) -> list[str]:
