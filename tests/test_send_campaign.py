@@ -146,3 +146,21 @@ def test_pdfs_rendered_in_a_child_process(ws: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(ReleaseError) as info:
         campaign._start_pdfs(releases, workspace, MergePlan(), embargoed=False)()
     assert str(info.value) == "fellows.md:7: photo is not an image. Use a JPEG or PNG"
+
+
+def test_a_wrong_where_is_refused_before_anything_is_rendered(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--where beat` (no =) is one line at once: no email render, no PDF render (seconds) before it."""
+    import pressctl.render.email as email
+    import pressctl.send.campaign as campaign
+    from pressctl.errors import ContactsError
+
+    def no_render(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rendered before the options were checked")
+
+    monkeypatch.setattr(email, "render_email", no_render)
+    monkeypatch.setattr(campaign, "_cached_or_render", no_render)
+    workspace = load_workspace(ws)
+    release = write_release(ws)
+    lists = [write_contacts(ws / "contacts" / "l.csv", 2)]
+    with pytest.raises(ContactsError, match="--where 'beat' has no = or !="):
+        plan_send(release, lists, workspace=workspace, options=SendOptions(where=("beat",)))

@@ -506,6 +506,10 @@ def plan_send(
         parse_smtp_url(options.smtp_url)
     limits = options.limits(workspace)
     options.delivery_options(limits)  # option errors first, before any slow work
+    from pressctl.contacts.segments import parse_where
+
+    for expr in options.where:
+        parse_where(expr)  # a wrong --where is one line now, not after a full render
     release_path = Path(release_path)
     releases = load_release_set(release_path, workspace, only=options.language)
     main = releases[0]
