@@ -656,6 +656,16 @@ class Ledger:
             counts[status] = n
         return counts
 
+    def unknown_relays(self, campaign_id: int) -> dict[str, str]:
+        """Rows whose outcome is unknown, by key, with the relay that had them: a re-run sends each again
+        only through that relay (it may have the message)."""
+        return dict(
+            self.conn.execute(
+                "SELECT key, relay FROM recipients WHERE campaign_id = ? AND status = 'unknown' AND relay IS NOT NULL",
+                (campaign_id,),
+            ).fetchall()
+        )
+
     def relay_counts(self, campaign_id: int) -> dict[str, dict[str, int]]:
         """Per relay account that took a hand-over of the campaign: its rows' statuses now, e.g.
         ``{"smtp://a:25": {"sent": 40, "unknown": 1}}`` (rows never handed over, or outbox ones, are left out)."""

@@ -622,10 +622,12 @@ def make_transport(
     password: str | None = None,
     from_addr: str | None = None,
     passwords: Mapping[int, str] | None = None,
+    options: SendOptions | None = None,
 ) -> Transport:
     """The relays of ``--smtp`` / ``[[smtp.relays]]`` / ``[smtp] url`` (one :class:`SmtpTransport`, or a
     :class:`RelayPool` of several), else the workspace's local outbox.
 
+    ``options``: with a workspace, whose relays (``--smtp``, ``--smtp-profile``) to use.
     Each relay's password: ``passwords[index]`` (asked at a prompt), else the environment (see
     :func:`pressctl.send.relayset.password_for`), else ``password`` (``PRESSCTL_SMTP_PASSWORD`` by default).
     """
@@ -640,7 +642,7 @@ def make_transport(
             specs = plan_or_workspace.relays or plan_or_workspace.options.relays(workspace)
     else:
         workspace = plan_or_workspace
-        specs = SendOptions(smtp_url=smtp_url).relays(workspace)
+        specs = (options or SendOptions(smtp_url=smtp_url)).relays(workspace)
     if not specs:
         return OutboxTransport(workspace.outbox_dir)
     transports = tuple(
@@ -1055,7 +1057,10 @@ def _run_locked(
         # few in a fresh campaign (a set of 100,000 keys to do would cost ~12 MB). A generator: the engine
         # reads it as its buffer drains, so jobs and messages are never all in memory.
         done = ledger.done_keys(campaign.id)
-        deliveries: Iterable[Delivery[Contact]] = (Delivery(c.key, c) for c in plan.contacts.selected if c.key not in done)
+        unknown_at = ledger.unknown_relays(campaign.id) if len(lanes) > 1 else {}
+        deliveries: Iterable[Delivery[Contact]] = (
+            Delivery(c.key, c, unknown_at.get(c.key)) for c in plan.contacts.selected if c.key not in done
+        )
         if allowed < todo:  # the daily cap: the first ones now, the rest stay pending for a later run
             deliveries = itertools.islice(deliveries, allowed)
         suppression = plan.workspace.suppression_path

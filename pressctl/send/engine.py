@@ -65,6 +65,7 @@ class Delivery(Generic[T]):
 
     key: str
     payload: T
+    relay: str | None = None  # its outcome is unknown at this relay (a lane's name): only it sends it again
 
 
 @dataclass
@@ -315,7 +316,7 @@ class _SendLoop(Generic[T]):
                     )
                     if self.stopping:
                         break
-                    self.fresh.append(_Item(delivery, message))
+                    self.fresh.append(_Item(delivery, message, pinned=self._pin(delivery.relay)))
                     self.fresh_bytes += len(message.data)
                     self.cond.notify_all()
                 if n % 8 == 7:
@@ -324,6 +325,13 @@ class _SendLoop(Generic[T]):
             async with self.cond:
                 self.producer_done = True
                 self.cond.notify_all()
+
+    def _pin(self, relay: str | None) -> int | None:
+        """The lane of a relay that may already have the message (an unknown outcome of an earlier run);
+        None when it is not one of this run's relays (then any relay may send it)."""
+        if relay is None or len(self.lanes) == 1:
+            return None
+        return next((ls.index for ls in self.lanes if ls.lane.name == relay), None)
 
     def _takes(self, ls: _LaneState, item: _Item[T]) -> bool:
         return (item.pinned is None or item.pinned == ls.index) and ls.fits(len(item.message.data))
@@ -494,6 +502,8 @@ class _SendLoop(Generic[T]):
         ls.adaptive.slow_down(now, "connections")
         self.result.throttled += 1
         ls.result.throttled += 1
+        if ls.live > 0:
+            return False  # its other connections carry on: not "nothing sent between"
         ls.throttles_in_a_row += 1
         return ls.throttles_in_a_row >= policy.MAX_CONSECUTIVE_THROTTLES
 
@@ -526,7 +536,10 @@ class _SendLoop(Generic[T]):
                                     "the same command again later, or lower --concurrency/--rate",
                                 )
                                 return
-                            continue  # fewer connections now: the loop's first check makes the extra ones stand aside
+                            if ls.live > 0:
+                                return  # it takes fewer connections than asked: carry on with those it took
+                            await asyncio.sleep(self.opt.throttle_pause)  # none open: wait, then try again
+                            continue
                         except TransportError as exc:
                             self._push_back(item)  # never handed over: no attempt spent
                             if not ls.ever_opened:
