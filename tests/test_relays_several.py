@@ -470,3 +470,37 @@ def test_a_killed_send_with_two_relays_resumes_and_nobody_gets_it_twice(tmp_path
         for rcpt, ids in per_rcpt.items():  # and a repeat went through the same relay
             servers = {s for s in (a, b) for m in s.messages if m.rcpt == rcpt}
             assert len(servers) == 1, (rcpt, ids)
+
+
+def test_each_relays_controller_starts_at_the_runs_clock_so_a_first_cut_measures_the_real_pace(tmp_path: Path) -> None:
+    # Regression (bench_relays (a)): created at time 0.0 of the loop's clock, the controller measured the pace
+    # over a 60-second window that had not happened and cut a relay doing ~20/s to a message every 5 s.
+    from pressctl.embargo import HandoverGate
+    from pressctl.send.engine import _SendLoop
+
+    ledger, cid = _setup(tmp_path, [])
+
+    async def made() -> tuple[float, float]:
+        now = asyncio.get_running_loop().time()
+        loop: Any = _SendLoop(
+            deliveries=[], build=make_message, lanes=[Lane(_FakeTransport())], ledger=ledger, campaign_id=cid,
+            options=FAST, clock=ledger.clock, gate=HandoverGate(), on_bounce=None, progress=None, stop=None,
+            rng=__import__("random").Random(0),
+        )
+        controller = loop.lanes[0].adaptive
+        for i in range(20):  # 20 messages in the first second
+            controller.ok(now + i * 0.05)
+        controller.slow_down(now + 1.0, "rate")
+        return now, controller.allowed(now + 100).rate
+
+    _, rate = asyncio.run(made())
+    assert rate is not None and rate > 5  # half of ~20/s, not a fraction of 20 per minute
+    ledger.close()
+
+
+class _FakeTransport:
+    description = "fake"
+    is_local = False
+
+    async def open(self) -> Any:  # pragma: no cover - never opened here
+        raise AssertionError

@@ -134,7 +134,7 @@ class _Item(Generic[T]):
 class _LaneState:
     """A lane while the run goes: its relay's pace, adaptive limits, connections and standing."""
 
-    def __init__(self, index: int, lane: Lane, run: DeliveryOptions) -> None:
+    def __init__(self, index: int, lane: Lane, run: DeliveryOptions, now: float) -> None:
         opt = lane.options or run
         self.index = index
         self.lane = lane
@@ -148,7 +148,10 @@ class _LaneState:
                 pause=run.throttle_pause,
                 recover_after=run.recover_after,
             ),
-            now=0.0,
+            # The loop's clock at the start: the controller measures the pace since then when a relay that
+            # has no configured rate first throttles (from 0.0, a run would look 60 s old and its measured
+            # pace a fraction of the real one, and the first cut would drop it far below what the relay takes).
+            now=now,
         )
         self.pace_lock = asyncio.Lock()
         self.last_handover: float | None = None
@@ -225,7 +228,8 @@ class _SendLoop(Generic[T]):
         self.progress_cb = progress
         self.stop_event = stop or asyncio.Event()
         self.rng = rng
-        self.lanes = [_LaneState(i, lane, options) for i, lane in enumerate(lanes)]
+        started = asyncio.get_running_loop().time()
+        self.lanes = [_LaneState(i, lane, options, started) for i, lane in enumerate(lanes)]
         self.prepare: Callable[[OutgoingMessage], OutgoingMessage] | None = getattr(lanes[0].transport, "prepare", None)
         self.cond = asyncio.Condition()
         self.fresh: deque[_Item[T]] = deque()
