@@ -30,6 +30,8 @@ from pressctl.send.campaign import SendOptions
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, Lane, deliver
 from pressctl.send.transport import SmtpTransport, parse_smtp_url
 
+pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)
+
 FAST = DeliveryOptions(concurrency=2, backoff=0.05, backoff_max=0.2, max_attempts=4, throttle_pause=0.1)
 QUOTA = "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message"
 
@@ -504,3 +506,95 @@ class _FakeTransport:
 
     async def open(self) -> Any:  # pragma: no cover - never opened here
         raise AssertionError
+
+
+@pytest.mark.slow
+def test_a_scheduled_job_keeps_its_relays_and_goes_through_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from schedule_support import make_workspace as make_schedule_workspace
+    from typer.testing import CliRunner
+
+    from pressctl.cli import app
+
+    root = make_schedule_workspace(tmp_path / "ws").root
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PRESSCTL_SMTP_PASSWORD", raising=False)
+    runner = CliRunner()
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+    with SmtpTestServer(default="slow:0.01") as a, SmtpTestServer(default="slow:0.01") as b:
+        added = runner.invoke(app, [
+            "schedule", "releases/sample.md", "-c", "contacts/journalists.csv", "--under-embargo",
+            "--at", at.strftime("%Y-%m-%dT%H:%M:%SZ"), "--smtp", a.url(), "--smtp", b.url(), "--concurrency", "1",
+        ])
+        assert added.exit_code == 0, added.stderr
+        assert f"limits      relay 2 (smtp://{b.host}:{b.port}): --concurrency 1 (command line)" in added.stdout
+        job_id = added.stdout.split()[-1]
+        with sqlite3.connect(root / ".pressctl" / "ledger.sqlite3") as conn:
+            (kept,) = conn.execute("SELECT options FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        assert json.loads(kept)["smtp"] == [a.url(), b.url()]  # the job keeps both --smtp values
+        time.sleep(max(0.0, (at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+        ran = runner.invoke(app, ["dispatch"])
+        assert ran.exit_code == 0, ran.stderr + ran.stdout
+        ids = _accepted_ids(a, b)
+        assert ids and max(ids.values()) == 1
+        assert a.accepted and b.accepted
+
+
+@pytest.mark.slow
+def test_relays_from_pressctl_toml_with_their_own_passwords_and_caps(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 10)
+    with SmtpTestServer(auth=("press", "pw-a-secret")) as a, SmtpTestServer(auth=("news", "pw-b-secret")) as b:
+        _toml(ws, f"""
+[[smtp.relays]]
+url = "{a.url(user='press')}"
+daily_cap = 3
+
+[[smtp.relays]]
+url = "{b.url(user='news')}"
+password_env = "HVSP_RELAY_B"
+""")
+        proc = run_cli(
+            ["send", str(release), "-c", str(lists), "--yes"], cwd=ws,
+            env={"PRESSCTL_SMTP_PASSWORD": "pw-a-secret", "HVSP_RELAY_B": "pw-b-secret"},
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert len(a.accepted) == 3 and len(b.accepted) == 7  # relay 1's cap, then relay 2 carries the rest
+        assert max(_accepted_ids(a, b).values()) == 1
+    assert "  1 daily cap   smtp.daily_cap 3 (pressctl.toml); today 0 of 3 used, room for 3" in proc.stdout
+    assert f"relay 1 (smtp://press@{a.host}:{a.port}): 3 sent; its daily cap is used up" in proc.stdout
+    assert "secret" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_a_real_postfix_with_a_small_size_and_an_aiosmtpd_relay_share_the_list(
+    tmp_path: Path, postfix_relay: Callable[..., Any]
+) -> None:
+    postfix = postfix_relay(message_size_limit=8000, settings={"recipient_delimiter": "+"})
+    addresses = [f"reporter+{i}@hvsp.test" for i in range(12)]
+    big = set(addresses[::4])
+    ledger, cid = _setup(tmp_path, addresses)
+
+    def build(rcpt: str) -> OutgoingMessage:
+        message: OutgoingMessage = make_message(rcpt)
+        if rcpt in big:
+            padding = b"\r\n".join([b"y" * 70] * 200)  # ~14 KB: more than Postfix's SIZE 8000
+            message = OutgoingMessage(rcpt, message.message_id, "en", bytes(message.data) + padding + b"\r\n")
+        return message
+
+    settings = parse_smtp_url(postfix.url, password=None)
+    real = SmtpTransport(settings, sender="press@hvsp.test", local_hostname="press.hvsp.test")
+    with SmtpTestServer() as other:
+        lanes = [Lane(real, name=real.account, label="postfix"), _lane(other)]
+        result = _deliver(ledger, cid, addresses, lanes, build=build)
+        assert result.sent == 12 and result.stopped is None
+        postfix.wait_delivered(timeout=60)
+        at_postfix = collections.Counter(m["Message-ID"] for m in postfix.messages("reporter"))
+        at_other = collections.Counter(m.message_id for m in other.accepted)
+        assert not set(at_postfix) & set(at_other) and max((at_postfix + at_other).values()) == 1
+        assert sum(at_postfix.values()) + sum(at_other.values()) == 12
+        assert {m.rcpt for m in other.accepted} >= big  # the large ones only where they fit
+        assert at_postfix  # and Postfix took its share of the small ones
+    ledger.close()

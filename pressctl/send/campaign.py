@@ -1233,8 +1233,12 @@ class LedgerCampaignSender:
         )
         plan.factory("check-" + plan.fingerprint)  # a bad From or Reply-To fails now, not at the lift
         self.checked_languages = plan.contacts.languages_line()
-        self.checked_warnings = plan.warnings + list(plan.limits.warnings if plan.limits else ())
-        self.checked_limits = plan.limits.lines() if plan.limits else []
+        if len(plan.relays) > 1:  # one line per relay: its account, then its limits
+            self.checked_warnings = plan.warnings + [w for spec in plan.relays for w in spec.limits.warnings]
+            self.checked_limits = [f"{spec.label}: {'; '.join(spec.limits.lines())}" for spec in plan.relays]
+        else:
+            self.checked_warnings = plan.warnings + list(plan.limits.warnings if plan.limits else ())
+            self.checked_limits = plan.limits.lines() if plan.limits else []
         if plan.relays:
             make_transport(plan)  # a bad URL fails now, not at the lift
         return len(plan.contacts.selected)
