@@ -598,3 +598,32 @@ def test_a_real_postfix_with_a_small_size_and_an_aiosmtpd_relay_share_the_list(
         assert {m.rcpt for m in other.accepted} >= big  # the large ones only where they fit
         assert at_postfix  # and Postfix took its share of the small ones
     ledger.close()
+
+
+@pytest.mark.slow
+def test_send_with_no_relay_left_exits_1_with_one_reason_per_relay_and_everyone_pending(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 5)
+    with SmtpTestServer(default=QUOTA) as a, SmtpTestServer(mail_reply="553 5.7.1 sender not allowed") as b:
+        proc = run_cli(["send", str(release), "-c", str(lists), "--smtp", a.url(), "--smtp", b.url(), "--yes"], cwd=ws)
+    assert proc.returncode == 1
+    assert "campaign #1: 0 sent, 5 pending" in proc.stdout
+    assert f"relay 1 (smtp://{a.host}:{a.port}): 0 sent; left rotation: the relay says stop for now" in proc.stdout
+    assert f"relay 2 (smtp://{b.host}:{b.port}): 0 sent; left rotation: the server refused the mail by policy" in proc.stdout
+    assert "stopped: no relay is left" in proc.stderr and "5 recipient(s) still pending" in proc.stderr
+
+
+@pytest.mark.parametrize(("profile", "meaning"), [("ses", "slow-down"), (None, "retry-recipient")])
+def test_replies_are_read_with_the_relays_profile(profile: str | None, meaning: str) -> None:
+    async def send(server: SmtpTestServer) -> str:
+        transport = SmtpTransport(parse_smtp_url(server.url()), sender="press@hvsp.example", profile=profile)
+        conn = await transport.open()
+        try:
+            return str((await conn.send(make_message("busy@news.example"))).meaning)
+        finally:
+            await conn.close()
+
+    with SmtpTestServer() as server:
+        server.script("busy@news.example", "454 Temporary service failure")
+        assert asyncio.run(send(server)) == meaning
