@@ -94,8 +94,8 @@ Smtp = Annotated[
         "--smtp",
         help="smtp://\\[user@]host\\[:port] (STARTTLS) or smtps://... Repeat for several relays: the "
         "connections are spread over them, and one that fails leaves rotation while the others carry on "
-        "(--concurrency, --rate, --daily-cap and --smtp-profile then apply to each). Default: \\[\\[smtp.relays]] "
-        "or \\[smtp] url in pressctl.toml, else the local outbox. Password: PRESSCTL_SMTP_PASSWORD "
+        "(--concurrency, --rate, --daily-cap and --smtp-profile then apply to each). Default: \\[smtp] url in "
+        "pressctl.toml (or its \\[\\[smtp.relays]] tables), else the local outbox. Password: PRESSCTL_SMTP_PASSWORD "
         "(PRESSCTL_SMTP_PASSWORD_2, _3... for the 2nd, 3rd relay if they differ), else a prompt (a scheduled "
         "job needs them where the dispatcher runs).",
     ),
