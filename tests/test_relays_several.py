@@ -627,3 +627,31 @@ def test_replies_are_read_with_the_relays_profile(profile: str | None, meaning: 
     with SmtpTestServer() as server:
         server.script("busy@news.example", "454 Temporary service failure")
         assert asyncio.run(send(server)) == meaning
+
+
+def test_too_many_oauth2_logins_is_a_slow_down_while_connecting() -> None:
+    from provider_smtp import ProviderServer, gmail
+
+    from pressctl.relays.oauth import TokenSource, login_xoauth2
+    from pressctl.send.transport import RelayBusy
+
+    user = "press@hvsp.example"
+    tokens = TokenSource(env={"PRESSCTL_SMTP_OAUTH_TOKEN": "tok-1"})
+
+    async def authenticate(client: Any) -> None:
+        await login_xoauth2(client, user, tokens)
+
+    async def two(server: ProviderServer) -> None:
+        transport = SmtpTransport(
+            parse_smtp_url(server.url(user)), sender=user, auth="xoauth2", authenticate=authenticate, profile="gmail"
+        )
+        first = await transport.open()
+        try:
+            with pytest.raises(RelayBusy) as caught:  # Google: 454 4.7.0 Too many login attempts
+                await transport.open()
+            assert caught.value.outcome.meaning == "slow-down"
+        finally:
+            await first.close()
+
+    with ProviderServer(gmail(max_logins=1, tokens={"tok-1"})) as server:
+        asyncio.run(two(server))

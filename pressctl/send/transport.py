@@ -443,6 +443,12 @@ class SmtpTransport:
         if self.auth == "xoauth2" and self.authenticate is not None:
             try:
                 await self.authenticate(client)
+            except TransportError as exc:
+                client.close()
+                verdict = getattr(exc, "verdict", None)  # an OAuthError carries the relay's reply read by meaning
+                if verdict is not None and verdict.meaning is Meaning.SLOW_DOWN:
+                    raise RelayBusy(exc.what, _outcome(verdict), hint=exc.hint) from None
+                raise
             except BaseException:
                 client.close()
                 raise
