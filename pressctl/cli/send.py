@@ -546,7 +546,7 @@ def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
         out.print(f"{len(run.bounced)} address(es) bounced and were added to the suppression list")
     if len(run.relays) > 1:
         for relay in run.relays:
-            line = f"{relay.label}: {relay.sent} sent"
+            line = f"{relay.label}: {relay.sent:,} sent"
             if relay.throttled:
                 line += f", asked to slow down {relay.throttled} time(s)"
             if relay.left:
