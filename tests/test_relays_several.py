@@ -655,3 +655,25 @@ def test_too_many_oauth2_logins_is_a_slow_down_while_connecting() -> None:
 
     with ProviderServer(gmail(max_logins=1, tokens={"tok-1"})) as server:
         asyncio.run(two(server))
+
+
+def test_an_older_ledger_gains_the_relay_column_and_keeps_counting_its_campaigns_relay(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from pressctl.ledger import MIGRATIONS, _migrate_row_relay
+
+    path = tmp_path / "old.sqlite3"
+    before = MIGRATIONS.index(_migrate_row_relay)
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[:before]:
+        migration(conn)
+    conn.execute(f"PRAGMA user_version = {before}")
+    conn.commit()
+    conn.close()
+    with Ledger(path) as ledger:  # migrated on open
+        cid = ledger.create_campaign(fingerprint="f", release_path="r", slug="s", title="t", lists=[], options={}).id
+        ledger.add_recipients(cid, [RecipientRow(key="a@x.test", email="a@x.test")])
+        ledger.set_campaign_relay(cid, "smtp://old:25")
+        ledger.mark_sending(cid, "a@x.test", "<1@x>")
+        assert len(ledger.handovers("smtp://old:25", since=ledger.clock() - dt.timedelta(hours=1))) == 1
+        assert ledger.record(cid, "a@x.test").relay is None  # type: ignore[union-attr]
