@@ -13,6 +13,12 @@ every journalist got exactly one message (by Message-ID in the Maildirs).
 
 The limit allows 60 messages in about 30 s (20 per 10 s window). How close pressctl comes depends on how
 its engine reads "450 4.7.1 too much mail" and "421 4.7.0 too many connections" (issue 11 point 2).
+
+``--two-relays``: two Postfix instances, each with the same limits, ``pressctl send --smtp A --smtp B``;
+once a third of the list has arrived, relay B is killed (``postfix abort``). pressctl takes B out of
+rotation and A finishes; B is then started again (delivering what it had queued) and the command run once
+more for anyone B left with an unknown outcome. Prints the wall time of the first run, what its summary
+said, and checks every journalist got exactly one message across both relays' Maildirs.
 """
 
 from __future__ import annotations
@@ -113,18 +119,73 @@ def run_once(count: int, concurrency: int, extra: list[str]) -> dict[str, object
         shutil.rmtree(root, ignore_errors=True)
 
 
+def run_two(count: int, concurrency: int, extra: list[str]) -> dict[str, object]:
+    root = Path(tempfile.mkdtemp(prefix="pressctl-postfix2-"))
+    os.chmod(root, 0o755)
+    limits = {
+        "smtpd_client_connection_count_limit": "2",
+        "smtpd_client_message_rate_limit": "20",
+        "anvil_rate_time_unit": "10s",
+        "recipient_delimiter": "+",
+    }
+    a = PostfixRelay(root=root / "a", port=_free_port(), mailboxes=("press", "reporter"), settings=limits)
+    b = PostfixRelay(root=root / "b", port=_free_port(), mailboxes=("press", "reporter"), settings=limits)
+    ws, release, lists = workspace(root, count)
+    env = {k: v for k, v in os.environ.items() if k != "PRESSCTL_SMTP_PASSWORD"}
+    args = [PRESSCTL, "send", str(release), "-c", str(lists), "--smtp", a.url, "--smtp", b.url, "--concurrency",
+            str(concurrency), "--yes", *extra]
+    try:
+        for relay in (a, b):
+            (relay.root).mkdir(parents=True, exist_ok=True)
+            relay.start()
+        started = time.monotonic()
+        proc = subprocess.Popen(args, cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        killed_at = None
+        while proc.poll() is None:
+            if killed_at is None and len(a.maildir("reporter")) + len(b.maildir("reporter")) >= count // 3:
+                b._postfix("abort", check=False)
+                killed_at = round(time.monotonic() - started, 1)
+            time.sleep(0.05)
+        out, err = proc.communicate()
+        wall = time.monotonic() - started
+        first_exit = proc.returncode
+        b.start()  # B back: it delivers what it queued before the kill
+        again = subprocess.run(args, cwd=ws, env=env, capture_output=True, text=True, timeout=900, check=False)
+        for relay in (a, b):
+            relay.wait_delivered(timeout=120)
+        ids = Counter(m["Message-ID"] for relay in (a, b) for m in relay.messages("reporter"))
+        return {
+            "seconds (first run)": round(wall, 1),
+            "B killed at": killed_at,
+            "first exit": first_exit,
+            "delivered by A / B": (len(a.maildir("reporter")), len(b.maildir("reporter"))),
+            "re-run exit": again.returncode,
+            "delivered": len(ids),
+            "duplicates": sum(c - 1 for c in ids.values()),
+            "summary": [line for line in out.splitlines() if line.startswith(("campaign", "relay "))]
+            + err.strip().splitlines()[-2:],
+            "re-run said": again.stdout.strip().splitlines()[-3:],
+        }
+    finally:
+        for relay in (a, b):
+            relay.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--send-args", default="", help='more `pressctl send` options, e.g. "--rate 2/s"')
+    parser.add_argument("--two-relays", action="store_true", help="two Postfix relays, one killed mid-run")
     args = parser.parse_args()
     why = postfix_unavailable()
     if why:
         raise SystemExit(f"skipped: {why}")
+    run = run_two if args.two_relays else run_once
     for _ in range(args.runs):
-        print(run_once(args.messages, args.concurrency, args.send_args.split()), flush=True)
+        print(run(args.messages, args.concurrency, args.send_args.split()), flush=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ __all__ = [
     "SenderIdentity",
     "SiteSettings",
     "SmtpConfig",
+    "SmtpRelay",
     "SmtpSettings",
     "Workspace",
     "check_from_option",
@@ -169,6 +170,23 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True)
+class SmtpRelay:
+    """One ``[[smtp.relays]]`` table: a relay's URL and its own settings. A setting left out (``None``) falls
+    back to ``[smtp]``'s, then to the relay's profile (see ``pressctl.send.relayset``). ``password_env`` names
+    the environment variable holding this relay's password (never the password itself)."""
+
+    url: str
+    profile: str | None = None
+    concurrency: int | None = None
+    rate: str | None = None
+    daily_cap: int | None = None
+    auth: str | None = None
+    oauth_token_command: str | None = None
+    helo: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True)
 class Workspace:
     """Everything pressctl knows about where it works. Paths are absolute."""
 
@@ -184,6 +202,7 @@ class Workspace:
     smtp_url: str | None = None
     bounces: Bounces = field(default_factory=Bounces)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    smtp_relays: tuple[SmtpRelay, ...] = ()  # [[smtp.relays]]: several relays (replaces [smtp] url)
     assets_allow: tuple[Path, ...] = ()  # folders outside the workspace files may come from ([assets] allow)
     limits: Limits = DEFAULT_LIMITS
     site: SiteSettings | None = None  # None: no [site] table, no newsroom
@@ -505,7 +524,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "sender": ("from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url", "return_path"),
     "defaults": ("timezone", "language"),
     "email": ("greeting",),
-    "smtp": ("url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo"),
+    "smtp": ("url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "relays"),
     "assets": ("allow",),
     "limits": LIMIT_KEYS,
     "bounces": ("maildir", "mbox", "imap", "user", "auth", "oauth_token_command", "move_to"),
@@ -701,8 +720,9 @@ _RATE_TEXT = re.compile(r"^\d+(?:/(?:s|sec|min|m|h|hour))?$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
-def _smtp_config(smtp: dict[str, Any], where: str) -> SmtpConfig:
-    """``[smtp]`` profile, limits, auth and helo, each checked here so a typo stops every command."""
+def _smtp_config(smtp: dict[str, Any], where: str, section: str = "smtp") -> SmtpConfig:
+    """``[smtp]`` profile, limits, auth and helo, each checked here so a typo stops every command.
+    ``section`` names the table in errors (``smtp.relays[2]`` for one of several relays)."""
 
     def count(key: str, minimum: int) -> int | None:
         value = smtp.get(key)
@@ -710,31 +730,31 @@ def _smtp_config(smtp: dict[str, Any], where: str) -> SmtpConfig:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise ConfigError(
-                f"smtp.{key} must be a whole number of at least {minimum}, not {value!r}",
+                f"{section}.{key} must be a whole number of at least {minimum}, not {value!r}",
                 where=where,
                 hint=f"e.g. {key} = 3" if key == "concurrency" else f"e.g. {key} = 10000 (0: no cap)",
             )
         return value
 
-    profile = _str(smtp, "profile", "smtp", where).strip().lower() or None
+    profile = _str(smtp, "profile", section, where).strip().lower() or None
     rate = smtp.get("rate")
     if rate is not None:
         if isinstance(rate, int) and not isinstance(rate, bool):
             rate = str(rate)
         if not isinstance(rate, str) or not _RATE_TEXT.match(rate.strip().lower().replace(" ", "")):
             raise ConfigError(
-                f"smtp.rate {rate!r} is not a rate", where=where, hint='write it as "N/s", "N/min" or "N/h", e.g. "30/min"'
+                f"{section}.rate {rate!r} is not a rate", where=where, hint='write it as "N/s", "N/min" or "N/h", e.g. "30/min"'
             )
-    auth = _str(smtp, "auth", "smtp", where, "password").strip().lower()
+    auth = _str(smtp, "auth", section, where, "password").strip().lower()
     if auth not in ("password", "xoauth2"):
         raise ConfigError(
-            f"smtp.auth {auth!r} is not known", where=where, hint='use "password" (the default) or "xoauth2"'
+            f"{section}.auth {auth!r} is not known", where=where, hint='use "password" (the default) or "xoauth2"'
         )
-    command = _str(smtp, "oauth_token_command", "smtp", where).strip() or None
-    helo = _str(smtp, "helo", "smtp", where).strip() or None
+    command = _str(smtp, "oauth_token_command", section, where).strip() or None
+    helo = _str(smtp, "helo", section, where).strip() or None
     if helo is not None and not _HOST_NAME.match(helo):
         raise ConfigError(
-            f"smtp.helo {helo!r} is not a host name", where=where, hint='e.g. helo = "press.hvsp.example"'
+            f"{section}.helo {helo!r} is not a host name", where=where, hint='e.g. helo = "press.hvsp.example"'
         )
     return SmtpConfig(
         profile=profile,
@@ -745,6 +765,66 @@ def _smtp_config(smtp: dict[str, Any], where: str) -> SmtpConfig:
         oauth_token_command=command,
         helo=helo,
     )
+
+
+_RELAY_KEYS = (
+    "url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "password_env",
+)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _smtp_relays(smtp: dict[str, Any], where: str) -> tuple[SmtpRelay, ...]:
+    """``[[smtp.relays]]``: a list of tables, each with ``url`` and optional settings of its own."""
+    raw = smtp.get("relays")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
+        raise ConfigError(
+            "smtp.relays must be a list of tables",
+            where=where,
+            hint='write each relay as its own [[smtp.relays]] table with url = "smtp://..."',
+        )
+    relays = []
+    for n, table in enumerate(raw, 1):
+        section = f"smtp.relays[{n}]"
+        if "password" in table:
+            raise ConfigError(
+                f"{section}.password must not be stored in a file",
+                where=where,
+                hint=f"remove it and set {PASSWORD_ENV} (or the variable named by password_env) in the environment",
+            )
+        for key in table:
+            if key not in _RELAY_KEYS:
+                raise _unknown_key(f"{section}.{key}", key, _RELAY_KEYS, where)
+        url = _str(table, "url", section, where).strip()
+        if not url:
+            raise ConfigError(f"{section} has no url", where=where, hint='add url = "smtp://user@host:587"')
+        try:
+            parse_smtp_url(url, option=f"{section}.url in pressctl.toml")
+        except InputError as exc:
+            raise ConfigError(exc.what, where=where, hint=exc.hint) from None
+        own = _smtp_config(table, where, section)
+        password_env = _str(table, "password_env", section, where).strip() or None
+        if password_env is not None and not _ENV_NAME.match(password_env):
+            raise ConfigError(
+                f"{section}.password_env {password_env!r} is not an environment variable name",
+                where=where,
+                hint='name the variable that holds the password, e.g. password_env = "HVSP_RELAY2_PASSWORD"',
+            )
+        relays.append(
+            SmtpRelay(
+                url=url,
+                profile=own.profile,
+                concurrency=own.concurrency,
+                rate=own.rate,
+                daily_cap=own.daily_cap,
+                auth=own.auth if "auth" in table else None,
+                oauth_token_command=own.oauth_token_command,
+                helo=own.helo,
+                password_env=password_env,
+            )
+        )
+    return tuple(relays)
 
 
 def load_workspace(start: Path | None = None, *, config: Path | None = None) -> Workspace:
@@ -880,6 +960,13 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     return_path = _return_path(_str(sender, "return_path", "sender", where).strip(), where)
     bounces = _bounces(_table(data, "bounces", where), root, where)
     smtp_config = _smtp_config(smtp, where)
+    smtp_relays = _smtp_relays(smtp, where)
+    if smtp_relays and smtp_url is not None:
+        raise ConfigError(
+            "[smtp] has both url and [[smtp.relays]]: pressctl would not know which to use",
+            where=where,
+            hint="move the url into its own [[smtp.relays]] table (or remove the relays)",
+        )
 
     return Workspace(
         root=root,
@@ -918,6 +1005,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         smtp_url=smtp_url,
         bounces=bounces,
         smtp=smtp_config,
+        smtp_relays=smtp_relays,
         assets_allow=assets_allow,
         limits=limits,
         site=site,

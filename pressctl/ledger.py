@@ -216,6 +216,29 @@ def _migrate_reply_policy(conn: sqlite3.Connection) -> None:
     )
 
 
+# Several relays (issue 11, point 5): each hand-over is counted under the relay that took it (the row's own
+# ``relay``, set by mark_sending), falling back to the campaign's relay for rows written before.
+_HANDOVER_TRIGGER_PER_ROW = """
+CREATE TRIGGER IF NOT EXISTS handovers_record AFTER UPDATE OF status ON recipients
+WHEN NEW.status = 'sending' AND OLD.status != 'sending'
+BEGIN
+    INSERT INTO handovers (relay, at, campaign_id, key)
+    SELECT r, NEW.last_attempt_at, NEW.campaign_id, NEW.key FROM (
+        SELECT COALESCE(NEW.relay, (SELECT relay FROM campaign_relays WHERE campaign_id = NEW.campaign_id)) AS r
+    ) WHERE r IS NOT NULL;
+END
+"""
+
+
+def _migrate_row_relay(conn: sqlite3.Connection) -> None:
+    """Which relay took each hand-over (several relays, issue 11 point 5): ``recipients.relay`` (the relay
+    account, scheme://user@host:port; NULL for the local outbox and for rows sent before), and the
+    hand-over trigger counting each under it."""
+    conn.execute("ALTER TABLE recipients ADD COLUMN relay TEXT")
+    conn.execute("DROP TRIGGER IF EXISTS handovers_record")
+    conn.execute(_HANDOVER_TRIGGER_PER_ROW)
+
+
 # One function per schema version, in order; ``user_version`` says how many have been applied.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_1,
@@ -223,6 +246,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_bounces,
     _migrate_relay_handovers,
     _migrate_reply_policy,
+    _migrate_row_relay,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -343,6 +367,7 @@ class RecipientRecord:
     response_at: str | None = None
     new_address: str = ""
     bounce_code: str = ""
+    relay: str | None = None  # the relay account that took the last hand-over (None: outbox, or before)
 
 
 @dataclass(frozen=True)
@@ -573,8 +598,11 @@ class Ledger:
         )
         return cur.rowcount
 
-    def mark_sending(self, campaign_id: int, key: str, message_id: str) -> int | None:
+    def mark_sending(self, campaign_id: int, key: str, message_id: str, *, relay: str | None = None) -> int | None:
         """Record a hand-over about to happen; returns the attempt number. Committed before the send.
+
+        ``relay``: the relay account taking it (scheme://user@host:port), recorded on the row and counted
+        in ``handovers`` for that account's rolling daily cap (None: the campaign's relay, if any).
 
         Only from a to-do state (``pending``, ``unknown``): ``None`` when the row is taken or done
         already (another process sends it, or sent it), and then this run must not hand it over.
@@ -584,9 +612,9 @@ class Ledger:
         now = self._now()
         row = self.conn.execute(
             "UPDATE recipients SET status = 'sending', attempts = attempts + 1, message_id = ?,"
-            " first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?"
+            " first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, relay = ?"
             " WHERE campaign_id = ? AND key = ? AND status IN ('pending', 'unknown') RETURNING attempts",
-            (message_id, now, now, campaign_id, key),
+            (message_id, now, now, relay, campaign_id, key),
         ).fetchone()
         if row is None:
             if self.record(campaign_id, key) is None:
@@ -626,6 +654,28 @@ class Ledger:
             "SELECT status, COUNT(*) FROM recipients WHERE campaign_id = ? GROUP BY status", (campaign_id,)
         ):
             counts[status] = n
+        return counts
+
+    def unknown_relays(self, campaign_id: int) -> dict[str, str]:
+        """Rows whose outcome is unknown, by key, with the relay that had them: a re-run sends each again
+        only through that relay (it may have the message)."""
+        return dict(
+            self.conn.execute(
+                "SELECT key, relay FROM recipients WHERE campaign_id = ? AND status = 'unknown' AND relay IS NOT NULL",
+                (campaign_id,),
+            ).fetchall()
+        )
+
+    def relay_counts(self, campaign_id: int) -> dict[str, dict[str, int]]:
+        """Per relay account that took a hand-over of the campaign: its rows' statuses now, e.g.
+        ``{"smtp://a:25": {"sent": 40, "unknown": 1}}`` (rows never handed over, or outbox ones, are left out)."""
+        counts: dict[str, dict[str, int]] = {}
+        for relay, status, n in self.conn.execute(
+            "SELECT relay, status, COUNT(*) FROM recipients WHERE campaign_id = ? AND relay IS NOT NULL"
+            " GROUP BY relay, status ORDER BY relay",
+            (campaign_id,),
+        ):
+            counts.setdefault(relay, {})[status] = n
         return counts
 
     def recipients(self, campaign_id: int) -> Iterator[RecipientRecord]:

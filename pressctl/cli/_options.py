@@ -89,12 +89,15 @@ Lang = Annotated[
 
 # Brackets are escaped: rich would take "[smtp]" for markup and drop it.
 Smtp = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--smtp",
-        help="smtp://\\[user@]host\\[:port] (STARTTLS) or smtps://... Default: \\[smtp] url in pressctl.toml, "
-        "else the local outbox. Password: PRESSCTL_SMTP_PASSWORD, else a prompt (a scheduled job needs "
-        "PRESSCTL_SMTP_PASSWORD where the dispatcher runs).",
+        help="smtp://\\[user@]host\\[:port] (STARTTLS) or smtps://... Repeat for several relays: the "
+        "connections are spread over them, and one that fails leaves rotation while the others carry on "
+        "(--concurrency, --rate, --daily-cap and --smtp-profile then apply to each). Default: \\[smtp] url in "
+        "pressctl.toml (or its \\[\\[smtp.relays]] tables), else the local outbox. Password: PRESSCTL_SMTP_PASSWORD "
+        "(PRESSCTL_SMTP_PASSWORD_2, _3... for the 2nd, 3rd relay if they differ), else a prompt (a scheduled "
+        "job needs them where the dispatcher runs).",
     ),
 ]
 

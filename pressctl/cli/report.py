@@ -24,7 +24,7 @@ __all__ = ["register"]
 _COLUMNS = (
     "email", "name", "language", "status", "attempts", "last_code", "last_reply", "reason", "retryable",
     "message_id", "first_attempt_at", "last_attempt_at", "sent_at", "source",
-    "response", "bounce_code", "response_detail", "new_address", "response_at",
+    "response", "bounce_code", "response_detail", "new_address", "response_at", "relay",
 )
 _ATTENTION_COLUMNS = (
     "campaign_id", "email", "name", "status", "response", "bounce_code", "new_address", "response_detail",
@@ -127,20 +127,27 @@ def report(
         out.print(f"campaign #{found.id}  {escape(found.title)}")
         out.print(f"release   {escape(found.release_path)}")
         out.print(f"created   {found.created_at}   finished {found.finished_at or '-'}")
+        relays = ledger.relay_counts(found.id)
+        several = len(relays) > 1
+        if len(relays) == 1:
+            out.print(f"relay     {escape(next(iter(relays)))}")
         rows = []
         for r in records:
             who = f"{r.name} <{r.email}>" if r.name else r.email
             reply = f"{r.last_code or ''} {r.last_reply}".strip()
             if r.reason and r.status != "sent":
                 reply = f"{r.reason} ({reply})" if reply else r.reason
-            rows.append((
+            row = (
                 who, r.language, r.status, str(r.attempts), reply, response_text(r), r.message_id,
                 r.last_attempt_at or "",
-            ))
-        print_table(
-            ("recipient", "lang", "status", "tries", "reason (last reply)", "response", "Message-ID", "last attempt"), rows
-        )
+            )
+            rows.append((*row[:4], r.relay or "-", *row[4:]) if several else row)
+        head = ("recipient", "lang", "status", "tries", "reason (last reply)", "response", "Message-ID", "last attempt")
+        print_table((*head[:4], "relay", *head[4:]) if several else head, rows)
         out.print("totals    " + _totals_text(totals))
+        if several:
+            for relay, counts in relays.items():
+                out.print(f"relay     {escape(relay)}: " + _totals_text(counts))
 
 
 def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Path | None) -> None:

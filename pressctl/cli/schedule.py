@@ -234,8 +234,8 @@ def add(
         "A dispatcher must be running for it to go: pressctl dispatch --watch (or cron/systemd, "
         "see docs/dispatch.md). See jobs with: pressctl schedule list"
     )
-    url = smtp or workspace.smtp_url or ""
-    if "@" in url.partition("://")[2].partition("/")[0]:
+    urls = smtp or ([workspace.smtp_url] if workspace.smtp_url else [r.url for r in workspace.smtp_relays])
+    if any("@" in url.partition("://")[2].partition("/")[0] for url in urls):
         # The password is not kept in the job: the dispatcher needs it in its own environment.
         err.print(
             "The SMTP server needs a login: the dispatcher reads the password from PRESSCTL_SMTP_PASSWORD "

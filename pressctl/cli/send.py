@@ -125,7 +125,7 @@ def send(
         from_addr=from_addr,
         advance_copy=under_embargo,
         new_campaign=new_campaign,
-        smtp_url=smtp,
+        smtp_urls=tuple(smtp or ()),
         db=str(db) if db else None,
         concurrency=concurrency,
         rate=rate,
@@ -241,25 +241,28 @@ def _check_sender(plan: SendPlan) -> None:
 
 
 def _transport(plan: SendPlan) -> Transport:
+    """The plan's relays, asking at a prompt for a password the environment does not give (in a terminal)."""
     import os
 
     from pressctl.send.campaign import make_transport
-    from pressctl.send.transport import PASSWORD_ENV, parse_smtp_url
+    from pressctl.send.relayset import password_for
+    from pressctl.send.transport import PASSWORD_ENV
 
-    url = plan.options.smtp_url or plan.workspace.smtp_url
-    password = os.environ.get(PASSWORD_ENV) or None
-    if url and password is None and plan.workspace.smtp.auth != "xoauth2":
-        settings = parse_smtp_url(url, option="--smtp" if plan.options.smtp_url else "[smtp] url in pressctl.toml")
-        if settings.username:
-            if not is_tty():
-                raise InputError(
-                    f"no password for {settings.username} at {settings.host}:{settings.port}",
-                    hint=f"set {PASSWORD_ENV} in the environment",
-                )
-            password = typer.prompt(
-                f"Password for {settings.username} at {settings.host}", hide_input=True, err=True
+    passwords: dict[int, str] = {}
+    for spec in plan.relays:
+        settings = spec.settings
+        if not settings.username or spec.auth == "xoauth2" or password_for(spec, os.environ):
+            continue
+        if not is_tty():
+            more = f" (or {PASSWORD_ENV}_{spec.index} for this relay)" if spec.count > 1 else ""
+            raise InputError(
+                f"no password for {settings.username} at {settings.host}:{settings.port}",
+                hint=f"set {PASSWORD_ENV}{more} in the environment",
             )
-    return make_transport(plan, password=password)
+        passwords[spec.index] = typer.prompt(
+            f"Password for {settings.username} at {settings.host}", hide_input=True, err=True
+        )
+    return make_transport(plan, passwords=passwords)
 
 
 def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None:
@@ -286,10 +289,18 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
     out.print(f"attachments: {escape(summary['attachments'])}")
     if "newsroom" in summary:
         out.print(f"newsroom: {escape(summary['newsroom'])}")
-    out.print(
-        f"limits: {escape(summary['relay profile'])}; {escape(summary['connections'])}; {escape(summary['rate'])}; "
-        f"{escape(summary['daily cap'])}"
-    )
+    if len(plan.relays) > 1:
+        for spec in plan.relays:
+            lim = spec.limits
+            out.print(
+                f"limits, {escape(spec.label)}: {escape(f'{lim.profile.name} ({lim.profile_origin})')}; "
+                f"{escape(lim.connections.line)}; {escape(lim.rate.line)}; {escape(lim.daily_cap.line)}"
+            )
+    else:
+        out.print(
+            f"limits: {escape(summary['relay profile'])}; {escape(summary['connections'])}; {escape(summary['rate'])}; "
+            f"{escape(summary['daily cap'])}"
+        )
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
@@ -344,18 +355,36 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
     if plan.links:
         # The emails' "Read online" links ([site] base_url), one page per language.
         rows["newsroom"] = ", ".join(links.page for links in plan.links.values())
-    limits = plan.limits or plan.options.limits(plan.workspace)
-    rows["relay profile"] = f"{limits.profile.name} ({limits.profile_origin})"
-    rows["connections"] = limits.connections.line
-    rows["rate"] = limits.rate.line
-    rows["daily cap"] = limits.daily_cap.line
-    if opts.batch_size:
-        rows["rate"] += f", pause {opts.batch_pause:g} s after every {opts.batch_size}"
-    per_message = 0.002 if transport is None or transport.is_local else 0.02 / max(1, opts.concurrency)
-    pacer = Pacer(opts.rate, batch_size=opts.batch_size, batch_pause=opts.batch_pause)
-    rows["estimated time"] = format_duration(pacer.estimate(s["recipients"], per_message=per_message))
-    if transport is not None:
-        rows["transport"] = transport.description + (f", {opts.concurrency} connections" if not transport.is_local else "")
+    batches = f", pause {opts.batch_pause:g} s after every {opts.batch_size}" if opts.batch_size else ""
+    if len(plan.relays) > 1:
+        # One block per relay: its limits and where each came from. The list is shared between them.
+        share = -(-s["recipients"] // len(plan.relays))
+        slowest = 0.0
+        for spec in plan.relays:
+            lim = spec.limits
+            rows[f"relay {spec.index}"] = spec.settings.describe()
+            rows[f"  {spec.index} profile"] = f"{lim.profile.name} ({lim.profile_origin})"
+            rows[f"  {spec.index} connections"] = lim.connections.line
+            rows[f"  {spec.index} rate"] = lim.rate.line + batches
+            rows[f"  {spec.index} daily cap"] = lim.daily_cap.line
+            relay_opts = plan.relay_options(spec)
+            pacer = Pacer(relay_opts.rate, batch_size=opts.batch_size, batch_pause=opts.batch_pause)
+            per_message = 0.02 / max(1, relay_opts.concurrency)
+            slowest = max(slowest, pacer.estimate(share, per_message=per_message))
+        rows["estimated time"] = format_duration(slowest) + " (the list spread evenly over the relays)"
+        if transport is not None:
+            rows["transport"] = f"{len(plan.relays)} relays, {sum(sp.limits.connections.value for sp in plan.relays)} connections in all"
+    else:
+        limits = plan.limits or plan.options.limits(plan.workspace)
+        rows["relay profile"] = f"{limits.profile.name} ({limits.profile_origin})"
+        rows["connections"] = limits.connections.line
+        rows["rate"] = limits.rate.line + batches
+        rows["daily cap"] = limits.daily_cap.line
+        per_message = 0.002 if transport is None or transport.is_local else 0.02 / max(1, opts.concurrency)
+        pacer = Pacer(opts.rate, batch_size=opts.batch_size, batch_pause=opts.batch_pause)
+        rows["estimated time"] = format_duration(pacer.estimate(s["recipients"], per_message=per_message))
+        if transport is not None:
+            rows["transport"] = transport.description + (f", {opts.concurrency} connections" if not transport.is_local else "")
     rows["Message-IDs"] = f"@{plan.message_id_domain}"
     rows["ledger"] = str(plan.ledger_path)
     if resume:
@@ -365,7 +394,7 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
 
 def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> None:
     from pressctl.ledger import Ledger
-    from pressctl.send.campaign import _busy, cap_plan, release_key, run_send
+    from pressctl.send.campaign import _busy, cap_plan, relay_caps, release_key, run_send
 
     with Ledger(plan.ledger_path) as ledger:
         holder = ledger.lock_holder(release_key(plan))
@@ -380,9 +409,15 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
             resume = f"resuming #{found.id}: {t['sent']} already sent, {left} left"
         _check_relay_size(plan, transport)
         rows = _summary_rows(plan, transport=transport, resume=resume)
-        cap = cap_plan(plan, ledger, transport, wanted=left if found is not None else len(plan.contacts.selected))
-        if cap is not None:
-            rows["daily cap"] += f"; today {cap.describe(_zone(plan))}"
+        wanted = left if found is not None else len(plan.contacts.selected)
+        if len(plan.relays) > 1:
+            for relay_cap in relay_caps(plan, ledger, wanted=wanted):
+                index = next(sp.index for sp in plan.relays if sp.account == relay_cap.account)
+                rows[f"  {index} daily cap"] += f"; today {relay_cap.plan.used:,} of {relay_cap.plan.cap:,} used, room for {relay_cap.room:,}"
+        else:
+            cap = cap_plan(plan, ledger, transport, wanted=wanted)
+            if cap is not None:
+                rows["daily cap"] += f"; today {cap.describe(_zone(plan))}"
         if transport.is_local:
             err.print("[yellow]no SMTP server configured:[/] messages go to the local outbox; nothing leaves this machine")
         for key, value in rows.items():
@@ -403,22 +438,32 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
 
 
 def _check_relay_size(plan: SendPlan, transport: Transport) -> None:
-    """Refuse up front (exit 2, nothing sent) a release whose largest message is larger than the relay's SIZE."""
+    """Refuse up front (exit 2, nothing sent) a release whose largest message is larger than every relay's
+    SIZE (with several relays, a message goes only through those that take it)."""
     import asyncio
 
     from pressctl.errors import TransportError
     from pressctl.send.probe import check_size, largest_message, relay_size
-    from pressctl.send.transport import SmtpTransport
+    from pressctl.send.transport import RelayPool, SmtpTransport
 
-    if not isinstance(transport, SmtpTransport) or not plan.contacts.selected:
+    relays = transport.relays if isinstance(transport, RelayPool) else (transport,)
+    if not all(isinstance(r, SmtpTransport) for r in relays) or not plan.contacts.selected:
         return
-    try:
-        size = asyncio.run(relay_size(transport))
-    except TransportError:
-        return  # unreachable now: the run says so in its own words, with the campaign recorded to resume
-    if size is not None:
-        largest, language = largest_message(plan)
-        check_size(largest, language, size, f"{transport.settings.host}:{transport.settings.port}")
+    sizes: list[tuple[int | None, str]] = []
+    for relay in relays:
+        assert isinstance(relay, SmtpTransport)
+        try:
+            size = asyncio.run(relay_size(relay))
+        except TransportError:
+            return  # unreachable now: the run says so in its own words, with the campaign recorded to resume
+        if size is None:
+            return  # this one announces no limit: it takes the largest message
+        sizes.append((size, f"{relay.settings.host}:{relay.settings.port}"))
+    largest, language = largest_message(plan)
+    biggest, where = max(sizes, key=lambda pair: pair[0] or 0)
+    if len(sizes) > 1:
+        where = f"largest of the {len(sizes)} relays ({where})"
+    check_size(largest, language, biggest, where)
 
 
 def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_send: Any, *, wait: bool) -> SendResult:
@@ -499,7 +544,19 @@ def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
         out.print(f"{run.repeated} message(s) sent again after a lost connection, with their original Message-ID")
     if run.bounced:
         out.print(f"{len(run.bounced)} address(es) bounced and were added to the suppression list")
-    if run.throttled:
+    if len(run.relays) > 1:
+        for relay in run.relays:
+            line = f"{relay.label}: {relay.sent:,} sent"
+            if relay.throttled:
+                line += f", asked to slow down {relay.throttled} time(s)"
+            if relay.left:
+                line += f"; left rotation: {relay.left}" if not relay.quiet else f"; {relay.left}"
+            out.print(escape(line))
+        for relay_cap in result.caps:
+            out.print(f"daily cap, {escape(relay_cap.describe(zone))}")
+        if run.too_large:
+            out.print(f"{run.too_large} message(s) larger than every relay left takes: they stay pending")
+    elif run.throttled:
         out.print(
             f"the relay asked to slow down {run.throttled} time(s): pressctl sent slower (not counted against "
             "anyone's tries)"

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from pressctl.cli._common import escape, handle_errors, is_tty, out, workspace_for
+from pressctl.cli._common import err, escape, handle_errors, is_tty, out, workspace_for
 from pressctl.cli._options import ConfigFile, SmtpProfile
 from pressctl.errors import InputError
 
@@ -28,11 +28,14 @@ smtp_app = typer.Typer(help="Look at the SMTP relay: `pressctl smtp check`.", no
 def check(
     release: Annotated[
         Path | None,
-        typer.Argument(metavar="[RELEASE]", help="A release: compare its largest message with the relay's SIZE."),
+        typer.Argument(metavar="[RELEASE]", help="A release: compare its largest message with each relay's SIZE."),
     ] = None,
     smtp: Annotated[
-        str | None,
-        typer.Option("--smtp", help="The relay to check (default: \\[smtp] url in pressctl.toml)."),
+        list[str] | None,
+        typer.Option(
+            "--smtp",
+            help="A relay to check; repeat for several (default: \\[\\[smtp.relays]] or \\[smtp] url in pressctl.toml).",
+        ),
     ] = None,
     contacts: Annotated[
         list[Path] | None,
@@ -41,11 +44,11 @@ def check(
     smtp_profile: SmtpProfile = None,
     config: ConfigFile = None,
 ) -> None:
-    """Connect to the relay exactly as `pressctl send` would and report what it offers; send nothing.
+    """Connect to each relay exactly as `pressctl send` would and report what it offers; send nothing.
 
-    Shows the EHLO capabilities (STARTTLS, AUTH methods, SIZE, PIPELINING, SMTPUTF8, 8BITMIME), the TLS certificate (subject, issuer, expiry), whether the login works (password from PRESSCTL_SMTP_PASSWORD, or OAuth2 with \\[smtp] auth = "xoauth2"), the limits a send would use, and with RELEASE whether its largest message fits the relay's SIZE (`pressctl send` refuses a release that does not).
+    For every relay (one block each): the EHLO capabilities (STARTTLS, AUTH methods, SIZE, PIPELINING, SMTPUTF8, 8BITMIME), the TLS certificate (subject, issuer, expiry), whether the login works (password from PRESSCTL_SMTP_PASSWORD, or OAuth2 with \\[smtp] auth = "xoauth2"), the limits a send would use, and with RELEASE whether its largest message fits the relay's SIZE (`pressctl send` sends a message only through relays that take it, and refuses a release no relay takes).
 
-    Exit status: 0 usable; 1 login refused or relay unreachable; 2 bad input, or a message too large.
+    Exit status: 0 every relay usable; 1 a login refused or a relay unreachable (named); 2 bad input, or a message too large for every relay.
 
     Example:
       pressctl smtp check releases/launch.md --smtp smtp://press@mail.hvsp.example
@@ -53,72 +56,93 @@ def check(
     import asyncio
     import os
 
+    from pressctl.errors import TransportError
     from pressctl.send.campaign import SendOptions, make_transport, plan_send
     from pressctl.send.probe import check_size, largest_message, probe
-    from pressctl.send.transport import PASSWORD_ENV, SmtpTransport
+    from pressctl.send.relayset import password_for
+    from pressctl.send.transport import RelayPool, SmtpTransport
 
     workspace = workspace_for(release, config)
-    url = smtp or workspace.smtp_url
-    if not url:
+    options = SendOptions(smtp_urls=tuple(smtp or ()), smtp_profile=smtp_profile)
+    specs = options.relays(workspace)
+    if not specs:
         raise InputError(
-            "no SMTP relay to check: no --smtp and no [smtp] url in pressctl.toml",
+            "no SMTP relay to check: no --smtp, and no [smtp] url or [[smtp.relays]] in pressctl.toml",
             hint="give --smtp smtp://user@host:587, or set url under [smtp] in pressctl.toml",
         )
-    options = SendOptions(smtp_url=url, smtp_profile=smtp_profile)
     plan = None
     if release is not None:
         plan = plan_send(
             release, list(contacts or ()), workspace=workspace, options=options, check_embargo=False,
             need_contacts=False,
         )
-    limits = options.limits(workspace)
-    password = os.environ.get(PASSWORD_ENV) or None
-    transport = make_transport(plan or workspace, smtp_url=url, password=password)
-    assert isinstance(transport, SmtpTransport)
-    s = transport.settings
-    if s.username and password is None and transport.auth == "password" and is_tty():
-        password = typer.prompt(f"Password for {s.username} at {s.host}", hide_input=True, err=True)
-        transport = make_transport(plan or workspace, smtp_url=url, password=password)
-        assert isinstance(transport, SmtpTransport)
-    report = asyncio.run(probe(transport))
+    passwords: dict[int, str] = {}
+    for spec in specs:
+        settings = spec.settings
+        if settings.username and spec.auth != "xoauth2" and not password_for(spec, os.environ) and is_tty():
+            passwords[spec.index] = typer.prompt(
+                f"Password for {settings.username} at {settings.host}", hide_input=True, err=True
+            )
+    made = make_transport(plan or workspace, options=options, passwords=passwords)
+    transports = made.relays if isinstance(made, RelayPool) else (made,)
+    largest: tuple[int, str] | None = largest_message(plan) if plan is not None else None
 
     def row(key: str, value: object) -> None:
         out.print(f"{key:<14}{escape(str(value))}")
 
-    row("relay", report.description)
-    row("EHLO name", report.helo)
-    row("encryption", report.tls if report.tls != "none" else
-        "none" + (" (the relay offers STARTTLS)" if report.starttls_offered else ""))
-    cert = report.certificate
-    if cert is not None:
-        now = dt.datetime.now(dt.UTC)
-        expiry = cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "?"
-        days = cert.days_left(now)
-        row("certificate", f"{cert.subject}, issued by {cert.issuer}, expires {expiry}"
-            + (f" ({days} days)" if days is not None else "") + (f", {cert.tls_version}" if cert.tls_version else ""))
-    row("AUTH", " ".join(report.auth_methods) or "none offered")
-    row("SIZE", f"{report.size:,} bytes" if report.size else "no limit announced")
-    for name in ("PIPELINING", "SMTPUTF8", "8BITMIME"):
-        row(name, "yes" if report.has(name) else "no")
-    row("login", report.login)
-    row("profile", f"{limits.profile.name} ({limits.profile_origin})")
-    for line in limits.lines():
-        row("limit", line)
-    for warning in limits.warnings:
-        row("note", warning)
-    bad_size: InputError | None = None
-    if plan is not None:
-        largest, language = largest_message(plan)
-        fits = "fits" if report.size is None or largest <= report.size else "DOES NOT FIT"
-        row("largest msg", f"{largest:,} bytes ({language}): {fits}")
+    failed: list[str] = []
+    sizes: list[int | None] = []
+    for spec, transport in zip(specs, transports, strict=True):
+        assert isinstance(transport, SmtpTransport)
+        if len(specs) > 1:
+            if spec.index > 1:
+                out.print("")
+            out.print(f"-- relay {spec.index} of {len(specs)} --")
         try:
-            check_size(largest, language, report.size, f"{s.host}:{s.port}")
-        except InputError as exc:
-            bad_size = exc
+            report = asyncio.run(probe(transport))
+        except TransportError as exc:
+            if len(specs) == 1:
+                raise  # one relay: its one error line, as always
+            row("relay", transport.description)
+            row("reachable", f"no: {exc.what}")
+            failed.append(f"relay {spec.index} ({spec.account}) unreachable")
+            continue
+        row("relay", report.description)
+        row("EHLO name", report.helo)
+        row("encryption", report.tls if report.tls != "none" else
+            "none" + (" (the relay offers STARTTLS)" if report.starttls_offered else ""))
+        cert = report.certificate
+        if cert is not None:
+            now = dt.datetime.now(dt.UTC)
+            expiry = cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "?"
+            days = cert.days_left(now)
+            row("certificate", f"{cert.subject}, issued by {cert.issuer}, expires {expiry}"
+                + (f" ({days} days)" if days is not None else "") + (f", {cert.tls_version}" if cert.tls_version else ""))
+        row("AUTH", " ".join(report.auth_methods) or "none offered")
+        row("SIZE", f"{report.size:,} bytes" if report.size else "no limit announced")
+        for name in ("PIPELINING", "SMTPUTF8", "8BITMIME"):
+            row(name, "yes" if report.has(name) else "no")
+        row("login", report.login)
+        limits = spec.limits
+        row("profile", f"{limits.profile.name} ({limits.profile_origin})")
+        for line in limits.lines():
+            row("limit", line)
+        for warning in limits.warnings:
+            row("note", warning)
+        if largest is not None:
+            fits = "fits" if report.size is None or largest[0] <= report.size else "DOES NOT FIT"
+            row("largest msg", f"{largest[0]:,} bytes ({largest[1]}): {fits}")
+        sizes.append(report.size)
+        if report.login_ok is False:
+            failed.append(f"relay {spec.index} ({spec.account}) refused the login")
     out.print("nothing was sent")
-    if bad_size is not None:
-        raise bad_size
-    if report.login_ok is False:
+    if largest is not None and sizes and len(sizes) == len(specs) and all(size is not None for size in sizes):
+        biggest = max(size or 0 for size in sizes)
+        where = f"{specs[0].settings.host}:{specs[0].settings.port}" if len(specs) == 1 else f"largest of the {len(specs)} relays"
+        check_size(largest[0], largest[1], biggest, where)  # no relay takes it: exit 2
+    if failed:
+        if len(specs) > 1:
+            err.print(f"[red]not usable:[/] {escape('; '.join(failed))}")
         raise typer.Exit(1)
 
 

@@ -431,6 +431,7 @@ def job_workspace(job: Job) -> Workspace:
         rendered,
         root=live.root,
         smtp_url=live.smtp_url,
+        smtp_relays=live.smtp_relays,
         site=live.site,
         templates_from=copied.parent / "templates",
     )

@@ -48,13 +48,15 @@ from pressctl.relays.oauth import TokenSource, login_xoauth2
 from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
-from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, deliver
+from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane, deliver
 from pressctl.send.pacing import Rate, parse_rate
+from pressctl.send.relayset import RelaySpec, password_for, relay_specs
+from pressctl.send.relayset import config_limits as _smtp_limits
 from pressctl.send.sender import SendOutcome
 from pressctl.send.transport import (
-    PASSWORD_ENV,
     OutboxTransport,
     Outcome,
+    RelayPool,
     SmtpTransport,
     Transport,
     envelope_sender,
@@ -103,7 +105,8 @@ class SendOptions:
     pdf_mode: str | None = None
     advance_copy: bool = False  # --under-embargo
     new_campaign: bool = False
-    smtp_url: str | None = None
+    smtp_url: str | None = None  # one --smtp (a job scheduled before several relays keeps it here)
+    smtp_urls: tuple[str, ...] = ()  # --smtp, repeated: several relays (see send.relayset)
     db: str | None = None
     concurrency: int | None = None  # None: the relay profile's, [smtp] concurrency, or 4
     rate: str | None = None  # None: the profile's or [smtp] rate; "0": explicitly no limit
@@ -126,9 +129,24 @@ class SendOptions:
         values: dict[str, Any] = {}
         for key, value in data.items():
             key = _ALIASES.get(key, key)
+            if key == "smtp_url" and isinstance(value, list | tuple):  # --smtp repeated, kept as a list
+                key = "smtp_urls"
             if key in known and value is not None:
-                values[key] = tuple(value) if key in ("where", "suppress") else value
+                values[key] = tuple(value) if key in ("where", "suppress", "smtp_urls") else value
         return cls(**values)
+
+    @property
+    def relay_urls(self) -> tuple[str, ...]:
+        """Every --smtp given (one or several), in order; empty: the workspace's relays."""
+        urls = list(self.smtp_urls)
+        if self.smtp_url and self.smtp_url not in urls:
+            urls.insert(0, self.smtp_url)
+        return tuple(urls)
+
+    def relays(self, workspace: Workspace) -> tuple[RelaySpec, ...]:
+        """The run's relays, each with its limits and where each came from (see :mod:`pressctl.send.relayset`);
+        empty for the local outbox."""
+        return relay_specs(workspace, self.relay_urls, self.limit_options())
 
     @property
     def parsed_rate(self) -> Rate | None:
@@ -150,10 +168,12 @@ class SendOptions:
 
     def limits(self, workspace: Workspace) -> EffectiveLimits:
         """The run's connections, rate and daily cap, each with where it came from: these options, then
-        ``[smtp]`` in pressctl.toml, then the relay profile (named, or recognised from the relay's host)."""
-        url = self.smtp_url or workspace.smtp_url
-        host = parse_smtp_url(url).host if url else None
-        return resolve_limits(cli=self.limit_options(), config=config_limits(workspace), host=host)
+        ``[smtp]`` in pressctl.toml, then the relay profile (named, or recognised from the relay's host).
+        With several relays: the first one's (each relay's own are in :meth:`relays`)."""
+        relays = self.relays(workspace)
+        if relays:
+            return relays[0].limits
+        return resolve_limits(cli=self.limit_options(), config=config_limits(workspace), host=None)
 
     def delivery_options(self, limits: EffectiveLimits | None = None) -> DeliveryOptions:
         concurrency = limits.connections.value if limits else (
@@ -213,10 +233,15 @@ class SendPlan:
     files: list[Path] = field(default_factory=list)  # every file that went into the fingerprint
     links: Mapping[str, EmailLinks] = field(default_factory=dict)  # newsroom links per language ([site] base_url)
     limits: EffectiveLimits | None = None  # connections, rate, daily cap and where each came from
+    relays: tuple[RelaySpec, ...] = ()  # the relays, each with its own limits (empty: the local outbox)
 
     def delivery_options(self) -> DeliveryOptions:
         """The engine's options with this run's effective limits (the profile's where nothing else says)."""
         return self.options.delivery_options(self.limits or self.options.limits(self.workspace))
+
+    def relay_options(self, spec: RelaySpec) -> DeliveryOptions:
+        """The engine's options for one relay: the run's, with the relay's connections and rate."""
+        return self.options.delivery_options(spec.limits)
 
     @property
     def main(self) -> Release:
@@ -311,6 +336,7 @@ class SendResult:
     new_campaign: bool = False
     skipped: int = 0  # already had this release from an earlier campaign
     cap: CapPlan | None = None  # the relay account's rolling daily cap, when one applied to this run
+    caps: list[RelayCap] = field(default_factory=list)  # with several relays: each capped one's
 
     @property
     def left(self) -> int:
@@ -502,10 +528,13 @@ def plan_send(
     from pressctl.release.load import load_release_set
 
     options = options or SendOptions()
-    if options.smtp_url:
-        parse_smtp_url(options.smtp_url)
-    limits = options.limits(workspace)
+    for url in options.relay_urls:
+        parse_smtp_url(url)
+    relays = options.relays(workspace)
+    limits = relays[0].limits if relays else options.limits(workspace)
     options.delivery_options(limits)  # option errors first, before any slow work
+    for spec in relays[1:]:
+        options.delivery_options(spec.limits)
     from pressctl.contacts.segments import parse_where
 
     for expr in options.where:
@@ -586,6 +615,7 @@ def plan_send(
         files=files,
         links=links,
         limits=limits,
+        relays=relays,
     )
 
 
@@ -595,32 +625,52 @@ def make_transport(
     smtp_url: str | None = None,
     password: str | None = None,
     from_addr: str | None = None,
+    passwords: Mapping[int, str] | None = None,
+    options: SendOptions | None = None,
 ) -> Transport:
-    """The SMTP server of ``--smtp`` / ``[smtp] url``, else the workspace's local outbox.
+    """The relays of ``--smtp`` / ``[[smtp.relays]]`` / ``[smtp] url`` (one :class:`SmtpTransport`, or a
+    :class:`RelayPool` of several), else the workspace's local outbox.
 
-    ``password`` defaults to ``PRESSCTL_SMTP_PASSWORD`` from the environment.
+    ``options``: with a workspace, whose relays (``--smtp``, ``--smtp-profile``) to use.
+    Each relay's password: ``passwords[index]`` (asked at a prompt), else the environment (see
+    :func:`pressctl.send.relayset.password_for`), else ``password`` (``PRESSCTL_SMTP_PASSWORD`` by default).
     """
     import os
 
     if isinstance(plan_or_workspace, SendPlan):
         workspace = plan_or_workspace.workspace
-        smtp_url = smtp_url or plan_or_workspace.options.smtp_url
         from_addr = from_addr or plan_or_workspace.from_addr
+        if smtp_url:
+            specs = SendOptions(smtp_url=smtp_url).relays(workspace)
+        else:
+            specs = plan_or_workspace.relays or plan_or_workspace.options.relays(workspace)
     else:
         workspace = plan_or_workspace
-    url = smtp_url or workspace.smtp_url
-    if not url:
+        specs = (options or SendOptions(smtp_url=smtp_url)).relays(workspace)
+    if not specs:
         return OutboxTransport(workspace.outbox_dir)
-    if password is None:
-        password = os.environ.get(PASSWORD_ENV) or None
-    settings = parse_smtp_url(url, password=password, option="--smtp" if smtp_url else "[smtp] url in pressctl.toml")
-    c = workspace.smtp
-    return_path = workspace.sender.return_path  # VERP ([sender] return_path): MAIL FROM per recipient
-    if c.auth != "xoauth2":
-        return SmtpTransport(
-            settings, sender=from_addr or workspace.sender.from_addr, local_hostname=c.helo, return_path=return_path
+    transports = tuple(
+        _smtp_transport(
+            spec,
+            workspace,
+            from_addr=from_addr,
+            password=(passwords or {}).get(spec.index) or password_for(spec, os.environ) or password,
         )
-    tokens = TokenSource(command=c.oauth_token_command)  # one per relay: its connections share the token
+        for spec in specs
+    )
+    return transports[0] if len(transports) == 1 else RelayPool(transports)
+
+
+def _smtp_transport(spec: RelaySpec, workspace: Workspace, *, from_addr: str | None, password: str | None) -> SmtpTransport:
+    settings = parse_smtp_url(spec.url, password=password, option=spec.option)
+    return_path = workspace.sender.return_path  # VERP ([sender] return_path): MAIL FROM per recipient
+    sender = from_addr or workspace.sender.from_addr
+    profile = spec.limits.profile.name
+    if spec.auth != "xoauth2":
+        return SmtpTransport(
+            settings, sender=sender, local_hostname=spec.helo, return_path=return_path, profile=profile
+        )
+    tokens = TokenSource(command=spec.oauth_token_command)  # one per relay: its connections share the token
     user = settings.username or ""
 
     async def authenticate(client: Any) -> None:
@@ -628,32 +678,60 @@ def make_transport(
 
     return SmtpTransport(
         settings,
-        sender=from_addr or workspace.sender.from_addr,
-        local_hostname=c.helo,
+        sender=sender,
+        local_hostname=spec.helo,
         auth="xoauth2",
         authenticate=authenticate,
         tokens=tokens,
         return_path=return_path,
+        profile=profile,
     )
 
 
 def config_limits(workspace: Workspace) -> LimitOptions:
     """``[smtp]`` profile, concurrency, rate and daily_cap of pressctl.toml (checked when it was loaded)."""
-    c = workspace.smtp
-    rate = parse_rate(c.rate, option="smtp.rate") if c.rate is not None else None
-    return LimitOptions(
-        profile=c.profile,
-        connections=c.concurrency,
-        rate=rate,
-        no_rate=c.rate is not None and rate is None,
-        daily_cap=c.daily_cap or None,
-        no_daily_cap=c.daily_cap == 0,
-    )
+    return _smtp_limits(workspace.smtp)
 
 
 def relay_of(transport: Transport) -> str | None:
-    """The relay account a daily cap is counted under (scheme, host, port, user); None for the outbox."""
+    """The relay account a daily cap is counted under (scheme, host, port, user); None for the outbox and
+    for several relays (each row then records its own)."""
     return transport.account if isinstance(transport, SmtpTransport) else None
+
+
+@dataclass(frozen=True)
+class RelayCap:
+    """One relay's rolling daily cap at the start of a run: its label and account, and how it fits."""
+
+    label: str
+    account: str
+    plan: CapPlan
+
+    @property
+    def room(self) -> int:
+        """Hand-overs it may take now."""
+        return max(0, self.plan.cap - self.plan.used)
+
+    def describe(self, zone: Any) -> str:
+        """``relay 2 (smtp://...): today 8,900 of 10,000 used: up to 1,100 now``; with a wait, when a slot frees."""
+        p = self.plan
+        line = f"{self.label}: today {p.used:,} of {p.cap:,} used in the last 24 h: up to {self.room:,} now"
+        if not self.room and p.resume_at is not None:
+            line += f"; room again after {format_local(p.resume_at, zone)}"
+        return line
+
+
+def relay_caps(plan: SendPlan, ledger: Ledger, *, wanted: int, at: dt.datetime | None = None) -> list[RelayCap]:
+    """Each relay's rolling daily cap (relays without a cap left out), counted from the ledger's hand-overs
+    to its account in the 24 hours before ``at``."""
+    moment = at or utcnow()
+    caps = []
+    for spec in plan.relays:
+        cap = spec.limits.daily_cap.value
+        if cap:
+            account = spec.account
+            caps.append(RelayCap(spec.label, account, _plan_cap(ledger.handovers(account, since=moment - DAY), cap, moment, wanted)))
+    return caps
 
 
 def cap_plan(
@@ -676,15 +754,30 @@ def cap_at_lift(
 ) -> tuple[str, CapPlan] | None:
     """``schedule``'s question: does a job of ``wanted`` recipients fit the relay account's daily cap at
     ``at``? Counts the hand-overs already in the ledger that will still be inside the 24 hours before ``at``.
-    Returns (relay account, plan) when some would be left pending; None when all fit or no cap applies."""
-    cap = options.limits(workspace).daily_cap.value
-    transport = make_transport(workspace, smtp_url=options.smtp_url)
-    relay = relay_of(transport)
-    if relay is None or not cap or not ledger_path.exists():
+    Returns (relay account, plan) when some would be left pending; None when all fit or no cap applies.
+    With several relays: only when every one is capped and together they have too little room (the
+    accounts joined, the plan their sum)."""
+    specs = options.relays(workspace)
+    capped = [(spec.account, spec.limits.daily_cap.value) for spec in specs if spec.limits.daily_cap.value]
+    if not specs or len(capped) < len(specs) or not ledger_path.exists():
         return None
     with Ledger(ledger_path) as ledger:
-        plan = _plan_cap(ledger.handovers(relay, since=at - DAY), cap, at, wanted)
-    return (relay, plan) if plan.pending else None
+        plans = [(account, _plan_cap(ledger.handovers(account, since=at - DAY), cap, at, wanted)) for account, cap in capped]
+    if len(plans) == 1:
+        relay, plan = plans[0]
+        return (relay, plan) if plan.pending else None
+    room = sum(max(0, p.cap - p.used) for _, p in plans)
+    if room >= wanted:
+        return None
+    resumes = [p.resume_at for _, p in plans if p.resume_at is not None]
+    total = CapPlan(
+        cap=sum(p.cap for _, p in plans),
+        used=sum(p.used for _, p in plans),
+        now=room,
+        pending=wanted - room,
+        resume_at=min(resumes) if resumes else None,
+    )
+    return ", ".join(account for account, _ in plans), total
 
 
 # -- running ------------------------------------------------------------------------------------------------
@@ -952,8 +1045,11 @@ def _run_locked(
     todo = ledger.count_todo(campaign.id)
     relay = relay_of(transport)
     ledger.set_campaign_relay(campaign.id, relay)  # from now on each hand-over counts under it
-    cap = cap_plan(plan, ledger, transport, wanted=todo, at=max(clock(), not_before or clock()))
+    moment = max(clock(), not_before or clock())
+    lanes, cap, caps = _lanes(plan, ledger, transport, todo=todo, at=moment)
     allowed = todo if cap is None else cap.now
+    if caps and len(caps) == len(lanes):  # every relay capped: no more than they all have room for
+        allowed = min(todo, sum(c.room for c in caps))
     if on_campaign is not None:
         on_campaign(campaign, {"todo": todo, **ledger.totals(campaign.id)})
     run = DeliveryResult()
@@ -965,7 +1061,10 @@ def _run_locked(
         # few in a fresh campaign (a set of 100,000 keys to do would cost ~12 MB). A generator: the engine
         # reads it as its buffer drains, so jobs and messages are never all in memory.
         done = ledger.done_keys(campaign.id)
-        deliveries: Iterable[Delivery[Contact]] = (Delivery(c.key, c) for c in plan.contacts.selected if c.key not in done)
+        unknown_at = ledger.unknown_relays(campaign.id) if len(lanes) > 1 else {}
+        deliveries: Iterable[Delivery[Contact]] = (
+            Delivery(c.key, c, unknown_at.get(c.key)) for c in plan.contacts.selected if c.key not in done
+        )
         if allowed < todo:  # the daily cap: the first ones now, the rest stay pending for a later run
             deliveries = itertools.islice(deliveries, allowed)
         suppression = plan.workspace.suppression_path
@@ -985,7 +1084,7 @@ def _run_locked(
             _deliver_with_stop(
                 deliveries,
                 build=build,
-                transport=transport,
+                lanes=lanes,
                 ledger=ledger,
                 campaign_id=campaign.id,
                 options=plan.delivery_options(),
@@ -999,10 +1098,46 @@ def _run_locked(
             )
         )
     totals = ledger.totals(campaign.id)
-    result = SendResult(campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped, cap=cap)
+    result = SendResult(
+        campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped, cap=cap, caps=caps
+    )
     if result.left == 0:
         ledger.mark_finished(campaign.id)
     return result
+
+
+def _lanes(
+    plan: SendPlan, ledger: Ledger, transport: Transport, *, todo: int, at: dt.datetime
+) -> tuple[list[Lane], CapPlan | None, list[RelayCap]]:
+    """The engine's lanes (one per relay, each with its connections, rate and daily budget), the one
+    relay's cap plan (one relay, as before) or each relay's cap (several)."""
+    if isinstance(transport, RelayPool):
+        specs = plan.relays if len(plan.relays) == len(transport.relays) else ()
+        caps = relay_caps(plan, ledger, wanted=todo, at=at) if specs else []
+        room = {c.account: c.room for c in caps}
+        lanes = []
+        for n, relay in enumerate(transport.relays):
+            spec = specs[n] if specs else None
+            lanes.append(
+                Lane(
+                    relay,
+                    options=plan.relay_options(spec) if spec else plan.delivery_options(),
+                    name=relay.account,
+                    budget=room.get(relay.account),
+                    label=spec.label if spec else relay.account,
+                )
+            )
+        return lanes, None, caps
+    cap = cap_plan(plan, ledger, transport, wanted=todo, at=at)
+    name = relay_of(transport)
+    lane = Lane(
+        transport,
+        options=plan.delivery_options(),
+        name=name,
+        budget=cap.now if cap is not None else None,
+        label=name or transport.description,
+    )
+    return [lane], cap, []
 
 
 async def _deliver_with_stop(
@@ -1102,9 +1237,13 @@ class LedgerCampaignSender:
         )
         plan.factory("check-" + plan.fingerprint)  # a bad From or Reply-To fails now, not at the lift
         self.checked_languages = plan.contacts.languages_line()
-        self.checked_warnings = plan.warnings + list(plan.limits.warnings if plan.limits else ())
-        self.checked_limits = plan.limits.lines() if plan.limits else []
-        if plan.options.smtp_url or workspace.smtp_url:
+        if len(plan.relays) > 1:  # one line per relay: its account, then its limits
+            self.checked_warnings = plan.warnings + [w for spec in plan.relays for w in spec.limits.warnings]
+            self.checked_limits = [f"{spec.label}: {'; '.join(spec.limits.lines())}" for spec in plan.relays]
+        else:
+            self.checked_warnings = plan.warnings + list(plan.limits.warnings if plan.limits else ())
+            self.checked_limits = plan.limits.lines() if plan.limits else []
+        if plan.relays:
             make_transport(plan)  # a bad URL fails now, not at the lift
         return len(plan.contacts.selected)
 

@@ -1,11 +1,16 @@
-"""The send loop: K reused connections, one shared pacer, retries, and a ledger write around every hand-over.
+"""The send loop: one shared buffer of messages, one or more relays (*lanes*), each with its own reused
+connections, pacer, adaptive limits and daily budget; retries, and a ledger write around every hand-over.
 
 A producer builds messages ahead of the sockets into a bounded buffer (building is CPU work; it runs
-while the workers wait on the network). Each worker owns one connection and, for every message:
-waits for the embargo gate and the pacer, writes the ledger row (``sending``, attempt + 1), hands the
-message over, and writes the reply. Transient failures go back to the buffer after an exponential backoff
-with jitter, keeping their Message-ID; authentication and policy refusals, or a run of failures, stop
-the run so the rest of the list stays pending for a later resume.
+while the workers wait on the network). Each worker belongs to one lane and owns one connection to its
+relay; for every message it waits for the embargo gate and its lane's pacer, writes the ledger row
+(``sending``, attempt + 1, the relay), hands the message over, and writes the reply. Transient failures go
+back to the buffer after an exponential backoff with jitter, keeping their Message-ID (an *unknown*
+outcome goes back only to the relay that had it). A relay that refuses the login, refuses by policy,
+says *stop for now*, becomes unreachable, or fails too often in a row leaves rotation: its workers stop,
+the message in hand goes back to the buffer, and the other relays carry on. The run stops when no relay
+is left, with the rest of the list pending for a later resume. Nobody is sent twice: the ledger's
+conditional ``mark_sending`` is the guard.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import contextlib
 import datetime as dt
 import random
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -27,9 +32,9 @@ from pressctl.relays import policy
 from pressctl.relays.adaptive import AdaptiveConfig, AdaptiveController
 from pressctl.relays.replies import Meaning, throttle_aspect
 from pressctl.send.pacing import Pacer, Rate
-from pressctl.send.transport import Connection, Outcome, Transport
+from pressctl.send.transport import Connection, Outcome, RelayBusy, Transport
 
-__all__ = ["Delivery", "DeliveryOptions", "DeliveryProgress", "DeliveryResult", "deliver"]
+__all__ = ["Delivery", "DeliveryOptions", "DeliveryProgress", "DeliveryResult", "Lane", "LaneResult", "deliver"]
 
 T = TypeVar("T")
 
@@ -60,6 +65,7 @@ class Delivery(Generic[T]):
 
     key: str
     payload: T
+    relay: str | None = None  # its outcome is unknown at this relay (a lane's name): only it sends it again
 
 
 @dataclass
@@ -85,6 +91,35 @@ class DeliveryResult:
     taken_elsewhere: int = 0  # rows another process had taken when this run came to them
     throttled: int = 0  # "slow down" replies met (not charged to anybody)
     resume_after: dt.datetime | None = None  # after "stop for now": when a re-run can resume
+    relays: list[LaneResult] = field(default_factory=list)  # per relay (lane), in the order given
+    too_large: int = 0  # left pending: larger than every relay still in rotation takes
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One relay of a run. ``options``: its own connections and rate (None: the run's); ``name``: the relay
+    account recorded on each row it takes (None: the campaign's relay, or the outbox); ``budget``: how many
+    hand-overs its rolling daily cap allows now (None: no cap); ``label``: how messages name it."""
+
+    transport: Transport
+    options: DeliveryOptions | None = None
+    name: str | None = None
+    budget: int | None = None
+    label: str = ""
+
+
+@dataclass
+class LaneResult:
+    """What one relay did in the run. ``left``: why it left rotation (None: it stayed to the end);
+    ``quiet``: it left because its daily budget was used up (not a problem)."""
+
+    label: str
+    name: str | None
+    sent: int = 0
+    handed_over: int = 0
+    throttled: int = 0
+    left: str | None = None
+    quiet: bool = False
 
 
 @dataclass
@@ -93,6 +128,53 @@ class _Item(Generic[T]):
     message: OutgoingMessage
     attempts: int = 0  # in this run
     first_try: float | None = None
+    pinned: int | None = None  # after an unknown outcome: only this lane may send it again
+
+
+class _LaneState:
+    """A lane while the run goes: its relay's pace, adaptive limits, connections and standing."""
+
+    def __init__(self, index: int, lane: Lane, run: DeliveryOptions, now: float) -> None:
+        opt = lane.options or run
+        self.index = index
+        self.lane = lane
+        self.transport = lane.transport
+        self.concurrency = max(1, opt.concurrency)
+        self.pacer = Pacer(opt.rate, batch_size=run.batch_size, batch_pause=run.batch_pause)
+        self.adaptive = AdaptiveController(
+            AdaptiveConfig(
+                max_connections=self.concurrency,
+                max_rate=opt.rate.per_second if opt.rate else None,
+                pause=run.throttle_pause,
+                recover_after=run.recover_after,
+            ),
+            # The loop's clock at the start: the controller measures the pace since then when a relay that
+            # has no configured rate first throttles (from 0.0, a run would look 60 s old and its measured
+            # pace a fraction of the real one, and the first cut would drop it far below what the relay takes).
+            now=now,
+        )
+        self.pace_lock = asyncio.Lock()
+        self.last_handover: float | None = None
+        self.live = 0  # open connections
+        self.ever_opened = False
+        self.consecutive = 0  # failures in a row on this relay
+        self.throttles_in_a_row = 0
+        self.budget = lane.budget
+        self.held = 0  # items its workers hold now
+        self.max_size: int | None = None  # the relay's SIZE, once a connection said it
+        self.out: str | None = None  # why it left rotation
+        self.fatal: BaseException | None = None  # the error that kept it from ever working
+        self.result = LaneResult(label=lane.label or lane.name or lane.transport.description, name=lane.name)
+
+    @property
+    def active(self) -> bool:
+        return self.out is None
+
+    def fits(self, size: int) -> bool:
+        return self.max_size is None or size <= self.max_size
+
+    def budget_left(self) -> bool:
+        return self.budget is None or self.budget - self.held > 0
 
 
 _LIBC: object = None
@@ -124,7 +206,7 @@ class _SendLoop(Generic[T]):
         *,
         deliveries: Iterable[Delivery[T]],
         build: Callable[[T], OutgoingMessage],
-        transport: Transport,
+        lanes: list[Lane],
         ledger: Ledger,
         campaign_id: int,
         options: DeliveryOptions,
@@ -137,7 +219,6 @@ class _SendLoop(Generic[T]):
     ) -> None:
         self.deliveries = deliveries
         self.build = build
-        self.transport = transport
         self.ledger = ledger
         self.cid = campaign_id
         self.opt = options
@@ -147,39 +228,29 @@ class _SendLoop(Generic[T]):
         self.progress_cb = progress
         self.stop_event = stop or asyncio.Event()
         self.rng = rng
-        self.prepare: Callable[[OutgoingMessage], OutgoingMessage] | None = getattr(transport, "prepare", None)
-        self.pacer = Pacer(options.rate, batch_size=options.batch_size, batch_pause=options.batch_pause)
-        self.adaptive = AdaptiveController(
-            AdaptiveConfig(
-                max_connections=max(1, options.concurrency),
-                max_rate=options.rate.per_second if options.rate else None,
-                pause=options.throttle_pause,
-                recover_after=options.recover_after,
-            ),
-            now=0.0,
-        )
-        self._last_handover: float | None = None
-        self.throttles_in_a_row = 0
-        self.pace_lock = asyncio.Lock()
+        started = asyncio.get_running_loop().time()
+        self.lanes = [_LaneState(i, lane, options, started) for i, lane in enumerate(lanes)]
+        self.prepare: Callable[[OutgoingMessage], OutgoingMessage] | None = getattr(lanes[0].transport, "prepare", None)
         self.cond = asyncio.Condition()
         self.fresh: deque[_Item[T]] = deque()
         self.fresh_bytes = 0
         self.retries: deque[_Item[T]] = deque()
         self.waiting = 0  # retry timers running
+        self.in_hand = 0  # items workers hold now
         self.producer_done = False
+        self.no_lanes = False  # every relay left rotation
         self.timers: set[asyncio.TimerHandle] = set()
         self.background: set[asyncio.Future[None]] = set()
-        self.live = 0  # open connections
-        self.ever_opened = False
-        self.consecutive = 0
-        self.result = DeliveryResult()
+        self.result = DeliveryResult(relays=[ls.result for ls in self.lanes])
         self.prog = DeliveryProgress()
         self.fatal: BaseException | None = None
 
     # -- stopping ---------------------------------------------------------------------------------------
     @property
     def stopping(self) -> bool:
-        return self.stop_event.is_set() or self.result.stopped is not None or self.fatal is not None
+        return (
+            self.stop_event.is_set() or self.result.stopped is not None or self.fatal is not None or self.no_lanes
+        )
 
     async def _halt(self, reason: str | None = None, fatal: BaseException | None = None) -> None:
         if reason and self.result.stopped is None:
@@ -188,6 +259,38 @@ class _SendLoop(Generic[T]):
             self.fatal = fatal
         async with self.cond:
             self.cond.notify_all()
+
+    def _active(self) -> list[_LaneState]:
+        return [ls for ls in self.lanes if ls.active]
+
+    async def _lane_out(
+        self, ls: _LaneState, reason: str, *, quiet: bool = False, fatal: BaseException | None = None
+    ) -> None:
+        """Take a relay out of rotation; the others carry on. With none left the run stops: everyone left
+        stays pending, and the stop line gives each relay's reason."""
+        self._set_out(ls, reason, quiet=quiet, fatal=fatal)
+        async with self.cond:
+            self.cond.notify_all()
+
+    def _set_out(self, ls: _LaneState, reason: str, *, quiet: bool = False, fatal: BaseException | None = None) -> None:
+        """:meth:`_lane_out` without waking the workers (for code that holds the condition already)."""
+        if ls.out is not None:
+            return
+        ls.out = reason
+        ls.fatal = fatal
+        ls.result.left = reason
+        ls.result.quiet = quiet
+        if self._active():
+            return
+        self.no_lanes = True
+        noisy = [x for x in self.lanes if not x.result.quiet]
+        if self.result.stopped is not None or not noisy:
+            return
+        if len(self.lanes) == 1:
+            self.result.stopped = reason
+        else:
+            lines = "; ".join(f"{x.result.label}: {x.out}" for x in noisy)
+            self.result.stopped = f"no relay is left ({lines}); everyone left stays pending"
 
     # -- the buffer -------------------------------------------------------------------------------------
     async def produce(self) -> None:
@@ -217,7 +320,7 @@ class _SendLoop(Generic[T]):
                     )
                     if self.stopping:
                         break
-                    self.fresh.append(_Item(delivery, message))
+                    self.fresh.append(_Item(delivery, message, pinned=self._pin(delivery.relay)))
                     self.fresh_bytes += len(message.data)
                     self.cond.notify_all()
                 if n % 8 == 7:
@@ -227,23 +330,69 @@ class _SendLoop(Generic[T]):
                 self.producer_done = True
                 self.cond.notify_all()
 
-    async def next_item(self) -> _Item[T] | None:
+    def _pin(self, relay: str | None) -> int | None:
+        """The lane of a relay that may already have the message (an unknown outcome of an earlier run);
+        None when it is not one of this run's relays (then any relay may send it)."""
+        if relay is None or len(self.lanes) == 1:
+            return None
+        return next((ls.index for ls in self.lanes if ls.lane.name == relay), None)
+
+    def _takes(self, ls: _LaneState, item: _Item[T]) -> bool:
+        return (item.pinned is None or item.pinned == ls.index) and ls.fits(len(item.message.data))
+
+    def _orphan(self, item: _Item[T]) -> bool:
+        """No relay in rotation can take it: pinned to one that left, or larger than every one takes."""
+        return not any(self._takes(ls, item) for ls in self.lanes if ls.active)
+
+    def _drop_orphans(self) -> None:
+        for queue in (self.retries, self.fresh):
+            for item in [i for i in queue if self._orphan(i)]:
+                queue.remove(item)
+                if queue is self.fresh:
+                    self.fresh_bytes -= len(item.message.data)
+                if item.pinned is not None:
+                    self.result.unknown += 1  # its row stays 'unknown': a re-run sends it through that relay
+                else:
+                    self.result.too_large += 1  # its row stays pending
+
+    def _take(self, ls: _LaneState) -> _Item[T] | None:
+        for queue in (self.retries, self.fresh):
+            for i, item in enumerate(queue):
+                if self._takes(ls, item):
+                    del queue[i]
+                    if queue is self.fresh:
+                        self.fresh_bytes -= len(item.message.data)
+                    return item
+        return None
+
+    async def next_item(self, ls: _LaneState) -> _Item[T] | None:
         async with self.cond:
             while True:
-                if self.stopping:
+                if self.stopping or not ls.active:
                     return None
-                if self.retries:
-                    item = self.retries.popleft()
+                if ls.budget is not None and ls.budget <= 0:
+                    self._set_out(ls, "its daily cap is used up", quiet=True)
                     self.cond.notify_all()
-                    return item
-                if self.fresh:
-                    item = self.fresh.popleft()
-                    self.fresh_bytes -= len(item.message.data)
-                    self.cond.notify_all()
-                    return item
-                if self.producer_done and self.waiting == 0:
+                    return None
+                if ls.budget_left():
+                    item = self._take(ls)
+                    if item is not None:
+                        self.in_hand += 1
+                        ls.held += 1
+                        self.cond.notify_all()
+                        return item
+                self._drop_orphans()
+                if self.producer_done and self.waiting == 0 and self.in_hand == 0 and not any(
+                    self._takes(ls, i) for q in (self.retries, self.fresh) for i in q
+                ):
                     return None
                 await self.cond.wait()
+
+    async def _release(self, ls: _LaneState) -> None:
+        async with self.cond:
+            self.in_hand -= 1
+            ls.held -= 1
+            self.cond.notify_all()
 
     def _push_back(self, item: _Item[T]) -> None:
         self.retries.appendleft(item)
@@ -288,101 +437,145 @@ class _SendLoop(Generic[T]):
                 return
             await asyncio.sleep(min(decision.seconds, 0.25))
 
-    async def pace(self) -> None:
-        """The configured rate and batches, then what the relay allows now (after a slow-down: a pause,
-        then a lower rate that recovers after a clean stretch; see ``relays/adaptive.py``)."""
+    async def pace(self, ls: _LaneState) -> None:
+        """The relay's rate and batches, then what it allows now (after a slow-down: a pause, then a lower
+        rate that recovers after a clean stretch; see ``relays/adaptive.py``)."""
         loop = asyncio.get_running_loop()
-        async with self.pace_lock:
-            while (wait := self._delay(loop.time())) > 0:
-                if self.stopping:
+        async with ls.pace_lock:
+            while (wait := self._delay(ls, loop.time())) > 0:
+                if self.stopping or not ls.active:
                     return
                 await asyncio.sleep(wait)
-            self.pacer.take(loop.time())
-            self._last_handover = loop.time()
+            ls.pacer.take(loop.time())
+            ls.last_handover = loop.time()
 
-    def _delay(self, now: float) -> float:
-        allowed = self.adaptive.allowed(now)
-        wait = self.pacer.delay(now)
+    def _delay(self, ls: _LaneState, now: float) -> float:
+        allowed = ls.adaptive.allowed(now)
+        wait = ls.pacer.delay(now)
         if allowed.wait_until is not None:
             wait = max(wait, allowed.wait_until - now)
-        if allowed.rate and self._last_handover is not None and self.adaptive.cuts:
-            wait = max(wait, self._last_handover + allowed.interval - now)
+        if allowed.rate and ls.last_handover is not None and ls.adaptive.cuts:
+            wait = max(wait, ls.last_handover + allowed.interval - now)
         return wait
 
-    def _over_allowance(self, index: int) -> bool:
-        """Whether worker ``index`` must stand aside: the relay allows fewer connections now."""
-        return index >= max(1, self.adaptive.allowed(asyncio.get_running_loop().time()).connections)
+    async def _pause(self, ls: _LaneState) -> None:
+        """Before opening a connection: wait out the relay's pause after a slow-down."""
+        loop = asyncio.get_running_loop()
+        while not self.stopping and ls.active:
+            until = ls.adaptive.allowed(loop.time()).wait_until
+            if until is None or until <= loop.time():
+                return
+            await asyncio.sleep(min(0.25, until - loop.time()))
+
+    def _over_allowance(self, ls: _LaneState, index: int) -> bool:
+        """Whether worker ``index`` of the lane must stand aside: its relay allows fewer connections now."""
+        return index >= max(1, ls.adaptive.allowed(asyncio.get_running_loop().time()).connections)
 
     def _all_done(self) -> bool:
         return self.stopping or (
-            self.producer_done and not self.fresh and not self.retries and self.waiting == 0
+            self.producer_done and not self.fresh and not self.retries and self.waiting == 0 and self.in_hand == 0
         )
 
     # -- workers ----------------------------------------------------------------------------------------
-    async def open(self) -> Connection:
-        conn = await self.transport.open()
-        self.live += 1
-        self.ever_opened = True
+    async def open(self, ls: _LaneState) -> Connection:
+        conn = await ls.transport.open()
+        ls.live += 1
+        ls.ever_opened = True
+        size = getattr(conn, "max_size", None)
+        if isinstance(size, int):
+            ls.max_size = size if ls.max_size is None else min(ls.max_size, size)
         return conn
 
-    async def close(self, conn: Connection | None) -> None:
+    async def close(self, ls: _LaneState, conn: Connection | None) -> None:
         if conn is not None:
-            self.live -= 1
+            ls.live -= 1
             with contextlib.suppress(Exception):
                 await conn.close()
 
-    async def worker(self, conn: Connection | None, index: int = 0) -> None:
+    async def worker(self, ls: _LaneState, conn: Connection | None, index: int = 0) -> None:
         try:
-            await self._work(conn, index)
+            await self._work(ls, conn, index)
         except BaseException:
             await self._halt("internal error")  # the other workers stop after their message in flight
             raise
 
-    async def _work(self, conn: Connection | None, index: int) -> None:
+    def _busy(self, ls: _LaneState, exc: RelayBusy) -> bool:
+        """A slow-down while connecting: fewer connections and a pause on this relay. True when it has
+        said so too often with nothing sent between (then it leaves rotation)."""
+        now = asyncio.get_running_loop().time()
+        ls.adaptive.slow_down(now, "connections")
+        self.result.throttled += 1
+        ls.result.throttled += 1
+        if ls.live > 0:
+            return False  # its other connections carry on: not "nothing sent between"
+        ls.throttles_in_a_row += 1
+        return ls.throttles_in_a_row >= policy.MAX_CONSECUTIVE_THROTTLES
+
+    async def _work(self, ls: _LaneState, conn: Connection | None, index: int) -> None:
         used = 0
         try:
             while True:
-                if self._over_allowance(index):
-                    await self.close(conn)  # give the relay its connection back while it throttles us
+                if self._over_allowance(ls, index):
+                    await self.close(ls, conn)  # give the relay its connection back while it throttles us
                     conn, used = None, 0
-                    while self._over_allowance(index) and not self._all_done():
+                    while self._over_allowance(ls, index) and ls.active and not self._all_done():
                         await asyncio.sleep(0.25)
-                item = await self.next_item()
+                item = await self.next_item(ls)
                 if item is None:
                     return
-                if conn is None or not conn.usable or used >= self.opt.reconnect_after:
-                    await self.close(conn)
-                    conn, used = None, 0
-                    try:
-                        conn = await self.open()
-                    except TransportError as exc:
-                        self._push_back(item)  # never handed over: no attempt spent
-                        if not self.ever_opened:
-                            await self._halt(fatal=exc)
-                            return
-                        if self.live > 0:
-                            return  # the server takes fewer connections than asked: carry on with fewer
-                        if self._failed_once(str(exc)):
-                            await self._halt()
-                            return
-                        await asyncio.sleep(self._backoff(self.consecutive))
-                        continue
-                await self.embargo_gate()
-                await self.pace()
-                if self.stopping:
-                    self._push_back(item)
-                    return
-                outcome = await self.hand_over(conn, item)
-                if outcome is None:
-                    continue  # taken by another run: nothing was handed over
-                used += 1
-                if outcome.reconnect or not conn.usable:
-                    await self.close(conn)
-                    conn, used = None, 0
+                try:
+                    if conn is None or not conn.usable or used >= self.opt.reconnect_after:
+                        await self.close(ls, conn)
+                        conn, used = None, 0
+                        await self._pause(ls)
+                        try:
+                            conn = await self.open(ls)
+                        except RelayBusy as exc:
+                            self._push_back(item)  # never handed over: no attempt spent
+                            if self._busy(ls, exc):
+                                await self._lane_out(
+                                    ls,
+                                    f"the relay asked to slow down {ls.throttles_in_a_row} times in a row with "
+                                    f"nothing sent between (last: {exc.what}); everyone left stays pending. Run "
+                                    "the same command again later, or lower --concurrency/--rate",
+                                )
+                                return
+                            if ls.live > 0:
+                                return  # it takes fewer connections than asked: carry on with those it took
+                            await asyncio.sleep(self.opt.throttle_pause)  # none open: wait, then try again
+                            continue
+                        except TransportError as exc:
+                            self._push_back(item)  # never handed over: no attempt spent
+                            if not ls.ever_opened:
+                                await self._lane_out(ls, _line(exc), fatal=exc)
+                                return
+                            if ls.live > 0:
+                                return  # the server takes fewer connections than asked: carry on with fewer
+                            if len(self._active()) > 1:
+                                await self._lane_out(ls, f"it became unreachable ({_line(exc)})")
+                                return
+                            if await self._failed_once(ls, str(exc)):
+                                return
+                            await asyncio.sleep(self._backoff(ls.consecutive))
+                            continue
+                    await self.embargo_gate()
+                    await self.pace(ls)
+                    if self.stopping or not ls.active:
+                        self._push_back(item)
+                        return
+                    outcome = await self.hand_over(ls, conn, item)
+                    if outcome is None:
+                        continue  # taken by another run: nothing was handed over
+                    used += 1
+                    if outcome.reconnect or not conn.usable:
+                        await self.close(ls, conn)
+                        conn, used = None, 0
+                finally:
+                    await self._release(ls)
         finally:
-            await self.close(conn)
+            await self.close(ls, conn)
 
-    async def hand_over(self, conn: Connection, item: _Item[T]) -> Outcome | None:
+    async def hand_over(self, ls: _LaneState, conn: Connection, item: _Item[T]) -> Outcome | None:
         key, message = item.delivery.key, item.message
         loop = asyncio.get_running_loop()
         item.attempts += 1
@@ -390,56 +583,67 @@ class _SendLoop(Generic[T]):
             item.first_try = loop.time()
         # Before: a crash now = in flight. Only from a to-do state: a row another process has taken
         # (or sent) meanwhile is left to it, never handed over twice.
-        if self.ledger.mark_sending(self.cid, key, message.message_id) is None:
+        if self.ledger.mark_sending(self.cid, key, message.message_id, relay=ls.lane.name) is None:
             self.result.taken_elsewhere += 1
             return None
+        if ls.budget is not None:
+            ls.budget -= 1
+        ls.result.handed_over += 1
         self.prog.handed_over += 1
         if self.prog.handed_over % 500 == 0:
             _give_back_memory()
         outcome = await conn.send(message)
         now = loop.time()
         meaning = outcome.meaning
+        held = "unknown" if item.pinned is not None else "pending"  # once unknown, it stays so until sent
         if not outcome.charged:
             item.attempts -= 1  # a throttle, a quota or a refused login: not this recipient's fault
         if meaning is Meaning.SENT:
             self._mark(key, "sent", outcome)
-            self.adaptive.ok(now)
-            self.consecutive = 0
-            self.throttles_in_a_row = 0
+            ls.adaptive.ok(now)
+            ls.consecutive = 0
+            ls.throttles_in_a_row = 0
+            ls.result.sent += 1
             self.result.sent += 1
             self.prog.sent += 1
         elif meaning is Meaning.SLOW_DOWN:
-            # The relay throttles the whole run: fewer connections and/or a lower rate, then this recipient
-            # again once the pause is over. Not a failure of the recipient, and not charged an attempt.
-            self._mark(key, "pending", outcome)
-            self.adaptive.slow_down(now, throttle_aspect(outcome.meaning, outcome.stage, reconnect=outcome.reconnect) or "both")
+            # The relay throttles: fewer connections and/or a lower rate on *this* relay, then this recipient
+            # again once the pause is over (through any relay). Not a failure, not charged an attempt.
+            self._mark(key, held, outcome)
+            ls.adaptive.slow_down(now, throttle_aspect(outcome.meaning, outcome.stage, reconnect=outcome.reconnect) or "both")
             self.result.throttled += 1
-            self.throttles_in_a_row += 1
-            if self.throttles_in_a_row >= policy.MAX_CONSECUTIVE_THROTTLES:
-                # Never hammer a relay that only ever says "slow down": stop, nobody charged, all pending.
+            ls.result.throttled += 1
+            ls.throttles_in_a_row += 1
+            if ls.throttles_in_a_row >= policy.MAX_CONSECUTIVE_THROTTLES:
+                # Never hammer a relay that only ever says "slow down": out of rotation, nobody charged.
                 self._push_back(item)
-                await self._halt(
-                    f"the relay asked to slow down {self.throttles_in_a_row} times in a row with nothing sent "
+                await self._lane_out(
+                    ls,
+                    f"the relay asked to slow down {ls.throttles_in_a_row} times in a row with nothing sent "
                     f"between (last: {outcome.explain()}); everyone left stays pending. Run the same command "
-                    "again later, or lower --concurrency/--rate"
+                    "again later, or lower --concurrency/--rate",
                 )
             else:
-                wait = self.adaptive.allowed(now).wait_until
+                wait = ls.adaptive.allowed(now).wait_until
                 self._requeue_later(item, max(0.0, (wait or now) - now))
         elif meaning is Meaning.STOP_FOR_NOW:
-            self._mark(key, "pending", outcome)
-            self.adaptive.stop(now)
+            self._mark(key, held, outcome)
+            ls.adaptive.stop(now)
             resume = self.clock() + dt.timedelta(seconds=policy.STOP_FOR_NOW_WAIT)
             self.result.resume_after = resume
-            await self._halt(
+            self._push_back(item)
+            await self._lane_out(
+                ls,
                 f"the relay says stop for now: {outcome.explain()}; everyone left stays pending. Run the same "
                 f"command again after {resume.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC (or sooner if the relay's "
-                "limit resets earlier) to resume"
+                "limit resets earlier) to resume",
             )
         elif meaning in (Meaning.RETRY_RECIPIENT, Meaning.UNKNOWN):
             delay = self._backoff(item.attempts)
             elapsed = now - item.first_try
             unknown = meaning is Meaning.UNKNOWN
+            if unknown:
+                item.pinned = ls.index  # the relay may have it: only it sends it again, same Message-ID
             if item.attempts < self.opt.max_attempts and elapsed + delay <= self.opt.retry_for:
                 self._mark(key, "unknown" if unknown else "pending", outcome)
                 if unknown:
@@ -455,8 +659,7 @@ class _SendLoop(Generic[T]):
                 else:
                     self.result.failed += 1
                     self.prog.failed += 1
-            if self._failed_once(outcome.describe()):
-                await self._halt()
+            await self._failed_once(ls, outcome.describe())
         elif meaning is Meaning.RECIPIENT_FAILED:
             self._mark(key, "failed", outcome)
             self.result.failed += 1
@@ -465,14 +668,21 @@ class _SendLoop(Generic[T]):
                 self.result.bounced.append(message.recipient)
                 if self.on_bounce is not None:
                     self.on_bounce(message.recipient, outcome)
-            if self._failed_once(outcome.describe()):
-                await self._halt()
-        else:  # auth / policy: the server refuses the sender, not this recipient; keep them pending
-            self._mark(key, "pending", outcome)
+            await self._failed_once(ls, outcome.describe())
+        elif meaning is Meaning.POLICY and outcome.rule in ("message-too-big", "message-too-big-552") and len(self.lanes) > 1:
+            # Too large for this relay only: it keeps the smaller messages, the others take this one.
+            self._mark(key, held, outcome)
+            size = len(message.data) - 1
+            ls.max_size = size if ls.max_size is None else min(ls.max_size, size)
+            self._push_back(item)
+        else:  # auth / policy: the relay refuses the sender, not this recipient; keep them pending
+            self._mark(key, held, outcome)
+            self._push_back(item)
             what = "refused the login" if meaning is Meaning.AUTH else "refused the mail by policy"
-            await self._halt(
+            await self._lane_out(
+                ls,
                 f"the server {what} ({outcome.explain()}); check the account, the sender address and the "
-                "relay's rules, then run the same command again to resume"
+                "relay's rules, then run the same command again to resume",
             )
         self._report()
         return outcome
@@ -483,14 +693,16 @@ class _SendLoop(Generic[T]):
             retryable=outcome.retryable, reason=outcome.reason, charged=outcome.charged,
         )
 
-    def _failed_once(self, why: str) -> bool:
-        """Count a failure in a row; True when the run should stop."""
-        self.consecutive += 1
+    async def _failed_once(self, ls: _LaneState, why: str) -> bool:
+        """Count a failure in a row on this relay; True when it left rotation for it (with one relay: the
+        run stopped)."""
+        ls.consecutive += 1
         limit = self.opt.max_consecutive_failures
-        if limit and self.consecutive >= limit and self.result.stopped is None:
-            self.result.stopped = (
-                f"{self.consecutive} messages in a row did not go through (last: {why}); stopped so the rest "
-                "of the list is not burnt. Check the server and the list, then run the same command to resume"
+        if limit and ls.consecutive >= limit and ls.active:
+            await self._lane_out(
+                ls,
+                f"{ls.consecutive} messages in a row did not go through (last: {why}); stopped so the rest "
+                "of the list is not burnt. Check the server and the list, then run the same command to resume",
             )
             return True
         return False
@@ -503,19 +715,44 @@ class _SendLoop(Generic[T]):
         if self.progress_cb is not None:
             self.progress_cb(self.prog)
 
+    async def _first(self, ls: _LaneState) -> Connection | None:
+        """One connection per relay before anything is marked, so an unreachable relay fails fast and clean."""
+        try:
+            return await self.open(ls)
+        except RelayBusy as exc:
+            self._busy(ls, exc)
+            return None
+        except TransportError as exc:
+            ls.out = _line(exc)
+            ls.fatal = exc
+            ls.result.left = ls.out
+            return None
+
     async def run(self) -> DeliveryResult:
-        first: Connection | None = None
         now = self.clock()
-        # Open one connection before anything is marked, so an unreachable server fails fast and clean.
+        firsts: list[Connection | None] = [None] * len(self.lanes)
         # (Not when the gate is far off: an idle connection would time out while we wait.)
         bound = self.gate.not_before
         if bound is None or (bound - now).total_seconds() < 5:
-            first = await self.open()
+            firsts = list(await asyncio.gather(*(self._first(ls) for ls in self.lanes)))
+            if not self._active():
+                if len(self.lanes) == 1 and self.lanes[0].fatal is not None:
+                    raise self.lanes[0].fatal
+                lines = "; ".join(f"{ls.result.label}: {ls.out}" for ls in self.lanes)
+                raise TransportError(
+                    f"no relay could be used ({lines}); nothing was sent",
+                    hint="check each relay's host, port and login (`pressctl smtp check` looks at them all)",
+                )
         producer = asyncio.create_task(self.produce())
         workers = [
-            asyncio.create_task(self.worker(first if i == 0 else None, i))
-            for i in range(max(1, self.opt.concurrency))
+            asyncio.create_task(self.worker(ls, firsts[ls.index] if i == 0 else None, i))
+            for ls in self.lanes
+            if ls.active
+            for i in range(ls.concurrency)
         ]
+        for ls, conn in zip(self.lanes, firsts, strict=True):
+            if conn is not None and not ls.active:
+                await self.close(ls, conn)
         try:
             done = await asyncio.gather(*workers, return_exceptions=True)
         finally:
@@ -533,15 +770,31 @@ class _SendLoop(Generic[T]):
             raise crashed[0]  # the other workers finished their messages first (gather waited for them)
         if isinstance(produced, Exception):
             raise produced  # e.g. the ledger failed while building: never swallow it
+        if len(self.lanes) == 1 and self.lanes[0].fatal is not None and not self.lanes[0].ever_opened:
+            raise self.lanes[0].fatal
+        self._count_left_unknown()
         self.result.interrupted = user_stop and self.result.stopped is None
         return self.result
+
+    def _count_left_unknown(self) -> None:
+        """Items still pinned to a relay when the run ended (it left rotation): their rows stay unknown."""
+        for queue in (self.retries, self.fresh):
+            for item in queue:
+                if item.pinned is not None and not self.lanes[item.pinned].active:
+                    self.result.unknown += 1
+            queue.clear()
+
+
+def _line(exc: BaseException) -> str:
+    what = getattr(exc, "what", None)
+    return str(what) if what else str(exc)
 
 
 async def deliver(
     deliveries: Iterable[Delivery[T]],
     *,
     build: Callable[[T], OutgoingMessage],
-    transport: Transport,
+    transport: Transport | None = None,
     ledger: Ledger,
     campaign_id: int,
     options: DeliveryOptions | None = None,
@@ -552,6 +805,7 @@ async def deliver(
     progress: Callable[[DeliveryProgress], None] | None = None,
     stop: asyncio.Event | None = None,
     rng: random.Random | None = None,
+    lanes: Sequence[Lane] | None = None,
 ) -> DeliveryResult:
     """Send one message per delivery through ``transport``, recording each hand-over in ``ledger``.
 
@@ -562,11 +816,16 @@ async def deliver(
     ``not_before`` alone (aware) is the one-sided gate ``HandoverGate(not_before=...)``.
     Setting ``stop`` ends the run after the messages in flight; the rest stays pending.
     Raises :class:`TransportError` if the server cannot be used at all (then nothing was marked sent).
+
+    ``lanes`` gives several relays (each with its own connections, rate and daily budget) instead of the
+    one ``transport``; exactly one of the two must be given.
     """
+    if (transport is None) == (lanes is None):
+        raise ValueError("give either transport or lanes")
     loop: _SendLoop[T] = _SendLoop(
         deliveries=deliveries,
         build=build,
-        transport=transport,
+        lanes=list(lanes) if lanes is not None else [Lane(transport)],  # type: ignore[arg-type]
         ledger=ledger,
         campaign_id=campaign_id,
         options=options or DeliveryOptions(),

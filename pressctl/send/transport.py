@@ -34,6 +34,8 @@ __all__ = [
     "Connection",
     "OutboxTransport",
     "Outcome",
+    "RelayBusy",
+    "RelayPool",
     "SmtpSettings",
     "SmtpTransport",
     "Transport",
@@ -170,12 +172,25 @@ def envelope_sender(from_addr: str) -> str:
 
 
 # -- SMTP ------------------------------------------------------------------------------------------------
+class RelayBusy(TransportError):
+    """The relay said *slow down* while a connection was being opened (``421 4.7.0`` at the greeting,
+    ``432 4.3.2`` after the login, ``454 4.7.0 Too many login attempts``): fewer connections and a pause,
+    not a failure of the relay. ``outcome`` is the reply as :mod:`pressctl.relays.replies` read it."""
+
+    def __init__(self, what: str, outcome: Outcome, *, hint: str | None = None) -> None:
+        super().__init__(what, hint=hint)
+        self.outcome = outcome
+
+
 class _SmtpConnection:
-    def __init__(self, client: Any, sender: str, settings: SmtpSettings, return_path: str = "") -> None:
+    def __init__(
+        self, client: Any, sender: str, settings: SmtpSettings, return_path: str = "", profile: str | None = None
+    ) -> None:
         self._client = client
         self._sender = sender
         self._settings = settings
         self._return_path = return_path
+        self._profile = profile  # the relay profile: its provider texts are read with it
 
     @property
     def usable(self) -> bool:
@@ -206,7 +221,9 @@ class _SmtpConnection:
             stage = "rcpt"
             await client.rcpt(message.recipient, encoding=encoding)
         except aiosmtplib.SMTPResponseException as exc:
-            outcome = classify(exc.code, exc.message, reconnect=not client.is_connected, stage=stage)
+            outcome = classify(
+                exc.code, exc.message, reconnect=not client.is_connected, stage=stage, profile=self._profile
+            )
             if stage == "mail" and outcome.kind == "policy":
                 # The server refuses our sender: no recipient will fare better. Stop, don't burn the list.
                 outcome = dataclasses.replace(outcome, reply=f"sender {sender} refused: {outcome.reply}")
@@ -225,13 +242,15 @@ class _SmtpConnection:
         try:
             response = await client.data(message.data)
         except aiosmtplib.SMTPResponseException as exc:
-            return classify(exc.code, exc.message, reconnect=not client.is_connected, stage="data")
+            return classify(
+                exc.code, exc.message, reconnect=not client.is_connected, stage="data", profile=self._profile
+            )
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             # We cannot tell whether the final "." arrived: the server may have the message.
             client.close()
             lost = classify_lost("data", _why(exc))
             return _outcome(lost, f"connection lost while sending the message; the server may have it ({_why(exc)})")
-        return classify(response.code, response.message, stage="data")
+        return classify(response.code, response.message, stage="data", profile=self._profile)
 
     async def close(self) -> None:
         import aiosmtplib
@@ -294,9 +313,11 @@ class SmtpTransport:
         authenticate: Callable[[Any], Awaitable[None]] | None = None,
         tokens: object = None,
         return_path: str = "",
+        profile: str | None = None,
     ) -> None:
         install_fast_data_path()
         self.settings = settings
+        self.profile = profile  # the relay profile's name: replies are read with its provider rules
         self.sender = envelope_sender(sender)
         self.return_path = return_path  # a VERP template ([sender] return_path): MAIL FROM per recipient
         self.auth = auth
@@ -379,11 +400,13 @@ class SmtpTransport:
         try:
             await client.connect()
         except aiosmtplib.SMTPAuthenticationError as exc:
+            self._raise_if_busy(exc, "auth", where)
             raise TransportError(
                 f"{where} refused the login for {s.username} ({exc.code} {' '.join(exc.message.split())})",
                 hint=f"check the user name in the SMTP URL and {PASSWORD_ENV}",
             ) from None
         except aiosmtplib.SMTPResponseException as exc:
+            self._raise_if_busy(exc, "connect", where)
             raise TransportError(
                 f"{where} refused the connection ({exc.code} {' '.join(exc.message.split())})",
                 hint="the server may be busy or may not accept mail from this machine; try again later",
@@ -420,12 +443,60 @@ class SmtpTransport:
         if self.auth == "xoauth2" and self.authenticate is not None:
             try:
                 await self.authenticate(client)
+            except TransportError as exc:
+                client.close()
+                verdict = getattr(exc, "verdict", None)  # an OAuthError carries the relay's reply read by meaning
+                if verdict is not None and verdict.meaning is Meaning.SLOW_DOWN:
+                    raise RelayBusy(exc.what, _outcome(verdict), hint=exc.hint) from None
+                raise
             except BaseException:
                 client.close()
                 raise
         if s.username and not client.is_connected:
             raise TransportError(f"{where} closed the connection after login")
-        return _SmtpConnection(client, self.sender, s, self.return_path)
+        return _SmtpConnection(client, self.sender, s, self.return_path, self.profile)
+
+    def _raise_if_busy(self, exc: Any, stage: Stage, where: str) -> None:
+        """A refusal while connecting or logging in that means *slow down* (read with this relay's
+        profile) becomes :class:`RelayBusy`; any other refusal is left to the caller."""
+        outcome = classify(exc.code, exc.message, reconnect=True, stage=stage, profile=self.profile)
+        if outcome.meaning is Meaning.SLOW_DOWN:
+            raise RelayBusy(
+                f"{where} asked to slow down ({outcome.explain()})",
+                outcome,
+                hint="pressctl opens fewer connections to it and pauses",
+            ) from None
+
+
+class RelayPool:
+    """Several SMTP relays for one run (``--smtp`` repeated, or ``[[smtp.relays]]``): the engine gives each
+    its own connections, pace and limits (see :mod:`pressctl.send.engine`). As a plain :class:`Transport`
+    (``--test-to``) it opens a connection to the first relay that takes one."""
+
+    is_local = False
+
+    def __init__(self, relays: tuple[SmtpTransport, ...]) -> None:
+        if len(relays) < 2:
+            raise ValueError("a relay pool needs at least two relays")
+        self.relays = relays
+        self.description = f"{len(relays)} relays: " + "; ".join(r.description for r in relays)
+
+    @property
+    def takes_wire_data(self) -> bool:
+        return all(r.takes_wire_data for r in self.relays)
+
+    def prepare(self, message: OutgoingMessage) -> OutgoingMessage:
+        return self.relays[0].prepare(message)
+
+    async def open(self) -> Connection:
+        error: TransportError | None = None
+        for relay in self.relays:
+            try:
+                return await relay.open()
+            except TransportError as exc:
+                error = error or exc
+        assert error is not None
+        raise error
 
 
 def helo_name() -> str:

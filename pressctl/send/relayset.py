@@ -1,0 +1,134 @@
+"""Which relays a send uses, each with its own settings and limits: ``--smtp`` (repeatable), else
+``[[smtp.relays]]`` in pressctl.toml, else ``[smtp] url``, else none (the local outbox).
+
+Per relay, each setting comes from the command line (``--concurrency``, ``--rate``, ``--daily-cap`` and
+``--smtp-profile`` apply to every relay), then the relay's own table, then ``[smtp]``, then the relay's
+profile (:func:`pressctl.relays.profiles.resolve_limits`). Passwords come from the environment: the
+variable a relay's ``password_env`` names, else ``PRESSCTL_SMTP_PASSWORD_<N>`` (N = the relay's place,
+1-based, when there are several), else ``PRESSCTL_SMTP_PASSWORD``; never from a file.
+
+Pure: reads only what it is given (the workspace, the options, an environment mapping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pressctl.config import PASSWORD_ENV, SmtpConfig, SmtpSettings, Workspace, parse_smtp_url
+from pressctl.errors import InputError
+from pressctl.relays.profiles import EffectiveLimits, LimitOptions, relay_account, resolve_limits
+from pressctl.send.pacing import parse_rate
+
+__all__ = ["RelaySpec", "config_limits", "password_for", "relay_specs"]
+
+
+@dataclass(frozen=True)
+class RelaySpec:
+    """One relay of a send: its URL, where it was given, its limits and how to log in (no secret)."""
+
+    index: int  # 1-based place among the run's relays
+    count: int  # how many relays the run has
+    url: str
+    option: str  # where the URL came from, for error lines: "--smtp", "smtp.relays[2].url in pressctl.toml"
+    limits: EffectiveLimits
+    auth: str = "password"
+    oauth_token_command: str | None = None
+    helo: str | None = None
+    password_env: str | None = None
+
+    @property
+    def settings(self) -> SmtpSettings:
+        """The parsed URL, without a password."""
+        return parse_smtp_url(self.url, option=self.option)
+
+    @property
+    def account(self) -> str:
+        """The relay account (scheme://user@host:port) its hand-overs and daily cap count under."""
+        return relay_account(self.settings)
+
+    @property
+    def label(self) -> str:
+        """How summaries name it: ``relay 2 (smtp://press@mail.hvsp.example:587)``, or just the account
+        when it is the only one."""
+        return self.account if self.count == 1 else f"relay {self.index} ({self.account})"
+
+
+def config_limits(smtp: SmtpConfig) -> LimitOptions:
+    """``[smtp]`` (or one relay's table merged over it) profile, concurrency, rate and daily_cap."""
+    rate = parse_rate(smtp.rate, option="smtp.rate") if smtp.rate is not None else None
+    return LimitOptions(
+        profile=smtp.profile,
+        connections=smtp.concurrency,
+        rate=rate,
+        no_rate=smtp.rate is not None and rate is None,
+        daily_cap=smtp.daily_cap or None,
+        no_daily_cap=smtp.daily_cap == 0,
+    )
+
+
+def relay_specs(workspace: Workspace, urls: Sequence[str], cli: LimitOptions) -> tuple[RelaySpec, ...]:
+    """The run's relays: ``urls`` (``--smtp``, each with ``[smtp]``'s settings), else the workspace's
+    ``[[smtp.relays]]`` or ``[smtp] url``; empty for the local outbox. Raises InputError for a bad URL."""
+    base = workspace.smtp
+    specs: list[RelaySpec] = []
+    entries: list[tuple[str, str, SmtpConfig, str | None]]
+    if urls:
+        entries = [(url, "--smtp", base, None) for url in urls]
+    elif workspace.smtp_relays:
+        entries = []
+        for n, relay in enumerate(workspace.smtp_relays, 1):
+            merged = SmtpConfig(
+                profile=relay.profile if relay.profile is not None else base.profile,
+                concurrency=relay.concurrency if relay.concurrency is not None else base.concurrency,
+                rate=relay.rate if relay.rate is not None else base.rate,
+                daily_cap=relay.daily_cap if relay.daily_cap is not None else base.daily_cap,
+                auth=relay.auth if relay.auth is not None else base.auth,
+                oauth_token_command=relay.oauth_token_command or base.oauth_token_command,
+                helo=relay.helo or base.helo,
+            )
+            entries.append((relay.url, f"smtp.relays[{n}].url in pressctl.toml", merged, relay.password_env))
+    elif workspace.smtp_url:
+        entries = [(workspace.smtp_url, "[smtp] url in pressctl.toml", base, None)]
+    else:
+        entries = []
+    seen: dict[str, int] = {}
+    for n, (url, option, smtp, password_env) in enumerate(entries, 1):
+        settings = parse_smtp_url(url, option=option)
+        account = relay_account(settings)
+        if account in seen:
+            raise InputError(
+                f"{option}: relay {n} is the same relay account as relay {seen[account]} ({account})",
+                hint="give each relay once; raise its concurrency instead of listing it twice",
+            )
+        seen[account] = n
+        limits = resolve_limits(cli=cli, config=config_limits(smtp), host=settings.host)
+        specs.append(
+            RelaySpec(
+                index=n,
+                count=len(entries),
+                url=url,
+                option=option,
+                limits=limits,
+                auth=smtp.auth,
+                oauth_token_command=smtp.oauth_token_command,
+                helo=smtp.helo,
+                password_env=password_env,
+            )
+        )
+    return tuple(specs)
+
+
+def password_for(spec: RelaySpec, environ: Mapping[str, str]) -> str | None:
+    """The relay's password from the environment (see the module docstring); None when none is set."""
+    names = []
+    if spec.password_env:
+        names.append(spec.password_env)
+    if spec.count > 1:
+        names.append(f"{PASSWORD_ENV}_{spec.index}")
+    names.append(PASSWORD_ENV)
+    for name in names:
+        value = environ.get(name)
+        if value:
+            return value
+    return None
