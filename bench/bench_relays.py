@@ -105,6 +105,7 @@ def run_once(count: int, concurrency: int, extra: list[str]) -> dict[str, object
             attempts = sum(int(r.get("attempts", 0)) for r in data.get("recipients", []))
         log = relay.log()
         return {
+            "hand-overs per 5 s": _timeline(ws),
             "seconds": round(wall, 1),
             "exit": statuses,
             "delivered": len(ids),
@@ -117,6 +118,22 @@ def run_once(count: int, concurrency: int, extra: list[str]) -> dict[str, object
     finally:
         relay.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _timeline(ws: Path) -> list[int]:
+    """How many hand-overs the ledger recorded in each 5-second step from the first: where the time went."""
+    import datetime as dt
+    import sqlite3
+
+    conn = sqlite3.connect(ws / ".pressctl" / "ledger.sqlite3")
+    try:
+        times = [dt.datetime.fromisoformat(at) for (at,) in conn.execute("SELECT at FROM handovers ORDER BY at")]
+    finally:
+        conn.close()
+    if not times:
+        return []
+    steps = [int((t - times[0]).total_seconds() // 5) for t in times]
+    return [steps.count(i) for i in range(steps[-1] + 1)]
 
 
 def run_two(count: int, concurrency: int, extra: list[str]) -> dict[str, object]:

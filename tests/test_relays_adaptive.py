@@ -47,6 +47,7 @@ def test_connections_only_or_rate_only() -> None:
     ctl = AdaptiveController(AdaptiveConfig(max_connections=4, max_rate=8.0), now=0)
     ctl.slow_down(0, "connections")  # 432 4.3.2 / 421 too many connections
     assert (ctl.allowed(0).connections, ctl.allowed(0).rate) == (2, 8.0)
+    assert ctl.allowed(0).wait_until is None  # the connections still open carry on: no pause
     ctl.slow_down(10, "rate")  # 450 too much mail
     assert (ctl.allowed(10).connections, ctl.allowed(10).rate) == (2, 4.0)
 

@@ -86,7 +86,7 @@ class AdaptiveController:
         self._connections = config.max_connections
         self._rate: float | None = config.max_rate
         self._ceiling: float | None = config.max_rate
-        self._last_cut: float | None = None  # either aspect: the pause runs from here
+        self._last_cut: float | None = None  # the last pace cut: the pause runs from here
         self._cut_at: dict[str, float] = {}  # per aspect: settling and measuring run from here
         self._last_ok: float | None = None
         self._clean_since = now
@@ -124,7 +124,11 @@ class AdaptiveController:
             if not fresh:
                 return False
         measured = self._measured(now) if self._rate is None else None
-        self._last_cut = now
+        if "rate" in fresh:
+            # Only a pace cut pauses the hand-overs. "Too many connections" is about how many are open:
+            # the connections still open carry on at once (a pause there cost a whole 5 s at every start
+            # against a relay that takes fewer connections than asked).
+            self._last_cut = now
         self.cuts += 1
         for a in fresh:
             self._cut_at[a] = now
