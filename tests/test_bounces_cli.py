@@ -440,3 +440,33 @@ def test_watch_over_imap_idle_handles_new_mail_and_moves_it(ws: Path, tmp_path: 
         assert len(imap.messages("Processed")) == 2 and imap.messages() == []
     assert imap.password not in log_out.read_text() + log_err.read_text()
     assert _rows(ledger)["wing.chan@harbourtimes.example"][0] == "bounced"
+
+
+def test_a_mailbox_of_one_of_several_relays_uses_that_relays_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With [[smtp.relays]] the bounce mailbox of one relay's account logs in as that relay does: its
+    password variable, or its XOAUTH2 token command; a mailbox of no relay's account gets neither."""
+    from pressctl.cli.bounces import _imap_settings
+    from pressctl.errors import InputError
+
+    ws = make_workspace(tmp_path)
+    toml = ws / "pressctl.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("[smtp]", "[smtp-old]") if "[smtp]" in text else text, encoding="utf-8")
+    relays = (
+        '[[smtp.relays]]\nurl = "smtp://press%40hvsp.example@mail.hvsp.example"\npassword_env = "HVSP_MAIL_PW"\n'
+        '[[smtp.relays]]\nurl = "smtp://desk%40hvsp.example@smtp.hvsp.example"\nauth = "xoauth2"\n'
+        "oauth_token_command = \"printf 'tok-relay2-8899'\"\n"
+    )
+    _with_toml(ws, relays + '[bounces]\nimap = "imaps://mail.hvsp.example/INBOX"\nuser = "press@hvsp.example"\n')
+    for name in ("PRESSCTL_IMAP_PASSWORD", "PRESSCTL_IMAP_OAUTH_TOKEN", "PRESSCTL_SMTP_OAUTH_TOKEN", "PRESSCTL_SMTP_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HVSP_MAIL_PW", "relay1-pw-31")
+    workspace = load_workspace(ws)
+    settings = _imap_settings(workspace.bounces.imap, workspace)
+    assert (settings.auth, settings.password) == ("password", "relay1-pw-31")
+    second = _imap_settings("imaps://desk%40hvsp.example@smtp.hvsp.example/INBOX", workspace)
+    assert (second.auth, second.oauth_token) == ("xoauth2", "tok-relay2-8899")
+    with pytest.raises(InputError, match=r"no password for news@hvsp\.example"):
+        _imap_settings("imaps://news%40hvsp.example@mail.hvsp.example/INBOX", workspace)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pressctl.bounces.run import Summary
     from pressctl.config import Workspace
     from pressctl.ledger import Ledger
+    from pressctl.send.relayset import RelaySpec
 
 __all__ = ["register"]
 
@@ -175,15 +176,15 @@ def _imap_settings(url: str, workspace: Workspace) -> ImapSettings:
         url += ("&" if "?" in rest else "?") + "auth=xoauth2"
     settings = parse_imap_url(url)
     env = dict(os.environ)
-    same = _same_account(settings, workspace)
-    # The [smtp] account's own mailbox: how it logs in ([smtp] auth, its token or token command) serves
-    # too, as its password does, unless [bounces] or the URL says otherwise.
-    smtp_oauth = same and workspace.smtp.auth == "xoauth2" and not cfg.auth and "auth=" not in rest
+    same = _smtp_account(settings, workspace)
+    # A sending relay's own mailbox: how it logs in ([smtp] or its [[smtp.relays]] auth, its token or token
+    # command) serves too, as its password does, unless [bounces] or the URL says otherwise.
+    smtp_oauth = same is not None and same.auth == "xoauth2" and not cfg.auth and "auth=" not in rest
     if smtp_oauth and settings.auth == "password":
         settings = dataclasses.replace(settings, auth="xoauth2")
     command, option = cfg.oauth_token_command, "bounces.oauth_token_command"
-    if not command and smtp_oauth and workspace.smtp.oauth_token_command:
-        command, option = workspace.smtp.oauth_token_command, "smtp.oauth_token_command"
+    if not command and smtp_oauth and same is not None and same.oauth_token_command:
+        command, option = same.oauth_token_command, "smtp.oauth_token_command"
     if smtp_oauth and not env.get(OAUTH_TOKEN_ENV):
         from pressctl.relays.oauth import TOKEN_ENV as SMTP_TOKEN_ENV
 
@@ -197,27 +198,33 @@ def _imap_settings(url: str, workspace: Workspace) -> ImapSettings:
         except PressctlError as exc:
             what = exc.what.replace("smtp.oauth_token_command", option)
             raise InputError(what, where=exc.where, hint=exc.hint) from None
-    if not env.get(PASSWORD_ENV) and settings.auth == "password" and same:
-        from pressctl.send.transport import PASSWORD_ENV as SMTP_PASSWORD_ENV
+    if not env.get(PASSWORD_ENV) and settings.auth == "password" and same is not None:
+        from pressctl.send.relayset import password_for
 
-        if env.get(SMTP_PASSWORD_ENV):
-            env[PASSWORD_ENV] = env[SMTP_PASSWORD_ENV]  # the [smtp] account's mailbox: its password serves
+        password = password_for(same, env)
+        if password:
+            env[PASSWORD_ENV] = password  # a sending relay's own mailbox: its password serves
     prompt: Callable[[str], str] | None = None
     if sys.stdin.isatty():
         prompt = lambda text: typer.prompt(text.rstrip(": "), hide_input=True, default="", show_default=False)  # noqa: E731
     return imap_credentials(settings, environ=env, prompt=prompt)
 
 
-def _same_account(settings: ImapSettings, workspace: Workspace) -> bool:
-    if not workspace.smtp_url:
-        return False
-    from pressctl.send.transport import parse_smtp_url
+def _smtp_account(settings: ImapSettings, workspace: Workspace) -> RelaySpec | None:
+    """The sending relay (``[smtp] url`` or one of ``[[smtp.relays]]``) whose account this mailbox is: same
+    host and user. Its login serves the mailbox too; None when the mailbox is another account."""
+    from pressctl.relays.profiles import LimitOptions
+    from pressctl.send.relayset import relay_specs
 
     try:
-        smtp = parse_smtp_url(workspace.smtp_url)
+        specs = relay_specs(workspace, (), LimitOptions())
     except InputError:
-        return False
-    return smtp.host.lower() == settings.host.lower() and (smtp.username or "") == settings.username
+        return None
+    for spec in specs:
+        smtp = spec.settings
+        if smtp.host.lower() == settings.host.lower() and (smtp.username or "") == settings.username:
+            return spec
+    return None
 
 
 # -- the ledger and the suppression list ---------------------------------------------------------------------
