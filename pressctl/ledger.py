@@ -49,6 +49,7 @@ __all__ = [
     "ResponseUpdate",
     "connect",
     "recipients_left",
+    "schema_statements",
     "utcnow",
 ]
 
@@ -146,7 +147,7 @@ CREATE INDEX IF NOT EXISTS soft_bounces_address ON soft_bounces (address);
 """
 
 
-def _statements(script: str) -> list[str]:
+def schema_statements(script: str) -> list[str]:
     """A schema script as single statements (``executescript`` would commit the migration half-way)."""
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
@@ -154,19 +155,19 @@ def _statements(script: str) -> list[str]:
 
 def _migrate_1(conn: sqlite3.Connection) -> None:
     """The first schema: campaigns and recipients (ledgers before versioning have it, at user_version 0)."""
-    for statement in _statements(_SCHEMA_V1):
+    for statement in schema_statements(_SCHEMA_V1):
         conn.execute(statement)
 
 
 def _migrate_2(conn: sqlite3.Connection) -> None:
     """Release locks (one sender per release) and the suppressions pressctl itself recorded."""
-    for statement in _statements(_SCHEMA_V2):
+    for statement in schema_statements(_SCHEMA_V2):
         conn.execute(statement)
 
 
 def _migrate_bounces(conn: sqlite3.Connection) -> None:
     """Bounces and replies (issue 12): response columns on recipients, ``inbound`` and ``soft_bounces``."""
-    for statement in _statements(_SCHEMA_BOUNCES):
+    for statement in schema_statements(_SCHEMA_BOUNCES):
         conn.execute(statement)
 
 
@@ -199,7 +200,7 @@ END
 
 def _migrate_relay_handovers(conn: sqlite3.Connection) -> None:
     """Hand-overs per relay account, for rolling daily caps across campaigns (issue 11)."""
-    for statement in _statements(_SCHEMA_RELAY_HANDOVERS):
+    for statement in schema_statements(_SCHEMA_RELAY_HANDOVERS):
         conn.execute(statement)
     conn.execute(_HANDOVER_TRIGGER)
 

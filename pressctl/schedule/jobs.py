@@ -30,6 +30,7 @@ from typing import Any
 
 from pressctl.clock import Clock, system_clock
 from pressctl.errors import InputError
+from pressctl.ledger import schema_statements
 from pressctl.owners import OwnerState, current_owner, owner_state
 
 __all__ = [
@@ -221,21 +222,15 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _statements(script: str) -> list[str]:
-    """A schema script as single statements (``executescript`` would commit the migration half-way)."""
-    lines = [line.split("--", 1)[0] for line in script.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
-
-
 def _migrate_1(conn: sqlite3.Connection) -> None:
     """The first table (a file made before versioning has it already: IF NOT EXISTS)."""
-    for statement in _statements(_SCHEMA_V1):
+    for statement in schema_statements(_SCHEMA_V1):
         conn.execute(statement)
 
 
 def _migrate_held(conn: sqlite3.Connection) -> None:
     """The ``held`` state with ``resume_at`` and ``held_reason``; rows held the old way become ``held``."""
-    for statement in _statements(_SCHEMA_V2):
+    for statement in schema_statements(_SCHEMA_V2):
         conn.execute(statement)
 
 
