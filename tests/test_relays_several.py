@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_support import make_campaign
 from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
 from smtp_server import _SMTP, SmtpTestServer, make_message
 
@@ -37,14 +38,6 @@ QUOTA = "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededExceptio
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
-def _setup(tmp_path: Path, addresses: list[str]) -> tuple[Ledger, int]:
-    ledger = Ledger(tmp_path / "ledger.sqlite3")
-    cid = ledger.create_campaign(
-        fingerprint="fp", release_path="launch.md", slug="launch", title="Launch", lists=["l.csv"], options={}
-    ).id
-    ledger.add_recipients(cid, [RecipientRow(key=a, email=a) for a in addresses])
-    return ledger, cid
-
 
 def _lane(server: SmtpTestServer, *, user: str | None = None, password: str | None = None, **kw: Any) -> Lane:
     settings = parse_smtp_url(server.url(user=user, query="timeout=5"), password=password)
@@ -88,7 +81,7 @@ def _relay_of(ledger: Ledger, cid: int) -> dict[str, str | None]:
 # -- spreading and nobody twice ----------------------------------------------------------------------------
 def test_messages_spread_over_two_relays_each_recipient_once_and_the_ledger_says_which(tmp_path: Path) -> None:
     addresses = _addresses(40)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     with SmtpTestServer(default="slow:0.01") as a, SmtpTestServer(default="slow:0.01") as b:
         lane_a, lane_b = _lane(a), _lane(b)
         result = _deliver(ledger, cid, addresses, [lane_a, lane_b])
@@ -109,7 +102,7 @@ def test_messages_spread_over_two_relays_each_recipient_once_and_the_ledger_says
 
 def test_a_relay_refusing_the_login_leaves_rotation_and_the_other_finishes(tmp_path: Path) -> None:
     addresses = _addresses(12)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     with SmtpTestServer(auth=("press", "right")) as a, SmtpTestServer() as b:
         result = _deliver(ledger, cid, addresses, [_lane(a, user="press", password="wrong"), _lane(b)])
         assert result.sent == 12 and result.stopped is None
@@ -121,7 +114,7 @@ def test_a_relay_refusing_the_login_leaves_rotation_and_the_other_finishes(tmp_p
 
 def test_a_relay_saying_stop_for_now_leaves_rotation_and_nobody_is_lost(tmp_path: Path) -> None:
     addresses = _addresses(15)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     with SmtpTestServer(default=QUOTA) as a, SmtpTestServer(default="slow:0.01") as b:
         result = _deliver(ledger, cid, addresses, [_lane(a), _lane(b)])
         assert result.sent == 15 and result.stopped is None
@@ -134,7 +127,7 @@ def test_a_relay_saying_stop_for_now_leaves_rotation_and_nobody_is_lost(tmp_path
 
 def test_a_relay_stopped_mid_run_leaves_rotation_and_the_other_finishes(tmp_path: Path) -> None:
     addresses = _addresses(60)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     b = SmtpTestServer(default="slow:0.02").start()
     stopped = threading.Event()
     killer = threading.Thread(target=b.stop)  # B dies under the run
@@ -169,7 +162,7 @@ def test_a_relay_stopped_mid_run_leaves_rotation_and_the_other_finishes(tmp_path
 
 def test_no_relay_left_stops_with_each_relays_reason_and_everyone_left_pending(tmp_path: Path) -> None:
     addresses = _addresses(6)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     with SmtpTestServer(default=QUOTA) as a, SmtpTestServer(auth=("press", "right")) as b:
         result = _deliver(ledger, cid, addresses, [_lane(a), _lane(b, user="press", password="wrong")])
         assert result.sent == 0 and result.stopped is not None
@@ -181,7 +174,7 @@ def test_no_relay_left_stops_with_each_relays_reason_and_everyone_left_pending(t
 
 def test_an_unknown_outcome_is_retried_only_through_the_relay_that_had_it(tmp_path: Path) -> None:
     addresses = _addresses(8)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     tricky = addresses[3]
     with SmtpTestServer() as a, SmtpTestServer() as b:
         for server in (a, b):
@@ -198,7 +191,7 @@ def test_an_unknown_outcome_is_retried_only_through_the_relay_that_had_it(tmp_pa
 def test_a_message_larger_than_a_relays_size_goes_through_one_that_takes_it(tmp_path: Path) -> None:
     addresses = _addresses(10)
     big = {addresses[2], addresses[7]}
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
 
     def build(rcpt: str) -> OutgoingMessage:
         message: OutgoingMessage = make_message(rcpt)
@@ -259,7 +252,7 @@ class BusyServer(SmtpTestServer):
 
 def test_a_421_at_connect_is_a_slow_down_for_that_relay_and_the_run_finishes(tmp_path: Path) -> None:
     addresses = _addresses(20)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     options = DeliveryOptions(concurrency=3, backoff=0.05, backoff_max=0.2, throttle_pause=0.1)
     busy: Any
     with BusyServer(1, default="slow:0.01") as busy, SmtpTestServer(default="slow:0.01") as calm:
@@ -274,7 +267,7 @@ def test_a_421_at_connect_is_a_slow_down_for_that_relay_and_the_run_finishes(tmp
 
 def test_a_421_at_connect_with_a_single_relay_slows_down_instead_of_failing(tmp_path: Path) -> None:
     addresses = _addresses(8)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     options = DeliveryOptions(concurrency=3, backoff=0.05, backoff_max=0.2, throttle_pause=0.1)
     busy: Any
     with BusyServer(1) as busy:
@@ -285,7 +278,7 @@ def test_a_421_at_connect_with_a_single_relay_slows_down_instead_of_failing(tmp_
 
 def test_a_relays_daily_budget_used_up_leaves_rotation_quietly(tmp_path: Path) -> None:
     addresses = _addresses(10)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     with SmtpTestServer() as a, SmtpTestServer() as b:
         result = _deliver(ledger, cid, addresses, [_lane(a, budget=3), _lane(b)])
         assert result.sent == 10 and result.stopped is None
@@ -295,7 +288,7 @@ def test_a_relays_daily_budget_used_up_leaves_rotation_quietly(tmp_path: Path) -
 
 def test_unreachable_relay_from_the_start_while_the_other_works(tmp_path: Path) -> None:
     addresses = _addresses(5)
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
     with SmtpTestServer() as dead:
         dead_lane = _lane(dead)
     with SmtpTestServer() as b:
@@ -480,7 +473,7 @@ def test_each_relays_controller_starts_at_the_runs_clock_so_a_first_cut_measures
     from pressctl.embargo import HandoverGate
     from pressctl.send.engine import _SendLoop
 
-    ledger, cid = _setup(tmp_path, [])
+    ledger, cid = make_campaign(tmp_path, [])
 
     async def made() -> tuple[float, float]:
         now = asyncio.get_running_loop().time()
@@ -575,7 +568,7 @@ def test_a_real_postfix_with_a_small_size_and_an_aiosmtpd_relay_share_the_list(
     postfix = postfix_relay(message_size_limit=8000, settings={"recipient_delimiter": "+"})
     addresses = [f"reporter+{i}@hvsp.test" for i in range(12)]
     big = set(addresses[::4])
-    ledger, cid = _setup(tmp_path, addresses)
+    ledger, cid = make_campaign(tmp_path, addresses)
 
     def build(rcpt: str) -> OutgoingMessage:
         message: OutgoingMessage = make_message(rcpt)

@@ -50,7 +50,7 @@ from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane, deliver
 from pressctl.send.pacing import Rate, parse_rate
-from pressctl.send.relayset import RelaySpec, password_for, relay_specs
+from pressctl.send.relayset import RelaySpec, limit_options, password_for, relay_specs
 from pressctl.send.relayset import config_limits as _smtp_limits
 from pressctl.send.sender import SendOutcome
 from pressctl.send.transport import (
@@ -156,14 +156,9 @@ class SendOptions:
         """The limits given on the command line (or kept in a job), for :func:`resolve_limits`."""
         if self.daily_cap is not None and self.daily_cap < 0:
             raise InputError("--daily-cap must be 0 (no cap) or more")
-        rate = self.parsed_rate
-        return LimitOptions(
-            profile=self.smtp_profile,
-            connections=self.concurrency,
-            rate=rate,
-            no_rate=self.rate is not None and rate is None,
-            daily_cap=self.daily_cap or None,
-            no_daily_cap=self.daily_cap == 0,
+        return limit_options(
+            profile=self.smtp_profile, concurrency=self.concurrency, rate=self.rate, daily_cap=self.daily_cap,
+            option="--rate",
         )
 
     def limits(self, workspace: Workspace) -> EffectiveLimits:

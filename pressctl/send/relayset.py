@@ -20,7 +20,7 @@ from pressctl.errors import InputError
 from pressctl.relays.profiles import EffectiveLimits, LimitOptions, relay_account, resolve_limits
 from pressctl.send.pacing import parse_rate
 
-__all__ = ["RelaySpec", "config_limits", "password_for", "relay_specs"]
+__all__ = ["RelaySpec", "config_limits", "limit_options", "password_for", "relay_specs"]
 
 
 @dataclass(frozen=True)
@@ -54,16 +54,27 @@ class RelaySpec:
         return self.account if self.count == 1 else f"relay {self.index} ({self.account})"
 
 
+def limit_options(
+    *, profile: str | None, concurrency: int | None, rate: str | None, daily_cap: int | None, option: str
+) -> LimitOptions:
+    """Limits as typed (``rate`` "30/min" or "0" for none; ``daily_cap`` 0 for none; ``None``: not given)
+    at one level, for :func:`pressctl.relays.profiles.resolve_limits`. ``option`` names the rate in errors."""
+    parsed = parse_rate(rate, option=option) if rate is not None else None
+    return LimitOptions(
+        profile=profile,
+        connections=concurrency,
+        rate=parsed,
+        no_rate=rate is not None and parsed is None,
+        daily_cap=daily_cap or None,
+        no_daily_cap=daily_cap == 0,
+    )
+
+
 def config_limits(smtp: SmtpConfig) -> LimitOptions:
     """``[smtp]`` (or one relay's table merged over it) profile, concurrency, rate and daily_cap."""
-    rate = parse_rate(smtp.rate, option="smtp.rate") if smtp.rate is not None else None
-    return LimitOptions(
-        profile=smtp.profile,
-        connections=smtp.concurrency,
-        rate=rate,
-        no_rate=smtp.rate is not None and rate is None,
-        daily_cap=smtp.daily_cap or None,
-        no_daily_cap=smtp.daily_cap == 0,
+    return limit_options(
+        profile=smtp.profile, concurrency=smtp.concurrency, rate=smtp.rate, daily_cap=smtp.daily_cap,
+        option="smtp.rate",
     )
 
 
