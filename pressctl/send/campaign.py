@@ -725,7 +725,7 @@ def relay_caps(plan: SendPlan, ledger: Ledger, *, wanted: int, at: dt.datetime |
         cap = spec.limits.daily_cap.value
         if cap:
             account = spec.account
-            caps.append(RelayCap(spec.label, account, _plan_cap(ledger.handovers(account, since=moment - DAY), cap, moment, wanted)))
+            caps.append(RelayCap(spec.label, account, _account_cap(ledger, account, cap, moment, wanted)))
     return caps
 
 
@@ -740,8 +740,13 @@ def cap_plan(
     cap = limits.daily_cap.value
     if relay is None or not cap:
         return None
-    moment = at or utcnow()
-    return _plan_cap(ledger.handovers(relay, since=moment - DAY), cap, moment, wanted)
+    return _account_cap(ledger, relay, cap, at or utcnow(), wanted)
+
+
+def _account_cap(ledger: Ledger, account: str, cap: int, at: dt.datetime, wanted: int) -> CapPlan:
+    """How ``wanted`` fit ``account``'s rolling daily ``cap`` at ``at``, from the ledger's hand-overs to it
+    in the 24 hours before (every campaign and job)."""
+    return _plan_cap(ledger.handovers(account, since=at - DAY), cap, at, wanted)
 
 
 def cap_at_lift(
@@ -757,7 +762,7 @@ def cap_at_lift(
     if not specs or len(capped) < len(specs) or not ledger_path.exists():
         return None
     with Ledger(ledger_path) as ledger:
-        plans = [(account, _plan_cap(ledger.handovers(account, since=at - DAY), cap, at, wanted)) for account, cap in capped]
+        plans = [(account, _account_cap(ledger, account, cap, at, wanted)) for account, cap in capped]
     if len(plans) == 1:
         relay, plan = plans[0]
         return (relay, plan) if plan.pending else None

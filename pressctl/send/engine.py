@@ -723,9 +723,7 @@ class _SendLoop(Generic[T]):
             self._busy(ls, exc)
             return None
         except TransportError as exc:
-            ls.out = _line(exc)
-            ls.fatal = exc
-            ls.result.left = ls.out
+            self._set_out(ls, _line(exc), fatal=exc)
             return None
 
     async def run(self) -> DeliveryResult:
