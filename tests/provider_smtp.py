@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+from smtp_server import LoopThreadServer
 
 __all__ = ["Behaviour", "ProviderServer", "Received", "gmail", "google_relay", "microsoft365", "ses"]
 
@@ -263,18 +264,14 @@ class _SMTP(SMTP):  # type: ignore[misc]
         await super()._handle_client()
 
 
-class ProviderServer:
+class ProviderServer(LoopThreadServer):
     """An aiosmtpd server answering like ``behaviour``, in its own thread on 127.0.0.1 (a free port)."""
 
     def __init__(self, behaviour: Behaviour) -> None:
+        super().__init__()
         self.behaviour = behaviour
-        self.host = "127.0.0.1"
-        self.port = 0
+        self._thread_name = f"provider-{behaviour.name}"
         self._state = _State()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
 
     # -- results --------------------------------------------------------------------------------------
     @property
@@ -345,42 +342,3 @@ class ProviderServer:
             auth_exclude_mechanism=["LOGIN"],
             authenticator=None,
         )
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            server = loop.run_until_complete(loop.create_server(self._factory, self.host, 0))
-            self.port = server.sockets[0].getsockname()[1]
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        loop.run_forever()
-        server.close()
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
-
-    def start(self) -> ProviderServer:
-        self._thread = threading.Thread(target=self._run, name=f"provider-{self.behaviour.name}", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-
-    def __enter__(self) -> ProviderServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

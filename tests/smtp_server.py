@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -202,8 +202,71 @@ class _SMTP(SMTP):  # type: ignore[misc]
             self._owner._event("connect", self.session)
 
 
-class SmtpTestServer:
+class LoopThreadServer:
+    """A server on 127.0.0.1 (a free port) running its own event loop in a background thread: start/stop and
+    the context manager. Subclasses give ``_factory`` (the protocol), and ``_ssl`` for implicit TLS."""
+
+    host = "127.0.0.1"
+    _thread_name = "test-server"
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def _factory(self) -> asyncio.Protocol:
+        raise NotImplementedError
+
+    def _ssl(self) -> ssl.SSLContext | None:
+        return None
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            server = loop.run_until_complete(loop.create_server(self._factory, self.host, 0, ssl=self._ssl()))
+            self.port = server.sockets[0].getsockname()[1]
+        except BaseException as exc:  # surface start-up failures in the test thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        loop.run_forever()
+        server.close()
+        # Sessions still open (a client that never sent QUIT) are cancelled, so the loop closes quietly.
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class SmtpTestServer(LoopThreadServer):
     """An SMTP server on 127.0.0.1 in a background thread. Use as a context manager."""
+
+    _thread_name = "smtp-test-server"
 
     def __init__(
         self,
@@ -217,23 +280,17 @@ class SmtpTestServer:
         mail_reply: str | None = None,
         size_limit: int | None = None,
     ) -> None:
+        super().__init__()
         self.default = default
         self.size_limit = size_limit  # announced as SIZE in the EHLO reply (and enforced by aiosmtpd)
         self.helo_names: list[str] = []  # the EHLO/HELO name of every connection, in order
         self.mail_reply = mail_reply  # e.g. "553 5.1.8 sender domain unknown": refuse every MAIL FROM
-        self.host = "127.0.0.1"
-        self.port = 0
         self._auth = auth
         self._tls_context = tls_context
         self._require_starttls = require_starttls
         self._implicit_tls = implicit_tls
         self._smtputf8 = smtputf8
         self._state = _State()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: asyncio.AbstractServer | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
 
     # -- scripting and results -------------------------------------------------------------------------
     def script(self, rcpt: str, *actions: str) -> None:
@@ -301,47 +358,8 @@ class SmtpTestServer:
             kwargs["auth_require_tls"] = self._tls_context is not None or self._implicit_tls is not None
         return _SMTP(self, _Handler(self), **kwargs)
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            self._server = loop.run_until_complete(
-                loop.create_server(self._factory, self.host, 0, ssl=self._implicit_tls)
-            )
-            self.port = self._server.sockets[0].getsockname()[1]
-        except BaseException as exc:  # surface start-up failures in the test thread
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        loop.run_forever()
-        self._server.close()
-        # Sessions still open (a client that never sent QUIT) are cancelled, so the loop closes quietly.
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
-
-    def start(self) -> SmtpTestServer:
-        self._thread = threading.Thread(target=self._run, name="smtp-test-server", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-
-    def __enter__(self) -> SmtpTestServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _ssl(self) -> ssl.SSLContext | None:
+        return self._implicit_tls
 
 
 def make_message(rcpt: str, *, campaign: str = "t1", subject: str = "Harbourview Science Park news") -> Any:
