@@ -80,3 +80,4 @@ class OutgoingMessage:
     language: str
     data: bytes  # the whole message, CRLF line ends, ready for DATA
     smtputf8: bool = False  # the address or headers need SMTPUTF8
+    return_path: str = ""  # MAIL FROM when not the From address: the signed VERP address ([sender] return_path)

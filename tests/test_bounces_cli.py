@@ -221,10 +221,18 @@ def test_return_path_is_the_envelope_sender_per_recipient(ws: Path) -> None:
         done = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
         assert done.returncode == 0, done.stderr
         senders = sorted(m.mail_from for m in server.accepted)
+    # Signed (issue 17): bounces+local=domain+SIG@..., the signature the workspace secret's for that address.
+    from pressctl.contacts.unsubscribe import load_secret
+    from pressctl.verp import verp_decode, verp_signature
+
+    secret = load_secret(ws / ".pressctl")
+    assert secret is not None
     assert senders == [
-        "bounces+reporter00000=news.example@hvsp.example",
-        "bounces+reporter00001=news.example@hvsp.example",
+        f"bounces+reporter0000{n}=news.example+{verp_signature(f'reporter0000{n}@news.example', secret)}@hvsp.example"
+        for n in (0, 1)
     ]
+    template = "bounces+{local}={domain}@hvsp.example"
+    assert [verp_decode(template, s, secret) for s in senders] == ["reporter00000@news.example", "reporter00001@news.example"]
 
 
 @pytest.mark.slow

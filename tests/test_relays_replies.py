@@ -71,7 +71,7 @@ CASES: list[tuple[int, str, str, Meaning]] = [
     (451, "4.3.0 Local error, try later", "rcpt", M.RETRY_RECIPIENT),
     (451, "4.7.1 Please try again later (greylisting)", "rcpt", M.RETRY_RECIPIENT),
     (550, "5.1.1 No such user here", "rcpt", M.RECIPIENT_FAILED),
-    (552, "5.2.2 Mailbox full", "rcpt", M.RECIPIENT_FAILED),
+    (552, "5.2.2 Mailbox full", "rcpt", M.RETRY_RECIPIENT),
     (553, "5.1.8 sender domain unknown", "mail", M.POLICY),
     (554, "5.7.1 Message rejected as spam", "data", M.POLICY),
     (550, "Requested action not taken: mailbox unavailable", "rcpt", M.RECIPIENT_FAILED),

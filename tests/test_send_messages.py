@@ -130,14 +130,19 @@ def test_contact_values_are_escaped_in_html_only(tmp_path: Path) -> None:
     [
         (
             {},
-            "<mailto:unsubscribe@hvsp.example>, "
+            "<mailto:unsubscribe@hvsp.example?subject=unsubscribe%20{T}>, "
             "<https://www.hvsp.example/press/unsubscribe?email=a%2Bb%40news.test>",
             True,
         ),
-        ({"unsubscribe_url": ""}, "<mailto:unsubscribe@hvsp.example>", False),
+        ({"unsubscribe_url": ""}, "<mailto:unsubscribe@hvsp.example?subject=unsubscribe%20{T}>", False),
         (
             {"unsubscribe_mailto": "mailto:unsub@hvsp.example?subject=stop%20{email}", "unsubscribe_url": ""},
-            "<mailto:unsub@hvsp.example?subject=stop%20a%2Bb%40news.test>",
+            "<mailto:unsub@hvsp.example?subject=stop%20a%2Bb%40news.test%20{T}>",
+            False,
+        ),
+        (
+            {"unsubscribe_mailto": "mailto:unsubscribe+{token}@hvsp.example", "unsubscribe_url": ""},
+            "<mailto:unsubscribe+{T}@hvsp.example>",
             False,
         ),
         (
@@ -152,11 +157,16 @@ def test_contact_values_are_escaped_in_html_only(tmp_path: Path) -> None:
 def test_list_unsubscribe_variants(
     tmp_path: Path, sender: dict[str, str], unsubscribe: str | None, post: bool
 ) -> None:
-    msg = parse(make_factory(tmp_path, sender=sender).build(contact("a+b@news.test", "A B")).data)
+    """The mailto always carries the reader's token (issue 17): a request by email proves itself."""
+    from pressctl.contacts.unsubscribe import load_or_create_secret, token_for
+
+    factory = make_factory(tmp_path, sender=sender)
+    msg = parse(factory.build(contact("a+b@news.test", "A B")).data)
+    token = token_for("a+b@news.test", load_or_create_secret(factory.workspace.state_dir))
     if sender.get("unsubscribe_url", "").startswith("http://"):
         assert msg["List-Unsubscribe"] == "<http://hvsp.example/u?e=a%2Bb%40news.test>"
     else:
-        assert msg["List-Unsubscribe"] == unsubscribe
+        assert msg["List-Unsubscribe"] == (unsubscribe.replace("{T}", token) if unsubscribe else None)
     # RFC 8058 one-click needs an HTTPS URL; a mailto or plain http must not claim it.
     assert (msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click") is post
     assert msg["List-Unsubscribe-Post"] is None or post

@@ -78,7 +78,8 @@ def test_every_selected_journalist_gets_one_personal_message(
         url = f"https://www.hvsp.example/press/unsubscribe?t={token_for(person.email, secret)}"
         assert quote(person.email, safe="/") not in page and person.email not in url
         assert f'href="{url}"' in page
-        assert msg["List-Unsubscribe"] == f"<mailto:unsubscribe@hvsp.example>, <{url}>"
+        token = token_for(person.email, secret)
+        assert msg["List-Unsubscribe"] == f"<mailto:unsubscribe@hvsp.example?subject=unsubscribe%20{token}>, <{url}>"
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         pdf = next(p for p in msg.walk() if p.get_content_type() == "application/pdf")
         assert pdf.get_content() == pdfs[out.language]

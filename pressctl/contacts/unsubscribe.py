@@ -1,26 +1,49 @@
 """Unsubscribe tokens: an opaque, URL-safe token per recipient address (HMAC-SHA256 with a workspace secret).
 
-The press office's unsubscribe page records only tokens; ``pressctl suppress import`` turns recorded tokens back
-into addresses by computing the token of every address the ledger knows. The secret lives in
-``.pressctl/secret`` (mode 0600), never in ``pressctl.toml``, a job snapshot or any output.
+The token is the only proof pressctl accepts that a reader asked to leave the list: the press office's
+unsubscribe page records tokens (``pressctl suppress import`` turns them back into addresses by computing
+the token of every address the ledger knows), and the ``List-Unsubscribe`` mailto carries the reader's
+token too (:func:`mailto_with_token`: ``?subject=unsubscribe TOKEN``, or wherever ``{token}`` stands), so
+``pressctl bounces`` can tell a real request (:func:`find_tokens`) from a message anyone could write.
+
+The secret lives in ``.pressctl/secret``: a regular file, mode 0600, never in ``pressctl.toml``, a job
+snapshot or any output. A secret that is anything else (a FIFO would hang every send, a 0644 file can be
+read by other users, who could then unsubscribe anyone) is refused with the command that fixes it.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import hmac
 import os
+import re
 import secrets
+import stat
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 
 from pressctl.errors import ConfigError
 
-__all__ = ["SECRET_NAME", "load_or_create_secret", "match_tokens", "token_for"]
+__all__ = [
+    "SECRET_NAME",
+    "TOKEN_CHARS",
+    "find_tokens",
+    "is_token",
+    "load_or_create_secret",
+    "load_secret",
+    "mailto_with_token",
+    "match_tokens",
+    "token_for",
+]
 
 SECRET_NAME = "secret"
+TOKEN_CHARS = 22
 _SECRET_BYTES = 32
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+_TOKEN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-])")
 
 
 def token_for(address: str, secret: bytes) -> str:
@@ -29,43 +52,131 @@ def token_for(address: str, secret: bytes) -> str:
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
 
 
+def is_token(value: str) -> bool:
+    """Whether ``value`` has a token's shape (22 URL-safe characters); not whether it is anyone's."""
+    return bool(_TOKEN.fullmatch(value.strip()))
+
+
 def match_tokens(tokens: Iterable[str], addresses: Iterable[str], secret: bytes) -> dict[str, str]:
     """Map each token that belongs to one of ``addresses`` to that address (unknown tokens are left out)."""
     by_token = {token_for(a, secret): a for a in addresses}
     return {t: by_token[t] for t in (t.strip() for t in tokens) if t in by_token}
 
 
-def load_or_create_secret(state_dir: Path) -> bytes:
-    """The workspace secret from ``state_dir/secret``, made (0600) on first use.
+def find_tokens(texts: Iterable[str]) -> tuple[str, ...]:
+    """Every word of token shape in ``texts`` (a subject, a first line, an address's ``+`` part), in order,
+    each once. Only an HMAC match against a known address makes one a token."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for m in _TOKEN_IN_TEXT.finditer(text):
+            found.setdefault(m.group(0), None)
+    return tuple(found)
 
-    A secret that exists but cannot be read, or is too short, is a configuration error: a new one would
-    silently invalidate every token already sent out.
-    """
-    path = state_dir / SECRET_NAME
+
+def mailto_with_token(mailto: str, token: str) -> str:
+    """The ``List-Unsubscribe`` mailto URL for one reader: ``{token}`` filled where the URL has it, else the
+    token added to the subject (``?subject=unsubscribe%20TOKEN``, or after a subject the URL already has)."""
+    if not token:
+        return mailto
+    if "{token}" in mailto:
+        return mailto.replace("{token}", token)
+    base, sep, query = mailto.partition("?")
+    params = query.split("&") if sep and query else []
+    for n, param in enumerate(params):
+        if param.lower().startswith("subject="):
+            params[n] = f"{param}%20{token}"
+            break
+    else:
+        params.append("subject=" + quote(f"unsubscribe {token}"))
+    return base + "?" + "&".join(params)
+
+
+def _open_regular(path: Path) -> bytes:
+    """The bytes of ``path`` when it is a regular file no other user can read; ConfigError otherwise.
+    ``O_NONBLOCK``: opening a FIFO must not wait for a writer."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        data = secrets.token_bytes(_SECRET_BYTES)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            return load_or_create_secret(state_dir)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return data
-    except OSError as exc:
-        raise ConfigError(
-            f"the workspace secret cannot be read ({exc.strerror})",
-            where=str(path),
-            hint="restore its permissions (it signs unsubscribe tokens; a new one would void the links already sent)",
-        ) from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(
+                "the workspace secret is not a regular file",
+                where=str(path),
+                hint=f"move it away (mv {path} {path}.bad) and restore the secret from a backup; without one, "
+                "the next send makes a new one (unsubscribe links already sent then stop working)",
+            )
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            raise ConfigError(
+                f"the workspace secret can be read by other users (mode {stat.S_IMODE(info.st_mode):04o})",
+                where=str(path),
+                hint=f"chmod 600 {path}",
+            )
+        chunks = []
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > 4096:
+                break
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _checked(path: Path, data: bytes) -> bytes:
     if len(data) < 16:
         raise ConfigError(
             "the workspace secret is too short",
             where=str(path),
             hint="restore it from a backup, or delete it to make a new one (unsubscribe links already sent stop working)",
         )
+    return data
+
+
+def load_secret(state_dir: Path) -> bytes | None:
+    """The workspace secret, or None when there is none yet (nothing was signed with it). For readers that
+    only check signatures (``pressctl bounces``): they must never make a new one."""
+    path = state_dir / SECRET_NAME
+    try:
+        return _checked(path, _open_regular(path))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: OSError) -> ConfigError:
+    return ConfigError(
+        f"the workspace secret cannot be read ({exc.strerror or errno.errorcode.get(exc.errno or 0, exc)})",
+        where=str(path),
+        hint="restore its permissions (it signs unsubscribe tokens; a new one would void the links already sent)",
+    )
+
+
+def load_or_create_secret(state_dir: Path) -> bytes:
+    """The workspace secret from ``state_dir/secret``, made (0600) on first use.
+
+    A secret that exists but cannot be read, is not a regular 0600 file, or is too short, is a configuration
+    error: a new one would silently invalidate every token already sent out.
+    """
+    path = state_dir / SECRET_NAME
+    found = load_secret(state_dir)
+    if found is not None:
+        return found
+    state_dir.mkdir(parents=True, exist_ok=True)
+    data = secrets.token_bytes(_SECRET_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:  # another process made it first: use theirs (a link to nothing stays an error)
+        theirs = load_secret(state_dir)
+        if theirs is None:
+            raise ConfigError(
+                "the workspace secret is a link to a file that is not there",
+                where=str(path),
+                hint=f"restore the file it points to, or remove the link (rm {path}) to make a new secret",
+            ) from None
+        return theirs
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     return data

@@ -23,6 +23,13 @@ a quota did nothing wrong and must not run out of tries because of it.
 
 The rules are data (:data:`RULES`), tried in order, first match wins; the fallbacks follow RFC 5321/3463
 reply classes. Pure: no I/O. Sources of the provider texts: docs/relays.md.
+
+:func:`bounce_class` is the one reading of what a permanent failure says about the *address*, shared by the
+send (a refusal at RCPT or DATA) and ``pressctl bounces`` (a DSN's Status): only a dead mailbox or domain
+(5.1.x, including Microsoft's 5.1.10) takes an address off the list; a full mailbox (5.2.2) is soft (tried
+again later; three soft bounces in 90 days suppress); a policy refusal (5.7.x: a spam filter, sender
+authentication) or a message too big (5.3.4, 5.2.3) fails that message without suppressing anybody, with
+what to do (:data:`BOUNCE_ADVICE`).
 """
 
 from __future__ import annotations
@@ -33,12 +40,16 @@ from enum import StrEnum
 from typing import Literal
 
 __all__ = [
+    "BOUNCE_ADVICE",
     "CHARGED",
+    "DEAD_STATUSES",
     "RULES",
+    "BounceClass",
     "Meaning",
     "Rule",
     "Stage",
     "Verdict",
+    "bounce_class",
     "classify_lost",
     "classify_reply",
     "enhanced_status",
@@ -62,10 +73,47 @@ class Meaning(StrEnum):
 #: Meanings whose recipient is charged an attempt (see the module docstring).
 CHARGED = _CHARGED = frozenset({Meaning.SENT, Meaning.RETRY_RECIPIENT, Meaning.RECIPIENT_FAILED, Meaning.UNKNOWN})
 
-#: Enhanced statuses after RCPT or DATA that say the *address* does not exist (suppression-worthy).
-_BOUNCE_STATUSES = frozenset({"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10"})
+#: Enhanced statuses that say the *address* does not exist (suppression-worthy), at send time and in a DSN:
+#: bad mailbox (5.1.0, 5.1.1, Microsoft's 5.1.10), bad system or domain (5.1.2), bad syntax (5.1.3), moved
+#: with no forwarding (5.1.6). 5.1.7 and 5.1.8 are about our sender, 5.1.4 and 5.1.5 about neither.
+DEAD_STATUSES = frozenset({"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10"})
 
 _STATUS_RE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
+_ANY_STATUS = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})")
+
+#: What a permanent failure says about the address (see :func:`bounce_class`).
+BounceClass = Literal["dead", "full", "policy", "size", "other"]
+
+#: What the press office can do about each class, for the lists ``pressctl bounces`` and the report print.
+BOUNCE_ADVICE: dict[str, str] = {
+    "dead": "the address does not exist: suppressed (pressctl suppress remove ADDR only if it is wrong)",
+    "full": "the mailbox is full: nothing to do; three soft bounces within 90 days suppress it",
+    "policy": "refused by the recipient's mail server as policy (a spam filter or sender authentication): "
+    "check SPF, DKIM and DMARC for the From domain, or ask the journalist to allow it; then "
+    "`pressctl send RELEASE --retry-failed`",
+    "size": "too big for the recipient's mailbox: send it with a linked PDF (--pdf link) to this journalist",
+    "other": "refused for a reason that does not say the address is dead: read the diagnostic; "
+    "`pressctl suppress add ADDR` if it is",
+}
+
+
+def bounce_class(status: str | None) -> BounceClass:
+    """What an enhanced status (``5.1.1``, ``5.7.1``; leading zeros allowed) says about the recipient's
+    address: the one rule for a refusal at send time and for a DSN. Anything not 5.1.x-dead, 5.2.2, 5.7.x or
+    5.3.4/5.2.3 (and no status at all) is ``other``: never a reason to suppress."""
+    match = _ANY_STATUS.fullmatch((status or "").strip())
+    if not match:
+        return "other"
+    normal = f"{match.group(1)}.{int(match.group(2))}.{int(match.group(3))}"
+    if normal in DEAD_STATUSES:
+        return "dead"
+    if normal == "5.2.2":
+        return "full"
+    if normal in ("5.3.4", "5.2.3"):
+        return "size"
+    if normal.startswith("5.7."):
+        return "policy"
+    return "other"
 
 
 @dataclass(frozen=True)
@@ -161,6 +209,9 @@ RULES: tuple[Rule, ...] = (
          code_class=4, status=r"4\.2\.1", text=r"mailbox|receiving mail|user you are trying"),
     Rule("450-4.2.1", M.SLOW_DOWN, "the relay throttles", codes=(450,), status=r"4\.2\.1"),
     Rule("any-4.7.x", M.SLOW_DOWN, "the relay defers us by policy", code_class=4, status=r"4\.7\.\d+"),
+    # A full mailbox is soft (bounce_class "full"), as a DSN saying so is: this recipient later.
+    Rule("mailbox-full-5.2.2", M.RETRY_RECIPIENT, "the mailbox is full: this recipient later",
+         code_class=5, status=r"5\.2\.2", stages=("rcpt", "data", "")),
     Rule("connect-421", M.SLOW_DOWN, "the relay refused another connection", codes=(421,), stages=("connect",),
          reconnect=True),
     # -- refusals of the sender, the message or the login at its stage ---------------------------------
@@ -216,7 +267,7 @@ class Verdict:
         return (
             self.meaning is Meaning.RECIPIENT_FAILED
             and self.stage in ("rcpt", "data", "")
-            and self.status in _BOUNCE_STATUSES
+            and bounce_class(self.status) == "dead"
         )
 
     @property

@@ -658,12 +658,11 @@ def make_transport(
 
 def _smtp_transport(spec: RelaySpec, workspace: Workspace, *, from_addr: str | None, password: str | None) -> SmtpTransport:
     settings = parse_smtp_url(spec.url, password=password, option=spec.option)
-    return_path = workspace.sender.return_path  # VERP ([sender] return_path): MAIL FROM per recipient
     sender = from_addr or workspace.sender.from_addr
     profile = spec.limits.profile.name
     if spec.auth != "xoauth2":
         return SmtpTransport(
-            settings, sender=sender, local_hostname=spec.helo, return_path=return_path, profile=profile
+            settings, sender=sender, local_hostname=spec.helo, profile=profile
         )
     tokens = TokenSource(command=spec.oauth_token_command)  # one per relay: its connections share the token
     user = settings.username or ""
@@ -678,7 +677,6 @@ def _smtp_transport(spec: RelaySpec, workspace: Workspace, *, from_addr: str | N
         auth="xoauth2",
         authenticate=authenticate,
         tokens=tokens,
-        return_path=return_path,
         profile=profile,
     )
 

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from pressctl.addresses import check_address
 from pressctl.config import Workspace, check_sender
 from pressctl.contacts.segments import wanted_language
+from pressctl.contacts.unsubscribe import mailto_with_token, token_for
 from pressctl.controls import clean_header_text, clean_merge_value
 from pressctl.errors import ContactsError, InputError
 from pressctl.languages import primary, route_language
@@ -41,6 +42,7 @@ from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Re
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.render.names import PDF_LINK_SLOT, PDF_LINK_SLOT_LINE, pdf_filename, without_pdf_link_slots
 from pressctl.send.wire import wire_piece, wire_pieces
+from pressctl.verp import verp_encode
 
 __all__ = [
     "PDF_MODES",
@@ -288,10 +290,14 @@ class MessageFactory:
         self._unsub_mailto = identity.unsubscribe_mailto
         self._unsub_url = identity.unsubscribe_url
         self._one_click = self._unsub_url.lower().startswith("https://")
-        # {token}: an opaque per-recipient token (pressctl.contacts.unsubscribe), from the workspace's secret as it is
-        # now (a scheduled job reads it at dispatch; it is never copied into a snapshot).
+        self._return_path = sender.return_path  # VERP: MAIL FROM names the recipient, signed (pressctl.verp)
+        # The workspace secret signs what only a real reader or a real bounce can show: the per-recipient
+        # unsubscribe token ({token} in the URL, and always in the List-Unsubscribe mailto, so a request by
+        # email proves itself) and the VERP return path. Read as it is now (a scheduled job reads it at
+        # dispatch; it is never copied into a snapshot).
         self._secret: bytes | None = None
-        if "{token}" in self._unsub_url or "{token}" in self._unsub_mailto:
+        self._tokens = "{token}" in self._unsub_url or bool(self._unsub_mailto)
+        if self._tokens or self._return_path:
             if unsubscribe_secret is None:
                 from pressctl.contacts.unsubscribe import load_or_create_secret
 
@@ -478,9 +484,11 @@ class MessageFactory:
         # Quoted as the renderer's `{{ email | urlencode }}` does, so header and body links are one URL.
         filled = quote(addr, safe="/")
         token = self.unsubscribe_token(addr)
-        entries = [
-            u.replace("{email}", filled).replace("{token}", token) for u in (self._unsub_mailto, self._unsub_url) if u
-        ]
+        entries = []
+        if self._unsub_mailto:  # always with the reader's token: pressctl bounces honours only a tokened request
+            entries.append(mailto_with_token(self._unsub_mailto.replace("{email}", filled), token))
+        if self._unsub_url:
+            entries.append(self._unsub_url.replace("{email}", filled).replace("{token}", token))
         words = [f"<{e}>," for e in entries[:-1]] + [f"<{entries[-1]}>"]
         line = _fold("List-Unsubscribe", words)
         if self._one_click:  # RFC 8058: only an HTTPS URL can take the one-click POST
@@ -488,11 +496,10 @@ class MessageFactory:
         return line
 
     def unsubscribe_token(self, address: str) -> str:
-        """The token ``{token}`` becomes for ``address`` ("" when the unsubscribe URL has no ``{token}``)."""
-        if self._secret is None:
+        """The token ``{token}`` (and the List-Unsubscribe mailto) carries for ``address`` ("" when neither the
+        unsubscribe URL has ``{token}`` nor a mailto is set)."""
+        if self._secret is None or not self._tokens:
             return ""
-        from pressctl.contacts.unsubscribe import token_for
-
         return token_for(address, self._secret)
 
     def greets_by_name(self, contact: Contact, language: str) -> bool:
@@ -577,6 +584,9 @@ class MessageFactory:
             language=v.language,
             data=data,
             smtputf8=smtputf8 or self._sender_utf8,
+            return_path=verp_encode(self._return_path, addr, self._secret)
+            if self._return_path and self._secret
+            else "",
         )
 
     def build_all(self, contacts: Sequence[Contact]) -> list[OutgoingMessage]:

@@ -27,7 +27,6 @@ from pressctl.errors import TransportError
 from pressctl.model import OutgoingMessage
 from pressctl.relays.replies import CHARGED, Meaning, Stage, Verdict, classify_lost, classify_reply
 from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
-from pressctl.verp import verp_encode
 
 __all__ = [
     "PASSWORD_ENV",
@@ -183,13 +182,10 @@ class RelayBusy(TransportError):
 
 
 class _SmtpConnection:
-    def __init__(
-        self, client: Any, sender: str, settings: SmtpSettings, return_path: str = "", profile: str | None = None
-    ) -> None:
+    def __init__(self, client: Any, sender: str, settings: SmtpSettings, profile: str | None = None) -> None:
         self._client = client
         self._sender = sender
         self._settings = settings
-        self._return_path = return_path
         self._profile = profile  # the relay profile: its provider texts are read with it
 
     @property
@@ -213,8 +209,9 @@ class _SmtpConnection:
                 return failed_here("the server does not accept international (SMTPUTF8) addresses")
             options, encoding = ["SMTPUTF8"], "utf-8"
         # Envelope first; a refusal here means the message was never handed over. With [sender] return_path
-        # (VERP) the envelope sender names the recipient, so a bounce says whose message it was.
-        sender = verp_encode(self._return_path, message.recipient) if self._return_path else self._sender
+        # (VERP) the message carries its signed envelope sender (pressctl.verp), which names the recipient,
+        # so a bounce says whose message it was.
+        sender = message.return_path or self._sender
         stage: Stage = "mail"
         try:
             await client.mail(sender, options=options, encoding=encoding)
@@ -312,14 +309,12 @@ class SmtpTransport:
         auth: Literal["password", "xoauth2"] = "password",
         authenticate: Callable[[Any], Awaitable[None]] | None = None,
         tokens: object = None,
-        return_path: str = "",
         profile: str | None = None,
     ) -> None:
         install_fast_data_path()
         self.settings = settings
         self.profile = profile  # the relay profile's name: replies are read with its provider rules
         self.sender = envelope_sender(sender)
-        self.return_path = return_path  # a VERP template ([sender] return_path): MAIL FROM per recipient
         self.auth = auth
         # With auth="xoauth2": logs a connected client in (pressctl.relays.oauth.login_xoauth2 bound to the
         # relay's user and its one token source, shared by every connection; see send.campaign.make_transport).
@@ -454,7 +449,7 @@ class SmtpTransport:
                 raise
         if s.username and not client.is_connected:
             raise TransportError(f"{where} closed the connection after login")
-        return _SmtpConnection(client, self.sender, s, self.return_path, self.profile)
+        return _SmtpConnection(client, self.sender, s, self.profile)
 
     def _raise_if_busy(self, exc: Any, stage: Stage, where: str) -> None:
         """A refusal while connecting or logging in that means *slow down* (read with this relay's
