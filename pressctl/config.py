@@ -17,6 +17,7 @@ from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError, InputError
 from pressctl.languages import LANGUAGES, normalise_language, primary
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
+from pressctl.mailboxes import BOUNCES_KEYS, Bounces, parse_bounces
 
 __all__ = [
     "CONFIG_NAME",
@@ -130,19 +131,6 @@ class Sender:
     pdf: str = "attach"  # attach | link | both
     pdf_base_url: str = ""  # where linked PDFs are published, when pdf is link or both
     return_path: str = ""  # VERP envelope sender, e.g. bounces+{local}={domain}@hvsp.example ("" = the From)
-
-
-@dataclass(frozen=True)
-class Bounces:
-    """``[bounces]``: the mailbox ``pressctl bounces`` reads when no --maildir/--mbox/--imap is given."""
-
-    maildir: Path | None = None
-    mbox: Path | None = None
-    imap: str = ""  # imaps://user@host/FOLDER (no password)
-    user: str = ""  # the IMAP user, when the URL has none
-    auth: str = ""  # password | xoauth2
-    oauth_token_command: str = ""  # prints an XOAUTH2 access token when PRESSCTL_IMAP_OAUTH_TOKEN is unset
-    move_to: str = ""  # IMAP/Maildir folder for handled messages
 
 
 @dataclass(frozen=True)
@@ -527,7 +515,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "smtp": ("url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "relays"),
     "assets": ("allow",),
     "limits": LIMIT_KEYS,
-    "bounces": ("maildir", "mbox", "imap", "user", "auth", "oauth_token_command", "move_to"),
+    "bounces": BOUNCES_KEYS,
     "site": ("dir", "base_url", "deploy", "deploy_timeout"),
 }
 # Colours and font names go into CSS as they are: allow only what a colour or a family name can be.
@@ -958,7 +946,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             raise ConfigError(exc.what, where=where, hint=exc.hint) from None
 
     return_path = _return_path(_str(sender, "return_path", "sender", where).strip(), where)
-    bounces = _bounces(_table(data, "bounces", where), root, where)
+    bounces = parse_bounces(_table(data, "bounces", where), root, where)  # pressctl.mailboxes
     smtp_config = _smtp_config(smtp, where)
     smtp_relays = _smtp_relays(smtp, where)
     if smtp_relays and smtp_url is not None:
@@ -1028,33 +1016,3 @@ def _return_path(template: str, where: str) -> str:
     return template
 
 
-def _bounces(table: dict[str, Any], root: Path, where: str) -> Bounces:
-    """``[bounces]``: at most one of maildir, mbox and imap (paths relative to the workspace)."""
-    values = {key: _str(table, key, "bounces", where).strip() for key in _KNOWN["bounces"]}
-    given = [k for k in ("maildir", "mbox", "imap") if values[k]]
-    if len(given) > 1:
-        raise ConfigError(
-            f"[bounces] has both {given[0]} and {given[1]}", where=where, hint="keep one mailbox: maildir, mbox or imap"
-        )
-    if values["auth"] not in ("", "password", "xoauth2"):
-        raise ConfigError(f"bounces.auth must be password or xoauth2, not {values['auth']!r}", where=where)
-    netloc = values["imap"].split("://", 1)[-1].split("/", 1)[0]
-    if ":" in netloc.rpartition("@")[0]:  # user:password@host
-        raise ConfigError(
-            "bounces.imap must not contain a password",
-            where=where,
-            hint="remove it and set PRESSCTL_IMAP_PASSWORD in the environment instead",
-        )
-    if values["imap"] and not values["imap"].lower().startswith(("imap://", "imaps://")):
-        raise ConfigError(
-            "bounces.imap must start with imaps:// or imap://", where=where, hint="e.g. imaps://mail.hvsp.example/INBOX"
-        )
-    return Bounces(
-        maildir=root / values["maildir"] if values["maildir"] else None,
-        mbox=root / values["mbox"] if values["mbox"] else None,
-        imap=values["imap"],
-        user=values["user"],
-        auth=values["auth"],
-        oauth_token_command=values["oauth_token_command"],
-        move_to=values["move_to"],
-    )

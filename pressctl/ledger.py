@@ -855,8 +855,9 @@ class Ledger:
         self.conn.execute("COMMIT")
 
     def needs_attention(self, campaign_id: int | None = None) -> list[RecipientRecord]:
-        """Rows a person should look at: bounced, or a response ``moved`` or ``replied`` (all campaigns, or one)."""
-        where = "(status = 'bounced' OR response IN ('bounced', 'moved', 'replied'))"
+        """Rows a person should look at: bounced, or a response ``moved``, ``replied`` or ``failed`` (refused by
+        the recipient's server as policy or size: pressctl.bounces.plan), in all campaigns or one."""
+        where = "(status = 'bounced' OR response IN ('bounced', 'moved', 'replied', 'failed'))"
         args: tuple[object, ...] = ()
         if campaign_id is not None:
             where += " AND campaign_id = ?"

@@ -28,7 +28,9 @@ class Limits:
     row_cells: int = 1_000  # cells in any one row
     cell_chars: int = 10_000  # characters in one cell
     image_pixels: int = 50_000_000  # width x height of a photo, logo or body image
-    problems_shown: int = 50  # problems printed by `contacts check` before "... and N more"
+    problems_shown: int = 50  # problems printed by `contacts check` (and `bounces` lists) before "... and N more"
+    inbound_bytes: int = 25_000_000  # one message `pressctl bounces` reads; a bigger one is listed, not read
+    inbound_nesting: int = 30  # MIME parts nested in one inbound message (the parser recurses per level)
 
 
 DEFAULT_LIMITS = Limits()
@@ -42,6 +44,8 @@ LIMIT_HELP: dict[str, str] = {
     "cell_chars": "characters in one cell of a contact list",
     "image_pixels": "pixels in an image",
     "problems_shown": "problems printed before '... and N more'",
+    "inbound_bytes": "bytes in one message pressctl bounces reads",
+    "inbound_nesting": "levels of nested parts in one message pressctl bounces reads",
 }
 
 LIMIT_KEYS = tuple(f.name for f in fields(Limits))

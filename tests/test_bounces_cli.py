@@ -330,7 +330,7 @@ def test_bounces_table_is_checked(tmp_path: Path, table: str, words: str) -> Non
 def test_imap_settings_from_the_table_the_smtp_password_and_a_token_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pressctl.cli.bounces import _imap_settings
+    from pressctl.cli._imap_login import imap_settings as _imap_settings
 
     ws = make_workspace(tmp_path)
     toml = ws / "pressctl.toml"
@@ -357,7 +357,7 @@ def test_the_smtp_accounts_mailbox_uses_its_oauth_settings_by_default(
 ) -> None:
     """Issue 12's left-over: [smtp] auth = "xoauth2" and its token (command or PRESSCTL_SMTP_OAUTH_TOKEN)
     serve the same account's mailbox, as its password does; [bounces] auth or another account keep theirs."""
-    from pressctl.cli.bounces import _imap_settings
+    from pressctl.cli._imap_login import imap_settings as _imap_settings
 
     ws = make_workspace(tmp_path)
     toml = ws / "pressctl.toml"
@@ -393,18 +393,36 @@ def test_the_smtp_accounts_mailbox_uses_its_oauth_settings_by_default(
 
 
 @pytest.mark.slow
-def test_mail_to_the_workspace_unsubscribe_address_suppresses_its_sender(ws: Path, tmp_path: Path) -> None:
-    # pressctl init writes unsubscribe_mailto as a plain address (no "mailto:"): mail sent to it still counts.
+def test_mail_to_the_workspace_unsubscribe_address_needs_the_readers_token(ws: Path, tmp_path: Path) -> None:
+    # pressctl init writes unsubscribe_mailto as a plain address (no "mailto:"): mail sent to it is a request;
+    # only the one carrying the reader's token (the List-Unsubscribe mailto's subject) suppresses.
+    from pressctl.contacts.unsubscribe import load_or_create_secret, token_for
+
     _ledger(ws)
+    token = token_for("amy.chan@harbourdaily.example", load_or_create_secret(ws / ".pressctl"))
     box = _maildir(tmp_path, [])
     (box / "new" / "1.x.host").write_bytes(
         b"From: Tom Yip <tom.yip@bayweekly.example>\r\nTo: unsubscribe@hvsp.example\r\n"
         b"Subject: Bay Weekly\r\nMessage-ID: <u-1@bayweekly.example>\r\n\r\nThanks.\r\n"
     )
+    (box / "new" / "2.x.host").write_bytes(
+        b"From: amy.chan@harbourdaily.example\r\nTo: unsubscribe@hvsp.example\r\n"
+        + f"Subject: unsubscribe {token}\r\nMessage-ID: <u-2@harbourdaily.example>\r\n\r\n".encode()
+    )
     done = run_cli(["bounces", "--maildir", str(box), "--json"], cwd=ws)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["counts"]["unsubscribes"] == 1
-    assert "tom.yip@bayweekly.example" in (ws / "contacts" / "suppressed.csv").read_text(encoding="utf-8")
+    data = json.loads(done.stdout)
+    assert (data["counts"]["unsubscribes"], data["counts"]["unconfirmed requests"]) == (1, 1)
+    assert [r["from"] for r in data["unconfirmed_requests"]] == ["tom.yip@bayweekly.example"]
+    listed = (ws / "contacts" / "suppressed.csv").read_text(encoding="utf-8")
+    assert "amy.chan@harbourdaily.example" in listed and "tom.yip@bayweekly.example" not in listed
+    assert _rows(_ledger_path(ws))["amy.chan@harbourdaily.example"][1] == "unsubscribe"
+    attention = " ".join(run_cli(["report", "--needs-attention"], cwd=ws).stdout.split())
+    assert "tom.yip@bayweekly.example" in attention and "unconfirmed" in attention
+
+
+def _ledger_path(ws: Path) -> Path:
+    return ws / ".pressctl" / "ledger.sqlite3"
 
 
 @pytest.mark.slow
@@ -455,7 +473,7 @@ def test_a_mailbox_of_one_of_several_relays_uses_that_relays_login(
 ) -> None:
     """With [[smtp.relays]] the bounce mailbox of one relay's account logs in as that relay does: its
     password variable, or its XOAUTH2 token command; a mailbox of no relay's account gets neither."""
-    from pressctl.cli.bounces import _imap_settings
+    from pressctl.cli._imap_login import imap_settings as _imap_settings
     from pressctl.errors import InputError
 
     ws = make_workspace(tmp_path)

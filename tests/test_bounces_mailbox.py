@@ -1,4 +1,4 @@
-"""pressctl.bounces.mailbox: Maildir and mbox readers, IMAP URLs and credentials (no server needed)."""
+"""pressctl.bounces.mailbox and .imap: Maildir and mbox readers, IMAP URLs and credentials (no server needed)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pressctl.bounces.mailbox import (
+from pressctl.bounces.imap import (
     ImapMailbox,
     ImapSettings,
-    MaildirReader,
-    MboxReader,
     imap_credentials,
     parse_imap_url,
-    poll,
     xoauth2_string,
 )
+from pressctl.bounces.mailbox import MaildirReader, MboxReader, poll
 from pressctl.errors import InputError, TransportError
 
 DATA = Path(__file__).parent / "bounces_data"

@@ -211,10 +211,142 @@ def test_unsubscribe_by_subject_in_chinese() -> None:
 
 
 def test_unsubscribe_to_our_list_unsubscribe_mailbox() -> None:
-    assert _parse("unsub_mailto.eml").kind == "other"  # without knowing the mailbox, nothing to go on
+    # The whole subject asks ("please remove ADDRESS"), and it went to our mailbox: a request either way
+    # (with no token it changes nothing: pressctl.bounces.match lists it as unconfirmed).
+    assert _parse("unsub_mailto.eml").asks_unsubscribe
     f = _parse("unsub_mailto.eml", unsubscribe_addresses=["Unsubscribe@hvsp.example"])
     assert f.kind == "unsubscribe"
     assert f.sender == "tom.yip@bayweekly.example"
+    assert f.tokens == ()
+
+
+def test_mail_to_our_mailbox_without_asking_is_still_a_request() -> None:
+    raw = b"From: a@x.example\r\nTo: unsubscribe@hvsp.example\r\nSubject: Bay Weekly\r\n\r\nThanks.\r\n"
+    assert parse_message(raw).kind == "other"
+    assert parse_message(raw, unsubscribe_addresses=["unsubscribe@hvsp.example"]).kind == "unsubscribe"
+
+
+TOKEN = "Qm9yZWFsLVRva2VuLTAwMQ"  # token-shaped: 22 URL-safe characters
+
+
+@pytest.mark.parametrize(
+    ("to", "subject", "tokens"),
+    [
+        ("unsubscribe@hvsp.example", f"unsubscribe {TOKEN}", (TOKEN,)),
+        (f"unsubscribe+{TOKEN}@hvsp.example", "unsubscribe", (TOKEN,)),
+        ("unsubscribe@hvsp.example", "unsubscribe", ()),
+        ("press@hvsp.example", f"Re: tidal bay {TOKEN}", (TOKEN,)),  # a word of token shape: only a candidate
+    ],
+)
+def test_token_candidates_come_from_the_subject_first_line_and_our_mailbox_address(
+    to: str, subject: str, tokens: tuple[str, ...]
+) -> None:
+    raw = f"From: a@x.example\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n\r\n".encode()
+    f = parse_message(raw, unsubscribe_addresses=["unsubscribe+{token}@hvsp.example"])
+    assert f.tokens == tokens
+
+
+@pytest.mark.parametrize(
+    ("subject", "first", "asks"),
+    [
+        ("unsubscribe", "", True),
+        ("Unsubscribe me", "", True),
+        ("Re: Please remove me from your press list, thanks", "", True),
+        ("取消訂閱", "", True),
+        ("Re: HVSP tidal bay", "Please unsubscribe me.", True),
+        ("Re: HVSP tidal bay", "請把我從新聞稿名單中移除，謝謝。", True),
+        ("Re: HVSP tidal bay", "Please don't unsubscribe me, can I get the photos?", False),
+        ("Re: HVSP tidal bay", "Can I get the photos? Also, how do I unsubscribe my colleague?", False),
+        ("Why did you unsubscribe me?", "", False),
+        ("Re: HVSP tidal bay", "Thanks. (To unsubscribe, click here)", False),
+    ],
+)
+def test_unsubscribe_words_count_only_as_the_whole_subject_or_first_line(subject: str, first: str, asks: bool) -> None:
+    msg = EmailMessage()
+    msg["From"] = "priya.raman@innovationwire.example"
+    msg["Subject"] = subject
+    msg.set_content(first + "\n\nPriya")
+    assert parse_message(msg.as_bytes()).asks_unsubscribe is asks
+
+
+def test_a_reply_saying_dont_unsubscribe_me_is_a_reply() -> None:
+    msg = EmailMessage()
+    msg["From"] = "priya.raman@innovationwire.example"
+    msg["Subject"] = "Re: Harbourview Science Park Opens Tidal Energy Test Bay"
+    msg["In-Reply-To"] = "<3c4d5e6f708192a3b4c5d6e7f8091a2b@hvsp.example>"
+    msg.set_content("Please don't unsubscribe me, can I get the photos?\n\nPriya")
+    f = parse_message(msg.as_bytes())
+    assert (f.kind, f.asks_unsubscribe) == ("replied", False)
+
+
+def test_the_envelope_is_only_the_delivery_block_at_the_top() -> None:
+    raw = (
+        b"Return-Path: <>\r\nX-Original-To: bounces+a=b.example@hvsp.example\r\n"
+        b"Delivered-To: bounces+a=b.example@hvsp.example\r\n"
+        b"Received: from mx.attacker.example by relay.hvsp.example\r\n"
+        b"Delivered-To: bounces+victim=outlet.example@hvsp.example\r\n"
+        b"To: bounces+victim=outlet.example@hvsp.example\r\nSubject: x\r\n\r\nx\r\n"
+    )
+    f = parse_message(raw)
+    assert f.envelope == ("bounces+a=b.example@hvsp.example",)
+    assert "bounces+victim=outlet.example@hvsp.example" in f.to  # written by the sender: never the envelope
+    forged = parse_message(b"Received: by relay\r\nDelivered-To: bounces+victim=outlet.example@hvsp.example\r\n\r\nx")
+    assert forged.envelope == ()
+
+
+def test_a_moved_notice_names_every_new_address() -> None:
+    msg = EmailMessage()
+    msg["From"] = "david.lau@asiabiztimes.example"
+    msg["Subject"] = "Re: HVSP"
+    msg.set_content(
+        "David Lau has left Asia Business Times. For science and technology please contact Jane Ho "
+        "(jane.ho@asiabiztimes.example); for everything else write to newsdesk@asiabiztimes.example."
+    )
+    f = parse_message(msg.as_bytes())
+    assert f.kind == "moved"
+    assert f.new_addresses == ("jane.ho@asiabiztimes.example", "newsdesk@asiabiztimes.example")
+    assert f.new_address == "jane.ho@asiabiztimes.example, newsdesk@asiabiztimes.example"
+
+
+def _nested(depth: int) -> bytes:
+    head = b"From: x@y.example\r\nSubject: nested\r\nMIME-Version: 1.0\r\n"
+    body = b"Content-Type: text/plain\r\n\r\nhello\r\n"
+    for n in range(depth):
+        body = (
+            f"Content-Type: multipart/mixed; boundary=\"b{n}\"\r\n\r\n--b{n}\r\n".encode()
+            + body
+            + f"\r\n--b{n}--\r\n".encode()
+        )
+    return head + body
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"From: x@y.example\r\nContent-Type: text/plain; charset=idna\r\n\r\nabc\xff\r\n", "charset 'idna'"),
+        (b"From: x@y.example\r\nContent-Type: text/plain; charset=x-no-such\r\n\r\nabc\r\n", "no decoder"),
+        (_nested(1500), "nested"),
+        (_nested(40), "nested 40 deep"),
+    ],
+)
+def test_a_message_that_cannot_be_read_is_unreadable_with_its_reason(raw: bytes, words: str) -> None:
+    f = parse_message(raw)
+    assert f.kind == "unreadable" and words in f.reason, f
+    assert f.handled_key.startswith("sha256:")
+
+
+def test_a_message_over_the_size_limit_is_unreadable_without_parsing() -> None:
+    f = parse_message(b"Subject: big\r\n\r\n" + b"x" * 2000, max_bytes=1000)
+    assert f.kind == "unreadable" and "over the limit (inbound_bytes = 1000" in f.reason
+
+
+def test_raw_utf8_headers_and_undecodable_bytes_come_out_as_text_a_database_takes() -> None:
+    raw = "From: 李月華 <lee@x.example>\r\nSubject: 取消訂閱\r\nMessage-ID: <\udcff@x>\r\n\r\n".encode(
+        "utf-8", "surrogateescape"
+    )
+    f = parse_message(raw)
+    assert f.subject == "取消訂閱" and f.kind == "unsubscribe"
+    (f.subject + f.message_id + f.sender).encode("utf-8")  # no surrogates left
 
 
 @pytest.mark.parametrize(
@@ -222,7 +354,7 @@ def test_unsubscribe_to_our_list_unsubscribe_mailbox() -> None:
     [b"", b"\x00\xff garbage", b"Subject: =?bogus?Q?x?=\r\n\r\nhi", b"Content-Type: multipart/report\r\n\r\n"],
 )
 def test_garbage_never_raises(raw: bytes) -> None:
-    assert parse_message(raw).kind in ("other", "bounce")
+    assert parse_message(raw).kind in ("other", "bounce", "unreadable")
 
 
 @pytest.mark.parametrize(
@@ -284,6 +416,7 @@ def test_handled_key_is_the_message_id_or_a_digest() -> None:
         ("mailto:unsubscribe@hvsp.example?subject=unsubscribe%20{email}", "unsubscribe@hvsp.example"),
         ("MAILTO:Unsubscribe%2Bpress@hvsp.example", "Unsubscribe+press@hvsp.example"),
         ("mailto:unsubscribe+{email}@hvsp.example", ""),
+        ("mailto:unsubscribe+{token}@hvsp.example", "unsubscribe+{token}@hvsp.example"),
         ("https://hvsp.example/unsubscribe", ""),
     ],
 )

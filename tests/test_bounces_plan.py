@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
+from pressctl.bounces.dsn import BouncedRecipient
 from pressctl.bounces.match import LedgerRow, Match
-from pressctl.bounces.parse import BouncedRecipient, Finding, parse_message
+from pressctl.bounces.parse import Finding, parse_message
 from pressctl.bounces.plan import plan_updates
 
 DATA = Path(__file__).parent / "bounces_data"
@@ -81,10 +84,41 @@ def test_replies_set_the_response_and_never_downgrade() -> None:
     assert plan.suppressions == ()
 
 
-def test_unsubscribe_suppresses_the_sender_even_without_a_row() -> None:
+def test_a_tokened_unsubscribe_suppresses_its_address_even_without_a_row() -> None:
     f = parse_message((DATA / "unsub_mailto.eml").read_bytes(), unsubscribe_addresses=["unsubscribe@hvsp.example"])
-    plan = plan_updates([Match(f, f.sender, None, "sender")], now=NOW)
+    plan = plan_updates([Match(f, "tom.yip@bayweekly.example", None, "token")], now=NOW)
     assert plan.updates == ()
     assert [(s.address, s.reason) for s in plan.suppressions] == [
-        ("tom.yip@bayweekly.example", "asked to unsubscribe by email 2026-03-14")
+        ("tom.yip@bayweekly.example", "asked to unsubscribe by email (with their token) 2026-03-14")
     ]
+
+
+def test_an_unsubscribe_match_without_a_token_suppresses_nobody() -> None:
+    f = parse_message((DATA / "unsub_mailto.eml").read_bytes(), unsubscribe_addresses=["unsubscribe@hvsp.example"])
+    assert plan_updates([Match(f, f.sender, None, "message-id")], now=NOW).suppressions == ()
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [("5.7.1", "policy"), ("5.7.26", "policy"), ("5.3.4", "size"), ("5.0.0", "other"), ("", "other"), ("5.4.4", "other")],
+)
+def test_policy_size_and_other_failures_fail_the_row_without_suppressing(status: str, kind: str) -> None:
+    plan = plan_updates([_bounce("hard", status)], now=NOW)
+    assert plan.suppressions == () and plan.soft_bounces == ()
+    [u] = plan.updates
+    assert (u.status, u.response, u.code) == ("failed", "failed", status)
+    [r] = plan.refused
+    assert (r.address, r.kind, r.campaign_id) == (ROW.email, kind, 5) and r.advice
+
+
+def test_a_full_mailbox_is_a_soft_bounce() -> None:
+    plan = plan_updates([_bounce("hard", "5.2.2")], now=NOW)
+    assert plan.suppressions == () and plan.refused == ()
+    assert [(u.response, u.status) for u in plan.updates] == [("soft-bounce", None)]
+    assert [s.code for s in plan.soft_bounces] == ["5.2.2"]
+
+
+@pytest.mark.parametrize("status", ["5.1.1", "5.1.10", "5.1.2", "5.01.001"])
+def test_only_a_dead_address_is_bounced_and_suppressed(status: str) -> None:
+    plan = plan_updates([_bounce("hard", status)], now=NOW)
+    assert [u.status for u in plan.updates] == ["bounced"] and len(plan.suppressions) == 1

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from pressctl.bounces.mailbox import MaildirReader
 from pressctl.bounces.match import LedgerRow
+from pressctl.bounces.notes import Note
 from pressctl.bounces.plan import Plan, Suppression
-from pressctl.bounces.run import Handled, process
+from pressctl.bounces.run import Handled, InboundRules, process
 
 DATA = Path(__file__).parent / "bounces_data"
 NOW = dt.datetime(2026, 3, 14, 2, 0, tzinfo=dt.UTC)
@@ -25,6 +26,7 @@ class FakeStore:
         self.soft: dict[str, list[dt.datetime]] = {}
         self.status: dict[tuple[int, str], str] = {k: r.status for k, r in self.rows.items()}
         self.response: dict[tuple[int, str], str] = {}
+        self.notes: list[Note] = []
 
     def is_handled(self, key: str) -> bool:
         return key in self.handled
@@ -36,9 +38,8 @@ class FakeStore:
     def by_message_id(self, mid: str) -> LedgerRow | None:
         return next((self._row(r) for r in self.rows.values() if r.message_id == mid), None)
 
-    def by_address(self, campaign_id: int, folded: str) -> LedgerRow | None:
-        r = self.rows.get((campaign_id, folded))
-        return self._row(r) if r else None
+    def address_for_token(self, token: str) -> str | None:
+        return None
 
     def latest_for_address(self, folded: str) -> LedgerRow | None:
         found = [r for r in self.rows.values() if r.key == folded]
@@ -47,7 +48,8 @@ class FakeStore:
     def soft_bounce_times(self, folded: str) -> Sequence[dt.datetime]:
         return self.soft.get(folded, [])
 
-    def apply(self, plan: Plan, handled: Handled) -> None:
+    def apply(self, plan: Plan, handled: Handled, notes: Sequence[Note] = ()) -> None:
+        self.notes.extend(notes)
         for u in plan.updates:
             if u.status:
                 self.status[(u.campaign_id, u.key)] = u.status
@@ -82,7 +84,7 @@ def test_one_pass_then_a_second_changes_nothing(tmp_path: Path) -> None:
     run = dict(
         now=lambda: NOW,
         suppress=suppressed.append,
-        unsubscribe_addresses=["unsubscribe@hvsp.example"],
+        rules=InboundRules(unsubscribe_addresses=("unsubscribe@hvsp.example",)),
         move_to="Processed",
     )
     first = process(MaildirReader(box), store, **run)  # type: ignore[arg-type]
@@ -93,18 +95,17 @@ def test_one_pass_then_a_second_changes_nothing(tmp_path: Path) -> None:
     assert store.status[(5, "chris.ng@lantaunews.example")] == "bounced"
     assert store.response[(5, "amy.chan@harbourdaily.example")] == "auto-reply"
     assert store.response[(5, "priya.raman@innovationwire.example")] == "replied"
-    assert sorted(s.address for s in suppressed) == [
-        "chris.ng@lantaunews.example",
-        "tom.yip@bayweekly.example",
-        "wing.chan@harbourtimes.example",
-    ]
-    # ooo_zh replies to nothing of ours: listed, and left in the inbox; the matched five were moved
+    # the unsubscribe request carries no token: listed, never suppressed
+    assert sorted(s.address for s in suppressed) == ["chris.ng@lantaunews.example", "wing.chan@harbourtimes.example"]
+    assert [(src, r.finding.sender) for src, r in first.requests] == [("new/1700000004.x.host", "tom.yip@bayweekly.example")]
+    assert [(n.kind, n.sender) for n in store.notes] == [("unconfirmed-unsubscribe", "tom.yip@bayweekly.example")]
+    # ooo_zh replies to nothing of ours: listed, and left in the inbox; the matched four were moved
     assert [(src, u.reason) for src, u in first.unmatched] == [
         ("new/1700000005.x.host", "it does not reply to one of our messages")
     ]
-    assert first.moved == 5
-    assert sorted(p.name for p in (box / "new").iterdir()) == ["1700000005.x.host"]
-    assert len(list((box / ".Processed" / "new").iterdir())) == 5
+    assert first.moved == 4
+    assert sorted(p.name for p in (box / "new").iterdir()) == ["1700000004.x.host", "1700000005.x.host"]
+    assert len(list((box / ".Processed" / "new").iterdir())) == 4
 
     # put everything back, as if nothing had been moved: a second run changes nothing
     for p in (box / ".Processed" / "new").iterdir():

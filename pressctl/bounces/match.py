@@ -1,44 +1,49 @@
-"""Which ledger row a finding is about: pure rules over findings and lookup callables, never a guess.
+"""Which ledger row a finding is about, and only when it proves it: pure rules over findings and lookups.
 
-pressctl's Message-IDs are stable per campaign and recipient (``<sha256(campaign salt + key)[:32]@domain>``,
-see :meth:`pressctl.send.messages.MessageFactory.message_id`), so one Message-ID names exactly one row. The
-rules, in order:
+Inbound mail is written by anyone. ``From:``, ``To:``, a subject and a body are the sender's own words, so
+nothing here trusts them. What is proof:
 
-1. **Message-ID**: each of the finding's ``original_ids`` (returned message, quoted headers, In-Reply-To,
-   References) is looked up; a hit names a row and so a campaign.
-2. **Address within that campaign**: a bounce may report several recipients, or a recipient other than the
-   row's (a forwarding mailbox): each reported address is looked up in the campaign the Message-ID named.
-   An address found nowhere in that campaign is *unmatched* (forwarded? say so), never pinned on the row.
-3. **VERP** (optional): a bounce delivered to ``bounces+{local}={domain}@example.org`` names the recipient
-   address; with a Message-ID that gives the row, without one ``latest_for_address`` (when the caller
-   provides it: the most recent row sent to that address) does.
+1. **Our Message-ID**, for the one row it names. pressctl's Message-IDs are per campaign and recipient
+   (``<sha256(random campaign token + key)[:32]@domain>``), so only that recipient (or whoever they forward
+   it to) knows it. A bounce changes a row only when it returns that row's Message-ID *and* its
+   Final-Recipient or Original-Recipient is that row's address; any other address it names is listed as
+   unmatched ("its Message-ID is our message to someone else"), and no other row changes.
+2. **A signed VERP address in the envelope** (:mod:`pressctl.verp`): read only from the delivery headers
+   the receiving server wrote (:attr:`Finding.envelope`), its signature checked with the workspace secret,
+   and it counts only for a real ``multipart/report`` whose Final-Recipient (or Original-Recipient) is that
+   address; then the most recent row sent to that address (``latest_for_address``) is the one.
+   A return path without a valid signature (older pressctl, or forged) proves nothing.
+3. **The reader's unsubscribe token** (:mod:`pressctl.contacts.unsubscribe`) in an unsubscribe request
+   (the List-Unsubscribe mailto's subject or ``+`` address): that token's address is suppressed.
 
-Replies (auto-reply, moved, replied) match by their In-Reply-To/References only; an unsubscribe request
-needs no row at all (it suppresses the address that asked), but carries the row when one matches. Anything
-else is listed in :attr:`Matches.unmatched` with the reason.
+Everything else is listed, never acted on: an unsubscribe request without a valid token is an *unconfirmed
+request* (:attr:`Matches.requests`, for ``report --needs-attention``); one that replies to our message is
+recorded as ``replied`` on that row first. Replies (auto-reply, moved, replied) match by their
+In-Reply-To/References only, and only note what was said. A message with no DSN part, no status and no
+Message-ID of ours is never a bounce of anyone.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from pressctl.bounces.parse import BouncedRecipient, Finding
-from pressctl.verp import verp_encode  # one definition: the send side uses it for MAIL FROM
+from pressctl.bounces.dsn import BouncedRecipient
+from pressctl.bounces.parse import Finding
+from pressctl.verp import verp_decode, verp_unsigned
 
 __all__ = [
     "LedgerRow",
     "Match",
     "Matches",
+    "Request",
     "Unmatched",
     "match_findings",
-    "verp_decode",
-    "verp_encode",
 ]
 
-How = Literal["message-id", "address", "verp", "sender"]
+How = Literal["message-id", "verp", "token"]
 
 
 @dataclass(frozen=True)
@@ -54,14 +59,14 @@ class LedgerRow:
 
 
 ByMessageId = Callable[[str], LedgerRow | None]
-ByAddress = Callable[[int, str], LedgerRow | None]  # (campaign id, case-folded address)
 LatestForAddress = Callable[[str], LedgerRow | None]  # case-folded address -> most recent row
+AddressForToken = Callable[[str], str | None]  # an unsubscribe token -> the address it belongs to
 
 
 @dataclass(frozen=True)
 class Match:
-    """One finding about one address. ``row`` is None only for an unsubscribe request from an address that
-    is in no campaign we can name (it still suppresses the address)."""
+    """One proven finding about one address. ``row`` is None only for a tokened unsubscribe of an address
+    with no row we can name (it still suppresses the address)."""
 
     finding: Finding
     address: str
@@ -78,57 +83,63 @@ class Unmatched:
 
 
 @dataclass(frozen=True)
+class Request:
+    """An unsubscribe request without a valid token: changes nothing, listed for a person (with the row of
+    the message it replies to, when it quotes one of ours)."""
+
+    finding: Finding
+    row: LedgerRow | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class Matches:
     matched: tuple[Match, ...]
     unmatched: tuple[Unmatched, ...]
+    requests: tuple[Request, ...] = ()
 
 
-# -- VERP ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Proof:
+    """What matching may consult: the ledger's lookups and the secret that signs VERP addresses."""
 
-
-def verp_decode(template: str, address: str) -> str:
-    """The recipient address a VERP return path encodes, or "" when ``address`` is not one of ours.
-
-    The template's literal parts must match exactly (case-insensitively); the local part may itself contain
-    ``=`` (the domain is taken after the last one, since a domain cannot contain it).
-    """
-    if "{local}" not in template or "{domain}" not in template:
-        return ""
-    pattern = re.escape(template).replace(re.escape("{local}"), "(?P<local>.+)")
-    pattern = pattern.replace(re.escape("{domain}"), "(?P<domain>[^=@]+)")
-    m = re.fullmatch(pattern, address.strip(), flags=re.IGNORECASE)
-    if not m or not m.group("local") or "." not in m.group("domain"):
-        return ""
-    return f"{m.group('local')}@{m.group('domain')}"
-
-
-# -- matching -----------------------------------------------------------------------------------------------
+    by_message_id: ByMessageId
+    latest_for_address: LatestForAddress | None
+    address_for_token: AddressForToken | None
+    verp_template: str
+    secret: bytes | None
 
 
 def match_findings(
     findings: Iterable[Finding],
     by_message_id: ByMessageId,
-    by_address: ByAddress,
     *,
     verp_template: str = "",
+    secret: bytes | None = None,
     latest_for_address: LatestForAddress | None = None,
+    address_for_token: AddressForToken | None = None,
 ) -> Matches:
-    """Match every finding to rows; what cannot be matched for certain goes to ``unmatched``."""
+    """Match every finding to rows; what is not proven goes to ``unmatched`` or ``requests``."""
+    proof = _Proof(by_message_id, latest_for_address, address_for_token, verp_template, secret)
     matched: list[Match] = []
     unmatched: list[Unmatched] = []
+    requests: list[Request] = []
     for finding in findings:
         rows = _rows_by_id(finding, by_message_id)
         if finding.kind == "bounce":
-            m, u = _match_bounce(finding, rows, by_address, verp_template, latest_for_address)
+            m, u = _match_bounce(finding, rows, proof)
         elif finding.kind in ("auto-reply", "moved", "replied"):
             m, u = _match_reply(finding, rows)
         elif finding.kind == "unsubscribe":
-            m, u = _match_unsubscribe(finding, rows)
+            m, u, r = _match_unsubscribe(finding, rows, proof)
+            requests.extend(r)
+        elif finding.kind == "unreadable":
+            m, u = [], [Unmatched(finding, f"unreadable: {finding.reason}")]
         else:
             m, u = [], [Unmatched(finding, "not a bounce or a reply to one of our messages")]
         matched.extend(m)
         unmatched.extend(u)
-    return Matches(tuple(matched), tuple(unmatched))
+    return Matches(tuple(matched), tuple(unmatched), tuple(requests))
 
 
 def _rows_by_id(finding: Finding, by_message_id: ByMessageId) -> list[LedgerRow]:
@@ -140,67 +151,66 @@ def _rows_by_id(finding: Finding, by_message_id: ByMessageId) -> list[LedgerRow]
     return rows
 
 
-def _verp_address(finding: Finding, template: str) -> str:
-    if not template:
-        return ""
-    for addr in finding.to:
-        decoded = verp_decode(template, addr)
+# -- bounces -------------------------------------------------------------------------------------------------
+
+
+def _verp(finding: Finding, proof: _Proof) -> tuple[str, str]:
+    """(the recipient a signed VERP envelope address names, why an unsigned one was not trusted)."""
+    if not proof.verp_template:
+        return "", ""
+    for addr in finding.envelope:
+        decoded = verp_decode(proof.verp_template, addr, proof.secret)
         if decoded:
-            return decoded
-    return ""
+            return decoded, ""
+    for addr in finding.envelope:
+        local, _, domain = addr.rpartition("@")
+        unsigned = f"{local.rpartition('+')[0]}@{domain}"  # without what may be a wrong signature
+        if verp_unsigned(proof.verp_template, addr) or verp_unsigned(proof.verp_template, unsigned):
+            return "", "its VERP address has no valid signature (sent before signatures, or forged): not trusted"
+    return "", ""
 
 
-def _match_bounce(
-    finding: Finding,
-    rows: list[LedgerRow],
-    by_address: ByAddress,
-    verp_template: str,
-    latest_for_address: LatestForAddress | None,
-) -> tuple[list[Match], list[Unmatched]]:
+def _match_bounce(finding: Finding, rows: list[LedgerRow], proof: _Proof) -> tuple[list[Match], list[Unmatched]]:
     matched: list[Match] = []
     unmatched: list[Unmatched] = []
-    verp = _verp_address(finding, verp_template)
-    campaigns = list(dict.fromkeys(r.campaign_id for r in rows))
-    recipients = list(finding.recipients)
-    if not recipients and verp:
-        # A bounce nobody could parse the address from, but the return path says whose it was.
-        recipients = [BouncedRecipient(verp, "hard" if _says_permanent(finding) else "delayed")]
-    if not recipients:
+    verp, distrust = _verp(finding, proof)
+    if not finding.recipients:
         reason = "a bounce that names no address we could read"
         if rows:
             reason += f" (it returns our message to {rows[0].email}; check it by hand)"
         return [], [Unmatched(finding, reason)]
-    for rec in recipients:
-        folded = rec.address.casefold()
-        row = next((r for r in rows if r.email.casefold() == folded), None)
-        how: How = "message-id"
-        if row is None:
-            for campaign in campaigns:
-                row = by_address(campaign, folded)
-                if row is not None:
-                    how = "address"
-                    break
-        if row is None and not campaigns and verp.casefold() == folded and latest_for_address is not None:
-            row = latest_for_address(folded)  # the return path names the recipient; no Message-ID the campaign
-            how = "verp"
+    for rec in finding.recipients:
+        row = next((r for r in rows if rec.names(r.email)), None)
         if row is not None:
-            matched.append(Match(finding, row.email, row, how, rec))
-        elif rows:
+            matched.append(Match(finding, row.email, row, "message-id", rec))
+            continue
+        if rows:
             unmatched.append(
                 Unmatched(
                     finding,
-                    f"the bounce names {rec.address}, but it returns our message to {rows[0].email} "
-                    "(forwarded?); nothing changed",
+                    f"it names {rec.address}, but its Message-ID is our message to {rows[0].email}: "
+                    "a bounce changes only the row it names (forwarded, or forged?); nothing changed",
                     rec.address,
                 )
             )
+            continue
+        if verp and rec.names(verp):
+            if not finding.report:
+                reason = "its VERP address names them, but it is no delivery-status report: not a bounce; nothing changed"
+            elif proof.latest_for_address is not None and (found := proof.latest_for_address(verp.casefold())):
+                matched.append(Match(finding, found.email, found, "verp", rec))
+                continue
+            else:
+                reason = "its VERP address names nobody we sent to"
+        elif verp:
+            reason = f"its VERP address is for {verp}, not for the address it names; nothing changed"
         else:
-            unmatched.append(Unmatched(finding, "none of our Message-IDs in the bounce", rec.address))
+            reason = distrust or "none of our Message-IDs in it (and no signed VERP address in its envelope)"
+        unmatched.append(Unmatched(finding, reason, rec.address))
     return matched, unmatched
 
 
-def _says_permanent(finding: Finding) -> bool:
-    return "delay" not in finding.subject.lower() and "warning" not in finding.subject.lower()
+# -- replies and requests ------------------------------------------------------------------------------------
 
 
 def _match_reply(finding: Finding, rows: list[LedgerRow]) -> tuple[list[Match], list[Unmatched]]:
@@ -211,11 +221,28 @@ def _match_reply(finding: Finding, rows: list[LedgerRow]) -> tuple[list[Match], 
     return [Match(finding, row.email, row, "message-id")], []
 
 
-def _match_unsubscribe(finding: Finding, rows: list[LedgerRow]) -> tuple[list[Match], list[Unmatched]]:
+def _match_unsubscribe(
+    finding: Finding, rows: list[LedgerRow], proof: _Proof
+) -> tuple[list[Match], list[Unmatched], list[Request]]:
+    for token in finding.tokens:
+        owner = proof.address_for_token(token) if proof.address_for_token is not None else None
+        if owner:
+            folded = owner.casefold()
+            row = next((r for r in rows if r.email.casefold() == folded), None)
+            if row is None and proof.latest_for_address is not None:
+                row = proof.latest_for_address(folded)
+            return [Match(finding, row.email if row else owner, row, "token")], [], []
+    reason = (
+        "its token matches nobody we sent to" if finding.tokens else "no unsubscribe token (From: proves nothing)"
+    )
+    request = Request(finding, _replied_row(finding, rows), reason)
+    if request.row is not None:  # it replies to our message: a reply first, with what it said
+        return [Match(dataclasses.replace(finding, kind="replied"), request.row.email, request.row, "message-id")], [], [request]
+    return [], [], [request]
+
+
+def _replied_row(finding: Finding, rows: list[LedgerRow]) -> LedgerRow | None:
+    if not rows:
+        return None
     sender = finding.sender.casefold()
-    if not sender or "@" not in sender:
-        return [], [Unmatched(finding, "an unsubscribe request without a sender address")]
-    row = next((r for r in rows if r.email.casefold() == sender), None)
-    if row is not None:
-        return [Match(finding, row.email, row, "message-id")], []
-    return [Match(finding, finding.sender, None, "sender")], []
+    return next((r for r in rows if r.email.casefold() == sender), rows[0])

@@ -1,17 +1,23 @@
-"""What the ledger and the suppression list should do about matched findings: a pure plan, no I/O.
+"""What the ledger and the suppression list should do about proven findings: a pure plan, no I/O.
 
-The rules of issue 12, in one place, so the command that applies them is a loop of SQL updates:
+What a failure says about an address is the send side's rule, :func:`pressctl.relays.replies.bounce_class`:
 
-* **hard** (Action: failed, 5.x.x): a ``sent`` row becomes ``bounced`` (final) with the status code and
-  the diagnostic; the address is suppressed with the reason and the date. A row in any other status (a
-  recipient refused during the send stays ``failed``) keeps it; the address is still suppressed.
-* **soft** (Action: failed, 4.x.x: an MTA that gave up): recorded as a soft bounce; the row stays ``sent``
-  with ``response = soft-bounce``; the third soft bounce of one address within 90 days, across campaigns,
-  suppresses it (the caller supplies the earlier ones: ``soft_history``).
+* **dead** (a hard bounce with 5.1.x, including 5.1.10): a ``sent`` row becomes ``bounced`` (final) with
+  the status code and the diagnostic; the address is suppressed with the reason and the date. A row in any
+  other status (a recipient refused during the send stays ``failed``) keeps it; the address is still
+  suppressed.
+* **full** (5.2.2) and **soft** (Action: failed with 4.x.x: an MTA that gave up): a soft bounce; the row
+  stays ``sent`` with ``response = soft-bounce``; the third soft bounce of one address within 90 days,
+  across campaigns, suppresses it (the caller supplies the earlier ones: ``soft_history``).
+* **policy** (5.7.x: a spam filter, sender authentication), **size** (5.3.4, 5.2.3) and any other
+  permanent failure (no status, 5.0.0, 5.4.x ...): that message failed, the address did not: a ``sent``
+  row becomes ``failed`` (``response = failed``, the code and diagnostic), nobody is suppressed, and the
+  failure is listed with what to do (:attr:`Plan.refused`, :data:`pressctl.relays.replies.BOUNCE_ADVICE`).
 * **delayed**: recorded (``response = delayed``), suppresses nobody.
-* **auto-reply**, **moved** (with the new address when given), **replied**: the row's ``response``, with
+* **auto-reply**, **moved** (with every new address given), **replied**: the row's ``response``, with
   the first lines of what they wrote; the status stays ``sent``.
-* **unsubscribe**: the address that asked is suppressed; its row, if any, gets ``response = unsubscribe``.
+* **unsubscribe** (only with the reader's token, see :mod:`pressctl.bounces.match`): the token's address
+  is suppressed; its row, if any, gets ``response = unsubscribe``.
 
 A row's response only moves up in :data:`RESPONSE_RANK` (a human reply is not overwritten by the
 out-of-office that follows it); the caller passes the row's current response in :class:`LedgerRow`.
@@ -24,12 +30,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from pressctl.bounces.match import Match
+from pressctl.relays.replies import BOUNCE_ADVICE, bounce_class
 
 __all__ = [
     "RESPONSE_RANK",
     "SOFT_LIMIT",
     "SOFT_WINDOW",
     "Plan",
+    "Refused",
     "RowUpdate",
     "SoftBounce",
     "Suppression",
@@ -48,7 +56,8 @@ RESPONSE_RANK = {
     "replied": 4,
     "unsubscribe": 5,
     "moved": 6,
-    "bounced": 7,
+    "failed": 7,
+    "bounced": 8,
 }
 
 
@@ -84,10 +93,23 @@ class SoftBounce:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A permanent failure that does not say the address is dead (policy, size, other): listed, not suppressed."""
+
+    address: str
+    status: str
+    kind: str  # pressctl.relays.replies.BounceClass: policy, size or other
+    advice: str
+    diagnostic: str = ""
+    campaign_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     updates: tuple[RowUpdate, ...]
     suppressions: tuple[Suppression, ...]
     soft_bounces: tuple[SoftBounce, ...]
+    refused: tuple[Refused, ...] = ()
 
 
 def plan_updates(
@@ -121,6 +143,7 @@ def plan_updates(
         if folded not in suppressions:
             suppressions[folded] = Suppression(address, reason, handled)
 
+    refused: list[Refused] = []
     for m in matches:
         f = m.finding
         row = m.row
@@ -128,8 +151,9 @@ def plan_updates(
         if f.kind == "bounce" and m.recipient is not None:
             rec = m.recipient
             where = f" (campaign {row.campaign_id})" if row else ""
-            if rec.severity == "hard":
-                reason = f"bounced {rec.status or '5.x.x'}: {rec.diagnostic or 'permanent failure'}"[:200]
+            kind = bounce_class(rec.status) if rec.severity == "hard" else "full"
+            if rec.severity == "hard" and kind == "dead":
+                reason = f"bounced {rec.status}: {rec.diagnostic or 'permanent failure'}"[:200]
                 suppress(m.address, f"{reason}{where} {today}", handled)
                 if row is not None:
                     status = "bounced" if row.status == "sent" else None
@@ -137,7 +161,17 @@ def plan_updates(
                         RowUpdate(row.campaign_id, row.key, "bounced", status, rec.status, rec.diagnostic, "", handled),
                         row.response,
                     )
-            elif rec.severity == "soft":
+            elif rec.severity == "hard" and kind != "full":
+                refused.append(
+                    Refused(m.address, rec.status, kind, BOUNCE_ADVICE[kind], rec.diagnostic, row.campaign_id if row else None)
+                )
+                if row is not None:
+                    status = "failed" if row.status == "sent" else None
+                    update(
+                        RowUpdate(row.campaign_id, row.key, "failed", status, rec.status, rec.diagnostic, "", handled),
+                        row.response,
+                    )
+            elif rec.severity in ("hard", "soft"):  # a full mailbox (5.2.2) or an MTA that gave up (4.x.x)
                 folded = m.address.casefold()
                 earlier = [t for t in soft_history(folded) if now - t <= soft_window]
                 earlier += [s.at for s in soft if s.address == folded]
@@ -159,8 +193,8 @@ def plan_updates(
                     RowUpdate(row.campaign_id, row.key, "delayed", None, rec.status, rec.diagnostic, "", handled),
                     row.response,
                 )
-        elif f.kind == "unsubscribe":
-            suppress(m.address, f"asked to unsubscribe by email {today}", handled)
+        elif f.kind == "unsubscribe" and m.how == "token":
+            suppress(m.address, f"asked to unsubscribe by email (with their token) {today}", handled)
             if row is not None:
                 update(RowUpdate(row.campaign_id, row.key, "unsubscribe", None, "", f.excerpt, "", handled), row.response)
         elif f.kind in ("auto-reply", "moved", "replied") and row is not None:
@@ -168,4 +202,4 @@ def plan_updates(
                 RowUpdate(row.campaign_id, row.key, f.kind, None, "", f.excerpt, f.new_address, handled),
                 row.response,
             )
-    return Plan(tuple(updates.values()), tuple(suppressions.values()), tuple(soft))
+    return Plan(tuple(updates.values()), tuple(suppressions.values()), tuple(soft), tuple(refused))

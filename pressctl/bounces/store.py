@@ -1,21 +1,28 @@
 """The ledger as a :class:`pressctl.bounces.run.BounceStore`: lookups and one transaction per message.
 
-The SQL lives in :class:`pressctl.ledger.Ledger` (its "bounces and replies" methods), which sits below this
-package and so cannot name the types here; this adapter turns its records into :class:`LedgerRow` and a
-:class:`Plan` into its :class:`ResponseUpdate` rows.
+The SQL of the recipients and the ``inbound`` memory lives in :class:`pressctl.ledger.Ledger` (its
+"bounces and replies" methods), which sits below this package and so cannot name the types here; this
+adapter turns its records into :class:`LedgerRow` and a :class:`Plan` into its :class:`ResponseUpdate`
+rows. The notes for a person (:mod:`pressctl.bounces.notes`) go into their own table first, so a crash
+before the ledger's record only means the message is read again and its note is not written twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from pressctl.bounces.match import LedgerRow
+from pressctl.bounces.notes import Note, record_notes
 from pressctl.bounces.plan import Plan
 from pressctl.bounces.run import Handled
-from pressctl.ledger import Ledger, RecipientRecord, ResponseUpdate
+from pressctl.contacts.unsubscribe import token_for
+from pressctl.ledger import Ledger, RecipientRecord, ResponseUpdate, utcnow
 
 __all__ = ["LedgerStore"]
+
+_TOKEN_MAP_AGE = 60.0  # seconds: a token that matches nobody rebuilds the map at most this often
 
 
 def _row(record: RecipientRecord | None) -> LedgerRow | None:
@@ -32,10 +39,16 @@ def _row(record: RecipientRecord | None) -> LedgerRow | None:
 
 
 class LedgerStore:
-    """``BounceStore`` over an open :class:`Ledger`."""
+    """``BounceStore`` over an open :class:`Ledger`; ``secret`` (the workspace's) maps tokens to addresses."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(
+        self, ledger: Ledger, *, secret: bytes | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ledger = ledger
+        self._secret = secret
+        self._clock = clock
+        self._tokens: dict[str, str] = {}
+        self._built = -_TOKEN_MAP_AGE
 
     def is_handled(self, key: str) -> bool:
         return self.ledger.is_inbound_handled(key)
@@ -43,16 +56,25 @@ class LedgerStore:
     def by_message_id(self, message_id: str) -> LedgerRow | None:
         return _row(self.ledger.record_by_message_id(message_id))
 
-    def by_address(self, campaign_id: int, folded: str) -> LedgerRow | None:
-        return _row(self.ledger.record(campaign_id, folded))
-
     def latest_for_address(self, folded: str) -> LedgerRow | None:
         return _row(self.ledger.latest_record_for(folded))
 
     def soft_bounce_times(self, folded: str) -> Sequence[dt.datetime]:
         return self.ledger.soft_bounce_times(folded)
 
-    def apply(self, plan: Plan, handled: Handled) -> None:
+    def address_for_token(self, token: str) -> str | None:
+        """The address (one the ledger knows) whose unsubscribe token ``token`` is, else None."""
+        if self._secret is None:
+            return None
+        found = self._tokens.get(token)
+        if found is None and self._clock() - self._built >= _TOKEN_MAP_AGE:  # addresses sent to since
+            self._tokens = {token_for(a, self._secret): a for a in self.ledger.known_addresses()}
+            self._built = self._clock()
+            found = self._tokens.get(token)
+        return found
+
+    def apply(self, plan: Plan, handled: Handled, notes: Sequence[Note] = ()) -> None:
+        record_notes(self.ledger.conn, notes, now=utcnow())
         self.ledger.apply_responses(
             [
                 ResponseUpdate(u.campaign_id, u.key, u.response, u.status, u.code, u.detail, u.new_address)

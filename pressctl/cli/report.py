@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from pressctl.bounces.text import split_addresses
 from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
 from pressctl.cli._options import ConfigFile, LedgerDb
 from pressctl.errors import InputError
@@ -36,7 +37,7 @@ def response_text(r: Any) -> str:
     """What came back after the send, in a few words: ``bounced 5.1.1``, ``moved -> new@x``, ``replied``."""
     if not r.response:
         return ""
-    if r.response in ("bounced", "soft-bounce", "delayed"):
+    if r.response in ("bounced", "soft-bounce", "delayed", "failed"):
         return f"{r.response} {r.bounce_code}".strip()
     if r.response == "moved":
         return f"moved -> {r.new_address}" if r.new_address else "moved (no new address given)"
@@ -120,7 +121,10 @@ def report(
             data: dict[str, Any] = {
                 "campaign": _campaign_dict(found),
                 "totals": totals,
-                "recipients": [{k: getattr(r, k) for k in _COLUMNS} for r in records],
+                "recipients": [
+                    {**{k: getattr(r, k) for k in _COLUMNS}, "new_addresses": split_addresses(r.new_address)}
+                    for r in records
+                ],
             }
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
@@ -151,21 +155,31 @@ def report(
 
 
 def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Path | None) -> None:
+    from pressctl.bounces.notes import attention_row, read_notes
+
     with _open(db, config) as ledger:
         if campaign is not None and ledger.campaign(campaign) is None:
             raise InputError(f"no campaign {campaign}", where=str(ledger.path), hint="`pressctl campaigns` lists them")
         records = ledger.needs_attention(campaign)
+        # Inbound messages pressctl would not act on: unconfirmed unsubscribe requests, unreadable messages.
+        notes = [attention_row(n) for n in read_notes(ledger.conn, campaign)]
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(_ATTENTION_COLUMNS)
         for r in records:
             writer.writerow([_csv_cell(getattr(r, k)) for k in _ATTENTION_COLUMNS])
+        for note in notes:
+            writer.writerow([_csv_cell(note[k]) for k in _ATTENTION_COLUMNS])
         return
     if fmt == "json":
-        data = [{k: getattr(r, k) for k in _ATTENTION_COLUMNS} for r in records]
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        data = [
+            {**{k: getattr(r, k) for k in _ATTENTION_COLUMNS}, "new_addresses": split_addresses(r.new_address)}
+            for r in records
+        ]
+        sys.stdout.write(json.dumps(data + notes, ensure_ascii=False, indent=2) + "\n")
         return
     scope = f"campaign #{campaign}" if campaign is not None else "all campaigns"
+    _print_notes(notes)
     if not records:
         out.print(f"nobody needs attention ({scope})")
         return
@@ -176,6 +190,16 @@ def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Pa
         rows.append((str(r.campaign_id), who, response_text(r) or r.status, said, (r.response_at or "")[:16].replace("T", " ")))
     print_table(("#", "journalist", "what happened", "what they said", "when (UTC)"), rows)
     out.print(f"{len(records)} journalist(s) need attention ({scope})")
+
+
+def _print_notes(notes: list[dict[str, Any]]) -> None:
+    """Inbound messages to read by hand (they changed nothing), before the journalists."""
+    if not notes:
+        return
+    rows = [(str(n["what"]), str(n["email"]), _said(str(n["response_detail"])), str(n["source"]),
+             str(n["response_at"])[:16].replace("T", " ")) for n in notes]
+    print_table(("inbound message", "from", "what it says", "where", "when (UTC)"), rows)
+    out.print(f"{len(notes)} inbound message(s) to read by hand: pressctl changed nothing for them")
 
 
 def _csv_cell(value: object) -> str:
