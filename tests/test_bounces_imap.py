@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from dovecot_support import DovecotServer
 
-from pressctl.bounces.imap import ImapMailbox, imap_credentials, parse_imap_url
+from pressctl.bounces.imap import ImapMailbox
+from pressctl.bounces.imapurl import imap_credentials, parse_imap_url
 from pressctl.bounces.parse import parse_message
 from pressctl.errors import InputError, TransportError
 

@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pressctl.bounces.imap import (
-    ImapMailbox,
-    ImapSettings,
-    imap_credentials,
-    parse_imap_url,
-    xoauth2_string,
-)
+from pressctl.bounces.imap import ImapMailbox
+from pressctl.bounces.imapurl import ImapSettings, imap_credentials, parse_imap_url, xoauth2_string
 from pressctl.bounces.mailbox import MaildirReader, MboxReader, poll
 from pressctl.errors import InputError, TransportError
 

@@ -19,7 +19,7 @@ import typer
 from pressctl.errors import InputError, PressctlError
 
 if TYPE_CHECKING:
-    from pressctl.bounces.imap import ImapSettings
+    from pressctl.bounces.imapurl import ImapSettings
     from pressctl.config import Workspace
     from pressctl.mailboxes import Mailbox
     from pressctl.send.relayset import RelaySpec
@@ -31,7 +31,7 @@ def imap_settings(url: str, workspace: Workspace, box: Mailbox | None = None) ->
     """The URL with the mailbox's ``user``/``auth`` filled in (``box``, default: ``[bounces]`` itself), and
     its secret (never printed). The password: the mailbox's ``password_env`` variable, else
     ``PRESSCTL_IMAP_PASSWORD``, else the password of the sending relay of the same account, else a prompt."""
-    from pressctl.bounces.imap import OAUTH_TOKEN_ENV, PASSWORD_ENV, imap_credentials, parse_imap_url
+    from pressctl.bounces.imapurl import OAUTH_TOKEN_ENV, PASSWORD_ENV, imap_credentials, parse_imap_url
 
     cfg = box if box is not None else workspace.bounces
     option = f"[bounces] {box.label}" if box is not None and box.name else "--imap"

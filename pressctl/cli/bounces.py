@@ -116,7 +116,7 @@ def _mailboxes(
     """The mailboxes to read: the one on the command line, else ``[bounces]``; ``--move-to`` wins."""
     import dataclasses
 
-    from pressctl.bounces.imap import check_folder_name
+    from pressctl.bounces.imapurl import check_folder_name
     from pressctl.mailboxes import Mailbox
 
     cfg = workspace.bounces
