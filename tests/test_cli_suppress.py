@@ -138,12 +138,53 @@ def test_suppress_import_matches_tokens_against_the_ledger_and_counts_unknown_on
     done = run_cli(["suppress", "import", str(records)], cwd=ws)
     assert done.returncode == 0, done.stderr
     assert "imported: 2 newly suppressed" in done.stdout and "2 token(s) matched" in done.stdout
-    assert "1 token(s) matched no address" in done.stderr
+    assert "refused 1 value(s)" in done.stderr and "1 a token of no address in the ledger" in done.stderr
     plain = ws / "addresses.txt"
     plain.write_text("reporter00003@news.example\n# a comment\n\n", encoding="utf-8")
+    # a plain list is tokens unless it says otherwise: an address is refused, not taken
     done = run_cli(["suppress", "import", str(plain)], cwd=ws)
+    assert "imported: 0 newly suppressed" in done.stdout and "an address where a token was expected" in done.stderr
+    done = run_cli(["suppress", "import", str(plain), "--addresses"], cwd=ws)
     assert "imported: 1 newly suppressed" in done.stdout and "1 address(es)" in done.stdout
     by = {e["address"]: e for e in json.loads(run_cli(["suppress", "list", "--json"], cwd=ws).stdout)}
     for address in ("reporter00000@news.example", "reporter00002@news.example", "reporter00003@news.example"):
         assert by[address]["where"] == "list+ledger"
     assert "stranger@elsewhere.example" not in by and "reporter00001@news.example" not in by
+
+
+@pytest.mark.slow
+def test_suppress_import_never_takes_an_address_from_the_token_column(ws: Path) -> None:
+    """Issue 17 point 3: the unsubscribe page records what ?t= said; ``?t=victim@outlet`` must not suppress
+    the victim. Tokens from the token column only, checked against the secret; addresses only from an email
+    column (or --addresses); each refused value counted with its reason."""
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 3)
+    with SmtpTestServer() as server:
+        sent = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
+        assert sent.returncode == 0, sent.stderr
+    secret = load_or_create_secret(ws / ".pressctl")
+    good = token_for("reporter00001@news.example", secret)
+    records = ws / "page-records.csv"
+    records.write_text(
+        "when,token\n"
+        "2030-03-12,reporter00000@news.example\n"  # the attack: an address typed into ?t=
+        f"2030-03-12,{good}\n"
+        "2030-03-12,not-a-token\n"
+        f"2030-03-12,{token_for('reporter00002@news.example', b'another-workspace-secret')}\n",
+        encoding="utf-8",
+    )
+    done = run_cli(["suppress", "import", str(records)], cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert "imported: 1 newly suppressed" in done.stdout and "1 token(s) matched, 0 address(es)" in done.stdout
+    err = " ".join(done.stderr.split())
+    assert "refused 3 value(s)" in err
+    assert "1 an address where a token was expected" in err and "page-records.csv:2: reporter00000@news.example" in err
+    assert "1 not a token" in err and "1 a token of no address in the ledger" in err
+    listed = {e["address"] for e in json.loads(run_cli(["suppress", "list", "--json"], cwd=ws).stdout)}
+    assert "reporter00001@news.example" in listed and "reporter00000@news.example" not in listed
+    assert "reporter00002@news.example" not in listed
+
+    both = ws / "both.csv"
+    both.write_text("Email,Token\nreporter00002@news.example,\n", encoding="utf-8")
+    done = run_cli(["suppress", "import", str(both)], cwd=ws)
+    assert "imported: 1 newly suppressed" in done.stdout and "1 address(es)" in done.stdout

@@ -103,17 +103,25 @@ def remove(addresses: Addresses, db: LedgerDb = None, config: ConfigFile = None)
 @suppress_app.command("import")
 @handle_errors
 def import_(
-    file: Annotated[Path, typer.Argument(help="Recorded unsubscribe tokens or addresses.", show_default=False)],
+    file: Annotated[Path, typer.Argument(help="Recorded unsubscribe tokens, or addresses.", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept with each address).")] = "unsubscribed",
+    addresses: Annotated[
+        bool, typer.Option("--addresses", help="FILE is a plain list of addresses (one per line), not tokens.")
+    ] = False,
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
-    """Suppress everyone in FILE: unsubscribe tokens (from the unsubscribe page's records) or plain addresses.
+    """Suppress everyone in FILE: the unsubscribe tokens your unsubscribe page recorded, or addresses.
 
-    One per line, or a CSV with a token or email column. A token is matched against every address in the
-    ledger; a token that matches none is counted and reported, never guessed.
+    A CSV with a token column gives tokens; its email column (if any) gives addresses. A file without those
+    headers is one token per line, or one address per line with --addresses. A token counts only when it is
+    the token (22 URL-safe characters, signed with this workspace's secret) of an address the ledger knows.
+    Every other value is refused and counted with the reason, never guessed: an address in the token column
+    is not taken as an address.
 
-    Example: pressctl suppress import unsubscribes-2030-03.txt
+    Examples:
+      pressctl suppress import unsubscribes-2030-03.csv
+      pressctl suppress import phoned-in.txt --addresses --reason "asked by phone"
     """
     from pressctl.contacts import suppression as suppression
     from pressctl.contacts.unsubscribe import load_or_create_secret
@@ -121,19 +129,22 @@ def import_(
     workspace, ledger = _open(db, config)
     with ledger:
         result = suppression.import_file(
-            file, workspace, ledger, secret=load_or_create_secret(workspace.state_dir), reason=reason
+            file, workspace, ledger, secret=load_or_create_secret(workspace.state_dir), reason=reason,
+            addresses=addresses,
         )
     out.print(
         f"imported: {len(result.suppressed)} newly suppressed, {result.already} already suppressed "
         f"({result.tokens_matched} token(s) matched, {result.addresses} address(es))"
     )
-    if result.unknown_tokens:
-        err.print(
-            f"[yellow]warning:[/] {result.unknown_tokens} token(s) matched no address in the ledger and were not "
-            "used (a token from another workspace, or a ledger that was reset)"
-        )
-    for problem in result.unusable[:10]:
-        err.print(f"[yellow]not an address:[/] {escape(problem)}")
+    if result.refused_count:
+        err.print(f"[yellow]refused {result.refused_count} value(s)[/] (nothing suppressed for them):")
+        shown = workspace.limits.problems_shown
+        for why, where in result.refused.items():
+            err.print(f"  {len(where)} {escape(why)}")
+            for line in where[: min(shown, 5)]:
+                err.print(f"    {escape(line)}")
+            if len(where) > min(shown, 5):
+                err.print(f"    ... and {len(where) - min(shown, 5)} more")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,9 +8,9 @@ recreated with only a header, and said so.
 Every address pressctl itself suppresses (a 5.1.x bounce, an unsubscribe, ``pressctl suppress add`` or
 ``import``) also goes into the ledger's ``suppressions`` table with its date and reason. Those addresses
 stay suppressed even when an edit of the CSV drops them (a warning says so); ``pressctl suppress remove``
-clears both on purpose. :func:`import_file` turns recorded unsubscribe tokens (or plain addresses) into
-suppressions, matching tokens only against addresses the ledger knows: an unknown token is counted, never
-guessed.
+clears both on purpose. :func:`import_file` turns recorded unsubscribe tokens into suppressions, matching
+them only against addresses the ledger knows, and takes addresses only from an email column (or a plain list
+with ``--addresses``): every other value is refused with its reason, never guessed.
 """
 
 from __future__ import annotations
@@ -29,9 +29,14 @@ from pressctl.contacts.clean import column_key
 from pressctl.contacts.load import _suppression_entry, append_suppression, is_suppressed, read_suppression
 from pressctl.errors import ContactsError, InputError
 from pressctl.ledger import Ledger
+from pressctl.limits import require_regular_file
 
 __all__ = [
+    "ADDRESS_AS_TOKEN",
     "HEADER",
+    "NOT_AN_ADDRESS",
+    "NOT_A_TOKEN",
+    "UNKNOWN_TOKEN",
     "ImportResult",
     "Suppressed",
     "add",
@@ -267,20 +272,41 @@ def _list_rows(path: Path) -> list[tuple[str, str, str]]:
     return out
 
 
+# Why a value of an imported file was not used (the CLI prints each with its count and first lines).
+NOT_A_TOKEN = "not a token (a token is 22 letters, digits, - and _)"
+ADDRESS_AS_TOKEN = "an address where a token was expected (addresses only from an email column, or with --addresses)"
+UNKNOWN_TOKEN = "a token of no address in the ledger (another workspace's, or made up)"
+NOT_AN_ADDRESS = "not an email address"
+
+_TOKEN_COLUMNS = ("token", "unsubscribe_token", "t")
+_EMAIL_COLUMNS = ("email", "address")
+
+
 @dataclass
 class ImportResult:
     suppressed: list[str] = field(default_factory=list)  # newly suppressed
     already: int = 0  # matched but suppressed before
     tokens_matched: int = 0
     addresses: int = 0
-    unknown_tokens: int = 0
-    unusable: list[str] = field(default_factory=list)  # "file:line: value" that is neither
+    refused: dict[str, list[str]] = field(default_factory=dict)  # why -> ["file:line: value", ...]
+
+    @property
+    def refused_count(self) -> int:
+        return sum(len(v) for v in self.refused.values())
+
+    def refuse(self, why: str, where: str) -> None:
+        self.refused.setdefault(why, []).append(where)
 
 
-def _values(path: Path) -> list[tuple[int, str]]:
-    """(line, value) from a file of one value per line, or from a CSV's token/email column."""
+def _values(path: Path, *, addresses: bool) -> list[tuple[int, str, str]]:
+    """``(line, value, kind)`` with kind ``token`` or ``email``: a CSV's token column gives tokens, its email
+    column addresses; a file without either header is one value per line (its first cell), tokens, or
+    addresses with ``addresses=True`` (``--addresses``). Nothing else is ever read as an address."""
     try:
+        require_regular_file(path, what="file")
         data = path.read_bytes()
+    except InputError:
+        raise
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror})", where=str(path), hint="check the path") from None
     text, _ = _decode(data)
@@ -290,58 +316,62 @@ def _values(path: Path) -> list[tuple[int, str]]:
         return []
     head = lines[first]
     delimiter = "\t" if "\t" in head else (";" if ";" in head and "," not in head else ",")
-    header = next(csv.reader([head], delimiter=delimiter), [])
-    keys = [column_key(c) for c in header]
-    wanted = next((keys.index(k) for k in ("token", "unsubscribetoken", "email", "address") if k in keys), None)
-    if wanted is None and len(header) > 1:
-        wanted = 0  # a CSV without a recognised header: the first column
-    values: list[tuple[int, str]] = []
-    for n, line in enumerate(lines[first:], start=first + 1):
-        if n == first + 1 and wanted is not None and any(k in keys for k in ("token", "unsubscribetoken", "email", "address")):
-            continue  # the header row
-        if wanted is None:
-            value = line
-        else:
-            row = next(csv.reader([line], delimiter=delimiter), [])
-            value = row[wanted] if wanted < len(row) else ""
-        value = value.strip()
-        if value and not value.startswith("#"):
-            values.append((n, value))
+    keys = [column_key(c) for c in next(csv.reader([head], delimiter=delimiter), [])]
+    columns = [(keys.index(k), "token") for k in _TOKEN_COLUMNS if k in keys][:1]
+    columns += [(keys.index(k), "email") for k in _EMAIL_COLUMNS if k in keys][:1]
+    skip = first + 1 if columns else first  # index of the first value line (after a recognised header)
+    if not columns:
+        columns = [(0, "email" if addresses else "token")]
+    values: list[tuple[int, str, str]] = []
+    for n, line in enumerate(lines[skip:], start=skip + 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        row = next(csv.reader([line], delimiter=delimiter), [])
+        for index, kind in columns:
+            value = row[index].strip() if index < len(row) else ""
+            if value:
+                values.append((n, value, kind))
     return values
 
 
 def import_file(
-    path: Path, workspace: Workspace, ledger: Ledger, *, secret: bytes, reason: str = "unsubscribed"
+    path: Path,
+    workspace: Workspace,
+    ledger: Ledger,
+    *,
+    secret: bytes,
+    reason: str = "unsubscribed",
+    addresses: bool = False,
 ) -> ImportResult:
-    """Suppress every address in ``path`` and every address whose unsubscribe token it holds.
-
-    Tokens are matched only against addresses the ledger knows (:meth:`Ledger.known_addresses`); a
-    token that matches none is counted in ``unknown_tokens`` and nothing is suppressed for it.
-    """
-    from pressctl.contacts.unsubscribe import match_tokens
+    """Suppress every address whose unsubscribe token ``path`` holds, and the addresses of its email column
+    (or of a plain list, with ``addresses=True``). A token counts only when it has a token's shape and is the
+    HMAC (with the workspace ``secret``) of an address the ledger knows (:meth:`Ledger.known_addresses`);
+    anything else is refused with its reason (:attr:`ImportResult.refused`), never guessed: a value with an
+    ``@`` in the token column (``?t=victim@outlet`` typed into the unsubscribe page) is not an address."""
+    from pressctl.contacts.unsubscribe import is_token, match_tokens
 
     result = ImportResult()
-    values = _values(Path(path))
-    tokens = [v for _, v in values if "@" not in v]
-    matched: Mapping[str, str] = {}
-    if tokens:
-        matched = match_tokens(tokens, ledger.known_addresses(), secret)
+    values = _values(Path(path), addresses=addresses)
+    shaped = [v for _, v, kind in values if kind == "token" and is_token(v)]
+    matched: Mapping[str, str] = match_tokens(shaped, ledger.known_addresses(), secret) if shaped else {}
     targets: list[str] = []
-    for line, value in values:
-        if "@" in value:
+    for line, value, kind in values:
+        where = f"{path}:{line}: {value[:60]}"
+        if kind == "email":
             try:
                 targets.append(_normalise(value))
                 result.addresses += 1
             except InputError:
-                result.unusable.append(f"{path}:{line}: {value[:60]}")
+                result.refuse(NOT_AN_ADDRESS, where)
+        elif not is_token(value):
+            result.refuse(ADDRESS_AS_TOKEN if "@" in value else NOT_A_TOKEN, where)
         elif value in matched:
             targets.append(matched[value])
             result.tokens_matched += 1
         else:
-            result.unknown_tokens += 1
+            result.refuse(UNKNOWN_TOKEN, where)
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     unique = list(dict.fromkeys(targets))
     result.suppressed = add(workspace, ledger, unique, reason=f"{reason} (imported {date})", origin="unsubscribe")
     result.already = len(unique) - len(result.suppressed)
     return result
-
