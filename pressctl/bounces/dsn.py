@@ -10,7 +10,8 @@ report-type=delivery-status``: only such a report can confirm a VERP return path
 :mod:`pressctl.bounces.match`).
 
 Severity per recipient: ``hard`` (Action: failed with 5.x.x, or a permanent failure in a non-standard
-bounce), ``soft`` (failed with 4.x.x: an MTA that gave up), ``delayed`` (Action: delayed, or a warning).
+bounce), ``soft`` (failed with 4.x.x: an MTA that gave up; or 5.2.2, a full mailbox), ``delayed``
+(Action: delayed, or a warning).
 What a hard failure means for the address (dead, full, policy, size) is the send side's rule,
 :func:`pressctl.relays.replies.bounce_class`, applied in :mod:`pressctl.bounces.plan`.
 """
@@ -29,6 +30,7 @@ from typing import Literal
 import flufl.bounce
 
 from pressctl.bounces.text import address, decode, header, ids, parsed_headers, readable
+from pressctl.relays.replies import bounce_class
 
 # flufl.bounce logs a traceback (log.exception) when a detector raises; we handle that ourselves, and a
 # traceback must never reach a user's terminal through logging's last-resort handler.
@@ -108,8 +110,7 @@ def find_bounce(msg: Message, *, is_automatic: bool) -> Bounce | None:
     recipients: list[BouncedRecipient] = []
     for raw_addr in sorted(permanent):
         addr = _bytes_addr(raw_addr)
-        severity: Severity = "soft" if status.startswith("4") else "hard"
-        recipients.append(BouncedRecipient(addr, severity, action="failed", status=status))
+        recipients.append(BouncedRecipient(addr, _failed(status), action="failed", status=status))
     for raw_addr in sorted(temporary - permanent):
         recipients.append(BouncedRecipient(_bytes_addr(raw_addr), "delayed", action="delayed", status=status))
     return Bounce(tuple(_merge(recipients)), returned, is_report(msg))
@@ -209,7 +210,7 @@ def _dsn_recipients(msg: Message) -> Iterator[BouncedRecipient]:
                 status = _status_in(diagnostic)
             severity: Severity
             if action.startswith("failed"):
-                severity = "soft" if status.startswith("4") else "hard"
+                severity = _failed(status)
             elif action.startswith("delayed"):
                 severity = "delayed"
             else:
@@ -226,6 +227,12 @@ def _dsn_recipients(msg: Message) -> Iterator[BouncedRecipient]:
                 final_recipient=final if "@" in final else "",
                 original_recipient=original if "@" in original else "",
             )
+
+
+def _failed(status: str) -> Severity:
+    """A failure's severity: soft for 4.x.x (an MTA that gave up) and for a full mailbox (5.2.2, the send
+    side's rule: :func:`pressctl.relays.replies.bounce_class`), else hard."""
+    return "soft" if status.startswith("4") or bounce_class(status) == "full" else "hard"
 
 
 def _status_in(text: str) -> str:

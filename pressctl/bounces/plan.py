@@ -151,7 +151,7 @@ def plan_updates(
         if f.kind == "bounce" and m.recipient is not None:
             rec = m.recipient
             where = f" (campaign {row.campaign_id})" if row else ""
-            kind = bounce_class(rec.status) if rec.severity == "hard" else "full"
+            kind = bounce_class(rec.status)
             if rec.severity == "hard" and kind == "dead":
                 reason = f"bounced {rec.status}: {rec.diagnostic or 'permanent failure'}"[:200]
                 suppress(m.address, f"{reason}{where} {today}", handled)
