@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError
 
 __all__ = ["BOUNCES_KEYS", "MAILBOX_KEYS", "Bounces", "Mailbox", "parse_bounces"]
@@ -98,6 +99,13 @@ def _mailbox(values: dict[str, str], root: Path, where: str, section: str) -> Ma
             f"{section}.password_env {values['password_env'][:40]!r} is not an environment variable name",
             where=where,
             hint='name the variable that holds the password, e.g. password_env = "HVSP_DESK_IMAP_PASSWORD"',
+        )
+    user = values.get("user", "")
+    if has_unsafe(user) or any(ord(c) < 32 or ord(c) == 127 for c in user):
+        raise ConfigError(
+            f"{section}.user contains a line break or control character",
+            where=where,
+            hint='write the user name as the mail server knows it, e.g. user = "press@hvsp.example"',
         )
     if values.get("auth", "") not in ("", "password", "xoauth2"):
         raise ConfigError(f"{section}.auth must be password or xoauth2, not {values['auth']!r}", where=where)

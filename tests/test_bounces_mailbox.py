@@ -132,6 +132,9 @@ def test_imap_url_user_is_unquoted() -> None:
         ("imap://press@mail.hvsp.example/?timeout=soon", "timeout must be a number"),
         ("imap://press@mail.hvsp.example/%E5%9B%9E%E8%A6%86", "non-ASCII characters are not supported yet"),
         ("imap://press@mail.hvsp.example/Bad%22Name", "is not a folder name pressctl can use"),
+        ("imap://press%0D%0AA1%20LOGOUT@mail.hvsp.example/", "user name contains a line break or control character"),
+        ("imap://press%0Ax@mail.hvsp.example/", "user name contains a line break or control character"),
+        ("imap://press%00@mail.hvsp.example/", "user name contains a line break or control character"),
     ],
 )
 def test_imap_url_errors_are_input_errors_without_the_url(url: str, message: str) -> None:
@@ -263,3 +266,55 @@ def test_starttls_required_but_not_offered_sends_no_password() -> None:
         assert not any(b"LOGIN" in line.upper() or SECRET.encode() in line for line in server.heard)
     finally:
         server.close()
+
+
+# -- Maildir safety (issue 17) ------------------------------------------------------------------------------
+
+
+def test_maildir_opens_regular_files_only_and_any_file_name(tmp_path: Path) -> None:
+    import os
+
+    from pressctl.bounces.mailbox import Unreadable
+
+    box = _maildir(tmp_path)
+    os.mkfifo(box / "new" / "2.fifo")
+    (box / "new" / "3.passwd").symlink_to("/etc/passwd")
+    (box / "new" / "4.zero").symlink_to("/dev/zero")
+    (box / "cur" / "5.inside").symlink_to(box / "new" / "1700000001.a.host")  # a link inside the Maildir is fine
+    with open(os.path.join(os.fsencode(box / "new"), b"6.\xff\xfe"), "wb") as fh:
+        fh.write(b"Subject: odd name\r\n\r\nhello\r\n")
+    (box / "new" / "7.big").write_bytes(b"Subject: big\r\n\r\n" + b"x" * 5000)
+    reader = MaildirReader(box, max_bytes=4000)
+    got = dict(reader.read())
+    unreadable = {sid: r.reason for sid, r in got.items() if isinstance(r, Unreadable)}
+    assert unreadable == {
+        "new/2.fifo": "a named pipe (FIFO), not a message file; not read",
+        "new/3.passwd": "a link to a file outside the Maildir; not read",
+        "new/4.zero": "a link to a file outside the Maildir; not read",
+        "new/7.big": "5,016 bytes, over the limit (inbound_bytes = 4000 in [limits]); not read",
+    }
+    assert got["cur/5.inside"] == got["new/1700000001.a.host"]
+    assert got["new/6.\\xff\\xfe"] == b"Subject: odd name\r\n\r\nhello\r\n"  # shown escaped, read as it is
+    reader.move("new/6.\\xff\\xfe", "Processed")
+    assert os.listdir(os.fsencode(box / ".Processed" / "new")) == [b"6.\xff\xfe"]
+
+
+def test_mbox_message_over_the_limit_is_not_read(tmp_path: Path) -> None:
+    from pressctl.bounces.mailbox import Unreadable
+
+    path = tmp_path / "big.mbox"
+    box = stdlib_mailbox.mbox(path)
+    box.add(b"Subject: small\r\n\r\nhi\r\n")
+    box.add(b"Subject: big\r\n\r\n" + b"x" * 5000 + b"\r\n")
+    box.close()
+    got = list(MboxReader(path, max_bytes=4000).read())
+    assert isinstance(got[1][1], Unreadable) and "over the limit" in got[1][1].reason
+    assert isinstance(got[0][1], bytes)
+
+
+def test_an_mbox_that_is_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "box.mbox")
+    with pytest.raises(InputError, match="named pipe"):
+        MboxReader(tmp_path / "box.mbox")

@@ -108,7 +108,7 @@ def _open_regular(path: Path) -> bytes:
             raise ConfigError(
                 f"the workspace secret can be read by other users (mode {stat.S_IMODE(info.st_mode):04o})",
                 where=str(path),
-                hint=f"chmod 600 {path}",
+                hint=f"run chmod 600 {path} (it signs unsubscribe tokens and VERP addresses)",
             )
         chunks = []
         while chunk := os.read(fd, 4096):
