@@ -14,10 +14,10 @@ from pressctl.contacts.unsubscribe import (
     is_token,
     load_or_create_secret,
     load_secret,
-    mailto_with_token,
     token_for,
 )
 from pressctl.errors import ConfigError
+from pressctl.mailto import mailto_with_token
 
 TOKEN = token_for("amy.chan@harbourdaily.example", b"0123456789abcdef0123456789abcdef")
 

@@ -80,6 +80,8 @@ def test_every_selected_journalist_gets_one_personal_message(
         assert f'href="{url}"' in page
         token = token_for(person.email, secret)
         assert msg["List-Unsubscribe"] == f"<mailto:unsubscribe@hvsp.example?subject=unsubscribe%20{token}>, <{url}>"
+        # the footer's mailto link carries the same token: a request written from it proves itself
+        assert f'href="mailto:unsubscribe@hvsp.example?subject=unsubscribe%20{token}"' in page
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         pdf = next(p for p in msg.walk() if p.get_content_type() == "application/pdf")
         assert pdf.get_content() == pdfs[out.language]

@@ -23,7 +23,6 @@ import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import quote
 
 from pressctl.errors import ConfigError
 
@@ -34,7 +33,6 @@ __all__ = [
     "is_token",
     "load_or_create_secret",
     "load_secret",
-    "mailto_with_token",
     "match_tokens",
     "token_for",
 ]
@@ -71,24 +69,6 @@ def find_tokens(texts: Iterable[str]) -> tuple[str, ...]:
         for m in _TOKEN_IN_TEXT.finditer(text):
             found.setdefault(m.group(0), None)
     return tuple(found)
-
-
-def mailto_with_token(mailto: str, token: str) -> str:
-    """The ``List-Unsubscribe`` mailto URL for one reader: ``{token}`` filled where the URL has it, else the
-    token added to the subject (``?subject=unsubscribe%20TOKEN``, or after a subject the URL already has)."""
-    if not token:
-        return mailto
-    if "{token}" in mailto:
-        return mailto.replace("{token}", token)
-    base, sep, query = mailto.partition("?")
-    params = query.split("&") if sep and query else []
-    for n, param in enumerate(params):
-        if param.lower().startswith("subject="):
-            params[n] = f"{param}%20{token}"
-            break
-    else:
-        params.append("subject=" + quote(f"unsubscribe {token}"))
-    return base + "?" + "&".join(params)
 
 
 def _open_regular(path: Path) -> bytes:

@@ -11,6 +11,7 @@ from typing import Any
 from pressctl.assets import email_html_problem
 from pressctl.config import Workspace
 from pressctl.languages import wording
+from pressctl.mailto import mailto_url, mailto_with_token
 from pressctl.model import EmailLinks, InlineImage, Rendered
 from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_MERGE, MergePlan, tokens_in
@@ -34,6 +35,20 @@ def _unsubscribe(workspace: Workspace, plan: MergePlan) -> tuple[str, str]:
         # The contact's address (merge field `email`), percent-encoded so '+' and '@' survive in a query.
         url = url.replace("{email}", plan.tokenize("{{ email | urlencode }}"))
     return url, workspace.sender.unsubscribe_mailto
+
+
+def _mailto_href(mailto: str, plan: MergePlan, *, for_recipients: bool) -> str:
+    """The footer's mailto link: with the reader's token in its subject, as in List-Unsubscribe
+    (pressctl.mailto), so a request written from it proves itself to ``pressctl bounces``."""
+    if not mailto:
+        return ""
+    url = mailto_url(mailto)
+    if "{email}" in url:
+        url = url.replace("{email}", plan.tokenize("{{ email | urlencode }}"))
+    if not for_recipients:  # pressctl render's files: nobody's token
+        url = url.replace("{token}", "")
+        return url if "?" in url else url + "?subject=unsubscribe"
+    return mailto_with_token(url, plan.tokenize(TOKEN_MERGE))
 
 
 def _inline_css(html: str) -> str:
@@ -88,6 +103,7 @@ def render_email(
         greeting_source, where=str(workspace.config_path or "pressctl.toml"), first_line=greeting_line, own=True
     )
     unsubscribe_url, unsubscribe_mailto = _unsubscribe(workspace, plan)
+    mailto_href = _mailto_href(unsubscribe_mailto, plan, for_recipients=for_recipients)
 
     images: list[InlineImage] = []
     logo: dict[str, Any] | None = None
@@ -124,6 +140,7 @@ def render_email(
         photos=photos,
         unsubscribe_url=unsubscribe_url if for_recipients else "",
         unsubscribe_mailto=unsubscribe_mailto,
+        unsubscribe_mailto_href=mailto_href,
         unsubscribe_note=not for_recipients and bool(unsubscribe_url),
         links=newsroom_links(links, release.language),
         subject=subject_line(release, parts.subject, embargoed=embargoed),

@@ -34,10 +34,11 @@ from zoneinfo import ZoneInfo
 from pressctl.addresses import check_address
 from pressctl.config import Workspace, check_sender
 from pressctl.contacts.segments import wanted_language
-from pressctl.contacts.unsubscribe import mailto_with_token, token_for
+from pressctl.contacts.unsubscribe import token_for
 from pressctl.controls import clean_header_text, clean_merge_value
 from pressctl.errors import ContactsError, InputError
 from pressctl.languages import primary, route_language
+from pressctl.mailto import mailto_with_token
 from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Rendered
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.render.names import PDF_LINK_SLOT, PDF_LINK_SLOT_LINE, pdf_filename, without_pdf_link_slots
