@@ -26,6 +26,7 @@ from pressctl.send.messages import MessageFactory
 __all__ = [
     "DATE",
     "HEADERS",
+    "SECRET",
     "SENDER",
     "body",
     "contact",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 DATE = dt.datetime(2030, 3, 12, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+# The workspace secret make_factory signs tokens and VERP addresses with: fixed, so bytes can be pinned.
+SECRET = b"hvsp-test-secret-0123456789abcdef"
 # Every message has these headers, in this order, whatever its contact holds.
 HEADERS = [
     "From",
@@ -159,6 +162,7 @@ def make_factory(
     workspace = make_workspace(tmp_path, **(sender or {}))
     options.setdefault("campaign_id", "tidal-bay-2030")
     options.setdefault("date", DATE)
+    options.setdefault("unsubscribe_secret", SECRET)
     return MessageFactory(renders, pdfs, workspace, plan, **options)
 
 

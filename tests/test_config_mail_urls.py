@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pressctl.bounces.mailbox import parse_imap_url
+from pressctl.bounces.imapurl import parse_imap_url
 from pressctl.config import parse_smtp_url
 from pressctl.errors import InputError
 

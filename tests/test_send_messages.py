@@ -158,11 +158,12 @@ def test_list_unsubscribe_variants(
     tmp_path: Path, sender: dict[str, str], unsubscribe: str | None, post: bool
 ) -> None:
     """The mailto always carries the reader's token (issue 17): a request by email proves itself."""
-    from pressctl.contacts.unsubscribe import load_or_create_secret, token_for
+    from messages_support import SECRET
 
-    factory = make_factory(tmp_path, sender=sender)
-    msg = parse(factory.build(contact("a+b@news.test", "A B")).data)
-    token = token_for("a+b@news.test", load_or_create_secret(factory.workspace.state_dir))
+    from pressctl.contacts.unsubscribe import token_for
+
+    msg = parse(make_factory(tmp_path, sender=sender).build(contact("a+b@news.test", "A B")).data)
+    token = token_for("a+b@news.test", SECRET)
     if sender.get("unsubscribe_url", "").startswith("http://"):
         assert msg["List-Unsubscribe"] == "<http://hvsp.example/u?e=a%2Bb%40news.test>"
     else:
