@@ -233,7 +233,7 @@ def _match_unsubscribe(
                 row = proof.latest_for_address(folded)
             return [Match(finding, row.email if row else owner, row, "token")], [], []
     reason = (
-        "its token matches nobody we sent to" if finding.tokens else "no unsubscribe token (From: proves nothing)"
+        "its token is nobody's we sent to" if finding.tokens else "no unsubscribe token; the From address proves nothing"
     )
     request = Request(finding, _replied_row(finding, rows), reason)
     if request.row is not None:  # it replies to our message: a reply first, with what it said

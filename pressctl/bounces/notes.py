@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS inbound_notes (
     seen_at      TEXT NOT NULL,            -- ISO 8601, UTC
     sender       TEXT NOT NULL DEFAULT '', -- its From address (what it claims, not proof)
     subject      TEXT NOT NULL DEFAULT '',
-    detail       TEXT NOT NULL DEFAULT '', -- the first lines it wrote, or why it could not be read
+    detail       TEXT NOT NULL DEFAULT '', -- the first lines it wrote (a request), or why it could not be read
     campaign_id  INTEGER,                  -- the campaign of the message it replies to, when one of ours
     email        TEXT NOT NULL DEFAULT '', -- that row's address
     PRIMARY KEY (handled_key, kind)
@@ -88,13 +88,13 @@ def read_notes(conn: sqlite3.Connection, campaign_id: int | None = None) -> list
     return [Note(*row) for row in cur]
 
 
-_WHAT = {REQUEST: "unsubscribe request, unconfirmed (no valid token; nothing changed)", UNREADABLE: "unreadable"}
+_WHAT = {REQUEST: "unconfirmed unsubscribe", UNREADABLE: "unreadable"}
 
 
 def attention_row(note: Note) -> dict[str, object]:
     """A note as ``report --needs-attention`` lists it beside the journalists (the same keys, for CSV and
     JSON), plus where it is (``source``), its ``subject`` and ``kind``."""
-    said = f"{note.subject}: {note.detail}" if note.subject and note.kind == REQUEST else note.detail
+    said = " ".join(f"{note.subject}: {note.detail}".split()).strip(": ") if note.kind == REQUEST else note.detail
     return {
         "campaign_id": note.campaign_id,
         "email": note.sender or note.email,

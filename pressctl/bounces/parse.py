@@ -119,9 +119,10 @@ class Finding:
 # -- entry point ---------------------------------------------------------------------------------------------
 
 
-def unreadable(reason: str, *, digest: str = "", message_id: str = "") -> Finding:
-    """The finding for a message that cannot be read: listed with ``reason``, changes nothing."""
-    return Finding("unreadable", message_id=message_id, reason=reason, digest=digest)
+def unreadable(reason: str, *, digest: str = "", message_id: str = "", sender: str = "", subject: str = "") -> Finding:
+    """The finding for a message that cannot be read: listed with ``reason`` (and the From and Subject it
+    claims, when those could be read), changes nothing."""
+    return Finding("unreadable", message_id=message_id, reason=reason, digest=digest, sender=sender, subject=subject)
 
 
 def parse_message(
@@ -142,25 +143,22 @@ def parse_message(
         return unreadable(f"nested too deeply to read (limit: inbound_nesting = {max_depth} in [limits])", digest=digest)
     except Exception as exc:  # the parser is meant never to raise; a message that makes it is unreadable
         return unreadable(f"the mail parser failed on it ({type(exc).__name__})", digest=digest)
-    own_id = ""
+    seen: dict[str, str] = {"digest": digest}
     try:
-        own_id = clean_id(header(msg, "Message-ID"))
+        seen.update(message_id=clean_id(header(msg, "Message-ID")), sender=address(header(msg, "From")))
+        seen["subject"] = header(msg, "Subject")
         found = _depth(msg)
         if found > max_depth:
-            return unreadable(
-                f"parts nested {found} deep (limit: inbound_nesting = {max_depth} in [limits])",
-                digest=digest,
-                message_id=own_id,
-            )
-        return _classify(msg, own_id, digest, unsubscribe_addresses)
+            return unreadable(f"parts nested {found} deep (limit: inbound_nesting = {max_depth} in [limits])", **seen)
+        return _classify(msg, seen["message_id"], digest, unsubscribe_addresses)
     except UnreadableMessage as exc:
-        return unreadable(exc.reason, digest=digest, message_id=own_id)
+        return unreadable(exc.reason, **seen)
     except RecursionError:
-        return unreadable(f"nested too deeply to read (limit: inbound_nesting = {max_depth} in [limits])", digest=digest)
+        return unreadable(f"nested too deeply to read (limit: inbound_nesting = {max_depth} in [limits])", **seen)
     except (LookupError, UnicodeError):  # the email package decoding a part in a charset nobody reads
-        return unreadable("a part in a charset no decoder reads", digest=digest, message_id=own_id)
+        return unreadable("a part in a charset no decoder reads", **seen)
     except Exception as exc:  # a rule of ours, or flufl.bounce, tripped over it: this message only
-        return unreadable(f"pressctl could not read it ({type(exc).__name__})", digest=digest, message_id=own_id)
+        return unreadable(f"pressctl could not read it ({type(exc).__name__})", **seen)
 
 
 def _depth(msg: Message) -> int:

@@ -189,8 +189,7 @@ def _notes(source: str, finding: Finding, matches: Matches) -> list[Note]:
     """What a person should read: the unconfirmed requests and the unreadable message."""
     notes = [
         Note(
-            finding.handled_key, REQUEST, source, finding.sender, finding.subject,
-            f"{r.reason}: {finding.excerpt}" if finding.excerpt else r.reason,
+            finding.handled_key, REQUEST, source, finding.sender, finding.subject, finding.excerpt,
             r.row.campaign_id if r.row else None, r.row.email if r.row else "",
         )
         for r in matches.requests

@@ -198,8 +198,11 @@ def _print_notes(notes: list[dict[str, Any]]) -> None:
         return
     rows = [(str(n["what"]), str(n["email"]), _said(str(n["response_detail"])), str(n["source"]),
              str(n["response_at"])[:16].replace("T", " ")) for n in notes]
-    print_table(("inbound message", "from", "what it says", "where", "when (UTC)"), rows)
-    out.print(f"{len(notes)} inbound message(s) to read by hand: pressctl changed nothing for them")
+    print_table(("inbound message", "from (unproven)", "what it says", "where", "when (UTC)"), rows)
+    out.print(
+        f"{len(notes)} inbound message(s) to read by hand: pressctl changed nothing for them "
+        "(an unsubscribe by email counts only with the reader's token; `pressctl suppress add ADDR` if you confirm it)"
+    )
 
 
 def _csv_cell(value: object) -> str:
