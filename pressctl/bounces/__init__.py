@@ -1,13 +1,17 @@
-"""Bounces and replies (issue 12): read a mailbox, parse what came back, match it to the ledger's rows.
+"""Bounces and replies (issues 12, 17, 18): read mailboxes, parse what came back, change only what it proves.
 
-Four parts, kept apart so the command that applies them to the ledger stays small:
-
-* :mod:`pressctl.bounces.mailbox`: readers yielding ``(source id, raw bytes)`` from a Maildir, an mbox file
-  or an IMAP folder (with move-to-folder and an IDLE/poll watch). The only module here that does I/O.
-* :mod:`pressctl.bounces.parse`: one message's bytes -> a :class:`~pressctl.bounces.parse.Finding`
-  (a bounce with per-recipient hard/soft/delayed results, an automatic reply, a *moved* notice, a human
-  reply, an unsubscribe request, or something else). Pure.
-* :mod:`pressctl.bounces.match`: findings + a ledger lookup -> matched rows and an unmatched list. Pure.
-* :mod:`pressctl.bounces.plan`: matches -> row updates (bounced, response), suppressions and soft bounces
-  to record (three within 90 days suppress). Pure.
+* :mod:`pressctl.bounces.mailbox` (Maildir, mbox), :mod:`pressctl.bounces.imap` and
+  :mod:`pressctl.bounces.imapurl` (IMAP): readers yielding ``(source id, bytes | Unreadable)``, with
+  move-to-folder; :mod:`pressctl.bounces.watch`: ``--watch`` over several mailboxes at once.
+* :mod:`pressctl.bounces.parse` (with :mod:`~pressctl.bounces.text`, :mod:`~pressctl.bounces.dsn` and
+  :mod:`~pressctl.bounces.phrases`): one message's bytes -> a :class:`~pressctl.bounces.parse.Finding`
+  (a bounce, an automatic reply, a *moved* notice, a human reply, an unsubscribe request, something else,
+  or unreadable), each message inside its own guard. Pure.
+* :mod:`pressctl.bounces.match`: findings + ledger lookups -> the rows they *prove* (our Message-ID for that
+  row's address, a signed VERP address in the envelope of a real report, the reader's token), unmatched ones
+  and unconfirmed requests. Pure.
+* :mod:`pressctl.bounces.plan`: matches -> row updates, suppressions, soft bounces and refusals, by the send
+  side's :func:`pressctl.relays.replies.bounce_class`. Pure.
+* :mod:`pressctl.bounces.run` (one pass), :mod:`pressctl.bounces.store` (the ledger),
+  :mod:`pressctl.bounces.notes` (what a person should read). See docs/bounces.md.
 """
