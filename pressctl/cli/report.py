@@ -1,5 +1,6 @@
 """CLI: ``pressctl report [CAMPAIGN]`` (every recipient's fate and what came back), ``report --needs-attention``
-(bounced, moved and replied journalists, with what they said) and ``pressctl campaigns`` (the list)."""
+(unconfirmed requests and unreadable messages; bounced, failed, moved and replied journalists, with what they
+said) and ``pressctl campaigns`` (the list)."""
 
 from __future__ import annotations
 
@@ -82,7 +83,8 @@ def report(
         bool,
         typer.Option(
             "--needs-attention",
-            help="Only bounced, moved and replied journalists, with what they said (all campaigns, or CAMPAIGN).",
+            help="Only what needs a person: unconfirmed unsubscribe requests and unreadable inbound messages, then "
+            "bounced, failed, moved and replied journalists, with what they said (all campaigns, or CAMPAIGN).",
         ),
     ] = False,
     db: LedgerDb = None,
@@ -90,7 +92,7 @@ def report(
 ) -> None:
     """Show each recipient of a campaign: status, attempts, last reply, what came back (bounced, auto-reply, moved, replied: see `pressctl bounces`), Message-ID, times; then totals.
 
-    --format csv or json gives one row per recipient, for a spreadsheet or a script. --needs-attention lists the journalists a person should look at, in all campaigns or in CAMPAIGN: bounced (with the code), moved (with the new address) and replied, with the start of what they said.
+    --format csv or json gives one row per recipient, for a spreadsheet or a script. --needs-attention lists what a person should look at, in all campaigns or in CAMPAIGN: inbound messages pressctl would not act on (unsubscribe requests without the reader's token, unreadable messages), then journalists bounced (with the code), failed (a spam filter or size refusal, 5.7.x/5.3.4), moved (with every new address) and replied, with the start of what they said.
 
     Examples:
       pressctl report 3 --format csv > campaign-3.csv

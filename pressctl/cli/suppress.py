@@ -113,11 +113,7 @@ def import_(
 ) -> None:
     """Suppress everyone in FILE: the unsubscribe tokens your unsubscribe page recorded, or addresses.
 
-    A CSV with a token column gives tokens; its email column (if any) gives addresses. A file without those
-    headers is one token per line, or one address per line with --addresses. A token counts only when it is
-    the token (22 URL-safe characters, signed with this workspace's secret) of an address the ledger knows.
-    Every other value is refused and counted with the reason, never guessed: an address in the token column
-    is not taken as an address.
+    A CSV with a token column gives tokens; its email column (if any) gives addresses. A file without those headers is one token per line, or one address per line with --addresses. A token counts only when it is the token (22 URL-safe characters, signed with this workspace's secret) of an address the ledger knows. Every other value is refused and counted with the reason, never guessed: an address in the token column is not taken as an address.
 
     Examples:
       pressctl suppress import unsubscribes-2030-03.csv
