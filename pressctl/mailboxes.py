@@ -170,8 +170,11 @@ def parse_bounces(table: dict[str, Any], root: Path, where: str) -> Bounces:
                     hint=f"did you mean {close[0]!r}?" if close else "known here: " + ", ".join(MAILBOX_KEYS),
                 )
         values = {key: _text(entry, key, where, section) for key in MAILBOX_KEYS}
-        for key in _SETTINGS:  # the top-level settings are each mailbox's defaults
-            values[key] = values[key] or top[key]
+        if values["mbox"] and values["move_to"]:
+            raise ConfigError(f"{section}: move_to works with IMAP and Maildir, not with an mbox file", where=where)
+        for key in _SETTINGS:  # the top-level settings are each mailbox's defaults (an mbox is never moved from)
+            if not (key == "move_to" and values["mbox"]):
+                values[key] = values[key] or top[key]
         box = _mailbox(values, root, where, section)
         if not (box.maildir or box.mbox or box.imap):
             raise ConfigError(f"{section} names no mailbox", where=where, hint="give it maildir, mbox or imap")

@@ -79,6 +79,7 @@ def test_several_mailboxes_are_read_from_the_table_with_the_top_level_as_default
     assert (boxes[0].user, boxes[0].move_to) == ("press@hvsp.example", "Processed")
     assert (boxes[1].user, boxes[1].password_env, boxes[1].move_to) == ("k.ho@hvsp.example", "HVSP_OFFICER_PW", "Processed")
     assert boxes[2].maildir == ws / "mail/bounces" and boxes[3].mbox == ws / "mail/old.mbox"
+    assert boxes[3].move_to == ""  # nothing is moved out of an mbox
 
 
 def test_the_array_of_tables_form_says_the_same(tmp_path: Path) -> None:
@@ -110,6 +111,7 @@ def test_the_single_mailbox_form_is_one_mailbox(tmp_path: Path) -> None:
         ('[bounces]\nmailboxes = [{ imap = "pop3://x.example" }]\n', "must start with imaps:// or imap://"),
         ('[bounces]\nmailboxes = [{ maildir = "a", password_env = "A B" }]\n', "not an environment variable name"),
         ('[bounces]\nmailboxes = ["mail/a"]\n', "must be a list of tables"),
+        ('[bounces]\nmailboxes = [{ mbox = "a.mbox", move_to = "Done" }]\n', "move_to works with IMAP and Maildir"),
         ('[bounces]\nimap = "imaps://x.example/"\nuser = "press\\r\\nA1 LOGOUT"\n', "bounces.user contains a line break"),
         ('[bounces]\nmailboxes = [{ imap = "imaps://x.example/", user = "a\\u0000b" }]\n', "user contains a line break"),
         ('[bounces]\nmailboxes = [{ maildir = "a", name = "x" }, { maildir = "b", name = "x" }]\n', "named 'x'"),

@@ -132,7 +132,9 @@ def _mailboxes(
                 hint="give --maildir DIR, --mbox FILE or --imap URL, or set one in [bounces] in pressctl.toml",
             )
     if move_to is not None:
-        boxes = [dataclasses.replace(b, move_to=move_to) for b in boxes]
+        if all(b.mbox is not None for b in boxes) and move_to:
+            raise InputError("--move-to works with IMAP and Maildir, not with an mbox file")
+        boxes = [dataclasses.replace(b, move_to=move_to if b.mbox is None else "") for b in boxes]
     for box in boxes:
         if box.move_to:
             check_folder_name(box.move_to, option="--move-to")
