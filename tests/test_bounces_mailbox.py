@@ -207,10 +207,19 @@ def test_poll_a_maildir_yields_old_then_new_messages_once(tmp_path: Path) -> Non
         if len(naps) == 2:
             (box / "new" / "1700000009.d.host").write_bytes((DATA / "reply_en.eml").read_bytes())
 
+    opened: list[bytes] = []
+    read_file = reader._read_file
+
+    def counting(path: bytes) -> object:
+        opened.append(path)
+        return read_file(path)
+
+    reader._read_file = counting  # type: ignore[assignment,method-assign]
     for sid, _raw in poll(reader, interval=30, stop=lambda: len(naps) >= 4, sleep=sleep):
         got.append(sid)
     assert got == ["cur/1700000000.b.host:2,S", "new/1700000001.a.host", "new/1700000009.d.host"]
     assert naps == [30, 30, 30, 30]
+    assert len(opened) == len(set(opened)) == 3  # each file read once, not again at every poll
 
 
 class _NoStartTlsServer:

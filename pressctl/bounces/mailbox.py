@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -83,9 +83,13 @@ class MaildirReader:
         self.max_bytes = max_bytes
         self._root = os.path.realpath(self.path)
         self._names: dict[str, bytes] = {}  # source id -> the file's real name (any bytes)
+        self.listed: set[str] = set()  # every source id the last read() found, read or skipped
 
-    def read(self) -> Iterator[Message]:
+    def read(self, *, skip: Container[str] = ()) -> Iterator[Message]:
+        """Every message, oldest name first; those in ``skip`` (source ids already seen) are listed in
+        :attr:`listed` but not read again (``poll`` re-reads a Maildir every interval)."""
         self._names = {}
+        self.listed = set()
         for sub in ("cur", "new"):
             folder = os.fsencode(self.path / sub)
             if not os.path.isdir(folder):
@@ -94,10 +98,14 @@ class MaildirReader:
                 if name.startswith(b"."):
                     continue
                 sid = f"{sub}/{name.decode('utf-8', 'backslashreplace')}"
+                self._names[sid] = name
+                self.listed.add(sid)
+                if sid in skip:
+                    continue
                 found = self._read_file(os.path.join(folder, name))
                 if found is None:  # moved or deleted by a mail client meanwhile, or a folder
+                    self.listed.discard(sid)
                     continue
-                self._names[sid] = name
                 yield sid, found
 
     def _read_file(self, path: bytes) -> bytes | Unreadable | None:
@@ -205,7 +213,7 @@ def poll(
     seen: set[str] = set()
     while not stop():
         present: set[str] = set()
-        for sid, raw in reader.read():
+        for sid, raw in reader.read(skip=seen) if isinstance(reader, MaildirReader) else reader.read():
             present.add(sid)
             if sid in seen:
                 continue
@@ -213,6 +221,8 @@ def poll(
             yield sid, raw
             if stop():
                 return
+        if isinstance(reader, MaildirReader):
+            present |= reader.listed  # the ones skipped as seen
         seen &= present  # forget what has gone, so the memory stays the size of the mailbox
         if stop():
             return
