@@ -126,13 +126,16 @@ def process_message(
     suppress: Callable[[Suppression], None],
     rules: InboundRules = InboundRules(),
     summary: Summary | None = None,
+    mailbox: str = "",
 ) -> Handled | None:
-    """Handle one message; returns what was remembered of it, or None when it had been handled before."""
+    """Handle one message; returns what was remembered of it, or None when it had been handled before.
+    ``mailbox`` names where it is, for a message never read (remembered by its place, not its bytes)."""
     summary = summary if summary is not None else Summary()
     summary.read += 1
     if isinstance(raw, Unreadable):
         # Never read (a FIFO, a link out of the folder, too big): remembered by where it is, once.
-        key = "unreadable:" + hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:32]
+        place = f"{mailbox}\0{source}".encode("utf-8", "replace")
+        key = "unreadable:" + hashlib.sha256(place).hexdigest()[:32]
         finding = dataclasses.replace(unreadable(raw.reason), key=key)
     else:
         finding = parse_message(
@@ -210,13 +213,16 @@ def process(
     messages: Iterable[tuple[str, bytes | Unreadable]] | None = None,
     summary: Summary | None = None,
     label: str = "",
+    mailbox: str = "",
 ) -> Summary:
     """Every message of ``reader`` (or of ``messages``, e.g. a ``watch()`` generator over it). ``label``
-    names the mailbox in source ids when a run reads several (``label: new/123``)."""
+    names the mailbox in source ids when a run reads several (``label: new/123``); ``mailbox`` names it for
+    the memory of messages never read (default: the reader's description)."""
     summary = summary if summary is not None else Summary()
     for sid, raw in reader.read() if messages is None else messages:
         handled = process_message(
-            f"{label}: {sid}" if label else sid, raw, store, now=now(), suppress=suppress, rules=rules, summary=summary
+            f"{label}: {sid}" if label else sid, raw, store, now=now(), suppress=suppress, rules=rules,
+            summary=summary, mailbox=mailbox or reader.description,
         )
         if move_to and handled is not None and handled.outcome == "matched":
             reader.move(sid, move_to)

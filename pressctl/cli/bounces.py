@@ -218,7 +218,7 @@ def _read_all(
         try:
             reader = source.open()
             process(reader, store, now=utcnow, suppress=suppress, rules=rules, move_to=source.move_to,
-                    summary=summary, label=source.label if several else "")
+                    summary=summary, label=source.label if several else "", mailbox=source.label)
         except (TransportError, InputError) as exc:
             if not several:
                 raise _cannot_open(exc) from None
@@ -279,7 +279,9 @@ def _watch(
     def handle(source: Source, sid: str, message: bytes | Unreadable) -> bool:
         summary = Summary()
         label = f"{source.label}: {sid}" if several else sid
-        handled = process_message(label, message, store, now=utcnow(), suppress=suppress, rules=rules, summary=summary)
+        handled = process_message(
+            label, message, store, now=utcnow(), suppress=suppress, rules=rules, summary=summary, mailbox=source.label
+        )
         if handled is None:
             return False
         move = bool(source.move_to) and handled.outcome == "matched"
