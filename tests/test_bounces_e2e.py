@@ -169,3 +169,50 @@ def test_send_through_postfix_then_bounces_from_maildir_and_imap(
         assert json.loads(processed.stdout)["counts"]["already handled"] == len(DEAD) + 2
         assert _snapshot(ws_imap) == before
         assert dovecot.password not in via_imap.stdout + via_imap.stderr
+
+
+@pytest.mark.slow
+def test_signed_verp_through_a_real_postfix_names_the_journalist_even_without_a_message_id(
+    postfix_relay: Callable[..., PostfixRelay], tmp_path: Path
+) -> None:
+    """Issue 17: with ``[sender] return_path`` each message leaves with a signed VERP address; the real DSN
+    Postfix sends back is delivered to it (``recipient_delimiter = +``: the ``bounces`` mailbox), and its
+    delivery block names it. Made to quote nothing of the original (its returned headers cut), the DSN still
+    names its journalist through the signature; a forged copy with the signature cut changes nothing."""
+    relay = postfix_relay(mailboxes=("bounces",), settings={"recipient_delimiter": "+"})
+    ws = make_workspace(tmp_path)
+    toml = ws / "pressctl.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("[sender]", '[sender]\nreturn_path = "bounces+{local}={domain}@hvsp.test"', 1),
+        encoding="utf-8",
+    )
+    release = write_release(ws)
+    desk = ws / "contacts" / "desk.csv"
+    desk.write_text("email,first_name\nnewsdesk@hvsp.test,Desk\nleft.the.paper@hvsp.test,Lee\n", encoding="utf-8")
+    sent = run_cli(["send", str(release), "-c", str(desk), "--smtp", relay.url, "--from", FROM, "--yes"], cwd=ws, timeout=120)
+    assert sent.returncode == 0, sent.stderr
+    relay.wait_delivered(expect=lambda: len(relay.maildir("bounces")) >= 1, timeout=60)
+    [dsn] = relay.maildir("bounces")
+    raw = dsn.read_bytes()
+    head = raw.split(b"\nReceived:", 1)[0].decode()  # what the delivery agent wrote on top
+    assert "Delivered-To: bounces+left.the.paper=hvsp.test+" in head, head
+    # quote nothing of the original: only the signed VERP address can say whose bounce this is
+    cut = b"\n".join(line for line in raw.split(b"\n") if not line.lower().startswith(b"message-id: <") or b"@mx.hvsp.test" in line)
+    box = relay.root / "mail" / relay.domain / "bounces"
+    with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
+        ours = next(r.message_id for r in ledger.recipients(1) if r.email == "left.the.paper@hvsp.test")
+    assert ours.encode() in raw and ours.encode() not in cut
+    dsn.write_bytes(cut)
+    signed = head.split("Delivered-To: ", 1)[1].split("\n", 1)[0].strip()
+    unsigned = signed.rsplit("+", 1)[0] + "@hvsp.test"
+    forged = cut.replace(signed.encode(), unsigned.encode()).replace(b"Message-Id: <", b"Message-Id: <forged-")
+    _drop(box, forged)
+    done = run_cli(["bounces", "--maildir", str(box), "--json"], cwd=ws)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["counts"]["rows bounced"] == 1, data
+    assert [u["reason"] for u in data["unmatched"]] == [
+        "its VERP address has no valid signature (sent before signatures, or forged): not trusted"
+    ]
+    rows = _rows(ws, 1)
+    assert rows["left.the.paper@hvsp.test"] == ("bounced", "bounced") and rows["newsdesk@hvsp.test"] == ("sent", "")
