@@ -184,3 +184,23 @@ def test_what_a_throttle_cuts() -> None:
     assert classify_reply(450, "4.7.1 Error: too much mail from 127.0.0.1", stage="mail").throttles == "rate"
     assert classify_reply(421, "4.7.0 Try again later, closing connection.", stage="rcpt").throttles == "both"
     assert classify_reply(250, "2.0.0 Ok", stage="data").throttles is None
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        ("5.1.1", "dead"), ("5.1.10", "dead"), ("5.1.2", "dead"), ("5.01.001", "dead"), ("5.1.6", "dead"),
+        ("5.1.8", "other"),  # our sender's address, not theirs
+        ("5.2.2", "full"), ("5.7.1", "policy"), ("5.7.26", "policy"), ("5.3.4", "size"), ("5.2.3", "size"),
+        ("5.0.0", "other"), ("5.4.4", "other"), ("", "other"), (None, "other"), ("junk", "other"),
+    ],
+)
+def test_bounce_class_is_one_rule_for_send_time_and_bounces(status: str | None, kind: str) -> None:
+    from pressctl.relays.replies import BOUNCE_ADVICE, bounce_class
+
+    assert bounce_class(status) == kind
+    assert BOUNCE_ADVICE[kind]
+    if status and status[0] == "5" and "." in status and kind in ("dead", "full"):
+        verdict = classify_reply(550 if kind == "dead" else 552, f"{status} mailbox", stage="rcpt")
+        assert verdict.bounce is (kind == "dead")
+        assert (verdict.meaning is M.RETRY_RECIPIENT) is (kind == "full")  # a full mailbox: this recipient later
