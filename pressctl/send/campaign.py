@@ -1098,6 +1098,11 @@ def _run_locked(
             )
         )
     totals = ledger.totals(campaign.id)
+    if run.cap_reached is not None and cap is not None and relay is not None:
+        # Another send on the account took the room this run counted on: the cap as it stands now.
+        handed = sum(lane.handed_over for lane in run.relays)
+        used = len(ledger.handovers(relay, since=clock() - DAY)) - handed
+        cap = CapPlan(cap.cap, max(0, used), handed, recipients_left(totals), run.cap_reached)
     result = SendResult(
         campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped, cap=cap, caps=caps
     )
@@ -1125,6 +1130,7 @@ def _lanes(
                     name=relay.account,
                     budget=room.get(relay.account),
                     label=spec.label if spec else relay.account,
+                    cap=(spec.limits.daily_cap.value or None) if spec else None,
                 )
             )
         return lanes, None, caps
@@ -1136,6 +1142,7 @@ def _lanes(
         name=name,
         budget=cap.now if cap is not None else None,
         label=name or transport.description,
+        cap=cap.cap if cap is not None else None,
     )
     return [lane], cap, []
 
