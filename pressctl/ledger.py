@@ -759,6 +759,17 @@ class Ledger:
             ).fetchall()
         )
 
+    def languages(self, campaign_id: int) -> set[str]:
+        """The language versions the campaign's journalists get ('' for the release's own), left-out rows aside."""
+        return {
+            str(row[0])
+            for row in self.conn.execute(
+                "SELECT DISTINCT language FROM recipients WHERE campaign_id = ? AND role = ''"
+                " AND status NOT IN ('skipped', 'suppressed', 'invalid')",
+                (campaign_id,),
+            )
+        }
+
     def copies(self, campaign_id: int) -> list[RecipientRecord]:
         """The campaign's internal copies (``[sender] internal_copies``, ``--copy-to``), in the order planned."""
         cur = self.conn.execute(
