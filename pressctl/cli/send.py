@@ -457,8 +457,8 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
         if who.campaign is not None:
             t = ledger.totals(who.campaign.id)
             resume = f"resuming #{who.campaign.id}: {t['sent']} already sent, {recipients_left(t)} left ({who.kind})"
-            if plan.options.retry_failed and t["failed"]:
-                resume += f", {t['failed']} failed tried again (--retry-failed)"
+            if who.retried:
+                resume += f", {who.retried} failed tried again" + (" (--retry-failed)" if plan.options.retry_failed else "")
         _check_relay_size(plan, transport)
         rows = _summary_rows(plan, transport=transport, resume=resume, who=who)
         wanted = len(who.send) + sum(1 for *_, state in who.copies if state == "to send")
@@ -626,7 +626,7 @@ def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
         out.print(f"  failed  {escape(rec.email)}: {escape(why)}{again}")
     if len(failed) > 10:
         out.print(f"  ... and {len(failed) - 10} more: `pressctl report {c.id}`")
-    if any(not rec.retryable for rec in failed):
+    if result.final_failures:
         out.print(
             "once the cause is fixed, run the same command with --retry-failed to try the failed ones again "
             "(a bounced address stays suppressed)"

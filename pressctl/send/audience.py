@@ -188,11 +188,17 @@ class Audience:
     advance_sent: int = 0  # of the campaign's sent rows (resumed), those who had the advance copy
     copies: list[tuple[str, str, str]] = field(default_factory=list)  # (address, language, to send/suppressed/sent)
     later: int = 0  # of ``send``, those the daily cap keeps for a later run
+    retried: int = 0  # of ``send``, failures tried again (recorded retryable, or --retry-failed)
+    selected: int = 0  # the journalists the lists select (a resumed campaign sends only those left)
 
     @property
     def recipients_line(self) -> str:
-        """``40: 36 + 4 who had the advance copy``: the journalists this run sends to."""
-        return advance_split(len(self.send), len(self.advance))
+        """``40: 36 + 4 who had the advance copy``: the journalists this run sends to (resumed: ``2 to send
+        now (12 selected)``)."""
+        line = advance_split(len(self.send), len(self.advance))
+        if self.campaign is not None and len(self.send) != self.selected:
+            line += f" to send now ({self.selected} selected)"
+        return line
 
     def line(self) -> str:
         """The counts the send will print when it ends (:func:`totals_line`)."""
@@ -239,6 +245,7 @@ def audience(plan: SendPlan, ledger: Ledger | None, *, room: int | None = None) 
         ahead = frozenset(x.key for x in send if x.key in advance)
         totals.update(sent=len(send), suppressed=len(c.suppressed), invalid=len(c.invalid), skipped=len(skipped))
         sent_copies: set[tuple[str, str]] = set()
+        retried = 0
     else:
         assert ledger is not None
         kind = found.kind or "release"
@@ -255,6 +262,7 @@ def audience(plan: SendPlan, ledger: Ledger | None, *, room: int | None = None) 
             return r.status == "failed" and (r.retryable or (plan.options.retry_failed and key not in held))
 
         send = [x for x in c.selected if goes(x.key)]
+        retried = sum(1 for x in send if x.key in rows and rows[x.key].status == "failed")
         skipped = [(x, rows[x.key].last_reply) for x in c.selected if x.key in rows and rows[x.key].status == "skipped"]
         ahead = frozenset(x.key for x in send if x.key in rows and rows[x.key].advance_of is not None)
         journalists = [r for r in rows.values() if not r.role]
@@ -290,5 +298,5 @@ def audience(plan: SendPlan, ledger: Ledger | None, *, room: int | None = None) 
         totals["pending"] += later
     return Audience(
         kind=kind, campaign=found, send=send, advance=ahead, skipped=skipped, totals=totals,
-        advance_sent=advance_sent, copies=copies, later=later,
+        advance_sent=advance_sent, copies=copies, later=later, retried=retried, selected=len(c.selected),
     )

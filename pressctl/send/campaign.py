@@ -342,6 +342,7 @@ class SendResult:
     advance: int = 0  # of the sent, those who had the advance copy (they got the released version)
     copies: list[RecipientRecord] = field(default_factory=list)  # internal copies ([sender] internal_copies, --copy-to)
     retried: int = 0  # failures put back to pending by --retry-failed
+    final_failures: int = 0  # failed for good and not a bounce: what --retry-failed would try again
 
     @property
     def left(self) -> int:
@@ -1073,11 +1074,22 @@ def _run_locked(
     result = SendResult(
         campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped, cap=cap, caps=caps,
         advance=ledger.advance_readers(campaign.id).get("sent", 0), copies=ledger.copies(campaign.id),
-        retried=retried,
+        retried=retried, final_failures=_final_failures(plan, ledger, campaign.id, totals, run),
     )
     if result.left == 0:
         ledger.mark_finished(campaign.id)
     return result
+
+
+def _final_failures(plan: SendPlan, ledger: Ledger, campaign_id: int, totals: Mapping[str, int], run: DeliveryResult) -> int:
+    """Rows failed for good whose address is not suppressed (a bounce is): ``--retry-failed`` would try them."""
+    if not totals.get("failed"):
+        return 0
+    held = {c.key for c in plan.contacts.suppressed} | {a.lower() for a in run.bounced} | set(ledger.suppressions())
+    return sum(
+        1 for r in ledger.recipients(campaign_id)
+        if r.status == "failed" and not r.retryable and not r.role and r.key not in held
+    )
 
 
 def _copy_deliveries(

@@ -853,8 +853,8 @@ def _relay_fault_line(n: int, outcome: Outcome, *, several: bool, everyone: bool
         else "fix the relay (its log says more), then run the same command again: it sends them"
     )
     return (
-        f"the relay refused {who} with the same reply ({outcome.explain()}): that is the relay's fault, not the "
-        f"journalists'. They stay pending; {rest}"
+        f"the relay refused {who} with the same reply, {outcome.describe()!r} (a syntax or local error, not about "
+        f"a mailbox): that is the relay's fault, not the journalists'. They stay pending; {rest}"
     )
 
 
