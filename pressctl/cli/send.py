@@ -320,9 +320,9 @@ def _audience(plan: SendPlan) -> Audience:
     from pressctl.send.audience import audience
 
     if not plan.ledger_path.exists():
-        return audience(plan, None)
+        return audience(plan, None, capped=True)
     with Ledger(plan.ledger_path) as ledger:
-        return audience(plan, ledger)
+        return audience(plan, ledger, capped=True)
 
 
 def _resume_line(who: Audience) -> str | None:
@@ -452,7 +452,7 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
             raise _busy(plan, holder)  # before the summary and the question: the answer would not matter
         from pressctl.send.audience import audience
 
-        who = audience(plan, ledger)
+        who = audience(plan, ledger, capped=True)
         resume = None
         if who.campaign is not None:
             t = ledger.totals(who.campaign.id)

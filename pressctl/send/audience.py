@@ -227,9 +227,9 @@ def room_now(plan: SendPlan, ledger: Ledger | None, *, wanted: int, at: dt.datet
     return min(wanted, sum(rooms)) if rooms else None
 
 
-def audience(plan: SendPlan, ledger: Ledger | None, *, room: int | None = None) -> Audience:
-    """What a send would do now (see :class:`Audience`); ``ledger`` None when there is none yet. ``room``:
-    how many hand-overs the daily cap allows now (internal copies go first and take theirs)."""
+def audience(plan: SendPlan, ledger: Ledger | None, *, capped: bool = False) -> Audience:
+    """What a send would do now (see :class:`Audience`); ``ledger`` None when there is none yet. ``capped``:
+    count the relays' rolling daily caps too (:func:`room_now`; internal copies go first and take theirs)."""
     c = plan.contacts
     found = None if ledger is None or plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
     totals = dict.fromkeys(STATUSES, 0)
@@ -291,6 +291,8 @@ def audience(plan: SendPlan, ledger: Ledger | None, *, room: int | None = None) 
                 )
                 copies.append((address, language, state))
     later = 0
+    to_copy = sum(1 for *_, state in copies if state == "to send")
+    room = room_now(plan, ledger, wanted=len(send) + to_copy) if capped else None
     if room is not None:
         room = max(0, room - sum(1 for *_, state in copies if state == "to send"))
         later = max(0, len(send) - room)
