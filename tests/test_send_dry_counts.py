@@ -50,6 +50,10 @@ def test_after_a_send_and_an_edited_list_the_dry_run_skips_whom_the_send_skips(w
         assert sent.returncode == 0, sent.stderr
         assert _promised(dry.stdout) == _ended(sent.stdout) == "1 sent, 4 skipped"
         assert [m.rcpt for m in server.accepted].count("reporter00000@news.example") == 1
+        done = run_cli([*base, "--dry-run", "--out", str(ws / "out" / "dry")], cwd=ws)  # nothing left to send
+        assert done.returncode == 0, done.stderr
+        assert "the send would end: campaign #2: 1 sent, 4 skipped" in done.stdout
+        assert "dry run: 0 of 0 message(s) written" in done.stdout
 
 
 def test_a_capped_resume_promises_what_the_send_then_does(ws: Path) -> None:
