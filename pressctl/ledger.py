@@ -759,6 +759,35 @@ class Ledger:
             ).fetchall()
         )
 
+    def states(self, campaign_id: int) -> dict[str, tuple[str, bool, int | None, int, str]]:
+        """Every row's (status, retryable, advance_of, attempts, role) by key: what a dry run needs to know
+        of a campaign it would resume, without whole records (100,000 of them would cost ~100 MB)."""
+        return {
+            str(key): (str(status), bool(retryable), advance_of, int(attempts), str(role))
+            for key, status, retryable, advance_of, attempts, role in self.conn.execute(
+                "SELECT key, status, retryable, advance_of, attempts, role FROM recipients WHERE campaign_id = ?",
+                (campaign_id,),
+            )
+        }
+
+    def replies(self, campaign_id: int, status: str) -> dict[str, str]:
+        """The recorded reply (or reason left out) of the rows with ``status``, by key."""
+        return dict(
+            self.conn.execute(
+                "SELECT key, last_reply FROM recipients WHERE campaign_id = ? AND status = ?", (campaign_id, status)
+            ).fetchall()
+        )
+
+    def final_failures(self, campaign_id: int) -> list[str]:
+        """Keys of journalists failed for good (not recorded retryable)."""
+        return [
+            str(row[0])
+            for row in self.conn.execute(
+                "SELECT key FROM recipients WHERE campaign_id = ? AND status = 'failed' AND retryable = 0 AND role = ''",
+                (campaign_id,),
+            )
+        ]
+
     def languages(self, campaign_id: int) -> set[str]:
         """The language versions the campaign's journalists get ('' for the release's own), left-out rows aside."""
         return {

@@ -249,36 +249,42 @@ def audience(plan: SendPlan, ledger: Ledger | None, *, capped: bool = False) -> 
     else:
         assert ledger is not None
         kind = found.kind or "release"
-        rows = {r.key: r for r in ledger.recipients(found.id)}
+        rows = ledger.states(found.id)  # key -> (status, retryable, advance_of, attempts, role)
         held = {x.key for x in c.suppressed}
         again = set(TODO_STATUSES)
 
         def goes(key: str) -> bool:
-            r = rows.get(key)
-            if r is None:
+            row = rows.get(key)
+            if row is None:
                 return True  # a row the next run adds
-            if r.status in again:
+            status, retryable = row[0], row[1]
+            if status in again:
                 return True
-            return r.status == "failed" and (r.retryable or (plan.options.retry_failed and key not in held))
+            return status == "failed" and (retryable or (plan.options.retry_failed and key not in held))
 
         send = [x for x in c.selected if goes(x.key)]
-        retried = sum(1 for x in send if x.key in rows and rows[x.key].status == "failed")
-        skipped = [(x, rows[x.key].last_reply) for x in c.selected if x.key in rows and rows[x.key].status == "skipped"]
-        ahead = frozenset(x.key for x in send if x.key in rows and rows[x.key].advance_of is not None)
-        journalists = [r for r in rows.values() if not r.role]
-        for r in journalists:
-            totals[r.status] += 1
+        retried = sum(1 for x in send if x.key in rows and rows[x.key][0] == "failed")
+        reasons = ledger.replies(found.id, "skipped")
+        skipped = [(x, reasons[x.key]) for x in c.selected if x.key in reasons]
+        ahead = frozenset(x.key for x in send if x.key in rows and rows[x.key][2] is not None)
+        for status, _, _, _, role in rows.values():
+            if not role:
+                totals[status] += 1
         for x in send:
             if x.key in rows:
-                totals[rows[x.key].status] -= 1
+                totals[rows[x.key][0]] -= 1
         for x in c.suppressed:  # pending rows of people suppressed since: the send records them suppressed
             row = rows.get(x.key)
-            if row is not None and row.status == "pending" and row.attempts == 0:
+            if row is not None and row[0] == "pending" and row[3] == 0:
                 totals["pending"] -= 1
                 totals["suppressed"] += 1
         totals["sent"] += len(send)
-        advance_sent = sum(1 for r in journalists if r.status == "sent" and r.advance_of is not None)
-        sent_copies = {(r.email.lower(), r.language) for r in rows.values() if r.role == "internal" and r.status == "sent"}
+        advance_sent = sum(1 for status, _, adv, _, role in rows.values() if status == "sent" and adv is not None and not role)
+        sent_copies = {
+            (key.split(":", 2)[2], key.split(":", 2)[1])
+            for key, (status, *_, role) in rows.items()
+            if role == "internal" and status == "sent"
+        }
     copies: list[tuple[str, str, str]] = []
     addresses = [a for a, _ in copy_addresses(plan)]
     if addresses:

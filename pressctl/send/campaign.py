@@ -1086,10 +1086,7 @@ def _final_failures(plan: SendPlan, ledger: Ledger, campaign_id: int, totals: Ma
     if not totals.get("failed"):
         return 0
     held = {c.key for c in plan.contacts.suppressed} | {a.lower() for a in run.bounced} | set(ledger.suppressions())
-    return sum(
-        1 for r in ledger.recipients(campaign_id)
-        if r.status == "failed" and not r.retryable and not r.role and r.key not in held
-    )
+    return sum(1 for key in ledger.final_failures(campaign_id) if key not in held)
 
 
 def _copy_deliveries(

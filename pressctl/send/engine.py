@@ -32,7 +32,7 @@ from pressctl.relays import policy
 from pressctl.relays.adaptive import AdaptiveConfig, AdaptiveController
 from pressctl.relays.replies import Meaning, throttle_aspect
 from pressctl.send.pacing import Pacer, Rate
-from pressctl.send.relayfault import RefusalWatch, signature
+from pressctl.send.relayfault import RefusalWatch, fault_line, signature
 from pressctl.send.transport import Connection, Outcome, RelayBusy, Transport
 
 __all__ = ["Delivery", "DeliveryOptions", "DeliveryProgress", "DeliveryResult", "Lane", "LaneResult", "deliver"]
@@ -722,7 +722,7 @@ class _SendLoop(Generic[T]):
                 self._push_back(held)  # pending: another relay may take them, or the next run
             ls.refusals.held = []
             if ls.active:
-                await self._lane_out(ls, _relay_fault_line(n, outcome, several=len(self.lanes) > 1))
+                await self._lane_out(ls, fault_line(n, outcome.describe(), several=len(self.lanes) > 1))
 
     def _fail_held(self, released: list[tuple[Any, Outcome]]) -> None:
         """Held refusals the relay turned out not to be at fault for: failed, as the reply policy reads them."""
@@ -740,7 +740,7 @@ class _SendLoop(Generic[T]):
                 continue
             if watch.at_end():
                 outcome = watch.held[-1][1]
-                reason = _relay_fault_line(len(watch.held), outcome, several=len(self.lanes) > 1, everyone=True)
+                reason = fault_line(len(watch.held), outcome.describe(), several=len(self.lanes) > 1, everyone=True)
                 watch.held = []
                 self._set_out(ls, reason)
                 if len(self.lanes) == 1 or self.result.stopped is None:
@@ -843,19 +843,6 @@ class _SendLoop(Generic[T]):
                 if item.pinned is not None and not self.lanes[item.pinned].active:
                     self.result.unknown += 1
             queue.clear()
-
-
-def _relay_fault_line(n: int, outcome: Outcome, *, several: bool, everyone: bool = False) -> str:
-    """Why a relay left: it refused recipient after recipient with the same reply that names no mailbox."""
-    who = f"every recipient it was given ({n})" if everyone else f"{n} recipients in a row"
-    rest = (
-        "the other relays take the rest" if several
-        else "fix the relay (its log says more), then run the same command again: it sends them"
-    )
-    return (
-        f"the relay refused {who} with the same reply, {outcome.describe()!r} (a syntax or local error, not about "
-        f"a mailbox): that is the relay's fault, not the journalists'. They stay pending; {rest}"
-    )
 
 
 def _line(exc: BaseException) -> str:

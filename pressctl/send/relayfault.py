@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-__all__ = ["SAME_REFUSALS", "RefusalWatch", "signature"]
+__all__ = ["SAME_REFUSALS", "RefusalWatch", "fault_line", "signature"]
 
 T = TypeVar("T")
 
@@ -71,3 +71,16 @@ class RefusalWatch(Generic[T]):
         """When the relay has nothing more to do: True when everything it saw was held (all refused alike,
         the relay's fault: they stay pending); False when the held ones are to be failed."""
         return bool(self.held) and self.taken == 0
+
+
+def fault_line(n: int, reply: str, *, several: bool, everyone: bool = False) -> str:
+    """Why a relay left: it refused ``n`` recipients in a row (or ``everyone`` it saw) with ``reply``."""
+    who = f"every recipient it was given ({n})" if everyone else f"{n} recipients in a row"
+    rest = (
+        "the other relays take the rest" if several
+        else "fix the relay (its log says more), then run the same command again: it sends them"
+    )
+    return (
+        f"the relay refused {who} with the same reply, {reply!r} (a syntax or local error, not about a "
+        f"mailbox): that is the relay's fault, not the journalists'. They stay pending; {rest}"
+    )
