@@ -98,8 +98,9 @@ def send(
         bool,
         typer.Option(
             "--retry-failed",
-            help="Try again the recipients of this campaign that failed for good (a policy or size refusal, a "
-            "relay error); never a bounced address (it is suppressed).",
+            help="Try again the recipients of this campaign that failed for good (a full mailbox, a refusal of "
+            "that one message, a relay error among accepted messages), once the cause is fixed; never a bounced "
+            "address (it is suppressed).",
         ),
     ] = False,
     copy_to: CopyTo = None,
