@@ -131,6 +131,7 @@ class Sender:
     pdf: str = "attach"  # attach | link | both
     pdf_base_url: str = ""  # where linked PDFs are published, when pdf is link or both
     return_path: str = ""  # VERP envelope sender, e.g. bounces+{local}={domain}@hvsp.example ("" = the From)
+    internal_copies: tuple[str, ...] = ()  # one's own people: a copy per language of what goes out, when it goes
 
 
 @dataclass(frozen=True)
@@ -509,7 +510,10 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     ),
     "organisation": ("name", "website", "address", "footer", "about", "translations"),
     "brand": ("logo", "primary", "accent", "text", "font", "cjk_font"),
-    "sender": ("from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url", "return_path"),
+    "sender": (
+        "from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url", "return_path",
+        "internal_copies",
+    ),
     "defaults": ("timezone", "language"),
     "email": ("greeting",),
     "smtp": ("url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "relays"),
@@ -985,6 +989,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             pdf=pdf,
             pdf_base_url=_str(sender, "pdf_base_url", "sender", where),
             return_path=return_path,
+            internal_copies=_internal_copies(sender.get("internal_copies", []), where),
         ),
         media_contacts=tuple(contacts),
         email=_greetings(_table(data, "email", where), source, where),
@@ -998,6 +1003,23 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         limits=limits,
         site=site,
     )
+
+
+def _internal_copies(raw: object, where: str) -> tuple[str, ...]:
+    """``[sender] internal_copies``: plain addresses (no display names), each checked like a recipient's."""
+    hint = 'write e.g. internal_copies = ["chairman.office@hvsp.example"]'
+    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+        raise ConfigError("sender.internal_copies must be a list of email addresses", where=where, hint=hint)
+    found: list[str] = []
+    for value in raw:
+        try:
+            if has_unsafe(value) or "<" in value:
+                raise ValueError("only the address, no name or control characters")
+            addr, _ = check_address(value.strip())
+        except ValueError as exc:
+            raise ConfigError(f"sender.internal_copies {value!r} is not an address: {exc}", where=where, hint=hint) from None
+        found.append(addr)
+    return tuple(found)
 
 
 def _return_path(template: str, where: str) -> str:

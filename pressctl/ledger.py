@@ -16,7 +16,8 @@ said: ``response``, ``response_detail``, ``response_at``, ``new_address``, ``bou
 messages ``pressctl bounces`` handled, so a second run changes nothing) and ``soft_bounces``; the methods
 under "bounces and replies" are what :class:`pressctl.bounces.store.LedgerStore` calls.
 Version 5 added ``recipients.retryable`` and ``recipients.reason`` (the reply policy's decision, recorded when
-it is made).
+it is made). Version 7 added ``campaigns.kind`` (:data:`KINDS`), ``recipients.role`` (:data:`ROLES`: internal and
+test copies are rows too, never counted with the journalists) and ``recipients.advance_of``.
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ from pressctl.owners import owner_state
 
 __all__ = [
     "FINAL_STATUSES",
+    "KINDS",
     "MIGRATIONS",
+    "ROLES",
     "SCHEMA_VERSION",
     "STATUSES",
     "TODO_STATUSES",
     "Campaign",
+    "CapReached",
     "Ledger",
     "LockHolder",
     "RecipientRecord",
@@ -59,6 +63,12 @@ __all__ = [
 # bounced: the relay accepted it, then a bounce (5.x.x) came back (``pressctl bounces``); counted as failed.
 STATUSES = ("pending", "sending", "sent", "failed", "bounced", "suppressed", "invalid", "skipped", "unknown")
 TODO_STATUSES = ("pending", "sending", "unknown")
+# What a campaign was (``pressctl.send.kinds`` says each in words): an advance copy under embargo, the released
+# version at or after an embargo's lift, a release without an embargo, test copies, a corrected release sent
+# again to those who had it, or the same release sent again on purpose.
+KINDS = ("advance", "lift", "release", "test", "correction", "resend")
+# Who a row is: a journalist (''), a copy to one's own people, a test copy. Only journalists are counted.
+ROLES = ("", "internal", "test")
 FINAL_STATUSES = ("sent", "failed", "bounced", "suppressed", "invalid", "skipped")
 
 
@@ -240,6 +250,21 @@ def _migrate_row_relay(conn: sqlite3.Connection) -> None:
     conn.execute(_HANDOVER_TRIGGER_PER_ROW)
 
 
+def _migrate_kinds(conn: sqlite3.Connection) -> None:
+    """What each campaign was and who each row is (issue 18): ``campaigns.kind`` (see :data:`KINDS`; an
+    older campaign is ``advance`` when it was sent under embargo, else ``release``), ``recipients.role``
+    ('' a journalist, ``internal`` a copy to one's own people, ``test`` a test copy: never in the
+    journalists' counts) and ``recipients.advance_of`` (the advance campaign a reader of the released
+    version had the advance copy from)."""
+    conn.execute("ALTER TABLE campaigns ADD COLUMN kind TEXT NOT NULL DEFAULT ''")
+    conn.execute(
+        "UPDATE campaigns SET kind = CASE WHEN json_extract(options, '$.embargoed') = 1"
+        " OR json_extract(options, '$.advance_copy') = 1 THEN 'advance' ELSE 'release' END"
+    )
+    conn.execute("ALTER TABLE recipients ADD COLUMN role TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE recipients ADD COLUMN advance_of INTEGER")
+
+
 # One function per schema version, in order; ``user_version`` says how many have been applied.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_1,
@@ -248,6 +273,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_relay_handovers,
     _migrate_reply_policy,
     _migrate_row_relay,
+    _migrate_kinds,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -328,6 +354,7 @@ class Campaign:
     created_at: str
     started_at: str | None
     finished_at: str | None
+    kind: str = ""  # one of KINDS ("" only for a campaign made before kinds, never written now)
 
 
 @dataclass(frozen=True)
@@ -336,11 +363,13 @@ class RecipientRow:
 
     key: str
     email: str
-    status: str = "pending"  # or suppressed / invalid
+    status: str = "pending"  # or suppressed / invalid / skipped
     name: str = ""
     language: str = ""
     source: str = ""
-    reply: str = ""  # why suppressed or invalid
+    reply: str = ""  # why suppressed, invalid or skipped
+    role: str = ""  # '' a journalist, 'internal' or 'test' (see ROLES)
+    advance_of: int | None = None  # the advance campaign this reader had the advance copy from
 
 
 @dataclass(frozen=True)
@@ -369,6 +398,8 @@ class RecipientRecord:
     new_address: str = ""
     bounce_code: str = ""
     relay: str | None = None  # the relay account that took the last hand-over (None: outbox, or before)
+    role: str = ""  # '' a journalist, 'internal' a copy to one's own people, 'test' a test copy
+    advance_of: int | None = None  # the advance campaign this reader had the advance copy from
 
 
 @dataclass(frozen=True)
@@ -397,7 +428,20 @@ def _campaign(row: sqlite3.Row) -> Campaign:
         created_at=row["created_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        kind=row["kind"],
     )
+
+
+class CapReached(Exception):
+    """A relay account's rolling daily cap has no room for one more hand-over now (see
+    :meth:`Ledger.mark_sending`). ``resume_at``: when the next slot frees (aware, UTC)."""
+
+    def __init__(self, account: str, cap: int, used: int, resume_at: dt.datetime | None) -> None:
+        super().__init__(f"the daily cap of {cap:,} for {account} is reached ({used:,} in the last 24 h)")
+        self.account = account
+        self.cap = cap
+        self.used = used
+        self.resume_at = resume_at
 
 
 class Ledger:
@@ -409,6 +453,7 @@ class Ledger:
         self.clock = clock
         self.identity = _identity(self.path)  # the file this connection has open
         self.handed_over = 0  # hand-overs recorded through this instance (this run)
+        self._room_seen: dict[str, tuple[int, int]] = {}  # account -> (hand-overs counted, last rowid then)
 
     def check_file(self) -> None:
         """Raise LedgerError if the ledger's path no longer names the file this run has open.
@@ -470,11 +515,14 @@ class Ledger:
         title: str,
         lists: Iterable[str],
         options: Mapping[str, Any],
+        kind: str = "release",
     ) -> Campaign:
+        if kind not in KINDS:
+            raise ValueError(kind)
         token = secrets.token_hex(6)
         cur = self.conn.execute(
-            "INSERT INTO campaigns (token, fingerprint, release_path, slug, title, lists, options, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO campaigns (token, fingerprint, release_path, slug, title, lists, options, created_at, kind)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 token,
                 fingerprint,
@@ -484,6 +532,7 @@ class Ledger:
                 json.dumps(list(lists), ensure_ascii=False),
                 json.dumps(dict(options), ensure_ascii=False, sort_keys=True, default=str),
                 self._now(),
+                kind,
             ),
         )
         campaign = self.campaign(int(cur.lastrowid or 0))
@@ -528,13 +577,13 @@ class Ledger:
         self.conn.execute("BEGIN")
         try:
             self.conn.executemany(
-                "INSERT INTO recipients (campaign_id, key, email, name, language, source, status, last_reply)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, key) DO UPDATE SET"
+                "INSERT INTO recipients (campaign_id, key, email, name, language, source, status, last_reply, role,"
+                " advance_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, key) DO UPDATE SET"
                 " status = excluded.status, last_reply = excluded.last_reply"
                 " WHERE recipients.status = 'pending' AND recipients.attempts = 0"
                 " AND excluded.status = 'suppressed'",
                 (
-                    (campaign_id, r.key, r.email, r.name, r.language, r.source, r.status, r.reply)
+                    (campaign_id, r.key, r.email, r.name, r.language, r.source, r.status, r.reply, r.role, r.advance_of)
                     for r in rows
                 ),
             )
@@ -599,30 +648,81 @@ class Ledger:
         )
         return cur.rowcount
 
-    def mark_sending(self, campaign_id: int, key: str, message_id: str, *, relay: str | None = None) -> int | None:
+    def mark_sending(
+        self, campaign_id: int, key: str, message_id: str, *, relay: str | None = None, cap: int | None = None
+    ) -> int | None:
         """Record a hand-over about to happen; returns the attempt number. Committed before the send.
 
         ``relay``: the relay account taking it (scheme://user@host:port), recorded on the row and counted
         in ``handovers`` for that account's rolling daily cap (None: the campaign's relay, if any).
+
+        ``cap``: that account's rolling daily cap. The hand-over then takes its room in the same write
+        transaction that records it (``BEGIN IMMEDIATE``: the count and the write are one step for every
+        process on this ledger), so several sends on one account together never pass it. No room:
+        :class:`CapReached`, and the row is left as it was (still to do, not failed).
 
         Only from a to-do state (``pending``, ``unknown``): ``None`` when the row is taken or done
         already (another process sends it, or sent it), and then this run must not hand it over.
         KeyError for a key the campaign does not have.
         """
         self.check_file()
-        now = self._now()
-        row = self.conn.execute(
-            "UPDATE recipients SET status = 'sending', attempts = attempts + 1, message_id = ?,"
-            " first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, relay = ?"
-            " WHERE campaign_id = ? AND key = ? AND status IN ('pending', 'unknown') RETURNING attempts",
-            (message_id, now, now, relay, campaign_id, key),
-        ).fetchone()
+        now = self.clock()
+        stamp = _iso(now)
+        if cap:
+            self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if cap:
+                account = relay or self._campaign_relay(campaign_id)
+                if account is not None:
+                    self._take_room(account, cap, now)
+            row = self.conn.execute(
+                "UPDATE recipients SET status = 'sending', attempts = attempts + 1, message_id = ?,"
+                " first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, relay = ?"
+                " WHERE campaign_id = ? AND key = ? AND status IN ('pending', 'unknown') RETURNING attempts",
+                (message_id, stamp, stamp, relay, campaign_id, key),
+            ).fetchone()
+        except BaseException:
+            if cap:
+                self.conn.execute("ROLLBACK")
+            raise
+        if cap:
+            self.conn.execute("COMMIT")
         if row is None:
             if self.record(campaign_id, key) is None:
                 raise KeyError(key)
             return None
         self.handed_over += 1
         return int(row[0])
+
+    def _campaign_relay(self, campaign_id: int) -> str | None:
+        found = self.conn.execute("SELECT relay FROM campaign_relays WHERE campaign_id = ?", (campaign_id,)).fetchone()
+        return str(found[0]) if found else None
+
+    def _take_room(self, account: str, cap: int, now: dt.datetime) -> None:
+        """Inside the hand-over's write transaction: raise CapReached when ``account`` has no room left
+        under ``cap`` in the 24 hours before ``now`` (the hand-overs of every campaign and process).
+
+        Counting 10,000 hand-overs each time costs ~2 ms; so the count is taken again only when it could
+        be full: since the last count, the account can have gained at most as many hand-overs as the table
+        gained rows (its last rowid, read in this same transaction), and old ones only ever leave."""
+        top = int(self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM handovers").fetchone()[0])
+        seen = self._room_seen.get(account)
+        if seen is not None and top >= seen[1] and seen[0] + (top - seen[1]) < cap:
+            return
+        since = _iso(now - dt.timedelta(days=1))
+        used = int(
+            self.conn.execute("SELECT COUNT(*) FROM handovers WHERE relay = ? AND at > ?", (account, since)).fetchone()[0]
+        )
+        self._room_seen[account] = (used, top)
+        if used < cap:
+            return
+        # The slot frees when the (used - cap + 1)-th oldest hand-over leaves the 24 hours.
+        oldest = self.conn.execute(
+            "SELECT at FROM handovers WHERE relay = ? AND at > ? ORDER BY at LIMIT 1 OFFSET ?",
+            (account, since, used - cap),
+        ).fetchone()
+        resume = dt.datetime.fromisoformat(str(oldest[0])) + dt.timedelta(days=1) if oldest else None
+        raise CapReached(account, cap, used, resume)
 
     def mark_result(
         self,
@@ -649,13 +749,112 @@ class Ledger:
             (status, code, reply[:1000], int(retryable), reason[:300], int(not charged), status, now, campaign_id, key),
         )
 
-    def totals(self, campaign_id: int) -> dict[str, int]:
+    def totals(self, campaign_id: int, *, role: str = "") -> dict[str, int]:
+        """Rows per status: the journalists' (``role=""``), or the internal or test copies'."""
         counts = dict.fromkeys(STATUSES, 0)
         for status, n in self.conn.execute(
-            "SELECT status, COUNT(*) FROM recipients WHERE campaign_id = ? GROUP BY status", (campaign_id,)
+            "SELECT status, COUNT(*) FROM recipients WHERE campaign_id = ? AND role = ? GROUP BY status",
+            (campaign_id, role),
         ):
             counts[status] = n
         return counts
+
+    def advance_readers(self, campaign_id: int) -> dict[str, int]:
+        """Journalists of this campaign who had the advance copy, per status now (``{"sent": 4}``)."""
+        return dict(
+            self.conn.execute(
+                "SELECT status, COUNT(*) FROM recipients WHERE campaign_id = ? AND role = '' AND advance_of IS NOT NULL"
+                " GROUP BY status",
+                (campaign_id,),
+            ).fetchall()
+        )
+
+    def states(self, campaign_id: int) -> dict[str, tuple[str, bool, int | None, int, str]]:
+        """Every row's (status, retryable, advance_of, attempts, role) by key: what a dry run needs to know
+        of a campaign it would resume, without whole records (100,000 of them would cost ~100 MB)."""
+        return {
+            str(key): (str(status), bool(retryable), advance_of, int(attempts), str(role))
+            for key, status, retryable, advance_of, attempts, role in self.conn.execute(
+                "SELECT key, status, retryable, advance_of, attempts, role FROM recipients WHERE campaign_id = ?",
+                (campaign_id,),
+            )
+        }
+
+    def replies(self, campaign_id: int, status: str) -> dict[str, str]:
+        """The recorded reply (or reason left out) of the rows with ``status``, by key."""
+        return dict(
+            self.conn.execute(
+                "SELECT key, last_reply FROM recipients WHERE campaign_id = ? AND status = ?", (campaign_id, status)
+            ).fetchall()
+        )
+
+    def final_failures(self, campaign_id: int) -> list[str]:
+        """Keys of journalists failed for good (not recorded retryable)."""
+        return [
+            str(row[0])
+            for row in self.conn.execute(
+                "SELECT key FROM recipients WHERE campaign_id = ? AND status = 'failed' AND retryable = 0 AND role = ''",
+                (campaign_id,),
+            )
+        ]
+
+    def languages(self, campaign_id: int) -> set[str]:
+        """The language versions the campaign's journalists get ('' for the release's own), left-out rows aside."""
+        return {
+            str(row[0])
+            for row in self.conn.execute(
+                "SELECT DISTINCT language FROM recipients WHERE campaign_id = ? AND role = ''"
+                " AND status NOT IN ('skipped', 'suppressed', 'invalid')",
+                (campaign_id,),
+            )
+        }
+
+    def copies(self, campaign_id: int) -> list[RecipientRecord]:
+        """The campaign's internal copies (``[sender] internal_copies``, ``--copy-to``), in the order planned."""
+        cur = self.conn.execute(
+            "SELECT * FROM recipients WHERE campaign_id = ? AND role = 'internal' ORDER BY rowid", (campaign_id,)
+        )
+        return [_record(row) for row in cur]
+
+    def earlier_receipts(
+        self, slug: str, *, exclude: int, release_path: str | None = None, title: str | None = None
+    ) -> dict[str, tuple[int, str]]:
+        """Journalists another campaign of the same release reached, by key: (campaign, its kind); the
+        released version (any kind but ``advance``) wins over the advance copy. Test campaigns and copies to
+        one's own people are no journalist's receipt. "Same release": as :meth:`sent_in_other_campaigns`."""
+        found: dict[str, tuple[int, str]] = {}
+        cur = self.conn.execute(
+            "SELECT r.key, c.id, c.kind FROM recipients r JOIN campaigns c ON c.id = r.campaign_id"
+            " WHERE c.slug = ? AND c.id != ? AND (c.release_path = ? OR c.title = ?)"
+            " AND r.status = 'sent' AND r.role = '' AND c.kind != 'test' ORDER BY c.id",
+            (slug, exclude, release_path, title),
+        )
+        for key, cid, kind in cur:
+            if key not in found or found[key][1] == "advance":
+                found[key] = (int(cid), str(kind or "release"))
+        return found
+
+    def retry_failed(self, campaign_id: int, *, keep: Iterable[str] = ()) -> int:
+        """``--retry-failed``: put every ``failed`` row back to pending for this run (a bounce is no failure
+        to retry: its address is suppressed, and those keys, ``keep``, stay as they are). Returns how many."""
+        keep = set(keep)
+        keys = [
+            (campaign_id, row[0])
+            for row in self.conn.execute(
+                "SELECT key FROM recipients WHERE campaign_id = ? AND status = 'failed'", (campaign_id,)
+            ).fetchall()
+            if row[0] not in keep
+        ]
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.executemany(
+                "UPDATE recipients SET status = 'pending' WHERE campaign_id = ? AND key = ? AND status = 'failed'", keys
+            )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return len(keys)
 
     def unknown_relays(self, campaign_id: int) -> dict[str, str]:
         """Rows whose outcome is unknown, by key, with the relay that had them: a re-run sends each again
@@ -694,20 +893,13 @@ class Ledger:
     def sent_in_other_campaigns(
         self, slug: str, *, exclude: int, release_path: str | None = None, title: str | None = None
     ) -> set[str]:
-        """Keys another campaign of the same release already reached: an edited release must not repeat.
+        """Keys another campaign of the same release already reached (any version): see :meth:`earlier_receipts`.
 
         "Same release": same slug, and the same file or the same title (a scheduled job sends a copy of
-        the file; two unrelated releases that share a file name rarely share a title too).
+        the file; two unrelated releases that share a file name rarely share a title too). Only 'sent': a
+        row left 'sending'/'unknown' may never have arrived, and losing someone is worse.
         """
-        cur = self.conn.execute(
-            "SELECT r.key FROM recipients r JOIN campaigns c ON c.id = r.campaign_id"
-            " WHERE c.slug = ? AND c.id != ? AND (c.release_path = ? OR c.title = ?)"
-            # Only 'sent': a row left 'sending'/'unknown' may never have arrived, and losing someone is worse.
-            " AND r.status = 'sent'",
-            (slug, exclude, release_path, title),
-        )
-        return {row[0] for row in cur}
-
+        return set(self.earlier_receipts(slug, exclude=exclude, release_path=release_path, title=title))
 
     # -- one sender per release ------------------------------------------------------------------------
     def acquire_release_lock(

@@ -109,3 +109,37 @@ def test_unusable_path_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="--db"):
         Ledger(tmp_path / "file" / "ledger.db")
+
+
+def test_retry_failed_puts_back_failures_but_keeps_the_suppressed(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        cid = _campaign(ledger)
+        keys = ["full@x.test", "policy@x.test", "dead@x.test", "ok@x.test"]
+        ledger.add_recipients(cid, [RecipientRow(key=k, email=k) for k in keys])
+        for key, code in (("full@x.test", 552), ("policy@x.test", 554), ("dead@x.test", 550)):
+            ledger.mark_sending(cid, key, f"<{key}>")
+            ledger.mark_result(cid, key, status="failed", code=code, reply="refused", retryable=False)
+        assert ledger.retry_failed(cid, keep={"dead@x.test"}) == 2  # the bounce's address is suppressed
+        statuses = {r.key: r.status for r in ledger.recipients(cid)}
+        assert statuses == {"full@x.test": "pending", "policy@x.test": "pending", "dead@x.test": "failed", "ok@x.test": "pending"}
+        assert ledger.final_failures(cid) == ["dead@x.test"]
+
+
+def test_earlier_receipts_prefer_the_released_version_and_ignore_tests_and_copies(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        same = {"release_path": "/ws/releases/launch.md", "slug": "launch", "title": "T", "lists": [], "options": {}}
+        advance = ledger.create_campaign(fingerprint="a", kind="advance", **same).id  # type: ignore[arg-type]
+        test = ledger.create_campaign(fingerprint="t", kind="test", **same).id  # type: ignore[arg-type]
+        lift = ledger.create_campaign(fingerprint="l", kind="lift", **same).id  # type: ignore[arg-type]
+        for cid, rows in (
+            (advance, [RecipientRow(key="a@x.test", email="a@x.test"), RecipientRow(key="b@x.test", email="b@x.test")]),
+            (test, [RecipientRow(key="test:en:c@x.test", email="c@x.test", role="test")]),
+            (lift, [RecipientRow(key="a@x.test", email="a@x.test"),
+                    RecipientRow(key="internal:en:d@x.test", email="d@x.test", role="internal")]),
+        ):
+            ledger.add_recipients(cid, rows)
+            for row in rows:
+                ledger.mark_sending(cid, row.key, f"<{cid}{row.key}>")
+                ledger.mark_result(cid, row.key, status="sent", code=250, reply="ok")
+        found = ledger.earlier_receipts("launch", exclude=0, release_path="/ws/releases/launch.md", title="T")
+        assert found == {"a@x.test": (lift, "lift"), "b@x.test": (advance, "advance")}

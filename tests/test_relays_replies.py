@@ -77,7 +77,22 @@ CASES: list[tuple[int, str, str, Meaning]] = [
     (550, "Requested action not taken: mailbox unavailable", "rcpt", M.RECIPIENT_FAILED),
     (554, "Transaction failed", "data", M.RECIPIENT_FAILED),
     (554, "5.7.1 No SMTP service here", "connect", M.POLICY),
+    # the relay's own errors, not about a mailbox (held: the same one for everyone is the relay's fault)
+    (500, "Error: (FileNotFoundError) [Errno 2] No such file or directory: '/var/spool/q/1'", "data",
+     M.RECIPIENT_FAILED),
+    (554, "5.3.0 Mail system error", "data", M.RECIPIENT_FAILED),
 ]
+
+
+def test_relay_side_refusals_name_no_mailbox() -> None:
+    assert classify_reply(500, "Error: (FileNotFoundError)", stage="data").relay_side
+    assert classify_reply(502, "5.5.2 Error: command not recognized", stage="rcpt").relay_side
+    assert classify_reply(554, "5.3.0 Mail system error", stage="data").relay_side
+    assert not classify_reply(501, "5.1.3 Bad recipient address syntax", stage="rcpt").relay_side
+    assert not classify_reply(550, "5.1.1 No such user here", stage="rcpt").relay_side
+    assert not classify_reply(550, "Requested action not taken: mailbox unavailable", stage="rcpt").relay_side
+    assert not classify_reply(552, "5.2.2 Mailbox full", stage="rcpt").relay_side
+    assert not classify_reply(552, "5.3.4 Message too big", stage="data").relay_side  # policy: the run stops
 
 
 @pytest.mark.parametrize(("code", "text", "stage", "meaning"), CASES, ids=[f"{c[0]}-{c[1][:30]}" for c in CASES])

@@ -149,7 +149,12 @@ def test_test_to_sends_only_a_marked_copy_and_leaves_the_campaign(ws: Path) -> N
     msg = _parsed(messages[0].data)
     assert msg["Subject"].startswith("[TEST]") and "desk@hvsp.example" in msg["To"]
     assert "Dear Reporter0," in _body(msg, "plain")  # personalised as the first contact
-    _assert_no_campaign(ws, "no ledger here yet")
+    # Recorded as a test campaign of its own: no journalist row, nobody marked sent.
+    listing = run_cli(["campaigns", "--format", "json"], cwd=ws)
+    campaigns = json.loads(listing.stdout)
+    assert [c["kind"] for c in campaigns] == ["test"] and campaigns[0]["totals"]["sent"] == 0
+    report = json.loads(run_cli(["report", "--format", "json"], cwd=ws).stdout)
+    assert [(r["email"], r["role"], r["status"]) for r in report["recipients"]] == [("desk@hvsp.example", "test", "sent")]
 
 
 @pytest.mark.slow

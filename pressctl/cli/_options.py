@@ -27,6 +27,7 @@ __all__ = [
     "Concurrency",
     "ConfigFile",
     "ContactLists",
+    "CopyTo",
     "DailyCap",
     "Encoding",
     "FromAddress",
@@ -36,6 +37,7 @@ __all__ = [
     "Rate",
     "ReleaseFile",
     "RetryFor",
+    "SkipAdvance",
     "Smtp",
     "SmtpProfile",
     "Suppress",
@@ -49,9 +51,31 @@ T = TypeVar("T")
 
 ReleaseFile = Annotated[Path, typer.Argument(help="The release file (Markdown with YAML front matter).")]
 
+# Several after one -c work in the commands registered with cli._lists.ListOptionCommand (send, schedule add,
+# contacts check): typer alone gives an option one value per occurrence.
 ContactLists = Annotated[
     list[Path],
-    typer.Option("--contacts", "-c", help="A contact list (.csv/.tsv/.txt/.xlsx). Repeat for several."),
+    typer.Option(
+        "--contacts", "-c",
+        help="Contact lists (.csv/.tsv/.txt/.xlsx): several after one -c (-c a.csv b.xlsx), or -c repeated.",
+    ),
+]
+
+CopyTo = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--copy-to",
+        help="Also send one copy per language of exactly what goes out, when it goes out, to this address of "
+        "your own (repeatable; with \\[sender] internal_copies). Recorded as internal, never counted with the journalists.",
+    ),
+]
+
+SkipAdvance = Annotated[
+    bool,
+    typer.Option(
+        "--skip-advance",
+        help="At the lift, leave out those who had the advance copy (by default they get the released version, once).",
+    ),
 ]
 
 Encoding = Annotated[

@@ -22,11 +22,19 @@ _PROBLEM_LIMIT = 50
 @handle_errors
 def check(
     files: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
-            help="Contact lists: .csv, .tsv, .txt (Excel 'Unicode Text') or .xlsx.", show_default=False
+            help="Contact lists: .csv, .tsv, .txt (Excel 'Unicode Text') or .xlsx (or give them with -c).",
+            show_default=False,
         ),
-    ],
+    ] = None,
+    contacts: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--contacts", "-c",
+            help="Contact lists, as send and schedule take them: several after one -c (-c a.csv b.xlsx), or -c repeated.",
+        ),
+    ] = None,
     encoding: Encoding = None,
     where: Where = None,
     suppress: Suppress = None,
@@ -70,6 +78,13 @@ def check(
     """
     from pressctl.contacts.load import check_merge_fields, load_contacts
 
+    files = [*(files or ()), *(contacts or ())]
+    if not files:
+        from pressctl.errors import InputError
+
+        raise InputError(
+            "no contact list given", hint="pressctl contacts check FILE... (or -c FILE...), e.g. contacts/journalists.csv"
+        )
     workspace = workspace_for(release)
     languages = None
     default = workspace.language
@@ -212,5 +227,7 @@ def register(app: typer.Typer) -> None:
         no_args_is_help=True,
         rich_markup_mode="rich",
     )
-    group.command("check")(check)
+    from pressctl.cli._lists import ListOptionCommand
+
+    group.command("check", cls=ListOptionCommand)(check)
     app.add_typer(group, name="contacts")

@@ -26,7 +26,7 @@ __all__ = ["register"]
 _COLUMNS = (
     "email", "name", "language", "status", "attempts", "last_code", "last_reply", "reason", "retryable",
     "message_id", "first_attempt_at", "last_attempt_at", "sent_at", "source",
-    "response", "bounce_code", "response_detail", "new_address", "response_at", "relay",
+    "response", "bounce_code", "response_detail", "new_address", "response_at", "relay", "role", "advance_of",
 )
 _ATTENTION_COLUMNS = (
     "campaign_id", "email", "name", "status", "response", "bounce_code", "new_address", "response_detail",
@@ -130,7 +130,12 @@ def report(
             }
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
+        info = _info(found)
         out.print(f"campaign #{found.id}  {escape(found.title)}")
+        out.print(f"kind      {escape(info.kind)}: {escape(info.kind_text)}")
+        if info.where or info.language or info.skip_advance:
+            out.print(f"filter    {escape(info.label.partition(' · ')[2])}")
+        out.print(f"lists     {escape(', '.join(info.lists) or '-')}")
         out.print(f"release   {escape(found.release_path)}")
         out.print(f"created   {found.created_at}   finished {found.finished_at or '-'}")
         relays = ledger.relay_counts(found.id)
@@ -143,14 +148,23 @@ def report(
             reply = f"{r.last_code or ''} {r.last_reply}".strip()
             if r.reason and r.status != "sent":
                 reply = f"{r.reason} ({reply})" if reply else r.reason
+            status = r.status + (f" ({r.role} copy)" if r.role else "")
+            if r.advance_of is not None:
+                status += f" (had the advance copy, #{r.advance_of})"
             row = (
-                who, r.language, r.status, str(r.attempts), reply, response_text(r), r.message_id,
+                who, r.language, status, str(r.attempts), reply, response_text(r), r.message_id,
                 r.last_attempt_at or "",
             )
             rows.append((*row[:4], r.relay or "-", *row[4:]) if several else row)
         head = ("recipient", "lang", "status", "tries", "reason (last reply)", "response", "Message-ID", "last attempt")
         print_table((*head[:4], "relay", *head[4:]) if several else head, rows)
         out.print("totals    " + _totals_text(totals))
+        advance = ledger.advance_readers(found.id).get("sent", 0)
+        if advance:
+            out.print(f"          {totals['sent'] - advance} + {advance} who had the advance copy")
+        copies = ledger.totals(found.id, role="internal")
+        if any(copies.values()):
+            out.print("internal  " + _totals_text(copies) + " (copies to your own people, not counted above)")
         if several:
             for relay, counts in relays.items():
                 out.print(f"relay     {escape(relay)}: " + _totals_text(counts))
@@ -213,11 +227,18 @@ def _csv_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+def _info(c: Any) -> Any:
+    """What the campaign was (kind, filter, lists): said by the library, printed here."""
+    from pressctl.send.kinds import describe
+
+    return describe(c.kind, c.options, c.lists)
+
+
 def _campaign_dict(c: Any) -> dict[str, Any]:
     return {
         "id": c.id, "title": c.title, "release": c.release_path, "lists": list(c.lists), "options": dict(c.options),
         "fingerprint": c.fingerprint, "created_at": c.created_at, "started_at": c.started_at,
-        "finished_at": c.finished_at,
+        "finished_at": c.finished_at, **_info(c).as_dict(),
     }
 
 
@@ -244,11 +265,11 @@ def campaigns(
             left = recipients_left(t)
             other = t["suppressed"] + t["invalid"] + t["skipped"]
             lines.append((
-                str(c.id), c.created_at[:16].replace("T", " "), c.title, str(t["sent"]),
+                str(c.id), c.created_at[:16].replace("T", " "), c.title, _info(c).label, str(t["sent"]),
                 str(t["failed"] + t["bounced"]),
                 str(left), str(other), (c.finished_at or "-")[:16].replace("T", " "),
             ))
-        print_table(("#", "created", "release", "sent", "failed", "left", "other", "finished"), lines)
+        print_table(("#", "created", "release", "kind", "sent", "failed", "left", "other", "finished"), lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,12 +17,14 @@ import typer
 from typer.core import TyperGroup
 
 from pressctl.cli._common import err, escape, handle_errors, out, workspace_for
+from pressctl.cli._lists import ListOptionCommand
 from pressctl.cli._options import (
     BatchPause,
     BatchSize,
     Concurrency,
     ConfigFile,
     ContactLists,
+    CopyTo,
     DailyCap,
     Encoding,
     FromAddress,
@@ -31,6 +33,7 @@ from pressctl.cli._options import (
     MaxAttempts,
     Rate,
     RetryFor,
+    SkipAdvance,
     Smtp,
     SmtpProfile,
     Where,
@@ -108,7 +111,7 @@ def _options(**values: Any) -> dict[str, Any]:
     return kept
 
 
-@schedule_app.command("add")
+@schedule_app.command("add", cls=ListOptionCommand)
 @handle_errors
 def add(
     release: Annotated[
@@ -152,6 +155,8 @@ def add(
     max_attempts: MaxAttempts[int | None] = None,
     retry_for: RetryFor[str | None] = None,
     lang: Lang = None,
+    skip_advance: SkipAdvance = False,
+    copy_to: CopyTo = None,
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
@@ -165,6 +170,7 @@ def add(
     """
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
     from pressctl.send.campaign import LedgerCampaignSender
+    from pressctl.send.copies import option_address
     from pressctl.times import format_local, format_utc
 
     workspace = workspace_for(release, config)
@@ -184,6 +190,8 @@ def add(
         retry_for=retry_for,
         lang=lang,
         under_embargo=under_embargo or None,
+        skip_advance=skip_advance or None,
+        copy_to=[option_address(a, option="--copy-to") for a in copy_to or ()],
     )
     ledger = _ledger_path(db, workspace)
     from pressctl.contacts.suppression import check_workspace_list
@@ -213,7 +221,9 @@ def add(
     out.print(f"release     {escape(job.title)}")
     for warning in engine.checked_warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
-    out.print(f"recipients  {job.recipients}")
+    out.print(f"recipients  {escape(engine.checked_recipients or str(job.recipients))}")
+    for line in engine.checked_notes:
+        out.print(f"            {escape(line)}")
     if engine.checked_languages:
         out.print(f"languages   {escape(engine.checked_languages)}")
     for line in engine.checked_limits:

@@ -21,6 +21,7 @@ from pressctl.cli._options import (
     Concurrency,
     ConfigFile,
     ContactLists,
+    CopyTo,
     DailyCap,
     Encoding,
     FromAddress,
@@ -30,6 +31,7 @@ from pressctl.cli._options import (
     Rate,
     ReleaseFile,
     RetryFor,
+    SkipAdvance,
     Smtp,
     SmtpProfile,
     Suppress,
@@ -40,6 +42,7 @@ from pressctl.ledger import recipients_left
 from pressctl.relays import policy
 
 if TYPE_CHECKING:
+    from pressctl.send.audience import Audience
     from pressctl.send.campaign import SendPlan, SendResult
     from pressctl.send.transport import Transport
 
@@ -86,9 +89,21 @@ def send(
         typer.Option(
             "--test-to",
             help="Send one [TEST] message per language, personalised as the first contact, only to this "
-            "address (repeatable). The campaign is not touched.",
+            "address (repeatable); each with its own Message-ID, recorded as a test campaign. Under embargo "
+            "the copy is marked EMBARGOED (no --under-embargo needed). The release's campaigns are not touched.",
         ),
     ] = None,
+    skip_advance: SkipAdvance = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="Try again the recipients of this campaign that failed for good (a full mailbox, a refusal of "
+            "that one message, a relay error among accepted messages), once the cause is fixed; never a bounced "
+            "address (it is suppressed).",
+        ),
+    ] = False,
+    copy_to: CopyTo = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking (for scripts).")] = False,
     wait: Annotated[
         bool,
@@ -115,6 +130,7 @@ def send(
         --smtp smtp://press@mail.hvsp.example --rate 10/s
     """
     from pressctl.send.campaign import SendOptions, plan_send
+    from pressctl.send.copies import option_address
 
     workspace = workspace_for(release, config)
     options = SendOptions(
@@ -136,6 +152,9 @@ def send(
         max_attempts=max_attempts,
         retry_for=retry_for,
         reconnect_after=reconnect_after,
+        skip_advance=skip_advance,
+        retry_failed=retry_failed,
+        copy_to=tuple(option_address(a, option="--copy-to") for a in copy_to or ()),
     )
     if limit is not None and limit < 1:
         raise InputError(f"--limit {limit} is not a number of messages", hint="give 1 or more, e.g. --limit 5")
@@ -143,7 +162,7 @@ def send(
         raise InputError("--limit only works with --dry-run", hint="add --dry-run, or drop --limit")
     if dry_run and test_to:
         raise InputError("--dry-run and --test-to don't go together", hint="use one of them")
-    test_to = [_test_address(a) for a in test_to or ()]
+    test_to = [option_address(a, option="--test-to") for a in test_to or ()]
     # A dry run of a release still under embargo previews it as it will go at the lift (nothing leaves).
     from pressctl.cli.site import site_links
 
@@ -156,6 +175,7 @@ def send(
         options=options,
         check_embargo=not dry_run or under_embargo,
         site_links=links,
+        test=bool(test_to) and not under_embargo,
     )
     for notice in plan.contacts.notices:
         err.print(f"[yellow]warning:[/] {escape(notice)}")
@@ -194,34 +214,17 @@ def _nobody(found: Any, lists: Sequence[Path]) -> InputError:
     )
 
 
-def _test_address(raw: str) -> str:
-    """One --test-to address, checked like a contact's (before anything is built or sent)."""
-    from pressctl.contacts.clean import AddressError, clean_address
-
-    try:
-        return clean_address(raw)
-    except AddressError as exc:
-        raise InputError(
-            f"--test-to {raw!r} is not a usable address ({exc})",
-            hint="give one address per --test-to, e.g. --test-to me@hvsp.example",
-        ) from None
-
-
 def _refuse_suppressed(plan: SendPlan, addresses: Sequence[str]) -> None:
     """Suppression holds for test copies too: an address that asked not to be mailed never is."""
-    from pressctl.contacts.load import is_suppressed, read_suppression
-    from pressctl.contacts.suppression import check_workspace_list, recorded
     from pressctl.errors import ContactsError
+    from pressctl.send.copies import suppressed_among
 
-    files = [Path(p) for p in plan.options.suppress]
-    check_workspace_list(plan.workspace.suppression_path)
-    files.insert(0, plan.workspace.suppression_path)
-    suppressed = read_suppression(files) | frozenset(recorded(plan.ledger_path))
+    held = suppressed_among(plan, addresses)
     for address in addresses:
-        if is_suppressed(address, suppressed):
+        if address in held:
             raise ContactsError(
                 f"--test-to {address!r} is on a suppression list; nothing was sent",
-                where=", ".join(str(f) for f in files),
+                where=", ".join(str(f) for f in (plan.workspace.suppression_path, *plan.options.suppress)),
                 hint="send the test copy to an address of your own",
             )
 
@@ -269,14 +272,17 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
     from pressctl.send.preview import write_preview
 
     target = out_dir or (plan.workspace.root / "out" / f"preview-{plan.main.slug}")
-    summary = _summary_rows(plan, transport=None, resume=None)
+    who = _audience(plan)
+    summary = _summary_rows(plan, transport=None, resume=_resume_line(who), who=who)
     result = write_preview(
         plan.factory("preview-" + plan.fingerprint),
-        plan.contacts.selected,
+        who.send,
         out_dir=target,
         pdfs=plan.pdfs,
         limit=limit,
         summary=summary,
+        skipped=who.skipped,
+        advance=who.advance,
     )
     import datetime as dt
 
@@ -301,21 +307,62 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
             f"limits: {escape(summary['relay profile'])}; {escape(summary['connections'])}; {escape(summary['rate'])}; "
             f"{escape(summary['daily cap'])}"
         )
+    out.print(f"recipients {escape(who.recipients_line)}")
+    _print_audience(who)
+    campaign = f"campaign #{who.campaign.id}" if who.campaign is not None else f"a new campaign ({who.kind})"
+    out.print(f"the send would end: {campaign}: {escape(who.line())}")
     out.print(f"dry run: {result.written} of {result.recipients} message(s) written, nothing sent, nothing recorded")
     out.print(f"open {escape(result.index)}")
 
 
-def _test_send(plan: SendPlan, addresses: list[str], transport: Transport) -> None:
-    from pressctl.send.campaign import send_test
+def _audience(plan: SendPlan) -> Audience:
+    """Who a send would reach now, read from the ledger (when there is one; nothing is written)."""
+    from pressctl.ledger import Ledger
+    from pressctl.send.audience import audience
 
-    err.print(f"sending [TEST] copies through {escape(transport.description)}")
-    failed = 0
-    for address, language, outcome in send_test(plan, addresses, transport=transport):
-        ok = outcome.kind == "sent"
-        failed += not ok
-        out.print(f"{'sent  ' if ok else 'FAILED'} {escape(address)} ({language}): {escape(outcome.describe())}")
-    out.print("the campaign was not touched: no recipient is marked sent")
-    if failed:
+    if not plan.ledger_path.exists():
+        return audience(plan, None, capped=True)
+    with Ledger(plan.ledger_path) as ledger:
+        return audience(plan, ledger, capped=True)
+
+
+def _resume_line(who: Audience) -> str | None:
+    if who.campaign is None:
+        return None
+    return f"resuming #{who.campaign.id}: {len(who.send)} to send ({who.kind})"
+
+
+def _print_audience(who: Audience) -> None:
+    """Who is left out and why, and the internal copies: the same lines for the dry run and the send."""
+    for why, n in who.skipped_reasons().items():
+        hint = "" if "--skip-advance" in why else " (--new-campaign sends to them again)"
+        out.print(f"{n} skipped: {escape(why)}{hint}")
+    for address, language, state in who.copies:
+        if state == "suppressed":
+            err.print(f"[yellow]warning:[/] {escape(address)} is on a suppression list: its internal copy is not sent")
+        out.print(f"internal copy {escape(address)} ({language}): {state}")
+    if who.later:
+        out.print(f"{who.later} wait for the daily cap (they stay pending for a later run)")
+
+
+def _test_send(plan: SendPlan, addresses: list[str], transport: Transport) -> None:
+    from pressctl.ledger import Ledger
+    from pressctl.send.testcopy import send_test
+
+    marked = " marked EMBARGOED (the embargo has not lifted)" if plan.embargoed else ""
+    err.print(f"sending [TEST] copies{marked} through {escape(transport.description)}")
+    with Ledger(plan.ledger_path) as ledger:
+        result = send_test(plan, addresses, transport=transport, ledger=ledger)
+    for copy in result.copies:
+        word = {"sent": "sent  ", "failed": "FAILED"}.get(copy.status, copy.status)
+        out.print(f"{word} {escape(copy.address)} ({copy.language}) {escape(copy.message_id)}: {escape(copy.reply)}")
+    if result.stopped:
+        err.print(f"[red]stopped:[/] {escape(result.stopped)}")
+    out.print(
+        f"recorded as test campaign #{result.campaign.id}; the release's campaigns were not touched: no journalist "
+        "is marked sent"
+    )
+    if result.sent < len(result.copies):
         raise typer.Exit(1)
 
 
@@ -333,7 +380,9 @@ def format_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
-def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | None) -> dict[str, Any]:
+def _summary_rows(
+    plan: SendPlan, *, transport: Transport | None, resume: str | None, who: Audience | None = None
+) -> dict[str, Any]:
     from pressctl.send.pacing import Pacer, format_duration
 
     s = plan.summary()
@@ -342,13 +391,15 @@ def _summary_rows(plan: SendPlan, *, transport: Transport | None, resume: str | 
         "release": f"{s['title']} ({plan.release_path})",
         "languages": plan.contacts.languages_line() if plan.contacts.selected
         else ", ".join(f"{k or '?'} {v}" for k, v in s["languages"].items()) or "-",
-        "recipients": s["recipients"],
+        "recipients": who.recipients_line if who is not None else s["recipients"],
         "suppressed": s["suppressed"],
         "invalid": f"{s['invalid']} (reported by `pressctl contacts check`, skipped)" if s["invalid"] else 0,
         "duplicates": f"{s['duplicates']} (merged)" if s["duplicates"] else 0,
     }
     if s["excluded"]:
         rows["not matching --where"] = s["excluded"]
+    if who is not None and who.skipped:
+        rows["skipped"] = len(who.skipped)
     rows["attachments"] = attachment_line(plan.attachments())
     if plan.embargoed:
         rows["embargo"] = f"ADVANCE COPY, marked EMBARGOED UNTIL {s['embargo']}"
@@ -400,16 +451,18 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
         holder = ledger.lock_holder(release_key(plan))
         if holder is not None and not wait:
             raise _busy(plan, holder)  # before the summary and the question: the answer would not matter
+        from pressctl.send.audience import audience
+
+        who = audience(plan, ledger, capped=True)
         resume = None
-        left = 0
-        found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
-        if found is not None:
-            t = ledger.totals(found.id)
-            left = recipients_left(t)
-            resume = f"resuming #{found.id}: {t['sent']} already sent, {left} left"
+        if who.campaign is not None:
+            t = ledger.totals(who.campaign.id)
+            resume = f"resuming #{who.campaign.id}: {t['sent']} already sent, {recipients_left(t)} left ({who.kind})"
+            if who.retried:
+                resume += f", {who.retried} failed tried again" + (" (--retry-failed)" if plan.options.retry_failed else "")
         _check_relay_size(plan, transport)
-        rows = _summary_rows(plan, transport=transport, resume=resume)
-        wanted = left if found is not None else len(plan.contacts.selected)
+        rows = _summary_rows(plan, transport=transport, resume=resume, who=who)
+        wanted = len(who.send) + sum(1 for *_, state in who.copies if state == "to send")
         if len(plan.relays) > 1:
             for relay_cap in relay_caps(plan, ledger, wanted=wanted):
                 index = next(sp.index for sp in plan.relays if sp.account == relay_cap.account)
@@ -422,6 +475,7 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
             err.print("[yellow]no SMTP server configured:[/] messages go to the local outbox; nothing leaves this machine")
         for key, value in rows.items():
             out.print(f"{key:<16}{escape(value)}")
+        _print_audience(who)
         if not plan.contacts.selected:
             out.print("nobody to send to")
             raise typer.Exit(0)
@@ -430,7 +484,7 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
                 raise InputError(
                     "not sending without a confirmation", hint="run it in a terminal, or add --yes to send from a script"
                 )
-            if not typer.confirm(f"Send to {rows['recipients']} recipient(s)?", default=False):
+            if not typer.confirm(f"Send to {len(who.send)} recipient(s)?", default=False):
                 err.print("nothing sent")
                 raise typer.Exit(1)
         result = _run_with_progress(plan, transport, ledger, run_send, wait=wait)
@@ -540,6 +594,10 @@ def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
             f"{result.skipped} recipient(s) skipped: they received this release in an earlier campaign "
             "(add --new-campaign to send to them again)"
         )
+    if result.advance:
+        out.print(f"{result.advance} who had the advance copy got the released version (a new Message-ID)")
+    for copy in result.copies:
+        out.print(f"internal copy {escape(copy.email)} ({copy.language}): {copy.status}")
     if run.repeated:
         out.print(f"{run.repeated} message(s) sent again after a lost connection, with their original Message-ID")
     if run.bounced:
@@ -569,6 +627,11 @@ def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
         out.print(f"  failed  {escape(rec.email)}: {escape(why)}{again}")
     if len(failed) > 10:
         out.print(f"  ... and {len(failed) - 10} more: `pressctl report {c.id}`")
+    if result.final_failures:
+        out.print(
+            "once the cause is fixed, run the same command with --retry-failed to try the failed ones again "
+            "(a bounced address stays suppressed)"
+        )
     if run.stopped:
         err.print(f"[red]stopped:[/] {escape(run.stopped)}")
     elif run.interrupted and result.left:
@@ -583,5 +646,7 @@ def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``send`` to the app."""
-    app.command("send")(send)
+    from pressctl.cli._lists import ListOptionCommand
+
+    app.command("send", cls=ListOptionCommand)(send)
 

@@ -13,7 +13,9 @@ meaning                   what the run does                                     
                           left pending, stop cleanly, say when a re-run can resume
 ``auth``                  the login is refused (530/535, M365 basic auth off): stop   no
 ``policy``                the relay refuses this sender or message (5.7.x): stop      no
-``recipient-failed``      permanent for this recipient (5.1.x and other 5xx)          yes
+``recipient-failed``      permanent for this recipient (5.1.x and other 5xx; a        yes
+                          syntax or local error is ``relay_side``: held, see
+                          ``send/relayfault.py``)
 ``unknown``               the connection was lost after the data: the relay may have  yes
                           it; send again with the same Message-ID
 ========================  ==========================================================  =========
@@ -43,6 +45,7 @@ __all__ = [
     "BOUNCE_ADVICE",
     "CHARGED",
     "DEAD_STATUSES",
+    "RELAY_SIDE",
     "RULES",
     "BounceClass",
     "Meaning",
@@ -229,8 +232,17 @@ RULES: tuple[Rule, ...] = (
     Rule("421-closing", M.RETRY_RECIPIENT, "the relay closed the connection; try again", codes=(421,),
          reconnect=True),
     Rule("transient", M.RETRY_RECIPIENT, "a passing refusal; this recipient later", code_class=4),
+    # Refusals that name no mailbox: a syntax or local error, or the relay's own mail system (RELAY_SIDE; the
+    # engine holds them, and the same one for recipient after recipient is the relay's fault, not theirs).
+    Rule("relay-local-error", M.RECIPIENT_FAILED, "the relay answered with a syntax or local error, not about "
+         "this mailbox", codes=(500, 501, 502, 503, 504), text=r"^(?!5\.[12]\.)"),
+    Rule("relay-system-error", M.RECIPIENT_FAILED, "the relay's mail system refused it, not about this mailbox",
+         code_class=5, status=r"5\.3\.\d+"),
     Rule("permanent", M.RECIPIENT_FAILED, "refused for this recipient", code_class=5),
 )
+
+#: Rules whose refusal may be the relay's fault rather than the recipient's (see ``send/relayfault.py``).
+RELAY_SIDE = frozenset({"relay-local-error", "relay-system-error"})
 
 
 @dataclass(frozen=True)
@@ -269,6 +281,12 @@ class Verdict:
             and self.stage in ("rcpt", "data", "")
             and bounce_class(self.status) == "dead"
         )
+
+    @property
+    def relay_side(self) -> bool:
+        """A permanent refusal that names no mailbox (a syntax or local error of the relay): the same one for
+        every recipient means the relay is broken, and they stay pending (:data:`RELAY_SIDE`)."""
+        return self.rule in RELAY_SIDE
 
     @property
     def throttles(self) -> Literal["connections", "rate", "both"] | None:

@@ -23,7 +23,7 @@ import hashlib
 import itertools
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,7 @@ from pressctl.errors import (
     ReleaseBusy,
     SendAborted,
 )
-from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRow, recipients_left, utcnow
+from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRecord, recipients_left, utcnow
 from pressctl.model import Contact, EmailLinks, OutgoingMessage, Rendered
 from pressctl.relays import policy
 from pressctl.relays.adaptive import DAY, CapPlan
@@ -47,7 +47,9 @@ from pressctl.relays.adaptive import plan_cap as _plan_cap
 from pressctl.relays.oauth import TokenSource, login_xoauth2
 from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
 from pressctl.release.load import Release
-from pressctl.release.merge import TOKEN_FIELD, MergePlan
+from pressctl.release.merge import MergePlan
+from pressctl.send.audience import open_campaign, totals_line
+from pressctl.send.copies import copy_models
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane, deliver
 from pressctl.send.pacing import Rate, parse_rate
 from pressctl.send.relayset import RelaySpec, limit_options, password_for, relay_specs
@@ -79,7 +81,6 @@ __all__ = [
     "plan_send",
     "release_key",
     "run_send",
-    "send_test",
 ]
 
 
@@ -118,6 +119,9 @@ class SendOptions:
     retry_for: str = policy.RETRY_FOR
     reconnect_after: int = policy.RECONNECT_AFTER
     max_consecutive_failures: int = policy.MAX_CONSECUTIVE_FAILURES
+    skip_advance: bool = False  # --skip-advance: a lift send leaves out who had the advance copy
+    retry_failed: bool = False  # --retry-failed: failures that were not bounces are tried again this run
+    copy_to: tuple[str, ...] = ()  # --copy-to: internal copies, with [sender] internal_copies
 
     def to_mapping(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -132,7 +136,7 @@ class SendOptions:
             if key == "smtp_url" and isinstance(value, list | tuple):  # --smtp repeated, kept as a list
                 key = "smtp_urls"
             if key in known and value is not None:
-                values[key] = tuple(value) if key in ("where", "suppress", "smtp_urls") else value
+                values[key] = tuple(value) if key in ("where", "suppress", "smtp_urls", "copy_to") else value
         return cls(**values)
 
     @property
@@ -207,6 +211,8 @@ class SendOptions:
             "from": self.from_addr,
             "pdf": self.pdf_mode,
             "advance_copy": self.advance_copy,
+            # Only when given: fingerprints of campaigns made before the option stay as they were.
+            **({"skip_advance": True} if self.skip_advance else {}),
         }
 
 
@@ -229,6 +235,7 @@ class SendPlan:
     links: Mapping[str, EmailLinks] = field(default_factory=dict)  # newsroom links per language ([site] base_url)
     limits: EffectiveLimits | None = None  # connections, rate, daily cap and where each came from
     relays: tuple[RelaySpec, ...] = ()  # the relays, each with its own limits (empty: the local outbox)
+    release_digest: str = ""  # the release files alone (a correction is a campaign whose release changed)
 
     def delivery_options(self) -> DeliveryOptions:
         """The engine's options with this run's effective limits (the profile's where nothing else says)."""
@@ -332,6 +339,10 @@ class SendResult:
     skipped: int = 0  # already had this release from an earlier campaign
     cap: CapPlan | None = None  # the relay account's rolling daily cap, when one applied to this run
     caps: list[RelayCap] = field(default_factory=list)  # with several relays: each capped one's
+    advance: int = 0  # of the sent, those who had the advance copy (they got the released version)
+    copies: list[RecipientRecord] = field(default_factory=list)  # internal copies ([sender] internal_copies, --copy-to)
+    retried: int = 0  # failures put back to pending by --retry-failed
+    final_failures: int = 0  # failed for good and not a bounce: what --retry-failed would try again
 
     @property
     def left(self) -> int:
@@ -343,13 +354,8 @@ class SendResult:
         return self.left == 0 and self.totals["failed"] == 0
 
     def line(self) -> str:
-        t = self.totals
-        parts = [f"{t['sent']} sent"]
-        for key in ("failed", "unknown", "pending", "suppressed", "invalid", "skipped"):
-            n = t.get(key, 0) + (t["sending"] if key == "pending" else 0)
-            if n:
-                parts.append(f"{n} {key}")
-        return ", ".join(parts)
+        """``40 sent (36 + 4 who had the advance copy), 2 suppressed``: the journalists, never the copies."""
+        return totals_line(self.totals, advance=self.advance)
 
 
 # -- planning -----------------------------------------------------------------------------------------------
@@ -386,7 +392,7 @@ def _release_files(releases: Sequence[Release]) -> list[Path]:
     return list(seen)
 
 
-def _fingerprint(release_files: Sequence[Path], lists: Sequence[Path], options: SendOptions) -> str:
+def _fingerprint(release_files: Sequence[Path], lists: Sequence[Path], options: SendOptions | None) -> str:
     """By content, not by path: a scheduled job's snapshot resumes the campaign its originals would."""
     digest = hashlib.sha256()
     for role, paths in (("release", release_files), ("list", lists)):
@@ -400,7 +406,8 @@ def _fingerprint(release_files: Sequence[Path], lists: Sequence[Path], options: 
                     hint="check that the file is readable",
                 ) from None
             digest.update(b"\0")
-    digest.update(json.dumps(options.fingerprint_part(), sort_keys=True).encode())
+    if options is not None:  # None: the release files alone (SendPlan.release_digest)
+        digest.update(json.dumps(options.fingerprint_part(), sort_keys=True).encode())
     return digest.hexdigest()[:32]
 
 
@@ -509,6 +516,7 @@ def plan_send(
     render: bool = True,
     site_links: SiteLinks | None = None,
     need_contacts: bool = True,
+    test: bool = False,
 ) -> SendPlan:
     """Load, check and render everything a send needs. Raises a PressctlError for anything wrong; sends nothing.
 
@@ -518,6 +526,8 @@ def plan_send(
     ``site_links`` gives the emails' newsroom links from the loaded releases and whether this is an advance
     copy (``pressctl.site.links.email_links``, passed in by the CLI and the scheduler); it may refuse.
     ``need_contacts=False`` with no lists plans nobody (``pressctl smtp check RELEASE`` sizes the messages).
+    ``test``: test copies (``--test-to``), never refused for the embargo: under embargo they are marked
+    EMBARGOED like an advance copy (a copy to one's own address breaks no embargo).
     """
     from pressctl.contacts.load import check_merge_fields, load_contacts
     from pressctl.release.load import load_release_set
@@ -540,13 +550,15 @@ def plan_send(
     moment = now or utcnow()
     if not_before is not None and not_before > moment:
         moment = not_before
-    if check_embargo:
+    if test:
+        embargoed = main.is_embargoed(moment)
+    elif check_embargo:
         embargoed = check_send_now(
             main.embargo, moment=moment, advance_copy=options.advance_copy, where=str(release_path), show=_show(main)
         )
     else:
         embargoed = options.advance_copy
-    links = site_links(releases, options.advance_copy) if site_links is not None else {}
+    links = site_links(releases, embargoed) if site_links is not None else {}
     lists = [Path(p) for p in contact_paths]
     merge_plan = MergePlan()
     renders: dict[str, Rendered] = {}
@@ -607,6 +619,7 @@ def plan_send(
         pdfs=pdfs,
         embargoed=embargoed,
         fingerprint=_fingerprint(files, lists, options),
+        release_digest=_fingerprint(files, [], None),
         files=files,
         links=links,
         limits=limits,
@@ -779,61 +792,6 @@ def cap_at_lift(
 
 
 # -- running ------------------------------------------------------------------------------------------------
-def _rows(plan: SendPlan, skip: set[str]) -> Iterator[RecipientRow]:
-    c = plan.contacts
-    for contact in c.selected:
-        if contact.key in skip:
-            yield RecipientRow(
-                key=contact.key, email=contact.email, status="skipped", name=contact.name,
-                language=contact.language or "", source=contact.source,
-                reply="already received this release in an earlier campaign",
-            )
-        else:
-            yield RecipientRow(
-                key=contact.key, email=contact.email, name=contact.name,
-                language=contact.language or "", source=contact.source,
-            )
-    for contact in c.suppressed:
-        yield RecipientRow(
-            key=contact.key, email=contact.email, status="suppressed", name=contact.name,
-            language=contact.language or "", source=contact.source, reply="on a suppression list",
-        )
-    for problem in c.invalid:
-        yield RecipientRow(
-            key=f"invalid:{problem.where}", email=problem.value, status="invalid", source=problem.where,
-            reply=problem.reason,
-        )
-
-
-def open_campaign(plan: SendPlan, ledger: Ledger) -> tuple[Campaign, bool, int]:
-    """The campaign these inputs make (found by fingerprint, or new), with every recipient recorded.
-
-    Returns (campaign, created, skipped). A new campaign of a release some people already received from
-    an earlier campaign (the release or a list was edited in between) skips them unless ``new_campaign``.
-    """
-    found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
-    created = found is None
-    if found is None:
-        campaign = ledger.create_campaign(
-            fingerprint=plan.fingerprint,
-            release_path=str(plan.release_path.resolve()),
-            slug=plan.main.slug,
-            title=plan.main.title,
-            lists=[str(p) for p in plan.contact_paths],
-            options={**plan.options.to_mapping(), "embargoed": plan.embargoed},
-        )
-    else:
-        campaign = found
-    skip: set[str] = set()
-    if created and not plan.options.new_campaign:
-        skip = ledger.sent_in_other_campaigns(
-            plan.main.slug, exclude=campaign.id, release_path=campaign.release_path, title=campaign.title
-        )
-    ledger.add_recipients(campaign.id, _rows(plan, skip))
-    skipped = ledger.totals(campaign.id).get("skipped", 0)
-    return campaign, created, skipped
-
-
 def release_key(plan: SendPlan) -> str:
     """The lock name of a release: its workspace and slug (every campaign of it, any --where or --lang)."""
     return f"{plan.workspace.root.resolve()}::{plan.main.slug}"
@@ -1040,6 +998,9 @@ def _run_locked(
     ledger.set_lock_campaign(lock.key, owner=lock.owner, campaign_id=campaign.id)
     ledger.reset_in_flight(campaign.id)  # we hold the lock: a row still 'sending' was in flight at a crash
     ledger.retry_transient_failures(campaign.id)
+    retried = 0
+    if plan.options.retry_failed:  # a bounce is no failure to retry: its address is suppressed (the proof)
+        retried = ledger.retry_failed(campaign.id, keep={c.key for c in plan.contacts.suppressed})
     todo = ledger.count_todo(campaign.id)
     relay = relay_of(transport)
     ledger.set_campaign_relay(campaign.id, relay)  # from now on each hand-over counts under it
@@ -1060,8 +1021,15 @@ def _run_locked(
         # reads it as its buffer drains, so jobs and messages are never all in memory.
         done = ledger.done_keys(campaign.id)
         unknown_at = ledger.unknown_relays(campaign.id) if len(lanes) > 1 else {}
-        deliveries: Iterable[Delivery[Contact]] = (
-            Delivery(c.key, c, unknown_at.get(c.key)) for c in plan.contacts.selected if c.key not in done
+        # Internal copies first: they go when the release goes out. Each is built under its own key (so its
+        # own Message-ID per language); a journalist's key is their address, as always.
+        deliveries: Iterable[Delivery[tuple[str, Contact]]] = itertools.chain(
+            _copy_deliveries(plan, ledger, campaign.id, unknown_at),
+            (
+                Delivery(c.key, (c.key, c), unknown_at.get(c.key))
+                for c in plan.contacts.selected
+                if c.key not in done
+            ),
         )
         if allowed < todo:  # the daily cap: the first ones now, the rest stay pending for a later run
             deliveries = itertools.islice(deliveries, allowed)
@@ -1074,8 +1042,8 @@ def _run_locked(
             ledger.add_suppression(address, reason=reason, origin="bounce")
             append_suppression(suppression, address, reason)
 
-        def build(contact: Contact) -> OutgoingMessage:
-            return factory.build(contact)
+        def build(payload: tuple[str, Contact]) -> OutgoingMessage:
+            return factory.build(payload[1], key=payload[0])
 
         ledger.mark_started(campaign.id)
         run = asyncio.run(
@@ -1096,12 +1064,44 @@ def _run_locked(
             )
         )
     totals = ledger.totals(campaign.id)
+    if run.cap_reached is not None and cap is not None and relay is not None:
+        # Another send on the account took the room this run counted on: the cap as it stands now.
+        handed = sum(lane.handed_over for lane in run.relays)
+        used = len(ledger.handovers(relay, since=clock() - DAY)) - handed
+        cap = CapPlan(cap.cap, max(0, used), handed, recipients_left(totals), run.cap_reached)
     result = SendResult(
-        campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped, cap=cap, caps=caps
+        campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped, cap=cap, caps=caps,
+        advance=ledger.advance_readers(campaign.id).get("sent", 0), copies=ledger.copies(campaign.id),
+        retried=retried, final_failures=_final_failures(plan, ledger, campaign.id, totals, run),
     )
     if result.left == 0:
         ledger.mark_finished(campaign.id)
     return result
+
+
+def _final_failures(plan: SendPlan, ledger: Ledger, campaign_id: int, totals: Mapping[str, int], run: DeliveryResult) -> int:
+    """Rows failed for good whose address is not suppressed (a bounce is): ``--retry-failed`` would try them."""
+    if not totals.get("failed"):
+        return 0
+    held = {c.key for c in plan.contacts.suppressed} | {a.lower() for a in run.bounced} | set(ledger.suppressions())
+    return sum(1 for key in ledger.final_failures(campaign_id) if key not in held)
+
+
+def _copy_deliveries(
+    plan: SendPlan, ledger: Ledger, campaign_id: int, unknown_at: Mapping[str, str]
+) -> list[Delivery[tuple[str, Contact]]]:
+    """The internal copies still to send, each personalised as the first reader of its language."""
+    from pressctl.send.copies import as_test_copy
+
+    todo = [r for r in ledger.copies(campaign_id) if r.status in ("pending", "sending", "unknown")]
+    models = copy_models(plan)
+    found = []
+    for row in todo:
+        model = models.get(row.language or plan.languages[0])
+        if model is not None:
+            copy = as_test_copy(model, row.email, source=row.source)
+            found.append(Delivery(row.key, (row.key, copy), unknown_at.get(row.key)))
+    return found
 
 
 def _lanes(
@@ -1123,6 +1123,7 @@ def _lanes(
                     name=relay.account,
                     budget=room.get(relay.account),
                     label=spec.label if spec else relay.account,
+                    cap=(spec.limits.daily_cap.value or None) if spec else None,
                 )
             )
         return lanes, None, caps
@@ -1134,12 +1135,13 @@ def _lanes(
         name=name,
         budget=cap.now if cap is not None else None,
         label=name or transport.description,
+        cap=cap.cap if cap is not None else None,
     )
     return [lane], cap, []
 
 
 async def _deliver_with_stop(
-    deliveries: Iterable[Delivery[Contact]], *, stop: threading.Event | None, **kwargs: Any
+    deliveries: Iterable[Delivery[Any]], *, stop: threading.Event | None, **kwargs: Any
 ) -> DeliveryResult:
     """Bridge a thread-safe stop flag (signal handler, scheduler thread) to the engine's asyncio event."""
     event = asyncio.Event()
@@ -1155,48 +1157,6 @@ async def _deliver_with_stop(
     finally:
         if watcher is not None:
             watcher.cancel()
-
-
-def as_test_copy(model: Contact, address: str) -> Contact:
-    """``model``'s merge fields, addressed to ``address``: no name, address or token of ``model`` is left."""
-    fields = {k: v for k, v in model.fields.items() if k != TOKEN_FIELD}
-    fields["email"] = address
-    return dataclasses.replace(model, email=address, name="", fields=fields, source="--test-to")
-
-
-def send_test(
-    plan: SendPlan, addresses: Sequence[str], *, transport: Transport
-) -> list[tuple[str, str, Outcome]]:
-    """``--test-to``: one message per language, personalised as its first selected contact, to ``addresses``.
-
-    Subject marked [TEST]; the ledger is not touched. Returns (address, language, outcome) per message.
-    The merge fields show the first contact's values (so the reviewer sees real personalisation), but
-    everything that identifies a recipient belongs to the test address: To (without a display name), the
-    ``email`` field, List-Unsubscribe and every unsubscribe link (its token is the test address's). A
-    colleague who clicks "Unsubscribe" in a test copy can only unsubscribe the test address.
-    """
-    if not plan.contacts.selected:
-        raise ContactsError("no selected contact to personalise the test message as", hint="check the lists")
-    factory = plan.factory("test-" + plan.fingerprint, subject_prefix="[TEST]")
-    models: list[Contact] = []
-    for language in plan.languages:
-        first = next((c for c in plan.contacts.selected if (c.language or plan.languages[0]) == language), None)
-        if first is not None:
-            models.append(first)
-    messages = [
-        factory.build(as_test_copy(model, address))
-        for model in models or plan.contacts.selected[:1]
-        for address in addresses
-    ]
-
-    async def go() -> list[tuple[str, str, Outcome]]:
-        conn = await transport.open()
-        try:
-            return [(m.recipient, m.language, await conn.send(m)) for m in messages]
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 # -- the scheduler's engine ---------------------------------------------------------------------------------
@@ -1220,6 +1180,8 @@ class LedgerCampaignSender:
         self.checked_languages = ""
         self.checked_warnings: list[str] = []
         self.checked_limits: list[str] = []  # connections, rate, daily cap, each with where it came from
+        self.checked_recipients = ""  # "40: 36 + 4 who had the advance copy", read from the ledger now
+        self.checked_notes: list[str] = []  # who is skipped and why; the internal copies
 
     def check(
         self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]
@@ -1243,7 +1205,26 @@ class LedgerCampaignSender:
             self.checked_limits = plan.limits.lines() if plan.limits else []
         if plan.relays:
             make_transport(plan)  # a bad URL fails now, not at the lift
+        self._check_audience(plan)
         return len(plan.contacts.selected)
+
+    def _check_audience(self, plan: SendPlan) -> None:
+        """Who the job would reach if it went now (the ledger as it is): advance readers, skips, copies."""
+        from pressctl.send.audience import audience
+
+        path = Path(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
+        if path.exists():
+            with Ledger(path) as ledger:
+                who = audience(plan, ledger)
+        else:
+            who = audience(plan, None)
+        self.checked_recipients = who.recipients_line
+        self.checked_notes = [f"{n} skipped: {why}" for why, n in who.skipped_reasons().items()]
+        for address, language, state in who.copies:
+            self.checked_notes.append(
+                f"internal copy {address} ({language}): "
+                + ("on a suppression list, not sent" if state == "suppressed" else "when the job sends, before the journalists")
+            )
 
     def send(
         self,

@@ -22,16 +22,17 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pressctl.embargo import HandoverGate
 from pressctl.errors import PressctlError, TransportError
-from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger import CapReached, Ledger, utcnow
 from pressctl.model import OutgoingMessage
 from pressctl.relays import policy
 from pressctl.relays.adaptive import AdaptiveConfig, AdaptiveController
 from pressctl.relays.replies import Meaning, throttle_aspect
 from pressctl.send.pacing import Pacer, Rate
+from pressctl.send.relayfault import RefusalWatch, fault_line, signature
 from pressctl.send.transport import Connection, Outcome, RelayBusy, Transport
 
 __all__ = ["Delivery", "DeliveryOptions", "DeliveryProgress", "DeliveryResult", "Lane", "LaneResult", "deliver"]
@@ -93,19 +94,23 @@ class DeliveryResult:
     resume_after: dt.datetime | None = None  # after "stop for now": when a re-run can resume
     relays: list[LaneResult] = field(default_factory=list)  # per relay (lane), in the order given
     too_large: int = 0  # left pending: larger than every relay still in rotation takes
+    cap_reached: dt.datetime | None = None  # a relay's daily cap had no room (another send took it): room again then
 
 
 @dataclass(frozen=True)
 class Lane:
     """One relay of a run. ``options``: its own connections and rate (None: the run's); ``name``: the relay
     account recorded on each row it takes (None: the campaign's relay, or the outbox); ``budget``: how many
-    hand-overs its rolling daily cap allows now (None: no cap); ``label``: how messages name it."""
+    hand-overs its rolling daily cap allows now (None: no cap); ``cap``: that daily cap, taken again in the
+    ledger's transaction at every hand-over (other processes on the same account share it); ``label``: how
+    messages name it."""
 
     transport: Transport
     options: DeliveryOptions | None = None
     name: str | None = None
     budget: int | None = None
     label: str = ""
+    cap: int | None = None
 
 
 @dataclass
@@ -165,6 +170,8 @@ class _LaneState:
         self.out: str | None = None  # why it left rotation
         self.fatal: BaseException | None = None  # the error that kept it from ever working
         self.result = LaneResult(label=lane.label or lane.name or lane.transport.description, name=lane.name)
+        # Refusals that may be the relay's (the same non-mailbox 5xx for everyone): held pending until clear.
+        self.refusals: RefusalWatch[tuple[Any, Outcome]] = RefusalWatch()
 
     @property
     def active(self) -> bool:
@@ -583,7 +590,17 @@ class _SendLoop(Generic[T]):
             item.first_try = loop.time()
         # Before: a crash now = in flight. Only from a to-do state: a row another process has taken
         # (or sent) meanwhile is left to it, never handed over twice.
-        if self.ledger.mark_sending(self.cid, key, message.message_id, relay=ls.lane.name) is None:
+        try:
+            taken = self.ledger.mark_sending(self.cid, key, message.message_id, relay=ls.lane.name, cap=ls.lane.cap)
+        except CapReached as exc:
+            # Another send on the same account took the last of the room: this one stays pending (untouched).
+            item.attempts -= 1
+            self._push_back(item)
+            if exc.resume_at is not None:
+                self.result.cap_reached = min(exc.resume_at, self.result.cap_reached or exc.resume_at)
+            await self._lane_out(ls, "its daily cap is used up", quiet=True)
+            return None
+        if taken is None:
             self.result.taken_elsewhere += 1
             return None
         if ls.budget is not None:
@@ -598,6 +615,8 @@ class _SendLoop(Generic[T]):
         held = "unknown" if item.pinned is not None else "pending"  # once unknown, it stays so until sent
         if not outcome.charged:
             item.attempts -= 1  # a throttle, a quota or a refused login: not this recipient's fault
+        if meaning is Meaning.SENT or (meaning is Meaning.RECIPIENT_FAILED and not outcome.relay_side):
+            self._fail_held(ls.refusals.fine())  # the relay works: what it refused before was about those
         if meaning is Meaning.SENT:
             self._mark(key, "sent", outcome)
             ls.adaptive.ok(now)
@@ -660,6 +679,8 @@ class _SendLoop(Generic[T]):
                     self.result.failed += 1
                     self.prog.failed += 1
             await self._failed_once(ls, outcome.describe())
+        elif meaning is Meaning.RECIPIENT_FAILED and outcome.relay_side:
+            await self._hold_refusal(ls, item, outcome)
         elif meaning is Meaning.RECIPIENT_FAILED:
             self._mark(key, "failed", outcome)
             self.result.failed += 1
@@ -686,6 +707,46 @@ class _SendLoop(Generic[T]):
             )
         self._report()
         return outcome
+
+    async def _hold_refusal(self, ls: _LaneState, item: _Item[T], outcome: Outcome) -> None:
+        """A refusal that names no mailbox (``Outcome.relay_side``): the row stays pending while the run sees
+        whether the relay refuses everyone alike (see :mod:`pressctl.send.relayfault`)."""
+        self.ledger.mark_result(
+            self.cid, item.delivery.key, status="pending", code=outcome.code, reply=outcome.reply, retryable=True,
+            reason=f"held: {outcome.reason}",
+        )
+        self._fail_held(ls.refusals.hold((item, outcome), signature(outcome.code, outcome.reply)))
+        if ls.refusals.relay_at_fault or not ls.active:
+            n = len(ls.refusals.held)
+            for held, _ in ls.refusals.held:
+                self._push_back(held)  # pending: another relay may take them, or the next run
+            ls.refusals.held = []
+            if ls.active:
+                await self._lane_out(ls, fault_line(n, outcome.describe(), several=len(self.lanes) > 1))
+
+    def _fail_held(self, released: list[tuple[Any, Outcome]]) -> None:
+        """Held refusals the relay turned out not to be at fault for: failed, as the reply policy reads them."""
+        for item, outcome in released:
+            self._mark(item.delivery.key, "failed", outcome)
+            self.result.failed += 1
+            self.prog.failed += 1
+
+    def _settle_refusals(self, interrupted: bool) -> None:
+        """At the end: a relay that refused every recipient it had alike is at fault (they stay pending);
+        otherwise what it still holds was refused for those recipients (failed), unless the run was stopped."""
+        for ls in self.lanes:
+            watch = ls.refusals
+            if not watch.held:
+                continue
+            if watch.at_end():
+                outcome = watch.held[-1][1]
+                reason = fault_line(len(watch.held), outcome.describe(), several=len(self.lanes) > 1, everyone=True)
+                watch.held = []
+                self._set_out(ls, reason)
+                if len(self.lanes) == 1 or self.result.stopped is None:
+                    self.result.stopped = self.result.stopped or reason
+            elif not interrupted and self.result.stopped is None:
+                self._fail_held(watch.fine())
 
     def _mark(self, key: str, status: str, outcome: Outcome) -> None:
         self.ledger.mark_result(
@@ -770,6 +831,7 @@ class _SendLoop(Generic[T]):
             raise produced  # e.g. the ledger failed while building: never swallow it
         if len(self.lanes) == 1 and self.lanes[0].fatal is not None and not self.lanes[0].ever_opened:
             raise self.lanes[0].fatal
+        self._settle_refusals(user_stop)
         self._count_left_unknown()
         self.result.interrupted = user_stop and self.result.stopped is None
         return self.result

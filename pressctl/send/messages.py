@@ -458,9 +458,10 @@ class MessageFactory:
             found = self._by_tag[language] = self._variants[route_language(language, tags, tags[0])]
         return found
 
-    def message_id(self, contact: Contact) -> str:
-        """``<hash@sender-domain>``: the same for every attempt and every re-run of this campaign."""
-        digest = hashlib.sha256((self._mid_salt + contact.key).encode("utf-8")).hexdigest()[:32]
+    def message_id(self, contact: Contact, key: str | None = None) -> str:
+        """``<hash@sender-domain>``: the same for every attempt and every re-run of this campaign. ``key``: the
+        ledger row's key when it is not the address (a copy per language: each its own Message-ID)."""
+        digest = hashlib.sha256((self._mid_salt + (key or contact.key)).encode("utf-8")).hexdigest()[:32]
         return f"<{digest}@{self.domain}>"
 
     def _format_date(self, when: dt.datetime) -> bytes:
@@ -540,8 +541,8 @@ class MessageFactory:
             images=v.images,
         )
 
-    def build(self, contact: Contact) -> OutgoingMessage:
-        """The complete message for one contact, CRLF line ends, ready for DATA."""
+    def build(self, contact: Contact, *, key: str | None = None) -> OutgoingMessage:
+        """The complete message for one contact, CRLF line ends, ready for DATA (``key``: see :meth:`message_id`)."""
         try:
             addr, smtputf8 = check_address(contact.email)
         except ValueError as exc:
@@ -553,7 +554,7 @@ class MessageFactory:
         v = self.variant_for(contact.language)
         needs_values = v.fixed_subject is None or v.text.fixed is None or v.html.fixed is None
         values = self._values(contact, v) if needs_values else {}
-        message_id = self.message_id(contact)
+        message_id = self.message_id(contact, key)
         subject = (
             v.fixed_subject if v.fixed_subject is not None else self._subject_line(v.subject.fill(values))
         )

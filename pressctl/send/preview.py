@@ -12,6 +12,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import HeaderParser
@@ -135,6 +136,8 @@ def _index_page(
     summary: Mapping[str, object] | None,
     rows: list[tuple[int, Contact, str, str, str]],
     showcase: list[tuple[str, str, PersonalParts, bytes]],
+    skipped: Sequence[tuple[Contact, str]] = (),
+    advance: AbstractSet[str] = frozenset(),
 ) -> str:
     counts: dict[str, object] = {
         "recipients": result.recipients,
@@ -199,13 +202,26 @@ def _index_page(
         "<table class=\"recipients\"><tr><th>#</th><th>Name</th><th>Address</th><th>Language</th><th>Subject</th><th>Files</th></tr>",
     ]
     for number, contact, lang, stem, subject in rows:
+        note = " <small>(had the advance copy: gets the released version)</small>" if contact.key in advance else ""
         out.append(
-            f"<tr><td>{number}</td><td>{_e(contact.name)}</td><td>{_e(contact.email)}</td><td>{_e(lang)}</td>"
+            f"<tr><td>{number}</td><td>{_e(contact.name)}</td><td>{_e(contact.email)}{note}</td><td>{_e(lang)}</td>"
             f"<td>{_e(subject)}</td>"
             f'<td><a href="messages/{_e(stem)}.eml">.eml</a> <a href="messages/{_e(stem)}.html">.html</a> '
             f'<a href="messages/{_e(stem)}.txt">.txt</a></td></tr>'
         )
-    out += ["</table>", "</body></html>", ""]
+    out.append("</table>")
+    if skipped:
+        # Who the send would leave out, read from the ledger as the send reads it: the same counts.
+        out += [
+            f'<h2 id="skipped">Skipped ({len(skipped)})</h2>',
+            '<table class="recipients"><tr><th>Name</th><th>Address</th><th>Why</th></tr>',
+            *(
+                f"<tr><td>{_e(c.name)}</td><td>{_e(c.email)}</td><td>{_e(why)}</td></tr>"
+                for c, why in skipped
+            ),
+            "</table>",
+        ]
+    out += ["</body></html>", ""]
     return "\n".join(out)
 
 
@@ -217,9 +233,13 @@ def write_preview(
     pdfs: Mapping[str, bytes],
     limit: int | None = None,
     summary: Mapping[str, object] | None = None,
+    skipped: Sequence[tuple[Contact, str]] = (),
+    advance: AbstractSet[str] = frozenset(),
 ) -> PreviewResult:
     """Write the dry run into ``out_dir``: ``messages/NNNN-address.{eml,html,txt}``, the PDFs, ``images/``
-    and ``index.html``. ``summary`` (e.g. ``ContactSet.report()`` counts) is shown at the top of the page."""
+    and ``index.html``. ``summary`` (e.g. ``ContactSet.report()`` counts) is shown at the top of the page;
+    ``skipped`` (who a send leaves out, and why) and ``advance`` (keys of readers who had the advance copy)
+    come from :func:`pressctl.send.audience.audience`."""
     out_dir = Path(out_dir)
     _prepare(out_dir)
     messages_dir = out_dir / "messages"
@@ -269,7 +289,8 @@ def write_preview(
         languages=dict(languages.most_common()),
     )
     page = _index_page(
-        factory=factory, result=result, summary=summary, rows=rows, showcase=list(showcase.values())
+        factory=factory, result=result, summary=summary, rows=rows, showcase=list(showcase.values()),
+        skipped=skipped, advance=advance,
     )
     result.index.write_text(page, encoding="utf-8")
     return result

@@ -25,7 +25,15 @@ from typing import Any, Literal, Protocol
 from pressctl.config import PASSWORD_ENV, SmtpSettings, parse_smtp_url
 from pressctl.errors import TransportError
 from pressctl.model import OutgoingMessage
-from pressctl.relays.replies import CHARGED, Meaning, Stage, Verdict, classify_lost, classify_reply
+from pressctl.relays.replies import (
+    CHARGED,
+    RELAY_SIDE,
+    Meaning,
+    Stage,
+    Verdict,
+    classify_lost,
+    classify_reply,
+)
 from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
 
 __all__ = [
@@ -98,6 +106,11 @@ class Outcome:
         """Whether a recipient left failed with this outcome is tried again by a later run (recorded in
         the ledger when it happens): everything but a permanent refusal of the recipient."""
         return self.meaning is not Meaning.RECIPIENT_FAILED
+
+    @property
+    def relay_side(self) -> bool:
+        """A permanent refusal naming no mailbox (``pressctl.relays.replies.RELAY_SIDE``): maybe the relay's fault."""
+        return self.meaning is Meaning.RECIPIENT_FAILED and self.rule in RELAY_SIDE
 
     @property
     def bounce(self) -> bool:
