@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from pressctl.controls import printable
-from pressctl.errors import PressctlError
+from pressctl.errors import PressctlError, internal_origin
 
 __all__ = ["err", "handle_errors", "out", "plain_table", "print_table", "workspace_for"]
 
@@ -43,9 +43,9 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             if os.environ.get("PRESSCTL_DEBUG"):
                 raise
-            # Only the exception's type: its text could carry a secret or a whole message.
+            # Only the exception's type and where: its text could carry a secret or a whole message.
             err.print(
-                f"[red]internal error:[/] {type(exc).__name__} in pressctl. Nothing more was done; "
+                f"[red]internal error:[/] {escape(internal_origin(exc))}. Nothing more was done; "
                 "run again with PRESSCTL_DEBUG=1 to see where, and report it.",
             )
             raise typer.Exit(70) from None

@@ -92,6 +92,8 @@ def publish(
 
     workspace = workspace_for(release, config)
     published = publish_release(release, workspace, clock=system_clock, preview=preview)
+    for warning in published.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     _print(published, "preview published (unlisted)" if preview else "published")
 
 

@@ -27,7 +27,7 @@ from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace, load_workspace
 from pressctl.digests import bytes_sha256, file_sha256
 from pressctl.embargo import check_run_now, check_send_time
-from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted
+from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted, internal_origin
 from pressctl.release.load import Release, load_release_set
 from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
 from pressctl.send.sender import CampaignSender
@@ -655,8 +655,21 @@ class Dispatcher:
             self.store.finish(claimed.id, owner=self.owner, state="failed", error=str(exc))
             events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "failed", str(exc))))
             return events
+        except Exception as exc:
+            # A bug, or an input nothing foresaw: this job fails with its reason and the others go on
+            # (one bad title must never stop every scheduled send). `schedule run` resumes it.
+            heartbeat.finish()
+            error = (
+                f"internal error ({internal_origin(exc)}); the other jobs went on. Run it again with "
+                f"PRESSCTL_DEBUG=1 pressctl schedule run {claimed.id} to see where, and report it"
+            )
+            self.store.finish(claimed.id, owner=self.owner, state="failed", error=error)
+            events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "failed", error)))
+            if os.environ.get("PRESSCTL_DEBUG"):
+                raise
+            return events
         except BaseException:
-            # An unexpected error or KeyboardInterrupt: let go so a later run resumes through the ledger.
+            # KeyboardInterrupt (a second Ctrl-C): let go so a later run resumes through the ledger.
             heartbeat.finish()
             self.store.release(claimed.id, owner=self.owner, note="the dispatcher stopped unexpectedly")
             raise
