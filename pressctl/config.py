@@ -153,6 +153,7 @@ class SiteSettings:
     base_url: str = ""  # https://newsroom.example/ (with the slash); empty: relative links only, no email links
     deploy: str = ""  # a shell command run in ``dir`` after each publish and at a scheduled lift
     deploy_timeout: float = 60.0  # seconds
+    pass_env: tuple[str, ...] = ()  # secrets the deploy command may have after all (pressctl.children)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class SmtpConfig:
     auth: str = "password"  # password | xoauth2
     oauth_token_command: str | None = None
     helo: str | None = None
+    pass_env: tuple[str, ...] = ()  # secrets a token command may have after all (pressctl.children)
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,12 @@ class Workspace:
     @property
     def state_dir(self) -> Path:
         return self.root / ".pressctl"
+
+    @property
+    def secret_env_names(self) -> tuple[str, ...]:
+        """Variables the configuration names as holding a password (relays' ``password_env``): kept from
+        the commands pressctl runs, with the names every workspace has (pressctl.children)."""
+        return tuple(r.password_env for r in self.smtp_relays if r.password_env)
 
     @property
     def ledger_path(self) -> Path:
@@ -524,11 +532,13 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "sender": ("from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url", "return_path"),
     "defaults": ("timezone", "language"),
     "email": ("greeting",),
-    "smtp": ("url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "relays"),
+    "smtp": (
+        "url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "relays", "pass_env",
+    ),
     "assets": ("allow",),
     "limits": LIMIT_KEYS,
     "bounces": ("maildir", "mbox", "imap", "user", "auth", "oauth_token_command", "move_to"),
-    "site": ("dir", "base_url", "deploy", "deploy_timeout"),
+    "site": ("dir", "base_url", "deploy", "deploy_timeout", "pass_env"),
 }
 # Colours and font names go into CSS as they are: allow only what a colour or a family name can be.
 _ORG_FIELDS = ("name", "website", "address", "footer", "about")
@@ -688,6 +698,35 @@ def _limits(table: dict[str, Any], where: str) -> Limits:
     return Limits(**values)
 
 
+# What the newsroom folder may never serve or deploy (a folder of the workspace -> what it holds).
+PRIVATE_FOLDERS = {
+    ".pressctl": "the ledger, the unsubscribe secret and the preview tokens",
+    "contacts": "the journalists' lists and suppressions",
+    "releases": "releases still under embargo",
+}
+
+
+def _public_folder(root: Path, folder: str, where: str) -> Path:
+    """``[site] dir`` resolved; refused when it is, holds or lies inside the workspace's private parts."""
+    site = (root / folder).resolve()
+    base = root.resolve()
+    problem = ""
+    if site == base or site in base.parents:
+        what = "is the workspace folder" if site == base else "holds the workspace folder"
+        problem = f"{what}, with the ledger, the unsubscribe secret, the contact lists and embargoed releases"
+    for name, holds in PRIVATE_FOLDERS.items():
+        private = (base / name).resolve()
+        if not problem and (site == private or private in site.parents):
+            problem = f"is inside {name}/, with {holds}"
+    if problem:
+        raise ConfigError(
+            f"site.dir {folder!r} {problem}: publishing would serve and deploy them",
+            where=where,
+            hint='give the newsroom a folder of its own, e.g. dir = "site"',
+        )
+    return site
+
+
 def _site(data: dict[str, Any], root: Path, where: str) -> SiteSettings | None:
     """``[site]``, or None when the table is absent. ``base_url`` must be a web address; the timeout positive."""
     if "site" not in data:
@@ -709,10 +748,11 @@ def _site(data: dict[str, Any], root: Path, where: str) -> SiteSettings | None:
             hint="write e.g. deploy_timeout = 60",
         )
     return SiteSettings(
-        dir=(root / folder).resolve(),
+        dir=_public_folder(root, folder, where),
         base_url=(base_url.rstrip("/") + "/") if base_url else "",
         deploy=_str(table, "deploy", "site", where).strip(),
         deploy_timeout=float(timeout),
+        pass_env=_env_names(table, "site", where),
     )
 
 
@@ -764,7 +804,21 @@ def _smtp_config(smtp: dict[str, Any], where: str, section: str = "smtp") -> Smt
         auth=auth,
         oauth_token_command=command,
         helo=helo,
+        pass_env=_env_names(smtp, section, where),
     )
+
+
+def _env_names(table: dict[str, Any], section: str, where: str) -> tuple[str, ...]:
+    """``pass_env``: names of environment variables a command pressctl runs may have although they hold a
+    secret (see pressctl.children)."""
+    raw = table.get("pass_env", [])
+    if not isinstance(raw, list) or not all(isinstance(n, str) and _ENV_NAME.match(n) for n in raw):
+        raise ConfigError(
+            f"{section}.pass_env must be a list of environment variable names, not {raw!r}"[:200],
+            where=where,
+            hint='e.g. pass_env = ["GITHUB_TOKEN"]',
+        )
+    return tuple(raw)
 
 
 _RELAY_KEYS = (
@@ -857,6 +911,9 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             f"cannot read the file ({exc.strerror})", where=where, hint="point --config at the pressctl.toml file"
         ) from None
     root = path.parent
+    from pressctl.private import STATE_DIR_NAME, tighten_state_dir
+
+    tighten_state_dir(root / STATE_DIR_NAME)  # a workspace made by an older pressctl: 0755 -> 0700
 
     _check_keys(data, where)
     org = _table(data, "organisation", where)

@@ -48,7 +48,9 @@ def embargo_refusal(main: Release, where: Path) -> EmbargoError:
 def _deploy(config: SiteConfig) -> bool:
     if not config.deploy:
         return False
-    deploy(config.deploy, config.dir, timeout=config.deploy_timeout)
+    deploy(
+        config.deploy, config.dir, timeout=config.deploy_timeout, withhold=config.withhold, pass_env=config.pass_env
+    )
     return True
 
 

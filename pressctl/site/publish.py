@@ -51,6 +51,8 @@ class SiteConfig:
     base_url: str | None = None  # https://newsroom.example/ ; absolute links, feeds' ids stay the same without
     deploy: str = ""  # [site] deploy: a shell command run in the folder after publishing
     deploy_timeout: float = 60.0
+    pass_env: tuple[str, ...] = ()  # [site] pass_env: secrets the deploy command may have after all
+    withhold: tuple[str, ...] = ()  # more variables holding secrets (relays' password_env)
 
 
 def site_config(workspace: Workspace, *, dir: Path | None = None, base_url: str | None = None) -> SiteConfig:
@@ -73,6 +75,8 @@ def site_config(workspace: Workspace, *, dir: Path | None = None, base_url: str 
         base_url=(base_url.rstrip("/") + "/") if base_url else None,
         deploy=settings.deploy if settings is not None else "",
         deploy_timeout=settings.deploy_timeout if settings is not None else 60.0,
+        pass_env=settings.pass_env if settings is not None else (),
+        withhold=workspace.secret_env_names,
     )
 
 
