@@ -77,11 +77,11 @@ def bounces(
       pressctl bounces --watch     (a service beside `pressctl dispatch --watch`)
     """
     from pressctl.bounces.parse import mailto_address
+    from pressctl.times import check_interval
 
     if sum(x is not None for x in (maildir, mbox, imap)) > 1:
         raise InputError("give one mailbox: --maildir, --mbox or --imap")
-    if not interval > 0:
-        raise InputError("--interval must be a positive number of seconds")
+    interval = check_interval(interval, option="--interval")  # a busy loop, nan, or a wait that overflows
     workspace: Workspace = workspace_for(None, config)
     settings = workspace.bounces
     if maildir is None and mbox is None and imap is None:

@@ -504,12 +504,10 @@ def dispatch(
     Example (cron, every minute):
       * * * * * cd /srv/press && pressctl dispatch
     """
-    from pressctl.errors import InputError
-    from pressctl.times import parse_duration
+    from pressctl.times import check_interval, parse_duration
 
     late = parse_duration(max_late, option="--max-late")
-    if interval <= 0:
-        raise InputError("--interval must be more than 0 seconds")
+    interval = check_interval(interval, option="--interval")
     ledger = _jobs_ledger(db)
     dispatcher = _dispatcher(ledger, max_late=late)
     with _signals(dispatcher):
