@@ -131,6 +131,12 @@ def render_template(workspace: Workspace, name: str, context: Mapping[str, Any])
             hint="templates may show the values they are given, with filters; remove that part, or delete the "
             "file from the workspace's templates/ to use the default",
         ) from None
+    except OverflowError as exc:  # the sandbox's cap on range(): a loop of a billion turns
+        raise TemplateFileError(
+            f"template {name!r} was refused: it loops over a range of more than 100,000 items",
+            where=_template_line(exc, workspace, name),
+            hint="loop over the values it is given instead",
+        ) from None
     except TemplateNotFound as exc:
         raise TemplateFileError(
             f"template {exc.name!r} not found",

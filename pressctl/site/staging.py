@@ -11,6 +11,7 @@ links to them). Unchanged files are left alone, so they keep their timestamps an
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Mapping
@@ -49,9 +50,18 @@ class Staged:
     created: list[Path] = field(default_factory=list)  # folders made for them, outermost first
 
     def commit(self) -> None:
-        for tmp, target in self.moves:
-            os.replace(tmp, target)
-        self.moves.clear()
+        try:
+            while self.moves:
+                tmp, target = self.moves[0]
+                os.replace(tmp, target)
+                self.moves.pop(0)
+        except OSError as exc:
+            self.discard()
+            raise InputError(
+                f"cannot put the site's new files in place ({exc.strerror or exc}); some are new, some old",
+                where=str(exc.filename or target),
+                hint="run the same command again once the cause is fixed",
+            ) from None
 
     def discard(self) -> None:
         for tmp, _ in self.moves:
@@ -83,6 +93,8 @@ def stage(site_dir: Path, files: Mapping[str, bytes]) -> Staged:
             _make_dirs(site_dir, staged)
         for relative, data in files.items():
             target = inside(site_dir, relative)
+            if target.exists() and not target.is_file():
+                raise IsADirectoryError(errno.EISDIR, "a folder (or another non-file) is in the way", str(target))
             if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
                 continue
             _make_dirs(target.parent, staged)
