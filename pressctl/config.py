@@ -13,7 +13,7 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pressctl.addresses import check_address
-from pressctl.controls import has_unsafe
+from pressctl.controls import describe, has_unsafe, unsafe_in_text
 from pressctl.errors import ConfigError, InputError
 from pressctl.languages import LANGUAGES, normalise_language, primary
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
@@ -520,6 +520,23 @@ def _str(table: dict[str, Any], key: str, section: str, where: str, default: str
     return value
 
 
+def _check_text(value: Any, key: str, where: str) -> None:
+    """Every text value of the file, however deep: TOML escapes (``\\u000b``) can write characters no editor
+    shows (a vertical tab, a direction override) that would reach every page, email and feed: refused, named."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_text(v, f"{key}.{k}" if key else str(k), where)
+    elif isinstance(value, list):
+        for n, v in enumerate(value, 1):
+            _check_text(v, f"{key}[{n}]", where)
+    elif isinstance(value, str) and (found := unsafe_in_text(value)):
+        raise ConfigError(
+            f"{key} holds {describe(found[0][1])}",
+            where=where,
+            hint='remove it; a line break belongs in a """ block as a new line',
+        )
+
+
 # What each section may hold. A misspelt key (``timezon``) would otherwise be ignored without a word and the
 # default used instead, which a press officer only notices when the wrong time zone reaches journalists.
 _KNOWN: dict[str, tuple[str, ...]] = {
@@ -688,9 +705,9 @@ def _limits(table: dict[str, Any], where: str) -> Limits:
     """``[limits]``: positive whole numbers; keys not given keep their defaults (pressctl.limits)."""
     values: dict[str, int] = {}
     for key, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**12:
             raise ConfigError(
-                f"limits.{key} must be a whole number above 0, not {value!r}",
+                f"limits.{key} must be a whole number from 1 to 10**12, not {value!r}",
                 where=where,
                 hint=f"write e.g. {key} = {getattr(DEFAULT_LIMITS, key)}",
             )
@@ -741,9 +758,9 @@ def _site(data: dict[str, Any], root: Path, where: str) -> SiteSettings | None:
             hint="write a full https:// URL, e.g. https://newsroom.hvsp.example/",
         )
     timeout = table.get("deploy_timeout", 60)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 86400:
         raise ConfigError(
-            f"site.deploy_timeout must be a number of seconds above 0, not {timeout!r}",
+            f"site.deploy_timeout must be a number of seconds above 0 and at most a day (86400), not {timeout!r}",
             where=where,
             hint="write e.g. deploy_timeout = 60",
         )
@@ -916,6 +933,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     tighten_state_dir(root / STATE_DIR_NAME)  # a workspace made by an older pressctl: 0755 -> 0700
 
     _check_keys(data, where)
+    _check_text(data, "", where)
     org = _table(data, "organisation", where)
     brand = _table(data, "brand", where)
     sender = _table(data, "sender", where)

@@ -133,3 +133,19 @@ def test_output_to_a_full_disk(ws: Path) -> None:
             cwd=ws, env=QA_ENV, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
         )
     assert done.returncode == 2 and "no space left" in done.stderr and "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "table",
+    ['[site]\ndeploy = "true"\ndeploy_timeout = 1e300', '[site]\ndeploy = "true"\ndeploy_timeout = inf',
+     '[site]\ndeploy = "true"\ndeploy_timeout = nan', "[limits]\nlist_bytes = 99999999999999999999"],
+)
+def test_absurd_numbers_in_pressctl_toml(tmp_path: Path, table: str) -> None:
+    root = workspace(tmp_path)
+    with (root / "pressctl.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n" + table + "\n")
+    contacts = next(p for p in (root / "contacts").iterdir() if "suppress" not in p.name)
+    command = ["publish", "releases/sample.md", "--preview"] if "site" in table else [
+        "send", "releases/sample.md", "-c", str(contacts), "--dry-run"]
+    done = pressctl(*command, cwd=root, timeout=120)
+    assert done.returncode == 2 and "pressctl.toml" in one_error_line(done)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from qa_support import pressctl
+from qa_support import one_error_line, pressctl
 from render_support import make_workspace, write_release
 
 from pressctl.controls import UNSAFE, clean_text, describe, unsafe_in_text
+from pressctl.errors import ReleaseError
 from pressctl.release.load import load_release
 from pressctl.site.feeds import render_feeds
 from pressctl.site.pages import IndexEntry, index_versions
@@ -63,6 +65,18 @@ def test_each_field_is_cleaned_and_named_with_its_line_and_column(tmp_path: Path
         assert not UNSAFE.search(value.replace("\n", " "))
 
 
+def test_a_file_name_is_never_cleaned_into_another_one(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    raw = f"{HEAD}photos:\n  - src: photos/test\x00-bay.jpg\n    alt: A photo\n---\n\nBody.\n"
+    with pytest.raises(ReleaseError) as info:
+        load_release(write_release(root, raw), ws)
+    assert str(info.value).startswith(f"{root / 'releases' / 'test.md'}:5:21: a file name holds a NUL character")
+    escaped = f'{HEAD}attachments: ["photos/test\\v-bay.jpg"]\n---\n\nBody.\n'
+    with pytest.raises(ReleaseError) as info:
+        load_release(write_release(root, escaped), ws)
+    assert "attachment 'photos/test\\x0b-bay.jpg' does not exist" in str(info.value)
+
+
 def test_a_file_without_such_characters_has_no_warning_and_keeps_its_line_numbers(tmp_path: Path) -> None:
     root, ws = make_workspace(tmp_path)
     release = load_release(write_release(root, f"{HEAD}---\n\nBody\twith a tab.\n"), ws)
@@ -101,3 +115,22 @@ def test_render_and_a_dry_run_say_it_once_and_carry_on(tmp_path: Path) -> None:
     dry = pressctl("send", "releases/sample.md", "-c", str(contacts), "--dry-run", "--under-embargo", cwd=root, timeout=180)
     assert dry.returncode == 0, dry.stderr
     assert "'title' has a vertical tab" in dry.stderr
+
+
+@pytest.mark.parametrize(
+    ("find", "replace", "key"),
+    [
+        ('name = "Harbourview Science Park"', 'name = "Harbourview\\u000bScience Park"', "organisation.name"),
+        ('name = "海景科學園"', 'name = "海景\\u202e科學園"', "organisation.translations.zh-HK.name"),
+        ('title = "傳訊高級經理"', 'title = "傳訊\\u0000高級經理"', "media_contacts[1].translations.zh-HK.title"),
+    ],
+)
+def test_pressctl_toml_refuses_them_with_the_key(tmp_path: Path, find: str, replace: str, key: str) -> None:
+    # The organisation's name is in every page, email and feed title: a TOML escape must not smuggle one in.
+    root, _ = make_workspace(tmp_path)
+    toml = root / "pressctl.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert find in text
+    toml.write_text(text.replace(find, replace, 1), encoding="utf-8")
+    done = pressctl("publish", "releases/sample.md", "--preview", cwd=root)
+    assert done.returncode == 2 and f"pressctl.toml: {key} holds" in one_error_line(done)

@@ -6,17 +6,20 @@ cannot hold it at all). They are cleaned once, here, by ``controls.clean_text`` 
 space, invisible characters removed), so render, send, publish and a scheduled job see the same text, and
 a warning names the field, the line and the column. Two passes: the file's own characters before YAML reads
 it (YAML refuses most of them), then the values YAML made from escapes (``"\\v"`` in double quotes).
+File names are never cleaned: removing a character would name another file, so one there is refused.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pressctl.controls import LINE_BREAKS, clean_text, describe, unsafe_in_text
+from pressctl.errors import ReleaseError
 
-__all__ = ["Found", "character_warnings", "clean_file_text", "clean_values"]
+__all__ = ["PATH_KEYS", "Found", "character_warnings", "clean_file_text", "clean_values", "refuse_in_paths"]
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,38 @@ def clean_file_text(text: str) -> tuple[str, list[Found]]:
     return clean_text(text), found
 
 
+# Keys whose values name files: never cleaned (removing a character would name another file), so a control
+# character there is refused, by ``refuse_in_paths`` here or by the release loader's own file-name checks.
+PATH_KEYS = ("attachments", "translations")
+_SRC_LINE = re.compile(r"^\s*(?:-\s*)?src\s*:")
+
+
+def refuse_in_paths(where: str, found: list[Found], original: str, *, key_lines: Mapping[str, int]) -> None:
+    """A character of the file itself on a line that names a file (a photo's ``src``, an attachment, a
+    translation) is refused with its line and column: cleaning it would name another file."""
+    if not found:
+        return
+    lines = original.split("\n")
+    keys = sorted(key_lines.items(), key=lambda item: item[1])
+    for hit in found:
+        key = next((k for k, at in reversed(keys) if at <= hit.line), None)
+        text = lines[hit.line - 1] if hit.line <= len(lines) else ""
+        if key in PATH_KEYS or _SRC_LINE.match(text):
+            raise ReleaseError(
+                f"a file name holds {describe(hit.char)}",
+                where=f"{where}:{hit.line}:{hit.column}",
+                hint="type the file name again",
+            )
+
+
 def clean_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The front matter's values cleaned (characters YAML made from escapes); what each key held."""
+    """The front matter's values cleaned (characters YAML made from escapes); what each key held. File
+    names (``PATH_KEYS``, a photo's ``src``) are left as they are."""
     escaped: dict[str, list[str]] = {}
 
-    def walk(value: Any, key: str) -> Any:
+    def walk(value: Any, key: str, path: bool = False) -> Any:
+        if path:
+            return value
         if isinstance(value, str):
             hits = unsafe_in_text(value)
             if hits:
@@ -52,12 +82,13 @@ def clean_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, lis
                 return clean_text(value)
             return value
         if isinstance(value, list):
-            return [walk(v, key) for v in value]
+            # A photo may be written as its file name alone.
+            return [walk(v, key, path=key == "photos" and isinstance(v, str)) for v in value]
         if isinstance(value, dict):
-            return {k: walk(v, key) for k, v in value.items()}
+            return {k: walk(v, key, path=key == "photos" and k == "src") for k, v in value.items()}
         return value
 
-    return {k: walk(v, str(k)) for k, v in data.items()}, escaped
+    return {k: walk(v, str(k), path=str(k) in PATH_KEYS) for k, v in data.items()}, escaped
 
 
 def _what(chars: list[str]) -> str:

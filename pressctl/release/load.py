@@ -20,7 +20,7 @@ from pressctl.config import MediaContact, Workspace
 from pressctl.errors import ReleaseError
 from pressctl.languages import normalise_language, wording
 from pressctl.limits import require_regular_file
-from pressctl.release.characters import character_warnings, clean_file_text, clean_values
+from pressctl.release.characters import character_warnings, clean_file_text, clean_values, refuse_in_paths
 from pressctl.release.dateline import body_dateline
 from pressctl.times import parse_local_time, time_problem
 
@@ -471,9 +471,11 @@ def load_release(
             f"not UTF-8 text (byte {exc.start})", where=where, hint="save the file as UTF-8"
         ) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    original = text
     text, found = clean_file_text(text)  # control characters: cleaned once, for every output (a warning)
     front, body, body_line = _split_front_matter(text, where)
     data, lines = _parse_yaml(front, where)
+    refuse_in_paths(where, [h for h in found if h.line < body_line], original, key_lines=lines)
     data, escaped = clean_values(data)
     f = _Fields(data, lines, where)
 
