@@ -83,6 +83,12 @@ def test_a_vertical_tab_in_one_title_never_stops_another_job_due_at_the_same_tim
     word_list = _contacts(ws / "word.csv", ["desk0@wire.example", "desk1@wire.example"])
     other_list = _contacts(ws / "other.csv", ["desk2@paper.example", "desk3@paper.example"])
 
+    # An advance-copy page for the ordinary release: after the lift it must lead to the public page.
+    preview = pressctl("publish", str(sample), "--preview", cwd=ws, timeout=180)
+    assert preview.returncode == 0, preview.stderr
+    preview_page = ws / "site" / preview.stdout.split()[0].removeprefix("https://newsroom.hvsp.example/")
+    assert "EMBARGOED" in preview_page.read_text(encoding="utf-8")
+
     jobs = []
     for release, contacts in ((word, word_list), (sample, other_list)):
         done = pressctl("schedule", str(release), "-c", str(contacts), "--smtp", server.url(), cwd=ws)
@@ -122,6 +128,9 @@ def test_a_vertical_tab_in_one_title_never_stops_another_job_due_at_the_same_tim
     assert subjects == {"Harbourview Science Park Opens Tidal Energy Test Bay"}, subjects
     feed = (ws / "site" / "feed.xml").read_text(encoding="utf-8")
     assert "Harbourview Science Park Opens Tidal Energy Test Bay</title>" in feed and "\x0b" not in feed
+    # The dispatcher's publish at the lift turned the advance copy's page into a pointer at the public one.
+    pointer = preview_page.read_text(encoding="utf-8")
+    assert "EMBARGOED" not in pointer and 'url=../../releases/2030-03-12-sample/index.html"' in pointer
     listing = pressctl("schedule", "list", cwd=ws).stdout
     assert f"{word_job}  done" in listing and f"{other_job}  done" in listing, listing
 

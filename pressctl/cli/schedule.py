@@ -489,7 +489,9 @@ def dispatch(
     ] = "1h",
     interval: Annotated[
         float,
-        typer.Option("--interval", help="With --watch: seconds between looks for new or cancelled jobs."),
+        typer.Option(
+            "--interval", help="With --watch: seconds between looks for new or cancelled jobs (0.1 to 86400)."
+        ),
     ] = 1.0,
     db: LedgerDb = None,
 ) -> None:
@@ -498,6 +500,8 @@ def dispatch(
     With --watch each job goes at its time, never before. A job more than --max-late past its time is marked missed and not sent: `pressctl schedule run ID` sends it on purpose. A job that a stopped or killed dispatcher left half-sent is finished without repeats. SIGTERM or Ctrl-C: the messages in flight finish, then it exits.
 
     A job held by the relay account's daily cap (or a relay's "stop for now") waits as held and is resumed by the dispatcher at the time shown in `pressctl schedule list`; --max-late judges only a job's first start, never a resume.
+
+    Each job on its own: one that fails (whatever the reason) is marked failed with its reason in `pressctl schedule list`, and the others go on.
 
     Exit status: 0, or 1 if a job it ran failed, was missed or is held with recipients pending (so cron mails someone). See docs/dispatch.md.
 
