@@ -134,3 +134,16 @@ def test_pressctl_toml_refuses_them_with_the_key(tmp_path: Path, find: str, repl
     toml.write_text(text.replace(find, replace, 1), encoding="utf-8")
     done = pressctl("publish", "releases/sample.md", "--preview", cwd=root)
     assert done.returncode == 2 and f"pressctl.toml: {key} holds" in one_error_line(done)
+
+
+def test_yaml_aliases_and_deep_nesting_stay_one_line(tmp_path: Path) -> None:
+    # The cleaning walks every value: nine levels of nine aliases ("billion laughs") must stay nine lists.
+    root, ws = make_workspace(tmp_path)
+    levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)]
+    bomb = "---\ntitle: T\ndate: 2030-03-12\nphotos: &p [*a8]\n" + "\n".join(levels).replace("a0: ", "about: ", 1)
+    with pytest.raises(ReleaseError):
+        load_release(write_release(root, bomb + "\n---\n\nBody.\n"), ws)
+    deep = f"---\ntitle: {'[' * 3000}{']' * 3000}\ndate: 2030-03-12\n---\n\nBody.\n"
+    with pytest.raises(ReleaseError, match="nests lists or tables too deeply"):
+        load_release(write_release(root, deep, name="deep.md"), ws)

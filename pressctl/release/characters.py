@@ -71,22 +71,29 @@ def clean_values(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, lis
     """The front matter's values cleaned (characters YAML made from escapes); what each key held. File
     names (``PATH_KEYS``, a photo's ``src``) are left as they are."""
     escaped: dict[str, list[str]] = {}
+    seen: dict[int, Any] = {}  # YAML aliases share one value: walk it once (a "billion laughs" stays small)
 
     def walk(value: Any, key: str, path: bool = False) -> Any:
         if path:
             return value
+        if isinstance(value, list | dict):
+            if id(value) not in seen:
+                seen[id(value)] = value  # a cycle (an alias inside itself) ends here
+                seen[id(value)] = walk_container(value, key)
+            return seen[id(value)]
         if isinstance(value, str):
             hits = unsafe_in_text(value)
             if hits:
                 escaped.setdefault(key, []).extend(c for _, c in hits)
                 return clean_text(value)
             return value
+        return value
+
+    def walk_container(value: list[Any] | dict[Any, Any], key: str) -> Any:
         if isinstance(value, list):
             # A photo may be written as its file name alone.
             return [walk(v, key, path=key == "photos" and isinstance(v, str)) for v in value]
-        if isinstance(value, dict):
-            return {k: walk(v, key, path=key == "photos" and k == "src") for k, v in value.items()}
-        return value
+        return {k: walk(v, key, path=key == "photos" and k == "src") for k, v in value.items()}
 
     return {k: walk(v, str(k), path=str(k) in PATH_KEYS) for k, v in data.items()}, escaped
 

@@ -187,7 +187,12 @@ def _parse_yaml(source: str, where: str) -> tuple[dict[str, Any], dict[str, int]
             hint="check indentation, and quote values that contain ': ' or start with a special character",
         ) from None
     except yaml.YAMLError as exc:
-        raise ReleaseError(f"front matter is not valid YAML: {exc}", where=where) from None
+        problem = " ".join(str(exc).split())  # one line: a reader error names its position on a second
+        raise ReleaseError(f"front matter is not valid YAML: {problem}", where=where) from None
+    except RecursionError:  # [[[[... a thousand levels deep: no release needs that
+        raise ReleaseError(
+            "front matter nests lists or tables too deeply", where=where, hint="write the keys as a release has them"
+        ) from None
     if not isinstance(data, dict):
         raise ReleaseError(
             "front matter must be YAML keys and values", where=f"{where}:2", hint="write e.g. 'title: ...'"
