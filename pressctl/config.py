@@ -13,7 +13,8 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pressctl.addresses import check_address
-from pressctl.controls import describe, has_unsafe, unsafe_in_text
+from pressctl.config_rules import ENV_NAME, check_text, env_names, public_folder
+from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError, InputError
 from pressctl.languages import LANGUAGES, normalise_language, primary
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
@@ -520,23 +521,6 @@ def _str(table: dict[str, Any], key: str, section: str, where: str, default: str
     return value
 
 
-def _check_text(value: Any, key: str, where: str) -> None:
-    """Every text value of the file, however deep: TOML escapes (``\\u000b``) can write characters no editor
-    shows (a vertical tab, a direction override) that would reach every page, email and feed: refused, named."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _check_text(v, f"{key}.{k}" if key else str(k), where)
-    elif isinstance(value, list):
-        for n, v in enumerate(value, 1):
-            _check_text(v, f"{key}[{n}]", where)
-    elif isinstance(value, str) and (found := unsafe_in_text(value)):
-        raise ConfigError(
-            f"{key} holds {describe(found[0][1])}",
-            where=where,
-            hint='remove it; a line break belongs in a """ block as a new line',
-        )
-
-
 # What each section may hold. A misspelt key (``timezon``) would otherwise be ignored without a word and the
 # default used instead, which a press officer only notices when the wrong time zone reaches journalists.
 _KNOWN: dict[str, tuple[str, ...]] = {
@@ -715,35 +699,6 @@ def _limits(table: dict[str, Any], where: str) -> Limits:
     return Limits(**values)
 
 
-# What the newsroom folder may never serve or deploy (a folder of the workspace -> what it holds).
-PRIVATE_FOLDERS = {
-    ".pressctl": "the ledger, the unsubscribe secret and the preview tokens",
-    "contacts": "the journalists' lists and suppressions",
-    "releases": "releases still under embargo",
-}
-
-
-def _public_folder(root: Path, folder: str, where: str) -> Path:
-    """``[site] dir`` resolved; refused when it is, holds or lies inside the workspace's private parts."""
-    site = (root / folder).resolve()
-    base = root.resolve()
-    problem = ""
-    if site == base or site in base.parents:
-        what = "is the workspace folder" if site == base else "holds the workspace folder"
-        problem = f"{what}, with the ledger, the unsubscribe secret, the contact lists and embargoed releases"
-    for name, holds in PRIVATE_FOLDERS.items():
-        private = (base / name).resolve()
-        if not problem and (site == private or private in site.parents):
-            problem = f"is inside {name}/, with {holds}"
-    if problem:
-        raise ConfigError(
-            f"site.dir {folder!r} {problem}: publishing would serve and deploy them",
-            where=where,
-            hint='give the newsroom a folder of its own, e.g. dir = "site"',
-        )
-    return site
-
-
 def _site(data: dict[str, Any], root: Path, where: str) -> SiteSettings | None:
     """``[site]``, or None when the table is absent. ``base_url`` must be a web address; the timeout positive."""
     if "site" not in data:
@@ -765,11 +720,11 @@ def _site(data: dict[str, Any], root: Path, where: str) -> SiteSettings | None:
             hint="write e.g. deploy_timeout = 60",
         )
     return SiteSettings(
-        dir=_public_folder(root, folder, where),
+        dir=public_folder(root, folder, where),
         base_url=(base_url.rstrip("/") + "/") if base_url else "",
         deploy=_str(table, "deploy", "site", where).strip(),
         deploy_timeout=float(timeout),
-        pass_env=_env_names(table, "site", where),
+        pass_env=env_names(table, "site", where),
     )
 
 
@@ -821,27 +776,13 @@ def _smtp_config(smtp: dict[str, Any], where: str, section: str = "smtp") -> Smt
         auth=auth,
         oauth_token_command=command,
         helo=helo,
-        pass_env=_env_names(smtp, section, where),
+        pass_env=env_names(smtp, section, where),
     )
-
-
-def _env_names(table: dict[str, Any], section: str, where: str) -> tuple[str, ...]:
-    """``pass_env``: names of environment variables a command pressctl runs may have although they hold a
-    secret (see pressctl.children)."""
-    raw = table.get("pass_env", [])
-    if not isinstance(raw, list) or not all(isinstance(n, str) and _ENV_NAME.match(n) for n in raw):
-        raise ConfigError(
-            f"{section}.pass_env must be a list of environment variable names, not {raw!r}"[:200],
-            where=where,
-            hint='e.g. pass_env = ["GITHUB_TOKEN"]',
-        )
-    return tuple(raw)
 
 
 _RELAY_KEYS = (
     "url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "password_env",
 )
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _smtp_relays(smtp: dict[str, Any], where: str) -> tuple[SmtpRelay, ...]:
@@ -876,7 +817,7 @@ def _smtp_relays(smtp: dict[str, Any], where: str) -> tuple[SmtpRelay, ...]:
             raise ConfigError(exc.what, where=where, hint=exc.hint) from None
         own = _smtp_config(table, where, section)
         password_env = _str(table, "password_env", section, where).strip() or None
-        if password_env is not None and not _ENV_NAME.match(password_env):
+        if password_env is not None and not ENV_NAME.match(password_env):
             raise ConfigError(
                 f"{section}.password_env {password_env!r} is not an environment variable name",
                 where=where,
@@ -933,7 +874,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     tighten_state_dir(root / STATE_DIR_NAME)  # a workspace made by an older pressctl: 0755 -> 0700
 
     _check_keys(data, where)
-    _check_text(data, "", where)
+    check_text(data, "", where)
     org = _table(data, "organisation", where)
     brand = _table(data, "brand", where)
     sender = _table(data, "sender", where)
