@@ -140,6 +140,13 @@ def _apply(config: SiteConfig, state: SiteState, files: SiteFiles, remove: Seque
     staged = stage(config.dir, files)
     try:
         save_state(config.state_path, state)
+    except OSError as exc:
+        staged.discard()
+        raise InputError(
+            f"cannot save the site state ({exc.strerror or exc}); nothing was changed",
+            where=str(config.state_path),
+            hint="check the folder's permissions and free space",
+        ) from None
     except BaseException:
         staged.discard()
         raise
