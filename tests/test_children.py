@@ -116,6 +116,7 @@ def test_a_token_command_that_hangs_is_stopped_with_everything_it_started(tmp_pa
     assert ends(int(pidfile.read_text()))  # the background child went with the shell
 
 
+@pytest.mark.slow
 def test_its_error_output_is_redacted_and_names_what_it_did_not_get() -> None:
     env = {**SECRETS, "PATH": os.environ["PATH"]}
     command = "echo \"login failed for $USER with eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcmVzcyJ9.c2lnbmF0dXJl\" >&2; exit 4"

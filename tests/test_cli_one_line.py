@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from qa_support import QA_ENV, one_error_line, pressctl, workspace
 
+pytestmark = pytest.mark.slow  # every test here runs the real pressctl in a child process
+
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:

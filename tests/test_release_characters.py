@@ -100,6 +100,7 @@ def test_whatever_a_title_holds_the_feed_can_be_written(tmp_path: Path, junk: st
     assert b"<title>Title" in render_feeds([entry], ws, now=now)["feed.xml"]
 
 
+@pytest.mark.slow
 def test_render_and_a_dry_run_say_it_once_and_carry_on(tmp_path: Path) -> None:
     root, _ = make_workspace(tmp_path)
     sample = root / "releases" / "sample.md"
@@ -125,6 +126,7 @@ def test_render_and_a_dry_run_say_it_once_and_carry_on(tmp_path: Path) -> None:
         ('title = "傳訊高級經理"', 'title = "傳訊\\u0000高級經理"', "media_contacts[1].translations.zh-HK.title"),
     ],
 )
+@pytest.mark.slow
 def test_pressctl_toml_refuses_them_with_the_key(tmp_path: Path, find: str, replace: str, key: str) -> None:
     # The organisation's name is in every page, email and feed title: a TOML escape must not smuggle one in.
     root, _ = make_workspace(tmp_path)

@@ -112,6 +112,7 @@ def test_site_serve_lists_no_folder_answers_only_its_own_names_and_follows_no_li
 
 
 @pytest.mark.parametrize("folder", [".", ".pressctl", ".pressctl/site", "contacts", "contacts/web", "..", "releases"])
+@pytest.mark.slow
 def test_the_site_folder_is_never_the_workspace_or_its_private_parts(tmp_path: Path, folder: str) -> None:
     root, _ = make_workspace(tmp_path)
     with (root / "pressctl.toml").open("a", encoding="utf-8") as fh:
@@ -124,6 +125,7 @@ def test_the_site_folder_is_never_the_workspace_or_its_private_parts(tmp_path: P
     assert not (root / ".pressctl" / "site.json").exists()
 
 
+@pytest.mark.slow
 def test_a_port_that_is_no_port_is_one_line(tmp_path: Path) -> None:
     root, _ = make_workspace(tmp_path)
     (root / "site").mkdir()
