@@ -13,6 +13,7 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pressctl.addresses import check_address
+from pressctl.config_rules import ENV_NAME, check_text, env_names, public_folder
 from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError, InputError
 from pressctl.languages import LANGUAGES, normalise_language, primary
@@ -142,6 +143,7 @@ class SiteSettings:
     base_url: str = ""  # https://newsroom.example/ (with the slash); empty: relative links only, no email links
     deploy: str = ""  # a shell command run in ``dir`` after each publish and at a scheduled lift
     deploy_timeout: float = 60.0  # seconds
+    pass_env: tuple[str, ...] = ()  # secrets the deploy command may have after all (pressctl.children)
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class SmtpConfig:
     auth: str = "password"  # password | xoauth2
     oauth_token_command: str | None = None
     helo: str | None = None
+    pass_env: tuple[str, ...] = ()  # secrets a token command may have after all (pressctl.children)
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,12 @@ class Workspace:
     @property
     def state_dir(self) -> Path:
         return self.root / ".pressctl"
+
+    @property
+    def secret_env_names(self) -> tuple[str, ...]:
+        """Variables the configuration names as holding a password (relays' ``password_env``): kept from
+        the commands pressctl runs, with the names every workspace has (pressctl.children)."""
+        return tuple(r.password_env for r in self.smtp_relays if r.password_env)
 
     @property
     def ledger_path(self) -> Path:
@@ -516,11 +525,13 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     ),
     "defaults": ("timezone", "language"),
     "email": ("greeting",),
-    "smtp": ("url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "relays"),
+    "smtp": (
+        "url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "relays", "pass_env",
+    ),
     "assets": ("allow",),
     "limits": LIMIT_KEYS,
     "bounces": BOUNCES_KEYS,
-    "site": ("dir", "base_url", "deploy", "deploy_timeout"),
+    "site": ("dir", "base_url", "deploy", "deploy_timeout", "pass_env"),
 }
 # Colours and font names go into CSS as they are: allow only what a colour or a family name can be.
 _ORG_FIELDS = ("name", "website", "address", "footer", "about")
@@ -670,9 +681,9 @@ def _limits(table: dict[str, Any], where: str) -> Limits:
     """``[limits]``: positive whole numbers; keys not given keep their defaults (pressctl.limits)."""
     values: dict[str, int] = {}
     for key, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**12:
             raise ConfigError(
-                f"limits.{key} must be a whole number above 0, not {value!r}",
+                f"limits.{key} must be a whole number from 1 to 10**12, not {value!r}",
                 where=where,
                 hint=f"write e.g. {key} = {getattr(DEFAULT_LIMITS, key)}",
             )
@@ -694,17 +705,18 @@ def _site(data: dict[str, Any], root: Path, where: str) -> SiteSettings | None:
             hint="write a full https:// URL, e.g. https://newsroom.hvsp.example/",
         )
     timeout = table.get("deploy_timeout", 60)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 86400:
         raise ConfigError(
-            f"site.deploy_timeout must be a number of seconds above 0, not {timeout!r}",
+            f"site.deploy_timeout must be a number of seconds above 0 and at most a day (86400), not {timeout!r}",
             where=where,
             hint="write e.g. deploy_timeout = 60",
         )
     return SiteSettings(
-        dir=(root / folder).resolve(),
+        dir=public_folder(root, folder, where),
         base_url=(base_url.rstrip("/") + "/") if base_url else "",
         deploy=_str(table, "deploy", "site", where).strip(),
         deploy_timeout=float(timeout),
+        pass_env=env_names(table, "site", where),
     )
 
 
@@ -756,13 +768,13 @@ def _smtp_config(smtp: dict[str, Any], where: str, section: str = "smtp") -> Smt
         auth=auth,
         oauth_token_command=command,
         helo=helo,
+        pass_env=env_names(smtp, section, where),
     )
 
 
 _RELAY_KEYS = (
     "url", "profile", "concurrency", "rate", "daily_cap", "auth", "oauth_token_command", "helo", "password_env",
 )
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _smtp_relays(smtp: dict[str, Any], where: str) -> tuple[SmtpRelay, ...]:
@@ -797,7 +809,7 @@ def _smtp_relays(smtp: dict[str, Any], where: str) -> tuple[SmtpRelay, ...]:
             raise ConfigError(exc.what, where=where, hint=exc.hint) from None
         own = _smtp_config(table, where, section)
         password_env = _str(table, "password_env", section, where).strip() or None
-        if password_env is not None and not _ENV_NAME.match(password_env):
+        if password_env is not None and not ENV_NAME.match(password_env):
             raise ConfigError(
                 f"{section}.password_env {password_env!r} is not an environment variable name",
                 where=where,
@@ -849,8 +861,12 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
             f"cannot read the file ({exc.strerror})", where=where, hint="point --config at the pressctl.toml file"
         ) from None
     root = path.parent
+    from pressctl.private import STATE_DIR_NAME, tighten_state_dir
+
+    tighten_state_dir(root / STATE_DIR_NAME)  # a workspace made by an older pressctl: 0755 -> 0700
 
     _check_keys(data, where)
+    check_text(data, "", where)
     org = _table(data, "organisation", where)
     brand = _table(data, "brand", where)
     sender = _table(data, "sender", where)

@@ -28,6 +28,10 @@ The policies, one per use:
                             ``pressctl.toml`` (a ConfigError).
 ``printable``               shown, not changed, on a terminal: every character of ``UNSAFE`` but TAB
                             and LF as an escape (``\\x1b``, ``\\u202e``).
+``clean_text``              a text file's characters (a release: front matter and body): TAB and LF
+                            stay, other line breaks -> space, invisible deleted, nothing else moves,
+                            so line numbers stay; ``unsafe_in_text`` finds what it changes, and
+                            ``describe`` names a character for a warning.
 ==========================  =====================================================================
 """
 
@@ -42,8 +46,11 @@ __all__ = [
     "clean_cell",
     "clean_header_text",
     "clean_merge_value",
+    "clean_text",
+    "describe",
     "has_unsafe",
     "printable",
+    "unsafe_in_text",
 ]
 
 LINE_BREAKS = "\r\n\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
@@ -58,6 +65,7 @@ _LINE_RE = re.compile(f"[{LINE_BREAKS}]")
 _INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
 _SPACE_RUNS = re.compile(" {2,}")
 _WHITE_RUNS = re.compile(r"\s+")
+_IN_TEXT = re.compile(f"[{LINE_BREAKS.replace(chr(9), '').replace(chr(10), '')}{INVISIBLE}]")
 _SHOWN = re.compile(f"[{LINE_BREAKS.replace(chr(9), '').replace(chr(10), '')}{INVISIBLE}]")
 
 
@@ -99,3 +107,55 @@ def _escape(match: re.Match[str]) -> str:
 def printable(text: object) -> str:
     """``text`` for a terminal: unsafe characters but TAB and LF shown as escapes (``\\x1b``, ``\\u202e``)."""
     return _SHOWN.sub(_escape, str(text))
+
+
+def unsafe_in_text(text: str) -> list[tuple[int, str]]:
+    """(index, character) of each character ``clean_text`` changes: ``UNSAFE`` but TAB and LF."""
+    return [(m.start(), m.group(0)) for m in _IN_TEXT.finditer(text)]
+
+
+def clean_text(text: str) -> str:
+    """A text file's characters: TAB and LF kept, other line breaks -> space, invisible deleted.
+
+    Nothing else changes (no trimming, no runs folded), so every line keeps its number. A vertical tab is
+    what Word pastes for Shift+Enter: a line break inside a paragraph, read as a space."""
+    if not _IN_TEXT.search(text):
+        return text
+    return _INVISIBLE_RE.sub("", _IN_TEXT.sub(lambda m: " " if m.group(0) in LINE_BREAKS else m.group(0), text))
+
+
+_NAMES = {
+    "\r": "a carriage return",
+    "\x0b": "a vertical tab (Word's Shift+Enter)",
+    "\x0c": "a form feed (a page break)",
+    "\x1c": "a file separator",
+    "\x1d": "a group separator",
+    "\x1e": "a record separator",
+    "\x85": "a next-line character",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+    "\x00": "a NUL character",
+    "\x1b": "an escape character",
+    "\x7f": "a delete character",
+    "\u200b": "a zero-width space",
+    "\ufeff": "a byte order mark",
+    "\u061c": "an Arabic letter mark",
+    "\u200e": "a left-to-right mark",
+    "\u200f": "a right-to-left mark",
+}
+
+
+def describe(char: str) -> str:
+    """A character of ``UNSAFE`` in words, with its code: ``a vertical tab (Word's Shift+Enter) U+000B``."""
+    code = ord(char)
+    if char in _NAMES:
+        name = _NAMES[char]
+    elif 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        name = "a text-direction override"
+    elif 0xD800 <= code <= 0xDFFF:
+        name = "an undecodable byte"
+    elif 0xFFF9 <= code <= 0xFFFB:
+        name = "an annotation character"
+    else:
+        name = "a control character"
+    return f"{name} U+{code:04X}"

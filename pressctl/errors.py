@@ -13,6 +13,7 @@ __all__ = [
     "ReleaseError",
     "SendAborted",
     "TransportError",
+    "internal_origin",
 ]
 
 
@@ -84,3 +85,16 @@ class LedgerError(PressctlError):
         super().__init__(what, where=where, hint=hint)
         self.handed_over = handed_over
         self.exit_code = 1 if handed_over else 2
+
+
+def internal_origin(exc: BaseException) -> str:
+    """An unexpected exception as its type and the last place in pressctl it passed through
+    (``ValueError in pressctl/site/feeds.py:91``): never its text, which could carry a secret or a message."""
+    import traceback
+
+    place = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        parts = frame.filename.replace("\\", "/").split("/pressctl/")
+        if len(parts) > 1:
+            place = f" in pressctl/{parts[-1]}:{frame.lineno}"
+    return f"{type(exc).__name__}{place}"

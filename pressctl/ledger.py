@@ -35,6 +35,7 @@ from typing import Any
 
 from pressctl.errors import InputError, LedgerError
 from pressctl.owners import owner_state
+from pressctl.private import private_file
 
 __all__ = [
     "FINAL_STATUSES",
@@ -324,7 +325,7 @@ def connect(path: Path) -> sqlite3.Connection:
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600 (and .pressctl/ 0700) before SQLite opens it: every address is in here
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from pressctl.errors import EmbargoError, InputError
 
 __all__ = [
+    "check_interval",
     "format_local",
     "format_offset",
     "format_utc",
@@ -115,8 +116,8 @@ def parse_at(text: str, *, zone: ZoneInfo, now: dt.datetime) -> dt.datetime:
     if raw.startswith("+"):
         return to_utc(now) + parse_duration(raw[1:], option="--at")
     try:
-        return parse_local_time(raw, zone)
-    except ValueError as exc:
+        moment = parse_local_time(raw, zone)
+    except (ValueError, OverflowError) as exc:
         raise EmbargoError(
             f"--at {raw!r} is not a usable time ({time_problem(exc)})",
             hint=(
@@ -124,6 +125,17 @@ def parse_at(text: str, *, zone: ZoneInfo, now: dt.datetime) -> dt.datetime:
                 "(2030-03-12 10:00), or +DURATION (+15m)"
             ),
         ) from None
+    # Checked on the date as written, before any arithmetic: near the calendar's ends (9999-12-31 with a
+    # negative offset) the moment cannot even be turned into UTC.
+    if moment.year < EARLIEST_AT_YEAR:
+        raise EmbargoError(f"--at {raw!r} is before {EARLIEST_AT_YEAR}", hint="check the year")
+    if moment.year > to_utc(now).year + MAX_AT_YEARS:
+        raise EmbargoError(f"--at {raw!r} is more than {MAX_AT_YEARS} years ahead", hint="check the year")
+    return moment
+
+
+EARLIEST_AT_YEAR = 1970
+MAX_AT_YEARS = 10  # as a release's date and embargo (release.load): further is a typo
 
 
 def format_local(when: dt.datetime, zone: ZoneInfo) -> str:
@@ -154,3 +166,17 @@ def format_offset(local: dt.datetime) -> str:
     sign = "+" if minutes >= 0 else "-"
     hours, mins = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours:02d}:{mins:02d}"
+
+
+MIN_INTERVAL = 0.1  # seconds: a busy loop below this
+MAX_INTERVAL = 86400.0  # a day: more is a typo, and beyond ~1e9 s a wait overflows
+
+
+def check_interval(seconds: float, *, option: str) -> float:
+    """A polling interval in seconds (``--interval``), from 0.1 s to a day."""
+    if not MIN_INTERVAL <= seconds <= MAX_INTERVAL:  # also refuses nan
+        raise InputError(
+            f"{option} {seconds:g} is not a number of seconds from {MIN_INTERVAL:g} to {MAX_INTERVAL:g}",
+            hint=f"e.g. {option} 5",
+        )
+    return seconds

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-__all__ = ["QA_ENV", "one_error_line", "pressctl", "workspace"]
+__all__ = ["QA_ENV", "ends", "one_error_line", "pressctl", "workspace"]
 
 QA_ENV = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
 QA_ENV.pop("PRESSCTL_SMTP_PASSWORD", None)
@@ -46,3 +47,22 @@ def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, proc.stderr
     return lines[0]
+
+
+def ends(pid: int, timeout: float = 30) -> bool:
+    """True once process ``pid`` is gone (or a zombie nobody reaped), waiting up to ``timeout`` seconds.
+
+    A SIGKILL takes effect asynchronously: on a busy machine a killed child can show as running for a
+    moment; one that was never killed (a ``sleep 300``) makes this False."""
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        except (ProcessLookupError, FileNotFoundError):
+            return False
+
+    deadline = time.monotonic() + timeout
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not alive()

@@ -67,7 +67,7 @@ def test_command_failure_is_one_line_without_the_token() -> None:
     )
     with pytest.raises(OAuthError) as info:
         run_token_command(f"echo {TOKEN}; echo 'bad token {TOKEN}' >&2; exit 1")
-    assert TOKEN not in str(info.value) and "bad token [token]" in str(info.value)
+    assert TOKEN not in str(info.value) and "bad token [redacted]" in str(info.value)
     assert "\n" not in str(info.value)
 
 

@@ -91,14 +91,23 @@ def test_publish_again_updates_in_place_and_removes_what_the_release_lost(tmp_pa
     source = root / "releases" / "sample.md"
     publish(load_release_set(source, ws), ws, config, clock=fixed_clock(AFTER_LIFT), allow_public=True)
     before = _files(config.dir)
+    feeds = {name: (config.dir / name).read_bytes() for name in ("feed.xml", "feed.zh-HK.xml", "sitemap.xml")}
 
-    # A second publish of the same release: the same files, first publication time kept.
+    # A second publish of the same release: the same files, byte for byte; nothing changed, so its time of
+    # update stays and the feeds and sitemap are not touched (issue 18: feed readers saw a change each time).
     publish(load_release_set(source, ws), ws, config, clock=fixed_clock(LATER), allow_public=True)
     assert _files(config.dir) == before
     record = load_state(config.state_path).published["sample"]
-    assert record.published == AFTER_LIFT and record.updated == LATER
+    assert record.published == AFTER_LIFT and record.updated == AFTER_LIFT
+    assert {name: (config.dir / name).read_bytes() for name in feeds} == feeds
     feed = (config.dir / "feed.xml").read_text()
-    assert "<published>2030-03-12T02:00:01+00:00</published>" in feed and "2030-03-14T02:00:01" in feed
+    assert "<published>2030-03-12T02:00:01+00:00</published>" in feed and "2030-03-14T02:00:01" not in feed
+
+    # A word changes: updated now, in the record and the feed.
+    source.write_text(source.read_text(encoding="utf-8").replace("test bay", "test  bay", 1), encoding="utf-8")
+    publish(load_release_set(source, ws), ws, config, clock=fixed_clock(LATER), allow_public=True)
+    assert load_state(config.state_path).published["sample"].updated == LATER
+    assert "<updated>2030-03-14T02:00:01+00:00</updated>" in (config.dir / "feed.xml").read_text()
 
     # The date moves and the photo goes: the old folder and the photo files are removed.
     text = source.read_text(encoding="utf-8").replace("date: 2030-03-12", "date: 2030-03-13")

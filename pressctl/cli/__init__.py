@@ -33,6 +33,7 @@ def _plain_metavars() -> None:
 
 _plain_metavars()
 
+
 app = typer.Typer(
     name="pressctl",
     help=(
@@ -76,8 +77,12 @@ def main() -> None:
 
     from typer.exceptions import Abort, TyperException
 
+    from pressctl.cli._common import quiet_broken_pipe
+
     try:
         code = app(standalone_mode=False, prog_name="pressctl")
+    except BrokenPipeError:  # `pressctl --help | head`: outside any command's own handling
+        quiet_broken_pipe()
     except TyperException as exc:  # usage errors: missing argument, bad option value, unknown command
         ctx = getattr(exc, "ctx", None)
         where = f"{ctx.command_path}: " if ctx is not None else ""

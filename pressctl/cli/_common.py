@@ -2,23 +2,55 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from pressctl.controls import printable
-from pressctl.errors import PressctlError
+from pressctl.errors import PressctlError, internal_origin
 
-__all__ = ["err", "handle_errors", "out", "plain_table", "print_table", "workspace_for"]
+__all__ = [
+    "err",
+    "handle_errors",
+    "known_failure",
+    "out",
+    "plain_table",
+    "print_table",
+    "quiet_broken_pipe",
+    "workspace_for",
+]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, as `yes | head` ends: quiet, and visible to `set -o pipefail`
+
+
+def quiet_broken_pipe() -> NoReturn:
+    """The reader of our output went away (``pressctl report | head``): end quietly, no message.
+
+    Standard output is pointed at /dev/null first, so Python's own flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(BROKEN_PIPE_EXIT)
+
+
+class _Console(Console):
+    """rich's console, ending like every other command when its reader goes away (see quiet_broken_pipe)."""
+
+    def on_broken_pipe(self) -> None:
+        quiet_broken_pipe()
+
+
+out = _Console(highlight=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,17 +72,44 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            quiet_broken_pipe()
         except Exception as exc:
             if os.environ.get("PRESSCTL_DEBUG"):
                 raise
-            # Only the exception's type: its text could carry a secret or a whole message.
+            line = known_failure(exc)
+            if line:
+                err.print(f"[red]error:[/] {escape(line)}", markup=True, highlight=False)
+                raise typer.Exit(2) from None
+            # Only the exception's type and where: its text could carry a secret or a whole message.
             err.print(
-                f"[red]internal error:[/] {type(exc).__name__} in pressctl. Nothing more was done; "
+                f"[red]internal error:[/] {escape(internal_origin(exc))}. Nothing more was done; "
                 "run again with PRESSCTL_DEBUG=1 to see where, and report it.",
             )
             raise typer.Exit(70) from None
 
     return wrapper
+
+
+def known_failure(exc: BaseException) -> str:
+    """One line for an exception that is the input's fault rather than pressctl's, or ""."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.DatabaseError):
+        # A ledger with the wrong tables (another program's database, an edit by hand) or damaged after
+        # it was opened: the question is which file, not where in pressctl.
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        return (
+            f"the ledger cannot be used ({reason}): it is not a ledger of this pressctl, or it is damaged. "
+            "Check --db (default: .pressctl/ledger.sqlite3), restore the file from a backup, or give a new file "
+            "with --db"
+        )
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left to write {exc.filename or 'the output'} ({exc.strerror}). Free some space and run it again"
+    if isinstance(exc, OverflowError) and "SQLite INTEGER" in str(exc):
+        # A number typed on the command line (a campaign, a row) looked up in the ledger: beyond 64 bits.
+        return "a number given is too large to be a campaign or a row of the ledger. Check the numbers you typed"
+    return ""
 
 
 def workspace_for(path: Path | None = None, config: Path | None = None) -> Any:

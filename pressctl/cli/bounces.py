@@ -71,10 +71,11 @@ def bounces(
       pressctl bounces --imap imaps://press%40hvsp.example@mail.hvsp.example/INBOX --move-to Processed
       pressctl bounces --watch     (a service beside `pressctl dispatch --watch`)
     """
+    from pressctl.times import check_interval
+
     if sum(x is not None for x in (maildir, mbox, imap)) > 1:
         raise InputError("give one mailbox: --maildir, --mbox or --imap")
-    if not interval > 0 or interval > 86_400:
-        raise InputError("--interval must be a number of seconds above 0 and at most 86400 (a day)")
+    interval = check_interval(interval, option="--interval")  # a busy loop, nan, or a wait that overflows
     workspace: Workspace = workspace_for(None, config)
     boxes = _mailboxes(workspace, maildir, mbox, imap, move_to)
     ledger_path = Path(db or workspace.ledger_path)

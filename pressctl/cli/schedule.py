@@ -499,7 +499,9 @@ def dispatch(
     ] = "1h",
     interval: Annotated[
         float,
-        typer.Option("--interval", help="With --watch: seconds between looks for new or cancelled jobs."),
+        typer.Option(
+            "--interval", help="With --watch: seconds between looks for new or cancelled jobs (0.1 to 86400)."
+        ),
     ] = 1.0,
     db: LedgerDb = None,
 ) -> None:
@@ -509,17 +511,17 @@ def dispatch(
 
     A job held by the relay account's daily cap (or a relay's "stop for now") waits as held and is resumed by the dispatcher at the time shown in `pressctl schedule list`; --max-late judges only a job's first start, never a resume.
 
+    Each job on its own: one that fails (whatever the reason) is marked failed with its reason in `pressctl schedule list`, and the others go on.
+
     Exit status: 0, or 1 if a job it ran failed, was missed or is held with recipients pending (so cron mails someone). See docs/dispatch.md.
 
     Example (cron, every minute):
       * * * * * cd /srv/press && pressctl dispatch
     """
-    from pressctl.errors import InputError
-    from pressctl.times import parse_duration
+    from pressctl.times import check_interval, parse_duration
 
     late = parse_duration(max_late, option="--max-late")
-    if interval <= 0:
-        raise InputError("--interval must be more than 0 seconds")
+    interval = check_interval(interval, option="--interval")
     ledger = _jobs_ledger(db)
     dispatcher = _dispatcher(ledger, max_late=late)
     with _signals(dispatcher):

@@ -78,7 +78,8 @@ def publish(
 
     A release under embargo is refused: use --preview for an advance-copy page journalists can be sent,
     or `pressctl schedule`, which publishes the public page at the lift before the first email leaves.
-    Publishing again updates the page in place.
+    Once the public page is up, the preview's pages point at it. Publishing again updates the page in
+    place (unchanged, nothing changes); a failure leaves the site as it was.
 
     Exit status: 0 published; 1 the deploy command failed (the folder is written; run again to deploy);
     2 bad input or under embargo (nothing written).
@@ -92,6 +93,8 @@ def publish(
 
     workspace = workspace_for(release, config)
     published = publish_release(release, workspace, clock=system_clock, preview=preview)
+    for warning in published.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     _print(published, "preview published (unlisted)" if preview else "published")
 
 
@@ -122,6 +125,9 @@ def serve(
     config: ConfigFile = None,
 ) -> None:
     """Serve the site folder on 127.0.0.1 only, for a look in a browser before deploying. Ctrl-C stops.
+
+    Only the folder's own files (no links out of it, no hidden files), no folder listings, and only to
+    requests for 127.0.0.1 or localhost (another site's page cannot read it). See docs/site.md.
 
     Example:
       pressctl site serve --port 8080

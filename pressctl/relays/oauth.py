@@ -19,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
+from pressctl.children import child_environment, redact, run_child, withheld
 from pressctl.errors import ConfigError, TransportError
 from pressctl.relays.replies import Meaning, Verdict, classify_reply
 
@@ -116,32 +116,36 @@ def _check_token(token: str, where: str) -> str:
 
 
 def run_token_command(
-    command: str, *, timeout: float = 30.0, env: Mapping[str, str] | None = None
+    command: str,
+    *,
+    timeout: float = 30.0,
+    env: Mapping[str, str] | None = None,
+    withhold: Iterable[str] = (),
+    pass_env: Iterable[str] = (),
 ) -> Secret:
     """Run ``command`` with ``/bin/sh -c``; its first line of standard output is the token.
 
-    Failures say the exit status and the last line of standard error, with anything that looks like the
-    token cut out, and never the command's output itself.
+    It gets ``env`` (default: this process's environment) without pressctl's secrets (``pressctl.children``:
+    passwords, other tokens; ``withhold`` adds names, ``pass_env`` lets some through) in a process group of
+    its own, all of it stopped at the timeout. Failures say the exit status and the last line of standard
+    error, with the token and anything else token-like cut out, and never the command's output itself.
     """
+    source = os.environ if env is None else env
+    kept = withheld(source, withhold=withhold, pass_env=pass_env)
     try:
-        done = subprocess.run(
-            ["/bin/sh", "-c", command],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            env=dict(env) if env is not None else None,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise OAuthError(
-            f"{_COMMAND} did not finish in {timeout:g} s",
-            hint="run it yourself: it may be waiting for a sign-in; sign in once, then try again",
-        ) from None
+        done = run_child(command, timeout=timeout, env=child_environment(source, withhold=withhold, pass_env=pass_env))
     except OSError as exc:
         raise OAuthError(f"{_COMMAND} could not be started ({type(exc).__name__})") from None
+    if done.timed_out:
+        raise OAuthError(
+            f"{_COMMAND} did not finish in {timeout:g} s and was stopped",
+            hint="run it yourself: it may be waiting for a sign-in; sign in once, then try again",
+        )
     out = done.stdout.decode("utf-8", "replace")
     first = next((line.strip() for line in out.splitlines() if line.strip()), "")
-    err = _one_line(_redact(_redact(done.stderr.decode("utf-8", "replace"), first), out.strip()))
+    secrets = [first, out.strip(), *(source[name] for name in kept)]
+    err = _one_line(redact(done.stderr.decode("utf-8", "replace"), secrets))
+    more = f"; pressctl kept {', '.join(kept)} from it (name one in [smtp] pass_env if it needs it)" if kept else ""
     if done.returncode != 0:
         detail = f": {err}" if err else ""
         if done.returncode == 127:
@@ -151,7 +155,7 @@ def run_token_command(
             )
         raise OAuthError(
             f"{_COMMAND} failed (exit status {done.returncode}){detail}",
-            hint="run it yourself to see what it needs",
+            hint="run it yourself to see what it needs" + more,
         )
     return Secret(_check_token(first, _COMMAND))
 
@@ -166,6 +170,8 @@ class TokenSource:
     command: str | None = None
     env: Mapping[str, str] | None = None
     timeout: float = 30.0
+    withhold: tuple[str, ...] = ()  # more variables the command must not get (relays' password_env)
+    pass_env: tuple[str, ...] = ()  # [smtp] pass_env
     _token: Secret | None = None
     generation: int = 0
 
@@ -178,7 +184,9 @@ class TokenSource:
 
     def _fetch(self) -> Secret:
         if self.command:
-            return run_token_command(self.command, timeout=self.timeout, env=self.env)
+            return run_token_command(
+                self.command, timeout=self.timeout, env=self.env, withhold=self.withhold, pass_env=self.pass_env
+            )
         environ = self.env if self.env is not None else os.environ
         value = environ.get(TOKEN_ENV, "").strip()
         if not value:

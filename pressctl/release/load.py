@@ -20,6 +20,7 @@ from pressctl.config import MediaContact, Workspace
 from pressctl.errors import ReleaseError
 from pressctl.languages import normalise_language, wording
 from pressctl.limits import require_regular_file
+from pressctl.release.characters import character_warnings, clean_file_text, clean_values, refuse_in_paths
 from pressctl.release.dateline import body_dateline
 from pressctl.times import parse_local_time, time_problem
 
@@ -186,7 +187,12 @@ def _parse_yaml(source: str, where: str) -> tuple[dict[str, Any], dict[str, int]
             hint="check indentation, and quote values that contain ': ' or start with a special character",
         ) from None
     except yaml.YAMLError as exc:
-        raise ReleaseError(f"front matter is not valid YAML: {exc}", where=where) from None
+        problem = " ".join(str(exc).split())  # one line: a reader error names its position on a second
+        raise ReleaseError(f"front matter is not valid YAML: {problem}", where=where) from None
+    except RecursionError:  # [[[[... a thousand levels deep: no release needs that
+        raise ReleaseError(
+            "front matter nests lists or tables too deeply", where=where, hint="write the keys as a release has them"
+        ) from None
     if not isinstance(data, dict):
         raise ReleaseError(
             "front matter must be YAML keys and values", where=f"{where}:2", hint="write e.g. 'title: ...'"
@@ -470,8 +476,12 @@ def load_release(
             f"not UTF-8 text (byte {exc.start})", where=where, hint="save the file as UTF-8"
         ) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    original = text
+    text, found = clean_file_text(text)  # control characters: cleaned once, for every output (a warning)
     front, body, body_line = _split_front_matter(text, where)
     data, lines = _parse_yaml(front, where)
+    refuse_in_paths(where, [h for h in found if h.line < body_line], original, key_lines=lines)
+    data, escaped = clean_values(data)
     f = _Fields(data, lines, where)
 
     for key in data:
@@ -532,7 +542,7 @@ def load_release(
         )
 
     dateline = f.text("dateline")
-    warnings: list[str] = []
+    warnings = character_warnings(where, found, escaped, key_lines=lines, body_line=body_line)
     opening = body_dateline(body, dateline)
     if opening.doubt:
         skipped = len(body) - len(body.lstrip("\n"))

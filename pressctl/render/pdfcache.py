@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from pressctl.config import Workspace
 from pressctl.digests import feed_file
+from pressctl.private import private_dir
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 
@@ -121,7 +122,7 @@ def store_pdfs(workspace: Workspace, keys: dict[str, str], pdfs: dict[str, bytes
     """Keep the PDFs for the next command; a cache that cannot be written is no reason to fail a send."""
     folder = cache_dir(workspace)
     with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)  # inside .pressctl/ (0700): PDFs of releases still under embargo
         for language, key in keys.items():
             target = _entry(workspace, key)
             if language not in pdfs or target.exists():

@@ -9,7 +9,6 @@ from typing import Any
 
 from jinja2 import (
     ChoiceLoader,
-    Environment,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
@@ -18,6 +17,8 @@ from jinja2 import (
     pass_context,
     select_autoescape,
 )
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from pressctl import resources
@@ -38,15 +39,20 @@ class TemplateFileError(InputError):
 
 # --- templates ----------------------------------------------------------------------------------
 
-_ENVIRONMENTS: dict[str, Environment] = {}
+_ENVIRONMENTS: dict[str, ImmutableSandboxedEnvironment] = {}
 
 
-def _environment(workspace: Workspace) -> Environment:
-    """One Jinja2 environment per templates folder: the workspace's overrides first, then the defaults."""
+def _environment(workspace: Workspace) -> ImmutableSandboxedEnvironment:
+    """One Jinja2 environment per templates folder: the workspace's overrides first, then the defaults.
+
+    Jinja's sandbox, as for merge fields: a template (a workspace's own, or one a scheduled job copied) may
+    show what it is given, but not reach Python through it (``cycler.__init__.__globals__.os``), call
+    methods that change things, or loop without end over a huge range.
+    """
     key = str(workspace.templates_dir)
     env = _ENVIRONMENTS.get(key)
     if env is None:
-        env = Environment(
+        env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader(
                 [FileSystemLoader(workspace.templates_dir), FileSystemLoader(resources.templates_dir())]
             ),
@@ -118,6 +124,19 @@ def _css_string(value: object) -> str:
 def render_template(workspace: Workspace, name: str, context: Mapping[str, Any]) -> str:
     try:
         return _environment(workspace).get_template(name).render(context)
+    except SecurityError as exc:
+        raise TemplateFileError(
+            f"template {name!r} was refused: it reaches past what templates may use ({str(exc.message or exc).rstrip('.')})",
+            where=_template_line(exc, workspace, name),
+            hint="templates may show the values they are given, with filters; remove that part, or delete the "
+            "file from the workspace's templates/ to use the default",
+        ) from None
+    except OverflowError as exc:  # the sandbox's cap on range(): a loop of a billion turns
+        raise TemplateFileError(
+            f"template {name!r} was refused: it loops over a range of more than 100,000 items",
+            where=_template_line(exc, workspace, name),
+            hint="loop over the values it is given instead",
+        ) from None
     except TemplateNotFound as exc:
         raise TemplateFileError(
             f"template {exc.name!r} not found",
@@ -149,3 +168,14 @@ def render_template(workspace: Workspace, name: str, context: Mapping[str, Any])
             where=str(workspace.templates_dir),
             hint="extend or include a template of another name",
         ) from None
+
+
+def _template_line(exc: BaseException, workspace: Workspace, name: str) -> str:
+    """``file:line`` of the template line that raised ``exc`` (Jinja puts template lines in the traceback)."""
+    import traceback
+
+    where = str(workspace.templates_dir / name)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith((".j2", ".html", ".txt", ".css")):
+            where = f"{frame.filename}:{frame.lineno}"
+    return where

@@ -27,7 +27,8 @@ from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace, load_workspace
 from pressctl.digests import bytes_sha256, file_sha256
 from pressctl.embargo import check_run_now, check_send_time
-from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted
+from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted, internal_origin
+from pressctl.private import private_dir, private_write
 from pressctl.release.load import Release, load_release_set
 from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
 from pressctl.send.sender import CampaignSender
@@ -111,32 +112,6 @@ class Snapshot:
     release: str  # relative to dir
     contacts: list[str]
     sources: list[SourceFile]
-
-
-def private_dir(path: Path) -> None:
-    """Make ``path`` (and any missing parents) a folder only its owner can enter: 0700.
-
-    A job's snapshot holds the release before its embargo lifts and the journalists' lists: private,
-    whatever the umask or the source files' modes (issue 8).
-    """
-    missing: list[Path] = []
-    here = path
-    while not here.is_dir():
-        missing.append(here)
-        here = here.parent
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(folder, 0o700)
-    if path.stat().st_mode & 0o777 != 0o700:
-        os.chmod(path, 0o700)
-
-
-def private_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file only its owner can read: 0600 (never the source's mode or the umask's)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        os.fchmod(fh.fileno(), 0o600)
-        fh.write(data)
 
 
 def snapshot_files(
@@ -655,8 +630,21 @@ class Dispatcher:
             self.store.finish(claimed.id, owner=self.owner, state="failed", error=str(exc))
             events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "failed", str(exc))))
             return events
+        except Exception as exc:
+            # A bug, or an input nothing foresaw: this job fails with its reason and the others go on
+            # (one bad title must never stop every scheduled send). `schedule run` resumes it.
+            heartbeat.finish()
+            error = (
+                f"internal error ({internal_origin(exc)}); the other jobs went on. Run it again with "
+                f"PRESSCTL_DEBUG=1 pressctl schedule run {claimed.id} to see where, and report it"
+            )
+            self.store.finish(claimed.id, owner=self.owner, state="failed", error=error)
+            events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "failed", error)))
+            if os.environ.get("PRESSCTL_DEBUG"):
+                raise
+            return events
         except BaseException:
-            # An unexpected error or KeyboardInterrupt: let go so a later run resumes through the ledger.
+            # KeyboardInterrupt (a second Ctrl-C): let go so a later run resumes through the ledger.
             heartbeat.finish()
             self.store.release(claimed.id, owner=self.owner, note="the dispatcher stopped unexpectedly")
             raise

@@ -677,7 +677,9 @@ def _smtp_transport(spec: RelaySpec, workspace: Workspace, *, from_addr: str | N
         return SmtpTransport(
             settings, sender=sender, local_hostname=spec.helo, profile=profile
         )
-    tokens = TokenSource(command=spec.oauth_token_command)  # one per relay: its connections share the token
+    tokens = TokenSource(  # one per relay: its connections share the token
+        command=spec.oauth_token_command, withhold=workspace.secret_env_names, pass_env=workspace.smtp.pass_env
+    )
     user = settings.username or ""
 
     async def authenticate(client: Any) -> None:

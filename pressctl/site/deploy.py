@@ -1,19 +1,19 @@
 """Run the user's deploy command (``[site] deploy = "rsync -a ./ host:/srv/newsroom/"``) in the site folder.
 
 The command runs through the shell (it is the user's own line from pressctl.toml, like a cron entry), with a
-timeout; a failure becomes one line: the exit status (or the timeout) and the last line it wrote to stderr.
+timeout, without pressctl's secrets in its environment (``pressctl.children``); a failure becomes one line:
+the exit status (or the timeout) and the last line it wrote to stderr, with anything token-like cut out.
 Output is captured, not shown: a deploy tool's progress would mix with pressctl's own.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pressctl.children import child_environment, redact, run_child, withheld
 from pressctl.errors import PressctlError
 
 __all__ = ["DEFAULT_TIMEOUT", "DeployError", "DeployResult", "deploy"]
@@ -41,11 +41,21 @@ def _last_line(text: str) -> str:
     return line if len(line) <= 300 else line[:297] + "..."
 
 
-def deploy(command: str, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT, env: dict[str, str] | None = None) -> DeployResult:
+def deploy(
+    command: str,
+    site_dir: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+    withhold: Iterable[str] = (),
+    pass_env: Iterable[str] = (),
+) -> DeployResult:
     """Run ``command`` with ``sh -c`` in ``site_dir``; raise ``DeployError`` unless it exits 0 in time.
 
-    The command gets its own process group, so a timeout stops it and everything it started (an rsync
-    over ssh, say), not just the shell.
+    ``env`` (default: this process's environment) reaches the command without pressctl's secrets
+    (``pressctl.children``: ``withhold`` adds names, ``pass_env`` lets some through). The command gets its
+    own process group, so a timeout stops it and everything it started (an rsync over ssh, say), not just
+    the shell. What a failure shows of its output is redacted.
     """
     if not command.strip():
         raise DeployError("the deploy command is empty", where="[site] deploy", hint="set a command or remove the key")
@@ -53,37 +63,40 @@ def deploy(command: str, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT, en
         raise DeployError(
             "the site folder does not exist", where=str(site_dir), hint="publish a release before deploying"
         )
-    proc = subprocess.Popen(
-        ["/bin/sh", "-c", command],
-        cwd=site_dir,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        start_new_session=True,
+    source = os.environ if env is None else env
+    kept = withheld(source, withhold=withhold, pass_env=pass_env)
+    secrets = [source[name] for name in kept]
+    more = (
+        f"; pressctl kept {', '.join(kept)} from it (name one in [site] pass_env if the command needs it)"
+        if kept
+        else ""
     )
     try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        last = _last_line(err.decode("utf-8", "replace"))
+        done = run_child(
+            command, cwd=site_dir, timeout=timeout, env=child_environment(source, withhold=withhold, pass_env=pass_env)
+        )
+    except OSError as exc:
+        raise DeployError(
+            f"the deploy command could not be started ({exc.strerror or type(exc).__name__})", where="[site] deploy"
+        ) from None
+    stdout = redact(done.stdout.decode("utf-8", "replace"), secrets)
+    stderr = redact(done.stderr.decode("utf-8", "replace"), secrets)
+    if done.timed_out:
+        last = _last_line(stderr)
         raise DeployError(
             f"the deploy command did not finish within {timeout:g} s and was stopped"
             + (f" (last error output: {last})" if last else ""),
             where="[site] deploy",
-            hint="check the command by hand in the site folder, or raise [site] deploy_timeout",
-        ) from None
-    stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-    if proc.returncode != 0:
+            hint="check the command by hand in the site folder, or raise [site] deploy_timeout" + more,
+        )
+    if done.returncode != 0:
         last = _last_line(stderr) or _last_line(stdout)
         status = (
-            f"was stopped by signal {-proc.returncode}" if proc.returncode < 0 else f"exited with status {proc.returncode}"
+            f"was stopped by signal {-done.returncode}" if done.returncode < 0 else f"exited with status {done.returncode}"
         )
         raise DeployError(
             f"the deploy command {status}" + (f": {last}" if last else ""),
             where="[site] deploy",
-            hint="run it by hand in the site folder to see all of its output",
+            hint="run it by hand in the site folder to see all of its output" + more,
         )
-    return DeployResult(command=command, returncode=proc.returncode, stdout=stdout, stderr=stderr)
+    return DeployResult(command=command, returncode=done.returncode, stdout=stdout, stderr=stderr)

@@ -8,7 +8,7 @@ deploys it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pressctl.clock import Clock
@@ -27,6 +27,7 @@ class Published:
     result: PublishResult
     config: SiteConfig
     deployed: bool  # a deploy command ran and succeeded
+    warnings: tuple[str, ...] = field(default=())  # about the release (control characters cleaned, dates)
 
     @property
     def urls(self) -> tuple[str, ...]:
@@ -47,7 +48,9 @@ def embargo_refusal(main: Release, where: Path) -> EmbargoError:
 def _deploy(config: SiteConfig) -> bool:
     if not config.deploy:
         return False
-    deploy(config.deploy, config.dir, timeout=config.deploy_timeout)
+    deploy(
+        config.deploy, config.dir, timeout=config.deploy_timeout, withhold=config.withhold, pass_env=config.pass_env
+    )
     return True
 
 
@@ -65,6 +68,8 @@ def publish_release(
     ``releases`` already loaded (a scheduled job's snapshot) and ``source``, the file the user knows, may be
     given; the embargo is checked against ``clock()`` either way.
     """
+    from pressctl.render.files import release_warnings
+
     releases = releases if releases is not None else load_release_set(path, workspace)
     main = releases[0]
     config = site_config(workspace)
@@ -74,7 +79,8 @@ def publish_release(
         if main.is_embargoed(clock()):
             raise embargo_refusal(main, source or path)
         result = publish(releases, workspace, config, clock=clock, allow_public=True, source=source)
-    return Published(result=result, config=config, deployed=_deploy(config))
+    warnings = tuple(release_warnings(releases, clock()))
+    return Published(result=result, config=config, deployed=_deploy(config), warnings=warnings)
 
 
 def unpublish_release(path: Path, workspace: Workspace, *, clock: Clock) -> Published:

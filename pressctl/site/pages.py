@@ -422,7 +422,7 @@ def render_release(
             "up": up,
             "logo": logo,
             "font_stack": _font_stack(workspace, release.language),
-            "title": Markup.escape(parts.title),
+            "title": parts.title,  # plain text: the template escapes it once (the cjk filter)
             "title_text": title,
             "subtitle": parts.subtitle,
             "summary_text": summary,

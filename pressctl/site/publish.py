@@ -1,10 +1,13 @@
 """Publish, preview and unpublish releases in the site folder; regenerate index, feeds and sitemap.
 
-The shell around ``pages`` and ``feeds``: reads and writes the site state, writes files atomically, removes
-what a release no longer has. Order matters for anyone reading the folder meanwhile (a web server, a deploy
-running from cron): a release's pages are written before the index links to them, and the index stops linking
-to pages before they are removed. The state is saved last, so a crash part-way is repaired by running the
-same command again. Embargo policy is the caller's: ``publish`` only insists on ``allow_public=True``.
+The shell around ``pages`` and ``feeds``: reads and writes the site state, writes files as one step
+(``site.staging``: everything is rendered and staged before anything changes, so a failure leaves the site
+as it was), removes what a release no longer has. Order matters for anyone reading the folder meanwhile (a
+web server, a deploy running from cron): a release's pages are written before the index links to them, and
+the index stops linking to pages before they are removed. The state is saved just before the files go in,
+so every file on the site is one it names. At the public publish a release's preview pages become pointers
+at its public pages (``site.pointers``); published again unchanged, its time of update stays. Embargo
+policy is the caller's: ``publish`` only insists on ``allow_public=True``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pressctl.clock import Clock
 from pressctl.config import Workspace
 from pressctl.errors import EmbargoError, InputError
 from pressctl.release.load import Release
+from pressctl.release.merge import MergePlan
 from pressctl.site.feeds import render_feeds, render_sitemap
 from pressctl.site.pages import (
     PdfMaker,
@@ -29,14 +33,9 @@ from pressctl.site.pages import (
     render_index,
     render_release,
 )
-from pressctl.site.state import (
-    PreviewRecord,
-    PublishedRecord,
-    SiteState,
-    load_state,
-    save_state,
-    write_atomic,
-)
+from pressctl.site.pointers import pointer_files
+from pressctl.site.staging import inside, stage
+from pressctl.site.state import PreviewRecord, PublishedRecord, SiteState, load_state, save_state
 
 __all__ = ["PublishResult", "SiteConfig", "publish", "publish_preview", "site_config", "unpublish"]
 
@@ -52,6 +51,8 @@ class SiteConfig:
     base_url: str | None = None  # https://newsroom.example/ ; absolute links, feeds' ids stay the same without
     deploy: str = ""  # [site] deploy: a shell command run in the folder after publishing
     deploy_timeout: float = 60.0
+    pass_env: tuple[str, ...] = ()  # [site] pass_env: secrets the deploy command may have after all
+    withhold: tuple[str, ...] = ()  # more variables holding secrets (relays' password_env)
 
 
 def site_config(workspace: Workspace, *, dir: Path | None = None, base_url: str | None = None) -> SiteConfig:
@@ -74,6 +75,8 @@ def site_config(workspace: Workspace, *, dir: Path | None = None, base_url: str 
         base_url=(base_url.rstrip("/") + "/") if base_url else None,
         deploy=settings.deploy if settings is not None else "",
         deploy_timeout=settings.deploy_timeout if settings is not None else 60.0,
+        pass_env=settings.pass_env if settings is not None else (),
+        withhold=workspace.secret_env_names,
     )
 
 
@@ -93,40 +96,11 @@ class PublishResult:
         return tuple(str(config.dir / p) for p in self.pages)
 
 
-def _inside(site_dir: Path, relative: str) -> Path:
-    """The file ``relative`` inside the site folder; a path leading out of it (a damaged state) is refused."""
-    root = site_dir.resolve()
-    target = (root / relative).resolve()
-    if target == root or root not in target.parents:
-        raise InputError(
-            f"the site state names a file outside the site folder: {relative!r}",
-            where=str(site_dir),
-            hint="check .pressctl/site.json",
-        )
-    return target
-
-
-def _write(config: SiteConfig, files: SiteFiles) -> None:
-    try:
-        for relative, data in files.items():
-            target = _inside(config.dir, relative)
-            # Unchanged files keep their timestamp, so rsync/S3 sync deploy only what changed.
-            if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
-                continue
-            write_atomic(target, data)
-    except OSError as exc:
-        raise InputError(
-            f"cannot write the site ({exc.strerror or exc})",
-            where=str(exc.filename or config.dir),
-            hint="check the folder's permissions, or set another [site] dir",
-        ) from None
-
-
 def _remove(config: SiteConfig, paths: Sequence[str]) -> tuple[str, ...]:
     removed = []
     root = config.dir.resolve()
     for relative in paths:
-        target = _inside(config.dir, relative)
+        target = inside(config.dir, relative)
         try:
             target.unlink()
             removed.append(relative)
@@ -159,16 +133,101 @@ def _site_files(state: SiteState, workspace: Workspace, config: SiteConfig, now:
     }
 
 
-def _refresh_site(
-    state: SiteState, workspace: Workspace, config: SiteConfig, now: dt.datetime, keep: set[str]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Write the shared files; remove those no longer made (a language's index and feed). (written, removed)"""
+def _apply(config: SiteConfig, state: SiteState, files: SiteFiles, remove: Sequence[str]) -> tuple[str, ...]:
+    """Write ``files`` and the state as one step, then remove ``remove``: a failure before the files are in
+    place (rendering, a full disk) leaves the site and its state as they were. The state is saved before
+    the renames, so every file on the site is one it names (``unpublish`` finds them all)."""
+    staged = stage(config.dir, files)
+    try:
+        save_state(config.state_path, state)
+    except OSError as exc:
+        staged.discard()
+        raise InputError(
+            f"cannot save the site state ({exc.strerror or exc}); nothing was changed",
+            where=str(config.state_path),
+            hint="check the folder's permissions and free space",
+        ) from None
+    except BaseException:
+        staged.discard()
+        raise
+    staged.commit()
+    return _remove(config, [p for p in remove if p not in files])
+
+
+def _shared(
+    state: SiteState, workspace: Workspace, config: SiteConfig, now: dt.datetime
+) -> tuple[SiteFiles, list[str]]:
+    """The shared files (assets, index, feeds, sitemap) for ``state``, and those it no longer makes."""
     files = _site_files(state, workspace, config, now)
-    _write(config, files)
-    stale = [p for p in state.site_paths if p not in files and p not in keep]
-    removed = _remove(config, stale)
+    stale = [p for p in state.site_paths if p not in files]
     state.site_paths = tuple(sorted(files))
-    return tuple(files), removed
+    return files, stale
+
+
+def _memo(make_pdf: PdfMaker | None) -> PdfMaker:
+    """``make_pdf`` (WeasyPrint by default) asked once per release and embargo mark, however often called."""
+    if make_pdf is None:
+        from pressctl.render.pdf import render_pdf
+
+        def make_pdf(release: Release, ws: Workspace, plan: MergePlan, embargoed: bool) -> bytes:
+            return render_pdf(release, ws, plan, embargoed=embargoed)
+
+    made: dict[tuple[int, bool], bytes] = {}
+    maker = make_pdf
+
+    def memo(release: Release, ws: Workspace, plan: MergePlan, embargoed: bool) -> bytes:
+        key = (id(release), embargoed)
+        if key not in made:
+            made[key] = maker(release, ws, plan, embargoed)
+        return made[key]
+
+    return memo
+
+
+def _on_disk(config: SiteConfig, files: SiteFiles, paths: Sequence[str]) -> bool:
+    """True if ``files`` are exactly the files ``paths`` names, byte for byte, in the site folder now."""
+    if set(files) != set(paths):
+        return False
+    for relative, data in files.items():
+        try:
+            target = inside(config.dir, relative)
+            if target.stat().st_size != len(data) or target.read_bytes() != data:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _read(config: SiteConfig, paths: Sequence[str]) -> SiteFiles:
+    """The files ``paths`` names in the site folder now (those missing are left out)."""
+    found: SiteFiles = {}
+    for relative in paths:
+        try:
+            found[relative] = inside(config.dir, relative).read_bytes()
+        except OSError:
+            continue
+    return found
+
+
+def _previews_to_public(
+    state: SiteState, slug: str, public: SiteFiles, record: PublishedRecord, config: SiteConfig, now: dt.datetime
+) -> tuple[SiteFiles, list[str]]:
+    """The release's preview pages turned into pointers at its public pages (see ``site.pointers``), and the
+    preview files that go. Nothing when the release never had a preview."""
+    preview = state.previews.get(slug)
+    if preview is None or not preview.paths:
+        return {}, []
+    files = pointer_files(
+        public,
+        public_folder=record.folder,
+        preview_folder=preview.folder,
+        titles={v.language: v.title for v in record.versions},
+        main_language=record.versions[0].language,
+        base_url=config.base_url,
+    )
+    stale = [p for p in preview.paths if p not in files]
+    state.set_preview_paths(slug, tuple(sorted(files)), now)
+    return files, stale
 
 
 def _check_source(state: SiteState, main: Release, source: str) -> None:
@@ -212,40 +271,53 @@ def publish(
     _check_source(state, main, origin)
     previous = state.published.get(main.slug)
     for relative in previous.paths if previous else ():
-        _inside(config.dir, relative)  # a damaged state fails here, before anything changes
+        inside(config.dir, relative)  # a damaged state fails here, before anything changes
     folder = release_folder(main)
-    files = render_release(
-        releases,
-        workspace,
-        folder=folder,
-        embargoed=main.is_embargoed(now),
-        preview=False,
-        published=previous.published if previous else now,
-        updated=now,
-        base_url=config.base_url,
-        make_pdf=make_pdf,
-    )
+    pdfs = _memo(make_pdf)
+
+    def render(updated: dt.datetime) -> SiteFiles:
+        return render_release(
+            releases,
+            workspace,
+            folder=folder,
+            embargoed=main.is_embargoed(now),
+            preview=False,
+            published=previous.published if previous else now,
+            updated=updated,
+            base_url=config.base_url,
+            make_pdf=pdfs,
+        )
+
+    # Published again with nothing changed: the same bytes, so its time of update (pages, feeds, sitemap)
+    # stays, and feed readers are not told of a change that is not there.
+    updated = now
+    files = render(previous.updated) if previous is not None else None
+    if previous is not None and files is not None and _on_disk(config, files, previous.paths):
+        updated = previous.updated
+    else:
+        files = render(now)
     versions = index_versions(releases, folder=folder)
-    _write(config, files)
-    state.published[main.slug] = PublishedRecord(
+    record = PublishedRecord(
         slug=main.slug,
         date=main.date,
         folder=folder,
         published=previous.published if previous else now,
-        updated=now,
+        updated=updated,
         versions=versions,
         paths=tuple(sorted(files)),
         source=origin,
     )
-    site_written, site_removed = _refresh_site(state, workspace, config, now, keep=set())
-    removed = _remove(config, [p for p in (previous.paths if previous else ()) if p not in files])
-    save_state(config.state_path, state)
+    state.published[main.slug] = record
+    pointers, stale_previews = _previews_to_public(state, main.slug, files, record, config, now)
+    shared, stale_shared = _shared(state, workspace, config, now)
+    stale = [p for p in (previous.paths if previous else ()) if p not in files] + stale_previews + stale_shared
+    removed = _apply(config, state, {**files, **pointers, **shared}, stale)
     return PublishResult(
         slug=main.slug,
         folder=folder,
         pages=tuple(v.path for v in versions),
-        written=tuple(sorted(files)) + site_written,
-        removed=removed + site_removed,
+        written=tuple(sorted(files)) + tuple(sorted(pointers)) + tuple(shared),
+        removed=removed,
     )
 
 
@@ -271,31 +343,44 @@ def publish_preview(
     if record is None:
         record = PreviewRecord(token=secrets.token_urlsafe(PREVIEW_TOKEN_BYTES))
         state.previews[main.slug] = record
+    for relative in record.paths:
+        inside(config.dir, relative)
     folder = record.folder
-    files = render_release(
-        releases,
-        workspace,
-        folder=folder,
-        embargoed=main.is_embargoed(now),
-        preview=True,
-        published=now,
-        updated=now,
-        base_url=config.base_url,
-        make_pdf=make_pdf,
-    )
-    _write(config, files)
-    # The preview's pages link to the shared CSS, logo and top index: make sure they exist.
-    site_written, site_removed = _refresh_site(state, workspace, config, now, keep=set())
-    removed = _remove(config, [p for p in record.paths if p not in files])
-    state.set_preview_paths(main.slug, tuple(sorted(files)), now)
-    save_state(config.state_path, state)
+    public = state.published.get(main.slug)
+    if public is not None and not main.is_embargoed(now):
+        # Public already: the preview is a pointer at the public page, as publishing made it.
+        files = pointer_files(
+            _read(config, public.paths),
+            public_folder=public.folder,
+            preview_folder=folder,
+            titles={v.language: v.title for v in public.versions},
+            main_language=public.versions[0].language,
+            base_url=config.base_url,
+        )
+    else:
+        files = render_release(
+            releases,
+            workspace,
+            folder=folder,
+            embargoed=main.is_embargoed(now),
+            preview=True,
+            published=now,
+            updated=now,
+            base_url=config.base_url,
+            make_pdf=make_pdf,
+        )
     versions = index_versions(releases, folder=folder)
+    stale = [p for p in record.paths if p not in files]
+    state.set_preview_paths(main.slug, tuple(sorted(files)), now)
+    # The preview's pages link to the shared CSS, logo and top index: make sure they exist.
+    shared, stale_shared = _shared(state, workspace, config, now)
+    removed = _apply(config, state, {**files, **shared}, stale + stale_shared)
     return PublishResult(
         slug=main.slug,
         folder=folder,
         pages=tuple(v.path for v in versions),
-        written=tuple(sorted(files)) + site_written,
-        removed=removed + site_removed,
+        written=tuple(sorted(files)) + tuple(shared),
+        removed=removed,
         preview=True,
     )
 
@@ -324,18 +409,18 @@ def unpublish(
             hint="published: " + (", ".join(sorted(state.published)) or "none"),
         )
     for relative in (record.paths if record else ()) + (preview.paths if previews and preview else ()):
-        _inside(config.dir, relative)  # a damaged state fails here, before anything changes
-    # The index and feeds stop linking to the pages before the pages go.
-    site_written, site_removed = _refresh_site(state, workspace, config, now, keep=set())
-    removed = _remove(config, record.paths) if record else ()
+        inside(config.dir, relative)  # a damaged state fails here, before anything changes
+    gone = list(record.paths) if record else []
     if previews and preview is not None and preview.paths:
-        removed += _remove(config, preview.paths)
+        gone += preview.paths
         state.set_preview_paths(slug, (), now)
-    save_state(config.state_path, state)
+    # The index and feeds stop linking to the pages before the pages go.
+    shared, stale_shared = _shared(state, workspace, config, now)
+    removed = _apply(config, state, shared, gone + stale_shared)
     return PublishResult(
         slug=slug,
         folder=record.folder if record else (preview.folder if preview else ""),
         pages=(),
-        written=site_written,
-        removed=removed + site_removed,
+        written=tuple(shared),
+        removed=removed,
     )

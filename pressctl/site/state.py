@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pressctl.errors import InputError
+from pressctl.private import STATE_DIR_NAME, private_dir
 from pressctl.site.pages import IndexEntry, IndexVersion
 
 __all__ = ["PreviewRecord", "PublishedRecord", "SiteState", "load_state", "save_state", "write_atomic"]
@@ -179,6 +180,8 @@ def _umask() -> int:
 
 def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    if private and path.parent.name == STATE_DIR_NAME:
+        private_dir(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

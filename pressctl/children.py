@@ -1,0 +1,132 @@
+"""Commands pressctl runs for the user (``[site] deploy``, ``oauth_token_command``): least privilege.
+
+* **The environment without pressctl's secrets.** A child gets pressctl's environment minus every variable
+  that holds a secret of pressctl's: ``PRESSCTL_*`` names with PASSWORD, SECRET or KEY in them, any name with
+  TOKEN in it, and the variables the configuration names as relays' ``password_env``, unless the
+  configuration names it in ``pass_env`` (a deploy tool that needs ``GITHUB_TOKEN``). A deploy script has no
+  business with the SMTP password the dispatcher holds.
+* **Its own process group**, so a timeout stops the command and everything it started (an rsync over ssh,
+  a token helper's browser), not only the shell.
+* **Its output read, never shown raw**: what a failure shows of its standard error goes through
+  :func:`redact` (the withheld values, bearer tokens, JWTs, ``password=...``, a URL's user:password, long
+  runs of token characters).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ChildResult", "child_environment", "redact", "run_child", "withheld"]
+
+_PRESSCTL_SECRET = re.compile(r"^PRESSCTL_.*(?:PASSWORD|PASSWD|SECRET|KEY)", re.IGNORECASE)
+_ANY_TOKEN = re.compile(r"TOKEN", re.IGNORECASE)
+KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL for a command that overran its time
+
+
+def withheld(
+    environ: Mapping[str, str], *, withhold: Iterable[str] = (), pass_env: Iterable[str] = ()
+) -> list[str]:
+    """The names of ``environ`` a child does not get (sorted)."""
+    named = set(withhold)
+    passed = set(pass_env)
+    return sorted(
+        name
+        for name in environ
+        if name not in passed and (name in named or _PRESSCTL_SECRET.search(name) or _ANY_TOKEN.search(name))
+    )
+
+
+def child_environment(
+    environ: Mapping[str, str] | None = None, *, withhold: Iterable[str] = (), pass_env: Iterable[str] = ()
+) -> dict[str, str]:
+    """``environ`` (default: this process's) without the secrets :func:`withheld` names."""
+    source = os.environ if environ is None else environ
+    kept = set(withheld(source, withhold=withhold, pass_env=pass_env))
+    return {name: value for name, value in source.items() if name not in kept}
+
+
+_TOKENISH = [
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [redacted]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.?[A-Za-z0-9_-]*"), "[redacted]"),
+    (re.compile(r"(?i)\b([\w-]*(?:password|passwd|secret|token|apikey|api_key)[\w-]*)\s*([=:])\s*\S+"), r"\1\2[redacted]"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), r"\1[redacted]@"),
+    (re.compile(r"(?<![\w/.-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}(?![\w/.-])"), "[redacted]"),
+]
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with the ``secrets`` given (4 characters or more) and anything token-like cut out."""
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    for pattern, replacement in _TOKENISH:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@dataclass(frozen=True)
+class ChildResult:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool = False
+
+
+def run_child(
+    command: str, *, timeout: float, env: Mapping[str, str], cwd: Path | None = None
+) -> ChildResult:
+    """Run ``command`` with ``/bin/sh -c`` in its own process group, standard input closed, output captured.
+
+    After ``timeout`` seconds the whole group gets SIGTERM, then SIGKILL ``KILL_GRACE`` seconds later; the
+    result says ``timed_out``. ``OSError`` (no shell, a missing ``cwd``) is the caller's to word.
+    """
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", command],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env),
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return ChildResult(proc.returncode, out, err)
+    except subprocess.TimeoutExpired:
+        out, err = _end(proc)
+        return ChildResult(proc.returncode, out, err, timed_out=True)
+    except BaseException:
+        _stop_group(proc.pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def _end(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """Stop the command's whole group (SIGTERM, then SIGKILL) and collect what it wrote."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        _stop_group(proc.pid, sig)
+        try:
+            out, err = proc.communicate(timeout=KILL_GRACE)
+            _stop_group(proc.pid, signal.SIGKILL)  # anything of the group the shell left behind
+            return out, err
+        except subprocess.TimeoutExpired:
+            continue
+    # A process outside the group (it left it on purpose) holds the pipes open: stop waiting for it.
+    proc.kill()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+    proc.wait()
+    return b"", b""
+
+
+def _stop_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
