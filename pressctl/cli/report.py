@@ -8,13 +8,27 @@ import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
 from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
 from pressctl.cli._options import ConfigFile, LedgerDb
-from pressctl.errors import InputError
+from pressctl.errors import InputError, PressctlError
 from pressctl.ledger import recipients_left
+from pressctl.present import (
+    CSV_BOM,
+    campaign_times,
+    clip,
+    csv_cell,
+    local_time,
+    outcome_text,
+    recipient_cell,
+    report_record,
+    response_text,
+    table_time,
+    zone_label,
+)
 
 if TYPE_CHECKING:
     from pressctl.ledger import Ledger
@@ -30,23 +44,13 @@ _ATTENTION_COLUMNS = (
     "campaign_id", "email", "name", "status", "response", "bounce_code", "new_address", "response_detail",
     "response_at",
 )
+# Cell widths of the table (terminal cells): with the fixed columns, a report fits ~120 columns.
+_WHO, _OUTCOME, _RELAY, _SAID, _TITLE = 42, 32, 18, 44, 50
 
 
-def response_text(r: Any) -> str:
-    """What came back after the send, in a few words: ``bounced 5.1.1``, ``moved -> new@x``, ``replied``."""
-    if not r.response:
-        return ""
-    if r.response in ("bounced", "soft-bounce", "delayed"):
-        return f"{r.response} {r.bounce_code}".strip()
-    if r.response == "moved":
-        return f"moved -> {r.new_address}" if r.new_address else "moved (no new address given)"
-    return str(r.response)
-
-
-def _said(text: str, limit: int = 100) -> str:
+def _said(text: str, limit: int = _SAID) -> str:
     """The start of what they wrote, on one line ("Hello," alone says nothing: the next lines follow it)."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 def _totals_text(totals: dict[str, int]) -> str:
@@ -60,6 +64,14 @@ def _totals_text(totals: dict[str, int]) -> str:
         else:
             parts.append(f"{n} {k}")
     return ", ".join(parts) or "none"
+
+
+def _zone(config: Path | None) -> ZoneInfo:
+    """The workspace's zone for the times shown; UTC for a ledger read from outside any workspace."""
+    try:
+        return workspace_for(None, config).zone  # type: ignore[no-any-return]
+    except PressctlError:
+        return ZoneInfo("UTC")
 
 
 def _open(db: Path | None, config: Path | None) -> Ledger:
@@ -87,9 +99,9 @@ def report(
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
-    """Show each recipient of a campaign: status, attempts, last reply, what came back (bounced, auto-reply, moved, replied: see `pressctl bounces`), Message-ID, times; then totals.
+    """Show each recipient of a campaign: status, attempts, when, what happened (the relay's reply, or what came back: bounced, auto-reply, moved, replied; see `pressctl bounces`); then totals.
 
-    --format csv or json gives one row per recipient, for a spreadsheet or a script. --needs-attention lists the journalists a person should look at, in all campaigns or in CAMPAIGN: bounced (with the code), moved (with the new address) and replied, with the start of what they said.
+    Times are in the workspace's time zone ([defaults] timezone). --format csv or json gives one row per recipient with everything (Message-ID, every reply in full, times in ISO 8601 with the offset), for a spreadsheet or a script; the CSV opens in Excel as UTF-8. --needs-attention lists the journalists a person should look at, in all campaigns or in CAMPAIGN: bounced (with the code), moved (with the new address) and replied, with the start of what they said.
 
     Examples:
       pressctl report 3 --format csv > campaign-3.csv
@@ -100,6 +112,7 @@ def report(
     if needs_attention:
         _needs_attention(campaign, fmt, db, config)
         return
+    zone = _zone(config)
     with _open(db, config) as ledger:
         found = ledger.campaign(campaign) if campaign is not None else ledger.latest()
         if found is None:
@@ -111,58 +124,63 @@ def report(
         totals = ledger.totals(found.id)
         records = ledger.recipients(found.id)
         if fmt == "csv":
-            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer = _csv_writer()
             writer.writerow(["campaign", *_COLUMNS])
             for r in records:
-                writer.writerow([found.id, *(_csv_cell(getattr(r, k)) for k in _COLUMNS)])
+                row = report_record(r, _COLUMNS, zone)
+                writer.writerow([found.id, *(csv_cell(row[k]) for k in _COLUMNS)])
             return
         if fmt == "json":
             data: dict[str, Any] = {
-                "campaign": _campaign_dict(found),
+                "campaign": _campaign_dict(found, zone),
                 "totals": totals,
-                "recipients": [{k: getattr(r, k) for k in _COLUMNS} for r in records],
+                "recipients": [report_record(r, _COLUMNS, zone) for r in records],
             }
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
         out.print(f"campaign #{found.id}  {escape(found.title)}")
         out.print(f"release   {escape(found.release_path)}")
-        out.print(f"created   {found.created_at}   finished {found.finished_at or '-'}")
+        out.print(
+            f"created   {local_time(found.created_at, zone, seconds=False)}"
+            f"   finished {local_time(found.finished_at, zone, seconds=False) or '-'}"
+        )
         relays = ledger.relay_counts(found.id)
         several = len(relays) > 1
         if len(relays) == 1:
             out.print(f"relay     {escape(next(iter(relays)))}")
         rows = []
         for r in records:
-            who = f"{r.name} <{r.email}>" if r.name else r.email
-            reply = f"{r.last_code or ''} {r.last_reply}".strip()
-            if r.reason and r.status != "sent":
-                reply = f"{r.reason} ({reply})" if reply else r.reason
-            row = (
-                who, r.language, r.status, str(r.attempts), reply, response_text(r), r.message_id,
-                r.last_attempt_at or "",
+            cells = (
+                recipient_cell(r, _WHO), r.language, r.status, str(r.attempts),
+                table_time(r.last_attempt_at, zone), clip(outcome_text(r), _OUTCOME),
             )
-            rows.append((*row[:4], r.relay or "-", *row[4:]) if several else row)
-        head = ("recipient", "lang", "status", "tries", "reason (last reply)", "response", "Message-ID", "last attempt")
+            rows.append((*cells[:4], clip(r.relay or "-", _RELAY), *cells[4:]) if several else cells)
+        when = f"last attempt ({zone_label(zone, found.created_at)})"
+        head = ("recipient", "lang", "status", "tries", when, "what happened")
         print_table((*head[:4], "relay", *head[4:]) if several else head, rows)
         out.print("totals    " + _totals_text(totals))
         if several:
             for relay, counts in relays.items():
                 out.print(f"relay     {escape(relay)}: " + _totals_text(counts))
+        if records:
+            out.print(f"[dim]Message-IDs, replies in full and times to the second: pressctl report {found.id} --format csv[/]")
 
 
 def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Path | None) -> None:
+    zone = _zone(config)
     with _open(db, config) as ledger:
         if campaign is not None and ledger.campaign(campaign) is None:
             raise InputError(f"no campaign {campaign}", where=str(ledger.path), hint="`pressctl campaigns` lists them")
         records = ledger.needs_attention(campaign)
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = _csv_writer()
         writer.writerow(_ATTENTION_COLUMNS)
         for r in records:
-            writer.writerow([_csv_cell(getattr(r, k)) for k in _ATTENTION_COLUMNS])
+            row = report_record(r, _ATTENTION_COLUMNS, zone)
+            writer.writerow([csv_cell(row[k]) for k in _ATTENTION_COLUMNS])
         return
     if fmt == "json":
-        data = [{k: getattr(r, k) for k in _ATTENTION_COLUMNS} for r in records]
+        data = [report_record(r, _ATTENTION_COLUMNS, zone) for r in records]
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     scope = f"campaign #{campaign}" if campaign is not None else "all campaigns"
@@ -171,24 +189,24 @@ def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Pa
         return
     rows = []
     for r in records:
-        who = f"{r.name} <{r.email}>" if r.name else r.email
-        said = _said(r.response_detail)
-        rows.append((str(r.campaign_id), who, response_text(r) or r.status, said, (r.response_at or "")[:16].replace("T", " ")))
-    print_table(("#", "journalist", "what happened", "what they said", "when (UTC)"), rows)
+        rows.append((
+            str(r.campaign_id), recipient_cell(r, _WHO), clip(response_text(r) or r.status, 28),
+            _said(r.response_detail), table_time(r.response_at, zone),
+        ))
+    print_table(("#", "journalist", "what happened", "what they said", f"when ({zone_label(zone)})"), rows)
     out.print(f"{len(records)} journalist(s) need attention ({scope})")
 
 
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A reply or name starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+def _csv_writer() -> Any:
+    """A CSV writer on stdout that Excel opens as UTF-8 (the BOM first)."""
+    sys.stdout.write(CSV_BOM)
+    return csv.writer(sys.stdout, lineterminator="\n")
 
 
-def _campaign_dict(c: Any) -> dict[str, Any]:
+def _campaign_dict(c: Any, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "id": c.id, "title": c.title, "release": c.release_path, "lists": list(c.lists), "options": dict(c.options),
-        "fingerprint": c.fingerprint, "created_at": c.created_at, "started_at": c.started_at,
-        "finished_at": c.finished_at,
+        "fingerprint": c.fingerprint, **campaign_times(c, zone),
     }
 
 
@@ -201,10 +219,11 @@ def campaigns(
     """List the campaigns in the ledger with their totals (use the number with `pressctl report`)."""
     if fmt not in ("table", "json"):
         raise InputError(f"--format {fmt!r} is not known", hint="use table or json")
+    zone = _zone(config)
     with _open(db, config) as ledger:
         rows = [(c, ledger.totals(c.id)) for c in ledger.campaigns()]
         if fmt == "json":
-            data = [{**_campaign_dict(c), "totals": t} for c, t in rows]
+            data = [{**_campaign_dict(c, zone), "totals": t} for c, t in rows]
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
         if not rows:
@@ -215,11 +234,14 @@ def campaigns(
             left = recipients_left(t)
             other = t["suppressed"] + t["invalid"] + t["skipped"]
             lines.append((
-                str(c.id), c.created_at[:16].replace("T", " "), c.title, str(t["sent"]),
+                str(c.id), table_time(c.created_at, zone), clip(c.title, _TITLE), str(t["sent"]),
                 str(t["failed"] + t["bounced"]),
-                str(left), str(other), (c.finished_at or "-")[:16].replace("T", " "),
+                str(left), str(other), table_time(c.finished_at, zone) or "-",
             ))
-        print_table(("#", "created", "release", "sent", "failed", "left", "other", "finished"), lines)
+        label = zone_label(zone, rows[-1][0].created_at)
+        print_table(
+            ("#", f"created ({label})", "release", "sent", "failed", "left", "other", f"finished ({label})"), lines
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from pressctl.errors import ReleaseError
 from pressctl.languages import normalise_language, wording
 from pressctl.limits import require_regular_file
 from pressctl.release.dateline import body_dateline
-from pressctl.times import parse_local_time, time_problem
+from pressctl.times import format_local, parse_local_time, time_problem
 
 __all__ = [
     "AboutSection",
@@ -290,13 +290,21 @@ def _parse_embargo(f: _Fields, zone: ZoneInfo) -> dt.datetime | None:
         raise f.fail(
             "embargo",
             f"'embargo' {str(value)!r} is not a usable date-time ({time_problem(exc)})",
-            hint="write it as ISO 8601 with an offset, e.g. 2026-03-12T10:00:00+08:00",
+            hint=(
+                "write it as ISO 8601 with an offset (2030-03-12T10:00:00+08:00), or as a local time in "
+                f"{zone.key}, alone or with its own abbreviation ({_example_local(zone)})"
+            ),
         ) from None
     # Checked on the local date before any arithmetic: 9999-12-31T23:59:59-05:00 overflows in UTC.
     problem = _too_far(moment.date())
     if problem:
         raise f.fail("embargo", f"'embargo' {moment.isoformat()} {problem}", hint="check the year")
     return moment
+
+
+def _example_local(zone: ZoneInfo) -> str:
+    """``2030-03-12 10:00 HKT``: a local time written as the embargo line accepts it in ``zone``."""
+    return format_local(dt.datetime(2030, 3, 12, 10, tzinfo=zone), zone)
 
 
 def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str, roots: tuple[Path, ...]) -> Path:
