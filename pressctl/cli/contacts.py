@@ -131,6 +131,8 @@ def check(
 def _print(result: ContactSet, *, limit: int | None) -> None:
     from rich.table import Table
 
+    from pressctl.languages import language_names
+
     counts = Table.grid(padding=(0, 2))
     counts.add_column(justify="left")
     counts.add_column(justify="right")
@@ -143,12 +145,17 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
         counts.add_row("not matching --where", str(result.excluded))
     counts.add_row("suppressed", str(len(result.suppressed)))
     counts.add_row("[bold]selected[/]", f"[bold]{len(result.selected)}[/]")
+    fallbacks = result.language_fallbacks()
+    names = language_names([*result.per_language(), *(t for pair in fallbacks for t in pair)])
     for tag, number in result.per_language().items():
-        counts.add_row(f"  {escape(tag)}", str(number))
+        counts.add_row(f"  {escape(names[tag])}", str(number))
     out.print(counts)
-    for (wanted, got), number in sorted(result.language_fallbacks().items()):
+    for (wanted, got), number in sorted(fallbacks.items()):
         readers = "reader gets" if number == 1 else "readers get"
-        out.print(f"[yellow]{number} {escape(wanted)} {readers} {escape(got)}:[/] the release has no {escape(wanted)} version")
+        out.print(
+            f"[yellow]{number} {escape(names[wanted])} {readers} {escape(names[got])}:[/] "
+            f"the release has no {escape(names[wanted])} version"
+        )
 
     colours = {"invalid": "red", "duplicate": "yellow", "warning": "yellow"}
     problems = result.problems()
