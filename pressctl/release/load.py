@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import itertools
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from pressctl.errors import ReleaseError
 from pressctl.languages import normalise_language, wording
 from pressctl.limits import require_regular_file
 from pressctl.release.dateline import body_dateline
+from pressctl.release.markdown import is_wide
 from pressctl.times import format_local, parse_local_time, time_problem
 
 __all__ = [
@@ -154,6 +156,25 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def _text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """A text value; where YAML folded a line break into a space between two wide (CJK) characters
+    (``>-``, or a plain or quoted value over several lines), the space is dropped: Chinese has no spaces
+    between words, and "公布， 對創科界" showed one in the caption. Literal blocks (``|``) keep their lines."""
+    value = loader.construct_scalar(node)
+    if node.style == "|" or node.start_mark.line == node.end_mark.line or not isinstance(value, str):
+        return value
+    raw = str(node.start_mark.buffer or "")[node.start_mark.index : node.end_mark.index]
+    lines = raw.splitlines()[1 if node.style == ">" else 0 :]
+    for above, below in itertools.pairwise(lines):
+        a, b = above.rstrip(), below.lstrip()
+        if a and b and is_wide(a[-1]) and is_wide(b[0]):
+            value = value.replace(f"{a[-1]} {b[0]}", a[-1] + b[0])
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:str", _text)
 
 def _split_front_matter(text: str, where: str) -> tuple[str, str, int]:
     lines = text.splitlines(keepends=True)
