@@ -26,6 +26,7 @@ from pressctl.times import format_local, iso_local, parse_stored
 __all__ = [
     "CSV_BOM",
     "REPORT_TIME_FIELDS",
+    "aligned",
     "campaign_times",
     "clip",
     "csv_cell",
@@ -44,6 +45,15 @@ CSV_BOM = "\ufeff"  # Excel opens a UTF-8 CSV as UTF-8 only with it (else Chines
 
 # The recipient fields that hold a time (ISO 8601, UTC, in the ledger).
 REPORT_TIME_FIELDS = frozenset({"first_attempt_at", "last_attempt_at", "sent_at", "response_at"})
+
+
+def aligned(rows: Mapping[str, object], *, width: int = 16) -> list[str]:
+    """``label           value`` lines, the values in one column: at ``width`` or, for a longer label
+    (``not matching --where``), two spaces after the longest, never run together ("--where36")."""
+    from rich.cells import cell_len
+
+    column = max([width, *(cell_len(k) + 2 for k in rows)])
+    return [f"{k}{' ' * (column - cell_len(k))}{v}" for k, v in rows.items()]
 
 
 def clip(text: object, width: int) -> str:

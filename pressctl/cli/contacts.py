@@ -51,7 +51,7 @@ def check(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     show_all: Annotated[
-        bool, typer.Option("--all", help=f"List every problem, not only the first {_PROBLEM_LIMIT} ([limits] problems_shown).")
+        bool, typer.Option("--all", help=f"List every problem, not only the first {_PROBLEM_LIMIT} (\\[limits] problems_shown).")
     ] = False,
 ) -> None:
     """Check contact lists: counts (rows, valid, invalid, duplicates, suppressed, selected, per language) and problems by row.

@@ -101,7 +101,7 @@ def report(
 ) -> None:
     """Show each recipient of a campaign: status, attempts, when, what happened (the relay's reply, or what came back: bounced, auto-reply, moved, replied; see `pressctl bounces`); then totals.
 
-    Times are in the workspace's time zone ([defaults] timezone). --format csv or json gives one row per recipient with everything (Message-ID, every reply in full, times in ISO 8601 with the offset), for a spreadsheet or a script; the CSV opens in Excel as UTF-8. --needs-attention lists the journalists a person should look at, in all campaigns or in CAMPAIGN: bounced (with the code), moved (with the new address) and replied, with the start of what they said.
+    Times are in the workspace's time zone (\\[defaults] timezone). --format csv or json gives one row per recipient with everything (Message-ID, every reply in full, times in ISO 8601 with the offset), for a spreadsheet or a script; the CSV opens in Excel as UTF-8. --needs-attention lists the journalists a person should look at, in all campaigns or in CAMPAIGN: bounced (with the code), moved (with the new address) and replied, with the start of what they said.
 
     Examples:
       pressctl report 3 --format csv > campaign-3.csv
