@@ -22,6 +22,7 @@ from pressctl.errors import PressctlError, ReleaseError
 
 __all__ = [
     "LANGUAGES",
+    "greets_by_name",
     "is_fallback",
     "language_name",
     "language_names",
@@ -165,3 +166,10 @@ def is_fallback(wanted: str | None, got: str) -> bool:
     """Does a reader who asked for ``wanted`` get a version in another language than theirs (``zh-TW`` getting
     ``zh-HK`` counts: it is not their own version)? Readers who asked for nothing get the default: no."""
     return bool(wanted) and (wanted or "").lower() != got.lower()
+
+
+def greets_by_name(wanted: str | None, version: str) -> bool:
+    """Is a reader who asked for ``wanted`` greeted by name in the ``version`` they get? Not when it is another
+    primary language (an English reader of a Chinese-only release): then the greeting's fallbacks stand alone
+    ("編輯您好："), never a name mixed into another language's form."""
+    return not wanted or primary(wanted) == primary(version)

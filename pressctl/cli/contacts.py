@@ -56,6 +56,8 @@ def check(
 ) -> None:
     """Check contact lists: counts (rows, valid, invalid, duplicates, suppressed, selected, per language) and problems by row.
 
+    With --release, also lists who would be greeted without a name ("Dear editor,") and why: a name with no clear given name, only a Chinese name for an English greeting, a reader of another language's version.
+
     Exit status 0 when the lists can be used (rows with problems are reported and would be skipped),
     2 when they cannot (no email column, undecodable file, bad --where) or, with --release, when a
     merge field without a fallback is empty for some contacts (a send would refuse).
@@ -98,6 +100,7 @@ def check(
     for notice in result.notices:
         err.print(f"[yellow]warning:[/] {escape(notice)}")
     missing = []
+    fallbacks = []
     if releases:
         from pressctl.release.merge import MergePlan
         from pressctl.render.email import render_email
@@ -107,11 +110,21 @@ def check(
         plan = MergePlan()
         renders = {each.language: render_email(each, workspace, plan, embargoed=False) for each in releases}
         missing = check_merge_fields(result.selected, plan, renders)
+        from pressctl.contacts.greetings import greeting_fallbacks
+
+        fallbacks = greeting_fallbacks(result.selected, plan, renders)
     if as_json:
         report = result.report()
         if releases:
             report["missing_fields"] = [
                 {"field": m.field, "contacts": [c.source or c.email for c in m.contacts]} for m in missing
+            ]
+            report["greeting_fallbacks"] = [
+                {
+                    "contact": f.contact.source or f.contact.email, "email": f.contact.email,
+                    "language": f.language, "greeting": f.greeting, "why": f.why,
+                }
+                for f in fallbacks
             ]
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -124,6 +137,12 @@ def check(
             )
         if missing:
             out.print('Fill the column, or give the field a fallback in the release: {{ field or "..." }}')
+        if fallbacks:
+            out.print(f"[yellow]{len(fallbacks)} contact(s) greeted without a name:[/]")
+            print_table(
+                ("where", "address", "greeting", "why"),
+                [(f.contact.source, f.contact.email, f.greeting, f.why) for f in fallbacks],
+            )
     if missing:
         raise typer.Exit(2)
 
