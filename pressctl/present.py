@@ -57,10 +57,13 @@ def aligned(rows: Mapping[str, object], *, width: int = 16) -> list[str]:
 
 
 def clip(text: object, width: int) -> str:
-    """``text`` on one line, at most ``width`` terminal cells (wide characters count two), ``…`` when cut."""
+    """``text`` on one line, at most ``width`` terminal cells (wide characters count two), ``…`` when cut.
+    Control characters are made visible first (``controls.printable``), so what is cut is what is shown."""
     from rich.cells import cell_len
 
-    line = " ".join(str(text or "").split())
+    from pressctl.controls import printable
+
+    line = " ".join(printable(str(text or "")).split())
     if cell_len(line) <= width:
         return line
     out, used = [], 0

@@ -45,7 +45,7 @@ _ATTENTION_COLUMNS = (
     "response_at",
 )
 # Cell widths of the table (terminal cells): with the fixed columns, a report fits ~120 columns.
-_WHO, _OUTCOME, _RELAY, _SAID, _TITLE = 42, 32, 18, 44, 50
+_WHO, _OUTCOME, _RELAY, _SAID, _TITLE = 36, 40, 18, 44, 50
 
 
 def _said(text: str, limit: int = _SAID) -> str:
