@@ -441,8 +441,8 @@ def _contact(
                 "name",
             )
         )
-    if "name" not in fields:
-        fields["name"] = name
+    if not fields.get("name"):
+        fields["name"] = name  # a row with first and last name but an empty name cell greets by them too
     language_cell = fields.get("language", "")
     tag = language_tag(language_cell)
     if tag is None:
