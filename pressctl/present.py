@@ -48,11 +48,12 @@ REPORT_TIME_FIELDS = frozenset({"first_attempt_at", "last_attempt_at", "sent_at"
 
 
 def aligned(rows: Mapping[str, object], *, width: int = 16) -> list[str]:
-    """``label           value`` lines, the values in one column: at ``width`` or, for a longer label
-    (``not matching --where``), two spaces after the longest, never run together ("--where36")."""
+    """``label           value`` lines, the values in one column: at ``width`` while every label is shorter,
+    else two spaces after the longest (``not matching --where``), never run together ("--where36")."""
     from rich.cells import cell_len
 
-    column = max([width, *(cell_len(k) + 2 for k in rows)])
+    longest = max((cell_len(k) for k in rows), default=0)
+    column = width if longest < width else longest + 2
     return [f"{k}{' ' * (column - cell_len(k))}{v}" for k, v in rows.items()]
 
 

@@ -18,6 +18,7 @@ def test_aligned_puts_two_spaces_after_the_longest_label() -> None:
         "not matching --where  36",
     ]
     assert aligned({"語言": "中文"}, width=6) == ["語言  中文"]  # wide characters count two cells
+    assert aligned({"  1 connections": 3}) == ["  1 connections 3"]  # shorter than the column: as before
 
 
 def test_send_summary_keeps_a_column_for_its_values(tmp_path: Path) -> None:
