@@ -203,6 +203,11 @@ class Workspace:
     templates_from: Path | None = None
 
     @property
+    def zone(self) -> ZoneInfo:
+        """``[defaults] timezone``: the zone every time shown to the press office is in."""
+        return ZoneInfo(self.timezone)
+
+    @property
     def state_dir(self) -> Path:
         return self.root / ".pressctl"
 

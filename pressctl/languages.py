@@ -20,7 +20,17 @@ from collections.abc import Sequence
 
 from pressctl.errors import PressctlError, ReleaseError
 
-__all__ = ["LANGUAGES", "is_fallback", "normalise_language", "primary", "route_language", "wording"]
+__all__ = [
+    "LANGUAGES",
+    "greets_by_name",
+    "is_fallback",
+    "language_name",
+    "language_names",
+    "normalise_language",
+    "primary",
+    "route_language",
+    "wording",
+]
 
 # Languages pressctl has words and fonts for. Keys are lower-cased tags; values the canonical form.
 LANGUAGES: dict[str, str] = {
@@ -35,6 +45,61 @@ LANGUAGES: dict[str, str] = {
     "zh-hant-tw": "zh-Hant-TW",
     "zh-mo": "zh-MO",
 }
+
+# What a press officer calls each language (terminal output; tags stay in JSON and in the files). Tags a
+# contact list may hold that pressctl has no version for are named too, so "2 Japanese readers get English".
+_NAMES: dict[str, str] = {
+    "en": "English",
+    "en-gb": "English (UK)",
+    "en-us": "English (US)",
+    "en-hk": "English (Hong Kong)",
+    "zh": "Chinese",
+    "zh-hk": "Traditional Chinese (Hong Kong)",
+    "zh-tw": "Traditional Chinese (Taiwan)",
+    "zh-mo": "Traditional Chinese (Macao)",
+    "zh-hant": "Traditional Chinese",
+    "zh-hant-hk": "Traditional Chinese (Hong Kong)",
+    "zh-hant-tw": "Traditional Chinese (Taiwan)",
+    "zh-hant-mo": "Traditional Chinese (Macao)",
+    "zh-hans": "Simplified Chinese",
+    "zh-cn": "Simplified Chinese (China)",
+    "zh-sg": "Simplified Chinese (Singapore)",
+    "zh-hans-cn": "Simplified Chinese (China)",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "id": "Indonesian",
+    "ms": "Malay",
+    "th": "Thai",
+    "vi": "Vietnamese",
+    "tl": "Filipino",
+    "hi": "Hindi",
+    "ar": "Arabic",
+    "ru": "Russian",
+}
+
+
+def language_name(tag: str | None) -> str:
+    """``Traditional Chinese (Hong Kong)`` for ``zh-HK``: the language as a person names it; an unknown tag
+    is shown as itself, no tag at all as "no language given"."""
+    if not tag:
+        return "no language given"
+    return _NAMES.get(tag.lower(), tag)
+
+
+def language_names(tags: Sequence[str | None]) -> dict[str | None, str]:
+    """Names for several tags shown together: two tags with one name (``zh-HK``, ``zh-Hant-HK``) get their
+    tag beside it, so the line still tells them apart."""
+    names = {tag: language_name(tag) for tag in tags}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {tag: f"{name} [{tag}]" if counts[name] > 1 and tag else name for tag, name in names.items()}
+
 
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
@@ -101,3 +166,10 @@ def is_fallback(wanted: str | None, got: str) -> bool:
     """Does a reader who asked for ``wanted`` get a version in another language than theirs (``zh-TW`` getting
     ``zh-HK`` counts: it is not their own version)? Readers who asked for nothing get the default: no."""
     return bool(wanted) and (wanted or "").lower() != got.lower()
+
+
+def greets_by_name(wanted: str | None, version: str) -> bool:
+    """Is a reader who asked for ``wanted`` greeted by name in the ``version`` they get? Not when it is another
+    primary language (an English reader of a Chinese-only release): then the greeting's fallbacks stand alone
+    ("編輯您好："), never a name mixed into another language's form."""
+    return not wanted or primary(wanted) == primary(version)

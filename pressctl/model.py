@@ -69,6 +69,7 @@ class Rendered:
     # The greeting's own merge tokens: a reader who gets this version without it being in their language
     # is greeted with the fallbacks only ("編輯您好：", not "Amy Chan您好："), see pressctl.send.messages.
     greeting_tokens: frozenset[str] = frozenset()
+    greeting: str = ""  # the greeting line, with its merge tokens (``contacts check`` shows who gets the fallback)
 
 
 @dataclass(frozen=True)

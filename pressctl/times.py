@@ -7,6 +7,7 @@ embargoes and daylight-saving changes are tested with fixed instants.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,11 +19,14 @@ __all__ = [
     "format_local",
     "format_offset",
     "format_utc",
+    "iso_local",
     "parse_at",
     "parse_duration",
     "parse_local_time",
+    "parse_stored",
     "time_problem",
     "to_utc",
+    "zone_name",
 ]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|sec|hour|d|h|m|s)?", re.I)
@@ -76,6 +80,7 @@ def parse_local_time(value: Any, zone: ZoneInfo) -> dt.datetime:
     Raises ValueError for text that is not a date-time and for local times that don't exist
     or happen twice in ``zone`` (daylight-saving changes).
     """
+    named: str | None = None
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, dt.date):
@@ -84,7 +89,14 @@ def parse_local_time(value: Any, zone: ZoneInfo) -> dt.datetime:
         text = str(value).strip()
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError("a date without a time")
+        suffix = _NAMED_ZONE.search(text)
+        if suffix is not None and not text.endswith("Z"):
+            text, named = text[: suffix.start()].rstrip(), suffix.group(1)
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if named is not None and parsed.tzinfo is not None:
+            raise ValueError(f"both an offset and a zone name ({named})")
+    if named is not None and named.upper() in ("UTC", "GMT"):
+        return parsed.replace(tzinfo=dt.UTC)
     if parsed.tzinfo is not None:
         return parsed
     first = parsed.replace(tzinfo=zone, fold=0)
@@ -95,7 +107,51 @@ def parse_local_time(value: Any, zone: ZoneInfo) -> dt.datetime:
         raise ValueError(f"{parsed:%Y-%m-%d %H:%M} does not exist in {zone.key} (clocks go forward)")
     if first.utcoffset() != second.utcoffset():
         raise ValueError(f"{parsed:%Y-%m-%d %H:%M} happens twice in {zone.key} (clocks go back)")
+    if named is not None:
+        _check_zone_name(named, first, zone)
     return first
+
+
+# "2030-03-12 10:00 HKT": a zone abbreviation after the time (letters only; "Z" is ISO 8601's own).
+_NAMED_ZONE = re.compile(r"\s+([A-Za-z]{2,5})$")
+
+
+def _check_zone_name(named: str, local: dt.datetime, zone: ZoneInfo) -> None:
+    """Accept ``named`` only if it is ``zone``'s own abbreviation at ``local`` and no other zone uses it
+    for another offset (CST is China, US Central and Cuba: a time written with it could be any of them)."""
+    own = local.tzname() or ""
+    if named.upper() != own.upper():
+        shown = own if own and own[0] not in "+-" else format_offset(local)
+        raise ValueError(
+            f"{named} is not the abbreviation of {zone.key} at that time ({shown}); "
+            f"write the offset instead ({format_offset(local)[3:]}) or set the release's timezone"
+        )
+    offsets = _abbreviation_offsets(local.year).get(own, set())
+    if len(offsets) > 1:
+        raise ValueError(
+            f"{own} names more than one zone (offsets {', '.join(sorted(offsets))}); "
+            f"write the offset instead ({format_offset(local)[3:]})"
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _abbreviation_offsets(year: int) -> dict[str, set[str]]:
+    """Every abbreviation the time-zone database uses in ``year`` (January and July), with its UTC offsets."""
+    from zoneinfo import available_timezones
+
+    found: dict[str, set[str]] = {}
+    instants = [dt.datetime(year, month, 15, 12, tzinfo=dt.UTC) for month in (1, 7)]
+    for key in available_timezones():
+        try:
+            tz = ZoneInfo(key)
+        except (ValueError, OSError):  # pragma: no cover - a broken tzdata entry
+            continue
+        for instant in instants:
+            local = instant.astimezone(tz)
+            name = local.tzname() or ""
+            if name and name[0] not in "+-":
+                found.setdefault(name, set()).add(format_offset(local))
+    return found
 
 
 def to_utc(when: dt.datetime) -> dt.datetime:
@@ -138,18 +194,42 @@ EARLIEST_AT_YEAR = 1970
 MAX_AT_YEARS = 10  # as a release's date and embargo (release.load): further is a typo
 
 
-def format_local(when: dt.datetime, zone: ZoneInfo) -> str:
+def format_local(when: dt.datetime, zone: ZoneInfo, *, seconds: bool | None = None) -> str:
     """``2030-03-12 10:00 HKT`` — the time in ``zone`` with its abbreviation, or its offset if it has none.
 
-    Seconds appear only when they are not zero, so a time set to the second is shown to the second.
+    The one way pressctl shows a time to a person (tables, summaries, lists). Never milliseconds.
+    ``seconds``: None shows them only when they are not zero (a time set to the second is shown to the
+    second); False never (a list of campaigns); True always (a column of send times lines up).
     """
     local = when.astimezone(zone)
+    show_seconds = bool(local.second or local.microsecond) if seconds is None else seconds
+    pattern = "%Y-%m-%d %H:%M:%S" if show_seconds else "%Y-%m-%d %H:%M"
+    return f"{local.strftime(pattern)} {zone_name(local)}"
+
+
+def zone_name(local: dt.datetime) -> str:
+    """``HKT``: an aware time's zone abbreviation, or ``UTC+04:00`` where tzdata has only a number (``+04``)."""
     name = local.tzname() or ""
-    # Zones without a letter abbreviation give "+04" from tzdata: show the full offset instead.
-    if not name or name[0] in "+-":
-        name = format_offset(local)
-    pattern = "%Y-%m-%d %H:%M:%S" if local.second or local.microsecond else "%Y-%m-%d %H:%M"
-    return f"{local.strftime(pattern)} {name}"
+    return name if name and name[0] not in "+-" else format_offset(local)
+
+
+def iso_local(when: dt.datetime | None, zone: ZoneInfo) -> str | None:
+    """``2030-03-12T10:00:41+08:00``: ISO 8601 in ``zone`` with its offset, to the second (CSV, JSON)."""
+    if when is None:
+        return None
+    return when.astimezone(zone).isoformat(timespec="seconds")
+
+
+def parse_stored(text: str | None) -> dt.datetime | None:
+    """A time as the ledger stores it (ISO 8601, UTC, perhaps with milliseconds) as an aware datetime; None
+    for none. A stored time without an offset is UTC (older ledgers)."""
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def format_utc(when: dt.datetime) -> str:

@@ -100,3 +100,14 @@ def test_init_dot_in_an_empty_current_folder(tmp_path: Path, monkeypatch: pytest
     init_workspace(Path("."))
     assert (here / "pressctl.toml").is_file() and (here / "releases" / "sample.md").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["here"]
+
+
+def test_a_new_workspace_suppresses_nobody(tmp_path: Path) -> None:
+    """Issue 18 point 13: ``init`` left a sample address in the suppression list, which then stayed in the
+    office's real one. A new list is its header only; `suppress list` says nobody is suppressed."""
+    root = tmp_path / "ws"
+    init_workspace(root)
+    assert (root / "contacts/suppressed.csv").read_text(encoding="utf-8") == "email,reason,date\n"
+    result = CliRunner().invoke(app, ["suppress", "list", "--config", str(root / "pressctl.toml")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "nobody is suppressed"

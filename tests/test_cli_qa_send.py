@@ -127,6 +127,7 @@ def test_toml_table_names_survive_in_error_lines(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_test_copies_honour_suppression(tmp_path: Path) -> None:
     root = workspace(tmp_path)
+    assert pressctl("suppress", "add", "unsubscribed.editor@metroweekly.test", cwd=root).returncode == 0
     proc = pressctl(
         *SEND, "--test-to", "me@hvsp.example", "--test-to", "Unsubscribed.Editor@metroweekly.test", cwd=root
     )

@@ -99,6 +99,8 @@ def test_a_bounce_stays_suppressed_when_the_csv_loses_it_until_removed_on_purpos
 
 @pytest.mark.slow
 def test_suppress_add_list_remove_through_the_cli(ws: Path) -> None:
+    with (ws / "contacts" / "suppressed.csv").open("a", encoding="utf-8") as typed:
+        typed.write("unsubscribed.editor@metroweekly.test,asked to be removed,2026-09-14\n")  # typed by a person
     added = run_cli(["suppress", "add", "Desk@Wire.Example", "night@wire.example", "--reason", "asked by phone"], cwd=ws)
     assert added.returncode == 0, added.stderr
     assert "suppressed  desk@wire.example" in added.stdout
@@ -109,7 +111,7 @@ def test_suppress_add_list_remove_through_the_cli(ws: Path) -> None:
     listed = json.loads(run_cli(["suppress", "list", "--json"], cwd=ws).stdout)
     by = {e["address"]: e for e in listed}
     assert by["desk@wire.example"]["where"] == "list+ledger"
-    assert by["unsubscribed.editor@metroweekly.test"]["where"] == "list"  # the sample's own entry
+    assert by["unsubscribed.editor@metroweekly.test"]["where"] == "list"  # the typed entry
     removed = run_cli(["suppress", "remove", "desk@wire.example"], cwd=ws)
     assert "desk@wire.example: removed from the list and the ledger" in removed.stdout
     after = (ws / "contacts" / "suppressed.csv").read_text(encoding="utf-8")

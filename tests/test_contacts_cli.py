@@ -36,18 +36,16 @@ def test_sample_list_in_a_new_workspace(ws: Path) -> None:
     assert {
         k: data[k] for k in ("rows", "valid", "invalid", "duplicates", "suppressed", "excluded", "selected")
     } == {
-        "rows": 12,
-        "valid": 12,
+        "rows": 11,
+        "valid": 11,
         "invalid": 0,
         "duplicates": 0,
-        "suppressed": 1,  # the shipped suppressed.csv names one journalist of the shipped list
+        "suppressed": 0,  # a new workspace's suppression list is empty (its header only)
         "excluded": 0,
         "selected": 11,
     }
     assert data["languages"] == {"en": 6, "zh-HK": 5}
-    assert data["suppressed_contacts"] == [
-        {"email": "unsubscribed.editor@metroweekly.test", "source": "journalists.csv:13"}
-    ]
+    assert data["suppressed_contacts"] == []
 
 
 def test_table_output_lists_problems_by_row(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,23 +61,22 @@ def test_table_output_lists_problems_by_row(ws: Path, monkeypatch: pytest.Monkey
     result = runner.invoke(app, ["contacts", "check", "contacts/journalists.csv", str(path)])
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
-    assert "rows 15" in text
+    assert "rows 14" in text
     assert "invalid 1" in text
     assert "duplicates 1" in text
-    assert "suppressed 1" in text
+    assert "suppressed 0" in text
     assert "selected 12" in text
     assert "the address contains an angle bracket" in text
     # Not a terminal here, so one plain line per problem (a rich table on a terminal).
     assert "extra.csv:2 duplicate Email same address as contacts/journalists.csv:2" in text
     assert "looks like a spreadsheet formula" in text
-    assert "unsubscribed.editor@metroweekly.test" in text
 
 
 def test_where_and_suppress_options(ws: Path, tmp_path: Path) -> None:
     extra = tmp_path / "bounced.csv"
     extra.write_text("email\namy.chan@harbourdaily.example\n")
     data = _json("contacts/journalists.csv", "--where", "beat=technology,science", "--suppress", str(extra))
-    assert (data["selected"], data["suppressed"], data["excluded"]) == (4, 1, 7)
+    assert (data["selected"], data["suppressed"], data["excluded"]) == (4, 1, 6)
 
 
 def test_json_problem_shape(ws: Path) -> None:

@@ -45,3 +45,21 @@ def test_wording_is_the_one_rule_for_which_words_a_version_gets() -> None:
 
     assert [wording(t) for t in ("zh-HK", "zh-Hant", "ZH", "zh-Hant-TW")] == ["zh"] * 4
     assert [wording(t) for t in ("en", "en-GB", "fr", "")] == ["en"] * 4
+
+
+def test_counts_name_languages_as_an_officer_reads_them() -> None:
+    """Issue 18 point 13: "9 zh-Hant readers" where an officer reads "Traditional Chinese"; tags stay in JSON."""
+    from pressctl.contacts.segments import describe_languages
+    from pressctl.languages import language_name, language_names
+
+    assert language_name("zh-Hant") == "Traditional Chinese"
+    assert language_name("zh-HK") == "Traditional Chinese (Hong Kong)"
+    assert language_name("ja") == "Japanese" and language_name("xx-Yy") == "xx-Yy"
+    assert describe_languages({"en": 6, "zh-Hant": 9}, {("ja", "en"): 2}) == (
+        "English 6, Traditional Chinese 9 (2 Japanese readers get English: no Japanese version)"
+    )
+    # Two tags with one name keep their tags, so the line still tells them apart.
+    assert language_names(["zh-HK", "zh-Hant-HK"]) == {
+        "zh-HK": "Traditional Chinese (Hong Kong) [zh-HK]",
+        "zh-Hant-HK": "Traditional Chinese (Hong Kong) [zh-Hant-HK]",
+    }

@@ -188,7 +188,10 @@ def test_text_part_is_plain_and_wrapped(emails: tuple[MergePlan, list[Rendered]]
     text = en.text
     assert text.count("<!--pressctl:pdf-link-->\n") == 1  # where messages may put the PDF link
     assert "<" not in text.replace("<!--pressctl:pdf-link-->", "")  # no markup
-    assert text.splitlines()[2] == "EMBARGOED UNTIL 10:00 HKT, 12 March 2030"
+    # The personal note's token opens the banner's line: a note and its blank line, or nothing.
+    assert MergePlan.apply(text, emails[0].blank(), escape_html=False).splitlines()[2] == (
+        "EMBARGOED UNTIL 10:00 HKT, 12 March 2030"
+    )
     assert "(Hong Kong, 12 March 2030) – Harbourview Science Park" in text
     assert "HVSP website (https://www.hvsp.example/test-bay)" in text
     assert "\n###\n" in text and "About Harbourview Science Park" in text

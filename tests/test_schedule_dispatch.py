@@ -66,7 +66,7 @@ def test_schedule_defaults_to_the_embargo_and_snapshots_everything(env: Env) -> 
     assert job.state == "scheduled"
     assert job.due == EMBARGO
     assert job.timezone == "Asia/Hong_Kong"
-    assert job.recipients == 12
+    assert job.recipients == 11
     snap = Path(job.snapshot_dir)
     assert snap == env.ws.state_dir / "jobs" / job.id
     # Same layout as the workspace, so the release's relative paths (translation, photo) resolve.

@@ -47,14 +47,17 @@ def _plain(data: bytes) -> str:
 def test_an_english_only_release_says_who_gets_english_instead(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     release = _english_only(root)
-    expected = "en 11 (4 zh-HK readers get en: no zh-HK version; 1 zh-TW reader gets en: no zh-TW version)"
+    expected = (
+        "English 11 (4 Traditional Chinese (Hong Kong) readers get English: no Traditional Chinese (Hong Kong) "
+        "version; 1 Traditional Chinese (Taiwan) reader gets English: no Traditional Chinese (Taiwan) version)"
+    )
     dry = pressctl("send", release, "-c", LIST, "--dry-run", cwd=root)
     assert dry.returncode == 0, dry.stderr
     assert f"languages {expected}" in dry.stdout
     assert expected in (root / "out" / "preview-english" / "index.html").read_text("utf-8")
     check = pressctl("contacts", "check", LIST, "--release", release, cwd=root)
     assert check.returncode == 0, check.stderr
-    assert "4 zh-HK readers get en: the release has no zh-HK version" in check.stdout
+    assert "4 Traditional Chinese (Hong Kong) readers get English: the release has no Traditional Chinese (Hong Kong) version" in check.stdout
     as_json = pressctl("contacts", "check", LIST, "--release", release, "--json", cwd=root)
     assert {"wanted": "zh-HK", "gets": "en", "readers": 4} in json.loads(as_json.stdout)["language_fallbacks"]
     with SmtpTestServer() as server:
@@ -75,7 +78,10 @@ def test_a_chinese_only_release_greets_english_readers_without_mixing(tmp_path: 
         sent = pressctl("send", release, "-c", LIST, "--yes", "--smtp", server.url(), cwd=root)
         assert sent.returncode == 0, sent.stderr
         messages = {m.rcpt: m for m in server.messages}
-    assert "zh-HK 11 (5 en readers get zh-HK: no en version; 1 zh-TW reader gets zh-HK: no zh-TW version)" in sent.stdout
+    assert (
+        "Traditional Chinese (Hong Kong) 11 (5 English readers get Traditional Chinese (Hong Kong): no English version; "
+        "1 Traditional Chinese (Taiwan) reader gets Traditional Chinese (Hong Kong): no Traditional Chinese (Taiwan) version)"
+    ) in sent.stdout
     english_reader = _plain(messages["amy.chan@harbourdaily.example"].data)
     assert "Amy" not in english_reader and english_reader.startswith("編輯您好：")
     assert _plain(messages["wong.ka-ming@mingpoint.example"].data).startswith("黃嘉明您好：")
@@ -88,4 +94,7 @@ def test_schedule_shows_the_languages(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     proc = pressctl("schedule", "releases/sample.md", "-c", LIST, cwd=root)
     assert proc.returncode == 0, proc.stderr
-    assert "languages   en 6, zh-HK 5 (1 zh-TW reader gets zh-HK: no zh-TW version)" in proc.stdout
+    assert (
+        "languages   English 6, Traditional Chinese (Hong Kong) 5 (1 Traditional Chinese (Taiwan) reader gets "
+        "Traditional Chinese (Hong Kong): no Traditional Chinese (Taiwan) version)"
+    ) in proc.stdout

@@ -59,10 +59,12 @@ def check(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     show_all: Annotated[
-        bool, typer.Option("--all", help=f"List every problem, not only the first {_PROBLEM_LIMIT} ([limits] problems_shown).")
+        bool, typer.Option("--all", help=f"List every problem, not only the first {_PROBLEM_LIMIT} (\\[limits] problems_shown).")
     ] = False,
 ) -> None:
     """Check contact lists: counts (rows, valid, invalid, duplicates, suppressed, selected, per language) and problems by row.
+
+    With --release, also lists who would be greeted without a name ("Dear editor,") and why: a name with no clear given name, only a Chinese name for an English greeting, a reader of another language's version.
 
     Exit status 0 when the lists can be used (rows with problems are reported and would be skipped),
     2 when they cannot (no email column, undecodable file, bad --where) or, with --release, when a
@@ -113,6 +115,7 @@ def check(
     for notice in result.notices:
         err.print(f"[yellow]warning:[/] {escape(notice)}")
     missing = []
+    fallbacks = []
     if releases:
         from pressctl.release.merge import MergePlan
         from pressctl.render.email import render_email
@@ -122,11 +125,21 @@ def check(
         plan = MergePlan()
         renders = {each.language: render_email(each, workspace, plan, embargoed=False) for each in releases}
         missing = check_merge_fields(result.selected, plan, renders)
+        from pressctl.contacts.greetings import greeting_fallbacks
+
+        fallbacks = greeting_fallbacks(result.selected, plan, renders)
     if as_json:
         report = result.report()
         if releases:
             report["missing_fields"] = [
                 {"field": m.field, "contacts": [c.source or c.email for c in m.contacts]} for m in missing
+            ]
+            report["greeting_fallbacks"] = [
+                {
+                    "contact": f.contact.source or f.contact.email, "email": f.contact.email,
+                    "language": f.language, "greeting": f.greeting, "why": f.why,
+                }
+                for f in fallbacks
             ]
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -139,12 +152,20 @@ def check(
             )
         if missing:
             out.print('Fill the column, or give the field a fallback in the release: {{ field or "..." }}')
+        if fallbacks:
+            out.print(f"[yellow]{len(fallbacks)} contact(s) greeted without a name:[/]")
+            print_table(
+                ("where", "address", "greeting", "why"),
+                [(f.contact.source, f.contact.email, f.greeting, f.why) for f in fallbacks],
+            )
     if missing:
         raise typer.Exit(2)
 
 
 def _print(result: ContactSet, *, limit: int | None) -> None:
     from rich.table import Table
+
+    from pressctl.languages import language_names
 
     counts = Table.grid(padding=(0, 2))
     counts.add_column(justify="left")
@@ -158,12 +179,17 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
         counts.add_row("not matching --where", str(result.excluded))
     counts.add_row("suppressed", str(len(result.suppressed)))
     counts.add_row("[bold]selected[/]", f"[bold]{len(result.selected)}[/]")
+    fallbacks = result.language_fallbacks()
+    names = language_names([*result.per_language(), *(t for pair in fallbacks for t in pair)])
     for tag, number in result.per_language().items():
-        counts.add_row(f"  {escape(tag)}", str(number))
+        counts.add_row(f"  {escape(names[tag])}", str(number))
     out.print(counts)
-    for (wanted, got), number in sorted(result.language_fallbacks().items()):
+    for (wanted, got), number in sorted(fallbacks.items()):
         readers = "reader gets" if number == 1 else "readers get"
-        out.print(f"[yellow]{number} {escape(wanted)} {readers} {escape(got)}:[/] the release has no {escape(wanted)} version")
+        out.print(
+            f"[yellow]{number} {escape(names[wanted])} {readers} {escape(names[got])}:[/] "
+            f"the release has no {escape(names[wanted])} version"
+        )
 
     colours = {"invalid": "red", "duplicate": "yellow", "warning": "yellow"}
     problems = result.problems()

@@ -9,14 +9,29 @@ import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
 from pressctl.bounces.text import split_addresses
 from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
 from pressctl.cli._options import ConfigFile, LedgerDb
-from pressctl.errors import InputError
+from pressctl.errors import InputError, PressctlError
 from pressctl.ledger import recipients_left
+from pressctl.present import (
+    CSV_BOM,
+    campaign_times,
+    clip,
+    csv_cell,
+    local_time,
+    outcome_text,
+    recipient_cell,
+    report_record,
+    response_text,
+    table_time,
+    zone_label,
+)
+from pressctl.times import iso_local, parse_stored
 
 if TYPE_CHECKING:
     from pressctl.ledger import Ledger
@@ -32,23 +47,13 @@ _ATTENTION_COLUMNS = (
     "campaign_id", "email", "name", "status", "response", "bounce_code", "new_address", "response_detail",
     "response_at",
 )
+# Cell widths of the table (terminal cells): with the fixed columns, a report fits ~120 columns.
+_WHO, _OUTCOME, _RELAY, _SAID, _TITLE = 36, 40, 18, 44, 50
 
 
-def response_text(r: Any) -> str:
-    """What came back after the send, in a few words: ``bounced 5.1.1``, ``moved -> new@x``, ``replied``."""
-    if not r.response:
-        return ""
-    if r.response in ("bounced", "soft-bounce", "delayed", "failed"):
-        return f"{r.response} {r.bounce_code}".strip()
-    if r.response == "moved":
-        return f"moved -> {r.new_address}" if r.new_address else "moved (no new address given)"
-    return str(r.response)
-
-
-def _said(text: str, limit: int = 100) -> str:
+def _said(text: str, limit: int = _SAID) -> str:
     """The start of what they wrote, on one line ("Hello," alone says nothing: the next lines follow it)."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 def _totals_text(totals: dict[str, int]) -> str:
@@ -62,6 +67,14 @@ def _totals_text(totals: dict[str, int]) -> str:
         else:
             parts.append(f"{n} {k}")
     return ", ".join(parts) or "none"
+
+
+def _zone(config: Path | None) -> ZoneInfo:
+    """The workspace's zone for the times shown; UTC for a ledger read from outside any workspace."""
+    try:
+        return workspace_for(None, config).zone  # type: ignore[no-any-return]
+    except PressctlError:
+        return ZoneInfo("UTC")
 
 
 def _open(db: Path | None, config: Path | None) -> Ledger:
@@ -90,9 +103,9 @@ def report(
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
-    """Show each recipient of a campaign: status, attempts, last reply, what came back (bounced, auto-reply, moved, replied: see `pressctl bounces`), Message-ID, times; then totals.
+    """Show each recipient of a campaign: status, attempts, when, what happened (the relay's reply, or what came back: bounced, auto-reply, moved, replied; see `pressctl bounces`); then totals.
 
-    --format csv or json gives one row per recipient, for a spreadsheet or a script. --needs-attention lists what a person should look at, in all campaigns or in CAMPAIGN: inbound messages pressctl would not act on (unsubscribe requests without the reader's token, unreadable messages), then journalists bounced (with the code), failed (a spam filter or size refusal, 5.7.x/5.3.4), moved (with every new address) and replied, with the start of what they said.
+    Times are in the workspace's time zone (\\[defaults] timezone). --format csv or json gives one row per recipient with everything (Message-ID, every reply in full, times in ISO 8601 with the offset), for a spreadsheet or a script; the CSV opens in Excel as UTF-8. --needs-attention lists what a person should look at, in all campaigns or in CAMPAIGN: inbound messages pressctl would not act on (unsubscribe requests without the reader's token, unreadable messages), then journalists bounced (with the code), failed (a spam filter or size refusal, 5.7.x/5.3.4), moved (with every new address) and replied, with the start of what they said.
 
     Examples:
       pressctl report 3 --format csv > campaign-3.csv
@@ -103,6 +116,7 @@ def report(
     if needs_attention:
         _needs_attention(campaign, fmt, db, config)
         return
+    zone = _zone(config)
     with _open(db, config) as ledger:
         found = ledger.campaign(campaign) if campaign is not None else ledger.latest()
         if found is None:
@@ -114,17 +128,18 @@ def report(
         totals = ledger.totals(found.id)
         records = ledger.recipients(found.id)
         if fmt == "csv":
-            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer = _csv_writer()
             writer.writerow(["campaign", *_COLUMNS])
             for r in records:
-                writer.writerow([found.id, *(_csv_cell(getattr(r, k)) for k in _COLUMNS)])
+                row = report_record(r, _COLUMNS, zone)
+                writer.writerow([found.id, *(csv_cell(row[k]) for k in _COLUMNS)])
             return
         if fmt == "json":
             data: dict[str, Any] = {
-                "campaign": _campaign_dict(found),
+                "campaign": _campaign_dict(found, zone),
                 "totals": totals,
                 "recipients": [
-                    {**{k: getattr(r, k) for k in _COLUMNS}, "new_addresses": split_addresses(r.new_address)}
+                    {**report_record(r, _COLUMNS, zone), "new_addresses": split_addresses(r.new_address)}
                     for r in records
                 ],
             }
@@ -137,26 +152,26 @@ def report(
             out.print(f"filter    {escape(info.label.partition(' · ')[2])}")
         out.print(f"lists     {escape(', '.join(info.lists) or '-')}")
         out.print(f"release   {escape(found.release_path)}")
-        out.print(f"created   {found.created_at}   finished {found.finished_at or '-'}")
+        out.print(
+            f"created   {local_time(found.created_at, zone, seconds=False)}"
+            f"   finished {local_time(found.finished_at, zone, seconds=False) or '-'}"
+        )
         relays = ledger.relay_counts(found.id)
         several = len(relays) > 1
         if len(relays) == 1:
             out.print(f"relay     {escape(next(iter(relays)))}")
         rows = []
         for r in records:
-            who = f"{r.name} <{r.email}>" if r.name else r.email
-            reply = f"{r.last_code or ''} {r.last_reply}".strip()
-            if r.reason and r.status != "sent":
-                reply = f"{r.reason} ({reply})" if reply else r.reason
             status = r.status + (f" ({r.role} copy)" if r.role else "")
             if r.advance_of is not None:
                 status += f" (had the advance copy, #{r.advance_of})"
-            row = (
-                who, r.language, status, str(r.attempts), reply, response_text(r), r.message_id,
-                r.last_attempt_at or "",
+            cells = (
+                recipient_cell(r, _WHO), r.language, status, str(r.attempts),
+                table_time(r.last_attempt_at, zone), clip(outcome_text(r), _OUTCOME),
             )
-            rows.append((*row[:4], r.relay or "-", *row[4:]) if several else row)
-        head = ("recipient", "lang", "status", "tries", "reason (last reply)", "response", "Message-ID", "last attempt")
+            rows.append((*cells[:4], clip(r.relay or "-", _RELAY), *cells[4:]) if several else cells)
+        when = f"last attempt ({zone_label(zone, found.created_at)})"
+        head = ("recipient", "lang", "status", "tries", when, "what happened")
         print_table((*head[:4], "relay", *head[4:]) if several else head, rows)
         out.print("totals    " + _totals_text(totals))
         advance = ledger.advance_readers(found.id).get("sent", 0)
@@ -168,11 +183,14 @@ def report(
         if several:
             for relay, counts in relays.items():
                 out.print(f"relay     {escape(relay)}: " + _totals_text(counts))
+        if records:
+            out.print(f"[dim]Message-IDs, replies in full and times to the second: pressctl report {found.id} --format csv[/]")
 
 
 def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Path | None) -> None:
     from pressctl.bounces.notes import attention_row, read_notes
 
+    zone = _zone(config)
     with _open(db, config) as ledger:
         if campaign is not None and ledger.campaign(campaign) is None:
             raise InputError(f"no campaign {campaign}", where=str(ledger.path), hint="`pressctl campaigns` lists them")
@@ -180,51 +198,59 @@ def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Pa
         # Inbound messages pressctl would not act on: unconfirmed unsubscribe requests, unreadable messages.
         notes = [attention_row(n) for n in read_notes(ledger.conn, campaign)]
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = _csv_writer()
         writer.writerow(_ATTENTION_COLUMNS)
         for r in records:
-            writer.writerow([_csv_cell(getattr(r, k)) for k in _ATTENTION_COLUMNS])
+            row = report_record(r, _ATTENTION_COLUMNS, zone)
+            writer.writerow([csv_cell(row[k]) for k in _ATTENTION_COLUMNS])
         for note in notes:
-            writer.writerow([_csv_cell(note[k]) for k in _ATTENTION_COLUMNS])
+            writer.writerow([csv_cell(_note_record(note, zone)[k]) for k in _ATTENTION_COLUMNS])
         return
     if fmt == "json":
         data = [
-            {**{k: getattr(r, k) for k in _ATTENTION_COLUMNS}, "new_addresses": split_addresses(r.new_address)}
+            {**report_record(r, _ATTENTION_COLUMNS, zone), "new_addresses": split_addresses(r.new_address)}
             for r in records
         ]
-        sys.stdout.write(json.dumps(data + notes, ensure_ascii=False, indent=2) + "\n")
+        data += [_note_record(note, zone) for note in notes]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     scope = f"campaign #{campaign}" if campaign is not None else "all campaigns"
-    _print_notes(notes)
+    _print_notes(notes, zone)
     if not records:
         out.print(f"nobody needs attention ({scope})")
         return
     rows = []
     for r in records:
-        who = f"{r.name} <{r.email}>" if r.name else r.email
-        said = _said(r.response_detail)
-        rows.append((str(r.campaign_id), who, response_text(r) or r.status, said, (r.response_at or "")[:16].replace("T", " ")))
-    print_table(("#", "journalist", "what happened", "what they said", "when (UTC)"), rows)
+        rows.append((
+            str(r.campaign_id), recipient_cell(r, _WHO), clip(response_text(r) or r.status, 28),
+            _said(r.response_detail), table_time(r.response_at, zone),
+        ))
+    print_table(("#", "journalist", "what happened", "what they said", f"when ({zone_label(zone)})"), rows)
     out.print(f"{len(records)} journalist(s) need attention ({scope})")
 
 
-def _print_notes(notes: list[dict[str, Any]]) -> None:
+def _note_record(note: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """An inbound note for CSV/JSON: its time in ISO 8601 with the zone's offset, as the journalists' rows."""
+    return {**note, "response_at": iso_local(parse_stored(str(note["response_at"] or "")), zone)}
+
+
+def _print_notes(notes: list[dict[str, Any]], zone: ZoneInfo) -> None:
     """Inbound messages to read by hand (they changed nothing), before the journalists."""
     if not notes:
         return
-    rows = [(str(n["what"]), str(n["email"]), _said(str(n["response_detail"])), str(n["source"]),
-             str(n["response_at"])[:16].replace("T", " ")) for n in notes]
-    print_table(("inbound message", "from (unproven)", "what it says", "where", "when (UTC)"), rows)
+    rows = [(str(n["what"]), clip(n["email"], _WHO), _said(str(n["response_detail"])), clip(n["source"], _RELAY),
+             table_time(str(n["response_at"] or ""), zone)) for n in notes]
+    print_table(("inbound message", "from (unproven)", "what it says", "where", f"when ({zone_label(zone)})"), rows)
     out.print(
         f"{len(notes)} inbound message(s) to read by hand: pressctl changed nothing for them "
         "(an unsubscribe by email counts only with the reader's token; `pressctl suppress add ADDR` if you confirm it)"
     )
 
 
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A reply or name starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+def _csv_writer() -> Any:
+    """A CSV writer on stdout that Excel opens as UTF-8 (the BOM first)."""
+    sys.stdout.write(CSV_BOM)
+    return csv.writer(sys.stdout, lineterminator="\n")
 
 
 def _info(c: Any) -> Any:
@@ -234,11 +260,10 @@ def _info(c: Any) -> Any:
     return describe(c.kind, c.options, c.lists)
 
 
-def _campaign_dict(c: Any) -> dict[str, Any]:
+def _campaign_dict(c: Any, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "id": c.id, "title": c.title, "release": c.release_path, "lists": list(c.lists), "options": dict(c.options),
-        "fingerprint": c.fingerprint, "created_at": c.created_at, "started_at": c.started_at,
-        "finished_at": c.finished_at, **_info(c).as_dict(),
+        "fingerprint": c.fingerprint, **campaign_times(c, zone), **_info(c).as_dict(),
     }
 
 
@@ -251,10 +276,11 @@ def campaigns(
     """List the campaigns in the ledger with their totals (use the number with `pressctl report`)."""
     if fmt not in ("table", "json"):
         raise InputError(f"--format {fmt!r} is not known", hint="use table or json")
+    zone = _zone(config)
     with _open(db, config) as ledger:
         rows = [(c, ledger.totals(c.id)) for c in ledger.campaigns()]
         if fmt == "json":
-            data = [{**_campaign_dict(c), "totals": t} for c, t in rows]
+            data = [{**_campaign_dict(c, zone), "totals": t} for c, t in rows]
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
         if not rows:
@@ -265,11 +291,15 @@ def campaigns(
             left = recipients_left(t)
             other = t["suppressed"] + t["invalid"] + t["skipped"]
             lines.append((
-                str(c.id), c.created_at[:16].replace("T", " "), c.title, _info(c).label, str(t["sent"]),
+                str(c.id), table_time(c.created_at, zone), clip(c.title, _TITLE), _info(c).label, str(t["sent"]),
                 str(t["failed"] + t["bounced"]),
-                str(left), str(other), (c.finished_at or "-")[:16].replace("T", " "),
+                str(left), str(other), table_time(c.finished_at, zone) or "-",
             ))
-        print_table(("#", "created", "release", "kind", "sent", "failed", "left", "other", "finished"), lines)
+        label = zone_label(zone, rows[-1][0].created_at)
+        print_table(
+            ("#", f"created ({label})", "release", "kind", "sent", "failed", "left", "other", f"finished ({label})"),
+            lines,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -473,8 +473,10 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
                 rows["daily cap"] += f"; today {cap.describe(_zone(plan))}"
         if transport.is_local:
             err.print("[yellow]no SMTP server configured:[/] messages go to the local outbox; nothing leaves this machine")
-        for key, value in rows.items():
-            out.print(f"{key:<16}{escape(value)}")
+        from pressctl.present import aligned
+
+        for line in aligned(rows):
+            out.print(escape(line))
         _print_audience(who)
         if not plan.contacts.selected:
             out.print("nobody to send to")

@@ -68,14 +68,19 @@ def list_(
 ) -> None:
     """Every suppressed address or @domain, with its reason, date and where it is recorded (list, ledger)."""
     from pressctl.contacts import suppression as suppression
+    from pressctl.present import recorded_date
 
     workspace, ledger = _open(db, config)
     with ledger:
         rows = suppression.list_all(workspace, ledger)
+    zone = workspace.zone
     if as_json:
         typer.echo(
             json.dumps(
-                [{"address": r.address, "reason": r.reason, "date": r.date, "where": r.where} for r in rows],
+                [
+                    {"address": r.address, "reason": r.reason, "date": recorded_date(r.date, zone, iso=True), "where": r.where}
+                    for r in rows
+                ],
                 ensure_ascii=False,
                 indent=2,
             )
@@ -84,7 +89,10 @@ def list_(
     if not rows:
         out.print("nobody is suppressed")
         return
-    print_table(["address", "reason", "date", "recorded in"], [[r.address, r.reason, r.date, r.where] for r in rows])
+    print_table(
+        ["address", "reason", "date", "recorded in"],
+        [[r.address, r.reason, recorded_date(r.date, zone), r.where] for r in rows],
+    )
 
 
 @suppress_app.command("remove")

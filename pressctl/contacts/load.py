@@ -48,6 +48,7 @@ from pressctl.contacts.clean import (
     is_formula_like,
     visible,
 )
+from pressctl.contacts.names import chinese_view, fill_name_fields
 from pressctl.contacts.read import Table, read_table
 from pressctl.contacts.segments import (
     Condition,
@@ -60,6 +61,7 @@ from pressctl.contacts.segments import (
 )
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
+from pressctl.languages import wording
 from pressctl.limits import DEFAULT_LIMITS, Limits
 from pressctl.model import Contact, Rendered
 from pressctl.release.merge import tokens_in
@@ -426,8 +428,9 @@ def _contact(
     entry: _Entry, result: ContactSet, *, languages: Sequence[str] | None, default_language: str
 ) -> Contact:
     fields = entry.fields
-    name = display_name(fields)
     raw_name = fields.get("name", "")
+    name = display_name(fields)  # the To name as the list has it ("Fernandes, Zoë" keeps its comma)
+    fill_name_fields(fields)  # "Ho, Siu-ling" read as such; first/last/Chinese name filled where empty
     if raw_name and not clean_name(raw_name):
         result.warnings.append(
             RowProblem(
@@ -438,8 +441,8 @@ def _contact(
                 "name",
             )
         )
-    if "name" not in fields:
-        fields["name"] = name
+    if not fields.get("name"):
+        fields["name"] = name  # a row with first and last name but an empty name cell greets by them too
     language_cell = fields.get("language", "")
     tag = language_tag(language_cell)
     if tag is None:
@@ -456,6 +459,8 @@ def _contact(
         language = tag or default_language
     else:
         language = route_language(tag, languages, default_language)
+    if wording(language) == "zh":
+        fields = chinese_view(fields)  # a Chinese version greets (and names) them by their Chinese name
     return Contact(
         email=entry.email,
         name=name,

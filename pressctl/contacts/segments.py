@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pressctl.contacts.clean import column_key
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
-from pressctl.languages import is_fallback, route_language
+from pressctl.languages import is_fallback, language_names, route_language
 
 __all__ = [
     "Condition",
@@ -126,14 +126,19 @@ def wanted_language(fields: Mapping[str, str], routed: str | None) -> str | None
 
 
 def describe_languages(per_version: Mapping[str, int], fallbacks: Mapping[tuple[str, str], int]) -> str:
-    """One line: readers per language version, and which readers get a version not in their language.
+    """One line: readers per language version, and which readers get a version not in their language, in
+    the words an officer uses (``pressctl.languages.language_name``; the tags stay in JSON).
 
-    ``en 10, zh-HK 10 (10 zh-TW readers get zh-HK: no zh-TW version)``. ``fallbacks`` maps (asked for, got)
-    to a number of readers.
+    ``English 10, Traditional Chinese (Hong Kong) 10 (10 Traditional Chinese (Taiwan) readers get
+    Traditional Chinese (Hong Kong): no Traditional Chinese (Taiwan) version)``. ``fallbacks`` maps
+    (asked for, got) to a number of readers.
     """
-    line = ", ".join(f"{tag or '?'} {n}" for tag, n in per_version.items()) or "-"
+
+    names = language_names([*per_version, *(t for pair in fallbacks for t in pair)])
+    line = ", ".join(f"{names[tag] if tag else '?'} {n}" for tag, n in per_version.items()) or "-"
     notes = [
-        f"{n} {wanted} reader{'s' if n != 1 else ''} get{'' if n != 1 else 's'} {got}: no {wanted} version"
+        f"{n} {names[wanted]} reader{'s' if n != 1 else ''} get{'' if n != 1 else 's'} {names[got]}: "
+        f"no {names[wanted]} version"
         for (wanted, got), n in sorted(fallbacks.items(), key=lambda item: (-item[1], item[0]))
     ]
     return line + (f" ({'; '.join(notes)})" if notes else "")

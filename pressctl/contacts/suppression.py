@@ -140,7 +140,7 @@ class Suppressed:
 
     address: str
     reason: str
-    date: str
+    date: str  # as recorded: a date typed into the list, or an ISO 8601 time (UTC) pressctl wrote
     where: str  # "list", "ledger" or "list+ledger"
 
 
@@ -241,9 +241,9 @@ def list_all(workspace: Workspace, ledger: Ledger) -> list[Suppressed]:
     for address, (reason, _origin, created) in ledger.suppressions().items():
         if address in found:
             row = found[address]
-            found[address] = Suppressed(address, row.reason or reason, row.date or created[:10], "list+ledger")
+            found[address] = Suppressed(address, row.reason or reason, row.date or created, "list+ledger")
         else:
-            found[address] = Suppressed(address, reason, created[:10], "ledger")
+            found[address] = Suppressed(address, reason, created, "ledger")
     return [found[k] for k in sorted(found)]
 
 
@@ -268,7 +268,7 @@ def _list_rows(path: Path) -> list[tuple[str, str, str]]:
     for _, cells in rows:
         entry = _suppression_entry(cells[index]) if index < len(cells) else None
         if entry:
-            out.append((entry, cell(cells, "reason"), cell(cells, "date")[:10]))
+            out.append((entry, cell(cells, "reason"), cell(cells, "date").strip()))
     return out
 
 
@@ -370,7 +370,7 @@ def import_file(
             result.tokens_matched += 1
         else:
             result.refuse(UNKNOWN_TOKEN, where)
-    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    date = dt.datetime.now(dt.UTC).astimezone(workspace.zone).strftime("%Y-%m-%d")
     unique = list(dict.fromkeys(targets))
     result.suppressed = add(workspace, ledger, unique, reason=f"{reason} (imported {date})", origin="unsubscribe")
     result.already = len(unique) - len(result.suppressed)

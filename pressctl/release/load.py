@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import itertools
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -22,7 +23,8 @@ from pressctl.languages import normalise_language, wording
 from pressctl.limits import require_regular_file
 from pressctl.release.characters import character_warnings, clean_file_text, clean_values, refuse_in_paths
 from pressctl.release.dateline import body_dateline
-from pressctl.times import parse_local_time, time_problem
+from pressctl.release.markdown import is_wide
+from pressctl.times import format_local, parse_local_time, time_problem
 
 __all__ = [
     "AboutSection",
@@ -155,6 +157,25 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def _text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """A text value; where YAML folded a line break into a space between two wide (CJK) characters
+    (``>-``, or a plain or quoted value over several lines), the space is dropped: Chinese has no spaces
+    between words, and "公布， 對創科界" showed one in the caption. Literal blocks (``|``) keep their lines."""
+    value = loader.construct_scalar(node)
+    if node.style == "|" or node.start_mark.line == node.end_mark.line or not isinstance(value, str):
+        return value
+    raw = str(node.start_mark.buffer or "")[node.start_mark.index : node.end_mark.index]
+    lines = raw.splitlines()[1 if node.style == ">" else 0 :]
+    for above, below in itertools.pairwise(lines):
+        a, b = above.rstrip(), below.lstrip()
+        if a and b and is_wide(a[-1]) and is_wide(b[0]):
+            value = value.replace(f"{a[-1]} {b[0]}", a[-1] + b[0])
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:str", _text)
 
 def _split_front_matter(text: str, where: str) -> tuple[str, str, int]:
     lines = text.splitlines(keepends=True)
@@ -296,13 +317,21 @@ def _parse_embargo(f: _Fields, zone: ZoneInfo) -> dt.datetime | None:
         raise f.fail(
             "embargo",
             f"'embargo' {str(value)!r} is not a usable date-time ({time_problem(exc)})",
-            hint="write it as ISO 8601 with an offset, e.g. 2026-03-12T10:00:00+08:00",
+            hint=(
+                "write it as ISO 8601 with an offset (2030-03-12T10:00:00+08:00), or as a local time in "
+                f"{zone.key}, alone or with its own abbreviation ({_example_local(zone)})"
+            ),
         ) from None
     # Checked on the local date before any arithmetic: 9999-12-31T23:59:59-05:00 overflows in UTC.
     problem = _too_far(moment.date())
     if problem:
         raise f.fail("embargo", f"'embargo' {moment.isoformat()} {problem}", hint="check the year")
     return moment
+
+
+def _example_local(zone: ZoneInfo) -> str:
+    """``2030-03-12 10:00 HKT``: a local time written as the embargo line accepts it in ``zone``."""
+    return format_local(dt.datetime(2030, 3, 12, 10, tzinfo=zone), zone)
 
 
 def _resolve(base: Path, value: Any, f: _Fields, key: str, what: str, roots: tuple[Path, ...]) -> Path:

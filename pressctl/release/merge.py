@@ -40,6 +40,8 @@ class MergeField:
     variables: frozenset[str]  # contact fields it reads
     has_fallback: bool  # written with `or` / `default`, so an empty field is fine
     evaluate: Callable[..., Any] = field(compare=False, repr=False)
+    markup: bool = False  # the value is HTML made (and escaped) by the field itself: not escaped again
+    made: bool = False  # made by ``derived`` from fields already cleaned: its line breaks are its own
 
 
 @dataclass
@@ -86,9 +88,12 @@ class MergePlan:
 
         return _EXPR.sub(swap, text)
 
-    def derived(self, key: str, text: str, make: Callable[[str], str]) -> str:
+    def derived(self, key: str, text: str, make: Callable[[str], str], *, markup: bool = False) -> str:
         """A token whose value is ``make(text merged for the contact)``: e.g. the text version's underline
-        of a title with merge fields, as wide as the title each journalist sees (not the placeholder)."""
+        of a title with merge fields, as wide as the title each journalist sees (not the placeholder).
+
+        ``markup``: ``make`` returns HTML, escaping the contact's text itself (a personal note's paragraph,
+        absent when the note is empty); such a value is put into HTML as it is (``markup_tokens``)."""
         source = f"\0derived:{key}:{text}"
         known = self._by_source.get(source)
         if known is not None:
@@ -106,10 +111,27 @@ class MergePlan:
             variables=frozenset().union(*(f.variables for f in used)) if used else frozenset(),
             has_fallback=True,  # its inputs are checked as themselves
             evaluate=evaluate,
+            markup=markup,
+            made=True,
         )
         self.fields.append(merged_field)
         self._by_source[source] = merged_field
         return token
+
+    @property
+    def made_tokens(self) -> frozenset[str]:
+        """Tokens of ``derived`` fields (their inputs are cleaned; their own layout, e.g. a blank line, stays)."""
+        return frozenset(f.token for f in self.fields if f.made)
+
+    @property
+    def markup_tokens(self) -> frozenset[str]:
+        """Tokens whose values are HTML already (see ``derived``)."""
+        return frozenset(f.token for f in self.fields if f.markup)
+
+    def html_values(self, values: Mapping[str, str]) -> dict[str, str]:
+        """``values`` ready for HTML: each escaped, except the markup fields' own (already escaped) HTML."""
+        markup = self.markup_tokens
+        return {k: x if k in markup else html.escape(x, quote=True) for k, x in values.items()}
 
     @property
     def variables(self) -> frozenset[str]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup
 
 from pressctl.assets import email_html_problem
 from pressctl.config import Workspace
@@ -17,7 +20,8 @@ from pressctl.release.load import Release
 from pressctl.release.merge import TOKEN_MERGE, MergePlan, tokens_in
 from pressctl.render.images import EMAIL_PHOTO_MAX_WIDTH, PreparedImage, prepared_image
 from pressctl.render.parts import build_parts, greeting_for, template_context
-from pressctl.render.templates import TemplateFileError, render_template, rule
+from pressctl.render.templates import TEXT_WIDTH, TemplateFileError, render_template, rule
+from pressctl.render.text import wrap
 from pressctl.render.words import (
     subject_line,
 )
@@ -102,6 +106,7 @@ def render_email(
     greeting = plan.tokenize(
         greeting_source, where=str(workspace.config_path or "pressctl.toml"), first_line=greeting_line, own=True
     )
+    note_html, note_text = _personal_note(plan, chinese=release.is_chinese)
     unsubscribe_url, unsubscribe_mailto = _unsubscribe(workspace, plan)
     mailto_href = _mailto_href(unsubscribe_mailto, plan, for_recipients=for_recipients)
 
@@ -136,6 +141,8 @@ def render_email(
         )
     context.update(
         greeting=greeting,
+        note_html=note_html,
+        note_text=note_text,
         logo=logo,
         photos=photos,
         unsubscribe_url=unsubscribe_url if for_recipients else "",
@@ -168,6 +175,32 @@ def render_email(
         images=tuple(images),
         embargoed=bool(context["embargoed"]),
         greeting_tokens=frozenset(tokens_in([greeting])),
+        greeting=greeting,
+    )
+
+
+NOTE_FIELD = "note"
+_NOTE_STYLE = "margin:0 0 16px 0;padding:0 0 0 12px;border-left:3px solid #c8c8c8"
+
+
+def _personal_note(plan: MergePlan, *, chinese: bool) -> tuple[Markup, str]:
+    """The tokens of a contact's personal note (the list's ``note`` column): its own paragraph after the
+    greeting in HTML (escaped here, as the value is HTML) and in text, nothing at all when the note is empty.
+    The PDF, shared by everyone, never has one."""
+    token = plan.tokenize("{{ " + NOTE_FIELD + ' or "" }}', own=True)
+    lang = ' lang="zh-HK"' if chinese else ""
+
+    def as_html(note: str) -> str:
+        note = " ".join(note.split())
+        return f'<p class="note"{lang} style="{_NOTE_STYLE}">{html_escape(note)}</p>' if note else ""
+
+    def as_text(note: str) -> str:
+        note = " ".join(note.split())
+        return wrap(note, width=TEXT_WIDTH) + "\n\n" if note else ""
+
+    return (
+        Markup(plan.derived("note-html", token, as_html, markup=True)),
+        plan.derived("note-text", token, as_text),
     )
 
 

@@ -72,6 +72,25 @@ def _font_config() -> Any:
     return _FONT_CONFIG
 
 
+# The heights (mm) a photo may shrink to, in turn, so a short release fits one A4 page (print.css: 60 mm).
+FIT_PHOTO_MM = (48, 40, 32)
+
+
+def _laid_out(document: Any, font_config: Any, *, photo_mm: int | None) -> Any:
+    """The document laid out in pages; ``photo_mm``: photos at most this high (an extra style sheet, so a
+    workspace's own print.css or print.html.j2 shrinks the same way)."""
+    from weasyprint import CSS
+
+    sheets = (
+        [CSS(string=f"figure img {{ max-height: {photo_mm}mm !important; }}", font_config=font_config)]
+        if photo_mm
+        else None
+    )
+    return document.render(
+        font_config=font_config, cache=_PDF_IMAGE_CACHE, pdf_variant="pdf/ua-1", stylesheets=sheets
+    )
+
+
 def print_html(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed: bool) -> str:
     """The HTML the PDF is made from, merge fields filled with their fallbacks."""
     limits = workspace.limits
@@ -100,11 +119,16 @@ def render_pdf(release: Release, workspace: Workspace, plan: MergePlan, *, embar
     fetcher = Fetcher(roots_for(workspace.root, release.path.parent, (*workspace.assets_allow, resources.templates_dir())))
     try:
         document = HTML(string=html, base_url=str(release.path.parent), url_fetcher=fetcher.fetcher)
-        pdf = document.write_pdf(
-            font_config=font_config,
-            cache=_PDF_IMAGE_CACHE,
-            pdf_variant="pdf/ua-1",
-        )
+        laid_out = _laid_out(document, font_config, photo_mm=None)
+        if release.photos and len(laid_out.pages) == 2:
+            # One page when it fits: a short release whose media contacts spill onto a second page gets
+            # its photos smaller (never below the last step) rather than a page of contacts alone.
+            for photo_mm in FIT_PHOTO_MM:
+                smaller = _laid_out(document, font_config, photo_mm=photo_mm)
+                if len(smaller.pages) == 1:
+                    laid_out = smaller
+                    break
+        pdf = laid_out.write_pdf(cache=_PDF_IMAGE_CACHE, pdf_variant="pdf/ua-1")
     except PressctlError:
         raise
     except Exception as exc:  # WeasyPrint's own errors: a broken image, a CSS file it can't use

@@ -37,7 +37,7 @@ from pressctl.contacts.segments import wanted_language
 from pressctl.contacts.unsubscribe import token_for
 from pressctl.controls import clean_header_text, clean_merge_value
 from pressctl.errors import ContactsError, InputError
-from pressctl.languages import primary, route_language
+from pressctl.languages import greets_by_name, route_language
 from pressctl.mailto import mailto_with_token
 from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Rendered
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
@@ -512,8 +512,7 @@ class MessageFactory:
         wanted = self._wanted.get(cell)
         if wanted is None:
             wanted = self._wanted[cell] = wanted_language(contact.fields, None) or ""
-        wanted = wanted or contact.language or ""
-        return not wanted or primary(wanted) == primary(language)
+        return greets_by_name(wanted or contact.language, language)
 
     def _values(self, contact: Contact, v: _Variant) -> dict[str, str]:
         # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
@@ -523,7 +522,8 @@ class MessageFactory:
         fields.setdefault("name", clean_merge_value(contact.name))
         # Always ours, never a list's column of that name: the token of the address this message goes to.
         fields[TOKEN_FIELD] = self.unsubscribe_token(contact.email)
-        values = {k: clean_merge_value(x) for k, x in v.plan.values(fields).items()}
+        made = v.plan.made_tokens
+        values = {k: x if k in made else clean_merge_value(x) for k, x in v.plan.values(fields).items()}
         if v.plain_greeting and not self.greets_by_name(contact, v.language):
             values.update(v.plain_greeting)
         return values
@@ -532,7 +532,7 @@ class MessageFactory:
         """The subject, text and HTML one contact gets, decoded (for the dry-run preview)."""
         v = self.variant_for(contact.language)
         values = self._values(contact, v)
-        escaped = {k: html.escape(x, quote=True) for k, x in values.items()}
+        escaped = v.plan.html_values(values)
         return PersonalParts(
             language=v.language,
             subject=clean_header_text(self._prefix + v.subject.fill(values)),
@@ -559,7 +559,7 @@ class MessageFactory:
             v.fixed_subject if v.fixed_subject is not None else self._subject_line(v.subject.fill(values))
         )
         text = v.text.encode(values)
-        page = v.html.encode({k: html.escape(x, quote=True) for k, x in values.items()})
+        page = v.html.encode(v.plan.html_values(values))
         head = b"".join(
             (
                 self._from_line,

@@ -105,11 +105,14 @@ def _e(value: object) -> str:
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Arial,"Noto Sans CJK HK",sans-serif;margin:24px;color:#1d1d1f}
-@media (max-width:640px){body{margin:12px}}
+@media (max-width:640px){body{margin:12px}table.kv th{width:8.5em}}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .note{background:#fff7e0;border:1px solid #e8c56a;padding:8px 12px;display:inline-block}
 table{border-collapse:collapse;margin:8px 0;max-width:100%}td,th{border:1px solid #ddd;padding:4px 8px;
-text-align:left;vertical-align:top;font-size:14px;overflow-wrap:anywhere}th{background:#f4f4f4}
+text-align:left;vertical-align:top;font-size:14px}th{background:#f4f4f4;white-space:nowrap}
+td{overflow-wrap:break-word}
+table.kv{table-layout:fixed;width:100%;max-width:56em}table.kv th{width:10.5em;white-space:normal}
+td.n,td.lang,td.files{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .frames{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap;max-width:100%;overflow-x:auto}
 .frames figure{margin:0;min-width:0;max-width:100%;overflow-x:auto}.frames iframe{border:1px solid #bbb;height:900px;background:#fff}
 .recipients{display:block;overflow-x:auto;max-width:100%}
@@ -157,7 +160,7 @@ def _index_page(
         f"<h1>Dry run: {_e(factory.title)}</h1>",
         '<p class="note">Nothing was sent and nothing was recorded. '
         "These are the exact messages a send would hand to the mail server.</p>",
-        f'<h2 id="summary">Summary</h2><table class="summary">{_summary_rows(counts)}</table>',
+        f'<h2 id="summary">Summary</h2><table class="summary kv">{_summary_rows(counts)}</table>',
     ]
     if result.written < result.recipients:
         out.append(
@@ -180,7 +183,7 @@ def _index_page(
         out += [
             f'<h2 id="lang-{_e(lang)}">{_e(lang)}: {_e(parts.subject)}</h2>',
             f"<p>As received by the first {_e(lang)} recipient.</p>",
-            f"<table>{head_rows}</table>",
+            f'<table class="kv">{head_rows}</table>',
             '<div class="frames">',
             f'<figure><figcaption>600 px (desktop)</figcaption><iframe src="messages/{_e(stem)}.html" '
             f'width="600" sandbox="allow-same-origin" title="{_e(lang)} email at 600 px"></iframe></figure>',
@@ -204,9 +207,9 @@ def _index_page(
     for number, contact, lang, stem, subject in rows:
         note = " <small>(had the advance copy: gets the released version)</small>" if contact.key in advance else ""
         out.append(
-            f"<tr><td>{number}</td><td>{_e(contact.name)}</td><td>{_e(contact.email)}{note}</td><td>{_e(lang)}</td>"
-            f"<td>{_e(subject)}</td>"
-            f'<td><a href="messages/{_e(stem)}.eml">.eml</a> <a href="messages/{_e(stem)}.html">.html</a> '
+            f'<tr><td class="n">{number}</td><td>{_e(contact.name)}</td><td>{_e(contact.email)}{note}</td>'
+            f'<td class="lang">{_e(lang)}</td><td>{_e(subject)}</td>'
+            f'<td class="files"><a href="messages/{_e(stem)}.eml">.eml</a> <a href="messages/{_e(stem)}.html">.html</a> '
             f'<a href="messages/{_e(stem)}.txt">.txt</a></td></tr>'
         )
     out.append("</table>")
