@@ -31,6 +31,7 @@ __all__ = [
     "clip",
     "csv_cell",
     "local_time",
+    "moved_lines",
     "outcome_text",
     "recipient_cell",
     "recorded_date",
@@ -134,6 +135,12 @@ def response_text(r: Any) -> str:
     if r.response == "moved":
         return f"moved -> {r.new_address}" if r.new_address else "moved (no new address given)"
     return str(r.response)
+
+
+def moved_lines(records: Any) -> list[str]:
+    """One unclipped line per journalist who has moved and named where to (every address they gave): the
+    table cuts long cells, and these addresses are what a person acts on."""
+    return [f"{r.email} moved -> {r.new_address}" for r in records if r.response == "moved" and r.new_address]
 
 
 def outcome_text(r: Any) -> str:

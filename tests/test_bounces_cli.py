@@ -148,8 +148,8 @@ def test_bounces_reads_the_mailbox_in_pressctl_toml(ws: Path, tmp_path: Path) ->
         ([], "no mailbox to read"),
         (["--imap", "imaps://press:secret-pw@127.0.0.1/INBOX"], "must not contain a password"),
         (["--mbox", "Maildir", "--move-to", "Processed"], "--move-to works with IMAP and Maildir"),
-        (["--maildir", "Maildir", "--watch", "--interval", "1e300"], "--interval must be a number of seconds"),
-        (["--maildir", "Maildir", "--interval", "nan"], "--interval must be a number of seconds"),
+        (["--maildir", "Maildir", "--watch", "--interval", "1e300"], "is not a number of seconds"),
+        (["--maildir", "Maildir", "--interval", "nan"], "is not a number of seconds"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(ws: Path, args: list[str], words: str) -> None:

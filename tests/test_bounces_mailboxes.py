@@ -112,8 +112,8 @@ def test_the_single_mailbox_form_is_one_mailbox(tmp_path: Path) -> None:
         ('[bounces]\nmailboxes = [{ maildir = "a", password_env = "A B" }]\n', "not an environment variable name"),
         ('[bounces]\nmailboxes = ["mail/a"]\n', "must be a list of tables"),
         ('[bounces]\nmailboxes = [{ mbox = "a.mbox", move_to = "Done" }]\n', "move_to works with IMAP and Maildir"),
-        ('[bounces]\nimap = "imaps://x.example/"\nuser = "press\\r\\nA1 LOGOUT"\n', "bounces.user contains a line break"),
-        ('[bounces]\nmailboxes = [{ imap = "imaps://x.example/", user = "a\\u0000b" }]\n', "user contains a line break"),
+        ('[bounces]\nimap = "imaps://x.example/"\nuser = "press\\r\\nA1 LOGOUT"\n', "bounces.user holds a carriage return"),
+        ('[bounces]\nmailboxes = [{ imap = "imaps://x.example/", user = "a\\u0000b" }]\n', "mailboxes[1].user holds a NUL character"),
         ('[bounces]\nmailboxes = [{ maildir = "a", name = "x" }, { maildir = "b", name = "x" }]\n', "named 'x'"),
     ],
 )
@@ -280,4 +280,4 @@ def test_a_user_name_with_a_line_break_never_reaches_the_server(tmp_path: Path) 
     assert "user name contains a line break or control character" in line
     _toml(ws, '[bounces]\nimap = "imap://127.0.0.1:1/INBOX"\nuser = "press\\r\\nA1 LOGOUT"\n')
     done = run_cli(["bounces"], cwd=ws, env={"PRESSCTL_IMAP_PASSWORD": "pw"})
-    assert done.returncode == 2 and "bounces.user contains a line break" in done.stderr
+    assert done.returncode == 2 and "bounces.user holds a carriage return" in done.stderr

@@ -73,7 +73,7 @@ def test_a_reader_that_goes_away_ends_it_quietly(ws: Path, command: list[str]) -
 def test_report_is_quiet_when_head_takes_one_line(ws: Path) -> None:
     shell = f"{sys.executable} -c 'from pressctl.cli import main; main()' report --format csv | head -1"
     done = subprocess.run(["bash", "-c", shell], cwd=ws, env=QA_ENV, capture_output=True, text=True, timeout=60)
-    assert done.stdout.startswith("campaign,") and done.stderr == "", done.stderr
+    assert done.stdout.startswith("\ufeffcampaign,") and done.stderr == "", done.stderr  # the BOM: Excel reads UTF-8
 
 
 def _ledger_copy(ws: Path, tmp_path: Path, script: str) -> Path:

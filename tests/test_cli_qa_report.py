@@ -47,7 +47,7 @@ def test_report_and_campaigns_piped_are_one_line_per_recipient(tmp_path: Path) -
     assert campaigns.returncode == 0, campaigns.stderr
     rows = campaigns.stdout.splitlines()
     assert len(rows) == 2
-    assert "Harbourview Science Park Opens Tidal Energy Test…" in rows[1]  # the title clipped to fit
+    assert "Harbourview Science Park Opens Tidal Energy…" in rows[1]  # the title clipped to fit
     assert max(len(line) for line in [*rows, *lines]) <= 120
     assert rows[1].split()[:1] == ["1"]
 

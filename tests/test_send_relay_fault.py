@@ -78,7 +78,7 @@ def test_retry_failed_tries_real_failures_again_but_never_a_bounce(ws: Path) -> 
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", 6)
     with SmtpTestServer() as server:
-        server.script("reporter00001@news.example", "552 5.2.2 Mailbox full")
+        server.script("reporter00001@news.example", "data:554 5.6.0 Message content rejected")
         server.script("reporter00002@news.example", "data:554 Transaction failed")
         server.script("reporter00004@news.example", "550 5.1.1 No such user here")
         args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--concurrency", "1"]

@@ -24,6 +24,7 @@ from pressctl.present import (
     clip,
     csv_cell,
     local_time,
+    moved_lines,
     outcome_text,
     recipient_cell,
     report_record,
@@ -48,7 +49,7 @@ _ATTENTION_COLUMNS = (
     "response_at",
 )
 # Cell widths of the table (terminal cells): with the fixed columns, a report fits ~120 columns.
-_WHO, _OUTCOME, _RELAY, _SAID, _TITLE = 36, 40, 18, 44, 50
+_WHO, _OUTCOME, _RELAY, _SAID, _TITLE = 36, 40, 18, 44, 44
 
 
 def _said(text: str, limit: int = _SAID) -> str:
@@ -126,7 +127,7 @@ def report(
                 hint="`pressctl campaigns` lists them",
             )
         totals = ledger.totals(found.id)
-        records = ledger.recipients(found.id)
+        records = list(ledger.recipients(found.id))
         if fmt == "csv":
             writer = _csv_writer()
             writer.writerow(["campaign", *_COLUMNS])
@@ -173,6 +174,8 @@ def report(
         when = f"last attempt ({zone_label(zone, found.created_at)})"
         head = ("recipient", "lang", "status", "tries", when, "what happened")
         print_table((*head[:4], "relay", *head[4:]) if several else head, rows)
+        for line in moved_lines(records):
+            out.print(escape(line))
         out.print("totals    " + _totals_text(totals))
         advance = ledger.advance_readers(found.id).get("sent", 0)
         if advance:
@@ -226,6 +229,8 @@ def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Pa
             _said(r.response_detail), table_time(r.response_at, zone),
         ))
     print_table(("#", "journalist", "what happened", "what they said", f"when ({zone_label(zone)})"), rows)
+    for line in moved_lines(records):
+        out.print(escape(line))
     out.print(f"{len(records)} journalist(s) need attention ({scope})")
 
 
