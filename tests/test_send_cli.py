@@ -68,7 +68,7 @@ def test_send_then_rerun_sends_nobody_twice(ws: Path) -> None:
     assert {r["status"] for r in report["recipients"]} == {"sent", "invalid"}
     assert all(r["message_id"] and r["attempts"] == 1 for r in report["recipients"] if r["status"] == "sent")
     listing = run_cli(["campaigns"], cwd=ws)
-    assert listing.returncode == 0 and "Names Its First Marine" in listing.stdout
+    assert listing.returncode == 0 and "Park Names Its First" in listing.stdout
     table = run_cli(["report", "1"], cwd=ws)
     assert table.returncode == 0 and "reporter00000@news.example" in table.stdout
     as_csv = run_cli(["report", "--format", "csv"], cwd=ws)
