@@ -16,7 +16,7 @@ from pressctl.addresses import check_address
 from pressctl.config_rules import ENV_NAME, check_text, env_names, public_folder
 from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError, InputError
-from pressctl.languages import LANGUAGES, normalise_language, primary
+from pressctl.languages.routing import LANGUAGES, normalise_language, primary
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
 from pressctl.mailboxes import BOUNCES_KEYS, Bounces, parse_bounces
 

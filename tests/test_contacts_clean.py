@@ -21,7 +21,7 @@ from pressctl.contacts.load import (
 from pressctl.contacts.segments import language_tag, parse_where
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
-from pressctl.languages import route_language
+from pressctl.languages.routing import route_language
 from pressctl.model import Rendered
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan

@@ -9,7 +9,7 @@ from messages_support import make_factory
 
 from pressctl.contacts import segments
 from pressctl.errors import ConfigError, ReleaseError
-from pressctl.languages import normalise_language, route_language
+from pressctl.languages.routing import normalise_language, route_language
 
 VERSIONS = ("en", "zh-HK", "zh-Hant")
 
@@ -41,7 +41,7 @@ def test_messages_send_the_version_contacts_were_counted_in(tmp_path: Path, tag:
 
 
 def test_wording_is_the_one_rule_for_which_words_a_version_gets() -> None:
-    from pressctl.languages import wording
+    from pressctl.languages.routing import wording
 
     assert [wording(t) for t in ("zh-HK", "zh-Hant", "ZH", "zh-Hant-TW")] == ["zh"] * 4
     assert [wording(t) for t in ("en", "en-GB", "fr", "")] == ["en"] * 4
@@ -50,7 +50,7 @@ def test_wording_is_the_one_rule_for_which_words_a_version_gets() -> None:
 def test_counts_name_languages_as_an_officer_reads_them() -> None:
     """Issue 18 point 13: "9 zh-Hant readers" where an officer reads "Traditional Chinese"; tags stay in JSON."""
     from pressctl.contacts.segments import describe_languages
-    from pressctl.languages import language_name, language_names
+    from pressctl.languages.routing import language_name, language_names
 
     assert language_name("zh-Hant") == "Traditional Chinese"
     assert language_name("zh-HK") == "Traditional Chinese (Hong Kong)"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pressctl.contacts.names import read_name
 from pressctl.contacts.segments import wanted_language
-from pressctl.languages import greets_by_name, language_name, route_language
+from pressctl.languages.routing import greets_by_name, language_name, route_language
 from pressctl.model import Contact, Rendered
 from pressctl.release.merge import MergePlan
 

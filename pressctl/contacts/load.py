@@ -61,7 +61,7 @@ from pressctl.contacts.segments import (
 )
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
-from pressctl.languages import wording
+from pressctl.languages.routing import wording
 from pressctl.limits import DEFAULT_LIMITS, Limits
 from pressctl.model import Contact, Rendered
 from pressctl.release.merge import tokens_in

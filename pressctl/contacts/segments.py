@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pressctl.contacts.clean import column_key
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
-from pressctl.languages import is_fallback, language_names, route_language
+from pressctl.languages.routing import is_fallback, language_names, route_language
 
 __all__ = [
     "Condition",

@@ -19,7 +19,7 @@ import yaml
 from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside, roots_for
 from pressctl.config import MediaContact, Workspace
 from pressctl.errors import ReleaseError
-from pressctl.languages import normalise_language, wording
+from pressctl.languages.routing import normalise_language, wording
 from pressctl.limits import require_regular_file
 from pressctl.release.characters import character_warnings, clean_file_text, clean_values, refuse_in_paths
 from pressctl.release.dateline import body_dateline

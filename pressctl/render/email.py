@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from pressctl.assets import email_html_problem
 from pressctl.config import Workspace
-from pressctl.languages import wording
+from pressctl.languages.routing import wording
 from pressctl.mailto import mailto_url, mailto_with_token
 from pressctl.model import EmailLinks, InlineImage, Rendered
 from pressctl.release.load import Release

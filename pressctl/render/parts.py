@@ -12,7 +12,7 @@ from typing import Any
 from markupsafe import Markup
 
 from pressctl.config import Workspace
-from pressctl.languages import wording
+from pressctl.languages.routing import wording
 from pressctl.release.dateline import body_dateline
 from pressctl.release.load import Release
 from pressctl.release.markdown import markdown_html

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from pressctl.languages import wording
+from pressctl.languages.routing import wording
 from pressctl.release.dateline import has_date
 from pressctl.release.load import Release
 from pressctl.times import format_offset

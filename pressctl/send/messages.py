@@ -37,7 +37,7 @@ from pressctl.contacts.segments import wanted_language
 from pressctl.contacts.unsubscribe import token_for
 from pressctl.controls import clean_header_text, clean_merge_value
 from pressctl.errors import ContactsError, InputError
-from pressctl.languages import greets_by_name, route_language
+from pressctl.languages.routing import greets_by_name, route_language
 from pressctl.mailto import mailto_with_token
 from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Rendered
 from pressctl.release.merge import TOKEN_FIELD, MergePlan

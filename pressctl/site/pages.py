@@ -19,7 +19,7 @@ from typing import Any
 from markupsafe import Markup
 
 from pressctl.config import Workspace
-from pressctl.languages import wording
+from pressctl.languages.routing import wording
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 from pressctl.render.colour import text_on

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from markupsafe import escape
 
-from pressctl.languages import wording
+from pressctl.languages.routing import wording
 from pressctl.site._reuse import html_lang
 from pressctl.site.pages import SiteFiles, page_name
 
