@@ -18,15 +18,10 @@ from site_support import sample_releases
 from pressctl.release.load import Release, load_release_set
 from pressctl.release.merge import MergePlan
 from pressctl.render.templates import TemplateFileError
-from pressctl.site.pages import (
-    IndexEntry,
-    IndexVersion,
-    index_versions,
-    release_folder,
-    render_assets,
-    render_index,
-    render_release,
-)
+from pressctl.site.branding import render_assets
+from pressctl.site.index_page import render_index
+from pressctl.site.pages import IndexEntry, IndexVersion, index_versions, release_folder
+from pressctl.site.release_page import render_release
 
 FOLDER = "releases/2030-03-12-sample/"
 

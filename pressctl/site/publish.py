@@ -23,17 +23,12 @@ from pressctl.config import Workspace
 from pressctl.errors import EmbargoError, InputError
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
+from pressctl.site.branding import render_assets
 from pressctl.site.feeds import render_feeds, render_sitemap
-from pressctl.site.pages import (
-    PdfMaker,
-    SiteFiles,
-    index_versions,
-    release_folder,
-    render_assets,
-    render_index,
-    render_release,
-)
+from pressctl.site.index_page import render_index
+from pressctl.site.pages import PdfMaker, SiteFiles, index_versions, release_folder
 from pressctl.site.pointers import pointer_files
+from pressctl.site.release_page import render_release
 from pressctl.site.staging import inside, stage
 from pressctl.site.state import PreviewRecord, PublishedRecord, SiteState, load_state, save_state
 

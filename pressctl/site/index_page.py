@@ -1,0 +1,80 @@
+"""The newsroom's index: ``index.html`` in the workspace's language and ``index.<lang>.html`` for each other,
+every published release newest first. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pressctl.config import Workspace
+from pressctl.languages.routing import wording
+from pressctl.render.words import format_date, labels_for
+from pressctl.site import _reuse
+from pressctl.site.branding import brand_context, logo_context
+from pressctl.site.pages import (
+    IndexEntry,
+    SiteFiles,
+    absolute,
+    font_stack,
+    language_name,
+    page_name,
+    site_labels,
+    site_languages,
+    sorted_entries,
+)
+
+__all__ = ["render_index"]
+
+
+def render_index(entries: Sequence[IndexEntry], workspace: Workspace, *, base_url: str | None = None) -> SiteFiles:
+    """``index.html`` (the workspace's language) and ``index.<lang>.html`` per other language: every
+    published release, newest first, in that language where it has one (else its main language)."""
+    languages = site_languages(entries, workspace)
+    ordered = sorted_entries(entries)
+    alternates = [
+        {
+            "lang": _reuse.html_lang(lang),
+            "name": language_name(lang),
+            "href": page_name(lang, workspace.language),
+            "url": absolute(base_url, page_name(lang, workspace.language)),
+            "feed": "feed.xml" if lang == workspace.language else f"feed.{lang}.xml",
+        }
+        for lang in languages
+    ]
+    files: SiteFiles = {}
+    for lang, alt in zip(languages, alternates, strict=True):
+        org = _reuse.organisation(workspace, lang)
+        items = []
+        for entry in ordered:
+            version = entry.version(lang) or entry.versions[0]
+            items.append(
+                {
+                    "title": version.title,
+                    "summary": version.summary,
+                    "href": version.path,
+                    "lang": _reuse.html_lang(version.language),
+                    "other_lang": version.language.lower() != lang.lower(),
+                    "date": format_date(entry.date, lang),
+                    "date_iso": entry.date.isoformat(),
+                }
+            )
+        context = {
+            **brand_context(workspace),
+            "lang": _reuse.html_lang(lang),
+            "is_chinese": wording(lang) == "zh",
+            "labels": labels_for(lang),
+            "site": site_labels(lang),
+            "org": org,
+            "up": "",
+            "logo": logo_context(workspace, ""),
+            "font_stack": font_stack(workspace, lang),
+            "title_text": f"{org.name} {site_labels(lang)['newsroom']}",
+            "items": items,
+            "feed": alt["feed"],
+            "url": alt["url"],
+            "home_href": alt["href"],
+            "alternates": [a for a in alternates if a is not alt],
+            "all_alternates": alternates,
+        }
+        html = _reuse.render_template(workspace, "site/index.html.j2", context)
+        files[str(alt["href"])] = html.encode("utf-8")
+    return files
