@@ -16,7 +16,8 @@ from pressctl.addresses import check_address
 from pressctl.config_rules import ENV_NAME, check_text, env_names, public_folder
 from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError, InputError
-from pressctl.languages.routing import LANGUAGES, normalise_language, primary
+from pressctl.languages.routing import primary
+from pressctl.languages.tags import normalise_language, translation_tags
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
 from pressctl.mailboxes import BOUNCES_KEYS, Bounces, parse_bounces
 
@@ -554,7 +555,7 @@ def _unknown_key(name: str, key: str, known: tuple[str, ...], where: str) -> Con
     )
 
 
-_TAGS = tuple(sorted({*LANGUAGES.values(), *(primary(t) for t in LANGUAGES.values())}))
+_TAGS = translation_tags()
 
 
 def _tag(tag: object, section: str, where: str) -> str:

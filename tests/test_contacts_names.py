@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pressctl.contacts.clean import column_key
-from pressctl.contacts.names import chinese_view, fill_name_fields, read_name
+from pressctl.contacts.names import fill_name_fields, name_view, read_name
 
 
 @pytest.mark.parametrize(
@@ -48,8 +48,8 @@ def test_filling_never_overwrites_and_puts_last_first_in_reading_order() -> None
     fields = {"name": "Ho, Siu-ling", "last_name": "HO"}
     fill_name_fields(fields)
     assert fields == {"name": "Siu-ling Ho", "first_name": "Siu-ling", "last_name": "HO"}
-    assert chinese_view({"name": "Siu-ling Ho", "chinese_name": "何小玲"})["name"] == "何小玲"
-    assert chinese_view({"name": "Siu-ling Ho"})["name"] == "Siu-ling Ho"
+    assert name_view({"name": "Siu-ling Ho", "chinese_name": "何小玲"}, "chinese_name")["name"] == "何小玲"
+    assert name_view({"name": "Siu-ling Ho"}, "chinese_name")["name"] == "Siu-ling Ho"
 
 
 def test_chinese_and_english_name_columns_are_recognised() -> None:

@@ -1,4 +1,5 @@
-"""pressctl.languages: tags, and the one routing rule that contact loading and message building share."""
+"""pressctl.languages: tags, the locale table, and the one routing rule that contact loading and message
+building share."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 import pytest
 from messages_support import make_factory
 
-from pressctl.contacts import segments
 from pressctl.errors import ConfigError, ReleaseError
-from pressctl.languages.routing import normalise_language, route_language
+from pressctl.languages.routing import route_language
+from pressctl.languages.tags import normalise_language
 
 VERSIONS = ("en", "zh-HK", "zh-Hant")
 
@@ -23,8 +24,11 @@ def test_normalise_language_canonical_and_errors() -> None:
         normalise_language("English!", error=ConfigError)
 
 
-def test_segments_reexports_the_one_router() -> None:
-    assert segments.route_language is route_language
+def test_contacts_and_messages_share_the_one_router() -> None:
+    from pressctl.contacts import load
+    from pressctl.send import messages
+
+    assert load.route_language is route_language and messages.route_language is route_language
 
 
 @pytest.mark.parametrize("tag", [None, "", "en", "en-GB", "zh-HK", "zh-TW", "zh-Hant", "zh-Hant-TW", "zh-Hant-HK", "fr"])
@@ -40,17 +44,18 @@ def test_messages_send_the_version_contacts_were_counted_in(tmp_path: Path, tag:
         assert counted == "zh-Hant"
 
 
-def test_wording_is_the_one_rule_for_which_words_a_version_gets() -> None:
-    from pressctl.languages.routing import wording
+def test_locale_for_is_the_one_rule_for_which_words_a_version_gets() -> None:
+    from pressctl.languages.routing import locale_for
 
-    assert [wording(t) for t in ("zh-HK", "zh-Hant", "ZH", "zh-Hant-TW")] == ["zh"] * 4
-    assert [wording(t) for t in ("en", "en-GB", "fr", "")] == ["en"] * 4
+    hong_kong, english = locale_for("zh-HK").labels, locale_for("en").labels
+    assert [locale_for(t).labels for t in ("zh-HK", "zh-Hant", "ZH", "zh-Hant-TW")] == [hong_kong] * 4
+    assert [locale_for(t).labels for t in ("en", "en-GB", "fr", "")] == [english] * 4
 
 
 def test_counts_name_languages_as_an_officer_reads_them() -> None:
     """Issue 18 point 13: "9 zh-Hant readers" where an officer reads "Traditional Chinese"; tags stay in JSON."""
     from pressctl.contacts.segments import describe_languages
-    from pressctl.languages.routing import language_name, language_names
+    from pressctl.languages.tags import language_name, language_names
 
     assert language_name("zh-Hant") == "Traditional Chinese"
     assert language_name("zh-HK") == "Traditional Chinese (Hong Kong)"

@@ -98,7 +98,7 @@ def check(
         languages = [r.language for r in releases]
         default = releases[0].language
     elif language:
-        from pressctl.languages.routing import normalise_language
+        from pressctl.languages.tags import normalise_language
 
         languages = [normalise_language(tag, where="--language") for tag in language]
         default = languages[0]
@@ -165,7 +165,7 @@ def check(
 def _print(result: ContactSet, *, limit: int | None) -> None:
     from rich.table import Table
 
-    from pressctl.languages.routing import language_names
+    from pressctl.languages.tags import language_names
 
     counts = Table.grid(padding=(0, 2))
     counts.add_column(justify="left")

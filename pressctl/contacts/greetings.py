@@ -3,7 +3,7 @@ Pure.
 
 Each contact is judged against the version they receive, as the message builder greets them: the
 greeting's own merge fields filled from their row (``Rendered.greeting_tokens``), or its fallbacks alone
-for a reader of another language's version (``languages.greets_by_name``). A greeting that comes out the
+for a reader of another language's version (``languages.routing.greets_by_name``). A greeting that comes out the
 same as for nobody at all is a fallback; the reason comes from reading their name (``contacts.names``).
 """
 
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from pressctl.contacts.names import read_name
 from pressctl.contacts.segments import wanted_language
-from pressctl.languages.routing import greets_by_name, language_name, route_language
+from pressctl.languages.routing import greets_by_name, route_language
+from pressctl.languages.tags import language_name
 from pressctl.model import Contact, Rendered
 from pressctl.release.merge import MergePlan
 

@@ -11,7 +11,7 @@
    cells are filled from later rows of the same person (reported as duplicates, naming the first);
 5. applies ``--where`` (those left out are only counted), then suppression: the workspace's
    ``contacts/suppressed.csv`` whenever it exists, plus each ``--suppress`` file;
-6. routes each selected contact to a language of the release (``segments.route_language``).
+6. routes each selected contact to a language of the release (``languages.routing.route_language``).
 
 So ``rows == len(invalid) + len(duplicates) + excluded + len(suppressed) + len(selected)``.
 
@@ -48,20 +48,18 @@ from pressctl.contacts.clean import (
     is_formula_like,
     visible,
 )
-from pressctl.contacts.names import chinese_view, fill_name_fields
+from pressctl.contacts.names import fill_name_fields, name_view
 from pressctl.contacts.read import Table, read_table
 from pressctl.contacts.segments import (
     Condition,
     describe_languages,
-    is_fallback,
     language_tag,
     parse_where,
-    route_language,
     wanted_language,
 )
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
-from pressctl.languages.routing import wording
+from pressctl.languages.routing import is_fallback, locale_for, route_language
 from pressctl.limits import DEFAULT_LIMITS, Limits
 from pressctl.model import Contact, Rendered
 from pressctl.release.merge import tokens_in
@@ -459,8 +457,8 @@ def _contact(
         language = tag or default_language
     else:
         language = route_language(tag, languages, default_language)
-    if wording(language) == "zh":
-        fields = chinese_view(fields)  # a Chinese version greets (and names) them by their Chinese name
+    # A Chinese version greets (and names) them by their Chinese name: the locale's name_field.
+    fields = name_view(fields, locale_for(language).name_field)
     return Contact(
         email=entry.email,
         name=name,
@@ -629,7 +627,7 @@ def check_merge_fields(
 
     The one merge-field check, shared by ``pressctl contacts check --release`` and ``pressctl send``: each
     contact is judged against the version it will receive (``contact.language``, as ``load_contacts``
-    routed it; else ``pressctl.languages.route_language``), i.e. the merge fields in that version's subject,
+    routed it; else ``pressctl.languages.routing.route_language``), i.e. the merge fields in that version's subject,
     HTML and text. A field used only in the English text is not demanded from a reader of the Chinese one.
     ``renders`` maps each language to its rendered email, the release's own language first.
     """

@@ -17,7 +17,7 @@ field, never change a value the list gives:
 * **A Chinese name** comes from a Chinese-name column (``中文姓名``, ``Chinese Name``), else from ``name``
   when it is all Chinese, else from Chinese ``last_name`` + ``first_name`` (黃 + 嘉明). It is kept as
   ``chinese_name``; a reader of a Chinese version is greeted by it, whole and in its order (何小玲您好：),
-  through ``name`` in that version (``chinese_view``).
+  through ``name`` in that version (``name_view``, with the locale's ``name_field``).
 
 None of these fields goes into a header: the To name is the list's own (``clean.display_name``).
 """
@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["NameReading", "chinese_view", "fill_name_fields", "read_name"]
+__all__ = ["NameReading", "fill_name_fields", "name_view", "read_name"]
 
 _TITLES = frozenset({"mr", "ms", "mrs", "miss", "mx", "dr", "prof", "professor", "sir", "dame"})
 _LATIN_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*\.?$")
@@ -138,7 +138,8 @@ def fill_name_fields(fields: dict[str, str]) -> NameReading:
     return reading
 
 
-def chinese_view(fields: Mapping[str, str]) -> dict[str, str]:
-    """The fields a Chinese version greets with: ``name`` is the Chinese name when there is one."""
-    chinese = fields.get("chinese_name", "")
-    return {**fields, "name": chinese} if chinese else dict(fields)
+def name_view(fields: dict[str, str], name_field: str) -> dict[str, str]:
+    """The fields a version greets with: ``name`` is the version's own ``name_field`` when the row has one
+    (a Chinese version: ``chinese_name``; the locale table says which); else the fields as they are."""
+    own = fields.get(name_field, "") if name_field else ""
+    return {**fields, "name": own} if own else fields

@@ -11,9 +11,9 @@ values match ignoring case and surrounding spaces. ``language`` matches the cell
 contact is routed to (``language=zh-HK`` includes a ``zh-TW`` reader who gets the zh-HK version).
 
 Language cells: a contact's ``language`` cell (``en``, ``zh-HK``, ``zh_tw``, or a word such as ``English``,
-``中文``, ``繁體中文``, ``廣東話``) becomes a tag (``language_tag``), which ``pressctl.languages.route_language``
-(re-exported here) matches against the languages the release exists in; an empty or unrecognisable cell
-gets the default language (the release's own).
+``中文``, ``繁體中文``, ``廣東話``: the locale table's ``cell_words``) becomes a tag (``language_tag``), which
+``pressctl.languages.routing.route_language`` matches against the languages the release exists in; an empty
+or unrecognisable cell gets the default language (the release's own).
 """
 
 from __future__ import annotations
@@ -25,15 +25,13 @@ from dataclasses import dataclass
 from pressctl.contacts.clean import column_key
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
-from pressctl.languages.routing import is_fallback, language_names, route_language
+from pressctl.languages.tags import cell_tag, language_names
 
 __all__ = [
     "Condition",
     "describe_languages",
-    "is_fallback",
     "language_tag",
     "parse_where",
-    "route_language",
     "wanted_language",
 ]
 
@@ -79,24 +77,6 @@ def parse_where(expr: str) -> Condition:
     return Condition(field=key, values=values, negate=op == "!=", source=text)
 
 
-_LANGUAGE_WORDS: dict[str, str] = {
-    "english": "en",
-    "英文": "en",
-    "英語": "en",
-    "chinese": "zh",
-    "中文": "zh",
-    "華文": "zh",
-    "traditional chinese": "zh-Hant",
-    "繁體中文": "zh-Hant",
-    "繁體": "zh-Hant",
-    "繁中": "zh-Hant",
-    "cantonese": "zh-HK",
-    "廣東話": "zh-HK",
-    "粵語": "zh-HK",
-    "simplified chinese": "zh-Hans",
-    "简体中文": "zh-Hans",
-    "簡體中文": "zh-Hans",
-}
 _TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 
 
@@ -105,7 +85,7 @@ def language_tag(value: str) -> str | None:
     text = " ".join(clean_cell(value).split())
     if not text:
         return ""
-    word = _LANGUAGE_WORDS.get(text.casefold())
+    word = cell_tag(text)
     if word:
         return word
     text = text.replace("_", "-")
@@ -127,7 +107,7 @@ def wanted_language(fields: Mapping[str, str], routed: str | None) -> str | None
 
 def describe_languages(per_version: Mapping[str, int], fallbacks: Mapping[tuple[str, str], int]) -> str:
     """One line: readers per language version, and which readers get a version not in their language, in
-    the words an officer uses (``pressctl.languages.language_name``; the tags stay in JSON).
+    the words an officer uses (``pressctl.languages.tags.language_name``; the tags stay in JSON).
 
     ``English 10, Traditional Chinese (Hong Kong) 10 (10 Traditional Chinese (Taiwan) readers get
     Traditional Chinese (Hong Kong): no Traditional Chinese (Taiwan) version)``. ``fallbacks`` maps

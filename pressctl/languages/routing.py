@@ -1,135 +1,80 @@
-"""Languages: the tags pressctl has words and fonts for, and the one rule routing a reader to a version. Pure.
+"""The one rule routing a reader to a version, and the one lookup of a tag's locale. Pure.
 
-Routing (``route_language``), used by contact loading (``contacts.segments``) and message building
+A tag is read as its language, script and region (``facets``): ``zh-HK`` is Chinese in Traditional script
+for Hong Kong, ``zh-SG`` Chinese in Simplified script for Singapore, the script coming from the tag itself,
+else from the locale table (a version or one of its aliases), else from the language when all its versions
+share one script.
+
+Routing (``route_language``), used by contact loading (``contacts.load``) and message building
 (``send.messages``) alike, so the version a reader is counted in is the version they receive:
 
 1. the same tag (``zh-HK`` -> ``zh-HK``);
-2. else a tag of the same language (same first subtag), preferring the one sharing most subtags and,
-   among equals, the one listed first (``zh-TW`` -> ``zh-HK`` when the release has ``en`` and ``zh-HK``;
-   ``zh-Hant-TW`` -> ``zh-Hant`` over ``zh-HK``);
+2. else a version of the same language, preferring the same script, then the same region, then the one
+   sharing most subtags as written, then the one listed first (``zh-TW`` -> ``zh-HK`` when the release has
+   ``en`` and ``zh-HK``; ``zh-Hant-TW`` -> ``zh-Hant`` over ``zh-HK``). A reader of one Chinese script gets
+   the other when the release has no version in theirs (a Simplified reader gets the Traditional version,
+   not the English one): the same language is closer than another, and the summary's fallback line names
+   them ("1 Simplified Chinese reader gets Traditional Chinese (Hong Kong): no Simplified Chinese version");
 3. else, and for no tag at all, the default language (the release's own).
 
-``langcodes`` was considered and not used: pressctl supports a closed list of ten tags, and routing needs
-"share the first subtags", which the list above answers in a dozen lines without a dependency.
+``langcodes`` was considered and not used: routing needs the table's own scripts and the order of a
+release's versions, which a dozen lines answer without a dependency.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from pressctl.errors import PressctlError, ReleaseError
+from pressctl.languages.locale import Locale
+from pressctl.languages.table import BY_TAG, DEFAULT, LOCALES, SCRIPTS
 
 __all__ = [
-    "LANGUAGES",
+    "Facets",
+    "facets",
     "greets_by_name",
     "is_fallback",
-    "language_name",
-    "language_names",
-    "normalise_language",
+    "locale_for",
     "primary",
     "route_language",
-    "wording",
 ]
-
-# Languages pressctl has words and fonts for. Keys are lower-cased tags; values the canonical form.
-LANGUAGES: dict[str, str] = {
-    "en": "en",
-    "en-gb": "en-GB",
-    "en-us": "en-US",
-    "en-hk": "en-HK",
-    "zh-hk": "zh-HK",
-    "zh-tw": "zh-TW",
-    "zh-hant": "zh-Hant",
-    "zh-hant-hk": "zh-Hant-HK",
-    "zh-hant-tw": "zh-Hant-TW",
-    "zh-mo": "zh-MO",
-}
-
-# What a press officer calls each language (terminal output; tags stay in JSON and in the files). Tags a
-# contact list may hold that pressctl has no version for are named too, so "2 Japanese readers get English".
-_NAMES: dict[str, str] = {
-    "en": "English",
-    "en-gb": "English (UK)",
-    "en-us": "English (US)",
-    "en-hk": "English (Hong Kong)",
-    "zh": "Chinese",
-    "zh-hk": "Traditional Chinese (Hong Kong)",
-    "zh-tw": "Traditional Chinese (Taiwan)",
-    "zh-mo": "Traditional Chinese (Macao)",
-    "zh-hant": "Traditional Chinese",
-    "zh-hant-hk": "Traditional Chinese (Hong Kong)",
-    "zh-hant-tw": "Traditional Chinese (Taiwan)",
-    "zh-hant-mo": "Traditional Chinese (Macao)",
-    "zh-hans": "Simplified Chinese",
-    "zh-cn": "Simplified Chinese (China)",
-    "zh-sg": "Simplified Chinese (Singapore)",
-    "zh-hans-cn": "Simplified Chinese (China)",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "fr": "French",
-    "de": "German",
-    "es": "Spanish",
-    "pt": "Portuguese",
-    "it": "Italian",
-    "id": "Indonesian",
-    "ms": "Malay",
-    "th": "Thai",
-    "vi": "Vietnamese",
-    "tl": "Filipino",
-    "hi": "Hindi",
-    "ar": "Arabic",
-    "ru": "Russian",
-}
-
-
-def language_name(tag: str | None) -> str:
-    """``Traditional Chinese (Hong Kong)`` for ``zh-HK``: the language as a person names it; an unknown tag
-    is shown as itself, no tag at all as "no language given"."""
-    if not tag:
-        return "no language given"
-    return _NAMES.get(tag.lower(), tag)
-
-
-def language_names(tags: Sequence[str | None]) -> dict[str | None, str]:
-    """Names for several tags shown together: two tags with one name (``zh-HK``, ``zh-Hant-HK``) get their
-    tag beside it, so the line still tells them apart."""
-    names = {tag: language_name(tag) for tag in tags}
-    counts: dict[str, int] = {}
-    for name in names.values():
-        counts[name] = counts.get(name, 0) + 1
-    return {tag: f"{name} [{tag}]" if counts[name] > 1 and tag else name for tag, name in names.items()}
-
-
-_BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-
-
-def normalise_language(tag: str, *, where: str | None = None, error: type[PressctlError] = ReleaseError) -> str:
-    """The canonical form of a language tag pressctl supports; else ``error`` (a ``ReleaseError`` by default)."""
-    raw = str(tag).strip().replace("_", "-")
-    if not _BCP47.match(raw):
-        raise error(
-            f"{tag!r} is not a language tag", where=where, hint="use a BCP 47 tag such as en or zh-HK"
-        )
-    canonical = LANGUAGES.get(raw.lower())
-    if canonical is None:
-        raise error(
-            f"unknown language {tag!r}",
-            where=where,
-            hint="supported: " + ", ".join(sorted(set(LANGUAGES.values()))),
-        )
-    return canonical
 
 
 def primary(tag: str) -> str:
     """The first subtag, lower-cased: ``zh`` for ``zh-Hant-HK``."""
-    return tag.lower().split("-")[0]
+    return tag.lower().replace("_", "-").split("-")[0]
 
 
-def wording(tag: str) -> str:
-    """Which of the two sets of fixed words pressctl ships a version uses (labels, dates, greetings, the
-    newsroom's words): ``"zh"`` for any Chinese tag, else ``"en"``."""
-    return "zh" if tag.lower().startswith("zh") else "en"
+@dataclass(frozen=True)
+class Facets:
+    """What a tag says: language, script and region (lower-cased; None when it does not say)."""
+
+    language: str
+    script: str | None
+    region: str | None
+    subtags: tuple[str, ...]
+
+
+def facets(tag: str) -> Facets:
+    """``zh-HK`` -> (zh, hant, hk); ``zh-Hans`` -> (zh, hans, None); ``fr`` -> (fr, None, None)."""
+    subtags = tuple(tag.lower().replace("_", "-").split("-"))
+    language = subtags[0]
+    script = next((s for s in subtags[1:] if len(s) == 4 and s.isalpha()), None)
+    region = next((s for s in subtags[1:] if (len(s) == 2 and s.isalpha()) or (len(s) == 3 and s.isdigit())), None)
+    if script is None:
+        known = SCRIPTS.get("-".join(subtags)) or (SCRIPTS.get(f"{language}-{region}") if region else None)
+        found = known or SCRIPTS.get(language)
+        script = found.lower() if found else None
+    return Facets(language, script, region, subtags)
+
+
+def _prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared
 
 
 def route_language(tag: str | None, available: Sequence[str], default: str) -> str:
@@ -143,29 +88,38 @@ def route_language(tag: str | None, available: Sequence[str], default: str) -> s
     fallback = available[lowered.index(default.lower())] if default.lower() in lowered else available[0]
     if not tag:
         return fallback
-    want = tag.lower().split("-")
     if tag.lower() in lowered:
         return available[lowered.index(tag.lower())]
-    best: tuple[int, int] | None = None  # (subtags shared, -position)
-    for position, candidate in enumerate(lowered):
-        have = candidate.split("-")
-        if have[0] != want[0]:
+    want = facets(tag)
+    best: tuple[int, int, int, int] | None = None  # (same script, same region, subtags shared, -position)
+    for position, candidate in enumerate(available):
+        have = facets(candidate)
+        if have.language != want.language:
             continue
-        shared = 0
-        for a, b in zip(have, want, strict=False):
-            if a != b:
-                break
-            shared += 1
-        score = (shared, -position)
+        score = (
+            int(want.script is not None and have.script == want.script),
+            int(want.region is not None and have.region == want.region),
+            _prefix(have.subtags, want.subtags),
+            -position,
+        )
         if best is None or score > best:
             best = score
-    return available[-best[1]] if best is not None else fallback
+    return available[-best[3]] if best is not None else fallback
 
 
 def is_fallback(wanted: str | None, got: str) -> bool:
-    """Does a reader who asked for ``wanted`` get a version in another language than theirs (``zh-TW`` getting
-    ``zh-HK`` counts: it is not their own version)? Readers who asked for nothing get the default: no."""
-    return bool(wanted) and (wanted or "").lower() != got.lower()
+    """Does a reader who asked for ``wanted`` get a version that is not theirs: another language, another
+    script, or another region (``zh-TW`` getting ``zh-HK`` counts)? A version that says less than they asked
+    for is theirs (``zh-Hant`` getting ``zh-HK``, ``en-GB`` getting ``en``). Readers who asked for nothing get
+    the default: no."""
+    if not wanted or wanted.lower() == got.lower():
+        return False
+    a, b = facets(wanted), facets(got)
+    if a.language != b.language:
+        return True
+    if a.script and b.script and a.script != b.script:
+        return True
+    return bool(a.region and b.region and a.region != b.region)
 
 
 def greets_by_name(wanted: str | None, version: str) -> bool:
@@ -173,3 +127,21 @@ def greets_by_name(wanted: str | None, version: str) -> bool:
     primary language (an English reader of a Chinese-only release): then the greeting's fallbacks stand alone
     ("編輯您好："), never a name mixed into another language's form."""
     return not wanted or primary(wanted) == primary(version)
+
+
+_TAGS = tuple(locale.tag for locale in LOCALES)
+
+
+def locale_for(tag: str | None) -> Locale:
+    """The table's entry for ``tag``: its own, an alias's, else the nearest by the routing rule, else the
+    first entry (English words for a language the table lacks). Every version's words, fonts and formats
+    come through here."""
+    if not tag:
+        return DEFAULT
+    found = BY_TAG.get(tag.lower())
+    if found is not None:
+        return found
+    for locale in LOCALES:
+        if any(tag.lower() == alias.lower() for alias in locale.aliases):
+            return locale
+    return BY_TAG[route_language(tag, _TAGS, DEFAULT.tag).lower()]

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pressctl.assets import roots_for
 from pressctl.config import MediaContact, Workspace
 from pressctl.errors import ReleaseError
-from pressctl.languages.routing import normalise_language, wording
+from pressctl.languages.locale import Locale
+from pressctl.languages.routing import locale_for
+from pressctl.languages.tags import normalise_language
 from pressctl.limits import require_regular_file
 from pressctl.release.characters import character_warnings, clean_file_text, clean_values, refuse_in_paths
 from pressctl.release.dateline import body_dateline
@@ -89,8 +91,9 @@ class Release:
         return ZoneInfo(self.timezone)
 
     @property
-    def is_chinese(self) -> bool:
-        return wording(self.language) == "zh"
+    def locale(self) -> Locale:
+        """The locale table's entry for this version: its words, fonts, dates and lang attribute."""
+        return locale_for(self.language)
 
     def embargo_local(self) -> dt.datetime | None:
         """The embargo in the release's own time zone."""

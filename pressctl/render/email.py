@@ -4,7 +4,6 @@ merge tokens kept for per-contact filling. Reads the images and templates it use
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from html import escape as html_escape
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from markupsafe import Markup
 
 from pressctl.assets import email_html_problem
 from pressctl.config import Workspace
-from pressctl.languages.routing import wording
+from pressctl.languages.routing import locale_for
 from pressctl.mailto import mailto_url, mailto_with_token
 from pressctl.model import EmailLinks, InlineImage, Rendered
 from pressctl.release.load import Release
@@ -62,19 +61,15 @@ def _inline_css(html: str) -> str:
     return str(inliner.inline(html))
 
 
-_LINK_LABELS: Mapping[str, tuple[str, str, str]] = {
-    "en": ("Read online", "Download photos", "PDF"),
-    "zh": ("網上閱讀", "下載圖片", "PDF"),
-}
-
-
 def newsroom_links(links: EmailLinks | None, language: str) -> list[dict[str, str]]:
     """The email's "Read online", "Download photos" and "PDF" links ([site] base_url), labelled in
     ``language``, for the templates (``links``: label and href each; empty without a newsroom)."""
     if links is None:
         return []
-    labels = _LINK_LABELS[wording(language)]
-    pairs = zip(labels, (links.page, links.photos, links.pdf), strict=True)
+    labels = locale_for(language).labels
+    pairs = zip(
+        (labels.read_online, labels.download_photos, labels.pdf), (links.page, links.photos, links.pdf), strict=True
+    )
     return [{"label": label, "href": href} for label, href in pairs if href]
 
 
@@ -106,7 +101,7 @@ def render_email(
     greeting = plan.tokenize(
         greeting_source, where=str(workspace.config_path or "pressctl.toml"), first_line=greeting_line, own=True
     )
-    note_html, note_text = _personal_note(plan, chinese=release.is_chinese)
+    note_html, note_text = _personal_note(plan, lang=release.locale.html_lang if release.locale.cjk else None)
     unsubscribe_url, unsubscribe_mailto = _unsubscribe(workspace, plan)
     mailto_href = _mailto_href(unsubscribe_mailto, plan, for_recipients=for_recipients)
 
@@ -183,16 +178,17 @@ NOTE_FIELD = "note"
 _NOTE_STYLE = "margin:0 0 16px 0;padding:0 0 0 12px;border-left:3px solid #c8c8c8"
 
 
-def _personal_note(plan: MergePlan, *, chinese: bool) -> tuple[Markup, str]:
+def _personal_note(plan: MergePlan, *, lang: str | None) -> tuple[Markup, str]:
     """The tokens of a contact's personal note (the list's ``note`` column): its own paragraph after the
     greeting in HTML (escaped here, as the value is HTML) and in text, nothing at all when the note is empty.
-    The PDF, shared by everyone, never has one."""
+    The PDF, shared by everyone, never has one. ``lang``: the note's lang= in a CJK version (its own tag, so
+    the CJK faces of its region)."""
     token = plan.tokenize("{{ " + NOTE_FIELD + ' or "" }}', own=True)
-    lang = ' lang="zh-HK"' if chinese else ""
+    lang_attr = f' lang="{lang}"' if lang else ""
 
     def as_html(note: str) -> str:
         note = " ".join(note.split())
-        return f'<p class="note"{lang} style="{_NOTE_STYLE}">{html_escape(note)}</p>' if note else ""
+        return f'<p class="note"{lang_attr} style="{_NOTE_STYLE}">{html_escape(note)}</p>' if note else ""
 
     def as_text(note: str) -> str:
         note = " ".join(note.split())

@@ -12,23 +12,17 @@ from typing import Any
 from markupsafe import Markup
 
 from pressctl.config import Workspace
-from pressctl.languages.routing import wording
+from pressctl.languages.locale import font_stack
+from pressctl.languages.routing import locale_for
 from pressctl.release.dateline import body_dateline
 from pressctl.release.load import Release
 from pressctl.release.markdown import markdown_html
 from pressctl.release.merge import MergePlan
 from pressctl.render.templates import TEXT_WIDTH
 from pressctl.render.text import markdown_text
-from pressctl.render.words import (
-    DEFAULT_GREETINGS,
-    _dateline_dash,
-    dateline_text,
-    embargo_line,
-    format_date,
-    labels_for,
-)
+from pressctl.render.words import dateline_dash, dateline_text, default_greeting, embargo_line, format_date
 
-__all__ = ["OrgText", "Parts", "build_parts", "greeting_for", "html_lang", "organisation_in", "template_context"]
+__all__ = ["OrgText", "Parts", "build_parts", "font_stacks", "greeting_for", "organisation_in", "template_context"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +43,7 @@ def organisation_in(workspace: Workspace, language: str) -> OrgText:
 def greeting_for(workspace: Workspace, language: str) -> tuple[str, int]:
     """The greeting line for ``language`` (``[email.greeting]``, else the default) and its line in pressctl.toml."""
     found = workspace.email.greeting_for(language)
-    return (found.text, found.line) if found is not None else (DEFAULT_GREETINGS[wording(language)], 1)
+    return (found.text, found.line) if found is not None else (default_greeting(language), 1)
 
 
 _END_MARK = re.compile(r"\n[ \t]*(?:#{3}|-\s*ends?\s*-)[ \t]*\n*\Z", re.I)
@@ -93,15 +87,15 @@ def build_parts(
 ) -> Parts:
     where = str(release.path)
     org = organisation_in(workspace, release.language)
-    labels = labels_for(release.language)
+    labels = release.locale.labels
     body = plan.tokenize(_body_source(release), where=where, first_line=release.body_line)
     dateline = dateline_text(release)
-    dash = _dateline_dash(release)
+    dash = dateline_dash(release)
     # A body pasted from Word often opens with its own dateline: then it is the dateline, not a second one.
     own_dateline = body_dateline(release.body, release.dateline).found
 
-    # Chinese names in an English release get lang="zh-HK" so Pango picks Hong Kong glyph forms.
-    cjk_lang = None if release.is_chinese else "zh-HK"
+    # Chinese names in an English release get their lang= (zh-HK) so Pango picks the region's glyph forms.
+    cjk_lang = release.locale.cjk_spans
     body_html = markdown_html(body, cjk_lang=cjk_lang, images=images or {})
     # The dateline opens the first paragraph, as in print: "(Hong Kong, 12 March 2030) – Text...".
     # If the body starts with something else (a list, a quote), the dateline stands on its own.
@@ -123,7 +117,7 @@ def build_parts(
             continue
         abouts.append(
             _About(
-                title=labels["about"].format(name=name) if name else labels["about_plain"],
+                title=labels.about.format(name=name) if name else labels.about_plain,
                 html=Markup(markdown_html(src, cjk_lang=cjk_lang, images={})),
                 text=markdown_text(src, width=TEXT_WIDTH),
             )
@@ -144,27 +138,19 @@ def build_parts(
     )
 
 
-# Email font stacks: widely installed faces of the text's own script first, then the generic family. A CJK
-# face named in an English stack won where Arial is missing (Linux mail clients, many Android phones) and
-# its full-width punctuation gave "park’ s". Chinese inside English text gets the CJK stack through its
-# lang="zh-HK" span (see email.css).
-EMAIL_LATIN_STACK = 'Arial, "Helvetica Neue", Helvetica, Roboto, "Noto Sans", "Liberation Sans", "DejaVu Sans", sans-serif'
-EMAIL_CJK_STACK = (
-    '"PingFang HK", "PingFang TC", "Microsoft JhengHei", "Noto Sans CJK HK", "Noto Sans HK", "Source Han Sans HK", '
-    "sans-serif"
-)
-
-
-def _font_stacks(workspace: Workspace, language: str) -> tuple[str, str]:
-    """(print stack, email stack). Chinese names the CJK face first so Pango picks Hong Kong glyph forms."""
-    brand = workspace.brand
-    if wording(language) == "zh":
-        print_stack = f'"{brand.cjk_font}", "Noto Sans CJK TC", "{brand.font}", sans-serif'
-        email_stack = EMAIL_CJK_STACK
-    else:
-        print_stack = f'"{brand.font}", "DejaVu Sans", "{brand.cjk_font}", sans-serif'
-        email_stack = EMAIL_LATIN_STACK
-    return print_stack, email_stack
+def font_stacks(workspace: Workspace, language: str) -> dict[str, str]:
+    """The CSS font stacks of ``language``'s version: ``pdf``, ``email``, ``site``, and ``email_spans`` (the
+    email's stack for text in another script inside it, by its lang= span; see email.css). The locale
+    table's stacks with the workspace's faces ([brand] font and cjk_font) in their places."""
+    locale = locale_for(language)
+    spans = locale_for(locale.cjk_spans) if locale.cjk_spans else locale
+    brand = {"font": workspace.brand.font, "cjk_font": workspace.brand.cjk_font}
+    return {
+        "pdf": font_stack(locale.fonts.pdf, **brand),
+        "email": font_stack(locale.fonts.email, **brand),
+        "site": font_stack(locale.fonts.site, **brand),
+        "email_spans": font_stack(spans.fonts.email, **brand),
+    }
 
 
 def _contacts_in_language(release: Release, workspace: Workspace, org: OrgText) -> tuple[Any, ...]:
@@ -179,25 +165,18 @@ def _contacts_in_language(release: Release, workspace: Workspace, org: OrgText) 
     return tuple(out)
 
 
-def html_lang(language: str) -> str:
-    # Pango picks Japanese glyph forms for zh-Hant(-HK); the region tag gives the Hong Kong forms.
-    lowered = language.lower()
-    if lowered in ("zh-hant", "zh-hant-hk"):
-        return "zh-HK"
-    if lowered == "zh-hant-tw":
-        return "zh-TW"
-    return language
-
-
 def template_context(release: Release, workspace: Workspace, parts: Parts, *, embargoed: bool) -> dict[str, Any]:
-    labels = labels_for(release.language)
-    print_stack, email_stack = _font_stacks(workspace, release.language)
+    locale = release.locale
+    labels = locale.labels
+    stacks = font_stacks(workspace, release.language)
     contacts = _contacts_in_language(release, workspace, parts.org)
     return {
         "release": release,
-        "lang": html_lang(release.language),
+        "lang": locale.html_lang,
         "dir": "ltr",
-        "is_chinese": release.is_chinese,
+        # Written without spaces between sentences (the templates' spacing); the name stays for overrides.
+        "is_chinese": locale.cjk,
+        "cjk_span_lang": locale.cjk_spans,
         "labels": labels,
         "subject": parts.subject,
         "title": parts.title,
@@ -215,12 +194,12 @@ def template_context(release: Release, workspace: Workspace, parts: Parts, *, em
         "about_html": parts.about[0].html if parts.about else Markup(""),
         "about_text": parts.about[0].text if parts.about else "",
         "media_contacts": contacts,
-        "media_contacts_label": labels["media_contact" if len(contacts) == 1 else "media_contacts"],
+        "media_contacts_label": labels.media_contact if len(contacts) == 1 else labels.media_contacts,
         "org": parts.org,
         "brand": workspace.brand,
-        "print_font_stack": print_stack,
-        "email_font_stack": email_stack,
-        "email_cjk_font_stack": EMAIL_CJK_STACK,
-        "page_label": Markup(labels["page"]),
+        "print_font_stack": stacks["pdf"],
+        "email_font_stack": stacks["email"],
+        "email_cjk_font_stack": stacks["email_spans"],
+        "page_label": Markup(labels.page),
         "end_mark": "###",
     }

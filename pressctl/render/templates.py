@@ -80,8 +80,9 @@ def rule(text: object) -> str:
 
 @pass_context
 def _cjk_filter(context: Any, value: object) -> Markup:
-    """Escape text and, in a non-Chinese document, tag its Chinese runs (see markdown.lang_spans)."""
-    return Markup(lang_spans(str(value), None if context.get("is_chinese") else "zh-HK"))
+    """Escape text and tag its runs of another script with their lang= (``cjk_span_lang``, the locale's
+    ``cjk_spans``: Chinese names in an English document; none in a Chinese one). See markdown.lang_spans."""
+    return Markup(lang_spans(str(value), context.get("cjk_span_lang")))
 
 
 # The last few characters of a Chinese heading: CJK characters and the punctuation that closes them.

@@ -37,7 +37,8 @@ from pressctl.contacts.segments import wanted_language
 from pressctl.contacts.unsubscribe import token_for
 from pressctl.controls import clean_header_text, clean_merge_value
 from pressctl.errors import ContactsError, InputError
-from pressctl.languages.routing import greets_by_name, route_language
+from pressctl.languages.locale import Labels
+from pressctl.languages.routing import greets_by_name, locale_for, route_language
 from pressctl.mailto import mailto_with_token
 from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Rendered
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
@@ -351,7 +352,7 @@ class MessageFactory:
         text, page = rendered.text, rendered.html
         # A newsroom link block (render_email's ``links``) carries the PDF link already: no second one.
         url = self.pdf_url(pdf[0]) if pdf and lang not in self._links else None
-        text, page = _with_pdf_link(text, page, url=url, chinese=lang.lower().startswith("zh"))
+        text, page = _with_pdf_link(text, page, url=url, words=locale_for(lang).labels)
         text = _crlf(text)
         page = _crlf(page)
         blank = self.plan.blank()
@@ -596,18 +597,12 @@ class MessageFactory:
         return [self.build(c) for c in contacts]
 
 
-_LINK_WORDS = {
-    False: ("The full release as a PDF:", "Download the release (PDF)"),
-    True: ("新聞稿PDF版本：", "下載新聞稿（PDF）"),
-}
-
-
-def _with_pdf_link(text: str, page: str, *, url: str | None, chinese: bool) -> tuple[str, str]:
+def _with_pdf_link(text: str, page: str, *, url: str | None, words: Labels) -> tuple[str, str]:
     """Put the PDF link (link/both modes) where the templates have the slot ``<!--pressctl:pdf-link-->``;
     without a slot, at the end of the text and before ``</body>``. Without a link, slots are removed."""
     if url is None:
         return without_pdf_link_slots(text, page)
-    label, link = _LINK_WORDS[chinese]
+    label, link = words.pdf_link_label, words.pdf_link
     block = f"{label}\n{url}\n"
     if PDF_LINK_SLOT in text:
         text = PDF_LINK_SLOT_LINE.sub(lambda _: block, text, count=1).replace(PDF_LINK_SLOT, "")

@@ -15,7 +15,7 @@ from pressctl.release.merge import MergePlan
 from pressctl.render import images, templates
 from pressctl.render import parts as shared_parts
 
-__all__ = ["WebImage", "html_lang", "organisation", "parts", "prepared_image", "render_template"]
+__all__ = ["WebImage", "font_stack", "organisation", "parts", "prepared_image", "render_template"]
 
 
 class WebImage:
@@ -44,8 +44,9 @@ def organisation(workspace: Workspace, language: str) -> Any:
     return shared_parts.organisation_in(workspace, language)
 
 
-def html_lang(language: str) -> str:
-    return shared_parts.html_lang(language)
+def font_stack(workspace: Workspace, language: str) -> str:
+    """The newsroom's CSS font stack for ``language`` (the locale table's, with the brand's faces)."""
+    return shared_parts.font_stacks(workspace, language)["site"]
 
 
 def render_template(workspace: Workspace, name: str, context: Mapping[str, Any]) -> str:

@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from pressctl.config import Workspace
+from pressctl.languages.routing import locale_for
 from pressctl.site import _reuse
 from pressctl.site.pages import (
     IndexEntry,
     SiteFiles,
     page_name,
-    site_labels,
     site_languages,
     sorted_entries,
 )
@@ -68,7 +68,7 @@ def render_feeds(
         items = [(e, v) for e in sorted_entries(entries) if (v := e.version(language)) is not None][:FEED_LIMIT]
         fg = FeedGenerator()
         fg.id(_tag(authority, first_day, name))
-        fg.title(f"{org.name} {site_labels(language)['newsroom']}")
+        fg.title(f"{org.name} {locale_for(language).site.newsroom}")
         fg.author({"name": org.name, **({"uri": org.website} if org.website else {})})
         fg.link(href=_href(base_url, page_name(language, workspace.language)), rel="alternate", type="text/html")
         fg.link(href=_href(base_url, name), rel="self", type="application/atom+xml")
@@ -131,11 +131,11 @@ def render_sitemap(entries: Sequence[IndexEntry], workspace: Workspace, *, base_
     ordered = sorted_entries(entries)
     newest = max((e.updated for e in ordered), default=None)
     languages = site_languages(entries, workspace)
-    index_alternates = [(_reuse.html_lang(lang), page_name(lang, workspace.language)) for lang in languages]
+    index_alternates = [(locale_for(lang).html_lang, page_name(lang, workspace.language)) for lang in languages]
     for _, path in index_alternates:
         add(path, newest, index_alternates)
     for entry in ordered:
-        alternates = [(_reuse.html_lang(v.language), v.path) for v in entry.versions]
+        alternates = [(locale_for(v.language).html_lang, v.path) for v in entry.versions]
         for version in entry.versions:
             add(version.path, entry.updated, alternates)
     ET.indent(urlset)

@@ -6,18 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pressctl.config import Workspace
-from pressctl.languages.routing import wording
-from pressctl.render.words import format_date, labels_for
+from pressctl.languages.routing import locale_for
+from pressctl.render.words import format_date
 from pressctl.site import _reuse
 from pressctl.site.branding import brand_context, logo_context
 from pressctl.site.pages import (
     IndexEntry,
     SiteFiles,
     absolute,
-    font_stack,
-    language_name,
     page_name,
-    site_labels,
     site_languages,
     sorted_entries,
 )
@@ -32,8 +29,8 @@ def render_index(entries: Sequence[IndexEntry], workspace: Workspace, *, base_ur
     ordered = sorted_entries(entries)
     alternates = [
         {
-            "lang": _reuse.html_lang(lang),
-            "name": language_name(lang),
+            "lang": locale_for(lang).html_lang,
+            "name": locale_for(lang).own_name,
             "href": page_name(lang, workspace.language),
             "url": absolute(base_url, page_name(lang, workspace.language)),
             "feed": "feed.xml" if lang == workspace.language else f"feed.{lang}.xml",
@@ -43,6 +40,7 @@ def render_index(entries: Sequence[IndexEntry], workspace: Workspace, *, base_ur
     files: SiteFiles = {}
     for lang, alt in zip(languages, alternates, strict=True):
         org = _reuse.organisation(workspace, lang)
+        locale = locale_for(lang)
         items = []
         for entry in ordered:
             version = entry.version(lang) or entry.versions[0]
@@ -51,7 +49,7 @@ def render_index(entries: Sequence[IndexEntry], workspace: Workspace, *, base_ur
                     "title": version.title,
                     "summary": version.summary,
                     "href": version.path,
-                    "lang": _reuse.html_lang(version.language),
+                    "lang": locale_for(version.language).html_lang,
                     "other_lang": version.language.lower() != lang.lower(),
                     "date": format_date(entry.date, lang),
                     "date_iso": entry.date.isoformat(),
@@ -59,15 +57,16 @@ def render_index(entries: Sequence[IndexEntry], workspace: Workspace, *, base_ur
             )
         context = {
             **brand_context(workspace),
-            "lang": _reuse.html_lang(lang),
-            "is_chinese": wording(lang) == "zh",
-            "labels": labels_for(lang),
-            "site": site_labels(lang),
+            "lang": locale.html_lang,
+            "is_chinese": locale.cjk,
+            "cjk_span_lang": locale.cjk_spans,
+            "labels": locale.labels,
+            "site": locale.site,
             "org": org,
             "up": "",
             "logo": logo_context(workspace, ""),
-            "font_stack": font_stack(workspace, lang),
-            "title_text": f"{org.name} {site_labels(lang)['newsroom']}",
+            "font_stack": _reuse.font_stack(workspace, lang),
+            "title_text": f"{org.name} {locale.site.newsroom}",
             "items": items,
             "feed": alt["feed"],
             "url": alt["url"],

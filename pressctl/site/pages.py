@@ -19,7 +19,6 @@ from typing import Any
 from markupsafe import Markup
 
 from pressctl.config import Workspace
-from pressctl.languages.routing import wording
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 from pressctl.render.names import pdf_filename
@@ -32,15 +31,11 @@ __all__ = [
     "PdfMaker",
     "SiteFiles",
     "absolute",
-    "font_stack",
     "index_versions",
     "iso",
     "json_ld_script",
-    "language_name",
-    "og_locale",
     "page_name",
     "release_folder",
-    "site_labels",
     "site_languages",
     "sorted_entries",
     "up_from",
@@ -50,64 +45,6 @@ SiteFiles = dict[str, bytes]
 PdfMaker = Callable[[Release, Workspace, MergePlan, bool], bytes]
 
 ASSETS = "assets/"
-
-_NAMES: Mapping[str, str] = {
-    "en": "English",
-    "en-gb": "English (UK)",
-    "en-us": "English (US)",
-    "en-hk": "English (Hong Kong)",
-    "zh-hk": "繁體中文（香港）",
-    "zh-tw": "繁體中文（台灣）",
-    "zh-hant": "繁體中文",
-    "zh-hant-hk": "繁體中文（香港）",
-    "zh-hant-tw": "繁體中文（台灣）",
-    "zh-mo": "繁體中文（澳門）",
-}
-
-_SITE_LABELS: Mapping[str, Mapping[str, str]] = {
-    "en": {
-        "skip": "Skip to the release",
-        "skip_index": "Skip to the releases",
-        "newsroom": "Newsroom",
-        "languages": "Read in",
-        "photos": "Photos",
-        "download_photo": "Download full resolution",
-        "credit": "Photo",
-        "downloads": "Downloads",
-        "pdf": "Press release (PDF)",
-        "preview": "Advance copy for journalists: not public. Do not publish or share this link.",
-        "all_releases": "All press releases",
-        "no_releases": "No press releases yet.",
-        "feed": "Atom feed",
-        "read": "Read the release",
-    },
-    "zh": {
-        "skip": "跳至新聞稿",
-        "skip_index": "跳至新聞稿列表",
-        "newsroom": "新聞中心",
-        "languages": "其他語言",
-        "photos": "圖片",
-        "download_photo": "下載高解像度原圖",
-        "credit": "攝影",
-        "downloads": "下載",
-        "pdf": "新聞稿（PDF）",
-        "preview": "預先發放予傳媒的新聞稿：尚未公開，請勿發佈或轉傳此連結。",
-        "all_releases": "所有新聞稿",
-        "no_releases": "暫無新聞稿。",
-        "feed": "Atom 訂閱",
-        "read": "閱讀新聞稿",
-    },
-}
-
-
-def site_labels(language: str) -> Mapping[str, str]:
-    return _SITE_LABELS[wording(language)]
-
-
-def language_name(language: str) -> str:
-    """What a language switch shows: each language in its own words."""
-    return _NAMES.get(language.lower(), language)
-
 
 def release_folder(release: Release) -> str:
     """Where a release's public pages live: ``releases/<date>-<slug>/``."""
@@ -128,26 +65,6 @@ def absolute(base_url: str | None, path: str) -> str | None:
     if not base_url:
         return None
     return base_url.rstrip("/") + "/" + path.lstrip("/")
-
-
-def og_locale(language: str) -> str:
-    parts = language.replace("-", "_").split("_")
-    if len(parts) >= 2 and len(parts[-1]) == 2:
-        return f"{parts[0].lower()}_{parts[-1].upper()}"
-    return {"en": "en_GB", "zh": "zh_HK"}.get(parts[0].lower(), parts[0].lower())
-
-
-def font_stack(workspace: Workspace, language: str) -> str:
-    brand = workspace.brand
-    if wording(language) == "zh":
-        return (
-            f'"{brand.cjk_font}", "Noto Sans CJK HK", "PingFang HK", "Microsoft JhengHei", "Noto Sans HK", '
-            f'"{brand.font}", sans-serif'
-        )
-    return (
-        f'"{brand.font}", system-ui, -apple-system, "Segoe UI", Roboto, Arial, '
-        f'"{brand.cjk_font}", "PingFang HK", "Microsoft JhengHei", sans-serif'
-    )
 
 
 def json_ld_script(data: Mapping[str, Any]) -> Markup:

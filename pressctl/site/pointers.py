@@ -15,25 +15,19 @@ from collections.abc import Mapping
 
 from markupsafe import escape
 
-from pressctl.languages.routing import wording
-from pressctl.site._reuse import html_lang
+from pressctl.languages.routing import locale_for
 from pressctl.site.pages import SiteFiles, page_name
 
 __all__ = ["pointer_files"]
 
-_WORDS = {
-    "en": ("This release is now public", "Read it here"),
-    "zh": ("本新聞稿已公開", "按此閱讀"),
-}
-
-
 def _page(language: str, title: str, target: str, canonical: str) -> bytes:
-    heading, link = _WORDS[wording(language)]
+    locale = locale_for(language)
+    heading, link = locale.site.now_public, locale.site.read_here
     href = escape(target)
     script = json.dumps(target).replace("<", "\\u003c")
     html = (
         "<!doctype html>\n"
-        f'<html lang="{escape(html_lang(language))}">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{escape(locale.html_lang)}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n"
         '<meta name="robots" content="noindex">\n'
         f'<link rel="canonical" href="{escape(canonical)}">\n'

@@ -12,20 +12,16 @@ from pressctl.config import Workspace
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 from pressctl.render.names import pdf_filename
-from pressctl.render.words import format_date, labels_for
+from pressctl.render.words import format_date
 from pressctl.site import _reuse
 from pressctl.site.branding import brand_context, logo_context
 from pressctl.site.pages import (
     PdfMaker,
     SiteFiles,
     absolute,
-    font_stack,
     iso,
     json_ld_script,
-    language_name,
-    og_locale,
     page_name,
-    site_labels,
     up_from,
 )
 from pressctl.site.photos import file_size, photo_files
@@ -101,8 +97,8 @@ def render_release(
 
     alternates = [
         {
-            "lang": _reuse.html_lang(v.release.language),
-            "name": language_name(v.release.language),
+            "lang": v.release.locale.html_lang,
+            "name": v.release.locale.own_name,
             "href": v.page,
             "url": absolute(base_url, folder + v.page),
         }
@@ -111,7 +107,8 @@ def render_release(
     logo = logo_context(workspace, up)
     for version, parts in rendered:
         release = version.release
-        labels, site = labels_for(release.language), site_labels(release.language)
+        locale = release.locale
+        labels = locale.labels
         org = _reuse.organisation(workspace, release.language)
         url = absolute(base_url, folder + version.page)
         page_photos = []
@@ -156,14 +153,15 @@ def render_release(
             json_ld["url"] = url
         context = {
             **brand_context(workspace),
-            "lang": _reuse.html_lang(release.language),
-            "is_chinese": release.is_chinese,
+            "lang": locale.html_lang,
+            "is_chinese": locale.cjk,
+            "cjk_span_lang": locale.cjk_spans,
             "labels": labels,
-            "site": site,
+            "site": locale.site,
             "org": org,
             "up": up,
             "logo": logo,
-            "font_stack": font_stack(workspace, release.language),
+            "font_stack": _reuse.font_stack(workspace, release.language),
             "title": parts.title,  # plain text: the template escapes it once (the cjk filter)
             "title_text": title,
             "subtitle": parts.subtitle,
@@ -176,7 +174,7 @@ def render_release(
             "body_html": parts.body_html,
             "about_sections": parts.about,  # one per organisation (a joint release has several)
             "media_contacts": release.media_contacts,
-            "media_contacts_label": labels["media_contact" if len(release.media_contacts) == 1 else "media_contacts"],
+            "media_contacts_label": labels.media_contact if len(release.media_contacts) == 1 else labels.media_contacts,
             "photos": page_photos,
             "pdf": {"href": version.pdf, "size": file_size(len(files[folder + version.pdf]))},
             "alternates": [a for a in alternates if a["href"] != version.page],
@@ -184,7 +182,7 @@ def render_release(
             "url": url,
             "og": {
                 "type": "article",
-                "locale": og_locale(release.language),
+                "locale": locale.og_locale,
                 "image": images[0] if images else None,
                 "image_alt": page_photos[0]["alt"] if page_photos else "",
                 "published": iso(published),
