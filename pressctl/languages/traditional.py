@@ -90,6 +90,18 @@ HONG_KONG_FONTS = Fonts(
     ),
 )
 
+# Taiwan forms: the TC faces first.
+TAIWAN_FONTS = Fonts(
+    pdf=("Noto Sans CJK TC", BRAND_CJK_FONT, BRAND_FONT, "sans-serif"),
+    email=(
+        "PingFang TC", "Microsoft JhengHei", "Noto Sans CJK TC", "Noto Sans TC", "Source Han Sans TW", "sans-serif",
+    ),
+    site=(
+        "Noto Sans CJK TC", "PingFang TC", "Microsoft JhengHei", "Noto Sans TC", BRAND_CJK_FONT, BRAND_FONT,
+        "sans-serif",
+    ),
+)
+
 HONG_KONG = Locale(
     tag="zh-HK",
     name="Traditional Chinese (Hong Kong)",
@@ -125,6 +137,7 @@ LOCALES = (
         own_name="繁體中文（台灣）",
         html_lang="zh-TW",
         og_locale="zh_TW",
+        fonts=TAIWAN_FONTS,
         cell_words={},
     ),
     replace(
@@ -149,6 +162,7 @@ LOCALES = (
         own_name="繁體中文（台灣）",
         html_lang="zh-TW",
         og_locale="zh_TW",
+        fonts=TAIWAN_FONTS,
         cell_words={},
     ),
 )
