@@ -68,3 +68,22 @@ def test_counts_name_languages_as_an_officer_reads_them() -> None:
         "zh-HK": "Traditional Chinese (Hong Kong) [zh-HK]",
         "zh-Hant-HK": "Traditional Chinese (Hong Kong) [zh-Hant-HK]",
     }
+
+
+@pytest.mark.parametrize(
+    ("wanted", "got", "fallback"),
+    [
+        ("zh-TW", "zh-HK", True),  # another region: not their own version
+        ("en", "zh-HK", True),  # another language
+        ("zh-Hant", "zh-HK", False),  # the version says more than they asked: theirs
+        ("zh", "zh-HK", False),
+        ("en-GB", "en", False),
+        ("zh-Hant-MO", "zh-MO", False),  # an alias of the version's entry
+        ("zh-hk", "zh-HK", False),
+        (None, "en", False),
+    ],
+)
+def test_a_fallback_is_a_version_not_the_reader_s_own(wanted: str | None, got: str, fallback: bool) -> None:
+    from pressctl.languages.routing import is_fallback
+
+    assert is_fallback(wanted, got) is fallback

@@ -110,10 +110,13 @@ def route_language(tag: str | None, available: Sequence[str], default: str) -> s
 def is_fallback(wanted: str | None, got: str) -> bool:
     """Does a reader who asked for ``wanted`` get a version that is not theirs: another language, another
     script, or another region (``zh-TW`` getting ``zh-HK`` counts)? A version that says less than they asked
-    for is theirs (``zh-Hant`` getting ``zh-HK``, ``en-GB`` getting ``en``). Readers who asked for nothing get
-    the default: no."""
+    for is theirs (``zh-Hant`` getting ``zh-HK``, ``en-GB`` getting ``en``), and so is one whose entry lists
+    their tag among its aliases. Readers who asked for nothing get the default: no."""
     if not wanted or wanted.lower() == got.lower():
         return False
+    version = BY_TAG.get(got.lower())
+    if version is not None and wanted.lower() in {alias.lower() for alias in version.aliases}:
+        return False  # another tag for this very version (zh-Hant-MO for zh-MO)
     a, b = facets(wanted), facets(got)
     if a.language != b.language:
         return True
