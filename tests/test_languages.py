@@ -87,3 +87,61 @@ def test_a_fallback_is_a_version_not_the_reader_s_own(wanted: str | None, got: s
     from pressctl.languages.routing import is_fallback
 
     assert is_fallback(wanted, got) is fallback
+
+
+SIMPLIFIED = ("en", "zh-HK", "zh-CN")
+
+
+@pytest.mark.parametrize(
+    ("tag", "available", "routed"),
+    [
+        ("zh-CN", SIMPLIFIED, "zh-CN"),
+        ("zh-Hans", SIMPLIFIED, "zh-CN"),  # the script, not the first Chinese version listed
+        ("zh-SG", SIMPLIFIED, "zh-CN"),
+        ("zh-Hans-SG", SIMPLIFIED, "zh-CN"),
+        ("zh-MY", SIMPLIFIED, "zh-CN"),
+        ("zh-HK", ("en", "zh-CN", "zh-HK"), "zh-HK"),
+        ("zh-TW", ("en", "zh-CN", "zh-HK"), "zh-HK"),  # Traditional before the first listed
+        ("zh-Hant", ("en", "zh-CN", "zh-HK"), "zh-HK"),
+        ("zh", ("en", "zh-CN", "zh-HK"), "zh-CN"),  # no script asked for: the first Chinese version
+        # No version in the reader's script: the same language in the other, before another language.
+        ("zh-Hans", ("en", "zh-HK"), "zh-HK"),
+        ("zh-CN", ("en", "zh-HK"), "zh-HK"),
+        ("zh-HK", ("en", "zh-CN"), "zh-CN"),
+        ("en", SIMPLIFIED, "en"),
+    ],
+)
+def test_simplified_readers_reach_the_simplified_version(tag: str, available: tuple[str, ...], routed: str) -> None:
+    assert route_language(tag, available, "en") == routed
+
+
+@pytest.mark.parametrize("word", ["简体中文", "簡體中文", "Simplified Chinese", "simplified  chinese", "简体", "Chinese (Simplified)"])
+def test_simplified_in_a_language_cell_routes_to_zh_cn(word: str) -> None:
+    from pressctl.contacts.segments import language_tag
+
+    tag = language_tag(word)
+    assert tag == "zh-Hans"
+    assert route_language(tag, SIMPLIFIED, "en") == "zh-CN"
+
+
+def test_simplified_has_its_own_words_dates_fonts_and_names() -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from pressctl.languages.routing import is_fallback, locale_for
+    from pressctl.languages.tags import language_name
+    from pressctl.render.words import _format_moment, format_date
+
+    locale = locale_for("zh-CN")
+    assert (locale.html_lang, locale.og_locale, locale.script, locale.own_name) == ("zh-CN", "zh_CN", "Hans", "简体中文")
+    assert (locale.labels.press_release, locale.labels.media_contacts, locale.labels.about_plain) == ("新闻稿", "传媒查询", "关于")
+    assert locale.fonts.pdf[0] == "Noto Sans CJK SC" and locale.fonts.email[0] == "PingFang SC"
+    assert format_date(dt.date(2030, 3, 12), "zh-CN") == "2030年3月12日"
+    moment = dt.datetime(2030, 3, 12, 22, 30, tzinfo=ZoneInfo("Asia/Hong_Kong"))
+    assert _format_moment(moment, "Asia/Hong_Kong", "zh-CN") == "2030年3月12日晚上10时30分（香港时间）"
+    assert _format_moment(moment, "Asia/Hong_Kong", "zh-HK") == "2030年3月12日晚上10時30分（香港時間）"
+    assert [locale_for(t).tag for t in ("zh-Hans", "zh-SG", "ZH-cn")] == ["zh-CN"] * 3
+    assert locale_for("zh-Hant").tag == "zh-Hant" and locale_for("zh-HK").labels.press_release == "新聞稿"
+    assert language_name("zh-Hans") == "Simplified Chinese" and language_name("zh-CN") == "Simplified Chinese (China)"
+    assert not is_fallback("zh-SG", "zh-CN") and not is_fallback("zh-Hans", "zh-CN")
+    assert is_fallback("zh-Hans", "zh-HK") and is_fallback("zh-CN", "zh-HK")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pressctl.languages import english, traditional
+from pressctl.languages import english, simplified, traditional
 from pressctl.languages.locale import Locale
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
 
 # The order matters where routing has to choose among equals: a reader asking only for "Chinese" (zh) gets
 # the first Chinese version a release has, and a tag the table lacks falls to the first entry of its language.
-LOCALES: tuple[Locale, ...] = (*english.LOCALES, *traditional.LOCALES)
+LOCALES: tuple[Locale, ...] = (*english.LOCALES, *traditional.LOCALES, *simplified.LOCALES)
 
 DEFAULT: Locale = LOCALES[0]  # words for a tag of no language in the table (the release's own is checked)
 
@@ -33,10 +33,6 @@ BY_TAG: Mapping[str, Locale] = {locale.tag.lower(): locale for locale in LOCALES
 # Names of tags a contact list may hold that pressctl has no version for, so "2 Japanese readers get English".
 _OTHER_NAMES: Mapping[str, str] = {
     "zh": "Chinese",
-    "zh-hans": "Simplified Chinese",
-    "zh-cn": "Simplified Chinese (China)",
-    "zh-sg": "Simplified Chinese (Singapore)",
-    "zh-hans-cn": "Simplified Chinese (China)",
     "ja": "Japanese",
     "ko": "Korean",
     "fr": "French",
@@ -66,9 +62,6 @@ _LANGUAGE_WORDS: Mapping[str, str] = {
     "chinese": "zh",
     "中文": "zh",
     "華文": "zh",
-    "simplified chinese": "zh-Hans",
-    "简体中文": "zh-Hans",
-    "簡體中文": "zh-Hans",
 }
 
 # A language cell's word (case-folded) -> the tag it stands for.
