@@ -293,3 +293,12 @@ def test_the_index_lists_releases_newest_first_per_language(tmp_path: Path) -> N
     assert _parse(files["index.html"]).find("link", rel="alternate", type="application/atom+xml")[0]["href"] == "feed.xml"
     empty = render_index([], ws)
     assert set(empty) == {"index.html"} and "No press releases yet." in empty["index.html"].decode()
+
+
+def test_media_contacts_are_in_the_page_s_language_as_in_its_pdf_and_email(tmp_path: Path) -> None:
+    """Promise 4: the Chinese page listed "Mei-ling Chow, Senior Manager, Communications" where its PDF and
+    email read 周美玲, 傳訊高級經理 ([media_contacts.translations.zh-HK])."""
+    files, _ = _render(tmp_path)
+    zh, en = files[FOLDER + "index.zh-HK.html"].decode(), files[FOLDER + "index.html"].decode()
+    assert "<strong>周美玲</strong><br>傳訊高級經理<br>海景科學園<br>" in zh and "Mei-ling Chow" not in zh
+    assert "<strong>Mei-ling Chow</strong><br>Senior Manager, Communications<br>Harbourview Science Park<br>" in en

@@ -22,7 +22,7 @@ from pressctl.render.templates import TEXT_WIDTH
 from pressctl.render.text import markdown_text
 from pressctl.render.words import dateline_dash, dateline_text, default_greeting, embargo_line, format_date
 
-__all__ = ["OrgText", "Parts", "build_parts", "font_stacks", "greeting_for", "organisation_in", "template_context"]
+__all__ = ["OrgText", "Parts", "build_parts", "contacts_in_language", "font_stacks", "greeting_for", "organisation_in", "template_context"]
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def font_stacks(workspace: Workspace, language: str) -> dict[str, str]:
     }
 
 
-def _contacts_in_language(release: Release, workspace: Workspace, org: OrgText) -> tuple[Any, ...]:
+def contacts_in_language(release: Release, workspace: Workspace, org: OrgText) -> tuple[Any, ...]:
     """The media contacts in the release's language: each one's ``[media_contacts.translations.<tag>]``,
     and the workspace's own name as the organisation is in ``[organisation.translations.<tag>]``."""
     out = []
@@ -169,7 +169,7 @@ def template_context(release: Release, workspace: Workspace, parts: Parts, *, em
     locale = release.locale
     labels = locale.labels
     stacks = font_stacks(workspace, release.language)
-    contacts = _contacts_in_language(release, workspace, parts.org)
+    contacts = contacts_in_language(release, workspace, parts.org)
     return {
         "release": release,
         "lang": locale.html_lang,

@@ -15,7 +15,7 @@ from pressctl.release.merge import MergePlan
 from pressctl.render import images, templates
 from pressctl.render import parts as shared_parts
 
-__all__ = ["WebImage", "font_stack", "organisation", "parts", "prepared_image", "render_template"]
+__all__ = ["WebImage", "font_stack", "media_contacts", "organisation", "parts", "prepared_image", "render_template"]
 
 
 class WebImage:
@@ -42,6 +42,11 @@ def parts(release: Release, workspace: Workspace, plan: MergePlan, *, embargoed:
 def organisation(workspace: Workspace, language: str) -> Any:
     """The organisation's name, address, footer, website and about in ``language``."""
     return shared_parts.organisation_in(workspace, language)
+
+
+def media_contacts(release: Release, workspace: Workspace) -> tuple[Any, ...]:
+    """The release's media contacts in its language, as the PDF and the email show them."""
+    return shared_parts.contacts_in_language(release, workspace, shared_parts.organisation_in(workspace, release.language))
 
 
 def font_stack(workspace: Workspace, language: str) -> str:

@@ -109,6 +109,8 @@ def render_release(
         release = version.release
         locale = release.locale
         labels = locale.labels
+        # In the page's language, as in its PDF and email ([media_contacts.translations.<tag>]).
+        contacts = _reuse.media_contacts(release, workspace)
         org = _reuse.organisation(workspace, release.language)
         url = absolute(base_url, folder + version.page)
         page_photos = []
@@ -173,8 +175,8 @@ def render_release(
             "date_iso": release.date.isoformat(),
             "body_html": parts.body_html,
             "about_sections": parts.about,  # one per organisation (a joint release has several)
-            "media_contacts": release.media_contacts,
-            "media_contacts_label": labels.media_contact if len(release.media_contacts) == 1 else labels.media_contacts,
+            "media_contacts": contacts,
+            "media_contacts_label": labels.media_contact if len(contacts) == 1 else labels.media_contacts,
             "photos": page_photos,
             "pdf": {"href": version.pdf, "size": file_size(len(files[folder + version.pdf]))},
             "alternates": [a for a in alternates if a["href"] != version.page],
