@@ -122,3 +122,23 @@ def test_site_table_in_pressctl_toml(tmp_path: Path) -> None:
         toml.write_text(base + f"\n[site]\n{bad}\n")
         with pytest.raises(ConfigError, match=message):
             load_workspace(root)
+
+
+def test_a_variant_without_the_organisation_s_words_is_named(tmp_path: Path) -> None:
+    """A zh-CN version in a workspace with only [organisation.translations.zh-HK] would read "关于Harbourview
+    Science Park": the warning says which table to add. A language with no words at all stays quiet."""
+    from pressctl.config import load_workspace
+
+    root, ws = make_workspace(tmp_path)
+    write_release(root, "---\ntitle: 测试\ndate: 2030-03-12\nlanguage: zh-CN\n---\n正文。\n", name="t.zh-CN.md")
+    main = write_release(root, "---\ntitle: Test\ndate: 2030-03-12\ntranslations:\n  zh-CN: t.zh-CN.md\n---\nBody.\n", name="t.md")
+    warned = [w for r in load_release_set(main, ws) for w in r.warnings if "organisation" in w]
+    assert warned == [
+        f"{root / 'releases' / 't.zh-CN.md'}: pressctl.toml has [organisation.translations.zh-HK] but none for "
+        "zh-CN: this version names the organisation as [organisation] writes it; add "
+        "[organisation.translations.zh-CN]"
+    ]
+    config = root / "pressctl.toml"
+    text = config.read_text("utf-8").replace("\n[brand]\n", '\n[organisation.translations.zh-CN]\nname = "海景科学园"\n\n[brand]\n', 1)
+    config.write_text(text, "utf-8")
+    assert not [w for r in load_release_set(main, load_workspace(root)) for w in r.warnings if "organisation" in w]

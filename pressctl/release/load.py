@@ -16,7 +16,7 @@ from pressctl.assets import roots_for
 from pressctl.config import MediaContact, Workspace
 from pressctl.errors import ReleaseError
 from pressctl.languages.locale import Locale
-from pressctl.languages.routing import locale_for
+from pressctl.languages.routing import locale_for, primary
 from pressctl.languages.tags import normalise_language
 from pressctl.limits import require_regular_file
 from pressctl.release.characters import character_warnings, clean_file_text, clean_values, refuse_in_paths
@@ -245,6 +245,20 @@ def date_warnings(releases: list[Release], today: dt.date) -> list[str]:
     ]
 
 
+def _organisation_words_missing(workspace: Workspace, language: str) -> str:
+    """Why a version would name the organisation as written in ``[organisation]``, though pressctl.toml has
+    its words for another variant of the same language (a zh-CN version, only ``zh-HK`` words); or ""."""
+    org = workspace.organisation
+    tags = [tag for tag, _ in org.translations]
+    if org.in_language(language) is not org or primary(language) not in {primary(tag) for tag in tags}:
+        return ""
+    near = ", ".join(f"[organisation.translations.{tag}]" for tag in tags if primary(tag) == primary(language))
+    return (
+        f"pressctl.toml has {near} but none for {language}: this version names the organisation as "
+        f"[organisation] writes it; add [organisation.translations.{language}]"
+    )
+
+
 def _slug(path: Path) -> str:
     stem = path.name.split(".")[0] if path.suffix else path.name
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-").lower()
@@ -278,6 +292,9 @@ def load_release_set(path: Path, workspace: Workspace, *, only: str | None = Non
             )
         if not tr.photos and main.photos:
             tr = replace(tr, photos=main.photos)
+        missing = _organisation_words_missing(workspace, tr.language)
+        if missing:
+            tr = replace(tr, warnings=(*tr.warnings, f"{file}: {missing}"))
         releases.append(tr)
     if only is not None:
         tag = normalise_language(only)
