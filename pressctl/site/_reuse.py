@@ -1,6 +1,8 @@
 """The parts of pressctl.render the site shares with the email and the PDF, in one place.
 
-Only this module reaches into render's helpers, so a change there is fixed here once.
+The newsroom reaches render's shared parts, images and templates through this module only, so a change there
+is fixed here once; the pure words and names (``render.words``, ``render.names``, ``render.colour``) and the
+PDF maker are imported where they are used.
 """
 
 from __future__ import annotations
