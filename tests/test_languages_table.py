@@ -14,12 +14,12 @@ import pytest
 from render_support import make_workspace
 
 import pressctl
-from pressctl.config import Brand
+from pressctl.config import Brand, Workspace
 from pressctl.languages.locale import BRAND_CJK_FONT, BRAND_FONT, Locale
 from pressctl.languages.routing import locale_for
 from pressctl.languages.table import BY_TAG, CELL_WORDS, LOCALES
 from pressctl.languages.tags import cell_tag, normalise_language, version_tags
-from pressctl.release.load import load_release_set
+from pressctl.release.load import Release, load_release_set
 from pressctl.release.merge import MergePlan
 from pressctl.render.email import render_email
 from pressctl.render.pdf import print_html
@@ -99,12 +99,17 @@ def test_the_version_s_own_face_is_named_first_and_installed(locale: Locale) -> 
         assert first in families, f"{first} is not installed"
 
 
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Release]:
+    root, ws = make_workspace(tmp_path_factory.mktemp("languages"))
+    return ws, load_release_set(root / "releases" / "sample.md", ws)[0]
+
+
 @pytest.mark.parametrize("tag", version_tags())
-def test_every_version_renders_with_its_own_words_lang_and_fonts(tmp_path: Path, tag: str) -> None:
+def test_every_version_renders_with_its_own_words_lang_and_fonts(sample: tuple[Workspace, Release], tag: str) -> None:
     """One entry is enough for a version to render: the email and the print HTML read its lang=, fonts,
     words and date from the table, and nothing of another entry."""
-    root, ws = make_workspace(tmp_path)
-    main = load_release_set(root / "releases" / "sample.md", ws)[0]
+    ws, main = sample
     release = replace(main, language=tag)
     locale = locale_for(tag)
     email = render_email(release, ws, MergePlan(), embargoed=True)
