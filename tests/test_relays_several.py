@@ -27,8 +27,8 @@ from pressctl.config import load_workspace
 from pressctl.errors import ConfigError
 from pressctl.ledger import Ledger, RecipientRow
 from pressctl.model import OutgoingMessage
-from pressctl.send.campaign import SendOptions
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, Lane, deliver
+from pressctl.send.run import SendOptions
 from pressctl.send.transport import SmtpTransport, parse_smtp_url
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)

@@ -17,7 +17,7 @@ from smtp_server import SmtpTestServer, starttls_server
 
 from pressctl.config import load_workspace
 from pressctl.ledger import Ledger
-from pressctl.send.campaign import SendOptions, make_transport, plan_send, run_send
+from pressctl.send.run import SendOptions, make_transport, plan_send, run_send
 from pressctl.send.transport import SmtpTransport, helo_name
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)

@@ -13,6 +13,7 @@ from schedule_support import EMBARGO, FakeEngine, make_workspace
 from pressctl.clock import ManualClock, SystemWaiter
 from pressctl.config import Workspace
 from pressctl.errors import ContactsError, EmbargoError, InputError, TransportError
+from pressctl.ledger.jobs import JobStore
 from pressctl.schedule.dispatcher import (
     DEFAULT_LEAD,
     Dispatcher,
@@ -23,7 +24,6 @@ from pressctl.schedule.dispatcher import (
     open_store,
     schedule_release,
 )
-from pressctl.schedule.jobs import JobStore
 
 START = dt.datetime(2030, 3, 1, 0, 0, tzinfo=dt.UTC)
 

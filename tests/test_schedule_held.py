@@ -21,9 +21,9 @@ from smtp_server import SmtpTestServer
 
 from pressctl.clock import ManualClock
 from pressctl.ledger import Ledger
+from pressctl.ledger.jobs import SCHEMA_VERSION, connect
 from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, list_jobs, open_store, schedule_release
-from pressctl.schedule.jobs import SCHEMA_VERSION, connect
-from pressctl.send.campaign import LedgerCampaignSender
+from pressctl.send.run import LedgerCampaignSender
 
 DAY = dt.timedelta(hours=24)
 

@@ -14,7 +14,7 @@ from smtp_server import SmtpTestServer
 from pressctl.config import load_workspace
 from pressctl.errors import EmbargoError, SendAborted
 from pressctl.ledger import Ledger
-from pressctl.send.campaign import LedgerCampaignSender, SendOptions, make_transport, plan_send, run_send
+from pressctl.send.run import LedgerCampaignSender, SendOptions, make_transport, plan_send, run_send
 
 LIFT = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)  # 10:00 in Hong Kong
 BEFORE = LIFT - dt.timedelta(hours=1)
@@ -128,7 +128,7 @@ def test_engine_for_the_scheduler(ws: Path) -> None:
 
 
 def test_pdfs_rendered_in_a_child_process(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pressctl.send.campaign as campaign
+    import pressctl.send.run as campaign
     from pressctl.errors import ReleaseError
     from pressctl.release.load import load_release_set
     from pressctl.release.merge import MergePlan
@@ -151,7 +151,7 @@ def test_pdfs_rendered_in_a_child_process(ws: Path, monkeypatch: pytest.MonkeyPa
 def test_a_wrong_where_is_refused_before_anything_is_rendered(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--where beat` (no =) is one line at once: no email render, no PDF render (seconds) before it."""
     import pressctl.render.email as email
-    import pressctl.send.campaign as campaign
+    import pressctl.send.run as campaign
     from pressctl.errors import ContactsError
 
     def no_render(*args: object, **kwargs: object) -> None:

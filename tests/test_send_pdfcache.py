@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from send_support import make_workspace, write_contacts, write_release
 
-import pressctl.send.campaign as campaign
+import pressctl.send.run as campaign
 from pressctl.config import load_workspace
 from pressctl.render.pdfcache import KEEP, cache_dir, load_pdfs, store_pdfs
-from pressctl.send.campaign import SendOptions, plan_send
+from pressctl.send.run import SendOptions, plan_send
 
 
 @pytest.fixture

@@ -169,8 +169,8 @@ def add(
         --at "2030-03-12 10:00"
     """
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import LedgerCampaignSender
     from pressctl.send.copies import option_address
+    from pressctl.send.run import LedgerCampaignSender
     from pressctl.times import format_local, format_utc
 
     workspace = workspace_for(release, config)
@@ -258,7 +258,7 @@ def _warn_cap(
     workspace: Workspace, options: dict[str, Any], *, ledger: Path, at: Any, wanted: int, zone: Any
 ) -> None:
     """A warning now when the relay account's daily cap will not fit the whole job at its time."""
-    from pressctl.send.campaign import SendOptions, cap_at_lift
+    from pressctl.send.run import SendOptions, cap_at_lift
 
     found = cap_at_lift(workspace, SendOptions.from_mapping(options), ledger_path=ledger, at=at, wanted=wanted)
     if found is None:
@@ -297,8 +297,8 @@ def list_(
 
     Example: pressctl schedule list --state scheduled --json
     """
+    from pressctl.ledger.jobs import STATES
     from pressctl.schedule.dispatcher import list_jobs, open_store
-    from pressctl.schedule.jobs import STATES
 
     for s in state or []:
         if s not in STATES:
@@ -413,7 +413,7 @@ def _dispatcher(ledger: Path, **kw: Any) -> Dispatcher:
     from pressctl.cli.site import job_site_links
     from pressctl.schedule.dispatcher import Dispatcher, open_store
     from pressctl.schedule.newsroom import publish_at_lift
-    from pressctl.send.campaign import LedgerCampaignSender
+    from pressctl.send.run import LedgerCampaignSender
 
     return Dispatcher(
         open_store(ledger),

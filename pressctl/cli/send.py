@@ -1,6 +1,6 @@
 """CLI: ``pressctl send RELEASE -c LIST...``: summary, confirmation, progress, and the ledger's verdict.
 
-Thin over :mod:`pressctl.send.campaign`: parse options, plan, show the summary, ask, run, print, exit
+Thin over :mod:`pressctl.send.run`: parse options, plan, show the summary, ask, run, print, exit
 0 (everyone sent), 1 (anyone failed or still pending), 2 (usage or input error).
 """
 
@@ -43,7 +43,7 @@ from pressctl.relays import policy
 
 if TYPE_CHECKING:
     from pressctl.send.audience import Audience
-    from pressctl.send.campaign import SendPlan, SendResult
+    from pressctl.send.run import SendPlan, SendResult
     from pressctl.send.transport import Transport
 
 __all__ = ["register"]
@@ -129,8 +129,8 @@ def send(
       pressctl send releases/launch.md -c contacts/journalists.csv \\
         --smtp smtp://press@mail.hvsp.example --rate 10/s
     """
-    from pressctl.send.campaign import SendOptions, plan_send
     from pressctl.send.copies import option_address
+    from pressctl.send.run import SendOptions, plan_send
 
     workspace = workspace_for(release, config)
     options = SendOptions(
@@ -247,8 +247,8 @@ def _transport(plan: SendPlan) -> Transport:
     """The plan's relays, asking at a prompt for a password the environment does not give (in a terminal)."""
     import os
 
-    from pressctl.send.campaign import make_transport
     from pressctl.send.relayset import password_for
+    from pressctl.send.run import make_transport
     from pressctl.send.transport import PASSWORD_ENV
 
     passwords: dict[int, str] = {}
@@ -445,7 +445,7 @@ def _summary_rows(
 
 def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> None:
     from pressctl.ledger import Ledger
-    from pressctl.send.campaign import _busy, cap_plan, relay_caps, release_key, run_send
+    from pressctl.send.run import _busy, cap_plan, relay_caps, release_key, run_send
 
     with Ledger(plan.ledger_path) as ledger:
         holder = ledger.lock_holder(release_key(plan))

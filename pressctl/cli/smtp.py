@@ -57,9 +57,9 @@ def check(
     import os
 
     from pressctl.errors import TransportError
-    from pressctl.send.campaign import SendOptions, make_transport, plan_send
     from pressctl.send.probe import check_size, largest_message, probe
     from pressctl.send.relayset import password_for
+    from pressctl.send.run import SendOptions, make_transport, plan_send
     from pressctl.send.transport import RelayPool, SmtpTransport
 
     workspace = workspace_for(release, config)

@@ -3,10 +3,10 @@
 ``schedule_release`` checks everything a send would check *now* (release, lists, merge fields, the time),
 copies the release, its translations, photos, attachments and the contact lists into
 ``.pressctl/jobs/<id>/`` and stores a job; what was scheduled is what goes. ``Dispatcher`` sends jobs
-whose time has come: it claims each one atomically (see ``pressctl.schedule.jobs``), hands it to the send engine
+whose time has come: it claims each one atomically (see ``pressctl.ledger.jobs``), hands it to the send engine
 with ``not_before`` = the job's time so the engine checks the clock at every hand-over (it takes a job up
 ``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through a ``CampaignSender`` (``pressctl.send.sender``;
-``pressctl.send.campaign.LedgerCampaignSender`` in real use), so the timing rules here are tested with a fake engine and a manual clock.
+``pressctl.send.run.LedgerCampaignSender`` in real use), so the timing rules here are tested with a fake engine and a manual clock.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pressctl.config import Workspace, load_workspace
 from pressctl.digests import bytes_sha256, file_sha256
 from pressctl.embargo import check_run_now, check_send_time
 from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted, internal_origin
+from pressctl.ledger.jobs import Job, JobStore, SourceFile, connect, current_owner
 from pressctl.private import private_dir, private_write
 from pressctl.release.load import Release, load_release_set
-from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
 from pressctl.send.sender import CampaignSender
 from pressctl.times import format_local, format_utc, parse_at
 
