@@ -28,7 +28,7 @@ from pressctl.errors import ConfigError
 from pressctl.ledger import Ledger, RecipientRow
 from pressctl.model import OutgoingMessage
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, Lane, deliver
-from pressctl.send.run import SendOptions
+from pressctl.send.options import SendOptions
 from pressctl.send.transport import SmtpTransport, parse_smtp_url
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)

@@ -17,8 +17,11 @@ from smtp_server import SmtpTestServer, starttls_server
 
 from pressctl.config import load_workspace
 from pressctl.ledger import Ledger
-from pressctl.send.run import SendOptions, make_transport, plan_send, run_send
+from pressctl.send.options import SendOptions
+from pressctl.send.plan import plan_send
+from pressctl.send.run import run_send
 from pressctl.send.transport import SmtpTransport, helo_name
+from pressctl.send.transports import make_transport
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)
 

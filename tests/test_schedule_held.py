@@ -23,7 +23,7 @@ from pressctl.clock import ManualClock
 from pressctl.ledger import Ledger
 from pressctl.ledger.jobs import SCHEMA_VERSION, connect
 from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, list_jobs, open_store, schedule_release
-from pressctl.send.run import LedgerCampaignSender
+from pressctl.send.scheduled import LedgerCampaignSender
 
 DAY = dt.timedelta(hours=24)
 

@@ -72,7 +72,7 @@ def _schedule_inline(
     ``clock`` is the time the jobs are made at (the dispatchers still run on the real clock)."""
     from pressctl.config import load_workspace
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.run import LedgerCampaignSender
+    from pressctl.send.scheduled import LedgerCampaignSender
 
     workspace = load_workspace(ws)
     made_at = clock or system_clock
@@ -283,7 +283,7 @@ def test_a_missed_job_waits_for_schedule_run(
     from pressctl.cli import app
     from pressctl.config import load_workspace
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.run import LedgerCampaignSender
+    from pressctl.send.scheduled import LedgerCampaignSender
 
     ws = tmp_path / "ws"
     release = _workspace(ws)

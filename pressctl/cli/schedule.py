@@ -170,7 +170,7 @@ def add(
     """
     from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
     from pressctl.send.copies import option_address
-    from pressctl.send.run import LedgerCampaignSender
+    from pressctl.send.scheduled import LedgerCampaignSender
     from pressctl.times import format_local, format_utc
 
     workspace = workspace_for(release, config)
@@ -258,7 +258,8 @@ def _warn_cap(
     workspace: Workspace, options: dict[str, Any], *, ledger: Path, at: Any, wanted: int, zone: Any
 ) -> None:
     """A warning now when the relay account's daily cap will not fit the whole job at its time."""
-    from pressctl.send.run import SendOptions, cap_at_lift
+    from pressctl.send.caps import cap_at_lift
+    from pressctl.send.options import SendOptions
 
     found = cap_at_lift(workspace, SendOptions.from_mapping(options), ledger_path=ledger, at=at, wanted=wanted)
     if found is None:
@@ -413,7 +414,7 @@ def _dispatcher(ledger: Path, **kw: Any) -> Dispatcher:
     from pressctl.cli.site import job_site_links
     from pressctl.schedule.dispatcher import Dispatcher, open_store
     from pressctl.schedule.newsroom import publish_at_lift
-    from pressctl.send.run import LedgerCampaignSender
+    from pressctl.send.scheduled import LedgerCampaignSender
 
     return Dispatcher(
         open_store(ledger),

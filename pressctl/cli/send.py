@@ -1,6 +1,6 @@
 """CLI: ``pressctl send RELEASE -c LIST...``: summary, confirmation, progress, and the ledger's verdict.
 
-Thin over :mod:`pressctl.send.run`: parse options, plan, show the summary, ask, run, print, exit
+Thin over :mod:`pressctl.send.plan` and :mod:`pressctl.send.run`: parse options, plan, show the summary, ask, run, print, exit
 0 (everyone sent), 1 (anyone failed or still pending), 2 (usage or input error).
 """
 
@@ -43,7 +43,8 @@ from pressctl.relays import policy
 
 if TYPE_CHECKING:
     from pressctl.send.audience import Audience
-    from pressctl.send.run import SendPlan, SendResult
+    from pressctl.send.plan import SendPlan
+    from pressctl.send.run import SendResult
     from pressctl.send.transport import Transport
 
 __all__ = ["register"]
@@ -130,7 +131,8 @@ def send(
         --smtp smtp://press@mail.hvsp.example --rate 10/s
     """
     from pressctl.send.copies import option_address
-    from pressctl.send.run import SendOptions, plan_send
+    from pressctl.send.options import SendOptions
+    from pressctl.send.plan import plan_send
 
     workspace = workspace_for(release, config)
     options = SendOptions(
@@ -248,8 +250,8 @@ def _transport(plan: SendPlan) -> Transport:
     import os
 
     from pressctl.send.relayset import password_for
-    from pressctl.send.run import make_transport
     from pressctl.send.transport import PASSWORD_ENV
+    from pressctl.send.transports import make_transport
 
     passwords: dict[int, str] = {}
     for spec in plan.relays:
@@ -445,12 +447,14 @@ def _summary_rows(
 
 def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> None:
     from pressctl.ledger import Ledger
-    from pressctl.send.run import _busy, cap_plan, relay_caps, release_key, run_send
+    from pressctl.send.caps import cap_plan, relay_caps
+    from pressctl.send.lock import busy_error, release_key
+    from pressctl.send.run import run_send
 
     with Ledger(plan.ledger_path) as ledger:
         holder = ledger.lock_holder(release_key(plan))
         if holder is not None and not wait:
-            raise _busy(plan, holder)  # before the summary and the question: the answer would not matter
+            raise busy_error(plan, holder)  # before the summary and the question: the answer would not matter
         from pressctl.send.audience import audience
 
         who = audience(plan, ledger, capped=True)

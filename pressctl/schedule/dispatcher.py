@@ -6,7 +6,7 @@ copies the release, its translations, photos, attachments and the contact lists 
 whose time has come: it claims each one atomically (see ``pressctl.ledger.jobs``), hands it to the send engine
 with ``not_before`` = the job's time so the engine checks the clock at every hand-over (it takes a job up
 ``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through a ``CampaignSender`` (``pressctl.send.sender``;
-``pressctl.send.run.LedgerCampaignSender`` in real use), so the timing rules here are tested with a fake engine and a manual clock.
+``pressctl.send.scheduled.LedgerCampaignSender`` in real use), so the timing rules here are tested with a fake engine and a manual clock.
 """
 
 from __future__ import annotations

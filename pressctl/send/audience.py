@@ -31,7 +31,7 @@ from pressctl.send.copies import copy_addresses, copy_rows, suppressed_among
 from pressctl.send.kinds import kind_of
 
 if TYPE_CHECKING:
-    from pressctl.send.run import SendPlan
+    from pressctl.send.plan import SendPlan
 
 __all__ = [
     "Audience",

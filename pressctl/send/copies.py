@@ -22,7 +22,7 @@ from pressctl.model import Contact
 from pressctl.release.merge import TOKEN_FIELD
 
 if TYPE_CHECKING:
-    from pressctl.send.run import SendPlan
+    from pressctl.send.plan import SendPlan
 
 __all__ = [
     "as_test_copy",

@@ -24,8 +24,10 @@ from pressctl.ledger import Campaign, Ledger, RecipientRow, utcnow
 from pressctl.model import Contact, OutgoingMessage
 from pressctl.send.copies import as_test_copy, copy_key, copy_models
 from pressctl.send.engine import Delivery
-from pressctl.send.run import SendPlan, _deliver_with_stop, _lanes, _show, relay_of
+from pressctl.send.lanes import deliver_with_stop, make_lanes
+from pressctl.send.plan import SendPlan, shown_in
 from pressctl.send.transport import Transport
+from pressctl.send.transports import relay_of
 
 __all__ = ["CopiesResult", "CopyOutcome", "send_test"]
 
@@ -93,10 +95,10 @@ def send_test(
     def build(payload: tuple[str, Contact]) -> OutgoingMessage:
         return factory.build(payload[1], key=payload[0])
 
-    lanes, _, _ = _lanes(plan, ledger, transport, todo=len(rows), at=clock())
+    lanes, _, _ = make_lanes(plan, ledger, transport, todo=len(rows), at=clock())
     ledger.mark_started(campaign.id)
     run = asyncio.run(
-        _deliver_with_stop(
+        deliver_with_stop(
             deliveries,
             build=build,
             lanes=lanes,
@@ -104,7 +106,7 @@ def send_test(
             campaign_id=campaign.id,
             options=dataclasses.replace(plan.delivery_options(), max_attempts=1),
             clock=clock,
-            gate=HandoverGate.for_send(plan.main.embargo, advance_copy=plan.embargoed, show=_show(plan.main)),
+            gate=HandoverGate.for_send(plan.main.embargo, advance_copy=plan.embargoed, show=shown_in(plan.main)),
             on_bounce=None,
             progress=None,
             stop=stop,
