@@ -38,7 +38,7 @@ from pressctl.cli._options import (
     Where,
 )
 from pressctl.errors import InputError
-from pressctl.ledger import recipients_left
+from pressctl.ledger.records import recipients_left
 from pressctl.relays import policy
 
 if TYPE_CHECKING:
@@ -452,7 +452,7 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
     from pressctl.send.run import run_send
 
     with Ledger(plan.ledger_path) as ledger:
-        holder = ledger.lock_holder(release_key(plan))
+        holder = ledger.locks.holder(release_key(plan))
         if holder is not None and not wait:
             raise busy_error(plan, holder)  # before the summary and the question: the answer would not matter
         from pressctl.send.audience import audience
@@ -460,7 +460,7 @@ def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> Non
         who = audience(plan, ledger, capped=True)
         resume = None
         if who.campaign is not None:
-            t = ledger.totals(who.campaign.id)
+            t = ledger.recipients.totals(who.campaign.id)
             resume = f"resuming #{who.campaign.id}: {t['sent']} already sent, {recipients_left(t)} left ({who.kind})"
             if who.retried:
                 resume += f", {who.retried} failed tried again" + (" (--retry-failed)" if plan.options.retry_failed else "")
@@ -558,7 +558,7 @@ def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_se
         progress.update(task, total=totals["todo"], description=f"campaign #{campaign.id}")
 
     def on_wait(holder: Any) -> None:
-        err.print(f"waiting: this release is being sent by {escape(holder.describe())} (Ctrl-C to stop waiting)")
+        err.print(f"waiting: this release is being sent by {escape(holder.describe(_zone(plan)))} (Ctrl-C to stop waiting)")
 
     def on_progress(p: Any) -> None:
         elapsed = max(1e-6, time.monotonic() - started)
@@ -625,7 +625,7 @@ def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
             f"the relay asked to slow down {run.throttled} time(s): pressctl sent slower (not counted against "
             "anyone's tries)"
         )
-    failed = [r for r in ledger.recipients(c.id) if r.status == "failed"]
+    failed = [r for r in ledger.recipients.all(c.id) if r.status == "failed"]
     for rec in failed[:10]:
         reply = f"{rec.last_code or ''} {rec.last_reply}".strip()
         why = f"{rec.reason} ({reply})" if rec.reason and reply else rec.reason or reply

@@ -28,7 +28,9 @@ from pressctl.config import Workspace, load_workspace
 from pressctl.digests import bytes_sha256, file_sha256
 from pressctl.embargo import check_run_now, check_send_time
 from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted, internal_origin
-from pressctl.ledger.jobs import Job, JobStore, SourceFile, connect, current_owner
+from pressctl.ledger.connection import connect
+from pressctl.ledger.jobs import Job, JobStore, SourceFile
+from pressctl.owners import current_owner
 from pressctl.private import private_dir, private_write
 from pressctl.release.load import Release, load_release_set
 from pressctl.send.sender import CampaignSender

@@ -75,7 +75,7 @@ def cap_plan(
 def _account_cap(ledger: Ledger, account: str, cap: int, at: dt.datetime, wanted: int) -> CapPlan:
     """How ``wanted`` fit ``account``'s rolling daily ``cap`` at ``at``, from the ledger's hand-overs to it
     in the 24 hours before (every campaign and job)."""
-    return _plan_cap(ledger.handovers(account, since=at - DAY), cap, at, wanted)
+    return _plan_cap(ledger.caps.handovers(account, since=at - DAY), cap, at, wanted)
 
 
 def cap_at_lift(

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pressctl.ledger import RecipientRow
+from pressctl.ledger.records import RecipientRow
 from pressctl.model import Contact
 from pressctl.release.merge import TOKEN_FIELD
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +24,10 @@ from dataclasses import dataclass, field
 
 from pressctl.embargo import HandoverGate
 from pressctl.errors import LedgerError
-from pressctl.ledger import Campaign, Ledger, LockHolder, RecipientRecord, recipients_left, utcnow
+from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger.connection import StoreError, StoreFull
+from pressctl.ledger.locks import LockHolder
+from pressctl.ledger.records import Campaign, RecipientRecord, recipients_left
 from pressctl.model import Contact, OutgoingMessage
 from pressctl.relays.adaptive import DAY, CapPlan
 from pressctl.send.audience import open_campaign, totals_line
@@ -70,25 +74,19 @@ class SendResult:
 
 
 def _disk_error(exc: BaseException) -> bool:
-    import errno
-    import sqlite3
-
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", None)
-        return code in (13,) or "disk is full" in str(exc)  # SQLITE_FULL
-    return False
+    return isinstance(exc, StoreFull)
 
 
 def _ledger_failure(exc: BaseException, ledger: Ledger) -> LedgerError:
     """A full disk or a ledger write that failed, as one line saying how far the run got."""
-    n = ledger.handed_over
+    n = ledger.recipients.handed_over
     done = f"{n} message(s) had been handed over" if n else "nothing had been handed over"
     if _disk_error(exc):
         what = f"the disk is full, so sending stopped cleanly ({done})"
     else:
-        what = f"the ledger could not be written ({type(exc).__name__}: {exc}), so sending stopped ({done})"
+        what = f"the ledger could not be written ({exc}), so sending stopped ({done})"
     return LedgerError(
         what,
         where=str(ledger.path),
@@ -126,13 +124,11 @@ def run_send(
     (``on_wait`` is told once) and then sends whatever is left. A full disk or a ledger deleted under
     the run raises LedgerError saying how many messages were handed over.
     """
-    import sqlite3
-
     stop = stop or threading.Event()
-    lock = ReleaseLock(ledger, release_key(plan), purpose=purpose)
+    lock = ReleaseLock(ledger, release_key(plan), purpose=purpose, zone=plan.workspace.zone)
     try:
         lock.acquire(wait=wait, stop=stop, on_wait=on_wait, busy=lambda holder: busy_error(plan, holder))
-    except (sqlite3.Error, OSError) as exc:
+    except (StoreError, OSError) as exc:
         raise _ledger_failure(exc, ledger) from None
     lock.start(stop)
     try:
@@ -140,8 +136,8 @@ def run_send(
             plan, ledger=ledger, transport=transport, clock=clock, not_before=not_before, progress=progress,
             stop=stop, on_campaign=on_campaign, lock=lock,
         )
-        ledger.check_file()  # deleted during the last messages: say so rather than "all sent"
-    except (sqlite3.Error, OSError) as exc:
+        ledger.recipients.check_file()  # deleted during the last messages: say so rather than "all sent"
+    except (StoreError, OSError) as exc:
         if isinstance(exc, OSError) and not _disk_error(exc):
             raise
         raise _ledger_failure(exc, ledger) from None
@@ -170,22 +166,22 @@ def _run_locked(
     from pressctl.contacts.load import append_suppression
 
     campaign, created, skipped = open_campaign(plan, ledger)
-    ledger.set_lock_campaign(lock.key, owner=lock.owner, campaign_id=campaign.id)
-    ledger.reset_in_flight(campaign.id)  # we hold the lock: a row still 'sending' was in flight at a crash
-    ledger.retry_transient_failures(campaign.id)
+    ledger.locks.set_campaign(lock.key, owner=lock.owner, campaign_id=campaign.id)
+    ledger.recipients.reset_in_flight(campaign.id)  # we hold the lock: a row still 'sending' was in flight at a crash
+    ledger.recipients.retry_transient_failures(campaign.id)
     retried = 0
     if plan.options.retry_failed:  # a bounce is no failure to retry: its address is suppressed (the proof)
-        retried = ledger.retry_failed(campaign.id, keep={c.key for c in plan.contacts.suppressed})
-    todo = ledger.count_todo(campaign.id)
+        retried = ledger.recipients.retry_failed(campaign.id, keep={c.key for c in plan.contacts.suppressed})
+    todo = ledger.recipients.count_todo(campaign.id)
     relay = relay_of(transport)
-    ledger.set_campaign_relay(campaign.id, relay)  # from now on each hand-over counts under it
+    ledger.caps.set_campaign_relay(campaign.id, relay)  # from now on each hand-over counts under it
     moment = max(clock(), not_before or clock())
     lanes, cap, caps = make_lanes(plan, ledger, transport, todo=todo, at=moment)
     allowed = todo if cap is None else cap.now
     if caps and len(caps) == len(lanes):  # every relay capped: no more than they all have room for
         allowed = min(todo, sum(c.room for c in caps))
     if on_campaign is not None:
-        on_campaign(campaign, {"todo": todo, **ledger.totals(campaign.id)})
+        on_campaign(campaign, {"todo": todo, **ledger.recipients.totals(campaign.id)})
     run = DeliveryResult()
     if todo and allowed:
         # Messages in DATA form straight from the builder when the transport sends them as they are:
@@ -194,8 +190,8 @@ def _run_locked(
         # Every selected contact has a row; those without a final status are to do. The final ones are
         # few in a fresh campaign (a set of 100,000 keys to do would cost ~12 MB). A generator: the engine
         # reads it as its buffer drains, so jobs and messages are never all in memory.
-        done = ledger.done_keys(campaign.id)
-        unknown_at = ledger.unknown_relays(campaign.id) if len(lanes) > 1 else {}
+        done = ledger.recipients.done_keys(campaign.id)
+        unknown_at = ledger.recipients.unknown_relays(campaign.id) if len(lanes) > 1 else {}
         # Internal copies first: they go when the release goes out. Each is built under its own key (so its
         # own Message-ID per language); a journalist's key is their address, as always.
         deliveries: Iterable[Delivery[tuple[str, Contact]]] = itertools.chain(
@@ -214,13 +210,13 @@ def _run_locked(
             # A hard "no such user": never mail it again, from any campaign. Recorded in the ledger too,
             # so an edit of the CSV that drops it cannot bring it back silently.
             reason = f"bounced: {outcome.describe()}"
-            ledger.add_suppression(address, reason=reason, origin="bounce")
+            ledger.suppressions.add(address, reason=reason, origin="bounce")
             append_suppression(suppression, address, reason)
 
         def build(payload: tuple[str, Contact]) -> OutgoingMessage:
             return factory.build(payload[1], key=payload[0])
 
-        ledger.mark_started(campaign.id)
+        ledger.campaigns.mark_started(campaign.id)
         run = asyncio.run(
             deliver_with_stop(
                 deliveries,
@@ -238,19 +234,19 @@ def _run_locked(
                 stop=stop,
             )
         )
-    totals = ledger.totals(campaign.id)
+    totals = ledger.recipients.totals(campaign.id)
     if run.cap_reached is not None and cap is not None and relay is not None:
         # Another send on the account took the room this run counted on: the cap as it stands now.
         handed = sum(lane.handed_over for lane in run.relays)
-        used = len(ledger.handovers(relay, since=clock() - DAY)) - handed
+        used = len(ledger.caps.handovers(relay, since=clock() - DAY)) - handed
         cap = CapPlan(cap.cap, max(0, used), handed, recipients_left(totals), run.cap_reached)
     result = SendResult(
         campaign=campaign, totals=totals, run=run, new_campaign=created, skipped=skipped, cap=cap, caps=caps,
-        advance=ledger.advance_readers(campaign.id).get("sent", 0), copies=ledger.copies(campaign.id),
+        advance=ledger.recipients.advance_readers(campaign.id).get("sent", 0), copies=ledger.recipients.copies(campaign.id),
         retried=retried, final_failures=_final_failures(plan, ledger, campaign.id, totals, run),
     )
     if result.left == 0:
-        ledger.mark_finished(campaign.id)
+        ledger.campaigns.mark_finished(campaign.id)
     return result
 
 
@@ -258,8 +254,8 @@ def _final_failures(plan: SendPlan, ledger: Ledger, campaign_id: int, totals: Ma
     """Rows failed for good whose address is not suppressed (a bounce is): ``--retry-failed`` would try them."""
     if not totals.get("failed"):
         return 0
-    held = {c.key for c in plan.contacts.suppressed} | {a.lower() for a in run.bounced} | set(ledger.suppressions())
-    return sum(1 for key in ledger.final_failures(campaign_id) if key not in held)
+    held = {c.key for c in plan.contacts.suppressed} | {a.lower() for a in run.bounced} | set(ledger.suppressions.all())
+    return sum(1 for key in ledger.recipients.final_failures(campaign_id) if key not in held)
 
 
 def _copy_deliveries(
@@ -268,7 +264,7 @@ def _copy_deliveries(
     """The internal copies still to send, each personalised as the first reader of its language."""
     from pressctl.send.copies import as_test_copy
 
-    todo = [r for r in ledger.copies(campaign_id) if r.status in ("pending", "sending", "unknown")]
+    todo = [r for r in ledger.recipients.copies(campaign_id) if r.status in ("pending", "sending", "unknown")]
     models = copy_models(plan)
     found = []
     for row in todo:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from pressctl.embargo import HandoverGate
 from pressctl.errors import ContactsError
-from pressctl.ledger import Campaign, Ledger, RecipientRow, utcnow
+from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger.records import Campaign, RecipientRow
 from pressctl.model import Contact, OutgoingMessage
 from pressctl.send.copies import as_test_copy, copy_key, copy_models
 from pressctl.send.engine import Delivery
@@ -68,7 +69,7 @@ def send_test(
     if not plan.contacts.selected:
         raise ContactsError("no selected contact to personalise the test message as", hint="check the lists")
     models = copy_models(plan) or {plan.languages[0]: plan.contacts.selected[0]}
-    campaign = ledger.create_campaign(
+    campaign = ledger.campaigns.create(
         fingerprint="test-" + secrets.token_hex(8),  # never found again: each test run is its own
         release_path=str(plan.release_path.resolve()),
         slug=plan.main.slug,
@@ -85,8 +86,8 @@ def send_test(
         for lang in models
         for a in addresses
     ]
-    ledger.add_recipients(campaign.id, rows)
-    ledger.set_campaign_relay(campaign.id, relay_of(transport))
+    ledger.recipients.add(campaign.id, rows)
+    ledger.caps.set_campaign_relay(campaign.id, relay_of(transport))
     factory = plan.factory(campaign.token, subject_prefix="[TEST]")
     deliveries = [
         Delivery(row.key, (row.key, as_test_copy(models[row.language], row.email))) for row in rows
@@ -96,7 +97,7 @@ def send_test(
         return factory.build(payload[1], key=payload[0])
 
     lanes, _, _ = make_lanes(plan, ledger, transport, todo=len(rows), at=clock())
-    ledger.mark_started(campaign.id)
+    ledger.campaigns.mark_started(campaign.id)
     run = asyncio.run(
         deliver_with_stop(
             deliveries,
@@ -112,9 +113,9 @@ def send_test(
             stop=stop,
         )
     )
-    ledger.mark_finished(campaign.id)  # a test is never resumed: a new run is a new test
+    ledger.campaigns.mark_finished(campaign.id)  # a test is never resumed: a new run is a new test
     copies = []
-    for record in ledger.recipients(campaign.id):
+    for record in ledger.recipients.all(campaign.id):
         reply = f"{record.last_code or ''} {record.last_reply}".strip()
         why = f"{record.reason} ({reply})" if record.reason and record.status != "sent" and reply else reply or record.reason
         copies.append(CopyOutcome(record.email, record.language, record.status, why, record.message_id))
