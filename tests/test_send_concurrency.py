@@ -213,3 +213,28 @@ def test_ctrl_c_while_waiting_for_another_sender_exits_130_having_sent_nothing(w
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.slow
+def test_the_busy_line_says_since_when_in_the_workspaces_time(ws: Path) -> None:
+    import datetime as dt
+    import socket
+
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 3)
+    holder = subprocess.Popen(["sleep", "60"])
+    taken = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)
+    try:
+        with Ledger(ws / ".pressctl" / "ledger.sqlite3", clock=lambda: taken) as ledger:
+            key = f"{ws.resolve()}::fellows"
+            assert ledger.locks.acquire(key, owner=f"{socket.gethostname()}:{holder.pid}:", purpose="send") is None
+        with SmtpTestServer() as server:
+            done = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
+            assert not server.messages
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = done.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert f"pid {holder.pid}" in line and "since 2030-03-12 10:00 HKT" in line and "UTC" not in line

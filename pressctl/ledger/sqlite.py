@@ -148,15 +148,21 @@ def open_sqlite(path: Path) -> Connection:
 
     A path that cannot be opened, a file that is not a database or belongs to another program, and a
     ledger of a newer pressctl are each an InputError (one line, the file named, left as it was)."""
+    foreign = ""
     try:
-        private_file(path)  # 0600 (and .pressctl/ 0700) before SQLite opens it: every address is in here
+        existed = path.is_file()
+        if not existed:
+            private_file(path)  # 0600 (and .pressctl/ 0700) before SQLite makes it: every address is in here
         db = sqlite3.connect(path, timeout=_TIMEOUT, isolation_level=None)
         db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute(f"PRAGMA busy_timeout = {int(_TIMEOUT * 1000):d}")
-        foreign = _foreign(db)
+        foreign = _foreign(db)  # read before anything is written, the file's mode included
+        if not foreign:
+            if existed:
+                private_file(path)  # a ledger of an older pressctl, perhaps 0644: tightened
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute(f"PRAGMA busy_timeout = {int(_TIMEOUT * 1000):d}")
     except (sqlite3.Error, OSError) as exc:
         raise InputError(
             f"cannot open the ledger ({exc})",
@@ -166,7 +172,7 @@ def open_sqlite(path: Path) -> Connection:
     if foreign:
         db.close()
         raise InputError(
-            f"not a pressctl ledger: {foreign}; nothing was added to it",
+            f"not a pressctl ledger: {foreign}; nothing was changed in it",
             where=str(path),
             hint="give --db the ledger's file (the default is .pressctl/ledger.sqlite3), or a new file",
         )
