@@ -23,7 +23,9 @@ from pressctl.clock import ManualClock
 from pressctl.ledger import Ledger
 from pressctl.ledger.connection import connect
 from pressctl.ledger.migrations import MIGRATIONS, SCHEMA_VERSION
-from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, list_jobs, open_store, schedule_release
+from pressctl.schedule.dispatcher import Dispatcher
+from pressctl.schedule.listing import list_jobs
+from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release
 from pressctl.send.scheduled import LedgerCampaignSender
 
 DAY = dt.timedelta(hours=24)
@@ -145,7 +147,7 @@ def test_schedule_run_resumes_a_held_job_now_and_says_so_when_the_cap_allows_nob
 
 
 def test_a_held_job_can_be_cancelled(env: Env) -> None:
-    from pressctl.schedule.dispatcher import cancel_job
+    from pressctl.schedule.listing import cancel_job
 
     with SmtpTestServer() as server:
         job_id = env.schedule(smtp=server.url(), daily_cap=5)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pressctl.clock import Clock, system_clock
 from pressctl.errors import InputError
@@ -100,6 +101,11 @@ class Job:
     @property
     def contact_paths(self) -> list[Path]:
         return [Path(self.snapshot_dir) / c for c in self.contacts]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The release's zone: the job's times are shown in it."""
+        return ZoneInfo(self.timezone)
 
     @property
     def shown_state(self) -> str:
