@@ -9,8 +9,8 @@ import pytest
 
 from pressctl.errors import InputError
 from pressctl.ledger import Ledger
-from pressctl.ledger.connection import connect
 from pressctl.ledger.records import RecipientRow
+from pressctl.ledger.stores import connect
 
 
 def _campaign(ledger: Ledger, fingerprint: str = "fp1") -> int:

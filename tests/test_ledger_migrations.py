@@ -16,10 +16,10 @@ from send_support import make_workspace, run_cli
 
 from pressctl.errors import InputError
 from pressctl.ledger import Ledger
-from pressctl.ledger.connection import connect
 from pressctl.ledger.locks import LockHolder
 from pressctl.ledger.migrations import MIGRATIONS, SCHEMA_VERSION
 from pressctl.ledger.sqlite import APPLICATION_ID
+from pressctl.ledger.stores import connect
 
 DATA = Path(__file__).parent / "data" / "ledgers"
 RELAY = "smtp://press@mail.hvsp.example:587"

@@ -21,8 +21,8 @@ from smtp_server import SmtpTestServer
 
 from pressctl.clock import ManualClock
 from pressctl.ledger import Ledger
-from pressctl.ledger.connection import connect
 from pressctl.ledger.migrations import MIGRATIONS, SCHEMA_VERSION
+from pressctl.ledger.stores import connect
 from pressctl.schedule.dispatcher import Dispatcher
 from pressctl.schedule.listing import list_jobs
 from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release

@@ -12,8 +12,8 @@ import pytest
 
 from pressctl.clock import ManualClock
 from pressctl.errors import InputError
-from pressctl.ledger.connection import connect
 from pressctl.ledger.jobs import JobStore, SourceFile
+from pressctl.ledger.stores import connect
 from pressctl.owners import current_owner, owner_state
 
 T0 = dt.datetime(2030, 3, 12, 1, 0, tzinfo=dt.UTC)

@@ -16,9 +16,9 @@ from smtp_server import SmtpTestServer
 
 from pressctl.errors import InputError
 from pressctl.ledger import Ledger
-from pressctl.ledger.connection import connect
 from pressctl.ledger.migrations import SCHEMA_VERSION
 from pressctl.ledger.records import RecipientRow
+from pressctl.ledger.stores import connect
 
 COUNT = 60
 

@@ -28,11 +28,11 @@ from pathlib import Path
 
 from pressctl.ledger.campaigns import Campaigns
 from pressctl.ledger.caps import Caps
-from pressctl.ledger.connection import connect
 from pressctl.ledger.inbound import Inbound
 from pressctl.ledger.jobs import JobStore
 from pressctl.ledger.locks import Locks
 from pressctl.ledger.recipients import Recipients
+from pressctl.ledger.stores import connect
 from pressctl.ledger.suppressions import Suppressions
 
 __all__ = ["Ledger", "utcnow"]

@@ -6,7 +6,7 @@ Each table family (:mod:`~pressctl.ledger.campaigns`, :mod:`~pressctl.ledger.rec
 :class:`Connection`; only the connection knows the database. Today that is SQLite, one file
 (:mod:`pressctl.ledger.sqlite`, the only module that imports ``sqlite3``). The primitives the promises rest
 on are the connection's, so a second store (PostgreSQL, issue 22) is a second implementation of this
-interface, chosen in :func:`connect`, and no caller changes:
+interface, chosen in :func:`pressctl.ledger.stores.connect`, and no caller changes:
 
 * :meth:`Connection.write` -- a write transaction that holds its lock from the first read to the commit.
   SQLite: ``BEGIN IMMEDIATE`` (the file has one write lock, so ``lock`` needs no meaning). A server
@@ -28,10 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["Connection", "Cursor", "DuplicateKey", "Executes", "Row", "StoreError", "StoreFull", "connect"]
+__all__ = ["Connection", "Cursor", "DuplicateKey", "Executes", "Row", "StoreError", "StoreFull"]
 
 
 class StoreError(Exception):
@@ -117,11 +116,3 @@ class Connection(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def connect(where: Path | str) -> Connection:
-    """Open (creating if needed, and migrating) the ledger store named by ``where``: today a file path
-    (SQLite). The one place a store is chosen: a ``postgresql://`` URL would choose a second one here."""
-    from pressctl.ledger.sqlite import open_sqlite
-
-    return open_sqlite(Path(where))

@@ -16,8 +16,8 @@ from pressctl.clock import Clock, system_clock
 from pressctl.config import Workspace
 from pressctl.embargo import check_send_time
 from pressctl.errors import EmbargoError, InputError, PressctlError
-from pressctl.ledger.connection import connect
 from pressctl.ledger.jobs import Job, JobStore, SourceFile
+from pressctl.ledger.stores import connect
 from pressctl.private import private_dir
 from pressctl.release.load import load_release_set
 from pressctl.schedule.snapshot import release_files, snapshot_files, snapshot_workspace
