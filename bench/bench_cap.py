@@ -1,4 +1,4 @@
-"""What taking a daily cap's room in the hand-over's own transaction costs (``Ledger.mark_sending(cap=...)``).
+"""What taking a daily cap's room in the hand-over's own transaction costs (``ledger.recipients.mark_sending(cap=...)``).
 
     .venv/bin/python bench/bench_cap.py [--handovers 10000]
 
