@@ -345,7 +345,7 @@ def import_file(
 ) -> ImportResult:
     """Suppress every address whose unsubscribe token ``path`` holds, and the addresses of its email column
     (or of a plain list, with ``addresses=True``). A token counts only when it has a token's shape and is the
-    HMAC (with the workspace ``secret``) of an address the ledger knows (:meth:`Ledger.known_addresses`);
+    HMAC (with the workspace ``secret``) of an address the ledger knows (:meth:`pressctl.ledger.suppressions.Suppressions.known_addresses`);
     anything else is refused with its reason (:attr:`ImportResult.refused`), never guessed: a value with an
     ``@`` in the token column (``?t=victim@outlet`` typed into the unsubscribe page) is not an address."""
     from pressctl.contacts.unsubscribe import is_token, match_tokens

@@ -138,7 +138,7 @@ class Recipients:
         now = self.clock()
         if cap:
             account = relay or self.caps.campaign_relay(campaign_id)
-            with self.conn.write(lock=f"relay:{account}"):
+            with self.conn.write(lock=f"relay:{account or ''}"):
                 if account is not None:
                     self.caps.take_room(account, cap, now)
                 row = self._hand_over(campaign_id, key, message_id, relay, iso(now))

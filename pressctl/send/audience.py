@@ -2,7 +2,7 @@
 ``schedule``, so the dry run's counts are the counts the send prints.
 
 A new campaign of a release looks at the release's earlier campaigns in the ledger
-(:meth:`pressctl.ledger.Ledger.earlier_receipts`, the same release by slug and file or title):
+(:meth:`pressctl.ledger.campaigns.Campaigns.earlier_receipts`, the same release by slug and file or title):
 
 - a journalist who already received the **released** version (any campaign but an advance copy or a test)
   is ``skipped``: nobody gets a release twice;
