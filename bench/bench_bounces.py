@@ -46,18 +46,19 @@ def _newsletter(n: int) -> bytes:
 
 
 def big_mailbox(root: Path, count: int) -> tuple[Path, float, int, int]:
-    from pressctl.ledger import Ledger, RecipientRow
+    from pressctl.ledger import Ledger
+    from pressctl.ledger.records import RecipientRow
     from pressctl.scaffold import init_workspace
 
     ws = root / "ws"
     init_workspace(ws)
     dsns = range(0, count, 100)
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        c = ledger.create_campaign(fingerprint="f", release_path="r.md", slug="r", title="R", lists=[], options={})
-        ledger.add_recipients(c.id, [RecipientRow(key=f"journalist{n}@outlet.example", email=f"journalist{n}@outlet.example") for n in dsns])
+        c = ledger.campaigns.create(fingerprint="f", release_path="r.md", slug="r", title="R", lists=[], options={})
+        ledger.recipients.add(c.id, [RecipientRow(key=f"journalist{n}@outlet.example", email=f"journalist{n}@outlet.example") for n in dsns])
         for n in dsns:
-            ledger.mark_sending(c.id, f"journalist{n}@outlet.example", f"<{n:032x}@hvsp.example>")
-            ledger.mark_result(c.id, f"journalist{n}@outlet.example", status="sent", code=250, reply="ok")
+            ledger.recipients.mark_sending(c.id, f"journalist{n}@outlet.example", f"<{n:032x}@hvsp.example>")
+            ledger.recipients.mark_result(c.id, f"journalist{n}@outlet.example", status="sent", code=250, reply="ok")
     path = root / "big.mbox"
     box = mailbox.mbox(path)
     box.lock()

@@ -1,4 +1,4 @@
-"""What taking a daily cap's room in the hand-over's own transaction costs (``Ledger.mark_sending(cap=...)``).
+"""What taking a daily cap's room in the hand-over's own transaction costs (``ledger.recipients.mark_sending(cap=...)``).
 
     .venv/bin/python bench/bench_cap.py [--handovers 10000]
 
@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from pressctl.ledger import Ledger, RecipientRow
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow
 
 RELAY = "smtp://press@relay.example:587"
 
@@ -25,13 +26,13 @@ def main() -> None:
     parser.add_argument("--handovers", type=int, default=10_000)
     n = parser.parse_args().handovers
     with tempfile.TemporaryDirectory() as tmp, Ledger(Path(tmp) / "ledger.sqlite3") as ledger:
-        campaign = ledger.create_campaign(fingerprint="f", release_path="/r.md", slug="r", title="R", lists=[], options={})
-        ledger.add_recipients(campaign.id, (RecipientRow(key=f"r{i}@x.example", email=f"r{i}@x.example") for i in range(2 * n)))
-        ledger.set_campaign_relay(campaign.id, RELAY)
+        campaign = ledger.campaigns.create(fingerprint="f", release_path="/r.md", slug="r", title="R", lists=[], options={})
+        ledger.recipients.add(campaign.id, (RecipientRow(key=f"r{i}@x.example", email=f"r{i}@x.example") for i in range(2 * n)))
+        ledger.caps.set_campaign_relay(campaign.id, RELAY)
         for label, cap, start in (("no cap", None, 0), ("cap 100,000", 100_000, n)):
             began = time.perf_counter()
             for i in range(start, start + n):
-                ledger.mark_sending(campaign.id, f"r{i}@x.example", f"<{i}@x>", relay=RELAY, cap=cap)
+                ledger.recipients.mark_sending(campaign.id, f"r{i}@x.example", f"<{i}@x>", relay=RELAY, cap=cap)
             per = (time.perf_counter() - began) / n
             print(f"{label:<12} {per * 1e3:.3f} ms per hand-over ({1 / per:,.0f}/s)")
 

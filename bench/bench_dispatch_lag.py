@@ -25,8 +25,9 @@ from smtp_server import SmtpTestServer
 
 from pressctl.config import load_workspace
 from pressctl.scaffold import init_workspace
-from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, open_store, schedule_release
-from pressctl.send.campaign import LedgerCampaignSender
+from pressctl.schedule.dispatcher import Dispatcher
+from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release
+from pressctl.send.scheduled import LedgerCampaignSender
 
 PRESSCTL = str(Path(sys.executable).with_name("pressctl"))
 

@@ -172,7 +172,8 @@ def cmd_throughput(args: argparse.Namespace) -> None:
         base = Path(tmp)
         ws, release, contacts = workspace(base, args.count, pdf=args.pdf, lite=args.lite)
         from pressctl.config import load_workspace
-        from pressctl.send.campaign import SendOptions, plan_send
+        from pressctl.send.options import SendOptions
+        from pressctl.send.plan import plan_send
 
         plan = plan_send(
             release, [contacts], workspace=load_workspace(ws), options=SendOptions(language=args.lang or None)
@@ -234,7 +235,10 @@ def cmd_scale(args: argparse.Namespace) -> None:
 def cmd_profile(args: argparse.Namespace) -> None:
     from pressctl.config import load_workspace
     from pressctl.ledger import Ledger
-    from pressctl.send.campaign import SendOptions, make_transport, plan_send, run_send
+    from pressctl.send.options import SendOptions
+    from pressctl.send.plan import plan_send
+    from pressctl.send.run import run_send
+    from pressctl.send.transports import make_transport
 
     with tempfile.TemporaryDirectory() as tmp:
         ws, release, contacts = workspace(Path(tmp), args.count, pdf=args.pdf, lite=args.lite)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from smtp_server import SmtpTestServer, make_message
 
-from pressctl.ledger import Ledger, RecipientRow
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow
 from pressctl.model import OutgoingMessage
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, deliver
 from pressctl.send.transport import SmtpTransport, parse_smtp_url
@@ -22,10 +23,10 @@ FAST = DeliveryOptions(concurrency=2, backoff=0.05, backoff_max=0.2, max_attempt
 
 def make_campaign(tmp_path: Path, addresses: list[str]) -> tuple[Ledger, int]:
     ledger = Ledger(tmp_path / "ledger.sqlite3")
-    cid = ledger.create_campaign(
+    cid = ledger.campaigns.create(
         fingerprint="fp", release_path="launch.md", slug="launch", title="Launch", lists=["l.csv"], options={}
     ).id
-    ledger.add_recipients(cid, [RecipientRow(key=a, email=a) for a in addresses])
+    ledger.recipients.add(cid, [RecipientRow(key=a, email=a) for a in addresses])
     return ledger, cid
 
 
@@ -62,4 +63,4 @@ def deliver_to(
 
 
 def statuses_of(ledger: Ledger, cid: int) -> dict[str, str]:
-    return {r.key: r.status for r in ledger.recipients(cid)}
+    return {r.key: r.status for r in ledger.recipients.all(cid)}

@@ -15,7 +15,9 @@ from smtp_server import SmtpTestServer
 
 from pressctl.config import load_workspace
 from pressctl.errors import ConfigError
-from pressctl.ledger import MIGRATIONS, Ledger, RecipientRow
+from pressctl.ledger import Ledger
+from pressctl.ledger.migrations import MIGRATIONS
+from pressctl.ledger.records import RecipientRow
 
 DATA = Path(__file__).parent / "bounces_data"
 
@@ -33,14 +35,14 @@ MESSAGES = ["dsn_postfix.eml", "qmail_quoted.eml", "ooo_en.eml", "reply_en.eml",
 def _ledger(ws: Path) -> Path:
     path = ws / ".pressctl" / "ledger.sqlite3"
     with Ledger(path) as ledger:
-        c = ledger.create_campaign(
+        c = ledger.campaigns.create(
             fingerprint="f", release_path="releases/fellows.md", slug="fellows", title="Marine Robotics Fellows",
             lists=["contacts/list.csv"], options={},
         )
-        ledger.add_recipients(c.id, [RecipientRow(key=a, email=a) for a, _ in SENT])
+        ledger.recipients.add(c.id, [RecipientRow(key=a, email=a) for a, _ in SENT])
         for address, mid in SENT:
-            ledger.mark_sending(c.id, address, mid)
-            ledger.mark_result(c.id, address, status="sent", code=250, reply="2.0.0 Ok")
+            ledger.recipients.mark_sending(c.id, address, mid)
+            ledger.recipients.mark_result(c.id, address, status="sent", code=250, reply="2.0.0 Ok")
     return path
 
 
@@ -55,13 +57,13 @@ def _maildir(root: Path, names: list[str]) -> Path:
 
 def _rows(path: Path) -> dict[str, tuple[str, str, str, str]]:
     with Ledger(path) as ledger:
-        return {r.email: (r.status, r.response, r.bounce_code, r.new_address) for r in ledger.recipients(1)}
+        return {r.email: (r.status, r.response, r.bounce_code, r.new_address) for r in ledger.recipients.all(1)}
 
 
 def _state(ws: Path, ledger: Path) -> tuple[object, ...]:
     with Ledger(ledger) as led:
         handled = led.conn.execute("SELECT COUNT(*) FROM inbound").fetchone()[0]
-        suppressions = led.suppressions()
+        suppressions = led.suppressions.all()
     return (_rows(ledger), (ws / "contacts" / "suppressed.csv").read_bytes(), handled, suppressions)
 
 
@@ -93,7 +95,7 @@ def test_bounces_maildir_records_suppresses_and_a_second_run_changes_nothing(ws:
     assert "amy.chan@harbourdaily.example" not in listed
     assert "5.1.1" in listed["wing.chan@harbourtimes.example"]["reason"]
     with Ledger(ledger) as led:
-        recorded = led.suppressions()
+        recorded = led.suppressions.all()
     assert recorded["wing.chan@harbourtimes.example"][1] == "bounce"
     assert sorted(p.name for p in (box / "new").iterdir()) == ["1700000005.x.host"]  # the unmatched stays
     assert len(list((box / ".Processed" / "new").iterdir())) == 5
@@ -187,10 +189,10 @@ def test_migration_brings_a_version_2_ledger_up_to_date(tmp_path: Path) -> None:
     conn.execute("INSERT INTO recipients (campaign_id, key, email, status) VALUES (1, 'a@x.example', 'a@x.example', 'sent')")
     conn.close()
     with Ledger(path) as ledger:
-        record = ledger.record(1, "a@x.example")
+        record = ledger.recipients.get(1, "a@x.example")
         assert record is not None and (record.status, record.response, record.bounce_code) == ("sent", "", "")
-        assert ledger.totals(1)["bounced"] == 0
-        assert not ledger.is_inbound_handled("<x@y>")
+        assert ledger.recipients.totals(1)["bounced"] == 0
+        assert not ledger.inbound.is_handled("<x@y>")
         indexes = {r[1] for r in ledger.conn.execute("PRAGMA index_list(recipients)")}
         assert "recipients_message_id" in indexes
 

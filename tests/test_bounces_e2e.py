@@ -65,14 +65,14 @@ def _reply(sender: str, message_id: str, *, auto: bool) -> bytes:
 
 def _rows(ws: Path, campaign: int) -> dict[str, tuple[str, str]]:
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        return {r.email: (r.status, r.response) for r in ledger.recipients(campaign)}
+        return {r.email: (r.status, r.response) for r in ledger.recipients.all(campaign)}
 
 
 def _snapshot(ws: Path) -> tuple[object, ...]:
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        rows = [tuple(r.__dict__.values()) for c in ledger.campaigns() for r in ledger.recipients(c.id)]
+        rows = [tuple(r.__dict__.values()) for c in ledger.campaigns.all() for r in ledger.recipients.all(c.id)]
         inbound = ledger.conn.execute("SELECT COUNT(*) FROM inbound").fetchone()[0]
-        suppressions = ledger.suppressions()
+        suppressions = ledger.suppressions.all()
     return rows, inbound, suppressions, (ws / "contacts" / "suppressed.csv").read_bytes()
 
 
@@ -92,7 +92,7 @@ def _check_after_bounces(ws: Path, done_stdout: str) -> None:
     for address in LIVE:
         assert address not in listed
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        recorded = ledger.suppressions()
+        recorded = ledger.suppressions.all()
     assert {a for a, (_r, origin, _d) in recorded.items() if origin == "bounce"} == set(DEAD)
 
 
@@ -200,7 +200,7 @@ def test_signed_verp_through_a_real_postfix_names_the_journalist_even_without_a_
     cut = b"\n".join(line for line in raw.split(b"\n") if not line.lower().startswith(b"message-id: <") or b"@mx.hvsp.test" in line)
     box = relay.root / "mail" / relay.domain / "bounces"
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        ours = next(r.message_id for r in ledger.recipients(1) if r.email == "left.the.paper@hvsp.test")
+        ours = next(r.message_id for r in ledger.recipients.all(1) if r.email == "left.the.paper@hvsp.test")
     assert ours.encode() in raw and ours.encode() not in cut
     dsn.write_bytes(cut)
     signed = head.split("Delivered-To: ", 1)[1].split("\n", 1)[0].strip()

@@ -50,12 +50,12 @@ def _listed(ws: Path) -> set[str]:
 
 def _recorded(ws: Path) -> set[str]:
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        return set(ledger.suppressions())
+        return set(ledger.suppressions.all())
 
 
 def _rows(ws: Path) -> dict[str, tuple[str, str]]:
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        return {r.email: (r.status, r.response) for r in ledger.recipients(1)}
+        return {r.email: (r.status, r.response) for r in ledger.recipients.all(1)}
 
 
 def _bounces(ws: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:

@@ -9,7 +9,8 @@ from pathlib import Path
 from pressctl.bounces.plan import Suppression
 from pressctl.bounces.run import process_message
 from pressctl.bounces.store import LedgerStore
-from pressctl.ledger import Ledger, RecipientRow
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow
 
 T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
 ADDRESS = "kelly.so@harbourtimes.example"
@@ -52,13 +53,13 @@ Message-ID: {message_id}
 
 
 def _campaign(ledger: Ledger, n: int, *, status: str = "sent") -> str:
-    c = ledger.create_campaign(
+    c = ledger.campaigns.create(
         fingerprint=f"f{n}", release_path=f"releases/r{n}.md", slug=f"r{n}", title=f"Release {n}", lists=[], options={}
     )
     mid = f"<{n:032x}@hvsp.example>"
-    ledger.add_recipients(c.id, [RecipientRow(key=ADDRESS, email=ADDRESS)])
-    ledger.mark_sending(c.id, ADDRESS, mid)
-    ledger.mark_result(c.id, ADDRESS, status=status, code=250 if status == "sent" else 550, reply="")
+    ledger.recipients.add(c.id, [RecipientRow(key=ADDRESS, email=ADDRESS)])
+    ledger.recipients.mark_sending(c.id, ADDRESS, mid)
+    ledger.recipients.mark_result(c.id, ADDRESS, status=status, code=250 if status == "sent" else 550, reply="")
     return mid
 
 
@@ -76,15 +77,15 @@ def test_three_soft_bounces_within_90_days_across_campaigns_suppress(tmp_path: P
         _handle(ledger, _dsn(3, mids[2], action="failed", status="4.4.7"), T0 - dt.timedelta(days=2), suppressed)
         assert suppressed == []
         for c in (1, 2, 3):
-            record = ledger.record(c, ADDRESS)
+            record = ledger.recipients.get(c, ADDRESS)
             assert record is not None and (record.status, record.response) == ("sent", "soft-bounce")
         _handle(ledger, _dsn(4, mids[3], action="failed", status="4.2.2"), T0, suppressed)
         assert [s.address for s in suppressed] == [ADDRESS]
         assert "3 soft bounces within 90 days" in suppressed[0].reason
-        assert len(ledger.soft_bounce_times(ADDRESS)) == 4
+        assert len(ledger.inbound.soft_bounce_times(ADDRESS)) == 4
         # the same message again changes nothing
         _handle(ledger, _dsn(4, mids[3], action="failed", status="4.2.2"), T0, suppressed)
-        assert len(suppressed) == 1 and len(ledger.soft_bounce_times(ADDRESS)) == 4
+        assert len(suppressed) == 1 and len(ledger.inbound.soft_bounce_times(ADDRESS)) == 4
 
 
 def test_delayed_is_recorded_and_suppresses_nobody(tmp_path: Path) -> None:
@@ -92,9 +93,9 @@ def test_delayed_is_recorded_and_suppresses_nobody(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite3") as ledger:
         mid = _campaign(ledger, 1)
         _handle(ledger, _dsn(1, mid, action="delayed", status="4.4.1"), T0, suppressed)
-        record = ledger.record(1, ADDRESS)
+        record = ledger.recipients.get(1, ADDRESS)
         assert record is not None and (record.status, record.response, record.bounce_code) == ("sent", "delayed", "4.4.1")
-        assert suppressed == [] and ledger.soft_bounce_times(ADDRESS) == []
+        assert suppressed == [] and ledger.inbound.soft_bounce_times(ADDRESS) == []
 
 
 def test_a_hard_bounce_marks_bounced_counts_as_final_and_a_refused_row_stays_failed(tmp_path: Path) -> None:
@@ -104,13 +105,13 @@ def test_a_hard_bounce_marks_bounced_counts_as_final_and_a_refused_row_stays_fai
         refused = _campaign(ledger, 2, status="failed")
         _handle(ledger, _dsn(1, sent, action="failed", status="5.1.1"), T0, suppressed)
         _handle(ledger, _dsn(2, refused, action="failed", status="5.1.1"), T0, suppressed)
-        first, second = ledger.record(1, ADDRESS), ledger.record(2, ADDRESS)
+        first, second = ledger.recipients.get(1, ADDRESS), ledger.recipients.get(2, ADDRESS)
         assert first is not None and (first.status, first.response, first.bounce_code) == ("bounced", "bounced", "5.1.1")
         assert first.response_at is not None and "5.1.1" in first.response_detail
         assert second is not None and (second.status, second.response) == ("failed", "bounced")
         assert [s.address for s in suppressed] == [ADDRESS, ADDRESS]  # the CSV append is idempotent
-        assert ledger.totals(1)["bounced"] == 1 and ledger.count_todo(1) == 0
-        assert ADDRESS in ledger.done_keys(1)
-        assert ledger.latest_record_for(ADDRESS) is not None
-        assert {r.campaign_id for r in ledger.needs_attention()} == {1, 2}
-        assert [r.campaign_id for r in ledger.needs_attention(2)] == [2]
+        assert ledger.recipients.totals(1)["bounced"] == 1 and ledger.recipients.count_todo(1) == 0
+        assert ADDRESS in ledger.recipients.done_keys(1)
+        assert ledger.inbound.latest_for(ADDRESS) is not None
+        assert {r.campaign_id for r in ledger.inbound.needs_attention()} == {1, 2}
+        assert [r.campaign_id for r in ledger.inbound.needs_attention(2)] == [2]

@@ -17,7 +17,8 @@ from send_support import PRESSCTL, make_workspace, run_cli
 
 from pressctl.config import load_workspace
 from pressctl.errors import ConfigError
-from pressctl.ledger import Ledger, RecipientRow
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow
 from pressctl.mailboxes import Mailbox
 
 DATA = Path(__file__).parent / "bounces_data"
@@ -32,20 +33,20 @@ SENT = [
 def _ledger(ws: Path) -> Path:
     path = ws / ".pressctl" / "ledger.sqlite3"
     with Ledger(path) as ledger:
-        c = ledger.create_campaign(
+        c = ledger.campaigns.create(
             fingerprint="f", release_path="releases/fellows.md", slug="fellows", title="Marine Robotics Fellows",
             lists=["contacts/list.csv"], options={},
         )
-        ledger.add_recipients(c.id, [RecipientRow(key=a, email=a) for a, _ in SENT])
+        ledger.recipients.add(c.id, [RecipientRow(key=a, email=a) for a, _ in SENT])
         for address, mid in SENT:
-            ledger.mark_sending(c.id, address, mid)
-            ledger.mark_result(c.id, address, status="sent", code=250, reply="2.0.0 Ok")
+            ledger.recipients.mark_sending(c.id, address, mid)
+            ledger.recipients.mark_result(c.id, address, status="sent", code=250, reply="2.0.0 Ok")
     return path
 
 
 def _rows(ws: Path) -> dict[str, tuple[str, str, str]]:
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        return {r.email: (r.status, r.response, r.new_address) for r in ledger.recipients(1)}
+        return {r.email: (r.status, r.response, r.new_address) for r in ledger.recipients.all(1)}
 
 
 def _maildir(root: Path, *names: str) -> Path:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pressctl.bounces.mailbox import MaildirReader
 from pressctl.bounces.match import LedgerRow
-from pressctl.bounces.notes import Note
 from pressctl.bounces.plan import Plan, Suppression
 from pressctl.bounces.run import Handled, InboundRules, process
+from pressctl.ledger.inbound import Note
 
 DATA = Path(__file__).parent / "bounces_data"
 NOW = dt.datetime(2026, 3, 14, 2, 0, tzinfo=dt.UTC)

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from pressctl.cli import app
 from pressctl.config import load_workspace
 from pressctl.errors import ReleaseError
-from pressctl.ledger import Ledger, RecipientRow, ResponseUpdate
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow, ResponseUpdate
 from pressctl.present import clip, csv_cell, recorded_date, yes_no
 from pressctl.release.load import load_release_set
 from pressctl.scaffold import init_workspace
@@ -36,24 +37,24 @@ def ws(tmp_path: Path) -> Path:
     ledger_path = root / ".pressctl" / "ledger.sqlite3"
     ledger_path.parent.mkdir(parents=True, exist_ok=True)
     with Ledger(ledger_path, clock=lambda: AT) as ledger:
-        c = ledger.create_campaign(
+        c = ledger.campaigns.create(
             fingerprint="f", release_path="releases/sample.md", slug="sample", title="Tidal bay opens",
             lists=["contacts/journalists.csv"], options={},
         )
-        ledger.add_recipients(c.id, [
+        ledger.recipients.add(c.id, [
             RecipientRow(key="amy@x.example", email="amy@x.example", name="Amy Chan", language="en"),
             RecipientRow(key="wong@x.example", email="wong@x.example", name="黃嘉明", language="zh-HK"),
         ])
-        ledger.mark_sending(c.id, "amy@x.example", "<1@hvsp.example>")
-        ledger.mark_result(c.id, "amy@x.example", status="sent", code=250, reply="2.0.0 OK")
-        ledger.mark_sending(c.id, "wong@x.example", "<2@hvsp.example>")
-        ledger.mark_result(c.id, "wong@x.example", status="failed", code=550, reply="5.1.1 no such user", reason="mailbox unknown")
-        ledger.mark_finished(c.id)
-        ledger.apply_responses(
+        ledger.recipients.mark_sending(c.id, "amy@x.example", "<1@hvsp.example>")
+        ledger.recipients.mark_result(c.id, "amy@x.example", status="sent", code=250, reply="2.0.0 OK")
+        ledger.recipients.mark_sending(c.id, "wong@x.example", "<2@hvsp.example>")
+        ledger.recipients.mark_result(c.id, "wong@x.example", status="failed", code=550, reply="5.1.1 no such user", reason="mailbox unknown")
+        ledger.campaigns.mark_finished(c.id)
+        ledger.inbound.apply(
             [ResponseUpdate(c.id, "amy@x.example", "replied", detail="Thanks, =SUM(A1) we will run it")],
             [], ("k1", "reply", "test", "replied"),
         )
-        ledger.add_suppression("gone@x.example", reason="bounced 5.1.1", origin="bounce")
+        ledger.suppressions.add("gone@x.example", reason="bounced 5.1.1", origin="bounce")
     return root
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pressctl.errors import InputError
-from pressctl.send.campaign import SendOptions
+from pressctl.send.options import SendOptions
 from pressctl.send.transport import parse_smtp_url
 
 

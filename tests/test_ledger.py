@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from pressctl.errors import InputError
-from pressctl.ledger import Ledger, RecipientRow, connect
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow
+from pressctl.ledger.stores import connect
 
 
 def _campaign(ledger: Ledger, fingerprint: str = "fp1") -> int:
-    return ledger.create_campaign(
+    return ledger.campaigns.create(
         fingerprint=fingerprint,
         release_path="/ws/releases/launch.md",
         slug="launch",
@@ -35,12 +37,12 @@ def test_campaign_found_by_fingerprint(tmp_path: Path) -> None:
         first = _campaign(ledger)
         again = _campaign(ledger)  # --new-campaign makes a second one with the same inputs
         other = _campaign(ledger, "fp2")
-        found = ledger.find_campaign("fp1")
+        found = ledger.campaigns.find("fp1")
         assert found is not None and found.id == again != first
-        assert ledger.latest() is not None and ledger.latest().id == other  # type: ignore[union-attr]
-        assert [c.id for c in ledger.campaigns()] == [first, again, other]
-        assert ledger.campaign(first).token != ledger.campaign(again).token  # type: ignore[union-attr]
-        assert ledger.find_campaign("nope") is None
+        assert ledger.campaigns.latest() is not None and ledger.campaigns.latest().id == other  # type: ignore[union-attr]
+        assert [c.id for c in ledger.campaigns.all()] == [first, again, other]
+        assert ledger.campaigns.get(first).token != ledger.campaigns.get(again).token  # type: ignore[union-attr]
+        assert ledger.campaigns.find("nope") is None
 
 
 def test_rows_before_and_after_hand_over(tmp_path: Path) -> None:
@@ -52,57 +54,57 @@ def test_rows_before_and_after_hand_over(tmp_path: Path) -> None:
             RecipientRow(key="c@news.example", email="c@news.example", status="suppressed", reply="listed"),
             RecipientRow(key="list.csv:7", email="not-an-address", status="invalid", reply="no @"),
         ]
-        assert ledger.add_recipients(cid, rows) == 4
-        assert ledger.add_recipients(cid, rows) == 0  # re-run: nothing new, nothing reset
-        assert set(ledger.todo(cid)) == {"a@news.example", "b@news.example"} == ledger.todo_keys(cid)
-        assert ledger.done_keys(cid) == {"c@news.example", "list.csv:7"} and ledger.count_todo(cid) == 2
+        assert ledger.recipients.add(cid, rows) == 4
+        assert ledger.recipients.add(cid, rows) == 0  # re-run: nothing new, nothing reset
+        assert set(ledger.recipients.todo(cid)) == {"a@news.example", "b@news.example"} == ledger.recipients.todo_keys(cid)
+        assert ledger.recipients.done_keys(cid) == {"c@news.example", "list.csv:7"} and ledger.recipients.count_todo(cid) == 2
 
-        assert ledger.mark_sending(cid, "a@news.example", "<m1@hvsp.example>") == 1
+        assert ledger.recipients.mark_sending(cid, "a@news.example", "<m1@hvsp.example>") == 1
         # Another connection (a second process, `pressctl report`) sees the row before the reply.
         other = connect(tmp_path / "l.db")
         assert other.execute("SELECT status FROM recipients WHERE key='a@news.example'").fetchone()[0] == "sending"
-        ledger.mark_result(cid, "a@news.example", status="sent", code=250, reply="2.0.0 queued as X1")
-        rec = ledger.record(cid, "a@news.example")
+        ledger.recipients.mark_result(cid, "a@news.example", status="sent", code=250, reply="2.0.0 queued as X1")
+        rec = ledger.recipients.get(cid, "a@news.example")
         assert rec is not None and rec.status == "sent" and rec.sent_at and rec.message_id == "<m1@hvsp.example>"
 
-        ledger.mark_sending(cid, "b@news.example", "<m2@hvsp.example>")
-        ledger.mark_result(
+        ledger.recipients.mark_sending(cid, "b@news.example", "<m2@hvsp.example>")
+        ledger.recipients.mark_result(
             cid, "b@news.example", status="failed", code=451, reply="4.3.0 try later", retryable=True
         )
-        assert ledger.totals(cid)["failed"] == 1
-        assert ledger.retry_transient_failures(cid) == 1
-        assert ledger.mark_sending(cid, "b@news.example", "<m2@hvsp.example>") == 2
-        assert [r.key for r in ledger.recipients(cid)] == [r.key for r in rows]
+        assert ledger.recipients.totals(cid)["failed"] == 1
+        assert ledger.recipients.retry_transient_failures(cid) == 1
+        assert ledger.recipients.mark_sending(cid, "b@news.example", "<m2@hvsp.example>") == 2
+        assert [r.key for r in ledger.recipients.all(cid)] == [r.key for r in rows]
 
 
 def test_in_flight_rows_are_todo_and_suppression_applies_later(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.db") as ledger:
         cid = _campaign(ledger)
-        ledger.add_recipients(cid, [RecipientRow(key=k, email=k) for k in ("a@x.test", "b@x.test")])
-        ledger.mark_sending(cid, "a@x.test", "<m@hvsp.example>")  # then the process dies
+        ledger.recipients.add(cid, [RecipientRow(key=k, email=k) for k in ("a@x.test", "b@x.test")])
+        ledger.recipients.mark_sending(cid, "a@x.test", "<m@hvsp.example>")  # then the process dies
     with Ledger(tmp_path / "l.db") as ledger:
-        todo = ledger.todo(cid)
+        todo = ledger.recipients.todo(cid)
         assert todo["a@x.test"].status == "sending" and todo["a@x.test"].message_id == "<m@hvsp.example>"
         # b was suppressed since: the next run's plan says so and the row follows; a (in flight) does not.
-        ledger.add_recipients(
+        ledger.recipients.add(
             cid,
             [RecipientRow(key=k, email=k, status="suppressed", reply="unsubscribed") for k in ("a@x.test", "b@x.test")],
         )
-        assert ledger.totals(cid)["suppressed"] == 1 and set(ledger.todo(cid)) == {"a@x.test"}
+        assert ledger.recipients.totals(cid)["suppressed"] == 1 and set(ledger.recipients.todo(cid)) == {"a@x.test"}
 
 
 def test_sent_in_other_campaigns(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.db") as ledger:
         one = _campaign(ledger, "fp1")
-        ledger.add_recipients(one, [RecipientRow(key="a@x.test", email="a@x.test")])
-        ledger.mark_sending(one, "a@x.test", "<m@x>")
-        ledger.mark_result(one, "a@x.test", status="sent", code=250, reply="ok")
+        ledger.recipients.add(one, [RecipientRow(key="a@x.test", email="a@x.test")])
+        ledger.recipients.mark_sending(one, "a@x.test", "<m@x>")
+        ledger.recipients.mark_result(one, "a@x.test", status="sent", code=250, reply="ok")
         two = _campaign(ledger, "fp2")
         same = {"release_path": "/ws/releases/launch.md", "title": "other"}
-        assert ledger.sent_in_other_campaigns("launch", exclude=two, **same) == {"a@x.test"}
-        assert ledger.sent_in_other_campaigns("launch", exclude=one, **same) == set()
+        assert ledger.campaigns.sent_in_other_campaigns("launch", exclude=two, **same) == {"a@x.test"}
+        assert ledger.campaigns.sent_in_other_campaigns("launch", exclude=one, **same) == set()
         # Same file name, different file and title: another release, nobody skipped.
-        assert ledger.sent_in_other_campaigns("launch", exclude=two, release_path="/x/launch.md", title="t") == set()
+        assert ledger.campaigns.sent_in_other_campaigns("launch", exclude=two, release_path="/x/launch.md", title="t") == set()
 
 
 def test_unusable_path_is_an_input_error(tmp_path: Path) -> None:
@@ -115,31 +117,31 @@ def test_retry_failed_puts_back_failures_but_keeps_the_suppressed(tmp_path: Path
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         cid = _campaign(ledger)
         keys = ["full@x.test", "policy@x.test", "dead@x.test", "ok@x.test"]
-        ledger.add_recipients(cid, [RecipientRow(key=k, email=k) for k in keys])
+        ledger.recipients.add(cid, [RecipientRow(key=k, email=k) for k in keys])
         for key, code in (("full@x.test", 552), ("policy@x.test", 554), ("dead@x.test", 550)):
-            ledger.mark_sending(cid, key, f"<{key}>")
-            ledger.mark_result(cid, key, status="failed", code=code, reply="refused", retryable=False)
-        assert ledger.retry_failed(cid, keep={"dead@x.test"}) == 2  # the bounce's address is suppressed
-        statuses = {r.key: r.status for r in ledger.recipients(cid)}
+            ledger.recipients.mark_sending(cid, key, f"<{key}>")
+            ledger.recipients.mark_result(cid, key, status="failed", code=code, reply="refused", retryable=False)
+        assert ledger.recipients.retry_failed(cid, keep={"dead@x.test"}) == 2  # the bounce's address is suppressed
+        statuses = {r.key: r.status for r in ledger.recipients.all(cid)}
         assert statuses == {"full@x.test": "pending", "policy@x.test": "pending", "dead@x.test": "failed", "ok@x.test": "pending"}
-        assert ledger.final_failures(cid) == ["dead@x.test"]
+        assert ledger.recipients.final_failures(cid) == ["dead@x.test"]
 
 
 def test_earlier_receipts_prefer_the_released_version_and_ignore_tests_and_copies(tmp_path: Path) -> None:
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         same = {"release_path": "/ws/releases/launch.md", "slug": "launch", "title": "T", "lists": [], "options": {}}
-        advance = ledger.create_campaign(fingerprint="a", kind="advance", **same).id  # type: ignore[arg-type]
-        test = ledger.create_campaign(fingerprint="t", kind="test", **same).id  # type: ignore[arg-type]
-        lift = ledger.create_campaign(fingerprint="l", kind="lift", **same).id  # type: ignore[arg-type]
+        advance = ledger.campaigns.create(fingerprint="a", kind="advance", **same).id  # type: ignore[arg-type]
+        test = ledger.campaigns.create(fingerprint="t", kind="test", **same).id  # type: ignore[arg-type]
+        lift = ledger.campaigns.create(fingerprint="l", kind="lift", **same).id  # type: ignore[arg-type]
         for cid, rows in (
             (advance, [RecipientRow(key="a@x.test", email="a@x.test"), RecipientRow(key="b@x.test", email="b@x.test")]),
             (test, [RecipientRow(key="test:en:c@x.test", email="c@x.test", role="test")]),
             (lift, [RecipientRow(key="a@x.test", email="a@x.test"),
                     RecipientRow(key="internal:en:d@x.test", email="d@x.test", role="internal")]),
         ):
-            ledger.add_recipients(cid, rows)
+            ledger.recipients.add(cid, rows)
             for row in rows:
-                ledger.mark_sending(cid, row.key, f"<{cid}{row.key}>")
-                ledger.mark_result(cid, row.key, status="sent", code=250, reply="ok")
-        found = ledger.earlier_receipts("launch", exclude=0, release_path="/ws/releases/launch.md", title="T")
+                ledger.recipients.mark_sending(cid, row.key, f"<{cid}{row.key}>")
+                ledger.recipients.mark_result(cid, row.key, status="sent", code=250, reply="ok")
+        found = ledger.campaigns.earlier_receipts("launch", exclude=0, release_path="/ws/releases/launch.md", title="T")
         assert found == {"a@x.test": (lift, "lift"), "b@x.test": (advance, "advance")}

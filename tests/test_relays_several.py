@@ -25,10 +25,11 @@ from smtp_server import _SMTP, SmtpTestServer, make_message
 
 from pressctl.config import load_workspace
 from pressctl.errors import ConfigError
-from pressctl.ledger import Ledger, RecipientRow
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow
 from pressctl.model import OutgoingMessage
-from pressctl.send.campaign import SendOptions
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, Lane, deliver
+from pressctl.send.options import SendOptions
 from pressctl.send.transport import SmtpTransport, parse_smtp_url
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)
@@ -75,7 +76,7 @@ def _accepted_ids(*servers: SmtpTestServer) -> collections.Counter[str]:
 
 
 def _relay_of(ledger: Ledger, cid: int) -> dict[str, str | None]:
-    return {r.key: r.relay for r in ledger.recipients(cid)}
+    return {r.key: r.relay for r in ledger.recipients.all(cid)}
 
 
 # -- spreading and nobody twice ----------------------------------------------------------------------------
@@ -95,8 +96,8 @@ def test_messages_spread_over_two_relays_each_recipient_once_and_the_ledger_says
         assert [r.sent for r in result.relays] == [len(a.accepted), len(b.accepted)]
         # The rolling daily cap counts each hand-over under the relay that took it.
         since = ledger.clock() - __import__("datetime").timedelta(hours=1)
-        assert len(ledger.handovers(lane_a.name or "", since=since)) == len(a.accepted)
-        assert len(ledger.handovers(lane_b.name or "", since=since)) == len(b.accepted)
+        assert len(ledger.caps.handovers(lane_a.name or "", since=since)) == len(a.accepted)
+        assert len(ledger.caps.handovers(lane_b.name or "", since=since)) == len(b.accepted)
     ledger.close()
 
 
@@ -120,7 +121,7 @@ def test_a_relay_saying_stop_for_now_leaves_rotation_and_nobody_is_lost(tmp_path
         assert result.sent == 15 and result.stopped is None
         assert len(_accepted_ids(b)) == 15 and not a.accepted
         assert "stop for now" in (result.relays[0].left or "")
-        records = {r.key: r for r in ledger.recipients(cid)}
+        records = {r.key: r for r in ledger.recipients.all(cid)}
         assert all(r.status == "sent" and r.attempts == 1 for r in records.values())  # the quota charged nobody
     ledger.close()
 
@@ -150,7 +151,7 @@ def test_a_relay_stopped_mid_run_leaves_rotation_and_the_other_finishes(tmp_path
         ids = _accepted_ids(a, b)
         assert max(ids.values()) == 1  # nobody twice across both servers
         assert result.relays[1].left is not None and result.relays[0].left is None
-        records = {r.key: r for r in ledger.recipients(cid)}
+        records = {r.key: r for r in ledger.recipients.all(cid)}
         unknown = [r for r in records.values() if r.status == "unknown"]
         # Everyone else went; a message in flight at B's death stays unknown at B (never re-sent through A).
         assert {r.status for r in records.values()} <= {"sent", "unknown"}
@@ -168,7 +169,7 @@ def test_no_relay_left_stops_with_each_relays_reason_and_everyone_left_pending(t
         assert result.sent == 0 and result.stopped is not None
         assert result.stopped.startswith("no relay is left")
         assert "stop for now" in result.stopped and "refused the login" in result.stopped
-        assert {r.status for r in ledger.recipients(cid)} == {"pending"}
+        assert {r.status for r in ledger.recipients.all(cid)} == {"pending"}
     ledger.close()
 
 
@@ -302,17 +303,17 @@ def test_hand_overs_count_under_the_rows_relay_or_the_campaigns_for_rows_without
     import datetime as dt
 
     with Ledger(tmp_path / "l.sqlite3") as ledger:
-        cid = ledger.create_campaign(
+        cid = ledger.campaigns.create(
             fingerprint="f", release_path="r", slug="s", title="t", lists=[], options={}
         ).id
-        ledger.add_recipients(cid, [RecipientRow(key=k, email=k) for k in ("a@x.test", "b@x.test")])
-        ledger.set_campaign_relay(cid, "smtp://old:25")
-        ledger.mark_sending(cid, "a@x.test", "<1@x>")  # no relay given: the campaign's
-        ledger.mark_sending(cid, "b@x.test", "<2@x>", relay="smtp://new:25")
+        ledger.recipients.add(cid, [RecipientRow(key=k, email=k) for k in ("a@x.test", "b@x.test")])
+        ledger.caps.set_campaign_relay(cid, "smtp://old:25")
+        ledger.recipients.mark_sending(cid, "a@x.test", "<1@x>")  # no relay given: the campaign's
+        ledger.recipients.mark_sending(cid, "b@x.test", "<2@x>", relay="smtp://new:25")
         since = ledger.clock() - dt.timedelta(hours=1)
-        assert len(ledger.handovers("smtp://old:25", since=since)) == 1
-        assert len(ledger.handovers("smtp://new:25", since=since)) == 1
-        assert ledger.record(cid, "b@x.test").relay == "smtp://new:25"  # type: ignore[union-attr]
+        assert len(ledger.caps.handovers("smtp://old:25", since=since)) == 1
+        assert len(ledger.caps.handovers("smtp://new:25", since=since)) == 1
+        assert ledger.recipients.get(cid, "b@x.test").relay == "smtp://new:25"  # type: ignore[union-attr]
 
 
 # -- configuration -------------------------------------------------------------------------------------------
@@ -653,7 +654,7 @@ def test_too_many_oauth2_logins_is_a_slow_down_while_connecting() -> None:
 def test_an_older_ledger_gains_the_relay_column_and_keeps_counting_its_campaigns_relay(tmp_path: Path) -> None:
     import datetime as dt
 
-    from pressctl.ledger import MIGRATIONS, _migrate_row_relay
+    from pressctl.ledger.migrations import MIGRATIONS, _migrate_row_relay
 
     path = tmp_path / "old.sqlite3"
     before = MIGRATIONS.index(_migrate_row_relay)
@@ -664,9 +665,9 @@ def test_an_older_ledger_gains_the_relay_column_and_keeps_counting_its_campaigns
     conn.commit()
     conn.close()
     with Ledger(path) as ledger:  # migrated on open
-        cid = ledger.create_campaign(fingerprint="f", release_path="r", slug="s", title="t", lists=[], options={}).id
-        ledger.add_recipients(cid, [RecipientRow(key="a@x.test", email="a@x.test")])
-        ledger.set_campaign_relay(cid, "smtp://old:25")
-        ledger.mark_sending(cid, "a@x.test", "<1@x>")
-        assert len(ledger.handovers("smtp://old:25", since=ledger.clock() - dt.timedelta(hours=1))) == 1
-        assert ledger.record(cid, "a@x.test").relay is None  # type: ignore[union-attr]
+        cid = ledger.campaigns.create(fingerprint="f", release_path="r", slug="s", title="t", lists=[], options={}).id
+        ledger.recipients.add(cid, [RecipientRow(key="a@x.test", email="a@x.test")])
+        ledger.caps.set_campaign_relay(cid, "smtp://old:25")
+        ledger.recipients.mark_sending(cid, "a@x.test", "<1@x>")
+        assert len(ledger.caps.handovers("smtp://old:25", since=ledger.clock() - dt.timedelta(hours=1))) == 1
+        assert ledger.recipients.get(cid, "a@x.test").relay is None  # type: ignore[union-attr]

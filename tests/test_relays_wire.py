@@ -17,8 +17,11 @@ from smtp_server import SmtpTestServer, starttls_server
 
 from pressctl.config import load_workspace
 from pressctl.ledger import Ledger
-from pressctl.send.campaign import SendOptions, make_transport, plan_send, run_send
+from pressctl.send.options import SendOptions
+from pressctl.send.plan import plan_send
+from pressctl.send.run import run_send
 from pressctl.send.transport import SmtpTransport, helo_name
+from pressctl.send.transports import make_transport
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)
 
@@ -229,7 +232,7 @@ def test_message_larger_than_the_relays_size_is_refused_up_front(ws: Path) -> No
     ledger = ws / ".pressctl" / "ledger.sqlite3"
     if ledger.exists():
         with Ledger(ledger) as led:
-            assert led.find_campaign("x") is None and not led.campaigns()
+            assert led.campaigns.find("x") is None and not led.campaigns.all()
     assert check.returncode == 2 and "DOES NOT FIT" in check.stdout
 
 
@@ -272,7 +275,7 @@ def test_daily_cap_counts_every_campaign_of_the_relay_account(ws: Path) -> None:
 
 
 def test_handovers_are_recorded_per_relay_account(tmp_path: Path) -> None:
-    from pressctl.ledger import RecipientRow
+    from pressctl.ledger.records import RecipientRow
     from pressctl.relays.profiles import relay_account
     from pressctl.send.transport import parse_smtp_url
 
@@ -281,18 +284,18 @@ def test_handovers_are_recorded_per_relay_account(tmp_path: Path) -> None:
     assert transport.account == relay_account(parse_smtp_url(url)) == "smtp://press@mail.hvsp.example:587"
     now = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)
     with Ledger(tmp_path / "l.sqlite3", clock=lambda: now) as ledger:
-        cid = ledger.create_campaign(
+        cid = ledger.campaigns.create(
             fingerprint="f", release_path="/r.md", slug="r", title="T", lists=[], options={}
         ).id
-        ledger.add_recipients(cid, [RecipientRow(key=f"r{i}@x.example", email=f"r{i}@x.example") for i in range(3)])
-        ledger.mark_sending(cid, "r0@x.example", "<m0@x>")  # no relay known yet: not counted (the outbox)
-        ledger.set_campaign_relay(cid, transport.account)
-        ledger.mark_sending(cid, "r1@x.example", "<m1@x>")
-        ledger.mark_result(cid, "r1@x.example", status="sent", code=250, reply="ok")
-        ledger.mark_sending(cid, "r2@x.example", "<m2@x>")
-        assert ledger.handovers(transport.account, since=now - dt.timedelta(hours=24)) == [now, now]
-        assert ledger.handovers("smtp://other@mail.hvsp.example:587", since=now - dt.timedelta(hours=24)) == []
-        assert ledger.handovers(transport.account, since=now) == []
+        ledger.recipients.add(cid, [RecipientRow(key=f"r{i}@x.example", email=f"r{i}@x.example") for i in range(3)])
+        ledger.recipients.mark_sending(cid, "r0@x.example", "<m0@x>")  # no relay known yet: not counted (the outbox)
+        ledger.caps.set_campaign_relay(cid, transport.account)
+        ledger.recipients.mark_sending(cid, "r1@x.example", "<m1@x>")
+        ledger.recipients.mark_result(cid, "r1@x.example", status="sent", code=250, reply="ok")
+        ledger.recipients.mark_sending(cid, "r2@x.example", "<m2@x>")
+        assert ledger.caps.handovers(transport.account, since=now - dt.timedelta(hours=24)) == [now, now]
+        assert ledger.caps.handovers("smtp://other@mail.hvsp.example:587", since=now - dt.timedelta(hours=24)) == []
+        assert ledger.caps.handovers(transport.account, since=now) == []
 
 
 @pytest.mark.slow

@@ -219,7 +219,7 @@ def test_absurd_embargo_is_one_line(tmp_path: Path, embargo: str) -> None:
 def test_body_images_go_into_job_snapshots(tmp_path: Path) -> None:
     from pressctl.config import load_workspace
     from pressctl.release.load import load_release_set
-    from pressctl.schedule.dispatcher import release_files
+    from pressctl.schedule.snapshot import release_files
 
     root = workspace(tmp_path)
     release = root / _release(root, body="Text.\n\n![The bay](photos/test-bay.jpg)\n")

@@ -13,17 +13,11 @@ from schedule_support import EMBARGO, FakeEngine, make_workspace
 from pressctl.clock import ManualClock, SystemWaiter
 from pressctl.config import Workspace
 from pressctl.errors import ContactsError, EmbargoError, InputError, TransportError
-from pressctl.schedule.dispatcher import (
-    DEFAULT_LEAD,
-    Dispatcher,
-    ScheduleRequest,
-    cancel_job,
-    changed_sources,
-    list_jobs,
-    open_store,
-    schedule_release,
-)
-from pressctl.schedule.jobs import JobStore
+from pressctl.ledger.jobs import JobStore
+from pressctl.schedule.dispatcher import DEFAULT_LEAD, Dispatcher
+from pressctl.schedule.listing import cancel_job, list_jobs
+from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release
+from pressctl.schedule.snapshot import changed_sources
 
 START = dt.datetime(2030, 3, 1, 0, 0, tzinfo=dt.UTC)
 

@@ -21,9 +21,12 @@ from smtp_server import SmtpTestServer
 
 from pressctl.clock import ManualClock
 from pressctl.ledger import Ledger
-from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, list_jobs, open_store, schedule_release
-from pressctl.schedule.jobs import SCHEMA_VERSION, connect
-from pressctl.send.campaign import LedgerCampaignSender
+from pressctl.ledger.migrations import MIGRATIONS, SCHEMA_VERSION
+from pressctl.ledger.stores import connect
+from pressctl.schedule.dispatcher import Dispatcher
+from pressctl.schedule.listing import list_jobs
+from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release
+from pressctl.send.scheduled import LedgerCampaignSender
 
 DAY = dt.timedelta(hours=24)
 
@@ -52,8 +55,8 @@ class Env:
     def rows(self) -> dict[str, tuple[str, str]]:
         """Every selected recipient's (status, Message-ID) in the ledger."""
         with Ledger(self.ws.ledger_path) as ledger:
-            (campaign,) = ledger.campaigns()
-            return {r.email: (r.status, r.message_id or "") for r in ledger.recipients(campaign.id)
+            (campaign,) = ledger.campaigns.all()
+            return {r.email: (r.status, r.message_id or "") for r in ledger.recipients.all(campaign.id)
                     if r.status in ("sent", "pending", "failed", "sending")}
 
 
@@ -144,7 +147,7 @@ def test_schedule_run_resumes_a_held_job_now_and_says_so_when_the_cap_allows_nob
 
 
 def test_a_held_job_can_be_cancelled(env: Env) -> None:
-    from pressctl.schedule.dispatcher import cancel_job
+    from pressctl.schedule.listing import cancel_job
 
     with SmtpTestServer() as server:
         job_id = env.schedule(smtp=server.url(), daily_cap=5)
@@ -182,7 +185,7 @@ def test_stop_for_now_holds_the_job_and_it_resumes_later(env: Env) -> None:
     assert env.store.get(job_id).state == "done"
 
 
-# -- the jobs table's own schema version --------------------------------------------------------------------
+# -- the jobs table's earlier versions, adopted by the ledger's one migration list -----------------------------
 _OLD_JOBS = """
 CREATE TABLE jobs (
     id TEXT PRIMARY KEY,
@@ -198,6 +201,17 @@ CREATE INDEX jobs_state_due ON jobs (state, due_at);
 """
 
 
+def _ledger_before_the_one_list(path: Path) -> sqlite3.Connection:
+    """A ledger as pressctl left it before its jobs joined the one migration list: the ledger's seven
+    migrations (``user_version`` 7) and, beside them, the jobs table made before it was versioned."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:7]:
+        migration(conn)
+    conn.execute("PRAGMA user_version = 7")
+    conn.executescript(_OLD_JOBS)
+    return conn
+
+
 def _old_row(conn: sqlite3.Connection, job_id: str, due: str, error: str, state: str = "scheduled") -> None:
     conn.execute(
         "INSERT INTO jobs (id, state, due_at, timezone, release, workspace, snapshot_dir, snapshot_release,"
@@ -209,15 +223,11 @@ def _old_row(conn: sqlite3.Connection, job_id: str, due: str, error: str, state:
 
 
 def test_an_old_ledger_with_a_held_row_migrates_to_the_held_state(tmp_path: Path) -> None:
-    from pressctl import ledger
-
     path = tmp_path / "ledger.sqlite3"
-    conn = ledger.connect(path)  # a ledger as an older pressctl left it: jobs table unversioned
-    conn.executescript(_OLD_JOBS)
+    conn = _ledger_before_the_one_list(path)  # a ledger as an older pressctl left it: jobs table unversioned
     _old_row(conn, "held-1", "2030-03-12T02:01:00.000000Z", "held: newsroom not published, so no email was sent")
     _old_row(conn, "wait-1", "2030-03-14T02:00:00.000000Z", "")
     _old_row(conn, "done-1", "2030-03-10T02:00:00.000000Z", "", state="done")
-    user_version = conn.execute("PRAGMA user_version").fetchone()[0]
     conn.close()
 
     store = open_store(path)
@@ -229,10 +239,10 @@ def test_an_old_ledger_with_a_held_row_migrates_to_the_held_state(tmp_path: Path
     assert store.get("wait-1").state == "scheduled" and store.get("wait-1").resume_at is None
     assert store.get("done-1").state == "done"
     assert [j.id for j in store.resumable(dt.datetime(2030, 3, 12, 2, 1, tzinfo=dt.UTC))] == ["held-1"]
-    # Versioned apart from the ledger: the file's user_version is the ledger's and is left as it was.
+    # One list: the file's user_version is the ledger's latest, and the jobs' own version table is gone.
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == user_version
-    assert raw.execute("SELECT version FROM jobs_schema").fetchall() == [(SCHEMA_VERSION,)]
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert raw.execute("SELECT name FROM sqlite_master WHERE name = 'jobs_schema'").fetchall() == []
     raw.close()
     store.conn.close()
     again = connect(path)  # opening again changes nothing
@@ -247,13 +257,17 @@ def test_a_jobs_table_from_a_newer_pressctl_is_refused(tmp_path: Path) -> None:
     from pressctl.errors import InputError
 
     path = tmp_path / "ledger.sqlite3"
-    connect(path).close()
-    raw = sqlite3.connect(path)
-    raw.execute("UPDATE jobs_schema SET version = 99")
-    raw.commit()
-    raw.close()
-    with pytest.raises(InputError, match="newer pressctl"):
+    conn = _ledger_before_the_one_list(path)
+    conn.execute("CREATE TABLE jobs_schema (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO jobs_schema (version) VALUES (99)")
+    conn.close()
+    with pytest.raises(InputError, match="newer pressctl") as refused:
         connect(path)
+    assert refused.value.where == str(path)
+    raw = sqlite3.connect(path)  # left untouched
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert raw.execute("SELECT version FROM jobs_schema").fetchall() == [(99,)]
+    raw.close()
 
 
 # -- the command --------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from smtp_server import SmtpTestServer, wait_for
 from pressctl.clock import ManualClock
 from pressctl.errors import SendAborted
 from pressctl.scaffold import init_workspace
-from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, open_store, schedule_release
+from pressctl.schedule.dispatcher import Dispatcher
+from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release
 from pressctl.send.sender import SendOutcome
 
 SAMPLE_EMBARGO = "embargo: 2030-03-12T10:00:00+08:00"

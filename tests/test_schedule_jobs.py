@@ -12,7 +12,9 @@ import pytest
 
 from pressctl.clock import ManualClock
 from pressctl.errors import InputError
-from pressctl.schedule.jobs import JobStore, SourceFile, connect, current_owner, owner_state
+from pressctl.ledger.jobs import JobStore, SourceFile
+from pressctl.ledger.stores import connect
+from pressctl.owners import current_owner, owner_state
 
 T0 = dt.datetime(2030, 3, 12, 1, 0, tzinfo=dt.UTC)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pressctl.schedule.dispatcher import open_store
-from pressctl.schedule.jobs import SourceFile
+from pressctl.ledger.jobs import SourceFile
+from pressctl.schedule.request import open_store
 from tests.qa_support import one_error_line, pressctl, workspace
 
 LIST = "contacts/journalists.csv"

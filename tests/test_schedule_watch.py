@@ -71,8 +71,8 @@ def _schedule_inline(
 
     ``clock`` is the time the jobs are made at (the dispatchers still run on the real clock)."""
     from pressctl.config import load_workspace
-    from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import LedgerCampaignSender
+    from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release
+    from pressctl.send.scheduled import LedgerCampaignSender
 
     workspace = load_workspace(ws)
     made_at = clock or system_clock
@@ -91,7 +91,7 @@ def _schedule_inline(
 def _job_state(ws: Path, job_id: str) -> str:
     """The job's state, read from the ledger in this process (a `schedule list` subprocess is slow)."""
     from pressctl.config import load_workspace
-    from pressctl.schedule.dispatcher import open_store
+    from pressctl.schedule.request import open_store
 
     store = open_store(load_workspace(ws).ledger_path)
     try:
@@ -282,8 +282,8 @@ def test_a_missed_job_waits_for_schedule_run(
 
     from pressctl.cli import app
     from pressctl.config import load_workspace
-    from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import LedgerCampaignSender
+    from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release
+    from pressctl.send.scheduled import LedgerCampaignSender
 
     ws = tmp_path / "ws"
     release = _workspace(ws)

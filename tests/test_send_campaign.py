@@ -14,7 +14,11 @@ from smtp_server import SmtpTestServer
 from pressctl.config import load_workspace
 from pressctl.errors import EmbargoError, SendAborted
 from pressctl.ledger import Ledger
-from pressctl.send.campaign import LedgerCampaignSender, SendOptions, make_transport, plan_send, run_send
+from pressctl.send.options import SendOptions
+from pressctl.send.plan import plan_send
+from pressctl.send.run import run_send
+from pressctl.send.scheduled import LedgerCampaignSender
+from pressctl.send.transports import make_transport
 
 LIFT = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)  # 10:00 in Hong Kong
 BEFORE = LIFT - dt.timedelta(hours=1)
@@ -128,7 +132,7 @@ def test_engine_for_the_scheduler(ws: Path) -> None:
 
 
 def test_pdfs_rendered_in_a_child_process(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pressctl.send.campaign as campaign
+    import pressctl.send.pdfs as campaign
     from pressctl.errors import ReleaseError
     from pressctl.release.load import load_release_set
     from pressctl.release.merge import MergePlan
@@ -136,29 +140,29 @@ def test_pdfs_rendered_in_a_child_process(ws: Path, monkeypatch: pytest.MonkeyPa
     workspace = load_workspace(ws)
     releases = load_release_set(write_release(ws), workspace)
     assert threading.active_count() == 1  # the fork path is the one under test
-    pdfs = campaign._start_pdfs(releases, workspace, MergePlan(), embargoed=False)()
+    pdfs = campaign.start_pdfs(releases, workspace, MergePlan(), embargoed=False)()
     assert list(pdfs) == ["en"] and pdfs["en"].startswith(b"%PDF")
 
     def broken(*args: object, **kwargs: object) -> dict[str, bytes]:
         raise ReleaseError("photo is not an image", where="fellows.md:7", hint="use a JPEG or PNG")
 
-    monkeypatch.setattr(campaign, "_render_pdfs", broken)
+    monkeypatch.setattr(campaign, "render_pdfs", broken)
     with pytest.raises(ReleaseError) as info:
-        campaign._start_pdfs(releases, workspace, MergePlan(), embargoed=False)()
+        campaign.start_pdfs(releases, workspace, MergePlan(), embargoed=False)()
     assert str(info.value) == "fellows.md:7: photo is not an image. Use a JPEG or PNG"
 
 
 def test_a_wrong_where_is_refused_before_anything_is_rendered(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--where beat` (no =) is one line at once: no email render, no PDF render (seconds) before it."""
     import pressctl.render.email as email
-    import pressctl.send.campaign as campaign
+    import pressctl.send.plan as campaign
     from pressctl.errors import ContactsError
 
     def no_render(*args: object, **kwargs: object) -> None:
         raise AssertionError("rendered before the options were checked")
 
     monkeypatch.setattr(email, "render_email", no_render)
-    monkeypatch.setattr(campaign, "_cached_or_render", no_render)
+    monkeypatch.setattr(campaign, "cached_or_render", no_render)
     workspace = load_workspace(ws)
     release = write_release(ws)
     lists = [write_contacts(ws / "contacts" / "l.csv", 2)]

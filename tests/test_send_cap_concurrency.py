@@ -14,7 +14,9 @@ import pytest
 from send_support import PRESSCTL, make_workspace, write_contacts, write_release
 from smtp_server import SmtpTestServer
 
-from pressctl.ledger import CapReached, Ledger, RecipientRow
+from pressctl.ledger import Ledger
+from pressctl.ledger.caps import CapReached
+from pressctl.ledger.records import RecipientRow
 
 CAP = 30
 
@@ -55,9 +57,9 @@ def test_sends_started_together_on_one_account_deliver_exactly_the_cap(tmp_path:
     for _code, _out, err in results:
         assert "Traceback" not in err and "internal error" not in err, err
     with Ledger(ledger_path) as ledger:
-        sent = sum(ledger.totals(c.id)["sent"] for c in ledger.campaigns())
-        pending = sum(ledger.totals(c.id)["pending"] for c in ledger.campaigns())
-        failed = sum(ledger.totals(c.id)["failed"] for c in ledger.campaigns())
+        sent = sum(ledger.recipients.totals(c.id)["sent"] for c in ledger.campaigns.all())
+        pending = sum(ledger.recipients.totals(c.id)["pending"] for c in ledger.campaigns.all())
+        failed = sum(ledger.recipients.totals(c.id)["failed"] for c in ledger.campaigns.all())
     assert sent == CAP and failed == 0  # a recipient refused room stays pending, not failed
     assert pending == processes * 25 - CAP
     # Every run that left someone pending says so and exits 1; its daily cap line says why.
@@ -67,9 +69,9 @@ def test_sends_started_together_on_one_account_deliver_exactly_the_cap(tmp_path:
 
 
 def _campaign(ledger: Ledger, relay: str, n: int, name: str) -> int:
-    c = ledger.create_campaign(fingerprint=name, release_path=f"/r/{name}.md", slug=name, title=name, lists=[], options={})
-    ledger.add_recipients(c.id, [RecipientRow(key=f"{name}{i}@x.test", email=f"{name}{i}@x.test") for i in range(n)])
-    ledger.set_campaign_relay(c.id, relay)
+    c = ledger.campaigns.create(fingerprint=name, release_path=f"/r/{name}.md", slug=name, title=name, lists=[], options={})
+    ledger.recipients.add(c.id, [RecipientRow(key=f"{name}{i}@x.test", email=f"{name}{i}@x.test") for i in range(n)])
+    ledger.caps.set_campaign_relay(c.id, relay)
     return c.id
 
 
@@ -80,18 +82,18 @@ def test_mark_sending_takes_room_from_the_cap_in_its_own_transaction(tmp_path: P
     with Ledger(path, clock=lambda: clock_now[0]) as ledger:
         one = _campaign(ledger, relay, 3, "a")
         two = _campaign(ledger, relay, 3, "b")
-        assert ledger.mark_sending(one, "a0@x.test", "<1@x>", relay=relay, cap=3) == 1
-        assert ledger.mark_sending(two, "b0@x.test", "<2@x>", relay=relay, cap=3) == 1
-        assert ledger.mark_sending(one, "a1@x.test", "<3@x>", relay=relay, cap=3) == 1
+        assert ledger.recipients.mark_sending(one, "a0@x.test", "<1@x>", relay=relay, cap=3) == 1
+        assert ledger.recipients.mark_sending(two, "b0@x.test", "<2@x>", relay=relay, cap=3) == 1
+        assert ledger.recipients.mark_sending(one, "a1@x.test", "<3@x>", relay=relay, cap=3) == 1
         with pytest.raises(CapReached) as caught:
-            ledger.mark_sending(two, "b1@x.test", "<4@x>", relay=relay, cap=3)
+            ledger.recipients.mark_sending(two, "b1@x.test", "<4@x>", relay=relay, cap=3)
         assert caught.value.resume_at == clock_now[0] + dt.timedelta(days=1)
-        assert ledger.record(two, "b1@x.test").status == "pending"  # refused room: untouched, not failed
-        assert ledger.record(two, "b1@x.test").attempts == 0
+        assert ledger.recipients.get(two, "b1@x.test").status == "pending"  # refused room: untouched, not failed
+        assert ledger.recipients.get(two, "b1@x.test").attempts == 0
         # Another account is not this one's cap; a day later the room is back.
-        assert ledger.mark_sending(two, "b1@x.test", "<4@x>", relay="smtp://other:25", cap=3) == 1
+        assert ledger.recipients.mark_sending(two, "b1@x.test", "<4@x>", relay="smtp://other:25", cap=3) == 1
         clock_now[0] += dt.timedelta(days=1, seconds=1)
-        assert ledger.mark_sending(two, "b2@x.test", "<5@x>", relay=relay, cap=3) == 1
+        assert ledger.recipients.mark_sending(two, "b2@x.test", "<5@x>", relay=relay, cap=3) == 1
 
 
 def test_ten_threads_on_one_account_never_pass_the_cap(tmp_path: Path) -> None:
@@ -106,7 +108,7 @@ def test_ten_threads_on_one_account_never_pass_the_cap(tmp_path: Path) -> None:
         with Ledger(path) as mine:
             for i in range(20):
                 try:
-                    mine.mark_sending(cid, f"{name}{i}@x.test", f"<{name}{i}@x>", relay=relay, cap=CAP)
+                    mine.recipients.mark_sending(cid, f"{name}{i}@x.test", f"<{name}{i}@x>", relay=relay, cap=CAP)
                 except CapReached:
                     return
                 with lock:
@@ -120,4 +122,4 @@ def test_ten_threads_on_one_account_never_pass_the_cap(tmp_path: Path) -> None:
         t.join(60)
     assert len(taken) == CAP
     with Ledger(path) as ledger:
-        assert len(ledger.handovers(relay, since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))) == CAP
+        assert len(ledger.caps.handovers(relay, since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))) == CAP

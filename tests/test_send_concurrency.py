@@ -15,7 +15,10 @@ from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, writ
 from smtp_server import SmtpTestServer
 
 from pressctl.errors import InputError
-from pressctl.ledger import SCHEMA_VERSION, Ledger, RecipientRow, connect
+from pressctl.ledger import Ledger
+from pressctl.ledger.migrations import SCHEMA_VERSION
+from pressctl.ledger.records import RecipientRow
+from pressctl.ledger.stores import connect
 
 COUNT = 60
 
@@ -77,28 +80,28 @@ def test_a_second_send_with_wait_finishes_after_the_first_with_nothing_left(ws: 
 
 def _ledger_with_rows(path: Path, n: int = 3) -> tuple[Ledger, int]:
     ledger = Ledger(path)
-    campaign = ledger.create_campaign(
+    campaign = ledger.campaigns.create(
         fingerprint="f", release_path="/r.md", slug="r", title="T", lists=["l.csv"], options={}
     )
-    ledger.add_recipients(campaign.id, [RecipientRow(key=f"a{i}@x.test", email=f"a{i}@x.test") for i in range(n)])
+    ledger.recipients.add(campaign.id, [RecipientRow(key=f"a{i}@x.test", email=f"a{i}@x.test") for i in range(n)])
     return ledger, campaign.id
 
 
 def test_a_row_is_taken_for_sending_by_one_connection_only(tmp_path: Path) -> None:
     first, cid = _ledger_with_rows(tmp_path / "ledger.sqlite3")
     second = Ledger(tmp_path / "ledger.sqlite3")
-    assert first.mark_sending(cid, "a0@x.test", "<m0@x.test>") == 1
-    assert second.mark_sending(cid, "a0@x.test", "<m0@x.test>") is None  # taken: not handed over twice
-    first.mark_result(cid, "a0@x.test", status="sent", code=250, reply="ok")
-    assert second.mark_sending(cid, "a0@x.test", "<m0@x.test>") is None  # sent: never again
-    first.mark_result(cid, "a1@x.test", status="unknown", code=None, reply="lost")
-    assert second.mark_sending(cid, "a1@x.test", "<m1@x.test>") == 1  # outcome unknown: may be repeated
+    assert first.recipients.mark_sending(cid, "a0@x.test", "<m0@x.test>") == 1
+    assert second.recipients.mark_sending(cid, "a0@x.test", "<m0@x.test>") is None  # taken: not handed over twice
+    first.recipients.mark_result(cid, "a0@x.test", status="sent", code=250, reply="ok")
+    assert second.recipients.mark_sending(cid, "a0@x.test", "<m0@x.test>") is None  # sent: never again
+    first.recipients.mark_result(cid, "a1@x.test", status="unknown", code=None, reply="lost")
+    assert second.recipients.mark_sending(cid, "a1@x.test", "<m1@x.test>") == 1  # outcome unknown: may be repeated
     with pytest.raises(KeyError):
-        second.mark_sending(cid, "nobody@x.test", "<m@x.test>")
+        second.recipients.mark_sending(cid, "nobody@x.test", "<m@x.test>")
     # A row left 'sending' by a run that died is unknown to the next run holding the lock.
-    assert first.mark_sending(cid, "a2@x.test", "<m2@x.test>") == 1
-    assert second.reset_in_flight(cid) == 2
-    assert second.mark_sending(cid, "a2@x.test", "<m2@x.test>") == 2
+    assert first.recipients.mark_sending(cid, "a2@x.test", "<m2@x.test>") == 1
+    assert second.recipients.reset_in_flight(cid) == 2
+    assert second.recipients.mark_sending(cid, "a2@x.test", "<m2@x.test>") == 2
 
 
 @pytest.mark.slow
@@ -109,21 +112,21 @@ def test_the_release_lock_is_taken_over_from_a_dead_holder_not_from_a_live_one(t
     host = socket.gethostname()
     live = subprocess.Popen(["sleep", "30"])
     try:
-        assert ledger.acquire_release_lock("ws::r", owner=f"{host}:{live.pid}:", purpose="send") is None
-        holder = ledger.acquire_release_lock("ws::r", owner=f"{host}:1:", purpose="send")
+        assert ledger.locks.acquire("ws::r", owner=f"{host}:{live.pid}:", purpose="send") is None
+        holder = ledger.locks.acquire("ws::r", owner=f"{host}:1:", purpose="send")
         assert holder is not None and holder.pid == live.pid and holder.host == host
-        assert ledger.lock_holder("ws::r") == holder
+        assert ledger.locks.holder("ws::r") == holder
     finally:
         live.kill()
         live.wait()
     # kill -9: the row stays, the process is gone; the next sender takes the lock over.
-    assert ledger.lock_holder("ws::r") is None
-    assert ledger.acquire_release_lock("ws::r", owner=f"{host}:1:", purpose="send") is None
+    assert ledger.locks.holder("ws::r") is None
+    assert ledger.locks.acquire("ws::r", owner=f"{host}:1:", purpose="send") is None
     # Another host: only the lease tells. Alive while the lease runs, taken over once it ran out.
     ledger.conn.execute("UPDATE release_locks SET owner = 'elsewhere:42:', host = 'elsewhere', pid = 42")
-    assert ledger.acquire_release_lock("ws::r", owner=f"{host}:1:", purpose="send") is not None
+    assert ledger.locks.acquire("ws::r", owner=f"{host}:1:", purpose="send") is not None
     ledger.conn.execute("UPDATE release_locks SET lease_until = 0")
-    assert ledger.acquire_release_lock("ws::r", owner=f"{host}:1:", purpose="send") is None
+    assert ledger.locks.acquire("ws::r", owner=f"{host}:1:", purpose="send") is None
 
 
 # -- schema versions -----------------------------------------------------------------------------------------
@@ -158,10 +161,10 @@ def test_a_ledger_made_before_schema_versions_opens_and_migrates(tmp_path: Path)
     old.close()
     with Ledger(path) as ledger:
         assert ledger.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert [c.title for c in ledger.campaigns()] == ["Old release"]
-        assert ledger.totals(1)["sent"] == 1
-        assert ledger.add_suppression("b@x.test", reason="manual", origin="manual")
-        assert ledger.acquire_release_lock("ws::r", owner="h:1:", purpose="send") is None
+        assert [c.title for c in ledger.campaigns.all()] == ["Old release"]
+        assert ledger.recipients.totals(1)["sent"] == 1
+        assert ledger.suppressions.add("b@x.test", reason="manual", origin="manual")
+        assert ledger.locks.acquire("ws::r", owner="h:1:", purpose="send") is None
     report = run_cli(["report", "--db", str(path), "--format", "json"], cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["totals"]["sent"] == 1
@@ -196,7 +199,7 @@ def test_ctrl_c_while_waiting_for_another_sender_exits_130_having_sent_nothing(w
     try:
         with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
             key = f"{ws.resolve()}::fellows"
-            assert ledger.acquire_release_lock(key, owner=f"{socket.gethostname()}:{holder.pid}:", purpose="send") is None
+            assert ledger.locks.acquire(key, owner=f"{socket.gethostname()}:{holder.pid}:", purpose="send") is None
         with SmtpTestServer() as server:
             waiting = _start(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--wait"], ws)
             deadline = time.monotonic() + 60
@@ -210,3 +213,28 @@ def test_ctrl_c_while_waiting_for_another_sender_exits_130_having_sent_nothing(w
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.slow
+def test_the_busy_line_says_since_when_in_the_workspaces_time(ws: Path) -> None:
+    import datetime as dt
+    import socket
+
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 3)
+    holder = subprocess.Popen(["sleep", "60"])
+    taken = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)
+    try:
+        with Ledger(ws / ".pressctl" / "ledger.sqlite3", clock=lambda: taken) as ledger:
+            key = f"{ws.resolve()}::fellows"
+            assert ledger.locks.acquire(key, owner=f"{socket.gethostname()}:{holder.pid}:", purpose="send") is None
+        with SmtpTestServer() as server:
+            done = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
+            assert not server.messages
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = done.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert f"pid {holder.pid}" in line and "since 2030-03-12 10:00 HKT" in line and "UTC" not in line

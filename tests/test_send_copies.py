@@ -56,8 +56,8 @@ def test_internal_copies_go_with_the_release_and_are_never_journalists(tmp_path:
     assert "reporter00000" not in str(chair["List-Unsubscribe"] or "")
     # Recorded as internal; never in the journalists' totals.
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        assert ledger.totals(1)["sent"] == 3 and ledger.totals(1)["suppressed"] == 0
-        assert {(r.email, r.status) for r in ledger.copies(1)} == {
+        assert ledger.recipients.totals(1)["sent"] == 3 and ledger.recipients.totals(1)["suppressed"] == 0
+        assert {(r.email, r.status) for r in ledger.recipients.copies(1)} == {
             (CHAIR, "sent"), ("pa@hvsp.example", "sent"), (BLOCKED, "suppressed"),
         }
     report = json.loads(run_cli(["report", "--format", "json"], cwd=ws).stdout)

@@ -28,7 +28,7 @@ def test_everyone_once_over_reused_connections(tmp_path: Path) -> None:
     assert sorted(m.rcpt for m in server.messages) == sorted(addresses)
     # 3 connections, each renewed after 7 messages: 30 messages need 5-6 connections, not 30.
     assert 3 <= server.connections <= 8
-    records = list(ledger.recipients(cid))
+    records = list(ledger.recipients.all(cid))
     assert all(r.status == "sent" and r.attempts == 1 and "queued as" in r.last_reply for r in records)
     assert all(r.last_code == 250 for r in records)
     # Already-CRLF data with a leading dot arrives intact (dot-stuffing undone by the server).
@@ -46,7 +46,7 @@ def test_transient_faults_are_retried_with_the_same_message_id(tmp_path: Path) -
     assert result.sent == 4 and result.failed == 0
     assert server.attempts("busy@news.example") == 3
     assert sorted(m.rcpt for m in server.accepted) == sorted(addresses)
-    by = {r.key: r for r in ledger.recipients(cid)}
+    by = {r.key: r for r in ledger.recipients.all(cid)}
     assert by["busy@news.example"].attempts == 3 and by["closing@news.example"].attempts == 2
     assert by["later@news.example"].status == "sent"
 
@@ -63,9 +63,9 @@ def test_connection_lost_after_data_is_unknown_then_resent_same_id(tmp_path: Pat
     assert len(copies) == 2 and copies[0].message_id == copies[1].message_id != ""
     # The timed-out attempt was abandoned by the server when the client hung up; the retry went through.
     assert server.attempts("slow@news.example") == 2
-    slow = ledger.record(cid, "slow@news.example")
+    slow = ledger.recipients.get(cid, "slow@news.example")
     assert slow is not None and slow.status == "sent" and slow.attempts == 2
-    rec = ledger.record(cid, "dropped@news.example")
+    rec = ledger.recipients.get(cid, "dropped@news.example")
     assert rec is not None and rec.status == "sent" and rec.attempts == 2
 
 
@@ -80,7 +80,7 @@ def test_permanent_failure_and_bounce(tmp_path: Path) -> None:
         assert server.attempts("full@news.example") == 2
     assert result.sent == 2 and result.failed == 1
     assert [a for a, _ in bounced] == ["gone@news.example"] == result.bounced
-    gone = ledger.record(cid, "gone@news.example")
+    gone = ledger.recipients.get(cid, "gone@news.example")
     assert gone is not None and gone.status == "failed" and gone.last_code == 550
     assert "5.1.1" in gone.last_reply and gone.attempts == 1
     assert statuses_of(ledger, cid)["full@news.example"] == "sent"
@@ -91,7 +91,7 @@ def test_retries_give_up_after_max_attempts(tmp_path: Path) -> None:
     with SmtpTestServer(default="451") as server:
         result = deliver_to(server, ledger, cid, ["busy@news.example"], options=FAST)
     assert result.failed == 1 and server.attempts("busy@news.example") == FAST.max_attempts
-    rec = ledger.record(cid, "busy@news.example")
+    rec = ledger.recipients.get(cid, "busy@news.example")
     assert rec is not None and rec.status == "failed" and rec.last_code == 451
 
 
@@ -114,7 +114,7 @@ def test_a_run_of_failures_stops_instead_of_burning_the_list(tmp_path: Path) -> 
             server, ledger, cid, addresses, options=DeliveryOptions(concurrency=1, max_consecutive_failures=5)
         )
     assert result.stopped is not None and "5 messages in a row" in result.stopped
-    assert result.failed == 5 and len(ledger.todo(cid)) == 35
+    assert result.failed == 5 and len(ledger.recipients.todo(cid)) == 35
 
 
 def test_rate_is_never_exceeded(tmp_path: Path) -> None:

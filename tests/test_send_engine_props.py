@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from smtp_server import make_message
 
-from pressctl.ledger import Ledger, RecipientRow
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow
 from pressctl.model import OutgoingMessage
 from pressctl.send.engine import Delivery, DeliveryOptions, deliver
 from pressctl.send.transport import Outcome
@@ -86,17 +87,17 @@ def test_bookkeeping_follows_the_script(scripts: list[list[str]], concurrency: i
         max_consecutive_failures=0,
     )
     with tempfile.TemporaryDirectory() as tmp, Ledger(Path(tmp) / "l.db") as ledger:
-        cid = ledger.create_campaign(
+        cid = ledger.campaigns.create(
             fingerprint="f", release_path="r", slug="s", title="t", lists=[], options={}
         ).id
-        ledger.add_recipients(cid, [RecipientRow(key=a, email=a) for a in addresses])
+        ledger.recipients.add(cid, [RecipientRow(key=a, email=a) for a in addresses])
         result = asyncio.run(
             deliver(
                 [Delivery(a, a) for a in addresses], build=make_message, transport=_Transport(server),
                 ledger=ledger, campaign_id=cid, options=options, rng=random.Random(0),
             )
         )
-        records = {r.key: r for r in ledger.recipients(cid)}
+        records = {r.key: r for r in ledger.recipients.all(cid)}
     assert result.stopped is None
     for address, script in zip(addresses, scripts, strict=True):
         rec = records[address]

@@ -12,7 +12,8 @@ import pytest
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer
 
-from pressctl.ledger import MIGRATIONS, Ledger
+from pressctl.ledger import Ledger
+from pressctl.ledger.migrations import MIGRATIONS
 from pressctl.send.kinds import describe, kind_of
 from pressctl.send.relayfault import RefusalWatch, signature
 
@@ -54,10 +55,10 @@ def test_a_ledger_of_schema_6_migrates_its_campaigns_kinds(tmp_path: Path) -> No
     )
     conn.close()
     with Ledger(path) as ledger:
-        assert [c.kind for c in ledger.campaigns()] == ["advance", "release"]
-        (row,) = ledger.recipients(2)
+        assert [c.kind for c in ledger.campaigns.all()] == ["advance", "release"]
+        (row,) = ledger.recipients.all(2)
         assert row.role == "" and row.advance_of is None
-        assert ledger.totals(2)["sent"] == 1
+        assert ledger.recipients.totals(2)["sent"] == 1
 
 
 def test_the_same_refusal_for_everyone_is_the_relays_and_anything_between_clears_it() -> None:

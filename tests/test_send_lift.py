@@ -104,16 +104,16 @@ def test_advance_readers_get_the_released_version_at_the_lift_once(
         assert not any(_marked(str(m["Subject"])) for m in chair)
 
         with Ledger(ledger_path) as ledger:
-            kinds = {c.id: c.kind for c in ledger.campaigns()}
+            kinds = {c.id: c.kind for c in ledger.campaigns.all()}
             lift_id = max(kinds)
             assert kinds[lift_id] == "lift" and sorted(kinds.values()) == ["advance", "lift", "test", "test"]
-            assert ledger.totals(lift_id)["sent"] == 40  # the copies are not journalists
-            assert ledger.advance_readers(lift_id) == {"sent": 4}
+            assert ledger.recipients.totals(lift_id)["sent"] == 40  # the copies are not journalists
+            assert ledger.recipients.advance_readers(lift_id) == {"sent": 4}
             # The ledger keeps both Message-IDs of each advance reader.
             for address in TRUSTED:
-                ids = {r.message_id for c in ledger.campaigns() for r in ledger.recipients(c.id) if r.email == address}
+                ids = {r.message_id for c in ledger.campaigns.all() for r in ledger.recipients.all(c.id) if r.email == address}
                 assert len(ids) == 2
-            assert [r.status for r in ledger.copies(lift_id)] == ["sent", "sent"]
+            assert [r.status for r in ledger.recipients.copies(lift_id)] == ["sent", "sent"]
 
         # A second lift send (a list edited: a new campaign) does not send them again.
         extra = ws / "contacts" / "extra.csv"

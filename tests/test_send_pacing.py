@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pressctl.errors import InputError
-from pressctl.send.campaign import SendOptions
+from pressctl.send.options import SendOptions
 from pressctl.send.pacing import Pacer, Rate, format_duration, parse_rate
 from pressctl.times import parse_duration
 

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from send_support import make_workspace, write_contacts, write_release
 
-import pressctl.send.campaign as campaign
+import pressctl.send.pdfs as pdfs
 from pressctl.config import load_workspace
 from pressctl.render.pdfcache import KEEP, cache_dir, load_pdfs, store_pdfs
-from pressctl.send.campaign import SendOptions, plan_send
+from pressctl.send.options import SendOptions
+from pressctl.send.plan import plan_send
 
 
 @pytest.fixture
@@ -22,18 +23,18 @@ def _no_render(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> object:
         raise AssertionError("rendered although the cache holds these PDFs")
 
-    monkeypatch.setattr(campaign, "_start_pdfs", refuse)
+    monkeypatch.setattr(pdfs, "start_pdfs", refuse)
 
 
 def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = campaign._start_pdfs
+    real = pdfs.start_pdfs
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(campaign, "_start_pdfs", counting)
+    monkeypatch.setattr(pdfs, "start_pdfs", counting)
     return calls
 
 

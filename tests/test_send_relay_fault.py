@@ -26,9 +26,9 @@ def ws(tmp_path: Path) -> Path:
 
 def _totals(ws: Path) -> dict[str, int]:
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        latest = ledger.latest()
+        latest = ledger.campaigns.latest()
         assert latest is not None
-        return {k: v for k, v in ledger.totals(latest.id).items() if v}
+        return {k: v for k, v in ledger.recipients.totals(latest.id).items() if v}
 
 
 def _break(server: SmtpTestServer, addresses: list[str]) -> None:

@@ -18,9 +18,10 @@ from engine_support import FAST, deliver_to, make_campaign, statuses_of
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer, make_message
 
-from pressctl import ledger as ledger_module
 from pressctl.errors import InputError
-from pressctl.ledger import SCHEMA_VERSION, Ledger
+from pressctl.ledger import Ledger
+from pressctl.ledger import migrations as ledger_module
+from pressctl.ledger.migrations import SCHEMA_VERSION
 from pressctl.model import OutgoingMessage
 from pressctl.relays.policy import Rate
 from pressctl.send.engine import DeliveryOptions
@@ -39,10 +40,10 @@ def test_a_permanent_failure_without_a_code_stays_failed_on_a_rerun(tmp_path: Pa
     with SmtpTestServer() as server:
         result = deliver_to(server, ledger, cid, ["broken@news.example", "ok@news.example"], build=build)
     assert result.failed == 1 and result.sent == 1
-    record = ledger.record(cid, "broken@news.example")
+    record = ledger.recipients.get(cid, "broken@news.example")
     assert record is not None and record.last_code is None and not record.retryable
     assert record.reason
-    assert ledger.retry_transient_failures(cid) == 0  # the re-run's first step: it stays failed
+    assert ledger.recipients.retry_transient_failures(cid) == 0  # the re-run's first step: it stays failed
     assert statuses_of(ledger, cid)["broken@news.example"] == "failed"
 
 
@@ -52,9 +53,9 @@ def test_a_transient_failure_out_of_tries_is_recorded_retryable(tmp_path: Path) 
         server.script("busy@news.example", "451", "451")
         result = deliver_to(server, ledger, cid, ["busy@news.example"], options=dataclasses.replace(FAST, max_attempts=2))
     assert result.failed == 1
-    record = ledger.record(cid, "busy@news.example")
+    record = ledger.recipients.get(cid, "busy@news.example")
     assert record is not None and record.retryable and record.status == "failed"
-    assert ledger.retry_transient_failures(cid) == 1
+    assert ledger.recipients.retry_transient_failures(cid) == 1
 
 
 def test_a_throttle_reply_charges_no_attempt_and_slows_the_run(tmp_path: Path) -> None:
@@ -70,7 +71,7 @@ def test_a_throttle_reply_charges_no_attempt_and_slows_the_run(tmp_path: Path) -
     assert result.sent == 4 and result.failed == 0 and result.stopped is None
     assert result.throttled == 2
     assert set(statuses_of(ledger, cid).values()) == {"sent"}
-    record = ledger.record(cid, "r0@news.example")
+    record = ledger.recipients.get(cid, "r0@news.example")
     assert record is not None and record.attempts == 1  # the two throttled hand-overs were given back
     # The run slowed down: after the first throttle nothing was handed over for the pause.
     first = next(e.time for e in rcpts if e.rcpt == "r0@news.example")
@@ -93,7 +94,7 @@ def test_stop_for_now_leaves_everyone_pending_with_a_resume_time(tmp_path: Path)
     statuses = statuses_of(ledger, cid)
     assert statuses["r0@news.example"] == "sent"
     assert {statuses[a] for a in addresses[1:]} == {"pending"}
-    record = ledger.record(cid, "r1@news.example")
+    record = ledger.recipients.get(cid, "r1@news.example")
     assert record is not None and "daily" in record.reason
 
 
@@ -123,9 +124,9 @@ def test_migration_3_backfills_retryable_sensibly(tmp_path: Path) -> None:
     conn.close()
     with Ledger(path) as ledger:
         assert ledger.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        retryable = {r.key: r.retryable for r in ledger.recipients(1)}
+        retryable = {r.key: r.retryable for r in ledger.recipients.all(1)}
         assert retryable == {"a@x.test": True, "b@x.test": True, "c@x.test": False, "d@x.test": False}
-        assert ledger.retry_transient_failures(1) == 2
+        assert ledger.recipients.retry_transient_failures(1) == 2
 
 
 @pytest.mark.slow

@@ -29,9 +29,10 @@ from typing import Generic, Protocol, TypeVar
 
 from pressctl.bounces.mailbox import Reader, Unreadable
 from pressctl.bounces.match import LedgerRow, Matches, Request, Unmatched, match_findings
-from pressctl.bounces.notes import REQUEST, UNREADABLE, Note
+from pressctl.bounces.notes import REQUEST, UNREADABLE
 from pressctl.bounces.parse import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Finding, parse_message, unreadable
 from pressctl.bounces.plan import Plan, Refused, Suppression, plan_updates
+from pressctl.ledger.inbound import Note
 
 __all__ = ["BounceStore", "Handled", "InboundRules", "Kept", "Summary", "process", "process_message"]
 

@@ -1,8 +1,8 @@
 """The ledger as a :class:`pressctl.bounces.run.BounceStore`: lookups and one transaction per message.
 
-The SQL of the recipients and the ``inbound`` memory lives in :class:`pressctl.ledger.Ledger` (its
-"bounces and replies" methods), which sits below this package and so cannot name the types here; this
-adapter turns its records into :class:`LedgerRow` and a :class:`Plan` into its :class:`ResponseUpdate`
+The SQL of the recipients and the ``inbound`` memory lives in the ledger's inbound family
+(:class:`pressctl.ledger.inbound.Inbound`), which sits below this package and so cannot name the types here;
+this adapter turns its records into :class:`LedgerRow` and a :class:`Plan` into its :class:`ResponseUpdate`
 rows. The notes for a person (:mod:`pressctl.bounces.notes`) go into their own table first, so a crash
 before the ledger's record only means the message is read again and its note is not written twice.
 """
@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 
 from pressctl.bounces.match import LedgerRow
-from pressctl.bounces.notes import Note, record_notes
 from pressctl.bounces.plan import Plan
 from pressctl.bounces.run import Handled
 from pressctl.contacts.unsubscribe import token_for
-from pressctl.ledger import Ledger, RecipientRecord, ResponseUpdate, utcnow
+from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger.inbound import Note
+from pressctl.ledger.records import RecipientRecord, ResponseUpdate
 
 __all__ = ["LedgerStore"]
 
@@ -51,16 +52,16 @@ class LedgerStore:
         self._built = -_TOKEN_MAP_AGE
 
     def is_handled(self, key: str) -> bool:
-        return self.ledger.is_inbound_handled(key)
+        return self.ledger.inbound.is_handled(key)
 
     def by_message_id(self, message_id: str) -> LedgerRow | None:
-        return _row(self.ledger.record_by_message_id(message_id))
+        return _row(self.ledger.inbound.by_message_id(message_id))
 
     def latest_for_address(self, folded: str) -> LedgerRow | None:
-        return _row(self.ledger.latest_record_for(folded))
+        return _row(self.ledger.inbound.latest_for(folded))
 
     def soft_bounce_times(self, folded: str) -> Sequence[dt.datetime]:
-        return self.ledger.soft_bounce_times(folded)
+        return self.ledger.inbound.soft_bounce_times(folded)
 
     def address_for_token(self, token: str) -> str | None:
         """The address (one the ledger knows) whose unsubscribe token ``token`` is, else None."""
@@ -68,14 +69,14 @@ class LedgerStore:
             return None
         found = self._tokens.get(token)
         if found is None and self._clock() - self._built >= _TOKEN_MAP_AGE:  # addresses sent to since
-            self._tokens = {token_for(a, self._secret): a for a in self.ledger.known_addresses()}
+            self._tokens = {token_for(a, self._secret): a for a in self.ledger.suppressions.known_addresses()}
             self._built = self._clock()
             found = self._tokens.get(token)
         return found
 
     def apply(self, plan: Plan, handled: Handled, notes: Sequence[Note] = ()) -> None:
-        record_notes(self.ledger.conn, notes, now=utcnow())
-        self.ledger.apply_responses(
+        self.ledger.inbound.record_notes(notes, now=utcnow())
+        self.ledger.inbound.apply(
             [
                 ResponseUpdate(u.campaign_id, u.key, u.response, u.status, u.code, u.detail, u.new_address)
                 for u in plan.updates

@@ -93,9 +93,9 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 def known_failure(exc: BaseException) -> str:
     """One line for an exception that is the input's fault rather than pressctl's, or ""."""
-    import sqlite3
+    from pressctl.ledger.connection import StoreError
 
-    if isinstance(exc, sqlite3.DatabaseError):
+    if isinstance(exc, StoreError):
         # A ledger with the wrong tables (another program's database, an edit by hand) or damaged after
         # it was opened: the question is which file, not where in pressctl.
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__

@@ -17,7 +17,7 @@ from pressctl.bounces.text import split_addresses
 from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
 from pressctl.cli._options import ConfigFile, LedgerDb
 from pressctl.errors import InputError, PressctlError
-from pressctl.ledger import recipients_left
+from pressctl.ledger.records import recipients_left
 from pressctl.present import (
     CSV_BOM,
     campaign_times,
@@ -119,15 +119,15 @@ def report(
         return
     zone = _zone(config)
     with _open(db, config) as ledger:
-        found = ledger.campaign(campaign) if campaign is not None else ledger.latest()
+        found = ledger.campaigns.get(campaign) if campaign is not None else ledger.campaigns.latest()
         if found is None:
             raise InputError(
                 f"no campaign {campaign}" if campaign is not None else "the ledger has no campaign yet",
                 where=str(ledger.path),
                 hint="`pressctl campaigns` lists them",
             )
-        totals = ledger.totals(found.id)
-        records = list(ledger.recipients(found.id))
+        totals = ledger.recipients.totals(found.id)
+        records = list(ledger.recipients.all(found.id))
         if fmt == "csv":
             writer = _csv_writer()
             writer.writerow(["campaign", *_COLUMNS])
@@ -157,7 +157,7 @@ def report(
             f"created   {local_time(found.created_at, zone, seconds=False)}"
             f"   finished {local_time(found.finished_at, zone, seconds=False) or '-'}"
         )
-        relays = ledger.relay_counts(found.id)
+        relays = ledger.recipients.relay_counts(found.id)
         several = len(relays) > 1
         if len(relays) == 1:
             out.print(f"relay     {escape(next(iter(relays)))}")
@@ -177,10 +177,10 @@ def report(
         for line in moved_lines(records):
             out.print(escape(line))
         out.print("totals    " + _totals_text(totals))
-        advance = ledger.advance_readers(found.id).get("sent", 0)
+        advance = ledger.recipients.advance_readers(found.id).get("sent", 0)
         if advance:
             out.print(f"          {totals['sent'] - advance} + {advance} who had the advance copy")
-        copies = ledger.totals(found.id, role="internal")
+        copies = ledger.recipients.totals(found.id, role="internal")
         if any(copies.values()):
             out.print("internal  " + _totals_text(copies) + " (copies to your own people, not counted above)")
         if several:
@@ -191,15 +191,15 @@ def report(
 
 
 def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Path | None) -> None:
-    from pressctl.bounces.notes import attention_row, read_notes
+    from pressctl.bounces.notes import attention_row
 
     zone = _zone(config)
     with _open(db, config) as ledger:
-        if campaign is not None and ledger.campaign(campaign) is None:
+        if campaign is not None and ledger.campaigns.get(campaign) is None:
             raise InputError(f"no campaign {campaign}", where=str(ledger.path), hint="`pressctl campaigns` lists them")
-        records = ledger.needs_attention(campaign)
+        records = ledger.inbound.needs_attention(campaign)
         # Inbound messages pressctl would not act on: unconfirmed unsubscribe requests, unreadable messages.
-        notes = [attention_row(n) for n in read_notes(ledger.conn, campaign)]
+        notes = [attention_row(n) for n in ledger.inbound.notes(campaign)]
     if fmt == "csv":
         writer = _csv_writer()
         writer.writerow(_ATTENTION_COLUMNS)
@@ -283,7 +283,7 @@ def campaigns(
         raise InputError(f"--format {fmt!r} is not known", hint="use table or json")
     zone = _zone(config)
     with _open(db, config) as ledger:
-        rows = [(c, ledger.totals(c.id)) for c in ledger.campaigns()]
+        rows = [(c, ledger.recipients.totals(c.id)) for c in ledger.campaigns.all()]
         if fmt == "json":
             data = [{**_campaign_dict(c, zone), "totals": t} for c, t in rows]
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

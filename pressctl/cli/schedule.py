@@ -43,7 +43,8 @@ from pressctl.errors import ConfigError
 
 if TYPE_CHECKING:
     from pressctl.config import Workspace
-    from pressctl.schedule.dispatcher import Dispatcher, DispatchEvent, JobView
+    from pressctl.schedule.dispatcher import Dispatcher, DispatchEvent
+    from pressctl.schedule.listing import JobView
 
 __all__ = ["register"]
 
@@ -168,9 +169,9 @@ def add(
       pressctl schedule releases/sample.md -c contacts/journalists.csv \\
         --at "2030-03-12 10:00"
     """
-    from pressctl.schedule.dispatcher import ScheduleRequest, open_store, schedule_release
-    from pressctl.send.campaign import LedgerCampaignSender
+    from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release
     from pressctl.send.copies import option_address
+    from pressctl.send.scheduled import LedgerCampaignSender
     from pressctl.times import format_local, format_utc
 
     workspace = workspace_for(release, config)
@@ -258,7 +259,8 @@ def _warn_cap(
     workspace: Workspace, options: dict[str, Any], *, ledger: Path, at: Any, wanted: int, zone: Any
 ) -> None:
     """A warning now when the relay account's daily cap will not fit the whole job at its time."""
-    from pressctl.send.campaign import SendOptions, cap_at_lift
+    from pressctl.send.caps import cap_at_lift
+    from pressctl.send.options import SendOptions
 
     found = cap_at_lift(workspace, SendOptions.from_mapping(options), ledger_path=ledger, at=at, wanted=wanted)
     if found is None:
@@ -297,8 +299,9 @@ def list_(
 
     Example: pressctl schedule list --state scheduled --json
     """
-    from pressctl.schedule.dispatcher import list_jobs, open_store
-    from pressctl.schedule.jobs import STATES
+    from pressctl.ledger.jobs import STATES
+    from pressctl.schedule.listing import list_jobs
+    from pressctl.schedule.request import open_store
 
     for s in state or []:
         if s not in STATES:
@@ -381,7 +384,8 @@ def cancel(
     db: LedgerDb = None,
 ) -> None:
     """Cancel a job. A job being sent stops after the messages in flight."""
-    from pressctl.schedule.dispatcher import cancel_job, open_store
+    from pressctl.schedule.listing import cancel_job
+    from pressctl.schedule.request import open_store
 
     store = open_store(_jobs_ledger(db))
     before = store.get(job_id)
@@ -411,9 +415,10 @@ def run(
 
 def _dispatcher(ledger: Path, **kw: Any) -> Dispatcher:
     from pressctl.cli.site import job_site_links
-    from pressctl.schedule.dispatcher import Dispatcher, open_store
+    from pressctl.schedule.dispatcher import Dispatcher
     from pressctl.schedule.newsroom import publish_at_lift
-    from pressctl.send.campaign import LedgerCampaignSender
+    from pressctl.schedule.request import open_store
+    from pressctl.send.scheduled import LedgerCampaignSender
 
     return Dispatcher(
         open_store(ledger),
@@ -540,7 +545,7 @@ def _held_note(ledger: Path) -> str:
     """``; 1 held, resuming by itself at 14:05 HKT`` when held jobs wait (a cron pass that ran nothing)."""
     from zoneinfo import ZoneInfo
 
-    from pressctl.schedule.dispatcher import open_store
+    from pressctl.schedule.request import open_store
     from pressctl.times import format_local
 
     held = open_store(ledger).all(states=["held"])

@@ -1,6 +1,6 @@
 """CLI: ``pressctl send RELEASE -c LIST...``: summary, confirmation, progress, and the ledger's verdict.
 
-Thin over :mod:`pressctl.send.campaign`: parse options, plan, show the summary, ask, run, print, exit
+Thin over :mod:`pressctl.send.plan` and :mod:`pressctl.send.run`: parse options, plan, show the summary, ask, run, print, exit
 0 (everyone sent), 1 (anyone failed or still pending), 2 (usage or input error).
 """
 
@@ -38,12 +38,13 @@ from pressctl.cli._options import (
     Where,
 )
 from pressctl.errors import InputError
-from pressctl.ledger import recipients_left
+from pressctl.ledger.records import recipients_left
 from pressctl.relays import policy
 
 if TYPE_CHECKING:
     from pressctl.send.audience import Audience
-    from pressctl.send.campaign import SendPlan, SendResult
+    from pressctl.send.plan import SendPlan
+    from pressctl.send.run import SendResult
     from pressctl.send.transport import Transport
 
 __all__ = ["register"]
@@ -129,8 +130,9 @@ def send(
       pressctl send releases/launch.md -c contacts/journalists.csv \\
         --smtp smtp://press@mail.hvsp.example --rate 10/s
     """
-    from pressctl.send.campaign import SendOptions, plan_send
     from pressctl.send.copies import option_address
+    from pressctl.send.options import SendOptions
+    from pressctl.send.plan import plan_send
 
     workspace = workspace_for(release, config)
     options = SendOptions(
@@ -247,9 +249,9 @@ def _transport(plan: SendPlan) -> Transport:
     """The plan's relays, asking at a prompt for a password the environment does not give (in a terminal)."""
     import os
 
-    from pressctl.send.campaign import make_transport
     from pressctl.send.relayset import password_for
     from pressctl.send.transport import PASSWORD_ENV
+    from pressctl.send.transports import make_transport
 
     passwords: dict[int, str] = {}
     for spec in plan.relays:
@@ -445,18 +447,20 @@ def _summary_rows(
 
 def _send(plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> None:
     from pressctl.ledger import Ledger
-    from pressctl.send.campaign import _busy, cap_plan, relay_caps, release_key, run_send
+    from pressctl.send.caps import cap_plan, relay_caps
+    from pressctl.send.lock import busy_error, release_key
+    from pressctl.send.run import run_send
 
     with Ledger(plan.ledger_path) as ledger:
-        holder = ledger.lock_holder(release_key(plan))
+        holder = ledger.locks.holder(release_key(plan))
         if holder is not None and not wait:
-            raise _busy(plan, holder)  # before the summary and the question: the answer would not matter
+            raise busy_error(plan, holder)  # before the summary and the question: the answer would not matter
         from pressctl.send.audience import audience
 
         who = audience(plan, ledger, capped=True)
         resume = None
         if who.campaign is not None:
-            t = ledger.totals(who.campaign.id)
+            t = ledger.recipients.totals(who.campaign.id)
             resume = f"resuming #{who.campaign.id}: {t['sent']} already sent, {recipients_left(t)} left ({who.kind})"
             if who.retried:
                 resume += f", {who.retried} failed tried again" + (" (--retry-failed)" if plan.options.retry_failed else "")
@@ -554,7 +558,7 @@ def _run_with_progress(plan: SendPlan, transport: Transport, ledger: Any, run_se
         progress.update(task, total=totals["todo"], description=f"campaign #{campaign.id}")
 
     def on_wait(holder: Any) -> None:
-        err.print(f"waiting: this release is being sent by {escape(holder.describe())} (Ctrl-C to stop waiting)")
+        err.print(f"waiting: this release is being sent by {escape(holder.describe(_zone(plan)))} (Ctrl-C to stop waiting)")
 
     def on_progress(p: Any) -> None:
         elapsed = max(1e-6, time.monotonic() - started)
@@ -621,7 +625,7 @@ def _verdict(result: SendResult, ledger: Any, *, zone: Any) -> None:
             f"the relay asked to slow down {run.throttled} time(s): pressctl sent slower (not counted against "
             "anyone's tries)"
         )
-    failed = [r for r in ledger.recipients(c.id) if r.status == "failed"]
+    failed = [r for r in ledger.recipients.all(c.id) if r.status == "failed"]
     for rec in failed[:10]:
         reply = f"{rec.last_code or ''} {rec.last_reply}".strip()
         why = f"{rec.reason} ({reply})" if rec.reason and reply else rec.reason or reply

@@ -57,10 +57,12 @@ def check(
     import os
 
     from pressctl.errors import TransportError
-    from pressctl.send.campaign import SendOptions, make_transport, plan_send
+    from pressctl.send.options import SendOptions
+    from pressctl.send.plan import plan_send
     from pressctl.send.probe import check_size, largest_message, probe
     from pressctl.send.relayset import password_for
     from pressctl.send.transport import RelayPool, SmtpTransport
+    from pressctl.send.transports import make_transport
 
     workspace = workspace_for(release, config)
     options = SendOptions(smtp_urls=tuple(smtp or ()), smtp_profile=smtp_profile)

@@ -111,7 +111,7 @@ def recorded(ledger_path: Path) -> dict[str, tuple[str, str, str]]:
     if not Path(ledger_path).exists():
         return {}
     with Ledger(ledger_path) as ledger:
-        return ledger.suppressions()
+        return ledger.suppressions.all()
 
 
 def missing_from_list(recorded_addresses: Iterable[str], entries: frozenset[str]) -> list[str]:
@@ -152,7 +152,7 @@ def add(workspace: Workspace, ledger: Ledger, addresses: Sequence[str], *, reaso
     new = []
     for raw in addresses:
         address = _normalise(raw)
-        fresh = ledger.add_suppression(address, reason=reason, origin=origin)
+        fresh = ledger.suppressions.add(address, reason=reason, origin=origin)
         if not is_suppressed(address, entries):
             append_suppression(path, address, reason)
             entries = entries | {address}
@@ -171,7 +171,7 @@ def remove(workspace: Workspace, ledger: Ledger, addresses: Sequence[str]) -> di
     result: dict[str, str] = {}
     remaining = read_suppression([path])
     for address in sorted(targets):
-        in_ledger = ledger.remove_suppression(address)
+        in_ledger = ledger.suppressions.remove(address)
         if address not in dropped and not in_ledger:
             result[address] = "was not suppressed by name"
         else:
@@ -238,7 +238,7 @@ def list_all(workspace: Workspace, ledger: Ledger) -> list[Suppressed]:
     found: dict[str, Suppressed] = {}
     for address, reason, date in _list_rows(path):
         found[address] = Suppressed(address, reason, date, "list")
-    for address, (reason, _origin, created) in ledger.suppressions().items():
+    for address, (reason, _origin, created) in ledger.suppressions.all().items():
         if address in found:
             row = found[address]
             found[address] = Suppressed(address, row.reason or reason, row.date or created, "list+ledger")
@@ -345,7 +345,7 @@ def import_file(
 ) -> ImportResult:
     """Suppress every address whose unsubscribe token ``path`` holds, and the addresses of its email column
     (or of a plain list, with ``addresses=True``). A token counts only when it has a token's shape and is the
-    HMAC (with the workspace ``secret``) of an address the ledger knows (:meth:`Ledger.known_addresses`);
+    HMAC (with the workspace ``secret``) of an address the ledger knows (:meth:`pressctl.ledger.suppressions.Suppressions.known_addresses`);
     anything else is refused with its reason (:attr:`ImportResult.refused`), never guessed: a value with an
     ``@`` in the token column (``?t=victim@outlet`` typed into the unsubscribe page) is not an address."""
     from pressctl.contacts.unsubscribe import is_token, match_tokens
@@ -353,7 +353,7 @@ def import_file(
     result = ImportResult()
     values = _values(Path(path), addresses=addresses)
     shaped = [v for _, v, kind in values if kind == "token" and is_token(v)]
-    matched: Mapping[str, str] = match_tokens(shaped, ledger.known_addresses(), secret) if shaped else {}
+    matched: Mapping[str, str] = match_tokens(shaped, ledger.suppressions.known_addresses(), secret) if shaped else {}
     targets: list[str] = []
     for line, value, kind in values:
         where = f"{path}:{line}: {value[:60]}"

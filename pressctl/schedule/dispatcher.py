@@ -1,38 +1,31 @@
-"""Embargo jobs: schedule a send with a snapshot of its files, list and cancel jobs, and the dispatcher.
+"""The dispatcher: sends scheduled jobs whose time has come (``pressctl dispatch``, ``schedule run``).
 
-``schedule_release`` checks everything a send would check *now* (release, lists, merge fields, the time),
-copies the release, its translations, photos, attachments and the contact lists into
-``.pressctl/jobs/<id>/`` and stores a job; what was scheduled is what goes. ``Dispatcher`` sends jobs
-whose time has come: it claims each one atomically (see ``pressctl.schedule.jobs``), hands it to the send engine
+``Dispatcher`` claims each due job atomically (see :mod:`pressctl.ledger.jobs`), hands it to the send engine
 with ``not_before`` = the job's time so the engine checks the clock at every hand-over (it takes a job up
-``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends. Sending itself goes through a ``CampaignSender`` (``pressctl.send.sender``;
-``pressctl.send.campaign.LedgerCampaignSender`` in real use), so the timing rules here are tested with a fake engine and a manual clock.
+``DEFAULT_LEAD`` seconds early so rendering is done by then), and keeps its lease fresh while it sends.
+Sending itself goes through a ``CampaignSender`` (:mod:`pressctl.send.sender`;
+:class:`pressctl.send.scheduled.LedgerCampaignSender` in real use), so the timing rules here are tested with
+a fake engine and a manual clock. Scheduling a job is :mod:`pressctl.schedule.request`, its snapshot
+:mod:`pressctl.schedule.snapshot`, listing and cancelling :mod:`pressctl.schedule.listing`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
-import secrets
-import shutil
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
-from pressctl.config import Workspace, load_workspace
-from pressctl.digests import bytes_sha256, file_sha256
-from pressctl.embargo import check_run_now, check_send_time
-from pressctl.errors import EmbargoError, InputError, PressctlError, SendAborted, internal_origin
-from pressctl.private import private_dir, private_write
-from pressctl.release.load import Release, load_release_set
-from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
+from pressctl.config import Workspace
+from pressctl.embargo import check_run_now
+from pressctl.errors import InputError, PressctlError, SendAborted, internal_origin
+from pressctl.ledger.jobs import Job, JobStore
+from pressctl.owners import current_owner
+from pressctl.schedule.snapshot import job_workspace, verify_snapshot
 from pressctl.send.sender import CampaignSender
-from pressctl.times import format_local, format_utc, parse_at
+from pressctl.times import format_local
 
 __all__ = [
     "DEFAULT_INTERVAL",
@@ -43,18 +36,7 @@ __all__ = [
     "DispatchEvent",
     "Dispatcher",
     "JobHeld",
-    "JobView",
-    "ScheduleRequest",
-    "Snapshot",
-    "cancel_job",
-    "changed_sources",
-    "job_workspace",
-    "list_jobs",
-    "open_store",
-    "release_files",
-    "schedule_release",
-    "snapshot_files",
-    "verify_snapshot",
+    "PublishAtLift",
 ]
 
 DEFAULT_MAX_LATE = dt.timedelta(hours=1)
@@ -79,337 +61,6 @@ class JobHeld(PressctlError):
 
     exit_code = 1
 
-
-# -- snapshots ----------------------------------------------------------------------------------------------
-
-
-def release_files(releases: Sequence[Release]) -> list[tuple[str, Path]]:
-    """Every file a release set reads, with its role, main release first, each file once."""
-    found: list[tuple[str, Path]] = []
-    seen: set[Path] = set()
-
-    def add(role: str, path: Path) -> None:
-        path = Path(path).resolve()
-        if path not in seen:
-            seen.add(path)
-            found.append((role, path))
-
-    for i, release in enumerate(releases):
-        add("release" if i == 0 else "translation", release.path)
-    for release in releases:
-        for photo in release.photos:
-            add("photo", photo.src)
-        for attachment in release.attachments:
-            add("attachment", attachment)
-        for image in release.images.values():
-            add("photo", image)  # body images: the snapshot must hold them too
-    return found
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    dir: Path
-    release: str  # relative to dir
-    contacts: list[str]
-    sources: list[SourceFile]
-
-
-def snapshot_files(
-    files: Sequence[tuple[str, Path]], contacts: Sequence[Path], *, dest: Path, root: Path
-) -> Snapshot:
-    """Copy ``files`` (the release set) and ``contacts`` into ``dest``, keeping their layout.
-
-    Paths keep their place relative to the workspace ``root`` (or, for a release kept outside it, to the
-    folder that holds all its files), so the relative paths inside the release still resolve. A contact
-    list from elsewhere goes to ``lists/<n>/``. Each copy's hash is recorded from the bytes copied.
-    """
-    paths = [p for _, p in files]
-    base = root.resolve()
-    if not all(p.is_relative_to(base) for p in paths):
-        base = Path(os.path.commonpath([str(p.parent) for p in paths]))
-    sources: list[SourceFile] = []
-    taken: set[str] = set()
-
-    def copy(role: str, source: Path, relative: str) -> str:
-        taken.add(relative)
-        sources.append(_copy_private(role, source, dest, relative))
-        return relative
-
-    for role, path in files:
-        copy(role, path, path.relative_to(base).as_posix())
-    listed: list[str] = []
-    for n, contact in enumerate(contacts, start=1):
-        contact = Path(contact).resolve()
-        inside = contact.is_relative_to(base) and contact.relative_to(base).as_posix() not in taken
-        relative = contact.relative_to(base).as_posix() if inside else f"lists/{n}/{contact.name}"
-        listed.append(copy("contacts", contact, relative))
-    return Snapshot(dir=dest, release=sources[0].snapshot, contacts=listed, sources=sources)
-
-
-# The workspace's rendering configuration inside a snapshot: pressctl.toml, templates/ and the logo, so a
-# job sends what was previewed even if the branding changes before the lift.
-WORKSPACE_COPY = ".pressctl-workspace"
-
-
-def workspace_files(workspace: Workspace) -> list[tuple[str, Path, str]]:
-    """(role, file, place in the snapshot) for the configuration a render uses: ``pressctl.toml``, every
-    file under ``templates/`` and the logo (at its place relative to the configuration, so it resolves)."""
-    if workspace.config_path is None:
-        return []
-    base = workspace.config_path.parent
-    found = [("config", workspace.config_path, f"{WORKSPACE_COPY}/pressctl.toml")]
-    templates = workspace.templates_dir
-    if templates.is_dir():
-        for path in sorted(templates.rglob("*")):
-            if path.is_file():
-                found.append(("template", path, f"{WORKSPACE_COPY}/templates/{path.relative_to(templates).as_posix()}"))
-    logo = workspace.brand.logo
-    if logo is not None and logo.is_relative_to(base):
-        found.append(("logo", logo, f"{WORKSPACE_COPY}/{logo.relative_to(base).as_posix()}"))
-    return found
-
-
-def snapshot_workspace(workspace: Workspace, dest: Path) -> list[SourceFile]:
-    """Copy :func:`workspace_files` into ``dest`` (private, hashed like the release's files)."""
-    return [_copy_private(role, path, dest, relative) for role, path, relative in workspace_files(workspace)]
-
-
-def _copy_private(role: str, source: Path, dest: Path, relative: str) -> SourceFile:
-    """Copy ``source`` to ``dest/relative`` (private), hashed from the bytes copied."""
-    try:
-        data = source.read_bytes()
-    except OSError as exc:  # permission denied, an I/O error: nothing is scheduled
-        raise InputError(
-            f"cannot read the file ({exc.strerror or type(exc).__name__})",
-            where=str(source),
-            hint="check that the file is readable",
-        ) from None
-    target = dest / relative
-    private_dir(target.parent)
-    private_write(target, data)
-    return SourceFile(role, str(source), relative, bytes_sha256(data))
-
-
-def changed_sources(job: Job) -> list[str]:
-    """The original files that changed (or went away) since the job was scheduled."""
-    changed = []
-    for source in job.sources:
-        path = Path(source.source)
-        try:
-            if file_sha256(path) != source.sha256:
-                changed.append(f"{path} (changed)")
-        except OSError:
-            changed.append(f"{path} (gone)")
-    return changed
-
-
-def verify_snapshot(job: Job) -> None:
-    """Refuse to send a snapshot that is not what was scheduled (edited or deleted by hand)."""
-    for source in job.sources:
-        path = Path(job.snapshot_dir) / source.snapshot
-        try:
-            ok = file_sha256(path) == source.sha256
-        except OSError:
-            ok = False
-        if not ok:
-            raise InputError(
-                f"job {job.id}: its copy of {source.source} was changed or removed since scheduling",
-                where=str(path),
-                hint="cancel the job and schedule the release again",
-            )
-
-
-# -- scheduling ---------------------------------------------------------------------------------------------
-
-
-def open_store(path: Path, *, clock: Clock = system_clock) -> JobStore:
-    """The jobs of the ledger at ``path``."""
-    return JobStore(connect(path), clock=clock)
-
-
-@dataclass(frozen=True)
-class ScheduleRequest:
-    """What ``pressctl schedule`` was asked to do."""
-
-    release: Path
-    contacts: tuple[Path, ...]
-    at: str | None = None  # --at as typed; None means at the embargo
-    under_embargo: bool = False
-    options: Mapping[str, Any] = field(default_factory=dict)  # sending options, JSON-able, for the engine
-
-
-def _new_id(slug: str) -> str:
-    # Short enough to type, readable in a list; the random part keeps two schedules of one release apart.
-    return f"{slug[:24].strip('-') or 'job'}-{secrets.token_hex(3)}"
-
-
-def _relocate(exc: PressctlError, snapshot: Path, sources: Sequence[SourceFile]) -> PressctlError:
-    """Point an error about a snapshot file at the user's own file (same bytes, same line numbers)."""
-    if exc.where:
-        for source in sources:
-            copy = str(snapshot / source.snapshot)
-            if exc.where.startswith(copy):
-                exc.where = source.source + exc.where[len(copy) :]
-                break
-    return exc
-
-
-def schedule_release(
-    request: ScheduleRequest,
-    *,
-    workspace: Workspace,
-    store: JobStore,
-    engine: CampaignSender,
-    clock: Clock = system_clock,
-) -> Job:
-    """Check, snapshot and store a job; every error a send would raise is raised now."""
-    now = clock()
-    releases = load_release_set(request.release, workspace)
-    main = releases[0]
-    zone = main.zone
-    if request.at is None:
-        if main.embargo is None:
-            raise EmbargoError(
-                "the release has no embargo, so there is no time to send it at",
-                where=str(request.release),
-                hint="give --at TIME (e.g. --at '2030-03-12 10:00'), or add 'embargo:' to the front matter",
-            )
-        if request.under_embargo:
-            raise EmbargoError(
-                "an advance copy needs --at: by default a job goes at the lift, when it is no longer advance",
-                hint="give --at with a time before the embargo",
-            )
-        at = main.embargo
-    else:
-        at = parse_at(request.at, zone=zone, now=now)
-    check_send_time(
-        at, now=now, embargo=main.embargo, under_embargo=request.under_embargo,
-        show=lambda when: format_local(when, zone),
-    )
-    for contact in request.contacts:
-        if not Path(contact).is_file():
-            raise InputError("contact list not found", where=str(contact), hint="check the path")
-
-    jobs_dir = workspace.state_dir / "jobs"
-    private_dir(jobs_dir)
-    job_id = _new_id(main.slug)
-    while (jobs_dir / job_id).exists():
-        job_id = _new_id(main.slug)
-    # Built under a temporary name and renamed, so a failure never leaves a half-copied snapshot.
-    partial = jobs_dir / f".{job_id}.partial"
-    final = jobs_dir / job_id
-    try:
-        snap = snapshot_files(release_files(releases), request.contacts, dest=partial, root=workspace.root)
-        snap = dataclasses.replace(snap, sources=[*snap.sources, *snapshot_workspace(workspace, partial)])
-        try:
-            recipients = engine.check(
-                release=partial / snap.release,
-                contacts=[partial / c for c in snap.contacts],
-                workspace=workspace,
-                options=request.options,
-            )
-        except PressctlError as exc:
-            raise _relocate(exc, partial, snap.sources) from None
-        if recipients == 0:
-            # A job for nobody would "succeed" at the lift having told no journalist anything.
-            raise InputError(
-                "nobody to send to: the lists select no one (only a header, or every row invalid or suppressed)",
-                where=", ".join(str(c) for c in request.contacts),
-                hint="`pressctl contacts check` lists each problem by file and row; no job was made",
-            )
-        os.replace(partial, final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    try:
-        return store.add(
-            job_id=job_id,
-            due=at,
-            timezone=main.timezone,
-            embargo=main.embargo,
-            under_embargo=request.under_embargo,
-            release=str(Path(request.release).resolve()),
-            title=main.title,
-            workspace=str(workspace.root),
-            config=str(workspace.config_path) if workspace.config_path else None,
-            snapshot_dir=str(final),
-            snapshot_release=snap.release,
-            contacts=snap.contacts,
-            sources=snap.sources,
-            options=request.options,
-            recipients=recipients,
-        )
-    except BaseException:
-        shutil.rmtree(final, ignore_errors=True)
-        raise
-
-
-# -- listing and cancelling ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobView:
-    """A job as ``schedule list`` shows it."""
-
-    job: Job
-    local: str  # "2030-03-12 10:00 HKT"
-    utc: str  # "2030-03-12 02:00 UTC"
-    state: str  # the stored state, or "running (stopped)" for a job no dispatcher holds
-    changed: list[str]  # sources edited since scheduling
-    resumes: str = ""  # a held job: when it resumes by itself, in the release's zone ("" otherwise)
-
-
-def list_jobs(store: JobStore, *, states: Sequence[str] | None = None) -> list[JobView]:
-    orphaned = {j.id for j in store.orphaned()}
-    views = []
-    for job in store.all(states=states):
-        state = job.shown_state
-        if job.id in orphaned:
-            state = "running (no dispatcher: resumes at the next `pressctl dispatch`)"
-        try:
-            changed = changed_sources(job) if job.state in ("scheduled", "held", "missed") else []
-            resumes = format_local(job.resume_at, _zone(job)) if job.state == "held" and job.resume_at else ""
-            views.append(
-                JobView(job, format_local(job.due, _zone(job)), format_utc(job.due), state, changed, resumes)
-            )
-        except (OverflowError, ValueError, OSError, KeyError) as exc:
-            # One odd job (a time at the calendar's end, a zone no longer known) must not hide the others.
-            when = job.due.strftime("%Y-%m-%d %H:%M UTC")
-            views.append(JobView(job, when, when, state, [f"(cannot be shown in full: {type(exc).__name__})"]))
-    return views
-
-
-def cancel_job(store: JobStore, job_id: str) -> Job:
-    """Cancel a job that is waiting, held, missed or failed. Its snapshot is kept for the record."""
-    return store.cancel(job_id)
-
-
-def _zone(job: Job) -> ZoneInfo:
-    return ZoneInfo(job.timezone)
-
-
-def job_workspace(job: Job) -> Workspace:
-    """The workspace a job sends with: rendered as scheduled, delivered as things are *now*.
-
-    What shapes the messages (organisation, brand, sender, greetings, media contacts, templates, the logo)
-    comes from the copies in the snapshot, so the job sends what was previewed. What must be current is
-    read live: the SMTP settings, and everything under the live workspace root: the suppression list, the
-    ledger, the workspace secret that signs unsubscribe tokens, the outbox.
-    """
-    live = load_workspace(config=Path(job.config)) if job.config else load_workspace(Path(job.workspace))
-    copied = Path(job.snapshot_dir) / WORKSPACE_COPY / "pressctl.toml"
-    if not any(s.snapshot == f"{WORKSPACE_COPY}/pressctl.toml" for s in job.sources) or not copied.is_file():
-        return live  # a job scheduled by an older pressctl: its snapshot holds no configuration
-    rendered = load_workspace(config=copied)
-    # [site] (folder, address, deploy command) is where things are delivered: read live, like SMTP.
-    return dataclasses.replace(
-        rendered,
-        root=live.root,
-        smtp_url=live.smtp_url,
-        smtp_relays=live.smtp_relays,
-        site=live.site,
-        templates_from=copied.parent / "templates",
-    )
 
 
 # -- the dispatcher -----------------------------------------------------------------------------------------
@@ -524,7 +175,7 @@ class Dispatcher:
                 if job.state == "cancelled"
                 else "see `pressctl report` for who received it",
             )
-        zone = _zone(job)
+        zone = job.zone
         not_before = check_run_now(
             job_id, job.embargo, under_embargo=job.under_embargo, now=self.clock(),
             show=lambda when: format_local(when, zone),
@@ -621,7 +272,7 @@ class Dispatcher:
         except JobHeld as exc:
             heartbeat.finish()
             retry = self.clock() + self.hold_retry
-            note = f"{exc}; tried again at {format_local(retry, _zone(claimed))} (or now: pressctl schedule run {claimed.id})"
+            note = f"{exc}; tried again at {format_local(retry, claimed.zone)} (or now: pressctl schedule run {claimed.id})"
             self.store.hold(claimed.id, owner=self.owner, until=retry, note=note)
             events.append(self._emit(DispatchEvent(self.store.get(claimed.id), "held", note)))
             return events
@@ -654,7 +305,7 @@ class Dispatcher:
         if not outcome.complete and outcome.resume_at is not None:
             # The daily cap or "stop for now": those left wait, and this job resumes by itself then.
             until = max(outcome.resume_at, self.clock() + self.min_hold)
-            when = format_local(until, _zone(claimed))
+            when = format_local(until, claimed.zone)
             reason = outcome.held_reason or "recipients are left pending"
             note = f"{reason}; resumes by itself at {when} (or try now: pressctl schedule run {claimed.id})"
             if self.store.hold(claimed.id, owner=self.owner, until=until, note=reason, result=outcome.summary):

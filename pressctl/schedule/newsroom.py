@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pressctl.clock import Clock
 from pressctl.config import Workspace
+from pressctl.ledger.jobs import Job
 from pressctl.release.load import load_release_set
-from pressctl.schedule.jobs import Job
 from pressctl.site.newsroom import publish_release
 
 __all__ = ["publish_at_lift"]

@@ -2,7 +2,7 @@
 ``schedule``, so the dry run's counts are the counts the send prints.
 
 A new campaign of a release looks at the release's earlier campaigns in the ledger
-(:meth:`pressctl.ledger.Ledger.earlier_receipts`, the same release by slug and file or title):
+(:meth:`pressctl.ledger.campaigns.Campaigns.earlier_receipts`, the same release by slug and file or title):
 
 - a journalist who already received the **released** version (any campaign but an advance copy or a test)
   is ``skipped``: nobody gets a release twice;
@@ -24,14 +24,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pressctl.ledger import STATUSES, TODO_STATUSES, Campaign, Ledger, RecipientRow, utcnow
+from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger.records import STATUSES, TODO_STATUSES, Campaign, RecipientRow
 from pressctl.model import Contact
 from pressctl.relays.adaptive import DAY, plan_cap
 from pressctl.send.copies import copy_addresses, copy_rows, suppressed_among
 from pressctl.send.kinds import kind_of
 
 if TYPE_CHECKING:
-    from pressctl.send.campaign import SendPlan
+    from pressctl.send.plan import SendPlan
 
 __all__ = [
     "Audience",
@@ -88,7 +89,7 @@ def decide(
 def _receipts(plan: SendPlan, ledger: Ledger | None, exclude: int = 0) -> Receipts:
     if ledger is None:
         return {}
-    return ledger.earlier_receipts(
+    return ledger.campaigns.earlier_receipts(
         plan.main.slug, exclude=exclude, release_path=str(plan.release_path.resolve()), title=plan.main.title
     )
 
@@ -98,7 +99,7 @@ def campaign_kind(plan: SendPlan, ledger: Ledger | None, receipts: Receipts, *, 
     released = sorted({cid for cid, had in receipts.values() if had != "advance"})
     digests: list[str | None] = []
     for cid in released:
-        found = ledger.campaign(cid) if ledger is not None else None
+        found = ledger.campaigns.get(cid) if ledger is not None else None
         digests.append(str(found.options.get("release_digest")) if found and found.options.get("release_digest") else None)
     return kind_of(
         test=test,
@@ -140,7 +141,7 @@ def _languages(plan: SendPlan, contacts: Sequence[Contact]) -> list[str]:
 def open_campaign(plan: SendPlan, ledger: Ledger) -> tuple[Campaign, bool, int]:
     """The campaign these inputs make (found by fingerprint, or new), with every recipient recorded, and the
     internal copies of the languages that go out. Returns (campaign, created, skipped)."""
-    found = None if plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
+    found = None if plan.options.new_campaign else ledger.campaigns.find(plan.fingerprint)
     skip: dict[str, str] = {}
     advance: dict[str, int] = {}
     if found is None:
@@ -149,7 +150,7 @@ def open_campaign(plan: SendPlan, ledger: Ledger) -> tuple[Campaign, bool, int]:
         skip, advance = decide(
             kind, receipts, new_campaign=plan.options.new_campaign, skip_advance=plan.options.skip_advance
         )
-        campaign = ledger.create_campaign(
+        campaign = ledger.campaigns.create(
             fingerprint=plan.fingerprint,
             release_path=str(plan.release_path.resolve()),
             slug=plan.main.slug,
@@ -160,17 +161,17 @@ def open_campaign(plan: SendPlan, ledger: Ledger) -> tuple[Campaign, bool, int]:
         )
     else:
         campaign = found
-    ledger.add_recipients(campaign.id, _journalist_rows(plan, skip, advance))
+    ledger.recipients.add(campaign.id, _journalist_rows(plan, skip, advance))
     addresses = [address for address, _ in copy_addresses(plan)]
     if addresses:
         languages = (
             _languages(plan, [c for c in plan.contacts.selected if c.key not in skip])
             if found is None
-            else [lang for lang in plan.languages if lang in {x or plan.languages[0] for x in ledger.languages(campaign.id)}]
+            else [lang for lang in plan.languages if lang in {x or plan.languages[0] for x in ledger.recipients.languages(campaign.id)}]
         )
         held = suppressed_among(plan, addresses)
-        ledger.add_recipients(campaign.id, copy_rows(plan, languages, {a: a in held for a in addresses}))
-    skipped = ledger.totals(campaign.id).get("skipped", 0)
+        ledger.recipients.add(campaign.id, copy_rows(plan, languages, {a: a in held for a in addresses}))
+    skipped = ledger.recipients.totals(campaign.id).get("skipped", 0)
     return campaign, found is None, skipped
 
 
@@ -222,7 +223,7 @@ def room_now(plan: SendPlan, ledger: Ledger | None, *, wanted: int, at: dt.datet
         cap = spec.limits.daily_cap.value
         if not cap:
             return None  # an uncapped relay takes whatever the others cannot
-        handovers = ledger.handovers(spec.account, since=moment - DAY) if ledger is not None else []
+        handovers = ledger.caps.handovers(spec.account, since=moment - DAY) if ledger is not None else []
         rooms.append(plan_cap(handovers, cap, moment, wanted).now)
     return min(wanted, sum(rooms)) if rooms else None
 
@@ -231,7 +232,7 @@ def audience(plan: SendPlan, ledger: Ledger | None, *, capped: bool = False) -> 
     """What a send would do now (see :class:`Audience`); ``ledger`` None when there is none yet. ``capped``:
     count the relays' rolling daily caps too (:func:`room_now`; internal copies go first and take theirs)."""
     c = plan.contacts
-    found = None if ledger is None or plan.options.new_campaign else ledger.find_campaign(plan.fingerprint)
+    found = None if ledger is None or plan.options.new_campaign else ledger.campaigns.find(plan.fingerprint)
     totals = dict.fromkeys(STATUSES, 0)
     advance_sent = 0
     if found is None:
@@ -249,7 +250,7 @@ def audience(plan: SendPlan, ledger: Ledger | None, *, capped: bool = False) -> 
     else:
         assert ledger is not None
         kind = found.kind or "release"
-        rows = ledger.states(found.id)  # key -> (status, retryable, advance_of, attempts, role)
+        rows = ledger.recipients.states(found.id)  # key -> (status, retryable, advance_of, attempts, role)
         held = {x.key for x in c.suppressed}
         again = set(TODO_STATUSES)
 
@@ -264,7 +265,7 @@ def audience(plan: SendPlan, ledger: Ledger | None, *, capped: bool = False) -> 
 
         send = [x for x in c.selected if goes(x.key)]
         retried = sum(1 for x in send if x.key in rows and rows[x.key][0] == "failed")
-        reasons = ledger.replies(found.id, "skipped")
+        reasons = ledger.recipients.replies(found.id, "skipped")
         skipped = [(x, reasons[x.key]) for x in c.selected if x.key in reasons]
         ahead = frozenset(x.key for x in send if x.key in rows and rows[x.key][2] is not None)
         for status, _, _, _, role in rows.values():

@@ -17,12 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pressctl.ledger import RecipientRow
+from pressctl.ledger.records import RecipientRow
 from pressctl.model import Contact
 from pressctl.release.merge import TOKEN_FIELD
 
 if TYPE_CHECKING:
-    from pressctl.send.campaign import SendPlan
+    from pressctl.send.plan import SendPlan
 
 __all__ = [
     "as_test_copy",

@@ -26,7 +26,8 @@ from typing import Any, Generic, TypeVar
 
 from pressctl.embargo import HandoverGate
 from pressctl.errors import PressctlError, TransportError
-from pressctl.ledger import CapReached, Ledger, utcnow
+from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger.caps import CapReached
 from pressctl.model import OutgoingMessage
 from pressctl.relays import policy
 from pressctl.relays.adaptive import AdaptiveConfig, AdaptiveController
@@ -311,7 +312,7 @@ class _SendLoop(Generic[T]):
                         message = self.prepare(message)  # per-byte wire work here, while sockets wait
                 except PressctlError as exc:
                     # One contact's data cannot become a message (e.g. a header it would break): fail it alone.
-                    self.ledger.mark_result(
+                    self.ledger.recipients.mark_result(
                         self.cid, delivery.key, status="failed", code=None, reply=str(exc),
                         retryable=False, reason="the message could not be made from this contact's data",
                     )
@@ -591,7 +592,7 @@ class _SendLoop(Generic[T]):
         # Before: a crash now = in flight. Only from a to-do state: a row another process has taken
         # (or sent) meanwhile is left to it, never handed over twice.
         try:
-            taken = self.ledger.mark_sending(self.cid, key, message.message_id, relay=ls.lane.name, cap=ls.lane.cap)
+            taken = self.ledger.recipients.mark_sending(self.cid, key, message.message_id, relay=ls.lane.name, cap=ls.lane.cap)
         except CapReached as exc:
             # Another send on the same account took the last of the room: this one stays pending (untouched).
             item.attempts -= 1
@@ -711,7 +712,7 @@ class _SendLoop(Generic[T]):
     async def _hold_refusal(self, ls: _LaneState, item: _Item[T], outcome: Outcome) -> None:
         """A refusal that names no mailbox (``Outcome.relay_side``): the row stays pending while the run sees
         whether the relay refuses everyone alike (see :mod:`pressctl.send.relayfault`)."""
-        self.ledger.mark_result(
+        self.ledger.recipients.mark_result(
             self.cid, item.delivery.key, status="pending", code=outcome.code, reply=outcome.reply, retryable=True,
             reason=f"held: {outcome.reason}",
         )
@@ -749,7 +750,7 @@ class _SendLoop(Generic[T]):
                 self._fail_held(watch.fine())
 
     def _mark(self, key: str, status: str, outcome: Outcome) -> None:
-        self.ledger.mark_result(
+        self.ledger.recipients.mark_result(
             self.cid, key, status=status, code=outcome.code, reply=outcome.reply,
             retryable=outcome.retryable, reason=outcome.reason, charged=outcome.charged,
         )

@@ -17,7 +17,7 @@ from pressctl.errors import InputError, TransportError
 from pressctl.send.transport import SmtpTransport, parse_size
 
 if TYPE_CHECKING:
-    from pressctl.send.campaign import SendPlan
+    from pressctl.send.plan import SendPlan
 
 __all__ = ["Certificate", "RelayReport", "check_size", "largest_message", "probe", "relay_size"]
 

@@ -1,7 +1,7 @@
 """What the scheduler asks of the sending side: :class:`CampaignSender` (a Protocol) and :class:`SendOutcome`.
 
 They live in ``send`` so the layers point one way: ``pressctl.schedule.dispatcher`` imports them, and
-``pressctl.send.campaign.LedgerCampaignSender`` implements the protocol without importing the scheduler.
+``pressctl.send.scheduled.LedgerCampaignSender`` implements the protocol without importing the scheduler.
 The scheduler's timing rules are tested with a fake sender and a manual clock. Pure: no I/O.
 """
 
@@ -38,7 +38,7 @@ class SendOutcome:
 
 
 class CampaignSender(Protocol):
-    """What the scheduler needs from the send side (``pressctl.send.campaign.LedgerCampaignSender``)."""
+    """What the scheduler needs from the send side (``pressctl.send.scheduled.LedgerCampaignSender``)."""
 
     def check(
         self, *, release: Path, contacts: Sequence[Path], workspace: Workspace, options: Mapping[str, Any]

@@ -20,12 +20,15 @@ from dataclasses import dataclass
 
 from pressctl.embargo import HandoverGate
 from pressctl.errors import ContactsError
-from pressctl.ledger import Campaign, Ledger, RecipientRow, utcnow
+from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger.records import Campaign, RecipientRow
 from pressctl.model import Contact, OutgoingMessage
-from pressctl.send.campaign import SendPlan, _deliver_with_stop, _lanes, _show, relay_of
 from pressctl.send.copies import as_test_copy, copy_key, copy_models
 from pressctl.send.engine import Delivery
+from pressctl.send.lanes import deliver_with_stop, make_lanes
+from pressctl.send.plan import SendPlan, shown_in
 from pressctl.send.transport import Transport
+from pressctl.send.transports import relay_of
 
 __all__ = ["CopiesResult", "CopyOutcome", "send_test"]
 
@@ -66,7 +69,7 @@ def send_test(
     if not plan.contacts.selected:
         raise ContactsError("no selected contact to personalise the test message as", hint="check the lists")
     models = copy_models(plan) or {plan.languages[0]: plan.contacts.selected[0]}
-    campaign = ledger.create_campaign(
+    campaign = ledger.campaigns.create(
         fingerprint="test-" + secrets.token_hex(8),  # never found again: each test run is its own
         release_path=str(plan.release_path.resolve()),
         slug=plan.main.slug,
@@ -83,8 +86,8 @@ def send_test(
         for lang in models
         for a in addresses
     ]
-    ledger.add_recipients(campaign.id, rows)
-    ledger.set_campaign_relay(campaign.id, relay_of(transport))
+    ledger.recipients.add(campaign.id, rows)
+    ledger.caps.set_campaign_relay(campaign.id, relay_of(transport))
     factory = plan.factory(campaign.token, subject_prefix="[TEST]")
     deliveries = [
         Delivery(row.key, (row.key, as_test_copy(models[row.language], row.email))) for row in rows
@@ -93,10 +96,10 @@ def send_test(
     def build(payload: tuple[str, Contact]) -> OutgoingMessage:
         return factory.build(payload[1], key=payload[0])
 
-    lanes, _, _ = _lanes(plan, ledger, transport, todo=len(rows), at=clock())
-    ledger.mark_started(campaign.id)
+    lanes, _, _ = make_lanes(plan, ledger, transport, todo=len(rows), at=clock())
+    ledger.campaigns.mark_started(campaign.id)
     run = asyncio.run(
-        _deliver_with_stop(
+        deliver_with_stop(
             deliveries,
             build=build,
             lanes=lanes,
@@ -104,15 +107,15 @@ def send_test(
             campaign_id=campaign.id,
             options=dataclasses.replace(plan.delivery_options(), max_attempts=1),
             clock=clock,
-            gate=HandoverGate.for_send(plan.main.embargo, advance_copy=plan.embargoed, show=_show(plan.main)),
+            gate=HandoverGate.for_send(plan.main.embargo, advance_copy=plan.embargoed, show=shown_in(plan.main)),
             on_bounce=None,
             progress=None,
             stop=stop,
         )
     )
-    ledger.mark_finished(campaign.id)  # a test is never resumed: a new run is a new test
+    ledger.campaigns.mark_finished(campaign.id)  # a test is never resumed: a new run is a new test
     copies = []
-    for record in ledger.recipients(campaign.id):
+    for record in ledger.recipients.all(campaign.id):
         reply = f"{record.last_code or ''} {record.last_reply}".strip()
         why = f"{record.reason} ({reply})" if record.reason and record.status != "sent" and reply else reply or record.reason
         copies.append(CopyOutcome(record.email, record.language, record.status, why, record.message_id))

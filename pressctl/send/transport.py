@@ -330,7 +330,7 @@ class SmtpTransport:
         self.sender = envelope_sender(sender)
         self.auth = auth
         # With auth="xoauth2": logs a connected client in (pressctl.relays.oauth.login_xoauth2 bound to the
-        # relay's user and its one token source, shared by every connection; see send.campaign.make_transport).
+        # relay's user and its one token source, shared by every connection; see send.transports.make_transport).
         self.authenticate = authenticate
         self.tokens = tokens  # the token source, for its repr only (which never shows a token)
         self.description = settings.describe() + (", OAuth2 (XOAUTH2)" if auth == "xoauth2" else "")

@@ -1,133 +1,41 @@
-"""Scheduled jobs in the ledger's SQLite file: one row per job, and atomic moves between states.
+"""The ``jobs`` table: scheduled sends, one row per job, and atomic moves between states.
 
 States: ``scheduled`` -> ``running`` -> ``done`` | ``failed`` | ``held``; ``scheduled`` -> ``missed`` (found
 too late) or ``cancelled``. A ``held`` job waits until its ``resume_at`` (the relay account's daily cap is
 used up, the relay said "stop for now", or its newsroom page could not be published) and then runs again
-(``held`` -> ``running``): the same campaign, so nobody gets it twice. A dispatcher owns a running job through a lease (``owner``, ``lease_until``) it renews
-while it sends. Every move is made inside ``BEGIN IMMEDIATE``, which holds SQLite's write lock from the
-read to the write, so two dispatchers on one ledger can never both claim a job. A running job whose owner
-died (its process gone, on this host; its lease run out, on another) may be claimed again: the send
-engine's per-recipient ledger rows make that a resume, not a repeat.
+(``held`` -> ``running``): the same campaign, so nobody gets it twice. A dispatcher owns a running job
+through a lease (``owner``, ``lease_until``) it renews while it sends. Every move that reads before it
+writes is made inside the connection's write transaction (SQLite: ``BEGIN IMMEDIATE``, which holds the write
+lock from the read to the write), so two dispatchers on one ledger can never both claim a job. A running
+job whose owner died (its process gone, on this host; its lease run out, on another) may be claimed again:
+the send engine's per-recipient ledger rows make that a resume, not a repeat.
 
-The table's schema is versioned on its own, in the one-row table ``jobs_schema`` (the file's ``PRAGMA
-user_version`` belongs to the ledger's migrations, :mod:`pressctl.ledger`): :data:`MIGRATIONS` lists one
-function per version, applied in order inside one write transaction when the file is opened. Version 1 is
-the first table (files made before versioning have it, unversioned); version 2 added the ``held`` state with
-``resume_at`` and ``held_reason`` (before it, a held job was stored as ``scheduled`` with an ``error``
-starting ``held: ``; such rows become ``held``).
+The table is part of the ledger's one schema (:mod:`pressctl.ledger.migrations`, version 8 adopted the
+table's own earlier versions); the scheduler (:mod:`pressctl.schedule`) reads and moves jobs only through
+:class:`JobStore`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pressctl.clock import Clock, system_clock
 from pressctl.errors import InputError
-from pressctl.ledger import schema_statements
-from pressctl.owners import OwnerState, current_owner, owner_state
+from pressctl.ledger.connection import Connection, DuplicateKey, Row
+from pressctl.owners import OwnerState, owner_state
 
-__all__ = [
-    "HELD",
-    "STATES",
-    "Job",
-    "JobStore",
-    "OwnerState",
-    "SourceFile",
-    "connect",
-    "current_owner",
-    "owner_state",
-]
+__all__ = ["HELD", "STATES", "Job", "JobStore", "SourceFile"]
 
 STATES = ("scheduled", "held", "running", "done", "missed", "cancelled", "failed")
 # Before version 2 of the table, a held job was stored as ``scheduled`` with an ``error`` starting with this
 # (the table's CHECK constraint had no ``held``); the migration turns such rows into real ``held`` ones.
 HELD = "held: "
-
-# Version 1: the table as it was before versioning (kept as it was: a migration is never edited).
-_SCHEMA_V1 = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id               TEXT PRIMARY KEY,
-    state            TEXT NOT NULL CHECK (state IN
-                       ('scheduled', 'running', 'done', 'missed', 'cancelled', 'failed')),
-    due_at           TEXT NOT NULL,      -- UTC, fixed-width ISO 8601: text order is time order
-    timezone         TEXT NOT NULL,      -- the release's IANA zone, for showing times
-    embargo_at       TEXT,               -- UTC, or NULL for a release without an embargo
-    under_embargo    INTEGER NOT NULL DEFAULT 0,
-    release          TEXT NOT NULL,      -- the release as the user named it (absolute path)
-    title            TEXT NOT NULL DEFAULT '',
-    workspace        TEXT NOT NULL,      -- workspace root
-    config           TEXT,               -- pressctl.toml, if any
-    snapshot_dir     TEXT NOT NULL,
-    snapshot_release TEXT NOT NULL,      -- relative to snapshot_dir
-    contacts         TEXT NOT NULL,      -- JSON list, relative to snapshot_dir
-    sources          TEXT NOT NULL,      -- JSON list of {role, source, snapshot, sha256}
-    options          TEXT NOT NULL,      -- JSON: the sending options given to `schedule`
-    recipients       INTEGER NOT NULL DEFAULT 0,
-    created_at       TEXT NOT NULL,
-    owner            TEXT,               -- "host:pid" of the dispatcher sending it
-    lease_until      REAL,               -- epoch seconds; past it, another dispatcher may take over
-    started_at       TEXT,
-    not_before       TEXT,               -- the bound the send started under; a resume keeps it (NULL: none)
-    finished_at      TEXT,
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    campaign         TEXT,               -- the send engine's campaign id, once known
-    result           TEXT NOT NULL DEFAULT '',
-    error            TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS jobs_state_due ON jobs (state, due_at);
-"""
-
-# Version 2: the ``held`` state, when a held job resumes (UTC) and why it waits. SQLite cannot change a CHECK
-# constraint in place, so the table is rebuilt (same columns, in the same order, plus the two new ones).
-_SCHEMA_V2 = """
-CREATE TABLE jobs_v2 (
-    id               TEXT PRIMARY KEY,
-    state            TEXT NOT NULL CHECK (state IN
-                       ('scheduled', 'held', 'running', 'done', 'missed', 'cancelled', 'failed')),
-    due_at           TEXT NOT NULL,
-    timezone         TEXT NOT NULL,
-    embargo_at       TEXT,
-    under_embargo    INTEGER NOT NULL DEFAULT 0,
-    release          TEXT NOT NULL,
-    title            TEXT NOT NULL DEFAULT '',
-    workspace        TEXT NOT NULL,
-    config           TEXT,
-    snapshot_dir     TEXT NOT NULL,
-    snapshot_release TEXT NOT NULL,
-    contacts         TEXT NOT NULL,
-    sources          TEXT NOT NULL,
-    options          TEXT NOT NULL,
-    recipients       INTEGER NOT NULL DEFAULT 0,
-    created_at       TEXT NOT NULL,
-    owner            TEXT,
-    lease_until      REAL,
-    started_at       TEXT,
-    not_before       TEXT,
-    finished_at      TEXT,
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    campaign         TEXT,
-    result           TEXT NOT NULL DEFAULT '',
-    error            TEXT NOT NULL DEFAULT '',
-    resume_at        TEXT,               -- UTC, while held: when a dispatcher takes it up again
-    held_reason      TEXT NOT NULL DEFAULT ''  -- while held: why (the daily cap, "stop for now", the newsroom)
-);
-INSERT INTO jobs_v2 (id, state, due_at, timezone, embargo_at, under_embargo, release, title, workspace, config, snapshot_dir, snapshot_release, contacts, sources, options, recipients, created_at, owner, lease_until, started_at, not_before, finished_at, attempts, campaign, result, error)
-    SELECT id, state, due_at, timezone, embargo_at, under_embargo, release, title, workspace, config, snapshot_dir, snapshot_release, contacts, sources, options, recipients, created_at, owner, lease_until, started_at, not_before, finished_at, attempts, campaign, result, error FROM jobs;
--- Held the old way: scheduled at the retry time, the reason in the error.
-UPDATE jobs_v2 SET state = 'held', resume_at = due_at, held_reason = substr(error, 7), error = ''
-    WHERE state = 'scheduled' AND error LIKE 'held: %';
-DROP TABLE jobs;
-ALTER TABLE jobs_v2 RENAME TO jobs;
-CREATE INDEX jobs_state_due ON jobs (state, due_at);
-CREATE INDEX jobs_state_resume ON jobs (state, resume_at);
-"""
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -195,80 +103,14 @@ class Job:
         return [Path(self.snapshot_dir) / c for c in self.contacts]
 
     @property
+    def zone(self) -> ZoneInfo:
+        """The release's zone: the job's times are shown in it."""
+        return ZoneInfo(self.timezone)
+
+    @property
     def shown_state(self) -> str:
         """The state as people see it (the stored one, now that ``held`` is a state of its own)."""
         return self.state
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the ledger file with the jobs table, in WAL mode.
-
-    The ledger module opens the file (its tables, WAL, autocommit); this adds the jobs table.
-    Transactions are explicit (BEGIN IMMEDIATE) where atomicity matters.
-    """
-    from pressctl import ledger
-
-    conn = ledger.connect(Path(path))
-    conn.execute("PRAGMA busy_timeout = 30000")
-    try:
-        _migrate(conn)
-    except sqlite3.Error as exc:
-        conn.close()
-        raise InputError(
-            f"cannot bring the ledger's jobs table up to date ({exc})",
-            where=str(path),
-            hint="check the file's permissions and free disk space, or pass another file with --db",
-        ) from None
-    return conn
-
-
-def _migrate_1(conn: sqlite3.Connection) -> None:
-    """The first table (a file made before versioning has it already: IF NOT EXISTS)."""
-    for statement in schema_statements(_SCHEMA_V1):
-        conn.execute(statement)
-
-
-def _migrate_held(conn: sqlite3.Connection) -> None:
-    """The ``held`` state with ``resume_at`` and ``held_reason``; rows held the old way become ``held``."""
-    for statement in schema_statements(_SCHEMA_V2):
-        conn.execute(statement)
-
-
-# One function per version of the jobs table, in order; ``jobs_schema.version`` says how many were applied.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1, _migrate_held)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def _version(conn: sqlite3.Connection) -> int:
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs_schema'").fetchone()
-    if found is None:
-        return 0
-    row = conn.execute("SELECT version FROM jobs_schema").fetchone()
-    return int(row[0]) if row is not None else 0
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring the jobs table up to :data:`SCHEMA_VERSION` (one transaction; two processes: one migrates)."""
-    if _version(conn) == SCHEMA_VERSION:
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = _version(conn)
-        if version > SCHEMA_VERSION:
-            raise InputError(
-                f"the ledger's jobs were made by a newer pressctl (jobs version {version}; this pressctl knows "
-                f"up to {SCHEMA_VERSION})",
-                hint="upgrade pressctl to use this ledger (it was left untouched)",
-            )
-        for migration in MIGRATIONS[version:]:
-            migration(conn)
-        conn.execute("CREATE TABLE IF NOT EXISTS jobs_schema (version INTEGER NOT NULL)")
-        conn.execute("DELETE FROM jobs_schema")
-        conn.execute("INSERT INTO jobs_schema (version) VALUES (?)", (SCHEMA_VERSION,))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 class JobStore:
@@ -276,7 +118,7 @@ class JobStore:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         *,
         clock: Clock = system_clock,
         owner_state: Callable[[str], OwnerState] = owner_state,
@@ -284,18 +126,6 @@ class JobStore:
         self.conn = conn
         self.clock = clock
         self.owner_state = owner_state
-
-    # -- transactions ----------------------------------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -348,7 +178,7 @@ class JobStore:
         rows = self.conn.execute("SELECT * FROM jobs WHERE state = 'running' ORDER BY due_at, id").fetchall()
         return [_job(r) for r in rows if self._takeable(r, now)]
 
-    def _takeable(self, row: sqlite3.Row, now: float) -> bool:
+    def _takeable(self, row: Row, now: float) -> bool:
         owner, lease = row["owner"], row["lease_until"]
         if owner is None or lease is None:
             return True  # let go on purpose
@@ -378,8 +208,8 @@ class JobStore:
     ) -> Job:
         """Store a new job in state ``scheduled``; InputError if the id is taken."""
         try:
-            with self._write() as db:
-                db.execute(
+            with self.conn.write(lock=f"job:{job_id}"):
+                self.conn.execute(
                     "INSERT INTO jobs (id, state, due_at, timezone, embargo_at, under_embargo, release, title,"
                     " workspace, config, snapshot_dir, snapshot_release, contacts, sources, options,"
                     " recipients, created_at) VALUES (?, 'scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -402,7 +232,7 @@ class JobStore:
                         _to_text(self.clock()),
                     ),
                 )
-        except sqlite3.IntegrityError:
+        except DuplicateKey:
             raise InputError(f"a job {job_id!r} exists already") from None
         return self.get(job_id)
 
@@ -422,14 +252,14 @@ class JobStore:
         held one taken up again) keeps the bound it began with.
         """
         now = self.clock()
-        with self._write() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self.conn.write(lock=f"job:{job_id}"):
+            row = self.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
                 return None
             takeover = row["state"] == "running" and self._takeable(row, now.timestamp())
             if row["state"] not in from_states and not takeover:
                 return None
-            db.execute(
+            self.conn.execute(
                 "UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1,"
                 " not_before = CASE WHEN state IN ('running', 'held') THEN not_before ELSE ? END,"
                 " started_at = COALESCE(started_at, ?), finished_at = NULL, error = '',"
@@ -499,8 +329,8 @@ class JobStore:
     def cancel(self, job_id: str) -> Job:
         """Cancel a job that has not finished. A running one stops after the messages in flight (its
         dispatcher's next lease renewal fails); those already sent stay sent."""
-        with self._write() as db:
-            row = db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self.conn.write(lock=f"job:{job_id}"):
+            row = self.conn.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
                 raise InputError(
                     f"no scheduled job {job_id!r}", hint="see the ids with `pressctl schedule list`"
@@ -509,7 +339,7 @@ class JobStore:
             if state == "cancelled":
                 pass
             elif state in ("scheduled", "held", "missed", "failed", "running"):
-                db.execute(
+                self.conn.execute(
                     "UPDATE jobs SET state = 'cancelled', finished_at = ?, resume_at = NULL WHERE id = ?",
                     (_to_text(self.clock()), job_id),
                 )
@@ -521,7 +351,7 @@ class JobStore:
         return self.get(job_id)
 
 
-def _job(row: sqlite3.Row) -> Job:
+def _job(row: Row) -> Job:
     due = _from_text(row["due_at"])
     created = _from_text(row["created_at"])
     assert due is not None and created is not None  # NOT NULL columns

@@ -1,0 +1,68 @@
+"""The ledger: every campaign, one row per recipient written as mail goes out, and what a press office's
+other commands keep beside them (release locks, suppressions, bounces and replies, scheduled jobs).
+
+Only this package speaks SQL (an import-linter contract keeps ``sqlite3`` inside it). Its parts:
+
+* :mod:`~pressctl.ledger.connection` -- the one connection every table family runs its SQL through, and
+  the store-independent errors; :mod:`~pressctl.ledger.sqlite` the SQLite file behind it (the default).
+* :mod:`~pressctl.ledger.migrations` -- the schema as one list of migrations, and the one runner.
+* the table families, each a small class over the one connection, each holding its own SQL:
+  :mod:`~pressctl.ledger.campaigns`, :mod:`~pressctl.ledger.recipients` (the hand-overs' before/after rows),
+  :mod:`~pressctl.ledger.caps` (relay accounts and their hand-overs), :mod:`~pressctl.ledger.locks` (one
+  sender per release), :mod:`~pressctl.ledger.suppressions`, :mod:`~pressctl.ledger.inbound` (bounces,
+  replies, notes) and :mod:`~pressctl.ledger.jobs` (scheduled sends);
+* :mod:`~pressctl.ledger.records` -- the values they read and write.
+
+:class:`Ledger` opens one store and holds one object per family::
+
+    with Ledger(path) as ledger:
+        campaign = ledger.campaigns.find(fingerprint)
+        ledger.recipients.mark_sending(campaign.id, key, message_id)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from pressctl.ledger.campaigns import Campaigns
+from pressctl.ledger.caps import Caps
+from pressctl.ledger.inbound import Inbound
+from pressctl.ledger.jobs import JobStore
+from pressctl.ledger.locks import Locks
+from pressctl.ledger.recipients import Recipients
+from pressctl.ledger.stores import connect
+from pressctl.ledger.suppressions import Suppressions
+
+__all__ = ["Ledger", "utcnow"]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Ledger:
+    """One ledger store, opened (and brought up to date) once, with its table families over that one
+    connection. Every write commits at once, or in one transaction where several belong together."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.conn = connect(self.path)
+        self.campaigns = Campaigns(self.conn, clock)
+        self.caps = Caps(self.conn)
+        self.recipients = Recipients(self.conn, clock, caps=self.caps)
+        self.locks = Locks(self.conn, clock)
+        self.suppressions = Suppressions(self.conn, clock)
+        self.inbound = Inbound(self.conn, clock)
+        self.jobs = JobStore(self.conn, clock=clock)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
