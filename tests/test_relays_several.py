@@ -23,13 +23,13 @@ from engine_support import make_campaign
 from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
 from smtp_server import _SMTP, SmtpTestServer, make_message
 
-from pressctl.config import load_workspace
+from pressctl.config import load_workspace, parse_smtp_url
 from pressctl.errors import ConfigError
 from pressctl.ledger import Ledger, RecipientRow
 from pressctl.model import OutgoingMessage
 from pressctl.send.campaign import SendOptions
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, Lane, deliver
-from pressctl.send.transport import SmtpTransport, parse_smtp_url
+from pressctl.send.smtp import SmtpTransport
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)
 
@@ -626,7 +626,7 @@ def test_too_many_oauth2_logins_is_a_slow_down_while_connecting() -> None:
     from provider_smtp import ProviderServer, gmail
 
     from pressctl.relays.oauth import TokenSource, login_xoauth2
-    from pressctl.send.transport import RelayBusy
+    from pressctl.send.smtp import RelayBusy
 
     user = "press@hvsp.example"
     tokens = TokenSource(env={"PRESSCTL_SMTP_OAUTH_TOKEN": "tok-1"})

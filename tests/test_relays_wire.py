@@ -18,7 +18,7 @@ from smtp_server import SmtpTestServer, starttls_server
 from pressctl.config import load_workspace
 from pressctl.ledger import Ledger
 from pressctl.send.campaign import SendOptions, make_transport, plan_send, run_send
-from pressctl.send.transport import SmtpTransport, helo_name
+from pressctl.send.smtp import SmtpTransport, helo_name
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)
 
@@ -272,9 +272,9 @@ def test_daily_cap_counts_every_campaign_of_the_relay_account(ws: Path) -> None:
 
 
 def test_handovers_are_recorded_per_relay_account(tmp_path: Path) -> None:
+    from pressctl.config import parse_smtp_url
     from pressctl.ledger import RecipientRow
     from pressctl.relays.profiles import relay_account
-    from pressctl.send.transport import parse_smtp_url
 
     url = "smtp://Press@Mail.HVSP.example:587"
     transport = SmtpTransport(parse_smtp_url(url), sender="press@hvsp.example", local_hostname="h.example")

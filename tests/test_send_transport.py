@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpTestServer, loopback_tls, make_message
 
+from pressctl.config import parse_smtp_url
 from pressctl.errors import InputError, TransportError
-from pressctl.send.transport import OutboxTransport, SmtpTransport, classify, parse_smtp_url
+from pressctl.send.outbox import OutboxTransport
+from pressctl.send.smtp import SmtpTransport
+from pressctl.send.transport import classify
 
 
 def test_urls() -> None:
@@ -123,7 +126,7 @@ from aiosmtplib import protocol as _aiosmtplib_protocol  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from pressctl.send.transport import _DotStuffing, normalize_line_endings  # noqa: E402
+from pressctl.send.wire import _DotStuffing, normalize_line_endings  # noqa: E402
 
 _UPSTREAM_NORMALIZE = _aiosmtplib_protocol.LINE_ENDINGS_REGEX
 _UPSTREAM_PERIOD = __import__("re").compile(rb"(?m)^\.")
@@ -143,7 +146,7 @@ def test_fast_data_path_is_byte_for_byte_aiosmtplibs(message: bytes) -> None:
 
 @given(st.binary(max_size=60) | st.text(alphabet="a.\r\n", max_size=60).map(str.encode))
 def test_prepared_data_is_not_touched_again(message: bytes) -> None:
-    from pressctl.send.transport import WireData, prepare_data
+    from pressctl.send.wire import WireData, prepare_data
 
     wire = prepare_data(message)
     assert type(wire) is WireData and wire == _upstream(message)

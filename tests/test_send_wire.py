@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from messages_support import contact, make_factory
 from smtp_server import SmtpTestServer
 
-from pressctl.send.transport import SmtpTransport, parse_smtp_url
+from pressctl.config import parse_smtp_url
+from pressctl.send.smtp import SmtpTransport
 from pressctl.send.wire import WireData, prepare_data, wire_piece, wire_pieces
 
 _PIECE = st.lists(st.sampled_from([b"a", b".", b"..", b"\r\n", b"\r", b"\n", b"\xc3\xa9", b" "]), max_size=12).map(

@@ -59,8 +59,9 @@ def check(
     from pressctl.errors import TransportError
     from pressctl.send.campaign import SendOptions, make_transport, plan_send
     from pressctl.send.probe import check_size, largest_message, probe
+    from pressctl.send.relaypool import RelayPool
     from pressctl.send.relayset import password_for
-    from pressctl.send.transport import RelayPool, SmtpTransport
+    from pressctl.send.smtp import SmtpTransport
 
     workspace = workspace_for(release, config)
     options = SendOptions(smtp_urls=tuple(smtp or ()), smtp_profile=smtp_profile)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pressctl.config import Workspace
+from pressctl.config import Workspace, parse_smtp_url
 from pressctl.digests import feed_file
 from pressctl.embargo import HandoverGate, check_send_now
 from pressctl.errors import (
@@ -51,19 +51,14 @@ from pressctl.release.merge import MergePlan
 from pressctl.send.audience import open_campaign, totals_line
 from pressctl.send.copies import copy_models
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane, deliver
+from pressctl.send.outbox import OutboxTransport
 from pressctl.send.pacing import Rate, parse_rate
+from pressctl.send.relaypool import RelayPool
 from pressctl.send.relayset import RelaySpec, limit_options, password_for, relay_specs
 from pressctl.send.relayset import config_limits as _smtp_limits
 from pressctl.send.sender import SendOutcome
-from pressctl.send.transport import (
-    OutboxTransport,
-    Outcome,
-    RelayPool,
-    SmtpTransport,
-    Transport,
-    envelope_sender,
-    parse_smtp_url,
-)
+from pressctl.send.smtp import SmtpTransport
+from pressctl.send.transport import Outcome, Transport, envelope_sender
 from pressctl.times import format_local, format_offset, parse_duration
 
 if TYPE_CHECKING:

@@ -33,7 +33,8 @@ from pressctl.relays.adaptive import AdaptiveConfig, AdaptiveController
 from pressctl.relays.replies import Meaning, throttle_aspect
 from pressctl.send.pacing import Pacer, Rate
 from pressctl.send.relayfault import RefusalWatch, fault_line, signature
-from pressctl.send.transport import Connection, Outcome, RelayBusy, Transport
+from pressctl.send.smtp import RelayBusy
+from pressctl.send.transport import Connection, Outcome, Transport
 
 __all__ = ["Delivery", "DeliveryOptions", "DeliveryProgress", "DeliveryResult", "Lane", "LaneResult", "deliver"]
 

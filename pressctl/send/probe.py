@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pressctl.errors import InputError, TransportError
-from pressctl.send.transport import SmtpTransport, parse_size
+from pressctl.send.smtp import SmtpTransport
+from pressctl.send.transport import parse_size
 
 if TYPE_CHECKING:
     from pressctl.send.campaign import SendPlan
