@@ -15,10 +15,11 @@ from smtp_server import SmtpTestServer, make_message
 
 from pressctl.config import parse_smtp_url
 from pressctl.errors import TransportError
-from pressctl.send.engine import Delivery, DeliveryOptions, deliver
+from pressctl.relays.actions import Outcome
+from pressctl.send.delivery import Delivery, DeliveryOptions
+from pressctl.send.engine import deliver
 from pressctl.send.pacing import Rate
 from pressctl.send.smtp import SmtpTransport
-from pressctl.send.transport import Outcome
 
 
 def test_everyone_once_over_reused_connections(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from smtp_server import SmtpTestServer
 
 from pressctl.config import SmtpSettings
 from pressctl.model import OutgoingMessage
+from pressctl.relays.actions import judge
 from pressctl.send.messages import MessageFactory
 from pressctl.send.smtp import SmtpTransport
 
@@ -19,7 +20,7 @@ async def _send_all(host: str, port: int, sender: str, messages: list[OutgoingMe
     transport = SmtpTransport(SmtpSettings(host=host, port=port, tls="none"), sender=sender)
     connection = await transport.open()
     try:
-        return [(await connection.send(m)).kind for m in messages]
+        return [judge(await connection.send(m)).kind for m in messages]
     finally:
         await connection.close()
 

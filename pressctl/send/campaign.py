@@ -42,6 +42,7 @@ from pressctl.errors import (
 from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRecord, recipients_left, utcnow
 from pressctl.model import Contact, EmailLinks, OutgoingMessage, Rendered
 from pressctl.relays import policy
+from pressctl.relays.actions import Outcome
 from pressctl.relays.adaptive import DAY, CapPlan
 from pressctl.relays.adaptive import plan_cap as _plan_cap
 from pressctl.relays.oauth import TokenSource, login_xoauth2
@@ -50,7 +51,8 @@ from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
 from pressctl.send.audience import open_campaign, totals_line
 from pressctl.send.copies import copy_models
-from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane, deliver
+from pressctl.send.delivery import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane
+from pressctl.send.engine import deliver
 from pressctl.send.outbox import OutboxTransport
 from pressctl.send.pacing import Rate, parse_rate
 from pressctl.send.relaypool import RelayPool
@@ -58,7 +60,7 @@ from pressctl.send.relayset import RelaySpec, limit_options, password_for, relay
 from pressctl.send.relayset import config_limits as _smtp_limits
 from pressctl.send.sender import SendOutcome
 from pressctl.send.smtp import SmtpTransport
-from pressctl.send.transport import Outcome, Transport, envelope_sender
+from pressctl.send.transport import Transport, envelope_sender
 from pressctl.times import format_local, format_offset, parse_duration
 
 if TYPE_CHECKING:
@@ -1058,6 +1060,7 @@ def _run_locked(
                 on_bounce=bounce,
                 progress=progress,
                 stop=stop,
+                zone=plan.workspace.zone,
             )
         )
     totals = ledger.totals(campaign.id)

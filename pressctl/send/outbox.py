@@ -9,22 +9,22 @@ from pathlib import Path
 
 from pressctl.errors import TransportError
 from pressctl.model import OutgoingMessage
-from pressctl.relays.replies import Meaning, classify_lost
-from pressctl.send.transport import Connection, Outcome, error_text, outcome_of
+from pressctl.relays.replies import Reply
+from pressctl.send.transport import Connection, error_text
 
 __all__ = ["OutboxTransport"]
 
 
-# -- local outbox ----------------------------------------------------------------------------------------
 class _OutboxConnection:
     usable = True
+    profile = None
 
     def __init__(self, root: Path) -> None:
         self._root = root
         self._host = socket.gethostname().replace("/", "_").replace(":", "_")
         self._count = 0
 
-    async def send(self, message: OutgoingMessage) -> Outcome:
+    async def send(self, message: OutgoingMessage) -> Reply:
         # Maildir delivery: write under tmp/, flush to disk, then rename into new/ (atomic), so a reader
         # never sees half a message and a crash leaves at most a stray file in tmp/.
         self._count += 1
@@ -38,9 +38,8 @@ class _OutboxConnection:
                 os.fsync(fh.fileno())
             os.replace(tmp, self._root / "new" / name)
         except OSError as exc:
-            lost = classify_lost("", error_text(exc))
-            return outcome_of(lost, f"could not write to the outbox ({error_text(exc)})", reconnect=False)
-        return Outcome(Meaning.SENT, 250, f"saved as outbox/new/{name}", "saved")
+            return Reply(None, f"could not write to the outbox ({error_text(exc)})", error=error_text(exc))
+        return Reply(250, f"saved as outbox/new/{name}")
 
     async def close(self) -> None:
         return None

@@ -1,6 +1,10 @@
 """SMTP through aiosmtplib: STARTTLS or TLS with certificates verified, a password from the environment or
 an OAuth2 login, one connection reused for many messages.
 
+It talks SMTP and reports what the relay said (:class:`~pressctl.relays.replies.Reply`), nothing more: what
+a reply means and what the run does about it are :mod:`pressctl.relays`' (``replies``, ``actions``,
+``connect``). :meth:`SmtpTransport.connect` is the one connect path of ``send`` and ``pressctl smtp check``.
+
 The password comes from ``PRESSCTL_SMTP_PASSWORD`` or a prompt and is kept out of every repr, message and
 error: an error names host, port and user only.
 """
@@ -17,39 +21,19 @@ from typing import Any, Literal
 from pressctl.config import PASSWORD_ENV, SmtpSettings
 from pressctl.errors import TransportError
 from pressctl.model import OutgoingMessage
-from pressctl.relays.replies import Meaning, Stage, classify_lost
-from pressctl.send.transport import (
-    Connection,
-    Outcome,
-    classify,
-    envelope_sender,
-    error_text,
-    failed_here,
-    outcome_of,
-    parse_size,
-)
+from pressctl.relays.connect import Problem, busy_or, refusal
+from pressctl.relays.replies import Reply, Stage
+from pressctl.send.transport import Connection, envelope_sender, error_text, parse_size
 from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
 
-__all__ = ["RelayBusy", "SmtpTransport", "helo_name", "install_fast_data_path"]
-
-
-# -- SMTP ---------------------------------------------------------------------------------------------
-class RelayBusy(TransportError):
-    """The relay said *slow down* while a connection was being opened (``421 4.7.0`` at the greeting,
-    ``432 4.3.2`` after the login, ``454 4.7.0 Too many login attempts``): fewer connections and a pause,
-    not a failure of the relay. ``outcome`` is the reply as :mod:`pressctl.relays.replies` read it."""
-
-    def __init__(self, what: str, outcome: Outcome, *, hint: str | None = None) -> None:
-        super().__init__(what, hint=hint)
-        self.outcome = outcome
+__all__ = ["SmtpTransport", "helo_name", "install_fast_data_path"]
 
 
 class _SmtpConnection:
-    def __init__(self, client: Any, sender: str, settings: SmtpSettings, profile: str | None = None) -> None:
+    def __init__(self, client: Any, sender: str, profile: str | None) -> None:
         self._client = client
         self._sender = sender
-        self._settings = settings
-        self._profile = profile  # the relay profile: its provider texts are read with it
+        self.profile = profile  # the relay profile: its replies are read with its provider texts
 
     @property
     def usable(self) -> bool:
@@ -61,7 +45,9 @@ class _SmtpConnection:
         (or ``SIZE 0``, no fixed limit)."""
         return parse_size(self._client.esmtp_extensions.get("size"))
 
-    async def send(self, message: OutgoingMessage) -> Outcome:
+    async def send(self, message: OutgoingMessage) -> Reply:
+        """Hand one message over: MAIL FROM, RCPT TO, DATA. Reports the first refusal (or the final reply,
+        or what became of the connection) as it is: :func:`pressctl.relays.actions.judge` reads it."""
         import aiosmtplib
 
         client = self._client
@@ -69,7 +55,7 @@ class _SmtpConnection:
         encoding = "ascii"
         if message.smtputf8:
             if not client.supports_extension("smtputf8"):
-                return failed_here("the server does not accept international (SMTPUTF8) addresses")
+                return Reply(None, "the server does not accept international (SMTPUTF8) addresses", here=True)
             options, encoding = ["SMTPUTF8"], "utf-8"
         # Envelope first; a refusal here means the message was never handed over. With [sender] return_path
         # (VERP) the message carries its signed envelope sender (pressctl.verp), which names the recipient,
@@ -81,36 +67,31 @@ class _SmtpConnection:
             stage = "rcpt"
             await client.rcpt(message.recipient, encoding=encoding)
         except aiosmtplib.SMTPResponseException as exc:
-            outcome = classify(
-                exc.code, exc.message, reconnect=not client.is_connected, stage=stage, profile=self._profile
-            )
-            if stage == "mail" and outcome.kind == "policy":
-                # The server refuses our sender: no recipient will fare better. Stop, don't burn the list.
-                outcome = dataclasses.replace(outcome, reply=f"sender {sender} refused: {outcome.reply}")
-            if client.is_connected and exc.code != 421:
+            if client.is_connected:  # (aiosmtplib closes the connection itself after a 421)
                 try:
                     await client.rset()
                 except (aiosmtplib.SMTPException, OSError):
                     client.close()
-            return dataclasses.replace(outcome, reconnect=outcome.reconnect or not client.is_connected, stage=stage)
+            return Reply(exc.code, exc.message, stage, closed=not client.is_connected, sender=sender)
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             client.close()
-            lost = classify_lost(stage, error_text(exc))
-            return outcome_of(lost, f"connection lost before the message was sent ({error_text(exc)})")
+            why = error_text(exc)
+            return Reply(None, f"connection lost before the message was sent ({why})", stage, error=why, closed=True)
         except ValueError as exc:  # aiosmtplib refuses control characters in an address: this recipient only
-            return dataclasses.replace(failed_here(f"address refused before sending ({exc})"), stage=stage)
+            return Reply(None, f"address refused before sending ({exc})", stage, here=True)
         try:
             response = await client.data(message.data)
         except aiosmtplib.SMTPResponseException as exc:
-            return classify(
-                exc.code, exc.message, reconnect=not client.is_connected, stage="data", profile=self._profile
-            )
+            return Reply(exc.code, exc.message, "data", closed=not client.is_connected)
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             # We cannot tell whether the final "." arrived: the server may have the message.
             client.close()
-            lost = classify_lost("data", error_text(exc))
-            return outcome_of(lost, f"connection lost while sending the message; the server may have it ({error_text(exc)})")
-        return classify(response.code, response.message, stage="data", profile=self._profile)
+            why = error_text(exc)
+            return Reply(
+                None, f"connection lost while sending the message; the server may have it ({why})", "data",
+                error=why, closed=True,
+            )
+        return Reply(response.code, response.message, "data")
 
     async def close(self) -> None:
         import aiosmtplib
@@ -206,17 +187,15 @@ class SmtpTransport:
         user = f"{s.username.lower()}@" if s.username else ""
         return f"{scheme}://{user}{s.host.lower()}:{s.port}"
 
-    def client(self, *, login: bool = True) -> Any:
-        """An unconnected ``aiosmtplib.SMTP`` set up as a send connects (``login=False``: no password login)."""
+    def client(self) -> Any:
+        """An unconnected ``aiosmtplib.SMTP`` set up as a send connects (TLS, EHLO name, timeout); the login
+        is :meth:`connect`'s own step."""
         import aiosmtplib
 
         s = self.settings
-        password_login = login and self.auth == "password"
         return aiosmtplib.SMTP(
             hostname=s.host,
             port=s.port,
-            username=s.username if password_login else None,
-            password=s.password if password_login else None,
             local_hostname=self.local_hostname,
             timeout=s.timeout,
             use_tls=s.tls == "implicit",
@@ -226,8 +205,68 @@ class SmtpTransport:
         )
 
     async def open(self) -> Connection:
+        """A connection for sending: :meth:`connect` with the login."""
+        return _SmtpConnection(await self.connect(), self.sender, self.profile)
+
+    async def connect(self, *, login: bool = True) -> Any:
+        """The one way pressctl connects (``send`` and ``pressctl smtp check`` alike): TCP (TLS at once for
+        smtps), the greeting, EHLO, STARTTLS and EHLO again, then with ``login`` the password or OAuth2
+        login. Returns the connected ``aiosmtplib.SMTP``. A refusal at any step is reported with its stage
+        and raised as :func:`pressctl.relays.connect.refusal` reads it (:class:`RelayBusy` for *slow down*)."""
         import aiosmtplib
 
+        s = self.settings
+        where = f"{s.host}:{s.port}"
+        if login:
+            self._check_credentials()
+        client = self.client()
+        stage: Stage = "connect"
+
+        def refused(reply: Reply, problem: Problem = "unreachable") -> TransportError:
+            client.close()
+            return refusal(reply, where=where, user=s.username, profile=self.profile, problem=problem)
+
+        try:
+            await client.connect()  # the greeting, and EHLO + STARTTLS when TLS is to be started
+            stage = "ehlo"
+            if client.is_ehlo_or_helo_needed:  # after STARTTLS aiosmtplib leaves the second EHLO for later
+                await client.ehlo()
+            if login and s.username:
+                stage = "auth"
+                if self.auth == "xoauth2" and self.authenticate is not None:
+                    await self.authenticate(client)
+                elif self.auth == "password":
+                    await client.login(s.username, s.password or "")
+        except aiosmtplib.SMTPResponseException as exc:
+            if stage == "connect":  # inside aiosmtplib's connect: the greeting, EHLO or STARTTLS refused
+                stage = (
+                    "connect" if isinstance(exc, aiosmtplib.SMTPConnectResponseError)
+                    else "ehlo" if isinstance(exc, aiosmtplib.SMTPHeloError) else "starttls"
+                )
+            raise refused(Reply(exc.code, exc.message, stage, closed=True)) from None
+        except ssl.SSLCertVerificationError as exc:
+            tls_stage: Stage = "connect" if s.tls == "implicit" else "starttls"
+            raise refused(_no_reply(tls_stage, str(exc.verify_message)), "certificate") from None
+        except TransportError as exc:  # the OAuth2 login (pressctl.relays.oauth): its own line, read alike
+            client.close()
+            raise busy_or(exc) from None
+        except aiosmtplib.SMTPException as exc:
+            text = str(exc)
+            if "AUTH extension is not supported" in text:
+                raise refused(_no_reply("auth", text), "no-auth") from None
+            if "starttls" in text.lower():
+                raise refused(_no_reply("starttls", text), "no-starttls") from None
+            raise refused(_no_reply(stage, error_text(exc))) from None
+        except (TimeoutError, OSError) as exc:
+            raise refused(_no_reply(stage, error_text(exc))) from None
+        except BaseException:
+            client.close()
+            raise
+        if login and s.username and not client.is_connected:
+            raise refused(_no_reply("auth", "closed"), "closed")
+        return client
+
+    def _check_credentials(self) -> None:
         s = self.settings
         if self.auth == "xoauth2" and not s.username:
             raise TransportError(
@@ -239,77 +278,11 @@ class SmtpTransport:
                 f"no password for {s.username} at {s.host}:{s.port}",
                 hint=f"set {PASSWORD_ENV} in the environment",
             )
-        client = self.client()
-        where = f"{s.host}:{s.port}"
-        try:
-            await client.connect()
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            self._raise_if_busy(exc, "auth", where)
-            raise TransportError(
-                f"{where} refused the login for {s.username} ({exc.code} {' '.join(exc.message.split())})",
-                hint=f"check the user name in the SMTP URL and {PASSWORD_ENV}",
-            ) from None
-        except aiosmtplib.SMTPResponseException as exc:
-            self._raise_if_busy(exc, "connect", where)
-            raise TransportError(
-                f"{where} refused the connection ({exc.code} {' '.join(exc.message.split())})",
-                hint="the server may be busy or may not accept mail from this machine; try again later",
-            ) from None
-        except ssl.SSLCertVerificationError as exc:
-            raise TransportError(
-                f"{where}: the server's certificate could not be verified ({exc.verify_message})",
-                hint="check the host name; for a private CA add ?cafile=/path/to/ca.pem to the URL",
-            ) from None
-        except aiosmtplib.SMTPException as exc:
-            text = str(exc)
-            if "AUTH extension is not supported" in text:
-                # aiosmtplib adds "Try STARTTLS" on a plain connection; the fact is that there is no AUTH.
-                raise TransportError(
-                    f"{where} offers no authentication (no AUTH in its EHLO reply), but the SMTP URL names "
-                    f"the user {s.username}",
-                    hint="remove the user name from the URL if this server takes mail without a login, "
-                    "or check the host and port (submission is usually 587 or 465)",
-                ) from None
-            if "STARTTLS" in text or "starttls" in text.lower():
-                raise TransportError(
-                    f"{where} does not offer STARTTLS, so the password and mail would travel unencrypted",
-                    hint="use smtps:// (port 465) if the server has TLS, or add ?tls=none if you really mean it",
-                ) from None
-            raise TransportError(
-                f"cannot connect to {where} ({error_text(exc)})",
-                hint="check the host and port, that the server is running, and any firewall",
-            ) from None
-        except (TimeoutError, OSError) as exc:
-            raise TransportError(
-                f"cannot connect to {where} ({error_text(exc)})",
-                hint="check the host and port, that the server is running, and any firewall",
-            ) from None
-        if self.auth == "xoauth2" and self.authenticate is not None:
-            try:
-                await self.authenticate(client)
-            except TransportError as exc:
-                client.close()
-                verdict = getattr(exc, "verdict", None)  # an OAuthError carries the relay's reply read by meaning
-                if verdict is not None and verdict.meaning is Meaning.SLOW_DOWN:
-                    raise RelayBusy(exc.what, outcome_of(verdict), hint=exc.hint) from None
-                raise
-            except BaseException:
-                client.close()
-                raise
-        if s.username and not client.is_connected:
-            raise TransportError(f"{where} closed the connection after login")
-        return _SmtpConnection(client, self.sender, s, self.profile)
 
-    def _raise_if_busy(self, exc: Any, stage: Stage, where: str) -> None:
-        """A refusal while connecting or logging in that means *slow down* (read with this relay's
-        profile) becomes :class:`RelayBusy`; any other refusal is left to the caller."""
-        outcome = classify(exc.code, exc.message, reconnect=True, stage=stage, profile=self.profile)
-        if outcome.meaning is Meaning.SLOW_DOWN:
-            raise RelayBusy(
-                f"{where} asked to slow down ({outcome.explain()})",
-                outcome,
-                hint="pressctl opens fewer connections to it and pauses",
-            ) from None
+
+def _no_reply(stage: Stage, error: str) -> Reply:
+    """No reply to read while connecting: what went wrong instead."""
+    return Reply(None, f"could not connect ({error})", stage, error=error, closed=True)
 
 
 def helo_name() -> str:

@@ -24,7 +24,7 @@ from pressctl.ledger import Campaign, Ledger, RecipientRow, utcnow
 from pressctl.model import Contact, OutgoingMessage
 from pressctl.send.campaign import SendPlan, _deliver_with_stop, _lanes, _show, relay_of
 from pressctl.send.copies import as_test_copy, copy_key, copy_models
-from pressctl.send.engine import Delivery
+from pressctl.send.delivery import Delivery
 from pressctl.send.transport import Transport
 
 __all__ = ["CopiesResult", "CopyOutcome", "send_test"]
