@@ -43,7 +43,7 @@ from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientR
 from pressctl.model import Contact, EmailLinks, OutgoingMessage, Rendered
 from pressctl.relays import policy
 from pressctl.relays.actions import Outcome
-from pressctl.relays.adaptive import DAY, CapPlan
+from pressctl.relays.adaptive import DAY, CapPlan, combine_caps
 from pressctl.relays.adaptive import plan_cap as _plan_cap
 from pressctl.relays.oauth import TokenSource, login_xoauth2
 from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
@@ -773,21 +773,8 @@ def cap_at_lift(
         return None
     with Ledger(ledger_path) as ledger:
         plans = [(account, _account_cap(ledger, account, cap, at, wanted)) for account, cap in capped]
-    if len(plans) == 1:
-        relay, plan = plans[0]
-        return (relay, plan) if plan.pending else None
-    room = sum(max(0, p.cap - p.used) for _, p in plans)
-    if room >= wanted:
-        return None
-    resumes = [p.resume_at for _, p in plans if p.resume_at is not None]
-    total = CapPlan(
-        cap=sum(p.cap for _, p in plans),
-        used=sum(p.used for _, p in plans),
-        now=room,
-        pending=wanted - room,
-        resume_at=min(resumes) if resumes else None,
-    )
-    return ", ".join(account for account, _ in plans), total
+    total = combine_caps([p for _, p in plans], wanted)
+    return (", ".join(account for account, _ in plans), total) if total is not None and total.pending else None
 
 
 # -- running ------------------------------------------------------------------------------------------------
@@ -1254,6 +1241,8 @@ class LedgerCampaignSender:
                 plan, ledger=ledger, transport=transport, clock=self.clock,
                 not_before=not_before, stop=stop, wait=True, purpose="pressctl dispatch",
             )
+            # Several relays, every one capped: those left wait until the first relay has room again.
+            caps = relay_caps(plan, ledger, wanted=result.left, at=self.clock()) if result.caps else []
         if result.run.resume_after is not None and result.left:
             # "Stop for now" (a daily or account quota): those left wait, the job is held until then. The
             # engine's advice to re-run the command is for `send`; the job resumes by itself.
@@ -1266,9 +1255,9 @@ class LedgerCampaignSender:
             raise SendAborted(result.run.stopped)
         if result.run.interrupted and result.left:
             raise SendAborted(f"stopped with {result.left} recipient(s) left; {result.line()}")
-        cap = result.cap
+        cap = result.cap or (combine_caps([c.plan for c in caps], result.left) if len(caps) == len(plan.relays) else None)
         if cap is not None and cap.pending and cap.resume_at is not None and result.left:
-            relay = relay_of(transport) or "the relay"
+            relay = relay_of(transport) or ", ".join(c.account for c in caps) or "the relay"
             sent = f"{cap.now:,} went now" if cap.now else "nobody could go now"
             return SendOutcome(
                 summary=result.line(), complete=False, campaign=str(result.campaign.id), resume_at=cap.resume_at,
