@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from engine_support import make_campaign
-from provider_smtp import M365_CONCURRENT, Behaviour, ProviderServer, gmail, microsoft365
+from provider_smtp import Behaviour, ProviderServer, gmail, microsoft365
 from qa_support import one_error_line
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import make_message, starttls_server
@@ -178,7 +178,3 @@ def test_the_commands_say_the_same_line(name: str, tmp_path: Path) -> None:
     for proc in (check, send):
         if proc is not None:
             assert PASSWORD not in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
-
-
-def test_m365_concurrent_reply_is_the_providers_own() -> None:
-    assert M365_CONCURRENT.startswith("432 4.3.2 Concurrent connections limit exceeded")

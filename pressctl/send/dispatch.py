@@ -46,6 +46,9 @@ class Run(Protocol[T]):
     result: DeliveryResult
     prog: DeliveryProgress
 
+    @property
+    def stopping(self) -> bool: ...
+
     async def lane_out(
         self, ls: LaneState, reason: str, *, quiet: bool = False, fatal: BaseException | None = None
     ) -> None: ...

@@ -15,6 +15,7 @@ conditional ``mark_sending`` is the guard.
 This module is the loop (producer, workers, connections, relays leaving rotation, the embargo gate) and
 :func:`deliver`; the other jobs have their own modules: :mod:`pressctl.send.delivery` (what the engine is
 given and gives back), :mod:`pressctl.send.lanes` (one relay's pace, limits and standing),
+:mod:`pressctl.send.connections` (a lane's connections, and what a refusal while connecting does to it),
 :mod:`pressctl.send.buffer` (the shared buffer, retries and backoff) and :mod:`pressctl.send.dispatch` (a
 hand-over, and what its reply's action calls for: the engine decides nothing about replies itself).
 """
@@ -22,7 +23,6 @@ hand-over, and what its reply's action calls for: the engine decides nothing abo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -33,10 +33,9 @@ from pressctl.embargo import HandoverGate
 from pressctl.errors import PressctlError, TransportError
 from pressctl.ledger import Ledger, utcnow
 from pressctl.model import OutgoingMessage
-from pressctl.relays import policy
 from pressctl.relays.actions import Outcome
-from pressctl.relays.connect import RelayBusy
-from pressctl.send.buffer import Buffer, Item, backoff, lane_takes
+from pressctl.send.buffer import Buffer, Item, lane_takes
+from pressctl.send.connections import LaneConnections
 from pressctl.send.delivery import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane
 from pressctl.send.dispatch import ActionDispatch
 from pressctl.send.lanes import LaneState
@@ -88,6 +87,7 @@ class _SendLoop(Generic[T]):
         self.prog = DeliveryProgress()
         self.fatal: BaseException | None = None
         self.actions = ActionDispatch(self)
+        self.connections = LaneConnections(self)
 
     # -- stopping ---------------------------------------------------------------------------------------
     @property
@@ -256,21 +256,6 @@ class _SendLoop(Generic[T]):
         return self.stopping or self.buffer.finished()
 
     # -- workers ----------------------------------------------------------------------------------------
-    async def open(self, ls: LaneState) -> Connection:
-        conn = await ls.transport.open()
-        ls.live += 1
-        ls.ever_opened = True
-        size = getattr(conn, "max_size", None)
-        if isinstance(size, int):
-            ls.max_size = size if ls.max_size is None else min(ls.max_size, size)
-        return conn
-
-    async def close(self, ls: LaneState, conn: Connection | None) -> None:
-        if conn is not None:
-            ls.live -= 1
-            with contextlib.suppress(Exception):
-                await conn.close()
-
     async def worker(self, ls: LaneState, conn: Connection | None, index: int = 0) -> None:
         try:
             await self._work(ls, conn, index)
@@ -278,60 +263,13 @@ class _SendLoop(Generic[T]):
             await self.halt("internal error")  # the other workers stop after their message in flight
             raise
 
-    def _busy(self, ls: LaneState) -> bool:
-        """A slow-down while connecting: fewer connections and a pause on this relay. True when it has
-        said so too often with nothing sent between (then it leaves rotation)."""
-        now = asyncio.get_running_loop().time()
-        ls.adaptive.slow_down(now, "connections")
-        self.result.throttled += 1
-        ls.result.throttled += 1
-        if ls.live > 0:
-            return False  # its other connections carry on: not "nothing sent between"
-        ls.throttles_in_a_row += 1
-        return ls.throttles_in_a_row >= policy.MAX_CONSECUTIVE_THROTTLES
-
-    async def _connect(self, ls: LaneState, item: Item[T]) -> tuple[Connection | None, bool]:
-        """A new connection for ``item`` (never handed over yet: it goes back to the buffer when none can be
-        had). Returns the connection, or None and whether this worker is done."""
-        await ls.pause(self._stopping)
-        try:
-            return await self.open(ls), False
-        except RelayBusy as exc:  # the relay's refusal read as "slow down" (pressctl.relays.connect)
-            self.buffer.push_back(item)  # never handed over: no attempt spent
-            if self._busy(ls):
-                await self.lane_out(
-                    ls,
-                    f"the relay asked to slow down {ls.throttles_in_a_row} times in a row with nothing sent "
-                    f"between (last: {exc.what}); everyone left stays pending. Run the same command again "
-                    "later, or lower --concurrency/--rate",
-                )
-                return None, True
-            if ls.live > 0:
-                return None, True  # it takes fewer connections than asked: carry on with those it took
-            await asyncio.sleep(self.opt.throttle_pause)  # none open: wait, then try again
-            return None, False
-        except TransportError as exc:
-            self.buffer.push_back(item)  # never handed over: no attempt spent
-            if not ls.ever_opened:
-                await self.lane_out(ls, _line(exc), fatal=exc)
-                return None, True
-            if ls.live > 0:
-                return None, True  # the server takes fewer connections than asked: carry on with fewer
-            if len(self._active()) > 1:
-                await self.lane_out(ls, f"it became unreachable ({_line(exc)})")
-                return None, True
-            if await self.failed_once(ls, str(exc)):
-                return None, True
-            await asyncio.sleep(backoff(ls.consecutive, self.opt, self.rng))
-            return None, False
-
     async def _work(self, ls: LaneState, conn: Connection | None, index: int) -> None:
         loop = asyncio.get_running_loop()
         used = 0
         try:
             while True:
                 if ls.over_allowance(index, loop.time()):
-                    await self.close(ls, conn)  # give the relay its connection back while it throttles us
+                    await self.connections.close(ls, conn)  # give the relay its connection back while it throttles us
                     conn, used = None, 0
                     while ls.over_allowance(index, loop.time()) and ls.active and not self._all_done():
                         await asyncio.sleep(0.25)
@@ -340,9 +278,9 @@ class _SendLoop(Generic[T]):
                     return
                 try:
                     if conn is None or not conn.usable or used >= self.opt.reconnect_after:
-                        await self.close(ls, conn)
+                        await self.connections.close(ls, conn)
                         conn, used = None, 0
-                        conn, done = await self._connect(ls, item)
+                        conn, done = await self.connections.renew(ls, item)
                         if done:
                             return
                         if conn is None:
@@ -357,23 +295,12 @@ class _SendLoop(Generic[T]):
                         continue  # taken by another run: nothing was handed over
                     used += 1
                     if outcome.reconnect or not conn.usable:
-                        await self.close(ls, conn)
+                        await self.connections.close(ls, conn)
                         conn, used = None, 0
                 finally:
                     await self._release(ls)
         finally:
-            await self.close(ls, conn)
-
-    async def _first(self, ls: LaneState) -> Connection | None:
-        """One connection per relay before anything is marked, so an unreachable relay fails fast and clean."""
-        try:
-            return await self.open(ls)
-        except RelayBusy:
-            self._busy(ls)
-            return None
-        except TransportError as exc:
-            self.set_out(ls, _line(exc), fatal=exc)
-            return None
+            await self.connections.close(ls, conn)
 
     async def run(self) -> DeliveryResult:
         now = self.clock()
@@ -381,7 +308,7 @@ class _SendLoop(Generic[T]):
         # (Not when the gate is far off: an idle connection would time out while we wait.)
         bound = self.gate.not_before
         if bound is None or (bound - now).total_seconds() < 5:
-            firsts = list(await asyncio.gather(*(self._first(ls) for ls in self.lanes)))
+            firsts = list(await asyncio.gather(*(self.connections.first(ls) for ls in self.lanes)))
             if not self._active():
                 if len(self.lanes) == 1 and self.lanes[0].fatal is not None:
                     raise self.lanes[0].fatal
@@ -399,7 +326,7 @@ class _SendLoop(Generic[T]):
         ]
         for ls, conn in zip(self.lanes, firsts, strict=True):
             if conn is not None and not ls.active:
-                await self.close(ls, conn)
+                await self.connections.close(ls, conn)
         try:
             done = await asyncio.gather(*workers, return_exceptions=True)
         finally:
@@ -427,11 +354,6 @@ class _SendLoop(Generic[T]):
         for item in self.buffer.clear():
             if item.pinned is not None and not self.lanes[item.pinned].active:
                 self.result.unknown += 1
-
-
-def _line(exc: BaseException) -> str:
-    what = getattr(exc, "what", None)
-    return str(what) if what else str(exc)
 
 
 async def deliver(
