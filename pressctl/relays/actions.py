@@ -38,6 +38,7 @@ from enum import StrEnum
 from typing import Literal
 
 from pressctl.relays.replies import (
+    CONNECTING,
     BounceClass,
     Cause,
     Meaning,
@@ -163,7 +164,7 @@ class Outcome:
         throttle that also closes the connection, both; one on a message, the rate. None otherwise."""
         if self.action is not Action.SLOW_DOWN:
             return None
-        if self.stage in ("connect", "ehlo", "starttls", "auth"):
+        if self.stage in CONNECTING:
             return "connections"
         return "both" if self.reconnect else "rate"
 
