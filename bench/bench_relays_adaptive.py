@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from postfix_support import PostfixRelay, _free_port, postfix_unavailable
 
+from pressctl.relays.actions import Action, Outcome, classify
 from pressctl.relays.adaptive import AdaptiveConfig, AdaptiveController
-from pressctl.relays.replies import Meaning, Verdict, classify_reply
 
 SENDER = "press@hvsp.test"
 
@@ -48,10 +48,10 @@ async def run(relay: PostfixRelay, count: int, concurrency: int, recover: float)
     refused: Counter[str] = Counter()
     next_slot = 0.0
 
-    def throttled(verdict: Verdict) -> None:
-        refused[f"{verdict.code} {verdict.text}"] += 1
-        if verdict.meaning is Meaning.SLOW_DOWN:
-            ctl.slow_down(loop.time(), verdict.throttles or "both")
+    def throttled(outcome: Outcome) -> None:
+        refused[outcome.describe()] += 1
+        if outcome.action is Action.SLOW_DOWN:
+            ctl.slow_down(loop.time(), outcome.throttles or "both")
 
     async def pace() -> None:
         nonlocal next_slot
@@ -84,7 +84,7 @@ async def run(relay: PostfixRelay, count: int, concurrency: int, recover: float)
                     await client.connect()
                 except aiosmtplib.SMTPConnectResponseError as exc:
                     client = None
-                    throttled(classify_reply(exc.code, exc.message, stage="connect"))
+                    throttled(classify(exc.code, exc.message, stage="connect"))
                     await asyncio.sleep(1.0)
                     continue
             await pace()
@@ -97,7 +97,7 @@ async def run(relay: PostfixRelay, count: int, concurrency: int, recover: float)
                 ctl.ok(loop.time())
             except aiosmtplib.SMTPSenderRefused as exc:
                 todo.append(n)  # not charged: the relay throttled us, not this recipient
-                throttled(classify_reply(exc.code, exc.message, stage="mail"))
+                throttled(classify(exc.code, exc.message, stage="mail"))
                 await client.rset()
             finally:
                 in_flight -= 1

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from smtp_server import SmtpTestServer, make_message
 
+from pressctl.config import parse_smtp_url
 from pressctl.ledger import Ledger
 from pressctl.ledger.records import RecipientRow
 from pressctl.model import OutgoingMessage
-from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, deliver
-from pressctl.send.transport import SmtpTransport, parse_smtp_url
+from pressctl.send.delivery import Delivery, DeliveryOptions, DeliveryResult
+from pressctl.send.engine import deliver
+from pressctl.send.smtp import SmtpTransport
 
 __all__ = ["FAST", "deliver_to", "make_campaign", "statuses_of"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pressctl.config import parse_smtp_url
 from pressctl.errors import InputError
 from pressctl.send.options import SendOptions
-from pressctl.send.transport import parse_smtp_url
 
 
 @pytest.mark.parametrize("value", [0, 101, 100_000])

@@ -194,6 +194,6 @@ def test_too_many_logins_is_not_a_token_problem(tmp_path: Path) -> None:
 
         with pytest.raises(OAuthError) as info:
             asyncio.run(go())
-    assert info.value.verdict is not None and info.value.verdict.throttles == "connections"
+    assert info.value.outcome is not None and info.value.outcome.throttles == "connections"
     assert "refused the login for now (454 4.7.0 Too many login attempts" in str(info.value)
     assert source.generation == 1  # no new token fetched for it

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import aiosmtplib
 import pytest
 
+from pressctl.relays.actions import classify
 from pressctl.relays.replies import Meaning, classify_reply
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def test_third_connection_refused(postfix_relay: Callable[..., PostfixRelay]) ->
     refused = asyncio.run(go())
     assert refused.code == 421
     assert refused.message == "4.7.0 mx.hvsp.test Error: too many connections from 127.0.0.1"
-    verdict = classify_reply(refused.code, refused.message, stage="connect")
+    verdict = classify(refused.code, refused.message, stage="connect")
     assert verdict.meaning is Meaning.SLOW_DOWN and not verdict.charged and verdict.reconnect
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pressctl.config import parse_smtp_url
 from pressctl.errors import InputError
 from pressctl.relays.profiles import (
     PROFILES,
@@ -14,7 +15,6 @@ from pressctl.relays.profiles import (
     resolve_limits,
 )
 from pressctl.send.pacing import Rate, parse_rate
-from pressctl.send.transport import parse_smtp_url
 
 
 def test_the_table_of_issue_11() -> None:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pressctl.relays.replies import RULES, Meaning, classify_lost, classify_reply, enhanced_status
+from pressctl.relays.actions import Action, classify, judge
+from pressctl.relays.replies import RULES, Meaning, Reply, classify_lost, classify_reply, enhanced_status
 
 M = Meaning
 
@@ -85,14 +86,14 @@ CASES: list[tuple[int, str, str, Meaning]] = [
 
 
 def test_relay_side_refusals_name_no_mailbox() -> None:
-    assert classify_reply(500, "Error: (FileNotFoundError)", stage="data").relay_side
-    assert classify_reply(502, "5.5.2 Error: command not recognized", stage="rcpt").relay_side
-    assert classify_reply(554, "5.3.0 Mail system error", stage="data").relay_side
-    assert not classify_reply(501, "5.1.3 Bad recipient address syntax", stage="rcpt").relay_side
-    assert not classify_reply(550, "5.1.1 No such user here", stage="rcpt").relay_side
-    assert not classify_reply(550, "Requested action not taken: mailbox unavailable", stage="rcpt").relay_side
-    assert not classify_reply(552, "5.2.2 Mailbox full", stage="rcpt").relay_side
-    assert not classify_reply(552, "5.3.4 Message too big", stage="data").relay_side  # policy: the run stops
+    assert classify(500, "Error: (FileNotFoundError)", stage="data").relay_side
+    assert classify(502, "5.5.2 Error: command not recognized", stage="rcpt").relay_side
+    assert classify(554, "5.3.0 Mail system error", stage="data").relay_side
+    assert not classify(501, "5.1.3 Bad recipient address syntax", stage="rcpt").relay_side
+    assert not classify(550, "5.1.1 No such user here", stage="rcpt").relay_side
+    assert not classify(550, "Requested action not taken: mailbox unavailable", stage="rcpt").relay_side
+    assert not classify(552, "5.2.2 Mailbox full", stage="rcpt").relay_side
+    assert not classify(552, "5.3.4 Message too big", stage="data").relay_side  # policy: the run stops
 
 
 @pytest.mark.parametrize(("code", "text", "stage", "meaning"), CASES, ids=[f"{c[0]}-{c[1][:30]}" for c in CASES])
@@ -102,30 +103,30 @@ def test_known_replies(code: int, text: str, stage: str, meaning: Meaning) -> No
 
 
 def test_charged_only_for_the_recipients_own_fate() -> None:
-    charged = {m: classify_reply(c, t, stage=s).charged for c, t, s, m in CASES}  # type: ignore[arg-type]
+    charged = {m: classify(c, t, stage=s).charged for c, t, s, m in CASES}  # type: ignore[arg-type]
     assert charged == {
         M.SENT: True, M.RETRY_RECIPIENT: True, M.RECIPIENT_FAILED: True,
         M.SLOW_DOWN: False, M.STOP_FOR_NOW: False, M.AUTH: False, M.POLICY: False,
     }
-    assert classify_lost("data").charged
+    assert judge(Reply(None, "connection lost", "data")).charged
 
 
 def test_what_the_run_does() -> None:
-    quota = classify_reply(454, "Throttling failure: Daily message quota exceeded.")
-    assert quota.holds_run and not quota.stops_run
-    auth = classify_reply(535, "5.7.8 Authentication credentials invalid", stage="auth")
-    assert auth.stops_run and not auth.holds_run
+    quota = classify(454, "Throttling failure: Daily message quota exceeded.")
+    assert quota.action is Action.STOP_RELAY
+    auth = classify(535, "5.7.8 Authentication credentials invalid", stage="auth")
+    assert auth.action is Action.AUTH_FAILED
     assert classify_reply(421, "4.7.0 Try again later, closing connection.").reconnect
     assert classify_reply(432, "4.3.2 Concurrent connections limit exceeded").reconnect
     assert not classify_reply(450, "4.7.1 Error: too much mail from 127.0.0.1").reconnect
 
 
 def test_bounce_only_for_addresses_that_do_not_exist() -> None:
-    assert classify_reply(550, "5.1.1 No such user here", stage="rcpt").bounce
-    assert classify_reply(550, "5.1.10 Recipient not found", stage="data").bounce
-    assert not classify_reply(552, "5.2.2 Mailbox full", stage="rcpt").bounce
-    assert not classify_reply(553, "5.1.8 sender domain unknown", stage="mail").bounce  # our sender, not theirs
-    assert not classify_reply(450, "4.1.1 try later", stage="rcpt").bounce
+    assert classify(550, "5.1.1 No such user here", stage="rcpt").bounce
+    assert classify(550, "5.1.10 Recipient not found", stage="data").bounce
+    assert not classify(552, "5.2.2 Mailbox full", stage="rcpt").bounce
+    assert not classify(553, "5.1.8 sender domain unknown", stage="mail").bounce  # our sender, not theirs
+    assert not classify(450, "4.1.1 try later", stage="rcpt").bounce
 
 
 def test_profile_specific_rules() -> None:
@@ -194,11 +195,11 @@ def test_every_reply_gets_a_meaning(code: int, text: str, stage: str) -> None:
 
 
 def test_what_a_throttle_cuts() -> None:
-    assert classify_reply(421, "4.7.0 mx Error: too many connections from 127.0.0.1", stage="connect").throttles == "connections"
-    assert classify_reply(454, "4.7.0 Too many login attempts", stage="auth").throttles == "connections"
-    assert classify_reply(450, "4.7.1 Error: too much mail from 127.0.0.1", stage="mail").throttles == "rate"
-    assert classify_reply(421, "4.7.0 Try again later, closing connection.", stage="rcpt").throttles == "both"
-    assert classify_reply(250, "2.0.0 Ok", stage="data").throttles is None
+    assert classify(421, "4.7.0 mx Error: too many connections from 127.0.0.1", stage="connect").throttles == "connections"
+    assert classify(454, "4.7.0 Too many login attempts", stage="auth").throttles == "connections"
+    assert classify(450, "4.7.1 Error: too much mail from 127.0.0.1", stage="mail").throttles == "rate"
+    assert classify(421, "4.7.0 Try again later, closing connection.", stage="rcpt").throttles == "both"
+    assert classify(250, "2.0.0 Ok", stage="data").throttles is None
 
 
 @pytest.mark.parametrize(
@@ -216,6 +217,6 @@ def test_bounce_class_is_one_rule_for_send_time_and_bounces(status: str | None, 
     assert bounce_class(status) == kind
     assert BOUNCE_ADVICE[kind]
     if status and status[0] == "5" and "." in status and kind in ("dead", "full"):
-        verdict = classify_reply(550 if kind == "dead" else 552, f"{status} mailbox", stage="rcpt")
+        verdict = classify(550 if kind == "dead" else 552, f"{status} mailbox", stage="rcpt")
         assert verdict.bounce is (kind == "dead")
         assert (verdict.meaning is M.RETRY_RECIPIENT) is (kind == "full")  # a full mailbox: this recipient later

@@ -23,14 +23,16 @@ from engine_support import make_campaign
 from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
 from smtp_server import _SMTP, SmtpTestServer, make_message
 
-from pressctl.config import load_workspace
+from pressctl.config import load_workspace, parse_smtp_url
 from pressctl.errors import ConfigError
 from pressctl.ledger import Ledger
 from pressctl.ledger.records import RecipientRow
 from pressctl.model import OutgoingMessage
-from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryResult, Lane, deliver
+from pressctl.relays.actions import judge
+from pressctl.send.delivery import Delivery, DeliveryOptions, DeliveryResult, Lane
+from pressctl.send.engine import deliver
 from pressctl.send.options import SendOptions
-from pressctl.send.transport import SmtpTransport, parse_smtp_url
+from pressctl.send.smtp import SmtpTransport
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)
 
@@ -614,7 +616,7 @@ def test_replies_are_read_with_the_relays_profile(profile: str | None, meaning: 
         transport = SmtpTransport(parse_smtp_url(server.url()), sender="press@hvsp.example", profile=profile)
         conn = await transport.open()
         try:
-            return str((await conn.send(make_message("busy@news.example"))).meaning)
+            return str(judge(await conn.send(make_message("busy@news.example")), profile=conn.profile).meaning)
         finally:
             await conn.close()
 
@@ -626,8 +628,8 @@ def test_replies_are_read_with_the_relays_profile(profile: str | None, meaning: 
 def test_too_many_oauth2_logins_is_a_slow_down_while_connecting() -> None:
     from provider_smtp import ProviderServer, gmail
 
+    from pressctl.relays.connect import RelayBusy
     from pressctl.relays.oauth import TokenSource, login_xoauth2
-    from pressctl.send.transport import RelayBusy
 
     user = "press@hvsp.example"
     tokens = TokenSource(env={"PRESSCTL_SMTP_OAUTH_TOKEN": "tok-1"})

@@ -20,7 +20,7 @@ from pressctl.ledger import Ledger
 from pressctl.send.options import SendOptions
 from pressctl.send.plan import plan_send
 from pressctl.send.run import run_send
-from pressctl.send.transport import SmtpTransport, helo_name
+from pressctl.send.smtp import SmtpTransport, helo_name
 from pressctl.send.transports import make_transport
 
 pytest_plugins = ["postfix_support"]  # the postfix_relay fixture (a real Postfix; skipped when not root)
@@ -275,9 +275,9 @@ def test_daily_cap_counts_every_campaign_of_the_relay_account(ws: Path) -> None:
 
 
 def test_handovers_are_recorded_per_relay_account(tmp_path: Path) -> None:
+    from pressctl.config import parse_smtp_url
     from pressctl.ledger.records import RecipientRow
     from pressctl.relays.profiles import relay_account
-    from pressctl.send.transport import parse_smtp_url
 
     url = "smtp://Press@Mail.HVSP.example:587"
     transport = SmtpTransport(parse_smtp_url(url), sender="press@hvsp.example", local_hostname="h.example")

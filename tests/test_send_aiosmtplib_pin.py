@@ -1,6 +1,6 @@
 """The aiosmtplib fast DATA path depends on aiosmtplib internals: this fails loudly when they change.
 
-``pressctl.send.transport.install_fast_data_path`` replaces two module globals of ``aiosmtplib.protocol``
+``pressctl.send.smtp.install_fast_data_path`` replaces two module globals of ``aiosmtplib.protocol``
 (``normalize_message_line_endings`` and ``PERIOD_REGEX``) that ``SMTPProtocol.execute_data_command`` looks up
 for every message, and hands over messages already in wire form (dot-stuffed once, by pressctl). If a new
 aiosmtplib stopped looking those names up, it would stuff the dots a second time and every line starting
@@ -59,7 +59,9 @@ def test_the_internals_the_fast_data_path_replaces_are_there_and_used() -> None:
 def test_a_transport_installs_the_fast_path() -> None:
     from aiosmtplib import protocol
 
-    from pressctl.send.transport import SmtpTransport, normalize_line_endings, parse_smtp_url
+    from pressctl.config import parse_smtp_url
+    from pressctl.send.smtp import SmtpTransport
+    from pressctl.send.wire import normalize_line_endings
 
     transport = SmtpTransport(parse_smtp_url("smtp://127.0.0.1:2525"), sender="press@hvsp.example")
     assert transport.takes_wire_data, "the fast DATA path did not install: see install_fast_data_path"

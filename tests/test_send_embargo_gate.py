@@ -13,7 +13,7 @@ from smtp_server import SmtpTestServer
 
 from pressctl.embargo import HandoverGate, check_run_now, check_send_now
 from pressctl.errors import EmbargoError
-from pressctl.send.engine import DeliveryOptions
+from pressctl.send.delivery import DeliveryOptions
 from pressctl.times import format_local
 
 LIFT = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)  # 10:00 in Hong Kong

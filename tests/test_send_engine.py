@@ -13,10 +13,13 @@ import pytest
 from engine_support import FAST, deliver_to, make_campaign, statuses_of
 from smtp_server import SmtpTestServer, make_message
 
+from pressctl.config import parse_smtp_url
 from pressctl.errors import TransportError
-from pressctl.send.engine import Delivery, DeliveryOptions, deliver
+from pressctl.relays.actions import Outcome
+from pressctl.send.delivery import Delivery, DeliveryOptions
+from pressctl.send.engine import deliver
 from pressctl.send.pacing import Rate
-from pressctl.send.transport import Outcome, SmtpTransport, parse_smtp_url
+from pressctl.send.smtp import SmtpTransport
 
 
 def test_everyone_once_over_reused_connections(tmp_path: Path) -> None:

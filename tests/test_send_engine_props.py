@@ -20,15 +20,16 @@ from smtp_server import make_message
 from pressctl.ledger import Ledger
 from pressctl.ledger.records import RecipientRow
 from pressctl.model import OutgoingMessage
-from pressctl.send.engine import Delivery, DeliveryOptions, deliver
-from pressctl.send.transport import Outcome
+from pressctl.relays.replies import Reply
+from pressctl.send.delivery import Delivery, DeliveryOptions
+from pressctl.send.engine import deliver
 
-_OUTCOMES = {
-    "sent": Outcome("sent", 250, "2.0.0 queued"),
-    "busy": Outcome("retry-recipient", 451, "4.3.0 try later"),
-    "bye": Outcome("retry-recipient", 421, "4.3.2 closing", reconnect=True),
-    "lost": Outcome("unknown", None, "connection lost after data", reconnect=True),
-    "gone": Outcome("recipient-failed", 550, "5.1.1 no such user", stage="rcpt"),
+_OUTCOMES = {  # what the relay says (read by pressctl.relays as: sent, retry, retry, unknown, failed)
+    "sent": Reply(250, "2.0.0 queued", "data"),
+    "busy": Reply(451, "4.3.0 try later", "rcpt"),
+    "bye": Reply(421, "4.3.2 closing", "rcpt", closed=True),
+    "lost": Reply(None, "connection lost after data", "data", error="ConnectionResetError", closed=True),
+    "gone": Reply(550, "5.1.1 no such user", "rcpt"),
 }
 
 
@@ -40,11 +41,13 @@ class _Server:
 
 
 class _Conn:
+    profile = None
+
     def __init__(self, server: _Server) -> None:
         self.server = server
         self.usable = True
 
-    async def send(self, message: OutgoingMessage) -> Outcome:
+    async def send(self, message: OutgoingMessage) -> Reply:
         s = self.server
         n = s.handovers[message.recipient]
         s.handovers[message.recipient] += 1
@@ -53,10 +56,10 @@ class _Conn:
         await asyncio.sleep(0)
         if name in ("sent", "lost"):  # "lost": the server has it, the client never heard
             s.delivered[message.recipient].append(message.message_id)
-        outcome = _OUTCOMES[name]
-        if outcome.reconnect:
+        reply = _OUTCOMES[name]
+        if reply.closed:
             self.usable = False
-        return outcome
+        return reply
 
     async def close(self) -> None:
         self.usable = False

@@ -9,16 +9,18 @@ from pathlib import Path
 from messages_support import contact, make_factory, make_renders, make_workspace
 from smtp_server import SmtpTestServer
 
+from pressctl.config import SmtpSettings
 from pressctl.model import OutgoingMessage
+from pressctl.relays.actions import judge
 from pressctl.send.messages import MessageFactory
-from pressctl.send.transport import SmtpSettings, SmtpTransport
+from pressctl.send.smtp import SmtpTransport
 
 
 async def _send_all(host: str, port: int, sender: str, messages: list[OutgoingMessage]) -> list[str]:
     transport = SmtpTransport(SmtpSettings(host=host, port=port, tls="none"), sender=sender)
     connection = await transport.open()
     try:
-        return [(await connection.send(m)).kind for m in messages]
+        return [judge(await connection.send(m)).kind for m in messages]
     finally:
         await connection.close()
 

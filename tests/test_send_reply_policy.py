@@ -24,7 +24,7 @@ from pressctl.ledger import migrations as ledger_module
 from pressctl.ledger.migrations import SCHEMA_VERSION
 from pressctl.model import OutgoingMessage
 from pressctl.relays.policy import Rate
-from pressctl.send.engine import DeliveryOptions
+from pressctl.send.delivery import DeliveryOptions
 
 
 def test_a_permanent_failure_without_a_code_stays_failed_on_a_rerun(tmp_path: Path) -> None:
@@ -151,3 +151,32 @@ def test_send_stops_for_now_with_everyone_left_pending_and_exit_1(tmp_path: Path
         again = run_cli(argv, cwd=ws)
         assert again.returncode == 0, again.stderr
     assert sorted(m.rcpt for m in server.accepted) == [f"reporter{i:05d}@news.example" for i in range(4)]
+
+
+def test_stop_for_now_says_when_to_resume_in_the_workspaces_zone(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    ledger, cid = make_campaign(tmp_path, ["r0@news.example"])
+    now = dt.datetime(2030, 3, 12, 2, 0, 41, tzinfo=dt.UTC)
+    with SmtpTestServer() as server:
+        server.script("r0@news.example", "550 5.4.5 Daily SMTP relay limit exceeded for user")
+        result = deliver_to(
+            server, ledger, cid, ["r0@news.example"], clock=lambda: now, zone=ZoneInfo("Asia/Hong_Kong")
+        )
+    assert result.stopped is not None and "Run the same command again after 2030-03-13 10:00 HKT" in result.stopped
+    assert "UTC" not in result.stopped
+
+
+@pytest.mark.slow
+def test_send_says_when_to_resume_in_the_workspaces_zone(tmp_path: Path) -> None:
+    import re
+
+    ws = make_workspace(tmp_path)  # [defaults] timezone = "Asia/Hong_Kong"
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 2)
+    with SmtpTestServer() as server:
+        server.script("reporter00000@news.example", "550 5.4.5 Daily SMTP relay limit exceeded for user")
+        proc = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
+    assert proc.returncode == 1, proc.stderr
+    line = " ".join(proc.stderr.split())
+    assert re.search(r"Run the same command again after \d{4}-\d\d-\d\d \d\d:\d\d HKT", line), line

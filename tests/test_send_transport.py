@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpTestServer, loopback_tls, make_message
 
+from pressctl.config import parse_smtp_url
 from pressctl.errors import InputError, TransportError
-from pressctl.send.transport import OutboxTransport, SmtpTransport, classify, parse_smtp_url
+from pressctl.relays.actions import classify, judge
+from pressctl.send.outbox import OutboxTransport
+from pressctl.send.smtp import SmtpTransport
 
 
 def test_urls() -> None:
@@ -54,7 +57,7 @@ def test_classify() -> None:
 
 
 def test_classify_reads_replies_by_meaning_through_the_one_table() -> None:
-    # The transport asks pressctl.relays.replies; nothing here re-derives what a reply means.
+    # pressctl.relays reads the reply and looks the action up; the transport only reports the reply.
     throttle = classify(451, "4.7.0 Too many messages, slow down", stage="rcpt")
     assert throttle.meaning == "slow-down" and not throttle.charged and throttle.retryable
     quota = classify(550, "5.4.5 Daily SMTP relay limit exceeded for user", stage="rcpt")
@@ -73,7 +76,7 @@ def test_implicit_tls(tmp_path: Path) -> None:
         transport = SmtpTransport(parse_smtp_url(url), sender="HVSP <press@hvsp.example>")
         conn = await transport.open()
         try:
-            return (await conn.send(make_message("desk@news.example"))).kind
+            return judge(await conn.send(make_message("desk@news.example"))).kind
         finally:
             await conn.close()
 
@@ -91,7 +94,7 @@ def test_smtputf8_address(tmp_path: Path) -> None:
         message = make_message("陳記者@news.example")
         message = type(message)(**{**message.__dict__, "smtputf8": True})
         try:
-            return (await conn.send(message)).kind
+            return judge(await conn.send(message)).kind
         finally:
             await conn.close()
 
@@ -108,7 +111,7 @@ def test_outbox_is_a_maildir(tmp_path: Path) -> None:
         transport = OutboxTransport(tmp_path / "outbox")
         assert transport.is_local and "nothing leaves" in transport.description
         conn = await transport.open()
-        replies = [(await conn.send(make_message(f"r{i}@news.example"))).reply for i in range(3)]
+        replies = [judge(await conn.send(make_message(f"r{i}@news.example"))).reply for i in range(3)]
         await conn.close()
         return replies
 
@@ -123,7 +126,7 @@ from aiosmtplib import protocol as _aiosmtplib_protocol  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from pressctl.send.transport import _DotStuffing, normalize_line_endings  # noqa: E402
+from pressctl.send.wire import _DotStuffing, normalize_line_endings  # noqa: E402
 
 _UPSTREAM_NORMALIZE = _aiosmtplib_protocol.LINE_ENDINGS_REGEX
 _UPSTREAM_PERIOD = __import__("re").compile(rb"(?m)^\.")
@@ -143,7 +146,7 @@ def test_fast_data_path_is_byte_for_byte_aiosmtplibs(message: bytes) -> None:
 
 @given(st.binary(max_size=60) | st.text(alphabet="a.\r\n", max_size=60).map(str.encode))
 def test_prepared_data_is_not_touched_again(message: bytes) -> None:
-    from pressctl.send.transport import WireData, prepare_data
+    from pressctl.send.wire import WireData, prepare_data
 
     wire = prepare_data(message)
     assert type(wire) is WireData and wire == _upstream(message)

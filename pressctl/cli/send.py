@@ -249,8 +249,8 @@ def _transport(plan: SendPlan) -> Transport:
     """The plan's relays, asking at a prompt for a password the environment does not give (in a terminal)."""
     import os
 
+    from pressctl.config import PASSWORD_ENV
     from pressctl.send.relayset import password_for
-    from pressctl.send.transport import PASSWORD_ENV
     from pressctl.send.transports import make_transport
 
     passwords: dict[int, str] = {}
@@ -504,7 +504,8 @@ def _check_relay_size(plan: SendPlan, transport: Transport) -> None:
 
     from pressctl.errors import TransportError
     from pressctl.send.probe import check_size, largest_message, relay_size
-    from pressctl.send.transport import RelayPool, SmtpTransport
+    from pressctl.send.relaypool import RelayPool
+    from pressctl.send.smtp import SmtpTransport
 
     relays = transport.relays if isinstance(transport, RelayPool) else (transport,)
     if not all(isinstance(r, SmtpTransport) for r in relays) or not plan.contacts.selected:

@@ -60,8 +60,9 @@ def check(
     from pressctl.send.options import SendOptions
     from pressctl.send.plan import plan_send
     from pressctl.send.probe import check_size, largest_message, probe
+    from pressctl.send.relaypool import RelayPool
     from pressctl.send.relayset import password_for
-    from pressctl.send.transport import RelayPool, SmtpTransport
+    from pressctl.send.smtp import SmtpTransport
     from pressctl.send.transports import make_transport
 
     workspace = workspace_for(release, config)

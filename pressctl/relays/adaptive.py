@@ -4,7 +4,8 @@
 said stop) with the time, and answers how many connections and what rate are allowed now: halve on
 throttling, recover a step after a clean stretch, never above the configured limits, never below one
 connection and a floor rate. :func:`plan_cap` says how many of a run fit a relay account's rolling 24-hour
-cap now and when the next slot frees.
+cap now and when the next slot frees; :func:`combine_caps` reads several relays' caps as one (a run, or a held
+job, that every relay's cap holds back resumes when the first of them has room again).
 
 Pure: every time comes from the caller (monotonic seconds for the controller, aware datetimes for the cap);
 nothing here sleeps, reads a clock or does I/O.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ __all__ = [
     "Allowance",
     "CapPlan",
     "cap_allows",
+    "combine_caps",
     "max_in_any_window",
     "plan_cap",
 ]
@@ -223,6 +225,26 @@ def plan_cap(
         times = [*recent, *([at] * now)]
         resume_at = times[len(times) - cap] + window
     return CapPlan(cap=cap, used=used, now=now, pending=pending, resume_at=resume_at)
+
+
+def combine_caps(plans: Sequence[CapPlan], wanted: int) -> CapPlan | None:
+    """Several relays' rolling daily caps as one, for ``wanted`` recipients spread over them: their caps and
+    use added, the room they have now together, and, when not everyone fits, when the first relay has room
+    again (the earliest of their :attr:`CapPlan.resume_at`). Each plan must be for the same moment and the
+    same ``wanted`` (:func:`plan_cap`). None without plans (no relay is capped)."""
+    if not plans:
+        return None
+    room = sum(max(0, p.cap - p.used) for p in plans)
+    now = min(wanted, room)
+    resumes = [p.resume_at for p in plans if p.resume_at is not None]
+    pending = wanted - now
+    return CapPlan(
+        cap=sum(p.cap for p in plans),
+        used=sum(p.used for p in plans),
+        now=now,
+        pending=pending,
+        resume_at=min(resumes) if pending and resumes else None,
+    )
 
 
 def cap_allows(handovers: Iterable[dt.datetime], cap: int, at: dt.datetime, *, window: dt.timedelta = DAY) -> int:

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 from pressctl.children import child_environment, redact, run_child, withheld
 from pressctl.errors import ConfigError, TransportError
-from pressctl.relays.replies import Meaning, Verdict, classify_reply
+from pressctl.relays.actions import Action, Outcome, judge
+from pressctl.relays.replies import Reply
 
 if TYPE_CHECKING:
     import aiosmtplib
@@ -77,15 +78,16 @@ class Secret:
 class OAuthError(TransportError):
     """No usable token, or the relay refused the OAuth2 login. Never contains the token.
 
-    ``verdict`` is the relay's refusal read by meaning, when there was one: ``auth`` (the token or user is
-    wrong) or e.g. ``slow-down`` (Google's ``454 4.7.0 Too many login attempts``: fewer connections).
+    ``outcome`` is the relay's refusal read and looked up (:mod:`pressctl.relays.actions`), when there was
+    one: ``auth-failed`` (the token or user is wrong) or e.g. ``slow-down`` (Google's ``454 4.7.0 Too many
+    login attempts``: fewer connections).
     """
 
     def __init__(
-        self, what: str, *, where: str | None = None, hint: str | None = None, verdict: Verdict | None = None
+        self, what: str, *, where: str | None = None, hint: str | None = None, outcome: Outcome | None = None
     ) -> None:
         super().__init__(what, where=where, hint=hint)
-        self.verdict = verdict
+        self.outcome = outcome
 
 
 def xoauth2_string(user: str, token: Secret) -> bytes:
@@ -222,9 +224,12 @@ class TokenSource:
         return fresh, self.generation
 
 
-async def login_xoauth2(client: aiosmtplib.SMTP, user: str, tokens: TokenSource) -> None:
+async def login_xoauth2(
+    client: aiosmtplib.SMTP, user: str, tokens: TokenSource, *, profile: str | None = None
+) -> None:
     """Log in with XOAUTH2 on a connected client (after STARTTLS). A refused token is fetched again and the
-    login retried once; a second refusal raises :class:`OAuthError` (the relay's reply, never the token)."""
+    login retried once; a second refusal raises :class:`OAuthError` (the relay's reply, read with the
+    relay's ``profile``, never the token)."""
     import aiosmtplib
 
     where = f"{client.hostname}:{client.port}"
@@ -245,18 +250,18 @@ async def login_xoauth2(client: aiosmtplib.SMTP, user: str, tokens: TokenSource)
             return
         except aiosmtplib.SMTPAuthenticationError as exc:
             reply = _redact(" ".join(exc.message.split()), token.reveal())
-            verdict = classify_reply(exc.code, reply, stage="auth")
-            if verdict.meaning is not Meaning.AUTH:
+            outcome = judge(Reply(exc.code, reply, "auth"), profile=profile)
+            if outcome.action is not Action.AUTH_FAILED:
                 # Not about the token (e.g. too many logins): fetching another would not help.
                 raise OAuthError(
                     f"{where} refused the login for now ({exc.code} {reply})",
-                    hint=f"{verdict.reason}; try again later", verdict=verdict,
+                    hint=f"{outcome.reason}; try again later", outcome=outcome,
                 ) from None
             if attempt == 2:
                 raise OAuthError(
                     f"{where} refused the OAuth2 login for {user} ({exc.code} {reply})",
                     hint=f"check the user name and that the token from {tokens.origin} is for this mailbox "
                     "and has the SMTP scope",
-                    verdict=verdict,
+                    outcome=outcome,
                 ) from None
         token, generation = await asyncio.to_thread(tokens.refresh, generation)

@@ -2,9 +2,10 @@
 
 They sit in ``relays`` (below ``send``) so the relay profiles start from them too. ``pressctl send`` (its
 options), ``pressctl schedule`` (a job without an option takes these when it goes),
-:class:`pressctl.send.options.SendOptions` and :class:`pressctl.send.engine.DeliveryOptions` all read
-them from here. What a reply *means* (retry, slow down, stop) is decided in :mod:`pressctl.relays.replies`;
-how hard to slow down and when to recover, in :mod:`pressctl.relays.adaptive`. Pure: constants only.
+:class:`pressctl.send.options.SendOptions` and :class:`pressctl.send.delivery.DeliveryOptions` all read
+them from here. What a reply *means* is read in :mod:`pressctl.relays.replies`, and what the run does about
+it (retry, slow down, stop) is :mod:`pressctl.relays.actions`' table; how hard to slow down and when to
+recover, in :mod:`pressctl.relays.adaptive`. Pure: constants only.
 """
 
 from __future__ import annotations

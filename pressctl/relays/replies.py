@@ -1,27 +1,25 @@
-"""What an SMTP reply means for a run: one table, read by meaning, not only by reply class.
+"""What an SMTP reply means: one table of rules, read by meaning, not only by reply class.
 
-Every reply a relay gives (code, RFC 3463 enhanced status, and the texts providers are known to use) is
-turned into a :class:`Verdict` with one of these meanings:
+The transport reports what the relay said as a :class:`Reply` (code, text, the stage: connect, ehlo,
+starttls, auth, mail, rcpt, data, quit; or, with no reply, the connection error) and decides nothing.
+:func:`read_reply` reads it once into a :class:`Verdict` with one of these meanings:
 
-========================  ==========================================================  =========
-meaning                   what the run does                                           charged?
-========================  ==========================================================  =========
-``sent``                  the relay took the message                                  yes
-``retry-recipient``       this recipient later (greylisting, mailbox busy, other 4xx)  yes
-``slow-down``             the relay throttles us: fewer connections, lower rate        no
-``stop-for-now``          a daily/account quota or a throttled mailbox: keep everyone  no
-                          left pending, stop cleanly, say when a re-run can resume
-``auth``                  the login is refused (530/535, M365 basic auth off): stop   no
-``policy``                the relay refuses this sender or message (5.7.x): stop      no
-``recipient-failed``      permanent for this recipient (5.1.x and other 5xx; a        yes
-                          syntax or local error is ``relay_side``: held, see
-                          ``send/relayfault.py``)
-``unknown``               the connection was lost after the data: the relay may have  yes
-                          it; send again with the same Message-ID
-========================  ==========================================================  =========
+========================  ==============================================================
+meaning                   what the relay is saying
+========================  ==============================================================
+``sent``                  it took the message
+``retry-recipient``       not this recipient now (greylisting, a busy mailbox, another 4xx)
+``slow-down``             we are too fast for it: too many connections or messages
+``stop-for-now``          a daily or account quota is used up, or the mailbox is throttled
+``auth``                  the login is refused (530/535, Microsoft 365's basic auth off)
+``policy``                it refuses this sender or message (5.7.x, a message too big)
+``recipient-failed``      a permanent refusal for this recipient (5.1.x and other 5xx)
+``unknown``               the connection was lost after the data: it may have the message
+========================  ==============================================================
 
-"Charged" means the hand-over counts against the recipient's attempts: a recipient who met a throttle or
-a quota did nothing wrong and must not run out of tries because of it.
+A rule may also name the refusal's *cause* when it is not the recipient's: ``relay`` (a syntax or local
+error of the relay's own, not about a mailbox) or ``size`` (the message is larger than the relay takes).
+What the run does with each meaning and cause is one table in :mod:`pressctl.relays.actions`.
 
 The rules are data (:data:`RULES`), tried in order, first match wins; the fallbacks follow RFC 5321/3463
 reply classes. Pure: no I/O. Sources of the provider texts: docs/relays.md.
@@ -36,6 +34,7 @@ what to do (:data:`BOUNCE_ADVICE`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -43,12 +42,14 @@ from typing import Literal
 
 __all__ = [
     "BOUNCE_ADVICE",
-    "CHARGED",
+    "CONNECTING",
     "DEAD_STATUSES",
     "RELAY_SIDE",
     "RULES",
     "BounceClass",
+    "Cause",
     "Meaning",
+    "Reply",
     "Rule",
     "Stage",
     "Verdict",
@@ -56,10 +57,17 @@ __all__ = [
     "classify_lost",
     "classify_reply",
     "enhanced_status",
-    "throttle_aspect",
+    "read_reply",
 ]
 
-Stage = Literal["connect", "ehlo", "auth", "mail", "rcpt", "data", ""]
+#: Where in the conversation a reply came ("": not known, e.g. a reply read on its own).
+Stage = Literal["connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "quit", ""]
+
+#: The stages of opening a connection: nothing has been handed over yet.
+CONNECTING: frozenset[str] = frozenset({"connect", "ehlo", "starttls", "auth"})
+
+#: Whose a refusal is when it is not the recipient's: the relay's own error, or the message's size.
+Cause = Literal["", "relay", "size"]
 
 
 class Meaning(StrEnum):
@@ -72,9 +80,6 @@ class Meaning(StrEnum):
     RECIPIENT_FAILED = "recipient-failed"
     UNKNOWN = "unknown"
 
-
-#: Meanings whose recipient is charged an attempt (see the module docstring).
-CHARGED = _CHARGED = frozenset({Meaning.SENT, Meaning.RETRY_RECIPIENT, Meaning.RECIPIENT_FAILED, Meaning.UNKNOWN})
 
 #: Enhanced statuses that say the *address* does not exist (suppression-worthy), at send time and in a DSN:
 #: bad mailbox (5.1.0, 5.1.1, Microsoft's 5.1.10), bad system or domain (5.1.2), bad syntax (5.1.3), moved
@@ -125,7 +130,8 @@ class Rule:
 
     ``status`` is a regular expression matched against the whole enhanced status (``r"5\\.2\\.25[1-5]"``);
     ``text`` is searched case-insensitively in the reply text; ``stages`` limits where the reply came;
-    ``profiles`` limits the rule to replies from relays of those profiles (see ``profiles.py``).
+    ``profiles`` limits the rule to replies from relays of those profiles (see ``profiles.py``); ``cause``
+    says the refusal is not about the recipient (see :data:`Cause`).
     """
 
     name: str
@@ -138,6 +144,7 @@ class Rule:
     stages: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
     reconnect: bool = False
+    cause: Cause = ""
 
     def matches(self, code: int, status: str | None, text: str, stage: str, profile: str | None) -> bool:
         if self.codes and code not in self.codes:
@@ -215,18 +222,18 @@ RULES: tuple[Rule, ...] = (
     # A full mailbox is soft (bounce_class "full"), as a DSN saying so is: this recipient later.
     Rule("mailbox-full-5.2.2", M.RETRY_RECIPIENT, "the mailbox is full: this recipient later",
          code_class=5, status=r"5\.2\.2", stages=("rcpt", "data", "")),
-    Rule("connect-421", M.SLOW_DOWN, "the relay refused another connection", codes=(421,), stages=("connect",),
-         reconnect=True),
+    Rule("connect-421", M.SLOW_DOWN, "the relay refused another connection", codes=(421,),
+         stages=("connect", "ehlo", "starttls"), reconnect=True),
     # -- refusals of the sender, the message or the login at its stage ---------------------------------
     Rule("message-too-big", M.POLICY, "the message is larger than this relay accepts",
-         code_class=5, status=r"5\.(3\.4|2\.3)"),
+         code_class=5, status=r"5\.(3\.4|2\.3)", cause="size"),
     Rule("message-too-big-552", M.POLICY, "the message is larger than this relay accepts", codes=(552,),
-         text=r"size|too (big|large)"),
+         text=r"size|too (big|large)", cause="size"),
     Rule("auth-stage-5xx", M.AUTH, "the relay refused the login", code_class=5, stages=("auth",)),
     Rule("auth-stage-4xx", M.AUTH, "the relay could not log us in now", code_class=4, stages=("auth",)),
     Rule("sender-refused", M.POLICY, "the relay refuses our sender address", code_class=5, stages=("mail",)),
     Rule("connect-refused", M.POLICY, "the relay refuses connections from this machine", code_class=5,
-         stages=("connect", "ehlo")),
+         stages=("connect", "ehlo", "starttls")),
     Rule("policy-5.7.x", M.POLICY, "the relay refuses this by policy", code_class=5, status=r"5\.7\.\d+"),
     # -- per recipient --------------------------------------------------------------------------------
     Rule("421-closing", M.RETRY_RECIPIENT, "the relay closed the connection; try again", codes=(421,),
@@ -235,19 +242,41 @@ RULES: tuple[Rule, ...] = (
     # Refusals that name no mailbox: a syntax or local error, or the relay's own mail system (RELAY_SIDE; the
     # engine holds them, and the same one for recipient after recipient is the relay's fault, not theirs).
     Rule("relay-local-error", M.RECIPIENT_FAILED, "the relay answered with a syntax or local error, not about "
-         "this mailbox", codes=(500, 501, 502, 503, 504), text=r"^(?!5\.[12]\.)"),
+         "this mailbox", codes=(500, 501, 502, 503, 504), text=r"^(?!5\.[12]\.)", cause="relay"),
     Rule("relay-system-error", M.RECIPIENT_FAILED, "the relay's mail system refused it, not about this mailbox",
-         code_class=5, status=r"5\.3\.\d+"),
+         code_class=5, status=r"5\.3\.\d+", cause="relay"),
     Rule("permanent", M.RECIPIENT_FAILED, "refused for this recipient", code_class=5),
 )
 
 #: Rules whose refusal may be the relay's fault rather than the recipient's (see ``send/relayfault.py``).
-RELAY_SIDE = frozenset({"relay-local-error", "relay-system-error"})
+RELAY_SIDE = frozenset(rule.name for rule in RULES if rule.cause == "relay")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a relay said, as the transport reports it: no reading, no decision.
+
+    ``code`` and ``text`` are the reply (``text`` what follows the code, lines joined). With no reply
+    (``code`` None), ``error`` says what happened instead (the connection error, ``"TimeoutError: ..."``) and
+    ``text`` the line the ledger keeps for it. ``here``: refused before anything reached the relay (it
+    takes no international addresses; an address the SMTP library refuses). ``closed``: the connection is
+    no longer usable after it. ``sender``: the envelope sender of a MAIL FROM refusal, named in its line.
+    """
+
+    code: int | None
+    text: str = ""
+    stage: Stage = ""
+    error: str = ""
+    here: bool = False
+    closed: bool = False
+    sender: str = ""
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """One reply read by meaning. ``reason`` is the short line the report shows per recipient."""
+    """One reply read by meaning. ``reason`` is the short line the report shows; ``rule`` the rule of
+    :data:`RULES` that decided; ``cause`` whose refusal it is when not the recipient's; ``reconnect``: the
+    connection is no longer usable."""
 
     meaning: Meaning
     code: int | None
@@ -257,58 +286,12 @@ class Verdict:
     rule: str
     reason: str
     reconnect: bool = False
-
-    @property
-    def charged(self) -> bool:
-        """Whether this hand-over counts against the recipient's attempts."""
-        return self.meaning in _CHARGED
-
-    @property
-    def stops_run(self) -> bool:
-        """Authentication and policy: stop the run (or take the relay out of rotation), keep all pending."""
-        return self.meaning in (Meaning.AUTH, Meaning.POLICY)
-
-    @property
-    def holds_run(self) -> bool:
-        """A quota: stop this relay for now, keep everyone left pending, tell when to resume."""
-        return self.meaning is Meaning.STOP_FOR_NOW
-
-    @property
-    def bounce(self) -> bool:
-        """The address does not exist (5.1.x after RCPT or DATA): it belongs on the suppression list."""
-        return (
-            self.meaning is Meaning.RECIPIENT_FAILED
-            and self.stage in ("rcpt", "data", "")
-            and bounce_class(self.status) == "dead"
-        )
-
-    @property
-    def relay_side(self) -> bool:
-        """A permanent refusal that names no mailbox (a syntax or local error of the relay): the same one for
-        every recipient means the relay is broken, and they stay pending (:data:`RELAY_SIDE`)."""
-        return self.rule in RELAY_SIDE
-
-    @property
-    def throttles(self) -> Literal["connections", "rate", "both"] | None:
-        """For ``slow-down``: what to cut. Refusals of a connection or a login mean fewer connections; a
-        throttle that also closes the connection, both; one on a message, the rate."""
-        return throttle_aspect(self.meaning, self.stage, reconnect=self.reconnect)
+    cause: Cause = ""
 
     def describe(self) -> str:
         """``reason (code text)``: for the report; the reply text is the relay's own, never ours."""
         reply = " ".join(str(p) for p in (self.code, self.text) if p)
         return f"{self.reason} ({reply})" if reply else self.reason
-
-
-def throttle_aspect(
-    meaning: Meaning, stage: str, *, reconnect: bool
-) -> Literal["connections", "rate", "both"] | None:
-    """For ``slow-down``: what to cut (see :attr:`Verdict.throttles`); None for any other meaning."""
-    if meaning is not Meaning.SLOW_DOWN:
-        return None
-    if stage in ("connect", "ehlo", "auth"):
-        return "connections"
-    return "both" if reconnect else "rate"
 
 
 def enhanced_status(code: int, text: str) -> str | None:
@@ -328,17 +311,25 @@ def classify_reply(code: int, text: str, *, stage: Stage = "", profile: str | No
     status = enhanced_status(code, text)
     for rule in RULES:
         if rule.matches(code, status, text, stage, profile):
-            return Verdict(rule.meaning, code, status, text, stage, rule.name, rule.reason, rule.reconnect)
+            return Verdict(
+                rule.meaning, code, status, text, stage, rule.name, rule.reason, rule.reconnect, rule.cause
+            )
     return Verdict(Meaning.RECIPIENT_FAILED, code, status, text, stage, "unexpected-code", "an unexpected reply")
 
 
 def classify_lost(stage: Stage, why: str = "") -> Verdict:
     """The connection was lost (timeout, reset) without a reply.
 
-    Before the end of the data nothing was handed over: this recipient again later. After the final "."
-    the relay may have the message: ``unknown`` (send again with the same Message-ID).
+    Before the end of the data nothing was handed over: this recipient again later (while the connection
+    was being opened, the relay could not be used at all). After the final "." the relay may have the
+    message: ``unknown`` (send again with the same Message-ID).
     """
     detail = f" ({why})" if why else ""
+    if stage in CONNECTING:
+        return Verdict(
+            Meaning.RETRY_RECIPIENT, None, None, "", stage, "unreachable",
+            f"the relay could not be reached or the connection failed while opening{detail}", reconnect=True,
+        )
     if stage == "data":
         return Verdict(
             Meaning.UNKNOWN, None, None, "", stage, "lost-after-data",
@@ -348,3 +339,15 @@ def classify_lost(stage: Stage, why: str = "") -> Verdict:
         Meaning.RETRY_RECIPIENT, None, None, "", stage, "lost-before-data",
         f"connection lost before the message was handed over{detail}", reconnect=True,
     )
+
+
+def read_reply(reply: Reply, *, profile: str | None = None) -> Verdict:
+    """The one reading of what the transport reported, with the relay's profile (its provider texts)."""
+    if reply.here:
+        return Verdict(
+            Meaning.RECIPIENT_FAILED, None, None, reply.text, reply.stage, "refused-here", "refused before sending"
+        )
+    if reply.code is None:
+        return classify_lost(reply.stage, reply.error)
+    verdict = classify_reply(reply.code, reply.text, stage=reply.stage, profile=profile)
+    return dataclasses.replace(verdict, reconnect=True) if reply.closed and not verdict.reconnect else verdict

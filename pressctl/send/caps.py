@@ -12,7 +12,7 @@ from typing import Any
 
 from pressctl.config import Workspace
 from pressctl.ledger import Ledger, utcnow
-from pressctl.relays.adaptive import DAY, CapPlan
+from pressctl.relays.adaptive import DAY, CapPlan, combine_caps
 from pressctl.relays.adaptive import plan_cap as _plan_cap
 from pressctl.send.options import SendOptions
 from pressctl.send.plan import SendPlan
@@ -92,19 +92,6 @@ def cap_at_lift(
         return None
     with Ledger(ledger_path) as ledger:
         plans = [(account, _account_cap(ledger, account, cap, at, wanted)) for account, cap in capped]
-    if len(plans) == 1:
-        relay, plan = plans[0]
-        return (relay, plan) if plan.pending else None
-    room = sum(max(0, p.cap - p.used) for _, p in plans)
-    if room >= wanted:
-        return None
-    resumes = [p.resume_at for _, p in plans if p.resume_at is not None]
-    total = CapPlan(
-        cap=sum(p.cap for _, p in plans),
-        used=sum(p.used for _, p in plans),
-        now=room,
-        pending=wanted - room,
-        resume_at=min(resumes) if resumes else None,
-    )
-    return ", ".join(account for account, _ in plans), total
+    total = combine_caps([p for _, p in plans], wanted)
+    return (", ".join(account for account, _ in plans), total) if total is not None and total.pending else None
 

@@ -12,9 +12,11 @@ from typing import Any
 from pressctl.ledger import Ledger
 from pressctl.relays.adaptive import CapPlan
 from pressctl.send.caps import RelayCap, cap_plan, relay_caps
-from pressctl.send.engine import Delivery, DeliveryResult, Lane, deliver
+from pressctl.send.delivery import Delivery, DeliveryResult, Lane
+from pressctl.send.engine import deliver
 from pressctl.send.plan import SendPlan
-from pressctl.send.transport import RelayPool, Transport
+from pressctl.send.relaypool import RelayPool
+from pressctl.send.transport import Transport
 from pressctl.send.transports import relay_of
 
 __all__ = ["deliver_with_stop", "make_lanes"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pressctl.config import Workspace
+from pressctl.config import Workspace, parse_smtp_url
 from pressctl.digests import feed_file
 from pressctl.embargo import check_send_now
 from pressctl.errors import ContactsError, InputError
@@ -26,11 +26,11 @@ from pressctl.model import EmailLinks, Rendered
 from pressctl.relays.profiles import EffectiveLimits
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
-from pressctl.send.engine import DeliveryOptions
+from pressctl.send.delivery import DeliveryOptions
 from pressctl.send.options import SendOptions
 from pressctl.send.pdfs import cached_or_render
 from pressctl.send.relayset import RelaySpec
-from pressctl.send.transport import envelope_sender, parse_smtp_url
+from pressctl.send.transport import envelope_sender
 from pressctl.times import format_local, format_offset
 
 if TYPE_CHECKING:

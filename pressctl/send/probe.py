@@ -1,9 +1,11 @@
 """Look at a relay without sending: what its EHLO offers, its certificate, whether the login works, and
 whether a release's messages fit its SIZE (``pressctl smtp check``, and ``send``'s check up front).
 
-Connects exactly as a send does (:meth:`SmtpTransport.client`: same TLS, EHLO name, timeout), never issues
-MAIL FROM. Secrets stay out of everything it returns: the login result is the relay's reply, never the
-password or token.
+Connects exactly as a send does (:meth:`SmtpTransport.connect`, the one connect path: same TLS, EHLO name,
+timeout, login), never issues MAIL FROM, and reads every refusal as a send would
+(:func:`pressctl.relays.connect.refusal`: a ``421 4.7.0`` or ``432 4.3.2`` is *slow down* here as there).
+Secrets stay out of everything it returns: the login result is the relay's reply, never the password or
+token.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pressctl.errors import InputError, TransportError
-from pressctl.send.transport import SmtpTransport, parse_size
+from pressctl.relays.actions import Outcome
+from pressctl.relays.connect import Refused, RelayBusy
+from pressctl.send.smtp import SmtpTransport
+from pressctl.send.transport import parse_size
 
 if TYPE_CHECKING:
     from pressctl.send.plan import SendPlan
@@ -49,6 +54,7 @@ class RelayReport:
     certificate: Certificate | None = None
     login: str = ""  # what the login check found (never a secret)
     login_ok: bool | None = None  # None: not tried
+    refusal: Outcome | None = None  # the login's refusal, read as a send reads it
 
     @property
     def size(self) -> int | None:
@@ -82,36 +88,6 @@ def _certificate(client: Any) -> Certificate | None:
     return Certificate(subject=subject, issuer=issuer, not_after=not_after, tls_version=obj.version() or "")
 
 
-async def _connect(transport: SmtpTransport) -> Any:
-    """A connection without login (EHLO and STARTTLS done as a send does them)."""
-    import aiosmtplib
-
-    s = transport.settings
-    where = f"{s.host}:{s.port}"
-    client = transport.client(login=False)
-    try:
-        await client.connect()
-        if client.is_ehlo_or_helo_needed:  # after STARTTLS aiosmtplib leaves the second EHLO for later
-            await client.ehlo()
-    except aiosmtplib.SMTPResponseException as exc:
-        raise TransportError(
-            f"{where} refused the connection ({exc.code} {' '.join(exc.message.split())})",
-            hint="the relay may be busy or may not accept connections from this machine; try again later",
-        ) from None
-    except ssl.SSLCertVerificationError as exc:
-        raise TransportError(
-            f"{where}: the server's certificate could not be verified ({exc.verify_message})",
-            hint="check the host name; for a private CA add ?cafile=/path/to/ca.pem to the URL",
-        ) from None
-    except (TimeoutError, OSError, aiosmtplib.SMTPException) as exc:
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        hint = "check the host and port, that the server is running, and any firewall"
-        if "starttls" in text.lower():
-            hint = "use smtps:// (port 465) if the server has TLS, or add ?tls=none if you really mean it"
-        raise TransportError(f"cannot connect to {where} ({text})", hint=hint) from None
-    return client
-
-
 async def _quit(client: Any) -> None:
     import asyncio
 
@@ -125,10 +101,11 @@ async def _quit(client: Any) -> None:
 
 async def probe(transport: SmtpTransport, *, login: bool = True) -> RelayReport:
     """Connect as a send would, read the EHLO reply and the certificate, then (``login``) try the login on a
-    second connection exactly as a send logs in. Raises TransportError when the relay cannot be reached."""
+    second connection exactly as a send logs in. Raises TransportError when the relay cannot be reached
+    (:class:`Refused`, with the refusal read as ``send`` reads it)."""
     s = transport.settings
     report = RelayReport(description=transport.description, helo=transport.local_hostname)
-    client = await _connect(transport)
+    client = await transport.connect(login=False)
     try:
         report.extensions = {k.lower(): str(v) for k, v in (client.esmtp_extensions or {}).items()}
         report.auth_methods = [m.upper() for m in client.server_auth_methods]
@@ -149,7 +126,13 @@ async def probe(transport: SmtpTransport, *, login: bool = True) -> RelayReport:
         return report
     try:
         conn = await transport.open()
-    except TransportError as exc:
+    except RelayBusy as exc:  # e.g. Google's 454 4.7.0 Too many login attempts: not a wrong login
+        report.login, report.login_ok, report.refusal = f"not checked now: {exc.what}", False, exc.outcome
+        return report
+    except Refused as exc:
+        report.login, report.login_ok, report.refusal = f"refused: {exc.what}", False, exc.outcome
+        return report
+    except TransportError as exc:  # no token from the token command, and the like
         report.login, report.login_ok = f"refused: {exc.what}", False
         return report
     await conn.close()

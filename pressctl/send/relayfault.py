@@ -2,8 +2,9 @@
 
 A relay that answers ``500 Error: (FileNotFoundError)`` to every message is broken (a full spool, a missing
 file, a bad milter); failing each journalist for good would need a person to retry them one by one. The reply
-policy (:mod:`pressctl.relays.replies`) marks such replies ``relay_side`` (a syntax or local error, never a
-5.1.x mailbox status); this module watches them per relay:
+policy reads such replies as the relay's (:mod:`pressctl.relays.replies`: a syntax or local error, never a
+5.1.x mailbox status) and its table's action for them is ``relay-fault`` (:mod:`pressctl.relays.actions`);
+this module watches them per relay:
 
 - a ``relay_side`` refusal is *held*: its row stays pending while the run sees what comes next;
 - the same reply again and again (:data:`SAME_REFUSALS` in a row, or every recipient the relay saw in the
@@ -12,7 +13,7 @@ policy (:mod:`pressctl.relays.replies`) marks such replies ``relay_side`` (a syn
 - a message the relay takes, or a refusal about a mailbox, shows the relay works: those held were refused
   for themselves and are failed (``--retry-failed`` tries them again).
 
-Pure: the engine (:mod:`pressctl.send.engine`) does the ledger writes this asks for.
+Pure: the engine's dispatch (:mod:`pressctl.send.dispatch`) does the ledger writes this asks for.
 """
 
 from __future__ import annotations

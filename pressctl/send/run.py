@@ -29,15 +29,16 @@ from pressctl.ledger.connection import StoreError, StoreFull
 from pressctl.ledger.locks import LockHolder
 from pressctl.ledger.records import Campaign, RecipientRecord, recipients_left
 from pressctl.model import Contact, OutgoingMessage
+from pressctl.relays.actions import Outcome
 from pressctl.relays.adaptive import DAY, CapPlan
 from pressctl.send.audience import open_campaign, totals_line
 from pressctl.send.caps import RelayCap
 from pressctl.send.copies import copy_models
-from pressctl.send.engine import Delivery, DeliveryProgress, DeliveryResult
+from pressctl.send.delivery import Delivery, DeliveryProgress, DeliveryResult
 from pressctl.send.lanes import deliver_with_stop, make_lanes
 from pressctl.send.lock import ReleaseLock, busy_error, release_key
 from pressctl.send.plan import SendPlan, shown_in
-from pressctl.send.transport import Outcome, Transport
+from pressctl.send.transport import Transport
 from pressctl.send.transports import relay_of
 
 __all__ = ["SendResult", "run_send"]
@@ -232,6 +233,7 @@ def _run_locked(
                 on_bounce=bounce,
                 progress=progress,
                 stop=stop,
+                zone=plan.workspace.zone,
             )
         )
     totals = ledger.recipients.totals(campaign.id)

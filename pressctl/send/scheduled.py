@@ -13,6 +13,8 @@ from typing import Any
 from pressctl.config import Workspace
 from pressctl.errors import SendAborted
 from pressctl.ledger import Ledger, utcnow
+from pressctl.relays.adaptive import combine_caps
+from pressctl.send.caps import relay_caps
 from pressctl.send.options import SendOptions
 from pressctl.send.plan import SendPlan, SiteLinks, plan_send
 from pressctl.send.run import run_send
@@ -116,6 +118,8 @@ class LedgerCampaignSender:
                 plan, ledger=ledger, transport=transport, clock=self.clock,
                 not_before=not_before, stop=stop, wait=True, purpose="pressctl dispatch",
             )
+            # Several relays, every one capped: those left wait until the first relay has room again.
+            caps = relay_caps(plan, ledger, wanted=result.left, at=self.clock()) if result.caps else []
         if result.run.resume_after is not None and result.left:
             # "Stop for now" (a daily or account quota): those left wait, the job is held until then. The
             # engine's advice to re-run the command is for `send`; the job resumes by itself.
@@ -128,9 +132,9 @@ class LedgerCampaignSender:
             raise SendAborted(result.run.stopped)
         if result.run.interrupted and result.left:
             raise SendAborted(f"stopped with {result.left} recipient(s) left; {result.line()}")
-        cap = result.cap
+        cap = result.cap or (combine_caps([c.plan for c in caps], result.left) if len(caps) == len(plan.relays) else None)
         if cap is not None and cap.pending and cap.resume_at is not None and result.left:
-            relay = relay_of(transport) or "the relay"
+            relay = relay_of(transport) or ", ".join(c.account for c in caps) or "the relay"
             sent = f"{cap.now:,} went now" if cap.now else "nobody could go now"
             return SendOutcome(
                 summary=result.line(), complete=False, campaign=str(result.campaign.id), resume_at=cap.resume_at,

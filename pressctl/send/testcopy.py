@@ -24,7 +24,7 @@ from pressctl.ledger import Ledger, utcnow
 from pressctl.ledger.records import Campaign, RecipientRow
 from pressctl.model import Contact, OutgoingMessage
 from pressctl.send.copies import as_test_copy, copy_key, copy_models
-from pressctl.send.engine import Delivery
+from pressctl.send.delivery import Delivery
 from pressctl.send.lanes import deliver_with_stop, make_lanes
 from pressctl.send.plan import SendPlan, shown_in
 from pressctl.send.transport import Transport

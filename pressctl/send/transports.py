@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pressctl.config import Workspace
+from pressctl.config import Workspace, parse_smtp_url
 from pressctl.relays.oauth import TokenSource, login_xoauth2
 from pressctl.send.options import SendOptions
+from pressctl.send.outbox import OutboxTransport
 from pressctl.send.plan import SendPlan
+from pressctl.send.relaypool import RelayPool
 from pressctl.send.relayset import RelaySpec, password_for
-from pressctl.send.transport import OutboxTransport, RelayPool, SmtpTransport, Transport, parse_smtp_url
+from pressctl.send.smtp import SmtpTransport
+from pressctl.send.transport import Transport
 
 __all__ = ["make_transport", "relay_of"]
 
