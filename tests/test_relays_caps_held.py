@@ -8,7 +8,6 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-from pressctl.send.scheduled import LedgerCampaignSender
 from schedule_support import EMBARGO, make_workspace
 from smtp_server import SmtpTestServer
 
@@ -16,6 +15,7 @@ from pressctl.clock import ManualClock
 from pressctl.ledger import Ledger, RecipientRow
 from pressctl.relays.adaptive import CapPlan, combine_caps
 from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, open_store, schedule_release
+from pressctl.send.scheduled import LedgerCampaignSender
 
 DAY = dt.timedelta(hours=24)
 HOUR = dt.timedelta(hours=1)
