@@ -12,9 +12,11 @@ from schedule_support import EMBARGO, make_workspace
 from smtp_server import SmtpTestServer
 
 from pressctl.clock import ManualClock
-from pressctl.ledger import Ledger, RecipientRow
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow
 from pressctl.relays.adaptive import CapPlan, combine_caps
-from pressctl.schedule.dispatcher import Dispatcher, ScheduleRequest, open_store, schedule_release
+from pressctl.schedule.dispatcher import Dispatcher
+from pressctl.schedule.request import ScheduleRequest, open_store, schedule_release
 from pressctl.send.scheduled import LedgerCampaignSender
 
 DAY = dt.timedelta(hours=24)
@@ -24,14 +26,14 @@ HOUR = dt.timedelta(hours=1)
 def _use_up(ledger_path: Path, account: str, count: int, at: dt.datetime) -> None:
     """``count`` hand-overs to ``account`` at ``at`` by another campaign (the relay's cap counts them)."""
     with Ledger(ledger_path, clock=lambda: at) as ledger:
-        cid = ledger.create_campaign(
+        cid = ledger.campaigns.create(
             fingerprint="earlier", release_path="earlier.md", slug="earlier", title="Earlier", lists=[], options={}
         ).id
         keys = [f"earlier{i}@news.example" for i in range(count)]
-        ledger.add_recipients(cid, [RecipientRow(key=k, email=k) for k in keys])
+        ledger.recipients.add(cid, [RecipientRow(key=k, email=k) for k in keys])
         for n, key in enumerate(keys):
-            assert ledger.mark_sending(cid, key, f"<earlier.{n}@hvsp.example>", relay=account)
-            ledger.mark_result(cid, key, status="sent", code=250, reply="ok")
+            assert ledger.recipients.mark_sending(cid, key, f"<earlier.{n}@hvsp.example>", relay=account)
+            ledger.recipients.mark_result(cid, key, status="sent", code=250, reply="ok")
 
 
 def test_a_job_every_relays_cap_holds_resumes_when_the_first_relay_has_room(tmp_path: Path) -> None:

@@ -141,8 +141,8 @@ def test_the_run_reads_a_refusal_while_connecting_as_the_check_does(tmp_path: Pa
                 with pytest.raises(TransportError) as caught:
                     asyncio.run(_deliver(transport, ledger, cid))
                 assert caught.value.what == expected.what, name
-            assert {r.status for r in ledger.recipients(cid)} == {"pending"}  # nobody charged, nobody lost
-            assert all(r.attempts == 0 for r in ledger.recipients(cid))
+            assert {r.status for r in ledger.recipients.all(cid)} == {"pending"}  # nobody charged, nobody lost
+            assert all(r.attempts == 0 for r in ledger.recipients.all(cid))
             ledger.close()
 
 
