@@ -10,15 +10,11 @@ import pytest
 from contacts_support import workspace, write_csv
 
 from pressctl.contacts.clean import AddressError, clean_address, display_name, is_formula_like
-from pressctl.contacts.load import (
-    ContactSet,
-    append_suppression,
-    check_merge_fields,
-    is_suppressed,
-    load_contacts,
-    read_suppression,
-)
+from pressctl.contacts.load import load_contacts
+from pressctl.contacts.mergecheck import check_merge_fields
+from pressctl.contacts.outcome import ContactSet
 from pressctl.contacts.segments import language_tag, parse_where
+from pressctl.contacts.suppressfile import append_suppression, is_suppressed, read_suppression
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
 from pressctl.languages import route_language

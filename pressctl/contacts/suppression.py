@@ -26,7 +26,12 @@ from pathlib import Path
 
 from pressctl.config import Workspace
 from pressctl.contacts.clean import column_key
-from pressctl.contacts.load import _suppression_entry, append_suppression, is_suppressed, read_suppression
+from pressctl.contacts.suppressfile import (
+    append_suppression,
+    is_suppressed,
+    read_suppression,
+    suppression_entry,
+)
 from pressctl.errors import ContactsError, InputError
 from pressctl.ledger import Ledger
 from pressctl.limits import require_regular_file
@@ -128,7 +133,7 @@ def missing_warning(missing: Sequence[str], path: Path) -> str:
 
 
 def _normalise(address: str) -> str:
-    entry = _suppression_entry(address)
+    entry = suppression_entry(address)
     if entry is None or entry.startswith("@") or "@" not in entry:
         raise InputError(f"{address!r} is not an email address", hint="give whole addresses, e.g. editor@news.example")
     return entry
@@ -209,7 +214,7 @@ def _rewrite_without(path: Path, targets: set[str]) -> set[str]:
     dropped: set[str] = set()
     for line in lines[start:]:
         row = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
-        entry = _suppression_entry(row[index]) if index < len(row) else None
+        entry = suppression_entry(row[index]) if index < len(row) else None
         if entry is not None and entry in targets:
             dropped.add(entry)
             continue
@@ -266,7 +271,7 @@ def _list_rows(path: Path) -> list[tuple[str, str, str]]:
 
     out = []
     for _, cells in rows:
-        entry = _suppression_entry(cells[index]) if index < len(cells) else None
+        entry = suppression_entry(cells[index]) if index < len(cells) else None
         if entry:
             out.append((entry, cell(cells, "reason"), cell(cells, "date").strip()))
     return out

@@ -67,7 +67,7 @@ from pressctl.send.transport import (
 from pressctl.times import format_local, format_offset, parse_duration
 
 if TYPE_CHECKING:
-    from pressctl.contacts.load import ContactSet
+    from pressctl.contacts.outcome import ContactSet
     from pressctl.send.messages import MessageFactory
 
 __all__ = [
@@ -529,7 +529,8 @@ def plan_send(
     ``test``: test copies (``--test-to``), never refused for the embargo: under embargo they are marked
     EMBARGOED like an advance copy (a copy to one's own address breaks no embargo).
     """
-    from pressctl.contacts.load import check_merge_fields, load_contacts
+    from pressctl.contacts.load import load_contacts
+    from pressctl.contacts.mergecheck import check_merge_fields
     from pressctl.release.load import load_release_set
 
     options = options or SendOptions()
@@ -575,7 +576,7 @@ def plan_send(
         pending_pdfs = _cached_or_render(releases, workspace, merge_plan, embargoed=embargoed)
     try:
         if not lists and not need_contacts:
-            from pressctl.contacts.load import ContactSet
+            from pressctl.contacts.outcome import ContactSet
 
             contacts = ContactSet()
         else:
@@ -994,7 +995,7 @@ def _run_locked(
     on_campaign: Callable[[Campaign, dict[str, int]], None] | None,
     lock: ReleaseLock,
 ) -> SendResult:
-    from pressctl.contacts.load import append_suppression
+    from pressctl.contacts.suppressfile import append_suppression
 
     campaign, created, skipped = open_campaign(plan, ledger)
     ledger.set_lock_campaign(lock.key, owner=lock.owner, campaign_id=campaign.id)

@@ -89,7 +89,7 @@ def copy_addresses(plan: SendPlan) -> list[tuple[str, str]]:
 
 def suppressed_among(plan: SendPlan, addresses: Sequence[str]) -> set[str]:
     """Which of ``addresses`` a suppression list (the workspace's, ``--suppress``, the ledger's) holds."""
-    from pressctl.contacts.load import is_suppressed, read_suppression
+    from pressctl.contacts.suppressfile import is_suppressed, read_suppression
     from pressctl.contacts.suppression import check_workspace_list, recorded
 
     if not addresses:
