@@ -18,6 +18,7 @@ under "bounces and replies" are what :class:`pressctl.bounces.store.LedgerStore`
 Version 5 added ``recipients.retryable`` and ``recipients.reason`` (the reply policy's decision, recorded when
 it is made). Version 7 added ``campaigns.kind`` (:data:`KINDS`), ``recipients.role`` (:data:`ROLES`: internal and
 test copies are rows too, never counted with the journalists) and ``recipients.advance_of``.
+Version 8 re-keyed addresses by :func:`pressctl.addresses.address_key`, the one key rule (issue 19).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pressctl.addresses import address_key
 from pressctl.errors import InputError, LedgerError
 from pressctl.owners import owner_state
 from pressctl.private import private_file
@@ -266,6 +268,37 @@ def _migrate_kinds(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE recipients ADD COLUMN advance_of INTEGER")
 
 
+# -- issue 19 (branch addrs): one key rule for addresses -------------------------------------------------------
+def _migrate_address_keys(conn: sqlite3.Connection) -> None:
+    """Re-key addresses by ``addresses.address_key`` (issue 19), the one rule now: recipients' keys and
+    recorded suppressions were ``lower()`` of the address, soft bounces its ``casefold()``. They differ only
+    where an address has non-ASCII characters (``ß`` folds to ``ss``; an NFD local part; a Unicode domain a
+    suppression kept), so only such rows are read. A soft bounce's folded address cannot be unfolded: it is
+    re-keyed through the recipients' addresses that fold to it. Where the new key is taken already, the row
+    with the old key goes (a recipient row stays as it was: its campaign already has that address)."""
+    non_ascii = "GLOB '*[^ -~]*'"
+    rows = conn.execute(
+        f"SELECT rowid, key, email FROM recipients WHERE email {non_ascii} AND role = '' AND key NOT LIKE 'invalid:%'"
+    ).fetchall()
+    for rowid, key, email in rows:
+        if address_key(email) != key:
+            conn.execute("UPDATE OR IGNORE recipients SET key = ? WHERE rowid = ?", (address_key(email), rowid))
+    for (address,) in conn.execute(f"SELECT address FROM suppressions WHERE address {non_ascii}").fetchall():
+        if address_key(address) != address:
+            conn.execute("UPDATE OR IGNORE suppressions SET address = ? WHERE address = ?", (address_key(address), address))
+            conn.execute("DELETE FROM suppressions WHERE address = ?", (address,))
+    folded: dict[str, str] = {}
+    for (email,) in conn.execute(f"SELECT DISTINCT email FROM recipients WHERE email {non_ascii}").fetchall():
+        folded.setdefault(email.casefold(), address_key(email))
+    for (address,) in conn.execute(f"SELECT DISTINCT address FROM soft_bounces WHERE address {non_ascii}").fetchall():
+        new = folded.get(address, address_key(address))
+        if new != address:
+            conn.execute("UPDATE soft_bounces SET address = ? WHERE address = ?", (new, address))
+
+
+# -------------------------------------------------------------------------------------------------------------
+
+
 # One function per schema version, in order; ``user_version`` says how many have been applied.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_1,
@@ -275,6 +308,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_reply_policy,
     _migrate_row_relay,
     _migrate_kinds,
+    _migrate_address_keys,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -959,16 +993,17 @@ class Ledger:
 
     # -- suppressions pressctl made -----------------------------------------------------------------------
     def add_suppression(self, address: str, *, reason: str, origin: str) -> bool:
-        """Record a suppressed address (lower-cased); False if it was recorded already (the first reason stays)."""
+        """Record a suppressed address (by its ``address_key``); False if it was recorded already (the first
+        reason stays). Only :mod:`pressctl.contacts.suppression` calls it."""
         cur = self.conn.execute(
             "INSERT INTO suppressions (address, reason, origin, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (address) DO NOTHING",
-            (address.strip().lower(), reason[:500], origin, self._now()),
+            (address_key(address), reason[:500], origin, self._now()),
         )
         return cur.rowcount == 1
 
     def remove_suppression(self, address: str) -> bool:
-        cur = self.conn.execute("DELETE FROM suppressions WHERE address = ?", (address.strip().lower(),))
+        cur = self.conn.execute("DELETE FROM suppressions WHERE address = ?", (address_key(address),))
         return cur.rowcount == 1
 
     def suppressions(self) -> dict[str, tuple[str, str, str]]:
@@ -998,7 +1033,7 @@ class Ledger:
         return _record(row) if row else None
 
     def latest_record_for(self, key: str) -> RecipientRecord | None:
-        """The most recent row handed to the server for this case-folded address (``sent`` or ``bounced``)."""
+        """The most recent row handed to the server for this address key (``sent`` or ``bounced``)."""
         row = self.conn.execute(
             "SELECT * FROM recipients WHERE key = ? AND status IN ('sent', 'bounced')"
             " ORDER BY COALESCE(sent_at, '') DESC, campaign_id DESC LIMIT 1",
@@ -1007,7 +1042,7 @@ class Ledger:
         return _record(row) if row else None
 
     def soft_bounce_times(self, address: str) -> list[dt.datetime]:
-        """When soft bounces of this case-folded address were recorded (any campaign)."""
+        """When soft bounces of this address key were recorded (any campaign)."""
         return [
             dt.datetime.fromisoformat(row[0])
             for row in self.conn.execute("SELECT at FROM soft_bounces WHERE address = ? ORDER BY at", (address,))

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pressctl.addresses import Address, address_key
 from pressctl.release.load import Release
 
 __all__ = ["Contact", "EmailLinks", "InlineImage", "OutgoingMessage", "Rendered"]
@@ -23,11 +24,18 @@ class Contact:
     fields: Mapping[str, str] = field(default_factory=dict)  # every column, keys normalised (first_name, outlet...)
     language: str | None = None  # canonical language tag from a `language` column, if any
     source: str = ""  # "contacts.csv:12" — file and row (the header is row 1), for messages
+    # ``email`` as checked when the list was loaded (then ``address.text == email``), so a message does not
+    # check it again; None for a contact made by hand (the message builder checks its ``email`` then).
+    address: Address | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.address is not None and self.address.text != self.email:
+            raise ValueError("Contact.address must be the checked form of Contact.email")
 
     @property
     def key(self) -> str:
-        """Identity for de-duplication and the ledger: the address, case-folded."""
-        return self.email.lower()
+        """Identity for de-duplication and the ledger: ``addresses.address_key`` of the address."""
+        return self.address.key if self.address is not None else address_key(self.email)
 
 
 @dataclass(frozen=True)

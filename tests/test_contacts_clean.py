@@ -9,7 +9,8 @@ from typing import cast
 import pytest
 from contacts_support import workspace, write_csv
 
-from pressctl.contacts.clean import AddressError, clean_address, display_name, is_formula_like
+from pressctl.addresses import AddressError
+from pressctl.contacts.clean import clean_address, display_name, is_formula_like
 from pressctl.contacts.load import load_contacts
 from pressctl.contacts.mergecheck import check_merge_fields
 from pressctl.contacts.outcome import ContactSet

@@ -29,6 +29,7 @@ from email.utils import getaddresses
 from typing import Literal
 from urllib.parse import unquote
 
+from pressctl.addresses import address_key
 from pressctl.bounces.dsn import BouncedRecipient, find_bounce
 from pressctl.bounces.phrases import asks_unsubscribe, is_automatic, is_moved, new_addresses
 from pressctl.bounces.text import (
@@ -256,9 +257,9 @@ def _header_recipients(msg: Message) -> list[str]:
 
 
 def _base(addr: str) -> str:
-    """An address without its ``+`` sub-address, case-folded: ``unsubscribe+x@a`` -> ``unsubscribe@a``."""
+    """An address without its ``+`` sub-address, as its key: ``Unsubscribe+x@A`` -> ``unsubscribe@a``."""
     local, _, domain = addr.rpartition("@")
-    return f"{local.partition('+')[0]}@{domain}".casefold()
+    return address_key(f"{local.partition('+')[0]}@{domain}")
 
 
 def _mailboxes(addresses: Iterable[str]) -> set[str]:

@@ -7,7 +7,7 @@
    two columns of the same name, is an error naming the file and its columns, before any row is used;
 3. cleans each row (``contacts_clean``): a row whose address is unusable is reported (file, row,
    reason) and skipped; the others go on;
-4. de-duplicates by address, case-insensitively, across all lists: the first row wins and its empty
+4. de-duplicates by address (``addresses.address_key``: case-insensitive) across all lists: the first row wins and its empty
    cells are filled from later rows of the same person (reported as duplicates, naming the first);
 5. applies ``--where`` (those left out are only counted), then suppression: the workspace's
    ``contacts/suppressed.csv`` whenever it exists, plus each ``--suppress`` file;
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pressctl.addresses import Address, AddressError
 from pressctl.contacts.clean import (
-    AddressError,
-    clean_address,
+    cell_address,
     clean_name,
     column_key,
     display_name,
@@ -92,7 +92,7 @@ def _layout(table: Table) -> _Layout:
 @dataclass
 class _Entry:
     fields: dict[str, str]
-    email: str
+    address: Address
     file: Path
     row: int
 
@@ -230,8 +230,8 @@ def _read_rows(
                     )
             raw = cells[layout.email_index]
             try:
-                email = clean_address(raw)
-                reason = _dns_problem(email, dns_cache) if check_dns else None
+                address = cell_address(raw)
+                reason = _dns_problem(address.domain, dns_cache) if check_dns else None
                 if reason:
                     raise AddressError(reason)
             except AddressError as exc:
@@ -239,8 +239,8 @@ def _read_rows(
                     RowProblem(table.path, number, str(exc), visible(raw), layout.headers[layout.email_index])
                 )
                 continue
-            fields["email"] = email
-            key = email.lower()
+            fields["email"] = email = address.text
+            key = address.key
             first = first_by_key.get(key)
             if first is not None:
                 result.duplicates.append(
@@ -257,7 +257,7 @@ def _read_rows(
                     if v and not first.fields.get(k):
                         first.fields[k] = v
                 continue
-            entry = _Entry(fields=fields, email=email, file=table.path, row=number)
+            entry = _Entry(fields=fields, address=address, file=table.path, row=number)
             first_by_key[key] = entry
             entries.append(entry)
         for index in sorted(unnamed_used):
@@ -272,9 +272,8 @@ def _read_rows(
     return entries
 
 
-def _dns_problem(email: str, cache: dict[str, str | None]) -> str | None:
-    """Why the address's domain cannot receive mail, or None; one DNS lookup per domain."""
-    domain = email.rpartition("@")[2]
+def _dns_problem(domain: str, cache: dict[str, str | None]) -> str | None:
+    """Why ``domain`` (an address's) cannot receive mail, or None; one DNS lookup per domain."""
     if domain not in cache:
         if domain == "test" or domain.endswith(".test"):
             cache[domain] = None  # reserved for testing: never in DNS, accepted on purpose
@@ -328,7 +327,8 @@ def _contact(
     if wording(language) == "zh":
         fields = chinese_view(fields)  # a Chinese version greets (and names) them by their Chinese name
     return Contact(
-        email=entry.email,
+        email=entry.address.text,
+        address=entry.address,
         name=name,
         fields=fields,
         language=language,

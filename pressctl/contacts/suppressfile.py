@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from pressctl.addresses import address_key, domain_key, unwrap
 from pressctl.contacts.clean import column_key
 from pressctl.contacts.read import read_table
 from pressctl.controls import clean_cell
@@ -26,32 +27,18 @@ from pressctl.limits import DEFAULT_LIMITS, Limits
 __all__ = ["append_suppression", "is_suppressed", "read_suppression", "suppression_entry"]
 
 
-def _ascii_domain(domain: str) -> str:
-    import idna
-
-    domain = domain.strip(".").lower()
-    if domain.isascii():
-        return domain
-    try:
-        return idna.encode(domain, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        return domain
-
-
 def suppression_entry(value: str) -> str | None:
-    """One cell of a suppression list as ``address`` or ``@domain`` (lower-case, ASCII domain)."""
-    text = clean_cell(value).lower()
-    text = text.replace("\uff20", "@").replace("\uff0e", ".").replace("\u3002", ".")
-    text = text.removeprefix("mailto:").strip()
+    """One cell of a suppression list as an address key or ``@domain`` (``addresses.address_key``'s rule)."""
+    text = unwrap(clean_cell(value)).strip()
     if not text or text.startswith("#"):
         return None
     if text.startswith("@"):
-        return "@" + _ascii_domain(text[1:]) if len(text) > 1 else None
+        domain = text[1:].lstrip(".")
+        return "@" + domain_key(domain) if domain else None
     if "@" in text:
-        local, _, domain = text.rpartition("@")
-        return f"{local}@{_ascii_domain(domain)}"
+        return address_key(text)
     if "." in text and " " not in text:
-        return "@" + _ascii_domain(text)
+        return "@" + domain_key(text.lstrip("."))
     return None
 
 
@@ -60,7 +47,7 @@ _PLAUSIBLE_ENTRY = re.compile(r"^(?:[^@\s]+)?@[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 
 
 def read_suppression(paths: Iterable[Path], *, limits: Limits = DEFAULT_LIMITS) -> frozenset[str]:
-    """Every suppressed address (lower-case) and ``@domain`` in ``paths`` (format: module docstring).
+    """Every suppressed address (its key) and ``@domain`` in ``paths`` (format: module docstring).
 
     A missing file is an error: a suppression list that silently does nothing is worse than none.
     """
@@ -94,8 +81,8 @@ def read_suppression(paths: Iterable[Path], *, limits: Limits = DEFAULT_LIMITS) 
 
 
 def is_suppressed(email: str, suppressed: frozenset[str]) -> bool:
-    """True if the address, its domain or a parent domain is in ``suppressed``."""
-    key = email.lower()
+    """True if the address, its domain or a parent domain is in ``suppressed`` (by ``address_key``)."""
+    key = address_key(email)
     if key in suppressed:
         return True
     labels = key.rpartition("@")[2].split(".")

@@ -1084,9 +1084,11 @@ def _run_locked(
 
 def _final_failures(plan: SendPlan, ledger: Ledger, campaign_id: int, totals: Mapping[str, int], run: DeliveryResult) -> int:
     """Rows failed for good whose address is not suppressed (a bounce is): ``--retry-failed`` would try them."""
+    from pressctl.addresses import address_key
+
     if not totals.get("failed"):
         return 0
-    held = {c.key for c in plan.contacts.suppressed} | {a.lower() for a in run.bounced} | set(ledger.suppressions())
+    held = {c.key for c in plan.contacts.suppressed} | {address_key(a) for a in run.bounced} | set(ledger.suppressions())
     return sum(1 for key in ledger.final_failures(campaign_id) if key not in held)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pressctl.addresses import address_key
 from pressctl.ledger import RecipientRow
 from pressctl.model import Contact
 from pressctl.release.merge import TOKEN_FIELD
@@ -37,7 +38,8 @@ __all__ = [
 
 def option_address(raw: str, *, option: str) -> str:
     """One ``--test-to`` / ``--copy-to`` address, checked like a contact's; one clear line if it is not one."""
-    from pressctl.contacts.clean import AddressError, clean_address
+    from pressctl.addresses import AddressError
+    from pressctl.contacts.clean import clean_address
     from pressctl.errors import InputError
 
     try:
@@ -58,7 +60,7 @@ def as_test_copy(model: Contact, address: str, *, source: str = "--test-to") -> 
 
 def copy_key(role: str, language: str, address: str) -> str:
     """The ledger key of a copy: one row (and one Message-ID) per role, language and address."""
-    return f"{role}:{language}:{address.lower()}"
+    return f"{role}:{language}:{address_key(address)}"
 
 
 def copy_models(plan: SendPlan, contacts: Iterable[Contact] | None = None) -> dict[str, Contact]:
@@ -81,8 +83,8 @@ def copy_addresses(plan: SendPlan) -> list[tuple[str, str]]:
         (plan.options.copy_to, "--copy-to"),
     ):
         for address in addresses:
-            if address.lower() not in seen:
-                seen.add(address.lower())
+            if address_key(address) not in seen:
+                seen.add(address_key(address))
                 found.append((address, source))
     return found
 

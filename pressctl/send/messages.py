@@ -24,7 +24,7 @@ from email.utils import format_datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from pressctl.addresses import check_address
+from pressctl.addresses import Address, AddressError, parse_address
 from pressctl.config import Workspace, check_sender
 from pressctl.contacts.segments import wanted_language
 from pressctl.contacts.unsubscribe import token_for
@@ -111,6 +111,7 @@ class MessageFactory:
         self._unsub_mailto = identity.unsubscribe_mailto
         self._unsub_url = identity.unsubscribe_url
         self._one_click = self._unsub_url.lower().startswith("https://")
+        self._email_in_unsub = "{email}" in self._unsub_mailto or "{email}" in self._unsub_url
         self._return_path = sender.return_path  # VERP: MAIL FROM names the recipient, signed (pressctl.verp)
         # The workspace secret signs what only a real reader or a real bounce can show: the per-recipient
         # unsubscribe token ({token} in the URL, and always in the List-Unsubscribe mailto, so a request by
@@ -210,12 +211,11 @@ class MessageFactory:
     def _subject_line(self, subject: str) -> bytes:
         return fold("Subject", text_words(self._prefix + subject))
 
-    def _unsubscribe(self, addr: str) -> bytes:
+    def _unsubscribe(self, addr: str, token: str) -> bytes:
         if not (self._unsub_mailto or self._unsub_url):
             return b""
         # Quoted as the renderer's `{{ email | urlencode }}` does, so header and body links are one URL.
-        filled = quote(addr, safe="/")
-        token = self.unsubscribe_token(addr)
+        filled = quote(addr, safe="/") if self._email_in_unsub else ""
         entries = []
         if self._unsub_mailto:  # always with the reader's token: pressctl bounces honours only a tokened request
             entries.append(mailto_with_token(self._unsub_mailto.replace("{email}", filled), token))
@@ -244,14 +244,14 @@ class MessageFactory:
             wanted = self._wanted[cell] = wanted_language(contact.fields, None) or ""
         return greets_by_name(wanted or contact.language, language)
 
-    def _values(self, contact: Contact, v: Variant) -> dict[str, str]:
+    def _values(self, contact: Contact, v: Variant, token: str | None = None) -> dict[str, str]:
         # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
         fields = {k: clean_merge_value(x) for k, x in contact.fields.items()}
         # The renderer merges the address into the unsubscribe link; hand-built contacts may lack it.
         fields.setdefault("email", contact.email)
         fields.setdefault("name", clean_merge_value(contact.name))
         # Always ours, never a list's column of that name: the token of the address this message goes to.
-        fields[TOKEN_FIELD] = self.unsubscribe_token(contact.email)
+        fields[TOKEN_FIELD] = self.unsubscribe_token(contact.email) if token is None else token
         made = v.plan.made_tokens
         values = {k: x if k in made else clean_merge_value(x) for k, x in v.plan.values(fields).items()}
         if v.plain_greeting and not self.greets_by_name(contact, v.language):
@@ -273,17 +273,12 @@ class MessageFactory:
 
     def build(self, contact: Contact, *, key: str | None = None) -> OutgoingMessage:
         """The complete message for one contact, CRLF line ends, ready for DATA (``key``: see :meth:`message_id`)."""
-        try:
-            addr, smtputf8 = check_address(contact.email)
-        except ValueError as exc:
-            raise ContactsError(
-                f"address {contact.email!r} can't be used: {exc}",
-                where=contact.source or None,
-                hint="fix or remove the row; `pressctl contacts check` lists such rows",
-            ) from None
+        address = _checked(contact)
+        addr = address.text
+        token = self.unsubscribe_token(addr)
         v = self.variant_for(contact.language)
         needs_values = v.fixed_subject is None or v.text.fixed is None or v.html.fixed is None
-        values = self._values(contact, v) if needs_values else {}
+        values = self._values(contact, v, token) if needs_values else {}
         message_id = self.message_id(contact, key)
         subject = (
             v.fixed_subject if v.fixed_subject is not None else self._subject_line(v.subject.fill(values))
@@ -298,7 +293,7 @@ class MessageFactory:
                 self._date(),
                 b"Message-ID: " + message_id.encode("ascii") + b"\r\n",
                 self._reply_line,
-                self._unsubscribe(addr),
+                self._unsubscribe(addr, token),
             )
         )
         data: bytes | None = None
@@ -315,7 +310,7 @@ class MessageFactory:
             message_id=message_id,
             language=v.language,
             data=data,
-            smtputf8=smtputf8 or self._sender_utf8,
+            smtputf8=address.smtputf8 or self._sender_utf8,
             return_path=verp_encode(self._return_path, addr, self._secret)
             if self._return_path and self._secret
             else "",
@@ -324,5 +319,20 @@ class MessageFactory:
     def build_all(self, contacts: Sequence[Contact]) -> list[OutgoingMessage]:
         """``build`` for each contact, in order."""
         return [self.build(c) for c in contacts]
+
+
+def _checked(contact: Contact) -> Address:
+    """The contact's address as loading checked it; a contact made by hand (a test copy, the size probe) is
+    checked here, by the same rule."""
+    if contact.address is not None:
+        return contact.address
+    try:
+        return parse_address(contact.email)
+    except AddressError as exc:
+        raise ContactsError(
+            f"address {contact.email!r} can't be used: {exc}",
+            where=contact.source or None,
+            hint="fix or remove the row; `pressctl contacts check` lists such rows",
+        ) from None
 
 
