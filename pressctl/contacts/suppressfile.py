@@ -14,7 +14,9 @@ import datetime as dt
 import io
 import os
 import re
-from collections.abc import Iterable
+import stat
+import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pressctl.addresses import address_key, domain_key, unwrap
@@ -24,7 +26,15 @@ from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
 from pressctl.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["append_suppression", "is_suppressed", "read_suppression", "suppression_entry"]
+__all__ = [
+    "append_suppression",
+    "decode_list",
+    "is_suppressed",
+    "list_rows",
+    "read_suppression",
+    "rewrite_without",
+    "suppression_entry",
+]
 
 
 def suppression_entry(value: str) -> str | None:
@@ -155,3 +165,74 @@ def _lock(fd: int) -> None:
     except ImportError:  # pragma: no cover - Windows
         return
     fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def decode_list(data: bytes) -> tuple[str, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"  # byte for byte: a cp1252 list comes back unchanged
+
+
+def rewrite_without(path: Path, targets: set[str]) -> set[str]:
+    """Drop the rows of ``targets`` from the list, keeping every other line, its encoding and line ends."""
+    real = path.resolve()  # a link to a shared list: rewrite the shared file, keep the link
+    text, codec = decode_list(real.read_bytes())
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return set()
+    head = lines[first]
+    delimiter = "\t" if "\t" in head else (";" if ";" in head and "," not in head else ",")
+    cells = next(csv.reader([head.rstrip("\r\n")], delimiter=delimiter), [])
+    keys = [column_key(c) for c in cells]
+    index, start = (keys.index("email"), first + 1) if "email" in keys else (0, first)
+    kept: list[str] = lines[:start]
+    dropped: set[str] = set()
+    for line in lines[start:]:
+        row = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+        entry = suppression_entry(row[index]) if index < len(row) else None
+        if entry is not None and entry in targets:
+            dropped.add(entry)
+            continue
+        kept.append(line)
+    if not dropped:
+        return dropped
+    data = "".join(kept).encode(codec if codec != "utf-16" else "utf-16")
+    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=".suppressed.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))
+        os.replace(tmp, real)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dropped
+
+
+def list_rows(path: Path) -> list[tuple[str, str, str]]:
+    table = read_table(path, lenient=True, allow_empty=True)
+    if not table.header:
+        return []
+    keys = [column_key(h) for h in table.header]
+    if "email" in keys:
+        rows = table.rows
+        index = keys.index("email")
+    else:
+        rows = [(table.header_row, table.header), *table.rows]
+        index = 0
+
+    def cell(cells: Sequence[str], key: str) -> str:
+        return cells[keys.index(key)] if key in keys and keys.index(key) < len(cells) else ""
+
+    out = []
+    for _, cells in rows:
+        entry = suppression_entry(cells[index]) if index < len(cells) else None
+        if entry:
+            out.append((entry, cell(cells, "reason"), cell(cells, "date").strip()))
+    return out

@@ -15,38 +15,29 @@ with ``--addresses``): every other value is refused with its reason, never guess
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import os
 import stat
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pressctl.config import Workspace
-from pressctl.contacts.clean import column_key
 from pressctl.contacts.suppressfile import (
     append_suppression,
     is_suppressed,
+    list_rows,
     read_suppression,
+    rewrite_without,
     suppression_entry,
 )
 from pressctl.errors import ContactsError, InputError
 from pressctl.ledger import Ledger
-from pressctl.limits import require_regular_file
 
 __all__ = [
-    "ADDRESS_AS_TOKEN",
     "HEADER",
-    "NOT_AN_ADDRESS",
-    "NOT_A_TOKEN",
-    "UNKNOWN_TOKEN",
-    "ImportResult",
     "Suppressed",
     "add",
     "check_workspace_list",
-    "import_file",
     "list_all",
     "missing_from_list",
     "missing_warning",
@@ -172,7 +163,7 @@ def remove(workspace: Workspace, ledger: Ledger, addresses: Sequence[str]) -> di
     path = workspace.suppression_path
     check_workspace_list(path)
     targets = {_normalise(a) for a in addresses}
-    dropped = _rewrite_without(path, targets)
+    dropped = rewrite_without(path, targets)
     result: dict[str, str] = {}
     remaining = read_suppression([path])
     for address in sorted(targets):
@@ -188,60 +179,12 @@ def remove(workspace: Workspace, ledger: Ledger, addresses: Sequence[str]) -> di
     return result
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"  # byte for byte: a cp1252 list comes back unchanged
-
-
-def _rewrite_without(path: Path, targets: set[str]) -> set[str]:
-    """Drop the rows of ``targets`` from the list, keeping every other line, its encoding and line ends."""
-    real = path.resolve()  # a link to a shared list: rewrite the shared file, keep the link
-    text, codec = _decode(real.read_bytes())
-    lines = text.splitlines(keepends=True)
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        return set()
-    head = lines[first]
-    delimiter = "\t" if "\t" in head else (";" if ";" in head and "," not in head else ",")
-    cells = next(csv.reader([head.rstrip("\r\n")], delimiter=delimiter), [])
-    keys = [column_key(c) for c in cells]
-    index, start = (keys.index("email"), first + 1) if "email" in keys else (0, first)
-    kept: list[str] = lines[:start]
-    dropped: set[str] = set()
-    for line in lines[start:]:
-        row = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
-        entry = suppression_entry(row[index]) if index < len(row) else None
-        if entry is not None and entry in targets:
-            dropped.add(entry)
-            continue
-        kept.append(line)
-    if not dropped:
-        return dropped
-    data = "".join(kept).encode(codec if codec != "utf-16" else "utf-16")
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=".suppressed.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))
-        os.replace(tmp, real)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dropped
-
-
 def list_all(workspace: Workspace, ledger: Ledger) -> list[Suppressed]:
     """Every suppressed address or domain of the workspace list and the ledger, sorted."""
     path = workspace.suppression_path
     check_workspace_list(path)
     found: dict[str, Suppressed] = {}
-    for address, reason, date in _list_rows(path):
+    for address, reason, date in list_rows(path):
         found[address] = Suppressed(address, reason, date, "list")
     for address, (reason, _origin, created) in ledger.suppressions().items():
         if address in found:
@@ -250,133 +193,3 @@ def list_all(workspace: Workspace, ledger: Ledger) -> list[Suppressed]:
         else:
             found[address] = Suppressed(address, reason, created, "ledger")
     return [found[k] for k in sorted(found)]
-
-
-def _list_rows(path: Path) -> list[tuple[str, str, str]]:
-    from pressctl.contacts.read import read_table
-
-    table = read_table(path, lenient=True, allow_empty=True)
-    if not table.header:
-        return []
-    keys = [column_key(h) for h in table.header]
-    if "email" in keys:
-        rows = table.rows
-        index = keys.index("email")
-    else:
-        rows = [(table.header_row, table.header), *table.rows]
-        index = 0
-
-    def cell(cells: Sequence[str], key: str) -> str:
-        return cells[keys.index(key)] if key in keys and keys.index(key) < len(cells) else ""
-
-    out = []
-    for _, cells in rows:
-        entry = suppression_entry(cells[index]) if index < len(cells) else None
-        if entry:
-            out.append((entry, cell(cells, "reason"), cell(cells, "date").strip()))
-    return out
-
-
-# Why a value of an imported file was not used (the CLI prints each with its count and first lines).
-NOT_A_TOKEN = "not a token (a token is 22 letters, digits, - and _)"
-ADDRESS_AS_TOKEN = "an address where a token was expected (addresses only from an email column, or with --addresses)"
-UNKNOWN_TOKEN = "a token of no address in the ledger (another workspace's, or made up)"
-NOT_AN_ADDRESS = "not an email address"
-
-_TOKEN_COLUMNS = ("token", "unsubscribe_token", "t")
-_EMAIL_COLUMNS = ("email", "address")
-
-
-@dataclass
-class ImportResult:
-    suppressed: list[str] = field(default_factory=list)  # newly suppressed
-    already: int = 0  # matched but suppressed before
-    tokens_matched: int = 0
-    addresses: int = 0
-    refused: dict[str, list[str]] = field(default_factory=dict)  # why -> ["file:line: value", ...]
-
-    @property
-    def refused_count(self) -> int:
-        return sum(len(v) for v in self.refused.values())
-
-    def refuse(self, why: str, where: str) -> None:
-        self.refused.setdefault(why, []).append(where)
-
-
-def _values(path: Path, *, addresses: bool) -> list[tuple[int, str, str]]:
-    """``(line, value, kind)`` with kind ``token`` or ``email``: a CSV's token column gives tokens, its email
-    column addresses; a file without either header is one value per line (its first cell), tokens, or
-    addresses with ``addresses=True`` (``--addresses``). Nothing else is ever read as an address."""
-    try:
-        require_regular_file(path, what="file")
-        data = path.read_bytes()
-    except InputError:
-        raise
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", where=str(path), hint="check the path") from None
-    text, _ = _decode(data)
-    lines = text.splitlines()
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        return []
-    head = lines[first]
-    delimiter = "\t" if "\t" in head else (";" if ";" in head and "," not in head else ",")
-    keys = [column_key(c) for c in next(csv.reader([head], delimiter=delimiter), [])]
-    columns = [(keys.index(k), "token") for k in _TOKEN_COLUMNS if k in keys][:1]
-    columns += [(keys.index(k), "email") for k in _EMAIL_COLUMNS if k in keys][:1]
-    skip = first + 1 if columns else first  # index of the first value line (after a recognised header)
-    if not columns:
-        columns = [(0, "email" if addresses else "token")]
-    values: list[tuple[int, str, str]] = []
-    for n, line in enumerate(lines[skip:], start=skip + 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        row = next(csv.reader([line], delimiter=delimiter), [])
-        for index, kind in columns:
-            value = row[index].strip() if index < len(row) else ""
-            if value:
-                values.append((n, value, kind))
-    return values
-
-
-def import_file(
-    path: Path,
-    workspace: Workspace,
-    ledger: Ledger,
-    *,
-    secret: bytes,
-    reason: str = "unsubscribed",
-    addresses: bool = False,
-) -> ImportResult:
-    """Suppress every address whose unsubscribe token ``path`` holds, and the addresses of its email column
-    (or of a plain list, with ``addresses=True``). A token counts only when it has a token's shape and is the
-    HMAC (with the workspace ``secret``) of an address the ledger knows (:meth:`Ledger.known_addresses`);
-    anything else is refused with its reason (:attr:`ImportResult.refused`), never guessed: a value with an
-    ``@`` in the token column (``?t=victim@outlet`` typed into the unsubscribe page) is not an address."""
-    from pressctl.contacts.unsubscribe import is_token, match_tokens
-
-    result = ImportResult()
-    values = _values(Path(path), addresses=addresses)
-    shaped = [v for _, v, kind in values if kind == "token" and is_token(v)]
-    matched: Mapping[str, str] = match_tokens(shaped, ledger.known_addresses(), secret) if shaped else {}
-    targets: list[str] = []
-    for line, value, kind in values:
-        where = f"{path}:{line}: {value[:60]}"
-        if kind == "email":
-            try:
-                targets.append(_normalise(value))
-                result.addresses += 1
-            except InputError:
-                result.refuse(NOT_AN_ADDRESS, where)
-        elif not is_token(value):
-            result.refuse(ADDRESS_AS_TOKEN if "@" in value else NOT_A_TOKEN, where)
-        elif value in matched:
-            targets.append(matched[value])
-            result.tokens_matched += 1
-        else:
-            result.refuse(UNKNOWN_TOKEN, where)
-    date = dt.datetime.now(dt.UTC).astimezone(workspace.zone).strftime("%Y-%m-%d")
-    unique = list(dict.fromkeys(targets))
-    result.suppressed = add(workspace, ledger, unique, reason=f"{reason} (imported {date})", origin="unsubscribe")
-    result.already = len(unique) - len(result.suppressed)
-    return result
