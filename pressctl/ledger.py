@@ -274,8 +274,9 @@ def _migrate_address_keys(conn: sqlite3.Connection) -> None:
     recorded suppressions were ``lower()`` of the address, soft bounces its ``casefold()``. They differ only
     where an address has non-ASCII characters (``ß`` folds to ``ss``; an NFD local part; a Unicode domain a
     suppression kept), so only such rows are read. A soft bounce's folded address cannot be unfolded: it is
-    re-keyed through the recipients' addresses that fold to it. Where the new key is taken already, the row
-    with the old key goes (a recipient row stays as it was: its campaign already has that address)."""
+    re-keyed through the recipients' addresses that fold to it (unless the folded form is a reader of its own:
+    then whose it was cannot be told). Where a suppression's new key is recorded already, the old row goes; a
+    recipient row whose new key its campaign already has stays as it was."""
     non_ascii = "GLOB '*[^ -~]*'"
     rows = conn.execute(
         f"SELECT rowid, key, email FROM recipients WHERE email {non_ascii} AND role = '' AND key NOT LIKE 'invalid:%'"
@@ -287,13 +288,20 @@ def _migrate_address_keys(conn: sqlite3.Connection) -> None:
         if address_key(address) != address:
             conn.execute("UPDATE OR IGNORE suppressions SET address = ? WHERE address = ?", (address_key(address), address))
             conn.execute("DELETE FROM suppressions WHERE address = ?", (address,))
+    # A folded address may be ASCII (strauß -> strauss): found through the recipients that fold to it.
     folded: dict[str, str] = {}
     for (email,) in conn.execute(f"SELECT DISTINCT email FROM recipients WHERE email {non_ascii}").fetchall():
-        folded.setdefault(email.casefold(), address_key(email))
+        if email.casefold() != address_key(email):
+            folded.setdefault(email.casefold(), address_key(email))
     for (address,) in conn.execute(f"SELECT DISTINCT address FROM soft_bounces WHERE address {non_ascii}").fetchall():
-        new = folded.get(address, address_key(address))
-        if new != address:
-            conn.execute("UPDATE soft_bounces SET address = ? WHERE address = ?", (new, address))
+        folded.setdefault(address, address_key(address))
+    for old, new in folded.items():
+        if new == old:
+            continue
+        # strauss@ may be a reader of its own: then whose soft bounce it was cannot be told, and it stays.
+        if old.isascii() and conn.execute("SELECT 1 FROM recipients WHERE key = ? LIMIT 1", (old,)).fetchone():
+            continue
+        conn.execute("UPDATE soft_bounces SET address = ? WHERE address = ?", (new, old))
 
 
 # -------------------------------------------------------------------------------------------------------------

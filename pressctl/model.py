@@ -24,18 +24,22 @@ class Contact:
     fields: Mapping[str, str] = field(default_factory=dict)  # every column, keys normalised (first_name, outlet...)
     language: str | None = None  # canonical language tag from a `language` column, if any
     source: str = ""  # "contacts.csv:12" — file and row (the header is row 1), for messages
-    # ``email`` as checked when the list was loaded (then ``address.text == email``), so a message does not
-    # check it again; None for a contact made by hand (the message builder checks its ``email`` then).
+    # ``email`` as checked when the list was loaded, so a message does not check it again; None for a contact
+    # made by hand. Counts only while it is ``email``'s (``checked``): a copy made with another ``email``
+    # (``dataclasses.replace``) is checked again by the message builder.
     address: Address | None = field(default=None, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        if self.address is not None and self.address.text != self.email:
-            raise ValueError("Contact.address must be the checked form of Contact.email")
+    @property
+    def checked(self) -> Address | None:
+        """``address`` when it is the checked form of ``email``, else None."""
+        a = self.address
+        return a if a is not None and a.text == self.email else None
 
     @property
     def key(self) -> str:
         """Identity for de-duplication and the ledger: ``addresses.address_key`` of the address."""
-        return self.address.key if self.address is not None else address_key(self.email)
+        a = self.checked
+        return a.key if a is not None else address_key(self.email)
 
 
 @dataclass(frozen=True)

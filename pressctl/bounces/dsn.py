@@ -183,8 +183,17 @@ def _status_fields(part: Message) -> list[Message]:
     """The header blocks of a message/delivery-status part (parsed by the email package, or by hand)."""
     payload = part.get_payload()
     if isinstance(payload, list) and all(isinstance(p, Message) for p in payload):
-        return list(payload)
-    text = decode(part) if isinstance(payload, str) else ""
+        blocks: list[Message] = [p for p in payload if isinstance(p, Message)]
+        if len(blocks) == 1 and isinstance(blocks[0].get_payload(), str) and str(blocks[0].get_payload()).strip():
+            # message/global-delivery-status (RFC 6533, a DSN naming a UTF-8 address) is read by the email
+            # package as one embedded message: the per-message fields as its headers, the per-recipient
+            # blocks as its body.
+            return [blocks[0], *_blocks(decode(blocks[0]))]
+        return blocks
+    return _blocks(decode(part) if isinstance(payload, str) else "")
+
+
+def _blocks(text: str) -> list[Message]:
     blocks = re.split(r"\r?\n[ \t]*\r?\n", text.strip())
     return [email.message_from_string(b.strip() + "\n", policy=email.policy.compat32) for b in blocks if b.strip()]
 

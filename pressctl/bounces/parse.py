@@ -42,7 +42,7 @@ from pressctl.bounces.text import (
     ids,
     join_addresses,
     own_text,
-    readable,
+    raw_value,
     unique,
 )
 from pressctl.contacts.unsubscribe import find_tokens
@@ -247,12 +247,12 @@ def envelope_addresses(msg: Message) -> tuple[str, ...]:
         if key not in _ENVELOPE_BLOCK:
             break
         if key in _ENVELOPE_HEADERS:
-            found.extend(a.strip() for _, a in getaddresses([readable(str(value))]) if "@" in a)
+            found.extend(a.strip() for _, a in getaddresses([raw_value(value)]) if "@" in a)
     return unique(found)
 
 
 def _header_recipients(msg: Message) -> list[str]:
-    values = [readable(str(v)) for name in ("To", "Cc") for v in msg.get_all(name, [])]
+    values = [raw_value(v) for name in ("To", "Cc") for v in msg.get_all(name, [])]
     return [a.strip() for _, a in getaddresses(values) if "@" in a]
 
 

@@ -42,7 +42,7 @@ from pressctl.contacts.names import chinese_view, fill_name_fields
 from pressctl.contacts.outcome import ContactSet, RowProblem
 from pressctl.contacts.read import Table, read_table
 from pressctl.contacts.segments import Condition, language_tag, parse_where, route_language
-from pressctl.contacts.suppressfile import is_suppressed, read_suppression
+from pressctl.contacts.suppression import read_all
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
 from pressctl.languages import wording
@@ -135,25 +135,9 @@ def load_contacts(
     result.fields.add("name")
     _check_conditions(conditions, result.fields)
 
-    suppression_files = list(suppress)
-    recorded: dict[str, tuple[str, str, str]] = {}
-    if workspace is not None:
-        from pressctl.contacts import suppression as suppression
-
-        # Never skipped: an unreadable list stops here; a missing one is recreated (and said so).
-        notice = suppression.check_workspace_list(workspace.suppression_path)
-        if notice:
-            result.notices.append(notice)
-        suppression_files.insert(0, workspace.suppression_path)
-        recorded = suppression.recorded(ledger_path or workspace.ledger_path)
-    suppressed = read_suppression(suppression_files, limits=limits)
-    if recorded:
-        from pressctl.contacts import suppression as suppression
-
-        missing = suppression.missing_from_list(recorded, suppressed)
-        if missing:
-            result.notices.append(suppression.missing_warning(missing, workspace.suppression_path))  # type: ignore[union-attr]
-        suppressed = suppressed | frozenset(recorded)
+    # Never skipped: an unreadable workspace list stops here; a missing one is recreated (and said so).
+    view = read_all(workspace, extra=[Path(p) for p in suppress], ledger_path=ledger_path)
+    result.notices.extend(view.notices)
 
     entries = _read_rows(tables, layouts, result, check_dns=check_dns)
     del tables  # their rows are read (and let go); only the contacts stay
@@ -163,7 +147,7 @@ def load_contacts(
         contact = _contact(entry, result, languages=languages, default_language=default_language)
         if not all(c.matches(contact.fields, language=contact.language) for c in conditions):
             result.excluded += 1
-        elif is_suppressed(contact.email, suppressed):
+        elif view.holds(contact.key):
             result.suppressed.append(contact)
         else:
             result.selected.append(contact)

@@ -10,7 +10,6 @@ Blank lines and lines starting with ``#`` are ignored. Matching ignores case.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import os
 import re
@@ -105,8 +104,9 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
-def append_suppression(path: Path, email: str, reason: str) -> None:
-    """Add ``email`` to a suppression list (created with a header if missing), durably.
+def append_suppression(path: Path, email: str, reason: str, *, date: str) -> None:
+    """Add ``email`` to a suppression list (created with a header if missing), durably, with ``reason`` and
+    ``date``. Only :class:`pressctl.contacts.suppression.Suppressor` calls it (it normalises first).
 
     One ``write`` in append mode, then ``fsync``: a crash leaves the row whole or absent. An existing
     file keeps its layout: the address goes under its email column (first column if it has no header),
@@ -115,7 +115,6 @@ def append_suppression(path: Path, email: str, reason: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     address = clean_cell(email)
-    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         _lock(fd)

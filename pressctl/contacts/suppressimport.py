@@ -15,7 +15,7 @@ from pathlib import Path
 from pressctl.config import Workspace
 from pressctl.contacts.clean import column_key
 from pressctl.contacts.suppressfile import decode_list
-from pressctl.contacts.suppression import _normalise, add
+from pressctl.contacts.suppression import add, normalise
 from pressctl.errors import InputError
 from pressctl.ledger import Ledger
 from pressctl.limits import require_regular_file
@@ -109,7 +109,7 @@ def import_file(
         where = f"{path}:{line}: {value[:60]}"
         if kind == "email":
             try:
-                targets.append(_normalise(value))
+                targets.append(normalise(value))
                 result.addresses += 1
             except InputError:
                 result.refuse(NOT_AN_ADDRESS, where)

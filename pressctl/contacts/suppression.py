@@ -1,23 +1,30 @@
-"""Opt-outs that are never lost: the workspace's ``contacts/suppressed.csv`` and the ledger's own record.
+"""Opt-outs that are never lost: the one suppression service, over the workspace's ``contacts/suppressed.csv``
+and the ledger's own record.
 
-``contacts/suppressed.csv`` stays the list people edit. :func:`check_workspace_list` makes sure it can be
-read before anything is sent: a list that exists but cannot be read (a folder, a dangling link to a share
-that is not mounted, no permission) is an error, never "nobody suppressed"; one that is truly absent is
-recreated with only a header, and said so.
+**The one writer.** Every suppression pressctl makes — ``pressctl suppress add/remove/import``, ``pressctl
+bounces`` (a 5.1.x bounce, three soft bounces, an unsubscribe with the reader's token), and a 5.1.x refusal
+during a send — goes through :class:`Suppressor`: the address normalised to its ``addresses.address_key``
+(a full-width ``＠`` or a ``mailto:`` unwrapped, the domain in A-labels, lower case), recorded in the
+ledger's ``suppressions`` table (reason, origin, time) and appended to the CSV with its reason and date (the
+workspace's local time, ISO 8601 with the offset). Nothing else calls the ledger's ``add_suppression`` or
+``remove_suppression`` or writes the list (``tests/test_contacts_suppression_service.py`` holds the tree to it).
 
-Every address pressctl itself suppresses (a 5.1.x bounce, an unsubscribe, ``pressctl suppress add`` or
-``import``) also goes into the ledger's ``suppressions`` table with its date and reason. Those addresses
-stay suppressed even when an edit of the CSV drops them (a warning says so); ``pressctl suppress remove``
-clears both on purpose. :func:`import_file` turns recorded unsubscribe tokens into suppressions, matching
-them only against addresses the ledger knows, and takes addresses only from an email column (or a plain list
-with ``--addresses``): every other value is refused with its reason, never guessed.
+**The one reader.** :func:`read_all` is what a send honours (contact loading, internal and test copies):
+the workspace's list, each ``--suppress`` list, and the ledger's record. ``contacts/suppressed.csv`` stays
+the list people edit; :func:`check_workspace_list` makes sure it can be read before anything is sent: a list
+that exists but cannot be read (a folder, a dangling link to a share that is not mounted, no permission) is
+an error, never "nobody suppressed"; one that is truly absent is recreated with only a header, and said so.
+Addresses the ledger recorded stay suppressed even when an edit of the CSV drops them (a notice says so);
+``pressctl suppress remove`` clears both on purpose. The file format is :mod:`pressctl.contacts.suppressfile`;
+``suppress import`` is :mod:`pressctl.contacts.suppressimport`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,16 +38,22 @@ from pressctl.contacts.suppressfile import (
     suppression_entry,
 )
 from pressctl.errors import ContactsError, InputError
-from pressctl.ledger import Ledger
+from pressctl.ledger import Ledger, utcnow
+from pressctl.limits import DEFAULT_LIMITS
+from pressctl.times import iso_local
 
 __all__ = [
     "HEADER",
     "Suppressed",
+    "SuppressionView",
+    "Suppressor",
     "add",
     "check_workspace_list",
     "list_all",
     "missing_from_list",
     "missing_warning",
+    "normalise",
+    "read_all",
     "recorded",
     "remove",
 ]
@@ -123,7 +136,8 @@ def missing_warning(missing: Sequence[str], path: Path) -> str:
     )
 
 
-def _normalise(address: str) -> str:
+def normalise(address: str) -> str:
+    """``address`` as the service records it (its ``address_key``); InputError for anything but one address."""
     entry = suppression_entry(address)
     if entry is None or entry.startswith("@") or "@" not in entry:
         raise InputError(f"{address!r} is not an email address", hint="give whole addresses, e.g. editor@news.example")
@@ -136,47 +150,111 @@ class Suppressed:
 
     address: str
     reason: str
-    date: str  # as recorded: a date typed into the list, or an ISO 8601 time (UTC) pressctl wrote
+    date: str  # as recorded: a date typed into the list, or an ISO 8601 time pressctl wrote
     where: str  # "list", "ledger" or "list+ledger"
 
 
+class Suppressor:
+    """The one writer of suppressions for a workspace and its open ledger (see the module docstring).
+
+    The list's entries are read once, at the first ``add``, and kept up to date by this writer: a send that
+    meets a hundred dead addresses reads the CSV once. ``clock`` gives the time the CSV's date column shows
+    (in the workspace's zone).
+    """
+
+    def __init__(self, workspace: Workspace, ledger: Ledger, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.path = workspace.suppression_path
+        self.zone = workspace.zone
+        self.ledger = ledger
+        self._clock = clock
+        self._entries: frozenset[str] | None = None
+
+    def add(self, addresses: Iterable[str], *, reason: str, origin: str) -> list[str]:
+        """Suppress ``addresses`` (all checked before any is written) in the ledger and the CSV; returns those
+        that were not suppressed before, as recorded."""
+        targets = [normalise(a) for a in addresses]
+        if self._entries is None:
+            check_workspace_list(self.path)
+            self._entries = read_suppression([self.path])
+        date = iso_local(self._clock(), self.zone) or ""
+        new = []
+        for address in targets:
+            fresh = self.ledger.add_suppression(address, reason=reason, origin=origin)
+            if not is_suppressed(address, self._entries):
+                append_suppression(self.path, address, reason, date=date)
+                self._entries = self._entries | {address}
+                fresh = True
+            if fresh:
+                new.append(address)
+        return new
+
+    def remove(self, addresses: Iterable[str]) -> dict[str, str]:
+        """Un-suppress ``addresses`` in both the CSV and the ledger, on purpose. Returns what happened to each."""
+        path = self.path
+        check_workspace_list(path)
+        targets = {normalise(a) for a in addresses}
+        dropped = rewrite_without(path, targets)
+        result: dict[str, str] = {}
+        remaining = self._entries = read_suppression([path])
+        for address in sorted(targets):
+            in_ledger = self.ledger.remove_suppression(address)
+            if address not in dropped and not in_ledger:
+                result[address] = "was not suppressed by name"
+            else:
+                result[address] = "removed from " + " and ".join(
+                    w for w, hit in (("the list", address in dropped), ("the ledger", in_ledger)) if hit
+                )
+            if is_suppressed(address, remaining):
+                result[address] += f"; still suppressed by a domain entry in {path}"
+        return result
+
+
 def add(workspace: Workspace, ledger: Ledger, addresses: Sequence[str], *, reason: str, origin: str = "manual") -> list[str]:
-    """Suppress ``addresses`` in the CSV and the ledger; returns those that were not suppressed before."""
-    path = workspace.suppression_path
-    check_workspace_list(path)
-    entries = read_suppression([path])
-    new = []
-    for raw in addresses:
-        address = _normalise(raw)
-        fresh = ledger.add_suppression(address, reason=reason, origin=origin)
-        if not is_suppressed(address, entries):
-            append_suppression(path, address, reason)
-            entries = entries | {address}
-            fresh = True
-        if fresh:
-            new.append(address)
-    return new
+    """:meth:`Suppressor.add` once (``pressctl suppress add``, ``pressctl bounces``)."""
+    return Suppressor(workspace, ledger).add(addresses, reason=reason, origin=origin)
 
 
 def remove(workspace: Workspace, ledger: Ledger, addresses: Sequence[str]) -> dict[str, str]:
-    """Un-suppress ``addresses`` in both the CSV and the ledger, on purpose. Returns what happened to each."""
-    path = workspace.suppression_path
-    check_workspace_list(path)
-    targets = {_normalise(a) for a in addresses}
-    dropped = rewrite_without(path, targets)
-    result: dict[str, str] = {}
-    remaining = read_suppression([path])
-    for address in sorted(targets):
-        in_ledger = ledger.remove_suppression(address)
-        if address not in dropped and not in_ledger:
-            result[address] = "was not suppressed by name"
-        else:
-            result[address] = "removed from " + " and ".join(
-                w for w, hit in (("the list", address in dropped), ("the ledger", in_ledger)) if hit
-            )
-        if is_suppressed(address, remaining):
-            result[address] += f"; still suppressed by a domain entry in {path}"
-    return result
+    """:meth:`Suppressor.remove` once (``pressctl suppress remove``)."""
+    return Suppressor(workspace, ledger).remove(addresses)
+
+
+@dataclass(frozen=True)
+class SuppressionView:
+    """What a send honours: every suppressed address key and ``@domain``, and what to tell the user first."""
+
+    entries: frozenset[str]
+    notices: tuple[str, ...] = ()
+
+    def holds(self, address: str) -> bool:
+        return is_suppressed(address, self.entries)
+
+
+def read_all(
+    workspace: Workspace | None, *, extra: Sequence[Path] = (), ledger_path: Path | None = None
+) -> SuppressionView:
+    """The one reader: the workspace's list (never skipped: an unreadable one stops here, a missing one is
+    recreated and said so), each ``extra`` list (``--suppress``; a missing one is an error), and the addresses
+    the ledger (``ledger_path``, default the workspace's) recorded, which stay suppressed even if the lists
+    lost them (a notice names them). Without a workspace, only the ``extra`` lists."""
+    files = list(extra)
+    notices: list[str] = []
+    found: dict[str, tuple[str, str, str]] = {}
+    limits = DEFAULT_LIMITS
+    if workspace is not None:
+        limits = workspace.limits
+        notice = check_workspace_list(workspace.suppression_path)
+        if notice:
+            notices.append(notice)
+        files.insert(0, workspace.suppression_path)
+        found = recorded(ledger_path or workspace.ledger_path)
+    entries = read_suppression(files, limits=limits)
+    if found and workspace is not None:
+        missing = missing_from_list(found, entries)
+        if missing:
+            notices.append(missing_warning(missing, workspace.suppression_path))
+        entries = entries | frozenset(found)
+    return SuppressionView(entries, tuple(notices))
 
 
 def list_all(workspace: Workspace, ledger: Ledger) -> list[Suppressed]:

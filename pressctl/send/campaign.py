@@ -995,7 +995,7 @@ def _run_locked(
     on_campaign: Callable[[Campaign, dict[str, int]], None] | None,
     lock: ReleaseLock,
 ) -> SendResult:
-    from pressctl.contacts.suppressfile import append_suppression
+    from pressctl.contacts.suppression import Suppressor
 
     campaign, created, skipped = open_campaign(plan, ledger)
     ledger.set_lock_campaign(lock.key, owner=lock.owner, campaign_id=campaign.id)
@@ -1036,14 +1036,12 @@ def _run_locked(
         )
         if allowed < todo:  # the daily cap: the first ones now, the rest stay pending for a later run
             deliveries = itertools.islice(deliveries, allowed)
-        suppression = plan.workspace.suppression_path
+        suppressor = Suppressor(plan.workspace, ledger)
 
         def bounce(address: str, outcome: Outcome) -> None:
-            # A hard "no such user": never mail it again, from any campaign. Recorded in the ledger too,
-            # so an edit of the CSV that drops it cannot bring it back silently.
-            reason = f"bounced: {outcome.describe()}"
-            ledger.add_suppression(address, reason=reason, origin="bounce")
-            append_suppression(suppression, address, reason)
+            # A hard "no such user": never mail it again, from any campaign (the one suppression service:
+            # the ledger too, so an edit of the CSV that drops it cannot bring it back silently).
+            suppressor.add([address], reason=f"bounced: {outcome.describe()}", origin="bounce")
 
         def build(payload: tuple[str, Contact]) -> OutgoingMessage:
             return factory.build(payload[1], key=payload[0])

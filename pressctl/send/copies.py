@@ -55,7 +55,8 @@ def as_test_copy(model: Contact, address: str, *, source: str = "--test-to") -> 
     """``model``'s merge fields, addressed to ``address``: no name, address or token of ``model`` is left."""
     fields = {k: v for k, v in model.fields.items() if k != TOKEN_FIELD}
     fields["email"] = address
-    return dataclasses.replace(model, email=address, name="", fields=fields, source=source)
+    # address=None: the model's checked address is not this one; the message builder checks the copy's.
+    return dataclasses.replace(model, email=address, address=None, name="", fields=fields, source=source)
 
 
 def copy_key(role: str, language: str, address: str) -> str:
@@ -91,15 +92,12 @@ def copy_addresses(plan: SendPlan) -> list[tuple[str, str]]:
 
 def suppressed_among(plan: SendPlan, addresses: Sequence[str]) -> set[str]:
     """Which of ``addresses`` a suppression list (the workspace's, ``--suppress``, the ledger's) holds."""
-    from pressctl.contacts.suppressfile import is_suppressed, read_suppression
-    from pressctl.contacts.suppression import check_workspace_list, recorded
+    from pressctl.contacts.suppression import read_all
 
     if not addresses:
         return set()
-    files = [plan.workspace.suppression_path, *(Path(p) for p in plan.options.suppress)]
-    check_workspace_list(plan.workspace.suppression_path)
-    entries = read_suppression(files) | frozenset(recorded(plan.ledger_path))
-    return {a for a in addresses if is_suppressed(a, entries)}
+    view = read_all(plan.workspace, extra=[Path(p) for p in plan.options.suppress], ledger_path=plan.ledger_path)
+    return {a for a in addresses if view.holds(a)}
 
 
 def copy_rows(

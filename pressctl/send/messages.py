@@ -324,8 +324,9 @@ class MessageFactory:
 def _checked(contact: Contact) -> Address:
     """The contact's address as loading checked it; a contact made by hand (a test copy, the size probe) is
     checked here, by the same rule."""
-    if contact.address is not None:
-        return contact.address
+    found = contact.checked
+    if found is not None:
+        return found
     try:
         return parse_address(contact.email)
     except AddressError as exc:
