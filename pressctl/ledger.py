@@ -291,8 +291,9 @@ def _migrate_address_keys(conn: sqlite3.Connection) -> None:
     # A folded address may be ASCII (strauß -> strauss): found through the recipients that fold to it.
     folded: dict[str, str] = {}
     for (email,) in conn.execute(f"SELECT DISTINCT email FROM recipients WHERE email {non_ascii}").fetchall():
-        if email.casefold() != address_key(email):
-            folded.setdefault(email.casefold(), address_key(email))
+        old = email.casefold()  # the old rule, to find the rows it keyed
+        if old != address_key(email):
+            folded.setdefault(old, address_key(email))
     for (address,) in conn.execute(f"SELECT DISTINCT address FROM soft_bounces WHERE address {non_ascii}").fetchall():
         folded.setdefault(address, address_key(address))
     for old, new in folded.items():

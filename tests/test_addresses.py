@@ -129,3 +129,36 @@ def test_the_key_of_a_key_is_itself(local: str, domain: str) -> None:
     key = address_key(f"{local}@{domain}")
     assert address_key(key) == key
     assert key == unicodedata.normalize("NFC", key) and key.rpartition("@")[2].isascii()
+
+
+# -- the guard: one home ---------------------------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parent.parent / "pressctl"
+HOME = PACKAGE / "addresses.py"
+# Where addresses are compared or keyed: none of them folds case on its own.
+KEYED = ["bounces", "ledger.py", "verp.py", "mailto.py", "send", "contacts/suppression.py", "contacts/suppressfile.py",
+         "contacts/suppressimport.py", "contacts/unsubscribe.py", "contacts/load.py", "model.py"]
+
+
+def _sources(*places: str) -> list[Path]:
+    found: list[Path] = []
+    for place in places:
+        path = PACKAGE / place
+        found.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return found
+
+
+def test_an_address_has_one_home() -> None:
+    """IDNA conversion, the key's case rule and the full-width ＠ live in pressctl/addresses.py only."""
+    problems = []
+    for path in _sources("."):
+        text = path.read_text("utf-8")
+        where = str(path.relative_to(PACKAGE))
+        if path != HOME and ("import idna" in text or '"idna"' in text or "'idna'" in text):
+            problems.append(f"{where}: converts IDN domains itself")
+        if path != HOME and ('"\\uff20": "@"' in text or 'replace("\\uff20"' in text or 'replace("＠"' in text):
+            problems.append(f"{where}: normalises the full-width at sign itself")
+    for path in _sources(*KEYED):
+        if any(".casefold()" in line and "the old rule" not in line for line in path.read_text("utf-8").splitlines()):
+            problems.append(f"{path.relative_to(PACKAGE)}: folds case itself (use addresses.address_key)")
+    assert problems == []
