@@ -77,8 +77,19 @@ _DOMAIN = re.compile(
 _MAX = 254  # RFC 5321's path limit less the angle brackets
 
 
+# The common case in one match: an ASCII dot-atom at an ASCII domain (no control character or space fits it).
+_PLAIN = re.compile(
+    r"(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@(?P<domain>"
+    + _DOMAIN.pattern
+    + ")"
+)
+
+
 def parse_address(text: str) -> Address:
     """``text`` checked and normalised (the domain to A-labels), or AddressError with the reason."""
+    plain = _PLAIN.fullmatch(text) if len(text) <= _MAX else None
+    if plain is not None:
+        return Address(text, f"{plain.group('local').lower()}@{plain.group('domain').lower()}", False)
     if not text or len(text) > _MAX or has_unsafe(text) or _SPACES.search(text):
         raise AddressError("contains spaces or control characters")
     local, sep, domain = text.rpartition("@")
@@ -155,4 +166,4 @@ def unwrap(raw: str) -> str:
     text = raw.strip(_TRIM)
     if text[:7].lower() == "mailto:":
         text = text[7:]
-    return text.translate(_WIDE)
+    return text if text.isascii() else text.translate(_WIDE)

@@ -38,8 +38,8 @@ class Contact:
     @property
     def key(self) -> str:
         """Identity for de-duplication and the ledger: ``addresses.address_key`` of the address."""
-        a = self.checked
-        return a.key if a is not None else address_key(self.email)
+        a = self.address
+        return a.key if a is not None and a.text == self.email else address_key(self.email)
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ def load_contacts(
         contact = _contact(entry, result, languages=languages, default_language=default_language)
         if not all(c.matches(contact.fields, language=contact.language) for c in conditions):
             result.excluded += 1
-        elif view.holds(contact.key):
+        elif view.holds(contact.key, keyed=True):
             result.suppressed.append(contact)
         else:
             result.selected.append(contact)

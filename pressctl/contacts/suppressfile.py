@@ -89,9 +89,10 @@ def read_suppression(paths: Iterable[Path], *, limits: Limits = DEFAULT_LIMITS) 
     return frozenset(entries)
 
 
-def is_suppressed(email: str, suppressed: frozenset[str]) -> bool:
-    """True if the address, its domain or a parent domain is in ``suppressed`` (by ``address_key``)."""
-    key = address_key(email)
+def is_suppressed(email: str, suppressed: frozenset[str], *, keyed: bool = False) -> bool:
+    """True if the address, its domain or a parent domain is in ``suppressed`` (by ``address_key``;
+    ``keyed``: ``email`` is a key already)."""
+    key = email if keyed else address_key(email)
     if key in suppressed:
         return True
     labels = key.rpartition("@")[2].split(".")

@@ -226,8 +226,9 @@ class SuppressionView:
     entries: frozenset[str]
     notices: tuple[str, ...] = ()
 
-    def holds(self, address: str) -> bool:
-        return is_suppressed(address, self.entries)
+    def holds(self, address: str, *, keyed: bool = False) -> bool:
+        """Whether ``address`` (an address key, with ``keyed``) is suppressed."""
+        return is_suppressed(address, self.entries, keyed=keyed)
 
 
 def read_all(
