@@ -125,3 +125,18 @@ def test_a_refusal_during_the_send_is_suppressed_as_suppress_add_would(ws: Path)
     again = run_cli(["suppress", "add", "night.desk＠news.example"], cwd=ws)
     assert "1 already suppressed" in again.stdout
     assert list(_csv_rows(ws)).count("night.desk@news.example") == 1
+
+
+@pytest.mark.slow
+def test_an_idn_sender_keeps_its_domain_on_the_wire(ws: Path) -> None:
+    toml = ws / "pressctl.toml"
+    toml.write_text(toml.read_text("utf-8").replace("<press@hvsp.example>", "<presse@straße.de>"), "utf-8")
+    release = write_release(ws)
+    lists = write_contacts(ws / "contacts" / "list.csv", 1)
+    with SmtpTestServer() as server:
+        sent = run_cli(["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes"], cwd=ws)
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        (received,) = server.accepted
+    assert received.mail_from == "presse@xn--strae-oqa.de"  # MAIL FROM: straße.de, not strasse.de
+    assert received.headers["From"] == "HVSP Press Office <presse@xn--strae-oqa.de>"
+    assert received.message_id.endswith("@xn--strae-oqa.de>")
