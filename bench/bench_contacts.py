@@ -1,6 +1,6 @@
 """How long reading and cleaning a big contact list takes (issue 3 items 1-4).
 
-Run: ``.venv/bin/python bench/bench_contacts.py [--rows N] [--profile]``. Writes a list of N journalists
+Run: ``.venv/bin/python bench/bench_contacts.py [--rows N] [--profile] [--cpu]``. Writes a list of N journalists
 (one in ten Chinese, 2 % invalid, 3 % duplicates, one suppressed domain) as CSV UTF-8, UTF-16 "Unicode
 Text" and .xlsx, then times ``load_contacts`` on each with a ``--where`` and language routing, best of 3.
 """
@@ -63,7 +63,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cpu", action="store_true", help="this process's CPU time, not the wall clock")
     args = parser.parse_args()
+    clock = time.process_time if args.cpu else time.perf_counter
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         suppressed = folder / "suppressed.csv"
@@ -73,14 +75,14 @@ def main() -> None:
             best = float("inf")
             result = None
             for _ in range(3):
-                start = time.perf_counter()
+                start = clock()
                 result = load_contacts(
                     [path],
                     where=["beat!=general"],
                     suppress=[suppressed],
                     languages=["en", "zh-HK"],
                 )
-                best = min(best, time.perf_counter() - start)
+                best = min(best, clock() - start)
             assert result is not None
             print(
                 f"{label:11s} {args.rows} rows: {best:.3f} s ({best / args.rows * 1e6:.0f} µs/row); "

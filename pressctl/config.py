@@ -12,7 +12,7 @@ from typing import Any, Literal
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pressctl.addresses import check_address
+from pressctl.addresses import parse_address
 from pressctl.config_rules import ENV_NAME, check_text, env_names, public_folder
 from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError, InputError
@@ -421,7 +421,7 @@ def sender_address(value: str, *, key: str, where: str | None) -> tuple[str, str
         raise ConfigError(f"sender.{key} {value!r} is not one email address", where=where, hint=hint)
     found = addresses[0]
     try:
-        addr, _ = check_address(f"{found.username}@{found.domain}")
+        addr = parse_address(f"{found.username}@{found.domain}").text
     except ValueError as exc:
         raise ConfigError(f"sender.{key} {value!r}: {exc}", where=where, hint=hint) from None
     return found.display_name, addr
@@ -1037,7 +1037,7 @@ def _internal_copies(raw: object, where: str) -> tuple[str, ...]:
         try:
             if has_unsafe(value) or "<" in value:
                 raise ValueError("only the address, no name or control characters")
-            addr, _ = check_address(value.strip())
+            addr = parse_address(value.strip()).text
         except ValueError as exc:
             raise ConfigError(f"sender.internal_copies {value!r} is not an address: {exc}", where=where, hint=hint) from None
         found.append(addr)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pressctl.addresses import Address, address_key
 from pressctl.release.load import Release
 
 __all__ = ["Contact", "EmailLinks", "InlineImage", "OutgoingMessage", "Rendered"]
@@ -23,11 +24,22 @@ class Contact:
     fields: Mapping[str, str] = field(default_factory=dict)  # every column, keys normalised (first_name, outlet...)
     language: str | None = None  # canonical language tag from a `language` column, if any
     source: str = ""  # "contacts.csv:12" — file and row (the header is row 1), for messages
+    # ``email`` as checked when the list was loaded, so a message does not check it again; None for a contact
+    # made by hand. Counts only while it is ``email``'s (``checked``): a copy made with another ``email``
+    # (``dataclasses.replace``) is checked again by the message builder.
+    address: Address | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def checked(self) -> Address | None:
+        """``address`` when it is the checked form of ``email``, else None."""
+        a = self.address
+        return a if a is not None and a.text == self.email else None
 
     @property
     def key(self) -> str:
-        """Identity for de-duplication and the ledger: the address, case-folded."""
-        return self.email.lower()
+        """Identity for de-duplication and the ledger: ``addresses.address_key`` of the address."""
+        a = self.address
+        return a.key if a is not None and a.text == self.email else address_key(self.email)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ the recipient's address made with the workspace secret, as SRS and BATV sign the
 when the signature is right; a return path without one (made before signatures, or by hand) is not ours.
 
 The signature is 8 characters of lower-case base32 (40 bits; a mail server may fold the local part to
-lower case, so it is compared case-insensitively) of HMAC-SHA256 over ``"verp\\0" + address`` (the address
-lower-cased), so a VERP signature is never an unsubscribe token of the same address.
+lower case, so it is compared case-insensitively) of HMAC-SHA256 over ``"verp\\0" + address`` (the address's
+``addresses.address_key``), so a VERP signature is never an unsubscribe token of the same address.
 """
 
 from __future__ import annotations
@@ -19,14 +19,16 @@ import hashlib
 import hmac
 import re
 
+from pressctl.addresses import address_key
+
 __all__ = ["SIGNATURE_CHARS", "verp_decode", "verp_encode", "verp_signature", "verp_unsigned"]
 
 SIGNATURE_CHARS = 8
 
 
 def verp_signature(address: str, secret: bytes) -> str:
-    """The signature of ``address`` (case-insensitive on the address): 8 lower-case base32 characters."""
-    digest = hmac.new(secret, b"verp\0" + address.strip().lower().encode("utf-8"), hashlib.sha256).digest()
+    """The signature of ``address`` (of its ``addresses.address_key``): 8 lower-case base32 characters."""
+    digest = hmac.new(secret, b"verp\0" + address_key(address).encode("utf-8"), hashlib.sha256).digest()
     return base64.b32encode(digest[:5]).decode("ascii").lower()
 
 

@@ -243,3 +243,48 @@ def test_verp_round_trip(local: str, domain: str) -> None:
     address = f"{local}@{domain}"
     assert verp_decode(VERP, verp_encode(VERP, address, SECRET), SECRET) == address
     assert verp_decode(VERP, verp_encode(VERP, address, SECRET), b"another-secret-entirely") == ""
+
+
+# -- one address rule (issue 19): the key, not casefold() ------------------------------------------------------
+
+MULLER = LedgerRow(7, "müller@xn--strae-oqa.de", "müller@xn--strae-oqa.de", "<77777777777777777777777777777777@hvsp.example>")
+
+
+def _global_dsn(
+    named: str, *, message_id: str = "", envelope: str = "press@hvsp.example", kind: str = "global-delivery-status"
+) -> bytes:
+    """A DSN as a server writes it for a UTF-8 address (RFC 6533: message/global-delivery-status)."""
+    returned = f"Message-ID: {message_id}\n" if message_id else ""
+    text = (
+        f"Delivered-To: {envelope}\nFrom: MAILER-DAEMON@relay.hvsp.example\nSubject: Undelivered Mail\n"
+        "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+        "--b\nContent-Type: text/plain; charset=utf-8\n\nThe mailbox is unknown.\n\n"
+        f"--b\nContent-Type: message/{kind}\nContent-Transfer-Encoding: 8bit\n\n"
+        f"Reporting-MTA: dns; relay.hvsp.example\n\nFinal-Recipient: utf-8; {named}\nAction: failed\nStatus: 5.1.1\n\n"
+        f"--b\nContent-Type: text/rfc822-headers\n\nFrom: press@hvsp.example\n{returned}\n--b--\n"
+    )
+    return text.replace("\n", "\r\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("kind", ["global-delivery-status", "delivery-status"])
+@pytest.mark.parametrize("named", ["Müller@Straße.de", "MÜLLER@STRAẞE.DE", "müller@xn--strae-oqa.de"])
+def test_a_bounce_naming_the_reader_in_another_form_matches_their_row(named: str, kind: str) -> None:
+    finding = parse_message(_global_dsn(named, message_id=MULLER.message_id, kind=kind))
+    result = match_findings([finding], FakeLedger([MULLER]).by_message_id)
+    assert [(m.row, m.how) for m in result.matched] == [(MULLER, "message-id")], result.unmatched
+
+
+def test_strasse_is_not_strasse_with_a_sharp_s() -> None:
+    """IDNA 2003 and case folding both make straße strasse: another domain, another reader."""
+    finding = parse_message(_global_dsn("muller@strasse.de", message_id=MULLER.message_id))
+    assert match_findings([finding], FakeLedger([MULLER]).by_message_id).matched == ()
+
+
+def test_a_signed_verp_envelope_finds_the_reader_by_key() -> None:
+    envelope = verp_encode(VERP, "müller@xn--strae-oqa.de", SECRET)
+    ledger = FakeLedger([MULLER])
+    finding = parse_message(_global_dsn("Müller@Straße.de", envelope=envelope))
+    result = match_findings(
+        [finding], ledger.by_message_id, verp_template=VERP, secret=SECRET, latest_for_address=ledger.latest
+    )
+    assert [(m.row, m.how) for m in result.matched] == [(MULLER, "verp")], result.unmatched

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from pressctl.cli import app
 from pressctl.config import load_workspace
-from pressctl.contacts.load import read_suppression
+from pressctl.contacts.suppressfile import read_suppression
 from pressctl.errors import ConfigError, ContactsError
 from tests.qa_support import workspace
 

@@ -190,3 +190,14 @@ def test_suppress_import_never_takes_an_address_from_the_token_column(ws: Path) 
     both.write_text("Email,Token\nreporter00002@news.example,\n", encoding="utf-8")
     done = run_cli(["suppress", "import", str(both)], cwd=ws)
     assert "imported: 1 newly suppressed" in done.stdout and "1 address(es)" in done.stdout
+
+
+def test_the_suppress_group_says_what_it_is() -> None:
+    """A group's help is its own words, not typer's placeholder docstring ("You shouldn't use this class")."""
+    from typer.testing import CliRunner
+
+    from pressctl.cli import app
+
+    shown = CliRunner().invoke(app, ["suppress", "--help"], terminal_width=200)
+    assert shown.exit_code == 0
+    assert "Opt-outs: addresses never mailed" in shown.output and "shouldn't use this class" not in shown.output

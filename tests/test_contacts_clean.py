@@ -9,22 +9,21 @@ from typing import cast
 import pytest
 from contacts_support import workspace, write_csv
 
-from pressctl.contacts.clean import AddressError, clean_address, display_name, is_formula_like
-from pressctl.contacts.load import (
-    ContactSet,
-    append_suppression,
-    check_merge_fields,
-    is_suppressed,
-    load_contacts,
-    read_suppression,
-)
+from pressctl.addresses import AddressError
+from pressctl.contacts.clean import clean_address, display_name, is_formula_like
+from pressctl.contacts.load import load_contacts
+from pressctl.contacts.mergecheck import check_merge_fields
+from pressctl.contacts.outcome import ContactSet
 from pressctl.contacts.segments import language_tag, parse_where
+from pressctl.contacts.suppressfile import append_suppression, is_suppressed, read_suppression
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
 from pressctl.languages.routing import route_language
 from pressctl.model import Rendered
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan
+
+DATE = "2026-03-14T10:00:00+08:00"  # as the suppression service writes it: local time with its offset
 
 # ---- addresses ----------------------------------------------------------------------------------
 
@@ -286,8 +285,8 @@ def test_is_suppressed() -> None:
 
 def test_append_suppression_creates_and_appends(tmp_path: Path) -> None:
     path = tmp_path / "contacts" / "suppressed.csv"
-    append_suppression(path, "amy@x.example", "550 5.1.1 user unknown")
-    append_suppression(path, "bob@x.example", "=cmd|'/C calc'!A0, then more")
+    append_suppression(path, "amy@x.example", "550 5.1.1 user unknown", date=DATE)
+    append_suppression(path, "bob@x.example", "=cmd|'/C calc'!A0, then more", date=DATE)
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "email,reason,date"
     assert lines[1].startswith("amy@x.example,550 5.1.1 user unknown,20")
@@ -298,14 +297,14 @@ def test_append_suppression_creates_and_appends(tmp_path: Path) -> None:
 def test_append_suppression_keeps_an_existing_layout(tmp_path: Path) -> None:
     path = tmp_path / "suppressed.csv"
     path.write_text("Reason,Email Address\nasked,amy@x.example", encoding="utf-8")  # no final newline
-    append_suppression(path, "bob@x.example", "bounced")
+    append_suppression(path, "bob@x.example", "bounced", date=DATE)
     assert (
         path.read_text(encoding="utf-8")
         == "Reason,Email Address\nasked,amy@x.example\nbounced,bob@x.example\n"
     )
     headerless = tmp_path / "list.txt"
     headerless.write_text("amy@x.example\n")
-    append_suppression(headerless, "bob@x.example", "bounced")
+    append_suppression(headerless, "bob@x.example", "bounced", date=DATE)
     assert headerless.read_text() == "amy@x.example\nbob@x.example\n"
     assert read_suppression([path, headerless]) == frozenset({"amy@x.example", "bob@x.example"})
 
@@ -313,7 +312,7 @@ def test_append_suppression_keeps_an_existing_layout(tmp_path: Path) -> None:
 def test_append_suppression_to_utf16_file(tmp_path: Path) -> None:
     path = tmp_path / "suppressed.txt"
     path.write_bytes(codecs.BOM_UTF16_LE + "email\treason\r\na@x.example\tasked\r\n".encode("utf-16-le"))
-    append_suppression(path, "b@x.example", "bounced")
+    append_suppression(path, "b@x.example", "bounced", date=DATE)
     assert read_suppression([path]) == frozenset({"a@x.example", "b@x.example"})
 
 

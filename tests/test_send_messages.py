@@ -21,6 +21,7 @@ from messages_support import (
     structure,
 )
 
+import pressctl.send.bodies as bodies
 import pressctl.send.messages as messages
 from pressctl.controls import clean_header_text
 from pressctl.errors import ConfigError, ContactsError, InputError
@@ -333,7 +334,7 @@ def test_building_reuses_the_encoded_pdf_and_images(tmp_path: Path, monkeypatch:
     shared = {lang: factory.variant_for(lang).after_html for lang in ("en", "zh-HK")}
     pdf_parts = {lang: factory.variant_for(lang).pdf_part for lang in ("en", "zh-HK")}
     encoded: list[int] = []
-    real_encode = messages._encode_body
+    real_encode = bodies.encode_body
 
     def spy(text: str, cte: str) -> bytes:
         encoded.append(len(text))
@@ -342,7 +343,7 @@ def test_building_reuses_the_encoded_pdf_and_images(tmp_path: Path, monkeypatch:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("the email package must not build or serialise parts per message")
 
-    monkeypatch.setattr(messages, "_encode_body", spy)
+    monkeypatch.setattr(bodies, "encode_body", spy)
     monkeypatch.setattr(MIMEPart, "set_content", forbidden)
     monkeypatch.setattr(MIMEPart, "as_bytes", forbidden)
     monkeypatch.setattr(EmailMessage, "as_bytes", forbidden)
@@ -389,7 +390,7 @@ def test_bodies_without_merge_fields_are_encoded_once(
         plain, {}, make_workspace(tmp_path), MergePlan(), campaign_id="c", date=DATE
     )
     calls: list[str] = []
-    monkeypatch.setattr(messages, "_encode_body", lambda t, c: calls.append(t) or b"")
+    monkeypatch.setattr(bodies, "encode_body", lambda t, c: calls.append(t) or b"")
     a = factory.build(AMY)
     b = factory.build(WONG)
     assert calls == []
@@ -410,10 +411,10 @@ def test_quoted_printable_by_lines_equals_encoding_the_whole() -> None:
         + '\r\n<a href="https://x.example/u?e=PCTLM0001X">unsubscribe</a> \r\n'
         + "PCTLM0000X\tend\r\nlast line\r\n"
     )
-    body = messages._Body(template, "quoted-printable")
+    body = bodies.Body(template, "quoted-printable")
     assert sum(isinstance(p, bytes) for p in body.pieces) == 2
     for values in ({"PCTLM0000X": "Amy", "PCTLM0001X": "a%40b"}, {"PCTLM0000X": "黃嘉明 " * 30}):
-        whole = messages._encode_body(body.template.fill(values), "quoted-printable")
+        whole = bodies.encode_body(body.template.fill(values), "quoted-printable")
         assert body.encode(values) == whole
 
 

@@ -29,6 +29,7 @@ from typing import Literal
 
 import flufl.bounce
 
+from pressctl.addresses import address_key
 from pressctl.bounces.text import address, decode, header, ids, parsed_headers, readable
 from pressctl.relays.replies import bounce_class
 
@@ -59,9 +60,9 @@ class BouncedRecipient:
     original_recipient: str = ""
 
     def names(self, addr: str) -> bool:
-        """Whether this recipient is ``addr`` (its Final-Recipient or Original-Recipient; case-insensitive)."""
-        folded = addr.casefold()
-        return any(a and a.casefold() == folded for a in (self.address, self.final_recipient, self.original_recipient))
+        """Whether this recipient is ``addr`` (its Final-Recipient or Original-Recipient), by ``address_key``."""
+        key = address_key(addr)
+        return any(a and address_key(a) == key for a in (self.address, self.final_recipient, self.original_recipient))
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,11 @@ def _bytes_addr(value: bytes | str) -> str:
 
 
 def _merge(items: Iterable[BouncedRecipient]) -> list[BouncedRecipient]:
-    """One entry per address (case-insensitive); the most final severity wins."""
+    """One entry per address (by ``address_key``); the most final severity wins."""
     rank = {"hard": 0, "soft": 1, "delayed": 2}
     best: dict[str, BouncedRecipient] = {}
     for item in items:
-        key = item.address.casefold()
+        key = address_key(item.address)
         if key not in best or rank[item.severity] < rank[best[key].severity]:
             best[key] = item
     return list(best.values())
@@ -182,8 +183,17 @@ def _status_fields(part: Message) -> list[Message]:
     """The header blocks of a message/delivery-status part (parsed by the email package, or by hand)."""
     payload = part.get_payload()
     if isinstance(payload, list) and all(isinstance(p, Message) for p in payload):
-        return list(payload)
-    text = decode(part) if isinstance(payload, str) else ""
+        blocks: list[Message] = [p for p in payload if isinstance(p, Message)]
+        if len(blocks) == 1 and isinstance(blocks[0].get_payload(), str) and str(blocks[0].get_payload()).strip():
+            # message/global-delivery-status (RFC 6533, a DSN naming a UTF-8 address) is read by the email
+            # package as one embedded message: the per-message fields as its headers, the per-recipient
+            # blocks as its body.
+            return [blocks[0], *_blocks(decode(blocks[0]))]
+        return blocks
+    return _blocks(decode(part) if isinstance(payload, str) else "")
+
+
+def _blocks(text: str) -> list[Message]:
     blocks = re.split(r"\r?\n[ \t]*\r?\n", text.strip())
     return [email.message_from_string(b.strip() + "\n", policy=email.policy.compat32) for b in blocks if b.strip()]
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from pressctl.addresses import address_key
 from pressctl.bounces.dsn import BouncedRecipient
 from pressctl.bounces.parse import Finding
 from pressctl.verp import verp_decode, verp_unsigned
@@ -59,7 +60,7 @@ class LedgerRow:
 
 
 ByMessageId = Callable[[str], LedgerRow | None]
-LatestForAddress = Callable[[str], LedgerRow | None]  # case-folded address -> most recent row
+LatestForAddress = Callable[[str], LedgerRow | None]  # an address key (addresses.address_key) -> most recent row
 AddressForToken = Callable[[str], str | None]  # an unsubscribe token -> the address it belongs to
 
 
@@ -197,7 +198,7 @@ def _match_bounce(finding: Finding, rows: list[LedgerRow], proof: _Proof) -> tup
         if verp and rec.names(verp):
             if not finding.report:
                 reason = "its VERP address names them, but it is no delivery-status report: not a bounce; nothing changed"
-            elif proof.latest_for_address is not None and (found := proof.latest_for_address(verp.casefold())):
+            elif proof.latest_for_address is not None and (found := proof.latest_for_address(address_key(verp))):
                 matched.append(Match(finding, found.email, found, "verp", rec))
                 continue
             else:
@@ -216,8 +217,8 @@ def _match_bounce(finding: Finding, rows: list[LedgerRow], proof: _Proof) -> tup
 def _match_reply(finding: Finding, rows: list[LedgerRow]) -> tuple[list[Match], list[Unmatched]]:
     if not rows:
         return [], [Unmatched(finding, "it does not reply to one of our messages", finding.sender)]
-    sender = finding.sender.casefold()
-    row = next((r for r in rows if r.email.casefold() == sender), rows[0])
+    sender = address_key(finding.sender)
+    row = next((r for r in rows if address_key(r.email) == sender), rows[0])
     return [Match(finding, row.email, row, "message-id")], []
 
 
@@ -227,10 +228,10 @@ def _match_unsubscribe(
     for token in finding.tokens:
         owner = proof.address_for_token(token) if proof.address_for_token is not None else None
         if owner:
-            folded = owner.casefold()
-            row = next((r for r in rows if r.email.casefold() == folded), None)
+            key = address_key(owner)
+            row = next((r for r in rows if address_key(r.email) == key), None)
             if row is None and proof.latest_for_address is not None:
-                row = proof.latest_for_address(folded)
+                row = proof.latest_for_address(key)
             return [Match(finding, row.email if row else owner, row, "token")], [], []
     reason = (
         "its token is nobody's we sent to" if finding.tokens else "no unsubscribe token; the From address proves nothing"
@@ -244,5 +245,5 @@ def _match_unsubscribe(
 def _replied_row(finding: Finding, rows: list[LedgerRow]) -> LedgerRow | None:
     if not rows:
         return None
-    sender = finding.sender.casefold()
-    return next((r for r in rows if r.email.casefold() == sender), rows[0])
+    sender = address_key(finding.sender)
+    return next((r for r in rows if address_key(r.email) == sender), rows[0])

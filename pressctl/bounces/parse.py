@@ -29,6 +29,7 @@ from email.utils import getaddresses
 from typing import Literal
 from urllib.parse import unquote
 
+from pressctl.addresses import address_key
 from pressctl.bounces.dsn import BouncedRecipient, find_bounce
 from pressctl.bounces.phrases import asks_unsubscribe, is_automatic, is_moved, new_addresses
 from pressctl.bounces.text import (
@@ -41,7 +42,7 @@ from pressctl.bounces.text import (
     ids,
     join_addresses,
     own_text,
-    readable,
+    raw_value,
     unique,
 )
 from pressctl.contacts.unsubscribe import find_tokens
@@ -246,19 +247,19 @@ def envelope_addresses(msg: Message) -> tuple[str, ...]:
         if key not in _ENVELOPE_BLOCK:
             break
         if key in _ENVELOPE_HEADERS:
-            found.extend(a.strip() for _, a in getaddresses([readable(str(value))]) if "@" in a)
+            found.extend(a.strip() for _, a in getaddresses([raw_value(value)]) if "@" in a)
     return unique(found)
 
 
 def _header_recipients(msg: Message) -> list[str]:
-    values = [readable(str(v)) for name in ("To", "Cc") for v in msg.get_all(name, [])]
+    values = [raw_value(v) for name in ("To", "Cc") for v in msg.get_all(name, [])]
     return [a.strip() for _, a in getaddresses(values) if "@" in a]
 
 
 def _base(addr: str) -> str:
-    """An address without its ``+`` sub-address, case-folded: ``unsubscribe+x@a`` -> ``unsubscribe@a``."""
+    """An address without its ``+`` sub-address, as its key: ``Unsubscribe+x@A`` -> ``unsubscribe@a``."""
     local, _, domain = addr.rpartition("@")
-    return f"{local.partition('+')[0]}@{domain}".casefold()
+    return address_key(f"{local.partition('+')[0]}@{domain}")
 
 
 def _mailboxes(addresses: Iterable[str]) -> set[str]:

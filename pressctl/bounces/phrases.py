@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from pressctl.addresses import address_key
 from pressctl.bounces.text import header
 
 __all__ = ["asks_unsubscribe", "is_automatic", "is_moved", "new_addresses"]
@@ -66,14 +67,14 @@ def new_addresses(text: str, *, exclude: set[str]) -> tuple[str, ...]:
     """Every address a moved notice asks us to use instead, in order: those after a "contact / write to /
     請聯絡" phrase ("please contact Jane Ho (jane.ho@...) or the news desk (desk@...)" gives both), other
     than ``exclude`` (the sender and where it was sent)."""
-    skip = {a.casefold() for a in exclude if a}
+    skip = {address_key(a) for a in exclude if a}
     found: dict[str, str] = {}
     for phrase in _CONTACT.finditer(text):
         window = text[phrase.end() : phrase.end() + _WINDOW]
         for m in _EMAIL.finditer(window):
             addr = m.group(0).rstrip(".")
-            if addr.casefold() not in skip:
-                found.setdefault(addr.casefold(), addr)
+            if address_key(addr) not in skip:
+                found.setdefault(address_key(addr), addr)
     return tuple(found.values())
 
 

@@ -29,6 +29,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from pressctl.addresses import address_key
 from pressctl.bounces.match import Match
 from pressctl.relays.replies import BOUNCE_ADVICE, bounce_class
 
@@ -84,7 +85,7 @@ class Suppression:
 
 @dataclass(frozen=True)
 class SoftBounce:
-    """One soft bounce to remember (address case-folded), for the 3-in-90-days rule."""
+    """One soft bounce to remember (``address``: its ``addresses.address_key``), for the 3-in-90-days rule."""
 
     address: str
     at: dt.datetime
@@ -119,17 +120,18 @@ def plan_updates(
     soft_history: Callable[[str], Sequence[dt.datetime]] = lambda _addr: (),
     soft_limit: int = SOFT_LIMIT,
     soft_window: dt.timedelta = SOFT_WINDOW,
+    zone: dt.tzinfo = dt.UTC,
 ) -> Plan:
     """Turn matches into row updates, suppressions and soft bounces to record.
 
-    ``soft_history(address)`` gives the times of earlier soft bounces of a case-folded address (any
-    campaign); ``now`` is when this run saw the new ones. One update per row (the highest response wins),
-    one suppression per address.
+    ``soft_history(key)`` gives the times of earlier soft bounces of an address key (any campaign); ``now``
+    is when this run saw the new ones, and a reason names that day in ``zone`` (the workspace's). One update
+    per row (the highest response wins), one suppression per address (by ``address_key``).
     """
     updates: dict[tuple[int, str], RowUpdate] = {}
     suppressions: dict[str, Suppression] = {}
     soft: list[SoftBounce] = []
-    today = now.astimezone(dt.UTC).strftime("%Y-%m-%d")
+    today = now.astimezone(zone).strftime("%Y-%m-%d")
 
     def update(u: RowUpdate, current: str) -> None:
         key = (u.campaign_id, u.key)
@@ -139,9 +141,9 @@ def plan_updates(
             updates[key] = u
 
     def suppress(address: str, reason: str, handled: str) -> None:
-        folded = address.casefold()
-        if folded not in suppressions:
-            suppressions[folded] = Suppression(address, reason, handled)
+        key = address_key(address)
+        if key not in suppressions:
+            suppressions[key] = Suppression(address, reason, handled)
 
     refused: list[Refused] = []
     for m in matches:
@@ -172,10 +174,10 @@ def plan_updates(
                         row.response,
                     )
             elif rec.severity in ("hard", "soft"):  # a full mailbox (5.2.2) or an MTA that gave up (4.x.x)
-                folded = m.address.casefold()
-                earlier = [t for t in soft_history(folded) if now - t <= soft_window]
-                earlier += [s.at for s in soft if s.address == folded]
-                soft.append(SoftBounce(folded, now, rec.status, handled))
+                key = address_key(m.address)
+                earlier = [t for t in soft_history(key) if now - t <= soft_window]
+                earlier += [s.at for s in soft if s.address == key]
+                soft.append(SoftBounce(key, now, rec.status, handled))
                 if len(earlier) + 1 >= soft_limit:
                     suppress(
                         m.address,

@@ -52,13 +52,15 @@ class Handled:
 @dataclass(frozen=True)
 class InboundRules:
     """What a pass needs besides the mailbox and the ledger: our List-Unsubscribe mailbox(es), the VERP
-    template and the workspace secret that signs it and the tokens, and the ``[limits]`` on one message."""
+    template and the workspace secret that signs it and the tokens, the ``[limits]`` on one message, and the
+    workspace's zone (the day a suppression's reason names)."""
 
     unsubscribe_addresses: tuple[str, ...] = ()
     verp_template: str = ""
     secret: bytes | None = field(default=None, repr=False)
     max_bytes: int = DEFAULT_MAX_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
+    zone: dt.tzinfo = dt.UTC
 
 
 class BounceStore(Protocol):
@@ -154,7 +156,7 @@ def process_message(
             latest_for_address=store.latest_for_address,
             address_for_token=store.address_for_token,
         )
-        plan = plan_updates(matches.matched, now=now, soft_history=store.soft_bounce_times)
+        plan = plan_updates(matches.matched, now=now, soft_history=store.soft_bounce_times, zone=rules.zone)
     except Exception as exc:  # a rule tripped over this one message: it is unreadable, the pass goes on
         finding = dataclasses.replace(
             unreadable(f"pressctl could not handle it ({type(exc).__name__})"), key=finding.handled_key

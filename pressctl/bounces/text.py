@@ -32,6 +32,7 @@ __all__ = [
     "join_addresses",
     "own_text",
     "parsed_headers",
+    "raw_value",
     "readable",
     "split_addresses",
     "unique",
@@ -95,6 +96,16 @@ def header(msg: Message, name: str) -> str:
     except (LookupError, ValueError, TypeError):
         text = str(value)
     return " ".join(readable(text).split())
+
+
+def raw_value(value: object) -> str:
+    """An address header's value as written: raw UTF-8 (which the parser hands over as an unknown-8bit
+    ``Header``, an SMTPUTF8 address) read as UTF-8, RFC 2047 words left as they are (a display name's
+    encoded-word must never become part of an address)."""
+    if isinstance(value, email.header.Header):
+        parts = email.header.decode_header(value)  # a Header's own chunks: no encoded-word is decoded
+        return readable("".join(p.decode(charset(c), "replace") if isinstance(p, bytes) else p for p, c in parts))
+    return readable(str(value))
 
 
 def address(value: str) -> str:

@@ -44,6 +44,7 @@ def tidy_app(app: typer.Typer) -> None:
         callback = getattr(info, "callback", None)
         text = getattr(info, "help", None)
         if not isinstance(text, str) or not text:
-            text = inspect.getdoc(callback) if callback is not None else None
+            # A group's unset callback is typer's DefaultPlaceholder, whose own docstring is no help text.
+            text = inspect.getdoc(callback) if callable(callback) else None
         if text:
             info.help = tidy_help(text)

@@ -157,6 +157,7 @@ def _rules(workspace: Workspace) -> InboundRules:
         secret=load_secret(workspace.state_dir),  # never made here: nothing was signed without one
         max_bytes=workspace.limits.inbound_bytes,
         max_depth=workspace.limits.inbound_nesting,
+        zone=workspace.zone,
     )
 
 

@@ -12,7 +12,7 @@ from pressctl.cli._common import err, escape, handle_errors, out, print_table, w
 from pressctl.cli._options import Encoding, Suppress, Where
 
 if TYPE_CHECKING:
-    from pressctl.contacts.load import ContactSet
+    from pressctl.contacts.outcome import ContactSet
 
 __all__ = ["check", "register"]
 
@@ -78,7 +78,8 @@ def check(
       pressctl contacts check contacts/journalists.csv \\
         --release releases/sample.md
     """
-    from pressctl.contacts.load import check_merge_fields, load_contacts
+    from pressctl.contacts.load import load_contacts
+    from pressctl.contacts.mergecheck import check_merge_fields
 
     files = [*(files or ()), *(contacts or ())]
     if not files:

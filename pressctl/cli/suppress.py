@@ -127,12 +127,12 @@ def import_(
       pressctl suppress import unsubscribes-2030-03.csv
       pressctl suppress import phoned-in.txt --addresses --reason "asked by phone"
     """
-    from pressctl.contacts import suppression as suppression
+    from pressctl.contacts.suppressimport import import_file
     from pressctl.contacts.unsubscribe import load_or_create_secret
 
     workspace, ledger = _open(db, config)
     with ledger:
-        result = suppression.import_file(
+        result = import_file(
             file, workspace, ledger, secret=load_or_create_secret(workspace.state_dir), reason=reason,
             addresses=addresses,
         )

@@ -17,8 +17,9 @@ Pure functions. The rules, and why:
 * **Addresses** are checked by hand before email-validator sees them (FACTS.md: ``parseaddr`` turns
   ``ok@x.test> NOTIFY=NEVER`` into ``<ok@x.test>``): any control character, space, ``< > , ; " ( ) [ ] \\ :``
   rejects the row outright, with a reason. A leading ``mailto:`` is removed and full-width ``＠``/``．``
-  (typed with a Chinese input method) become ``@``/``.``. The domain goes to ASCII (IDNA A-labels); the
-  local part may stay UTF-8 (then sending needs SMTPUTF8). Domains under ``.test`` (RFC 6761, reserved
+  (typed with a Chinese input method) become ``@``/``.`` (``addresses.unwrap``). The domain goes to ASCII
+  (IDNA 2008 / UTS 46 A-labels, by email-validator); the local part may stay UTF-8 (then sending needs
+  SMTPUTF8). The result is a checked ``addresses.Address``. Domains under ``.test`` (RFC 6761, reserved
   for testing) are accepted so demos and tests work; other special-use names (``.local``,
   ``.invalid``, ``.localhost``, ``.onion``, ``.arpa``) and single-label domains are rejected.
 * **Formula-like cells** (``=...``, or ``+ - @`` followed by something holding ``( | !``) are kept as the
@@ -33,10 +34,11 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from pressctl.addresses import Address, AddressError, parse_address, unwrap
 from pressctl.controls import clean_cell
 
 __all__ = [
-    "AddressError",
+    "cell_address",
     "clean_address",
     "clean_name",
     "column_key",
@@ -156,11 +158,6 @@ def is_formula_like(value: str) -> bool:
     return bool(_FORMULA_RE.match(value.strip()))
 
 
-class AddressError(ValueError):
-    """An address that cannot be used; ``str()`` is the reason, for the row report."""
-
-
-_TRIM = " \t\u00a0\u3000\u200b\ufeff"
 _FORBIDDEN = {
     "<": "an angle bracket",
     ">": "an angle bracket",
@@ -194,18 +191,21 @@ def _describe(ch: str) -> str | None:
 
 
 def clean_address(raw: str) -> str:
-    """The address in ``raw`` ready for an envelope and a header, or AddressError with the reason.
+    """The address in ``raw`` ready for an envelope and a header, or AddressError with the reason."""
+    return cell_address(raw).text
 
-    Syntax only; the domain is in ASCII (A-labels), lower-case. DNS checks are the caller's (cached).
+
+def cell_address(raw: str) -> Address:
+    """The address in a cell (or an option) as a checked ``Address``, or AddressError with the reason.
+
+    Syntax only; the domain is in ASCII (A-labels), lower-case. DNS checks are the caller's (cached). The
+    result passed :func:`pressctl.addresses.parse_address` too: it is carried, never checked again.
     """
     import email_validator
 
-    text = raw.strip(_TRIM)
+    text = unwrap(raw)
     if not text:
         raise AddressError("no email address")
-    if text[:7].lower() == "mailto:":
-        text = text[7:]
-    text = text.replace("\uff20", "@").replace("\uff0e", ".").replace("\u3002", ".")
     if "<" in text and ">" in text:
         raise AddressError('looks like "Name <address>": put only the address in the email column')
     if not _PLAIN_ASCII.match(text):  # the common case skips the per-character look
@@ -231,7 +231,7 @@ def clean_address(raw: str) -> str:
     domain = result.ascii_domain
     if "." not in domain:
         raise AddressError("the part after the @-sign needs a period")
-    return f"{result.local_part}@{domain}"
+    return parse_address(f"{result.local_part}@{domain}")
 
 
 def visible(value: str, *, limit: int = 80) -> str:

@@ -7,7 +7,7 @@
    two columns of the same name, is an error naming the file and its columns, before any row is used;
 3. cleans each row (``contacts_clean``): a row whose address is unusable is reported (file, row,
    reason) and skipped; the others go on;
-4. de-duplicates by address, case-insensitively, across all lists: the first row wins and its empty
+4. de-duplicates by address (``addresses.address_key``: case-insensitive) across all lists: the first row wins and its empty
    cells are filled from later rows of the same person (reported as duplicates, naming the first);
 5. applies ``--where`` (those left out are only counted), then suppression: the workspace's
    ``contacts/suppressed.csv`` whenever it exists, plus each ``--suppress`` file;
@@ -15,11 +15,7 @@
 
 So ``rows == len(invalid) + len(duplicates) + excluded + len(suppressed) + len(selected)``.
 
-Suppression lists (``read_suppression``): a CSV/TSV/xlsx with an email column (other columns such as
-reason and date are ignored), or a plain list with one entry per line and no header. An entry is an
-address, or a whole domain written ``@domain.example``, which also covers its subdomains
-(``@hvsp.example`` suppresses ``a@news.hvsp.example``); a bare ``domain.example`` counts as a domain too.
-Blank lines and lines starting with ``#`` are ignored. Matching ignores case.
+Suppression lists are read by :mod:`pressctl.contacts.suppressfile`.
 
 ``Contact.fields`` holds every column under its normalised key (``"First Name"`` -> ``first_name``),
 values cleaned, the address under ``email``; a list without a ``name`` column gets ``name`` filled with
@@ -28,20 +24,14 @@ the display name built from first and last name, so ``{{ name or "editor" }}`` w
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-import os
-import re
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pressctl.addresses import Address, AddressError
 from pressctl.contacts.clean import (
-    AddressError,
-    clean_address,
+    cell_address,
     clean_name,
     column_key,
     display_name,
@@ -49,142 +39,20 @@ from pressctl.contacts.clean import (
     visible,
 )
 from pressctl.contacts.names import fill_name_fields, name_view
+from pressctl.contacts.outcome import ContactSet, RowProblem
 from pressctl.contacts.read import Table, read_table
-from pressctl.contacts.segments import (
-    Condition,
-    describe_languages,
-    language_tag,
-    parse_where,
-    wanted_language,
-)
+from pressctl.contacts.segments import Condition, language_tag, parse_where
+from pressctl.contacts.suppression import read_all
 from pressctl.controls import clean_cell
 from pressctl.errors import ContactsError
-from pressctl.languages.routing import is_fallback, locale_for, route_language
-from pressctl.limits import DEFAULT_LIMITS, Limits
-from pressctl.model import Contact, Rendered
-from pressctl.release.merge import tokens_in
+from pressctl.languages.routing import locale_for, route_language
+from pressctl.limits import DEFAULT_LIMITS
+from pressctl.model import Contact
 
 if TYPE_CHECKING:
     from pressctl.config import Workspace
-    from pressctl.release.merge import MergePlan
 
-__all__ = [
-    "ContactSet",
-    "MissingField",
-    "RowProblem",
-    "append_suppression",
-    "check_merge_fields",
-    "is_suppressed",
-    "load_contacts",
-    "parse_where",
-    "read_suppression",
-]
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """Something wrong with one row: why, and the offending value (control characters escaped)."""
-
-    file: Path
-    row: int
-    reason: str
-    value: str = ""
-    column: str = ""
-
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.row}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": str(self.file),
-            "row": self.row,
-            "column": self.column,
-            "reason": self.reason,
-            "value": self.value,
-        }
-
-
-@dataclass(frozen=True)
-class MissingField:
-    """A merge field without a fallback that some contacts have no value for."""
-
-    field: str
-    contacts: tuple[Contact, ...]
-
-
-@dataclass
-class ContactSet:
-    """The outcome of reading some lists: who is selected, and what happened to everyone else."""
-
-    selected: list[Contact] = field(default_factory=list)  # valid, unique, matching --where, not suppressed
-    invalid: list[RowProblem] = field(default_factory=list)
-    duplicates: list[RowProblem] = field(default_factory=list)
-    suppressed: list[Contact] = field(default_factory=list)  # would have been selected
-    excluded: int = 0  # valid and unique, but not matching --where
-    rows: int = 0  # non-empty data rows in all files
-    files: list[Path] = field(default_factory=list)
-    fields: set[str] = field(default_factory=set)  # normalised column keys of all files
-    warnings: list[RowProblem] = field(default_factory=list)  # kept rows with something odd
-    notices: list[str] = field(default_factory=list)  # about the suppression list: show before sending
-
-    @property
-    def valid(self) -> int:
-        return self.rows - len(self.invalid)
-
-    def per_language(self) -> dict[str, int]:
-        """Selected contacts per routed language, most first."""
-        counts = Counter(c.language or "" for c in self.selected)
-        return dict(counts.most_common())
-
-    def language_fallbacks(self) -> dict[tuple[str, str], int]:
-        """Selected readers who get a version not in their own language: (asked for, got) -> how many.
-
-        Only meaningful when the contacts were routed to a release's languages (``load_contacts(languages=)``).
-        """
-        counts: Counter[tuple[str, str]] = Counter()
-        for c in self.selected:
-            got = c.language or ""
-            wanted = wanted_language(c.fields, got)
-            if wanted and is_fallback(wanted, got):
-                counts[(wanted, got)] += 1
-        return dict(counts)
-
-    def languages_line(self) -> str:
-        """``en 10, zh-HK 10 (2 ja readers get en: no ja version)``: versions and fallbacks, for summaries."""
-        return describe_languages(self.per_language(), self.language_fallbacks())
-
-    def problems(self) -> list[tuple[str, RowProblem]]:
-        """Every reported row as (kind, problem), kind being invalid, duplicate or warning; in file order."""
-        tagged = [
-            *(("invalid", p) for p in self.invalid),
-            *(("duplicate", p) for p in self.duplicates),
-            *(("warning", p) for p in self.warnings),
-        ]
-        order = {path: i for i, path in enumerate(self.files)}
-        return sorted(tagged, key=lambda item: (order.get(item[1].file, len(order)), item[1].row))
-
-    def report(self) -> dict[str, Any]:
-        """Everything `contacts check` shows, as plain data (the --json output)."""
-        return {
-            "files": [str(p) for p in self.files],
-            "rows": self.rows,
-            "valid": self.valid,
-            "invalid": len(self.invalid),
-            "duplicates": len(self.duplicates),
-            "suppressed": len(self.suppressed),
-            "excluded": self.excluded,
-            "selected": len(self.selected),
-            "languages": self.per_language(),
-            "language_fallbacks": [
-                {"wanted": wanted, "gets": got, "readers": n}
-                for (wanted, got), n in sorted(self.language_fallbacks().items())
-            ],
-            "fields": sorted(self.fields),
-            "problems": [{"kind": kind, **p.as_dict()} for kind, p in self.problems()],
-            "suppressed_contacts": [{"email": c.email, "source": c.source} for c in self.suppressed],
-            "notices": list(self.notices),
-        }
+__all__ = ["load_contacts"]
 
 
 @dataclass
@@ -224,7 +92,7 @@ def _layout(table: Table) -> _Layout:
 @dataclass
 class _Entry:
     fields: dict[str, str]
-    email: str
+    address: Address
     file: Path
     row: int
 
@@ -267,25 +135,9 @@ def load_contacts(
     result.fields.add("name")
     _check_conditions(conditions, result.fields)
 
-    suppression_files = list(suppress)
-    recorded: dict[str, tuple[str, str, str]] = {}
-    if workspace is not None:
-        from pressctl.contacts import suppression as suppression
-
-        # Never skipped: an unreadable list stops here; a missing one is recreated (and said so).
-        notice = suppression.check_workspace_list(workspace.suppression_path)
-        if notice:
-            result.notices.append(notice)
-        suppression_files.insert(0, workspace.suppression_path)
-        recorded = suppression.recorded(ledger_path or workspace.ledger_path)
-    suppressed = read_suppression(suppression_files, limits=limits)
-    if recorded:
-        from pressctl.contacts import suppression as suppression
-
-        missing = suppression.missing_from_list(recorded, suppressed)
-        if missing:
-            result.notices.append(suppression.missing_warning(missing, workspace.suppression_path))  # type: ignore[union-attr]
-        suppressed = suppressed | frozenset(recorded)
+    # Never skipped: an unreadable workspace list stops here; a missing one is recreated (and said so).
+    view = read_all(workspace, extra=[Path(p) for p in suppress], ledger_path=ledger_path)
+    result.notices.extend(view.notices)
 
     entries = _read_rows(tables, layouts, result, check_dns=check_dns)
     del tables  # their rows are read (and let go); only the contacts stay
@@ -295,7 +147,7 @@ def load_contacts(
         contact = _contact(entry, result, languages=languages, default_language=default_language)
         if not all(c.matches(contact.fields, language=contact.language) for c in conditions):
             result.excluded += 1
-        elif is_suppressed(contact.email, suppressed):
+        elif view.holds(contact.key, keyed=True):
             result.suppressed.append(contact)
         else:
             result.selected.append(contact)
@@ -362,8 +214,8 @@ def _read_rows(
                     )
             raw = cells[layout.email_index]
             try:
-                email = clean_address(raw)
-                reason = _dns_problem(email, dns_cache) if check_dns else None
+                address = cell_address(raw)
+                reason = _dns_problem(address.domain, dns_cache) if check_dns else None
                 if reason:
                     raise AddressError(reason)
             except AddressError as exc:
@@ -371,8 +223,8 @@ def _read_rows(
                     RowProblem(table.path, number, str(exc), visible(raw), layout.headers[layout.email_index])
                 )
                 continue
-            fields["email"] = email
-            key = email.lower()
+            fields["email"] = email = address.text
+            key = address.key
             first = first_by_key.get(key)
             if first is not None:
                 result.duplicates.append(
@@ -389,7 +241,7 @@ def _read_rows(
                     if v and not first.fields.get(k):
                         first.fields[k] = v
                 continue
-            entry = _Entry(fields=fields, email=email, file=table.path, row=number)
+            entry = _Entry(fields=fields, address=address, file=table.path, row=number)
             first_by_key[key] = entry
             entries.append(entry)
         for index in sorted(unnamed_used):
@@ -404,9 +256,8 @@ def _read_rows(
     return entries
 
 
-def _dns_problem(email: str, cache: dict[str, str | None]) -> str | None:
-    """Why the address's domain cannot receive mail, or None; one DNS lookup per domain."""
-    domain = email.rpartition("@")[2]
+def _dns_problem(domain: str, cache: dict[str, str | None]) -> str | None:
+    """Why ``domain`` (an address's) cannot receive mail, or None; one DNS lookup per domain."""
     if domain not in cache:
         if domain == "test" or domain.endswith(".test"):
             cache[domain] = None  # reserved for testing: never in DNS, accepted on purpose
@@ -460,193 +311,10 @@ def _contact(
     # A Chinese version greets (and names) them by their Chinese name: the locale's name_field.
     fields = name_view(fields, locale_for(language).name_field)
     return Contact(
-        email=entry.email,
+        email=entry.address.text,
+        address=entry.address,
         name=name,
         fields=fields,
         language=language,
         source=f"{entry.file.name}:{entry.row}",
     )
-
-
-# ---- suppression --------------------------------------------------------------------------------
-
-
-def _ascii_domain(domain: str) -> str:
-    import idna
-
-    domain = domain.strip(".").lower()
-    if domain.isascii():
-        return domain
-    try:
-        return idna.encode(domain, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        return domain
-
-
-def _suppression_entry(value: str) -> str | None:
-    """One cell of a suppression list as ``address`` or ``@domain`` (lower-case, ASCII domain)."""
-    text = clean_cell(value).lower()
-    text = text.replace("\uff20", "@").replace("\uff0e", ".").replace("\u3002", ".")
-    text = text.removeprefix("mailto:").strip()
-    if not text or text.startswith("#"):
-        return None
-    if text.startswith("@"):
-        return "@" + _ascii_domain(text[1:]) if len(text) > 1 else None
-    if "@" in text:
-        local, _, domain = text.rpartition("@")
-        return f"{local}@{_ascii_domain(domain)}"
-    if "." in text and " " not in text:
-        return "@" + _ascii_domain(text)
-    return None
-
-
-# Only to tell a real list from the wrong file: binary bytes read as Latin-1 still give "entries" with an @.
-_PLAUSIBLE_ENTRY = re.compile(r"^(?:[^@\s]+)?@[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
-
-
-def read_suppression(paths: Iterable[Path], *, limits: Limits = DEFAULT_LIMITS) -> frozenset[str]:
-    """Every suppressed address (lower-case) and ``@domain`` in ``paths`` (format: module docstring).
-
-    A missing file is an error: a suppression list that silently does nothing is worse than none.
-    """
-    entries: set[str] = set()
-    for path in paths:
-        table = read_table(Path(path), lenient=True, allow_empty=True, limits=limits)
-        if not table.header:
-            continue
-        keys = [column_key(h) for h in table.header]
-        if "email" in keys:
-            index, rows = keys.index("email"), table.rows
-        else:
-            index, rows = 0, [(table.header_row, table.header), *table.rows]
-        found = 0
-        filled = 0
-        for _, cells in rows:
-            if index < len(cells):
-                filled += bool(cells[index].strip())
-                entry = _suppression_entry(cells[index])
-                if entry:
-                    entries.add(entry)
-                    found += bool(_PLAUSIBLE_ENTRY.match(entry))
-        if filled and not found:
-            # Rows but no address at all: the wrong file, or binary garbage. Going on would honour nobody.
-            raise ContactsError(
-                "no address or @domain found in this suppression list",
-                where=str(path),
-                hint="give a CSV with one address per row (an Email column, or addresses in the first column)",
-            )
-    return frozenset(entries)
-
-
-def is_suppressed(email: str, suppressed: frozenset[str]) -> bool:
-    """True if the address, its domain or a parent domain is in ``suppressed``."""
-    key = email.lower()
-    if key in suppressed:
-        return True
-    labels = key.rpartition("@")[2].split(".")
-    return any("@" + ".".join(labels[i:]) in suppressed for i in range(len(labels)))
-
-
-def _csv_safe(value: str) -> str:
-    """A cell that a spreadsheet will not run as a formula (a bounce text could start with "=")."""
-    value = clean_cell(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-def append_suppression(path: Path, email: str, reason: str) -> None:
-    """Add ``email`` to a suppression list (created with a header if missing), durably.
-
-    One ``write`` in append mode, then ``fsync``: a crash leaves the row whole or absent. An existing
-    file keeps its layout: the address goes under its email column (first column if it has no header),
-    and its encoding (UTF-16 files edited in Excel stay UTF-16).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    address = clean_cell(email)
-    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        _lock(fd)
-        size = os.fstat(fd).st_size
-        prefix, codec, cells = "", "utf-8", [address, _csv_safe(reason), date]
-        if size == 0:
-            prefix = "email,reason,date\n"
-        else:
-            with open(path, "rb") as existing:
-                head = existing.read(4)
-                existing.seek(-2 if size >= 2 else -1, os.SEEK_END)
-                tail = existing.read()
-            if head.startswith(b"\xff\xfe"):
-                codec = "utf-16-le"
-            elif head.startswith(b"\xfe\xff"):
-                codec = "utf-16-be"
-            if not tail.decode(codec if codec != "utf-8" else "latin-1", errors="replace").endswith("\n"):
-                prefix = "\n"
-            cells = _cells_for(path, address=address, reason=_csv_safe(reason), date=date)
-        buffer = io.StringIO()
-        delimiter = "\t" if codec.startswith("utf-16") else ","
-        csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerow(cells)
-        os.write(fd, (prefix + buffer.getvalue()).encode(codec))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _cells_for(path: Path, *, address: str, reason: str, date: str) -> list[str]:
-    """A row laid out like the existing file's header."""
-    table = read_table(path, lenient=True, allow_empty=True)
-    keys = [column_key(h) for h in table.header]
-    if "email" not in keys:
-        return [address]
-    cells = [""] * len(keys)
-    cells[keys.index("email")] = address
-    for key, value in (("reason", reason), ("date", date)):
-        if key in keys:
-            cells[keys.index(key)] = value
-    return cells
-
-
-def _lock(fd: int) -> None:
-    """Serialise writers on POSIX (two sends bouncing at once); a no-op where fcntl is missing."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX)
-
-
-# ---- merge fields -------------------------------------------------------------------------------
-
-
-def check_merge_fields(
-    contacts: Sequence[Contact],
-    plan: MergePlan,
-    renders: Mapping[str, Rendered],
-) -> list[MissingField]:
-    """Each merge field (without a fallback) that some contacts lack, with those contacts; sorted by field.
-
-    The one merge-field check, shared by ``pressctl contacts check --release`` and ``pressctl send``: each
-    contact is judged against the version it will receive (``contact.language``, as ``load_contacts``
-    routed it; else ``pressctl.languages.routing.route_language``), i.e. the merge fields in that version's subject,
-    HTML and text. A field used only in the English text is not demanded from a reader of the Chinese one.
-    ``renders`` maps each language to its rendered email, the release's own language first.
-    """
-    lacking: dict[str, list[Contact]] = {}
-    if not plan.fields or not renders:
-        return []
-    used = {lang: tokens_in([r.subject, r.html, r.text]) for lang, r in renders.items()}
-    versions = list(used)
-    for contact in contacts:
-        tokens = used[route_language(contact.language, versions, versions[0])]
-        names = sorted(
-            {
-                name
-                for f in plan.fields
-                if not f.has_fallback and f.token in tokens
-                for name in f.variables
-                if not contact.fields.get(name)
-            }
-        )
-        for name in names:
-            lacking.setdefault(name, []).append(contact)
-    return [MissingField(field=name, contacts=tuple(lacking[name])) for name in sorted(lacking)]

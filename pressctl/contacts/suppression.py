@@ -1,50 +1,59 @@
-"""Opt-outs that are never lost: the workspace's ``contacts/suppressed.csv`` and the ledger's own record.
+"""Opt-outs that are never lost: the one suppression service, over the workspace's ``contacts/suppressed.csv``
+and the ledger's own record.
 
-``contacts/suppressed.csv`` stays the list people edit. :func:`check_workspace_list` makes sure it can be
-read before anything is sent: a list that exists but cannot be read (a folder, a dangling link to a share
-that is not mounted, no permission) is an error, never "nobody suppressed"; one that is truly absent is
-recreated with only a header, and said so.
+**The one writer.** Every suppression pressctl makes — ``pressctl suppress add/remove/import``, ``pressctl
+bounces`` (a 5.1.x bounce, three soft bounces, an unsubscribe with the reader's token), and a 5.1.x refusal
+during a send — goes through :class:`Suppressor`: the address normalised to its ``addresses.address_key``
+(a full-width ``＠`` or a ``mailto:`` unwrapped, the domain in A-labels, lower case), recorded in the
+ledger's ``suppressions`` table (reason, origin, time) and appended to the CSV with its reason and date (the
+workspace's local time, ISO 8601 with the offset). Nothing else calls the ledger's ``add_suppression`` or
+``remove_suppression`` or writes the list (``tests/test_contacts_suppression_service.py`` holds the tree to it).
 
-Every address pressctl itself suppresses (a 5.1.x bounce, an unsubscribe, ``pressctl suppress add`` or
-``import``) also goes into the ledger's ``suppressions`` table with its date and reason. Those addresses
-stay suppressed even when an edit of the CSV drops them (a warning says so); ``pressctl suppress remove``
-clears both on purpose. :func:`import_file` turns recorded unsubscribe tokens into suppressions, matching
-them only against addresses the ledger knows, and takes addresses only from an email column (or a plain list
-with ``--addresses``): every other value is refused with its reason, never guessed.
+**The one reader.** :func:`read_all` is what a send honours (contact loading, internal and test copies):
+the workspace's list, each ``--suppress`` list, and the ledger's record. ``contacts/suppressed.csv`` stays
+the list people edit; :func:`check_workspace_list` makes sure it can be read before anything is sent: a list
+that exists but cannot be read (a folder, a dangling link to a share that is not mounted, no permission) is
+an error, never "nobody suppressed"; one that is truly absent is recreated with only a header, and said so.
+Addresses the ledger recorded stay suppressed even when an edit of the CSV drops them (a notice says so);
+``pressctl suppress remove`` clears both on purpose. The file format is :mod:`pressctl.contacts.suppressfile`;
+``suppress import`` is :mod:`pressctl.contacts.suppressimport`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 import stat
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pressctl.config import Workspace
-from pressctl.contacts.clean import column_key
-from pressctl.contacts.load import _suppression_entry, append_suppression, is_suppressed, read_suppression
+from pressctl.contacts.suppressfile import (
+    append_suppression,
+    is_suppressed,
+    list_rows,
+    read_suppression,
+    rewrite_without,
+    suppression_entry,
+)
 from pressctl.errors import ContactsError, InputError
-from pressctl.ledger import Ledger
-from pressctl.limits import require_regular_file
+from pressctl.ledger import Ledger, utcnow
+from pressctl.limits import DEFAULT_LIMITS
+from pressctl.times import iso_local
 
 __all__ = [
-    "ADDRESS_AS_TOKEN",
     "HEADER",
-    "NOT_AN_ADDRESS",
-    "NOT_A_TOKEN",
-    "UNKNOWN_TOKEN",
-    "ImportResult",
     "Suppressed",
+    "SuppressionView",
+    "Suppressor",
     "add",
     "check_workspace_list",
-    "import_file",
     "list_all",
     "missing_from_list",
     "missing_warning",
+    "normalise",
+    "read_all",
     "recorded",
     "remove",
 ]
@@ -127,8 +136,9 @@ def missing_warning(missing: Sequence[str], path: Path) -> str:
     )
 
 
-def _normalise(address: str) -> str:
-    entry = _suppression_entry(address)
+def normalise(address: str) -> str:
+    """``address`` as the service records it (its ``address_key``); InputError for anything but one address."""
+    entry = suppression_entry(address)
     if entry is None or entry.startswith("@") or "@" not in entry:
         raise InputError(f"{address!r} is not an email address", hint="give whole addresses, e.g. editor@news.example")
     return entry
@@ -140,95 +150,112 @@ class Suppressed:
 
     address: str
     reason: str
-    date: str  # as recorded: a date typed into the list, or an ISO 8601 time (UTC) pressctl wrote
+    date: str  # as recorded: a date typed into the list, or an ISO 8601 time pressctl wrote
     where: str  # "list", "ledger" or "list+ledger"
 
 
+class Suppressor:
+    """The one writer of suppressions for a workspace and its open ledger (see the module docstring).
+
+    The list's entries are read once, at the first ``add``, and kept up to date by this writer: a send that
+    meets a hundred dead addresses reads the CSV once. ``clock`` gives the time the CSV's date column shows
+    (in the workspace's zone).
+    """
+
+    def __init__(self, workspace: Workspace, ledger: Ledger, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.path = workspace.suppression_path
+        self.zone = workspace.zone
+        self.ledger = ledger
+        self._clock = clock
+        self._entries: frozenset[str] | None = None
+
+    def add(self, addresses: Iterable[str], *, reason: str, origin: str) -> list[str]:
+        """Suppress ``addresses`` (all checked before any is written) in the ledger and the CSV; returns those
+        that were not suppressed before, as recorded."""
+        targets = [normalise(a) for a in addresses]
+        if self._entries is None:
+            check_workspace_list(self.path)
+            self._entries = read_suppression([self.path])
+        date = iso_local(self._clock(), self.zone) or ""
+        new = []
+        for address in targets:
+            fresh = self.ledger.suppressions.add(address, reason=reason, origin=origin)
+            if not is_suppressed(address, self._entries):
+                append_suppression(self.path, address, reason, date=date)
+                self._entries = self._entries | {address}
+                fresh = True
+            if fresh:
+                new.append(address)
+        return new
+
+    def remove(self, addresses: Iterable[str]) -> dict[str, str]:
+        """Un-suppress ``addresses`` in both the CSV and the ledger, on purpose. Returns what happened to each."""
+        path = self.path
+        check_workspace_list(path)
+        targets = {normalise(a) for a in addresses}
+        dropped = rewrite_without(path, targets)
+        result: dict[str, str] = {}
+        remaining = self._entries = read_suppression([path])
+        for address in sorted(targets):
+            in_ledger = self.ledger.suppressions.remove(address)
+            if address not in dropped and not in_ledger:
+                result[address] = "was not suppressed by name"
+            else:
+                result[address] = "removed from " + " and ".join(
+                    w for w, hit in (("the list", address in dropped), ("the ledger", in_ledger)) if hit
+                )
+            if is_suppressed(address, remaining):
+                result[address] += f"; still suppressed by a domain entry in {path}"
+        return result
+
+
 def add(workspace: Workspace, ledger: Ledger, addresses: Sequence[str], *, reason: str, origin: str = "manual") -> list[str]:
-    """Suppress ``addresses`` in the CSV and the ledger; returns those that were not suppressed before."""
-    path = workspace.suppression_path
-    check_workspace_list(path)
-    entries = read_suppression([path])
-    new = []
-    for raw in addresses:
-        address = _normalise(raw)
-        fresh = ledger.suppressions.add(address, reason=reason, origin=origin)
-        if not is_suppressed(address, entries):
-            append_suppression(path, address, reason)
-            entries = entries | {address}
-            fresh = True
-        if fresh:
-            new.append(address)
-    return new
+    """:meth:`Suppressor.add` once (``pressctl suppress add``, ``pressctl bounces``)."""
+    return Suppressor(workspace, ledger).add(addresses, reason=reason, origin=origin)
 
 
 def remove(workspace: Workspace, ledger: Ledger, addresses: Sequence[str]) -> dict[str, str]:
-    """Un-suppress ``addresses`` in both the CSV and the ledger, on purpose. Returns what happened to each."""
-    path = workspace.suppression_path
-    check_workspace_list(path)
-    targets = {_normalise(a) for a in addresses}
-    dropped = _rewrite_without(path, targets)
-    result: dict[str, str] = {}
-    remaining = read_suppression([path])
-    for address in sorted(targets):
-        in_ledger = ledger.suppressions.remove(address)
-        if address not in dropped and not in_ledger:
-            result[address] = "was not suppressed by name"
-        else:
-            result[address] = "removed from " + " and ".join(
-                w for w, hit in (("the list", address in dropped), ("the ledger", in_ledger)) if hit
-            )
-        if is_suppressed(address, remaining):
-            result[address] += f"; still suppressed by a domain entry in {path}"
-    return result
+    """:meth:`Suppressor.remove` once (``pressctl suppress remove``)."""
+    return Suppressor(workspace, ledger).remove(addresses)
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"  # byte for byte: a cp1252 list comes back unchanged
+@dataclass(frozen=True)
+class SuppressionView:
+    """What a send honours: every suppressed address key and ``@domain``, and what to tell the user first."""
+
+    entries: frozenset[str]
+    notices: tuple[str, ...] = ()
+
+    def holds(self, address: str, *, keyed: bool = False) -> bool:
+        """Whether ``address`` (an address key, with ``keyed``) is suppressed."""
+        return is_suppressed(address, self.entries, keyed=keyed)
 
 
-def _rewrite_without(path: Path, targets: set[str]) -> set[str]:
-    """Drop the rows of ``targets`` from the list, keeping every other line, its encoding and line ends."""
-    real = path.resolve()  # a link to a shared list: rewrite the shared file, keep the link
-    text, codec = _decode(real.read_bytes())
-    lines = text.splitlines(keepends=True)
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        return set()
-    head = lines[first]
-    delimiter = "\t" if "\t" in head else (";" if ";" in head and "," not in head else ",")
-    cells = next(csv.reader([head.rstrip("\r\n")], delimiter=delimiter), [])
-    keys = [column_key(c) for c in cells]
-    index, start = (keys.index("email"), first + 1) if "email" in keys else (0, first)
-    kept: list[str] = lines[:start]
-    dropped: set[str] = set()
-    for line in lines[start:]:
-        row = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
-        entry = _suppression_entry(row[index]) if index < len(row) else None
-        if entry is not None and entry in targets:
-            dropped.add(entry)
-            continue
-        kept.append(line)
-    if not dropped:
-        return dropped
-    data = "".join(kept).encode(codec if codec != "utf-16" else "utf-16")
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=".suppressed.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))
-        os.replace(tmp, real)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dropped
+def read_all(
+    workspace: Workspace | None, *, extra: Sequence[Path] = (), ledger_path: Path | None = None
+) -> SuppressionView:
+    """The one reader: the workspace's list (never skipped: an unreadable one stops here, a missing one is
+    recreated and said so), each ``extra`` list (``--suppress``; a missing one is an error), and the addresses
+    the ledger (``ledger_path``, default the workspace's) recorded, which stay suppressed even if the lists
+    lost them (a notice names them). Without a workspace, only the ``extra`` lists."""
+    files = list(extra)
+    notices: list[str] = []
+    found: dict[str, tuple[str, str, str]] = {}
+    limits = DEFAULT_LIMITS
+    if workspace is not None:
+        limits = workspace.limits
+        notice = check_workspace_list(workspace.suppression_path)
+        if notice:
+            notices.append(notice)
+        files.insert(0, workspace.suppression_path)
+        found = recorded(ledger_path or workspace.ledger_path)
+    entries = read_suppression(files, limits=limits)
+    if found and workspace is not None:
+        missing = missing_from_list(found, entries)
+        if missing:
+            notices.append(missing_warning(missing, workspace.suppression_path))
+        entries = entries | frozenset(found)
+    return SuppressionView(entries, tuple(notices))
 
 
 def list_all(workspace: Workspace, ledger: Ledger) -> list[Suppressed]:
@@ -236,7 +263,7 @@ def list_all(workspace: Workspace, ledger: Ledger) -> list[Suppressed]:
     path = workspace.suppression_path
     check_workspace_list(path)
     found: dict[str, Suppressed] = {}
-    for address, reason, date in _list_rows(path):
+    for address, reason, date in list_rows(path):
         found[address] = Suppressed(address, reason, date, "list")
     for address, (reason, _origin, created) in ledger.suppressions.all().items():
         if address in found:
@@ -245,133 +272,3 @@ def list_all(workspace: Workspace, ledger: Ledger) -> list[Suppressed]:
         else:
             found[address] = Suppressed(address, reason, created, "ledger")
     return [found[k] for k in sorted(found)]
-
-
-def _list_rows(path: Path) -> list[tuple[str, str, str]]:
-    from pressctl.contacts.read import read_table
-
-    table = read_table(path, lenient=True, allow_empty=True)
-    if not table.header:
-        return []
-    keys = [column_key(h) for h in table.header]
-    if "email" in keys:
-        rows = table.rows
-        index = keys.index("email")
-    else:
-        rows = [(table.header_row, table.header), *table.rows]
-        index = 0
-
-    def cell(cells: Sequence[str], key: str) -> str:
-        return cells[keys.index(key)] if key in keys and keys.index(key) < len(cells) else ""
-
-    out = []
-    for _, cells in rows:
-        entry = _suppression_entry(cells[index]) if index < len(cells) else None
-        if entry:
-            out.append((entry, cell(cells, "reason"), cell(cells, "date").strip()))
-    return out
-
-
-# Why a value of an imported file was not used (the CLI prints each with its count and first lines).
-NOT_A_TOKEN = "not a token (a token is 22 letters, digits, - and _)"
-ADDRESS_AS_TOKEN = "an address where a token was expected (addresses only from an email column, or with --addresses)"
-UNKNOWN_TOKEN = "a token of no address in the ledger (another workspace's, or made up)"
-NOT_AN_ADDRESS = "not an email address"
-
-_TOKEN_COLUMNS = ("token", "unsubscribe_token", "t")
-_EMAIL_COLUMNS = ("email", "address")
-
-
-@dataclass
-class ImportResult:
-    suppressed: list[str] = field(default_factory=list)  # newly suppressed
-    already: int = 0  # matched but suppressed before
-    tokens_matched: int = 0
-    addresses: int = 0
-    refused: dict[str, list[str]] = field(default_factory=dict)  # why -> ["file:line: value", ...]
-
-    @property
-    def refused_count(self) -> int:
-        return sum(len(v) for v in self.refused.values())
-
-    def refuse(self, why: str, where: str) -> None:
-        self.refused.setdefault(why, []).append(where)
-
-
-def _values(path: Path, *, addresses: bool) -> list[tuple[int, str, str]]:
-    """``(line, value, kind)`` with kind ``token`` or ``email``: a CSV's token column gives tokens, its email
-    column addresses; a file without either header is one value per line (its first cell), tokens, or
-    addresses with ``addresses=True`` (``--addresses``). Nothing else is ever read as an address."""
-    try:
-        require_regular_file(path, what="file")
-        data = path.read_bytes()
-    except InputError:
-        raise
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", where=str(path), hint="check the path") from None
-    text, _ = _decode(data)
-    lines = text.splitlines()
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        return []
-    head = lines[first]
-    delimiter = "\t" if "\t" in head else (";" if ";" in head and "," not in head else ",")
-    keys = [column_key(c) for c in next(csv.reader([head], delimiter=delimiter), [])]
-    columns = [(keys.index(k), "token") for k in _TOKEN_COLUMNS if k in keys][:1]
-    columns += [(keys.index(k), "email") for k in _EMAIL_COLUMNS if k in keys][:1]
-    skip = first + 1 if columns else first  # index of the first value line (after a recognised header)
-    if not columns:
-        columns = [(0, "email" if addresses else "token")]
-    values: list[tuple[int, str, str]] = []
-    for n, line in enumerate(lines[skip:], start=skip + 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        row = next(csv.reader([line], delimiter=delimiter), [])
-        for index, kind in columns:
-            value = row[index].strip() if index < len(row) else ""
-            if value:
-                values.append((n, value, kind))
-    return values
-
-
-def import_file(
-    path: Path,
-    workspace: Workspace,
-    ledger: Ledger,
-    *,
-    secret: bytes,
-    reason: str = "unsubscribed",
-    addresses: bool = False,
-) -> ImportResult:
-    """Suppress every address whose unsubscribe token ``path`` holds, and the addresses of its email column
-    (or of a plain list, with ``addresses=True``). A token counts only when it has a token's shape and is the
-    HMAC (with the workspace ``secret``) of an address the ledger knows (:meth:`pressctl.ledger.suppressions.Suppressions.known_addresses`);
-    anything else is refused with its reason (:attr:`ImportResult.refused`), never guessed: a value with an
-    ``@`` in the token column (``?t=victim@outlet`` typed into the unsubscribe page) is not an address."""
-    from pressctl.contacts.unsubscribe import is_token, match_tokens
-
-    result = ImportResult()
-    values = _values(Path(path), addresses=addresses)
-    shaped = [v for _, v, kind in values if kind == "token" and is_token(v)]
-    matched: Mapping[str, str] = match_tokens(shaped, ledger.suppressions.known_addresses(), secret) if shaped else {}
-    targets: list[str] = []
-    for line, value, kind in values:
-        where = f"{path}:{line}: {value[:60]}"
-        if kind == "email":
-            try:
-                targets.append(_normalise(value))
-                result.addresses += 1
-            except InputError:
-                result.refuse(NOT_AN_ADDRESS, where)
-        elif not is_token(value):
-            result.refuse(ADDRESS_AS_TOKEN if "@" in value else NOT_A_TOKEN, where)
-        elif value in matched:
-            targets.append(matched[value])
-            result.tokens_matched += 1
-        else:
-            result.refuse(UNKNOWN_TOKEN, where)
-    date = dt.datetime.now(dt.UTC).astimezone(workspace.zone).strftime("%Y-%m-%d")
-    unique = list(dict.fromkeys(targets))
-    result.suppressed = add(workspace, ledger, unique, reason=f"{reason} (imported {date})", origin="unsubscribe")
-    result.already = len(unique) - len(result.suppressed)
-    return result

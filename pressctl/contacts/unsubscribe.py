@@ -24,6 +24,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from pressctl.addresses import address_key
 from pressctl.errors import ConfigError
 
 __all__ = [
@@ -45,8 +46,8 @@ _TOKEN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-
 
 
 def token_for(address: str, secret: bytes) -> str:
-    """The unsubscribe token of ``address`` (case-insensitive on the address): 22 URL-safe characters."""
-    digest = hmac.new(secret, address.strip().lower().encode("utf-8"), hashlib.sha256).digest()
+    """The unsubscribe token of ``address`` (of its ``addresses.address_key``): 22 URL-safe characters."""
+    digest = hmac.new(secret, address_key(address).encode("utf-8"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
 
 

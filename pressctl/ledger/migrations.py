@@ -17,7 +17,8 @@ and ``soft_bounces``); 4 hand-overs per relay account (rolling daily caps); 5 ``
 ``reason`` (the reply policy's decision, recorded when it is made); 6 ``recipients.relay`` (several
 relays); 7 ``campaigns.kind``, ``recipients.role`` and ``advance_of``; 8 the scheduler's ``jobs`` and the
 bounces' ``inbound_notes`` join the list (before, the jobs table was versioned on its own in
-``jobs_schema``, and ``inbound_notes`` was made when the first note was written).
+``jobs_schema``, and ``inbound_notes`` was made when the first note was written); 9 addresses re-keyed by
+:func:`pressctl.addresses.address_key`, the one key rule (issue 19).
 
 PostgreSQL (issue 22) would run the same list: its store starts from a baseline schema equal to the
 version current when it is added, and runs only the migrations appended after it (each written in the SQL
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pressctl.addresses import address_key
 from pressctl.errors import InputError
 from pressctl.ledger.connection import Connection, Executes
 
@@ -344,6 +346,42 @@ def _migrate_jobs_and_notes(conn: Executes) -> None:
 
 # One function per schema version, in order; the store's schema version says how many have been applied.
 # Append new ones at the end (never edit or reorder one that was released).
+def _migrate_address_keys(conn: Executes) -> None:
+    """Re-key addresses by ``addresses.address_key`` (issue 19), the one rule now: recipients' keys and
+    recorded suppressions were ``lower()`` of the address, soft bounces its ``casefold()``. They differ only
+    where an address has non-ASCII characters (``ß`` folds to ``ss``; an NFD local part; a Unicode domain a
+    suppression kept), so only such rows are read. A soft bounce's folded address cannot be unfolded: it is
+    re-keyed through the recipients' addresses that fold to it (unless the folded form is a reader of its own:
+    then whose it was cannot be told). Where a suppression's new key is recorded already, the old row goes; a
+    recipient row whose new key its campaign already has stays as it was."""
+    non_ascii = "GLOB '*[^ -~]*'"
+    rows = conn.execute(
+        f"SELECT rowid, key, email FROM recipients WHERE email {non_ascii} AND role = '' AND key NOT LIKE 'invalid:%'"
+    ).fetchall()
+    for rowid, key, email in rows:
+        if address_key(email) != key:
+            conn.execute("UPDATE OR IGNORE recipients SET key = ? WHERE rowid = ?", (address_key(email), rowid))
+    for (address,) in conn.execute(f"SELECT address FROM suppressions WHERE address {non_ascii}").fetchall():
+        if address_key(address) != address:
+            conn.execute("UPDATE OR IGNORE suppressions SET address = ? WHERE address = ?", (address_key(address), address))
+            conn.execute("DELETE FROM suppressions WHERE address = ?", (address,))
+    # A folded address may be ASCII (strauß -> strauss): found through the recipients that fold to it.
+    folded: dict[str, str] = {}
+    for (email,) in conn.execute(f"SELECT DISTINCT email FROM recipients WHERE email {non_ascii}").fetchall():
+        old = email.casefold()  # the old rule, to find the rows it keyed
+        if old != address_key(email):
+            folded.setdefault(old, address_key(email))
+    for (address,) in conn.execute(f"SELECT DISTINCT address FROM soft_bounces WHERE address {non_ascii}").fetchall():
+        folded.setdefault(address, address_key(address))
+    for old, new in folded.items():
+        if new == old:
+            continue
+        # strauss@ may be a reader of its own: then whose soft bounce it was cannot be told, and it stays.
+        if old.isascii() and conn.execute("SELECT 1 FROM recipients WHERE key = ? LIMIT 1", (old,)).fetchone():
+            continue
+        conn.execute("UPDATE soft_bounces SET address = ? WHERE address = ?", (new, old))
+
+
 MIGRATIONS: tuple[Callable[[Executes], None], ...] = (
     _migrate_1,
     _migrate_2,
@@ -353,6 +391,7 @@ MIGRATIONS: tuple[Callable[[Executes], None], ...] = (
     _migrate_row_relay,
     _migrate_kinds,
     _migrate_jobs_and_notes,
+    _migrate_address_keys,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from pressctl.addresses import address_key
 from pressctl.ledger.connection import Connection
 from pressctl.ledger.records import iso
 
@@ -20,16 +21,17 @@ class Suppressions:
         self.clock = clock
 
     def add(self, address: str, *, reason: str, origin: str) -> bool:
-        """Record a suppressed address (lower-cased); False if it was recorded already (the first reason stays)."""
+        """Record a suppressed address (by its ``address_key``); False if it was recorded already (the first
+        reason stays). Only :mod:`pressctl.contacts.suppression` calls it."""
         cur = self.conn.execute(
             "INSERT INTO suppressions (address, reason, origin, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (address) DO NOTHING",
-            (address.strip().lower(), reason[:500], origin, iso(self.clock())),
+            (address_key(address), reason[:500], origin, iso(self.clock())),
         )
         return cur.rowcount == 1
 
     def remove(self, address: str) -> bool:
-        cur = self.conn.execute("DELETE FROM suppressions WHERE address = ?", (address.strip().lower(),))
+        cur = self.conn.execute("DELETE FROM suppressions WHERE address = ?", (address_key(address),))
         return cur.rowcount == 1
 
     def all(self) -> dict[str, tuple[str, str, str]]:

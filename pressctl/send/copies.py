@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pressctl.addresses import address_key
 from pressctl.ledger.records import RecipientRow
 from pressctl.model import Contact
 from pressctl.release.merge import TOKEN_FIELD
@@ -37,7 +38,8 @@ __all__ = [
 
 def option_address(raw: str, *, option: str) -> str:
     """One ``--test-to`` / ``--copy-to`` address, checked like a contact's; one clear line if it is not one."""
-    from pressctl.contacts.clean import AddressError, clean_address
+    from pressctl.addresses import AddressError
+    from pressctl.contacts.clean import clean_address
     from pressctl.errors import InputError
 
     try:
@@ -53,12 +55,13 @@ def as_test_copy(model: Contact, address: str, *, source: str = "--test-to") -> 
     """``model``'s merge fields, addressed to ``address``: no name, address or token of ``model`` is left."""
     fields = {k: v for k, v in model.fields.items() if k != TOKEN_FIELD}
     fields["email"] = address
-    return dataclasses.replace(model, email=address, name="", fields=fields, source=source)
+    # address=None: the model's checked address is not this one; the message builder checks the copy's.
+    return dataclasses.replace(model, email=address, address=None, name="", fields=fields, source=source)
 
 
 def copy_key(role: str, language: str, address: str) -> str:
     """The ledger key of a copy: one row (and one Message-ID) per role, language and address."""
-    return f"{role}:{language}:{address.lower()}"
+    return f"{role}:{language}:{address_key(address)}"
 
 
 def copy_models(plan: SendPlan, contacts: Iterable[Contact] | None = None) -> dict[str, Contact]:
@@ -81,23 +84,20 @@ def copy_addresses(plan: SendPlan) -> list[tuple[str, str]]:
         (plan.options.copy_to, "--copy-to"),
     ):
         for address in addresses:
-            if address.lower() not in seen:
-                seen.add(address.lower())
+            if address_key(address) not in seen:
+                seen.add(address_key(address))
                 found.append((address, source))
     return found
 
 
 def suppressed_among(plan: SendPlan, addresses: Sequence[str]) -> set[str]:
     """Which of ``addresses`` a suppression list (the workspace's, ``--suppress``, the ledger's) holds."""
-    from pressctl.contacts.load import is_suppressed, read_suppression
-    from pressctl.contacts.suppression import check_workspace_list, recorded
+    from pressctl.contacts.suppression import read_all
 
     if not addresses:
         return set()
-    files = [plan.workspace.suppression_path, *(Path(p) for p in plan.options.suppress)]
-    check_workspace_list(plan.workspace.suppression_path)
-    entries = read_suppression(files) | frozenset(recorded(plan.ledger_path))
-    return {a for a in addresses if is_suppressed(a, entries)}
+    view = read_all(plan.workspace, extra=[Path(p) for p in plan.options.suppress], ledger_path=plan.ledger_path)
+    return {a for a in addresses if view.holds(a)}
 
 
 def copy_rows(

@@ -34,7 +34,7 @@ from pressctl.send.transport import envelope_sender
 from pressctl.times import format_local, format_offset
 
 if TYPE_CHECKING:
-    from pressctl.contacts.load import ContactSet
+    from pressctl.contacts.outcome import ContactSet
     from pressctl.send.messages import MessageFactory
 
 __all__ = ["SendPlan", "SiteLinks", "plan_send", "shown_in", "unsubscribe_warnings"]
@@ -240,7 +240,8 @@ def plan_send(
     ``test``: test copies (``--test-to``), never refused for the embargo: under embargo they are marked
     EMBARGOED like an advance copy (a copy to one's own address breaks no embargo).
     """
-    from pressctl.contacts.load import check_merge_fields, load_contacts
+    from pressctl.contacts.load import load_contacts
+    from pressctl.contacts.mergecheck import check_merge_fields
     from pressctl.release.load import load_release_set
 
     options = options or SendOptions()
@@ -286,7 +287,7 @@ def plan_send(
         pending_pdfs = cached_or_render(releases, workspace, merge_plan, embargoed=embargoed)
     try:
         if not lists and not need_contacts:
-            from pressctl.contacts.load import ContactSet
+            from pressctl.contacts.outcome import ContactSet
 
             contacts = ContactSet()
         else:

@@ -164,7 +164,7 @@ def _run_locked(
     on_campaign: Callable[[Campaign, dict[str, int]], None] | None,
     lock: ReleaseLock,
 ) -> SendResult:
-    from pressctl.contacts.load import append_suppression
+    from pressctl.contacts.suppression import Suppressor
 
     campaign, created, skipped = open_campaign(plan, ledger)
     ledger.locks.set_campaign(lock.key, owner=lock.owner, campaign_id=campaign.id)
@@ -205,14 +205,12 @@ def _run_locked(
         )
         if allowed < todo:  # the daily cap: the first ones now, the rest stay pending for a later run
             deliveries = itertools.islice(deliveries, allowed)
-        suppression = plan.workspace.suppression_path
+        suppressor = Suppressor(plan.workspace, ledger)
 
         def bounce(address: str, outcome: Outcome) -> None:
-            # A hard "no such user": never mail it again, from any campaign. Recorded in the ledger too,
-            # so an edit of the CSV that drops it cannot bring it back silently.
-            reason = f"bounced: {outcome.describe()}"
-            ledger.suppressions.add(address, reason=reason, origin="bounce")
-            append_suppression(suppression, address, reason)
+            # A hard "no such user": never mail it again, from any campaign (the one suppression service:
+            # the ledger too, so an edit of the CSV that drops it cannot bring it back silently).
+            suppressor.add([address], reason=f"bounced: {outcome.describe()}", origin="bounce")
 
         def build(payload: tuple[str, Contact]) -> OutgoingMessage:
             return factory.build(payload[1], key=payload[0])
@@ -254,9 +252,11 @@ def _run_locked(
 
 def _final_failures(plan: SendPlan, ledger: Ledger, campaign_id: int, totals: Mapping[str, int], run: DeliveryResult) -> int:
     """Rows failed for good whose address is not suppressed (a bounce is): ``--retry-failed`` would try them."""
+    from pressctl.addresses import address_key
+
     if not totals.get("failed"):
         return 0
-    held = {c.key for c in plan.contacts.suppressed} | {a.lower() for a in run.bounced} | set(ledger.suppressions.all())
+    held = {c.key for c in plan.contacts.suppressed} | {address_key(a) for a in run.bounced} | set(ledger.suppressions.all())
     return sum(1 for key in ledger.recipients.final_failures(campaign_id) if key not in held)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from email.utils import parseaddr
 from typing import Protocol
 
+from pressctl.errors import PressctlError
 from pressctl.model import OutgoingMessage
 from pressctl.relays.replies import Reply
 
@@ -44,8 +45,14 @@ class Transport(Protocol):
 
 
 def envelope_sender(from_addr: str) -> str:
-    """The bare address of a From header value, for MAIL FROM."""
-    return parseaddr(from_addr)[1] or from_addr
+    """The bare address of a From header value, for MAIL FROM: as ``config.check_sender`` reads it (the one
+    address rule: an IDN domain in A-labels, as in the From header)."""
+    from pressctl.config import sender_address
+
+    try:
+        return sender_address(from_addr, key="from", where=None)[1]
+    except PressctlError:  # checked when the send was planned; never a reason to fail here
+        return parseaddr(from_addr)[1] or from_addr
 
 
 def parse_size(value: str | None) -> int | None:
