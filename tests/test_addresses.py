@@ -136,7 +136,7 @@ def test_the_key_of_a_key_is_itself(local: str, domain: str) -> None:
 PACKAGE = Path(__file__).resolve().parent.parent / "pressctl"
 HOME = PACKAGE / "addresses.py"
 # Where addresses are compared or keyed: none of them folds case on its own.
-KEYED = ["bounces", "ledger.py", "verp.py", "mailto.py", "send", "contacts/suppression.py", "contacts/suppressfile.py",
+KEYED = ["bounces", "ledger", "verp.py", "mailto.py", "send", "contacts/suppression.py", "contacts/suppressfile.py",
          "contacts/suppressimport.py", "contacts/unsubscribe.py", "contacts/load.py", "model.py"]
 
 

@@ -9,13 +9,14 @@ import sqlite3
 import unicodedata
 from pathlib import Path
 
-from pressctl import ledger as ledger_module
+from pressctl.ledger import migrations as ledger_module
 from pressctl.addresses import address_key
 from pressctl.bounces.dsn import BouncedRecipient
 from pressctl.bounces.match import LedgerRow, Match
 from pressctl.bounces.parse import Finding
 from pressctl.bounces.plan import plan_updates
-from pressctl.ledger import SCHEMA_VERSION, Ledger
+from pressctl.ledger import Ledger
+from pressctl.ledger.migrations import SCHEMA_VERSION
 
 STRAUSS = "strauß@xn--strae-oqa.de"  # a reader the ledger has, as contact loading cleaned the address
 NOW = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)
@@ -52,14 +53,14 @@ def test_old_keys_are_re_keyed_once_and_a_third_soft_bounce_suppresses(tmp_path:
     assert STRAUSS.casefold() != address_key(STRAUSS)  # the two rules differ for this reader
     with Ledger(path) as ledger:
         assert ledger.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert len(ledger.soft_bounce_times(address_key(STRAUSS))) == 2
-        assert set(ledger.suppressions()) == {"zoë@x.example", "amy@x.example"}
-        record = ledger.latest_record_for(address_key("Strauß@Straße.de"))
+        assert len(ledger.inbound.soft_bounce_times(address_key(STRAUSS))) == 2
+        assert set(ledger.suppressions.all()) == {"zoë@x.example", "amy@x.example"}
+        record = ledger.inbound.latest_for(address_key("Strauß@Straße.de"))
         assert record is not None and record.email == STRAUSS
         row = LedgerRow(1, record.key, record.email, record.message_id)
         rec = BouncedRecipient("Strauß@Straße.de", "soft", action="failed", status="5.2.2")
         match = Match(Finding(kind="bounce", recipients=(rec,)), record.email, row, "message-id", rec)
-        plan = plan_updates([match], now=NOW, soft_history=ledger.soft_bounce_times)
+        plan = plan_updates([match], now=NOW, soft_history=ledger.inbound.soft_bounce_times)
     assert [s.address for s in plan.suppressions] == [STRAUSS]
     assert plan.soft_bounces[0].address == address_key(STRAUSS)
 
@@ -75,5 +76,5 @@ def test_a_folded_address_that_is_a_reader_of_its_own_keeps_its_soft_bounces(tmp
     )
     conn.close()
     with Ledger(path) as ledger:
-        assert len(ledger.soft_bounce_times(ascii_reader)) == 2  # whose they were cannot be told: left as they were
-        assert ledger.soft_bounce_times(address_key(STRAUSS)) == []
+        assert len(ledger.inbound.soft_bounce_times(ascii_reader)) == 2  # whose they were cannot be told: left as they were
+        assert ledger.inbound.soft_bounce_times(address_key(STRAUSS)) == []
