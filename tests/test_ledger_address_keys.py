@@ -9,13 +9,13 @@ import sqlite3
 import unicodedata
 from pathlib import Path
 
-from pressctl.ledger import migrations as ledger_module
 from pressctl.addresses import address_key
 from pressctl.bounces.dsn import BouncedRecipient
 from pressctl.bounces.match import LedgerRow, Match
 from pressctl.bounces.parse import Finding
 from pressctl.bounces.plan import plan_updates
 from pressctl.ledger import Ledger
+from pressctl.ledger import migrations as ledger_module
 from pressctl.ledger.migrations import SCHEMA_VERSION
 
 STRAUSS = "strauß@xn--strae-oqa.de"  # a reader the ledger has, as contact loading cleaned the address
