@@ -16,9 +16,9 @@ import pytest
 from send_support import PRESSCTL, make_workspace, run_cli
 
 from pressctl.config import load_workspace
+from pressctl.config.mailboxes import Mailbox
 from pressctl.errors import ConfigError
 from pressctl.ledger import Ledger, RecipientRow
-from pressctl.mailboxes import Mailbox
 
 DATA = Path(__file__).parent / "bounces_data"
 SENT = [

@@ -21,7 +21,7 @@ from pressctl.errors import InputError, PressctlError
 if TYPE_CHECKING:
     from pressctl.bounces.imapurl import ImapSettings
     from pressctl.config import Workspace
-    from pressctl.mailboxes import Mailbox
+    from pressctl.config.mailboxes import Mailbox
     from pressctl.send.relayset import RelaySpec
 
 __all__ = ["imap_settings"]

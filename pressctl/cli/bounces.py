@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from pressctl.bounces.store import LedgerStore
     from pressctl.bounces.watch import Source
     from pressctl.config import Workspace
+    from pressctl.config.mailboxes import Mailbox
     from pressctl.ledger import Ledger
-    from pressctl.mailboxes import Mailbox
 
 __all__ = ["register"]
 
@@ -118,7 +118,7 @@ def _mailboxes(
     import dataclasses
 
     from pressctl.bounces.imapurl import check_folder_name
-    from pressctl.mailboxes import Mailbox
+    from pressctl.config.mailboxes import Mailbox
 
     cfg = workspace.bounces
     if maildir is not None or mbox is not None or imap is not None:

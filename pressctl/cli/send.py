@@ -231,7 +231,7 @@ def _refuse_suppressed(plan: SendPlan, addresses: Sequence[str]) -> None:
 
 def _check_sender(plan: SendPlan) -> None:
     """Refuse a bad From or Reply-To now, before a campaign is written to the ledger and left half-made."""
-    from pressctl.config import check_sender
+    from pressctl.config.sender import check_sender
 
     workspace = plan.workspace
     check_sender(

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside, roots_for
-from pressctl.config import MediaContact, Workspace
+from pressctl.config import Workspace
+from pressctl.config.organisation import MediaContact
 from pressctl.errors import ReleaseError
 from pressctl.languages import normalise_language, wording
 from pressctl.limits import require_regular_file

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pressctl.config import PASSWORD_ENV, SmtpConfig, SmtpSettings, Workspace, parse_smtp_url
+from pressctl.config import Workspace
+from pressctl.config.smtp import PASSWORD_ENV, SmtpConfig, SmtpSettings, parse_smtp_url
 from pressctl.errors import InputError
 from pressctl.relays.profiles import EffectiveLimits, LimitOptions, relay_account, resolve_limits
 from pressctl.send.pacing import parse_rate

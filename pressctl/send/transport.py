@@ -22,7 +22,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pressctl.config import PASSWORD_ENV, SmtpSettings, parse_smtp_url
+from pressctl.config.smtp import PASSWORD_ENV, SmtpSettings, parse_smtp_url
 from pressctl.errors import TransportError
 from pressctl.model import OutgoingMessage
 from pressctl.relays.replies import (
