@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pressctl.errors import InputError
+from pressctl.rates import Rate, parse_rate
 from pressctl.relays.profiles import (
     PROFILES,
     LimitOptions,
@@ -13,7 +14,6 @@ from pressctl.relays.profiles import (
     relay_account,
     resolve_limits,
 )
-from pressctl.send.pacing import Rate, parse_rate
 from pressctl.send.transport import parse_smtp_url
 
 

@@ -14,8 +14,8 @@ from engine_support import FAST, deliver_to, make_campaign, statuses_of
 from smtp_server import SmtpTestServer, make_message
 
 from pressctl.errors import TransportError
+from pressctl.rates import Rate
 from pressctl.send.engine import Delivery, DeliveryOptions, deliver
-from pressctl.send.pacing import Rate
 from pressctl.send.transport import Outcome, SmtpTransport, parse_smtp_url
 
 

@@ -22,7 +22,7 @@ from pressctl import ledger as ledger_module
 from pressctl.errors import InputError
 from pressctl.ledger import SCHEMA_VERSION, Ledger
 from pressctl.model import OutgoingMessage
-from pressctl.relays.policy import Rate
+from pressctl.rates import Rate
 from pressctl.send.engine import DeliveryOptions
 
 

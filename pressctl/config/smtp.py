@@ -23,6 +23,7 @@ from pressctl.config.urls import (
     url_timeout_and_cafile,
 )
 from pressctl.errors import ConfigError, InputError
+from pressctl.rates import parse_rate
 
 __all__ = [
     "PASSWORD_ENV",
@@ -151,7 +152,6 @@ def parse_smtp(smtp: dict[str, Any], where: str) -> tuple[str | None, SmtpConfig
     return smtp_url, settings, relays
 
 
-_RATE_TEXT = re.compile(r"^\d+(?:/(?:s|sec|min|m|h|hour))?$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
@@ -172,14 +172,7 @@ def _smtp_config(smtp: dict[str, Any], where: str, section: str = "smtp") -> Smt
         return value
 
     profile = text(smtp, "profile", section, where).strip().lower() or None
-    rate = smtp.get("rate")
-    if rate is not None:
-        if isinstance(rate, int) and not isinstance(rate, bool):
-            rate = str(rate)
-        if not isinstance(rate, str) or not _RATE_TEXT.match(rate.strip().lower().replace(" ", "")):
-            raise ConfigError(
-                f"{section}.rate {rate!r} is not a rate", where=where, hint='write it as "N/s", "N/min" or "N/h", e.g. "30/min"'
-            )
+    rate = _rate(smtp.get("rate"), section, where)
     auth = text(smtp, "auth", section, where, "password").strip().lower()
     if auth not in ("password", "xoauth2"):
         raise ConfigError(
@@ -200,6 +193,23 @@ def _smtp_config(smtp: dict[str, Any], where: str, section: str = "smtp") -> Smt
         oauth_token_command=command,
         helo=helo,
         pass_env=env_names(smtp, section, where),
+    )
+
+
+def _rate(rate: object, section: str, where: str) -> str | None:
+    """``rate`` as written (a whole number is read as text), read by the one rate grammar, as ``--rate`` is."""
+    if rate is None:
+        return None
+    if isinstance(rate, int) and not isinstance(rate, bool):
+        rate = str(rate)
+    if isinstance(rate, str):
+        try:
+            parse_rate(rate, option=f"{section}.rate")
+            return rate
+        except InputError:
+            pass
+    raise ConfigError(
+        f"{section}.rate {rate!r} is not a rate", where=where, hint='write it as "N/s", "N/min" or "N/h", e.g. "30/min"'
     )
 
 

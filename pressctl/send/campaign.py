@@ -41,6 +41,7 @@ from pressctl.errors import (
 )
 from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRecord, recipients_left, utcnow
 from pressctl.model import Contact, EmailLinks, OutgoingMessage, Rendered
+from pressctl.rates import Rate, parse_rate
 from pressctl.relays import policy
 from pressctl.relays.adaptive import DAY, CapPlan
 from pressctl.relays.adaptive import plan_cap as _plan_cap
@@ -51,7 +52,6 @@ from pressctl.release.merge import MergePlan
 from pressctl.send.audience import open_campaign, totals_line
 from pressctl.send.copies import copy_models
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane, deliver
-from pressctl.send.pacing import Rate, parse_rate
 from pressctl.send.relayset import RelaySpec, limit_options, password_for, relay_specs
 from pressctl.send.relayset import config_limits as _smtp_limits
 from pressctl.send.sender import SendOutcome

@@ -28,10 +28,11 @@ from pressctl.embargo import HandoverGate
 from pressctl.errors import PressctlError, TransportError
 from pressctl.ledger import CapReached, Ledger, utcnow
 from pressctl.model import OutgoingMessage
+from pressctl.rates import Rate
 from pressctl.relays import policy
 from pressctl.relays.adaptive import AdaptiveConfig, AdaptiveController
 from pressctl.relays.replies import Meaning, throttle_aspect
-from pressctl.send.pacing import Pacer, Rate
+from pressctl.send.pacing import Pacer
 from pressctl.send.relayfault import RefusalWatch, fault_line, signature
 from pressctl.send.transport import Connection, Outcome, RelayBusy, Transport
 

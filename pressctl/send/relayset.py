@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pressctl.config import Workspace
 from pressctl.config.smtp import PASSWORD_ENV, SmtpConfig, SmtpSettings, parse_smtp_url
 from pressctl.errors import InputError
+from pressctl.rates import parse_rate
 from pressctl.relays.profiles import EffectiveLimits, LimitOptions, relay_account, resolve_limits
-from pressctl.send.pacing import parse_rate
 
 __all__ = ["RelaySpec", "config_limits", "limit_options", "password_for", "relay_specs"]
 
