@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pressctl.clock import system_clock
 from pressctl.errors import InputError, LedgerError
 from pressctl.owners import owner_state
 from pressctl.private import private_file
@@ -55,7 +56,6 @@ __all__ = [
     "connect",
     "recipients_left",
     "schema_statements",
-    "utcnow",
 ]
 
 # pending: not handed over yet (or waiting for a retry); sending: handed over, no reply recorded yet;
@@ -308,10 +308,6 @@ def _newer(path: Path, version: int) -> InputError:
     )
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -448,7 +444,7 @@ class CapReached(Exception):
 class Ledger:
     """The campaigns and recipients in one ledger file. Every write commits at once."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], dt.datetime] = system_clock) -> None:
         self.path = Path(path)
         self.conn = connect(self.path)
         self.clock = clock

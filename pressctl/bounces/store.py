@@ -17,8 +17,9 @@ from pressctl.bounces.match import LedgerRow
 from pressctl.bounces.notes import Note, record_notes
 from pressctl.bounces.plan import Plan
 from pressctl.bounces.run import Handled
+from pressctl.clock import system_clock
 from pressctl.contacts.unsubscribe import token_for
-from pressctl.ledger import Ledger, RecipientRecord, ResponseUpdate, utcnow
+from pressctl.ledger import Ledger, RecipientRecord, ResponseUpdate
 
 __all__ = ["LedgerStore"]
 
@@ -74,7 +75,7 @@ class LedgerStore:
         return found
 
     def apply(self, plan: Plan, handled: Handled, notes: Sequence[Note] = ()) -> None:
-        record_notes(self.ledger.conn, notes, now=utcnow())
+        record_notes(self.ledger.conn, notes, now=system_clock())
         self.ledger.apply_responses(
             [
                 ResponseUpdate(u.campaign_id, u.key, u.response, u.status, u.code, u.detail, u.new_address)

@@ -210,7 +210,7 @@ def _read_all(
 ) -> tuple[Summary, list[tuple[str, PressctlError]]]:
     """Every mailbox once, into one summary; a mailbox that cannot be read is reported, the others are read."""
     from pressctl.bounces.run import Summary, process
-    from pressctl.ledger import utcnow
+    from pressctl.clock import system_clock
 
     summary = Summary()
     failed: list[tuple[str, PressctlError]] = []
@@ -218,7 +218,7 @@ def _read_all(
         reader: Reader | None = None
         try:
             reader = source.open()
-            process(reader, store, now=utcnow, suppress=suppress, rules=rules, move_to=source.move_to,
+            process(reader, store, now=system_clock, suppress=suppress, rules=rules, move_to=source.move_to,
                     summary=summary, label=source.label if several else "", mailbox=source.label)
         except (TransportError, InputError) as exc:
             if not several:
@@ -266,7 +266,7 @@ def _watch(
     """Handle messages as they arrive until SIGTERM or Ctrl-C; one line per message handled."""
     from pressctl.bounces.run import Summary, process_message
     from pressctl.bounces.watch import WatchError, watch_sources
-    from pressctl.ledger import utcnow
+    from pressctl.clock import system_clock
 
     stopping = False
 
@@ -281,7 +281,7 @@ def _watch(
         summary = Summary()
         label = f"{source.label}: {sid}" if several else sid
         handled = process_message(
-            label, message, store, now=utcnow(), suppress=suppress, rules=rules, summary=summary, mailbox=source.label
+            label, message, store, now=system_clock(), suppress=suppress, rules=rules, summary=summary, mailbox=source.label
         )
         if handled is None:
             return False

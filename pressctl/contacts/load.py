@@ -29,7 +29,6 @@ the display name built from first and last name, so ``{{ name or "editor" }}`` w
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import os
 import re
@@ -39,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pressctl.clock import system_clock
 from pressctl.contacts.clean import (
     AddressError,
     clean_address,
@@ -565,7 +565,7 @@ def append_suppression(path: Path, email: str, reason: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     address = clean_cell(email)
-    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    date = system_clock().strftime("%Y-%m-%dT%H:%M:%SZ")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         _lock(fd)

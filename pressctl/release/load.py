@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside, roots_for
+from pressctl.clock import system_clock
 from pressctl.config import Workspace
 from pressctl.config.organisation import MediaContact
 from pressctl.errors import ReleaseError
@@ -274,7 +275,7 @@ EARLIEST_YEAR = 1970
 
 def _too_far(day: dt.date) -> str | None:
     """Why ``day`` is absurd (before 1970, or more than MAX_YEARS_AHEAD years from today), or None."""
-    today = dt.datetime.now(dt.UTC).date()
+    today = system_clock().date()
     if day.year < EARLIEST_YEAR:
         return f"is before {EARLIEST_YEAR}"
     if day.year > today.year + MAX_YEARS_AHEAD or (day - today).days > 366 * MAX_YEARS_AHEAD:

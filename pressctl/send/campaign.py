@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pressctl.clock import system_clock
 from pressctl.config import Workspace
 from pressctl.digests import feed_file
 from pressctl.embargo import HandoverGate, check_send_now
@@ -39,7 +40,7 @@ from pressctl.errors import (
     ReleaseBusy,
     SendAborted,
 )
-from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRecord, recipients_left, utcnow
+from pressctl.ledger import LOCK_LEASE, Campaign, Ledger, LockHolder, RecipientRecord, recipients_left
 from pressctl.model import Contact, EmailLinks, OutgoingMessage, Rendered
 from pressctl.rates import Rate, parse_rate
 from pressctl.relays import policy
@@ -287,7 +288,7 @@ class SendPlan:
         """Things worth a line before sending that don't stop it (the CLI prints them as warnings)."""
         from pressctl.render.files import release_warnings
 
-        return [*release_warnings(self.releases, utcnow()), *unsubscribe_warnings(self.workspace)]
+        return [*release_warnings(self.releases, system_clock()), *unsubscribe_warnings(self.workspace)]
 
     def attachments(self) -> list[tuple[str, int]]:
         """(file name, bytes) of every file attached to the messages: the PDFs when attached, then the
@@ -547,7 +548,7 @@ def plan_send(
     release_path = Path(release_path)
     releases = load_release_set(release_path, workspace, only=options.language)
     main = releases[0]
-    moment = now or utcnow()
+    moment = now or system_clock()
     if not_before is not None and not_before > moment:
         moment = not_before
     if test:
@@ -732,7 +733,7 @@ class RelayCap:
 def relay_caps(plan: SendPlan, ledger: Ledger, *, wanted: int, at: dt.datetime | None = None) -> list[RelayCap]:
     """Each relay's rolling daily cap (relays without a cap left out), counted from the ledger's hand-overs
     to its account in the 24 hours before ``at``."""
-    moment = at or utcnow()
+    moment = at or system_clock()
     caps = []
     for spec in plan.relays:
         cap = spec.limits.daily_cap.value
@@ -753,7 +754,7 @@ def cap_plan(
     cap = limits.daily_cap.value
     if relay is None or not cap:
         return None
-    return _account_cap(ledger, relay, cap, at or utcnow(), wanted)
+    return _account_cap(ledger, relay, cap, at or system_clock(), wanted)
 
 
 def _account_cap(ledger: Ledger, account: str, cap: int, at: dt.datetime, wanted: int) -> CapPlan:
@@ -931,7 +932,7 @@ def run_send(
     *,
     ledger: Ledger,
     transport: Transport,
-    clock: Callable[[], dt.datetime] = utcnow,
+    clock: Callable[[], dt.datetime] = system_clock,
     not_before: dt.datetime | None = None,
     progress: Callable[[DeliveryProgress], None] | None = None,
     stop: threading.Event | None = None,
@@ -1170,7 +1171,7 @@ class LedgerCampaignSender:
         self,
         *,
         ledger_path: Path | None = None,
-        clock: Callable[[], dt.datetime] = utcnow,
+        clock: Callable[[], dt.datetime] = system_clock,
         site_links: Callable[[Workspace, Path, bool], SiteLinks | None] | None = None,
     ) -> None:
         self.ledger_path = ledger_path  # the jobs' ledger; a job's own --db wins

@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from pressctl.clock import system_clock
 from pressctl.embargo import HandoverGate
 from pressctl.errors import PressctlError, TransportError
-from pressctl.ledger import CapReached, Ledger, utcnow
+from pressctl.ledger import CapReached, Ledger
 from pressctl.model import OutgoingMessage
 from pressctl.rates import Rate
 from pressctl.relays import policy
@@ -859,7 +860,7 @@ async def deliver(
     ledger: Ledger,
     campaign_id: int,
     options: DeliveryOptions | None = None,
-    clock: Callable[[], dt.datetime] = utcnow,
+    clock: Callable[[], dt.datetime] = system_clock,
     not_before: dt.datetime | None = None,
     gate: HandoverGate | None = None,
     on_bounce: Callable[[str, Outcome], None] | None = None,
