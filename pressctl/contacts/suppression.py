@@ -18,11 +18,11 @@ from __future__ import annotations
 import csv
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pressctl.atomic import write_atomic
 from pressctl.clock import system_clock
 from pressctl.config import Workspace
 from pressctl.contacts.clean import column_key
@@ -217,17 +217,7 @@ def _rewrite_without(path: Path, targets: set[str]) -> set[str]:
     if not dropped:
         return dropped
     data = "".join(kept).encode(codec if codec != "utf-16" else "utf-16")
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=".suppressed.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))
-        os.replace(tmp, real)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(real, data, mode=stat.S_IMODE(os.stat(real).st_mode))
     return dropped
 
 
