@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +32,7 @@ def render(
     Example:
       pressctl render releases/sample.md -o out --lang zh-HK
     """
+    from pressctl.clock import system_clock
     from pressctl.render.files import render_files
 
     workspace = workspace_for(release, config)
@@ -41,7 +41,7 @@ def render(
         out_dir=output,
         workspace=workspace,
         lang=lang,
-        now=dt.datetime.now(dt.UTC),
+        now=system_clock(),
         warn=lambda line: err.print(f"[yellow]warning:[/] {escape(line)}"),
     )
     for path in written:

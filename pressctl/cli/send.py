@@ -284,9 +284,10 @@ def _dry_run(plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None
         skipped=who.skipped,
         advance=who.advance,
     )
-    import datetime as dt
+    from pressctl.clock import system_clock
+    from pressctl.embargo import under_embargo
 
-    if not plan.embargoed and plan.main.is_embargoed(dt.datetime.now(dt.UTC)):
+    if not plan.embargoed and under_embargo(plan.main.embargo, system_clock()):
         err.print(
             "[yellow]note:[/] the embargo has not lifted: `pressctl send` would refuse now. This preview shows the "
             "release as it will go at the lift; add --under-embargo to preview an advance copy."

@@ -8,7 +8,6 @@ input or messages larger than the relay takes.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -56,6 +55,7 @@ def check(
     import asyncio
     import os
 
+    from pressctl.clock import system_clock
     from pressctl.errors import TransportError
     from pressctl.send.campaign import SendOptions, make_transport, plan_send
     from pressctl.send.probe import check_size, largest_message, probe
@@ -113,7 +113,7 @@ def check(
             "none" + (" (the relay offers STARTTLS)" if report.starttls_offered else ""))
         cert = report.certificate
         if cert is not None:
-            now = dt.datetime.now(dt.UTC)
+            now = system_clock()
             expiry = cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "?"
             days = cert.days_left(now)
             row("certificate", f"{cert.subject}, issued by {cert.issuer}, expires {expiry}"

@@ -20,6 +20,7 @@ from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside, roots
 from pressctl.clock import system_clock
 from pressctl.config import Workspace
 from pressctl.config.organisation import MediaContact
+from pressctl.embargo import under_embargo
 from pressctl.errors import ReleaseError
 from pressctl.languages import normalise_language, wording
 from pressctl.limits import require_regular_file
@@ -120,7 +121,7 @@ class Release:
 
     def is_embargoed(self, now: dt.datetime) -> bool:
         """True while the embargo has not lifted at ``now`` (aware)."""
-        return self.embargo is not None and now < self.embargo
+        return under_embargo(self.embargo, now)
 
 
 class _Loader(yaml.SafeLoader):
