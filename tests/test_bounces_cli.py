@@ -332,7 +332,7 @@ def test_bounces_table_is_checked(tmp_path: Path, table: str, words: str) -> Non
 def test_imap_settings_from_the_table_the_smtp_password_and_a_token_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pressctl.cli._imap_login import imap_settings as _imap_settings
+    from pressctl.bounces.login import imap_settings as _imap_settings
 
     ws = make_workspace(tmp_path)
     toml = ws / "pressctl.toml"
@@ -359,7 +359,7 @@ def test_the_smtp_accounts_mailbox_uses_its_oauth_settings_by_default(
 ) -> None:
     """Issue 12's left-over: [smtp] auth = "xoauth2" and its token (command or PRESSCTL_SMTP_OAUTH_TOKEN)
     serve the same account's mailbox, as its password does; [bounces] auth or another account keep theirs."""
-    from pressctl.cli._imap_login import imap_settings as _imap_settings
+    from pressctl.bounces.login import imap_settings as _imap_settings
 
     ws = make_workspace(tmp_path)
     toml = ws / "pressctl.toml"
@@ -392,6 +392,38 @@ def test_the_smtp_accounts_mailbox_uses_its_oauth_settings_by_default(
     _with_toml(ws, 'auth = "password"\n')
     settings = _imap_settings(load_workspace(ws).bounces.imap, load_workspace(ws))
     assert (settings.auth, settings.password) == ("password", "smtp-pw-77")
+
+
+def test_a_mailboxs_token_command_never_sees_a_password_the_configuration_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19's left-over: the [bounces] oauth_token_command ran with the relays' password_env variables
+    (and the other mailboxes'), which every other command pressctl runs is kept from (pressctl.children)."""
+    from pressctl.bounces.login import imap_settings
+
+    ws = make_workspace(tmp_path)
+    toml = ws / "pressctl.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("[smtp]", "[smtp-old]") if "[smtp]" in text else text, encoding="utf-8")
+    command = 'if [ -n "$HVSP_RELAY2_PASSWORD$HVSP_DESK_IMAP" ]; then echo leaked; else echo tok-clean-1234; fi'
+    _with_toml(ws, (
+        '[[smtp.relays]]\nurl = "smtp://press%40hvsp.example@mail.hvsp.example"\n'
+        '[[smtp.relays]]\nurl = "smtp://news%40hvsp.example@relay2.hvsp.example"\npassword_env = "HVSP_RELAY2_PASSWORD"\n'
+        "[bounces]\nmailboxes = [\n"
+        f"  {{ name = \"press\", imap = \"imaps://inbox.hvsp.example/INBOX\", user = \"press@hvsp.example\", "
+        f"auth = \"xoauth2\", oauth_token_command = '{command}' }},\n"
+        '  { name = "desk", imap = "imaps://desk%40hvsp.example@inbox.hvsp.example/INBOX", password_env = "HVSP_DESK_IMAP" },\n'
+        "]\n"
+    ))
+    monkeypatch.setenv("HVSP_RELAY2_PASSWORD", "relay2-pw-5150")
+    monkeypatch.setenv("HVSP_DESK_IMAP", "desk-pw-8080")
+    monkeypatch.delenv("PRESSCTL_IMAP_OAUTH_TOKEN", raising=False)
+    workspace = load_workspace(ws)
+    press, desk = workspace.bounces.mailboxes
+    assert set(workspace.secret_env_names) == {"HVSP_RELAY2_PASSWORD", "HVSP_DESK_IMAP"}
+    settings = imap_settings(press.imap, workspace, press)
+    assert (settings.auth, settings.oauth_token) == ("xoauth2", "tok-clean-1234")
+    assert imap_settings(desk.imap, workspace, desk).password == "desk-pw-8080"  # its own login still works
 
 
 @pytest.mark.slow
@@ -475,7 +507,7 @@ def test_a_mailbox_of_one_of_several_relays_uses_that_relays_login(
 ) -> None:
     """With [[smtp.relays]] the bounce mailbox of one relay's account logs in as that relay does: its
     password variable, or its XOAUTH2 token command; a mailbox of no relay's account gets neither."""
-    from pressctl.cli._imap_login import imap_settings as _imap_settings
+    from pressctl.bounces.login import imap_settings as _imap_settings
     from pressctl.errors import InputError
 
     ws = make_workspace(tmp_path)

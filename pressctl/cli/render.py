@@ -7,14 +7,16 @@ from typing import Annotated
 
 import typer
 
-from pressctl.cli._common import err, escape, handle_errors, out, workspace_for
+from pressctl.cli._common import command, escape, warn, workspace_for
+from pressctl.cli._env import Env
 from pressctl.cli._options import ConfigFile, ReleaseFile
 
 __all__ = ["register"]
 
 
-@handle_errors
+@command
 def render(
+    env: Env,
     release: ReleaseFile,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder for the files (created if missing).")
@@ -32,20 +34,19 @@ def render(
     Example:
       pressctl render releases/sample.md -o out --lang zh-HK
     """
-    from pressctl.clock import system_clock
     from pressctl.render.files import render_files
 
-    workspace = workspace_for(release, config)
+    workspace = workspace_for(env, release, config)
     written = render_files(
         release,
         out_dir=output,
         workspace=workspace,
         lang=lang,
-        now=system_clock(),
-        warn=lambda line: err.print(f"[yellow]warning:[/] {escape(line)}"),
+        now=env.clock(),
+        warn=lambda line: warn(env, line),
     )
     for path in written:
-        out.print(escape(path))
+        env.out.print(escape(path))
 
 
 def register(app: typer.Typer) -> None:

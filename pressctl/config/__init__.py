@@ -78,9 +78,12 @@ class Workspace:
 
     @property
     def secret_env_names(self) -> tuple[str, ...]:
-        """Variables the configuration names as holding a password (relays' ``password_env``): kept from
-        the commands pressctl runs, with the names every workspace has (pressctl.children)."""
-        return tuple(r.password_env for r in self.smtp_relays if r.password_env)
+        """Variables the configuration names as holding a password (relays' and mailboxes' ``password_env``):
+        kept from every command pressctl runs (a deploy, a token command), with the names every workspace
+        has (pressctl.children)."""
+        names = [r.password_env for r in self.smtp_relays if r.password_env]
+        names += [self.bounces.password_env, *(box.password_env for box in self.bounces.mailboxes)]
+        return tuple(dict.fromkeys(name for name in names if name))
 
     @property
     def ledger_path(self) -> Path:

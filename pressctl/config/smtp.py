@@ -1,15 +1,20 @@
-"""``[smtp]`` and ``[[smtp.relays]]`` of ``pressctl.toml``, and the SMTP URL (``[smtp] url``, ``--smtp``).
+"""``[smtp]`` and ``[[smtp.relays]]`` of ``pressctl.toml``, the SMTP URL (``[smtp] url``, ``--smtp``), which
+relays a command uses and where each one's password is.
 
 Every value is checked when the workspace loads, so a typo stops every command (a dry run too), not only a
-real send. No password is ever stored in the file: it comes from the environment (``PASSWORD_ENV``, or the
-variable a relay's ``password_env`` names). Pure.
+real send. The relays (:func:`relay_entries`): ``--smtp`` (repeatable, each with ``[smtp]``'s settings), else
+``[[smtp.relays]]`` (each table over ``[smtp]``), else ``[smtp] url``, else none (the local outbox). A password
+is never stored in the file (:func:`relay_password`): the variable a relay's ``password_env`` names, else
+``PRESSCTL_SMTP_PASSWORD_<N>`` (N = the relay's place, when there are several), else ``PRESSCTL_SMTP_PASSWORD``.
+Pure: reads only the mapping of environment variables it is given.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 from pressctl.config.keys import text, unknown_key
@@ -25,13 +30,21 @@ from pressctl.config.urls import (
 from pressctl.errors import ConfigError, InputError
 from pressctl.rates import parse_rate
 
+if TYPE_CHECKING:
+    from pressctl.config import Workspace
+
 __all__ = [
     "PASSWORD_ENV",
+    "RelayEntry",
     "SmtpConfig",
     "SmtpRelay",
     "SmtpSettings",
+    "needs_password",
+    "no_password",
     "parse_smtp",
     "parse_smtp_url",
+    "relay_entries",
+    "relay_password",
 ]
 
 PASSWORD_ENV = "PRESSCTL_SMTP_PASSWORD"
@@ -270,3 +283,101 @@ def _smtp_relays(smtp: dict[str, Any], where: str) -> tuple[SmtpRelay, ...]:
             )
         )
     return tuple(relays)
+
+
+# -- which relays, and their passwords -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RelayEntry:
+    """One relay a command uses, as configured: its URL, where it was given (for error lines), its settings
+    (a ``[[smtp.relays]]`` table over ``[smtp]``) and the variable its password is in. No secret."""
+
+    index: int  # 1-based place among the relays
+    count: int  # how many relays there are
+    url: str
+    option: str  # "--smtp", "smtp.relays[2].url in pressctl.toml", "[smtp] url in pressctl.toml"
+    smtp: SmtpConfig
+    password_env: str | None = None
+
+    @property
+    def settings(self) -> SmtpSettings:
+        """The parsed URL, without a password."""
+        return parse_smtp_url(self.url, option=self.option)
+
+    @property
+    def auth(self) -> str:
+        return self.smtp.auth
+
+
+def relay_entries(workspace: Workspace, urls: Sequence[str] = ()) -> tuple[RelayEntry, ...]:
+    """The relays, in the order of precedence of the module docstring: ``urls`` (``--smtp``), else the
+    workspace's ``[[smtp.relays]]`` or ``[smtp] url``; empty for the local outbox."""
+    base = workspace.smtp
+    entries: list[tuple[str, str, SmtpConfig, str | None]]
+    if urls:
+        entries = [(url, "--smtp", base, None) for url in urls]
+    elif workspace.smtp_relays:
+        entries = []
+        for n, relay in enumerate(workspace.smtp_relays, 1):
+            merged = SmtpConfig(
+                profile=relay.profile if relay.profile is not None else base.profile,
+                concurrency=relay.concurrency if relay.concurrency is not None else base.concurrency,
+                rate=relay.rate if relay.rate is not None else base.rate,
+                daily_cap=relay.daily_cap if relay.daily_cap is not None else base.daily_cap,
+                auth=relay.auth if relay.auth is not None else base.auth,
+                oauth_token_command=relay.oauth_token_command or base.oauth_token_command,
+                helo=relay.helo or base.helo,
+            )
+            entries.append((relay.url, f"smtp.relays[{n}].url in pressctl.toml", merged, relay.password_env))
+    elif workspace.smtp_url:
+        entries = [(workspace.smtp_url, "[smtp] url in pressctl.toml", base, None)]
+    else:
+        entries = []
+    return tuple(
+        RelayEntry(index=n, count=len(entries), url=url, option=option, smtp=smtp, password_env=password_env)
+        for n, (url, option, smtp, password_env) in enumerate(entries, 1)
+    )
+
+
+class _Relay(Protocol):
+    """A relay as :func:`relay_password` needs it (a ``RelayEntry``, or a send's ``RelaySpec``)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def password_env(self) -> str | None: ...
+    @property
+    def settings(self) -> SmtpSettings: ...
+    @property
+    def auth(self) -> str: ...
+
+
+def relay_password(relay: _Relay, environ: Mapping[str, str]) -> str | None:
+    """The relay's password from ``environ`` (see the module docstring); None when none is set."""
+    names = []
+    if relay.password_env:
+        names.append(relay.password_env)
+    if relay.count > 1:
+        names.append(f"{PASSWORD_ENV}_{relay.index}")
+    names.append(PASSWORD_ENV)
+    for name in names:
+        value = environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def needs_password(relay: _Relay, environ: Mapping[str, str]) -> bool:
+    """Does the relay log in with a password that ``environ`` does not hold (someone must type it)?"""
+    return bool(relay.settings.username) and relay.auth != "xoauth2" and not relay_password(relay, environ)
+
+
+def no_password(relay: _Relay) -> InputError:
+    """The line for a relay that needs a password nobody can type (no terminal): where to put it."""
+    settings = relay.settings
+    more = f" (or {PASSWORD_ENV}_{relay.index} for this relay)" if relay.count > 1 else ""
+    return InputError(
+        f"no password for {settings.username} at {settings.host}:{settings.port}",
+        hint=f"set {PASSWORD_ENV}{more} in the environment",
+    )

@@ -27,7 +27,7 @@ from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace, load_workspace
 from pressctl.digests import bytes_sha256, file_sha256
 from pressctl.embargo import check_run_now, check_send_time, lift_time
-from pressctl.errors import InputError, PressctlError, SendAborted, internal_origin
+from pressctl.errors import ExitStatus, InputError, PressctlError, SendAborted, internal_origin
 from pressctl.private import private_dir, private_write
 from pressctl.release.load import Release, load_release_set
 from pressctl.schedule.jobs import Job, JobStore, SourceFile, connect, current_owner
@@ -77,7 +77,7 @@ PublishAtLift = Callable[[Job, Workspace, Clock], None]
 class JobHeld(PressctlError):
     """The newsroom page could not be published before the emails: the job waits and is tried again."""
 
-    exit_code = 1
+    exit_code = ExitStatus.FAILED
 
 
 # -- snapshots ----------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from pressctl.clock import system_clock
 from pressctl.config import Workspace
+from pressctl.config.smtp import relay_password
 from pressctl.digests import feed_file
 from pressctl.embargo import HandoverGate, check_send_now
 from pressctl.errors import (
@@ -53,7 +54,7 @@ from pressctl.release.merge import MergePlan
 from pressctl.send.audience import open_campaign, totals_line
 from pressctl.send.copies import copy_models
 from pressctl.send.engine import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane, deliver
-from pressctl.send.relayset import RelaySpec, limit_options, password_for, relay_specs
+from pressctl.send.relayset import RelaySpec, limit_options, relay_specs
 from pressctl.send.relayset import config_limits as _smtp_limits
 from pressctl.send.sender import SendOutcome
 from pressctl.send.transport import (
@@ -642,7 +643,7 @@ def make_transport(
 
     ``options``: with a workspace, whose relays (``--smtp``, ``--smtp-profile``) to use.
     Each relay's password: ``passwords[index]`` (asked at a prompt), else the environment (see
-    :func:`pressctl.send.relayset.password_for`), else ``password`` (``PRESSCTL_SMTP_PASSWORD`` by default).
+    :func:`pressctl.config.smtp.relay_password`), else ``password`` (``PRESSCTL_SMTP_PASSWORD`` by default).
     """
     import os
 
@@ -663,7 +664,7 @@ def make_transport(
             spec,
             workspace,
             from_addr=from_addr,
-            password=(passwords or {}).get(spec.index) or password_for(spec, os.environ) or password,
+            password=(passwords or {}).get(spec.index) or relay_password(spec, os.environ) or password,
         )
         for spec in specs
     )
