@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer
+from wait_support import wait_for_output
 
 from pressctl.config import load_workspace
 from pressctl.errors import ConfigError
@@ -242,7 +243,6 @@ def test_watch_handles_new_mail_and_stops_cleanly_on_sigterm(ws: Path, tmp_path:
     import os
     import signal
     import subprocess
-    import time
 
     from send_support import PRESSCTL
 
@@ -258,11 +258,7 @@ def test_watch_handles_new_mail_and_stops_cleanly_on_sigterm(ws: Path, tmp_path:
         try:
 
             def wait_for(text: str) -> None:
-                deadline = time.monotonic() + 60
-                while text not in log_out.read_text() and time.monotonic() < deadline:
-                    assert proc.poll() is None, log_err.read_text()
-                    time.sleep(0.1)
-                assert text in log_out.read_text(), (log_out.read_text(), log_err.read_text())
+                wait_for_output(log_out, text, proc, errors=log_err)
 
             wait_for("auto-reply")  # what was there when it started
             shutil.copy(DATA / "dsn_postfix.eml", box / "tmp" / "late.x.host")
@@ -464,7 +460,6 @@ def test_watch_over_imap_idle_handles_new_mail_and_moves_it(ws: Path, tmp_path: 
     import os
     import signal
     import subprocess
-    import time
 
     from dovecot_support import DovecotServer
     from send_support import PRESSCTL
@@ -482,11 +477,7 @@ def test_watch_over_imap_idle_handles_new_mail_and_moves_it(ws: Path, tmp_path: 
             try:
 
                 def wait_for(text: str) -> None:
-                    deadline = time.monotonic() + 60
-                    while text not in log_out.read_text() and time.monotonic() < deadline:
-                        assert proc.poll() is None, log_err.read_text()
-                        time.sleep(0.1)
-                    assert text in log_out.read_text(), (log_out.read_text(), log_err.read_text())
+                    wait_for_output(log_out, text, proc, errors=log_err)
 
                 wait_for("auto-reply")
                 imap.deliver((DATA / "dsn_postfix.eml").read_bytes())  # arrives while it waits in IDLE

@@ -109,3 +109,40 @@ def test_one_rate_grammar() -> None:
             if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in ("parse_rate", "Rate"):
                 found.append(f"{path}:{node.lineno}: {node.name}")
     assert not found, "\n".join(found)
+
+
+def test_exit_statuses_are_named() -> None:
+    """Every status pressctl ends with is an ``ExitStatus`` (0 done, 1 failed or pending, 2 bad input, 70
+    internal, 130 interrupted, 141 closed pipe): no bare number in an exit or an error's ``exit_code``."""
+    found = []
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _name(node.func) in ("Exit", "exit", "SystemExit"):
+                found += [f"{path}:{node.lineno}: {ast.unparse(node)}" for a in node.args if isinstance(a, ast.Constant)]
+            if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Constant):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(_name(t) == "exit_code" for t in targets):
+                    found.append(f"{path}:{node.lineno}: {ast.unparse(node)}")
+    assert not found, "\n".join(found)
+
+
+def test_the_cli_asks_its_env_for_the_world() -> None:
+    """Commands print through the ``Env`` they are handed and learn the time, the environment, the terminal
+    and the folder from it: no console is a module global, and no command reads them for itself (a test
+    swaps the Env: ``CliRunner().invoke(app, args, obj=Env.for_test(...))``)."""
+    found = []
+    for path, tree in _modules():
+        if not path.startswith("pressctl/cli/") or path == "pressctl/cli/_env.py":
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                if _name(node.value.func).lower().lstrip("_") == "console":
+                    found.append(f"{path}:{node.lineno}: a console as a module global")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and ast.unparse(node) in (
+                "os.environ", "sys.stdout", "sys.stdin", "sys.stderr", "Path.cwd", "os.getcwd", "os.getenv",
+            ):
+                found.append(f"{path}:{node.lineno}: {ast.unparse(node)}")
+            if isinstance(node, ast.Name) and node.id in ("system_clock", "utcnow"):
+                found.append(f"{path}:{node.lineno}: {node.id}")
+    assert not found, "\n".join(found)
