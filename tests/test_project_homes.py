@@ -135,9 +135,9 @@ def test_the_cli_asks_its_env_for_the_world() -> None:
         if not path.startswith("pressctl/cli/") or path == "pressctl/cli/_env.py":
             continue
         for node in tree.body:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                if _name(node.value.func).lower().lstrip("_") == "console":
-                    found.append(f"{path}:{node.lineno}: a console as a module global")
+            call = node.value if isinstance(node, ast.Assign) else None
+            if isinstance(call, ast.Call) and _name(call.func).lower().lstrip("_") == "console":
+                found.append(f"{path}:{node.lineno}: a console as a module global")
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and ast.unparse(node) in (
                 "os.environ", "sys.stdout", "sys.stdin", "sys.stderr", "Path.cwd", "os.getcwd", "os.getenv",

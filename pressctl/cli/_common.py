@@ -35,9 +35,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def env_of(ctx: typer.Context | None) -> Env:
+def env_of(ctx: object) -> Env:
     """The Env of a command's context (the root context's ``obj``; made from this process if none)."""
-    root = ctx.find_root() if ctx is not None else None
+    find_root = getattr(ctx, "find_root", None)  # typer's Context, or the click Context it runs on
+    root = find_root() if callable(find_root) else None
     if root is not None and isinstance(root.obj, Env):
         return root.obj
     env = Env.from_process()
@@ -60,8 +61,7 @@ def command(fn: Callable[Concatenate[Env, P], R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        ctx = kwargs.pop(_CTX, None)
-        env = env_of(ctx if isinstance(ctx, typer.Context) else None)
+        env = env_of(kwargs.pop(_CTX, None))
         try:
             return fn(env, *args, **kwargs)
         except PressctlError as exc:
