@@ -2,7 +2,7 @@
 
 * **The environment without pressctl's secrets.** A child gets pressctl's environment minus every variable
   that holds a secret of pressctl's: ``PRESSCTL_*`` names with PASSWORD, SECRET or KEY in them, any name with
-  TOKEN in it, and the variables the configuration names as relays' ``password_env``, unless the
+  TOKEN in it, and the variables the configuration names as relays' and mailboxes' ``password_env``, unless the
   configuration names it in ``pass_env`` (a deploy tool that needs ``GITHUB_TOKEN``). A deploy script has no
   business with the SMTP password the dispatcher holds.
 * **Its own process group**, so a timeout stops the command and everything it started (an rsync over ssh,

@@ -1,7 +1,8 @@
-"""Clocks: the one place the dispatcher learns what time it is, so tests can set the time.
+"""Clocks: the one place pressctl learns what time it is (``system_clock``), so tests can set the time.
 
-A clock is any callable returning an aware datetime. ``Waiter`` pairs a clock with a way to wait that a
-signal (SIGTERM, Ctrl-C) or a test can cut short.
+A clock is any callable returning an aware datetime; the ledger, the send, the dispatcher and every command
+(through the CLI's ``Env``) take one, and nothing else reads the wall clock (``tests/test_project_homes.py``).
+``Waiter`` pairs a clock with a way to wait that a signal (SIGTERM, Ctrl-C) or a test can cut short.
 """
 
 from __future__ import annotations

@@ -1,9 +1,14 @@
 """Every embargo decision in one place: datetimes in, decisions (or one clear EmbargoError) out.
 
+- :func:`under_embargo`: has the embargo not lifted yet at a moment (the one comparison; a rendered form
+  is marked EMBARGOED while it holds, ``Release.is_embargoed`` asks it)?
 - :func:`check_send_now`: may a send start now (``pressctl send``, and the scheduler's send at its time)?
   A normal send never before the lift; an advance copy (``--under-embargo``) only before it. Returns
   whether the copy is marked EMBARGOED.
-- :func:`check_send_time`: may a job be scheduled at this time (``pressctl schedule``)?
+- :func:`lift_time` / :func:`check_send_time`: when a job goes without ``--at`` (the lift), and may a job be
+  scheduled at this time (``pressctl schedule``)?
+- :func:`check_publish_now`: may the newsroom's public page go up now (``pressctl publish``, and a job's
+  page at its time; the unlisted preview may always)?
 - :func:`job_not_before` / :func:`check_run_now`: the bound a scheduled job is sent under.
 - :class:`HandoverGate`: the two-sided gate the send engine asks before *each* hand-over: nothing of a
   normal send before the lift; an advance-copy run stops at the lift and leaves the rest pending.
@@ -26,11 +31,14 @@ __all__ = [
     "MAX_AHEAD",
     "GateDecision",
     "HandoverGate",
+    "check_publish_now",
     "check_run_now",
     "check_send_now",
     "check_send_time",
     "job_not_before",
+    "lift_time",
     "show_utc",
+    "under_embargo",
 ]
 
 Show = Callable[[dt.datetime], str]
@@ -41,6 +49,11 @@ MAX_AHEAD = dt.timedelta(days=10 * 365 + 2)  # ten years: a later send time is a
 def show_utc(when: dt.datetime) -> str:
     """The fallback way to show a time when the caller has no zone: ``2030-03-12 02:00 UTC``."""
     return f"{when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def under_embargo(embargo: dt.datetime | None, now: dt.datetime) -> bool:
+    """True while the embargo has not lifted at ``now`` (aware): what every other rule here starts from."""
+    return embargo is not None and now < embargo
 
 
 # -- starting a send --------------------------------------------------------------------------------------
@@ -74,6 +87,23 @@ def check_send_now(
 
 
 # -- scheduling -------------------------------------------------------------------------------------------
+def lift_time(embargo: dt.datetime | None, *, under_embargo: bool, where: str = "") -> dt.datetime:
+    """When a job given no ``--at`` goes: at the lift. A release without an embargo has no such time, and an
+    advance copy at the lift would no longer be one: both need ``--at``."""
+    if embargo is None:
+        raise EmbargoError(
+            "the release has no embargo, so there is no time to send it at",
+            where=where,
+            hint="give --at TIME (e.g. --at '2030-03-12 10:00'), or add 'embargo:' to the front matter",
+        )
+    if under_embargo:
+        raise EmbargoError(
+            "an advance copy needs --at: by default a job goes at the lift, when it is no longer advance",
+            hint="give --at with a time before the embargo",
+        )
+    return embargo
+
+
 def check_send_time(
     at: dt.datetime,
     *,
@@ -135,6 +165,17 @@ def check_run_now(
             hint="leave it to `pressctl dispatch`, which sends it at its time",
         )
     return not_before
+
+
+# -- the newsroom ----------------------------------------------------------------------------------------
+def check_publish_now(embargo: dt.datetime | None, *, now: dt.datetime, where: str = "", show: Show = show_utc) -> None:
+    """Refuse the public page of a release still under embargo at ``now`` (its unlisted preview is allowed)."""
+    if embargo is not None and under_embargo(embargo, now):
+        raise EmbargoError(
+            f"the release is under embargo until {show(embargo)}; publishing its page now would break the embargo",
+            where=where,
+            hint="use --preview for an unlisted advance-copy page, or `pressctl schedule`, which publishes it at the lift",
+        )
 
 
 # -- the gate at each hand-over ---------------------------------------------------------------------------

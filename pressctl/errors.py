@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 __all__ = [
     "ConfigError",
     "ContactsError",
     "EmbargoError",
+    "ExitStatus",
     "InputError",
     "LedgerError",
     "PressctlError",
@@ -17,10 +20,21 @@ __all__ = [
 ]
 
 
+class ExitStatus(IntEnum):
+    """Every status ``pressctl`` ends with, as the README and each command's help name them."""
+
+    OK = 0  # done: everyone sent, every job went, the lists can be used
+    FAILED = 1  # someone failed or is still pending; another process is sending the release; a login refused
+    BAD_INPUT = 2  # bad input or usage: nothing was sent
+    INTERNAL = 70  # a fault of pressctl's own (EX_SOFTWARE): one line, never a traceback
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT): the messages in flight finished; the same command resumes
+    BROKEN_PIPE = 141  # the reader of the output went away (128 + SIGPIPE), as `yes | head` ends
+
+
 class PressctlError(Exception):
     """Base class. ``str(err)`` is the one line shown to the user; ``exit_code`` is the process status."""
 
-    exit_code = 2
+    exit_code: ExitStatus = ExitStatus.BAD_INPUT
 
     def __init__(self, what: str, *, where: str | None = None, hint: str | None = None) -> None:
         super().__init__(what)
@@ -59,19 +73,19 @@ class EmbargoError(InputError):
 class TransportError(PressctlError, ConnectionError):
     """The mail server could not be used (unreachable, TLS, authentication, policy)."""
 
-    exit_code = 1
+    exit_code = ExitStatus.FAILED
 
 
 class SendAborted(PressctlError):
     """The run stopped before everyone was handled (Ctrl-C, a run of failures); it can be resumed."""
 
-    exit_code = 1
+    exit_code = ExitStatus.FAILED
 
 
 class ReleaseBusy(PressctlError):
     """Another process is sending the same release now (its lock in the ledger is alive)."""
 
-    exit_code = 1
+    exit_code = ExitStatus.FAILED
 
 
 class LedgerError(PressctlError):
@@ -84,7 +98,7 @@ class LedgerError(PressctlError):
     def __init__(self, what: str, *, where: str | None = None, hint: str | None = None, handed_over: int = 0) -> None:
         super().__init__(what, where=where, hint=hint)
         self.handed_over = handed_over
-        self.exit_code = 1 if handed_over else 2
+        self.exit_code = ExitStatus.FAILED if handed_over else ExitStatus.BAD_INPUT
 
 
 def internal_origin(exc: BaseException) -> str:

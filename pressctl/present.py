@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pressctl.clock import system_clock
 from pressctl.times import format_local, iso_local, parse_stored
 
 __all__ = [
@@ -96,7 +97,7 @@ def zone_label(zone: ZoneInfo, stored: str | dt.datetime | None = None) -> str:
     from pressctl.times import zone_name
 
     moment = stored if isinstance(stored, dt.datetime) else parse_stored(stored)
-    return zone_name((moment or dt.datetime.now(dt.UTC)).astimezone(zone))
+    return zone_name((moment or system_clock()).astimezone(zone))
 
 
 def recorded_date(raw: str, zone: ZoneInfo, *, iso: bool = False) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from smtp_server import SmtpTestServer, make_message
 
-from pressctl.config import parse_smtp_url
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.ledger import Ledger
 from pressctl.ledger.records import RecipientRow
 from pressctl.model import OutgoingMessage

@@ -17,7 +17,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from pressctl.config import Sender, Workspace
+from pressctl.config import Workspace
+from pressctl.config.sender import Sender
 from pressctl.model import Contact, InlineImage, Rendered
 from pressctl.release.load import Release
 from pressctl.release.merge import MergePlan

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from wait_support import wait_for
 
 __all__ = ["QA_ENV", "ends", "one_error_line", "pressctl", "workspace"]
 
@@ -62,7 +63,4 @@ def ends(pid: int, timeout: float = 30) -> bool:
         except (ProcessLookupError, FileNotFoundError):
             return False
 
-    deadline = time.monotonic() + timeout
-    while alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return not alive()
+    return wait_for(lambda: not alive(), timeout)

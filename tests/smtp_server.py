@@ -32,7 +32,6 @@ import ssl
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -40,7 +39,7 @@ from typing import Any, Self
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-__all__ = ["Event", "Received", "SmtpTestServer", "loopback_tls", "make_message", "starttls_server", "wait_for"]
+__all__ = ["Event", "Received", "SmtpTestServer", "loopback_tls", "make_message", "starttls_server"]
 
 _DEFAULT_TEXT = {
     "250": "250 2.0.0 Ok: queued as TEST",
@@ -379,19 +378,6 @@ def make_message(rcpt: str, *, campaign: str = "t1", subject: str = "Harbourview
         ".a line that starts with a dot\r\n"
     ).encode()
     return OutgoingMessage(recipient=rcpt, message_id=msgid, language="en", data=data)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Poll ``predicate`` every 50 ms until it holds or ``timeout`` seconds pass; its last answer.
-
-    For tests that wait on another thread or process (a watcher, a dispatcher): a generous timeout, never
-    an upper bound on how fast something happens."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def loopback_tls(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:

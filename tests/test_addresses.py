@@ -26,7 +26,8 @@ from pressctl.addresses import (
     same_address,
     unwrap,
 )
-from pressctl.config import check_from_option, check_sender, load_workspace
+from pressctl.config import load_workspace
+from pressctl.config.sender import check_from_option, check_sender
 from pressctl.contacts.clean import cell_address, clean_address
 from pressctl.contacts.unsubscribe import token_for
 from pressctl.model import Contact

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer
+from wait_support import wait_for_output
 
 from pressctl.config import load_workspace
 from pressctl.errors import ConfigError
@@ -244,7 +245,6 @@ def test_watch_handles_new_mail_and_stops_cleanly_on_sigterm(ws: Path, tmp_path:
     import os
     import signal
     import subprocess
-    import time
 
     from send_support import PRESSCTL
 
@@ -260,11 +260,7 @@ def test_watch_handles_new_mail_and_stops_cleanly_on_sigterm(ws: Path, tmp_path:
         try:
 
             def wait_for(text: str) -> None:
-                deadline = time.monotonic() + 60
-                while text not in log_out.read_text() and time.monotonic() < deadline:
-                    assert proc.poll() is None, log_err.read_text()
-                    time.sleep(0.1)
-                assert text in log_out.read_text(), (log_out.read_text(), log_err.read_text())
+                wait_for_output(log_out, text, proc, errors=log_err)
 
             wait_for("auto-reply")  # what was there when it started
             shutil.copy(DATA / "dsn_postfix.eml", box / "tmp" / "late.x.host")
@@ -334,7 +330,7 @@ def test_bounces_table_is_checked(tmp_path: Path, table: str, words: str) -> Non
 def test_imap_settings_from_the_table_the_smtp_password_and_a_token_command(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pressctl.cli._imap_login import imap_settings as _imap_settings
+    from pressctl.bounces.login import imap_settings as _imap_settings
 
     ws = make_workspace(tmp_path)
     toml = ws / "pressctl.toml"
@@ -361,7 +357,7 @@ def test_the_smtp_accounts_mailbox_uses_its_oauth_settings_by_default(
 ) -> None:
     """Issue 12's left-over: [smtp] auth = "xoauth2" and its token (command or PRESSCTL_SMTP_OAUTH_TOKEN)
     serve the same account's mailbox, as its password does; [bounces] auth or another account keep theirs."""
-    from pressctl.cli._imap_login import imap_settings as _imap_settings
+    from pressctl.bounces.login import imap_settings as _imap_settings
 
     ws = make_workspace(tmp_path)
     toml = ws / "pressctl.toml"
@@ -394,6 +390,38 @@ def test_the_smtp_accounts_mailbox_uses_its_oauth_settings_by_default(
     _with_toml(ws, 'auth = "password"\n')
     settings = _imap_settings(load_workspace(ws).bounces.imap, load_workspace(ws))
     assert (settings.auth, settings.password) == ("password", "smtp-pw-77")
+
+
+def test_a_mailboxs_token_command_never_sees_a_password_the_configuration_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19's left-over: the [bounces] oauth_token_command ran with the relays' password_env variables
+    (and the other mailboxes'), which every other command pressctl runs is kept from (pressctl.children)."""
+    from pressctl.bounces.login import imap_settings
+
+    ws = make_workspace(tmp_path)
+    toml = ws / "pressctl.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("[smtp]", "[smtp-old]") if "[smtp]" in text else text, encoding="utf-8")
+    command = 'if [ -n "$HVSP_RELAY2_PASSWORD$HVSP_DESK_IMAP" ]; then echo leaked; else echo tok-clean-1234; fi'
+    _with_toml(ws, (
+        '[[smtp.relays]]\nurl = "smtp://press%40hvsp.example@mail.hvsp.example"\n'
+        '[[smtp.relays]]\nurl = "smtp://news%40hvsp.example@relay2.hvsp.example"\npassword_env = "HVSP_RELAY2_PASSWORD"\n'
+        "[bounces]\nmailboxes = [\n"
+        f"  {{ name = \"press\", imap = \"imaps://inbox.hvsp.example/INBOX\", user = \"press@hvsp.example\", "
+        f"auth = \"xoauth2\", oauth_token_command = '{command}' }},\n"
+        '  { name = "desk", imap = "imaps://desk%40hvsp.example@inbox.hvsp.example/INBOX", password_env = "HVSP_DESK_IMAP" },\n'
+        "]\n"
+    ))
+    monkeypatch.setenv("HVSP_RELAY2_PASSWORD", "relay2-pw-5150")
+    monkeypatch.setenv("HVSP_DESK_IMAP", "desk-pw-8080")
+    monkeypatch.delenv("PRESSCTL_IMAP_OAUTH_TOKEN", raising=False)
+    workspace = load_workspace(ws)
+    press, desk = workspace.bounces.mailboxes
+    assert set(workspace.secret_env_names) == {"HVSP_RELAY2_PASSWORD", "HVSP_DESK_IMAP"}
+    settings = imap_settings(press.imap, workspace, press)
+    assert (settings.auth, settings.oauth_token) == ("xoauth2", "tok-clean-1234")
+    assert imap_settings(desk.imap, workspace, desk).password == "desk-pw-8080"  # its own login still works
 
 
 @pytest.mark.slow
@@ -434,7 +462,6 @@ def test_watch_over_imap_idle_handles_new_mail_and_moves_it(ws: Path, tmp_path: 
     import os
     import signal
     import subprocess
-    import time
 
     from dovecot_support import DovecotServer
     from send_support import PRESSCTL
@@ -452,11 +479,7 @@ def test_watch_over_imap_idle_handles_new_mail_and_moves_it(ws: Path, tmp_path: 
             try:
 
                 def wait_for(text: str) -> None:
-                    deadline = time.monotonic() + 60
-                    while text not in log_out.read_text() and time.monotonic() < deadline:
-                        assert proc.poll() is None, log_err.read_text()
-                        time.sleep(0.1)
-                    assert text in log_out.read_text(), (log_out.read_text(), log_err.read_text())
+                    wait_for_output(log_out, text, proc, errors=log_err)
 
                 wait_for("auto-reply")
                 imap.deliver((DATA / "dsn_postfix.eml").read_bytes())  # arrives while it waits in IDLE
@@ -477,7 +500,7 @@ def test_a_mailbox_of_one_of_several_relays_uses_that_relays_login(
 ) -> None:
     """With [[smtp.relays]] the bounce mailbox of one relay's account logs in as that relay does: its
     password variable, or its XOAUTH2 token command; a mailbox of no relay's account gets neither."""
-    from pressctl.cli._imap_login import imap_settings as _imap_settings
+    from pressctl.bounces.login import imap_settings as _imap_settings
     from pressctl.errors import InputError
 
     ws = make_workspace(tmp_path)

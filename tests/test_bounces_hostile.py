@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from hostile_mail_support import (
     sent_campaign,
 )
 from send_support import PRESSCTL, run_cli
+from wait_support import wait_for_output
 
 from pressctl.ledger import Ledger
 
@@ -206,11 +206,7 @@ def test_watch_never_dies_of_one_message(sent: SentCampaign, tmp_path: Path) -> 
         try:
 
             def wait_for(text: str, count: int = 1) -> None:
-                deadline = time.monotonic() + 60
-                while log_out.read_text().count(text) < count and time.monotonic() < deadline:
-                    assert proc.poll() is None, log_err.read_text()
-                    time.sleep(0.1)
-                assert log_out.read_text().count(text) >= count, (log_out.read_text(), log_err.read_text())
+                wait_for_output(log_out, text, proc, count=count, errors=log_err)
 
             wait_for("unreadable", 3)
             drop(box, "real-dsn", messages["real-dsn"])  # arrives after the bad ones

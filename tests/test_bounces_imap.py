@@ -74,7 +74,7 @@ def test_xoauth2_login(inbox: DovecotServer) -> None:
 def test_the_smtp_accounts_oauth_settings_log_in_to_its_mailbox(inbox: DovecotServer, tmp_path: Path) -> None:
     """[smtp] auth = "xoauth2" with its oauth_token_command, and a [bounces] mailbox of the same account:
     pressctl bounces logs in with XOAUTH2 and the [smtp] token by default (issue 12's left-over)."""
-    from pressctl.cli._imap_login import imap_settings as _imap_settings
+    from pressctl.bounces.login import imap_settings as _imap_settings
     from pressctl.config import load_workspace
     from pressctl.scaffold import init_workspace
 

@@ -9,17 +9,17 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from send_support import PRESSCTL, make_workspace, run_cli
+from wait_support import wait_for_output
 
 from pressctl.config import load_workspace
+from pressctl.config.mailboxes import Mailbox
 from pressctl.errors import ConfigError
 from pressctl.ledger import Ledger
 from pressctl.ledger.records import RecipientRow
-from pressctl.mailboxes import Mailbox
 
 DATA = Path(__file__).parent / "bounces_data"
 SENT = [
@@ -212,11 +212,7 @@ def test_one_watch_over_two_maildirs_and_imap_idle(tmp_path: Path) -> None:
             try:
 
                 def wait_for(text: str) -> None:
-                    deadline = time.monotonic() + 60
-                    while text not in log_out.read_text() and time.monotonic() < deadline:
-                        assert proc.poll() is None, log_err.read_text()
-                        time.sleep(0.1)
-                    assert text in log_out.read_text(), (log_out.read_text(), log_err.read_text())
+                    wait_for_output(log_out, text, proc, errors=log_err)
 
                 wait_for("officer: new/")  # what was there when it started
                 shutil.copy(DATA / "dsn_postfix.eml", first / "tmp" / "late")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pressctl.config import parse_smtp_url
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.errors import InputError
 from pressctl.send.options import SendOptions
 

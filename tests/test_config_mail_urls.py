@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pressctl.bounces.imapurl import parse_imap_url
-from pressctl.config import parse_smtp_url
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.errors import InputError
 
 PARSERS: dict[str, tuple[Callable[..., Any], str]] = {

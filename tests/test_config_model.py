@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pressctl.config import Sender, check_from_option, check_sender, load_workspace
+from pressctl.config import load_workspace
+from pressctl.config.sender import Sender, check_from_option, check_sender
 from pressctl.errors import ConfigError, InputError
 
 BASE = '[organisation]\nname = "Harbourview Science Park"\n'

@@ -10,7 +10,7 @@ from contacts_support import write_csv, write_xlsx
 from typer.testing import CliRunner
 
 from pressctl.cli import app
-from pressctl.cli._common import out
+from pressctl.cli._env import Env
 from pressctl.scaffold import init_workspace
 
 runner = CliRunner()
@@ -49,7 +49,7 @@ def test_sample_list_in_a_new_workspace(ws: Path) -> None:
 
 
 def test_table_output_lists_problems_by_row(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(out, "width", 200)  # a wide terminal: one line per problem
+    wide = Env.for_test(width=200)  # a wide console, handed to the command: one line per problem
     path = write_csv(
         ws / "extra.csv",
         [
@@ -58,7 +58,7 @@ def test_table_output_lists_problems_by_row(ws: Path, monkeypatch: pytest.Monkey
             ["new@x.example", "New", "", "", '=HYPERLINK("http://evil.test")', "", ""],
         ],
     )
-    result = runner.invoke(app, ["contacts", "check", "contacts/journalists.csv", str(path)])
+    result = runner.invoke(app, ["contacts", "check", "contacts/journalists.csv", str(path)], obj=wide)
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert "rows 14" in text
@@ -135,7 +135,7 @@ def test_help_mentions_the_options() -> None:
 def test_release_routes_languages_and_reports_missing_merge_fields(
     ws: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(out, "width", 200)
+    wide = Env.for_test(width=200)
     sample = ws / "releases" / "sample.md"
     text = sample.read_text(encoding="utf-8")
     head, _, body = text.partition("\n---\n")
@@ -149,7 +149,7 @@ def test_release_routes_languages_and_reports_missing_merge_fields(
             ["ho@x.example", "", "Siu-ling", "Ho", "", "science", "zh-TW"],
         ],
     )
-    result = runner.invoke(app, ["contacts", "check", str(path), "--release", str(sample)])
+    result = runner.invoke(app, ["contacts", "check", str(path), "--release", str(sample)], obj=wide)
     assert result.exit_code == 2
     text = " ".join(result.stdout.split())
     assert "merge field 'beat' is empty for 1 contact(s): list.csv:2" in text

@@ -22,7 +22,7 @@ from qa_support import one_error_line
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import make_message, starttls_server
 
-from pressctl.config import parse_smtp_url
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.errors import TransportError
 from pressctl.relays.actions import Action
 from pressctl.relays.connect import Refused, RelayBusy

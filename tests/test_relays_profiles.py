@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pressctl.config import parse_smtp_url
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.errors import InputError
+from pressctl.rates import Rate, parse_rate
 from pressctl.relays.profiles import (
     PROFILES,
     LimitOptions,
@@ -14,7 +15,6 @@ from pressctl.relays.profiles import (
     relay_account,
     resolve_limits,
 )
-from pressctl.send.pacing import Rate, parse_rate
 
 
 def test_the_table_of_issue_11() -> None:

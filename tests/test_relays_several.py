@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,10 @@ import pytest
 from engine_support import make_campaign
 from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
 from smtp_server import _SMTP, SmtpTestServer, make_message
+from wait_support import wait_for
 
-from pressctl.config import load_workspace, parse_smtp_url
+from pressctl.config import load_workspace
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.errors import ConfigError
 from pressctl.ledger import Ledger
 from pressctl.ledger.records import RecipientRow
@@ -444,11 +445,7 @@ def test_a_killed_send_with_two_relays_resumes_and_nobody_gets_it_twice(tmp_path
         args = ["send", str(release), "-c", str(lists), "--smtp", a.url(), "--smtp", b.url(), "--concurrency", "2", "--yes"]
         env = {k: v for k, v in os.environ.items() if k != "PRESSCTL_SMTP_PASSWORD"}
         proc = subprocess.Popen([*PRESSCTL, *args], cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if len(a.accepted) + len(b.accepted) >= 15:
-                break
-            time.sleep(0.02)
+        wait_for(lambda: len(a.accepted) + len(b.accepted) >= 15, 60, every=0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         with sqlite3.connect(ledger_path) as conn:
@@ -512,25 +509,29 @@ def test_a_scheduled_job_keeps_its_relays_and_goes_through_both(tmp_path: Path, 
     from typer.testing import CliRunner
 
     from pressctl.cli import app
+    from pressctl.cli._env import Env
+    from pressctl.clock import ManualClock
 
     root = make_schedule_workspace(tmp_path / "ws").root
     monkeypatch.chdir(root)
     monkeypatch.delenv("PRESSCTL_SMTP_PASSWORD", raising=False)
     runner = CliRunner()
-    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+    clock = ManualClock(dt.datetime.now(dt.UTC).replace(microsecond=0))  # the commands' time, moved by hand
+    env = Env.for_test(clock=clock)
+    at = clock() + dt.timedelta(seconds=3)
     with SmtpTestServer(default="slow:0.01") as a, SmtpTestServer(default="slow:0.01") as b:
         added = runner.invoke(app, [
             "schedule", "releases/sample.md", "-c", "contacts/journalists.csv", "--under-embargo",
             "--at", at.strftime("%Y-%m-%dT%H:%M:%SZ"), "--smtp", a.url(), "--smtp", b.url(), "--concurrency", "1",
-        ])
+        ], obj=env)
         assert added.exit_code == 0, added.stderr
         assert f"limits      relay 2 (smtp://{b.host}:{b.port}): --concurrency 1 (command line)" in added.stdout
         job_id = added.stdout.split()[-1]
         with sqlite3.connect(root / ".pressctl" / "ledger.sqlite3") as conn:
             (kept,) = conn.execute("SELECT options FROM jobs WHERE id = ?", (job_id,)).fetchone()
         assert json.loads(kept)["smtp"] == [a.url(), b.url()]  # the job keeps both --smtp values
-        time.sleep(max(0.0, (at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
-        ran = runner.invoke(app, ["dispatch"])
+        clock.advance(3.5)  # the job's time has come (no sleep on the real clock)
+        ran = runner.invoke(app, ["dispatch"], obj=env)
         assert ran.exit_code == 0, ran.stderr + ran.stdout
         ids = _accepted_ids(a, b)
         assert ids and max(ids.values()) == 1

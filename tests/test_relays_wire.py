@@ -275,7 +275,7 @@ def test_daily_cap_counts_every_campaign_of_the_relay_account(ws: Path) -> None:
 
 
 def test_handovers_are_recorded_per_relay_account(tmp_path: Path) -> None:
-    from pressctl.config import parse_smtp_url
+    from pressctl.config.smtp import parse_smtp_url
     from pressctl.ledger.records import RecipientRow
     from pressctl.relays.profiles import relay_account
 

@@ -403,7 +403,7 @@ def test_snapshot_keeps_the_layout_so_relative_paths_resolve(env: Env, tmp_path:
 def _with_site(ws: Workspace) -> Workspace:
     import dataclasses
 
-    from pressctl.config import SiteSettings
+    from pressctl.config.site import SiteSettings
 
     return dataclasses.replace(ws, site=SiteSettings(dir=ws.root / "site", deploy="true"))
 

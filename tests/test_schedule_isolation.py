@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from qa_support import QA_ENV, pressctl
 from schedule_support import EMBARGO, FakeEngine, make_workspace
-from smtp_server import SmtpTestServer, wait_for
+from smtp_server import SmtpTestServer
+from wait_support import wait_for
 
 from pressctl.clock import ManualClock
 from pressctl.errors import SendAborted
@@ -113,17 +114,25 @@ def test_a_vertical_tab_in_one_title_never_stops_another_job_due_at_the_same_tim
             dispatcher.send_signal(signal.SIGTERM)
             stdout, stderr = dispatcher.communicate(timeout=60)
     else:
-        time.sleep(max(0.0, (lift - dt.datetime.now(dt.UTC)).total_seconds()) + 1.5)
-        once = pressctl("dispatch", cwd=ws, timeout=120)
+        # One pass of a cron dispatcher just after both lifts, on a clock of its own: no sleep until the lift.
+        from typer.testing import CliRunner
+
+        from pressctl.cli import app
+        from pressctl.cli._env import Env
+
+        env = Env.for_test(clock=ManualClock(lift + dt.timedelta(seconds=1.5)), environ=QA_ENV, cwd=ws)
+        once = CliRunner().invoke(app, ["dispatch"], obj=env)
         stdout, stderr = once.stdout, once.stderr
-        assert once.returncode == 0, (stdout, stderr)
+        assert once.exit_code == 0, (stdout, stderr)
     assert "internal error" not in stderr and "Traceback" not in stderr, stderr
     assert f"{word_job}  done" in stdout and f"{other_job}  done" in stdout, (stdout, stderr)
 
-    # The ordinary job went on time: its first message within seconds of its lift, never before.
-    other_lift = (lift + dt.timedelta(seconds=1)).timestamp()
     arrivals = [m.time + offset for m in server.messages if m.rcpt.endswith("@paper.example")]
-    assert len(arrivals) == 2 and other_lift - 0.05 <= min(arrivals) <= other_lift + 15, (arrivals, other_lift)
+    assert len(arrivals) == 2, arrivals
+    if watch:
+        # The ordinary job went on time: its first message within seconds of its lift, never before.
+        other_lift = (lift + dt.timedelta(seconds=1)).timestamp()
+        assert other_lift - 0.05 <= min(arrivals) <= other_lift + 15, (arrivals, other_lift)
     # The Word title reached every output as words with a space between them.
     subjects = {_subject(m.data) for m in server.messages if m.rcpt.endswith("@wire.example")}
     assert subjects == {"Harbourview Science Park Opens Tidal Energy Test Bay"}, subjects

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from smtp_server import SmtpTestServer, wait_for
+from smtp_server import SmtpTestServer
+from wait_support import wait_for
 
 from pressctl.clock import Clock, ManualClock, system_clock
 from pressctl.scaffold import init_workspace

@@ -59,7 +59,7 @@ def test_the_internals_the_fast_data_path_replaces_are_there_and_used() -> None:
 def test_a_transport_installs_the_fast_path() -> None:
     from aiosmtplib import protocol
 
-    from pressctl.config import parse_smtp_url
+    from pressctl.config.smtp import parse_smtp_url
     from pressctl.send.smtp import SmtpTransport
     from pressctl.send.wire import normalize_line_endings
 

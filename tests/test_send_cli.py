@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import signal
 import subprocess
-import time
 from email import message_from_bytes
 from email.message import Message
 from email.policy import default
@@ -16,6 +15,7 @@ import pytest
 from qa_support import one_error_line
 from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer, starttls_server
+from wait_support import wait_for
 
 
 def _report(ws: Path) -> dict:  # type: ignore[type-arg]
@@ -271,9 +271,7 @@ def test_kill_9_mid_run_then_rerun_repeats_at_most_the_in_flight(ws: Path) -> No
     with SmtpTestServer() as server:
         args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--concurrency", "3"]
         proc = subprocess.Popen([*PRESSCTL, *args, "--rate", "25/s"], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while len(server.messages) < 12 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.01)
+        wait_for(lambda: len(server.messages) >= 12 or proc.poll() is not None, 30, every=0.01)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         before = len(server.messages)
@@ -300,9 +298,7 @@ def test_ctrl_c_stops_after_in_flight_and_the_same_command_resumes(ws: Path) -> 
     with SmtpTestServer() as server:
         args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--rate", "20/s"]
         proc = subprocess.Popen([*PRESSCTL, *args], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while len(server.messages) < 5 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.01)
+        wait_for(lambda: len(server.messages) >= 5 or proc.poll() is not None, 30, every=0.01)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
         assert proc.returncode == 130, stdout + stderr  # interrupted, as the README says (was 1)

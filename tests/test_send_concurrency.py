@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer
+from wait_support import wait_for
 
 from pressctl.errors import InputError
 from pressctl.ledger import Ledger
@@ -33,9 +34,7 @@ def _start(args: list[str], ws: Path) -> subprocess.Popen[str]:
 
 
 def _wait_for_messages(server: SmtpTestServer, n: int, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while len(server.messages) < n and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: len(server.messages) >= n or proc.poll() is not None, 60, every=0.02)
     assert proc.poll() is None, "the first send ended before the second could start"
 
 

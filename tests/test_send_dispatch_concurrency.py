@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from send_support import PRESSCTL, run_cli
-from smtp_server import SmtpTestServer, wait_for
+from smtp_server import SmtpTestServer
+from wait_support import wait_for
 
 from pressctl.scaffold import init_workspace
 

@@ -11,7 +11,14 @@ import pytest
 from engine_support import deliver_to, make_campaign, statuses_of
 from smtp_server import SmtpTestServer
 
-from pressctl.embargo import HandoverGate, check_run_now, check_send_now
+from pressctl.embargo import (
+    HandoverGate,
+    check_publish_now,
+    check_run_now,
+    check_send_now,
+    lift_time,
+    under_embargo,
+)
 from pressctl.errors import EmbargoError
 from pressctl.send.delivery import DeliveryOptions
 from pressctl.times import format_local
@@ -98,3 +105,19 @@ def test_starting_a_send_and_running_a_job_by_hand() -> None:
         check_run_now("j1", LIFT, under_embargo=False, now=before)
     assert check_run_now("j1", LIFT, under_embargo=True, now=before) is None
     assert check_run_now("j1", LIFT, under_embargo=False, now=LIFT) == LIFT
+
+
+def test_the_lift_the_public_page_and_the_marking_are_decided_by_the_embargo_module() -> None:
+    """Issue 19: the dispatcher's "no time to send it at" and the newsroom's refusal moved here."""
+    assert under_embargo(LIFT, LIFT - dt.timedelta(seconds=1)) and not under_embargo(LIFT, LIFT)
+    assert not under_embargo(None, LIFT)
+    assert lift_time(LIFT, under_embargo=False) == LIFT
+    with pytest.raises(EmbargoError, match="no embargo"):
+        lift_time(None, under_embargo=False, where="releases/sample.md")
+    with pytest.raises(EmbargoError, match="advance copy needs --at"):
+        lift_time(LIFT, under_embargo=True)
+    with pytest.raises(EmbargoError, match="under embargo until 2030-03-12 10:00 HKT") as refused:
+        check_publish_now(LIFT, now=LIFT - dt.timedelta(minutes=1), where="releases/sample.md", show=_show)
+    assert refused.value.where == "releases/sample.md" and "--preview" in str(refused.value)
+    check_publish_now(LIFT, now=LIFT, show=_show)  # lifted: the public page may go up
+    check_publish_now(None, now=LIFT)  # no embargo, nothing to wait for

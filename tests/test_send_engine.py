@@ -13,7 +13,7 @@ import pytest
 from engine_support import FAST, deliver_to, make_campaign, statuses_of
 from smtp_server import SmtpTestServer, make_message
 
-from pressctl.config import parse_smtp_url
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.errors import TransportError
 from pressctl.relays.actions import Outcome
 from pressctl.send.delivery import Delivery, DeliveryOptions

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from send_support import PRESSCTL, make_workspace, write_contacts, write_release
 from smtp_server import SmtpTestServer
+from wait_support import wait_for
 
 
 @pytest.fixture
@@ -27,9 +27,7 @@ def test_deleting_the_ledger_mid_run_stops_the_send_and_says_so(ws: Path) -> Non
     with SmtpTestServer() as server:
         args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--rate", "10/s"]
         proc = subprocess.Popen([*PRESSCTL, *args], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while len(server.messages) < 4 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: len(server.messages) >= 4 or proc.poll() is not None, 60, every=0.02)
         for suffix in ("", "-wal", "-shm"):
             Path(str(ledger) + suffix).unlink(missing_ok=True)
         stdout, stderr = proc.communicate(timeout=60)

@@ -24,7 +24,8 @@ from lift_support import (
     trusted_list,
 )
 from send_support import PRESSCTL
-from smtp_server import SmtpTestServer, wait_for
+from smtp_server import SmtpTestServer
+from wait_support import wait_for
 
 from pressctl.ledger import Ledger
 

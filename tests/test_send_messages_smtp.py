@@ -9,7 +9,7 @@ from pathlib import Path
 from messages_support import contact, make_factory, make_renders, make_workspace
 from smtp_server import SmtpTestServer
 
-from pressctl.config import SmtpSettings
+from pressctl.config.smtp import SmtpSettings
 from pressctl.model import OutgoingMessage
 from pressctl.relays.actions import judge
 from pressctl.send.messages import MessageFactory

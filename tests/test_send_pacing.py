@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pressctl.errors import InputError
+from pressctl.rates import parse_rate
 from pressctl.send.options import SendOptions
-from pressctl.send.pacing import Pacer, Rate, format_duration, parse_rate
+from pressctl.send.pacing import Pacer, Rate, format_duration
 from pressctl.times import parse_duration
 
 

@@ -23,7 +23,7 @@ from pressctl.ledger import Ledger
 from pressctl.ledger import migrations as ledger_module
 from pressctl.ledger.migrations import SCHEMA_VERSION
 from pressctl.model import OutgoingMessage
-from pressctl.relays.policy import Rate
+from pressctl.rates import Rate
 from pressctl.send.delivery import DeliveryOptions
 
 

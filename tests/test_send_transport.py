@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpTestServer, loopback_tls, make_message
 
-from pressctl.config import parse_smtp_url
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.errors import InputError, TransportError
 from pressctl.relays.actions import classify, judge
 from pressctl.send.outbox import OutboxTransport

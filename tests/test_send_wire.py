@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from messages_support import contact, make_factory
 from smtp_server import SmtpTestServer
 
-from pressctl.config import parse_smtp_url
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.relays.actions import judge
 from pressctl.send.smtp import SmtpTransport
 from pressctl.send.wire import WireData, prepare_data, wire_piece, wire_pieces

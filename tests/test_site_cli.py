@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from smtp_server import SmtpTestServer, wait_for
+from smtp_server import SmtpTestServer
+from wait_support import wait_for
 
 from pressctl.scaffold import init_workspace
 

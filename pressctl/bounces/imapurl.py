@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import unquote
 
-from pressctl.config import (
+from pressctl.config.urls import (
     TLS_WORDS,
     Tls,
     plain_scheme_tls,

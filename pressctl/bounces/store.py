@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from pressctl.bounces.match import LedgerRow
 from pressctl.bounces.plan import Plan
 from pressctl.bounces.run import Handled
+from pressctl.clock import system_clock
 from pressctl.contacts.unsubscribe import token_for
-from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger import Ledger
 from pressctl.ledger.inbound import Note
 from pressctl.ledger.records import RecipientRecord, ResponseUpdate
 
@@ -75,7 +76,7 @@ class LedgerStore:
         return found
 
     def apply(self, plan: Plan, handled: Handled, notes: Sequence[Note] = ()) -> None:
-        self.ledger.inbound.record_notes(notes, now=utcnow())
+        self.ledger.inbound.record_notes(notes, now=system_clock())
         self.ledger.inbound.apply(
             [
                 ResponseUpdate(u.campaign_id, u.key, u.response, u.status, u.code, u.detail, u.new_address)

@@ -55,9 +55,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Press releases from one Markdown file to every journalist, once, on time."""
+    from pressctl.cli._env import Env
+
+    if not isinstance(ctx.obj, Env):  # a test hands its own (CliRunner().invoke(app, args, obj=env))
+        ctx.obj = Env.from_process()
 
 
 def _register() -> None:
@@ -79,10 +84,12 @@ def main() -> None:
 
     from typer.exceptions import Abort, TyperException
 
-    from pressctl.cli._common import quiet_broken_pipe
+    from pressctl.cli._env import Env, quiet_broken_pipe
+    from pressctl.errors import ExitStatus
 
+    env = Env.from_process()
     try:
-        code = app(standalone_mode=False, prog_name="pressctl")
+        code = app(standalone_mode=False, prog_name="pressctl", obj=env)
     except BrokenPipeError:  # `pressctl --help | head`: outside any command's own handling
         quiet_broken_pipe()
     except TyperException as exc:  # usage errors: missing argument, bad option value, unknown command
@@ -93,9 +100,9 @@ def main() -> None:
         if message:  # empty after `pressctl` alone: the help was shown, that is the answer
             if not message.endswith((".", "?", "!")):
                 message += "."
-            sys.stderr.write(f"error: {where}{message}{helper}\n")
-        sys.exit(exc.exit_code)
+            env.err.print(f"error: {where}{message}{helper}", markup=False)
+        sys.exit(exc.exit_code)  # click's own: 2 for a usage error (ExitStatus.BAD_INPUT)
     except Abort:  # end of input or Ctrl-C at a prompt
-        sys.stderr.write("aborted: nothing sent\n")
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+        env.err.print("aborted: nothing sent", markup=False)
+        sys.exit(ExitStatus.FAILED)
+    sys.exit(ExitStatus(code) if isinstance(code, int) else ExitStatus.OK)

@@ -5,11 +5,11 @@ A 100,000-message mailbox prints a screenful, not 100,000 lines."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pressctl.cli._common import err, escape, out
+from pressctl.cli._common import escape, warn
+from pressctl.cli._env import Env
 
 if TYPE_CHECKING:
     from pressctl.bounces.run import Kept, Summary
@@ -64,23 +64,24 @@ def _lists(summary: Summary) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _more(kept: Kept[Any], shown: int) -> None:
+def _more(env: Env, kept: Kept[Any], shown: int) -> None:
     if len(kept) > shown:
-        out.print(f"  ... and {len(kept) - shown} more (--json lists the first {len(kept.items)})")
+        env.out.print(f"  ... and {len(kept) - shown} more (--json lists the first {len(kept.items)})")
 
 
-def _section(title: str, kept: Kept[Any], lines: Iterable[str], shown: int) -> None:
+def _section(env: Env, title: str, kept: Kept[Any], lines: Iterable[str], shown: int) -> None:
     if not len(kept):
         return
-    out.print(title)
+    env.out.print(title)
     for n, line in enumerate(lines):
         if n >= shown:
             break
-        out.print("  " + line)
-    _more(kept, shown)
+        env.out.print("  " + line)
+    _more(env, kept, shown)
 
 
 def print_summary(
+    env: Env,
     summary: Summary,
     move_to: Sequence[str],
     problems: list[str],
@@ -97,7 +98,7 @@ def print_summary(
             "problems": problems,
             "mailboxes_not_read": [{"mailbox": label, "error": str(exc)} for label, exc in failed],
         }
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        env.out.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     lines = [
         ("read", str(c["read"])),
@@ -118,19 +119,22 @@ def print_summary(
     if folders:
         lines.append((f"moved to {', '.join(folders)}", str(c["filed"])))
     width = max(len(k) for k, _ in lines)
+    out = env.out
     for key, value in lines:
         out.print(f"{escape(key.ljust(width))}  {escape(value)}")
     shown = max(shown, 1)
     for s in list(summary.suppressed)[:shown]:
         out.print(f"suppressed  {escape(s.address)}  ({escape(s.reason)})")
-    _more(summary.suppressed, shown)
+    _more(env, summary.suppressed, shown)
     _section(
+        env,
         "Refused by the recipient's server (that message failed; the address is not suppressed):",
         summary.refused,
         (f"{escape(r.address)}  {escape(r.status or '5.x.x')} {r.kind}: {escape(r.advice)}" for r in summary.refused),
         shown,
     )
     _section(
+        env,
         "Unconfirmed unsubscribe requests (no valid token; nothing changed; `pressctl report --needs-attention`):",
         summary.requests,
         (f"{escape(src)}  {escape(r.finding.sender or '?')}: {escape(r.finding.subject)} ({escape(r.reason)})"
@@ -138,12 +142,14 @@ def print_summary(
         shown,
     )
     _section(
+        env,
         "Unreadable (recorded once, left in the mailbox for a person):",
         summary.unreadable,
         (f"{escape(src)}  {escape(why)}" for src, why in summary.unreadable),
         shown,
     )
     _section(
+        env,
         "Unmatched (left in the mailbox for a person to read):",
         summary.unmatched,
         (f"{escape(src)}  {u.finding.kind}  {escape(u.address or u.finding.sender or '?')}: {escape(u.reason)}"
@@ -151,10 +157,10 @@ def print_summary(
         shown,
     )
     for line in problems:
-        err.print(f"[yellow]warning:[/] {escape(line)}")
+        warn(env, line)
 
 
-def print_one(source: str, kind: str, outcome: str, summary: Summary, moved_to: str) -> None:
+def print_one(env: Env, source: str, kind: str, outcome: str, summary: Summary, moved_to: str) -> None:
     """``--watch``: one line per message handled."""
     extra = [f"suppressed {s.address}" for s in summary.suppressed]
     if summary.bounced:
@@ -163,4 +169,4 @@ def print_one(source: str, kind: str, outcome: str, summary: Summary, moved_to: 
     if moved_to:
         extra.append(f"moved to {moved_to}")
     tail = f" ({', '.join(extra)})" if extra else ""
-    out.print(f"{escape(source)}  {kind}  {escape(outcome)}{escape(tail)}")
+    env.out.print(f"{escape(source)}  {kind}  {escape(outcome)}{escape(tail)}")

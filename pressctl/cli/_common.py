@@ -1,93 +1,99 @@
-"""What every command shares: the consoles, and turning errors into one clear line and an exit status."""
+"""What every command shares: the :class:`Env` it is handed, turning errors into one clear line and an exit
+status (``@command``), tables, and finding the workspace."""
 
 from __future__ import annotations
 
 import errno
 import functools
-import os
-import sys
+import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 
+from pressctl.cli._env import Env, quiet_broken_pipe
 from pressctl.controls import printable
-from pressctl.errors import PressctlError, internal_origin
+from pressctl.errors import ExitStatus, PressctlError, internal_origin
+
+if TYPE_CHECKING:
+    from pressctl.config import Workspace
 
 __all__ = [
-    "err",
-    "handle_errors",
+    "command",
+    "env_of",
+    "escape",
+    "exit_with",
     "known_failure",
-    "out",
     "plain_table",
     "print_table",
-    "quiet_broken_pipe",
+    "warn",
     "workspace_for",
 ]
-
-BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, as `yes | head` ends: quiet, and visible to `set -o pipefail`
-
-
-def quiet_broken_pipe() -> NoReturn:
-    """The reader of our output went away (``pressctl report | head``): end quietly, no message.
-
-    Standard output is pointed at /dev/null first, so Python's own flush at exit does not fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    raise SystemExit(BROKEN_PIPE_EXIT)
-
-
-class _Console(Console):
-    """rich's console, ending like every other command when its reader goes away (see quiet_broken_pipe)."""
-
-    def on_broken_pipe(self) -> None:
-        quiet_broken_pipe()
-
-
-out = _Console(highlight=False, soft_wrap=True)
-err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run a command; a PressctlError becomes one red line and its exit status, never a traceback."""
+def env_of(ctx: object) -> Env:
+    """The Env of a command's context (the root context's ``obj``; made from this process if none)."""
+    find_root = getattr(ctx, "find_root", None)  # typer's Context, or the click Context it runs on
+    root = find_root() if callable(find_root) else None
+    if root is not None and isinstance(root.obj, Env):
+        return root.obj
+    env = Env.from_process()
+    if root is not None:
+        root.obj = env
+    return env
+
+
+def exit_with(status: ExitStatus) -> typer.Exit:
+    """The exception that ends a command with ``status``: ``raise exit_with(ExitStatus.FAILED)``."""
+    return typer.Exit(int(status))
+
+
+_CTX = "_pressctl_context"  # the hidden parameter typer fills with the command's context
+
+
+def command(fn: Callable[Concatenate[Env, P], R]) -> Callable[P, R]:
+    """A command handed its :class:`Env` as first argument; a PressctlError becomes one red line and its exit
+    status, never a traceback. Typer sees the options after ``env`` (and the context, which it fills)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        env = env_of(kwargs.pop(_CTX, None))
         try:
-            return fn(*args, **kwargs)
+            return fn(env, *args, **kwargs)
         except PressctlError as exc:
             # Escaped: error text names TOML tables ("[smtp] url", "[email.greeting]") that rich would eat as markup.
-            err.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
-            raise typer.Exit(exc.exit_code) from None
+            env.err.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+            raise exit_with(exc.exit_code) from None
         except KeyboardInterrupt:
-            err.print("[yellow]interrupted[/]")
-            raise typer.Exit(130) from None
+            env.err.print("[yellow]interrupted[/]")
+            raise exit_with(ExitStatus.INTERRUPTED) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except BrokenPipeError:
             quiet_broken_pipe()
         except Exception as exc:
-            if os.environ.get("PRESSCTL_DEBUG"):
+            if env.debug:
                 raise
             line = known_failure(exc)
             if line:
-                err.print(f"[red]error:[/] {escape(line)}", markup=True, highlight=False)
-                raise typer.Exit(2) from None
+                env.err.print(f"[red]error:[/] {escape(line)}", markup=True, highlight=False)
+                raise exit_with(ExitStatus.BAD_INPUT) from None
             # Only the exception's type and where: its text could carry a secret or a whole message.
-            err.print(
+            env.err.print(
                 f"[red]internal error:[/] {escape(internal_origin(exc))}. Nothing more was done; "
                 "run again with PRESSCTL_DEBUG=1 to see where, and report it.",
             )
-            raise typer.Exit(70) from None
+            raise exit_with(ExitStatus.INTERNAL) from None
 
+    signature = inspect.signature(fn, eval_str=True)
+    context = inspect.Parameter(_CTX, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*list(signature.parameters.values())[1:], context]
+    )
     return wrapper
 
 
@@ -112,8 +118,8 @@ def known_failure(exc: BaseException) -> str:
     return ""
 
 
-def workspace_for(path: Path | None = None, config: Path | None = None) -> Any:
-    """The workspace that holds ``path`` (a release file), else the one around the current folder."""
+def workspace_for(env: Env, path: Path | None = None, config: Path | None = None) -> Workspace:
+    """The workspace that holds ``path`` (a release file), else the one around the folder ``env`` started in."""
     from pressctl.config import find_config, load_workspace
 
     if config is not None:
@@ -122,7 +128,7 @@ def workspace_for(path: Path | None = None, config: Path | None = None) -> Any:
         start = Path(path).resolve().parent
         if find_config(start) is not None:
             return load_workspace(start)
-    return load_workspace(Path.cwd())
+    return load_workspace(env.cwd)
 
 
 # A relay reply, a file name or a contact cell may carry control characters (ESC, CR, BEL, C1) and bidi
@@ -137,16 +143,17 @@ def escape(text: object) -> str:
     return _escape(printable(text))
 
 
-def is_tty() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
+def warn(env: Env, line: str) -> None:
+    """A warning on the error console: ``warning: LINE``."""
+    env.err.print(f"[yellow]warning:[/] {escape(line)}")
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def print_table(env: Env, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A rich table on a terminal; plain aligned columns, one line per row, when piped or redirected.
 
     Piped output has no width to fit, and a table folded into 80 columns is unreadable in ``less`` or grep.
     """
-    if out.is_terminal:
+    if env.out.is_terminal:
         from rich.table import Table
 
         table = Table(show_edge=False, pad_edge=False)
@@ -154,9 +161,9 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
             table.add_column(col, overflow="fold")
         for row in rows:
             table.add_row(*(escape(cell) for cell in row))
-        out.print(table)
+        env.out.print(table)
         return
-    sys.stdout.write("".join(line + "\n" for line in plain_table(headers, rows)))
+    env.out.file.write("".join(line + "\n" for line in plain_table(headers, rows)))
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

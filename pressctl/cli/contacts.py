@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pressctl.cli._common import err, escape, handle_errors, out, print_table, workspace_for
+from pressctl.cli._common import command, escape, exit_with, print_table, warn, workspace_for
+from pressctl.cli._env import Env
 from pressctl.cli._options import Encoding, Suppress, Where
+from pressctl.errors import ExitStatus, InputError
 
 if TYPE_CHECKING:
     from pressctl.contacts.outcome import ContactSet
@@ -19,8 +21,9 @@ __all__ = ["check", "register"]
 _PROBLEM_LIMIT = 50
 
 
-@handle_errors
+@command
 def check(
+    env: Env,
     files: Annotated[
         list[Path] | None,
         typer.Argument(
@@ -83,12 +86,10 @@ def check(
 
     files = [*(files or ()), *(contacts or ())]
     if not files:
-        from pressctl.errors import InputError
-
         raise InputError(
             "no contact list given", hint="pressctl contacts check FILE... (or -c FILE...), e.g. contacts/journalists.csv"
         )
-    workspace = workspace_for(release)
+    workspace = workspace_for(env, release)
     languages = None
     default = workspace.language
     releases = []
@@ -114,7 +115,7 @@ def check(
         default_language=default,
     )
     for notice in result.notices:
-        err.print(f"[yellow]warning:[/] {escape(notice)}")
+        warn(env, notice)
     missing = []
     fallbacks = []
     if releases:
@@ -142,28 +143,29 @@ def check(
                 }
                 for f in fallbacks
             ]
-        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        env.out.file.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        _print(result, limit=None if show_all else workspace.limits.problems_shown)
+        _print(env, result, limit=None if show_all else workspace.limits.problems_shown)
         for m in missing:
             who = ", ".join(escape(c.source or c.email) for c in m.contacts[:10])
             more = f" and {len(m.contacts) - 10} more" if len(m.contacts) > 10 else ""
-            out.print(
+            env.out.print(
                 f"[red]merge field {escape(m.field)!r} is empty for {len(m.contacts)} contact(s):[/] {who}{more}"
             )
         if missing:
-            out.print('Fill the column, or give the field a fallback in the release: {{ field or "..." }}')
+            env.out.print('Fill the column, or give the field a fallback in the release: {{ field or "..." }}')
         if fallbacks:
-            out.print(f"[yellow]{len(fallbacks)} contact(s) greeted without a name:[/]")
+            env.out.print(f"[yellow]{len(fallbacks)} contact(s) greeted without a name:[/]")
             print_table(
+                env,
                 ("where", "address", "greeting", "why"),
                 [(f.contact.source, f.contact.email, f.greeting, f.why) for f in fallbacks],
             )
     if missing:
-        raise typer.Exit(2)
+        raise exit_with(ExitStatus.BAD_INPUT)
 
 
-def _print(result: ContactSet, *, limit: int | None) -> None:
+def _print(env: Env, result: ContactSet, *, limit: int | None) -> None:
     from rich.table import Table
 
     from pressctl.languages.tags import language_names
@@ -180,6 +182,7 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
         counts.add_row("not matching --where", str(result.excluded))
     counts.add_row("suppressed", str(len(result.suppressed)))
     counts.add_row("[bold]selected[/]", f"[bold]{len(result.selected)}[/]")
+    out = env.out
     fallbacks = result.language_fallbacks()
     names = language_names([*result.per_language(), *(t for pair in fallbacks for t in pair)])
     for tag, number in result.per_language().items():
@@ -199,9 +202,10 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
         shown = problems if limit is None else problems[:limit]
         out.print("Problems by row")
         print_table(
+            env,
             ("where", "kind", "column", "problem", "value"),
             [
-                (f"{_short(p.file)}:{p.row}", kind, p.column, p.reason, p.value)
+                (f"{_short(env, p.file)}:{p.row}", kind, p.column, p.reason, p.value)
                 for kind, p in shown
             ],
         )
@@ -215,7 +219,7 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
         table.add_column("value", overflow="fold", ratio=2)
         for kind, problem in shown:
             table.add_row(
-                escape(f"{_short(problem.file)}:{problem.row}"),
+                escape(f"{_short(env, problem.file)}:{problem.row}"),
                 f"[{colours[kind]}]{kind}[/]",
                 escape(problem.column),
                 escape(problem.reason),
@@ -234,10 +238,10 @@ def _print(result: ContactSet, *, limit: int | None) -> None:
         out.print("[yellow]Nobody is selected: a send with these lists would reach no one.[/]")
 
 
-def _short(path: Path) -> str:
-    """A path as short as it can be said from here."""
+def _short(env: Env, path: Path) -> str:
+    """A path as short as it can be said from the folder the command started in."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to(env.cwd.resolve()))
     except ValueError:
         return str(path)
 

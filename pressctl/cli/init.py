@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
-from pressctl.cli._common import escape, handle_errors, out
+from pressctl.cli._common import command, escape
+from pressctl.cli._env import Env
 
 __all__ = ["register"]
 
 
-@handle_errors
+@command
 def init(
+    env: Env,
     directory: Annotated[
         Path, typer.Argument(help="The new workspace folder (must not exist, or be empty).")
     ],
@@ -29,8 +31,8 @@ def init(
 
     written = init_workspace(directory)
     for path in written:
-        out.print(escape(path))
-    out.print(
+        env.out.print(escape(path))
+    env.out.print(
         f"Workspace ready in {escape(directory)}. Next: cd {escape(directory)} && "
         "pressctl render releases/sample.md -o out"
     )

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pressctl.cli._common import err, escape, handle_errors, out, workspace_for
+from pressctl.cli._common import command, escape, warn, workspace_for
+from pressctl.cli._env import Env
 from pressctl.cli._options import ConfigFile, ReleaseFile
 
 __all__ = ["register"]
 
 
-@handle_errors
+@command
 def render(
+    env: Env,
     release: ReleaseFile,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder for the files (created if missing).")
@@ -35,17 +36,17 @@ def render(
     """
     from pressctl.render.files import render_files
 
-    workspace = workspace_for(release, config)
+    workspace = workspace_for(env, release, config)
     written = render_files(
         release,
         out_dir=output,
         workspace=workspace,
         lang=lang,
-        now=dt.datetime.now(dt.UTC),
-        warn=lambda line: err.print(f"[yellow]warning:[/] {escape(line)}"),
+        now=env.clock(),
+        warn=lambda line: warn(env, line),
     )
     for path in written:
-        out.print(escape(path))
+        env.out.print(escape(path))
 
 
 def register(app: typer.Typer) -> None:

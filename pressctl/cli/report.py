@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
@@ -14,7 +13,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from pressctl.bounces.text import split_addresses
-from pressctl.cli._common import escape, handle_errors, out, print_table, workspace_for
+from pressctl.cli._common import command, escape, print_table, workspace_for
+from pressctl.cli._env import Env
 from pressctl.cli._options import ConfigFile, LedgerDb
 from pressctl.errors import InputError, PressctlError
 from pressctl.ledger.records import recipients_left
@@ -70,18 +70,18 @@ def _totals_text(totals: dict[str, int]) -> str:
     return ", ".join(parts) or "none"
 
 
-def _zone(config: Path | None) -> ZoneInfo:
+def _zone(env: Env, config: Path | None) -> ZoneInfo:
     """The workspace's zone for the times shown; UTC for a ledger read from outside any workspace."""
     try:
-        return workspace_for(None, config).zone  # type: ignore[no-any-return]
+        return workspace_for(env, None, config).zone
     except PressctlError:
         return ZoneInfo("UTC")
 
 
-def _open(db: Path | None, config: Path | None) -> Ledger:
+def _open(env: Env, db: Path | None, config: Path | None) -> Ledger:
     from pressctl.ledger import Ledger
 
-    path = db or workspace_for(None, config).ledger_path
+    path = db or workspace_for(env, None, config).ledger_path
     if not Path(path).is_file():
         raise InputError(
             "no ledger here yet", where=str(path), hint="run `pressctl send` first, or point --db at the ledger"
@@ -89,8 +89,9 @@ def _open(db: Path | None, config: Path | None) -> Ledger:
     return Ledger(path)
 
 
-@handle_errors
+@command
 def report(
+    env: Env,
     campaign: Annotated[int | None, typer.Argument(help="The campaign number (default: the latest).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
     needs_attention: Annotated[
@@ -115,10 +116,11 @@ def report(
     if fmt not in ("table", "csv", "json"):
         raise InputError(f"--format {fmt!r} is not known", hint="use table, csv or json")
     if needs_attention:
-        _needs_attention(campaign, fmt, db, config)
+        _needs_attention(env, campaign, fmt, db, config)
         return
-    zone = _zone(config)
-    with _open(db, config) as ledger:
+    out = env.out
+    zone = _zone(env, config)
+    with _open(env, db, config) as ledger:
         found = ledger.campaigns.get(campaign) if campaign is not None else ledger.campaigns.latest()
         if found is None:
             raise InputError(
@@ -129,7 +131,7 @@ def report(
         totals = ledger.recipients.totals(found.id)
         records = list(ledger.recipients.all(found.id))
         if fmt == "csv":
-            writer = _csv_writer()
+            writer = _csv_writer(env)
             writer.writerow(["campaign", *_COLUMNS])
             for r in records:
                 row = report_record(r, _COLUMNS, zone)
@@ -144,7 +146,7 @@ def report(
                     for r in records
                 ],
             }
-            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+            out.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
         info = _info(found)
         out.print(f"campaign #{found.id}  {escape(found.title)}")
@@ -173,7 +175,7 @@ def report(
             rows.append((*cells[:4], clip(r.relay or "-", _RELAY), *cells[4:]) if several else cells)
         when = f"last attempt ({zone_label(zone, found.created_at)})"
         head = ("recipient", "lang", "status", "tries", when, "what happened")
-        print_table((*head[:4], "relay", *head[4:]) if several else head, rows)
+        print_table(env, (*head[:4], "relay", *head[4:]) if several else head, rows)
         for line in moved_lines(records):
             out.print(escape(line))
         out.print("totals    " + _totals_text(totals))
@@ -190,18 +192,19 @@ def report(
             out.print(f"[dim]Message-IDs, replies in full and times to the second: pressctl report {found.id} --format csv[/]")
 
 
-def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Path | None) -> None:
+def _needs_attention(env: Env, campaign: int | None, fmt: str, db: Path | None, config: Path | None) -> None:
     from pressctl.bounces.notes import attention_row
 
-    zone = _zone(config)
-    with _open(db, config) as ledger:
+    out = env.out
+    zone = _zone(env, config)
+    with _open(env, db, config) as ledger:
         if campaign is not None and ledger.campaigns.get(campaign) is None:
             raise InputError(f"no campaign {campaign}", where=str(ledger.path), hint="`pressctl campaigns` lists them")
         records = ledger.inbound.needs_attention(campaign)
         # Inbound messages pressctl would not act on: unconfirmed unsubscribe requests, unreadable messages.
         notes = [attention_row(n) for n in ledger.inbound.notes(campaign)]
     if fmt == "csv":
-        writer = _csv_writer()
+        writer = _csv_writer(env)
         writer.writerow(_ATTENTION_COLUMNS)
         for r in records:
             row = report_record(r, _ATTENTION_COLUMNS, zone)
@@ -215,10 +218,10 @@ def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Pa
             for r in records
         ]
         data += [_note_record(note, zone) for note in notes]
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        out.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     scope = f"campaign #{campaign}" if campaign is not None else "all campaigns"
-    _print_notes(notes, zone)
+    _print_notes(env, notes, zone)
     if not records:
         out.print(f"nobody needs attention ({scope})")
         return
@@ -228,7 +231,7 @@ def _needs_attention(campaign: int | None, fmt: str, db: Path | None, config: Pa
             str(r.campaign_id), recipient_cell(r, _WHO), clip(response_text(r) or r.status, 28),
             _said(r.response_detail), table_time(r.response_at, zone),
         ))
-    print_table(("#", "journalist", "what happened", "what they said", f"when ({zone_label(zone)})"), rows)
+    print_table(env, ("#", "journalist", "what happened", "what they said", f"when ({zone_label(zone)})"), rows)
     for line in moved_lines(records):
         out.print(escape(line))
     out.print(f"{len(records)} journalist(s) need attention ({scope})")
@@ -239,23 +242,23 @@ def _note_record(note: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     return {**note, "response_at": iso_local(parse_stored(str(note["response_at"] or "")), zone)}
 
 
-def _print_notes(notes: list[dict[str, Any]], zone: ZoneInfo) -> None:
+def _print_notes(env: Env, notes: list[dict[str, Any]], zone: ZoneInfo) -> None:
     """Inbound messages to read by hand (they changed nothing), before the journalists."""
     if not notes:
         return
     rows = [(str(n["what"]), clip(n["email"], _WHO), _said(str(n["response_detail"])), clip(n["source"], _RELAY),
              table_time(str(n["response_at"] or ""), zone)) for n in notes]
-    print_table(("inbound message", "from (unproven)", "what it says", "where", f"when ({zone_label(zone)})"), rows)
-    out.print(
+    print_table(env, ("inbound message", "from (unproven)", "what it says", "where", f"when ({zone_label(zone)})"), rows)
+    env.out.print(
         f"{len(notes)} inbound message(s) to read by hand: pressctl changed nothing for them "
         "(an unsubscribe by email counts only with the reader's token; `pressctl suppress add ADDR` if you confirm it)"
     )
 
 
-def _csv_writer() -> Any:
-    """A CSV writer on stdout that Excel opens as UTF-8 (the BOM first)."""
-    sys.stdout.write(CSV_BOM)
-    return csv.writer(sys.stdout, lineterminator="\n")
+def _csv_writer(env: Env) -> Any:
+    """A CSV writer on the output that Excel opens as UTF-8 (the BOM first)."""
+    env.out.file.write(CSV_BOM)
+    return csv.writer(env.out.file, lineterminator="\n")
 
 
 def _info(c: Any) -> Any:
@@ -272,8 +275,9 @@ def _campaign_dict(c: Any, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-@handle_errors
+@command
 def campaigns(
+    env: Env,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     db: LedgerDb = None,
     config: ConfigFile = None,
@@ -281,15 +285,15 @@ def campaigns(
     """List the campaigns in the ledger with their totals (use the number with `pressctl report`)."""
     if fmt not in ("table", "json"):
         raise InputError(f"--format {fmt!r} is not known", hint="use table or json")
-    zone = _zone(config)
-    with _open(db, config) as ledger:
+    zone = _zone(env, config)
+    with _open(env, db, config) as ledger:
         rows = [(c, ledger.recipients.totals(c.id)) for c in ledger.campaigns.all()]
         if fmt == "json":
             data = [{**_campaign_dict(c, zone), "totals": t} for c, t in rows]
-            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+            env.out.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
         if not rows:
-            out.print("no campaigns yet")
+            env.out.print("no campaigns yet")
             return
         lines = []
         for c, t in rows:
@@ -302,6 +306,7 @@ def campaigns(
             ))
         label = zone_label(zone, rows[-1][0].created_at)
         print_table(
+            env,
             ("#", f"created ({label})", "release", "kind", "sent", "failed", "left", "other", f"finished ({label})"),
             lines,
         )

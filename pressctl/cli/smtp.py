@@ -8,15 +8,15 @@ input or messages larger than the relay takes.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pressctl.cli._common import err, escape, handle_errors, is_tty, out, workspace_for
+from pressctl.cli._common import command, escape, exit_with, workspace_for
+from pressctl.cli._env import Env
 from pressctl.cli._options import ConfigFile, SmtpProfile
-from pressctl.errors import InputError
+from pressctl.errors import ExitStatus, InputError
 
 __all__ = ["register"]
 
@@ -24,8 +24,9 @@ smtp_app = typer.Typer(help="Look at the SMTP relay: `pressctl smtp check`.", no
 
 
 @smtp_app.command("check")
-@handle_errors
+@command
 def check(
+    env: Env,
     release: Annotated[
         Path | None,
         typer.Argument(metavar="[RELEASE]", help="A release: compare its largest message with each relay's SIZE."),
@@ -54,18 +55,16 @@ def check(
       pressctl smtp check releases/launch.md --smtp smtp://press@mail.hvsp.example
     """
     import asyncio
-    import os
 
+    from pressctl.config.smtp import needs_password, relay_password
     from pressctl.errors import TransportError
     from pressctl.send.options import SendOptions
     from pressctl.send.plan import plan_send
     from pressctl.send.probe import check_size, largest_message, probe
     from pressctl.send.relaypool import RelayPool
-    from pressctl.send.relayset import password_for
     from pressctl.send.smtp import SmtpTransport
     from pressctl.send.transports import make_transport
-
-    workspace = workspace_for(release, config)
+    workspace = workspace_for(env, release, config)
     options = SendOptions(smtp_urls=tuple(smtp or ()), smtp_profile=smtp_profile)
     specs = options.relays(workspace)
     if not specs:
@@ -76,19 +75,21 @@ def check(
     plan = None
     if release is not None:
         plan = plan_send(
-            release, list(contacts or ()), workspace=workspace, options=options, check_embargo=False,
-            need_contacts=False,
+            release, list(contacts or ()), workspace=workspace, options=options, now=env.clock(),
+            check_embargo=False, need_contacts=False,
         )
     passwords: dict[int, str] = {}
     for spec in specs:
-        settings = spec.settings
-        if settings.username and spec.auth != "xoauth2" and not password_for(spec, os.environ) and is_tty():
-            passwords[spec.index] = typer.prompt(
-                f"Password for {settings.username} at {settings.host}", hide_input=True, err=True
-            )
+        given = relay_password(spec, env.environ)
+        if given:
+            passwords[spec.index] = given
+        elif needs_password(spec, env.environ) and env.interactive:  # no terminal: checked without one
+            passwords[spec.index] = env.ask_secret(f"Password for {spec.settings.username} at {spec.settings.host}")
     made = make_transport(plan or workspace, options=options, passwords=passwords)
     transports = made.relays if isinstance(made, RelayPool) else (made,)
     largest: tuple[int, str] | None = largest_message(plan) if plan is not None else None
+
+    out = env.out
 
     def row(key: str, value: object) -> None:
         out.print(f"{key:<14}{escape(str(value))}")
@@ -116,7 +117,7 @@ def check(
             "none" + (" (the relay offers STARTTLS)" if report.starttls_offered else ""))
         cert = report.certificate
         if cert is not None:
-            now = dt.datetime.now(dt.UTC)
+            now = env.clock()
             expiry = cert.not_after.strftime("%Y-%m-%d") if cert.not_after else "?"
             days = cert.days_left(now)
             row("certificate", f"{cert.subject}, issued by {cert.issuer}, expires {expiry}"
@@ -145,8 +146,8 @@ def check(
         check_size(largest[0], largest[1], biggest, where)  # no relay takes it: exit 2
     if failed:
         if len(specs) > 1:
-            err.print(f"[red]not usable:[/] {escape('; '.join(failed))}")
-        raise typer.Exit(1)
+            env.err.print(f"[red]not usable:[/] {escape('; '.join(failed))}")
+        raise exit_with(ExitStatus.FAILED)
 
 
 def register(app: typer.Typer) -> None:

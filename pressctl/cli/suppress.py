@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pressctl.cli._common import err, escape, handle_errors, out, print_table, workspace_for
+from pressctl.cli._common import command, escape, print_table, workspace_for
+from pressctl.cli._env import Env
 from pressctl.cli._options import ConfigFile, LedgerDb
 
 if TYPE_CHECKING:
@@ -29,16 +30,17 @@ suppress_app = typer.Typer(
 Addresses = Annotated[list[str], typer.Argument(help="Email addresses.", show_default=False)]
 
 
-def _open(db: Path | None, config: Path | None) -> tuple[Workspace, Ledger]:
+def _open(env: Env, db: Path | None, config: Path | None) -> tuple[Workspace, Ledger]:
     from pressctl.ledger import Ledger
 
-    workspace: Workspace = workspace_for(None, config)
+    workspace: Workspace = workspace_for(env, None, config)
     return workspace, Ledger(db or workspace.ledger_path)
 
 
 @suppress_app.command("add")
-@handle_errors
+@command
 def add(
+    env: Env,
     addresses: Addresses,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept with the address).")] = "asked not to be mailed",
     db: LedgerDb = None,
@@ -50,7 +52,8 @@ def add(
     """
     from pressctl.contacts import suppression as suppression
 
-    workspace, ledger = _open(db, config)
+    workspace, ledger = _open(env, db, config)
+    out = env.out
     with ledger:
         new = suppression.add(workspace, ledger, addresses, reason=reason, origin="manual")
     for address in new:
@@ -60,8 +63,9 @@ def add(
 
 
 @suppress_app.command("list")
-@handle_errors
+@command
 def list_(
+    env: Env,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     db: LedgerDb = None,
     config: ConfigFile = None,
@@ -70,7 +74,8 @@ def list_(
     from pressctl.contacts import suppression as suppression
     from pressctl.present import recorded_date
 
-    workspace, ledger = _open(db, config)
+    workspace, ledger = _open(env, db, config)
+    out = env.out
     with ledger:
         rows = suppression.list_all(workspace, ledger)
     zone = workspace.zone
@@ -90,18 +95,20 @@ def list_(
         out.print("nobody is suppressed")
         return
     print_table(
+        env,
         ["address", "reason", "date", "recorded in"],
         [[r.address, r.reason, recorded_date(r.date, zone), r.where] for r in rows],
     )
 
 
 @suppress_app.command("remove")
-@handle_errors
-def remove(addresses: Addresses, db: LedgerDb = None, config: ConfigFile = None) -> None:
+@command
+def remove(env: Env, addresses: Addresses, db: LedgerDb = None, config: ConfigFile = None) -> None:
     """Mail ADDRESSES again, on purpose: removes them from contacts/suppressed.csv and from the ledger."""
     from pressctl.contacts import suppression as suppression
 
-    workspace, ledger = _open(db, config)
+    workspace, ledger = _open(env, db, config)
+    out = env.out
     with ledger:
         done = suppression.remove(workspace, ledger, addresses)
     for address, what in done.items():
@@ -109,8 +116,9 @@ def remove(addresses: Addresses, db: LedgerDb = None, config: ConfigFile = None)
 
 
 @suppress_app.command("import")
-@handle_errors
+@command
 def import_(
+    env: Env,
     file: Annotated[Path, typer.Argument(help="Recorded unsubscribe tokens, or addresses.", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept with each address).")] = "unsubscribed",
     addresses: Annotated[
@@ -130,7 +138,8 @@ def import_(
     from pressctl.contacts.suppressimport import import_file
     from pressctl.contacts.unsubscribe import load_or_create_secret
 
-    workspace, ledger = _open(db, config)
+    workspace, ledger = _open(env, db, config)
+    out, err = env.out, env.err
     with ledger:
         result = import_file(
             file, workspace, ledger, secret=load_or_create_secret(workspace.state_dir), reason=reason,

@@ -14,11 +14,11 @@ import io
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pressctl.addresses import address_key, domain_key, unwrap
+from pressctl.atomic import write_atomic
 from pressctl.contacts.clean import column_key
 from pressctl.contacts.read import read_table
 from pressctl.controls import clean_cell
@@ -201,17 +201,7 @@ def rewrite_without(path: Path, targets: set[str]) -> set[str]:
     if not dropped:
         return dropped
     data = "".join(kept).encode(codec if codec != "utf-16" else "utf-16")
-    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=".suppressed.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))
-        os.replace(tmp, real)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(real, data, mode=stat.S_IMODE(os.stat(real).st_mode))
     return dropped
 
 

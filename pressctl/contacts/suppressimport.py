@@ -7,11 +7,11 @@ plain list with ``--addresses``): every other value is refused with its reason, 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pressctl.clock import system_clock
 from pressctl.config import Workspace
 from pressctl.contacts.clean import column_key
 from pressctl.contacts.suppressfile import decode_list
@@ -120,7 +120,7 @@ def import_file(
             result.tokens_matched += 1
         else:
             result.refuse(UNKNOWN_TOKEN, where)
-    date = dt.datetime.now(dt.UTC).astimezone(workspace.zone).strftime("%Y-%m-%d")
+    date = system_clock().astimezone(workspace.zone).strftime("%Y-%m-%d")
     unique = list(dict.fromkeys(targets))
     result.suppressed = add(workspace, ledger, unique, reason=f"{reason} (imported {date})", origin="unsubscribe")
     result.already = len(unique) - len(result.suppressed)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pressctl.clock import system_clock
 from pressctl.config import Workspace
 from pressctl.contacts.suppressfile import (
     append_suppression,
@@ -38,7 +39,7 @@ from pressctl.contacts.suppressfile import (
     suppression_entry,
 )
 from pressctl.errors import ContactsError, InputError
-from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger import Ledger
 from pressctl.limits import DEFAULT_LIMITS
 from pressctl.times import iso_local
 
@@ -162,7 +163,7 @@ class Suppressor:
     (in the workspace's zone).
     """
 
-    def __init__(self, workspace: Workspace, ledger: Ledger, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(self, workspace: Workspace, ledger: Ledger, *, clock: Callable[[], dt.datetime] = system_clock) -> None:
         self.path = workspace.suppression_path
         self.zone = workspace.zone
         self.ledger = ledger

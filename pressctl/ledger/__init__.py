@@ -26,6 +26,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+from pressctl.clock import system_clock
 from pressctl.ledger.campaigns import Campaigns
 from pressctl.ledger.caps import Caps
 from pressctl.ledger.inbound import Inbound
@@ -35,18 +36,14 @@ from pressctl.ledger.recipients import Recipients
 from pressctl.ledger.stores import connect
 from pressctl.ledger.suppressions import Suppressions
 
-__all__ = ["Ledger", "utcnow"]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+__all__ = ["Ledger"]
 
 
 class Ledger:
     """One ledger store, opened (and brought up to date) once, with its table families over that one
     connection. Every write commits at once, or in one transaction where several belong together."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], dt.datetime] = system_clock) -> None:
         self.path = Path(path)
         self.clock = clock
         self.conn = connect(self.path)

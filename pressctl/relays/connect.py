@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pressctl.config import PASSWORD_ENV
+from pressctl.config.smtp import PASSWORD_ENV
 from pressctl.errors import TransportError
 from pressctl.relays.actions import Action, Outcome, judge
 from pressctl.relays.replies import Reply

@@ -1,4 +1,4 @@
-"""The sending defaults, defined once (connections, retries, backoff, renewal of connections), and :class:`Rate`.
+"""The sending defaults, defined once (connections, retries, backoff, renewal of connections).
 
 They sit in ``relays`` (below ``send``) so the relay profiles start from them too. ``pressctl send`` (its
 options), ``pressctl schedule`` (a job without an option takes these when it goes),
@@ -9,8 +9,6 @@ recover, in :mod:`pressctl.relays.adaptive`. Pure: constants only.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 __all__ = [
     "BACKOFF",
@@ -26,7 +24,6 @@ __all__ = [
     "RETRY_FOR_SECONDS",
     "STOP_FOR_NOW_WAIT",
     "THROTTLE_PAUSE",
-    "Rate",
 ]
 
 CONCURRENCY = 4  # SMTP connections, each reused for many messages
@@ -43,23 +40,3 @@ THROTTLE_PAUSE = 5.0  # after a "slow down" reply nothing is handed over for thi
 RECOVER_AFTER = 60.0  # seconds of clean sending per step back up after a slow-down
 STOP_FOR_NOW_WAIT = 86400.0  # after "stop for now" (a daily quota): when a re-run can resume, at the latest
 
-
-@dataclass(frozen=True)
-class Rate:
-    """``count`` messages per ``per`` seconds, e.g. Rate(100, 3600) for 100/h."""
-
-    count: int
-    per: float
-
-    @property
-    def interval(self) -> float:
-        """Seconds between two hand-overs."""
-        return self.per / self.count
-
-    @property
-    def per_second(self) -> float:
-        return self.count / self.per
-
-    def __str__(self) -> str:
-        unit = {1.0: "s", 60.0: "min", 3600.0: "h"}.get(self.per, f"{self.per:g}s")
-        return f"{self.count}/{unit}"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from pressctl.errors import InputError
+from pressctl.rates import Rate
 from pressctl.relays import policy
-from pressctl.relays.policy import Rate
 
 __all__ = [
     "DEFAULT_CONNECTIONS",

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside
+from pressctl.clock import system_clock
 from pressctl.errors import ReleaseError
 from pressctl.times import format_local, parse_local_time, time_problem
 
@@ -57,7 +58,7 @@ EARLIEST_YEAR = 1970
 
 def _too_far(day: dt.date) -> str | None:
     """Why ``day`` is absurd (before 1970, or more than MAX_YEARS_AHEAD years from today), or None."""
-    today = dt.datetime.now(dt.UTC).date()
+    today = system_clock().date()
     if day.year < EARLIEST_YEAR:
         return f"is before {EARLIEST_YEAR}"
     if day.year > today.year + MAX_YEARS_AHEAD or (day - today).days > 366 * MAX_YEARS_AHEAD:

@@ -13,7 +13,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pressctl.assets import roots_for
-from pressctl.config import MediaContact, Workspace
+from pressctl.config import Workspace
+from pressctl.config.organisation import MediaContact
+from pressctl.embargo import under_embargo
 from pressctl.errors import ReleaseError
 from pressctl.languages.locale import Locale
 from pressctl.languages.routing import locale_for, primary
@@ -101,7 +103,7 @@ class Release:
 
     def is_embargoed(self, now: dt.datetime) -> bool:
         """True while the embargo has not lifted at ``now`` (aware)."""
-        return self.embargo is not None and now < self.embargo
+        return under_embargo(self.embargo, now)
 
 
 def load_release(

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pressctl.assets import OUTSIDE_HINT, REMOTE_HINT, is_remote, outside
-from pressctl.config import MediaContact, Workspace
+from pressctl.config import Workspace
+from pressctl.config.organisation import MediaContact
 from pressctl.errors import ReleaseError
 from pressctl.release.fields import Fields, checked_path, resolve
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from pressctl.atomic import write_atomic
 from pressctl.config import Workspace
 from pressctl.errors import InputError
 from pressctl.model import InlineImage
@@ -28,24 +27,6 @@ def _data_uris(html: str, images: tuple[InlineImage, ...]) -> str:
         uri = f"data:{image.maintype}/{image.subtype};base64," + base64.b64encode(image.data).decode("ascii")
         html = html.replace(f"cid:{image.cid}", uri)
     return html
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; output files are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def release_warnings(releases: list[Release], now: dt.datetime) -> list[str]:
@@ -102,7 +83,7 @@ def render_files(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for target, data in outputs:
-            _write_atomic(target, data)
+            write_atomic(target, data)
     except OSError as exc:
         raise InputError(
             f"cannot write output ({exc.strerror or exc})",

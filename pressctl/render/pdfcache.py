@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pressctl.atomic import write_atomic
 from pressctl.config import Workspace
 from pressctl.digests import feed_file
 from pressctl.private import private_dir
@@ -127,15 +126,7 @@ def store_pdfs(workspace: Workspace, keys: dict[str, str], pdfs: dict[str, bytes
             target = _entry(workspace, key)
             if language not in pdfs or target.exists():
                 continue
-            fd, tmp = tempfile.mkstemp(prefix=".pdf-", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(pdfs[language])
-                os.replace(tmp, target)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_atomic(target, pdfs[language], mode=0o600)
         fresh = {_entry(workspace, key) for key in keys.values()}
         entries = sorted(folder.glob("pdf-*.pdf"), key=lambda p: (p in fresh, p.stat().st_mtime), reverse=True)
         for old in entries[KEEP:]:

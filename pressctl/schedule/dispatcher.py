@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace
 from pressctl.embargo import check_run_now
-from pressctl.errors import InputError, PressctlError, SendAborted, internal_origin
+from pressctl.errors import ExitStatus, InputError, PressctlError, SendAborted, internal_origin
 from pressctl.ledger.jobs import Job, JobStore
 from pressctl.owners import current_owner
 from pressctl.schedule.snapshot import job_workspace, verify_snapshot
@@ -59,7 +59,7 @@ PublishAtLift = Callable[[Job, Workspace, Clock], None]
 class JobHeld(PressctlError):
     """The newsroom page could not be published before the emails: the job waits and is tried again."""
 
-    exit_code = 1
+    exit_code = ExitStatus.FAILED
 
 
 

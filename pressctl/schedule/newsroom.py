@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pressctl.clock import Clock
 from pressctl.config import Workspace
+from pressctl.embargo import under_embargo
 from pressctl.ledger.jobs import Job
 from pressctl.release.load import load_release_set
 from pressctl.site.newsroom import publish_release
@@ -22,7 +23,7 @@ def publish_at_lift(job: Job, workspace: Workspace, clock: Clock) -> None:
     """Publish the job's release from its snapshot: the public page once the embargo has lifted, the
     unlisted preview for an advance copy that goes before it."""
     releases = load_release_set(job.release_path, workspace)
-    preview = releases[0].is_embargoed(clock())
+    preview = under_embargo(releases[0].embargo, clock())
     publish_release(
         job.release_path, workspace, clock=clock, preview=preview, releases=releases, source=Path(job.release)
     )

@@ -14,8 +14,8 @@ from typing import Any
 
 from pressctl.clock import Clock, system_clock
 from pressctl.config import Workspace
-from pressctl.embargo import check_send_time
-from pressctl.errors import EmbargoError, InputError, PressctlError
+from pressctl.embargo import check_send_time, lift_time
+from pressctl.errors import InputError, PressctlError
 from pressctl.ledger.jobs import Job, JobStore, SourceFile
 from pressctl.ledger.stores import connect
 from pressctl.private import private_dir
@@ -73,18 +73,7 @@ def schedule_release(
     main = releases[0]
     zone = main.zone
     if request.at is None:
-        if main.embargo is None:
-            raise EmbargoError(
-                "the release has no embargo, so there is no time to send it at",
-                where=str(request.release),
-                hint="give --at TIME (e.g. --at '2030-03-12 10:00'), or add 'embargo:' to the front matter",
-            )
-        if request.under_embargo:
-            raise EmbargoError(
-                "an advance copy needs --at: by default a job goes at the lift, when it is no longer advance",
-                hint="give --at with a time before the embargo",
-            )
-        at = main.embargo
+        at = lift_time(main.embargo, under_embargo=request.under_embargo, where=str(request.release))
     else:
         at = parse_at(request.at, zone=zone, now=now)
     check_send_time(

@@ -24,7 +24,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pressctl.ledger import Ledger, utcnow
+from pressctl.clock import system_clock
+from pressctl.ledger import Ledger
 from pressctl.ledger.records import STATUSES, TODO_STATUSES, Campaign, RecipientRow
 from pressctl.model import Contact
 from pressctl.relays.adaptive import DAY, plan_cap
@@ -217,7 +218,7 @@ class Audience:
 
 def room_now(plan: SendPlan, ledger: Ledger | None, *, wanted: int, at: dt.datetime | None = None) -> int | None:
     """How many of ``wanted`` the relays' rolling daily caps let go now (None: no cap applies)."""
-    moment = at or utcnow()
+    moment = at or system_clock()
     rooms = []
     for spec in plan.relays:
         cap = spec.limits.daily_cap.value

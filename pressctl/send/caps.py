@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pressctl.clock import system_clock
 from pressctl.config import Workspace
-from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger import Ledger
 from pressctl.relays.adaptive import DAY, CapPlan, combine_caps
 from pressctl.relays.adaptive import plan_cap as _plan_cap
 from pressctl.send.options import SendOptions
@@ -48,7 +49,7 @@ class RelayCap:
 def relay_caps(plan: SendPlan, ledger: Ledger, *, wanted: int, at: dt.datetime | None = None) -> list[RelayCap]:
     """Each relay's rolling daily cap (relays without a cap left out), counted from the ledger's hand-overs
     to its account in the 24 hours before ``at``."""
-    moment = at or utcnow()
+    moment = at or system_clock()
     caps = []
     for spec in plan.relays:
         cap = spec.limits.daily_cap.value
@@ -69,7 +70,7 @@ def cap_plan(
     cap = limits.daily_cap.value
     if relay is None or not cap:
         return None
-    return _account_cap(ledger, relay, cap, at or utcnow(), wanted)
+    return _account_cap(ledger, relay, cap, at or system_clock(), wanted)
 
 
 def _account_cap(ledger: Ledger, account: str, cap: int, at: dt.datetime, wanted: int) -> CapPlan:

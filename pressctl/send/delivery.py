@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from pressctl.rates import Rate
 from pressctl.relays import policy
-from pressctl.send.pacing import Rate
 from pressctl.send.transport import Transport
 
 __all__ = ["Delivery", "DeliveryOptions", "DeliveryProgress", "DeliveryResult", "Lane", "LaneResult"]

@@ -29,9 +29,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from pressctl.clock import system_clock
 from pressctl.embargo import HandoverGate
 from pressctl.errors import PressctlError, TransportError
-from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger import Ledger
 from pressctl.model import OutgoingMessage
 from pressctl.relays.actions import Outcome
 from pressctl.send.buffer import Buffer, Item, lane_takes
@@ -364,7 +365,7 @@ async def deliver(
     ledger: Ledger,
     campaign_id: int,
     options: DeliveryOptions | None = None,
-    clock: Callable[[], dt.datetime] = utcnow,
+    clock: Callable[[], dt.datetime] = system_clock,
     not_before: dt.datetime | None = None,
     gate: HandoverGate | None = None,
     on_bounce: Callable[[str, Outcome], None] | None = None,

@@ -25,7 +25,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pressctl.addresses import Address, AddressError, parse_address
-from pressctl.config import Workspace, check_sender
+from pressctl.config import Workspace
+from pressctl.config.sender import check_sender
 from pressctl.contacts.segments import wanted_language
 from pressctl.contacts.unsubscribe import token_for
 from pressctl.controls import clean_header_text, clean_merge_value

@@ -14,10 +14,10 @@ from typing import Any
 
 from pressctl.config import Workspace
 from pressctl.errors import InputError
+from pressctl.rates import Rate, parse_rate
 from pressctl.relays import policy
 from pressctl.relays.profiles import DEFAULT_CONNECTIONS, EffectiveLimits, LimitOptions, resolve_limits
 from pressctl.send.delivery import DeliveryOptions
-from pressctl.send.pacing import Rate, parse_rate
 from pressctl.send.relayset import RelaySpec, limit_options, relay_specs
 from pressctl.send.relayset import config_limits as _smtp_limits
 from pressctl.times import parse_duration

@@ -1,4 +1,5 @@
-"""Rate limit and batch pauses for sending: parsing ``10/s``-style options and a pacer with an injected clock.
+"""Rate limit and batch pauses for sending: a pacer with an injected clock (rates are read by
+:func:`pressctl.rates.parse_rate`).
 
 Durations (``--batch-pause``, ``--retry-for``) are read by the one parser, ``pressctl.times.parse_duration``.
 
@@ -7,28 +8,9 @@ Pure: the pacer only does arithmetic on the times it is given; the async engine 
 
 from __future__ import annotations
 
-import re
+from pressctl.rates import Rate
 
-from pressctl.errors import InputError
-from pressctl.relays.policy import Rate
-
-__all__ = ["Pacer", "Rate", "format_duration", "parse_rate"]
-
-_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0, "hour": 3600.0, "d": 86400.0}
-
-
-def parse_rate(text: str, *, option: str = "--rate") -> Rate | None:
-    """``"10/s"``, ``"600/min"``, ``"100/h"`` or a bare number (per second); ``"0"`` means no limit."""
-    raw = text.strip().lower().replace(" ", "")
-    match = re.fullmatch(r"(\d+)(?:/(s|sec|min|m|h|hour))?", raw)
-    if not match:
-        raise InputError(
-            f"{option} {text!r} is not a rate", hint="write it as N/s, N/min or N/h (0 for no limit), e.g. 10/s"
-        )
-    count = int(match.group(1))
-    if count == 0:
-        return None
-    return Rate(count, _UNITS[match.group(2) or "s"])
+__all__ = ["Pacer", "format_duration"]
 
 
 def format_duration(seconds: float) -> str:

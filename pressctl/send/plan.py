@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pressctl.config import Workspace, parse_smtp_url
+from pressctl.clock import system_clock
+from pressctl.config import Workspace
+from pressctl.config.smtp import parse_smtp_url
 from pressctl.digests import feed_file
 from pressctl.embargo import check_send_now
 from pressctl.errors import ContactsError, InputError
-from pressctl.ledger import utcnow
 from pressctl.model import EmailLinks, Rendered
 from pressctl.relays.profiles import EffectiveLimits
 from pressctl.release.load import Release
@@ -114,7 +115,7 @@ class SendPlan:
         """Things worth a line before sending that don't stop it (the CLI prints them as warnings)."""
         from pressctl.render.files import release_warnings
 
-        return [*release_warnings(self.releases, utcnow()), *unsubscribe_warnings(self.workspace)]
+        return [*release_warnings(self.releases, system_clock()), *unsubscribe_warnings(self.workspace)]
 
     def attachments(self) -> list[tuple[str, int]]:
         """(file name, bytes) of every file attached to the messages: the PDFs when attached, then the
@@ -259,7 +260,7 @@ def plan_send(
     release_path = Path(release_path)
     releases = load_release_set(release_path, workspace, only=options.language)
     main = releases[0]
-    moment = now or utcnow()
+    moment = now or system_clock()
     if not_before is not None and not_before > moment:
         moment = not_before
     if test:

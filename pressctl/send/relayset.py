@@ -1,26 +1,26 @@
-"""Which relays a send uses, each with its own settings and limits: ``--smtp`` (repeatable), else
-``[[smtp.relays]]`` in pressctl.toml, else ``[smtp] url``, else none (the local outbox).
+"""Which relays a send uses, each with its own settings and limits: the relays of
+:func:`pressctl.config.smtp.relay_entries` (``--smtp``, else ``[[smtp.relays]]``, else ``[smtp] url``, else
+none: the local outbox), each with its limits.
 
 Per relay, each setting comes from the command line (``--concurrency``, ``--rate``, ``--daily-cap`` and
 ``--smtp-profile`` apply to every relay), then the relay's own table, then ``[smtp]``, then the relay's
-profile (:func:`pressctl.relays.profiles.resolve_limits`). Passwords come from the environment: the
-variable a relay's ``password_env`` names, else ``PRESSCTL_SMTP_PASSWORD_<N>`` (N = the relay's place,
-1-based, when there are several), else ``PRESSCTL_SMTP_PASSWORD``; never from a file.
+profile (:func:`pressctl.relays.profiles.resolve_limits`). Passwords: :func:`pressctl.config.smtp.relay_password`.
 
 Pure: reads only what it is given (the workspace, the options, an environment mapping).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pressctl.config import PASSWORD_ENV, SmtpConfig, SmtpSettings, Workspace, parse_smtp_url
+from pressctl.config import Workspace
+from pressctl.config.smtp import SmtpConfig, SmtpSettings, parse_smtp_url, relay_entries
 from pressctl.errors import InputError
+from pressctl.rates import parse_rate
 from pressctl.relays.profiles import EffectiveLimits, LimitOptions, relay_account, resolve_limits
-from pressctl.send.pacing import parse_rate
 
-__all__ = ["RelaySpec", "config_limits", "limit_options", "password_for", "relay_specs"]
+__all__ = ["RelaySpec", "config_limits", "limit_options", "relay_specs"]
 
 
 @dataclass(frozen=True)
@@ -79,33 +79,15 @@ def config_limits(smtp: SmtpConfig) -> LimitOptions:
 
 
 def relay_specs(workspace: Workspace, urls: Sequence[str], cli: LimitOptions) -> tuple[RelaySpec, ...]:
-    """The run's relays: ``urls`` (``--smtp``, each with ``[smtp]``'s settings), else the workspace's
-    ``[[smtp.relays]]`` or ``[smtp] url``; empty for the local outbox. Raises InputError for a bad URL."""
-    base = workspace.smtp
+    """The run's relays (:func:`pressctl.config.smtp.relay_entries`: ``urls`` (``--smtp``), else the workspace's
+    ``[[smtp.relays]]`` or ``[smtp] url``), each with its limits; empty for the local outbox. Raises
+    InputError for a bad URL or a relay account given twice."""
     specs: list[RelaySpec] = []
-    entries: list[tuple[str, str, SmtpConfig, str | None]]
-    if urls:
-        entries = [(url, "--smtp", base, None) for url in urls]
-    elif workspace.smtp_relays:
-        entries = []
-        for n, relay in enumerate(workspace.smtp_relays, 1):
-            merged = SmtpConfig(
-                profile=relay.profile if relay.profile is not None else base.profile,
-                concurrency=relay.concurrency if relay.concurrency is not None else base.concurrency,
-                rate=relay.rate if relay.rate is not None else base.rate,
-                daily_cap=relay.daily_cap if relay.daily_cap is not None else base.daily_cap,
-                auth=relay.auth if relay.auth is not None else base.auth,
-                oauth_token_command=relay.oauth_token_command or base.oauth_token_command,
-                helo=relay.helo or base.helo,
-            )
-            entries.append((relay.url, f"smtp.relays[{n}].url in pressctl.toml", merged, relay.password_env))
-    elif workspace.smtp_url:
-        entries = [(workspace.smtp_url, "[smtp] url in pressctl.toml", base, None)]
-    else:
-        entries = []
+    entries = relay_entries(workspace, urls)
     seen: dict[str, int] = {}
-    for n, (url, option, smtp, password_env) in enumerate(entries, 1):
-        settings = parse_smtp_url(url, option=option)
+    for entry in entries:
+        n, url, option, smtp = entry.index, entry.url, entry.option, entry.smtp
+        settings = entry.settings
         account = relay_account(settings)
         if account in seen:
             raise InputError(
@@ -124,22 +106,7 @@ def relay_specs(workspace: Workspace, urls: Sequence[str], cli: LimitOptions) ->
                 auth=smtp.auth,
                 oauth_token_command=smtp.oauth_token_command,
                 helo=smtp.helo,
-                password_env=password_env,
+                password_env=entry.password_env,
             )
         )
     return tuple(specs)
-
-
-def password_for(spec: RelaySpec, environ: Mapping[str, str]) -> str | None:
-    """The relay's password from the environment (see the module docstring); None when none is set."""
-    names = []
-    if spec.password_env:
-        names.append(spec.password_env)
-    if spec.count > 1:
-        names.append(f"{PASSWORD_ENV}_{spec.index}")
-    names.append(PASSWORD_ENV)
-    for name in names:
-        value = environ.get(name)
-        if value:
-            return value
-    return None

@@ -22,9 +22,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from pressctl.clock import system_clock
 from pressctl.embargo import HandoverGate
 from pressctl.errors import LedgerError
-from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger import Ledger
 from pressctl.ledger.connection import StoreError, StoreFull
 from pressctl.ledger.locks import LockHolder
 from pressctl.ledger.records import Campaign, RecipientRecord, recipients_left
@@ -103,7 +104,7 @@ def run_send(
     *,
     ledger: Ledger,
     transport: Transport,
-    clock: Callable[[], dt.datetime] = utcnow,
+    clock: Callable[[], dt.datetime] = system_clock,
     not_before: dt.datetime | None = None,
     progress: Callable[[DeliveryProgress], None] | None = None,
     stop: threading.Event | None = None,

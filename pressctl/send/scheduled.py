@@ -10,9 +10,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pressctl.clock import system_clock
 from pressctl.config import Workspace
 from pressctl.errors import SendAborted
-from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger import Ledger
 from pressctl.relays.adaptive import combine_caps
 from pressctl.send.caps import relay_caps
 from pressctl.send.options import SendOptions
@@ -32,7 +33,7 @@ class LedgerCampaignSender:
         self,
         *,
         ledger_path: Path | None = None,
-        clock: Callable[[], dt.datetime] = utcnow,
+        clock: Callable[[], dt.datetime] = system_clock,
         site_links: Callable[[Workspace, Path, bool], SiteLinks | None] | None = None,
     ) -> None:
         self.ledger_path = ledger_path  # the jobs' ledger; a job's own --db wins

@@ -18,7 +18,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from pressctl.config import PASSWORD_ENV, SmtpSettings
+from pressctl.config.smtp import PASSWORD_ENV, SmtpSettings
 from pressctl.errors import TransportError
 from pressctl.model import OutgoingMessage
 from pressctl.relays.connect import Problem, busy_or, refusal

@@ -18,9 +18,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pressctl.clock import system_clock
 from pressctl.embargo import HandoverGate
 from pressctl.errors import ContactsError
-from pressctl.ledger import Ledger, utcnow
+from pressctl.ledger import Ledger
 from pressctl.ledger.records import Campaign, RecipientRow
 from pressctl.model import Contact, OutgoingMessage
 from pressctl.send.copies import as_test_copy, copy_key, copy_models
@@ -61,7 +62,7 @@ def send_test(
     *,
     transport: Transport,
     ledger: Ledger,
-    clock: Callable[[], dt.datetime] = utcnow,
+    clock: Callable[[], dt.datetime] = system_clock,
     stop: threading.Event | None = None,
 ) -> CopiesResult:
     """Send one ``[TEST]`` copy per language version to each of ``addresses`` (see the module docstring),

@@ -47,8 +47,7 @@ class Transport(Protocol):
 def envelope_sender(from_addr: str) -> str:
     """The bare address of a From header value, for MAIL FROM: as ``config.check_sender`` reads it (the one
     address rule: an IDN domain in A-labels, as in the From header)."""
-    from pressctl.config import sender_address
-
+    from pressctl.config.sender import sender_address
     try:
         return sender_address(from_addr, key="from", where=None)[1]
     except PressctlError:  # checked when the send was planned; never a reason to fail here

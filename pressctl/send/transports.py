@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pressctl.config import Workspace, parse_smtp_url
+from pressctl.config import Workspace
+from pressctl.config.smtp import parse_smtp_url, relay_password
 from pressctl.relays.oauth import TokenSource, login_xoauth2
 from pressctl.send.options import SendOptions
 from pressctl.send.outbox import OutboxTransport
 from pressctl.send.plan import SendPlan
 from pressctl.send.relaypool import RelayPool
-from pressctl.send.relayset import RelaySpec, password_for
+from pressctl.send.relayset import RelaySpec
 from pressctl.send.smtp import SmtpTransport
 from pressctl.send.transport import Transport
 
@@ -34,7 +35,7 @@ def make_transport(
 
     ``options``: with a workspace, whose relays (``--smtp``, ``--smtp-profile``) to use.
     Each relay's password: ``passwords[index]`` (asked at a prompt), else the environment (see
-    :func:`pressctl.send.relayset.password_for`), else ``password`` (``PRESSCTL_SMTP_PASSWORD`` by default).
+    :func:`pressctl.config.smtp.relay_password`), else ``password`` (``PRESSCTL_SMTP_PASSWORD`` by default).
     """
     import os
 
@@ -55,7 +56,7 @@ def make_transport(
             spec,
             workspace,
             from_addr=from_addr,
-            password=(passwords or {}).get(spec.index) or password_for(spec, os.environ) or password,
+            password=(passwords or {}).get(spec.index) or relay_password(spec, os.environ) or password,
         )
         for spec in specs
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pressctl.children import child_environment, redact, run_child, withheld
-from pressctl.errors import PressctlError
+from pressctl.errors import ExitStatus, PressctlError
 
 __all__ = ["DEFAULT_TIMEOUT", "DeployError", "DeployResult", "deploy"]
 
@@ -24,7 +24,7 @@ DEFAULT_TIMEOUT = 60.0  # seconds
 class DeployError(PressctlError):
     """The deploy command failed or took too long. Exit status 1: the site folder is written, not deployed."""
 
-    exit_code = 1
+    exit_code = ExitStatus.FAILED
 
 
 @dataclass(frozen=True)

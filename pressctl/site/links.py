@@ -8,7 +8,7 @@ publishes the page.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,7 +21,7 @@ from pressctl.site.pages import index_versions, release_folder
 from pressctl.site.publish import site_config
 from pressctl.site.state import load_state
 
-__all__ = ["PHOTOS_ANCHOR", "email_links", "links_problem"]
+__all__ = ["PHOTOS_ANCHOR", "email_links", "job_links", "links_problem", "newsroom_links"]
 
 PHOTOS_ANCHOR = "#photos-heading"  # the photos section's heading on a release page (templates/site/release.html.j2)
 
@@ -110,3 +110,28 @@ def email_links(
             preview=advance_copy,
         )
     return out
+
+
+def newsroom_links(
+    workspace: Workspace, release_path: Path, *, require: bool, warn: Callable[[str], None] | None = None
+) -> Callable[[Sequence[Release], bool], Mapping[str, EmailLinks]] | None:
+    """The emails' newsroom links for a send's plan (None without ``[site] base_url``). ``require``: refuse a
+    send whose page is not published; otherwise (a dry run, a test copy) ``warn`` is told so, with the fix."""
+    if workspace.site is None or not workspace.site.base_url:
+        return None
+
+    def links(releases: Sequence[Release], advance_copy: bool) -> Mapping[str, EmailLinks]:
+        if warn is not None and not require:
+            problem = links_problem(releases, workspace, advance_copy=advance_copy)
+            if problem:
+                fix = f"pressctl publish {release_path}{' --preview' if advance_copy else ''}"
+                warn(f"{problem} yet: run `{fix}` before sending")
+        return email_links(releases, workspace, advance_copy=advance_copy, require=require, release_path=release_path)
+
+    return links
+
+
+def job_links(workspace: Workspace, release_path: Path, require: bool) -> Callable[[Sequence[Release], bool], Mapping[str, EmailLinks]] | None:
+    """For scheduled jobs: not required (and no warning) when scheduling, since the job publishes the page
+    at the lift; required when it sends, just after publishing."""
+    return newsroom_links(workspace, release_path, require=require)

@@ -1,7 +1,7 @@
 """``pressctl publish`` and ``unpublish`` as one call each: load, check the embargo, write the site, deploy.
 
-The embargo rule lives here: the public page of a release under embargo is refused (its unlisted preview
-is not). "Published" means written to the site folder and, when ``[site] deploy`` is set, deployed; a
+The public page of a release under embargo is refused (its unlisted preview is not): the rule is
+``pressctl.embargo.check_publish_now``. "Published" means written to the site folder and, when ``[site] deploy`` is set, deployed; a
 failed deploy is a ``DeployError`` (exit 1) after the folder is written, so running the command again
 deploys it.
 """
@@ -13,13 +13,13 @@ from pathlib import Path
 
 from pressctl.clock import Clock
 from pressctl.config import Workspace
-from pressctl.errors import EmbargoError
+from pressctl.embargo import check_publish_now
 from pressctl.release.load import Release, load_release_set
 from pressctl.site.deploy import deploy
 from pressctl.site.publish import PublishResult, SiteConfig, publish, publish_preview, site_config, unpublish
 from pressctl.times import format_local
 
-__all__ = ["Published", "embargo_refusal", "publish_release", "unpublish_release"]
+__all__ = ["Published", "publish_release", "unpublish_release"]
 
 
 @dataclass(frozen=True)
@@ -32,17 +32,6 @@ class Published:
     @property
     def urls(self) -> tuple[str, ...]:
         return self.result.urls(self.config)
-
-
-def embargo_refusal(main: Release, where: Path) -> EmbargoError:
-    """The one line for publishing the public page of a release under embargo."""
-    assert main.embargo is not None
-    return EmbargoError(
-        f"the release is under embargo until {format_local(main.embargo, main.zone)}; "
-        "publishing its page now would break the embargo",
-        where=str(where),
-        hint="use --preview for an unlisted advance-copy page, or `pressctl schedule`, which publishes it at the lift",
-    )
 
 
 def _deploy(config: SiteConfig) -> bool:
@@ -76,8 +65,9 @@ def publish_release(
     if preview:
         result = publish_preview(releases, workspace, config, clock=clock, source=source)
     else:
-        if main.is_embargoed(clock()):
-            raise embargo_refusal(main, source or path)
+        check_publish_now(
+            main.embargo, now=clock(), where=str(source or path), show=lambda when: format_local(when, main.zone)
+        )
         result = publish(releases, workspace, config, clock=clock, allow_public=True, source=source)
     warnings = tuple(release_warnings(releases, clock()))
     return Published(result=result, config=config, deployed=_deploy(config), warnings=warnings)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pressctl.atomic import shared_mode, write_temp
 from pressctl.errors import InputError
 
 __all__ = ["Staged", "inside", "stage"]
@@ -34,12 +34,6 @@ def inside(site_dir: Path, relative: str) -> Path:
             hint="check .pressctl/site.json",
         )
     return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @dataclass
@@ -87,7 +81,7 @@ def _make_dirs(folder: Path, staged: Staged) -> None:
 def stage(site_dir: Path, files: Mapping[str, bytes]) -> Staged:
     """Stage ``files`` (relative path -> bytes) in ``site_dir``; any failure leaves the folder as it was."""
     staged = Staged()
-    mode = 0o666 & ~_umask()
+    mode = shared_mode()
     try:
         if not site_dir.is_dir():
             _make_dirs(site_dir, staged)
@@ -98,13 +92,7 @@ def stage(site_dir: Path, files: Mapping[str, bytes]) -> Staged:
             if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
                 continue
             _make_dirs(target.parent, staged)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            staged.moves.append((Path(tmp), target))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, mode)
+            staged.moves.append((write_temp(target, data, mode=mode), target))
     except OSError as exc:
         staged.discard()
         raise InputError(

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pressctl.atomic import write_atomic
 from pressctl.errors import InputError
 from pressctl.private import STATE_DIR_NAME, private_dir
 from pressctl.site.pages import IndexEntry, IndexVersion
 
-__all__ = ["PreviewRecord", "PublishedRecord", "SiteState", "load_state", "save_state", "write_atomic"]
+__all__ = ["PreviewRecord", "PublishedRecord", "SiteState", "load_state", "save_state"]
 
 STATE_VERSION = 1
 
@@ -172,31 +171,15 @@ def load_state(path: Path) -> SiteState:
         ) from None
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    if private and path.parent.name == STATE_DIR_NAME:
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, readable by its owner only (``.pressctl/`` made private first)."""
+    if path.parent.name == STATE_DIR_NAME:
         private_dir(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, mode=0o600)
 
 
 def save_state(path: Path, state: SiteState) -> None:
     """Write the state atomically, readable by its owner only (it holds the preview tokens)."""
     text = json.dumps(_to_json(state), ensure_ascii=False, indent=1) + "\n"
-    write_atomic(path, text.encode("utf-8"), private=True)
+    _write_private(path, text.encode("utf-8"))

@@ -26,11 +26,12 @@ password. Errors are :class:`ConfigError` lines naming the key.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pressctl.config.keys import text
+from pressctl.config.rules import ENV_NAME
 from pressctl.controls import has_unsafe
 from pressctl.errors import ConfigError
 
@@ -78,14 +79,7 @@ class Bounces:
 
 
 def _text(table: dict[str, Any], key: str, where: str, section: str) -> str:
-    value = table.get(key, "")
-    if not isinstance(value, str):
-        raise ConfigError(
-            f"{section}.{key} must be text, not {type(value).__name__}",
-            where=where,
-            hint='put the value in quotes, e.g. key = "value"',
-        )
-    return value.strip()
+    return text(table, key, section, where).strip()
 
 
 def _mailbox(values: dict[str, str], root: Path, where: str, section: str) -> Mailbox:
@@ -94,7 +88,7 @@ def _mailbox(values: dict[str, str], root: Path, where: str, section: str) -> Ma
         raise ConfigError(
             f"[{section}] has both {given[0]} and {given[1]}", where=where, hint="keep one mailbox: maildir, mbox or imap"
         )
-    if values.get("password_env") and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", values["password_env"]):
+    if values.get("password_env") and not ENV_NAME.match(values["password_env"]):
         raise ConfigError(
             f"{section}.password_env {values['password_env'][:40]!r} is not an environment variable name",
             where=where,
