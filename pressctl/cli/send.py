@@ -1,6 +1,6 @@
 """CLI: ``pressctl send RELEASE -c LIST...``: summary, confirmation, progress, and the ledger's verdict.
 
-Thin over :mod:`pressctl.send`: parse the options, plan (:func:`~pressctl.send.campaign.plan_send`), let
+Thin over :mod:`pressctl.send`: parse the options, plan (:func:`~pressctl.send.plan.plan_send`), let
 :mod:`pressctl.send.checks` refuse what it must, then the dry run or the test copies
 (:mod:`pressctl.cli._send_show`) or the send itself (:mod:`pressctl.cli._send_run`). Exit 0 (everyone sent),
 1 (anyone failed or still pending), 2 (usage or input error), 130 (interrupted).
