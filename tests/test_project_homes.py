@@ -81,10 +81,10 @@ def test_one_atomic_write() -> None:
     # a whole folder (a job's snapshot, a new workspace) renamed into place.
     movers = {
         "pressctl/atomic.py",
-        "pressctl/send/transport.py",
+        "pressctl/send/outbox.py",
         "pressctl/bounces/mailbox.py",
         "pressctl/site/staging.py",
-        "pressctl/schedule/dispatcher.py",
+        "pressctl/schedule/request.py",
         "pressctl/scaffold.py",
     }
     found = []
