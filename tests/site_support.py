@@ -9,11 +9,13 @@ axe-core comes from npm, installed once into a cache folder (``PRESSCTL_TEST_CAC
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -109,6 +111,7 @@ class Browser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group: close() ends the helpers it starts too
         )
         assert self.proc.stderr is not None
         port = None
@@ -231,11 +234,15 @@ class Browser:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # Chromium's zygote and renderers may outlive the browser process for a moment and still write to
+        # the profile folder: end the whole group before the folder is removed.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 @contextmanager
 def browser() -> Iterator[Browser]:
-    with tempfile.TemporaryDirectory(prefix="pressctl-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="pressctl-chromium-", ignore_cleanup_errors=True) as profile:
         b = Browser(Path(profile))
         try:
             yield b

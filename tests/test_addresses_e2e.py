@@ -88,7 +88,7 @@ def test_a_bounce_naming_the_reader_in_another_case_finds_their_row(ws: Path, tm
         received = next(m for m in server.accepted if m.rcpt.lower() == ROW)
     message_id = received.message_id
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        row = ledger.record(1, ROW)
+        row = ledger.recipients.get(1, ROW)
         assert row is not None and row.email == ROW and row.message_id == message_id
 
     box = _maildir(tmp_path, DSN.format(bounced=BOUNCED_AS, message_id=message_id))
@@ -96,9 +96,9 @@ def test_a_bounce_naming_the_reader_in_another_case_finds_their_row(ws: Path, tm
     assert bounced.returncode == 0, bounced.stdout + bounced.stderr
     assert "unmatched" not in " ".join(bounced.stdout.split()).replace("unmatched 0", ""), bounced.stdout
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
-        row = ledger.record(1, ROW)
+        row = ledger.recipients.get(1, ROW)
         assert row is not None and (row.status, row.bounce_code) == ("bounced", "5.1.1")
-        assert ledger.suppressions()[ROW][1] == "bounce"
+        assert ledger.suppressions.all()[ROW][1] == "bounce"
     assert ROW in _csv_rows(ws)
 
     with SmtpTestServer() as server:
