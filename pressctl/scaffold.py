@@ -71,7 +71,12 @@ def _fill(root: Path) -> None:
             if item.is_file() and not item.name.startswith("."):
                 shutil.copy2(item, root / "contacts" / item.name)
     (root / _PHOTO).parent.mkdir(parents=True, exist_ok=True)
-    (root / _PHOTO).write_bytes(make_photo_jpeg())
+    photo = make_photo_jpeg()
+    (root / _PHOTO).write_bytes(photo)
+    from pressctl.importer.sample import SAMPLES, sample_docx
+
+    for sample in SAMPLES:  # the sample release as Word writes it, for `pressctl import`
+        (root / "releases" / sample.name).write_bytes(sample_docx(sample, photo))
     (root / _LOGO).parent.mkdir(parents=True, exist_ok=True)
     (root / _LOGO).write_bytes(make_logo_png())
 

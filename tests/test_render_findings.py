@@ -17,6 +17,7 @@ from pressctl.release.dateline import body_dateline, has_date
 from pressctl.release.load import Release, date_warnings, load_release, load_release_set
 from pressctl.release.merge import MergePlan
 from pressctl.render.email import render_email
+from pressctl.render.files import release_warnings
 from pressctl.render.pdf import print_html
 from tests.render_support import HAVE_POPPLER, make_workspace, pdfinfo, pdftotext, write_release
 
@@ -196,7 +197,10 @@ def test_translation_with_another_date_and_a_long_past_date_warn(tmp_path: Path)
     path = write_release(root, "---\ntitle: T\ndate: 2026-03-12\ntranslations: {zh-HK: t.zh-HK.md}\n---\n\nBody.\n", name="t.md")
     releases = load_release_set(path, ws)
     assert releases[0].warnings == ()
-    assert len(releases[1].warnings) == 1 and "differs from the main release's (2026-03-12)" in releases[1].warnings[0]
+    # The date rule moved to versions.agreement (issue 20): one line among the set's warnings, not the file's.
+    assert releases[1].warnings == ()
+    dated = [w for w in release_warnings(releases, dt.datetime(2026, 3, 12, tzinfo=dt.UTC)) if "'2026-03-11'" in w]
+    assert len(dated) == 1 and "differs from '2026-03-12' in the English version" in dated[0]
     assert date_warnings(releases, dt.date(2026, 4, 11)) == []
     late = date_warnings(releases, dt.date(2026, 4, 12))
     assert len(late) == 1 and "31 days ago" in late[0]

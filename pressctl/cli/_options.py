@@ -100,6 +100,15 @@ Suppress = Annotated[
     ),
 ]
 
+AllowDifferences = Annotated[
+    bool,
+    typer.Option(
+        "--allow-differences",
+        help="Send even though the language versions differ in dates, figures, phones, e-mail addresses, URLs, "
+        "photos or quotes (`pressctl check RELEASE` lists them).",
+    ),
+]
+
 Lang = Annotated[
     str | None,
     typer.Option(

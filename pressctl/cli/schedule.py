@@ -20,6 +20,7 @@ from pressctl.cli._common import command, escape, warn, workspace_for
 from pressctl.cli._env import Env
 from pressctl.cli._lists import ListOptionCommand
 from pressctl.cli._options import (
+    AllowDifferences,
     BatchPause,
     BatchSize,
     Concurrency,
@@ -133,6 +134,7 @@ def add(
     lang: Lang = None,
     skip_advance: SkipAdvance = False,
     copy_to: CopyTo = None,
+    allow_differences: AllowDifferences = False,
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
@@ -171,6 +173,7 @@ def add(
         under_embargo=under_embargo or None,
         skip_advance=skip_advance or None,
         copy_to=[option_address(a, option="--copy-to") for a in copy_to or ()],
+        allow_differences=allow_differences or None,
     )
     ledger = db.resolve() if db is not None else workspace.ledger_path
     notice = check_workspace_list(workspace.suppression_path)  # unreadable: one line, no job

@@ -16,6 +16,7 @@ import typer
 from pressctl.cli._common import command, warn, workspace_for
 from pressctl.cli._env import Env
 from pressctl.cli._options import (
+    AllowDifferences,
     BatchPause,
     BatchSize,
     Concurrency,
@@ -113,11 +114,12 @@ def send(
         ),
     ] = False,
     lang: Lang = None,
+    allow_differences: AllowDifferences = False,
     config: ConfigFile = None,
 ) -> None:
     """Send RELEASE to everyone on the lists, once each, recording every recipient's fate in the ledger.
 
-    Shows a summary and asks first (--yes skips). Ctrl-C stops after the messages in flight (exit 130); running the same command again resumes and sends nothing twice. One process at a time sends a release: a second `send` of it (or one while `pressctl dispatch` sends its job) exits 1 naming the first, or waits for it with --wait. A release under embargo is refused: send an advance copy with --under-embargo, or use `pressctl schedule`.
+    Shows a summary and asks first (--yes skips). Ctrl-C stops after the messages in flight (exit 130); running the same command again resumes and sends nothing twice. One process at a time sends a release: a second `send` of it (or one while `pressctl dispatch` sends its job) exits 1 naming the first, or waits for it with --wait. A release under embargo is refused: send an advance copy with --under-embargo, or use `pressctl schedule`. So is a version marked 'draft: true', and language versions that disagree on dates, figures, phones, e-mail addresses, URLs, photos or quotes (`pressctl check RELEASE` lists them; --allow-differences sends anyway).
 
     Exit status: 0 everyone sent; 1 someone failed or is left, or another process is sending the release; 2 bad input (nothing sent); 130 interrupted.
 
@@ -159,6 +161,7 @@ def send(
         skip_advance=skip_advance,
         retry_failed=retry_failed,
         copy_to=tuple(option_address(a, option="--copy-to") for a in copy_to or ()),
+        allow_differences=allow_differences,
     )
     if limit is not None and limit < 1:
         raise InputError(f"--limit {limit} is not a number of messages", hint="give 1 or more, e.g. --limit 5")
@@ -181,6 +184,7 @@ def send(
         check_embargo=not dry_run or under_embargo,
         site_links=links,
         test=bool(test_to) and not under_embargo,
+        preview=dry_run,
     )
     for notice in plan.contacts.notices:
         warn(env, notice)

@@ -76,7 +76,7 @@ def check(
     if release is not None:
         plan = plan_send(
             release, list(contacts or ()), workspace=workspace, options=options, now=env.clock(),
-            check_embargo=False, need_contacts=False,
+            check_embargo=False, need_contacts=False, preview=True,
         )
     passwords: dict[int, str] = {}
     for spec in specs:

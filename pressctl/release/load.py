@@ -58,6 +58,7 @@ KNOWN_KEYS = (
     "media_contacts",
     "translations",
     "attachments",
+    "draft",
 )
 
 
@@ -87,6 +88,7 @@ class Release:
     warnings: tuple[str, ...] = ()  # "file:line: what" lines worth a look; nothing stops
     # Body images: the Markdown ``src`` as written (after link normalisation) -> the checked file.
     images: Mapping[str, Path] = field(default_factory=dict)
+    draft: bool = False  # a version no person has checked yet (``pressctl translate``): nothing sends it
 
     @property
     def zone(self) -> ZoneInfo:
@@ -205,8 +207,13 @@ def load_release(
             "'**Place, date** —' (or in brackets); otherwise remove it"
         )
 
+    draft = data.get("draft", False)
+    if not isinstance(draft, bool):
+        raise f.fail("draft", f"'draft' must be true or false, not {draft!r}", hint="remove the line once the version is checked")
+
     return Release(
         path=path.resolve(),
+        draft=draft,
         slug=slug or _slug(path),
         title=title,
         date=date,
@@ -283,15 +290,6 @@ def load_release_set(path: Path, workspace: Workspace, *, only: str | None = Non
                     where=str(file),
                     hint="remove 'embargo' from the translation or make it the same moment",
                 )
-        if tr.date != main.date:
-            tr = replace(
-                tr,
-                warnings=(
-                    *tr.warnings,
-                    f"{file}: 'date' {tr.date} differs from the main release's ({main.date}); "
-                    "check that the translation is of this version",
-                ),
-            )
         if not tr.photos and main.photos:
             tr = replace(tr, photos=main.photos)
         missing = _organisation_words_missing(workspace, tr.language)

@@ -30,11 +30,14 @@ def _data_uris(html: str, images: tuple[InlineImage, ...]) -> str:
 
 
 def release_warnings(releases: list[Release], now: dt.datetime) -> list[str]:
-    """Every warning about a release set (doubtful datelines, dates), each once, main release first."""
+    """Every warning about a release set (doubtful datelines, dates, drafts, versions that disagree), each
+    once, main release first."""
+    from pressctl.versions.gate import check_versions
+
     found: list[str] = []
     for line in [*date_warnings(releases, now.astimezone(releases[0].zone).date())] + [
         w for r in releases for w in r.warnings
-    ]:
+    ] + check_versions(releases, preview=True, allow_differences=True):
         if line not in found:
             found.append(line)
     return found

@@ -33,6 +33,7 @@ from pressctl.send.pdfs import cached_or_render
 from pressctl.send.relayset import RelaySpec
 from pressctl.send.transport import envelope_sender
 from pressctl.times import format_local, format_offset
+from pressctl.versions.gate import check_versions
 
 if TYPE_CHECKING:
     from pressctl.contacts.outcome import ContactSet
@@ -229,6 +230,7 @@ def plan_send(
     site_links: SiteLinks | None = None,
     need_contacts: bool = True,
     test: bool = False,
+    preview: bool = False,
 ) -> SendPlan:
     """Load, check and render everything a send needs. Raises a PressctlError for anything wrong; sends nothing.
 
@@ -240,6 +242,8 @@ def plan_send(
     ``need_contacts=False`` with no lists plans nobody (``pressctl smtp check RELEASE`` sizes the messages).
     ``test``: test copies (``--test-to``), never refused for the embargo: under embargo they are marked
     EMBARGOED like an advance copy (a copy to one's own address breaks no embargo).
+    ``preview`` (a dry run, ``smtp check``) and ``test`` show a draft version and versions that disagree
+    as warnings; a send refuses them (``versions.gate``; differences pass with ``allow_differences``).
     """
     from pressctl.contacts.load import load_contacts
     from pressctl.contacts.mergecheck import check_merge_fields
@@ -271,6 +275,7 @@ def plan_send(
         )
     else:
         embargoed = options.advance_copy
+    check_versions(releases, preview=preview or test, allow_differences=options.allow_differences)
     links = site_links(releases, embargoed) if site_links is not None else {}
     lists = [Path(p) for p in contact_paths]
     merge_plan = MergePlan()

@@ -18,6 +18,7 @@ from pressctl.release.load import Release, load_release_set
 from pressctl.site.deploy import deploy
 from pressctl.site.publish import PublishResult, SiteConfig, publish, publish_preview, site_config, unpublish
 from pressctl.times import format_local
+from pressctl.versions.gate import check_versions
 
 __all__ = ["Published", "publish_release", "unpublish_release"]
 
@@ -60,6 +61,7 @@ def publish_release(
     from pressctl.render.files import release_warnings
 
     releases = releases if releases is not None else load_release_set(path, workspace)
+    check_versions(releases, preview=False, allow_differences=True)  # a draft version is never published
     main = releases[0]
     config = site_config(workspace)
     if preview:
