@@ -37,15 +37,16 @@ class VersionFacts:
 
 _MERGE = re.compile(r"\{\{.*?\}\}", re.S)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]「」（），。、]+", re.IGNORECASE)
+# A URL ends where wide characters begin (預約 after a Chinese sentence's link is not part of it).
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+", re.IGNORECASE)
 _PHONE = re.compile(r"(?<![\d,.])(?:\+\d{1,3}[\s-]?)?(?:\(\d{1,4}\)[\s-]?)?\d{3,4}[\s-]?\d{4}(?![\d,.])")
 _MONTHS = {name: n for words in DOCUMENT_WORDS for name, n in words.months.items()}
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DATE_PATTERNS = (
     (re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_RE})\.?,?(?:\s+(\d{{4}}))?\b", re.IGNORECASE), "dmy"),
     (re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE), "mdy"),
-    (re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日"), "zh"),
-    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "iso"),
+    (re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日"), "ymd"),
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "ymd"),
 )
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?(?![\d])|(?<![A-Za-z0-9_.])\d+(?:\.\d+)?")
 _TIME_MINUTES = re.compile(r"(?<=\d)[:.]00\b")  # 10:00 a.m. is 上午10時: the hour is the figure
@@ -60,10 +61,8 @@ def _dates(text: str, year: int) -> Iterator[tuple[str, str, tuple[int, int]]]:
                     day, month, y = int(m[1]), _MONTHS[m[2].lower()], int(m[3] or year)
                 elif form == "mdy":
                     month, day, y = _MONTHS[m[1].lower()], int(m[2]), int(m[3] or year)
-                elif form == "zh":
-                    y, month, day = int(m[1] or year), int(m[2]), int(m[3])
                 else:
-                    y, month, day = int(m[1]), int(m[2]), int(m[3])
+                    y, month, day = int(m[1] or year), int(m[2]), int(m[3])
                 key = dt.date(y, month, day).isoformat()
             except (ValueError, KeyError):
                 continue
