@@ -119,7 +119,7 @@ def test_a_chinese_docx_is_added_as_the_translation(tmp_path: Path) -> None:
 def test_tracked_changes_keep_insertions_drop_deletions_and_warn(tmp_path: Path) -> None:
     root, ws = make_workspace(tmp_path)
     doc = build_docx(tmp_path / "tracked.docx", ENGLISH)
-    body = [p for p in doc.paragraphs if p.text.startswith("Visits can be booked")][0]
+    body = next(p for p in doc.paragraphs if p.text.startswith("Visits can be booked"))
     tracked(body, inserted=" Guided tours start at noon.", deleted=" Tours are cancelled.")
     doc.add_comment(body.runs, text="Is the noon time confirmed?", author="Legal")
     doc.save(tmp_path / "tracked.docx")

@@ -19,7 +19,7 @@ _PHONE_LINE = re.compile(
     r"^(?:(?:" + "|".join(map(re.escape, _PHONE_LABELS)) + r")" + _LABEL + r")?(?P<phone>\+?[\d\s()\-/]{8,}\d)\s*$",
     re.IGNORECASE,
 )
-_EMAIL_IN = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_EMAIL_IN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _EMAIL_LABEL = re.compile(r"^(?:" + "|".join(map(re.escape, _EMAIL_LABELS)) + r")" + r"\s*[.:：]?\s*", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:[|｜/]|\s{2,}|\t)\s*(?=(?:" + "|".join(map(re.escape, [*_PHONE_LABELS, *_EMAIL_LABELS])) + r")\s*[.:：])", re.IGNORECASE)
 _ORG_WORDS = tuple(w for words in DOCUMENT_WORDS for w in words.organisation)

@@ -36,7 +36,7 @@ class VersionFacts:
 
 
 _MERGE = re.compile(r"\{\{.*?\}\}", re.S)
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # A URL ends where wide characters begin (預約 after a Chinese sentence's link is not part of it).
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+", re.IGNORECASE)
 _PHONE = re.compile(r"(?<![\d,.])(?:\+\d{1,3}[\s-]?)?(?:\(\d{1,4}\)[\s-]?)?\d{3,4}[\s-]?\d{4}(?![\d,.])")
