@@ -3,6 +3,7 @@ or `pressctl check` and the dry run say where, and `send` refuses (exit 2) unles
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,17 @@ def test_with_translation_adds_or_replaces_the_entry() -> None:
     replaced = with_translation(block, "zh-CN", "t.zh-CN.md", where="t.md")
     assert replaced.count("  zh-CN:") == 1 and "old.md" not in replaced
     assert "# kept" in with_translation(base.replace("title: T", "# kept\ntitle: T"), "zh-CN", "x.md", where="t.md")
+
+
+def test_drafts_and_differences_are_decided_in_one_place() -> None:
+    """`versions.gate.check_versions` is the one decision; send's plan and publish ask it, no one else reads
+    a version's draft mark or compares versions itself."""
+    root = Path(__file__).resolve().parents[1] / "pressctl"
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("versions/") or rel == "release/load.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert re.search(r"\.draft\b", text) is None and "agreement import" not in text, rel
+    for asker in ("send/plan.py", "site/newsroom.py", "render/files.py"):
+        assert "check_versions(" in (root / asker).read_text(encoding="utf-8"), asker

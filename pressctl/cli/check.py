@@ -39,10 +39,9 @@ def check(env: Env, release: ReleaseFile, config: ConfigFile = None) -> None:
     if result.clean:
         env.out.print(f"{escape(names)}: the versions agree" if len(result.languages) > 1 else f"{escape(names)}: one version, nothing to compare")
         return
-    n = len(result.differences)
-    env.out.print(
-        f"{n} difference(s) between the versions" + (f", {len(result.drafts)} draft version(s)" if result.drafts else "")
-    )
+    found = [f"{len(result.differences)} difference(s) between the versions"] if result.differences else []
+    found += [f"{len(result.drafts)} draft version(s)"] if result.drafts else []
+    env.out.print(", ".join(found))
     raise exit_with(ExitStatus.FAILED)
 
 

@@ -85,11 +85,16 @@ class _Inline:
         self.md.append(escape_markdown(text))
 
 
+def _spaces(line: str) -> str:
+    """Runs of spaces as one; an ideographic space (a headline's 　 between two phrases) is kept."""
+    return re.sub(r"[ \t\r\f\v\n]+", " ", line).strip(" ")
+
+
 def _inline(el: ET.Element) -> tuple[str, str, list[str]]:
     walker = _Inline()
     walker.walk(el)
-    text = "\n".join(" ".join(line.split()) for line in "".join(walker.text).split("\n")).strip()
-    md = "  \n".join(" ".join(line.split()) for line in "".join(walker.md).split("  \n")).strip()
+    text = "\n".join(_spaces(line) for line in "".join(walker.text).split("\n")).strip()
+    md = "  \n".join(_spaces(line) for line in "".join(walker.md).split("  \n")).strip()
     return text, md, walker.images
 
 

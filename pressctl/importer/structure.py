@@ -66,7 +66,7 @@ def _short(text: str) -> str:
 
 def _join(parts: Sequence[str]) -> str:
     out = ""
-    for part in (p.strip() for p in parts if p.strip()):
+    for part in (p.strip(" ") for p in parts if p.strip()):
         out = out + part if out and (is_wide(out[-1]) or is_wide(part[0])) else (f"{out} {part}" if out else part)
     return out
 

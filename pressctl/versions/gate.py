@@ -19,7 +19,18 @@ class DraftVersion(ReleaseError):
 
 
 class VersionsDiffer(ReleaseError):
-    """The versions disagree on dates, figures, phones, e-mail addresses, URLs, photos or quotes."""
+    """The versions disagree on dates, figures, phones, e-mail addresses, URLs, photos or quotes: the error's
+    line, then each difference on a line of its own."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__(
+            f"the language versions differ in {len(lines)} place(s); nothing was sent",
+            hint="make them agree (`pressctl check RELEASE` lists them again), or send anyway with --allow-differences",
+        )
+        self.lines = tuple(lines)
+
+    def __str__(self) -> str:
+        return "\n".join([super().__str__(), *(f"  {line}" for line in self.lines)])
 
 
 def draft_lines(releases: Sequence[Release]) -> list[str]:
@@ -40,13 +51,10 @@ def check_versions(releases: Sequence[Release], *, preview: bool, allow_differen
         raise DraftVersion(
             f"the {language_name(r.language)} version is a draft (draft: true): nothing was sent or published",
             where=str(r.path),
-            hint="read it, correct it, then remove the 'draft: true' line (or send without it: --lang)",
+            hint="a person reads and corrects it, then removes the 'draft: true' line; until then `send --lang` "
+            "sends the other versions alone",
         )
     found = differences(releases)
     if found and not preview and not allow_differences:
-        listed = "\n  ".join(found)
-        raise VersionsDiffer(
-            f"the language versions differ in {len(found)} place(s); nothing was sent:\n  {listed}\n",
-            hint="make them agree (pressctl check RELEASE lists them), or send anyway with --allow-differences",
-        )
+        raise VersionsDiffer(found)
     return [*draft_lines(releases), *found]
