@@ -164,3 +164,20 @@ def test_drafts_and_differences_are_decided_in_one_place() -> None:
         assert re.search(r"\.draft\b", text) is None and "agreement import" not in text, rel
     for asker in ("send/plan.py", "site/newsroom.py", "render/files.py"):
         assert "check_versions(" in (root / asker).read_text(encoding="utf-8"), asker
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("a HK$2.5 million fund for 15,000 staff", "二百五十萬港元基金，供一萬五千名員工"),
+        ("a HK$2.5 million fund for 15,000 staff", "250萬港元基金，供15,000名員工"),
+        ("30% of the 180 companies, twenty years on", "180間企業中百分之三十，二十年後"),
+        ("at 10:00 a.m. on 14 March 2030, Photo 1", "2030年3月14日上午10時，圖一"),
+    ],
+)
+def test_figures_written_each_language_s_way_agree(tmp_path: Path, english: str, chinese: str) -> None:
+    root, ws = make_workspace(tmp_path)
+    (root / "releases" / "f.zh-HK.md").write_text(f"---\ntitle: 測試\ndate: 2030-06-03\nlanguage: zh-HK\n---\n\n{chinese}。\n", encoding="utf-8")
+    main = root / "releases" / "f.md"
+    main.write_text(f"---\ntitle: T\ndate: 2030-06-03\ntranslations: {{zh-HK: f.zh-HK.md}}\n---\n\n{english}.\n", encoding="utf-8")
+    assert differences(load_release_set(main, ws)) == []

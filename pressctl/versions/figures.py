@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from pressctl.languages.documents import DOCUMENT_WORDS
-from pressctl.languages.numerals import chinese_numbers, english_number_words
+from pressctl.languages.numerals import SCALES, chinese_numbers, english_number_words
 from pressctl.release.load import Release
 
 __all__ = ["Fact", "VersionFacts", "facts_of"]
@@ -49,6 +49,7 @@ _DATE_PATTERNS = (
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "ymd"),
 )
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?(?![\d])|(?<![A-Za-z0-9_.])\d+(?:\.\d+)?")
+_SCALE = re.compile(r"\s*(" + "|".join(sorted(map(re.escape, SCALES), key=len, reverse=True)) + r")(?![A-Za-z])", re.IGNORECASE)
 _TIME_MINUTES = re.compile(r"(?<=\d)[:.]00\b")  # 10:00 a.m. is 上午10時: the hour is the figure
 _QUOTE = re.compile(r"[“\"「『]([^”\"」』]+)[”\"」』]")
 
@@ -101,13 +102,21 @@ def _paragraph_facts(text: str, where: str, year: int, numbers: set[str]) -> Ite
             spans.append(m.span())
             yield Fact("phone", digits[-8:], m.group(0), where)
     rest = _blank(text, spans)
+    scaled: list[tuple[int, int]] = []
     for m in _NUMBER.finditer(rest):
         try:
             value = Decimal(re.sub(r"[,\u00a0\u202f ]", "", m.group(0)))
         except InvalidOperation:
             continue
+        shown = m.group(0)
+        scale = _SCALE.match(rest, m.end())
+        if scale is not None:  # 2.5 million, 250萬: one figure, and the scale word is no number of its own
+            value *= SCALES[scale.group(1).lower()]
+            shown = rest[m.start() : scale.end()]
+            scaled.append((scale.start(), scale.end()))
         numbers.add(_number_key(value))
-        yield Fact("figure", _number_key(value), m.group(0), where)
+        yield Fact("figure", _number_key(value), shown, where)
+    rest = _blank(rest, scaled)
     for value, shown, figure in chinese_numbers(rest):
         numbers.add(_number_key(value))
         if figure:
