@@ -225,3 +225,21 @@ def test_the_sample_workspace_has_word_releases_that_import(tmp_path: Path) -> N
     assert len(releases[0].media_contacts) == 2 and len(releases[1].media_contacts) == 2
     check = runner.invoke(app, ["check", str(main)], obj=Env.for_test(cwd=root))
     assert check.exit_code == ExitStatus.OK, check.output
+
+
+def test_a_headline_typed_large_by_hand_is_found_by_its_size(tmp_path: Path) -> None:
+    """No Title style: two paragraphs in 20 pt make the headline, one in 14 pt the subheading."""
+    from docx.shared import Pt
+
+    root, ws = make_workspace(tmp_path)
+    doc = dataclasses.replace(ENGLISH, styled=False)
+    d = build_docx(tmp_path / "s.docx", doc)
+    for paragraph in d.paragraphs:
+        size = 20 if paragraph.text in doc.title else 14 if paragraph.text == doc.subtitle else None
+        for run in paragraph.runs:
+            run.font.size = Pt(size) if size else None
+    d.save(tmp_path / "s.docx")
+    assert _import(root, str(tmp_path / "s.docx"))[0] == ExitStatus.OK
+    release = load_release(root / "releases" / "s.md", ws)
+    assert release.title == "Harbourview Science Park Opens a Coral Nursery Lab for Marine Start-ups"
+    assert release.subtitle.startswith("Twelve seawater tanks") and release.dateline == "Hong Kong"

@@ -45,6 +45,7 @@ class DocxContent:
     insertions: int = 0
     deletions: int = 0
     comments: int = 0
+    sizes: dict[str, float] = field(default_factory=dict)  # a paragraph's text -> its largest type size (pt)
 
 
 def _refuse(path: Path, what: str, hint: str) -> InputError:
@@ -104,6 +105,35 @@ def read_docx(path: Path) -> DocxContent:
     except Exception as exc:  # a damaged part inside the zip: the document's fault, named as such
         raise _refuse(path, f"the document could not be read ({type(exc).__name__})", "open it in Word, save it again as .docx") from None
     content.html = str(result.value)
+    content.sizes = _sizes(path)
     if not re.sub(r"<[^>]+>", "", content.html).strip() and not content.pictures:
         raise _refuse(path, "the document has no text", "check that this is the release's .docx")
     return content
+
+
+def _style_size(style: Any) -> float:
+    while style is not None:
+        if style.font is not None and style.font.size is not None:
+            return float(style.font.size.pt)
+        style = style.base_style
+    return 0.0
+
+
+def _sizes(path: Path) -> dict[str, float]:
+    """Each top-level paragraph's text (spaces collapsed) and the largest type size set on it or its style:
+    a headline typed large by hand, without Word's Title style, is still the headline."""
+    import docx
+
+    try:
+        document = docx.Document(str(path))
+    except Exception:  # mammoth read it; sizes only help, so a part python-docx dislikes costs nothing
+        return {}
+    sizes: dict[str, float] = {}
+    for paragraph in document.paragraphs:
+        text = " ".join(paragraph.text.split())
+        if not text or text in sizes:
+            continue
+        runs = [float(r.font.size.pt) for r in paragraph.runs if r.font.size is not None and r.text.strip()]
+        sizes[text] = max(runs) if runs else _style_size(paragraph.style)
+    return sizes
+

@@ -20,6 +20,7 @@ class Block:
     level: int = 0  # a heading's level
     images: list[str] = field(default_factory=list)  # image ids in the block (see docx.read_docx)
     cells: list[list[str]] = field(default_factory=list)  # a table's cells, plain text, row by row
+    size: float = 0.0  # the largest type size in the paragraph (pt), 0 when unknown
 
     @property
     def lines(self) -> list[str]:

@@ -132,6 +132,8 @@ def import_docx(
     zone = main.zone if main is not None else ZoneInfo(workspace.timezone)
     content = read_docx(path)
     blocks = blocks_of(content.html)
+    for block in blocks:
+        block.size = content.sizes.get(" ".join(block.text.split()), 0.0)
     found = place_blocks(blocks, zone=zone)
     if not found.title:
         raise InputError("no headline found: the document has only marker lines", where=str(path), hint="check that this is the release's .docx")

@@ -134,7 +134,14 @@ def _headline(blocks: Sequence[Block], i: int, s: Structure) -> int:
             j += 1
         s.subtitle = _join(sub)
         return j
-    # No styles: the first paragraph is the headline; short paragraphs before the dateline the subheading.
+    sized = _by_size(blocks, i)
+    if sized is not None:
+        title_end, sub_end = sized
+        s.title = _join([b.text.replace("\n", " ") for b in blocks[i:title_end]])
+        s.subtitle = _join([b.text.replace("\n", " ") for b in blocks[title_end:sub_end]])
+        return sub_end
+    # No styles, no sizes: the first paragraph is the headline; short paragraphs before the dateline the
+    # subheading.
     s.title = blocks[i].text.replace("\n", " ")
     j = i + 1
     ahead = [k for k in range(j, min(j + 3, len(blocks))) if parse_dateline(blocks[k].text)]
@@ -142,6 +149,25 @@ def _headline(blocks: Sequence[Block], i: int, s: Structure) -> int:
         s.subtitle = _join([blocks[k].text.replace("\n", " ") for k in range(j, ahead[0])])
         j = ahead[0]
     return j
+
+
+def _by_size(blocks: Sequence[Block], i: int) -> tuple[int, int] | None:
+    """Headline and subheading typed larger than the body text: (end of the headline, end of the
+    subheading), or None when sizes say nothing."""
+    sizes = [b.size for b in blocks if b.kind == "p"]  # 0: the document's default size
+    if not blocks[i].size:
+        return None
+    body = max(set(sizes), key=sizes.count)
+    top = blocks[i].size
+    if top <= body:
+        return None
+    j = i
+    while j < len(blocks) and blocks[j].kind in ("p", "h") and blocks[j].size == top and not parse_dateline(blocks[j].text):
+        j += 1
+    k = j
+    while k < len(blocks) and blocks[k].kind in ("p", "h") and body < blocks[k].size < top and not parse_dateline(blocks[k].text):
+        k += 1
+    return j, k
 
 
 def _strip_dateline(block: Block, s: Structure) -> str:
