@@ -101,7 +101,10 @@ def read_docx(path: Path) -> DocxContent:
 
     try:
         with path.open("rb") as fh:
-            result = mammoth.convert_to_html(fh, style_map=STYLE_MAP, convert_image=mammoth.images.img_element(picture))
+            # A picture linked to a file outside the document is never read (a .docx can name /etc/passwd).
+            result = mammoth.convert_to_html(
+                fh, style_map=STYLE_MAP, convert_image=mammoth.images.img_element(picture), external_file_access=False
+            )
     except Exception as exc:  # a damaged part inside the zip: the document's fault, named as such
         raise _refuse(path, f"the document could not be read ({type(exc).__name__})", "open it in Word, save it again as .docx") from None
     content.html = str(result.value)
