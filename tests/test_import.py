@@ -4,6 +4,7 @@ tracked-change XML, a comment); the release written is loaded and rendered back,
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -80,7 +81,15 @@ def test_the_imported_english_and_chinese_versions_render_to_pdf(tmp_path: Path)
     done = runner.invoke(app, ["render", str(root / "releases" / "coral.md"), "-o", str(tmp_path / "out")], obj=Env.for_test(cwd=root))
     assert done.exit_code == ExitStatus.OK, done.output
     en = " ".join(pdftotext(tmp_path / "out" / "coral.pdf").split())
-    assert "Coral Nursery Lab" in en and en.count("3 June 2030") == 1 and "Daniel Ip" in en and "About Harbourview" in en
+    assert en.count("3 June 2030") == 1, en
+    for seen in (
+        "Coral Nursery Lab", "Twelve seawater tanks", "Reef science needs patience", "Photo 1: A technician",
+        "About Harbourview Science Park", "Mei-ling Chow", "+852 3000 0101", "press@hvsp.example", "Daniel Ip",
+        "+852 3000 0102", "daniel.ip@hvsp.example",
+    ):
+        assert seen in en, seen
+    images = subprocess.run(["pdfimages", "-list", str(tmp_path / "out" / "coral.pdf")], capture_output=True, text=True, check=True)
+    assert len(images.stdout.strip().splitlines()) - 2 >= 2  # the logo and the imported photo
     zh = "".join(pdftotext(tmp_path / "out" / "coral.zh-HK.pdf").split())
     for seen in ("海景科學園啟用珊瑚培育實驗室", "（香港，2030年6月3日）", "關於海景科學園", "周美玲", "葉俊賢", "+85230000102", "圖一"):
         assert seen in zh, seen
@@ -243,3 +252,63 @@ def test_a_headline_typed_large_by_hand_is_found_by_its_size(tmp_path: Path) -> 
     release = load_release(root / "releases" / "s.md", ws)
     assert release.title == "Harbourview Science Park Opens a Coral Nursery Lab for Marine Start-ups"
     assert release.subtitle.startswith("Twelve seawater tanks") and release.dateline == "Hong Kong"
+
+
+@pytest.mark.parametrize(
+    ("line", "place", "day", "rest"),
+    [
+        ("(Hong Kong, 1 September 2025) – HVSP today", "Hong Kong", "2025-09-01", "HVSP today"),
+        ("HONG KONG, 1 September 2025 — HVSP today", "Hong Kong", "2025-09-01", "HVSP today"),
+        ("Hong Kong, September 1, 2025 - HVSP today", "Hong Kong", "2025-09-01", "HVSP today"),
+        ("（香港，2025年9月1日）—海景科學園今日", "香港", "2025-09-01", "海景科學園今日"),
+        ("(香港，2025年9月1日) 海景科學園今日", "香港", "2025-09-01", "海景科學園今日"),
+    ],
+)
+def test_a_dateline_in_its_common_forms(line: str, place: str, day: str, rest: str) -> None:
+    from pressctl.importer.dates import parse_dateline
+
+    found = parse_dateline(line)
+    assert found is not None and (found.place, found.date.isoformat(), found.rest) == (place, day, rest)
+
+
+@pytest.mark.parametrize(
+    ("line", "moment"),
+    [
+        ("10:00 a.m., 12 March 2030 (Hong Kong time)", "2030-03-12T10:00:00+08:00"),
+        ("12 MARCH 2030, 15:30 HKT", "2030-03-12T15:30:00+08:00"),
+        ("3pm on 12 March 2030", "2030-03-12T15:00:00+08:00"),
+        ("2030年3月12日（星期二）下午三時正", "2030-03-12T15:00:00+08:00"),
+        ("2030年3月12日上午10時30分", "2030-03-12T10:30:00+08:00"),
+        ("12 March 2030", None),  # no time of day: never guessed
+    ],
+)
+def test_an_embargo_line_s_moment(line: str, moment: str | None) -> None:
+    from zoneinfo import ZoneInfo
+
+    from pressctl.importer.dates import parse_moment
+
+    found = parse_moment(line, ZoneInfo("Asia/Hong_Kong"))
+    assert (found.isoformat() if found else None) == moment
+
+
+def test_tables_links_and_bold_become_markdown() -> None:
+    from pressctl.importer.html import blocks_of
+
+    html = (
+        '<p>Read <a href="https://www.hvsp.example/coral">the plan</a>, <strong>now</strong> *really*.</p>'
+        "<table><tr><td><p>Tank</p></td><td><p>Litres</p></td></tr><tr><td><p>A</p></td><td><p>2,400</p></td></tr></table>"
+        "<ol><li>One</li><li>Two</li></ol><p># not a heading</p>"
+    )
+    para, table, listed, hashed = blocks_of(html)
+    assert para.md == r"Read [the plan](https://www.hvsp.example/coral), **now** \*really\*."
+    assert table.md == "| Tank | Litres |\n|---|---|\n| A | 2,400 |" and table.cells == [["Tank", "Litres"], ["A", "2,400"]]
+    assert listed.md == "1. One\n2. Two" and hashed.md == r"\# not a heading"
+
+
+@pytest.mark.parametrize("end", ["###", "– End –", "- Ends -", "-END-", "完", "－完－"])
+def test_each_end_mark_ends_the_body(tmp_path: Path, end: str) -> None:
+    root, ws = make_workspace(tmp_path)
+    build_docx(tmp_path / "m.docx", dataclasses.replace(ENGLISH, end=end))
+    assert _import(root, str(tmp_path / "m.docx"))[0] == ExitStatus.OK
+    release = load_release(root / "releases" / "m.md", ws)
+    assert end not in release.body and len(release.media_contacts) == 2 and release.about
