@@ -41,7 +41,7 @@ def import_(
     out with a warning. What could not be placed stays in the body and is listed with its paragraph.
 
     Examples:
-      pressctl import releases/sample.docx
+      pressctl import releases/test-bay.docx
       pressctl import launch-chi.docx --translation-of releases/launch.md
     """
     from pressctl.importer.run import import_docx

@@ -87,8 +87,9 @@ def read_docx(path: Path) -> DocxContent:
         raise _refuse(path, "not a .docx file (not a zip archive)", "save the document from Word as .docx (Word Document)") from None
     content = DocxContent(
         html="",
-        insertions=len(re.findall(r"<w:ins\b", xml)),
-        deletions=len(re.findall(r"<w:del\b", xml)),
+        # A moved passage counts as both: its new place is kept, its old place left out (as mammoth reads it).
+        insertions=len(re.findall(r"<w:(?:ins|moveTo)[\s>/]", xml)),
+        deletions=len(re.findall(r"<w:(?:del|moveFrom)[\s>/]", xml)),
         comments=len(re.findall(r"<w:comment\b", comments)) or len(re.findall(r"<w:commentRangeStart\b", xml)),
     )
 
