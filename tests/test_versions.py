@@ -181,3 +181,12 @@ def test_figures_written_each_language_s_way_agree(tmp_path: Path, english: str,
     main = root / "releases" / "f.md"
     main.write_text(f"---\ntitle: T\ndate: 2030-06-03\ntranslations: {{zh-HK: f.zh-HK.md}}\n---\n\n{english}.\n", encoding="utf-8")
     assert differences(load_release_set(main, ws)) == []
+
+
+def test_a_name_in_quotation_marks_is_not_a_quote(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    main = _pair(root)
+    zh = root / "releases" / "coral.zh-HK.md"
+    text = zh.read_text(encoding="utf-8").replace("今日啟用", "今日啟用「珊瑚培育實驗室」及「海洋初創企業培育及測試計劃」，")
+    zh.write_text(text, encoding="utf-8")
+    assert differences(load_release_set(main, ws)) == []

@@ -160,7 +160,8 @@ def facts_of(release: Release) -> VersionFacts:
     quotes, quote_where = 0, ""
     for text, where, quoted, opens in _paragraphs(release):
         facts.extend(_paragraph_facts(text, where, release.date.year, numbers))
-        long_quote = any(len(q) >= (15 if release.locale.cjk else 40) for q in _QUOTE.findall(text))
+        # A person quoted, not a name in quotation marks (a programme, 「潮汐能源測試灣」): long passages only.
+        long_quote = any(len(q) >= (25 if release.locale.cjk else 60) for q in _QUOTE.findall(text))
         if opens or (not quoted and long_quote):
             quotes += 1
             quote_where = quote_where or where
