@@ -190,3 +190,18 @@ def test_a_name_in_quotation_marks_is_not_a_quote(tmp_path: Path) -> None:
     text = zh.read_text(encoding="utf-8").replace("今日啟用", "今日啟用「珊瑚培育實驗室」及「海洋初創企業培育及測試計劃」，")
     zh.write_text(text, encoding="utf-8")
     assert differences(load_release_set(main, ws)) == []
+
+
+def test_schedule_refuses_differences_naming_the_user_s_files(tmp_path: Path) -> None:
+    root, _ = make_workspace(tmp_path)
+    main = _pair(root, area="二千六百")
+    contacts = write_contacts(tmp_path / "list.csv", 2)
+    env = Env.for_test(cwd=root)
+    done = runner.invoke(app, ["schedule", str(main), "-c", str(contacts), "--at", "2030-06-03 10:00"], obj=env)
+    assert done.exit_code == ExitStatus.BAD_INPUT, done.output
+    flat = " ".join(done.output.split())
+    assert f"{root / 'releases' / 'coral.zh-HK.md'}:8: figure '二千六百'" in flat and ".pressctl" not in flat, done.output
+    allowed = runner.invoke(
+        app, ["schedule", str(main), "-c", str(contacts), "--at", "2030-06-03 10:00", "--allow-differences"], obj=env
+    )
+    assert allowed.exit_code == ExitStatus.OK, allowed.output

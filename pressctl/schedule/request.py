@@ -23,6 +23,7 @@ from pressctl.release.load import load_release_set
 from pressctl.schedule.snapshot import release_files, snapshot_files, snapshot_workspace
 from pressctl.send.sender import CampaignSender
 from pressctl.times import format_local, parse_at
+from pressctl.versions.gate import VersionsDiffer
 
 __all__ = ["ScheduleRequest", "open_store", "schedule_release"]
 
@@ -56,6 +57,9 @@ def _relocate(exc: PressctlError, snapshot: Path, sources: Sequence[SourceFile])
             if exc.where.startswith(copy):
                 exc.where = source.source + exc.where[len(copy) :]
                 break
+    if isinstance(exc, VersionsDiffer):  # each difference names two files of the snapshot
+        for source in sources:
+            exc.lines = tuple(line.replace(str(snapshot / source.snapshot), source.source) for line in exc.lines)
     return exc
 
 
