@@ -312,3 +312,29 @@ def test_each_end_mark_ends_the_body(tmp_path: Path, end: str) -> None:
     assert _import(root, str(tmp_path / "m.docx"))[0] == ExitStatus.OK
     release = load_release(root / "releases" / "m.md", ws)
     assert end not in release.body and len(release.media_contacts) == 2 and release.about
+
+
+def test_a_simplified_docx_is_read_as_the_simplified_version(tmp_path: Path) -> None:
+    """新闻稿, 即时发布, 关于, 传媒查询: the Simplified words mark the same parts; the script names the version."""
+    import opencc
+
+    cc = opencc.OpenCC("hk2s")
+
+    def simplified(value: object) -> object:
+        if isinstance(value, str):
+            return cc.convert(value)
+        if isinstance(value, list):
+            return [simplified(v) for v in value]
+        return value
+
+    root, ws = make_workspace(tmp_path)
+    build_docx(tmp_path / "coral.docx", ENGLISH)
+    doc = dataclasses.replace(CHINESE, **{f.name: simplified(getattr(CHINESE, f.name)) for f in dataclasses.fields(CHINESE)})
+    assert doc.markers == ["新闻稿", "即时发布"] and doc.media_heading == "传媒查询"
+    build_docx(tmp_path / "coral-sc.docx", doc)
+    assert _import(root, str(tmp_path / "coral.docx"))[0] == ExitStatus.OK
+    code, out = _import(root, str(tmp_path / "coral-sc.docx"), "--translation-of", str(root / "releases" / "coral.md"))
+    assert code == ExitStatus.OK, out
+    zh = load_release_set(root / "releases" / "coral.md", ws)[1]
+    assert zh.language == "zh-CN" and zh.title == "海景科学园启用珊瑚培育实验室" and zh.dateline == "香港"
+    assert [a.organisation for a in zh.about] == ["海景科学园"] and len(zh.media_contacts) == 2
