@@ -338,3 +338,17 @@ def test_a_simplified_docx_is_read_as_the_simplified_version(tmp_path: Path) -> 
     zh = load_release_set(root / "releases" / "coral.md", ws)[1]
     assert zh.language == "zh-CN" and zh.title == "海景科学园启用珊瑚培育实验室" and zh.dateline == "香港"
     assert [a.organisation for a in zh.about] == ["海景科学园"] and len(zh.media_contacts) == 2
+
+
+def test_before_the_end_mark_a_section_called_about_is_body(tmp_path: Path) -> None:
+    root, ws = make_workspace(tmp_path)
+    build_docx(tmp_path / "b.docx", ENGLISH, extra=["About the tanks", "Contact the lab team for a visit."])
+    assert _import(root, str(tmp_path / "b.docx"))[0] == ExitStatus.OK
+    release = load_release(root / "releases" / "b.md", ws)
+    assert "About the tanks" in release.body and "Contact the lab team" in release.body
+    assert [a.organisation for a in release.about] == ["Harbourview Science Park"] and len(release.media_contacts) == 2
+    no_end = dataclasses.replace(ENGLISH, end="")
+    build_docx(tmp_path / "n.docx", no_end)
+    assert _import(root, str(tmp_path / "n.docx"))[0] == ExitStatus.OK
+    release = load_release(root / "releases" / "n.md", ws)
+    assert "fictional innovation campus" not in release.body and len(release.media_contacts) == 2

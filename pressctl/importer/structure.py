@@ -213,11 +213,14 @@ def place_blocks(blocks: Sequence[Block], *, zone: ZoneInfo) -> Structure:
 
 
 def _body(blocks: Sequence[Block], i: int, s: Structure) -> int:
+    # With an end mark ahead, everything before it is body ("About the lab" may head a section of it);
+    # without one, an About or media heading ends the body.
+    end_ahead = any(_is_end(b) for b in blocks[i:])
     while i < len(blocks):
         block = blocks[i]
         if _is_end(block):
             return i + 1
-        if _about_of(block) is not None or _is_media(block):
+        if not end_ahead and (_about_of(block) is not None or _is_media(block)):
             return i
         if block.kind == "image":
             for image in block.images:
@@ -264,7 +267,7 @@ def _sections(blocks: Sequence[Block], i: int, s: Structure) -> None:
                     width = max(len(r) for r in nxt.cells)
                     columns += [[line for r in nxt.cells if c < len(r) for line in r[c].split("\n")] for c in range(width)]
                 else:
-                    columns[-1 if nxt.kind != "table" else 0].extend(nxt.lines)
+                    columns[-1].extend(nxt.lines)
                 j += 1
             people, unplaced = read_contacts(columns)
             s.media_contacts.extend(people)
