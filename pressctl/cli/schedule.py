@@ -172,7 +172,7 @@ def add(
         skip_advance=skip_advance or None,
         copy_to=[option_address(a, option="--copy-to") for a in copy_to or ()],
     )
-    ledger = db.resolve() if db is not None else workspace.ledger_path
+    ledger = jobs_ledger(env, db) if db is not None else workspace.ledger_path
     notice = check_workspace_list(workspace.suppression_path)  # unreadable: one line, no job
     if notice:
         warn(env, notice)
@@ -228,7 +228,7 @@ def add(
 
 
 def _warn_cap(
-    env: Env, workspace: Workspace, options: dict[str, Any], *, ledger: Path, at: Any, wanted: int, zone: Any
+    env: Env, workspace: Workspace, options: dict[str, Any], *, ledger: Path | str, at: Any, wanted: int, zone: Any
 ) -> None:
     """A warning now when the relay account's daily cap will not fit the whole job at its time."""
     from pressctl.send.caps import cap_at_lift

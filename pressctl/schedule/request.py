@@ -27,7 +27,7 @@ from pressctl.times import format_local, parse_at
 __all__ = ["ScheduleRequest", "open_store", "schedule_release"]
 
 
-def open_store(path: Path, *, clock: Clock = system_clock) -> JobStore:
+def open_store(path: Path | str, *, clock: Clock = system_clock) -> JobStore:
     """The jobs of the ledger at ``path``."""
     return JobStore(connect(path), clock=clock)
 
@@ -132,6 +132,7 @@ def schedule_release(
             sources=snap.sources,
             options=request.options,
             recipients=recipients,
+            files=[(src.snapshot, src.sha256, (final / src.snapshot).read_bytes()) for src in snap.sources],
         )
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
