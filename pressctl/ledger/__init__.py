@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+
 from pressctl.clock import system_clock
 from pressctl.ledger.campaigns import Campaigns
 from pressctl.ledger.caps import Caps

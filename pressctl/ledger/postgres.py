@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import psycopg
@@ -80,7 +80,7 @@ def _sql(sql: str) -> str:
 class _Row(tuple[Any, ...]):
     """A row by position or by column name, like ``sqlite3.Row`` (and unpacked like a tuple)."""
 
-    _index: dict[str, int] = {}
+    _index: ClassVar[dict[str, int]] = {}
 
     def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
         if isinstance(key, str):
@@ -148,10 +148,8 @@ class PostgresConnection:
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor:
         try:
-            if params:
-                cur = self._db.execute(_sql(sql), list(params))  # type: ignore[call-overload]
-            else:
-                cur = self._db.execute(sql)  # type: ignore[call-overload]
+            # Without parameters the text goes as it is (a literal % stays one; the baseline's several statements).
+            cur = self._db.execute(_sql(sql), list(params)) if params else self._db.execute(sql)  # type: ignore[call-overload]
         except psycopg.Error as exc:
             raise _translated(exc) from None
         return _Cursor(cur)
