@@ -7,12 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from pg_support import ledger_store, postgres
 
 from pressctl.errors import InputError
 from pressctl.ledger import Ledger
 from pressctl.ledger.records import RecipientRow
 from pressctl.ledger.stores import LedgerName, connect
-from pg_support import ledger_store, postgres
 
 __all__ = ["ledger_store", "postgres"]  # the fixtures, for pytest
 

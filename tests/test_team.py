@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import signal
 import time
@@ -117,8 +118,8 @@ def test_a_job_scheduled_by_one_officer_is_sent_by_dispatch_in_the_others_worksp
     with SmtpTestServer() as server:
         for ws in (office.a, office.b):  # the same files in both folders (git or the shared drive)
             text = (ws / "pressctl.toml").read_text(encoding="utf-8")
-            (ws / "pressctl.toml").write_text(text.replace("[smtp]\n", f'[smtp]\nurl = "{server.url()}"\n', 1)
-                                              if "[smtp]\n" in text else text + f'\n[smtp]\nurl = "{server.url()}"\n',
+            text, found = re.subn(r"(?m)^\[smtp\]\n", f'[smtp]\nurl = "{server.url()}"\n', text, count=1)
+            (ws / "pressctl.toml").write_text(text if found else text + f'\n[smtp]\nurl = "{server.url()}"\n',
                                               encoding="utf-8")
             set_embargo_line(ws / "releases" / "fellows.md", lift)
         scheduled = office.run(office.a, "schedule", str(release), "-c", str(office.a / "contacts" / "desks.csv"))
@@ -166,7 +167,8 @@ def test_the_database_stopped_mid_run_stops_in_one_line_and_a_rerun_resumes(offi
         assert code in (1, 2), out + err
         lines = [line for line in err.splitlines() if line.strip()]
         assert len(lines) == 1 and "Traceback" not in err and "internal error" not in err, err
-        assert "database" in lines[0] and "run the same command again" in lines[0]
+        assert "connection to the database was lost" in lines[0] and "run the same command again" in lines[0], err
+        assert "resumes and sends nobody twice" in lines[0]
         assert "PASSWORD" not in err and postgres.env()["PRESSCTL_LEDGER_PASSWORD"] not in out + err
         again = office.run(office.a, *_send(office, office.a, server, "--rate", "100/s"))
         assert again.returncode == 0, again.stdout + again.stderr
