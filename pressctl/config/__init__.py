@@ -85,6 +85,8 @@ class Workspace:
         has (pressctl.children)."""
         names = [r.password_env for r in self.smtp_relays if r.password_env]
         names += [self.bounces.password_env, *(box.password_env for box in self.bounces.mailboxes)]
+        if isinstance(self.ledger, str):  # a shared ledger: libpq's own password variable too
+            names.append("PGPASSWORD")
         return tuple(dict.fromkeys(name for name in names if name))
 
     @property
