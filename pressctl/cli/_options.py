@@ -183,7 +183,7 @@ LedgerDb = Annotated[
     typer.Option(
         "--db",
         help="The ledger: a file, or a shared database as postgresql://USER@HOST:5432/DB (its password in "
-        "PRESSCTL_LEDGER_PASSWORD or ~/.pgpass). Default: [ledger] url, else .pressctl/ledger.sqlite3.",
+        "PRESSCTL_LEDGER_PASSWORD or ~/.pgpass). Default: \\[ledger] url, else .pressctl/ledger.sqlite3.",
     ),
 ]
 

@@ -12,7 +12,6 @@ the job is delivered with this one's (the workspace folder is shared by git or a
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from pathlib import Path, PurePosixPath
 
@@ -42,25 +41,20 @@ def local_job(job: Job, store: JobStore, here: Workspace | None) -> Job:
 
 
 def _write_out(job: Job, files: list[tuple[str, str, bytes]], jobs_dir: Path) -> Path:
-    """The ledger's copy of the snapshot as ``jobs_dir/<id>.ledger`` (private), every digest checked."""
-    final = jobs_dir / f"{job.id}.ledger"
-    partial = jobs_dir / f".{job.id}.ledger.partial"
+    """The ledger's copy of the snapshot as ``jobs_dir/<id>.ledger`` (private), every digest checked. Written
+    afresh each time the job is taken up here (a copy cut short is simply written again; the dispatcher checks
+    every file's digest again before sending)."""
+    folder = jobs_dir / f"{job.id}.ledger"
     private_dir(jobs_dir)
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        for place, digest, data in files:
-            relative = PurePosixPath(place)
-            if relative.is_absolute() or ".." in relative.parts or bytes_sha256(data) != digest:
-                raise InputError(
-                    f"job {job.id}: the ledger's copy of {place} is not what was scheduled",
-                    hint="cancel the job and schedule the release again",
-                )
-            target = partial / relative
-            private_dir(target.parent)
-            private_write(target, data)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(partial, final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    return final
+    shutil.rmtree(folder, ignore_errors=True)
+    for place, digest, data in files:
+        relative = PurePosixPath(place)
+        if relative.is_absolute() or ".." in relative.parts or bytes_sha256(data) != digest:
+            raise InputError(
+                f"job {job.id}: the ledger's copy of {place} is not what was scheduled",
+                hint="cancel the job and schedule the release again",
+            )
+        target = folder / relative
+        private_dir(target.parent)
+        private_write(target, data)
+    return folder
