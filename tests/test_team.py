@@ -62,6 +62,20 @@ def test_two_officers_sending_the_same_release_deliver_each_recipient_once(offic
         assert len(ledger.campaigns.all()) == 1  # one campaign: the same release and list, from either folder
 
 
+def test_the_second_officer_is_told_who_is_sending_the_release_and_sends_nothing(office: Office) -> None:
+    """One sender per release across folders and machines: the lock is the release's slug in a shared ledger
+    (by folder, the second officer's run would reset the first's messages in flight and send them again)."""
+    with SmtpTestServer() as server:
+        first = office.start(office.a, *_send(office, office.a, server, "--rate", "10/s"))
+        assert wait_for(lambda: len(server.accepted) >= 3, 60)
+        second = office.run(office.b, *_send(office, office.b, server))
+        assert first.wait(timeout=180) == 0, first.communicate()
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "is being sent by another pressctl: pid" in second.stderr and "nothing was sent" in second.stderr
+    delivered = Counter(m.rcpt for m in server.accepted)
+    assert len(delivered) == 40 and set(delivered.values()) == {1}
+
+
 def test_kill_9_of_one_and_a_rerun_from_the_other_leaves_nobody_twice_and_nobody_lost(office: Office) -> None:
     with SmtpTestServer() as server:
         first = office.start(office.a, *_send(office, office.a, server, "--rate", "10/s"))
