@@ -79,6 +79,8 @@ def test_unreachable_and_wrong_password_are_one_line_with_exit_1(pg: PostgresSer
     with pytest.raises(LedgerError) as err:
         Ledger(re.sub(r":\d+/", ":9/", url))
     assert err.value.exit_code == ExitStatus.FAILED and "cannot reach" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(LedgerError, match="cannot reach.*SSL"):  # TLS required, and this server has none
+        Ledger(url.replace("sslmode=disable", "sslmode=require"))
     monkeypatch.setenv("PRESSCTL_LEDGER_PASSWORD", "not-the-password")
     with pytest.raises(LedgerError) as err:
         Ledger(url)

@@ -39,3 +39,15 @@ def test_the_ledger_password_never_reaches_a_child_and_the_url_never_holds_it(tm
     assert "hunter2" not in str(err.value) and "PRESSCTL_LEDGER_PASSWORD" in str(err.value)
     config.write_text(base + '\n[ledger]\nurl = "shared/ledger.sqlite3"\n', encoding="utf-8")
     assert load_workspace(ws).ledger_path == ws.resolve() / "shared" / "ledger.sqlite3"
+
+
+def test_an_unreachable_database_and_a_password_in_db_are_one_line_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = make_workspace(tmp_path)
+    monkeypatch.setenv("PRESSCTL_LEDGER_PASSWORD", "office-pw-123")
+    down = invoke(ws, "report", "--db", "postgresql://press@127.0.0.1:9/pressctl?connect_timeout=3", monkeypatch=monkeypatch)
+    assert down.exit_code == 1, down.stdout + down.stderr
+    lines = [line for line in down.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot reach the ledger's database" in lines[0] and "office-pw-123" not in down.stderr
+    inline = invoke(ws, "campaigns", "--db", "postgresql://press:hunter2@127.0.0.1:9/pressctl", monkeypatch=monkeypatch)
+    assert inline.exit_code == 2 and "hunter2" not in inline.stdout + inline.stderr
+    assert "holds a password" in inline.stderr
