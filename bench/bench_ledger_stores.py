@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from pg_support import PostgresServer  # noqa: E402
+from pg_support import PostgresServer
 
-from pressctl.ledger import Ledger  # noqa: E402
-from pressctl.ledger.records import RecipientRow  # noqa: E402
+from pressctl.ledger import Ledger
+from pressctl.ledger.records import RecipientRow
 
 RELAY = "smtp://press@relay.example:587"
 

@@ -79,7 +79,7 @@ def test_unreachable_and_wrong_password_are_one_line_with_exit_1(pg: PostgresSer
     with pytest.raises(LedgerError) as err:
         Ledger(re.sub(r":\d+/", ":9/", url))
     assert err.value.exit_code == ExitStatus.FAILED and "cannot reach" in str(err.value) and "\n" not in str(err.value)
-    with pytest.raises(LedgerError, match="cannot reach.*SSL"):  # TLS required, and this server has none
+    with pytest.raises(LedgerError, match=r"cannot reach.*SSL"):  # TLS required, and this server has none
         Ledger(url.replace("sslmode=disable", "sslmode=require"))
     monkeypatch.setenv("PRESSCTL_LEDGER_PASSWORD", "not-the-password")
     with pytest.raises(LedgerError) as err:
@@ -164,6 +164,10 @@ def test_ledger_copy_gives_the_same_report_campaigns_suppressions_and_jobs(
     assert "PostgreSQL 15" in check.stdout and f"version {SCHEMA_VERSION}" in check.stdout
     assert "1 campaign(s), 1 job(s) waiting, 1 suppression(s)" in check.stdout
     assert re.search(r"clock\s+[+-]\d+\.\d s from this machine's\n", check.stdout), check.stdout
+    assert "this machine has the workspace secret" in check.stdout
+    (ws / ".pressctl" / "secret").unlink()  # another officer's machine, before its first send
+    check = invoke(ws, "ledger", "check", monkeypatch=monkeypatch)
+    assert "none on this machine yet: copy .pressctl/secret" in check.stdout
     with Ledger(url) as ledger:  # the next campaign follows the copied numbers
         assert ledger.campaigns.create(fingerprint="n", release_path="n", slug="n", title="n", lists=[], options={}).id == 2
 

@@ -70,11 +70,12 @@ def check(env: Env, db: LedgerDb = None, config: ConfigFile = None) -> None:
     """
     from pressctl.ledger import Ledger
     from pressctl.ledger.migrations import SCHEMA_VERSION
-    from pressctl.ledger.stores import exists
+    from pressctl.ledger.stores import exists, is_shared
     from pressctl.ledger.transfer import check_store
     from pressctl.present import aligned
 
     name = _name(env, db, config)
+    workspace = workspace_for(env, None, config)
     if not exists(name):
         raise InputError("no ledger here yet", where=str(name), hint="run `pressctl send` first, or point --db at the ledger")
     with Ledger(name) as ledger:
@@ -89,6 +90,12 @@ def check(env: Env, db: LedgerDb = None, config: ConfigFile = None) -> None:
         "holds": f"{found.campaigns} campaign(s), {found.jobs_waiting} job(s) waiting, {found.suppressions} suppression(s)",
         "clock": clock,
     }
+    if is_shared(name):  # every machine signs unsubscribe tokens and VERP addresses with the same secret
+        rows["secret"] = (
+            "this machine has the workspace secret (the same file on every machine: docs/team.md)"
+            if (workspace.state_dir / "secret").is_file()
+            else "none on this machine yet: copy .pressctl/secret from another officer's machine before sending here"
+        )
     for line in aligned(rows):
         env.out.print(escape(line))
     if not found.clock_ok:
