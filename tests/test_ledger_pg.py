@@ -201,3 +201,23 @@ def test_the_baseline_is_the_sqlite_schema_at_its_version(pg: PostgresServer, tm
     for table in ("pressctl_schema", "job_files"):  # the version table; a migration after the baseline
         server.pop(table, None)
     assert server == lite
+
+
+def test_notes_suppressions_and_known_addresses_on_the_server(pg: PostgresServer) -> None:
+    from pressctl.ledger.inbound import Note
+
+    url = pg.new_database()
+    now = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)
+    with Ledger(url, clock=lambda: now) as ledger:
+        note = Note(handled_key="<r1@news.example>", kind="unconfirmed-unsubscribe", source="INBOX 7",
+                    sender="desk@news.example", subject="unsubscribe", detail="please remove me")
+        ledger.inbound.record_notes([note, note], now=now)
+        ledger.inbound.record_notes([note], now=now)  # written once
+        assert [(n.handled_key, n.kind, n.campaign_id) for n in ledger.inbound.notes()] == [
+            ("<r1@news.example>", "unconfirmed-unsubscribe", None)
+        ]
+        assert ledger.suppressions.add("Desk@News.Example", reason="asked 100% sure", origin="manual")
+        assert not ledger.suppressions.add("desk@news.example", reason="again", origin="manual")
+        assert ledger.suppressions.all() == {"desk@news.example": ("asked 100% sure", "manual", "2030-03-12T02:00:00.000+00:00")}
+        assert ledger.suppressions.known_addresses() == {"desk@news.example"}
+        assert ledger.suppressions.remove("desk@news.example") and ledger.suppressions.all() == {}

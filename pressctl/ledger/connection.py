@@ -3,9 +3,9 @@
 Each table family (:mod:`~pressctl.ledger.campaigns`, :mod:`~pressctl.ledger.recipients`,
 :mod:`~pressctl.ledger.caps`, :mod:`~pressctl.ledger.locks`, :mod:`~pressctl.ledger.suppressions`,
 :mod:`~pressctl.ledger.inbound`, :mod:`~pressctl.ledger.jobs`) holds its own SQL and runs it through a
-:class:`Connection`; only the connection knows the database. Today that is SQLite, one file
-(:mod:`pressctl.ledger.sqlite`, the only module that imports ``sqlite3``). The primitives the promises rest
-on are the connection's, so the second store (PostgreSQL) is a second implementation of this
+:class:`Connection`; only the connection knows the database: SQLite, one file (the default,
+:mod:`pressctl.ledger.sqlite`, the only module that imports ``sqlite3``), or an office's shared PostgreSQL
+database. The primitives the promises rest on are the connection's, so the second store is a second implementation of this
 interface (:mod:`pressctl.ledger.postgres`, the only module that imports ``psycopg``), chosen in
 :func:`pressctl.ledger.stores.connect`, and no caller changes:
 
