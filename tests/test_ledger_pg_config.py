@@ -51,3 +51,11 @@ def test_an_unreachable_database_and_a_password_in_db_are_one_line_each(tmp_path
     inline = invoke(ws, "campaigns", "--db", "postgresql://press:hunter2@127.0.0.1:9/pressctl", monkeypatch=monkeypatch)
     assert inline.exit_code == 2 and "hunter2" not in inline.stdout + inline.stderr
     assert "holds a password" in inline.stderr
+
+
+@pytest.mark.parametrize("url", ["postgresql://press@127.0.0.1:port/pressctl", "postgresql://press@127.0.0.1:5432/pressctl?sslmode=nonsense"])
+def test_a_url_libpq_cannot_read_is_one_line(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = make_workspace(tmp_path)
+    result = invoke(ws, "campaigns", "--db", url, monkeypatch=monkeypatch)
+    assert result.exit_code in (1, 2) and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1, result.stderr

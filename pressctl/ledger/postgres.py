@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import psycopg.errors
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import RowMaker
 
 from pressctl.errors import ExitStatus, InputError, LedgerError
@@ -39,7 +40,17 @@ from pressctl.ledger.migrations import migrate
 __all__ = ["PASSWORD_ENV", "PostgresConnection", "open_postgres"]
 
 PASSWORD_ENV = "PRESSCTL_LEDGER_PASSWORD"
-_CONNECT_TIMEOUT = 10  # seconds; an unreachable server is one line, not a hang
+# What a connection gets unless the URL says otherwise: an unreachable server is one line, not a hang; a
+# server that vanished without closing the connection (a network cut) is noticed in about a minute; another
+# machine's lock held longer than LOCK_WAIT is an error, not a wait for ever (SQLite's busy timeout).
+_DEFAULTS = {
+    "connect_timeout": "10",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "60000",
+}
+LOCK_WAIT = 30  # seconds
 
 
 def _first_line(exc: BaseException) -> str:
@@ -51,6 +62,8 @@ def _translated(exc: psycopg.Error) -> StoreError:
     text = _first_line(exc)
     if isinstance(exc, psycopg.errors.UniqueViolation):
         return DuplicateKey(text)
+    if isinstance(exc, psycopg.errors.LockNotAvailable):
+        return StoreError(f"another pressctl held the ledger's lock for over {LOCK_WAIT} s ({text}); try again")
     if isinstance(exc, (psycopg.errors.DiskFull, psycopg.errors.OutOfMemory)):
         return StoreFull(text)
     if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)) and not isinstance(
@@ -236,8 +249,13 @@ class PostgresConnection:
 
 
 def _check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.password is not None:
+    try:
+        parts = urlsplit(url)
+        password, _port = parts.password, parts.port
+    except ValueError as exc:  # a port that is not a number
+        raise InputError(f"the ledger's URL cannot be read ({exc})", where=url.split("@")[-1],
+                         hint="write it as postgresql://USER@HOST:5432/DATABASE?sslmode=verify-full") from None
+    if password is not None:
         raise InputError(
             "the ledger's URL holds a password; it was not used",
             where=_without_password(url),
@@ -268,16 +286,25 @@ def open_postgres(url: str, *, environ: dict[str, str] | None = None) -> Connect
     _check_url(url)
     env = os.environ if environ is None else environ
     password = env.get(PASSWORD_ENV) or None
+    try:
+        given = conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        raise InputError(f"the ledger's URL cannot be read ({_first_line(exc)})", where=url,
+                         hint="write it as postgresql://USER@HOST:5432/DATABASE?sslmode=verify-full") from None
+
+    settings: dict[str, Any] = {k: v for k, v in _DEFAULTS.items() if k not in given}
+    options = str(given.get("options") or "")
+    if "lock_timeout" not in options:
+        settings["options"] = f"{options} -c lock_timeout={LOCK_WAIT * 1000}".strip()
+    if password is not None:
+        settings["password"] = password
 
     def connect() -> psycopg.Connection[Any]:
-        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": _CONNECT_TIMEOUT, "row_factory": _rows}
-        if password is not None:
-            kwargs["password"] = password
-        return psycopg.connect(url, **kwargs)
+        return psycopg.connect(url, autocommit=True, row_factory=_rows, **settings)
 
     try:
         db = connect()
-    except psycopg.Error as exc:
+    except (psycopg.Error, ValueError) as exc:  # ValueError: a URL libpq cannot read
         raise _failed(
             f"cannot reach the ledger's database ({_first_line(exc)})",
             url,
