@@ -18,11 +18,11 @@ from pressctl.send.plan import SendPlan
 __all__ = ["ReleaseLock", "busy_error", "release_key"]
 
 
-def release_key(plan: SendPlan) -> str:
-    """The lock name of a release: its workspace and slug (every campaign of it, any --where or --lang). In
-    a shared ledger (PostgreSQL) the slug alone: every officer's workspace, wherever its folder is, and the
-    dispatcher's snapshot of it send the same release, one at a time."""
-    scope = "shared" if is_shared(plan.ledger_path) else str(plan.workspace.root.resolve())
+def release_key(plan: SendPlan, ledger: Ledger) -> str:
+    """The lock name of a release in ``ledger``: its workspace and slug (every campaign of it, any --where or
+    --lang). In a shared ledger (PostgreSQL) the slug alone: every officer's workspace, wherever its folder
+    is, and the dispatcher's snapshot of it send the same release, one at a time."""
+    scope = "shared" if is_shared(ledger.path) else str(plan.workspace.root.resolve())
     return f"{scope}::{plan.main.slug}"
 
 

@@ -129,7 +129,7 @@ def run_send(
     the run raises LedgerError saying how many messages were handed over.
     """
     stop = stop or threading.Event()
-    lock = ReleaseLock(ledger, release_key(plan), purpose=purpose, zone=plan.workspace.zone)
+    lock = ReleaseLock(ledger, release_key(plan, ledger), purpose=purpose, zone=plan.workspace.zone)
     try:
         lock.acquire(wait=wait, stop=stop, on_wait=on_wait, busy=lambda holder: busy_error(plan, holder))
     except (StoreError, OSError) as exc:
