@@ -66,9 +66,10 @@ def test_the_second_officer_is_told_who_is_sending_the_release_and_sends_nothing
     """One sender per release across folders and machines: the lock is the release's slug in a shared ledger
     (by folder, the second officer's run would reset the first's messages in flight and send them again)."""
     with SmtpTestServer() as server:
-        first = office.start(office.a, *_send(office, office.a, server, "--rate", "10/s"))
-        assert wait_for(lambda: len(server.accepted) >= 3, 60)
+        first = office.start(office.a, *_send(office, office.a, server, "--rate", "2/s"))  # ~20 s
+        assert wait_for(lambda: len(server.accepted) >= 2, 60)
         second = office.run(office.b, *_send(office, office.b, server))
+        assert len(server.accepted) < 40  # the first was still sending when the second was refused
         assert first.wait(timeout=180) == 0, first.communicate()
     assert second.returncode == 1, second.stdout + second.stderr
     assert "is being sent by another pressctl: pid" in second.stderr and "nothing was sent" in second.stderr
