@@ -41,7 +41,7 @@ def copy(
     suppressions, bounces and replies, scheduled jobs with their snapshots. Rows the target has already are
     left as they are, so it can be run again; the campaigns keep their numbers.
 
-    Then point every workspace at it with [ledger] url in pressctl.toml.
+    Then point every workspace at it with \\[ledger] url in pressctl.toml.
 
     Example: PRESSCTL_LEDGER_PASSWORD=... pressctl ledger copy --to postgresql://press@db.hvsp.example/pressctl
     """
