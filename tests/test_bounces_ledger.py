@@ -1,16 +1,21 @@
-"""The ledger as the bounce store (pressctl.bounces.store.LedgerStore over a real SQLite ledger): the rules
-of issue 12 that span rows and campaigns: soft bounces 3 in 90 days, delayed, refused-at-send stays failed."""
+"""The ledger as the bounce store (pressctl.bounces.store.LedgerStore over a real ledger, in each store:
+``ledger_store``): the rules of issue 12 that span rows and campaigns: soft bounces 3 in 90 days, delayed,
+refused-at-send stays failed."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+from pg_support import ledger_store, postgres
+
 from pressctl.bounces.plan import Suppression
 from pressctl.bounces.run import process_message
 from pressctl.bounces.store import LedgerStore
 from pressctl.ledger import Ledger
 from pressctl.ledger.records import RecipientRow
+
+__all__ = ["ledger_store", "postgres"]  # the fixtures, for pytest
 
 T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
 ADDRESS = "kelly.so@harbourtimes.example"
@@ -67,9 +72,9 @@ def _handle(ledger: Ledger, raw: bytes, when: dt.datetime, suppressed: list[Supp
     process_message("test", raw, LedgerStore(ledger), now=when, suppress=suppressed.append)
 
 
-def test_three_soft_bounces_within_90_days_across_campaigns_suppress(tmp_path: Path) -> None:
+def test_three_soft_bounces_within_90_days_across_campaigns_suppress(ledger_store: Path | str) -> None:
     suppressed: list[Suppression] = []
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
+    with Ledger(ledger_store) as ledger:
         mids = [_campaign(ledger, n) for n in (1, 2, 3, 4)]
         # the first is too old to count by the time of the fourth
         _handle(ledger, _dsn(1, mids[0], action="failed", status="4.2.2"), T0 - dt.timedelta(days=120), suppressed)
@@ -88,9 +93,9 @@ def test_three_soft_bounces_within_90_days_across_campaigns_suppress(tmp_path: P
         assert len(suppressed) == 1 and len(ledger.inbound.soft_bounce_times(ADDRESS)) == 4
 
 
-def test_delayed_is_recorded_and_suppresses_nobody(tmp_path: Path) -> None:
+def test_delayed_is_recorded_and_suppresses_nobody(ledger_store: Path | str) -> None:
     suppressed: list[Suppression] = []
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
+    with Ledger(ledger_store) as ledger:
         mid = _campaign(ledger, 1)
         _handle(ledger, _dsn(1, mid, action="delayed", status="4.4.1"), T0, suppressed)
         record = ledger.recipients.get(1, ADDRESS)
@@ -98,9 +103,9 @@ def test_delayed_is_recorded_and_suppresses_nobody(tmp_path: Path) -> None:
         assert suppressed == [] and ledger.inbound.soft_bounce_times(ADDRESS) == []
 
 
-def test_a_hard_bounce_marks_bounced_counts_as_final_and_a_refused_row_stays_failed(tmp_path: Path) -> None:
+def test_a_hard_bounce_marks_bounced_counts_as_final_and_a_refused_row_stays_failed(ledger_store: Path | str) -> None:
     suppressed: list[Suppression] = []
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
+    with Ledger(ledger_store) as ledger:
         sent = _campaign(ledger, 1)
         refused = _campaign(ledger, 2, status="failed")
         _handle(ledger, _dsn(1, sent, action="failed", status="5.1.1"), T0, suppressed)

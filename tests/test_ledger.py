@@ -1,4 +1,5 @@
-"""The ledger on a real SQLite file: campaigns, recipient rows, before/after writes, resuming."""
+"""The ledger in each store (a real SQLite file, a real PostgreSQL database: ``ledger_store``): campaigns,
+recipient rows, before/after writes, resuming."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from pg_support import ledger_store, postgres
 
 from pressctl.errors import InputError
 from pressctl.ledger import Ledger
 from pressctl.ledger.records import RecipientRow
-from pressctl.ledger.stores import connect
+from pressctl.ledger.stores import LedgerName, connect
+
+__all__ = ["ledger_store", "postgres"]  # the fixtures, for pytest
 
 
 def _campaign(ledger: Ledger, fingerprint: str = "fp1") -> int:
@@ -32,8 +36,8 @@ def test_wal_and_schema(tmp_path: Path) -> None:
     assert {"campaigns", "recipients"} <= tables
 
 
-def test_campaign_found_by_fingerprint(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.db") as ledger:
+def test_campaign_found_by_fingerprint(ledger_store: LedgerName) -> None:
+    with Ledger(ledger_store) as ledger:
         first = _campaign(ledger)
         again = _campaign(ledger)  # --new-campaign makes a second one with the same inputs
         other = _campaign(ledger, "fp2")
@@ -45,8 +49,8 @@ def test_campaign_found_by_fingerprint(tmp_path: Path) -> None:
         assert ledger.campaigns.find("nope") is None
 
 
-def test_rows_before_and_after_hand_over(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.db") as ledger:
+def test_rows_before_and_after_hand_over(ledger_store: LedgerName) -> None:
+    with Ledger(ledger_store) as ledger:
         cid = _campaign(ledger)
         rows = [
             RecipientRow(key="a@news.example", email="a@news.example", name="Ada Wong", language="en"),
@@ -61,7 +65,7 @@ def test_rows_before_and_after_hand_over(tmp_path: Path) -> None:
 
         assert ledger.recipients.mark_sending(cid, "a@news.example", "<m1@hvsp.example>") == 1
         # Another connection (a second process, `pressctl report`) sees the row before the reply.
-        other = connect(tmp_path / "l.db")
+        other = connect(ledger_store)
         assert other.execute("SELECT status FROM recipients WHERE key='a@news.example'").fetchone()[0] == "sending"
         ledger.recipients.mark_result(cid, "a@news.example", status="sent", code=250, reply="2.0.0 queued as X1")
         rec = ledger.recipients.get(cid, "a@news.example")
@@ -77,12 +81,12 @@ def test_rows_before_and_after_hand_over(tmp_path: Path) -> None:
         assert [r.key for r in ledger.recipients.all(cid)] == [r.key for r in rows]
 
 
-def test_in_flight_rows_are_todo_and_suppression_applies_later(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.db") as ledger:
+def test_in_flight_rows_are_todo_and_suppression_applies_later(ledger_store: LedgerName) -> None:
+    with Ledger(ledger_store) as ledger:
         cid = _campaign(ledger)
         ledger.recipients.add(cid, [RecipientRow(key=k, email=k) for k in ("a@x.test", "b@x.test")])
         ledger.recipients.mark_sending(cid, "a@x.test", "<m@hvsp.example>")  # then the process dies
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_store) as ledger:
         todo = ledger.recipients.todo(cid)
         assert todo["a@x.test"].status == "sending" and todo["a@x.test"].message_id == "<m@hvsp.example>"
         # b was suppressed since: the next run's plan says so and the row follows; a (in flight) does not.
@@ -93,8 +97,8 @@ def test_in_flight_rows_are_todo_and_suppression_applies_later(tmp_path: Path) -
         assert ledger.recipients.totals(cid)["suppressed"] == 1 and set(ledger.recipients.todo(cid)) == {"a@x.test"}
 
 
-def test_sent_in_other_campaigns(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.db") as ledger:
+def test_sent_in_other_campaigns(ledger_store: LedgerName) -> None:
+    with Ledger(ledger_store) as ledger:
         one = _campaign(ledger, "fp1")
         ledger.recipients.add(one, [RecipientRow(key="a@x.test", email="a@x.test")])
         ledger.recipients.mark_sending(one, "a@x.test", "<m@x>")
@@ -113,8 +117,8 @@ def test_unusable_path_is_an_input_error(tmp_path: Path) -> None:
         Ledger(tmp_path / "file" / "ledger.db")
 
 
-def test_retry_failed_puts_back_failures_but_keeps_the_suppressed(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+def test_retry_failed_puts_back_failures_but_keeps_the_suppressed(ledger_store: LedgerName) -> None:
+    with Ledger(ledger_store) as ledger:
         cid = _campaign(ledger)
         keys = ["full@x.test", "policy@x.test", "dead@x.test", "ok@x.test"]
         ledger.recipients.add(cid, [RecipientRow(key=k, email=k) for k in keys])
@@ -127,8 +131,8 @@ def test_retry_failed_puts_back_failures_but_keeps_the_suppressed(tmp_path: Path
         assert ledger.recipients.final_failures(cid) == ["dead@x.test"]
 
 
-def test_earlier_receipts_prefer_the_released_version_and_ignore_tests_and_copies(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+def test_earlier_receipts_prefer_the_released_version_and_ignore_tests_and_copies(ledger_store: LedgerName) -> None:
+    with Ledger(ledger_store) as ledger:
         same = {"release_path": "/ws/releases/launch.md", "slug": "launch", "title": "T", "lists": [], "options": {}}
         advance = ledger.campaigns.create(fingerprint="a", kind="advance", **same).id  # type: ignore[arg-type]
         test = ledger.campaigns.create(fingerprint="t", kind="test", **same).id  # type: ignore[arg-type]

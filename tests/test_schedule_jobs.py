@@ -1,4 +1,5 @@
-"""The jobs table: states, atomic claims, leases, take-over of a dead dispatcher's job, cancel rules."""
+"""The jobs table: states, atomic claims, leases, take-over of a dead dispatcher's job, cancel rules (the
+store's tests on SQLite and on PostgreSQL: ``ledger_store``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg_support import ledger_store, postgres
 
 from pressctl.clock import ManualClock
 from pressctl.errors import InputError
 from pressctl.ledger.jobs import JobStore, SourceFile
 from pressctl.ledger.stores import connect
 from pressctl.owners import current_owner, owner_state
+
+__all__ = ["ledger_store", "postgres"]  # the fixtures, for pytest
 
 T0 = dt.datetime(2030, 3, 12, 1, 0, tzinfo=dt.UTC)
 
@@ -42,8 +46,8 @@ def add_job(store: JobStore, job_id: str, due: dt.datetime, **extra: Any) -> Non
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> JobStore:
-    return JobStore(connect(tmp_path / "ledger.sqlite3"), clock=ManualClock(T0))
+def store(ledger_store: Path | str) -> JobStore:
+    return JobStore(connect(ledger_store), clock=ManualClock(T0))
 
 
 def test_round_trip_and_order(store: JobStore) -> None:
@@ -84,9 +88,9 @@ def test_claim_is_once(store: JobStore) -> None:
     assert store.claim("missing", owner="host:2", lease_seconds=60) is None
 
 
-def test_expired_lease_can_be_taken_over(tmp_path: Path) -> None:
+def test_expired_lease_can_be_taken_over(ledger_store: Path | str) -> None:
     clock = ManualClock(T0)
-    store = JobStore(connect(tmp_path / "l.sqlite3"), clock=clock, owner_state=lambda owner: "unknown")
+    store = JobStore(connect(ledger_store), clock=clock, owner_state=lambda owner: "unknown")
     add_job(store, "a", T0)
     assert store.claim("a", owner="elsewhere:1", lease_seconds=60)
     clock.advance(30)
@@ -106,9 +110,9 @@ def test_expired_lease_can_be_taken_over(tmp_path: Path) -> None:
     assert store.get("a").state == "done"
 
 
-def test_dead_owner_is_taken_over_at_once(tmp_path: Path) -> None:
+def test_dead_owner_is_taken_over_at_once(ledger_store: Path | str) -> None:
     store = JobStore(
-        connect(tmp_path / "l.sqlite3"),
+        connect(ledger_store),
         clock=ManualClock(T0),
         owner_state=lambda o: "dead" if o == "h:dead" else "alive",
     )

@@ -11,12 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
+from pg_support import ledger_store, postgres
 from send_support import PRESSCTL, make_workspace, write_contacts, write_release
 from smtp_server import SmtpTestServer
 
 from pressctl.ledger import Ledger
 from pressctl.ledger.caps import CapReached
 from pressctl.ledger.records import RecipientRow
+
+__all__ = ["ledger_store", "postgres"]  # the fixtures, for pytest
 
 CAP = 30
 
@@ -75,10 +78,10 @@ def _campaign(ledger: Ledger, relay: str, n: int, name: str) -> int:
     return c.id
 
 
-def test_mark_sending_takes_room_from_the_cap_in_its_own_transaction(tmp_path: Path) -> None:
+def test_mark_sending_takes_room_from_the_cap_in_its_own_transaction(ledger_store: Path | str) -> None:
     relay = "smtp://press@relay.test:587"
     clock_now = [dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)]
-    path = tmp_path / "ledger.sqlite3"
+    path = ledger_store
     with Ledger(path, clock=lambda: clock_now[0]) as ledger:
         one = _campaign(ledger, relay, 3, "a")
         two = _campaign(ledger, relay, 3, "b")
@@ -96,9 +99,10 @@ def test_mark_sending_takes_room_from_the_cap_in_its_own_transaction(tmp_path: P
         assert ledger.recipients.mark_sending(two, "b2@x.test", "<5@x>", relay=relay, cap=3) == 1
 
 
-def test_ten_threads_on_one_account_never_pass_the_cap(tmp_path: Path) -> None:
+def test_ten_threads_on_one_account_never_pass_the_cap(ledger_store: Path | str) -> None:
+    """On SQLite (one write lock per file) and PostgreSQL (an advisory lock per relay account) alike."""
     relay = "smtp://press@relay.test:587"
-    path = tmp_path / "ledger.sqlite3"
+    path = ledger_store
     with Ledger(path) as ledger:
         ids = [_campaign(ledger, relay, 20, f"c{n}") for n in range(10)]
     taken: list[int] = []

@@ -73,6 +73,7 @@ def _register() -> None:
         contacts,
         imports,
         init,
+        ledger,
         render,
         report,
         schedule,
@@ -84,7 +85,10 @@ def _register() -> None:
     )
     from pressctl.cli._help import tidy_app
 
-    modules = (init, imports, translate, check, render, contacts, send, report, schedule, suppress, bounces, site, smtp)
+    modules = (
+        init, imports, translate, check, render, contacts, send, report, schedule, suppress, bounces, site, smtp,
+        ledger,
+    )
     for module in modules:
         module.register(app)
     tidy_app(app)

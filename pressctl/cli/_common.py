@@ -99,8 +99,11 @@ def command(fn: Callable[Concatenate[Env, P], R]) -> Callable[P, R]:
 
 def known_failure(exc: BaseException) -> str:
     """One line for an exception that is the input's fault rather than pressctl's, or ""."""
-    from pressctl.ledger.connection import StoreError
+    from pressctl.ledger.connection import StoreError, StoreLost
 
+    if isinstance(exc, StoreLost):  # the server went away: what was written is kept
+        reason = " ".join(str(exc).split())[:200]
+        return f"{reason}. Check the database server, then run the same command again: it resumes where it stopped"
     if isinstance(exc, StoreError):
         # A ledger with the wrong tables (another program's database, an edit by hand) or damaged after
         # it was opened: the question is which file, not where in pressctl.

@@ -188,8 +188,12 @@ RetryFor = Annotated[T, typer.Option("--retry-for", help="Stop retrying a recipi
 # -- where things are ----------------------------------------------------------------------------------------
 
 LedgerDb = Annotated[
-    Path | None,
-    typer.Option("--db", help="The ledger file (default: .pressctl/ledger.sqlite3 in the workspace)."),
+    str | None,
+    typer.Option(
+        "--db",
+        help="The ledger: a file, or a shared database as postgresql://USER@HOST:5432/DB (its password in "
+        "PRESSCTL_LEDGER_PASSWORD or ~/.pgpass). Default: \\[ledger] url, else .pressctl/ledger.sqlite3.",
+    ),
 ]
 
 ConfigFile = Annotated[

@@ -80,8 +80,10 @@ def bounces(
     interval = check_interval(interval, option="--interval")  # a busy loop, nan, or a wait that overflows
     workspace = workspace_for(env, None, config)
     boxes = mailboxes_to_read(workspace, maildir=maildir, mbox=mbox, imap=imap, move_to=move_to)
-    ledger_path = Path(db or workspace.ledger_path)
-    if not ledger_path.is_file():
+    from pressctl.ledger.stores import exists, ledger_name
+
+    ledger_path = ledger_name(db) if db else workspace.ledger_path
+    if not exists(ledger_path):
         raise InputError(
             "no ledger here yet: nothing was sent, so there is nothing to match",
             where=str(ledger_path),

@@ -30,14 +30,17 @@ JobId = Annotated[str, typer.Argument(help="The job's id (see pressctl schedule 
 _FAILING = ("failed", "incomplete", "missed", "held")
 
 
-def jobs_ledger(env: Env, db: Path | None) -> Path:
+def jobs_ledger(env: Env, db: str | None) -> Path | str:
     """The ledger for list/cancel/run/dispatch: the current workspace's, or --db.
 
     Outside a workspace this is an error rather than an empty new ledger: a cron line run in the wrong
     folder would otherwise report "no jobs due" for ever while the real jobs wait.
     """
     if db is not None:
-        return db.resolve()
+        from pressctl.ledger.stores import ledger_name
+
+        name = ledger_name(db)
+        return name.resolve() if isinstance(name, Path) else name
     workspace = workspace_for(env)
     if workspace.config_path is None:
         raise InputError(
@@ -118,15 +121,19 @@ def dispatch(
     _exit_for(events)
 
 
-def _dispatcher(env: Env, ledger: Path, **kw: Any) -> Dispatcher:
+def _dispatcher(env: Env, ledger: Path | str, **kw: Any) -> Dispatcher:
     from pressctl.schedule.dispatcher import Dispatcher
     from pressctl.schedule.newsroom import publish_at_lift
     from pressctl.schedule.request import open_store
+    from pressctl.schedule.shared import local_job
     from pressctl.send.scheduled import LedgerCampaignSender
     from pressctl.site.links import job_links
 
+    store = open_store(ledger)
+    here = workspace_for(env)  # a job from another officer's machine is delivered with this workspace
     return Dispatcher(
-        open_store(ledger),
+        store,
+        localise=lambda job: local_job(job, store, here),
         engine=LedgerCampaignSender(ledger_path=ledger, site_links=job_links, clock=env.clock),
         clock=env.clock,
         on_event=lambda event: _print_event(env, event),
@@ -190,7 +197,7 @@ class _signals:
             signal.signal(sig, handler)
 
 
-def _held_note(ledger: Path) -> str:
+def _held_note(ledger: Path | str) -> str:
     """``; 1 held, resuming by itself at 14:05 HKT`` when held jobs wait (a cron pass that ran nothing)."""
     from pressctl.schedule.request import open_store
     from pressctl.times import format_local

@@ -78,11 +78,12 @@ def _zone(env: Env, config: Path | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _open(env: Env, db: Path | None, config: Path | None) -> Ledger:
+def _open(env: Env, db: str | None, config: Path | None) -> Ledger:
     from pressctl.ledger import Ledger
+    from pressctl.ledger.stores import exists, ledger_name
 
-    path = db or workspace_for(env, None, config).ledger_path
-    if not Path(path).is_file():
+    path = ledger_name(db) if db else workspace_for(env, None, config).ledger_path
+    if not exists(path):
         raise InputError(
             "no ledger here yet", where=str(path), hint="run `pressctl send` first, or point --db at the ledger"
         )
@@ -192,7 +193,7 @@ def report(
             out.print(f"[dim]Message-IDs, replies in full and times to the second: pressctl report {found.id} --format csv[/]")
 
 
-def _needs_attention(env: Env, campaign: int | None, fmt: str, db: Path | None, config: Path | None) -> None:
+def _needs_attention(env: Env, campaign: int | None, fmt: str, db: str | None, config: Path | None) -> None:
     from pressctl.bounces.notes import attention_row
 
     out = env.out

@@ -175,7 +175,7 @@ def add(
         copy_to=[option_address(a, option="--copy-to") for a in copy_to or ()],
         allow_differences=allow_differences or None,
     )
-    ledger = db.resolve() if db is not None else workspace.ledger_path
+    ledger = jobs_ledger(env, db) if db is not None else workspace.ledger_path
     notice = check_workspace_list(workspace.suppression_path)  # unreadable: one line, no job
     if notice:
         warn(env, notice)
@@ -231,7 +231,7 @@ def add(
 
 
 def _warn_cap(
-    env: Env, workspace: Workspace, options: dict[str, Any], *, ledger: Path, at: Any, wanted: int, zone: Any
+    env: Env, workspace: Workspace, options: dict[str, Any], *, ledger: Path | str, at: Any, wanted: int, zone: Any
 ) -> None:
     """A warning now when the relay account's daily cap will not fit the whole job at its time."""
     from pressctl.send.caps import cap_at_lift

@@ -30,11 +30,12 @@ suppress_app = typer.Typer(
 Addresses = Annotated[list[str], typer.Argument(help="Email addresses.", show_default=False)]
 
 
-def _open(env: Env, db: Path | None, config: Path | None) -> tuple[Workspace, Ledger]:
+def _open(env: Env, db: str | None, config: Path | None) -> tuple[Workspace, Ledger]:
     from pressctl.ledger import Ledger
+    from pressctl.ledger.stores import ledger_name
 
     workspace: Workspace = workspace_for(env, None, config)
-    return workspace, Ledger(db or workspace.ledger_path)
+    return workspace, Ledger(ledger_name(db) if db else workspace.ledger_path)
 
 
 @suppress_app.command("add")

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pressctl.config.files import parse_assets_allow, parse_limits
 from pressctl.config.keys import table, text, unknown_key
+from pressctl.config.ledger import LEDGER_KEYS, parse_ledger
 from pressctl.config.mailboxes import BOUNCES_KEYS, Bounces, parse_bounces
 from pressctl.config.organisation import (
     Brand,
@@ -66,6 +67,7 @@ class Workspace:
     # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
     # copies taken when it was scheduled (pressctl.schedule.dispatcher.job_workspace).
     templates_from: Path | None = None
+    ledger: str | Path | None = None  # [ledger] url: a postgresql:// URL or a file; None: .pressctl/ledger.sqlite3
 
     @property
     def zone(self) -> ZoneInfo:
@@ -83,11 +85,14 @@ class Workspace:
         has (pressctl.children)."""
         names = [r.password_env for r in self.smtp_relays if r.password_env]
         names += [self.bounces.password_env, *(box.password_env for box in self.bounces.mailboxes)]
+        if isinstance(self.ledger, str):  # a shared ledger: libpq's own password variable too
+            names.append("PGPASSWORD")
         return tuple(dict.fromkeys(name for name in names if name))
 
     @property
-    def ledger_path(self) -> Path:
-        return self.state_dir / "ledger.sqlite3"
+    def ledger_path(self) -> Path | str:
+        """The ledger: ``[ledger] url`` (a ``postgresql://`` URL, or a file), else ``.pressctl/ledger.sqlite3``."""
+        return self.ledger if self.ledger is not None else self.state_dir / "ledger.sqlite3"
 
     @property
     def outbox_dir(self) -> Path:
@@ -106,7 +111,7 @@ class Workspace:
 KNOWN: dict[str, tuple[str, ...]] = {
     "": (
         "organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp", "assets", "limits",
-        "bounces", "site",
+        "bounces", "site", "ledger",
     ),
     "organisation": ("name", "website", "address", "footer", "about", "translations"),
     "brand": ("logo", "primary", "accent", "text", "font", "cjk_font"),
@@ -123,6 +128,7 @@ KNOWN: dict[str, tuple[str, ...]] = {
     "limits": LIMIT_KEYS,
     "bounces": BOUNCES_KEYS,
     "site": ("dir", "base_url", "deploy", "deploy_timeout", "pass_env"),
+    "ledger": LEDGER_KEYS,
 }
 
 
@@ -256,4 +262,5 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         assets_allow=assets_allow,
         limits=limits,
         site=site,
+        ledger=parse_ledger(data, root, where),
     )

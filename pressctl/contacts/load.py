@@ -111,7 +111,7 @@ def load_contacts(
     check_dns: bool = False,
     languages: Sequence[str] | None = None,
     default_language: str = "en",
-    ledger_path: Path | None = None,
+    ledger_path: Path | str | None = None,
 ) -> ContactSet:
     """Read, clean, de-duplicate, select and suppress the contacts of ``paths`` (see the module docstring).
 

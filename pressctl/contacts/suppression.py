@@ -116,9 +116,11 @@ def _unreadable(path: Path, why: str) -> ContactsError:
     )
 
 
-def recorded(ledger_path: Path) -> dict[str, tuple[str, str, str]]:
+def recorded(ledger_path: Path | str) -> dict[str, tuple[str, str, str]]:
     """The suppressions the ledger at ``ledger_path`` recorded (none if there is no ledger yet)."""
-    if not Path(ledger_path).exists():
+    from pressctl.ledger.stores import exists
+
+    if not exists(ledger_path):
         return {}
     with Ledger(ledger_path) as ledger:
         return ledger.suppressions.all()
@@ -233,7 +235,7 @@ class SuppressionView:
 
 
 def read_all(
-    workspace: Workspace | None, *, extra: Sequence[Path] = (), ledger_path: Path | None = None
+    workspace: Workspace | None, *, extra: Sequence[Path] = (), ledger_path: Path | str | None = None
 ) -> SuppressionView:
     """The one reader: the workspace's list (never skipped: an unreadable one stops here, a missing one is
     recreated and said so), each ``extra`` list (``--suppress``; a missing one is an error), and the addresses

@@ -1,10 +1,12 @@
 """The ledger: every campaign, one row per recipient written as mail goes out, and what a press office's
 other commands keep beside them (release locks, suppressions, bounces and replies, scheduled jobs).
 
-Only this package speaks SQL (an import-linter contract keeps ``sqlite3`` inside it). Its parts:
+Only this package speaks SQL (import-linter contracts keep ``sqlite3`` and ``psycopg`` inside it). Its parts:
 
 * :mod:`~pressctl.ledger.connection` -- the one connection every table family runs its SQL through, and
-  the store-independent errors; :mod:`~pressctl.ledger.sqlite` the SQLite file behind it (the default).
+  the store-independent errors; :mod:`~pressctl.ledger.sqlite` the SQLite file behind it (the default), or
+  :mod:`~pressctl.ledger.postgres` a press office's shared PostgreSQL database (:mod:`~pressctl.ledger.stores`
+  chooses by the ledger's name: a path or a ``postgresql://`` URL).
 * :mod:`~pressctl.ledger.migrations` -- the schema as one list of migrations, and the one runner.
 * the table families, each a small class over the one connection, each holding its own SQL:
   :mod:`~pressctl.ledger.campaigns`, :mod:`~pressctl.ledger.recipients` (the hand-overs' before/after rows),
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 
 from pressctl.clock import system_clock
 from pressctl.ledger.campaigns import Campaigns
@@ -33,7 +34,7 @@ from pressctl.ledger.inbound import Inbound
 from pressctl.ledger.jobs import JobStore
 from pressctl.ledger.locks import Locks
 from pressctl.ledger.recipients import Recipients
-from pressctl.ledger.stores import connect
+from pressctl.ledger.stores import LedgerName, connect, ledger_name
 from pressctl.ledger.suppressions import Suppressions
 
 __all__ = ["Ledger"]
@@ -43,8 +44,8 @@ class Ledger:
     """One ledger store, opened (and brought up to date) once, with its table families over that one
     connection. Every write commits at once, or in one transaction where several belong together."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], dt.datetime] = system_clock) -> None:
-        self.path = Path(path)
+    def __init__(self, path: LedgerName, *, clock: Callable[[], dt.datetime] = system_clock) -> None:
+        self.path = ledger_name(path)  # a file's path, or a postgresql:// URL
         self.clock = clock
         self.conn = connect(self.path)
         self.campaigns = Campaigns(self.conn, clock)

@@ -38,7 +38,7 @@ class Campaigns:
         token = secrets.token_hex(6)
         cur = self.conn.execute(
             "INSERT INTO campaigns (token, fingerprint, release_path, slug, title, lists, options, created_at, kind)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 token,
                 fingerprint,
@@ -51,7 +51,7 @@ class Campaigns:
                 kind,
             ),
         )
-        campaign = self.get(int(cur.lastrowid or 0))
+        campaign = self.get(int(cur.fetchone()[0]))
         assert campaign is not None
         return campaign
 

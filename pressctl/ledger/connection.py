@@ -3,10 +3,11 @@
 Each table family (:mod:`~pressctl.ledger.campaigns`, :mod:`~pressctl.ledger.recipients`,
 :mod:`~pressctl.ledger.caps`, :mod:`~pressctl.ledger.locks`, :mod:`~pressctl.ledger.suppressions`,
 :mod:`~pressctl.ledger.inbound`, :mod:`~pressctl.ledger.jobs`) holds its own SQL and runs it through a
-:class:`Connection`; only the connection knows the database. Today that is SQLite, one file
-(:mod:`pressctl.ledger.sqlite`, the only module that imports ``sqlite3``). The primitives the promises rest
-on are the connection's, so a second store (PostgreSQL, issue 22) is a second implementation of this
-interface, chosen in :func:`pressctl.ledger.stores.connect`, and no caller changes:
+:class:`Connection`; only the connection knows the database: SQLite, one file (the default,
+:mod:`pressctl.ledger.sqlite`, the only module that imports ``sqlite3``), or an office's shared PostgreSQL
+database. The primitives the promises rest on are the connection's, so the second store is a second implementation of this
+interface (:mod:`pressctl.ledger.postgres`, the only module that imports ``psycopg``), chosen in
+:func:`pressctl.ledger.stores.connect`, and no caller changes:
 
 * :meth:`Connection.write` -- a write transaction that holds its lock from the first read to the commit.
   SQLite: ``BEGIN IMMEDIATE`` (the file has one write lock, so ``lock`` needs no meaning). A server
@@ -30,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-__all__ = ["Connection", "Cursor", "DuplicateKey", "Executes", "Row", "StoreError", "StoreFull"]
+__all__ = ["Connection", "Cursor", "DuplicateKey", "Executes", "Row", "StoreError", "StoreFull", "StoreLost"]
 
 
 class StoreError(Exception):
@@ -39,6 +40,11 @@ class StoreError(Exception):
 
 class StoreFull(StoreError):
     """The disk (or the quota) is full: nothing more can be written until there is room."""
+
+
+class StoreLost(StoreError):
+    """The connection to a server store was lost (the server stopped, the network went): what was written
+    is kept, what was not is not; a re-run resumes."""
 
 
 class DuplicateKey(StoreError):
@@ -80,8 +86,14 @@ class Connection(Protocol):
     """One open connection to a ledger store (see the module docstring for what each primitive means)."""
 
     @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``: which store, for the few places the schema differs (the migrations'
+        baseline)."""
+        ...
+
+    @property
     def where(self) -> str:
-        """The store as a person names it (a file's path), for messages."""
+        """The store as a person names it (a file's path, a URL without its password), for messages."""
         ...
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor:

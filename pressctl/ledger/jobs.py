@@ -205,8 +205,11 @@ class JobStore:
         sources: list[SourceFile],
         options: Mapping[str, Any],
         recipients: int,
+        files: Iterable[tuple[str, str, bytes]] = (),
     ) -> Job:
-        """Store a new job in state ``scheduled``; InputError if the id is taken."""
+        """Store a new job in state ``scheduled``; InputError if the id is taken. ``files``: its snapshot's
+        files (place in the snapshot, SHA-256, bytes), kept in the ledger with it (``job_files``), so a
+        dispatcher on another machine can send it (:meth:`files`)."""
         try:
             with self.conn.write(lock=f"job:{job_id}"):
                 self.conn.execute(
@@ -231,6 +234,10 @@ class JobStore:
                         recipients,
                         _to_text(self.clock()),
                     ),
+                )
+                self.conn.executemany(
+                    "INSERT INTO job_files (job_id, path, sha256, content) VALUES (?, ?, ?, ?)",
+                    ((job_id, path, digest, data) for path, digest, data in files),
                 )
         except DuplicateKey:
             raise InputError(f"a job {job_id!r} exists already") from None
@@ -273,6 +280,14 @@ class JobStore:
                 ),
             )
         return self.get(job_id)
+
+    def files(self, job_id: str) -> list[tuple[str, str, bytes]]:
+        """The job's snapshot as the ledger keeps it: (place in the snapshot, SHA-256, bytes); empty for a
+        job scheduled before the ledger kept them."""
+        rows = self.conn.execute(
+            "SELECT path, sha256, content FROM job_files WHERE job_id = ? ORDER BY path", (job_id,)
+        ).fetchall()
+        return [(str(path), str(digest), bytes(data)) for path, digest, data in rows]
 
     def renew(self, job_id: str, *, owner: str, lease_seconds: float) -> bool:
         """Extend this owner's lease; False means the job is no longer ours (cancelled or taken over)."""

@@ -18,11 +18,14 @@ and ``soft_bounces``); 4 hand-overs per relay account (rolling daily caps); 5 ``
 relays); 7 ``campaigns.kind``, ``recipients.role`` and ``advance_of``; 8 the scheduler's ``jobs`` and the
 bounces' ``inbound_notes`` join the list (before, the jobs table was versioned on its own in
 ``jobs_schema``, and ``inbound_notes`` was made when the first note was written); 9 addresses re-keyed by
-:func:`pressctl.addresses.address_key`, the one key rule (issue 19).
+:func:`pressctl.addresses.address_key`, the one key rule (issue 19); 10 ``job_files``, a scheduled job's snapshot (its files' bytes and digests) kept in the ledger, so a
+dispatcher on another machine sends what was scheduled (issue 22).
 
-PostgreSQL (issue 22) would run the same list: its store starts from a baseline schema equal to the
-version current when it is added, and runs only the migrations appended after it (each written in the SQL
-both stores accept, or with a body per store).
+PostgreSQL runs the same list: a new PostgreSQL ledger starts from :mod:`pressctl.ledger.pgbaseline`, the
+schema at version 9 written for it (the one place the two stores' SQL differs: SQLite's ``UPDATE OR
+IGNORE``, ``GLOB``, ``json_extract``, ``sqlite_master`` and table rebuilds in versions 1-9 never run there),
+and runs only the migrations appended after it, **each written in the SQL both stores accept**
+(``tests/test_ledger_migrations.py`` runs every one on both).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from collections.abc import Callable
 from pressctl.addresses import address_key
 from pressctl.errors import InputError
 from pressctl.ledger.connection import Connection, Executes
+from pressctl.ledger.pgbaseline import BASELINE, BASELINE_VERSION
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_statements"]
 
@@ -382,6 +386,24 @@ def _migrate_address_keys(conn: Executes) -> None:
         conn.execute("UPDATE soft_bounces SET address = ? WHERE address = ?", (new, old))
 
 
+_SCHEMA_JOB_FILES = """
+CREATE TABLE IF NOT EXISTS job_files (
+    job_id       TEXT NOT NULL,
+    path         TEXT NOT NULL,            -- inside the job's snapshot folder
+    sha256       TEXT NOT NULL,
+    content      BYTEA NOT NULL,
+    PRIMARY KEY (job_id, path)
+)
+"""
+
+
+def _migrate_job_files(conn: Executes) -> None:
+    """A scheduled job's snapshot in the ledger (issue 22): each file's bytes and digest, so a dispatcher on
+    another machine (the shared PostgreSQL ledger) sends what an officer scheduled from a laptop that is
+    asleep or gone. Written in SQL both stores accept (``BYTEA`` is a blob in SQLite)."""
+    conn.execute(_SCHEMA_JOB_FILES)
+
+
 MIGRATIONS: tuple[Callable[[Executes], None], ...] = (
     _migrate_1,
     _migrate_2,
@@ -392,6 +414,7 @@ MIGRATIONS: tuple[Callable[[Executes], None], ...] = (
     _migrate_kinds,
     _migrate_jobs_and_notes,
     _migrate_address_keys,
+    _migrate_job_files,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -408,6 +431,9 @@ def migrate(conn: Connection) -> None:
             version = conn.schema_version()
             if version > SCHEMA_VERSION:
                 raise _newer(conn, version)
+            if version == 0 and conn.dialect == "postgresql":
+                conn.execute(BASELINE)  # a new server ledger: the schema at BASELINE_VERSION in one script
+                version = BASELINE_VERSION
             for migration in MIGRATIONS[version:]:
                 migration(conn)
             conn.set_schema_version(SCHEMA_VERSION)

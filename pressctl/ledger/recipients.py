@@ -179,9 +179,11 @@ class Recipients:
         now = iso(self.clock())
         self.conn.execute(
             "UPDATE recipients SET status = ?, last_code = ?, last_reply = ?, retryable = ?, reason = ?,"
-            " attempts = MAX(0, attempts - ?), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+            " attempts = CASE WHEN attempts > ? THEN attempts - ? ELSE 0 END,"
+            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
             " WHERE campaign_id = ? AND key = ?",
-            (status, code, reply[:1000], int(retryable), reason[:300], int(not charged), status, now, campaign_id, key),
+            (status, code, reply[:1000], int(retryable), reason[:300], int(not charged), int(not charged), status, now,
+             campaign_id, key),
         )
 
     # -- reads ------------------------------------------------------------------------------------------

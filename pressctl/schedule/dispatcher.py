@@ -95,8 +95,11 @@ class Dispatcher:
         publish_at_lift: PublishAtLift | None = None,
         hold_retry: float = DEFAULT_HOLD_RETRY,
         min_hold: float = DEFAULT_MIN_HOLD,
+        localise: Callable[[Job], Job] | None = None,
     ) -> None:
         self.store = store
+        # A job scheduled on another machine (a shared ledger): its snapshot and workspace made local.
+        self.localise = localise
         self.publish_at_lift = publish_at_lift  # used for jobs whose workspace has a [site]
         self.hold_retry = dt.timedelta(seconds=hold_retry)
         self.min_hold = dt.timedelta(seconds=min_hold)
@@ -244,6 +247,8 @@ class Dispatcher:
         heartbeat = _Heartbeat(self, claimed.id, self._job_stop)
         heartbeat.start()
         try:
+            if self.localise is not None:
+                claimed = self.localise(claimed)
             verify_snapshot(claimed)
             workspace = self.workspace_for(claimed)
             if self.publish_at_lift is not None and workspace.site is not None:

@@ -28,7 +28,7 @@ from pressctl.versions.gate import VersionsDiffer
 __all__ = ["ScheduleRequest", "open_store", "schedule_release"]
 
 
-def open_store(path: Path, *, clock: Clock = system_clock) -> JobStore:
+def open_store(path: Path | str, *, clock: Clock = system_clock) -> JobStore:
     """The jobs of the ledger at ``path``."""
     return JobStore(connect(path), clock=clock)
 
@@ -136,6 +136,7 @@ def schedule_release(
             sources=snap.sources,
             options=request.options,
             recipients=recipients,
+            files=[(src.snapshot, src.sha256, (final / src.snapshot).read_bytes()) for src in snap.sources],
         )
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)

@@ -13,6 +13,7 @@ from typing import Any
 from pressctl.clock import system_clock
 from pressctl.config import Workspace
 from pressctl.ledger import Ledger
+from pressctl.ledger.stores import exists
 from pressctl.relays.adaptive import DAY, CapPlan, combine_caps
 from pressctl.relays.adaptive import plan_cap as _plan_cap
 from pressctl.send.options import SendOptions
@@ -80,7 +81,7 @@ def _account_cap(ledger: Ledger, account: str, cap: int, at: dt.datetime, wanted
 
 
 def cap_at_lift(
-    workspace: Workspace, options: SendOptions, *, ledger_path: Path, at: dt.datetime, wanted: int
+    workspace: Workspace, options: SendOptions, *, ledger_path: Path | str, at: dt.datetime, wanted: int
 ) -> tuple[str, CapPlan] | None:
     """``schedule``'s question: does a job of ``wanted`` recipients fit the relay account's daily cap at
     ``at``? Counts the hand-overs already in the ledger that will still be inside the 24 hours before ``at``.
@@ -89,7 +90,7 @@ def cap_at_lift(
     accounts joined, the plan their sum)."""
     specs = options.relays(workspace)
     capped = [(spec.account, spec.limits.daily_cap.value) for spec in specs if spec.limits.daily_cap.value]
-    if not specs or len(capped) < len(specs) or not ledger_path.exists():
+    if not specs or len(capped) < len(specs) or not exists(ledger_path):
         return None
     with Ledger(ledger_path) as ledger:
         plans = [(account, _account_cap(ledger, account, cap, at, wanted)) for account, cap in capped]

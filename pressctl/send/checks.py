@@ -67,7 +67,7 @@ def check_not_busy(plan: SendPlan, ledger: Ledger) -> None:
     """Refuse, before the summary and the question, a release another live process is sending now."""
     from pressctl.send.lock import busy_error, release_key
 
-    holder = ledger.locks.holder(release_key(plan))
+    holder = ledger.locks.holder(release_key(plan, ledger))
     if holder is not None:
         raise busy_error(plan, holder)
 

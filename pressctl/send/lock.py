@@ -12,14 +12,18 @@ from pressctl.errors import PressctlError, ReleaseBusy, SendAborted
 from pressctl.ledger import Ledger
 from pressctl.ledger.connection import StoreError
 from pressctl.ledger.locks import LOCK_LEASE, LockHolder
+from pressctl.ledger.stores import is_shared
 from pressctl.send.plan import SendPlan
 
 __all__ = ["ReleaseLock", "busy_error", "release_key"]
 
 
-def release_key(plan: SendPlan) -> str:
-    """The lock name of a release: its workspace and slug (every campaign of it, any --where or --lang)."""
-    return f"{plan.workspace.root.resolve()}::{plan.main.slug}"
+def release_key(plan: SendPlan, ledger: Ledger) -> str:
+    """The lock name of a release in ``ledger``: its workspace and slug (every campaign of it, any --where or
+    --lang). In a shared ledger (PostgreSQL) the slug alone: every officer's workspace, wherever its folder
+    is, and the dispatcher's snapshot of it send the same release, one at a time."""
+    scope = "shared" if is_shared(ledger.path) else str(plan.workspace.root.resolve())
+    return f"{scope}::{plan.main.slug}"
 
 
 def busy_error(plan: SendPlan, holder: LockHolder) -> ReleaseBusy:

@@ -23,6 +23,7 @@ from pressctl.config.smtp import parse_smtp_url
 from pressctl.digests import feed_file
 from pressctl.embargo import check_send_now
 from pressctl.errors import ContactsError, InputError
+from pressctl.ledger.stores import ledger_name
 from pressctl.model import EmailLinks, Rendered
 from pressctl.relays.profiles import EffectiveLimits
 from pressctl.release.load import Release
@@ -83,8 +84,9 @@ class SendPlan:
         return [r.language for r in self.releases]
 
     @property
-    def ledger_path(self) -> Path:
-        return Path(self.options.db) if self.options.db else self.workspace.ledger_path
+    def ledger_path(self) -> Path | str:
+        """``--db`` (a file or a postgresql:// URL), else the workspace's (``[ledger] url`` or the default file)."""
+        return ledger_name(self.options.db) if self.options.db else self.workspace.ledger_path
 
     @property
     def from_addr(self) -> str:
@@ -305,7 +307,7 @@ def plan_send(
                 workspace=workspace,
                 languages=[r.language for r in releases],
                 default_language=main.language,
-                ledger_path=Path(options.db) if options.db else None,
+                ledger_path=ledger_name(options.db) if options.db else None,
             )
         if render:
             missing = check_merge_fields(contacts.selected, merge_plan, renders)

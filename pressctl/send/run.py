@@ -26,7 +26,7 @@ from pressctl.clock import system_clock
 from pressctl.embargo import HandoverGate
 from pressctl.errors import LedgerError
 from pressctl.ledger import Ledger
-from pressctl.ledger.connection import StoreError, StoreFull
+from pressctl.ledger.connection import StoreError, StoreFull, StoreLost
 from pressctl.ledger.locks import LockHolder
 from pressctl.ledger.records import Campaign, RecipientRecord, recipients_left
 from pressctl.model import Contact, OutgoingMessage
@@ -94,6 +94,8 @@ def _ledger_failure(exc: BaseException, ledger: Ledger) -> LedgerError:
         where=str(ledger.path),
         hint="free some space, then run the same command again: it resumes and sends nobody twice"
         if _disk_error(exc)
+        else "check the database server, then run the same command again: it resumes and sends nobody twice"
+        if isinstance(exc, StoreLost)
         else "fix the ledger file's folder or permissions, then run the same command again to resume",
         handed_over=n,
     )
@@ -127,7 +129,7 @@ def run_send(
     the run raises LedgerError saying how many messages were handed over.
     """
     stop = stop or threading.Event()
-    lock = ReleaseLock(ledger, release_key(plan), purpose=purpose, zone=plan.workspace.zone)
+    lock = ReleaseLock(ledger, release_key(plan, ledger), purpose=purpose, zone=plan.workspace.zone)
     try:
         lock.acquire(wait=wait, stop=stop, on_wait=on_wait, busy=lambda holder: busy_error(plan, holder))
     except (StoreError, OSError) as exc:

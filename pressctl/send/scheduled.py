@@ -14,6 +14,7 @@ from pressctl.clock import system_clock
 from pressctl.config import Workspace
 from pressctl.errors import SendAborted
 from pressctl.ledger import Ledger
+from pressctl.ledger.stores import exists, ledger_name
 from pressctl.relays.adaptive import combine_caps
 from pressctl.send.caps import relay_caps
 from pressctl.send.options import SendOptions
@@ -32,7 +33,7 @@ class LedgerCampaignSender:
     def __init__(
         self,
         *,
-        ledger_path: Path | None = None,
+        ledger_path: Path | str | None = None,
         clock: Callable[[], dt.datetime] = system_clock,
         site_links: Callable[[Workspace, Path, bool], SiteLinks | None] | None = None,
     ) -> None:
@@ -77,8 +78,8 @@ class LedgerCampaignSender:
         """Who the job would reach if it went now (the ledger as it is): advance readers, skips, copies."""
         from pressctl.send.audience import audience
 
-        path = Path(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
-        if path.exists():
+        path = ledger_name(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
+        if exists(path):
             with Ledger(path) as ledger:
                 who = audience(plan, ledger)
         else:
@@ -110,7 +111,7 @@ class LedgerCampaignSender:
             not_before=not_before,
             site_links=self.site_links(workspace, release, True) if self.site_links else None,
         )
-        path = Path(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
+        path = ledger_name(plan.options.db) if plan.options.db else (self.ledger_path or plan.ledger_path)
         transport = make_transport(plan)
         with Ledger(path, clock=self.clock) as ledger:  # hand-overs counted for the cap on the same clock
             # A release being sent by hand now: wait for that run to end (the job keeps its lease),

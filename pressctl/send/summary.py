@@ -36,9 +36,10 @@ def format_size(size: int) -> str:
 def audience_now(plan: SendPlan) -> Audience:
     """Who a send would reach now, read from the ledger (when there is one; nothing is written)."""
     from pressctl.ledger import Ledger
+    from pressctl.ledger.stores import exists
     from pressctl.send.audience import audience
 
-    if not plan.ledger_path.exists():
+    if not exists(plan.ledger_path):
         return audience(plan, None, capped=True)
     with Ledger(plan.ledger_path) as ledger:
         return audience(plan, ledger, capped=True)
