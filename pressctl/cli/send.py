@@ -128,6 +128,7 @@ def send(
       pressctl send releases/launch.md -c contacts/journalists.csv \\
         --smtp smtp://press@mail.hvsp.example --rate 10/s
     """
+    from pressctl.approvals.check import require_approval
     from pressctl.cli._send_run import send_now
     from pressctl.cli._send_show import preview, test_send
     from pressctl.send.checks import check_from, check_selected, check_test_addresses
@@ -196,6 +197,8 @@ def send(
     check_from(plan)
     if test_to:
         check_test_addresses(plan, test_to)
+    else:
+        require_approval(plan.releases, plan.workspace, ledger_path=plan.ledger_path, command="send")
     transport = _transport(env, plan)
     if test_to:
         test_send(env, plan, test_to, transport)

@@ -34,6 +34,7 @@ from pressctl.config.rules import check_text
 from pressctl.config.sender import Sender, parse_sender
 from pressctl.config.site import SiteSettings, parse_site
 from pressctl.config.smtp import SmtpConfig, SmtpRelay, parse_smtp
+from pressctl.config.workflow import WORKFLOW_KEYS, Workflow, parse_workflow
 from pressctl.errors import ConfigError
 from pressctl.languages.tags import normalise_language
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
@@ -66,6 +67,7 @@ class Workspace:
     # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
     # copies taken when it was scheduled (pressctl.schedule.dispatcher.job_workspace).
     templates_from: Path | None = None
+    workflow: Workflow = field(default_factory=Workflow)  # [workflow]: approvals before a release goes out
 
     @property
     def zone(self) -> ZoneInfo:
@@ -106,7 +108,7 @@ class Workspace:
 KNOWN: dict[str, tuple[str, ...]] = {
     "": (
         "organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp", "assets", "limits",
-        "bounces", "site",
+        "bounces", "site", "workflow",
     ),
     "organisation": ("name", "website", "address", "footer", "about", "translations"),
     "brand": ("logo", "primary", "accent", "text", "font", "cjk_font"),
@@ -123,6 +125,7 @@ KNOWN: dict[str, tuple[str, ...]] = {
     "limits": LIMIT_KEYS,
     "bounces": BOUNCES_KEYS,
     "site": ("dir", "base_url", "deploy", "deploy_timeout", "pass_env"),
+    "workflow": WORKFLOW_KEYS,
 }
 
 
@@ -256,4 +259,5 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         assets_allow=assets_allow,
         limits=limits,
         site=site,
+        workflow=parse_workflow(data, where),
     )

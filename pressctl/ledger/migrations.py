@@ -18,7 +18,7 @@ and ``soft_bounces``); 4 hand-overs per relay account (rolling daily caps); 5 ``
 relays); 7 ``campaigns.kind``, ``recipients.role`` and ``advance_of``; 8 the scheduler's ``jobs`` and the
 bounces' ``inbound_notes`` join the list (before, the jobs table was versioned on its own in
 ``jobs_schema``, and ``inbound_notes`` was made when the first note was written); 9 addresses re-keyed by
-:func:`pressctl.addresses.address_key`, the one key rule (issue 19).
+:func:`pressctl.addresses.address_key`, the one key rule (issue 19); 10 ``approvals`` (issue 23).
 
 PostgreSQL (issue 22) would run the same list: its store starts from a baseline schema equal to the
 version current when it is added, and runs only the migrations appended after it (each written in the SQL
@@ -382,6 +382,29 @@ def _migrate_address_keys(conn: Executes) -> None:
         conn.execute("UPDATE soft_bounces SET address = ? WHERE address = ?", (new, old))
 
 
+_SCHEMA_APPROVALS = """
+CREATE TABLE IF NOT EXISTS approvals (
+    id           TEXT PRIMARY KEY,         -- random; rows are only added
+    slug         TEXT NOT NULL,            -- the release (a scheduled job's copy has the same slug)
+    release_path TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    approver     TEXT NOT NULL,
+    approved_at  TEXT NOT NULL,            -- ISO 8601 UTC: text order is time order
+    digests      TEXT NOT NULL,            -- JSON: language -> part (subject, email, text, pdf, photos) -> sha256
+    assets       TEXT NOT NULL,            -- sha256 of the photos, attachments and body images
+    note         TEXT NOT NULL DEFAULT '',
+    warnings     TEXT NOT NULL DEFAULT '[]' -- JSON list: the warnings the release was approved with
+);
+CREATE INDEX IF NOT EXISTS approvals_slug ON approvals (slug, approved_at)
+"""
+
+
+def _migrate_approvals(conn: Executes) -> None:
+    """Approvals (issue 23): who signed off which rendered version of a release."""
+    for statement in schema_statements(_SCHEMA_APPROVALS):
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Callable[[Executes], None], ...] = (
     _migrate_1,
     _migrate_2,
@@ -392,6 +415,7 @@ MIGRATIONS: tuple[Callable[[Executes], None], ...] = (
     _migrate_kinds,
     _migrate_jobs_and_notes,
     _migrate_address_keys,
+    _migrate_approvals,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

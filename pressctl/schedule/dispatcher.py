@@ -16,13 +16,16 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from pressctl.approvals.check import require_approval
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace
 from pressctl.embargo import check_run_now
 from pressctl.errors import ExitStatus, InputError, PressctlError, SendAborted, internal_origin
 from pressctl.ledger.jobs import Job, JobStore
 from pressctl.owners import current_owner
+from pressctl.release.load import load_release_set
 from pressctl.schedule.snapshot import job_workspace, verify_snapshot
 from pressctl.send.sender import CampaignSender
 from pressctl.times import format_local
@@ -246,6 +249,11 @@ class Dispatcher:
         try:
             verify_snapshot(claimed)
             workspace = self.workspace_for(claimed)
+            db = claimed.options.get("db")
+            require_approval(  # the job's private copy: workspace edits since do not change it
+                load_release_set(claimed.release_path, workspace), workspace,
+                ledger_path=Path(db) if db else workspace.ledger_path, command="dispatch",
+            )
             if self.publish_at_lift is not None and workspace.site is not None:
                 self._publish(claimed, workspace, not_before)
             outcome = self.engine.send(

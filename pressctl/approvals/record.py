@@ -1,0 +1,127 @@
+"""``pressctl approve`` and ``pressctl approvals``: record who approved the version a release renders to now
+(refusing one with errors, keeping the warnings it was approved with), and list the approvals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pressctl.approvals.versions import Version, version_of
+from pressctl.children import child_environment, run_child
+from pressctl.config import Workspace
+from pressctl.controls import printable
+from pressctl.errors import InputError
+from pressctl.ledger import Ledger
+from pressctl.ledger.approvals import ApprovalRecord
+from pressctl.release.load import Release, date_warnings, load_release_set
+
+__all__ = ["Approved", "approvals_of", "approve_release", "approver_name", "list_approvals", "release_warnings_now"]
+
+MAX_NAME = 120
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True)
+class Approved:
+    """What ``approve`` recorded, and whether that version had been approved by this person before."""
+
+    record: ApprovalRecord
+    releases: tuple[Release, ...]
+    version: Version
+    again: bool  # the same person had approved the same version already
+
+
+def approver_name(given: str | None, *, cwd: Path, environ: Mapping[str, str]) -> str:
+    """Who approves: ``--as``, else git's ``user.name`` (as the workspace's git sees it), else the login name."""
+    if given is not None:
+        name = " ".join(given.split())
+        if not name or not printable(name) or len(name) > MAX_NAME:
+            raise InputError(
+                f"--as {given!r} is not a name", hint=f'give a name of 1 to {MAX_NAME} printable characters, e.g. --as "Amy Chan"'
+            )
+        return name
+    if shutil.which("git"):
+        try:
+            done = run_child("git config user.name", timeout=5, env=child_environment(environ), cwd=cwd)
+        except OSError:
+            done = None
+        if done is not None and done.returncode == 0 and not done.timed_out:
+            name = " ".join(done.stdout.decode("utf-8", "replace").split())
+            if name and printable(name) and len(name) <= MAX_NAME:
+                return name
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        raise InputError(
+            "who is approving is not known (no git user.name, no login name)", hint='say it with --as "Your Name"'
+        ) from None
+
+
+def release_warnings_now(releases: list[Release], now: dt.datetime) -> list[str]:
+    """The release set's warnings, each once (what ``render`` and the preview show)."""
+    found: list[str] = []
+    for line in [*date_warnings(releases, now.astimezone(releases[0].zone).date())] + [
+        w for r in releases for w in r.warnings
+    ]:
+        if line not in found:
+            found.append(line)
+    return found
+
+
+def approve_release(
+    path: Path,
+    *,
+    workspace: Workspace,
+    approver: str,
+    note: str = "",
+    ledger_path: Path | None = None,
+    clock: Callable[[], dt.datetime],
+) -> Approved:
+    """Render the release set in every language (an error refuses the approval) and record its version."""
+    if len(note) > MAX_NOTE or not printable(note.replace("\n", " ")):
+        raise InputError(f"--note is not printable text of at most {MAX_NOTE} characters", hint="shorten the note")
+    workflow = workspace.workflow
+    if workflow.approvers and approver.casefold() not in {a.casefold() for a in workflow.approvers}:
+        raise InputError(
+            f"{approver} is not among the approvers in [workflow] approvers ({', '.join(workflow.approvers)})",
+            where=str(workspace.config_path or workspace.root),
+            hint="approve as one of them with --as, or add the name to approvers",
+        )
+    releases = load_release_set(Path(path), workspace)
+    version = version_of(releases, workspace)
+    main = releases[0]
+    with Ledger(ledger_path or workspace.ledger_path, clock=clock) as ledger:
+        again = any(
+            r.approver.casefold() == approver.casefold() and dict(r.digests) == version.digests and r.assets == version.assets
+            for r in ledger.approvals.of_release(main.slug)
+        )
+        record = ledger.approvals.add(
+            slug=main.slug,
+            release_path=str(main.path),
+            title=main.title,
+            approver=approver,
+            digests=version.digests,
+            assets=version.assets,
+            note=note.strip(),
+            warnings=release_warnings_now(releases, clock()),
+        )
+    return Approved(record=record, releases=tuple(releases), version=version, again=again)
+
+
+def list_approvals(workspace: Workspace, *, slug: str | None = None, ledger_path: Path | None = None) -> list[ApprovalRecord]:
+    """The approvals in the ledger (of one release when ``slug`` is given), newest first; none without a ledger."""
+    path = ledger_path or workspace.ledger_path
+    if not path.exists():
+        return []
+    with Ledger(path) as ledger:
+        return ledger.approvals.of_release(slug) if slug else ledger.approvals.all()
+
+
+def approvals_of(path: Path | None, workspace: Workspace, *, ledger_path: Path | None = None) -> list[ApprovalRecord]:
+    """``pressctl approvals [RELEASE]``: the release's approvals (every release's without one), newest first."""
+    slug = load_release_set(Path(path), workspace)[0].slug if path is not None else None
+    return list_approvals(workspace, slug=slug, ledger_path=ledger_path)

@@ -1,0 +1,130 @@
+"""``pressctl preview`` as one library call: render, serve, and re-render on every change to the release, its
+translations, photos, the templates or ``pressctl.toml`` (watchfiles), until stopped.
+
+What is watched: the workspace folder and the release's own folder (recursively), leaving out the private
+state (``.pressctl/``), the newsroom and output folders, hidden files and editors' temporary files. A change
+to anything else re-renders: cheap for a text edit (well under a second), and the page never shows a
+stale render silently.
+"""
+
+from __future__ import annotations
+
+import threading
+import webbrowser
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pressctl.clock import Clock
+from pressctl.config import Workspace, load_workspace
+from pressctl.preview.build import Built, PdfMemo, build_preview
+from pressctl.preview.server import PreviewServer, PreviewState, make_server
+from pressctl.release.load import Release
+
+__all__ = ["Preview", "open_browser", "running_preview", "watched_roots"]
+
+_SKIPPED_DIRS = {".pressctl", ".git", "node_modules", "__pycache__", ".venv", "outbox", "out"}
+
+
+def watched_roots(workspace: Workspace, release: Path) -> list[Path]:
+    """The folders to watch: the workspace and the release's folder (one when one holds the other)."""
+    roots: list[Path] = []
+    for folder in (workspace.root.resolve(), release.resolve().parent, workspace.templates_dir.resolve()):
+        if not folder.is_dir() or any(folder == r or folder.is_relative_to(r) for r in roots):
+            continue
+        roots = [r for r in roots if not r.is_relative_to(folder)] + [folder]
+    return roots
+
+
+def _interesting(skipped: Iterable[Path]) -> Callable[[object, str], bool]:
+    from watchfiles import DefaultFilter
+
+    default = DefaultFilter()
+    skip = [p.resolve() for p in skipped]
+
+    def keep(change: object, path: str) -> bool:
+        if not default(change, path):  # type: ignore[arg-type]
+            return False
+        target = Path(path)
+        if any(part in _SKIPPED_DIRS or part.startswith(".") for part in target.parts[1:]):
+            return False
+        return not any(target == s or target.is_relative_to(s) for s in skip)
+
+    return keep
+
+
+@dataclass
+class Preview:
+    """A running preview: its server, what it shows and how to stop it."""
+
+    server: PreviewServer
+    state: PreviewState
+    stop: threading.Event
+    builds: int = 1
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@contextmanager
+def running_preview(
+    release: Path,
+    *,
+    config: Path | None,
+    clock: Clock,
+    port: int = 0,
+    approval: Callable[[list[Release], Workspace], tuple[str, bool]] | None = None,
+) -> Iterator[Preview]:
+    """Render ``release``, serve it on 127.0.0.1 and watch its files, for the duration of a ``with`` block."""
+    from watchfiles import watch
+
+    release = Path(release).resolve()
+
+    def workspace() -> Workspace:
+        return load_workspace(config=config) if config is not None else load_workspace(release.parent)
+
+    memo: PdfMemo = {}
+
+    def build() -> Built:
+        return build_preview(release, load_workspace=workspace, now=clock(), approval=approval, memo=memo)
+
+    first = workspace()  # a broken pressctl.toml at the start: one line, nothing served
+    state = PreviewState(build())
+    server = make_server(state, port=port)
+    stop = threading.Event()
+    preview = Preview(server=server, state=state, stop=stop)
+    site = first.site.dir if first.site is not None else first.root / "site"
+    keep = _interesting([site, first.outbox_dir])
+
+    def watcher() -> None:
+        for _changes in watch(
+            *watched_roots(first, release), watch_filter=keep, stop_event=stop, step=30, debounce=400,
+            rust_timeout=500, yield_on_timeout=False, raise_interrupt=False,
+        ):
+            if stop.is_set():
+                break
+            state.publish(build())
+            preview.builds += 1
+
+    threads = [
+        threading.Thread(target=server.serve_forever, name="pressctl-preview-serve", daemon=True),
+        threading.Thread(target=watcher, name="pressctl-preview-watch", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield preview
+    finally:
+        stop.set()
+        state.close()
+        server.shutdown()
+        server.server_close()
+        for thread in threads:
+            thread.join(timeout=5)
+
+
+def open_browser(url: str) -> None:
+    """``--open``: the page in the user's browser (nothing when none is known)."""
+    webbrowser.open(url)
