@@ -62,7 +62,8 @@ def require_approval(
     if len(found) >= workflow.approvals_needed:
         return found
     where = str(main.path)
-    again = f"pressctl approve {main.path.name}"
+    shown = main.path.relative_to(workspace.root) if main.path.is_relative_to(workspace.root) else main.path
+    again = f"pressctl approve {shown}"
     if found:
         names = ", ".join(r.approver for r in found)
         raise NotApproved(

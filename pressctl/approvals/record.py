@@ -13,7 +13,7 @@ from pathlib import Path
 from pressctl.approvals.versions import Version, version_of
 from pressctl.children import child_environment, run_child
 from pressctl.config import Workspace
-from pressctl.controls import printable
+from pressctl.controls import unsafe_in_text
 from pressctl.errors import InputError
 from pressctl.ledger import Ledger
 from pressctl.ledger.approvals import ApprovalRecord
@@ -39,7 +39,7 @@ def approver_name(given: str | None, *, cwd: Path, environ: Mapping[str, str]) -
     """Who approves: ``--as``, else git's ``user.name`` (as the workspace's git sees it), else the login name."""
     if given is not None:
         name = " ".join(given.split())
-        if not name or not printable(name) or len(name) > MAX_NAME:
+        if not name or unsafe_in_text(name) or len(name) > MAX_NAME:
             raise InputError(
                 f"--as {given!r} is not a name", hint=f'give a name of 1 to {MAX_NAME} printable characters, e.g. --as "Amy Chan"'
             )
@@ -51,7 +51,7 @@ def approver_name(given: str | None, *, cwd: Path, environ: Mapping[str, str]) -
             done = None
         if done is not None and done.returncode == 0 and not done.timed_out:
             name = " ".join(done.stdout.decode("utf-8", "replace").split())
-            if name and printable(name) and len(name) <= MAX_NAME:
+            if name and not unsafe_in_text(name) and len(name) <= MAX_NAME:
                 return name
     try:
         return getpass.getuser()
@@ -82,7 +82,7 @@ def approve_release(
     clock: Callable[[], dt.datetime],
 ) -> Approved:
     """Render the release set in every language (an error refuses the approval) and record its version."""
-    if len(note) > MAX_NOTE or not printable(note.replace("\n", " ")):
+    if len(note) > MAX_NOTE or bool(unsafe_in_text(note)):
         raise InputError(f"--note is not printable text of at most {MAX_NOTE} characters", hint="shorten the note")
     workflow = workspace.workflow
     if workflow.approvers and approver.casefold() not in {a.casefold() for a in workflow.approvers}:
