@@ -30,7 +30,7 @@ def approve(
     """Approve RELEASE as it renders now, in every language: who, when, and a digest of each version's subject,
     email, text, PDF and photos, recorded in the ledger.
 
-    With `[workflow] approval = "required"` in pressctl.toml, `send`, `schedule`, `publish` and `dispatch`
+    With `\\[workflow] approval = "required"` in pressctl.toml, `send`, `schedule`, `publish` and `dispatch`
     go only with an approval of exactly what they would send; an edit after it (a word, a photo, a
     translation) needs a new one. A release that does not render (an error) cannot be approved; its
     warnings are kept with the approval.

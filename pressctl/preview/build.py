@@ -1,5 +1,5 @@
 """What the preview page shows of a release set, rendered now: per language the subject, the email HTML
-(images inlined), the plain text, the PDF's pages as PNG images (poppler's ``pdftoppm``) with each page's
+(images inlined), the plain text, the PDF's pages as JPEG images (poppler's ``pdftoppm``) with each page's
 text (``pdftotext``: the images' text alternative) and the newsroom page's files; the warnings, the
 attachments with their sizes and the approval state. A release that fails to load or render gives its
 error line instead (the page keeps the last good render beside it, marked as such)."""
@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pressctl.config import Workspace
@@ -30,7 +30,7 @@ MAX_PAGES = 12  # pages shown per language (a longer release shows its first pag
 @dataclass(frozen=True)
 class PageImage:
     number: int
-    png: bytes
+    jpeg: bytes  # JPEG: ~6 times faster to make than PNG (zlib), and smaller
     text: str  # what the page says (pdftotext), the image's text alternative
 
 
@@ -53,6 +53,7 @@ class LanguageView:
     page_count: int
     pages: tuple[PageImage, ...]
     newsroom: str  # the page's path among ``Built.site_files``
+    pdf_pending: bool = False  # the pages are the previous render's: the new PDF is being made
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ class Built:
     approval_ok: bool = False
     site_files: Mapping[str, bytes] = field(default_factory=dict)
     error: str = ""
+    # With pending PDFs: makes them and gives the complete render (only the PDFs are made; the rest is kept).
+    finish: Callable[[], Built] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def pending(self) -> bool:
+        """Some language shows its previous PDF pages while the new ones are made."""
+        return any(view.pdf_pending for view in self.languages)
 
 
 def _data_uris(html: str, images: tuple[InlineImage, ...]) -> str:
@@ -78,7 +86,7 @@ def _data_uris(html: str, images: tuple[InlineImage, ...]) -> str:
 
 
 def pdf_pages(pdf: bytes, *, width: int = PAGE_WIDTH, limit: int = MAX_PAGES) -> tuple[int, tuple[PageImage, ...]]:
-    """The page count and the first ``limit`` pages as PNG with their text (poppler's tools)."""
+    """The page count and the first ``limit`` pages as JPEG with their text (poppler's tools)."""
     tool = shutil.which("pdftoppm")
     if tool is None:
         raise InputError(
@@ -90,7 +98,7 @@ def pdf_pages(pdf: bytes, *, width: int = PAGE_WIDTH, limit: int = MAX_PAGES) ->
         source.write_bytes(pdf)
         # Both tools at once: the images take longest, the text comes meanwhile.
         images_run = subprocess.Popen(
-            [tool, "-png", "-l", str(limit), "-scale-to-x", str(width), "-scale-to-y", "-1", str(source), f"{scratch}/page"],
+            [tool, "-jpeg", "-jpegopt", "quality=85", "-l", str(limit), "-scale-to-x", str(width), "-scale-to-y", "-1", str(source), f"{scratch}/page"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         texts: list[str] = []
@@ -108,9 +116,9 @@ def pdf_pages(pdf: bytes, *, width: int = PAGE_WIDTH, limit: int = MAX_PAGES) ->
                 images_run.wait()
         if images_run.returncode != 0:
             raise subprocess.CalledProcessError(images_run.returncode, tool, stderr=err)
-        images = sorted(Path(scratch).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        images = sorted(Path(scratch).glob("page-*.jpg"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
         pages = tuple(
-            PageImage(number=n, png=path.read_bytes(), text=" ".join((texts[n - 1] if n <= len(texts) else "").split()))
+            PageImage(number=n, jpeg=path.read_bytes(), text=" ".join((texts[n - 1] if n <= len(texts) else "").split()))
             for n, path in enumerate(images, start=1)
         )
     count = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type/Page") or len(pages)
@@ -138,11 +146,12 @@ def _pdf_of(
     return memo[key]
 
 
-def _render(releases: list[Release], workspace: Workspace, now: dt.datetime, memo: PdfMemo) -> Built:
+def _render(
+    releases: list[Release], workspace: Workspace, now: dt.datetime, memo: PdfMemo, previous: Built | None
+) -> Built:
     from pressctl.render.email import render_email
     from pressctl.render.files import release_warnings
-    from pressctl.render.names import without_pdf_link_slots
-    from pressctl.render.pdf import render_pdf
+    from pressctl.render.names import pdf_filename, without_pdf_link_slots
     from pressctl.render.pdfcache import pdf_keys
     from pressctl.site.branding import render_assets
     from pressctl.site.pages import page_name, release_folder
@@ -160,10 +169,15 @@ def _render(releases: list[Release], workspace: Workspace, now: dt.datetime, mem
         html = MergePlan.apply(_data_uris(rendered.html, rendered.images), blank, escape_html=True)
         text = MergePlan.apply(rendered.text, blank, escape_html=False)
         text, html = without_pdf_link_slots(text, html)
-        pdf, count, pages = _pdf_of(
-            release, workspace, plan, embargoed=embargoed, key=keys[release.language], memo=memo
-        )
-        pdfs[release.language] = pdf
+        key = keys[release.language]
+        earlier = {view.language: view for view in previous.languages} if previous is not None else {}
+        pending = key not in memo and release.language in earlier
+        if pending:  # first the words, at once; the new PDF follows in the next render
+            old = earlier[release.language]
+            pdf, count, pages = b"", old.page_count, old.pages
+        else:
+            pdf, count, pages = _pdf_of(release, workspace, plan, embargoed=embargoed, key=key, memo=memo)
+            pdfs[release.language] = pdf
         folder = "preview-site/" + release_folder(main)
         views.append(
             LanguageView(
@@ -174,21 +188,42 @@ def _render(releases: list[Release], workspace: Workspace, now: dt.datetime, mem
                 subject=MergePlan.apply(rendered.subject, blank, escape_html=False),
                 email_html=html,
                 text=text,
-                pdf_size=len(pdf),
+                pdf_size=len(pdf) if not pending else earlier[release.language].pdf_size,
                 page_count=count,
                 pages=pages,
                 newsroom=folder + page_name(release.language, main.language),
+                pdf_pending=pending,
             )
         )
 
     def made_pdf(release: Release, ws: Workspace, plan: MergePlan, embargoed: bool) -> bytes:
-        return pdfs.get(release.language) or render_pdf(release, ws, plan, embargoed=embargoed)
+        return pdfs.get(release.language) or b""  # a pending PDF: the page's link waits for the next render
 
     site = render_release(
         releases, workspace, folder="preview-site/" + release_folder(main), embargoed=embargoed, preview=False,
-        published=now, updated=now, make_pdf=made_pdf,
+        published=now.replace(second=0, microsecond=0), updated=now.replace(second=0, microsecond=0),
+        make_pdf=made_pdf,
     )
     site.update({f"preview-site/{name}": data for name, data in render_assets(workspace).items()})
+    pdf_paths = {
+        r.language: "preview-site/" + release_folder(main) + pdf_filename(r.slug, r.language, main_language=main.language)
+        for r in releases
+    }
+
+    def finish() -> Built:
+        by_language = {r.language: r for r in releases}
+        done: list[LanguageView] = []
+        complete = dict(site)
+        for view in views:
+            if view.pdf_pending:
+                release = by_language[view.language]
+                pdf, count, pages = _pdf_of(
+                    release, workspace, plan, embargoed=embargoed, key=keys[view.language], memo=memo
+                )
+                view = replace(view, pdf_size=len(pdf), page_count=count, pages=pages, pdf_pending=False)
+                complete[pdf_paths[view.language]] = pdf
+            done.append(view)
+        return replace(built, languages=tuple(done), site_files=complete, finish=None)
     files: list[FileSize] = []
     seen: set[Path] = set()
     for release in releases:
@@ -199,7 +234,7 @@ def _render(releases: list[Release], workspace: Workspace, now: dt.datetime, mem
                     files.append(FileSize(Path(path).name, Path(path).stat().st_size))
                 except OSError:
                     files.append(FileSize(Path(path).name, -1))
-    return Built(
+    built = Built(
         slug=main.slug,
         title=main.title,
         languages=tuple(views),
@@ -207,6 +242,9 @@ def _render(releases: list[Release], workspace: Workspace, now: dt.datetime, mem
         files=tuple(files),
         site_files=site,
     )
+    if any(view.pdf_pending for view in views):
+        built = replace(built, finish=finish)
+    return built
 
 
 def build_preview(
@@ -216,15 +254,22 @@ def build_preview(
     now: dt.datetime,
     approval: Callable[[list[Release], Workspace], tuple[str, bool]] | None = None,
     memo: PdfMemo | None = None,
+    previous: Built | None = None,
 ) -> Built:
-    """Everything the page shows of the release at ``path``, or the one error line that stops it."""
+    """Everything the page shows of the release at ``path``, or the one error line that stops it.
+
+    With ``previous`` (the render on the page now), a language whose PDF changed keeps its earlier pages,
+    marked pending, so the words show at once; build again without it for the new PDF (``pending``)."""
     try:
         workspace = load_workspace()
         releases = load_release_set(path, workspace)
-        built = _render(releases, workspace, now, memo if memo is not None else {})
+        built = _render(releases, workspace, now, memo if memo is not None else {}, previous)
         if approval is not None:
             state, ok = approval(releases, workspace)
-            built = Built(**{**built.__dict__, "approval": state, "approval_ok": ok})
+            first = built.finish
+            built = replace(built, approval=state, approval_ok=ok)
+            if first is not None:
+                built = replace(built, finish=lambda: replace(first(), approval=state, approval_ok=ok))
         return built
     except PressctlError as exc:
         return Built(error=str(exc))

@@ -4,6 +4,7 @@ scroll position. Pure: HTML from a :class:`~pressctl.preview.build.Built`."""
 
 from __future__ import annotations
 
+import hashlib
 from html import escape
 
 from pressctl.preview.build import Built, LanguageView
@@ -13,7 +14,7 @@ __all__ = ["SCRIPT", "fragment", "page"]
 _STYLE = """
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK HK",sans-serif;
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;
   color:#1b1f24;background:#f4f5f7}
 main{max-width:1400px;margin:0 auto;padding:12px}
 h1{font-size:1.4rem;margin:.2em 0 .4em;overflow-wrap:anywhere}
@@ -31,7 +32,7 @@ h3{font-size:1rem;margin:1em 0 .3em}
 .desktop iframe{width:640px}
 .newsroom iframe{width:100%;min-width:320px;height:720px}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#fbfbfc;border:1px solid #c9ced6;padding:8px;margin:0;
-  font:14px/1.45 ui-monospace,"Noto Sans Mono","Noto Sans Mono CJK HK",monospace}
+  font:14px/1.45 ui-monospace,"Noto Sans Mono",monospace}
 .pages{display:flex;flex-wrap:wrap;gap:8px}
 .pages figure{margin:0;max-width:100%}
 .pages img{display:block;max-width:100%;height:auto;border:1px solid #c9ced6;background:#fff}
@@ -58,6 +59,8 @@ SCRIPT = """(function () {
   }
   function watchFrames(heights) {
     main.querySelectorAll('iframe[data-fit]').forEach(function (frame) {
+      if (frame.dataset.watched) { return; }
+      frame.dataset.watched = '1';
       if (heights && heights[frame.id]) { frame.style.height = heights[frame.id]; }
       frame.addEventListener('load', function () { fit(frame); });
       fit(frame);
@@ -70,7 +73,24 @@ SCRIPT = """(function () {
       var heights = {};
       main.querySelectorAll('iframe[data-fit]').forEach(function (f) { heights[f.id] = f.style.height; });
       var x = window.scrollX, y = window.scrollY;
-      main.innerHTML = html;
+      var fresh = document.createElement('template');
+      fresh.innerHTML = html;
+      var ids = function (root) {
+        return Array.from(root.querySelectorAll('[data-block]')).map(function (b) { return b.id; }).join(' ');
+      };
+      var sameShape = !main.querySelector('#error') && !fresh.content.querySelector('#error') &&
+        ids(main) === ids(fresh.content) && ids(main) !== '';
+      if (sameShape) {
+        // Only the parts that changed: an unchanged email frame is not reloaded, an unchanged page image not fetched.
+        fresh.content.querySelectorAll('[data-block]').forEach(function (block) {
+          var old = document.getElementById(block.id);
+          if (old.dataset.digest !== block.dataset.digest) { old.replaceWith(block); }
+        });
+        var h1 = fresh.content.querySelector('h1');
+        if (h1) { main.querySelector('h1').textContent = h1.textContent; }
+      } else {
+        main.innerHTML = html;
+      }
       main.dataset.version = String(wanted);
       var heading = main.querySelector('h1');
       if (heading) { document.title = heading.textContent; }
@@ -111,12 +131,27 @@ def _size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def _language(view: LanguageView, version: int) -> str:
+_V = "__VERSION__"
+
+
+def _block(ident: str, markup: str, version: int, *content: bytes) -> str:
+    """A part of the page the script replaces only when its digest changes (an unchanged email frame is not
+    reloaded, an unchanged PDF page not fetched again). ``markup`` holds ``__VERSION__`` where URLs carry it."""
+    digest = hashlib.sha256(markup.encode())
+    for part in content:
+        digest.update(hashlib.sha256(part).digest())
+    return (
+        f'<div id="{ident}" data-block data-digest="{digest.hexdigest()[:16]}">'
+        f"{markup.replace(_V, str(version))}</div>"
+    )
+
+
+def _language(view: LanguageView, version: int, site_page: bytes) -> str:
     tag = escape(view.language)
     lang = escape(view.html_lang)
     name = escape(f"{view.name} ({view.language})")
     pages = "".join(
-        f'<figure><img src="/pdf/{tag}/{p.number}.png?v={version}" width="700" '
+        f'<figure><img src="/pdf/{tag}/{p.number}.jpg?v={_V}" width="700" '
         f'alt="{escape(f"PDF page {p.number} of {view.page_count}: {p.text}" if p.text else f"PDF page {p.number} of {view.page_count}")}">'
         f"<figcaption>Page {p.number} of {view.page_count}</figcaption></figure>"
         for p in view.pages
@@ -126,26 +161,33 @@ def _language(view: LanguageView, version: int) -> str:
         if view.page_count > len(view.pages)
         else ""
     )
-    return f"""<section class="card" id="lang-{tag}" aria-labelledby="h-{tag}">
-<h2 id="h-{tag}">{name}</h2>
-<h3>Subject</h3><p lang="{lang}" class="subject">{escape(view.subject)}</p>
-<h3>Email</h3>
+    subject = f'<h3>Subject</h3><p lang="{lang}" class="subject">{escape(view.subject)}</p>'
+    email = f"""<h3>Email</h3>
 <div class="frames">
 <figure class="frame phone" role="group" aria-labelledby="cap-phone-{tag}" tabindex="0" style="margin:0">
 <figcaption id="cap-phone-{tag}">On a phone (375 px)</figcaption>
-<iframe id="email-phone-{tag}" data-fit title="Email in {name}, phone width" src="/email/{tag}.html?v={version}"></iframe></figure>
+<iframe id="email-phone-{tag}" data-fit title="Email in {name}, phone width" src="/email/{tag}.html?v={_V}"></iframe></figure>
 <figure class="frame desktop" role="group" aria-labelledby="cap-desk-{tag}" tabindex="0" style="margin:0">
 <figcaption id="cap-desk-{tag}">On a desktop (640 px)</figcaption>
-<iframe id="email-desktop-{tag}" data-fit title="Email in {name}, desktop width" src="/email/{tag}.html?v={version}"></iframe></figure>
-</div>
-<h3>Plain text</h3>
-<pre lang="{lang}" class="text">{escape(view.text)}</pre>
-<h3>PDF ({view.page_count} page{"s" if view.page_count != 1 else ""}, {_size(view.pdf_size)})</h3>
-<div class="pages">{pages}</div>{more}
-<h3>Newsroom page</h3>
+<iframe id="email-desktop-{tag}" data-fit title="Email in {name}, desktop width" src="/email/{tag}.html?v={_V}"></iframe></figure>
+</div>"""
+    text = f'<h3>Plain text</h3><pre lang="{lang}" class="text">{escape(view.text)}</pre>'
+    pdf = (
+        f'<h3>PDF ({view.page_count} page{"s" if view.page_count != 1 else ""}, {_size(view.pdf_size)})'
+        f'{" (updating...)" if view.pdf_pending else ""}</h3><div class="pages">{pages}</div>{more}'
+    )
+    site = f"""<h3>Newsroom page</h3>
 <div class="frame newsroom" role="group" aria-label="Newsroom page in {name}" tabindex="0">
-<iframe id="site-{tag}" title="Newsroom page in {name}" src="/{escape(view.newsroom)}?v={version}"></iframe></div>
-</section>"""
+<iframe id="site-{tag}" title="Newsroom page in {name}" src="/{escape(view.newsroom)}?v={_V}"></iframe></div>"""
+    return (
+        f'<section class="card" id="lang-{tag}" aria-labelledby="h-{tag}"><h2 id="h-{tag}">{name}</h2>'
+        + _block(f"subject-{tag}", subject, version)
+        + _block(f"email-{tag}", email, version, view.email_html.encode())
+        + _block(f"text-{tag}", text, version)
+        + _block(f"pdf-{tag}", pdf, version, *(p.jpeg for p in view.pages))
+        + _block(f"site-block-{tag}", site, version, site_page)
+        + "</section>"
+    )
 
 
 def _body(built: Built, version: int) -> str:
@@ -160,11 +202,16 @@ def _body(built: Built, version: int) -> str:
     if built.approval:
         mark = "ok" if built.approval_ok else "todo"
         approval = f'<p class="{mark}" id="approval"><strong>Approval:</strong> {escape(built.approval)}</p>'
-    languages = "".join(_language(view, version) for view in built.languages)
-    return f"""<section class="card" aria-labelledby="h-checks"><h2 id="h-checks">Checks</h2>{approval}
-<h3>Warnings</h3><ul id="warnings">{warnings}</ul>
-<h3>Photos and attachments</h3>{files_block}</section>
-<div class="langs">{languages}</div>"""
+    languages = "".join(
+        _language(view, version, built.site_files.get(view.newsroom, b"")) for view in built.languages
+    )
+    checks = f"""{approval}<h3>Warnings</h3><ul id="warnings">{warnings}</ul>
+<h3>Photos and attachments</h3>{files_block}"""
+    return (
+        '<section class="card" aria-labelledby="h-checks"><h2 id="h-checks">Checks</h2>'
+        + _block("checks", checks, version)
+        + f'</section><div class="langs">{languages}</div>'
+    )
 
 
 def fragment(built: Built, last_good: Built | None, version: int) -> str:

@@ -4,7 +4,7 @@ latest render held in memory), and ``/events``: server-sent events telling the o
 ready.
 
 Routes: ``/`` the page, ``/fragment`` its ``<main>``, ``/preview.js``, ``/email/<lang>.html``,
-``/text/<lang>.txt``, ``/pdf/<lang>/<n>.png``, ``/preview-site/...`` the newsroom page's files and
+``/text/<lang>.txt``, ``/pdf/<lang>/<n>.jpg``, ``/preview-site/...`` the newsroom page's files and
 ``/state.json`` (the version and the error, for scripts).
 """
 
@@ -133,10 +133,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, views[parts[1][:-5]].email_html.encode(), "text/html; charset=utf-8", policy=_FRAME_POLICY)
         elif len(parts) == 2 and parts[0] == "text" and parts[1].endswith(".txt") and parts[1][:-4] in views:
             self._send(200, views[parts[1][:-4]].text.encode(), "text/plain; charset=utf-8")
-        elif len(parts) == 3 and parts[0] == "pdf" and parts[1] in views and parts[2].endswith(".png"):
-            pages = {f"{p.number}.png": p for p in views[parts[1]].pages}
+        elif len(parts) == 3 and parts[0] == "pdf" and parts[1] in views and parts[2].endswith(".jpg"):
+            pages = {f"{p.number}.jpg": p for p in views[parts[1]].pages}
             if parts[2] in pages:
-                self._send(200, pages[parts[2]].png, "image/png")
+                self._send(200, pages[parts[2]].jpeg, "image/jpeg")
             else:
                 self._not_found()
         elif path.lstrip("/") in shown.site_files:

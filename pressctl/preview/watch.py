@@ -54,6 +54,15 @@ def _interesting(skipped: Iterable[Path]) -> Callable[[object, str], bool]:
     return keep
 
 
+def _finished(quick: Built, build: Callable[[], Built]) -> Built:
+    """The quick render completed with its PDFs; a fresh render when that fails (a file gone meanwhile)."""
+    assert quick.finish is not None
+    try:
+        return quick.finish()
+    except Exception:
+        return build()
+
+
 @dataclass
 class Preview:
     """A running preview: its server, what it shows and how to stop it."""
@@ -87,8 +96,10 @@ def running_preview(
 
     memo: PdfMemo = {}
 
-    def build() -> Built:
-        return build_preview(release, load_workspace=workspace, now=clock(), approval=approval, memo=memo)
+    def build(previous: Built | None = None) -> Built:
+        return build_preview(
+            release, load_workspace=workspace, now=clock(), approval=approval, memo=memo, previous=previous
+        )
 
     first = workspace()  # a broken pressctl.toml at the start: one line, nothing served
     state = PreviewState(build())
@@ -105,7 +116,10 @@ def running_preview(
         ):
             if stop.is_set():
                 break
-            state.publish(build())
+            quick = build(state.shown())  # the words first; a changed PDF keeps its old pages a moment
+            state.publish(quick)
+            if quick.finish is not None:
+                state.publish(_finished(quick, build))
             preview.builds += 1
 
     threads = [
