@@ -165,3 +165,21 @@ def test_approve_refuses_a_release_with_errors(tmp_path: Path) -> None:
     refused = run_cli(["approve", "releases/sample.md", "--as", "Amy Chan"], cwd=ws, env=ENV)
     assert refused.returncode == 2 and "sample.md:" in _one_line(refused.stderr), refused.stderr
     assert "no approvals yet" in run_cli(["approvals"], cwd=ws, env=ENV).stderr
+
+
+def test_a_job_scheduled_before_approvals_were_required_is_checked_at_its_lift(tmp_path: Path) -> None:
+    from pressctl.cli import app
+    from pressctl.cli._env import Env
+
+    ws = _workspace(tmp_path, embargo=None)
+    toml = ws / "pressctl.toml"
+    toml.write_text(toml.read_text("utf-8").replace('approval = "required"', 'approval = "off"'), "utf-8")
+    with SmtpTestServer() as server:
+        scheduled = run_cli(["schedule", "releases/sample.md", "-c", "contacts/desk.csv", "--smtp", server.url()], cwd=ws, env=ENV)
+        assert scheduled.returncode == 0, scheduled.stderr
+        toml.write_text(toml.read_text("utf-8").replace('approval = "off"', 'approval = "required"'), "utf-8")
+        env = Env.for_test(clock=ManualClock(LIFT + dt.timedelta(seconds=1)), environ={**ENV}, cwd=ws)
+        done = CliRunner().invoke(app, ["dispatch"], obj=env)
+        assert done.exit_code == 1, (done.stdout, done.stderr)
+        assert "failed" in done.stdout and "dispatch refused: the release is not approved" in done.stdout, done.stdout
+        assert server.messages == []

@@ -105,3 +105,32 @@ def test_without_the_workflow_nothing_is_asked(tmp_path: Path) -> None:
         require_approval(releases, ws, ledger_path=tmp_path / "none.sqlite3", command="send")
     assert refused.value.exit_code == 2 and "send refused: the release is not approved" in str(refused.value)
     assert not (tmp_path / "none.sqlite3").exists()  # asking does not make a ledger
+
+
+PACKAGE = Path(__file__).resolve().parent.parent / "pressctl"
+# The one place each command asks (send, schedule, publish and a job's page, dispatch).
+CALLERS = {
+    "cli/send.py": 1,
+    "schedule/request.py": 1,
+    "site/newsroom.py": 1,
+    "schedule/dispatcher.py": 1,
+}
+
+
+def test_the_approval_check_has_one_home_and_one_caller_per_command() -> None:
+    """``require_approval`` lives in approvals/check.py and is called once in each command's path; nothing
+    else compares approval digests or reads the approvals table."""
+    found: dict[str, int] = {}
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = path.relative_to(PACKAGE).as_posix()
+        text = path.read_text("utf-8")
+        calls = text.count("require_approval(")
+        if where == "approvals/check.py":
+            continue
+        if calls:
+            found[where] = calls
+        if ".approvals.of_release(" in text and where not in ("approvals/record.py",):
+            problems.append(f"{where}: reads the approvals table itself")
+    assert found == CALLERS
+    assert problems == []
