@@ -37,17 +37,21 @@ def watched_roots(workspace: Workspace, release: Path) -> list[Path]:
     return roots
 
 
-def _interesting(skipped: Iterable[Path]) -> Callable[[object, str], bool]:
+def _interesting(skipped: Iterable[Path], roots: Iterable[Path]) -> Callable[[object, str], bool]:
     from watchfiles import DefaultFilter
 
     default = DefaultFilter()
     skip = [p.resolve() for p in skipped]
+    watched = list(roots)
 
     def keep(change: object, path: str) -> bool:
         if not default(change, path):  # type: ignore[arg-type]
             return False
         target = Path(path)
-        if any(part in _SKIPPED_DIRS or part.startswith(".") for part in target.parts[1:]):
+        # Judged inside the watched folder: a workspace kept under ~/.local is still watched.
+        root = next((r for r in watched if target.is_relative_to(r)), None)
+        inner = target.relative_to(root).parts if root is not None else target.parts[1:]
+        if any(part in _SKIPPED_DIRS or part.startswith(".") for part in inner):
             return False
         return not any(target == s or target.is_relative_to(s) for s in skip)
 
@@ -107,11 +111,12 @@ def running_preview(
     stop = threading.Event()
     preview = Preview(server=server, state=state, stop=stop)
     site = first.site.dir if first.site is not None else first.root / "site"
-    keep = _interesting([site, first.outbox_dir])
+    roots = watched_roots(first, release)
+    keep = _interesting([site, first.outbox_dir], roots)
 
     def watcher() -> None:
         for _changes in watch(
-            *watched_roots(first, release), watch_filter=keep, stop_event=stop, step=30, debounce=400,
+            *roots, watch_filter=keep, stop_event=stop, step=30, debounce=400,
             rust_timeout=500, yield_on_timeout=False, raise_interrupt=False,
         ):
             if stop.is_set():
