@@ -8,8 +8,8 @@ from pathlib import Path
 from watchfiles import Change
 
 from pressctl.config import load_workspace
-from pressctl.preview.build import Built
 from pressctl.preview.page import fragment, page
+from pressctl.preview.shown import Built
 from pressctl.preview.watch import _interesting, watched_roots
 from pressctl.scaffold import init_workspace
 

@@ -11,71 +11,21 @@ import datetime as dt
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from pressctl.config import Workspace
 from pressctl.errors import InputError, PressctlError
 from pressctl.model import InlineImage
+from pressctl.preview.shown import Built, FileSize, LanguageView, PageImage
 from pressctl.release.load import Release, load_release_set
 from pressctl.release.merge import MergePlan
 
-__all__ = ["Built", "FileSize", "LanguageView", "PageImage", "PdfMemo", "build_preview", "pdf_pages"]
+__all__ = ["PdfMemo", "build_preview", "pdf_pages"]
 
 PAGE_WIDTH = 700  # px of a PDF page image: sharp on a laptop, light enough to send on every save
 MAX_PAGES = 12  # pages shown per language (a longer release shows its first pages and says so)
-
-
-@dataclass(frozen=True)
-class PageImage:
-    number: int
-    jpeg: bytes  # JPEG: ~6 times faster to make than PNG (zlib), and smaller
-    text: str  # what the page says (pdftotext), the image's text alternative
-
-
-@dataclass(frozen=True)
-class FileSize:
-    name: str
-    size: int
-
-
-@dataclass(frozen=True)
-class LanguageView:
-    language: str
-    name: str  # "Traditional Chinese (Hong Kong)"
-    html_lang: str
-    title: str
-    subject: str
-    email_html: str
-    text: str
-    pdf_size: int
-    page_count: int
-    pages: tuple[PageImage, ...]
-    newsroom: str  # the page's path among ``Built.site_files``
-    pdf_pending: bool = False  # the pages are the previous render's: the new PDF is being made
-
-
-@dataclass(frozen=True)
-class Built:
-    """One render of the release set, or its ``error`` (then nothing else is filled)."""
-
-    slug: str = ""
-    title: str = ""
-    languages: tuple[LanguageView, ...] = ()
-    warnings: tuple[str, ...] = ()
-    files: tuple[FileSize, ...] = ()
-    approval: str = ""  # "approved by Amy Chan (2026-...)", "not approved", "changed since ..."; "" without a ledger
-    approval_ok: bool = False
-    site_files: Mapping[str, bytes] = field(default_factory=dict)
-    error: str = ""
-    # With pending PDFs: makes them and gives the complete render (only the PDFs are made; the rest is kept).
-    finish: Callable[[], Built] | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def pending(self) -> bool:
-        """Some language shows its previous PDF pages while the new ones are made."""
-        return any(view.pdf_pending for view in self.languages)
 
 
 def _data_uris(html: str, images: tuple[InlineImage, ...]) -> str:

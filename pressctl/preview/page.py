@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from html import escape
 
-from pressctl.preview.build import Built, LanguageView
+from pressctl.preview.shown import Built, LanguageView
 
 __all__ = ["SCRIPT", "fragment", "page"]
 

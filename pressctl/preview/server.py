@@ -17,8 +17,8 @@ import urllib.parse
 from typing import Any, ClassVar
 
 from pressctl.errors import InputError
-from pressctl.preview.build import Built
 from pressctl.preview.page import SCRIPT, fragment, page
+from pressctl.preview.shown import Built
 from pressctl.site.serve import HOST, allowed_hosts
 
 __all__ = ["PreviewServer", "PreviewState", "make_server"]

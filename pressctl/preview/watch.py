@@ -18,8 +18,9 @@ from pathlib import Path
 
 from pressctl.clock import Clock
 from pressctl.config import Workspace, load_workspace
-from pressctl.preview.build import Built, PdfMemo, build_preview
+from pressctl.preview.build import PdfMemo, build_preview
 from pressctl.preview.server import PreviewServer, PreviewState, make_server
+from pressctl.preview.shown import Built
 from pressctl.release.load import Release
 
 __all__ = ["Preview", "open_browser", "running_preview", "watched_roots"]
