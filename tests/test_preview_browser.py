@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from preview_support import page_state, running_preview
 from render_support import make_workspace
-from site_support import CHROMIUM, Browser, axe_source, browser
+from site_support import CHROMIUM, Browser, axe_source, axe_violations, browser
 from wait_support import wait_for
 
 pytestmark = [
@@ -43,16 +43,6 @@ def preview(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     root, _ws = make_workspace(tmp_path)
     with running_preview(root) as (_proc, url):
         yield root, url
-
-
-def _axe(chrome: Browser, source: str) -> list[dict[str, Any]]:
-    chrome.evaluate(source)
-    violations: list[dict[str, Any]] = chrome.evaluate(
-        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({"
-        "id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})))",
-        await_promise=True,
-    )
-    return violations
 
 
 def _overflow(chrome: Browser) -> dict[str, int]:
@@ -82,7 +72,7 @@ def test_both_languages_fit_a_phone_and_pass_axe(preview: tuple[Path, str], chro
         source = axe_source()
         if source is None:
             pytest.skip("axe-core could not be installed with npm (no npm, or no registry access)")
-        bad = [v for v in _axe(chrome, source) if v["impact"] in ("serious", "critical")]
+        bad = [v for v in axe_violations(chrome, source) if v["impact"] in ("serious", "critical")]
         assert not bad, (width, bad)
     if SHOT:
         chrome.viewport(1280, 860)

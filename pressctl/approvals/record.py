@@ -17,9 +17,10 @@ from pressctl.controls import unsafe_in_text
 from pressctl.errors import InputError
 from pressctl.ledger import Ledger
 from pressctl.ledger.approvals import ApprovalRecord
-from pressctl.release.load import Release, date_warnings, load_release_set
+from pressctl.release.load import Release, load_release_set
+from pressctl.render.files import release_warnings
 
-__all__ = ["Approved", "approvals_of", "approve_release", "approver_name", "list_approvals", "release_warnings_now"]
+__all__ = ["Approved", "approvals_of", "approve_release", "approver_name", "list_approvals"]
 
 MAX_NAME = 120
 MAX_NOTE = 2000
@@ -61,17 +62,6 @@ def approver_name(given: str | None, *, cwd: Path, environ: Mapping[str, str]) -
         ) from None
 
 
-def release_warnings_now(releases: list[Release], now: dt.datetime) -> list[str]:
-    """The release set's warnings, each once (what ``render`` and the preview show)."""
-    found: list[str] = []
-    for line in [*date_warnings(releases, now.astimezone(releases[0].zone).date())] + [
-        w for r in releases for w in r.warnings
-    ]:
-        if line not in found:
-            found.append(line)
-    return found
-
-
 def approve_release(
     path: Path,
     *,
@@ -107,7 +97,7 @@ def approve_release(
             digests=version.digests,
             assets=version.assets,
             note=note.strip(),
-            warnings=release_warnings_now(releases, clock()),
+            warnings=release_warnings(releases, clock()),
         )
     return Approved(record=record, releases=tuple(releases), version=version, again=again)
 
