@@ -26,13 +26,14 @@ def test_the_workspace_and_an_outside_release_folder_are_watched(tmp_path: Path)
 
 def test_private_state_output_and_editor_files_are_not_changes(tmp_path: Path) -> None:
     root = tmp_path / ".local" / "ws"  # a workspace under a hidden folder is still watched
-    keep = _interesting([root / "site", root / "outbox"], [root])
+    keep = _interesting([root / "site", root / "outbox"], [root], ledger=root / ".pressctl" / "ledger.sqlite3")
+    assert keep(Change.modified, str(root / ".pressctl" / "ledger.sqlite3"))  # an approval recorded
     assert keep(Change.modified, str(root / "releases" / "sample.md"))
     assert keep(Change.modified, str(root / "releases" / "photos" / "test-bay.jpg"))
     assert keep(Change.modified, str(root / "pressctl.toml"))
     assert keep(Change.modified, str(root / "templates" / "print.css"))
     for ignored in (
-        root / ".pressctl" / "ledger.sqlite3",
+        root / ".pressctl" / "ledger.sqlite3-wal",
         root / ".pressctl" / "cache" / "pdf-1.pdf",
         root / "site" / "index.html",
         root / "outbox" / "new" / "1.eml",

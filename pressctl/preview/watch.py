@@ -2,7 +2,8 @@
 translations, photos, the templates or ``pressctl.toml`` (watchfiles), until stopped.
 
 What is watched: the workspace folder and the release's own folder (recursively), leaving out the private
-state (``.pressctl/``), the newsroom and output folders, hidden files and editors' temporary files. A change
+state (``.pressctl/``, but for the ledger file itself: an approval shows at once), the newsroom and output
+folders, hidden files and editors' temporary files. A change
 to anything else re-renders: cheap for a text edit (well under a second), and the page never shows a
 stale render silently.
 """
@@ -38,17 +39,22 @@ def watched_roots(workspace: Workspace, release: Path) -> list[Path]:
     return roots
 
 
-def _interesting(skipped: Iterable[Path], roots: Iterable[Path]) -> Callable[[object, str], bool]:
+def _interesting(
+    skipped: Iterable[Path], roots: Iterable[Path], *, ledger: Path | None = None
+) -> Callable[[object, str], bool]:
     from watchfiles import DefaultFilter
 
     default = DefaultFilter()
     skip = [p.resolve() for p in skipped]
     watched = list(roots)
+    ledger_file = ledger.resolve() if ledger is not None else None
 
     def keep(change: object, path: str) -> bool:
         if not default(change, path):  # type: ignore[arg-type]
             return False
         target = Path(path)
+        if ledger_file is not None and target == ledger_file:
+            return True  # an approval written: the page's approval line follows
         # Judged inside the watched folder: a workspace kept under ~/.local is still watched.
         root = next((r for r in watched if target.is_relative_to(r)), None)
         inner = target.relative_to(root).parts if root is not None else target.parts[1:]
@@ -113,7 +119,7 @@ def running_preview(
     preview = Preview(server=server, state=state, stop=stop)
     site = first.site.dir if first.site is not None else first.root / "site"
     roots = watched_roots(first, release)
-    keep = _interesting([site, first.outbox_dir], roots)
+    keep = _interesting([site, first.outbox_dir], roots, ledger=first.ledger_path)
 
     def watcher() -> None:
         for _changes in watch(
