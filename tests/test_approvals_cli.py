@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import json
+import re
 import email.policy
 from pathlib import Path
 
@@ -82,6 +84,8 @@ def test_send_needs_an_approval_of_exactly_what_goes(tmp_path: Path) -> None:
         sent = run_cli([*send, server.url()], cwd=ws, env=ENV)
         assert sent.returncode == 0, sent.stdout + sent.stderr
         assert len(server.messages) == before + 2
+        report = run_cli(["report"], cwd=ws, env=ENV)  # the campaign went out under that approval
+        assert re.search(r"^approved  Amy Chan \d{4}-\d\d-\d\d \d\d:\d\d HKT · legal: fine$", report.stdout, re.M), report.stdout
         before = len(server.messages)
 
         _edit_chinese(ws)
@@ -127,6 +131,8 @@ def test_a_scheduled_job_sends_its_approved_snapshot_and_a_new_schedule_needs_a_
         assert " done" in done.stdout, done.stdout
         assert len(server.messages) == 2
         assert all(title in subject for subject in _subjects(server)), _subjects(server)
+        report = json.loads(run_cli(["report", "--format", "json"], cwd=ws, env=ENV).stdout)
+        assert [a["by"] for a in report["campaign"]["approvals"]] == ["Amy Chan"]
 
         assert run_cli(["approve", "releases/sample.md", "--as", "Lee Wai"], cwd=ws, env=ENV).returncode == 0
         assert run_cli(schedule, cwd=ws, env=ENV).returncode == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from pressctl.ledger.approvals import ApprovalRecord
 from pressctl.release.load import Release, load_release_set
 from pressctl.render.files import release_warnings
 
-__all__ = ["Approved", "approvals_of", "approve_release", "approver_name", "list_approvals"]
+__all__ = ["Approved", "approvals_of", "approve_release", "approver_name", "list_approvals", "note_use"]
 
 MAX_NAME = 120
 MAX_NOTE = 2000
@@ -115,3 +115,18 @@ def approvals_of(path: Path | None, workspace: Workspace, *, ledger_path: Path |
     """``pressctl approvals [RELEASE]``: the release's approvals (every release's without one), newest first."""
     slug = load_release_set(Path(path), workspace)[0].slug if path is not None else None
     return list_approvals(workspace, slug=slug, ledger_path=ledger_path)
+
+
+def note_use(
+    ledger_path: Path, approvals: Sequence[ApprovalRecord], *, campaign_id: int | None = None, fingerprint: str = ""
+) -> None:
+    """Record the campaign (by id, or the latest of ``fingerprint``) as gone out under ``approvals``; nothing
+    when there is none or no such campaign (a send declined before it began)."""
+    if not approvals or not ledger_path.exists():
+        return
+    with Ledger(ledger_path) as ledger:
+        if campaign_id is None:
+            campaign = ledger.campaigns.find(fingerprint) if fingerprint else None
+            campaign_id = campaign.id if campaign is not None else None
+        if campaign_id is not None:
+            ledger.approvals.link(campaign_id, [a.id for a in approvals])

@@ -2,7 +2,8 @@
 
 A version is named by its digests (one per language: subject, email, text, PDF, photos; and one of the
 release's asset files), computed above the ledger (:mod:`pressctl.approvals`) and stored here as JSON. Rows
-are only added, never changed: the history of sign-offs is the audit trail. Ids are random text (both
+are only added, never changed: the history of sign-offs is the audit trail; ``approval_uses`` says which
+campaigns went out under which approvals (``report`` shows it). Ids are random text (both
 stores accept that without a sequence) and rows are ordered by their time.
 """
 
@@ -103,6 +104,22 @@ class Approvals:
         """The release's approvals, newest first."""
         cur = self.conn.execute(
             "SELECT * FROM approvals WHERE slug = ? ORDER BY approved_at DESC, id", (slug,)
+        )
+        return [_record(row) for row in cur]
+
+    def link(self, campaign_id: int, approval_ids: Sequence[str]) -> None:
+        """Record that a campaign went out under these approvals (again: nothing changes)."""
+        self.conn.executemany(
+            "INSERT INTO approval_uses (campaign_id, approval_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(campaign_id, ident) for ident in approval_ids],
+        )
+
+    def of_campaign(self, campaign_id: int) -> list[ApprovalRecord]:
+        """The approvals a campaign went out under, oldest first."""
+        cur = self.conn.execute(
+            "SELECT a.* FROM approvals a JOIN approval_uses u ON u.approval_id = a.id"
+            " WHERE u.campaign_id = ? ORDER BY a.approved_at, a.id",
+            (campaign_id,),
         )
         return [_record(row) for row in cur]
 

@@ -395,12 +395,18 @@ CREATE TABLE IF NOT EXISTS approvals (
     note         TEXT NOT NULL DEFAULT '',
     warnings     TEXT NOT NULL DEFAULT '[]' -- JSON list: the warnings the release was approved with
 );
-CREATE INDEX IF NOT EXISTS approvals_slug ON approvals (slug, approved_at)
+CREATE INDEX IF NOT EXISTS approvals_slug ON approvals (slug, approved_at);
+CREATE TABLE IF NOT EXISTS approval_uses (
+    campaign_id  INTEGER NOT NULL,         -- the campaign that went out under the approval
+    approval_id  TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, approval_id)
+)
 """
 
 
 def _migrate_approvals(conn: Executes) -> None:
-    """Approvals (issue 23): who signed off which rendered version of a release."""
+    """Approvals (issue 23): who signed off which rendered version of a release, and which campaigns went
+    out under which approval."""
     for statement in schema_statements(_SCHEMA_APPROVALS):
         conn.execute(statement)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pressctl.approvals.check import require_approval
+from pressctl.approvals.record import note_use
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace
 from pressctl.embargo import check_run_now
@@ -250,9 +251,10 @@ class Dispatcher:
             verify_snapshot(claimed)
             workspace = self.workspace_for(claimed)
             db = claimed.options.get("db")
-            require_approval(  # the job's private copy: workspace edits since do not change it
+            ledger_path = Path(db) if db else workspace.ledger_path
+            approved = require_approval(  # the job's private copy: workspace edits since do not change it
                 load_release_set(claimed.release_path, workspace), workspace,
-                ledger_path=Path(db) if db else workspace.ledger_path, command="dispatch",
+                ledger_path=ledger_path, command="dispatch",
             )
             if self.publish_at_lift is not None and workspace.site is not None:
                 self._publish(claimed, workspace, not_before)
@@ -310,6 +312,7 @@ class Dispatcher:
         heartbeat.finish()
         if outcome.campaign:
             self.store.set_campaign(claimed.id, outcome.campaign)
+            note_use(ledger_path, approved, campaign_id=int(outcome.campaign))
         if not outcome.complete and outcome.resume_at is not None:
             # The daily cap or "stop for now": those left wait, and this job resumes by itself then.
             until = max(outcome.resume_at, self.clock() + self.min_hold)
