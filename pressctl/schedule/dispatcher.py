@@ -312,7 +312,8 @@ class Dispatcher:
         heartbeat.finish()
         if outcome.campaign:
             self.store.set_campaign(claimed.id, outcome.campaign)
-            note_use(ledger_path, approved, campaign_id=int(outcome.campaign))
+            if approved and outcome.campaign.isdigit():  # the ledger's campaign id (a test engine's may be text)
+                note_use(ledger_path, approved, campaign_id=int(outcome.campaign))
         if not outcome.complete and outcome.resume_at is not None:
             # The daily cap or "stop for now": those left wait, and this job resumes by itself then.
             until = max(outcome.resume_at, self.clock() + self.min_hold)
