@@ -35,6 +35,7 @@ __all__ = [
     "CHROMIUM",
     "Browser",
     "axe_source",
+    "axe_violations",
     "fixed_clock",
     "make_workspace",
     "sample_releases",
@@ -76,6 +77,17 @@ def axe_source() -> str | None:
         if done.returncode != 0 or not script.is_file():
             return None
     return script.read_text(encoding="utf-8")
+
+
+def axe_violations(chrome: Browser, source: str) -> list[dict[str, Any]]:
+    """axe-core's violations on the page ``chrome`` shows: id, impact, help and the first nodes."""
+    chrome.evaluate(source)
+    violations: list[dict[str, Any]] = chrome.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({"
+        "id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})))",
+        await_promise=True,
+    )
+    return violations
 
 
 class CDPError(RuntimeError):

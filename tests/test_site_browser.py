@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from render_support import make_workspace
-from site_support import CHROMIUM, Browser, axe_source, browser
+from site_support import CHROMIUM, Browser, axe_source, axe_violations, browser
 
 from pressctl.site.serve import serving
 
@@ -135,13 +135,7 @@ def test_no_horizontal_overflow_and_screenshots(
 
 
 def _axe(chrome: Browser, source: str) -> list[dict[str, Any]]:
-    chrome.evaluate(source)
-    violations: list[dict[str, Any]] = chrome.evaluate(
-        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({"
-        "id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})))",
-        await_promise=True,
-    )
-    return violations
+    return axe_violations(chrome, source)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

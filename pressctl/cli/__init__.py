@@ -68,12 +68,14 @@ def _root(
 def _register() -> None:
     # Each command group lives in its own module; they import heavy libraries only when run.
     from pressctl.cli import (
+        approve,
         bounces,
         check,
         contacts,
         imports,
         init,
         ledger,
+        preview,
         render,
         report,
         schedule,
@@ -86,8 +88,8 @@ def _register() -> None:
     from pressctl.cli._help import tidy_app
 
     modules = (
-        init, imports, translate, check, render, contacts, send, report, schedule, suppress, bounces, site, smtp,
-        ledger,
+        init, imports, translate, check, render, preview, approve, contacts, send, report, schedule, suppress,
+        bounces, site, smtp, ledger,
     )
     for module in modules:
         module.register(app)

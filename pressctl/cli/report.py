@@ -140,7 +140,13 @@ def report(
             return
         if fmt == "json":
             data: dict[str, Any] = {
-                "campaign": _campaign_dict(found, zone),
+                "campaign": {
+                    **_campaign_dict(found, zone),
+                    "approvals": [
+                        {"by": a.approver, "at": iso_local(a.moment, zone), "note": a.note, "id": a.id}
+                        for a in ledger.approvals.of_campaign(found.id)
+                    ],
+                },
                 "totals": totals,
                 "recipients": [
                     {**report_record(r, _COLUMNS, zone), "new_addresses": split_addresses(r.new_address)}
@@ -156,6 +162,9 @@ def report(
             out.print(f"filter    {escape(info.label.partition(' · ')[2])}")
         out.print(f"lists     {escape(', '.join(info.lists) or '-')}")
         out.print(f"release   {escape(found.release_path)}")
+        for approval in ledger.approvals.of_campaign(found.id):  # with [workflow] approval = "required"
+            note = f" · {approval.note}" if approval.note else ""
+            out.print(f"approved  {escape(approval.approver)} {local_time(approval.approved_at, zone, seconds=False)}{escape(note)}")
         out.print(
             f"created   {local_time(found.created_at, zone, seconds=False)}"
             f"   finished {local_time(found.finished_at, zone, seconds=False) or '-'}"

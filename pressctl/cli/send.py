@@ -130,6 +130,8 @@ def send(
       pressctl send releases/launch.md -c contacts/journalists.csv \\
         --smtp smtp://press@mail.hvsp.example --rate 10/s
     """
+    from pressctl.approvals.check import require_approval
+    from pressctl.approvals.record import note_use
     from pressctl.cli._send_run import send_now
     from pressctl.cli._send_show import preview, test_send
     from pressctl.send.checks import check_from, check_selected, check_test_addresses
@@ -200,11 +202,17 @@ def send(
     check_from(plan)
     if test_to:
         check_test_addresses(plan, test_to)
+    approved = [] if test_to else require_approval(
+        plan.releases, plan.workspace, ledger_path=plan.ledger_path, command="send"
+    )
     transport = _transport(env, plan)
     if test_to:
         test_send(env, plan, test_to, transport)
         return
-    send_now(env, plan, transport, yes=yes, wait=wait)
+    try:
+        send_now(env, plan, transport, yes=yes, wait=wait)
+    finally:  # the campaign remembers the approvals it went out under (report shows them)
+        note_use(plan.ledger_path, approved, fingerprint=plan.fingerprint)
 
 
 def _transport(env: Env, plan: SendPlan) -> Transport:

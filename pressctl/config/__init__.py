@@ -35,6 +35,7 @@ from pressctl.config.rules import check_text
 from pressctl.config.sender import Sender, parse_sender
 from pressctl.config.site import SiteSettings, parse_site
 from pressctl.config.smtp import SmtpConfig, SmtpRelay, parse_smtp
+from pressctl.config.workflow import WORKFLOW_KEYS, Workflow, parse_workflow
 from pressctl.errors import ConfigError
 from pressctl.languages.tags import normalise_language
 from pressctl.limits import DEFAULT_LIMITS, LIMIT_KEYS, Limits
@@ -68,6 +69,7 @@ class Workspace:
     # copies taken when it was scheduled (pressctl.schedule.dispatcher.job_workspace).
     templates_from: Path | None = None
     ledger: str | Path | None = None  # [ledger] url: a postgresql:// URL or a file; None: .pressctl/ledger.sqlite3
+    workflow: Workflow = field(default_factory=Workflow)  # [workflow]: approvals before a release goes out
 
     @property
     def zone(self) -> ZoneInfo:
@@ -111,7 +113,7 @@ class Workspace:
 KNOWN: dict[str, tuple[str, ...]] = {
     "": (
         "organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp", "assets", "limits",
-        "bounces", "site", "ledger",
+        "bounces", "site", "ledger", "workflow",
     ),
     "organisation": ("name", "website", "address", "footer", "about", "translations"),
     "brand": ("logo", "primary", "accent", "text", "font", "cjk_font"),
@@ -129,6 +131,7 @@ KNOWN: dict[str, tuple[str, ...]] = {
     "bounces": BOUNCES_KEYS,
     "site": ("dir", "base_url", "deploy", "deploy_timeout", "pass_env"),
     "ledger": LEDGER_KEYS,
+    "workflow": WORKFLOW_KEYS,
 }
 
 
@@ -263,4 +266,5 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         limits=limits,
         site=site,
         ledger=parse_ledger(data, root, where),
+        workflow=parse_workflow(data, where),
     )

@@ -12,7 +12,8 @@ Only this package speaks SQL (import-linter contracts keep ``sqlite3`` and ``psy
   :mod:`~pressctl.ledger.campaigns`, :mod:`~pressctl.ledger.recipients` (the hand-overs' before/after rows),
   :mod:`~pressctl.ledger.caps` (relay accounts and their hand-overs), :mod:`~pressctl.ledger.locks` (one
   sender per release), :mod:`~pressctl.ledger.suppressions`, :mod:`~pressctl.ledger.inbound` (bounces,
-  replies, notes) and :mod:`~pressctl.ledger.jobs` (scheduled sends);
+  replies, notes), :mod:`~pressctl.ledger.jobs` (scheduled sends) and :mod:`~pressctl.ledger.approvals`
+  (sign-offs of a release's versions);
 * :mod:`~pressctl.ledger.records` -- the values they read and write.
 
 :class:`Ledger` opens one store and holds one object per family::
@@ -28,6 +29,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from pressctl.clock import system_clock
+from pressctl.ledger.approvals import Approvals
 from pressctl.ledger.campaigns import Campaigns
 from pressctl.ledger.caps import Caps
 from pressctl.ledger.inbound import Inbound
@@ -55,6 +57,7 @@ class Ledger:
         self.suppressions = Suppressions(self.conn, clock)
         self.inbound = Inbound(self.conn, clock)
         self.jobs = JobStore(self.conn, clock=clock)
+        self.approvals = Approvals(self.conn, clock)
 
     def close(self) -> None:
         self.conn.close()

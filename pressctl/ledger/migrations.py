@@ -18,8 +18,8 @@ and ``soft_bounces``); 4 hand-overs per relay account (rolling daily caps); 5 ``
 relays); 7 ``campaigns.kind``, ``recipients.role`` and ``advance_of``; 8 the scheduler's ``jobs`` and the
 bounces' ``inbound_notes`` join the list (before, the jobs table was versioned on its own in
 ``jobs_schema``, and ``inbound_notes`` was made when the first note was written); 9 addresses re-keyed by
-:func:`pressctl.addresses.address_key`, the one key rule (issue 19); 10 ``job_files``, a scheduled job's snapshot (its files' bytes and digests) kept in the ledger, so a
-dispatcher on another machine sends what was scheduled (issue 22).
+:func:`pressctl.addresses.address_key`, the one key rule (issue 19); 10 ``job_files``, a scheduled job's snapshot (its files' bytes and digests) kept in the
+ledger, so a dispatcher on another machine sends what was scheduled (issue 22); 11 ``approvals`` (issue 23).
 
 PostgreSQL runs the same list: a new PostgreSQL ledger starts from :mod:`pressctl.ledger.pgbaseline`, the
 schema at version 9 written for it (the one place the two stores' SQL differs: SQLite's ``UPDATE OR
@@ -397,11 +397,40 @@ CREATE TABLE IF NOT EXISTS job_files (
 """
 
 
+_SCHEMA_APPROVALS = """
+CREATE TABLE IF NOT EXISTS approvals (
+    id           TEXT PRIMARY KEY,         -- random; rows are only added
+    slug         TEXT NOT NULL,            -- the release (a scheduled job's copy has the same slug)
+    release_path TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    approver     TEXT NOT NULL,
+    approved_at  TEXT NOT NULL,            -- ISO 8601 UTC: text order is time order
+    digests      TEXT NOT NULL,            -- JSON: language -> part (subject, email, text, pdf, photos) -> sha256
+    assets       TEXT NOT NULL,            -- sha256 of the photos, attachments and body images
+    note         TEXT NOT NULL DEFAULT '',
+    warnings     TEXT NOT NULL DEFAULT '[]' -- JSON list: the warnings the release was approved with
+);
+CREATE INDEX IF NOT EXISTS approvals_slug ON approvals (slug, approved_at);
+CREATE TABLE IF NOT EXISTS approval_uses (
+    campaign_id  INTEGER NOT NULL,         -- the campaign that went out under the approval
+    approval_id  TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, approval_id)
+)
+"""
+
+
 def _migrate_job_files(conn: Executes) -> None:
     """A scheduled job's snapshot in the ledger (issue 22): each file's bytes and digest, so a dispatcher on
     another machine (the shared PostgreSQL ledger) sends what an officer scheduled from a laptop that is
     asleep or gone. Written in SQL both stores accept (``BYTEA`` is a blob in SQLite)."""
     conn.execute(_SCHEMA_JOB_FILES)
+
+
+def _migrate_approvals(conn: Executes) -> None:
+    """Approvals (issue 23): who signed off which rendered version of a release, and which campaigns went
+    out under which approval."""
+    for statement in schema_statements(_SCHEMA_APPROVALS):
+        conn.execute(statement)
 
 
 MIGRATIONS: tuple[Callable[[Executes], None], ...] = (
@@ -415,6 +444,7 @@ MIGRATIONS: tuple[Callable[[Executes], None], ...] = (
     _migrate_jobs_and_notes,
     _migrate_address_keys,
     _migrate_job_files,
+    _migrate_approvals,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

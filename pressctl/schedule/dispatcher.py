@@ -16,13 +16,17 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from pressctl.approvals.check import require_approval
+from pressctl.approvals.record import note_use
 from pressctl.clock import Clock, SystemWaiter, Waiter, system_clock
 from pressctl.config import Workspace
 from pressctl.embargo import check_run_now
 from pressctl.errors import ExitStatus, InputError, PressctlError, SendAborted, internal_origin
 from pressctl.ledger.jobs import Job, JobStore
 from pressctl.owners import current_owner
+from pressctl.release.load import load_release_set
 from pressctl.schedule.snapshot import job_workspace, verify_snapshot
 from pressctl.send.sender import CampaignSender
 from pressctl.times import format_local
@@ -251,6 +255,12 @@ class Dispatcher:
                 claimed = self.localise(claimed)
             verify_snapshot(claimed)
             workspace = self.workspace_for(claimed)
+            db = claimed.options.get("db")
+            ledger_path = Path(db) if db else workspace.ledger_path
+            approved = require_approval(  # the job's private copy: workspace edits since do not change it
+                load_release_set(claimed.release_path, workspace), workspace,
+                ledger_path=ledger_path, command="dispatch",
+            )
             if self.publish_at_lift is not None and workspace.site is not None:
                 self._publish(claimed, workspace, not_before)
             outcome = self.engine.send(
@@ -307,6 +317,8 @@ class Dispatcher:
         heartbeat.finish()
         if outcome.campaign:
             self.store.set_campaign(claimed.id, outcome.campaign)
+            if approved and outcome.campaign.isdigit():  # the ledger's campaign id (a test engine's may be text)
+                note_use(ledger_path, approved, campaign_id=int(outcome.campaign))
         if not outcome.complete and outcome.resume_at is not None:
             # The daily cap or "stop for now": those left wait, and this job resumes by itself then.
             until = max(outcome.resume_at, self.clock() + self.min_hold)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pressctl.approvals.check import require_approval
 from pressctl.clock import Clock, system_clock
 from pressctl.config import Workspace
 from pressctl.embargo import check_send_time, lift_time
@@ -76,6 +77,8 @@ def schedule_release(
     releases = load_release_set(request.release, workspace)
     main = releases[0]
     zone = main.zone
+    db = request.options.get("db")
+    require_approval(releases, workspace, ledger_path=Path(db) if db else workspace.ledger_path, command="schedule")
     if request.at is None:
         at = lift_time(main.embargo, under_embargo=request.under_embargo, where=str(request.release))
     else:

@@ -188,5 +188,6 @@ def job_workspace(job: Job) -> Workspace:
         smtp_relays=live.smtp_relays,
         site=live.site,
         templates_from=copied.parent / "templates",
+        workflow=live.workflow,  # whether approval is required is today's rule, like where mail goes
     )
 

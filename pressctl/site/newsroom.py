@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pressctl.approvals.check import require_approval
 from pressctl.clock import Clock
 from pressctl.config import Workspace
 from pressctl.embargo import check_publish_now
@@ -63,6 +64,7 @@ def publish_release(
     releases = releases if releases is not None else load_release_set(path, workspace)
     check_versions(releases, preview=False, allow_differences=True)  # a draft version is never published
     main = releases[0]
+    require_approval(releases, workspace, ledger_path=workspace.ledger_path, command="publish")
     config = site_config(workspace)
     if preview:
         result = publish_preview(releases, workspace, config, clock=clock, source=source)
