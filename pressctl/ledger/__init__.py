@@ -22,6 +22,7 @@ Only this package speaks SQL (an import-linter contract keeps ``sqlite3`` inside
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from pathlib import Path
 from pressctl.clock import system_clock
 from pressctl.ledger.campaigns import Campaigns
 from pressctl.ledger.caps import Caps
+from pressctl.ledger.connection import StoreError
 from pressctl.ledger.inbound import Inbound
 from pressctl.ledger.jobs import JobStore
 from pressctl.ledger.locks import Locks
@@ -56,7 +58,13 @@ class Ledger:
         self.jobs = JobStore(self.conn, clock=clock)
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            # Results noted for the next write's commit (Recipients.note_sent). If the store fails now, their
+            # rows stay `sending`, as after a crash: sent again as unknown, with the same Message-ID.
+            with contextlib.suppress(StoreError):
+                self.recipients.flush()
+        finally:
+            self.conn.close()
 
     def __enter__(self) -> Ledger:
         return self
