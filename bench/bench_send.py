@@ -3,14 +3,16 @@
 Run (as root, Debian ``postfix`` installed; mailmerge in a separate venv, not a project dependency)::
 
     python3 -m venv /tmp/venv-mm && /tmp/venv-mm/bin/pip install mailmerge
-    .venv/bin/python bench/bench_send.py throughput --count 3000 --mailmerge /tmp/venv-mm/bin/mailmerge
+    .venv/bin/python bench/bench_send.py throughput --count 3000 --mailmerge /tmp/venv-mm/bin/mailmerge --smtp-source
     .venv/bin/python bench/bench_send.py slow-relay --count 40 --concurrency 10
     .venv/bin/python bench/bench_send.py scale --count 100000
     .venv/bin/python bench/bench_send.py profile --count 3000      # cProfile of the send, in-process
 
 - throughput: N recipients, no rate limit, to ``smtp-sink -u nobody 127.0.0.1:PORT 1000``; wall time of the
   whole ``pressctl send`` command (start-up, reading the list, rendering EN + zh-HK with photo and PDF,
-  sending, ledger) versus mailmerge sending the same recipients a plain-text message.
+  sending, ledger) versus mailmerge sending the same recipients a plain-text message; with --smtp-source,
+  also Postfix's smtp-source sending as many messages of pressctl's mean size over as many connections
+  (the wire limit for the same bytes).
 - slow-relay: ``smtp-sink -w 1`` answers each message after 1 s; N messages at --concurrency K.
 - scale: peak RSS (``/usr/bin/time -v`` equivalent via ``resource``) and time at N recipients.
 """
