@@ -122,7 +122,7 @@ async def _mail(client: Any, sender: str, options: list[str], encoding: str) -> 
     reply = await client.execute_command(
         b"MAIL", b"FROM:<" + sender.encode(encoding) + b">", *(o.encode("ascii") for o in options)
     )
-    if reply.code != 250:
+    if reply.code != aiosmtplib.SMTPStatus.completed:  # as aiosmtplib's mail() raises it
         raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, sender)
 
 
@@ -133,7 +133,7 @@ async def _rcpt(client: Any, recipient: str, encoding: str) -> None:
     import aiosmtplib
 
     reply = await client.execute_command(b"RCPT", b"TO:<" + recipient.encode(encoding) + b">")
-    if reply.code not in (250, 251):
+    if reply.code not in (aiosmtplib.SMTPStatus.completed, aiosmtplib.SMTPStatus.will_forward):  # as rcpt() does
         raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
 
 
