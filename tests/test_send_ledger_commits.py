@@ -140,3 +140,16 @@ def test_results_noted_and_not_yet_written_stay_sending_and_closing_writes_them(
     ledger.recipients.note_sent(cid, "b@news.example", code=250, reply="2.0.0 Ok")
     ledger.close()
     assert _committed(path)["b@news.example"] == ("sent", "<b@hvsp.example>")
+
+
+def test_a_noted_sent_does_not_overwrite_what_was_recorded_meanwhile(tmp_path: Path) -> None:
+    ledger, cid = make_campaign(tmp_path, ["a@news.example"])
+    ledger.recipients.mark_sending(cid, "a@news.example", "<a@hvsp.example>")
+    ledger.recipients.note_sent(cid, "a@news.example", code=250, reply="2.0.0 Ok")
+    db = sqlite3.connect(tmp_path / "ledger.sqlite3", timeout=30)  # another process reads a bounce for it
+    with db:
+        db.execute("UPDATE recipients SET status = 'bounced' WHERE key = 'a@news.example'")
+    db.close()
+    ledger.recipients.flush()
+    assert _committed(tmp_path / "ledger.sqlite3")["a@news.example"][0] == "bounced"
+    ledger.close()

@@ -40,6 +40,9 @@ _RESULT = (
     " attempts = MAX(0, attempts - ?), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
     " WHERE campaign_id = ? AND key = ?"
 )
+# A noted "sent" moves only a row still `sending` (this run's hand-over): should anything have recorded more
+# about the row since (a bounce read meanwhile), that stays.
+_NOTED = _RESULT + " AND status = 'sending'"
 
 
 class Recipients:
@@ -235,7 +238,7 @@ class Recipients:
 
     def _write_sent(self) -> None:
         if self._sent:
-            self.conn.executemany(_RESULT, self._sent)
+            self.conn.executemany(_NOTED, self._sent)
 
     # -- reads ------------------------------------------------------------------------------------------
     # (They read what is committed: a result noted by note_sent shows once the next write commits it.)
