@@ -34,7 +34,10 @@ def test_a_checked_address_goes_on_the_wire_as_aiosmtplib_would_put_it(local: st
 
 
 def test_other_paths_still_take_aiosmtplibs_checks() -> None:
-    for odd in ("Amy <amy@news.example>", "amy@news.example> NOTIFY=NEVER", '"a b"@news.example', "a@[127.0.0.1]"):
+    for odd in (
+        "Amy <amy@news.example>", "amy@news.example> NOTIFY=NEVER", '"a b"@news.example', "a@[127.0.0.1]",
+        "a@b@news.example", "a@news.example\r\nRCPT TO:<b@news.example>",
+    ):
         assert not smtp._PLAIN_PATH.fullmatch(odd)
 
 

@@ -110,7 +110,7 @@ class _SmtpConnection:
 # into MAIL FROM and RCPT TO as it is. aiosmtplib's mail()/rcpt() would run email.utils.parseaddr on it
 # again (~0.1 ms per address, a fifth of a hand-over's CPU); anything that is not such a plain path
 # (a hand-made message in a test, say) still goes through them and their checks.
-_PLAIN_PATH = re.compile(r"[^\x00-\x20\x7f<>()\[\]\\,;:\"]+@[A-Za-z0-9.-]+")
+_PLAIN_PATH = re.compile(r"[^\x00-\x20\x7f<>()\[\]\\,;:\"@]+@[A-Za-z0-9.-]+")
 
 
 async def _mail(client: Any, sender: str, options: list[str], encoding: str) -> None:
