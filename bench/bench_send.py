@@ -3,14 +3,16 @@
 Run (as root, Debian ``postfix`` installed; mailmerge in a separate venv, not a project dependency)::
 
     python3 -m venv /tmp/venv-mm && /tmp/venv-mm/bin/pip install mailmerge
-    .venv/bin/python bench/bench_send.py throughput --count 3000 --mailmerge /tmp/venv-mm/bin/mailmerge
+    .venv/bin/python bench/bench_send.py throughput --count 3000 --mailmerge /tmp/venv-mm/bin/mailmerge --smtp-source
     .venv/bin/python bench/bench_send.py slow-relay --count 40 --concurrency 10
     .venv/bin/python bench/bench_send.py scale --count 100000
     .venv/bin/python bench/bench_send.py profile --count 3000      # cProfile of the send, in-process
 
 - throughput: N recipients, no rate limit, to ``smtp-sink -u nobody 127.0.0.1:PORT 1000``; wall time of the
   whole ``pressctl send`` command (start-up, reading the list, rendering EN + zh-HK with photo and PDF,
-  sending, ledger) versus mailmerge sending the same recipients a plain-text message.
+  sending, ledger) versus mailmerge sending the same recipients a plain-text message; with --smtp-source,
+  also Postfix's smtp-source sending as many messages of pressctl's mean size over as many connections
+  (the wire limit for the same bytes).
 - slow-relay: ``smtp-sink -w 1`` answers each message after 1 s; N messages at --concurrency K.
 - scale: peak RSS (``/usr/bin/time -v`` equivalent via ``resource``) and time at N recipients.
 """
@@ -36,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PRESSCTL = str(Path(sys.executable).parent / "pressctl")
 SMTP_SINK = "/usr/sbin/smtp-sink"
+SMTP_SOURCE = "/usr/sbin/smtp-source"
 
 
 def free_port() -> int:
@@ -167,6 +170,19 @@ def run_mailmerge(mailmerge: str, base: Path, contacts: Path, port: int) -> tupl
     return time.perf_counter() - t0, _cpu() - cpu0
 
 
+def run_smtp_source(port: int, count: int, size: int, sessions: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of Postfix's smtp-source sending ``count`` messages of ``size`` bytes over
+    ``sessions`` connections, each kept open (``-d``): the wire limit for the same bytes."""
+    cpu0 = _cpu()
+    t0 = time.perf_counter()
+    subprocess.run(
+        [SMTP_SOURCE, "-d", "-s", str(sessions), "-m", str(count), "-l", str(size), "-f", "press@hvsp.example",
+         "-t", "reporter@harbourdaily.example", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True,
+    )
+    return time.perf_counter() - t0, _cpu() - cpu0
+
+
 def cmd_throughput(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -180,8 +196,12 @@ def cmd_throughput(args: argparse.Namespace) -> None:
         )
         factory = plan.factory("size")
         sizes: dict[str | None, int] = {}
+        total = 0
         for c in plan.contacts.selected:
-            sizes.setdefault(c.language, len(factory.build(c).data))
+            size = len(factory.build(c).data)
+            sizes.setdefault(c.language, size)
+            total += size
+        mean = total // max(1, len(plan.contacts.selected))
         print(
             f"{args.count} recipients, {'lite EN release' if args.lite else 'sample release with photo'}"
             f"{' (' + args.lang + ' only)' if args.lang else ''}, HTML + text, "
@@ -211,6 +231,15 @@ def cmd_throughput(args: argparse.Namespace) -> None:
                 print(f"  mailmerge      run {attempt + 1}: {mm:6.2f} s wall {args.count / mm:6.0f} msg/s; CPU {mm_cpu:5.2f} s")
                 for kind, (wall, cpu) in runs.items():
                     print(f"  ratio pressctl {kind}/mailmerge msg/s: wall {mm / wall:.2f}x, CPU {mm_cpu / cpu:.2f}x")
+            if args.smtp_source:
+                with smtp_sink() as port:
+                    src, src_cpu = run_smtp_source(port, args.count, mean, args.concurrency)
+                print(
+                    f"  smtp-source    run {attempt + 1}: {src:6.2f} s wall {args.count / src:6.0f} msg/s; "
+                    f"CPU {src_cpu:5.2f} s ({args.count} x {mean} bytes, {args.concurrency} sessions)"
+                )
+                for kind, (wall, _cpu_s) in runs.items():
+                    print(f"  ratio pressctl {kind}/smtp-source msg/s: {src / wall:.2f}")
 
 
 def cmd_slow_relay(args: argparse.Namespace) -> None:
@@ -274,6 +303,7 @@ def main() -> None:
         if name == "throughput":
             p.add_argument("--mailmerge", help="path to a mailmerge executable (its own venv)")
             p.add_argument("--repeat", type=int, default=1)
+            p.add_argument("--smtp-source", action="store_true", help="also time smtp-source for the same bytes")
             p.add_argument("--lang", default="", help="only this language version (e.g. en: a one-language release)")
     args = parser.parse_args()
     if not shutil.which(SMTP_SINK) and not os.path.exists(SMTP_SINK):

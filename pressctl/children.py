@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ChildResult", "child_environment", "redact", "run_child", "withheld"]
+__all__ = ["ChildResult", "child_environment", "redact", "run_child", "run_tool", "withheld"]
 
 _PRESSCTL_SECRET = re.compile(r"^PRESSCTL_.*(?:PASSWORD|PASSWD|SECRET|KEY)", re.IGNORECASE)
 _ANY_TOKEN = re.compile(r"TOKEN", re.IGNORECASE)
@@ -93,6 +93,31 @@ def run_child(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=dict(env),
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return ChildResult(proc.returncode, out, err)
+    except subprocess.TimeoutExpired:
+        out, err = _end(proc)
+        return ChildResult(proc.returncode, out, err, timed_out=True)
+    except BaseException:
+        _stop_group(proc.pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def run_tool(argv: list[str], *, timeout: float) -> ChildResult:
+    """Run a local tool pressctl itself needs (``pdftoppm``, ``pdftotext``: no shell, ``argv[0]`` a path) as
+    :func:`run_child` runs the user's commands: its own process group, standard input closed, output
+    captured, the environment without pressctl's secrets, the group stopped after ``timeout`` seconds."""
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_environment(),
         start_new_session=True,
     )
     try:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from wait_support import wait_for
 
 __all__ = ["DovecotServer", "free_port"]
 
@@ -155,16 +156,21 @@ protocol imap {{
         self._proc = subprocess.Popen(
             ["dovecot", "-F", "-c", str(self.conf)], stdout=self._out, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                break
+        proc = self._proc
+        greeted: list[bool] = []
+
+        def answers() -> bool:  # (or ended: then there is nothing to wait for)
+            if proc.poll() is not None:
+                return True
             try:
                 with socket.create_connection((self.host, self.port), timeout=1) as s:
-                    if s.recv(100).startswith(b"* OK"):
-                        return
+                    greeted.append(s.recv(100).startswith(b"* OK"))
             except OSError:
-                time.sleep(0.05)
+                return False
+            return greeted[-1]
+
+        if wait_for(answers, 20) and greeted and greeted[-1] and proc.poll() is None:
+            return
         self.stop()
         raise RuntimeError(f"dovecot did not answer on {self.host}:{self.port}: {self.log()}")
 

@@ -32,13 +32,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
 import pytest
+from wait_support import wait_for
 
 __all__ = ["DOMAIN", "MAILBOXES", "PostfixRelay", "postfix_relay", "postfix_unavailable"]
 
@@ -194,18 +194,16 @@ class PostfixRelay:
         if done.returncode != 0:
             raise RuntimeError(f"postfix start failed: {done.stderr.strip()}\n{self.log()}")
         self.running = True
-        deadline = time.monotonic() + 20
-        while True:  # the master opens the listening socket itself, a moment after `start` returns
+
+        def answers() -> bool:  # the master opens the listening socket itself, a moment after `start` returns
             try:
                 with socket.create_connection((self.host, self.port), timeout=2) as sock:
-                    banner = sock.recv(200)
-                if banner.startswith(b"220"):
-                    break
+                    return sock.recv(200).startswith(b"220")
             except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"postfix on port {self.port} did not answer\n{self.log()}")
-            time.sleep(0.1)
+                return False
+
+        if not wait_for(answers, 20, every=0.1):
+            raise RuntimeError(f"postfix on port {self.port} did not answer\n{self.log()}")
         # The probe sent no mail and is closed: it counts for no limit but a connection *rate* limit.
         return self
 
@@ -231,13 +229,16 @@ class PostfixRelay:
 
         Raises ``AssertionError`` with the log's tail when it does not happen in ``timeout`` seconds.
         """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def delivered() -> bool:
             if self.queue_size() == 0 and (expect is None or expect()):
-                return
+                return True
             if self.queue_size():
                 self._postfix("flush", check=False)
-            time.sleep(0.2)
+            return False
+
+        if wait_for(delivered, timeout, every=0.2):
+            return
         raise AssertionError(f"postfix queue not delivered in {timeout:g}s\n{self.log()[-3000:]}")
 
     def maildir(self, user: str) -> list[Path]:

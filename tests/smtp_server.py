@@ -32,6 +32,7 @@ import ssl
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -162,6 +163,8 @@ class _Handler:
             action = "250"
         state = self.server._state
         data = bytes(envelope.original_content or b"")
+        if self.server.on_data is not None:
+            self.server.on_data(envelope.rcpt_tos[0], data)
         accepted = not action.startswith("data:")
         dropped = action == "drop-after-data"
         with state.lock:
@@ -290,6 +293,9 @@ class SmtpTestServer(LoopThreadServer):
         self._implicit_tls = implicit_tls
         self._smtputf8 = smtputf8
         self._state = _State()
+        # Called (in the server's thread) with the recipient and the data as each message's data arrives,
+        # before the reply: what the sender's ledger shows at that moment is what a crash would leave.
+        self.on_data: Callable[[str, bytes], None] | None = None
 
     # -- scripting and results -------------------------------------------------------------------------
     def script(self, rcpt: str, *actions: str) -> None:

@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from smtp_server import SmtpTestServer
@@ -222,7 +223,10 @@ def test_pdf_link_mode_links_the_sites_pdf(tmp_path: Path) -> None:
 
 
 def _lift_in(seconds: int, release: Path) -> dt.datetime:
-    lift = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=seconds)
+    return _lift_at(dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=seconds), release)
+
+
+def _lift_at(lift: dt.datetime, release: Path) -> dt.datetime:
     text = release.read_text(encoding="utf-8")
     release.write_text(text.replace(SAMPLE_EMBARGO, f"embargo: {lift.strftime('%Y-%m-%dT%H:%M:%SZ')}"), encoding="utf-8")
     return lift
@@ -271,24 +275,42 @@ def test_a_scheduled_job_publishes_and_deploys_at_the_lift_before_its_first_emai
     assert str(release) in state  # recorded as the user's file, not the job's snapshot copy
 
 
-def test_a_failed_deploy_holds_the_job_and_sends_nothing(tmp_path: Path, server: SmtpTestServer) -> None:
+def test_a_failed_deploy_holds_the_job_and_sends_nothing(
+    tmp_path: Path, server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In-process commands on one manual clock: the job's time comes by moving it, not by a sleep.
+    from typer.testing import CliRunner
+
+    from pressctl.cli import app
+    from pressctl.cli._env import Env
+    from pressctl.clock import ManualClock
+
     ws = tmp_path / "ws"
     release = _workspace(ws, deploy="echo 'aws: Unable to locate credentials' >&2; exit 255")
     contacts = _contacts(ws / "list.csv", ["desk0@wire.example", "desk1@wire.example"])
-    lift = _lift_in(3, release)
-    scheduled = _run(ws, "schedule", "releases/sample.md", "-c", str(contacts), "--smtp", server.url())
-    assert scheduled.returncode == 0, scheduled.stderr
+    clock = ManualClock(dt.datetime.now(dt.UTC).replace(microsecond=0))
+    monkeypatch.chdir(ws)
+    env = Env.for_test(clock=clock, cwd=ws)
+    monkeypatch.delenv("PRESSCTL_SMTP_PASSWORD", raising=False)
+    runner = CliRunner()
+
+    def cli(*args: str) -> Any:
+        return runner.invoke(app, list(args), obj=env)
+
+    _lift_at(clock() + dt.timedelta(seconds=3), release)
+    scheduled = cli("schedule", "releases/sample.md", "-c", str(contacts), "--smtp", server.url())
+    assert scheduled.exit_code == 0, scheduled.stderr
     job = scheduled.stdout.split()[-1]
-    time.sleep(max(0.0, lift.timestamp() - time.time()) + 0.2)
-    held = _run(ws, "dispatch")
-    assert held.returncode == 1, held.stderr
+    clock.advance(3.2)
+    held = cli("dispatch")
+    assert held.exit_code == 1, held.stderr
     assert f"{job}  held" in held.stdout and "Unable to locate credentials" in held.stdout
     assert f"pressctl schedule run {job}" in held.stdout
     assert server.messages == []
-    listing = _run(ws, "schedule", "list").stdout
+    listing = cli("schedule", "list").stdout
     assert f"{job}  held" in listing, listing
-    assert job in _run(ws, "schedule", "list", "--state", "held").stdout
-    assert job not in _run(ws, "schedule", "list", "--state", "scheduled").stdout
+    assert job in cli("schedule", "list", "--state", "held").stdout
+    assert job not in cli("schedule", "list", "--state", "scheduled").stdout
 
     # Fixed: `schedule run` publishes, deploys and sends.
     toml = ws / "pressctl.toml"
@@ -298,7 +320,7 @@ def test_a_failed_deploy_holds_the_job_and_sends_nothing(tmp_path: Path, server:
         ),
         encoding="utf-8",
     )
-    run = _run(ws, "schedule", "run", job)
-    assert run.returncode == 0, (run.stdout, run.stderr)
+    run = cli("schedule", "run", job)
+    assert run.exit_code == 0, (run.stdout, run.stderr)
     assert len(server.messages) == 2 and len(_deploys(ws)) == 1
-    assert f"{job}  done" in _run(ws, "schedule", "list").stdout
+    assert f"{job}  done" in cli("schedule", "list").stdout

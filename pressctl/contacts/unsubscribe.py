@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import errno
-import hashlib
 import hmac
 import os
 import re
@@ -32,6 +31,7 @@ __all__ = [
     "TOKEN_CHARS",
     "find_tokens",
     "is_token",
+    "key_token",
     "load_or_create_secret",
     "load_secret",
     "match_tokens",
@@ -47,7 +47,12 @@ _TOKEN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-
 
 def token_for(address: str, secret: bytes) -> str:
     """The unsubscribe token of ``address`` (of its ``addresses.address_key``): 22 URL-safe characters."""
-    digest = hmac.new(secret, address_key(address).encode("utf-8"), hashlib.sha256).digest()
+    return key_token(address_key(address), secret)
+
+
+def key_token(key: str, secret: bytes) -> str:
+    """:func:`token_for` of an address whose key is known already (a checked ``Address``'s ``key``)."""
+    digest = hmac.digest(secret, key.encode("utf-8"), "sha256")
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
 
 

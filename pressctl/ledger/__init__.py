@@ -25,6 +25,7 @@ Only this package speaks SQL (import-linter contracts keep ``sqlite3`` and ``psy
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 
@@ -32,6 +33,7 @@ from pressctl.clock import system_clock
 from pressctl.ledger.approvals import Approvals
 from pressctl.ledger.campaigns import Campaigns
 from pressctl.ledger.caps import Caps
+from pressctl.ledger.connection import StoreError
 from pressctl.ledger.inbound import Inbound
 from pressctl.ledger.jobs import JobStore
 from pressctl.ledger.locks import Locks
@@ -60,7 +62,13 @@ class Ledger:
         self.approvals = Approvals(self.conn, clock)
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            # Results noted for the next write's commit (Recipients.note_sent). If the store fails now, their
+            # rows stay `sending`, as after a crash: sent again as unknown, with the same Message-ID.
+            with contextlib.suppress(StoreError):
+                self.recipients.flush()
+        finally:
+            self.conn.close()
 
     def __enter__(self) -> Ledger:
         return self

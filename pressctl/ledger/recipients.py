@@ -2,7 +2,9 @@
 
 A row is written *before* a message is handed to the server (:meth:`Recipients.mark_sending`: status
 ``sending``, attempt + 1, committed before the bytes leave) and again *after* the reply
-(:meth:`Recipients.mark_result`: ``sent``, ``failed``, ``unknown``, back to ``pending`` for a retry). A row
+(:meth:`Recipients.mark_result`: ``sent``, ``failed``, ``unknown``, back to ``pending`` for a retry; a
+``sent`` in the send loop through :meth:`Recipients.note_sent`, committed with the next write, so a message
+costs one commit). A row
 found in ``sending`` when a run starts was in flight when the last run died; it becomes ``unknown`` and is
 sent again with the same Message-ID, and nothing else is repeated. ``sending`` is taken only from a to-do
 state, in one conditional statement, so two runs never hand over the same row.
@@ -33,14 +35,27 @@ _TODO = ",".join("?" * len(TODO_STATUSES))
 _FINAL = ",".join("?" * len(FINAL_STATUSES))
 
 
+_RESULT = (
+    "UPDATE recipients SET status = ?, last_code = ?, last_reply = ?, retryable = ?, reason = ?,"
+    " attempts = CASE WHEN attempts > ? THEN attempts - ? ELSE 0 END,"
+    " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+    " WHERE campaign_id = ? AND key = ?"
+)
+# A noted "sent" moves only a row still `sending` (this run's hand-over): should anything have recorded more
+# about the row since (a bounce read meanwhile), that stays.
+_NOTED = _RESULT + " AND status = 'sending'"
+
+
 class Recipients:
-    """The recipients' rows of one ledger. Every write commits at once (a batch in one transaction)."""
+    """The recipients' rows of one ledger. Every write commits at once (a batch in one transaction), except
+    :meth:`note_sent`, which rides on the next write's commit (see there)."""
 
     def __init__(self, conn: Connection, clock: Callable[[], dt.datetime], *, caps: Caps) -> None:
         self.conn = conn
         self.clock = clock
         self.caps = caps
         self.handed_over = 0  # hand-overs recorded through this instance (this run)
+        self._sent: list[tuple[Any, ...]] = []  # "sent" results noted, not yet committed (note_sent)
 
     def check_file(self) -> None:
         """Raise LedgerError if the ledger's name no longer gives the store this run has open.
@@ -139,9 +154,16 @@ class Recipients:
         if cap:
             account = relay or self.caps.campaign_relay(campaign_id)
             with self.conn.write(lock=f"relay:{account or ''}"):
+                self._write_sent()
                 if account is not None:
                     self.caps.take_room(account, cap, now)
                 row = self._hand_over(campaign_id, key, message_id, relay, iso(now))
+            self._sent.clear()
+        elif self._sent:
+            with self.conn.write():  # the results noted since the last write, and this row: one commit
+                self._write_sent()
+                row = self._hand_over(campaign_id, key, message_id, relay, iso(now))
+            self._sent.clear()
         else:
             row = self._hand_over(campaign_id, key, message_id, relay, iso(now))
         if row is None:
@@ -176,17 +198,51 @@ class Recipients:
         ``charged=False`` (a throttle, a quota, a refused login) gives back the attempt ``mark_sending`` took."""
         if status not in STATUSES:
             raise ValueError(status)
-        now = iso(self.clock())
-        self.conn.execute(
-            "UPDATE recipients SET status = ?, last_code = ?, last_reply = ?, retryable = ?, reason = ?,"
-            " attempts = CASE WHEN attempts > ? THEN attempts - ? ELSE 0 END,"
-            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
-            " WHERE campaign_id = ? AND key = ?",
-            (status, code, reply[:1000], int(retryable), reason[:300], int(not charged), int(not charged), status, now,
-             campaign_id, key),
-        )
+        params = _result(campaign_id, key, status, code, reply, retryable, reason, charged, iso(self.clock()))
+        if not self._sent:
+            self.conn.execute(_RESULT, params)
+            return
+        with self.conn.write():
+            self._write_sent()
+            self.conn.execute(_RESULT, params)
+        self._sent.clear()
+
+    def note_sent(
+        self, campaign_id: int, key: str, *, code: int | None, reply: str, reason: str = "", retryable: bool = False,
+        charged: bool = True,
+    ) -> None:
+        """Record that the relay took the message of a row :meth:`mark_sending` committed, in the commit of
+        the next write (the next :meth:`mark_sending`, :meth:`mark_result` or :meth:`flush`).
+
+        The send loop's one ledger commit per message: the row was committed ``sending`` before its bytes
+        left, and stays so until then. Each connection has at most one such row at a time (its next
+        hand-over writes it first), so the rows a crash leaves ``sending`` are at most one per connection,
+        as before: each goes again after the crash, as ``unknown``, with its same Message-ID. The loop
+        flushes the rest at its end and whenever it would otherwise wait (``pressctl.send.dispatch``).
+        """
+        self._sent.append(_result(campaign_id, key, "sent", code, reply, retryable, reason, charged, iso(self.clock())))
+
+    def flush(self) -> int:
+        """Commit the results :meth:`note_sent` holds (in one transaction); how many there were."""
+        if not self._sent:
+            return 0
+        with self.conn.write():
+            self._write_sent()
+        n = len(self._sent)
+        self._sent.clear()
+        return n
+
+    @property
+    def unsaved(self) -> int:
+        """How many results :meth:`note_sent` holds, not yet committed."""
+        return len(self._sent)
+
+    def _write_sent(self) -> None:
+        if self._sent:
+            self.conn.executemany(_NOTED, self._sent)
 
     # -- reads ------------------------------------------------------------------------------------------
+    # (They read what is committed: a result noted by note_sent shows once the next write commits it.)
     def todo(self, campaign_id: int) -> dict[str, RecipientRecord]:
         """Recipients still to send (pending, in flight at a crash, outcome unknown), by key."""
         cur = self.conn.execute(
@@ -317,3 +373,12 @@ class Recipients:
         ):
             counts.setdefault(relay, {})[status] = n
         return counts
+
+
+def _result(
+    campaign_id: int, key: str, status: str, code: int | None, reply: str, retryable: bool, reason: str,
+    charged: bool, stamp: str,
+) -> tuple[Any, ...]:
+    """The parameters of ``_RESULT`` for one row."""
+    back = int(not charged)
+    return (status, code, reply[:1000], int(retryable), reason[:300], back, back, status, stamp, campaign_id, key)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from pressctl.children import run_tool
 from pressctl.config import Workspace
 from pressctl.errors import InputError, PressctlError
 from pressctl.model import InlineImage
@@ -23,6 +23,16 @@ from pressctl.release.load import Release, load_release_set
 from pressctl.release.merge import MergePlan
 
 __all__ = ["PdfMemo", "build_preview", "pdf_pages"]
+
+
+
+class PageToolFailed(Exception):
+    """``pdftoppm`` ended without the pages (its exit status; it timed out: ``None``)."""
+
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(returncode)
+        self.returncode = returncode
+
 
 PAGE_WIDTH = 700  # px of a PDF page image: sharp on a laptop, light enough to send on every save
 MAX_PAGES = 12  # pages shown per language (a longer release shows its first pages and says so)
@@ -46,26 +56,17 @@ def pdf_pages(pdf: bytes, *, width: int = PAGE_WIDTH, limit: int = MAX_PAGES) ->
     with tempfile.TemporaryDirectory(prefix="pressctl-preview-") as scratch:
         source = Path(scratch) / "release.pdf"
         source.write_bytes(pdf)
-        # Both tools at once: the images take longest, the text comes meanwhile.
-        images_run = subprocess.Popen(
-            [tool, "-jpeg", "-jpegopt", "quality=85", "-l", str(limit), "-scale-to-x", str(width), "-scale-to-y", "-1", str(source), f"{scratch}/page"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
         texts: list[str] = []
         text_tool = shutil.which("pdftotext")
-        try:
-            if text_tool is not None:
-                done = subprocess.run(
-                    [text_tool, "-enc", "UTF-8", "-l", str(limit), str(source), "-"], capture_output=True, timeout=120
-                )
-                texts = done.stdout.decode("utf-8", "replace").split("\f")
-            _, err = images_run.communicate(timeout=120)
-        finally:
-            if images_run.poll() is None:
-                images_run.kill()
-                images_run.wait()
-        if images_run.returncode != 0:
-            raise subprocess.CalledProcessError(images_run.returncode, tool, stderr=err)
+        if text_tool is not None:
+            said = run_tool([text_tool, "-enc", "UTF-8", "-l", str(limit), str(source), "-"], timeout=120)
+            texts = said.stdout.decode("utf-8", "replace").split("\f")
+        drawn = run_tool(
+            [tool, "-jpeg", "-jpegopt", "quality=85", "-l", str(limit), "-scale-to-x", str(width), "-scale-to-y", "-1", str(source), f"{scratch}/page"],
+            timeout=120,
+        )
+        if drawn.returncode != 0 or drawn.timed_out:
+            raise PageToolFailed(drawn.returncode)
         images = sorted(Path(scratch).glob("page-*.jpg"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
         pages = tuple(
             PageImage(number=n, jpeg=path.read_bytes(), text=" ".join((texts[n - 1] if n <= len(texts) else "").split()))
@@ -223,5 +224,5 @@ def build_preview(
         return built
     except PressctlError as exc:
         return Built(error=str(exc))
-    except subprocess.CalledProcessError as exc:
+    except PageToolFailed as exc:
         return Built(error=f"pdftoppm could not read the PDF (exit {exc.returncode})")

@@ -9,6 +9,7 @@ decides nothing itself. The relay-side refusals it holds are watched by :mod:`pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import datetime as dt
 import random
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pressctl.ledger import Ledger
 from pressctl.ledger.caps import CapReached
+from pressctl.ledger.connection import StoreError
 from pressctl.relays import policy
 from pressctl.relays.actions import Action, Outcome, judge
 from pressctl.send.buffer import Buffer, Item, backoff
@@ -27,7 +29,12 @@ from pressctl.send.relayfault import fault_line, signature
 from pressctl.send.transport import Connection
 from pressctl.times import format_local
 
-__all__ = ["ActionDispatch", "Run"]
+__all__ = ["FLUSH_AFTER", "ActionDispatch", "Run"]
+
+# Seconds a "sent" result may wait for the next hand-over's commit before it is committed on its own: at
+# speed the next hand-over comes first (one commit per message); on a slow or paced run the row does not
+# stay `sending` longer than this.
+FLUSH_AFTER = 0.2
 
 T = TypeVar("T")
 
@@ -68,6 +75,7 @@ class ActionDispatch(Generic[T]):
 
     def __init__(self, run: Run[T]) -> None:
         self.run = run
+        self._flush_timer: asyncio.TimerHandle | None = None
 
     # -- the hand-over ----------------------------------------------------------------------------------
     async def hand_over(self, ls: LaneState, conn: Connection, item: Item[T]) -> Outcome | None:
@@ -133,7 +141,13 @@ class ActionDispatch(Generic[T]):
     def _sent(self, ls: LaneState, item: Item[T], outcome: Outcome, now: float) -> None:
         run = self.run
         self._relay_works(ls)
-        self.mark(item.delivery.key, "sent", outcome)
+        # Committed with the next hand-over's row (one commit per message), or by the timer when no
+        # hand-over comes soon: see Recipients.note_sent.
+        run.ledger.recipients.note_sent(
+            run.cid, item.delivery.key, code=outcome.code, reply=outcome.reply, reason=outcome.reason,
+            retryable=outcome.retryable, charged=outcome.charged,
+        )
+        self._flush_soon()
         ls.adaptive.ok(now)
         ls.consecutive = 0
         ls.throttles_in_a_row = 0
@@ -287,6 +301,24 @@ class ActionDispatch(Generic[T]):
                     run.result.stopped = run.result.stopped or reason
             elif not interrupted and run.result.stopped is None:
                 self._fail_held(watch.fine())
+
+    def _flush_soon(self) -> None:
+        if self._flush_timer is None:
+            self._flush_timer = asyncio.get_running_loop().call_later(FLUSH_AFTER, self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush_timer = None
+        # A store error here is left to the next write (the next hand-over's, or the run's last flush),
+        # which raises it where the run can stop; meanwhile the rows stay `sending`, as in flight.
+        with contextlib.suppress(StoreError):
+            self.run.ledger.recipients.flush()
+
+    def flush(self) -> None:
+        """Commit the "sent" results still held (the end of a run)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        self.run.ledger.recipients.flush()
 
     def mark(self, key: str, status: str, outcome: Outcome) -> None:
         self.run.ledger.recipients.mark_result(

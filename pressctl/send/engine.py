@@ -23,6 +23,7 @@ hand-over, and what its reply's action calls for: the engine decides nothing abo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import random
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +34,7 @@ from pressctl.clock import system_clock
 from pressctl.embargo import HandoverGate
 from pressctl.errors import PressctlError, TransportError
 from pressctl.ledger import Ledger
+from pressctl.ledger.connection import StoreError
 from pressctl.model import OutgoingMessage
 from pressctl.relays.actions import Outcome
 from pressctl.send.buffer import Buffer, Item, lane_takes
@@ -330,12 +332,17 @@ class _SendLoop(Generic[T]):
                 await self.connections.close(ls, conn)
         try:
             done = await asyncio.gather(*workers, return_exceptions=True)
+        except BaseException:
+            with contextlib.suppress(StoreError):  # (if it fails too, those rows stay `sending`: in flight)
+                self.actions.flush()
+            raise
         finally:
             user_stop = self.stop_event.is_set()
             self.buffer.cancel_timers()
             self.stop_event.set()  # release the producer if it waits for room
             await self.buffer.notify()
             (produced,) = await asyncio.gather(producer, return_exceptions=True)
+        self.actions.flush()  # the "sent" results held for the next commit (Recipients.note_sent)
         if self.fatal is not None:
             raise self.fatal
         crashed = [d for d in done if isinstance(d, BaseException)]

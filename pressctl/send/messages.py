@@ -28,7 +28,7 @@ from pressctl.addresses import Address, AddressError, parse_address
 from pressctl.config import Workspace
 from pressctl.config.sender import check_sender
 from pressctl.contacts.segments import wanted_language
-from pressctl.contacts.unsubscribe import token_for
+from pressctl.contacts.unsubscribe import key_token, token_for
 from pressctl.controls import clean_header_text, clean_merge_value
 from pressctl.errors import ContactsError
 from pressctl.languages.routing import greets_by_name, route_language
@@ -155,6 +155,8 @@ class MessageFactory:
                 subject_line=self._subject_line,
                 wire=self._wire,
             )
+        # The contact fields some merge field reads: only those are cleaned and handed to the plan per contact.
+        self._merge_names = self.plan.variables
         self._by_tag: dict[str | None, Variant] = {}
         self._mid_salt = campaign_id + "\0"
         self._wanted: dict[str, str] = {}  # a `language` cell -> the tag it asks for ("" for none)
@@ -228,11 +230,14 @@ class MessageFactory:
             line += b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
         return line
 
-    def unsubscribe_token(self, address: str) -> str:
+    def unsubscribe_token(self, address: str | Address) -> str:
         """The token ``{token}`` (and the List-Unsubscribe mailto) carries for ``address`` ("" when neither the
-        unsubscribe URL has ``{token}`` nor a mailto is set)."""
+        unsubscribe URL has ``{token}`` nor a mailto is set). A checked :class:`Address` brings its key: not
+        parsed again."""
         if self._secret is None or not self._tokens:
             return ""
+        if isinstance(address, Address):
+            return key_token(address.key, self._secret)
         return token_for(address, self._secret)
 
     def greets_by_name(self, contact: Contact, language: str) -> bool:
@@ -247,10 +252,14 @@ class MessageFactory:
 
     def _values(self, contact: Contact, v: Variant, token: str | None = None) -> dict[str, str]:
         # Cleaned before evaluating, so a field of only spaces or controls counts as empty (fallback).
-        fields = {k: clean_merge_value(x) for k, x in contact.fields.items()}
+        # Only the fields some merge field reads (the plan's variables): nothing else can change a value.
+        names = self._merge_names
+        fields = {k: clean_merge_value(x) for k, x in contact.fields.items() if k in names}
         # The renderer merges the address into the unsubscribe link; hand-built contacts may lack it.
-        fields.setdefault("email", contact.email)
-        fields.setdefault("name", clean_merge_value(contact.name))
+        if "email" in names:
+            fields.setdefault("email", contact.email)
+        if "name" in names:
+            fields.setdefault("name", clean_merge_value(contact.name))
         # Always ours, never a list's column of that name: the token of the address this message goes to.
         fields[TOKEN_FIELD] = self.unsubscribe_token(contact.email) if token is None else token
         made = v.plan.made_tokens
@@ -276,7 +285,7 @@ class MessageFactory:
         """The complete message for one contact, CRLF line ends, ready for DATA (``key``: see :meth:`message_id`)."""
         address = _checked(contact)
         addr = address.text
-        token = self.unsubscribe_token(addr)
+        token = self.unsubscribe_token(address)
         v = self.variant_for(contact.language)
         needs_values = v.fixed_subject is None or v.text.fixed is None or v.html.fixed is None
         values = self._values(contact, v, token) if needs_values else {}
