@@ -67,10 +67,23 @@ def _root(
 
 def _register() -> None:
     # Each command group lives in its own module; they import heavy libraries only when run.
-    from pressctl.cli import bounces, contacts, init, render, report, schedule, send, site, smtp, suppress
+    from pressctl.cli import (
+        bounces,
+        contacts,
+        dkim,
+        domain,
+        init,
+        render,
+        report,
+        schedule,
+        send,
+        site,
+        smtp,
+        suppress,
+    )
     from pressctl.cli._help import tidy_app
 
-    for module in (init, render, contacts, send, report, schedule, suppress, bounces, site, smtp):
+    for module in (init, render, contacts, send, report, schedule, suppress, bounces, site, smtp, domain, dkim):
         module.register(app)
     tidy_app(app)
 
