@@ -187,3 +187,20 @@ def test_smtp_check_shows_the_domain(tmp_path: Path, dns_server: Callable[[Zone]
         assert code == ExitStatus.OK, out + err
         assert "sending domain hvsp.example:" in out and "SPF of hvsp.example does not let the relay 127.0.0.1 send" in out
         assert "the relay's address 127.0.0.1 is named localhost.hvsp.example (PTR), which does not point back" in out
+
+
+def test_a_scheduled_send_is_checked_when_it_is_scheduled(tmp_path: Path, dns_server: Callable[[Zone], DnsServer]) -> None:
+    # Nobody is at the terminal at the lift: what DMARC would refuse is refused now, and no job is made.
+    ws = _workspace(tmp_path, dns_server(_reject_zone()), smtp='url = "smtp://127.0.0.1:2525?tls=none"')
+    release = write_release(ws, embargo="2031-01-15T09:00:00+08:00")
+    contacts = write_contacts(ws / "contacts" / "list.csv", 2)
+    code, out, err = _run(ws, "schedule", str(release), "-c", str(contacts))
+    assert code == ExitStatus.BAD_INPUT, out + err
+    assert "p=reject" in err and "no job was made" in err.lower() and "--ignore-domain-check" in err
+    assert "scheduled job" not in out
+    code, out, err = _run(ws, "schedule", str(release), "-c", str(contacts), "--ignore-domain-check")
+    assert code == ExitStatus.OK, out + err
+    assert "scheduled job" in out and "p=reject" in err  # still said, as a warning
+    with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
+        (job,) = ledger.jobs.all()
+        assert job.options["ignore_domain_check"] is True

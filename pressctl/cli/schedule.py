@@ -133,6 +133,13 @@ def add(
     lang: Lang = None,
     skip_advance: SkipAdvance = False,
     copy_to: CopyTo = None,
+    ignore_domain_check: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-domain-check",
+            help="Schedule although the sending-domain check says DMARC will refuse or junk the messages (kept in the job and its campaign).",
+        ),
+    ] = False,
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
@@ -171,6 +178,7 @@ def add(
         under_embargo=under_embargo or None,
         skip_advance=skip_advance or None,
         copy_to=[option_address(a, option="--copy-to") for a in copy_to or ()],
+        ignore_domain_check=ignore_domain_check or None,
     )
     ledger = db.resolve() if db is not None else workspace.ledger_path
     notice = check_workspace_list(workspace.suppression_path)  # unreadable: one line, no job

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from pressctl.config import Workspace
 from pressctl.domain.check import Relay, Volume, check_domain
 from pressctl.domain.findings import Report
+from pressctl.errors import InputError
 from pressctl.send.relayset import RelaySpec
 from pressctl.send.spamscore import SpamScore, spam_program, spam_scores
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from pressctl.ledger import Ledger
     from pressctl.send.plan import SendPlan
 
-__all__ = ["Deliverability", "check_relays", "deliverability", "domain_report", "plan_report"]
+__all__ = ["Deliverability", "check_relays", "deliverability", "domain_report", "domain_warnings", "plan_report"]
 
 _DAY = dt.timedelta(days=1)
 
@@ -57,6 +58,19 @@ def plan_report(plan: SendPlan, *, ledger: Ledger | None = None, now: dt.datetim
     return domain_report(
         plan.workspace, plan.relays, from_addr=plan.options.from_addr, ledger=ledger, campaign=count, now=now
     )
+
+
+def domain_warnings(plan: SendPlan) -> list[str]:
+    """A scheduled send's check, made when it is scheduled (nobody is at the terminal at the lift): its
+    warnings as lines; what would stop a send refuses the job (InputError) unless ``--ignore-domain-check``."""
+    report = plan_report(plan)
+    if report.stops and not plan.options.ignore_domain_check:
+        raise InputError(
+            report.stops[0].line,
+            hint="no job was made: fix the records (`pressctl domain check` shows what to publish), "
+            "or schedule anyway with --ignore-domain-check",
+        )
+    return [f.text() for f in report.findings if f.level in ("warn", "stop")]
 
 
 @dataclass

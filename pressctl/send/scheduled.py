@@ -16,6 +16,7 @@ from pressctl.errors import SendAborted
 from pressctl.ledger import Ledger
 from pressctl.relays.adaptive import combine_caps
 from pressctl.send.caps import relay_caps
+from pressctl.send.domaincheck import domain_warnings
 from pressctl.send.options import SendOptions
 from pressctl.send.plan import SendPlan, SiteLinks, plan_send
 from pressctl.send.run import run_send
@@ -70,6 +71,7 @@ class LedgerCampaignSender:
             self.checked_limits = plan.limits.lines() if plan.limits else []
         if plan.relays:
             make_transport(plan)  # a bad URL fails now, not at the lift
+            self.checked_warnings += domain_warnings(plan)  # DMARC that will refuse it: refused now, not at the lift
         self._check_audience(plan)
         return len(plan.contacts.selected)
 
