@@ -108,20 +108,24 @@ def run_child(
         raise
 
 
-def run_tool(argv: list[str], *, timeout: float) -> ChildResult:
+def run_tool(
+    argv: list[str], *, timeout: float, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+) -> ChildResult:
     """Run a local tool pressctl itself needs (``pdftoppm``, ``pdftotext``: no shell, ``argv[0]`` a path) as
     :func:`run_child` runs the user's commands: its own process group, standard input closed, output
-    captured, the environment without pressctl's secrets, the group stopped after ``timeout`` seconds."""
+    captured, the environment without pressctl's secrets (``env``: one already made so), the group stopped
+    after ``timeout`` seconds. ``stdin``: bytes written to its standard input. ``OSError`` (no such program)
+    is the caller's to word."""
     proc = subprocess.Popen(
         argv,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=child_environment(),
+        env=dict(env) if env is not None else child_environment(),
         start_new_session=True,
     )
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(stdin, timeout=timeout)
         return ChildResult(proc.returncode, out, err)
     except subprocess.TimeoutExpired:
         out, err = _end(proc)

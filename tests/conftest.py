@@ -11,3 +11,9 @@ import signal
 
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# A dry run asks SpamAssassin for a score when it is installed (~1-2 s a language); the tests that want it
+# (tests/test_domain_preview.py) say so, the other dry runs go without.
+import os
+
+os.environ.setdefault("PRESSCTL_SPAMASSASSIN", "off")

@@ -72,6 +72,8 @@ def _register() -> None:
         bounces,
         check,
         contacts,
+        dkim,
+        domain,
         imports,
         init,
         ledger,
@@ -89,7 +91,7 @@ def _register() -> None:
 
     modules = (
         init, imports, translate, check, render, preview, approve, contacts, send, report, schedule, suppress,
-        bounces, site, smtp, ledger,
+        bounces, site, smtp, domain, dkim, ledger,
     )
     for module in modules:
         module.register(app)

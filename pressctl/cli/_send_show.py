@@ -22,6 +22,7 @@ __all__ = ["preview", "print_audience", "test_send"]
 def preview(env: Env, plan: SendPlan, *, out_dir: Path | None, limit: int | None) -> None:
     """Write every message as .eml and the preview page; print what the send would do."""
     from pressctl.embargo import under_embargo
+    from pressctl.send.domaincheck import deliverability
     from pressctl.send.preview import write_preview
     from pressctl.send.summary import audience_now, summary_rows
 
@@ -30,13 +31,14 @@ def preview(env: Env, plan: SendPlan, *, out_dir: Path | None, limit: int | None
     who = audience_now(plan)
     resume = f"resuming #{who.campaign.id}: {len(who.send)} to send ({who.kind})" if who.campaign is not None else None
     summary = summary_rows(plan, transport=None, resume=resume, who=who)
+    checks = deliverability(plan, environ=env.environ, campaign="preview-" + plan.fingerprint)
     result = write_preview(
         plan.factory("preview-" + plan.fingerprint),
         who.send,
         out_dir=target,
         pdfs=plan.pdfs,
         limit=limit,
-        summary=summary,
+        summary={**summary, **checks.rows()},
         skipped=who.skipped,
         advance=who.advance,
     )
@@ -62,6 +64,9 @@ def preview(env: Env, plan: SendPlan, *, out_dir: Path | None, limit: int | None
             f"{escape(summary['daily cap'])}"
         )
     out.print(f"recipients {escape(who.recipients_line)}")
+    out.print(escape(checks.report.summary()))
+    for language, score in checks.scores.items():
+        out.print(f"SpamAssassin ({escape(language)}): {escape(score.line() if not isinstance(score, str) else score)}")
     print_audience(env, who)
     campaign = f"campaign #{who.campaign.id}" if who.campaign is not None else f"a new campaign ({who.kind})"
     out.print(f"the send would end: {campaign}: {escape(who.line())}")

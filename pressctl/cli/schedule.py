@@ -135,6 +135,13 @@ def add(
     skip_advance: SkipAdvance = False,
     copy_to: CopyTo = None,
     allow_differences: AllowDifferences = False,
+    ignore_domain_check: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-domain-check",
+            help="Schedule although the sending-domain check says DMARC will refuse or junk the messages (kept in the job and its campaign).",
+        ),
+    ] = False,
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
@@ -174,6 +181,7 @@ def add(
         skip_advance=skip_advance or None,
         copy_to=[option_address(a, option="--copy-to") for a in copy_to or ()],
         allow_differences=allow_differences or None,
+        ignore_domain_check=ignore_domain_check or None,
     )
     ledger = jobs_ledger(env, db) if db is not None else workspace.ledger_path
     notice = check_workspace_list(workspace.suppression_path)  # unreadable: one line, no job

@@ -115,13 +115,20 @@ def send(
     ] = False,
     lang: Lang = None,
     allow_differences: AllowDifferences = False,
+    ignore_domain_check: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-domain-check",
+            help="Send although the sending-domain check says DMARC will refuse or junk the messages (recorded in the campaign).",
+        ),
+    ] = False,
     config: ConfigFile = None,
 ) -> None:
     """Send RELEASE to everyone on the lists, once each, recording every recipient's fate in the ledger.
 
-    Shows a summary and asks first (--yes skips). Ctrl-C stops after the messages in flight (exit 130); running the same command again resumes and sends nothing twice. One process at a time sends a release: a second `send` of it (or one while `pressctl dispatch` sends its job) exits 1 naming the first, or waits for it with --wait. A release under embargo is refused: send an advance copy with --under-embargo, or use `pressctl schedule`. So is a version marked 'draft: true', and language versions that disagree on dates, figures, phones, e-mail addresses, URLs, photos or quotes (`pressctl check RELEASE` lists them; --allow-differences sends anyway).
+    Shows a summary and asks first (--yes skips). Ctrl-C stops after the messages in flight (exit 130); running the same command again resumes and sends nothing twice. One process at a time sends a release: a second `send` of it (or one while `pressctl dispatch` sends its job) exits 1 naming the first, or waits for it with --wait. A release under embargo is refused: send an advance copy with --under-embargo, or use `pressctl schedule`. So is a version marked 'draft: true', and language versions that disagree on dates, figures, phones, e-mail addresses, URLs, photos or quotes (`pressctl check RELEASE` lists them; --allow-differences sends anyway). Before a send through a relay the sending domain is checked (`pressctl domain check`): a DMARC p=quarantine/reject that neither SPF nor DKIM will align with refuses the send (--ignore-domain-check overrides); other findings warn.
 
-    Exit status: 0 everyone sent; 1 someone failed or is left, or another process is sending the release; 2 bad input (nothing sent); 130 interrupted.
+    Exit status: 0 everyone sent; 1 someone failed or is left, or another process is sending the release; 2 bad input, or the sending domain will be refused (nothing sent); 130 interrupted.
 
     Examples:
       pressctl send releases/launch.md -c contacts/journalists.csv --dry-run
@@ -132,6 +139,7 @@ def send(
     """
     from pressctl.approvals.check import require_approval
     from pressctl.approvals.record import note_use
+    from pressctl.cli._domain_output import check_before_send
     from pressctl.cli._send_run import send_now
     from pressctl.cli._send_show import preview, test_send
     from pressctl.send.checks import check_from, check_selected, check_test_addresses
@@ -164,6 +172,7 @@ def send(
         retry_failed=retry_failed,
         copy_to=tuple(option_address(a, option="--copy-to") for a in copy_to or ()),
         allow_differences=allow_differences,
+        ignore_domain_check=ignore_domain_check,
     )
     if limit is not None and limit < 1:
         raise InputError(f"--limit {limit} is not a number of messages", hint="give 1 or more, e.g. --limit 5")
@@ -205,6 +214,8 @@ def send(
     approved = [] if test_to else require_approval(
         plan.releases, plan.workspace, ledger_path=plan.ledger_path, command="send"
     )
+    if not test_to and plan.relays:  # nothing leaves through the local outbox: no receiver to judge the domain
+        check_before_send(env, plan, ignore=ignore_domain_check)
     transport = _transport(env, plan)
     if test_to:
         test_send(env, plan, test_to, transport)

@@ -47,7 +47,7 @@ def check(
 ) -> None:
     """Connect to each relay exactly as `pressctl send` would and report what it offers; send nothing.
 
-    For every relay (one block each): the EHLO capabilities (STARTTLS, AUTH methods, SIZE, PIPELINING, SMTPUTF8, 8BITMIME), the TLS certificate (subject, issuer, expiry), whether the login works (password from PRESSCTL_SMTP_PASSWORD, or OAuth2 with \\[smtp] auth = "xoauth2"), the limits a send would use, and with RELEASE whether its largest message fits the relay's SIZE (`pressctl send` sends a message only through relays that take it, and refuses a release no relay takes).
+    For every relay (one block each): the EHLO capabilities (STARTTLS, AUTH methods, SIZE, PIPELINING, SMTPUTF8, 8BITMIME), the TLS certificate (subject, issuer, expiry), whether the login works (password from PRESSCTL_SMTP_PASSWORD, or OAuth2 with \\[smtp] auth = "xoauth2"), the limits a send would use, and with RELEASE whether its largest message fits the relay's SIZE (`pressctl send` sends a message only through relays that take it, and refuses a release no relay takes). Then the sending domain's SPF, DKIM and DMARC for these relays, as `pressctl domain check` shows them.
 
     Exit status: 0 every relay usable; 1 a login refused or a relay unreachable (named); 2 bad input, or a message too large for every relay.
 
@@ -139,6 +139,11 @@ def check(
         sizes.append(report.size)
         if report.login_ok is False:
             failed.append(f"relay {spec.index} ({spec.account}) refused the login")
+    from pressctl.cli._domain_output import print_report
+    from pressctl.send.domaincheck import domain_report
+
+    out.print("")
+    print_report(env, domain_report(workspace, specs))  # what receivers will make of the From domain
     out.print("nothing was sent")
     if largest is not None and sizes and len(sizes) == len(specs) and all(size is not None for size in sizes):
         biggest = max(size or 0 for size in sizes)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pressctl.config.dns import DNS_KEYS, DnsSettings, parse_dns
 from pressctl.config.files import parse_assets_allow, parse_limits
 from pressctl.config.keys import table, text, unknown_key
 from pressctl.config.ledger import LEDGER_KEYS, parse_ledger
@@ -65,6 +66,7 @@ class Workspace:
     assets_allow: tuple[Path, ...] = ()  # folders outside the workspace files may come from ([assets] allow)
     limits: Limits = DEFAULT_LIMITS
     site: SiteSettings | None = None  # None: no [site] table, no newsroom
+    dns: DnsSettings = field(default_factory=DnsSettings)  # [dns]: the servers the sending-domain check asks
     # Where template overrides are read, when not ``root/templates``: a scheduled job renders with the
     # copies taken when it was scheduled (pressctl.schedule.dispatcher.job_workspace).
     templates_from: Path | None = None
@@ -113,13 +115,13 @@ class Workspace:
 KNOWN: dict[str, tuple[str, ...]] = {
     "": (
         "organisation", "brand", "sender", "defaults", "email", "media_contacts", "smtp", "assets", "limits",
-        "bounces", "site", "ledger", "workflow",
+        "bounces", "site", "ledger", "workflow", "dns",
     ),
     "organisation": ("name", "website", "address", "footer", "about", "translations"),
     "brand": ("logo", "primary", "accent", "text", "font", "cjk_font"),
     "sender": (
         "from", "reply_to", "unsubscribe_url", "unsubscribe_mailto", "pdf", "pdf_base_url", "return_path",
-        "internal_copies",
+        "internal_copies", "dkim_key_file", "dkim_selector",
     ),
     "defaults": ("timezone", "language"),
     "email": ("greeting",),
@@ -132,6 +134,7 @@ KNOWN: dict[str, tuple[str, ...]] = {
     "site": ("dir", "base_url", "deploy", "deploy_timeout", "pass_env"),
     "ledger": LEDGER_KEYS,
     "workflow": WORKFLOW_KEYS,
+    "dns": DNS_KEYS,
 }
 
 
@@ -248,6 +251,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
     media_contacts = parse_media_contacts(data.get("media_contacts", []), where)
     smtp_url, smtp, smtp_relays = parse_smtp(table(data, "smtp", where), where)
     bounces = parse_bounces(table(data, "bounces", where), root, where)
+    dns = parse_dns(table(data, "dns", where), where)
     return Workspace(
         root=root,
         config_path=path,
@@ -267,4 +271,5 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         site=site,
         ledger=parse_ledger(data, root, where),
         workflow=parse_workflow(data, where),
+        dns=dns,
     )

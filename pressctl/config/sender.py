@@ -21,6 +21,7 @@ __all__ = [
     "Sender",
     "SenderIdentity",
     "check_from_option",
+    "check_selector",
     "check_sender",
     "parse_sender",
     "sender_address",
@@ -37,6 +38,8 @@ class Sender:
     pdf_base_url: str = ""  # where linked PDFs are published, when pdf is link or both
     return_path: str = ""  # VERP envelope sender, e.g. bounces+{local}={domain}@hvsp.example ("" = the From)
     internal_copies: tuple[str, ...] = ()  # one's own people: a copy per language of what goes out, when it goes
+    dkim_key_file: str = ""  # pressctl signs each message with this private key ("" = the relay signs, or nobody)
+    dkim_selector: str = ""  # where its public key is published: <selector>._domainkey.<From domain>
 
 
 def parse_sender(sender: dict[str, Any], where: str) -> Sender:
@@ -66,6 +69,7 @@ def parse_sender(sender: dict[str, Any], where: str) -> Sender:
         pdf_base_url=text(sender, "pdf_base_url", "sender", where),
         return_path=return_path,
         internal_copies=_internal_copies(sender.get("internal_copies", []), where),
+        **_dkim(sender, where),
     )
 
 
@@ -200,3 +204,31 @@ def _return_path(template: str, where: str) -> str:
     if any(c in template for c in " <>\r\n\t\"(),;:"):
         raise ConfigError(f"sender.return_path {template!r} has characters an address cannot hold", where=where)
     return template
+
+
+_SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+
+
+def check_selector(value: str) -> bool:
+    """A DKIM selector is one or more DNS labels (``press2026``, ``s1.news``)."""
+    return len(value) <= 63 and bool(_SELECTOR.fullmatch(value))
+
+
+def _dkim(sender: dict[str, Any], where: str) -> dict[str, str]:
+    """``dkim_key_file`` and ``dkim_selector``: both or neither; the selector a DNS label (the file itself is
+    read, and its mode checked, by :mod:`pressctl.dkim.keys` when a send signs)."""
+    key_file = text(sender, "dkim_key_file", "sender", where).strip()
+    selector = text(sender, "dkim_selector", "sender", where).strip()
+    if key_file and not selector:
+        raise ConfigError(
+            "sender.dkim_key_file is set but sender.dkim_selector is not",
+            where=where,
+            hint='add dkim_selector = "press2026" (the selector its public key is published at)',
+        )
+    if selector and not check_selector(selector):
+        raise ConfigError(
+            f"sender.dkim_selector {selector!r} is not a DNS label",
+            where=where,
+            hint='use letters, digits and hyphens, e.g. dkim_selector = "press2026"',
+        )
+    return {"dkim_key_file": key_file, "dkim_selector": selector}

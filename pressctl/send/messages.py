@@ -37,6 +37,7 @@ from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Re
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.render.names import pdf_filename
 from pressctl.send.headers import address_words, fold, text_words
+from pressctl.send.signing import signed, signer_for
 from pressctl.send.variants import Variant, build_variant
 from pressctl.send.wire import wire_piece, wire_pieces
 from pressctl.verp import verp_encode
@@ -126,6 +127,7 @@ class MessageFactory:
 
                 unsubscribe_secret = load_or_create_secret(workspace.state_dir)
             self._secret = unsubscribe_secret
+        self._signer = signer_for(workspace, self.domain)  # [sender] dkim_key_file: None when the relay signs
         self._pdf_base = identity.pdf_base_url
         # The newsroom's links ([site] base_url): its PDF wins over pdf_base_url, and the emails already show it.
         self._links: Mapping[str, EmailLinks] = links or {}
@@ -315,7 +317,7 @@ class MessageFactory:
             )
         if data is None:
             data = b"".join((head, v.top, v.before_text, text, v.between, page, v.after_html))
-        return OutgoingMessage(
+        return signed(self._signer, OutgoingMessage(
             recipient=addr,
             message_id=message_id,
             language=v.language,
@@ -324,7 +326,7 @@ class MessageFactory:
             return_path=verp_encode(self._return_path, addr, self._secret)
             if self._return_path and self._secret
             else "",
-        )
+        ))
 
     def build_all(self, contacts: Sequence[Contact]) -> list[OutgoingMessage]:
         """``build`` for each contact, in order."""

@@ -60,6 +60,7 @@ class SendOptions:
     retry_failed: bool = False  # --retry-failed: failures that were not bounces are tried again this run
     copy_to: tuple[str, ...] = ()  # --copy-to: internal copies, with [sender] internal_copies
     allow_differences: bool = False  # --allow-differences: versions that disagree may go (versions.gate)
+    ignore_domain_check: bool = False  # --ignore-domain-check: send although DMARC will refuse it (kept in the campaign)
 
     def to_mapping(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}

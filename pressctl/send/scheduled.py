@@ -17,6 +17,7 @@ from pressctl.ledger import Ledger
 from pressctl.ledger.stores import exists, ledger_name
 from pressctl.relays.adaptive import combine_caps
 from pressctl.send.caps import relay_caps
+from pressctl.send.domaincheck import domain_warnings
 from pressctl.send.options import SendOptions
 from pressctl.send.plan import SendPlan, SiteLinks, plan_send
 from pressctl.send.run import run_send
@@ -71,6 +72,7 @@ class LedgerCampaignSender:
             self.checked_limits = plan.limits.lines() if plan.limits else []
         if plan.relays:
             make_transport(plan)  # a bad URL fails now, not at the lift
+            self.checked_warnings += domain_warnings(plan)  # DMARC that will refuse it: refused now, not at the lift
         self._check_audience(plan)
         return len(plan.contacts.selected)
 
