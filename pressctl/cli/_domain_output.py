@@ -19,12 +19,15 @@ _LABELS = {"ok": "ok     ", "info": "note   ", "warn": "[yellow]warning[/]", "st
 
 
 def print_report(env: Env, report: Report, *, brief: bool = False) -> None:
-    """The summary line, then each finding (``brief``: only warnings and stops, on the error console)."""
+    """The summary line, then each finding (``brief``, before a send: only warnings and stops, on the error
+    console, then the summary; nothing at all when there are none: a domain that passes, or a name kept for
+    examples that no public DNS has, adds no line to a send's output)."""
     if brief:
-        for finding in report.findings:
-            if finding.level in ("warn", "stop"):
-                env.err.print(f"{_LABELS[finding.level].rstrip()}: {escape(finding.text())}")
-        env.err.print(escape(report.summary()))
+        shown = [f for f in report.findings if f.level in ("warn", "stop")] if report.checked else []
+        for finding in shown:
+            env.err.print(f"{_LABELS[finding.level].rstrip()}: {escape(finding.text())}")
+        if shown or report.unreachable:
+            env.err.print(escape(report.summary()))
         return
     env.out.print(escape(report.summary()))
     for finding in report.findings:
