@@ -352,3 +352,14 @@ def test_before_the_end_mark_a_section_called_about_is_body(tmp_path: Path) -> N
     assert _import(root, str(tmp_path / "n.docx"))[0] == ExitStatus.OK
     release = load_release(root / "releases" / "n.md", ws)
     assert "fictional innovation campus" not in release.body and len(release.media_contacts) == 2
+
+
+def test_output_naming_a_release_file_writes_that_file_with_its_photos_beside_it(tmp_path: Path) -> None:
+    """``-o releases/launch.md`` is the release file itself (a folder named ``launch.md`` was a surprise)."""
+    root, _ws = make_workspace(tmp_path)
+    code, out = _import(root, str(root / "releases" / "test-bay.docx"), "-o", str(root / "releases" / "launch.md"))
+    assert code == ExitStatus.OK, out
+    assert (root / "releases" / "launch.md").is_file()
+    assert list((root / "releases" / "photos").glob("launch-*.jpg"))
+    code, out = _import(root, str(root / "releases" / "test-bay.docx"), "-o", str(root / "drafts"))
+    assert code == ExitStatus.OK and (root / "drafts" / "test-bay.md").is_file(), out

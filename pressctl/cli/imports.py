@@ -22,7 +22,7 @@ def import_(
         str | None, typer.Option("--lang", help="The document's language, e.g. en or zh-HK (default: read from its text).")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Folder for the release and its photos (default: releases/).")
+        Path | None, typer.Option("--output", "-o", help="Folder for the release and its photos (default: releases/), or the release file itself (NAME.md).")
     ] = None,
     translation_of: Annotated[
         Path | None,

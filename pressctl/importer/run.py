@@ -151,8 +151,11 @@ def import_docx(
         reuse = {hashlib.sha256(p.src.read_bytes()).hexdigest(): p.src for p in main.photos if p.src.is_file()}
         photo_stem = f"{main.slug}.{tag}"
     else:
-        folder = Path(out_dir) if out_dir is not None else (workspace.root / "releases")
-        stem = _slug(path.stem)
+        given = Path(out_dir) if out_dir is not None else None
+        if given is not None and given.suffix.lower() == ".md" and not given.is_dir():
+            folder, stem = given.parent, given.stem  # -o releases/launch.md: that file, its photos beside it
+        else:
+            folder, stem = (given or workspace.root / "releases"), _slug(path.stem)
         target = folder / f"{stem}.md"
         reuse, photo_stem = {}, stem
     if target.exists() and not force:
