@@ -20,14 +20,11 @@ _LABELS = {"ok": "ok     ", "info": "note   ", "warn": "[yellow]warning[/]", "st
 
 def print_report(env: Env, report: Report, *, brief: bool = False) -> None:
     """The summary line, then each finding (``brief``, before a send: only warnings and stops, on the error
-    console, then the summary; nothing at all when there are none: a domain that passes, or a name kept for
-    examples that no public DNS has, adds no line to a send's output)."""
+    console; the summary line is the send summary's "sending domain" row)."""
     if brief:
-        shown = [f for f in report.findings if f.level in ("warn", "stop")] if report.checked else []
-        for finding in shown:
-            env.err.print(f"{_LABELS[finding.level].rstrip()}: {escape(finding.text())}")
-        if shown or report.unreachable:
-            env.err.print(escape(report.summary()))
+        for finding in report.findings if report.checked else []:
+            if finding.level in ("warn", "stop"):
+                env.err.print(f"{_LABELS[finding.level].rstrip()}: {escape(finding.text())}")
         return
     env.out.print(escape(report.summary()))
     for finding in report.findings:
@@ -50,9 +47,10 @@ def refuse_if_stopped(env: Env, report: Report, *, ignore: bool) -> None:
     raise exit_with(ExitStatus.BAD_INPUT)
 
 
-def check_before_send(env: Env, plan: SendPlan, *, ignore: bool) -> None:
+def check_before_send(env: Env, plan: SendPlan, *, ignore: bool) -> str:
     """The sending-domain check before a real send through relays: warnings on the error console, and the
-    refusal (exit 2) of what DMARC will reject, unless ``ignore``. No DNS server answering stops nothing."""
+    refusal (exit 2) of what DMARC will reject, unless ``ignore``. No DNS server answering stops nothing.
+    Gives the summary line, for the send summary's "sending domain" row."""
     from pressctl.ledger import Ledger
     from pressctl.send.domaincheck import plan_report
 
@@ -60,3 +58,4 @@ def check_before_send(env: Env, plan: SendPlan, *, ignore: bool) -> None:
         report = plan_report(plan, ledger=ledger, now=env.clock())
     print_report(env, report, brief=True)
     refuse_if_stopped(env, report, ignore=ignore)
+    return report.summary()

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["send_now"]
 
 
-def send_now(env: Env, plan: SendPlan, transport: Transport, *, yes: bool, wait: bool) -> None:
-    """Show the summary, ask (unless ``yes``), send with progress, print the verdict and end with its status."""
+def send_now(env: Env, plan: SendPlan, transport: Transport, *, yes: bool, wait: bool, domain: str | None = None) -> None:
+    """Show the summary, ask (unless ``yes``), send with progress, print the verdict and end with its status.
+    ``domain``: the sending-domain check's summary line (a send through relays), shown among the rows."""
     from pressctl.present import aligned
     from pressctl.send.audience import audience
     from pressctl.send.caps import cap_plan, relay_caps
@@ -47,6 +48,8 @@ def send_now(env: Env, plan: SendPlan, transport: Transport, *, yes: bool, wait:
                 resume += f", {who.retried} failed tried again" + (" (--retry-failed)" if plan.options.retry_failed else "")
         check_sizes(plan, transport)
         rows = summary_rows(plan, transport=transport, resume=resume, who=who)
+        if domain is not None:
+            rows["sending domain"] = domain.removeprefix("sending domain ")
         wanted = len(who.send) + sum(1 for *_, state in who.copies if state == "to send")
         if len(plan.relays) > 1:
             for relay_cap in relay_caps(plan, ledger, wanted=wanted, at=env.clock()):

@@ -214,14 +214,15 @@ def send(
     approved = [] if test_to else require_approval(
         plan.releases, plan.workspace, ledger_path=plan.ledger_path, command="send"
     )
+    domain = None
     if not test_to and plan.relays:  # nothing leaves through the local outbox: no receiver to judge the domain
-        check_before_send(env, plan, ignore=ignore_domain_check)
+        domain = check_before_send(env, plan, ignore=ignore_domain_check)
     transport = _transport(env, plan)
     if test_to:
         test_send(env, plan, test_to, transport)
         return
     try:
-        send_now(env, plan, transport, yes=yes, wait=wait)
+        send_now(env, plan, transport, yes=yes, wait=wait, domain=domain)
     finally:  # the campaign remembers the approvals it went out under (report shows them)
         note_use(plan.ledger_path, approved, fingerprint=plan.fingerprint)
 
