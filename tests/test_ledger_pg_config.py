@@ -59,3 +59,40 @@ def test_a_url_libpq_cannot_read_is_one_line(url: str, tmp_path: Path, monkeypat
     result = invoke(ws, "campaigns", "--db", url, monkeypatch=monkeypatch)
     assert result.exit_code in (1, 2) and "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1, result.stderr
+
+
+def test_the_workspace_secret_from_secret_env_signs_alike_on_every_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[ledger] secret_env``: two officers' folders with no ``.pressctl/secret`` sign the same unsubscribe
+    tokens from the variable; it is withheld from children; missing or not a secret: one line, nothing made."""
+    import base64
+    import email
+
+    from pressctl.children import child_environment
+    from pressctl.config import load_workspace
+    from pressctl.contacts.unsubscribe import token_for
+
+    secret = bytes(range(32))
+    tokens = []
+    for officer in ("amy", "ben"):
+        ws = make_workspace(tmp_path / officer)
+        config = ws / "pressctl.toml"
+        config.write_text(config.read_text(encoding="utf-8") + '\n[ledger]\nsecret_env = "HVSP_PRESS_SECRET"\n', encoding="utf-8")
+        monkeypatch.delenv("HVSP_PRESS_SECRET", raising=False)
+        refused = invoke(ws, "send", "releases/sample.md", "-c", "contacts/journalists.csv", "--dry-run", monkeypatch=monkeypatch)
+        assert refused.exit_code == 2 and "HVSP_PRESS_SECRET, which is not set" in refused.output, refused.output
+        monkeypatch.setenv("HVSP_PRESS_SECRET", "c2hvcnQ=")  # base64 of b"short"
+        refused = invoke(ws, "send", "releases/sample.md", "-c", "contacts/journalists.csv", "--dry-run", monkeypatch=monkeypatch)
+        assert refused.exit_code == 2 and "does not hold a workspace secret" in refused.output, refused.output
+        monkeypatch.setenv("HVSP_PRESS_SECRET", base64.b64encode(secret).decode())
+        done = invoke(ws, "send", "releases/sample.md", "-c", "contacts/journalists.csv", "--dry-run", monkeypatch=monkeypatch)
+        assert done.exit_code == 0, done.output
+        assert not (ws / ".pressctl" / "secret").exists()
+        first = sorted((ws / "out").rglob("*.eml"))[0]
+        msg = email.message_from_bytes(first.read_bytes())
+        tokens.append(str(msg["List-Unsubscribe"]))
+        workspace = load_workspace(ws)
+        environ = {"HVSP_PRESS_SECRET": "x", "PATH": "/usr/bin"}
+        assert child_environment(environ, withhold=workspace.secret_env_names) == {"PATH": "/usr/bin"}
+    assert tokens[0] == tokens[1]
+    recipient = email.utils.parseaddr(str(msg["To"]))[1]
+    assert token_for(recipient, secret) in tokens[0]

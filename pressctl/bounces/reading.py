@@ -74,14 +74,14 @@ def inbound_rules(workspace: Workspace) -> InboundRules:
     """Our unsubscribe mailbox, the VERP template, the workspace secret (never made here: nothing was signed
     without one) and the ``[limits]`` on one inbound message."""
     from pressctl.bounces.parse import mailto_address
-    from pressctl.contacts.unsubscribe import load_secret
+    from pressctl.contacts.unsubscribe import existing_secret
 
     text = workspace.sender.unsubscribe_mailto.strip()
     address = mailto_address(text) if text.lower().startswith("mailto:") else text
     return InboundRules(
         unsubscribe_addresses=(address,) if "@" in address and "{email}" not in address else (),
         verp_template=workspace.sender.return_path,
-        secret=load_secret(workspace.state_dir),
+        secret=existing_secret(workspace),
         max_bytes=workspace.limits.inbound_bytes,
         max_depth=workspace.limits.inbound_nesting,
     )

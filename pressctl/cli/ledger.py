@@ -91,11 +91,19 @@ def check(env: Env, db: LedgerDb = None, config: ConfigFile = None) -> None:
         "clock": clock,
     }
     if is_shared(name):  # every machine signs unsubscribe tokens and VERP addresses with the same secret
-        rows["secret"] = (
-            "this machine has the workspace secret (the same file on every machine: docs/team.md)"
-            if (workspace.state_dir / "secret").is_file()
-            else "none on this machine yet: copy .pressctl/secret from another officer's machine before sending here"
-        )
+        if workspace.secret_env:
+            rows["secret"] = (
+                f"from {workspace.secret_env} ([ledger] secret_env)"
+                if env.environ.get(workspace.secret_env, "").strip()
+                else f"{workspace.secret_env} ([ledger] secret_env) is not set here: set it before sending from this machine"
+            )
+        else:
+            rows["secret"] = (
+                "this machine has the workspace secret (the same file on every machine: docs/team.md)"
+                if (workspace.state_dir / "secret").is_file()
+                else "none on this machine yet: copy .pressctl/secret from another officer's machine, or use"
+                " [ledger] secret_env (docs/team.md), before sending here"
+            )
     for line in aligned(rows):
         env.out.print(escape(line))
     if not found.clock_ok:

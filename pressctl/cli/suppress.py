@@ -137,13 +137,13 @@ def import_(
       pressctl suppress import phoned-in.txt --addresses --reason "asked by phone"
     """
     from pressctl.contacts.suppressimport import import_file
-    from pressctl.contacts.unsubscribe import load_or_create_secret
+    from pressctl.contacts.unsubscribe import workspace_secret
 
     workspace, ledger = _open(env, db, config)
     out, err = env.out, env.err
     with ledger:
         result = import_file(
-            file, workspace, ledger, secret=load_or_create_secret(workspace.state_dir), reason=reason,
+            file, workspace, ledger, secret=workspace_secret(workspace, environ=env.environ), reason=reason,
             addresses=addresses,
         )
     out.print(

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pressctl.config.dns import DNS_KEYS, DnsSettings, parse_dns
 from pressctl.config.files import parse_assets_allow, parse_limits
 from pressctl.config.keys import table, text, unknown_key
-from pressctl.config.ledger import LEDGER_KEYS, parse_ledger
+from pressctl.config.ledger import LEDGER_KEYS, parse_ledger, parse_secret_env
 from pressctl.config.mailboxes import BOUNCES_KEYS, Bounces, parse_bounces
 from pressctl.config.organisation import (
     Brand,
@@ -71,6 +71,7 @@ class Workspace:
     # copies taken when it was scheduled (pressctl.schedule.dispatcher.job_workspace).
     templates_from: Path | None = None
     ledger: str | Path | None = None  # [ledger] url: a postgresql:// URL or a file; None: .pressctl/ledger.sqlite3
+    secret_env: str | None = None  # [ledger] secret_env: the variable holding the workspace secret (else the file)
     workflow: Workflow = field(default_factory=Workflow)  # [workflow]: approvals before a release goes out
 
     @property
@@ -91,6 +92,8 @@ class Workspace:
         names += [self.bounces.password_env, *(box.password_env for box in self.bounces.mailboxes)]
         if isinstance(self.ledger, str):  # a shared ledger: libpq's own password variable too
             names.append("PGPASSWORD")
+        if self.secret_env:
+            names.append(self.secret_env)
         return tuple(dict.fromkeys(name for name in names if name))
 
     @property
@@ -270,6 +273,7 @@ def load_workspace(start: Path | None = None, *, config: Path | None = None) -> 
         limits=limits,
         site=site,
         ledger=parse_ledger(data, root, where),
+        secret_env=parse_secret_env(data, where),
         workflow=parse_workflow(data, where),
         dns=dns,
     )

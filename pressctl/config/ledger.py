@@ -6,10 +6,15 @@
 
 The URL never holds the password (``PRESSCTL_LEDGER_PASSWORD``, or libpq's ``~/.pgpass``): one written in
 it is refused, and the line shown names the URL without it.
+
+``secret_env`` names the environment variable holding the workspace secret (base64), for an office whose
+officers share one ledger: every machine then signs unsubscribe tokens and VERP addresses alike, without
+copying ``.pressctl/secret`` around (the secret itself is never in this file or the ledger).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,9 +22,10 @@ from urllib.parse import urlsplit
 from pressctl.config.keys import table, text
 from pressctl.errors import ConfigError
 
-__all__ = ["LEDGER_KEYS", "parse_ledger"]
+__all__ = ["LEDGER_KEYS", "parse_ledger", "parse_secret_env"]
 
-LEDGER_KEYS = ("url",)
+LEDGER_KEYS = ("url", "secret_env")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -51,3 +57,16 @@ def parse_ledger(data: dict[str, Any], root: Path, where: str) -> str | Path | N
         )
     path = Path(url).expanduser()
     return path if path.is_absolute() else root / path
+
+
+def parse_secret_env(data: dict[str, Any], where: str) -> str | None:
+    """``[ledger] secret_env``: the name of the variable holding the workspace secret, or None (the file)."""
+    if "ledger" not in data:
+        return None
+    name = text(table(data, "ledger", where), "secret_env", "ledger", where).strip()
+    if name and not _ENV_NAME.match(name):
+        raise ConfigError(
+            f"ledger.secret_env {name!r} is not an environment variable's name", where=where,
+            hint='name the variable, e.g. secret_env = "PRESSCTL_WORKSPACE_SECRET" (the secret goes in the environment)',
+        )
+    return name or None

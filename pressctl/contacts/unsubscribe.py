@@ -20,22 +20,29 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pressctl.addresses import address_key
 from pressctl.errors import ConfigError
 
+if TYPE_CHECKING:
+    from pressctl.config import Workspace
+
 __all__ = [
     "SECRET_NAME",
     "TOKEN_CHARS",
+    "existing_secret",
     "find_tokens",
     "is_token",
     "key_token",
     "load_or_create_secret",
     "load_secret",
     "match_tokens",
+    "secret_from_env",
     "token_for",
+    "workspace_secret",
 ]
 
 SECRET_NAME = "secret"
@@ -166,3 +173,43 @@ def load_or_create_secret(state_dir: Path) -> bytes:
         fh.flush()
         os.fsync(fh.fileno())
     return data
+
+
+def secret_from_env(name: str, environ: Mapping[str, str]) -> bytes:
+    """The workspace secret from the variable ``[ledger] secret_env`` names (base64 of 16 bytes or more: what
+    ``base64 -w0 .pressctl/secret`` prints on the machine that made it). Never made up: a missing or short one
+    is a configuration error, since a new secret would void every link already sent."""
+    value = environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(
+            f"[ledger] secret_env names {name}, which is not set",
+            where="pressctl.toml",
+            hint=f"set {name} to the office's workspace secret, base64 (docs/team.md says how to share it)",
+        )
+    try:
+        data = base64.b64decode(value.replace("-", "+").replace("_", "/") + "=" * (-len(value) % 4), validate=True)
+    except ValueError:
+        data = b""
+    if len(data) < 16:
+        raise ConfigError(
+            f"{name} does not hold a workspace secret (base64 of 16 bytes or more)",
+            where="pressctl.toml",
+            hint="set it to what `base64 -w0 .pressctl/secret` prints on the machine whose secret the office uses",
+        )
+    return data
+
+
+def workspace_secret(workspace: Workspace, *, environ: Mapping[str, str] | None = None) -> bytes:
+    """The workspace secret: from ``[ledger] secret_env``'s variable when the configuration names one, else the
+    file ``.pressctl/secret`` (made on first use)."""
+    if workspace.secret_env:
+        return secret_from_env(workspace.secret_env, os.environ if environ is None else environ)
+    return load_or_create_secret(workspace.state_dir)
+
+
+def existing_secret(workspace: Workspace, *, environ: Mapping[str, str] | None = None) -> bytes | None:
+    """As :func:`workspace_secret`, for readers that only check signatures (``pressctl bounces``): never makes
+    one, None when there is none yet."""
+    if workspace.secret_env:
+        return secret_from_env(workspace.secret_env, os.environ if environ is None else environ)
+    return load_secret(workspace.state_dir)

@@ -123,9 +123,9 @@ class MessageFactory:
         self._tokens = "{token}" in self._unsub_url or bool(self._unsub_mailto)
         if self._tokens or self._return_path:
             if unsubscribe_secret is None:
-                from pressctl.contacts.unsubscribe import load_or_create_secret
+                from pressctl.contacts.unsubscribe import workspace_secret
 
-                unsubscribe_secret = load_or_create_secret(workspace.state_dir)
+                unsubscribe_secret = workspace_secret(workspace)
             self._secret = unsubscribe_secret
         self._signer = signer_for(workspace, self.domain)  # [sender] dkim_key_file: None when the relay signs
         self._pdf_base = identity.pdf_base_url
