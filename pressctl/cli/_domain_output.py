@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pressctl.cli._common import escape, exit_with
+from pressctl.cli._common import escape
 from pressctl.cli._env import Env
-from pressctl.errors import ExitStatus
 
 if TYPE_CHECKING:
     from pressctl.domain.findings import Report
@@ -32,19 +31,12 @@ def print_report(env: Env, report: Report, *, brief: bool = False) -> None:
 
 
 def refuse_if_stopped(env: Env, report: Report, *, ignore: bool) -> None:
-    """Exit 2 (nothing sent) when a finding stops a send, unless ``ignore`` (``--ignore-domain-check``)."""
-    if not report.stops:
-        return
-    if ignore:
+    """Exit 2 (nothing sent) when a finding stops a send, unless ``ignore`` (``--ignore-domain-check``): the
+    decision is :func:`pressctl.domain.decision.decide`'s."""
+    from pressctl.domain.decision import decide
+
+    if decide(report, ignore=ignore, command="send").overridden:  # DomainRefused: one line, exit 2
         env.err.print("[yellow]warning:[/] sending anyway (--ignore-domain-check); the campaign records it")
-        return
-    for finding in report.stops:
-        env.err.print(f"[red]error:[/] {escape(finding.line)}")
-    env.err.print(
-        "nothing sent: fix the records above (`pressctl domain check` shows what to publish), "
-        "or send anyway with --ignore-domain-check"
-    )
-    raise exit_with(ExitStatus.BAD_INPUT)
 
 
 def check_before_send(env: Env, plan: SendPlan, *, ignore: bool) -> None:
