@@ -5,7 +5,7 @@ re-render path.
 A thread of its own does the work and puts an :class:`~pressctl.preview.shown.InboxView` on the page when it
 is done, so the page's update after a save never waits for DNS or SpamAssassin (~1-2 s a language). The
 domain check runs when the page is up and again when what it depends on changes (``[sender]``, ``[smtp]``,
-``[dns]``); it asks only ``[dns] nameservers`` (or the machine's resolver when none are set). SpamAssassin
+``[dns]``) or the button is pressed; it asks only ``[dns] nameservers`` (or the machine's resolver when none are set). SpamAssassin
 scores once when the page is up, then when asked (the page's button, :meth:`InboxWorker.score`), one
 language after the other so one core is left to the re-render; a score made for earlier words is shown as
 such. ``PRESSCTL_SPAMASSASSIN=off`` (the tests' default) runs none.
@@ -104,10 +104,13 @@ class InboxWorker:
         self._wake.set()
 
     def score(self) -> bool:
-        """Score the messages again (the page's button); False when no SpamAssassin is to be run."""
+        """Score the messages again (the page's button), and ask DNS again (records change); False when no
+        SpamAssassin is to be run."""
         if self.program is None:
             return False
         self._want_scores = True
+        self._want_domain = True
+        self._checked = None
         self._wake.set()
         return True
 
@@ -125,6 +128,8 @@ class InboxWorker:
             try:
                 workspace = self.workspace()
             except PressctlError as exc:  # a broken pressctl.toml: the page's error line says it
+                self._checked = None  # checked again once it loads
+                self._want_domain = True
                 self._put(dataclasses.replace(self.view, domain=f"sending domain not checked: {exc}", findings=()))
                 continue
             if self._want_domain:
