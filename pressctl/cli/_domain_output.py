@@ -12,40 +12,35 @@ if TYPE_CHECKING:
     from pressctl.domain.findings import Report
     from pressctl.send.plan import SendPlan
 
-__all__ = ["check_before_send", "print_report", "refuse_if_stopped"]
+__all__ = ["check_before_send", "print_report"]
 
 _LABELS = {"ok": "ok     ", "info": "note   ", "warn": "[yellow]warning[/]", "stop": "[red]STOP[/]   "}
 
 
 def print_report(env: Env, report: Report, *, brief: bool = False) -> None:
-    """The summary line, then each finding (``brief``: only warnings and stops, on the error console)."""
+    """The summary line, then each finding (``brief``: only warnings and stops, on the error console, and the
+    summary with the send's own on the output, so a refusal stays one line on the error console)."""
     if brief:
         for finding in report.findings:
             if finding.level in ("warn", "stop"):
                 env.err.print(f"{_LABELS[finding.level].rstrip()}: {escape(finding.text())}")
-        env.err.print(escape(report.summary()))
+        env.out.print(escape(report.summary()))
         return
     env.out.print(escape(report.summary()))
     for finding in report.findings:
         env.out.print(f"  {_LABELS[finding.level]} {escape(finding.text())}")
 
 
-def refuse_if_stopped(env: Env, report: Report, *, ignore: bool) -> None:
-    """Exit 2 (nothing sent) when a finding stops a send, unless ``ignore`` (``--ignore-domain-check``): the
-    decision is :func:`pressctl.domain.decision.decide`'s."""
-    from pressctl.domain.decision import decide
-
-    if decide(report, ignore=ignore, command="send").overridden:  # DomainRefused: one line, exit 2
-        env.err.print("[yellow]warning:[/] sending anyway (--ignore-domain-check); the campaign records it")
-
-
 def check_before_send(env: Env, plan: SendPlan, *, ignore: bool) -> None:
     """The sending-domain check before a real send through relays: warnings on the error console, and the
     refusal (exit 2) of what DMARC will reject, unless ``ignore``. No DNS server answering stops nothing."""
+    from pressctl.domain.decision import decide
     from pressctl.ledger import Ledger
     from pressctl.send.domaincheck import plan_report
 
     with Ledger(plan.ledger_path, clock=env.clock) as ledger:
         report = plan_report(plan, ledger=ledger, now=env.clock())
+    verdict = decide(report, ignore=ignore, command="send")  # DomainRefused: its one line, exit 2
     print_report(env, report, brief=True)
-    refuse_if_stopped(env, report, ignore=ignore)
+    if verdict.overridden:
+        env.err.print("[yellow]warning:[/] sending anyway (--ignore-domain-check); the campaign records it")
