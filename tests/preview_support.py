@@ -7,7 +7,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,11 +46,14 @@ def page_state(chrome: Browser) -> dict[str, Any]:
 
 
 @contextmanager
-def running_preview(root: Path, release: str = "releases/sample.md") -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``pressctl preview RELEASE --port 0`` in ``root``; its URL. Ended with Ctrl-C (SIGINT) afterwards."""
+def running_preview(
+    root: Path, release: str = "releases/sample.md", *, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``pressctl preview RELEASE --port 0`` in ``root`` (with ``env``: that environment); its URL. Ended with
+    Ctrl-C (SIGINT) afterwards."""
     proc = subprocess.Popen(
         [PRESSCTL, "preview", release, "--port", "0"],
-        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(env) if env is not None else None,
     )
     try:
         assert proc.stderr is not None

@@ -76,6 +76,8 @@ def test_send_needs_an_approval_of_exactly_what_goes(tmp_path: Path) -> None:
         assert test.returncode == 0, test.stderr
         assert {m.rcpt for m in server.messages} == {"desk@hvsp.example"}
         before = len(server.messages)
+        unapproved = run_cli(["campaigns"], cwd=ws, env=ENV)  # no approval in the ledger: no column for it
+        assert unapproved.returncode == 0 and "approved by" not in unapproved.stdout, unapproved.stdout
 
         approved = run_cli(["approve", "releases/sample.md", "--as", "Amy Chan", "--note", "legal: fine"], cwd=ws, env=ENV)
         assert approved.returncode == 0, approved.stderr
@@ -86,6 +88,15 @@ def test_send_needs_an_approval_of_exactly_what_goes(tmp_path: Path) -> None:
         assert len(server.messages) == before + 2
         report = run_cli(["report"], cwd=ws, env=ENV)  # the campaign went out under that approval
         assert re.search(r"^approved  Amy Chan \d{4}-\d\d-\d\d \d\d:\d\d HKT · legal: fine$", report.stdout, re.M), report.stdout
+        listed = run_cli(["campaigns"], cwd=ws, env=ENV)  # the list says who approved each campaign too
+        assert listed.returncode == 0, listed.stderr
+        header, *rows = listed.stdout.splitlines()
+        assert header.endswith("approved by"), header
+        assert rows[0].endswith(" -") and rows[-1].endswith(" Amy Chan"), listed.stdout  # the test copy: none
+        campaigns = json.loads(run_cli(["campaigns", "--format", "json"], cwd=ws, env=ENV).stdout)
+        assert campaigns[0]["approvals"] == []
+        (approval,) = campaigns[-1]["approvals"]
+        assert approval["by"] == "Amy Chan" and approval["note"] == "legal: fine" and approval["at"].endswith("+08:00")
         before = len(server.messages)
 
         _edit_chinese(ws)

@@ -156,6 +156,7 @@ def test_p_reject_with_nothing_aligned_stops_the_send(tmp_path: Path, dns_server
         assert code == ExitStatus.BAD_INPUT, out + err
         stops = [x for x in err.splitlines() if x.startswith("error:")]
         assert len(stops) == 1 and "p=reject" in stops[0] and "receivers will refuse these messages" in stops[0]
+        assert [x for x in err.splitlines() if x.strip()] == stops, err  # the refusal is one line
         assert "--ignore-domain-check" in err
         assert relay.messages == []
         code, out, err = _run(ws, "send", str(release), "-c", str(contacts), "--yes", "--ignore-domain-check")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 import urllib.error
 import urllib.request
@@ -141,3 +142,29 @@ def test_only_its_own_host_is_answered(preview: tuple[Path, str]) -> None:
         with pytest.raises(urllib.error.HTTPError) as missing:  # nothing is read from disk
             urllib.request.urlopen(url + path, timeout=10)
         assert missing.value.code == 404
+
+
+@pytest.mark.skipif(shutil.which("spamassassin") is None, reason="spamassassin not installed (Debian: spamassassin)")
+def test_the_inbox_card_scores_on_request_fits_a_phone_and_passes_axe(tmp_path: Path, chrome: Browser) -> None:
+    root, _ws = make_workspace(tmp_path)
+    scored = (
+        "document.querySelectorAll('#spam-scores tbody tr').length === 2 && "
+        "!!document.getElementById('score-spam') && !document.getElementById('score-spam').disabled"
+    )
+    with running_preview(root, env={**os.environ, "PRESSCTL_SPAMASSASSIN": "spamassassin"}) as (_proc, url):
+        chrome.viewport(375)
+        chrome.load(url)
+        assert wait_for(lambda: chrome.evaluate(scored), 60), chrome.evaluate("document.getElementById('inbox').innerText")
+        assert "points (" in chrome.evaluate("document.getElementById('spam-scores').innerText")
+        sizes = _overflow(chrome)
+        assert sizes["scroll"] <= sizes["client"], sizes
+        source = axe_source()
+        if source is not None:
+            bad = [v for v in axe_violations(chrome, source) if v["impact"] in ("serious", "critical")]
+            assert not bad, bad
+        chrome.evaluate("window.__pressctlTestMarker = 'the same page'; document.getElementById('score-spam').click()")
+        assert wait_for(lambda: chrome.evaluate("document.getElementById('score-spam').disabled"), 10)
+        assert wait_for(lambda: chrome.evaluate(scored), 60)
+        assert page_state(chrome)["marker"] == "the same page"  # the card was swapped in place
+        if source is None:
+            pytest.skip("axe-core could not be installed with npm (no npm, or no registry access)")

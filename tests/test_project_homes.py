@@ -146,3 +146,18 @@ def test_the_cli_asks_its_env_for_the_world() -> None:
             if isinstance(node, ast.Name) and node.id in ("system_clock", "utcnow"):
                 found.append(f"{path}:{node.lineno}: {node.id}")
     assert not found, "\n".join(found)
+
+
+def test_the_sending_domain_decision_is_in_domain_decision() -> None:
+    """Whether the sending-domain check stops a send (``send``, ``schedule``, ``dispatch``) and what
+    ``domain check`` exits with are decided by ``domain/decision.py`` alone: nothing outside ``domain/`` reads
+    a report's ``stops`` or raises ``DomainRefused`` itself (issue 21 decided it in the CLI first)."""
+    found = []
+    for path, tree in _modules():
+        if path.startswith("pressctl/domain/"):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "stops":
+                found.append(f"{path}:{node.lineno}: reads a domain report's stops")
+        found += [f"{path}:{call.lineno}: raises DomainRefused" for call in _calls(tree, "DomainRefused")]
+    assert not found, "\n".join(found)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pressctl.cli._common import escape, exit_with
+from pressctl.cli._common import escape
 from pressctl.cli._env import Env
-from pressctl.errors import ExitStatus
 
 if TYPE_CHECKING:
     from pressctl.domain.findings import Report
     from pressctl.send.plan import SendPlan
 
-__all__ = ["check_before_send", "print_report", "refuse_if_stopped"]
+__all__ = ["check_before_send", "print_report"]
 
 _LABELS = {"ok": "ok     ", "info": "note   ", "warn": "[yellow]warning[/]", "stop": "[red]STOP[/]   "}
 
@@ -31,31 +30,18 @@ def print_report(env: Env, report: Report, *, brief: bool = False) -> None:
         env.out.print(f"  {_LABELS[finding.level]} {escape(finding.text())}")
 
 
-def refuse_if_stopped(env: Env, report: Report, *, ignore: bool) -> None:
-    """Exit 2 (nothing sent) when a finding stops a send, unless ``ignore`` (``--ignore-domain-check``)."""
-    if not report.stops:
-        return
-    if ignore:
-        env.err.print("[yellow]warning:[/] sending anyway (--ignore-domain-check); the campaign records it")
-        return
-    for finding in report.stops:
-        env.err.print(f"[red]error:[/] {escape(finding.line)}")
-    env.err.print(
-        "nothing sent: fix the records above (`pressctl domain check` shows what to publish), "
-        "or send anyway with --ignore-domain-check"
-    )
-    raise exit_with(ExitStatus.BAD_INPUT)
-
-
 def check_before_send(env: Env, plan: SendPlan, *, ignore: bool) -> str:
     """The sending-domain check before a real send through relays: warnings on the error console, and the
     refusal (exit 2) of what DMARC will reject, unless ``ignore``. No DNS server answering stops nothing.
     Gives the summary line, for the send summary's "sending domain" row."""
+    from pressctl.domain.decision import decide
     from pressctl.ledger import Ledger
     from pressctl.send.domaincheck import plan_report
 
     with Ledger(plan.ledger_path, clock=env.clock) as ledger:
         report = plan_report(plan, ledger=ledger, now=env.clock())
+    verdict = decide(report, ignore=ignore, command="send")  # DomainRefused: its one line, exit 2
     print_report(env, report, brief=True)
-    refuse_if_stopped(env, report, ignore=ignore)
+    if verdict.overridden:
+        env.err.print("[yellow]warning:[/] sending anyway (--ignore-domain-check); the campaign records it")
     return report.summary()

@@ -98,6 +98,8 @@ def dispatch(
 
     Each job on its own: one that fails (whatever the reason) is marked failed with its reason in `pressctl schedule list`, and the others go on.
 
+    Before a job goes through a relay its sending domain is checked again (as `pressctl domain check`): a DMARC p=quarantine/reject that neither SPF nor DKIM aligns with fails that job, unless it was scheduled with --ignore-domain-check; other findings, or no DNS server answering, are warning lines and the job is sent.
+
     Exit status: 0, or 1 if a job it ran failed, was missed or is held with recipients pending (so cron mails someone). See docs/dispatch.md.
 
     Example (cron, every minute):
@@ -123,6 +125,7 @@ def dispatch(
 
 def _dispatcher(env: Env, ledger: Path | str, **kw: Any) -> Dispatcher:
     from pressctl.schedule.dispatcher import Dispatcher
+    from pressctl.schedule.domainlift import domain_at_lift
     from pressctl.schedule.newsroom import publish_at_lift
     from pressctl.schedule.request import open_store
     from pressctl.schedule.shared import local_job
@@ -139,6 +142,7 @@ def _dispatcher(env: Env, ledger: Path | str, **kw: Any) -> Dispatcher:
         on_event=lambda event: _print_event(env, event),
         store_factory=lambda: open_store(ledger),
         publish_at_lift=publish_at_lift,
+        domain_at_lift=domain_at_lift,
         **kw,
     )
 
@@ -155,6 +159,7 @@ def _print_event(env: Env, event: DispatchEvent) -> None:
         "missed": "yellow",
         "held": "yellow",
         "stopped": "yellow",
+        "warning": "yellow",
     }.get(event.kind, "")
     kind = f"[{colour}]{event.kind}[/]" if colour else event.kind
     line = f"{escape(stamp)}  {escape(job.id)}  {kind}"

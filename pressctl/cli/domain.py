@@ -39,6 +39,7 @@ def check(
     Example:
       pressctl domain check --smtp smtp://press@smtp.office365.com:587 --json
     """
+    from pressctl.domain.decision import check_status
     from pressctl.send.domaincheck import domain_report
     from pressctl.send.options import SendOptions
 
@@ -49,10 +50,9 @@ def check(
         env.out.file.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         print_report(env, report)
-    if report.stops:
-        raise exit_with(ExitStatus.BAD_INPUT)
-    if report.unreachable:
-        raise exit_with(ExitStatus.FAILED)
+    status = check_status(report)
+    if status != ExitStatus.OK:
+        raise exit_with(status)
 
 
 def register(app: typer.Typer) -> None:

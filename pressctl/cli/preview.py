@@ -31,7 +31,10 @@ def preview(
 
     One page with, per language: the subject, the email at phone and desktop width, the plain text, the
     PDF's pages and the newsroom page; above them the warnings (dates, datelines, merge fields, alt text),
-    the photos and attachments with their sizes, and whether this version is approved. Saving the release,
+    the photos and attachments with their sizes, whether this version is approved, the sending-domain check
+    (as `pressctl domain check`) and SpamAssassin's score of one message per language (when it is installed:
+    scored once the page is up, then again with the page's button; PRESSCTL_SPAMASSASSIN=off for none); these
+    two are made beside the page and never delay an update. Saving the release,
     a translation, a photo, a template or pressctl.toml re-renders it and the open page follows (no reload).
     A release that no longer renders shows its error line on the page. Only 127.0.0.1 is served, to
     requests that name it; nothing is sent. Ctrl-C stops.
@@ -48,7 +51,9 @@ def preview(
     def approval(releases: list[Release], ws: Workspace) -> tuple[str, bool]:
         return approval_state(releases, ws, ledger_path=ledger)
 
-    with running_preview(release, config=workspace.config_path, clock=env.clock, port=port, approval=approval) as shown:
+    with running_preview(
+        release, config=workspace.config_path, clock=env.clock, port=port, approval=approval, environ=env.environ
+    ) as shown:
         env.err.print(f"Preview of {release} at {shown.url} (Ctrl-C stops)", markup=False)
         if open_page:
             open_browser(shown.url)

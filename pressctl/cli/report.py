@@ -36,6 +36,7 @@ from pressctl.times import iso_local, parse_stored
 
 if TYPE_CHECKING:
     from pressctl.ledger import Ledger
+    from pressctl.ledger.approvals import ApprovalRecord
 
 __all__ = ["register"]
 
@@ -49,7 +50,7 @@ _ATTENTION_COLUMNS = (
     "response_at",
 )
 # Cell widths of the table (terminal cells): with the fixed columns, a report fits ~120 columns.
-_WHO, _OUTCOME, _RELAY, _SAID, _TITLE = 36, 40, 18, 44, 44
+_WHO, _OUTCOME, _RELAY, _SAID, _TITLE, _APPROVED = 36, 40, 18, 44, 44, 24
 
 
 def _said(text: str, limit: int = _SAID) -> str:
@@ -142,10 +143,7 @@ def report(
             data: dict[str, Any] = {
                 "campaign": {
                     **_campaign_dict(found, zone),
-                    "approvals": [
-                        {"by": a.approver, "at": iso_local(a.moment, zone), "note": a.note, "id": a.id}
-                        for a in ledger.approvals.of_campaign(found.id)
-                    ],
+                    "approvals": _approval_dicts(ledger.approvals.of_campaign(found.id), zone),
                 },
                 "totals": totals,
                 "recipients": [
@@ -278,6 +276,16 @@ def _info(c: Any) -> Any:
     return describe(c.kind, c.options, c.lists)
 
 
+def _approval_dicts(approvals: list[ApprovalRecord], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The approvals a campaign went out under, as ``report`` and ``campaigns`` give them in JSON."""
+    return [{"by": a.approver, "at": iso_local(a.moment, zone), "note": a.note, "id": a.id} for a in approvals]
+
+
+def _approvers(approvals: list[ApprovalRecord]) -> str:
+    """``Amy Chan, Lee Wai`` (each once, in the order they approved), or ``-``: the table's cell."""
+    return clip(", ".join(dict.fromkeys(a.approver for a in approvals)) or "-", _APPROVED)
+
+
 def _campaign_dict(c: Any, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "id": c.id, "title": c.title, "release": c.release_path, "lists": list(c.lists), "options": dict(c.options),
@@ -292,32 +300,39 @@ def campaigns(
     db: LedgerDb = None,
     config: ConfigFile = None,
 ) -> None:
-    """List the campaigns in the ledger with their totals (use the number with `pressctl report`)."""
+    """List the campaigns in the ledger with their totals (use the number with `pressctl report`).
+
+    When any campaign went out under an approval (\\[workflow] approval = "required"), an "approved by" column
+    names who approved it; --format json gives each campaign's approvals (by, at, note, id) as `report` does.
+    """
     if fmt not in ("table", "json"):
         raise InputError(f"--format {fmt!r} is not known", hint="use table or json")
     zone = _zone(env, config)
     with _open(env, db, config) as ledger:
-        rows = [(c, ledger.recipients.totals(c.id)) for c in ledger.campaigns.all()]
+        rows = [(c, ledger.recipients.totals(c.id), ledger.approvals.of_campaign(c.id)) for c in ledger.campaigns.all()]
         if fmt == "json":
-            data = [{**_campaign_dict(c, zone), "totals": t} for c, t in rows]
+            data = [{**_campaign_dict(c, zone), "totals": t, "approvals": _approval_dicts(a, zone)} for c, t, a in rows]
             env.out.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
         if not rows:
             env.out.print("no campaigns yet")
             return
+        approved = any(a for _, _, a in rows)  # the column only where approvals are in use
         lines = []
-        for c, t in rows:
+        for c, t, a in rows:
             left = recipients_left(t)
             other = t["suppressed"] + t["invalid"] + t["skipped"]
             lines.append((
                 str(c.id), table_time(c.created_at, zone), clip(c.title, _TITLE), _info(c).label, str(t["sent"]),
                 str(t["failed"] + t["bounced"]),
                 str(left), str(other), table_time(c.finished_at, zone) or "-",
+                *((_approvers(a),) if approved else ()),
             ))
         label = zone_label(zone, rows[-1][0].created_at)
         print_table(
             env,
-            ("#", f"created ({label})", "release", "kind", "sent", "failed", "left", "other", f"finished ({label})"),
+            ("#", f"created ({label})", "release", "kind", "sent", "failed", "left", "other", f"finished ({label})",
+             *(("approved by",) if approved else ())),
             lines,
         )
 

@@ -139,7 +139,7 @@ def add(
         bool,
         typer.Option(
             "--ignore-domain-check",
-            help="Schedule although the sending-domain check says DMARC will refuse or junk the messages (kept in the job and its campaign).",
+            help="Schedule although the sending-domain check says DMARC will refuse or junk the messages (kept in the job and its campaign; the dispatcher checks again at the lift and then only warns).",
         ),
     ] = False,
     db: LedgerDb = None,

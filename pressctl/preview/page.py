@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from html import escape
 
-from pressctl.preview.shown import Built, LanguageView
+from pressctl.preview.shown import Built, InboxView, LanguageView
 
 __all__ = ["SCRIPT", "fragment", "page"]
 
@@ -40,6 +40,10 @@ figcaption{font-size:.85rem;color:#3d434b}
 ul{padding-left:1.2em;margin:.3em 0}
 li{overflow-wrap:anywhere}
 table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #dde1e6}
+.inbox button{font:inherit;padding:6px 12px;border:2px solid #1b1f24;border-radius:6px;background:#fff;color:#1b1f24;
+  cursor:pointer;margin-top:6px}
+.inbox button:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
+.inbox button[disabled]{cursor:progress;color:#3d434b;border-color:#6b7280}
 footer{max-width:1400px;margin:0 auto;padding:0 12px 24px;color:#3d434b}
 .stale{opacity:.75}
 """
@@ -101,6 +105,15 @@ SCRIPT = """(function () {
       else { pending = null; }
     }).catch(function () { status.textContent = 'Could not fetch the new version; save again to retry.'; });
   }
+  main.addEventListener('click', function (event) {
+    var button = event.target.closest ? event.target.closest('#score-spam') : null;
+    if (!button) { return; }
+    button.disabled = true;
+    button.textContent = 'Scoring...';
+    fetch('/inbox/score', {method: 'POST', headers: {'X-Pressctl-Preview': '1'}}).catch(function () {
+      status.textContent = 'Could not ask for the score: is pressctl preview still running?';
+    });
+  });
   watchFrames(null);
   var events = new EventSource('/events');
   events.addEventListener('version', function (event) {
@@ -190,7 +203,39 @@ def _language(view: LanguageView, version: int, site_page: bytes) -> str:
     )
 
 
-def _body(built: Built, version: int) -> str:
+def _inbox(inbox: InboxView, words: str) -> str:
+    """The sending-domain check and SpamAssassin's scores (made in their own thread, shown when ready)."""
+    findings = "".join(f"<li><strong>{escape(level)}:</strong> {escape(line)}</li>" for level, line in inbox.findings)
+    domain = f'<p id="domain-summary">{escape(inbox.domain)}</p>' + (f"<ul>{findings}</ul>" if findings else "")
+    if inbox.spam:
+        spam = f'<p id="spam-scores">{escape(inbox.spam)}</p>'
+    else:
+        rows = "".join(
+            f"<tr><td>{escape(name)}</td><td>{escape(line)}</td></tr>" if name else f'<tr><td colspan="2">{escape(line)}</td></tr>'
+            for name, line in inbox.scores
+        )
+        table = (
+            f'<table id="spam-scores"><thead><tr><th scope="col">Language</th><th scope="col">SpamAssassin</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+            if rows
+            else '<p id="spam-scores">Not scored yet.</p>'
+        )
+        old = (
+            "<p><strong>These scores are for an earlier version of the text:</strong> score again for this one.</p>"
+            if inbox.scores and inbox.scored != words and not inbox.scoring
+            else ""
+        )
+        busy = " disabled" if inbox.scoring else ""
+        label = "Scoring..." if inbox.scoring else "Score with SpamAssassin"
+        spam = (
+            f"{table}{old}<button type=\"button\" id=\"score-spam\"{busy}>{label}</button>"
+            "<p>One message per language, as a send at the lift builds it, scored with SpamAssassin's local tests "
+            "(1-2 s a language, while the page stays live).</p>"
+        )
+    return f'<div class="inbox"><h3>Landing in the inbox</h3>{domain}{spam}</div>'
+
+
+def _body(built: Built, version: int, inbox: InboxView | None = None) -> str:
     warnings = "".join(f"<li>{escape(w)}</li>" for w in built.warnings) or "<li>None.</li>"
     files = "".join(f"<tr><td>{escape(f.name)}</td><td>{_size(f.size)}</td></tr>" for f in built.files)
     files_block = (
@@ -207,28 +252,31 @@ def _body(built: Built, version: int) -> str:
     )
     checks = f"""{approval}<h3>Warnings</h3><ul id="warnings">{warnings}</ul>
 <h3>Photos and attachments</h3>{files_block}"""
+    shown_inbox = _block("inbox", _inbox(inbox, built.words), version) if inbox is not None else ""
     return (
         '<section class="card" aria-labelledby="h-checks"><h2 id="h-checks">Checks</h2>'
         + _block("checks", checks, version)
+        + shown_inbox
         + f'</section><div class="langs">{languages}</div>'
     )
 
 
-def fragment(built: Built, last_good: Built | None, version: int) -> str:
-    """What ``<main>`` holds for ``version``: the render, or the error line over the last good render."""
+def fragment(built: Built, last_good: Built | None, version: int, inbox: InboxView | None = None) -> str:
+    """What ``<main>`` holds for ``version``: the render, or the error line over the last good render; with
+    ``inbox``, the domain check and SpamAssassin's scores among the checks."""
     if not built.error:
-        return f"<h1>Preview: {escape(built.title)}</h1>{_body(built, version)}"
+        return f"<h1>Preview: {escape(built.title)}</h1>{_body(built, version, inbox)}"
     error = f'<div class="alert" role="alert" id="error"><p>The release does not render now:</p><p>{escape(built.error)}</p></div>'
     if last_good is None:
         return f"<h1>Preview: the release has an error</h1>{error}"
     return (
         f"<h1>Preview: {escape(last_good.title)} (error)</h1>{error}"
         f'<div class="stale"><p>Below: the last version that rendered, until the error is fixed.</p>'
-        f"{_body(last_good, version)}</div>"
+        f"{_body(last_good, version, inbox)}</div>"
     )
 
 
-def page(built: Built, last_good: Built | None, version: int) -> str:
+def page(built: Built, last_good: Built | None, version: int, inbox: InboxView | None = None) -> str:
     """The whole page, first version included; ``/preview.js`` keeps it current."""
     title = escape(f"Preview: {(built if not built.error else last_good or built).title or 'release'}")
     return f"""<!doctype html>
@@ -236,7 +284,7 @@ def page(built: Built, last_good: Built | None, version: int) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>{_STYLE}</style></head>
 <body>
-<main id="content" data-version="{version}">{fragment(built, last_good, version)}</main>
+<main id="content" data-version="{version}">{fragment(built, last_good, version, inbox)}</main>
 <footer><p id="status" role="status" aria-live="polite">Connecting...</p></footer>
 <script src="/preview.js"></script>
 </body></html>

@@ -5,7 +5,8 @@ ready.
 
 Routes: ``/`` the page, ``/fragment`` its ``<main>``, ``/preview.js``, ``/email/<lang>.html``,
 ``/text/<lang>.txt``, ``/pdf/<lang>/<n>.jpg``, ``/preview-site/...`` the newsroom page's files and
-``/state.json`` (the version and the error, for scripts).
+``/state.json`` (the version and the error, for scripts). ``POST /inbox/score`` asks SpamAssassin to score the
+messages again (only from the page's own script: its header and origin are checked).
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import http.server
 import json
 import threading
 import urllib.parse
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pressctl.errors import InputError
 from pressctl.preview.page import SCRIPT, fragment, page
-from pressctl.preview.shown import Built
+from pressctl.preview.shown import Built, InboxView
 from pressctl.site.serve import HOST, allowed_hosts
 
-__all__ = ["PreviewServer", "PreviewState", "make_server"]
+__all__ = ["SCORE_HEADER", "PreviewServer", "PreviewState", "make_server"]
 
+SCORE_HEADER = "X-Pressctl-Preview"  # the page's script sends it with POST /inbox/score
 KEEPALIVE = 15.0  # seconds between comments on an idle event stream (proxies and browsers keep it open)
 
 _PAGE_POLICY = (
@@ -42,6 +45,16 @@ class PreviewState:
         self.built = built
         self.last_good: Built | None = None if built.error else built
         self.closed = False
+        self.inbox = InboxView()  # the domain check and SpamAssassin's scores, made in their own thread
+        self.score: Callable[[], bool] = lambda: False  # asks for SpamAssassin's scores again
+
+    def show_inbox(self, inbox: InboxView) -> int:
+        """A new inbox card (the render stays): the pages fetch it as a new version."""
+        with self._changed:
+            self.version += 1
+            self.inbox = inbox
+            self._changed.notify_all()
+            return self.version
 
     def publish(self, built: Built) -> int:
         with self._changed:
@@ -107,12 +120,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._events()
             return
         if path == "/":
-            built, good, version = state.built, state.last_good, state.version
-            self._send(200, page(built, good, version).encode(), "text/html; charset=utf-8")
+            built, good, version, inbox = state.built, state.last_good, state.version, state.inbox
+            self._send(200, page(built, good, version, inbox).encode(), "text/html; charset=utf-8")
             return
         if path == "/fragment":
-            built, good, version = state.built, state.last_good, state.version
-            self._send(200, fragment(built, good, version).encode(), "text/html; charset=utf-8")
+            built, good, version, inbox = state.built, state.last_good, state.version, state.inbox
+            self._send(200, fragment(built, good, version, inbox).encode(), "text/html; charset=utf-8")
             return
         if path == "/preview.js":
             self._send(200, SCRIPT.encode(), "text/javascript; charset=utf-8")
@@ -122,6 +135,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, body.encode(), "application/json")
             return
         self._content(path, state.shown())
+
+    def do_POST(self) -> None:
+        """``/inbox/score`` from the page's own script only: a page elsewhere cannot send its header without a
+        preflight this server never answers, and a browser names the origin it comes from."""
+        host = (self.headers.get("Host") or "").strip().lower()
+        origin = self.headers.get("Origin")
+        path = urllib.parse.urlsplit(self.path).path
+        length = int(self.headers.get("Content-Length") or 0)
+        if 0 < length <= 65536:
+            self.rfile.read(length)
+        if host not in self.hosts:
+            self._send(421, b"This server answers to 127.0.0.1 and localhost only.\n", "text/plain; charset=utf-8")
+        elif self.headers.get(SCORE_HEADER) != "1" or (origin is not None and origin != f"http://{host}"):
+            self._send(403, b"Only the preview page asks for this.\n", "text/plain; charset=utf-8")
+        elif path != "/inbox/score":
+            self._not_found()
+        elif self.state.score():
+            self._send(202, b"Scoring.\n", "text/plain; charset=utf-8")
+        else:
+            self._send(409, b"No SpamAssassin is to be run.\n", "text/plain; charset=utf-8")
 
     def _content(self, path: str, shown: Built | None) -> None:
         if shown is None:

@@ -4,10 +4,11 @@ subject, email, text, PDF pages and newsroom page. Made by :mod:`~pressctl.previ
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Built", "FileSize", "LanguageView", "PageImage"]
+__all__ = ["Built", "FileSize", "InboxView", "LanguageView", "PageImage"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,28 @@ class Built:
     def pending(self) -> bool:
         """Some language shows its previous PDF pages while the new ones are made."""
         return any(view.pdf_pending for view in self.languages)
+
+    @property
+    def words(self) -> str:
+        """A digest of what the emails say (subject, HTML, text, per language): SpamAssassin's scores belong
+        to one, and are marked out of date when the render on the page has another."""
+        digest = hashlib.sha256()
+        for view in self.languages:
+            for part in (view.language, view.subject, view.email_html, view.text):
+                digest.update(hashlib.sha256(part.encode()).digest())
+        return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class InboxView:
+    """Whether the release will land in the inbox, made off the re-render path (:mod:`~pressctl.preview.inbox`):
+    the sending-domain check (its summary and each finding that is not ok, as ``(level, line)``) and
+    SpamAssassin's score of one message per language (``(language name, line)``), for the render whose
+    :attr:`Built.words` is ``scored``."""
+
+    domain: str = "checking the sending domain..."
+    findings: tuple[tuple[str, str], ...] = ()
+    spam: str = ""  # why there is no score ("SpamAssassin is not installed ..."), or "" when it can be run
+    scores: tuple[tuple[str, str], ...] = ()
+    scoring: bool = False  # SpamAssassin runs now
+    scored: str = ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import webbrowser
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from pathlib import Path
 from pressctl.clock import Clock
 from pressctl.config import Workspace, load_workspace
 from pressctl.preview.build import PdfMemo, build_preview
+from pressctl.preview.inbox import InboxWorker
 from pressctl.preview.server import PreviewServer, PreviewState, make_server
 from pressctl.preview.shown import Built
 from pressctl.release.load import Release
@@ -96,8 +97,13 @@ def running_preview(
     clock: Clock,
     port: int = 0,
     approval: Callable[[list[Release], Workspace], tuple[str, bool]] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Iterator[Preview]:
-    """Render ``release``, serve it on 127.0.0.1 and watch its files, for the duration of a ``with`` block."""
+    """Render ``release``, serve it on 127.0.0.1 and watch its files, for the duration of a ``with`` block.
+
+    With ``environ`` (the environment SpamAssassin runs with, ``PRESSCTL_SPAMASSASSIN``), the page also shows
+    the sending-domain check and SpamAssassin's scores, made in a thread of their own
+    (:mod:`pressctl.preview.inbox`)."""
     from watchfiles import watch
 
     release = Path(release).resolve()
@@ -117,6 +123,19 @@ def running_preview(
     server = make_server(state, port=port)
     stop = threading.Event()
     preview = Preview(server=server, state=state, stop=stop)
+    inbox: InboxWorker | None = None
+    if environ is not None:
+
+        def names() -> dict[str, str]:
+            shown = state.shown()
+            return {view.language: view.name for view in shown.languages} if shown is not None else {}
+
+        inbox = InboxWorker(
+            release=release, workspace=workspace, environ=environ, show=state.show_inbox,
+            words=lambda: (state.shown() or state.built).words, names=names,
+        )
+        state.inbox = inbox.view
+        state.score = inbox.score
     site = first.site.dir if first.site is not None else first.root / "site"
     roots = watched_roots(first, release)
     keep = _interesting([site, first.outbox_dir], roots, ledger=first.ledger_path if isinstance(first.ledger_path, Path) else None)
@@ -133,6 +152,8 @@ def running_preview(
             if quick.finish is not None:
                 state.publish(_finished(quick, build))
             preview.builds += 1
+            if inbox is not None:
+                inbox.changed()  # the domain check again if pressctl.toml's sender, relays or DNS changed
 
     threads = [
         threading.Thread(target=server.serve_forever, name="pressctl-preview-serve", daemon=True),
@@ -140,10 +161,14 @@ def running_preview(
     ]
     for thread in threads:
         thread.start()
+    if inbox is not None:
+        inbox.start()  # after the page is up: DNS and SpamAssassin never hold up a render
     try:
         yield preview
     finally:
         stop.set()
+        if inbox is not None:
+            inbox.stop()
         state.close()
         server.shutdown()
         server.server_close()

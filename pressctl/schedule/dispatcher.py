@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_MIN_HOLD",
     "DispatchEvent",
     "Dispatcher",
+    "DomainAtLift",
     "JobHeld",
     "PublishAtLift",
 ]
@@ -58,6 +59,9 @@ DEFAULT_MIN_HOLD = 60.0
 # Before a job's emails leave: publish its newsroom page at the lift (pressctl.schedule.newsroom). Raising
 # a PressctlError holds the job back (state ``held``) rather than sending links that lead nowhere.
 PublishAtLift = Callable[[Job, Workspace, Clock], None]
+# Before a job is sent through a relay: the sending-domain check again (pressctl.schedule.domainlift), with
+# the job's ledger. Its lines are warnings; a PressctlError (DMARC will refuse the messages) fails the job.
+DomainAtLift = Callable[[Job, Workspace, Path | str, Clock], list[str]]
 
 
 class JobHeld(PressctlError):
@@ -75,7 +79,7 @@ class DispatchEvent:
     """Something the dispatcher did, for the terminal and the log."""
 
     job: Job
-    kind: str  # started | resumed | done | incomplete | failed | missed | stopped | skipped | held
+    kind: str  # started | resumed | warning | done | incomplete | failed | missed | stopped | skipped | held
     detail: str = ""
 
 
@@ -97,6 +101,7 @@ class Dispatcher:
         on_event: Callable[[DispatchEvent], None] = lambda event: None,
         store_factory: Callable[[], JobStore] | None = None,
         publish_at_lift: PublishAtLift | None = None,
+        domain_at_lift: DomainAtLift | None = None,
         hold_retry: float = DEFAULT_HOLD_RETRY,
         min_hold: float = DEFAULT_MIN_HOLD,
         localise: Callable[[Job], Job] | None = None,
@@ -105,6 +110,7 @@ class Dispatcher:
         # A job scheduled on another machine (a shared ledger): its snapshot and workspace made local.
         self.localise = localise
         self.publish_at_lift = publish_at_lift  # used for jobs whose workspace has a [site]
+        self.domain_at_lift = domain_at_lift
         self.hold_retry = dt.timedelta(seconds=hold_retry)
         self.min_hold = dt.timedelta(seconds=min_hold)
         self.engine = engine
@@ -261,6 +267,9 @@ class Dispatcher:
                 load_release_set(claimed.release_path, workspace), workspace,
                 ledger_path=ledger_path, command="dispatch",
             )
+            if self.domain_at_lift is not None:  # before the page goes up: a refused job publishes nothing
+                for line in self.domain_at_lift(claimed, workspace, ledger_path, self.clock):
+                    events.append(self._emit(DispatchEvent(claimed, "warning", line)))
             if self.publish_at_lift is not None and workspace.site is not None:
                 self._publish(claimed, workspace, not_before)
             outcome = self.engine.send(

@@ -172,7 +172,7 @@ def job_workspace(job: Job) -> Workspace:
 
     What shapes the messages (organisation, brand, sender, greetings, media contacts, templates, the logo)
     comes from the copies in the snapshot, so the job sends what was previewed. What must be current is
-    read live: the SMTP settings, and everything under the live workspace root: the suppression list, the
+    read live: the SMTP settings, ``[dns]``, and everything under the live workspace root: the suppression list, the
     ledger, the workspace secret that signs unsubscribe tokens, the outbox.
     """
     live = load_workspace(config=Path(job.config)) if job.config else load_workspace(Path(job.workspace))
@@ -189,5 +189,6 @@ def job_workspace(job: Job) -> Workspace:
         site=live.site,
         templates_from=copied.parent / "templates",
         workflow=live.workflow,  # whether approval is required is today's rule, like where mail goes
+        dns=live.dns,  # the DNS servers the domain check asks at the lift: this machine's, like its relays
     )
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from pressctl.config import Workspace
 from pressctl.domain.check import Relay, Volume, check_domain
+from pressctl.domain.decision import decide
 from pressctl.domain.findings import Report
-from pressctl.errors import InputError
 from pressctl.send.relayset import RelaySpec
 from pressctl.send.spamscore import SpamScore, spam_program, spam_scores
 
@@ -61,16 +61,10 @@ def plan_report(plan: SendPlan, *, ledger: Ledger | None = None, now: dt.datetim
 
 
 def domain_warnings(plan: SendPlan) -> list[str]:
-    """A scheduled send's check, made when it is scheduled (nobody is at the terminal at the lift): its
-    warnings as lines; what would stop a send refuses the job (InputError) unless ``--ignore-domain-check``."""
-    report = plan_report(plan)
-    if report.stops and not plan.options.ignore_domain_check:
-        raise InputError(
-            report.stops[0].line,
-            hint="no job was made: fix the records (`pressctl domain check` shows what to publish), "
-            "or schedule anyway with --ignore-domain-check",
-        )
-    return [f.text() for f in report.findings if f.level in ("warn", "stop")]
+    """A scheduled send's check, made when it is scheduled: its warnings as lines; what would stop a send
+    refuses the job (:class:`pressctl.domain.decision.DomainRefused`) unless ``--ignore-domain-check``. The
+    dispatcher checks again at the lift (:mod:`pressctl.schedule.domainlift`)."""
+    return decide(plan_report(plan), ignore=plan.options.ignore_domain_check, command="schedule").warnings
 
 
 @dataclass
