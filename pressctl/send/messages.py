@@ -283,8 +283,19 @@ class MessageFactory:
             images=v.images,
         )
 
-    def build(self, contact: Contact, *, key: str | None = None) -> OutgoingMessage:
-        """The complete message for one contact, CRLF line ends, ready for DATA (``key``: see :meth:`message_id`)."""
+    @property
+    def signs(self) -> bool:
+        """Whether messages get a DKIM signature (``[sender] dkim_key_file``)."""
+        return self._signer is not None
+
+    def sign(self, message: OutgoingMessage) -> OutgoingMessage:
+        """``message`` (from ``build(..., sign=False)``) with its DKIM-Signature; thread-safe, CPU only: the
+        send runs it on worker threads (:mod:`pressctl.send.ahead`)."""
+        return signed(self._signer, message)
+
+    def build(self, contact: Contact, *, key: str | None = None, sign: bool = True) -> OutgoingMessage:
+        """The complete message for one contact, CRLF line ends, ready for DATA (``key``: see :meth:`message_id`).
+        ``sign=False`` leaves the DKIM signature to :meth:`sign`."""
         address = _checked(contact)
         addr = address.text
         token = self.unsubscribe_token(address)
@@ -317,7 +328,7 @@ class MessageFactory:
             )
         if data is None:
             data = b"".join((head, v.top, v.before_text, text, v.between, page, v.after_html))
-        return signed(self._signer, OutgoingMessage(
+        return signed(self._signer if sign else None, OutgoingMessage(
             recipient=addr,
             message_id=message_id,
             language=v.language,
