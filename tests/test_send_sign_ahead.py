@@ -5,12 +5,14 @@ event loop's thread, in order, and one message whose finishing fails fails alone
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import dkim
+import pytest
 from engine_support import deliver_to, make_campaign, statuses_of
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer, make_message
@@ -18,10 +20,14 @@ from typer.testing import CliRunner
 
 from pressctl.cli import app
 from pressctl.cli._env import Env
+from pressctl.config import load_workspace
 from pressctl.dkim.keys import load_key, public_txt
 from pressctl.errors import ContactsError, ExitStatus
 from pressctl.model import OutgoingMessage
 from pressctl.send.delivery import DeliveryOptions
+from pressctl.send.options import SendOptions
+from pressctl.send.plan import plan_send
+from pressctl.send.wire import WireData
 
 
 def _signing_workspace(tmp_path: Path) -> tuple[Path, Path]:
@@ -104,3 +110,26 @@ def test_finishing_runs_on_worker_threads_in_order_and_a_failure_fails_that_one_
     assert statuses.pop("r007@news.example") == "failed" and set(statuses.values()) == {"sent"}
     assert not [t for t in threading.enumerate() if t.name.startswith("pressctl-sign")]  # the pool ended
     ledger.close()
+
+
+@pytest.mark.parametrize("release_name", ["fellows", "sample"])
+def test_signing_from_pieces_gives_the_bytes_signing_the_whole_message_gives(tmp_path: Path, release_name: str) -> None:
+    ws, _ = _signing_workspace(tmp_path)
+    if release_name == "sample":  # the scaffold's: EN + zh-HK, a photo, the PDF attached
+        for name in ("sample.md", "sample.zh-HK.md"):
+            path = ws / "releases" / name
+            path.write_text("".join(x for x in path.read_text().splitlines(True) if not x.startswith("embargo:")))
+        release = ws / "releases" / "sample.md"
+    else:
+        release = write_release(ws)
+    contacts = write_contacts(ws / "contacts" / "list.csv", 6, extra=[["r.zh@news.example", "嘉明", "黃", "明點日報"]])
+    plan = plan_send(release, [contacts], workspace=load_workspace(ws), options=SendOptions())
+    factory = plan.factory("c1", wire=True)
+    assert factory.signs
+    factory._signer = dataclasses.replace(factory._signer, clock=lambda: 1_790_000_000.0)  # one t= for both
+    for contact in plan.contacts.selected:
+        whole = factory.build(contact)  # signed over the whole message, as before
+        pieces = factory.build(contact, sign=False)
+        assert type(pieces.data) is WireData and pieces.message_id in factory._to_sign  # left for sign()
+        assert factory.sign(pieces).data == whole.data, contact.email
+    assert not factory._to_sign  # nothing left behind
