@@ -58,7 +58,7 @@ class _SendLoop(Generic[T]):
         *,
         deliveries: Iterable[Delivery[T]],
         build: Callable[[T], OutgoingMessage],
-        finish: Callable[[OutgoingMessage], OutgoingMessage] | None,
+        finish: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
         lanes: list[Lane],
         ledger: Ledger,
         campaign_id: int,
