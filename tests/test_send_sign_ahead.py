@@ -6,14 +6,13 @@ event loop's thread, in order, and one message whose finishing fails fails alone
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 import threading
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import dkim
 import pytest
-from engine_support import deliver_to, make_campaign, statuses_of
+from engine_support import committed_rows, deliver_to, make_campaign, statuses_of
 from send_support import make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer, make_message
 from typer.testing import CliRunner
@@ -41,14 +40,6 @@ def _signing_workspace(tmp_path: Path) -> tuple[Path, Path]:
     return ws, ws / ".pressctl" / "dkim" / "press2026.pem"
 
 
-def _committed(path: Path) -> dict[str, tuple[str, str | None]]:
-    db = sqlite3.connect(path, timeout=30)
-    try:
-        return {k: (s, m) for k, s, m in db.execute("SELECT key, status, message_id FROM recipients")}
-    finally:
-        db.close()
-
-
 def test_a_signed_send_signs_every_message_and_commits_each_row_first(tmp_path: Path) -> None:
     ws, key = _signing_workspace(tmp_path)
     release = write_release(ws)
@@ -58,7 +49,7 @@ def test_a_signed_send_signs_every_message_and_commits_each_row_first(tmp_path: 
     lock = threading.Lock()
 
     def on_data(rcpt: str, data: bytes) -> None:
-        row = _committed(ledger)[rcpt]
+        row = committed_rows(ledger)[rcpt]
         with lock:
             seen.append((rcpt, row[0], row[1], str(BytesHeaderParser().parsebytes(data)["Message-ID"])))
 
