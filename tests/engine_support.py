@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from pressctl.send.delivery import Delivery, DeliveryOptions, DeliveryResult
 from pressctl.send.engine import deliver
 from pressctl.send.smtp import SmtpTransport
 
-__all__ = ["FAST", "deliver_to", "make_campaign", "statuses_of"]
+__all__ = ["FAST", "committed_rows", "deliver_to", "make_campaign", "statuses_of"]
 
 FAST = DeliveryOptions(concurrency=2, backoff=0.05, backoff_max=0.2, max_attempts=4)
 
@@ -66,3 +67,13 @@ def deliver_to(
 
 def statuses_of(ledger: Ledger, cid: int) -> dict[str, str]:
     return {r.key: r.status for r in ledger.recipients.all(cid)}
+
+
+def committed_rows(path: Path) -> dict[str, tuple[str, str | None]]:
+    """Every recipient row's (status, message_id) as committed: read through a connection of its own (what
+    a ``kill -9`` of the sender would leave)."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        return {k: (s, m) for k, s, m in db.execute("SELECT key, status, message_id FROM recipients")}
+    finally:
+        db.close()

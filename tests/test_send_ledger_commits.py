@@ -14,19 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_support import deliver_to, make_campaign, statuses_of
+from engine_support import committed_rows, deliver_to, make_campaign, statuses_of
 from smtp_server import SmtpTestServer
 
 from pressctl.send.delivery import DeliveryOptions
-
-
-def _committed(path: Path) -> dict[str, tuple[str, str | None]]:
-    """Every row's (status, message_id) as committed: read through a connection of its own."""
-    db = sqlite3.connect(path, timeout=30)
-    try:
-        return {k: (s, m) for k, s, m in db.execute("SELECT key, status, message_id FROM recipients")}
-    finally:
-        db.close()
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
@@ -40,7 +31,7 @@ def test_each_row_is_sending_before_its_bytes_arrive_and_one_per_connection_at_m
     lock = threading.Lock()
 
     def on_data(rcpt: str, data: bytes) -> None:
-        rows = _committed(path)
+        rows = committed_rows(path)
         msgid = str(BytesHeaderParser().parsebytes(data).get("Message-ID", ""))
         sending = sum(1 for s, _ in rows.values() if s == "sending")
         with lock:
@@ -56,7 +47,7 @@ def test_each_row_is_sending_before_its_bytes_arrive_and_one_per_connection_at_m
         assert msgid == wire_id, rcpt  # with the Message-ID the server got: a repeat carries the same
         assert 1 <= sending <= concurrency, (rcpt, sending)  # a crash now repeats at most one per connection
     assert set(statuses_of(ledger, cid).values()) == {"sent"}
-    assert {s for s, _ in _committed(path).values()} == {"sent"}  # nothing left unsaved at the end
+    assert {s for s, _ in committed_rows(path).values()} == {"sent"}  # nothing left unsaved at the end
     ledger.close()
 
 
@@ -116,7 +107,7 @@ def test_a_failure_after_sent_results_commits_them_with_it(tmp_path: Path) -> No
         server.script("gone@news.example", "550 5.1.1 no such user")
         result = deliver_to(server, ledger, cid, addresses, options=DeliveryOptions(concurrency=1))
     assert (result.sent, result.failed) == (2, 1)
-    committed = _committed(tmp_path / "ledger.sqlite3")
+    committed = committed_rows(tmp_path / "ledger.sqlite3")
     assert {k: s for k, (s, _) in committed.items()} == {
         "a@news.example": "sent", "gone@news.example": "failed", "c@news.example": "sent",
     }
@@ -131,15 +122,15 @@ def test_results_noted_and_not_yet_written_stay_sending_and_closing_writes_them(
     path = tmp_path / "ledger.sqlite3"
     assert ledger.recipients.mark_sending(cid, "a@news.example", "<a@hvsp.example>") == 1
     ledger.recipients.note_sent(cid, "a@news.example", code=250, reply="2.0.0 Ok")
-    assert _committed(path)["a@news.example"] == ("sending", "<a@hvsp.example>")
+    assert committed_rows(path)["a@news.example"] == ("sending", "<a@hvsp.example>")
     ledger.recipients.mark_sending(cid, "b@news.example", "<b@hvsp.example>")  # one commit: a sent, b sending
-    assert _committed(path) == {
+    assert committed_rows(path) == {
         "a@news.example": ("sent", "<a@hvsp.example>"),
         "b@news.example": ("sending", "<b@hvsp.example>"),
     }
     ledger.recipients.note_sent(cid, "b@news.example", code=250, reply="2.0.0 Ok")
     ledger.close()
-    assert _committed(path)["b@news.example"] == ("sent", "<b@hvsp.example>")
+    assert committed_rows(path)["b@news.example"] == ("sent", "<b@hvsp.example>")
 
 
 def test_a_noted_sent_does_not_overwrite_what_was_recorded_meanwhile(tmp_path: Path) -> None:
@@ -151,5 +142,5 @@ def test_a_noted_sent_does_not_overwrite_what_was_recorded_meanwhile(tmp_path: P
         db.execute("UPDATE recipients SET status = 'bounced' WHERE key = 'a@news.example'")
     db.close()
     ledger.recipients.flush()
-    assert _committed(tmp_path / "ledger.sqlite3")["a@news.example"][0] == "bounced"
+    assert committed_rows(tmp_path / "ledger.sqlite3")["a@news.example"][0] == "bounced"
     ledger.close()

@@ -30,6 +30,7 @@ Pure functions. The rules, and why:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -201,8 +202,6 @@ def cell_address(raw: str) -> Address:
     Syntax only; the domain is in ASCII (A-labels), lower-case. DNS checks are the caller's (cached). The
     result passed :func:`pressctl.addresses.parse_address` too: it is carried, never checked again.
     """
-    import email_validator
-
     text = unwrap(raw)
     if not text:
         raise AddressError("no email address")
@@ -215,6 +214,32 @@ def cell_address(raw: str) -> Address:
                 raise AddressError(f"the address contains {reason}")
     if text.count("@") != 1:
         raise AddressError("an address needs exactly one @" if "@" in text else "not an email address (no @)")
+    local, _, domain = text.partition("@")
+    if len(local) <= 64 and _DOT_ATOM.fullmatch(local) and local.lower() not in _MAILBOX_NAMES:
+        # The common case: email-validator's verdict on the domain is the same for every address at it (and
+        # an ASCII dot-atom passes its local-part rules as it is), so it is asked once per domain: ~80 µs an
+        # address otherwise, a quarter of a 3,000-row list's loading. Anything else, and every error, takes
+        # the whole check below, so the reasons read exactly as before.
+        ascii_domain = _domain_checked(domain)
+        if ascii_domain is not None and len(local) + 1 + len(ascii_domain) <= 254:
+            return parse_address(f"{local}@{ascii_domain}")
+    return _validated(text)
+
+
+# An ASCII dot-atom (RFC 5322 atext and dots; email-validator's own DOT_ATOM_TEXT).
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+# The RFC 2142 role names email-validator lower-cases (its CASE_INSENSITIVE_MAILBOX_NAMES; a test holds them
+# equal): such an address takes the whole check.
+_MAILBOX_NAMES = frozenset((
+    "info", "marketing", "sales", "support", "abuse", "noc", "security", "postmaster", "hostmaster", "usenet",
+    "news", "webmaster", "www", "uucp", "ftp",
+))
+
+
+def _validated(text: str) -> Address:
+    """``text`` (one @) through email-validator, syntax only."""
+    import email_validator
+
     try:
         # test_environment=True only lets `.test` domains through (and skips DNS, done separately).
         result = email_validator.validate_email(
@@ -232,6 +257,15 @@ def cell_address(raw: str) -> Address:
     if "." not in domain:
         raise AddressError("the part after the @-sign needs a period")
     return parse_address(f"{result.local_part}@{domain}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain_checked(domain: str) -> str | None:
+    """The domain in A-labels as :func:`_validated` makes it for an address at it; None when it refuses it."""
+    try:
+        return _validated(f"a@{domain}").domain
+    except AddressError:
+        return None
 
 
 def visible(value: str, *, limit: int = 80) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-__all__ = ["SIGNED_HEADERS", "DkimSigner", "relaxed_body", "relaxed_header"]
+__all__ = ["SIGNED_HEADERS", "DkimSigner", "relaxed_body", "relaxed_header", "relaxed_lines"]
 
 # The headers that matter to a reader and a filter, signed when present; From and Subject are signed once more
 # than they occur ("oversigned"), so a second From or Subject added on the way breaks the signature.
@@ -51,6 +51,13 @@ def relaxed_body(body: bytes) -> bytes:
     the end; an empty body stays empty. ``body`` has CRLF line ends."""
     body = _relax_lines(body).rstrip(b"\r\n")
     return body + b"\r\n" if body else b""
+
+
+def relaxed_lines(piece: bytes) -> bytes:
+    """Whole lines (CRLF line ends) relaxed as in a body, without the rule for empty lines at its end: the
+    relaxed body of ``a + b`` (``a`` ending with CRLF) is ``relaxed_lines(a)`` + the relaxed body of ``b``
+    whenever that one is not empty."""
+    return _relax_lines(piece)
 
 
 def _relax_lines(body: bytes) -> bytes:
@@ -141,7 +148,12 @@ class DkimSigner:
         if stuffed and (body.startswith(b"..") or _STUFFED.search(body)):
             body = body.replace(b"\r\n..", b"\r\n.")
             body = body[1:] if body.startswith(b"..") else body
-        body_hash = base64.b64encode(hashlib.sha256(relaxed_body(body)).digest())
+        return self.header_for(head, hashlib.sha256(relaxed_body(body)).digest())
+
+    def header_for(self, head: bytes, body_digest: bytes) -> bytes:
+        """:meth:`header` for a message whose header block is ``head`` (no blank line after it) and whose
+        relaxed body has this SHA-256 ``body_digest`` (a caller that canonicalised the body piece by piece)."""
+        body_hash = base64.b64encode(body_digest)
         names, lines = _chosen(_headers(head))
         value = (
             f" v=1; a={self.algorithm}; c=relaxed/relaxed; d={self.domain}; s={self.selector};\r\n"

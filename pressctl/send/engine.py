@@ -37,6 +37,7 @@ from pressctl.ledger import Ledger
 from pressctl.ledger.connection import StoreError
 from pressctl.model import OutgoingMessage
 from pressctl.relays.actions import Outcome
+from pressctl.send.ahead import Ahead
 from pressctl.send.buffer import Buffer, Item, lane_takes
 from pressctl.send.connections import LaneConnections
 from pressctl.send.delivery import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane
@@ -57,6 +58,7 @@ class _SendLoop(Generic[T]):
         *,
         deliveries: Iterable[Delivery[T]],
         build: Callable[[T], OutgoingMessage],
+        finish: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
         lanes: list[Lane],
         ledger: Ledger,
         campaign_id: int,
@@ -71,6 +73,7 @@ class _SendLoop(Generic[T]):
     ) -> None:
         self.deliveries = deliveries
         self.build = build
+        self.finish = finish
         self.ledger = ledger
         self.cid = campaign_id
         self.opt = options
@@ -161,36 +164,68 @@ class _SendLoop(Generic[T]):
     # -- the buffer -------------------------------------------------------------------------------------
     async def produce(self) -> None:
         buffer = self.buffer
+        ahead: Ahead[Delivery[T]] | None = Ahead(self.finish) if self.finish is not None else None
         try:
             for n, delivery in enumerate(self.deliveries):
                 if self.stopping:
                     break
-                try:
-                    message = self.build(delivery.payload)
-                    if self.prepare is not None:
-                        message = self.prepare(message)  # per-byte wire work here, while sockets wait
-                except PressctlError as exc:
-                    # One contact's data cannot become a message (e.g. a header it would break): fail it alone.
-                    self.ledger.recipients.mark_result(
-                        self.cid, delivery.key, status="failed", code=None, reply=str(exc),
-                        retryable=False, reason="the message could not be made from this contact's data",
-                    )
-                    self.result.failed += 1
-                    self.prog.failed += 1
-                    self.report()
+                made = self._make(delivery)
+                if made is None:
                     continue
-                async with buffer.cond:
-                    await buffer.cond.wait_for(lambda: self.stopping or buffer.has_room())
-                    if self.stopping:
+                if ahead is None:
+                    if not await self._add(delivery, made):
                         break
-                    buffer.add(Item(delivery, message, pinned=self._pin(delivery.relay)))
-                    buffer.cond.notify_all()
+                else:  # signed on a worker thread while the next ones are built (pressctl.send.ahead)
+                    ahead.start(delivery, made)
+                    if ahead.full and not await self._add(*await ahead.take()):
+                        break
                 if n % 8 == 7:
                     await asyncio.sleep(0)  # let the sockets in between builds
+            while ahead and not self.stopping:
+                if not await self._add(*await ahead.take()):
+                    break
         finally:
+            if ahead is not None:
+                ahead.close()
             async with buffer.cond:
                 buffer.producer_done = True
                 buffer.cond.notify_all()
+
+    def _make(self, delivery: Delivery[T]) -> OutgoingMessage | None:
+        """The delivery's message (in wire form when the transport prepares it), or None when this contact's
+        data cannot become one (then its row failed alone)."""
+        try:
+            message = self.build(delivery.payload)
+            if self.prepare is not None:
+                message = self.prepare(message)  # per-byte wire work here, while sockets wait
+        except PressctlError as exc:
+            self._unmade(delivery, exc)
+            return None
+        return message
+
+    def _unmade(self, delivery: Delivery[T], exc: PressctlError) -> None:
+        # One contact's data cannot become a message (e.g. a header it would break): fail it alone.
+        self.ledger.recipients.mark_result(
+            self.cid, delivery.key, status="failed", code=None, reply=str(exc),
+            retryable=False, reason="the message could not be made from this contact's data",
+        )
+        self.result.failed += 1
+        self.prog.failed += 1
+        self.report()
+
+    async def _add(self, delivery: Delivery[T], message: OutgoingMessage | PressctlError) -> bool:
+        """Put a built message in the buffer when it has room; False when the run is stopping."""
+        if isinstance(message, PressctlError):
+            self._unmade(delivery, message)
+            return True
+        buffer = self.buffer
+        async with buffer.cond:
+            await buffer.cond.wait_for(lambda: self.stopping or buffer.has_room())
+            if self.stopping:
+                return False
+            buffer.add(Item(delivery, message, pinned=self._pin(delivery.relay)))
+            buffer.cond.notify_all()
+        return True
 
     def _pin(self, relay: str | None) -> int | None:
         """The lane of a relay that may already have the message (an unknown outcome of an earlier run);
@@ -368,6 +403,7 @@ async def deliver(
     deliveries: Iterable[Delivery[T]],
     *,
     build: Callable[[T], OutgoingMessage],
+    finish: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
     transport: Transport | None = None,
     ledger: Ledger,
     campaign_id: int,
@@ -386,6 +422,8 @@ async def deliver(
 
     ``deliveries`` must already be rows of ``campaign_id`` in the ledger (status pending/sending/unknown); they
     are read lazily, and ``build`` turns a delivery's payload into its message just ahead of the sockets.
+    ``finish`` (thread-safe, CPU only: the DKIM signature) then runs on a few worker threads, a few messages
+    ahead (:mod:`pressctl.send.ahead`); a PressctlError from either fails that recipient alone.
     ``gate`` (:class:`pressctl.embargo.HandoverGate`) is asked on ``clock()`` before every hand-over: nothing
     leaves before its ``not_before``, and an advance copy stops at its ``lift`` with the rest pending.
     ``not_before`` alone (aware) is the one-sided gate ``HandoverGate(not_before=...)``.
@@ -401,6 +439,7 @@ async def deliver(
     loop: _SendLoop[T] = _SendLoop(
         deliveries=deliveries,
         build=build,
+        finish=finish,
         lanes=list(lanes) if lanes is not None else [Lane(transport)],  # type: ignore[arg-type]
         ledger=ledger,
         campaign_id=campaign_id,

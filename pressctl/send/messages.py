@@ -15,6 +15,7 @@ tests parse every message back with the ``email`` package to prove it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import time
@@ -37,9 +38,9 @@ from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Re
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.render.names import pdf_filename
 from pressctl.send.headers import address_words, fold, text_words
-from pressctl.send.signing import signed, signer_for
+from pressctl.send.signing import body_digest, signed, signer_for
 from pressctl.send.variants import Variant, build_variant
-from pressctl.send.wire import wire_piece, wire_pieces
+from pressctl.send.wire import WireData, wire_piece, wire_pieces
 from pressctl.verp import verp_encode
 
 __all__ = [
@@ -128,6 +129,8 @@ class MessageFactory:
                 unsubscribe_secret = workspace_secret(workspace)
             self._secret = unsubscribe_secret
         self._signer = signer_for(workspace, self.domain)  # [sender] dkim_key_file: None when the relay signs
+        # build(sign=False) -> sign(): a message's pieces by Message-ID (dict steps are atomic under the GIL)
+        self._to_sign: dict[str, tuple[bytes, tuple[tuple[bytes, bool], ...]]] = {}
         self._pdf_base = identity.pdf_base_url
         # The newsroom's links ([site] base_url): its PDF wins over pdf_base_url, and the emails already show it.
         self._links: Mapping[str, EmailLinks] = links or {}
@@ -283,8 +286,29 @@ class MessageFactory:
             images=v.images,
         )
 
-    def build(self, contact: Contact, *, key: str | None = None) -> OutgoingMessage:
-        """The complete message for one contact, CRLF line ends, ready for DATA (``key``: see :meth:`message_id`)."""
+    @property
+    def signs(self) -> bool:
+        """Whether messages get a DKIM signature (``[sender] dkim_key_file``)."""
+        return self._signer is not None
+
+    def sign(self, message: OutgoingMessage) -> OutgoingMessage:
+        """``message`` (from ``build(..., sign=False)``) with its DKIM-Signature; thread-safe, CPU only: the
+        send runs it on worker threads (:mod:`pressctl.send.ahead`). A message built in DATA form is signed
+        from the pieces ``build`` left for it (:func:`pressctl.send.signing.body_digest`): the same
+        signature as over the whole message, without relaxing the shared parts again."""
+        pieces = self._to_sign.pop(message.message_id, None)
+        if self._signer is None or pieces is None or type(message.data) is not WireData:
+            return signed(self._signer, message)
+        head, body = pieces
+        digest = body_digest(body)
+        if digest is None:
+            return signed(self._signer, message)
+        header = self._signer.header_for(head, digest)
+        return dataclasses.replace(message, data=WireData(header + message.data))
+
+    def build(self, contact: Contact, *, key: str | None = None, sign: bool = True) -> OutgoingMessage:
+        """The complete message for one contact, CRLF line ends, ready for DATA (``key``: see :meth:`message_id`).
+        ``sign=False`` leaves the DKIM signature to :meth:`sign`."""
         address = _checked(contact)
         addr = address.text
         token = self.unsubscribe_token(address)
@@ -317,7 +341,13 @@ class MessageFactory:
             )
         if data is None:
             data = b"".join((head, v.top, v.before_text, text, v.between, page, v.after_html))
-        return signed(self._signer, OutgoingMessage(
+        elif not sign and self._signer is not None:
+            # For sign(): the header block (up to the blank line) and the body's pieces, the shared ones marked.
+            self._to_sign[message_id] = (
+                (head + v.top)[:-4],
+                ((v.before_text, True), (text, False), (v.between, True), (page, False), (v.after_html, True)),
+            )
+        return signed(self._signer if sign else None, OutgoingMessage(
             recipient=addr,
             message_id=message_id,
             language=v.language,

@@ -215,14 +215,17 @@ def _run_locked(
             # the ledger too, so an edit of the CSV that drops it cannot bring it back silently).
             suppressor.add([address], reason=f"bounced: {outcome.describe()}", origin="bounce")
 
+        signs = factory.signs  # the DKIM signature on worker threads, a few messages ahead (send.ahead)
+
         def build(payload: tuple[str, Contact]) -> OutgoingMessage:
-            return factory.build(payload[1], key=payload[0])
+            return factory.build(payload[1], key=payload[0], sign=not signs)
 
         ledger.campaigns.mark_started(campaign.id)
         run = asyncio.run(
             deliver_with_stop(
                 deliveries,
                 build=build,
+                finish=factory.sign if signs else None,
                 lanes=lanes,
                 ledger=ledger,
                 campaign_id=campaign.id,
