@@ -86,42 +86,30 @@ def run_child(
     After ``timeout`` seconds the whole group gets SIGTERM, then SIGKILL ``KILL_GRACE`` seconds later; the
     result says ``timed_out``. ``OSError`` (no shell, a missing ``cwd``) is the caller's to word.
     """
-    proc = subprocess.Popen(
-        ["/bin/sh", "-c", command],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(env),
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-        return ChildResult(proc.returncode, out, err)
-    except subprocess.TimeoutExpired:
-        out, err = _end(proc)
-        return ChildResult(proc.returncode, out, err, timed_out=True)
-    except BaseException:
-        _stop_group(proc.pid, signal.SIGKILL)
-        proc.kill()
-        proc.wait()
-        raise
+    return _run(["/bin/sh", "-c", command], timeout=timeout, env=env, cwd=cwd)
 
 
 def run_tool(
     argv: list[str], *, timeout: float, stdin: bytes | None = None, env: Mapping[str, str] | None = None
 ) -> ChildResult:
-    """Run a local tool pressctl itself needs (``pdftoppm``, ``pdftotext``: no shell, ``argv[0]`` a path) as
-    :func:`run_child` runs the user's commands: its own process group, standard input closed, output
-    captured, the environment without pressctl's secrets (``env``: one already made so), the group stopped
-    after ``timeout`` seconds. ``stdin``: bytes written to its standard input. ``OSError`` (no such program)
-    is the caller's to word."""
+    """Run a local tool pressctl itself needs (``pdftoppm``, ``spamassassin``: no shell, ``argv[0]`` a path)
+    as :func:`run_child` runs the user's commands, with the environment without pressctl's secrets (``env``:
+    one already made so). ``stdin``: bytes written to its standard input. ``OSError`` (no such program) is
+    the caller's to word."""
+    return _run(argv, timeout=timeout, env=env if env is not None else child_environment(), stdin=stdin)
+
+
+def _run(
+    argv: list[str], *, timeout: float, env: Mapping[str, str], cwd: Path | None = None, stdin: bytes | None = None
+) -> ChildResult:
+    """The one way a child runs: its own process group, output captured, the group stopped at ``timeout``."""
     proc = subprocess.Popen(
         argv,
+        cwd=cwd,
         stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=dict(env) if env is not None else child_environment(),
+        env=dict(env),
         start_new_session=True,
     )
     try:
