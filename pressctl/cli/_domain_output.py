@@ -33,7 +33,7 @@ def print_report(env: Env, report: Report, *, brief: bool = False) -> None:
 def check_before_send(env: Env, plan: SendPlan, *, ignore: bool) -> str:
     """The sending-domain check before a real send through relays: warnings on the error console, and the
     refusal (exit 2) of what DMARC will reject, unless ``ignore``. No DNS server answering stops nothing.
-    Gives the summary line, for the send summary's "sending domain" row."""
+    Gives the check's status, for the send summary's "sending domain" row."""
     from pressctl.domain.decision import decide
     from pressctl.ledger import Ledger
     from pressctl.send.domaincheck import plan_report
@@ -44,4 +44,4 @@ def check_before_send(env: Env, plan: SendPlan, *, ignore: bool) -> str:
     print_report(env, report, brief=True)
     if verdict.overridden:
         env.err.print("[yellow]warning:[/] sending anyway (--ignore-domain-check); the campaign records it")
-    return report.summary()
+    return report.status()

@@ -49,7 +49,7 @@ def send_now(env: Env, plan: SendPlan, transport: Transport, *, yes: bool, wait:
         check_sizes(plan, transport)
         rows = summary_rows(plan, transport=transport, resume=resume, who=who)
         if domain is not None:
-            rows["sending domain"] = domain.removeprefix("sending domain ")
+            rows["sending domain"] = domain
         wanted = len(who.send) + sum(1 for *_, state in who.copies if state == "to send")
         if len(plan.relays) > 1:
             for relay_cap in relay_caps(plan, ledger, wanted=wanted, at=env.clock()):

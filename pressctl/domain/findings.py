@@ -47,16 +47,20 @@ class Report:
 
     def summary(self) -> str:
         """One line: ``sending domain hvsp.example: 5 ok, 1 warning``."""
+        return f"sending domain {self.status()}"
+
+    def status(self) -> str:
+        """The summary without its label: ``hvsp.example: 5 ok, 1 warning`` (the send summary's row)."""
         if self.unreachable:
-            return f"sending domain {self.domain}: not checked, {self.unreachable}"
+            return f"{self.domain}: not checked, {self.unreachable}"
         if not self.checked:
-            return f"sending domain {self.domain}: not checked ({self.findings[0].line if self.findings else 'reserved name'})"
+            return f"{self.domain}: not checked ({self.findings[0].line if self.findings else 'reserved name'})"
         counts = [f"{sum(1 for f in self.findings if f.level == 'ok')} ok"]
         if self.warnings:
             counts.append(f"{len(self.warnings)} warning(s)")
         if self.stops:
             counts.append(f"{len(self.stops)} stopping a send")
-        return f"sending domain {self.domain}: " + ", ".join(counts)
+        return f"{self.domain}: " + ", ".join(counts)
 
     def to_json(self) -> dict[str, Any]:
         return {
