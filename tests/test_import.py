@@ -363,3 +363,20 @@ def test_output_naming_a_release_file_writes_that_file_with_its_photos_beside_it
     assert list((root / "releases" / "photos").glob("launch-*.jpg"))
     code, out = _import(root, str(root / "releases" / "test-bay.docx"), "-o", str(root / "drafts"))
     assert code == ExitStatus.OK and (root / "drafts" / "test-bay.md").is_file(), out
+
+
+def test_a_docx_that_unpacks_to_gigabytes_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """A zip bomb (a few hundred KB on disk, 320 MB of document once unpacked) is one line, nothing written."""
+    root, _ = make_workspace(tmp_path)
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("word/document.xml", "w", force_zip64=True) as part:
+            chunk = b" " * (1024 * 1024)
+            for _ in range(320):
+                part.write(chunk)
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    before = sorted(p.name for p in (root / "releases").rglob("*"))
+    code, out = _import(root, str(bomb))
+    assert code == ExitStatus.BAD_INPUT and "unpacks to 320 MB" in " ".join(out.split()), out
+    assert "Traceback" not in out
+    assert sorted(p.name for p in (root / "releases").rglob("*")) == before

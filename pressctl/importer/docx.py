@@ -28,6 +28,7 @@ STYLE_MAP = "\n".join(
 )
 
 MAX_BYTES = 100 * 1024 * 1024
+MAX_UNPACKED = 300 * 1024 * 1024  # the parts together, unpacked: photos included, a release stays far below
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: an encrypted .docx, or an old .doc
 
 
@@ -79,6 +80,12 @@ def read_docx(path: Path) -> DocxContent:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
+            unpacked = sum(info.file_size for info in zf.infolist())
+            if unpacked > MAX_UNPACKED:  # a zip bomb: small on disk, gigabytes once read
+                raise _refuse(
+                    path, f"the document unpacks to {unpacked // (1024 * 1024)} MB, more than a release can be",
+                    "open it in Word and save it again as .docx (or it is not a real Word document)",
+                )
             if "word/document.xml" not in names:
                 raise _refuse(path, "not a Word document (a zip without word/document.xml)", "save the document from Word as .docx")
             xml = zf.read("word/document.xml").decode("utf-8", "replace")
