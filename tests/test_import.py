@@ -369,11 +369,12 @@ def test_a_docx_that_unpacks_to_gigabytes_is_refused_before_it_is_read(tmp_path:
     """A zip bomb (a few hundred KB on disk, 320 MB of document once unpacked) is one line, nothing written."""
     root, _ = make_workspace(tmp_path)
     bomb = tmp_path / "bomb.docx"
-    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        with zf.open("word/document.xml", "w", force_zip64=True) as part:
-            chunk = b" " * (1024 * 1024)
-            for _ in range(320):
-                part.write(chunk)
+    with (
+        zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+        zf.open("word/document.xml", "w", force_zip64=True) as part,
+    ):
+        for _ in range(320):
+            part.write(b" " * (1024 * 1024))
     assert bomb.stat().st_size < 2 * 1024 * 1024
     before = sorted(p.name for p in (root / "releases").rglob("*"))
     code, out = _import(root, str(bomb))
