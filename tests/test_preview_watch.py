@@ -54,3 +54,18 @@ def test_an_error_is_one_escaped_line_over_the_last_good_render() -> None:
     assert "the release has an error" in alone
     whole = page(broken, good, 7)
     assert whole.count("<script") == 1 and 'src="/preview.js"' in whole  # no inline script (CSP: script-src 'self')
+
+
+def test_a_missing_release_or_a_folder_is_one_line_and_nothing_is_served(tmp_path: Path) -> None:
+    """``pressctl preview`` of a path that is no release file says so and exits 2 (it used to serve a page)."""
+    from typer.testing import CliRunner
+
+    from pressctl.cli import app
+    from pressctl.cli._env import Env
+
+    root = tmp_path / "ws"
+    init_workspace(root)
+    for given, said in (("releases/nope.md", "file not found"), ("releases", "is a folder, not a release file")):
+        done = CliRunner().invoke(app, ["preview", str(root / given), "--port", "0"], obj=Env.for_test(cwd=root))
+        assert done.exit_code == 2, done.output
+        assert said in done.output and "Preview of" not in done.output and "Traceback" not in done.output

@@ -23,7 +23,7 @@ from pressctl.preview.build import PdfMemo, build_preview
 from pressctl.preview.inbox import InboxWorker
 from pressctl.preview.server import PreviewServer, PreviewState, make_server
 from pressctl.preview.shown import Built
-from pressctl.release.load import Release
+from pressctl.release.load import Release, read_release_text
 
 __all__ = ["Preview", "open_browser", "running_preview", "watched_roots"]
 
@@ -106,6 +106,7 @@ def running_preview(
     (:mod:`pressctl.preview.inbox`)."""
     from watchfiles import watch
 
+    read_release_text(Path(release))  # a missing or unreadable file: one line, nothing served
     release = Path(release).resolve()
 
     def workspace() -> Workspace:

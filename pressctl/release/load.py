@@ -40,6 +40,7 @@ __all__ = [
     "date_warnings",
     "load_release",
     "load_release_set",
+    "read_release_text",
 ]
 
 KNOWN_KEYS = (
@@ -108,15 +109,13 @@ class Release:
         return under_embargo(self.embargo, now)
 
 
-def load_release(
-    path: Path, workspace: Workspace, *, slug: str | None = None, language: str | None = None
-) -> Release:
-    """Read and validate one release file. Translations are listed, not loaded (see ``load_release_set``)."""
-    path = Path(path)
+def read_release_text(path: Path) -> str:
+    """A release file's text, or one ``ReleaseError`` for a path that is missing, a folder, not a regular file
+    (a FIFO would block the read), unreadable or not UTF-8: for loading, and before watching (``preview``)."""
     where = str(path)
     try:
-        require_regular_file(path, what="release file", cls=ReleaseError)  # a FIFO would block the read
-        text = path.read_text(encoding="utf-8-sig")
+        require_regular_file(path, what="release file", cls=ReleaseError)
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ReleaseError("file not found", where=where, hint="check the path") from None
     except IsADirectoryError:
@@ -129,6 +128,15 @@ def load_release(
         raise ReleaseError(
             f"not UTF-8 text (byte {exc.start})", where=where, hint="save the file as UTF-8"
         ) from None
+
+
+def load_release(
+    path: Path, workspace: Workspace, *, slug: str | None = None, language: str | None = None
+) -> Release:
+    """Read and validate one release file. Translations are listed, not loaded (see ``load_release_set``)."""
+    path = Path(path)
+    where = str(path)
+    text = read_release_text(path)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     original = text
     text, found = clean_file_text(text)  # control characters: cleaned once, for every output (a warning)
