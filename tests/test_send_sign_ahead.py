@@ -21,6 +21,7 @@ from pressctl.cli import app
 from pressctl.cli._env import Env
 from pressctl.config import load_workspace
 from pressctl.dkim.keys import load_key, public_txt
+from pressctl.dkim.sign import relaxed_lines
 from pressctl.errors import ContactsError, ExitStatus
 from pressctl.model import OutgoingMessage
 from pressctl.send.delivery import DeliveryOptions
@@ -103,7 +104,22 @@ def test_finishing_runs_on_worker_threads_in_order_and_a_failure_fails_that_one_
     ledger.close()
 
 
-@pytest.mark.parametrize("release_name", ["fellows", "sample"])
+BLANKS = """\
+---
+title: Harbourview Science Park Opens Its  Seawater Laboratory
+date: 2026-11-20
+language: en
+summary: "Two  blanks there."
+---
+Two  blanks and\ta tab in a line every reader shares.\x20\x20
+Dear {{ first_name or "editor" }},\tthe  laboratory opens on Monday.\x20
+
+    an indented line  with   runs of blanks
+\tand a tab first, then the line ends with a blank\x20
+"""
+
+
+@pytest.mark.parametrize("release_name", ["fellows", "sample", "blanks"])
 def test_signing_from_pieces_gives_the_bytes_signing_the_whole_message_gives(tmp_path: Path, release_name: str) -> None:
     ws, _ = _signing_workspace(tmp_path)
     if release_name == "sample":  # the scaffold's: EN + zh-HK, a photo, the PDF attached
@@ -111,6 +127,9 @@ def test_signing_from_pieces_gives_the_bytes_signing_the_whole_message_gives(tmp
             path = ws / "releases" / name
             path.write_text("".join(x for x in path.read_text().splitlines(True) if not x.startswith("embargo:")))
         release = ws / "releases" / "sample.md"
+    elif release_name == "blanks":  # lines relaxed canonicalisation rewrites, shared and personal
+        release = ws / "releases" / "blanks.md"
+        release.write_text(BLANKS, encoding="utf-8")
     else:
         release = write_release(ws)
     contacts = write_contacts(ws / "contacts" / "list.csv", 6, extra=[["r.zh@news.example", "嘉明", "黃", "明點日報"]])
@@ -122,5 +141,31 @@ def test_signing_from_pieces_gives_the_bytes_signing_the_whole_message_gives(tmp
         whole = factory.build(contact)  # signed over the whole message, as before
         pieces = factory.build(contact, sign=False)
         assert type(pieces.data) is WireData and pieces.message_id in factory._to_sign  # left for sign()
+        if release_name == "blanks":  # the shared lines to rewrite are in pieces relaxed once
+            _head, body = factory._to_sign[pieces.message_id]
+            assert any(shared and relaxed_lines(piece) != piece for piece, shared in body)
+            assert any(not shared and relaxed_lines(piece) != piece for piece, shared in body)
         assert factory.sign(pieces).data == whole.data, contact.email
     assert not factory._to_sign  # nothing left behind
+
+
+def test_the_gil_switches_quickly_only_while_messages_are_signed() -> None:
+    """Ahead shortens Python's switch interval while it is open (a worker back from OpenSSL otherwise waits
+    up to 5 ms for the loop's thread) and puts the one found back when the last one closes."""
+    import asyncio
+    import sys
+
+    from pressctl.send import ahead
+
+    before = sys.getswitchinterval()
+
+    async def run() -> None:
+        first = ahead.Ahead(lambda m: m)
+        second = ahead.Ahead(lambda m: m)
+        assert sys.getswitchinterval() == min(before, ahead.SWITCH_INTERVAL)
+        first.close()
+        assert sys.getswitchinterval() == min(before, ahead.SWITCH_INTERVAL)
+        second.close()
+
+    asyncio.run(run())
+    assert sys.getswitchinterval() == before

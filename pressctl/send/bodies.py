@@ -88,6 +88,17 @@ class Body:
         chunk = "".join(group)
         self.pieces.append(Template(chunk) if personal else encode_body(chunk, self.cte))
 
+    def encode_parts(self, values: Mapping[str, str]) -> list[tuple[bytes, bool]]:
+        """:meth:`encode` as whole-line pieces, each ``(bytes, shared)``: a shared piece is the same bytes
+        object for every contact (a DKIM signer relaxes it once: :func:`pressctl.send.signing.body_digest`)."""
+        if self.fixed is not None:
+            return [(self.fixed, True)]
+        if not self.pieces:
+            return [(encode_body(self.template.fill(values), self.cte), False)]
+        return [
+            (p, True) if isinstance(p, bytes) else (encode_body(p.fill(values), self.cte), False) for p in self.pieces
+        ]
+
     def encode(self, values: Mapping[str, str]) -> bytes:
         if self.fixed is not None:
             return self.fixed

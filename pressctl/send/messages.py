@@ -319,8 +319,12 @@ class MessageFactory:
         subject = (
             v.fixed_subject if v.fixed_subject is not None else self._subject_line(v.subject.fill(values))
         )
-        text = v.text.encode(values)
-        page = v.html.encode(v.plan.html_values(values))
+        escaped = v.plan.html_values(values)
+        if sign or self._signer is None:
+            text, page = v.text.encode(values), v.html.encode(escaped)
+        else:  # for sign(): the bodies' pieces, so it relaxes the lines every contact shares only once
+            text_parts, page_parts = v.text.encode_parts(values), v.html.encode_parts(escaped)
+            text, page = b"".join(p for p, _ in text_parts), b"".join(p for p, _ in page_parts)
         head = b"".join(
             (
                 self._from_line,
@@ -345,7 +349,7 @@ class MessageFactory:
             # For sign(): the header block (up to the blank line) and the body's pieces, the shared ones marked.
             self._to_sign[message_id] = (
                 (head + v.top)[:-4],
-                ((v.before_text, True), (text, False), (v.between, True), (page, False), (v.after_html, True)),
+                ((v.before_text, True), *text_parts, (v.between, True), *page_parts, (v.after_html, True)),
             )
         return signed(self._signer if sign else None, OutgoingMessage(
             recipient=addr,
