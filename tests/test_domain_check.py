@@ -205,3 +205,19 @@ def test_a_scheduled_send_is_checked_when_it_is_scheduled(tmp_path: Path, dns_se
     with Ledger(ws / ".pressctl" / "ledger.sqlite3") as ledger:
         (job,) = ledger.jobs.all()
         assert job.options["ignore_domain_check"] is True
+
+
+def test_a_reverse_lookup_the_server_refuses_leaves_the_rest_of_the_check(
+    tmp_path: Path, dns_server: Callable[[Zone], DnsServer]
+) -> None:
+    """A DNS server that answers for the domain's zones but refuses a reverse name outside them (dnsmasq with no
+    upstream, a company's own DNS server) costs the reverse-DNS line only, not the whole check."""
+    zone = Zone().txt("hvsp.example", "v=spf1 ip4:192.0.2.10 -all").txt("_dmarc.hvsp.example", "v=DMARC1; p=reject")
+    zone.mx("hvsp.example", "mail.hvsp.example").a("mail.hvsp.example", "192.0.2.10")  # no PTR for 127.0.0.1
+    server = dns_server(zone)
+    ws = _workspace(tmp_path, server, smtp='url = "smtp://127.0.0.1:2525?tls=none"')
+    code, out, _ = _run(ws, "domain", "check")
+    assert code == ExitStatus.BAD_INPUT, out  # the p=reject finding still stops
+    assert "not checked" not in out.split("reverse DNS")[0]
+    assert "DMARC of hvsp.example says p=reject" in out
+    assert "the reverse DNS of the relay's address 127.0.0.1 was not checked" in out

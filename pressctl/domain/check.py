@@ -20,7 +20,7 @@ from pressctl.config import Workspace
 from pressctl.config.sender import sender_address
 from pressctl.dkim.keys import SigningKey, signing_key
 from pressctl.domain.findings import Report
-from pressctl.domain.lookup import DnsUnavailable, Resolver
+from pressctl.domain.lookup import DnsUnavailable, NameDeclined, Resolver
 from pressctl.domain.providers import Provider, provider
 from pressctl.domain.records import DkimKey, Dmarc, aligned, parse_dkim_key, parse_dmarc, reserved
 from pressctl.domain.spf import LOOKUP_LIMIT, Lookups, walk_spf
@@ -297,7 +297,12 @@ def _mx(report: Report, lookups: _Lookups, domain: str, *, role: str) -> None:
 def _reverse(report: Report, lookups: _Lookups, host: str, found: Sequence[str]) -> None:
     """Each of the relay's addresses names a host (PTR) whose addresses include it again."""
     for ip in found:
-        names = lookups.ptr(ip)
+        try:
+            names = lookups.ptr(ip)
+        except NameDeclined as exc:  # the server holds the domain's zones, not the reverse one: this line only
+            report.add("info", "rdns", f"the reverse DNS of the relay's address {ip} was not checked: {exc} "
+                       "(a DNS server that holds only your own zones; `dig -x` it against a public resolver)")
+            continue
         if not names:
             report.add("warn", "rdns", f"the relay's address {ip} has no reverse DNS (PTR); many receivers refuse such mail",
                        f"a PTR for {ip} naming {host if host != ip else 'the relay'} (ask whoever runs the address)")

@@ -15,11 +15,17 @@ import dns.reversename
 
 from pressctl.config.dns import DnsSettings
 
-__all__ = ["DnsUnavailable", "Resolver"]
+__all__ = ["DnsUnavailable", "NameDeclined", "Resolver"]
 
 
 class DnsUnavailable(Exception):
     """No DNS server answered; ``str()`` says which and why."""
+
+
+class NameDeclined(DnsUnavailable):
+    """The servers answered, but declined this one question (REFUSED, SERVFAIL): a name outside the zones a
+    company's own DNS server holds, such as the reverse name of a relay's address. The rest of a check can go
+    on; ``str()`` says which server answered what for which name."""
 
 
 class Resolver:
@@ -66,6 +72,9 @@ class Resolver:
         except dns.resolver.LifetimeTimeout:
             raise DnsUnavailable(f"no answer from {self._where} within {self._resolver.lifetime:g} s") from None
         except dns.resolver.NoNameservers as exc:
+            declined = _declined(exc)
+            if declined:
+                raise NameDeclined(f"{self._where} answered {declined} for {name.rstrip('.')}") from None
             raise DnsUnavailable(f"{self._where} did not answer ({_why(exc)})") from None
         except (dns.exception.DNSException, OSError) as exc:
             raise DnsUnavailable(f"{self._where} could not be asked ({type(exc).__name__})") from None
@@ -96,3 +105,12 @@ def _why(exc: dns.resolver.NoNameservers) -> str:
         if "refused" in text.lower() or "Connection refused" in text:
             return "connection refused"
     return "no usable answer"
+
+
+def _declined(exc: dns.resolver.NoNameservers) -> str:
+    """The rcode every server answered with (``REFUSED``, ``SERVFAIL``), or "" when one did not answer at all."""
+    errors = exc.kwargs.get("errors") or []
+    codes = {str(e[3]) for e in errors if len(e) > 4 and e[4] is not None}
+    if not errors or len(codes) != 1 or any(len(e) <= 4 or e[4] is None for e in errors):
+        return ""
+    return codes.pop()
