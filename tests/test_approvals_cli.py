@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pg_support import PostgresServer, postgres
 from send_support import run_cli, write_contacts
 from smtp_server import SmtpTestServer
 from typer.testing import CliRunner
@@ -23,6 +24,8 @@ from pressctl.clock import ManualClock
 from pressctl.scaffold import init_workspace
 
 pytestmark = pytest.mark.slow
+
+__all__ = ["postgres"]  # the fixture, for pytest
 
 LIFT = dt.datetime(2030, 3, 12, 2, 0, tzinfo=dt.UTC)  # the sample's embargo, 10:00 in Hong Kong
 PAST = "2026-01-05T10:00:00+08:00"
@@ -200,3 +203,32 @@ def test_a_job_scheduled_before_approvals_were_required_is_checked_at_its_lift(t
         assert done.exit_code == 1, (done.stdout, done.stderr)
         assert "failed" in done.stdout and "dispatch refused: the release is not approved" in done.stdout, done.stdout
         assert server.messages == []
+
+
+def test_an_office_ledger_on_postgresql_carries_approvals_to_the_lift(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--db postgresql://…`` from approve to dispatch: the job keeps the URL as a URL (a path made of it
+    folded its ``//`` and looked for approvals in a file that is not there), so it goes at its lift."""
+    from pressctl.cli import app
+    from pressctl.cli._env import Env
+
+    ws = _workspace(tmp_path, embargo=None)
+    url = postgres.new_database()
+    env_vars = {**ENV, **postgres.env()}
+    db = ["--db", url]
+    with SmtpTestServer() as server:
+        assert run_cli(["approve", "releases/sample.md", "--as", "Amy Chan", *db], cwd=ws, env=env_vars).returncode == 0
+        scheduled = run_cli(
+            ["schedule", "releases/sample.md", "-c", "contacts/desk.csv", "--smtp", server.url(), *db], cwd=ws, env=env_vars
+        )
+        assert scheduled.returncode == 0, scheduled.stderr
+        env = Env.for_test(clock=ManualClock(LIFT + dt.timedelta(seconds=1)), environ=env_vars, cwd=ws)
+        for name, value in postgres.env().items():  # the dispatcher in this process reaches the server too
+            monkeypatch.setenv(name, value)
+        done = CliRunner().invoke(app, ["dispatch", *db], obj=env)
+        assert done.exit_code == 0, (done.stdout, done.stderr)
+        assert " done" in done.stdout and "not approved" not in done.stdout, done.stdout
+        assert len(server.messages) == 2
+        report = json.loads(run_cli(["report", "--format", "json", *db], cwd=ws, env=env_vars).stdout)
+        assert [a["by"] for a in report["campaign"]["approvals"]] == ["Amy Chan"]

@@ -143,6 +143,7 @@ def _dispatcher(env: Env, ledger: Path | str, **kw: Any) -> Dispatcher:
         store_factory=lambda: open_store(ledger),
         publish_at_lift=publish_at_lift,
         domain_at_lift=domain_at_lift,
+        ledger=ledger,
         **kw,
     )
 

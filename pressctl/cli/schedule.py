@@ -193,7 +193,7 @@ def add(
     )
     engine = LedgerCampaignSender(ledger_path=ledger, site_links=job_links, clock=env.clock)
     try:
-        job = schedule_release(request, workspace=workspace, store=store, engine=engine, clock=env.clock)
+        job = schedule_release(request, workspace=workspace, store=store, engine=engine, clock=env.clock, ledger=ledger)
     except ConfigError as exc:
         # The engine checks the From line as a send would; name the option when it came from one.
         raise_for_from(exc, from_addr)

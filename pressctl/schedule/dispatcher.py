@@ -25,6 +25,7 @@ from pressctl.config import Workspace
 from pressctl.embargo import check_run_now
 from pressctl.errors import ExitStatus, InputError, PressctlError, SendAborted, internal_origin
 from pressctl.ledger.jobs import Job, JobStore
+from pressctl.ledger.stores import LedgerName
 from pressctl.owners import current_owner
 from pressctl.release.load import load_release_set
 from pressctl.schedule.snapshot import job_workspace, verify_snapshot
@@ -105,8 +106,12 @@ class Dispatcher:
         hold_retry: float = DEFAULT_HOLD_RETRY,
         min_hold: float = DEFAULT_MIN_HOLD,
         localise: Callable[[Job], Job] | None = None,
+        ledger: LedgerName | None = None,
     ) -> None:
         self.store = store
+        # The ledger the jobs and their campaigns are in (the engine's): approvals and the day's volume are
+        # read there. None: each job's workspace's own file.
+        self.ledger = ledger
         # A job scheduled on another machine (a shared ledger): its snapshot and workspace made local.
         self.localise = localise
         self.publish_at_lift = publish_at_lift  # used for jobs whose workspace has a [site]
@@ -261,8 +266,7 @@ class Dispatcher:
                 claimed = self.localise(claimed)
             verify_snapshot(claimed)
             workspace = self.workspace_for(claimed)
-            db = claimed.options.get("db")
-            ledger_path = Path(db) if db else workspace.ledger_path
+            ledger_path = self.ledger if self.ledger is not None else workspace.ledger_path
             approved = require_approval(  # the job's private copy: workspace edits since do not change it
                 load_release_set(claimed.release_path, workspace), workspace,
                 ledger_path=ledger_path, command="dispatch",

@@ -18,7 +18,7 @@ from pressctl.config import Workspace
 from pressctl.embargo import check_send_time, lift_time
 from pressctl.errors import InputError, PressctlError
 from pressctl.ledger.jobs import Job, JobStore, SourceFile
-from pressctl.ledger.stores import connect
+from pressctl.ledger.stores import LedgerName, connect
 from pressctl.private import private_dir
 from pressctl.release.load import load_release_set
 from pressctl.schedule.snapshot import release_files, snapshot_files, snapshot_workspace
@@ -71,14 +71,15 @@ def schedule_release(
     store: JobStore,
     engine: CampaignSender,
     clock: Clock = system_clock,
+    ledger: LedgerName | None = None,
 ) -> Job:
-    """Check, snapshot and store a job; every error a send would raise is raised now."""
+    """Check, snapshot and store a job; every error a send would raise is raised now. ``ledger``: where
+    the job will be sent from (its approvals are read there; None: the workspace's file)."""
     now = clock()
     releases = load_release_set(request.release, workspace)
     main = releases[0]
     zone = main.zone
-    db = request.options.get("db")
-    require_approval(releases, workspace, ledger_path=Path(db) if db else workspace.ledger_path, command="schedule")
+    require_approval(releases, workspace, ledger_path=ledger if ledger is not None else workspace.ledger_path, command="schedule")
     if request.at is None:
         at = lift_time(main.embargo, under_embargo=request.under_embargo, where=str(request.release))
     else:
