@@ -36,30 +36,29 @@ from aiosmtplib.errors import (
 from aiosmtplib.response import SMTPResponse
 from aiosmtplib.typing import SMTPStatus
 
-from pressctl.model import OutgoingMessage
 from pressctl.relays.replies import Reply, Stage
 from pressctl.send.transport import error_text
 
-__all__ = ["PipeliningProtocol", "hand_over", "install", "installed"]
+__all__ = ["PipeliningProtocol", "envelope", "install", "installed"]
 
 _ENVELOPE: tuple[Stage, Stage, Stage] = ("mail", "rcpt", "data")
 _ACCEPTED = ((250,), (250, 251), (354,))  # MAIL, RCPT (251: will forward, as aiosmtplib's rcpt() takes), DATA
 _EMPTY_TAKEN = "(the relay then took an empty message, addressed to nobody: nothing was delivered)"
 
 
-async def hand_over(
-    client: aiosmtplib.SMTP, protocol: PipeliningProtocol, message: OutgoingMessage, sender: str,
+async def envelope(
+    client: aiosmtplib.SMTP, protocol: PipeliningProtocol, sender: str, recipient: str,
     options: Sequence[str], encoding: str,
-) -> Reply:
-    """One message, pipelined: MAIL FROM + RCPT TO + DATA in one write, their replies in order, the message
-    only after a 354 (two round trips). Reports what the relay said exactly as the four-round-trip path in
-    :meth:`pressctl.send.smtp._SmtpConnection.send` does: the first refusal with its stage (the body never
-    sent; RSET as there), a lost connection before the 354 as "before the message was sent", after it as
-    "the server may have it". Each reply is read with the client's timeout, as every command's is.
+) -> Reply | None:
+    """MAIL FROM + RCPT TO + DATA in one write and their three replies in order. None when the relay said
+    354: the message may go now (:meth:`PipeliningProtocol.execute_body`, read by ``send/smtp.py`` as the
+    four-round-trip path reads its data). Else what to report, exactly as that path reports it: the first
+    refusal with its stage (the message never sent; RSET as there), a lost connection before the 354 as
+    "before the message was sent". Each reply is read with the client's timeout, as every command's is.
     """
     timeout = client.timeout
     mail = b"MAIL FROM:<" + sender.encode(encoding) + b">" + b"".join(b" " + o.encode("ascii") for o in options)
-    rcpt = b"RCPT TO:<" + message.recipient.encode(encoding) + b">"
+    rcpt = b"RCPT TO:<" + recipient.encode(encoding) + b">"
     try:
         replies, error = await protocol.execute_pipelined((mail, rcpt, b"DATA"), timeout=timeout)
     except ValueError as exc:  # a control character in an address (the plain-path check leaves none)
@@ -67,7 +66,8 @@ async def hand_over(
     except (aiosmtplib.SMTPException, OSError) as exc:  # the batch could not be written
         return _lost(client, "mail", exc)
     refusal = next(
-        ((stage, reply) for stage, reply, ok in zip(_ENVELOPE[:2], replies, _ACCEPTED, strict=False) if reply.code not in ok), None
+        ((stage, reply) for stage, reply, ok in zip(_ENVELOPE[:2], replies, _ACCEPTED, strict=False)
+         if reply.code not in ok), None
     )
     if any(reply.code == SMTPStatus.domain_unavailable for reply in replies):
         client.close()  # 421: the relay is closing the connection (aiosmtplib closes it after a 421 alike)
@@ -102,19 +102,7 @@ async def hand_over(
     start = replies[2]
     if start.code != SMTPStatus.start_input:  # DATA refused, as aiosmtplib's data() reports it
         return Reply(start.code, start.message, "data", closed=not client.is_connected)
-    try:
-        response = await protocol.execute_body(message.data, timeout=timeout)
-    except aiosmtplib.SMTPResponseException as exc:
-        return Reply(exc.code, exc.message, "data", closed=not client.is_connected)
-    except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-        # We cannot tell whether the final "." arrived: the server may have the message.
-        client.close()
-        why = error_text(exc)
-        return Reply(
-            None, f"connection lost while sending the message; the server may have it ({why})", "data",
-            error=why, closed=True,
-        )
-    return Reply(response.code, response.message, "data")
+    return None
 
 
 def _lost(client: aiosmtplib.SMTP, stage: Stage, exc: BaseException) -> Reply:

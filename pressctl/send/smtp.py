@@ -4,6 +4,8 @@ an OAuth2 login, one connection reused for many messages.
 It talks SMTP and reports what the relay said (:class:`~pressctl.relays.replies.Reply`), nothing more: what
 a reply means and what the run does about it are :mod:`pressctl.relays`' (``replies``, ``actions``,
 ``connect``). :meth:`SmtpTransport.connect` is the one connect path of ``send`` and ``pressctl smtp check``.
+A relay that offers PIPELINING gets each message's envelope in one write (:mod:`pressctl.send.pipelining`,
+reported alike); any other, the four round trips here.
 
 The password comes from ``PRESSCTL_SMTP_PASSWORD`` or a prompt and is kept out of every repr, message and
 error: an error names host, port and user only.
@@ -47,8 +49,9 @@ class _SmtpConnection:
         return parse_size(self._client.esmtp_extensions.get("size"))
 
     async def send(self, message: OutgoingMessage) -> Reply:
-        """Hand one message over: MAIL FROM, RCPT TO, DATA. Reports the first refusal (or the final reply,
-        or what became of the connection) as it is: :func:`pressctl.relays.actions.judge` reads it."""
+        """Hand one message over: MAIL FROM, RCPT TO, DATA (in one write when the relay offers PIPELINING).
+        Reports the first refusal (or the final reply, or what became of the connection) as it is:
+        :func:`pressctl.relays.actions.judge` reads it."""
         import aiosmtplib
 
         client = self._client
@@ -64,9 +67,12 @@ class _SmtpConnection:
         sender = message.return_path or self._sender
         protocol = _pipelining(client, sender, message.recipient)
         if protocol is not None:  # the relay offers PIPELINING: two round trips
-            from pressctl.send.pipelining import hand_over
+            from pressctl.send.pipelining import envelope
 
-            return await hand_over(client, protocol, message, sender, options, encoding)
+            refused = await envelope(client, protocol, sender, message.recipient, options, encoding)
+            if refused is not None:
+                return refused
+            return await _data_reply(client, protocol.execute_body(message.data, timeout=client.timeout))
         stage: Stage = "mail"
         try:
             await _mail(client, sender, options, encoding)
@@ -85,19 +91,7 @@ class _SmtpConnection:
             return Reply(None, f"connection lost before the message was sent ({why})", stage, error=why, closed=True)
         except ValueError as exc:  # aiosmtplib refuses control characters in an address: this recipient only
             return Reply(None, f"address refused before sending ({exc})", stage, here=True)
-        try:
-            response = await client.data(message.data)
-        except aiosmtplib.SMTPResponseException as exc:
-            return Reply(exc.code, exc.message, "data", closed=not client.is_connected)
-        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-            # We cannot tell whether the final "." arrived: the server may have the message.
-            client.close()
-            why = error_text(exc)
-            return Reply(
-                None, f"connection lost while sending the message; the server may have it ({why})", "data",
-                error=why, closed=True,
-            )
-        return Reply(response.code, response.message, "data")
+        return await _data_reply(client, client.data(message.data))
 
     async def close(self) -> None:
         import aiosmtplib
@@ -109,6 +103,25 @@ class _SmtpConnection:
             await asyncio.wait_for(self._client.quit(), timeout=5)
         except (TimeoutError, aiosmtplib.SMTPException, OSError):
             self._client.close()
+
+
+async def _data_reply(client: Any, sending: Awaitable[Any]) -> Reply:
+    """What became of the message data (``client.data``, or after a pipelined 354 the data alone)."""
+    import aiosmtplib
+
+    try:
+        response = await sending
+    except aiosmtplib.SMTPResponseException as exc:
+        return Reply(exc.code, exc.message, "data", closed=not client.is_connected)
+    except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+        # We cannot tell whether the final "." arrived: the server may have the message.
+        client.close()
+        why = error_text(exc)
+        return Reply(
+            None, f"connection lost while sending the message; the server may have it ({why})", "data",
+            error=why, closed=True,
+        )
+    return Reply(response.code, response.message, "data")
 
 
 # An address checked by pressctl.addresses (a dot-atom @ a domain; the sender's and VERP's alike) goes
