@@ -385,3 +385,9 @@ def test_a_different_aiosmtplib_is_left_alone(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delattr(protocol.SMTPProtocol, "_read_response_from_buffer")
     assert not pipelining.install()
     assert smtp.SMTPProtocol is protocol.SMTPProtocol
+
+
+def test_a_malformed_reply_in_the_batch_closes_the_connection_and_nothing_is_sent() -> None:
+    outcome = asyncio.run(_run(Script({"RCPT": "garbage"}), offer=True))
+    assert (outcome.reply.code, outcome.reply.stage, outcome.reply.closed) == (-1, "rcpt", True)
+    assert outcome.reply.text.startswith("Malformed SMTP response line") and outcome.seen.bodies == []

@@ -148,9 +148,10 @@ class PipeliningProtocol(_aioprotocol.SMTPProtocol):
             before = len(self._buffer)
             try:
                 reply = self._read_response_from_buffer()  # aiosmtplib's: line too long, malformed line
-            except Exception as exc:  # the stream is out of step: the read waiting gets the error
-                del self._buffer[:]
+            except Exception as exc:  # the read waiting gets the error; the stream is out of step from here,
+                del self._buffer[:]  # so what follows is not paired with the other commands written
                 self._answer(exc)
+                self._owed = 0
                 return
             if reply is None:
                 break
