@@ -19,7 +19,7 @@ Actions (one per attempt; after the list the ``default`` action applies, normall
 - ``"drop-at-rcpt"``: close the connection when RCPT TO arrives.
 - ``"slow:SECONDS"``: wait that long before accepting the data (for timeouts).
 
-``mail_reply="553 ..."`` refuses every MAIL FROM. ``server.events`` records every MAIL/RCPT/DATA with its time (``time.monotonic()``), so rate limits can
+``pipelining=True`` offers PIPELINING (RFC 2920). ``mail_reply="553 ..."`` refuses every MAIL FROM. ``server.events`` records every MAIL/RCPT/DATA with its time (``time.monotonic()``), so rate limits can
 be checked from the server's side. ``auth=("user", "password")`` requires AUTH (wrong password: 535);
 ``tls_context=`` offers STARTTLS (``require_starttls`` refuses mail without it).
 """
@@ -117,6 +117,8 @@ class _Handler:
         with self.server._state.lock:
             self.server.helo_names.append(hostname)
         session.host_name = hostname
+        if self.server.pipelining:  # aiosmtpd reads commands in order from its buffer: it can take a batch
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     def _action(self, session: Session) -> str:
@@ -281,8 +283,10 @@ class SmtpTestServer(LoopThreadServer):
         smtputf8: bool = True,
         mail_reply: str | None = None,
         size_limit: int | None = None,
+        pipelining: bool = False,
     ) -> None:
         super().__init__()
+        self.pipelining = pipelining  # offer PIPELINING (RFC 2920) in the EHLO reply
         self.default = default
         self.size_limit = size_limit  # announced as SIZE in the EHLO reply (and enforced by aiosmtpd)
         self.helo_names: list[str] = []  # the EHLO/HELO name of every connection, in order

@@ -264,13 +264,19 @@ def test_starttls_required_but_not_offered(ws: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("count", "rate"), [(40, ["--rate", "25/s"]), (400, [])])
-def test_kill_9_mid_run_then_rerun_repeats_at_most_the_in_flight(ws: Path, count: int, rate: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("count", "rate", "pipelining"),
+    [(40, ["--rate", "25/s"], False), (400, [], False), (400, [], True)],
+    ids=["paced", "full-speed", "full-speed-pipelined"],
+)
+def test_kill_9_mid_run_then_rerun_repeats_at_most_the_in_flight(
+    ws: Path, count: int, rate: list[str], pipelining: bool
+) -> None:
     # Paced, and at full speed: there a sent result rides on the next hand-over's commit (one commit per
-    # message), and a kill still repeats at most one message per connection.
+    # message), and a kill still repeats at most one message per connection; also with PIPELINING offered.
     release = write_release(ws)
     lists = write_contacts(ws / "contacts" / "list.csv", count)
-    with SmtpTestServer() as server:
+    with SmtpTestServer(pipelining=pipelining) as server:
         args = ["send", str(release), "-c", str(lists), "--smtp", server.url(), "--yes", "--concurrency", "3"]
         proc = subprocess.Popen([*PRESSCTL, *args, *rate], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         wait_for(lambda: len(server.messages) >= 12 or proc.poll() is not None, 30, every=0.001)

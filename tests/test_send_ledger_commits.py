@@ -20,9 +20,10 @@ from smtp_server import SmtpTestServer
 from pressctl.send.delivery import DeliveryOptions
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["four-round-trips", "pipelined"])
 @pytest.mark.parametrize("concurrency", [1, 3])
 def test_each_row_is_sending_before_its_bytes_arrive_and_one_per_connection_at_most(
-    tmp_path: Path, concurrency: int
+    tmp_path: Path, concurrency: int, pipelining: bool
 ) -> None:
     addresses = [f"r{i:03d}@news.example" for i in range(60)]
     ledger, cid = make_campaign(tmp_path, addresses)
@@ -37,7 +38,7 @@ def test_each_row_is_sending_before_its_bytes_arrive_and_one_per_connection_at_m
         with lock:
             seen.append((rcpt, rows[rcpt][0], rows[rcpt][1], sending, msgid))
 
-    with SmtpTestServer() as server:
+    with SmtpTestServer(pipelining=pipelining) as server:
         server.on_data = on_data
         result = deliver_to(server, ledger, cid, addresses, options=DeliveryOptions(concurrency=concurrency))
     assert result.sent == 60

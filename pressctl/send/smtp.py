@@ -4,6 +4,8 @@ an OAuth2 login, one connection reused for many messages.
 It talks SMTP and reports what the relay said (:class:`~pressctl.relays.replies.Reply`), nothing more: what
 a reply means and what the run does about it are :mod:`pressctl.relays`' (``replies``, ``actions``,
 ``connect``). :meth:`SmtpTransport.connect` is the one connect path of ``send`` and ``pressctl smtp check``.
+A relay that offers PIPELINING gets each message's envelope in one write (:mod:`pressctl.send.pipelining`,
+reported alike); any other, the four round trips here.
 
 The password comes from ``PRESSCTL_SMTP_PASSWORD`` or a prompt and is kept out of every repr, message and
 error: an error names host, port and user only.
@@ -27,7 +29,7 @@ from pressctl.relays.replies import Reply, Stage
 from pressctl.send.transport import Connection, envelope_sender, error_text, parse_size
 from pressctl.send.wire import WireData, _DotStuffing, normalize_line_endings, prepare_data
 
-__all__ = ["SmtpTransport", "helo_name", "install_fast_data_path"]
+__all__ = ["SmtpTransport", "helo_name", "install_fast_data_path", "install_pipelining"]
 
 
 class _SmtpConnection:
@@ -47,8 +49,9 @@ class _SmtpConnection:
         return parse_size(self._client.esmtp_extensions.get("size"))
 
     async def send(self, message: OutgoingMessage) -> Reply:
-        """Hand one message over: MAIL FROM, RCPT TO, DATA. Reports the first refusal (or the final reply,
-        or what became of the connection) as it is: :func:`pressctl.relays.actions.judge` reads it."""
+        """Hand one message over: MAIL FROM, RCPT TO, DATA (in one write when the relay offers PIPELINING).
+        Reports the first refusal (or the final reply, or what became of the connection) as it is:
+        :func:`pressctl.relays.actions.judge` reads it."""
         import aiosmtplib
 
         client = self._client
@@ -62,6 +65,14 @@ class _SmtpConnection:
         # (VERP) the message carries its signed envelope sender (pressctl.verp), which names the recipient,
         # so a bounce says whose message it was.
         sender = message.return_path or self._sender
+        protocol = _pipelining(client, sender, message.recipient)
+        if protocol is not None:  # the relay offers PIPELINING: two round trips
+            from pressctl.send.pipelining import envelope
+
+            refused = await envelope(client, protocol, sender, message.recipient, options, encoding)
+            if refused is not None:
+                return refused
+            return await _data_reply(client, protocol.execute_body(message.data, timeout=client.timeout))
         stage: Stage = "mail"
         try:
             await _mail(client, sender, options, encoding)
@@ -80,19 +91,7 @@ class _SmtpConnection:
             return Reply(None, f"connection lost before the message was sent ({why})", stage, error=why, closed=True)
         except ValueError as exc:  # aiosmtplib refuses control characters in an address: this recipient only
             return Reply(None, f"address refused before sending ({exc})", stage, here=True)
-        try:
-            response = await client.data(message.data)
-        except aiosmtplib.SMTPResponseException as exc:
-            return Reply(exc.code, exc.message, "data", closed=not client.is_connected)
-        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-            # We cannot tell whether the final "." arrived: the server may have the message.
-            client.close()
-            why = error_text(exc)
-            return Reply(
-                None, f"connection lost while sending the message; the server may have it ({why})", "data",
-                error=why, closed=True,
-            )
-        return Reply(response.code, response.message, "data")
+        return await _data_reply(client, client.data(message.data))
 
     async def close(self) -> None:
         import aiosmtplib
@@ -104,6 +103,25 @@ class _SmtpConnection:
             await asyncio.wait_for(self._client.quit(), timeout=5)
         except (TimeoutError, aiosmtplib.SMTPException, OSError):
             self._client.close()
+
+
+async def _data_reply(client: Any, sending: Awaitable[Any]) -> Reply:
+    """What became of the message data (``client.data``, or after a pipelined 354 the data alone)."""
+    import aiosmtplib
+
+    try:
+        response = await sending
+    except aiosmtplib.SMTPResponseException as exc:
+        return Reply(exc.code, exc.message, "data", closed=not client.is_connected)
+    except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+        # We cannot tell whether the final "." arrived: the server may have the message.
+        client.close()
+        why = error_text(exc)
+        return Reply(
+            None, f"connection lost while sending the message; the server may have it ({why})", "data",
+            error=why, closed=True,
+        )
+    return Reply(response.code, response.message, "data")
 
 
 # An address checked by pressctl.addresses (a dot-atom @ a domain; the sender's and VERP's alike) goes
@@ -135,6 +153,32 @@ async def _rcpt(client: Any, recipient: str, encoding: str) -> None:
     reply = await client.execute_command(b"RCPT", b"TO:<" + recipient.encode(encoding) + b">")
     if reply.code not in (aiosmtplib.SMTPStatus.completed, aiosmtplib.SMTPStatus.will_forward):  # as rcpt() does
         raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
+
+
+def _pipelining(client: Any, sender: str, recipient: str) -> Any:
+    """The connection's reply-queue protocol when this message may go pipelined: the relay's EHLO offers
+    PIPELINING and both paths are plain (anything else goes through aiosmtplib's mail()/rcpt() checks)."""
+    if not _PIPELINING or client.is_ehlo_or_helo_needed or not client.supports_extension("pipelining"):
+        return None
+    if not (_PLAIN_PATH.fullmatch(sender) and _PLAIN_PATH.fullmatch(recipient)):
+        return None
+    from pressctl.send.pipelining import installed
+
+    return installed(client)
+
+
+def install_pipelining() -> bool:
+    """Connect with :class:`pressctl.send.pipelining.PipeliningProtocol` (a reply queue under aiosmtplib's
+    client), so a relay that offers PIPELINING gets MAIL, RCPT and DATA in one write. False, and the
+    four-round-trip hand-over, when the installed aiosmtplib is not the one it fits."""
+    from pressctl.send.pipelining import install
+
+    global _PIPELINING
+    _PIPELINING = install()
+    return _PIPELINING
+
+
+_PIPELINING = False
 
 
 def install_fast_data_path() -> bool:
@@ -174,6 +218,7 @@ class SmtpTransport:
         profile: str | None = None,
     ) -> None:
         install_fast_data_path()
+        install_pipelining()
         self.settings = settings
         self.profile = profile  # the relay profile's name: replies are read with its provider rules
         self.sender = envelope_sender(sender)
