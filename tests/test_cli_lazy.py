@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import importlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ import pressctl.cli
 from pressctl.cli import app
 from pressctl.cli._commands import COMMANDS, load_module
 from pressctl.cli._help import tidy_app
+from tests.qa_support import QA_ENV
+from tests.qa_support import workspace as qa_workspace
 
 runner = CliRunner()
 CLI = Path(pressctl.cli.__file__).parent
@@ -79,3 +83,36 @@ def test_a_module_out_of_step_with_the_table_is_an_error_not_a_missing_command(
     monkeypatch.setitem(COMMANDS, "campaigns", "send")  # the table says send.py registers it; it does not
     with pytest.raises(RuntimeError, match="COMMANDS says"):
         load_module("send")
+
+
+# Libraries a dry run of a CSV list with a cached-or-linked PDF has no use for: DNS (the sending domain is a
+# name kept for examples, so nothing is asked), the SMTP client, WeasyPrint (the PDF renders in a child
+# process), spreadsheets and Word. Each used to cost start-up on every command, or would if moved back up.
+NOT_IN_A_DRY_RUN = ("dns", "aiosmtplib", "weasyprint", "openpyxl", "mammoth", "docx", "watchfiles", "psycopg")
+
+
+def _modules_after(args: list[str], cwd: Path, tmp_path: Path) -> set[str]:
+    """The modules a real ``pressctl ARGS`` process had loaded when it ended (exit status 0 asserted)."""
+    out = tmp_path / "modules.txt"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(out)!r}, 'w').write('\\n'.join(sys.modules)))\n"
+        "from pressctl.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=QA_ENV, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return set(out.read_text(encoding="utf-8").split())
+
+
+def test_a_dry_run_imports_its_own_command_module_and_none_of_the_others(tmp_path: Path) -> None:
+    ws = qa_workspace(tmp_path)
+    loaded = _modules_after(["send", "releases/sample.md", "-c", "contacts/journalists.csv", "--dry-run"], ws, tmp_path)
+    commands = {f"pressctl.cli.{m}" for m in COMMANDS.values()}
+    assert loaded & commands == {"pressctl.cli.send"}
+    heavy = {m.split(".")[0] for m in loaded} & set(NOT_IN_A_DRY_RUN)
+    assert not heavy, heavy
+    # The command list costs nothing until it is asked for: importing the CLI loads no command module.
+    helped = _modules_after(["--version"], ws, tmp_path)
+    assert not helped & commands
