@@ -1,5 +1,6 @@
 """The Jinja2 environment (workspace overrides first, then the defaults), its filters, and rendering one
-template with one clear error for a broken override. Reads template files."""
+template with one clear error for a broken override. Reads template files, and keeps them compiled between
+commands in Jinja's per-user folder (``_CompiledTemplates``)."""
 
 from __future__ import annotations
 
