@@ -288,7 +288,7 @@ def cmd_profile(args: argparse.Namespace) -> None:
             t2 = time.perf_counter()
         print(f"plan {t1 - t0:.2f} s; send {t2 - t1:.2f} s = {args.count / (t2 - t1):.0f} msg/s; {result.line()}; "
               f"message {size / 1024:.0f} KB")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(int(os.environ.get("BENCH_ROWS", "18")))
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from pressctl import __version__
+from pressctl.cli._commands import LazyGroup
 
 __all__ = ["app", "main"]
 
@@ -44,6 +45,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # errors are turned into one line by cli._common; no locals, no secrets
     add_completion=False,
     rich_markup_mode="rich",
+    cls=LazyGroup,  # a command's module is imported when that command is run (cli/_commands.COMMANDS)
 )
 
 
@@ -63,42 +65,6 @@ def _root(
 
     if not isinstance(ctx.obj, Env):  # a test hands its own (CliRunner().invoke(app, args, obj=env))
         ctx.obj = Env.from_process()
-
-
-def _register() -> None:
-    # Each command group lives in its own module; they import heavy libraries only when run.
-    from pressctl.cli import (
-        approve,
-        bounces,
-        check,
-        contacts,
-        dkim,
-        domain,
-        imports,
-        init,
-        ledger,
-        preview,
-        render,
-        report,
-        schedule,
-        send,
-        site,
-        smtp,
-        suppress,
-        translate,
-    )
-    from pressctl.cli._help import tidy_app
-
-    modules = (
-        init, imports, translate, check, render, preview, approve, contacts, send, report, schedule, suppress,
-        bounces, site, smtp, domain, dkim, ledger,
-    )
-    for module in modules:
-        module.register(app)
-    tidy_app(app)
-
-
-_register()
 
 
 def main() -> None:

@@ -11,19 +11,17 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING, Protocol
 
 from pressctl.config import Workspace
 from pressctl.config.sender import sender_address
-from pressctl.dkim.keys import SigningKey, signing_key
 from pressctl.domain.findings import Report
-from pressctl.domain.lookup import DnsUnavailable, NameDeclined, Resolver
 from pressctl.domain.providers import Provider, provider
 from pressctl.domain.records import DkimKey, Dmarc, aligned, parse_dkim_key, parse_dmarc, reserved
 from pressctl.domain.spf import LOOKUP_LIMIT, Lookups, walk_spf
+
+if TYPE_CHECKING:
+    from pressctl.dkim.keys import SigningKey
 
 __all__ = ["BULK_THRESHOLD", "Relay", "Volume", "check_domain"]
 
@@ -70,7 +68,12 @@ def check_domain(
         report.add("info", "dns", f"{domain} is a name kept for examples and tests, which no public DNS has "
                    "(set [dns] nameservers to check it against your own server)")
         return report
+    # dnspython and cryptography (~0.03 s of start-up) only when DNS is asked: a send to a reserved name skips both.
+    from pressctl.dkim.keys import signing_key
+    from pressctl.domain.lookup import DnsUnavailable, Resolver
+
     key = signing_key(workspace)  # a key that cannot be used stops here, before any DNS question
+
     try:
         lookups: _Lookups = Resolver(workspace.dns)
         _check(report, lookups, workspace, domain=domain, relays=relays, volume=volume, key=key)
@@ -217,6 +220,9 @@ def _selector(
 
 
 def _public(key: SigningKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     public = key.key.public_key()
     if isinstance(public, rsa.RSAPublicKey):
         return public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -226,6 +232,9 @@ def _public(key: SigningKey) -> bytes:
 def _strength(key: DkimKey) -> str:
     if key.kind == "ed25519":
         return "Ed25519"
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         public = serialization.load_der_public_key(key.public)
     except ValueError:
@@ -296,6 +305,8 @@ def _mx(report: Report, lookups: _Lookups, domain: str, *, role: str) -> None:
 
 def _reverse(report: Report, lookups: _Lookups, host: str, found: Sequence[str]) -> None:
     """Each of the relay's addresses names a host (PTR) whose addresses include it again."""
+    from pressctl.domain.lookup import NameDeclined  # (dnspython is loaded only when DNS is asked)
+
     for ip in found:
         try:
             names = lookups.ptr(ip)
