@@ -88,7 +88,7 @@ def test_a_module_out_of_step_with_the_table_is_an_error_not_a_missing_command(
 # Libraries a dry run of a CSV list with a cached-or-linked PDF has no use for: DNS (the sending domain is a
 # name kept for examples, so nothing is asked), the SMTP client, WeasyPrint (the PDF renders in a child
 # process), spreadsheets and Word. Each used to cost start-up on every command, or would if moved back up.
-NOT_IN_A_DRY_RUN = ("dns", "aiosmtplib", "weasyprint", "openpyxl", "mammoth", "docx", "watchfiles", "psycopg")
+NOT_IN_A_DRY_RUN = ("dns", "aiosmtplib", "weasyprint", "openpyxl", "mammoth", "docx", "watchfiles", "psycopg", "cryptography")
 
 
 def _modules_after(args: list[str], cwd: Path, tmp_path: Path) -> set[str]:

@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 
 from pressctl.cli import app
 from pressctl.cli._env import Env
+from pressctl.dkim.canon import relaxed_body
 from pressctl.dkim.keys import load_key, public_txt
-from pressctl.dkim.sign import DkimSigner, relaxed_body
+from pressctl.dkim.sign import DkimSigner
 from pressctl.errors import ExitStatus
 from pressctl.send.wire import prepare_data
 

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from pressctl.cli import app
 from pressctl.cli._env import Env
 from pressctl.config import load_workspace
+from pressctl.dkim.canon import relaxed_lines
 from pressctl.dkim.keys import load_key, public_txt
-from pressctl.dkim.sign import relaxed_lines
 from pressctl.errors import ContactsError, ExitStatus
 from pressctl.model import OutgoingMessage
 from pressctl.send.delivery import DeliveryOptions

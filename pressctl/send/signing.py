@@ -12,12 +12,15 @@ import dataclasses
 import functools
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pressctl.config import Workspace
-from pressctl.dkim.keys import signing_key
-from pressctl.dkim.sign import DkimSigner, relaxed_body, relaxed_lines
+from pressctl.dkim.canon import relaxed_body, relaxed_lines
 from pressctl.model import OutgoingMessage
 from pressctl.send.wire import WireData
+
+if TYPE_CHECKING:
+    from pressctl.dkim.sign import DkimSigner
 
 __all__ = ["body_digest", "signed", "signer_for"]
 
@@ -25,6 +28,11 @@ __all__ = ["body_digest", "signed", "signer_for"]
 def signer_for(workspace: Workspace, domain: str) -> DkimSigner | None:
     """The signer for messages From ``domain`` (d=, so DKIM aligns with DMARC), or None when pressctl does
     not sign. A key that cannot be used is a ConfigError line, before anything is sent."""
+    if not workspace.sender.dkim_key_file:  # (cryptography is loaded only for a send that signs)
+        return None
+    from pressctl.dkim.keys import signing_key
+    from pressctl.dkim.sign import DkimSigner
+
     key = signing_key(workspace)
     if key is None:
         return None

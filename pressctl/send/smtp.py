@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import os
 import re
 import socket
 import ssl
@@ -249,10 +251,11 @@ class SmtpTransport:
         return dataclasses.replace(message, data=prepare_data(message.data))
 
     def _tls_context(self) -> ssl.SSLContext:
-        # One per transport, made at the first open: loading the CA store costs ~20 ms, and each of the
-        # K connections (and every renewal) paid it. An SSLContext is meant to be shared by connections.
+        # One per CA file in the process, made at the first open: loading the CA store costs ~10-20 ms, and
+        # each of the K connections, every renewal and the SIZE probe's own transport paid it. An SSLContext
+        # is meant to be shared by connections (nothing here changes it after it is made).
         if self._context is None:
-            self._context = ssl.create_default_context(cafile=self.settings.cafile)
+            self._context = _default_context(self.settings.cafile, _store_stamp(self.settings.cafile))
         return self._context
 
     @property
@@ -355,6 +358,26 @@ class SmtpTransport:
                 f"no password for {s.username} at {s.host}:{s.port}",
                 hint=f"set {PASSWORD_ENV} in the environment",
             )
+
+
+@functools.lru_cache(maxsize=8)
+def _default_context(cafile: str | None, stamp: tuple[int, ...]) -> ssl.SSLContext:
+    """The verifying TLS context for ``cafile`` (None: the system's CA store), made once per process for
+    each ``stamp`` of the store (a dispatcher runs for weeks: a renewed CA file is read again)."""
+    del stamp  # (part of the cache's key only)
+    return ssl.create_default_context(cafile=cafile)
+
+
+def _store_stamp(cafile: str | None) -> tuple[int, ...]:
+    """When the CA store ``cafile`` (or the system's file and folder) last changed, as far as stat says."""
+    paths = [cafile] if cafile else [p for p in (ssl.get_default_verify_paths().cafile, ssl.get_default_verify_paths().capath) if p]
+    stamp: list[int] = []
+    for path in paths:
+        try:
+            stamp.append(os.stat(path).st_mtime_ns)
+        except OSError:
+            stamp.append(0)
+    return tuple(stamp)
 
 
 def _no_reply(stage: Stage, error: str) -> Reply:
