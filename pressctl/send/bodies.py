@@ -9,6 +9,8 @@ import binascii
 import re
 from collections.abc import Mapping
 
+from pressctl.send.wire import wire_piece
+
 __all__ = ["TOKEN_SPLIT", "Body", "Template", "choose_cte", "crlf", "encode_body"]
 
 TOKEN_SPLIT = re.compile(r"(PCTLM\d{4}X)")
@@ -63,7 +65,7 @@ class Body:
     this makes the HTML body ~10x cheaper. Base64 (CJK bodies) is fast enough to encode whole.
     """
 
-    __slots__ = ("cte", "fixed", "pieces", "template")
+    __slots__ = ("_wire", "cte", "fixed", "pieces", "template")
 
     def __init__(self, text: str, cte: str) -> None:
         self.cte = cte
@@ -83,6 +85,9 @@ class Body:
                 personal = has_token
             if group:
                 self._close(group, personal)
+        # The DATA form (pressctl.send.wire) of each piece every contact shares, made once, by the piece's id.
+        shared = [self.fixed] if self.fixed is not None else [p for p in self.pieces if isinstance(p, bytes)]
+        self._wire = {id(p): wire_piece(p) for p in shared}
 
     def _close(self, group: list[str], personal: bool) -> None:
         chunk = "".join(group)
@@ -98,6 +103,11 @@ class Body:
         return [
             (p, True) if isinstance(p, bytes) else (encode_body(p.fill(values), self.cte), False) for p in self.pieces
         ]
+
+    def wire_parts(self, parts: list[tuple[bytes, bool]]) -> list[bytes | None]:
+        """The DATA form of :meth:`encode_parts`' pieces (:func:`pressctl.send.wire.wire_piece`; None for one
+        that is not canonical): the shared ones as made once, so only the personal lines are scanned."""
+        return [self._wire.get(id(p)) if shared else wire_piece(p) for p, shared in parts]
 
     def encode(self, values: Mapping[str, str]) -> bytes:
         if self.fixed is not None:

@@ -319,12 +319,10 @@ class MessageFactory:
         subject = (
             v.fixed_subject if v.fixed_subject is not None else self._subject_line(v.subject.fill(values))
         )
-        escaped = v.plan.html_values(values)
-        if sign or self._signer is None:
-            text, page = v.text.encode(values), v.html.encode(escaped)
-        else:  # for sign(): the bodies' pieces, so it relaxes the lines every contact shares only once
-            text_parts, page_parts = v.text.encode_parts(values), v.html.encode_parts(escaped)
-            text, page = b"".join(p for p, _ in text_parts), b"".join(p for p, _ in page_parts)
+        # The bodies as pieces, each (bytes, shared): a shared piece is the same object for every contact, its
+        # DATA form made once (Body.wire_parts) and, for sign(), its relaxed form too.
+        text_parts = v.text.encode_parts(values)
+        page_parts = v.html.encode_parts(v.plan.html_values(values))
         head = b"".join(
             (
                 self._from_line,
@@ -341,9 +339,11 @@ class MessageFactory:
             # Only the personal pieces (a few KB) get per-byte work; the shared ones were prepared once.
             top, before_text, between, after_html = v.wire
             data = wire_pieces(
-                (wire_piece(head), top, before_text, wire_piece(text), between, wire_piece(page), after_html)
+                (wire_piece(head), top, before_text, *v.text.wire_parts(text_parts), between,
+                 *v.html.wire_parts(page_parts), after_html)
             )
         if data is None:
+            text, page = b"".join(p for p, _ in text_parts), b"".join(p for p, _ in page_parts)
             data = b"".join((head, v.top, v.before_text, text, v.between, page, v.after_html))
         elif not sign and self._signer is not None:
             # For sign(): the header block (up to the blank line) and the body's pieces, the shared ones marked.
