@@ -15,10 +15,13 @@ Run (as root, Debian ``postfix`` installed for smtp-sink)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -101,14 +104,41 @@ def cmd_send(args: argparse.Namespace) -> None:
         signed_config = (ws / "pressctl.toml").read_text(encoding="utf-8")
         _unsigned(ws)
         unsigned_config = (ws / "pressctl.toml").read_text(encoding="utf-8")
-        print(f"{args.count} recipients, PDF {args.pdf}{' lite' if args.lite else ''}, smtp-sink; {args.algorithm} {args.bits if args.algorithm == 'rsa' else ''}")
+        print(f"{args.count} recipients, PDF {args.pdf}{' lite' if args.lite else ''}, {args.relay}; {args.algorithm} {args.bits if args.algorithm == 'rsa' else ''}")
         for attempt in range(args.repeat):
             for kind, config in (("unsigned", unsigned_config), ("signed", signed_config)):
                 (ws / "pressctl.toml").write_text(config, encoding="utf-8")
-                with smtp_sink() as port:
+                with _relay(args.relay) as port:
                     wall, _rss, last, cpu = run_pressctl(ws, release, contacts, port, "--new-campaign", "--concurrency", "4")
                 print(f"  {kind:<8} run {attempt + 1}: {wall:6.2f} s wall ({args.count / wall:5.0f} msg/s), CPU {cpu:5.2f} s ({last})")
         print(f"  load average {os.getloadavg()[0]:.1f}")
+
+
+@contextlib.contextmanager
+def _relay(kind: str) -> Iterator[int]:
+    """The port of the relay the sends go to: smtp-sink (it takes and forgets: the upper bound), or a real
+    Postfix smarthost (the relay pressctl signs for: it takes each message into its queue, as it would to
+    pass it on, then discards it instead of delivering)."""
+    if kind == "sink":
+        with smtp_sink() as port:
+            yield port
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from postfix_support import PostfixRelay, _free_port, postfix_unavailable
+
+    why = postfix_unavailable()
+    if why:
+        sys.exit(why)
+    root = Path(tempfile.mkdtemp(prefix="pressctl-bench-postfix-"))
+    os.chmod(root, 0o755)
+    settings = {"mynetworks": "127.0.0.0/8", "default_transport": "discard:", "virtual_transport": "discard:",
+                "relay_transport": "discard:", "smtpd_client_connection_count_limit": "0"}
+    relay = PostfixRelay(root=root, port=_free_port(), settings=settings).start()
+    try:
+        yield relay.port
+    finally:
+        relay.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> None:
@@ -123,6 +153,8 @@ def main() -> None:
             p.add_argument("--repeat", type=int, default=2)
             p.add_argument("--algorithm", choices=("rsa", "ed25519"), default="rsa")
             p.add_argument("--bits", type=int, default=2048)
+            p.add_argument("--relay", choices=("sink", "postfix"), default="sink",
+                           help="smtp-sink (the upper bound), or a real Postfix smarthost taking each message into its queue")
     args = parser.parse_args()
     {"messages": cmd_messages, "send": cmd_send}[args.cmd](args)
 

@@ -148,24 +148,3 @@ def test_signing_from_pieces_gives_the_bytes_signing_the_whole_message_gives(tmp
         assert factory.sign(pieces).data == whole.data, contact.email
     assert not factory._to_sign  # nothing left behind
 
-
-def test_the_gil_switches_quickly_only_while_messages_are_signed() -> None:
-    """Ahead shortens Python's switch interval while it is open (a worker back from OpenSSL otherwise waits
-    up to 5 ms for the loop's thread) and puts the one found back when the last one closes."""
-    import asyncio
-    import sys
-
-    from pressctl.send import ahead
-
-    before = sys.getswitchinterval()
-
-    async def run() -> None:
-        first = ahead.Ahead(lambda m: m)
-        second = ahead.Ahead(lambda m: m)
-        assert sys.getswitchinterval() == min(before, ahead.SWITCH_INTERVAL)
-        first.close()
-        assert sys.getswitchinterval() == min(before, ahead.SWITCH_INTERVAL)
-        second.close()
-
-    asyncio.run(run())
-    assert sys.getswitchinterval() == before

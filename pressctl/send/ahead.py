@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
-import sys
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
@@ -29,14 +26,8 @@ __all__ = ["THREADS", "Ahead"]
 
 T = TypeVar("T")
 
-# The loop's thread needs a core of its own; one signing thread keeps ahead of it (a signature is ~0.5 ms of
-# CPU, a hand-over ~0.8 ms), a second one only where there are cores for it.
-THREADS = max(1, min(2, (os.cpu_count() or 2) - 1))
+THREADS = 2  # the machines this runs on have 2-8 cores; the loop's thread needs one of them
 DEPTH = 8  # messages in work at once: enough to keep the threads busy while one is taken
-# While messages are signed, the GIL changes hands every 0.5 ms rather than Python's 5 ms: a worker coming
-# back from OpenSSL (the GIL let go) otherwise waits up to 5 ms for the loop's thread, and the signatures
-# fall behind the sockets (bench/RESULTS.md, issue 21: 3,000 signed messages 5.13 s -> 4.83 s).
-SWITCH_INTERVAL = 0.0005
 
 
 class Ahead(Generic[T]):
@@ -47,7 +38,6 @@ class Ahead(Generic[T]):
     ) -> None:
         self._step = step
         self._depth = max(1, depth)
-        _quick_switch(+1)
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="pressctl-sign")
         self._work: collections.deque[tuple[T, asyncio.Future[OutgoingMessage]]] = collections.deque()
 
@@ -78,22 +68,3 @@ class Ahead(Generic[T]):
             future.cancel()
         self._work.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        _quick_switch(-1)
-
-
-_switching = threading.Lock()
-_users = 0
-_before = sys.getswitchinterval()
-
-
-def _quick_switch(change: int) -> None:
-    """The shorter GIL switch interval while any :class:`Ahead` is open (several runs may sign at once);
-    the interval found before the first one, back when the last one closes."""
-    global _users, _before
-    with _switching:
-        if _users == 0 and change > 0:
-            _before = sys.getswitchinterval()
-            sys.setswitchinterval(min(_before, SWITCH_INTERVAL))
-        _users = max(0, _users + change)
-        if _users == 0 and change < 0:
-            sys.setswitchinterval(_before)
