@@ -10,6 +10,8 @@ Run (as root, Debian ``postfix`` installed for smtp-sink)::
   keys; the process's CPU time, best of 3 passes. dkimpy's own ``dkim.sign`` for 30 messages, for reference.
 - send: ``bench_send.py``'s throughput run (cold PDF cache emptied, ``--new-campaign``), alternating an
   unsigned and a signed run so both see the same machine; wall and CPU seconds of the ``pressctl`` process.
+  ``--relay postfix``: to a real Postfix smarthost (tests/postfix_support.py) that takes each message into
+  its queue and discards it, instead of smtp-sink.
 """
 
 from __future__ import annotations
