@@ -13,14 +13,20 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from typing import TYPE_CHECKING
 
 from pressctl.config import Workspace
 from pressctl.config.sender import check_selector
 from pressctl.errors import ConfigError, InputError
 from pressctl.private import STATE_DIR_NAME, private_dir
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    SigningKeyType = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+
+# ``cryptography`` (~10 ms to import) is loaded by the functions that use a key, so a workspace that does not
+# sign never loads it.
 
 __all__ = [
     "ALGORITHMS",
@@ -34,7 +40,6 @@ __all__ = [
 ]
 
 ALGORITHMS = ("rsa", "ed25519")
-SigningKeyType = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class SigningKey:
 
     @property
     def bits(self) -> int | None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         return self.key.key_size if isinstance(self.key, rsa.RSAPrivateKey) else None
 
     @property
@@ -92,6 +99,9 @@ def load_key(path: Path, *, selector: str, where: str | None = None) -> SigningK
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the DKIM key file {path} ({exc.strerror})", where=where) from None
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
@@ -121,6 +131,9 @@ def signing_key(workspace: Workspace) -> SigningKey | None:
 
 def public_txt(key: SigningKeyType) -> str:
     """The TXT record to publish at ``<selector>._domainkey.<domain>``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     public = key.public_key()
     if isinstance(public, ed25519.Ed25519PublicKey):
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -149,6 +162,9 @@ def generate(workspace: Workspace, *, selector: str, algorithm: str = "rsa", bit
         raise InputError(f"--algorithm {algorithm!r} is not known", hint="use rsa (the default) or ed25519")
     if algorithm == "rsa" and bits not in (1024, 2048, 3072, 4096):
         raise InputError(f"--bits {bits} is not offered", hint="use 2048 (advised), 1024, 3072 or 4096")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     key: SigningKeyType = (
         ed25519.Ed25519PrivateKey.generate() if algorithm == "ed25519" else rsa.generate_private_key(public_exponent=65537, key_size=bits)
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pressctl.config import Workspace
 from pressctl.dkim.canon import relaxed_body, relaxed_lines
+from pressctl.dkim.keys import signing_key
 from pressctl.model import OutgoingMessage
 from pressctl.send.wire import WireData
 
@@ -28,14 +29,11 @@ __all__ = ["body_digest", "signed", "signer_for"]
 def signer_for(workspace: Workspace, domain: str) -> DkimSigner | None:
     """The signer for messages From ``domain`` (d=, so DKIM aligns with DMARC), or None when pressctl does
     not sign. A key that cannot be used is a ConfigError line, before anything is sent."""
-    if not workspace.sender.dkim_key_file:  # (cryptography is loaded only for a send that signs)
-        return None
-    from pressctl.dkim.keys import signing_key
-    from pressctl.dkim.sign import DkimSigner
-
     key = signing_key(workspace)
     if key is None:
         return None
+    from pressctl.dkim.sign import DkimSigner  # (cryptography: only for a send that signs)
+
     return DkimSigner(domain=domain, selector=key.selector, key=key.key)
 
 
