@@ -110,10 +110,6 @@ class Body:
         return [self._wire.get(id(p)) if shared else wire_piece(p) for p, shared in parts]
 
     def encode(self, values: Mapping[str, str]) -> bytes:
-        if self.fixed is not None:
-            return self.fixed
-        if not self.pieces:
-            return encode_body(self.template.fill(values), self.cte)
-        return b"".join(
-            p if isinstance(p, bytes) else encode_body(p.fill(values), self.cte) for p in self.pieces
-        )
+        """The whole body for these values: the join of :meth:`encode_parts`."""
+        parts = self.encode_parts(values)
+        return parts[0][0] if len(parts) == 1 else b"".join(p for p, _ in parts)
