@@ -370,7 +370,11 @@ def _default_context(cafile: str | None, stamp: tuple[int, ...]) -> ssl.SSLConte
 
 def _store_stamp(cafile: str | None) -> tuple[int, ...]:
     """When the CA store ``cafile`` (or the system's file and folder) last changed, as far as stat says."""
-    paths = [cafile] if cafile else [p for p in (ssl.get_default_verify_paths().cafile, ssl.get_default_verify_paths().capath) if p]
+    if cafile:
+        paths = [cafile]
+    else:
+        system = ssl.get_default_verify_paths()
+        paths = [p for p in (system.cafile, system.capath) if p]
     stamp: list[int] = []
     for path in paths:
         try:
