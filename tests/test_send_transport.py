@@ -152,3 +152,19 @@ def test_prepared_data_is_not_touched_again(message: bytes) -> None:
     assert type(wire) is WireData and wire == _upstream(message)
     # The patched DATA steps pass it through: nothing is stuffed twice.
     assert _DotStuffing().sub(b"..", normalize_line_endings(wire)) is wire
+
+
+def test_one_tls_context_per_ca_store_and_a_renewed_store_is_read_again(tmp_path: Path) -> None:
+    """The SIZE probe's transport and the send's share one verifying context (loading a CA store costs
+    10-20 ms); a CA file changed since (a dispatcher runs for weeks) gets a new one."""
+    import os
+    import shutil
+
+    cafile = tmp_path / "ca.pem"
+    shutil.copyfile("/etc/ssl/certs/ca-certificates.crt", cafile)
+    url = f"smtp://127.0.0.1:2525?cafile={cafile}"
+    first = SmtpTransport(parse_smtp_url(url), sender="press@hvsp.example")._tls_context()
+    second = SmtpTransport(parse_smtp_url(url), sender="press@hvsp.example")._tls_context()
+    assert first is second
+    os.utime(cafile, ns=(0, cafile.stat().st_mtime_ns + 1_000_000_000))
+    assert SmtpTransport(parse_smtp_url(url), sender="press@hvsp.example")._tls_context() is not first
