@@ -1,4 +1,5 @@
-"""Commands pressctl runs for the user (``[site] deploy``, ``oauth_token_command``): least privilege.
+"""Commands pressctl runs for the user (``[site] deploy``, ``oauth_token_command``), the tools it uses and its
+own worker processes (:func:`spawn_worker`): least privilege.
 
 * **The environment without pressctl's secrets.** A child gets pressctl's environment minus every variable
   that holds a secret of pressctl's: ``PRESSCTL_*`` names with PASSWORD, SECRET or KEY in them, any name with
@@ -19,11 +20,13 @@ import os
 import re
 import signal
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-__all__ = ["ChildResult", "child_environment", "redact", "run_child", "run_tool", "withheld"]
+__all__ = ["ChildResult", "Worker", "child_environment", "redact", "run_child", "run_tool", "spawn_worker", "withheld"]
 
 _PRESSCTL_SECRET = re.compile(r"^PRESSCTL_.*(?:PASSWORD|PASSWD|SECRET|KEY)", re.IGNORECASE)
 _ANY_TOKEN = re.compile(r"TOKEN", re.IGNORECASE)
@@ -97,6 +100,67 @@ def run_tool(
     one already made so). ``stdin``: bytes written to its standard input. ``OSError`` (no such program) is
     the caller's to word."""
     return _run(argv, timeout=timeout, env=env if env is not None else child_environment(), stdin=stdin)
+
+
+class Worker:
+    """A process of pressctl's own that works beside this one (:func:`spawn_worker`): its standard input and
+    output are pipes this process holds; it ends when its input does."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self._proc.stdin is not None
+        return self._proc.stdin
+
+    @property
+    def stdout(self) -> IO[bytes]:
+        assert self._proc.stdout is not None
+        return self._proc.stdout
+
+    def end(self, grace: float = KILL_GRACE) -> None:
+        """Close its input and wait for it to end (killed after ``grace`` seconds)."""
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        try:
+            self._proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+# What a worker of pressctl's own gets of the environment: only what Python needs to start and find pressctl.
+_WORKER_ENV = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+
+
+def spawn_worker(module: str) -> Worker | None:
+    """``module`` of pressctl's run by this interpreter (``python -P -m``: nothing from the current folder on
+    its path), with pipes to its standard input and output, its errors not shown, in a process group of its
+    own (a Ctrl-C at the terminal is this process's to handle; the same session, so the scheduler counts it
+    with this process, and a worker that lowers its priority yields to it). Its environment holds only the few variables ``_WORKER_ENV`` names:
+    no password or token can reach it, whatever the variable's name. None when it cannot start (the caller
+    then does the work itself)."""
+    if not module.startswith("pressctl.") or not sys.executable:
+        return None
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", module],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={name: os.environ[name] for name in _WORKER_ENV if name in os.environ},
+            process_group=0,
+        )
+    except OSError:
+        return None
+    return Worker(proc)
 
 
 def _run(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from pressctl.dkim.canon import relaxed_body, relaxed_header
+from pressctl.dkim.canon import body_digest, relaxed_body, relaxed_header
 
 __all__ = ["SIGNED_HEADERS", "DkimSigner"]
 
@@ -97,18 +97,27 @@ class DkimSigner:
             body = body[1:] if body.startswith(b"..") else body
         return self.header_for(head, hashlib.sha256(relaxed_body(body)).digest())
 
-    def header_for(self, head: bytes, body_digest: bytes) -> bytes:
+    def header_for(self, head: bytes, digest: bytes, *, t: int | None = None) -> bytes:
         """:meth:`header` for a message whose header block is ``head`` (no blank line after it) and whose
-        relaxed body has this SHA-256 ``body_digest`` (a caller that canonicalised the body piece by piece)."""
-        body_hash = base64.b64encode(body_digest)
+        relaxed body has this SHA-256 ``digest`` (a caller that canonicalised the body piece by piece).
+        ``t``: the signature's time (default: the clock's now)."""
+        body_hash = base64.b64encode(digest)
         names, lines = _chosen(_headers(head))
         value = (
             f" v=1; a={self.algorithm}; c=relaxed/relaxed; d={self.domain}; s={self.selector};\r\n"
-            f" t={int(self.clock())}; h={b':'.join(names).decode('ascii')};\r\n"
+            f" t={int(self.clock()) if t is None else t}; h={b':'.join(names).decode('ascii')};\r\n"
             f" bh={body_hash.decode('ascii')};\r\n b="
         ).encode("ascii")
         signed = b"".join(line + b"\r\n" for line in lines) + relaxed_header(b"DKIM-Signature", value)
         return b"DKIM-Signature:" + value + self._sign(signed) + b"\r\n"
+
+    def header_for_pieces(
+        self, head: bytes, pieces: Sequence[tuple[bytes, bool]], *, t: int | None = None
+    ) -> bytes | None:
+        """:meth:`header_for` with the body given as pieces (:func:`pressctl.dkim.canon.body_digest`); None
+        when the pieces cannot be relaxed one by one (then sign the whole message with :meth:`header`)."""
+        digest = body_digest(pieces)
+        return None if digest is None else self.header_for(head, digest, t=t)
 
     def _sign(self, signed: bytes) -> bytes:
         if isinstance(self.key, ed25519.Ed25519PrivateKey):  # RFC 8463: Ed25519 over the SHA-256 digest

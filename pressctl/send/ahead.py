@@ -2,7 +2,9 @@
 
 Signing costs 0.2-1 ms of CPU a message (the RSA operation, SHA-256 of the body, relaxed canonicalisation),
 which on the event loop's thread comes between hand-overs. OpenSSL and hashlib release the GIL while they
-work, so on a small pool of threads the signatures use another core while the loop talks SMTP.
+work, so on a small pool of threads the signatures use another core while the loop talks SMTP; a send of
+many messages signs in a process of its own instead (:mod:`pressctl.send.signproc`), which the GIL does not
+slow down.
 
 :class:`Ahead` keeps a few messages in work, in the order they were started, and gives each back finished
 (or the :class:`~pressctl.errors.PressctlError` that one message's finishing raised: that contact alone
@@ -17,12 +19,12 @@ import asyncio
 import collections
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pressctl.errors import PressctlError
 from pressctl.model import OutgoingMessage
 
-__all__ = ["THREADS", "Ahead"]
+__all__ = ["THREADS", "Ahead", "Finisher", "Step", "ThreadFinisher"]
 
 T = TypeVar("T")
 
@@ -30,16 +32,53 @@ THREADS = 2  # the machines this runs on have 2-8 cores; the loop's thread needs
 DEPTH = 8  # messages in work at once: enough to keep the threads busy while one is taken
 
 
-class Ahead(Generic[T]):
-    """``step`` (thread-safe, pure CPU) run for messages on ``threads`` threads, at most ``depth`` at a time."""
+Step = Callable[[OutgoingMessage], OutgoingMessage]
 
-    def __init__(
-        self, step: Callable[[OutgoingMessage], OutgoingMessage], *, threads: int = THREADS, depth: int = DEPTH
-    ) -> None:
+
+class Finisher(Protocol):
+    """Where messages are finished: :class:`ThreadFinisher`, or the signing process."""
+
+    depth: int  # how many messages it keeps in work at once
+
+    async def open(self) -> None: ...
+
+    def begin(self, message: OutgoingMessage) -> asyncio.Future[OutgoingMessage]:
+        """Start finishing ``message`` now; the future gives it finished."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ThreadFinisher:
+    """``step`` (thread-safe, pure CPU) run on ``threads`` threads."""
+
+    def __init__(self, step: Step, *, threads: int = THREADS, depth: int = DEPTH) -> None:
         self._step = step
-        self._depth = max(1, depth)
+        self.depth = depth
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="pressctl-sign")
+
+    async def open(self) -> None:
+        return None
+
+    def begin(self, message: OutgoingMessage) -> asyncio.Future[OutgoingMessage]:
+        return asyncio.get_running_loop().run_in_executor(self._pool, self._step, message)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Ahead(Generic[T]):
+    """Messages finished by ``finish`` (a :data:`Step` for :class:`ThreadFinisher`, or a :class:`Finisher`),
+    at most its ``depth`` at a time, given back in the order they were started."""
+
+    def __init__(self, finish: Step | Finisher) -> None:
+        self._finisher: Finisher = ThreadFinisher(finish) if callable(finish) else finish
+        self._depth = max(1, self._finisher.depth)
         self._work: collections.deque[tuple[T, asyncio.Future[OutgoingMessage]]] = collections.deque()
+
+    async def open(self) -> None:
+        """Ready to finish (a process's pipes connected to the running loop)."""
+        await self._finisher.open()
 
     @property
     def full(self) -> bool:
@@ -50,8 +89,7 @@ class Ahead(Generic[T]):
 
     def start(self, item: T, message: OutgoingMessage) -> None:
         """Begin finishing ``message`` (``item``: what the caller wants back with it)."""
-        future = asyncio.get_running_loop().run_in_executor(self._pool, self._step, message)
-        self._work.append((item, future))
+        self._work.append((item, self._finisher.begin(message)))
 
     async def take(self) -> tuple[T, OutgoingMessage | PressctlError]:
         """The oldest message in work, finished; or the PressctlError its step raised (that message only).
@@ -63,8 +101,9 @@ class Ahead(Generic[T]):
             return item, exc
 
     def close(self) -> None:
-        """Drop what is still in work and end the threads (a step takes a millisecond: waiting is short)."""
+        """Drop what is still in work and end the threads or the process (a step takes a millisecond:
+        waiting is short)."""
         for _, future in self._work:
             future.cancel()
         self._work.clear()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._finisher.close()

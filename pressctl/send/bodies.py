@@ -95,7 +95,7 @@ class Body:
 
     def encode_parts(self, values: Mapping[str, str]) -> list[tuple[bytes, bool]]:
         """:meth:`encode` as whole-line pieces, each ``(bytes, shared)``: a shared piece is the same bytes
-        object for every contact (a DKIM signer relaxes it once: :func:`pressctl.send.signing.body_digest`)."""
+        object for every contact (a DKIM signer relaxes it once: :func:`pressctl.dkim.canon.body_digest`)."""
         if self.fixed is not None:
             return [(self.fixed, True)]
         if not self.pieces:

@@ -37,7 +37,7 @@ from pressctl.ledger import Ledger
 from pressctl.ledger.connection import StoreError
 from pressctl.model import OutgoingMessage
 from pressctl.relays.actions import Outcome
-from pressctl.send.ahead import Ahead
+from pressctl.send.ahead import Ahead, Finisher, Step
 from pressctl.send.buffer import Buffer, Item, lane_takes
 from pressctl.send.connections import LaneConnections
 from pressctl.send.delivery import Delivery, DeliveryOptions, DeliveryProgress, DeliveryResult, Lane
@@ -58,7 +58,7 @@ class _SendLoop(Generic[T]):
         *,
         deliveries: Iterable[Delivery[T]],
         build: Callable[[T], OutgoingMessage],
-        finish: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
+        finish: Step | Finisher | None = None,
         lanes: list[Lane],
         ledger: Ledger,
         campaign_id: int,
@@ -166,6 +166,8 @@ class _SendLoop(Generic[T]):
         buffer = self.buffer
         ahead: Ahead[Delivery[T]] | None = Ahead(self.finish) if self.finish is not None else None
         try:
+            if ahead is not None:
+                await ahead.open()
             for n, delivery in enumerate(self.deliveries):
                 if self.stopping:
                     break
@@ -403,7 +405,7 @@ async def deliver(
     deliveries: Iterable[Delivery[T]],
     *,
     build: Callable[[T], OutgoingMessage],
-    finish: Callable[[OutgoingMessage], OutgoingMessage] | None = None,
+    finish: Step | Finisher | None = None,
     transport: Transport | None = None,
     ledger: Ledger,
     campaign_id: int,
@@ -423,7 +425,8 @@ async def deliver(
     ``deliveries`` must already be rows of ``campaign_id`` in the ledger (status pending/sending/unknown); they
     are read lazily, and ``build`` turns a delivery's payload into its message just ahead of the sockets.
     ``finish`` (thread-safe, CPU only: the DKIM signature) then runs on a few worker threads, a few messages
-    ahead (:mod:`pressctl.send.ahead`); a PressctlError from either fails that recipient alone.
+    ahead (:mod:`pressctl.send.ahead`), or is a :class:`~pressctl.send.ahead.Finisher` (the signing process
+    of :mod:`pressctl.send.signproc`); a PressctlError from either fails that recipient alone.
     ``gate`` (:class:`pressctl.embargo.HandoverGate`) is asked on ``clock()`` before every hand-over: nothing
     leaves before its ``not_before``, and an advance copy stops at its ``lift`` with the rest pending.
     ``not_before`` alone (aware) is the one-sided gate ``HandoverGate(not_before=...)``.

@@ -22,6 +22,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import format_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -38,10 +39,13 @@ from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Re
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.render.names import pdf_filename
 from pressctl.send.headers import address_words, fold, text_words
-from pressctl.send.signing import body_digest, signed, signer_for
+from pressctl.send.signing import signed, signer_for
 from pressctl.send.variants import Variant, build_variant
 from pressctl.send.wire import WireData, wire_piece, wire_pieces
 from pressctl.verp import verp_encode
+
+if TYPE_CHECKING:
+    from pressctl.dkim.sign import DkimSigner
 
 __all__ = [
     "PDF_MODES",
@@ -291,19 +295,30 @@ class MessageFactory:
         """Whether messages get a DKIM signature (``[sender] dkim_key_file``)."""
         return self._signer is not None
 
+    @property
+    def signer(self) -> DkimSigner | None:
+        """The DKIM signer (``[sender] dkim_key_file``), or None when the relay signs."""
+        return self._signer
+
     def sign(self, message: OutgoingMessage) -> OutgoingMessage:
         """``message`` (from ``build(..., sign=False)``) with its DKIM-Signature; thread-safe, CPU only: the
         send runs it on worker threads (:mod:`pressctl.send.ahead`). A message built in DATA form is signed
-        from the pieces ``build`` left for it (:func:`pressctl.send.signing.body_digest`): the same
+        from the pieces ``build`` left for it (:func:`pressctl.dkim.canon.body_digest`): the same
         signature as over the whole message, without relaxing the shared parts again."""
-        pieces = self._to_sign.pop(message.message_id, None)
-        if self._signer is None or pieces is None or type(message.data) is not WireData:
-            return signed(self._signer, message)
-        head, body = pieces
-        digest = body_digest(body)
-        if digest is None:
-            return signed(self._signer, message)
-        header = self._signer.header_for(head, digest)
+        job = self.signing_job(message)
+        header = None if job is None or self._signer is None else self._signer.header_for_pieces(*job)
+        return signed(self._signer, message) if header is None else self.with_signature(message, header)
+
+    def signing_job(self, message: OutgoingMessage) -> tuple[bytes, tuple[tuple[bytes, bool], ...]] | None:
+        """What signing ``message`` (from ``build(..., sign=False)``) takes, handed out once: its header block
+        and its body's pieces, each ``(bytes, shared)`` (:meth:`~pressctl.dkim.sign.DkimSigner.header_for_pieces`).
+        None when the message is to be signed whole (:meth:`sign` does that)."""
+        job = self._to_sign.pop(message.message_id, None)
+        return job if self._signer is not None and type(message.data) is WireData else None
+
+    @staticmethod
+    def with_signature(message: OutgoingMessage, header: bytes) -> OutgoingMessage:
+        """``message`` in DATA form with the ``DKIM-Signature`` field ``header`` on top."""
         return dataclasses.replace(message, data=WireData(header + message.data))
 
     def build(self, contact: Contact, *, key: str | None = None, sign: bool = True) -> OutgoingMessage:

@@ -15,11 +15,13 @@ scheduler drives the same two steps through :class:`pressctl.send.scheduled.Ledg
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import errno
 import itertools
+import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pressctl.clock import system_clock
@@ -32,13 +34,16 @@ from pressctl.ledger.records import Campaign, RecipientRecord, recipients_left
 from pressctl.model import Contact, OutgoingMessage
 from pressctl.relays.actions import Outcome
 from pressctl.relays.adaptive import DAY, CapPlan
+from pressctl.send.ahead import Finisher, Step
 from pressctl.send.audience import open_campaign, totals_line
 from pressctl.send.caps import RelayCap
 from pressctl.send.copies import copy_models
 from pressctl.send.delivery import Delivery, DeliveryProgress, DeliveryResult
 from pressctl.send.lanes import deliver_with_stop, make_lanes
 from pressctl.send.lock import ReleaseLock, busy_error, release_key
+from pressctl.send.messages import MessageFactory
 from pressctl.send.plan import SendPlan, shown_in
+from pressctl.send.signproc import PROCESS_FROM, SigningProcess
 from pressctl.send.transport import Transport
 from pressctl.send.transports import relay_of
 
@@ -215,31 +220,33 @@ def _run_locked(
             # the ledger too, so an edit of the CSV that drops it cannot bring it back silently).
             suppressor.add([address], reason=f"bounced: {outcome.describe()}", origin="bounce")
 
-        signs = factory.signs  # the DKIM signature on worker threads, a few messages ahead (send.ahead)
+        signs = factory.signs  # the DKIM signature a few messages ahead (send.ahead, send.signproc)
 
         def build(payload: tuple[str, Contact]) -> OutgoingMessage:
             return factory.build(payload[1], key=payload[0], sign=not signs)
 
         ledger.campaigns.mark_started(campaign.id)
-        run = asyncio.run(
-            deliver_with_stop(
-                deliveries,
-                build=build,
-                finish=factory.sign if signs else None,
-                lanes=lanes,
-                ledger=ledger,
-                campaign_id=campaign.id,
-                options=plan.delivery_options(),
-                clock=clock,
-                gate=HandoverGate.for_send(
-                    plan.main.embargo, advance_copy=plan.embargoed, not_before=not_before, show=shown_in(plan.main)
-                ),
-                on_bounce=bounce,
-                progress=progress,
-                stop=stop,
-                zone=plan.workspace.zone,
+        wire = bool(getattr(transport, "takes_wire_data", False))
+        with _finisher(factory, wire=wire, count=min(todo, allowed)) as finish:
+            run = asyncio.run(
+                deliver_with_stop(
+                    deliveries,
+                    build=build,
+                    finish=finish,
+                    lanes=lanes,
+                    ledger=ledger,
+                    campaign_id=campaign.id,
+                    options=plan.delivery_options(),
+                    clock=clock,
+                    gate=HandoverGate.for_send(
+                        plan.main.embargo, advance_copy=plan.embargoed, not_before=not_before, show=shown_in(plan.main)
+                    ),
+                    on_bounce=bounce,
+                    progress=progress,
+                    stop=stop,
+                    zone=plan.workspace.zone,
+                )
             )
-        )
     totals = ledger.recipients.totals(campaign.id)
     if run.cap_reached is not None and cap is not None and relay is not None:
         # Another send on the account took the room this run counted on: the cap as it stands now.
@@ -254,6 +261,19 @@ def _run_locked(
     if result.left == 0:
         ledger.campaigns.mark_finished(campaign.id)
     return result
+
+
+@contextlib.contextmanager
+def _finisher(factory: MessageFactory, *, wire: bool, count: int) -> Iterator[Step | Finisher | None]:
+    """How a send signs (None: it does not): in a process of its own for many messages in DATA form
+    (:mod:`pressctl.send.signproc`: the GIL does not slow it there), else on worker threads (:mod:`pressctl.send.ahead`)."""
+    if not factory.signs:
+        yield None
+    elif wire and count >= PROCESS_FROM and (os.cpu_count() or 1) >= 2:
+        with SigningProcess(factory) as process:
+            yield process
+    else:
+        yield factory.sign
 
 
 def _final_failures(plan: SendPlan, ledger: Ledger, campaign_id: int, totals: Mapping[str, int], run: DeliveryResult) -> int:
