@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import os
 import signal
+import subprocess
 import threading
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -16,9 +17,10 @@ from pathlib import Path
 import dkim
 import pytest
 from engine_support import committed_rows
-from send_support import make_workspace, run_cli, write_contacts, write_release
+from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
 from smtp_server import SmtpTestServer
 from typer.testing import CliRunner
+from wait_support import wait_for
 
 import pressctl.send.signproc as signproc
 from pressctl.cli import app
@@ -132,7 +134,7 @@ def _sign_all(
     async def run() -> tuple[list[OutgoingMessage], SigningProcess]:
         with SigningProcess(factory) as process:
             await process.open()
-            futures = []
+            futures: list[asyncio.Future[OutgoingMessage]] = []
             for n, contact in enumerate(contacts):
                 if n == kill_after and process.pid is not None:
                     await asyncio.wait(futures[: n - 4])  # those signed in the child; the last few in its work
@@ -181,3 +183,31 @@ def test_the_frames_carry_shared_pieces_once_and_personal_ones_inline() -> None:
     assert (t, head) == (1_790_000_000, b"From: a@b\r\nTo: c@d")
     assert pieces == ((shared[1], True), (b"Dear Amy,\r\n", False), (shared[1], True))
     assert pieces[0][0] is shared[1] and pieces[2][0] is shared[1]  # the same object: relaxed once
+
+
+@pytest.mark.slow
+def test_kill_9_of_a_signed_send_leaves_no_child_and_the_rerun_repeats_at_most_the_in_flight(tmp_path: Path) -> None:
+    ws, key = _signing_workspace(tmp_path)
+    release = write_release(ws)
+    count = 400
+    contacts = write_contacts(ws / "contacts" / "list.csv", count)
+    with SmtpTestServer() as server:
+        args = ["send", str(release), "-c", str(contacts), "--smtp", server.url(), "--yes", "--concurrency", "3"]
+        proc = subprocess.Popen([*PRESSCTL, *args], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for(lambda: len(server.messages) >= 150 or proc.poll() is not None, 60, every=0.001)
+        assert _workers(), "the send signs in its child"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        wait_for(lambda: not _workers(), 10)  # its input closed with the send: the child ends too
+        assert 150 <= len(server.messages) < count
+        rerun = run_cli(args, cwd=ws)
+        assert rerun.returncode == 0, rerun.stderr + rerun.stdout
+        messages = server.messages
+    by_rcpt: dict[str, list[str]] = {}
+    for m in messages:
+        by_rcpt.setdefault(m.rcpt, []).append(m.message_id)
+    assert len(by_rcpt) == count  # nobody lost
+    repeated = {r: ids for r, ids in by_rcpt.items() if len(ids) > 1}
+    assert len(repeated) <= 3 and all(len(ids) == 2 and ids[0] == ids[1] for ids in repeated.values())
+    record = public_txt(load_key(key, selector="press2026").key).encode()
+    assert all(dkim.verify(m.data, dnsfunc=lambda name, timeout=5: record) for m in messages)
