@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,7 @@ def open_sqlite(path: Path) -> Connection:
         if not foreign:
             if existed:
                 private_file(path)  # a ledger of an older pressctl, perhaps 0644: tightened
-            db.execute("PRAGMA journal_mode=WAL")
+            _wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute(f"PRAGMA busy_timeout = {int(_TIMEOUT * 1000):d}")
@@ -190,6 +191,22 @@ def open_sqlite(path: Path) -> Connection:
         db.close()
         raise
     return conn
+
+
+def _wal(db: sqlite3.Connection) -> None:
+    """Turn on write-ahead logging. On a ledger of an older pressctl (a rollback journal) that needs the
+    file to itself for a moment, and when another process is opening it at the same time SQLite may answer
+    "locked" at once instead of waiting (it does not wait where two could deadlock): try again until the
+    usual timeout, as any other statement waits."""
+    deadline = time.monotonic() + _TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _foreign(db: sqlite3.Connection) -> str:
