@@ -123,6 +123,11 @@ class Worker:
         assert self._proc.stdout is not None
         return self._proc.stdout
 
+    def kill(self) -> None:
+        """Stop it now (it is stuck): SIGKILL, not waited for here (:meth:`end` reaps it)."""
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.kill()
+
     def end(self, grace: float = KILL_GRACE) -> None:
         """Close its input and wait for it to end (killed after ``grace`` seconds)."""
         for pipe in (self._proc.stdin, self._proc.stdout):

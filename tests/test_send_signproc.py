@@ -51,17 +51,27 @@ def _signing_workspace(tmp_path: Path, algorithm: str = "rsa") -> tuple[Path, Pa
     return ws, ws / ".pressctl" / "dkim" / "press2026.pem"
 
 
-def _workers() -> list[int]:
+def _workers(parent: int | None = None) -> list[int]:
+    """The pids of signing children (of ``parent`` only, when given: the suite may run in parallel)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
                 continue
-            if WORKER.encode() in cmdline:
+            if WORKER.encode() in cmdline and (parent is None or ppid == parent):
                 found.append(int(entry.name))
     return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def test_a_send_of_many_signs_in_the_child_every_row_committed_first_and_no_secret_reaches_it(tmp_path: Path) -> None:
@@ -78,16 +88,24 @@ def test_a_send_of_many_signs_in_the_child_every_row_committed_first_and_no_secr
         row = committed_rows(ledger)[rcpt]
         with lock:
             seen.append((rcpt, row[0], row[1], str(BytesHeaderParser().parsebytes(data)["Message-ID"])))
-            for pid in _workers():
+            for pid in _workers(parent=sending[0] if sending else None):
                 if pid not in children:
                     with_proc = Path(f"/proc/{pid}")
                     children[pid] = ((with_proc / "environ").read_bytes(), (with_proc / "cmdline").read_bytes())
 
+    sending: list[int] = []  # the pressctl process (its children are the ones looked at)
     secrets = {"PRESSCTL_SMTP_PASSWORD": "pw-7f3a9c1e", "NEWSDESK_RELAY_PASSWORD": "pw-b2d4e6f8", "GH_TOKEN": "tk-123456"}
     with SmtpTestServer() as server:
         server.on_data = on_data
         args = ["send", str(release), "-c", str(contacts), "--smtp", server.url(), "--yes", "--concurrency", "3"]
-        done = run_cli(args, cwd=ws, env=secrets)
+        env = {k: v for k, v in os.environ.items() if k != "PRESSCTL_SMTP_PASSWORD"}
+        proc = subprocess.Popen(
+            [*PRESSCTL, *args], cwd=ws, env={**env, **secrets, "COLUMNS": "200"}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )
+        sending.append(proc.pid)
+        out, err = proc.communicate(timeout=120)
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         assert done.returncode == 0, done.stderr + done.stdout
         assert f"campaign #1: {count} sent" in done.stdout
         messages = server.messages
@@ -109,7 +127,7 @@ def test_a_send_of_many_signs_in_the_child_every_row_committed_first_and_no_secr
             assert value.encode() not in environ and value.encode() not in cmdline
         assert pem[40:80] not in environ and pem[40:80] not in cmdline
         assert cmdline.split(b"\0")[1:4] == [b"-P", b"-m", WORKER.encode()]
-    assert not set(children) & set(_workers())
+    assert not any(_alive(pid) for pid in children)
 
 
 def _factory(tmp_path: Path, algorithm: str) -> tuple[MessageFactory, list[object]]:
@@ -129,7 +147,7 @@ def _factory(tmp_path: Path, algorithm: str) -> tuple[MessageFactory, list[objec
 
 
 def _sign_all(
-    factory: MessageFactory, contacts: list[object], *, kill_after: int | None = None
+    factory: MessageFactory, contacts: list[object], *, kill_after: int | None = None, how: int = signal.SIGKILL
 ) -> tuple[list[OutgoingMessage], SigningProcess]:
     async def run() -> tuple[list[OutgoingMessage], SigningProcess]:
         with SigningProcess(factory) as process:
@@ -138,7 +156,7 @@ def _sign_all(
             for n, contact in enumerate(contacts):
                 if n == kill_after and process.pid is not None:
                     await asyncio.wait(futures[: n - 4])  # those signed in the child; the last few in its work
-                    os.kill(process.pid, signal.SIGKILL)
+                    os.kill(process.pid, how)
                     await asyncio.sleep(0.2)  # the loop sees the pipe close
                 futures.append(process.begin(factory.build(contact, sign=False)))  # type: ignore[arg-type]
                 await asyncio.sleep(0)
@@ -156,12 +174,17 @@ def test_the_child_signs_byte_for_byte_as_this_process_would(tmp_path: Path, alg
     assert process.fell_back == 0 and not factory._to_sign
 
 
-def test_a_child_killed_mid_send_leaves_no_message_unsigned(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP], ids=["dies", "stuck"])
+def test_a_child_that_dies_or_sticks_mid_send_leaves_no_message_unsigned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: int
+) -> None:
+    monkeypatch.setattr(signproc, "STALL", 0.5)  # (10 s in a send)
     factory, contacts = _factory(tmp_path, "rsa")
     wholes = [factory.build(c).data for c in contacts]  # type: ignore[arg-type]
-    signed, process = _sign_all(factory, contacts, kill_after=12)
+    signed, process = _sign_all(factory, contacts, kill_after=12, how=how)
     assert [m.data for m in signed] == wholes  # in order, each signed: here once the child was gone
     assert len(contacts) - 12 <= process.fell_back <= len(contacts) - 8  # what it had in work, and the rest
+    assert not _workers(parent=os.getpid())  # a stuck child was killed, not left behind
 
 
 def test_a_child_that_cannot_start_leaves_the_signing_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,10 +218,10 @@ def test_kill_9_of_a_signed_send_leaves_no_child_and_the_rerun_repeats_at_most_t
         args = ["send", str(release), "-c", str(contacts), "--smtp", server.url(), "--yes", "--concurrency", "3"]
         proc = subprocess.Popen([*PRESSCTL, *args], cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         wait_for(lambda: len(server.messages) >= 150 or proc.poll() is not None, 60, every=0.001)
-        assert _workers(), "the send signs in its child"
+        (child,) = _workers(parent=proc.pid)  # the send signs in its child
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-        wait_for(lambda: not _workers(), 10)  # its input closed with the send: the child ends too
+        wait_for(lambda: not _alive(child), 10)  # its input closed with the send: the child ends too
         assert 150 <= len(server.messages) < count
         rerun = run_cli(args, cwd=ws)
         assert rerun.returncode == 0, rerun.stderr + rerun.stdout

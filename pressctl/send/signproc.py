@@ -37,6 +37,7 @@ __all__ = ["PROCESS_FROM", "SigningProcess"]
 
 PROCESS_FROM = 100  # messages: below this a child's start (~0.1 s of CPU) costs more than it saves
 DEPTH = 64  # messages in the child's work at once: it signs while the loop builds and sends
+STALL = 10.0  # seconds without one signature back while some are owed: the child is stuck, stop it
 _Job = tuple[bytes, tuple[tuple[bytes, bool], ...]]
 
 
@@ -89,6 +90,9 @@ class SigningProcess:
         self._out: asyncio.WriteTransport | None = None
         self._in: asyncio.ReadTransport | None = None
         self._frames: list[bytes] = []
+        self._answered = 0  # signatures the child gave back
+        self._watch: asyncio.TimerHandle | None = None  # the check for a stuck child, while work is owed
+        self._answered_at_watch = 0
         self._pool: ThreadPoolExecutor | None = None
         self.fell_back = 0  # messages signed here instead (the child could not start, or stopped)
         self._proc: Worker | None = spawn_worker("pressctl.dkim.worker")
@@ -141,9 +145,27 @@ class SigningProcess:
                 self._write(encode_piece(number, piece))
             parts.append(number)
         self._write(encode_job(t, head, parts))
-        future: asyncio.Future[OutgoingMessage] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[OutgoingMessage] = loop.create_future()
         self._pending.append((future, message, job, t))
+        if self._watch is None:
+            self._answered_at_watch = self._answered
+            self._watch = loop.call_later(STALL, self._check)
         return future
+
+    def _check(self) -> None:
+        """No signature back for STALL seconds while some are owed: the child is stuck (stopped, swapped
+        out, looping); end it and sign the rest here."""
+        self._watch = None
+        if not self._pending:
+            return
+        if self._answered == self._answered_at_watch:
+            if self._proc is not None:
+                self._proc.kill()
+            self._gone()
+            return
+        self._answered_at_watch = self._answered
+        self._watch = asyncio.get_running_loop().call_later(STALL, self._check)
 
     def _write(self, frame: bytes) -> None:
         # The frames of a loop pass go in one write (the producer builds several messages a pass).
@@ -157,6 +179,9 @@ class SigningProcess:
             self._out.write(b"".join(frames))
 
     def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         for future, *_ in self._pending:
             future.cancel()
         self._pending.clear()
@@ -172,15 +197,16 @@ class SigningProcess:
 
     # -- the child's replies, and signing here when it cannot --------------------------------------------
     def _reply(self, header: bytes) -> None:
+        self._answered += 1
         if not self._pending:
             return
-        future, message, _job, t = self._pending.popleft()
+        future, message, job, t = self._pending.popleft()
         if future.done():
             return
-        if header:
+        if header.startswith(b"DKIM-Signature:") and header.endswith(b"\r\n"):
             future.set_result(self._factory.with_signature(message, header))
-        else:  # the child could not sign this body piece by piece: sign it whole, here
-            _chain(self._here(message, None, t), future)
+        else:  # the child could not sign this body piece by piece (or answered nonsense): sign it here
+            _chain(self._here(message, job if header else None, t), future)
 
     def _gone(self) -> None:
         out, self._out = self._out, None
