@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from pressctl.scaffold import init_workspace
 
-__all__ = ["PRESSCTL", "make_workspace", "run_cli", "write_contacts", "write_release"]
+__all__ = ["PRESSCTL", "assert_repeats_at_most_in_flight", "make_workspace", "run_cli", "write_contacts", "write_release"]
 
 PRESSCTL = [str(Path(sys.executable).parent / "pressctl")]
 
@@ -69,3 +70,15 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def assert_repeats_at_most_in_flight(messages: list[Any], count: int, in_flight: int) -> None:
+    """After a crash and a re-run (promise 1): every one of ``count`` recipients got the release, and those
+    who got it twice are at most the ``in_flight`` messages of the crash, each twice with the same Message-ID."""
+    by_rcpt: dict[str, list[str]] = {}
+    for m in messages:
+        by_rcpt.setdefault(m.rcpt, []).append(m.message_id)
+    assert len(by_rcpt) == count  # nobody lost
+    repeated = {r: ids for r, ids in by_rcpt.items() if len(ids) > 1}
+    assert len(repeated) <= in_flight, repeated  # at most what was in flight
+    assert all(len(ids) == 2 and ids[0] == ids[1] for ids in repeated.values())  # same Message-ID

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 from qa_support import one_error_line
-from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
+from send_support import (
+    PRESSCTL,
+    assert_repeats_at_most_in_flight,
+    make_workspace,
+    run_cli,
+    write_contacts,
+    write_release,
+)
 from smtp_server import SmtpTestServer, starttls_server
 from wait_support import wait_for
 
@@ -287,13 +294,7 @@ def test_kill_9_mid_run_then_rerun_repeats_at_most_the_in_flight(
         rerun = run_cli(args, cwd=ws)
         assert rerun.returncode == 0, rerun.stderr + rerun.stdout
         messages = server.messages
-    by_rcpt: dict[str, list[str]] = {}
-    for m in messages:
-        by_rcpt.setdefault(m.rcpt, []).append(m.message_id)
-    assert len(by_rcpt) == count  # nobody lost
-    repeated = {r: ids for r, ids in by_rcpt.items() if len(ids) > 1}
-    assert len(repeated) <= 3  # at most what was in flight (3 connections)
-    assert all(len(ids) == 2 and ids[0] == ids[1] for ids in repeated.values())  # same Message-ID
+    assert_repeats_at_most_in_flight(messages, count, in_flight=3)  # 3 connections
     report = _report(ws)
     assert report["totals"]["sent"] == count
 

@@ -17,7 +17,14 @@ from pathlib import Path
 import dkim
 import pytest
 from engine_support import committed_rows
-from send_support import PRESSCTL, make_workspace, run_cli, write_contacts, write_release
+from send_support import (
+    PRESSCTL,
+    assert_repeats_at_most_in_flight,
+    make_workspace,
+    run_cli,
+    write_contacts,
+    write_release,
+)
 from smtp_server import SmtpTestServer
 from typer.testing import CliRunner
 from wait_support import wait_for
@@ -226,11 +233,6 @@ def test_kill_9_of_a_signed_send_leaves_no_child_and_the_rerun_repeats_at_most_t
         rerun = run_cli(args, cwd=ws)
         assert rerun.returncode == 0, rerun.stderr + rerun.stdout
         messages = server.messages
-    by_rcpt: dict[str, list[str]] = {}
-    for m in messages:
-        by_rcpt.setdefault(m.rcpt, []).append(m.message_id)
-    assert len(by_rcpt) == count  # nobody lost
-    repeated = {r: ids for r, ids in by_rcpt.items() if len(ids) > 1}
-    assert len(repeated) <= 3 and all(len(ids) == 2 and ids[0] == ids[1] for ids in repeated.values())
+    assert_repeats_at_most_in_flight(messages, count, in_flight=3)  # 3 connections
     record = public_txt(load_key(key, selector="press2026").key).encode()
     assert all(dkim.verify(m.data, dnsfunc=lambda name, timeout=5: record) for m in messages)
