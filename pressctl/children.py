@@ -152,10 +152,10 @@ _WORKER_ENV = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR
 def spawn_worker(module: str) -> Worker | None:
     """``module`` of pressctl's run by this interpreter (``python -P -m``: nothing from the current folder on
     its path), with pipes to its standard input and output, its errors not shown, in a process group of its
-    own (a Ctrl-C at the terminal is this process's to handle; the same session, so the scheduler counts it
-    with this process, and a worker that lowers its priority yields to it). Its environment holds only the few variables ``_WORKER_ENV`` names:
-    no password or token can reach it, whatever the variable's name. None when it cannot start (the caller
-    then does the work itself)."""
+    own (a Ctrl-C at the terminal is this process's to handle) but the same session (the scheduler weighs it
+    with this process, so a worker that lowers its priority yields to it). Its environment holds only the
+    few variables ``_WORKER_ENV`` names: no password or token can reach it, whatever the variable's name.
+    None when it cannot start (the caller then does the work itself)."""
     if not module.startswith("pressctl.") or not sys.executable:
         return None
     try:

@@ -25,7 +25,6 @@ def _find(pattern: bytes | re.Pattern[bytes], body: bytes, start: int) -> int:
         return body.find(pattern, start)
     found = pattern.search(body, start)
     return -1 if found is None else found.start()
-_HEADER_WSP = re.compile(rb"[ \t]+")
 
 
 def relaxed_body(body: bytes) -> bytes:
@@ -75,7 +74,7 @@ def relaxed_header(name: bytes, value: bytes) -> bytes:
     """``name:value`` relaxed (RFC 6376 3.4.2): the name in lower case, the value unfolded, blank runs one
     space, none at either end; without the line end."""
     unfolded = value.replace(b"\r\n", b"")
-    return name.strip().lower() + b":" + _HEADER_WSP.sub(b" ", unfolded).strip(b" \t")
+    return name.strip().lower() + b":" + _WSP_RUN.sub(b" ", unfolded).strip(b" \t")
 
 
 def body_digest(pieces: Sequence[tuple[bytes, bool]]) -> bytes | None:

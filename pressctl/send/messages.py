@@ -15,7 +15,6 @@ tests parse every message back with the ``email`` package to prove it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import time
@@ -39,7 +38,7 @@ from pressctl.model import Contact, EmailLinks, InlineImage, OutgoingMessage, Re
 from pressctl.release.merge import TOKEN_FIELD, MergePlan
 from pressctl.render.names import pdf_filename
 from pressctl.send.headers import address_words, fold, text_words
-from pressctl.send.signing import signed, signer_for
+from pressctl.send.signing import signed, signed_from, signer_for
 from pressctl.send.variants import Variant, build_variant
 from pressctl.send.wire import WireData, wire_piece, wire_pieces
 from pressctl.verp import verp_encode
@@ -305,9 +304,7 @@ class MessageFactory:
         send runs it on worker threads (:mod:`pressctl.send.ahead`). A message built in DATA form is signed
         from the pieces ``build`` left for it (:func:`pressctl.dkim.canon.body_digest`): the same
         signature as over the whole message, without relaxing the shared parts again."""
-        job = self.signing_job(message)
-        header = None if job is None or self._signer is None else self._signer.header_for_pieces(*job)
-        return signed(self._signer, message) if header is None else self.with_signature(message, header)
+        return message if self._signer is None else signed_from(self._signer, message, self.signing_job(message))
 
     def signing_job(self, message: OutgoingMessage) -> tuple[bytes, tuple[tuple[bytes, bool], ...]] | None:
         """What signing ``message`` (from ``build(..., sign=False)``) takes, handed out once: its header block
@@ -315,11 +312,6 @@ class MessageFactory:
         None when the message is to be signed whole (:meth:`sign` does that)."""
         job = self._to_sign.pop(message.message_id, None)
         return job if self._signer is not None and type(message.data) is WireData else None
-
-    @staticmethod
-    def with_signature(message: OutgoingMessage, header: bytes) -> OutgoingMessage:
-        """``message`` in DATA form with the ``DKIM-Signature`` field ``header`` on top."""
-        return dataclasses.replace(message, data=WireData(header + message.data))
 
     def build(self, contact: Contact, *, key: str | None = None, sign: bool = True) -> OutgoingMessage:
         """The complete message for one contact, CRLF line ends, ready for DATA (``key``: see :meth:`message_id`).

@@ -10,6 +10,7 @@ hashed by :func:`pressctl.dkim.canon.body_digest`; many messages are signed in a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pressctl.config import Workspace
@@ -20,7 +21,7 @@ from pressctl.send.wire import WireData
 if TYPE_CHECKING:
     from pressctl.dkim.sign import DkimSigner
 
-__all__ = ["signed", "signer_for"]
+__all__ = ["signed", "signed_from", "signer_for", "with_signature"]
 
 
 def signer_for(workspace: Workspace, domain: str) -> DkimSigner | None:
@@ -39,6 +40,21 @@ def signed(signer: DkimSigner | None, message: OutgoingMessage) -> OutgoingMessa
     if signer is None:
         return message
     data = message.data
-    if type(data) is WireData:
-        return dataclasses.replace(message, data=WireData(signer.header(data, stuffed=True) + data))
-    return dataclasses.replace(message, data=signer.header(data) + data)
+    return with_signature(message, signer.header(data, stuffed=type(data) is WireData))
+
+
+def signed_from(
+    signer: DkimSigner, message: OutgoingMessage, job: tuple[bytes, Sequence[tuple[bytes, bool]]] | None, *,
+    t: int | None = None,
+) -> OutgoingMessage:
+    """``message`` signed from the header block and body pieces its builder left (``job``:
+    :meth:`pressctl.send.messages.MessageFactory.signing_job`), or whole when there are none or they cannot
+    be relaxed one by one. ``t``: the signature's time (default: the signer's clock)."""
+    header = None if job is None else signer.header_for_pieces(*job, t=t)
+    return signed(signer, message) if header is None else with_signature(message, header)
+
+
+def with_signature(message: OutgoingMessage, header: bytes) -> OutgoingMessage:
+    """``message`` with the ``DKIM-Signature`` field ``header`` on top (still in DATA form when it was)."""
+    data = message.data
+    return dataclasses.replace(message, data=WireData(header + data) if type(data) is WireData else header + data)

@@ -28,7 +28,7 @@ from pressctl.children import Worker, spawn_worker
 from pressctl.dkim.worker import encode_job, encode_key, encode_piece
 from pressctl.model import OutgoingMessage
 from pressctl.send.messages import MessageFactory
-from pressctl.send.signing import signed
+from pressctl.send.signing import signed_from, with_signature
 
 if TYPE_CHECKING:
     from pressctl.dkim.sign import DkimSigner
@@ -204,7 +204,7 @@ class SigningProcess:
         if future.done():
             return
         if header.startswith(b"DKIM-Signature:") and header.endswith(b"\r\n"):
-            future.set_result(self._factory.with_signature(message, header))
+            future.set_result(with_signature(message, header))
         else:  # the child could not sign this body piece by piece (or answered nonsense): sign it here
             _chain(self._here(message, job if header else None, t), future)
 
@@ -224,10 +224,7 @@ class SigningProcess:
         return asyncio.get_running_loop().run_in_executor(self._pool, self._sign_here, message, job, t)
 
     def _sign_here(self, message: OutgoingMessage, job: _Job | None, t: int) -> OutgoingMessage:
-        header = None if job is None else self._signer.header_for_pieces(*job, t=t)
-        return (
-            signed(self._signer, message) if header is None else self._factory.with_signature(message, header)
-        )
+        return signed_from(self._signer, message, job, t=t)
 
 
 def _chain(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
