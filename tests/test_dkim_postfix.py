@@ -17,6 +17,7 @@ from postfix_support import PostfixRelay, postfix_relay
 from send_support import make_workspace, run_cli, write_contacts, write_release
 
 from pressctl.dkim.keys import load_key
+from pressctl.send.signproc import PROCESS_FROM
 
 __all__ = ["dns_server", "postfix_relay"]
 
@@ -56,9 +57,13 @@ def _verify(conf: Path, message: Path) -> str:
     raise AssertionError(done.stdout + done.stderr)
 
 
-@pytest.mark.parametrize("algorithm", ["rsa", "ed25519"])
+@pytest.mark.parametrize(
+    ("algorithm", "count"),
+    [("rsa", 1), ("ed25519", 1), ("rsa", PROCESS_FROM)],
+    ids=["rsa", "ed25519", "rsa-signing-process"],  # a send of PROCESS_FROM or more signs in its child process
+)
 def test_signed_by_pressctl_verified_by_opendkim_after_postfix(
-    algorithm: str, tmp_path: Path, folder: Path,
+    algorithm: str, count: int, tmp_path: Path, folder: Path,
     dns_server: Callable[[Zone], DnsServer], postfix_relay: Callable[..., PostfixRelay],
 ) -> None:
     ws = make_workspace(tmp_path)
@@ -73,7 +78,8 @@ def test_signed_by_pressctl_verified_by_opendkim_after_postfix(
     checks = folder / "body_checks"
     checks.write_text("/^Dear Tamper,/ REPLACE Dear Tampered,\n")
     checks.chmod(0o644)
-    relay = postfix_relay(mailboxes=("reporter00000",), settings={"body_checks": f"regexp:{checks}"})
+    readers = tuple(f"reporter{i:05d}" for i in range(count))
+    relay = postfix_relay(mailboxes=readers, settings={"body_checks": f"regexp:{checks}"})
     config = ws / "pressctl.toml"
     config.write_text(
         config.read_text().replace(
@@ -82,17 +88,18 @@ def test_signed_by_pressctl_verified_by_opendkim_after_postfix(
         + f'\n[dns]\nnameservers = ["{server.address}"]\n'
     )
     release = write_release(ws)
-    contacts = write_contacts(ws / "contacts" / "list.csv", 1, domain=relay.domain, extra=[["editor@hvsp.test", "Tamper", "Lee", "HK Daily"]])
+    contacts = write_contacts(ws / "contacts" / "list.csv", count, domain=relay.domain, extra=[["editor@hvsp.test", "Tamper", "Lee", "HK Daily"]])
     sent = run_cli(["send", str(release), "-c", str(contacts), "--smtp", relay.url, "--yes"], cwd=ws, timeout=120)
     assert sent.returncode == 0, sent.stdout + sent.stderr
     assert "STOP" not in sent.stderr and "DKIM" not in sent.stderr  # the check found the key pressctl signs with
-    relay.wait_delivered()
+    relay.wait_delivered(timeout=60)
     conf = _opendkim(folder, server)
-    kept, changed = relay.maildir("reporter00000"), relay.maildir("editor")
-    assert len(kept) == 1 and len(changed) == 1
-    assert b"Dear Tampered," in changed[0].read_bytes()
-    assert b"List-Unsubscribe" in kept[0].read_bytes().partition(b"\n\n")[0]
-    assert _verify(conf, kept[0]) == "dkim=pass"
+    changed = relay.maildir("editor")
+    assert len(changed) == 1 and b"Dear Tampered," in changed[0].read_bytes()
+    for reader in readers:
+        (kept,) = relay.maildir(reader)
+        assert b"List-Unsubscribe" in kept.read_bytes().partition(b"\n\n")[0]
+        assert _verify(conf, kept) == "dkim=pass", reader
     assert _verify(conf, changed[0]) == "dkim=fail"
     assert os.stat(key.path).st_mode & 0o777 == 0o600
     if algorithm != "rsa":
